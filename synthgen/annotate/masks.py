@@ -1,0 +1,86 @@
+"""Boxes, COCO RLE, polygons and areas from an instance-id layer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthgen.types import Instance, Labels, Layers, SceneSpec
+
+
+def instance_extents(instance_id: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
+    """Pixel extent (x0, y0, x1, y1), inclusive, of every non-zero id in an (H, W) int layer."""
+    ys, xs = np.nonzero(instance_id)
+    if ys.size == 0:
+        return {}
+    ids = instance_id[ys, xs]
+    order = np.argsort(ids, kind="stable")
+    ids, ys, xs = ids[order], ys[order], xs[order]
+    uniq, starts = np.unique(ids, return_index=True)
+    ends = np.append(starts[1:], ids.size)
+    return {
+        int(k): (int(xs[a:b].min()), int(ys[a:b].min()), int(xs[a:b].max()), int(ys[a:b].max()))
+        for k, a, b in zip(uniq, starts, ends)
+    }
+
+
+def mask_to_rle(mask: np.ndarray) -> dict:
+    """COCO compressed RLE of an (H, W) bool mask, counts as str (JSON-able)."""
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
+
+
+def mask_to_polygons(mask: np.ndarray, offset: tuple[int, int] = (0, 0)) -> tuple[tuple[float, ...], ...]:
+    """Outer contours of a bool mask as flat [x0, y0, x1, y1, ...] lists (3+ points each).
+
+    Args:
+        mask: (h, w) bool.
+        offset: (x, y) added to every point (for a mask cropped out of a larger image).
+    """
+    import cv2
+
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    polys = []
+    for c in contours:
+        if len(c) < 3:
+            continue
+        pts = c.reshape(-1, 2).astype(np.float64) + offset
+        polys.append(tuple(float(v) for v in pts.reshape(-1)))
+    return tuple(polys)
+
+
+def masks_to_instances(instance_id: np.ndarray) -> dict[int, tuple[tuple[int, int, int, int], int, dict, tuple]]:
+    """Per instance id: (bbox x, y, w, h), area, RLE, polygons."""
+    out = {}
+    for k, (x0, y0, x1, y1) in instance_extents(instance_id).items():
+        crop = instance_id[y0 : y1 + 1, x0 : x1 + 1] == k
+        full = np.zeros(instance_id.shape, bool)
+        full[y0 : y1 + 1, x0 : x1 + 1] = crop
+        out[k] = ((x0, y0, x1 - x0 + 1, y1 - y0 + 1), int(crop.sum()), mask_to_rle(full), mask_to_polygons(crop, (x0, y0)))
+    return out
+
+
+def annotate(layers: Layers, spec: SceneSpec) -> Labels:
+    """Labels of one rendered scene: one Instance per instance id with visible pixels.
+
+    Text attributes (transcription, word and char quads) come from the geometry the renderer
+    recorded; boxes, masks and areas come from the instance-id layer only.
+    """
+    instances = []
+    for k, (bbox, area, rle, polygons) in sorted(masks_to_instances(layers.instance_id).items()):
+        geo = layers.geometry[k]
+        instances.append(
+            Instance(
+                category=geo.category,
+                bbox=bbox,
+                area=area,
+                rle=rle,
+                polygons=polygons,
+                text=geo.text,
+                quad=geo.quad,
+                chars=geo.chars,
+                char_quads=geo.char_quads,
+            )
+        )
+    return Labels(instances=tuple(instances), categories=spec.categories, semantic=layers.semantic_id)

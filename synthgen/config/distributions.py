@@ -1,0 +1,245 @@
+"""Random values written in configs: ``uniform(a, b)``, ``normal(mu, sigma)``, ``randint(a, b)``,
+``choice([a, b, c])`` (optionally ``choice([a, b], [0.7, 0.3])``), ``loguniform(a, b)``.
+
+They are parsed at load time (YAML flow syntax for the arguments, never ``eval``) into
+Distribution objects that a stage samples with the sample's own generator.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import yaml
+
+from synthgen.errors import ConfigError
+
+_CALL = re.compile(r"^\s*([a-z_]+)\s*\((.*)\)\s*$", re.S)
+
+
+class Distribution:
+    """A value to sample: ``sample(rng)`` draws one with the given numpy Generator."""
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        raise NotImplementedError
+
+    def support(self) -> tuple[float, float] | None:
+        """(low, high) bounds of a numeric distribution when they are finite, else None."""
+        return None
+
+
+@dataclass(frozen=True)
+class Constant(Distribution):
+    value: Any
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        return self.value
+
+    def support(self):
+        return (self.value, self.value) if isinstance(self.value, (int, float)) else None
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+@dataclass(frozen=True)
+class Uniform(Distribution):
+    low: float
+    high: float
+
+    def sample(self, rng):
+        return float(rng.uniform(self.low, self.high))
+
+    def support(self):
+        return (self.low, self.high)
+
+    def __str__(self) -> str:
+        return f"uniform({self.low}, {self.high})"
+
+
+@dataclass(frozen=True)
+class LogUniform(Distribution):
+    low: float
+    high: float
+
+    def sample(self, rng):
+        return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
+
+    def support(self):
+        return (self.low, self.high)
+
+    def __str__(self) -> str:
+        return f"loguniform({self.low}, {self.high})"
+
+
+@dataclass(frozen=True)
+class Normal(Distribution):
+    mu: float
+    sigma: float
+
+    def sample(self, rng):
+        return float(rng.normal(self.mu, self.sigma))
+
+    def __str__(self) -> str:
+        return f"normal({self.mu}, {self.sigma})"
+
+
+@dataclass(frozen=True)
+class RandInt(Distribution):
+    """Integers from low to high, both included."""
+
+    low: int
+    high: int
+
+    def sample(self, rng):
+        return int(rng.integers(self.low, self.high, endpoint=True))
+
+    def support(self):
+        return (self.low, self.high)
+
+    def __str__(self) -> str:
+        return f"randint({self.low}, {self.high})"
+
+
+@dataclass(frozen=True)
+class Choice(Distribution):
+    options: tuple[Any, ...]
+    weights: tuple[float, ...] | None = None
+
+    def sample(self, rng):
+        if self.weights is None:
+            return self.options[int(rng.integers(len(self.options)))]
+        return self.options[int(rng.choice(len(self.options), p=np.asarray(self.weights)))]
+
+    def support(self):
+        if all(isinstance(o, (int, float)) and not isinstance(o, bool) for o in self.options):
+            return (min(self.options), max(self.options))
+        return None
+
+    def __str__(self) -> str:
+        opts = ", ".join(str(o) for o in self.options)
+        return f"choice([{opts}])" if self.weights is None else f"choice([{opts}], {list(self.weights)})"
+
+
+def _numbers(key: str, name: str, args: list, count: int) -> list[float]:
+    if len(args) != count or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
+        raise ConfigError(key, f"{name} takes {count} numbers, got {args!r}")
+    return [a for a in args]
+
+
+def parse_value(value: Any, key: str, kind: str = "float", options: tuple[str, ...] | None = None) -> Distribution:
+    """Parse a config value into a Distribution, checking it against what the field takes.
+
+    Args:
+        value: a number, a string such as ``"uniform(1, 2)"``, or a plain string.
+        key: full key path, for error messages (``scene.params.font_size``).
+        kind: ``"float"``, ``"int"`` or ``"str"``: what a sampled value must be.
+        options: for ``kind="str"``, the allowed values (None = any string).
+
+    Returns:
+        A Distribution; a plain value becomes a Constant.
+    """
+    dist = _parse(value, key)
+    _check_values(dist, key, kind, options)
+    return dist
+
+
+def _parse(value: Any, key: str) -> Distribution:
+    if isinstance(value, Distribution):
+        return value
+    if not isinstance(value, str):
+        return Constant(value)
+    match = _CALL.match(value)
+    if not match:
+        return Constant(value)
+    name, body = match.group(1), match.group(2)
+    try:
+        args = yaml.safe_load(f"[{body}]")
+    except yaml.YAMLError:
+        raise ConfigError(key, f"cannot parse the arguments of {value!r}") from None
+    if name == "uniform":
+        low, high = _numbers(key, name, args, 2)
+        if low > high:
+            raise ConfigError(key, f"uniform low {low} > high {high}")
+        return Uniform(float(low), float(high))
+    if name == "loguniform":
+        low, high = _numbers(key, name, args, 2)
+        if low <= 0 or low > high:
+            raise ConfigError(key, f"loguniform needs 0 < low <= high, got ({low}, {high})")
+        return LogUniform(float(low), float(high))
+    if name == "normal":
+        mu, sigma = _numbers(key, name, args, 2)
+        if sigma < 0:
+            raise ConfigError(key, f"normal sigma {sigma} < 0")
+        return Normal(float(mu), float(sigma))
+    if name == "randint":
+        low, high = _numbers(key, name, args, 2)
+        if not (float(low).is_integer() and float(high).is_integer()):
+            raise ConfigError(key, f"randint takes integers, got ({low}, {high})")
+        if low > high:
+            raise ConfigError(key, f"randint low {int(low)} > high {int(high)}")
+        return RandInt(int(low), int(high))
+    if name == "choice":
+        if not args or not isinstance(args[0], list) or not args[0] or len(args) > 2:
+            raise ConfigError(key, f"choice takes a non-empty list and optional weights, got {value!r}")
+        options = tuple(args[0])
+        weights = None
+        if len(args) == 2:
+            w = args[1]
+            if (
+                not isinstance(w, list)
+                or len(w) != len(options)
+                or not all(isinstance(x, (int, float)) and x >= 0 for x in w)
+                or sum(w) <= 0
+            ):
+                raise ConfigError(key, f"choice weights must be {len(options)} non-negative numbers, got {w!r}")
+            weights = tuple(float(x) / sum(w) for x in w)
+        return Choice(options, weights)
+    raise ConfigError(
+        key, f"unknown distribution {name!r}; valid: uniform, normal, randint, choice, loguniform"
+    )
+
+
+def _check_values(dist: Distribution, key: str, kind: str, options: tuple[str, ...] | None) -> None:
+    values: tuple[Any, ...]
+    if isinstance(dist, Constant):
+        values = (dist.value,)
+    elif isinstance(dist, Choice):
+        values = dist.options
+    else:
+        if kind == "str":
+            raise ConfigError(key, f"expected one of {_fmt(options)} or choice([...]), got {dist}")
+        if kind == "int" and not isinstance(dist, RandInt):
+            raise ConfigError(key, f"expected an integer, randint(a, b) or choice([...]), got {dist}")
+        return
+    for v in values:
+        if kind == "str":
+            if not isinstance(v, str):
+                raise ConfigError(key, f"expected a string, got {v!r}")
+            if options is not None and v not in options:
+                raise ConfigError(key, f"{v!r} is not one of {_fmt(options)}")
+        elif isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ConfigError(key, f"expected a number or a distribution, got {v!r}")
+        elif kind == "int" and not float(v).is_integer():
+            raise ConfigError(key, f"expected an integer, got {v!r}")
+
+
+def _fmt(options: tuple[str, ...] | None) -> str:
+    return "any string" if options is None else ", ".join(options)
+
+
+def check_range(dist: Distribution, key: str, low: float | None = None, high: float | None = None) -> None:
+    """Raise ConfigError when a distribution can produce values outside [low, high]."""
+    support = dist.support()
+    if support is None:
+        if isinstance(dist, Normal) and (low is not None or high is not None):
+            return  # normal is unbounded by nature; stages clip its samples
+        return
+    lo, hi = support
+    if low is not None and lo < low:
+        raise ConfigError(key, f"values must be >= {low}, {dist} allows {lo}")
+    if high is not None and hi > high:
+        raise ConfigError(key, f"values must be <= {high}, {dist} allows {hi}")

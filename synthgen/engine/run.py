@@ -1,0 +1,222 @@
+"""``generate``: plan shards, skip complete ones, run the rest, then write dataset-level files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from synthgen import __version__
+from synthgen.config.schema import RunConfig
+from synthgen.engine.executors import EXECUTORS
+from synthgen.engine.shards import STATE_DIR, ShardJob, ShardResult, load_shard_record, shard_result, staging_root
+from synthgen.errors import DatasetError
+from synthgen.formats import WRITERS
+from synthgen.formats.base import dump_json, write_atomic
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    out: str
+    samples: int
+    generated: int
+    reused: int
+    instances: int
+    seconds: float
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.generated / self.seconds if self.seconds > 0 else 0.0
+
+    def line(self) -> str:
+        text = (
+            f"{self.samples} samples ({self.generated} generated, {self.reused} reused), "
+            f"{self.instances} instances in {self.seconds:.1f} s, {self.samples_per_second:.1f} samples/s -> {self.out}"
+        )
+        if self.dropped:
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items()))
+            text += f"\ndropped objects (sampled but not drawn): {reasons}"
+        return text
+
+
+def config_identity(config: RunConfig) -> str:
+    """Hash of everything that decides a sample's content (the sample count excluded)."""
+    ident = {k: v for k, v in config.resolved.items() if k not in ("num_samples", "regress")}
+    ident["synthgen_version"] = __version__
+    return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()
+
+
+def _read_manifest(out: Path) -> dict | None:
+    path = out / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{path}: unreadable manifest ({exc}); use --overwrite to replace the dataset") from None
+
+
+def prepare_output(config: RunConfig, out: Path, overwrite: bool) -> None:
+    """Check that ``out`` is empty, or holds this config's (partial) dataset; refuse otherwise.
+
+    With ``overwrite``, a folder holding a synthgen dataset is emptied first. A folder that holds
+    other files is never deleted.
+    """
+    if out.exists() and not out.is_dir():
+        raise DatasetError(f"{out}: exists and is not a folder")
+    if not out.exists() or not any(out.iterdir()):
+        return
+    manifest = _read_manifest(out) if not overwrite else None
+    if overwrite:
+        if not (out / MANIFEST).exists() and not (out / STATE_DIR).exists():
+            raise DatasetError(f"{out}: holds files that are not a synthgen dataset; refusing to delete them")
+        for child in out.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+        return
+    if manifest is None:
+        raise DatasetError(
+            f"{out}: folder is not empty and holds no synthgen dataset; choose another folder"
+        )
+    if manifest.get("config_hash") != config_identity(config):
+        raise DatasetError(
+            f"{out}: holds a dataset of a different config ({manifest.get('name')!r} from "
+            f"{manifest.get('source')}); use --overwrite to replace it or choose another folder"
+        )
+    if manifest.get("num_samples", 0) > config.num_samples:
+        raise DatasetError(
+            f"{out}: holds {manifest['num_samples']} samples, more than the {config.num_samples} asked; "
+            "use --overwrite to replace it"
+        )
+
+
+def plan(config: RunConfig, out: Path) -> list[ShardJob]:
+    k = config.shard_size
+    return [
+        ShardJob(config, str(out), shard, first, min(k, config.num_samples - first))
+        for shard, first in enumerate(range(0, config.num_samples, k))
+    ]
+
+
+def write_manifest(config: RunConfig, out: Path, results: dict[int, ShardResult], files: dict[str, str] | None) -> None:
+    complete = files is not None
+    dropped: dict[str, int] = {}
+    for r in results.values():
+        for reason, n in r.dropped.items():
+            dropped[reason] = dropped.get(reason, 0) + n
+    manifest = {
+        "name": config.name,
+        "source": config.source,
+        "synthgen_version": __version__,
+        "seed": config.seed,
+        "num_samples": config.num_samples,
+        "shard_size": config.shard_size,
+        "config_hash": config_identity(config),
+        "status": "complete" if complete else "incomplete",
+        "shards": [
+            {"index": r.shard, "first": r.first, "count": r.count, "sha256": r.sha256}
+            for r in sorted(results.values(), key=lambda r: r.shard)
+        ],
+        "counts": {
+            "samples": sum(r.count for r in results.values()),
+            "instances": sum(r.instances for r in results.values()),
+            "dropped": dict(sorted(dropped.items())),
+        },
+        "files": files or {},
+        "config": config.resolved,
+    }
+    write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
+
+
+def iter_records(out: Path, num_shards: int):
+    """Sample records of a complete run, in index order."""
+    for shard in range(num_shards):
+        rec = load_shard_record(out, shard)
+        if rec is None:
+            raise DatasetError(f"{out}: shard {shard} is missing; rerun generate to complete the dataset")
+        yield from rec["samples"]
+
+
+def generate(
+    config: RunConfig,
+    out: str | Path,
+    workers: int = 1,
+    executor: str = "process",
+    overwrite: bool = False,
+    progress: bool = True,
+) -> RunSummary:
+    """Generate (or finish) a dataset.
+
+    Args:
+        config: the loaded run config.
+        out: dataset folder; created if missing.
+        workers: worker processes for the ``process`` executor.
+        executor: a name from ``EXECUTORS`` (``serial``, ``process``).
+        overwrite: replace a dataset of another config found in ``out``.
+        progress: show a progress bar on stderr (when it is a terminal).
+
+    Returns:
+        A RunSummary.
+    """
+    run_shards = EXECUTORS.get(executor, key="--executor")
+    out = Path(out)
+    prepare_output(config, out, overwrite)
+    start = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(staging_root(out), ignore_errors=True)  # leftovers of a killed run
+
+    jobs = plan(config, out)
+    results: dict[int, ShardResult] = {}
+    pending = []
+    for job in jobs:
+        done = shard_result(out, job.shard, job.first, job.count)
+        if done is not None:
+            results[job.shard] = done
+        else:
+            pending.append(job)
+    reused = sum(r.count for r in results.values())
+    write_manifest(config, out, results, None)
+
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=config.num_samples,
+        initial=reused,
+        unit="sample",
+        desc=config.name,
+        disable=None if progress else True,
+        file=sys.stderr,
+    )
+    with bar:
+        for result in run_shards(pending, workers):
+            results[result.shard] = result
+            write_manifest(config, out, results, None)
+            bar.update(result.count)
+
+    files: dict[str, str] = {}
+    for name in config.outputs:
+        writer = WRITERS.get(name)
+        if writer.finalize is not None:
+            for rel in writer.finalize(iter_records(out, len(jobs)), out):
+                files[rel] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
+    write_manifest(config, out, results, dict(sorted(files.items())))
+    seconds = time.perf_counter() - start
+    dropped: dict[str, int] = {}
+    for r in results.values():
+        for reason, n in r.dropped.items():
+            dropped[reason] = dropped.get(reason, 0) + n
+    return RunSummary(
+        out=str(out),
+        samples=config.num_samples,
+        generated=config.num_samples - reused,
+        reused=reused,
+        instances=sum(r.instances for r in results.values()),
+        seconds=seconds,
+        dropped=dropped,
+    )

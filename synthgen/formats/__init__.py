@@ -1,0 +1,11 @@
+"""Writers (and later readers) of dataset formats. Filled by the explicit import list below."""
+
+from __future__ import annotations
+
+from synthgen.formats import coco
+from synthgen.formats.base import WriterKind
+from synthgen.registry import Registry
+
+WRITERS: Registry[WriterKind] = Registry("writer")
+
+WRITERS.register("coco", coco.WRITER)

@@ -1,0 +1,98 @@
+"""``synthgen preview``: a contact sheet of a dataset with masks, boxes, quads and text drawn."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from synthgen import fonts
+from synthgen.errors import DatasetError
+
+
+def _palette(k: int) -> tuple[int, int, int]:
+    rng = np.random.default_rng(k)
+    return tuple(int(v) for v in rng.integers(64, 256, 3))  # type: ignore[return-value]
+
+
+def draw_labels(image: np.ndarray, annotations: list[dict]) -> "Image.Image":  # noqa: F821
+    """The image with each annotation's mask tinted, bbox, quads and transcription drawn."""
+    from PIL import Image, ImageDraw
+    from pycocotools import mask as mask_utils
+
+    out = image.astype(np.float32)
+    for k, ann in enumerate(annotations):
+        seg = ann["segmentation"]
+        m = mask_utils.decode({"size": seg["size"], "counts": seg["counts"].encode("ascii")}).astype(bool)
+        out[m] = 0.45 * out[m] + 0.55 * np.asarray(_palette(k), np.float32)
+    pil = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(pil)
+    label_font = fonts.load_font(str(fonts.bundled_font_dir() / "DejaVuSans-Bold.ttf"), 13)
+    for k, ann in enumerate(annotations):
+        color = _palette(k)
+        x, y, w, h = ann["bbox"]
+        draw.rectangle([x, y, x + w - 1, y + h - 1], outline=(255, 0, 0))
+        for q in ann.get("char_quads", []):
+            draw.polygon([tuple(p) for p in np.asarray(q).reshape(4, 2)], outline=(0, 200, 255))
+        if "quad" in ann:
+            draw.polygon([tuple(p) for p in np.asarray(ann["quad"]).reshape(4, 2)], outline=(0, 255, 0))
+        if ann.get("text"):
+            tx, ty = x, max(0, y - 15)
+            box = draw.textbbox((tx, ty), ann["text"], font=label_font)
+            draw.rectangle(box, fill=(0, 0, 0))
+            draw.text((tx, ty), ann["text"], font=label_font, fill=color)
+    return pil
+
+
+def write_preview(dataset: str | Path, out: str | Path | None = None, num: int = 12, columns: int = 4, tile: int = 384) -> Path:
+    """Write a contact sheet PNG of the first ``num`` samples of a dataset.
+
+    Args:
+        dataset: folder written by ``synthgen generate`` (reads annotations/coco.json).
+        out: PNG path; default ``DATASET/preview.png``.
+        num: samples to show.
+        columns: tiles per row.
+        tile: the longer side of each tile in pixels.
+
+    Returns:
+        The path written.
+    """
+    from PIL import Image
+
+    root = Path(dataset)
+    coco_path = root / "annotations" / "coco.json"
+    if not coco_path.is_file():
+        raise DatasetError(f"{coco_path}: not found; is {root} a complete synthgen dataset?")
+    try:
+        coco = json.loads(coco_path.read_text(encoding="utf-8"))
+        images = coco["images"][:num]
+        by_image: dict[int, list[dict]] = {}
+        for ann in coco["annotations"]:
+            by_image.setdefault(ann["image_id"], []).append(ann)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DatasetError(f"{coco_path}: not a COCO file ({exc})") from None
+    if not images:
+        raise DatasetError(f"{coco_path}: holds no images")
+    tiles = []
+    for info in images:
+        path = root / info["file_name"]
+        try:
+            with Image.open(path) as im:
+                rgb = np.asarray(im.convert("RGB"))
+        except OSError as exc:
+            raise DatasetError(f"{path}: cannot read image ({exc})") from None
+        drawn = draw_labels(rgb, by_image.get(info["id"], []))
+        drawn.thumbnail((tile, tile))
+        tiles.append(drawn)
+    cols = min(columns, len(tiles))
+    rows = (len(tiles) + cols - 1) // cols
+    gap = 4
+    sheet = Image.new("RGB", (cols * (tile + gap) + gap, rows * (tile + gap) + gap), (32, 32, 32))
+    for i, t in enumerate(tiles):
+        r, c = divmod(i, cols)
+        sheet.paste(t, (gap + c * (tile + gap), gap + r * (tile + gap)))
+    dest = Path(out) if out else root / "preview.png"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(dest)
+    return dest

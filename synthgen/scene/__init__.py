@@ -1,0 +1,14 @@
+"""Scene builders: sample a SceneSpec (pure data) from a scene's settings and a generator.
+
+The registry is filled by the explicit import list below.
+"""
+
+from __future__ import annotations
+
+from synthgen.registry import Registry
+from synthgen.scene import text_words
+from synthgen.scene.base import SceneKind
+
+SCENES: Registry[SceneKind] = Registry("scene")
+
+SCENES.register("text_words", text_words.SCENE)

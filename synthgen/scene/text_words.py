@@ -1,0 +1,287 @@
+"""``text_words``: several words from a corpus, each in its own font, size, colour and rotation,
+placed without overlap on a solid, gradient, noise or photo background."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+
+from synthgen import fonts
+from synthgen.config.distributions import Distribution, check_range, parse_value
+from synthgen.errors import ConfigError
+from synthgen.scene.base import SceneKind
+from synthgen.types import SceneSpec, TextItem
+
+BACKGROUND_KINDS = ("solid", "gradient", "noise", "image")
+CASES = ("lower", "upper", "title", "as_is")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+
+@dataclass
+class FontsSchema:
+    paths: list[str] = field(default_factory=list)  # font files or folders (searched recursively)
+    bundled: bool = True  # the DejaVu fonts shipped with synthgen
+    system: bool = False  # every font under the system font folders
+
+
+@dataclass
+class CorpusSchema:
+    builtin: bool = True  # synthgen's own English word list
+    file: Optional[str] = None  # UTF-8 text, words separated by whitespace
+    case: str = "choice([as_is, lower, title, upper], [0.4, 0.3, 0.2, 0.1])"
+
+
+@dataclass
+class BackgroundSchema:
+    kind: str = "choice([solid, gradient, noise])"
+    image_dir: Optional[str] = None  # photos for kind "image" (searched recursively)
+
+
+@dataclass
+class TextWordsSchema:
+    width: int = 512
+    height: int = 512
+    words: Union[int, str] = "randint(6, 12)"
+    font_size: Union[int, str] = "randint(18, 56)"
+    rotation: Union[float, str] = "uniform(-20, 20)"
+    min_contrast: float = 0.4  # |luminance(text) - luminance(background)|, 0..1
+    margin: int = 4  # pixels kept free around each word
+    placement_attempts: int = 30
+    fonts: FontsSchema = field(default_factory=FontsSchema)
+    corpus: CorpusSchema = field(default_factory=CorpusSchema)
+    background: BackgroundSchema = field(default_factory=BackgroundSchema)
+
+
+@dataclass(frozen=True)
+class TextWordsSettings:
+    width: int
+    height: int
+    words: Distribution
+    font_size: Distribution
+    rotation: Distribution
+    case: Distribution
+    background: Distribution
+    min_contrast: float
+    margin: int
+    placement_attempts: int
+    font_paths: tuple[str, ...]
+    corpus: tuple[str, ...]
+    images: tuple[str, ...]
+
+
+def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
+    """Check ``scene.params`` of a text_words scene and resolve fonts, corpus and image lists."""
+    for name in ("width", "height"):
+        if not 16 <= getattr(p, name) <= 8192:
+            raise ConfigError(f"{key}.{name}", f"must be in 16..8192, got {getattr(p, name)}")
+    words = parse_value(p.words, f"{key}.words", "int")
+    check_range(words, f"{key}.words", 0, 1000)
+    size = parse_value(p.font_size, f"{key}.font_size", "int")
+    check_range(size, f"{key}.font_size", 4, 1000)
+    rotation = parse_value(p.rotation, f"{key}.rotation", "float")
+    check_range(rotation, f"{key}.rotation", -180, 180)
+    case = parse_value(p.corpus.case, f"{key}.corpus.case", "str", CASES)
+    background = parse_value(p.background.kind, f"{key}.background.kind", "str", BACKGROUND_KINDS)
+    if not 0 <= p.min_contrast <= 1:
+        raise ConfigError(f"{key}.min_contrast", f"must be in 0..1, got {p.min_contrast}")
+    if p.margin < 0:
+        raise ConfigError(f"{key}.margin", f"must be >= 0, got {p.margin}")
+    if p.placement_attempts < 1:
+        raise ConfigError(f"{key}.placement_attempts", f"must be >= 1, got {p.placement_attempts}")
+
+    font_paths = fonts.discover_fonts(p.fonts.paths, f"{key}.fonts.paths")
+    if p.fonts.bundled:
+        font_paths += fonts.discover_fonts([str(fonts.bundled_font_dir())], f"{key}.fonts.bundled")
+    if p.fonts.system:
+        font_paths += fonts.system_fonts()
+    font_paths = sorted(set(font_paths))
+    if not font_paths:
+        raise ConfigError(f"{key}.fonts", "no fonts: give fonts.paths or set fonts.bundled/fonts.system")
+
+    corpus: list[str] = []
+    if p.corpus.builtin:
+        corpus += fonts.load_words(str(fonts.bundled_corpus()), f"{key}.corpus.builtin")
+    if p.corpus.file is not None:
+        corpus += fonts.load_words(p.corpus.file, f"{key}.corpus.file")
+    if not corpus:
+        raise ConfigError(f"{key}.corpus", "no words: set corpus.builtin or corpus.file")
+
+    images: tuple[str, ...] = ()
+    if p.background.image_dir is not None:
+        root = Path(p.background.image_dir).expanduser()
+        if not root.is_dir():
+            raise ConfigError(f"{key}.background.image_dir", f"folder not found: {p.background.image_dir}")
+        images = tuple(sorted(str(f) for f in root.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES))
+        if not images:
+            raise ConfigError(f"{key}.background.image_dir", f"no images in folder {p.background.image_dir}")
+    kinds = background.options if hasattr(background, "options") else (background.value,)  # type: ignore[attr-defined]
+    if "image" in kinds and not images:
+        raise ConfigError(f"{key}.background.kind", "kind 'image' needs background.image_dir")
+
+    return TextWordsSettings(
+        width=p.width,
+        height=p.height,
+        words=words,
+        font_size=size,
+        rotation=rotation,
+        case=case,
+        background=background,
+        min_contrast=p.min_contrast,
+        margin=p.margin,
+        placement_attempts=p.placement_attempts,
+        font_paths=tuple(font_paths),
+        corpus=tuple(corpus),
+        images=images,
+    )
+
+
+def luminance(rgb) -> float:
+    """Relative luminance (Rec. 709 weights) of an sRGB colour, 0..1."""
+    r, g, b = (float(c) / 255.0 for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _random_color(rng: np.random.Generator) -> tuple[int, int, int]:
+    return tuple(int(c) for c in rng.integers(0, 256, size=3))  # type: ignore[return-value]
+
+
+def _near_color(rng: np.random.Generator, base, spread: int = 50) -> tuple[int, int, int]:
+    return tuple(int(np.clip(c + rng.integers(-spread, spread + 1), 0, 255)) for c in base)  # type: ignore[return-value]
+
+
+def sample_background(s: TextWordsSettings, rng: np.random.Generator) -> tuple[dict, list[float]]:
+    """A background description for the renderer and the luminances text must contrast with."""
+    kind = s.background.sample(rng)
+    if kind == "solid":
+        color = _random_color(rng)
+        return {"kind": "solid", "color": list(color)}, [luminance(color)]
+    if kind in ("gradient", "noise"):
+        c1 = _random_color(rng)
+        c2 = _near_color(rng, c1)
+        bg = {"kind": kind, "colors": [list(c1), list(c2)]}
+        if kind == "gradient":
+            bg["angle"] = float(rng.uniform(0, 360))
+        else:
+            bg["seed"] = int(rng.integers(2**31))
+            bg["scale"] = float(rng.uniform(8, 64))
+        return bg, [luminance(c1), luminance(c2)]
+    path = s.images[int(rng.integers(len(s.images)))]
+    crop, lum = _image_crop(path, s.width, s.height, rng)
+    return {"kind": "image", "path": path, "crop": crop}, lum
+
+
+def _image_crop(path: str, width: int, height: int, rng: np.random.Generator) -> tuple[list[int], list[float]]:
+    """A random crop of the photo with the output's aspect ratio, and its luminance quartiles."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        w, h = im.size
+        scale = min(w / width, h / height) * float(rng.uniform(0.5, 1.0))
+        cw, ch = max(1, int(width * scale)), max(1, int(height * scale))
+        x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+        thumb = im.convert("L").resize((32, 32), box=(x, y, x + cw, y + ch))
+    q = np.percentile(np.asarray(thumb, dtype=np.float32) / 255.0, [25, 75])
+    return [x, y, cw, ch], [float(v) for v in q]
+
+
+def sample_text_color(rng: np.random.Generator, background_lum: list[float], min_contrast: float):
+    """A random colour whose luminance differs from every background luminance by min_contrast."""
+    for _ in range(20):
+        color = _random_color(rng)
+        if all(abs(luminance(color) - b) >= min_contrast for b in background_lum):
+            return color
+    # Fall back to whichever of near-black and near-white stands out more.
+    dark, light = (int(rng.integers(0, 40)),) * 3, (int(rng.integers(215, 256)),) * 3
+    best = min(background_lum)
+    worst = max(background_lum)
+    return light if (1.0 - best) > worst else dark  # type: ignore[return-value]
+
+
+def apply_case(word: str, case: str) -> str:
+    return {"lower": word.lower(), "upper": word.upper(), "title": word.title()}.get(case, word)
+
+
+def rotated_quad(center: tuple[float, float], w: float, h: float, angle: float) -> np.ndarray:
+    """(4, 2) corners of a w x h box centred on ``center`` and turned ``angle`` degrees CCW on screen."""
+    t = math.radians(angle)
+    c, s = math.cos(t), math.sin(t)
+    corners = np.array([[-w / 2, -h / 2], [w / 2, -h / 2], [w / 2, h / 2], [-w / 2, h / 2]])
+    # y points down in images, so a CCW turn on screen is (x, y) -> (x c + y s, -x s + y c).
+    rot = np.array([[c, s], [-s, c]])
+    return (corners @ rot.T + np.asarray(center)).astype(np.float32)
+
+
+def _overlaps(quad: np.ndarray, placed: list[np.ndarray]) -> bool:
+    import cv2
+
+    for other in placed:
+        area, _ = cv2.intersectConvexConvex(quad, other)
+        if area > 0:
+            return True
+    return False
+
+
+def _pick_font(s: TextWordsSettings, text: str, rng: np.random.Generator) -> str | None:
+    """A random font that covers ``text``; None when no configured font does."""
+    first = int(rng.integers(len(s.font_paths)))
+    if fonts.covers(s.font_paths[first], text):
+        return s.font_paths[first]
+    for i in rng.permutation(len(s.font_paths)):
+        if fonts.covers(s.font_paths[int(i)], text):
+            return s.font_paths[int(i)]
+    return None
+
+
+def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
+    """Sample the words, fonts, colours, angles and non-overlapping positions of one image."""
+    background, background_lum = sample_background(s, rng)
+    n_words = s.words.sample(rng)
+    items: list[TextItem] = []
+    placed: list[np.ndarray] = []
+    dropped = {"no_font_coverage": 0, "no_room": 0, "too_large": 0}
+    for _ in range(n_words):
+        word = apply_case(s.corpus[int(rng.integers(len(s.corpus)))], s.case.sample(rng))
+        size = s.font_size.sample(rng)
+        angle = float(s.rotation.sample(rng))
+        color = sample_text_color(rng, background_lum, s.min_contrast)
+        font = _pick_font(s, word, rng)
+        if font is None:
+            dropped["no_font_coverage"] += 1
+            continue
+        left, top, right, bottom = fonts.text_box(font, size, word)
+        w, h = right - left, bottom - top
+        m = s.margin
+        # half extents of the rotated box, margin included
+        t = math.radians(angle)
+        hx = (abs(w * math.cos(t)) + abs(h * math.sin(t))) / 2 + m
+        hy = (abs(w * math.sin(t)) + abs(h * math.cos(t))) / 2 + m
+        if 2 * hx > s.width or 2 * hy > s.height:
+            dropped["too_large"] += 1
+            continue
+        for _attempt in range(s.placement_attempts):
+            center = (float(rng.uniform(hx, s.width - hx)), float(rng.uniform(hy, s.height - hy)))
+            quad = rotated_quad(center, w + 2 * m, h + 2 * m, angle)
+            if not _overlaps(quad, placed):
+                placed.append(quad)
+                items.append(TextItem(len(items) + 1, word, font, size, color, angle, center))
+                break
+        else:
+            dropped["no_room"] += 1
+    return SceneSpec(
+        kind="text_words",
+        renderer="text2d",
+        width=s.width,
+        height=s.height,
+        background=background,
+        items=tuple(items),
+        categories=("text",),
+        params={"words_sampled": n_words, "background": background["kind"]},
+        dropped={k: v for k, v in dropped.items() if v},
+    )
+
+
+SCENE = SceneKind("text_words", TextWordsSchema, from_config, sample)
