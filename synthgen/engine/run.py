@@ -96,6 +96,15 @@ def prepare_output(config: RunConfig, out: Path, overwrite: bool) -> None:
         )
 
 
+def remove_leftovers(out: Path) -> None:
+    """Delete what a killed run can leave: shard staging folders and half-written temp files."""
+    shutil.rmtree(staging_root(out), ignore_errors=True)
+    for folder in [out, *(p for p in out.iterdir() if p.is_dir() and p.name != "images")]:
+        for tmp in folder.rglob(".*.tmp*"):
+            if tmp.is_file():
+                tmp.unlink()
+
+
 def plan(config: RunConfig, out: Path) -> list[ShardJob]:
     k = config.shard_size
     return [
@@ -169,7 +178,7 @@ def generate(
     prepare_output(config, out, overwrite)
     start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(staging_root(out), ignore_errors=True)  # leftovers of a killed run
+    remove_leftovers(out)
 
     jobs = plan(config, out)
     results: dict[int, ShardResult] = {}
@@ -206,6 +215,7 @@ def generate(
             for rel in writer.finalize(iter_records(out, len(jobs)), out):
                 files[rel] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
     write_manifest(config, out, results, dict(sorted(files.items())))
+    remove_leftovers(out)
     seconds = time.perf_counter() - start
     dropped: dict[str, int] = {}
     for r in results.values():

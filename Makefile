@@ -1,0 +1,28 @@
+# The two commands of README.md:
+#   make demo   set up .venv and generate the demo dataset (configs/text_words.yaml) and its preview
+#   make test   set up .venv and run the tests
+VENV ?= .venv
+STAMP := $(VENV)/.synthgen-setup
+DEMO_OUT ?= out/demo
+WORKERS ?= 2
+
+.PHONY: setup demo test bench clean
+
+$(STAMP): pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh $(VENV)
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(VENV)/bin/synthgen generate configs/text_words.yaml -o $(DEMO_OUT) --workers $(WORKERS)
+	$(VENV)/bin/synthgen preview $(DEMO_OUT)
+
+test: setup
+	$(VENV)/bin/python -m pytest -q
+
+bench: setup
+	$(VENV)/bin/python scripts/bench_generate.py
+
+clean:
+	rm -rf out

@@ -1,0 +1,45 @@
+"""masks -> boxes, RLE, polygons, area on shapes drawn at known coordinates."""
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+from synthgen.annotate.masks import instance_extents, mask_to_polygons, masks_to_instances
+
+
+def test_rectangles_at_known_coordinates():
+    ids = np.zeros((60, 80), np.int32)
+    ids[10:20, 5:35] = 1  # x 5..34, y 10..19
+    ids[40:59, 60:80] = 2  # touches the right and bottom borders
+    ids[0, 0] = 3  # a single pixel
+    out = masks_to_instances(ids)
+    assert out[1][0] == (5, 10, 30, 10) and out[1][1] == 300
+    assert out[2][0] == (60, 40, 20, 19) and out[2][1] == 380
+    assert out[3][0] == (0, 0, 1, 1) and out[3][1] == 1
+    for k, (bbox, area, rle, _) in out.items():
+        coco_rle = {"size": rle["size"], "counts": rle["counts"].encode()}
+        assert (mask_utils.decode(coco_rle).astype(bool) == (ids == k)).all()
+        assert mask_utils.area(coco_rle) == area
+        assert list(mask_utils.toBbox(coco_rle)) == list(bbox)
+
+
+def test_extents_ignore_background_and_handle_empty():
+    assert instance_extents(np.zeros((4, 4), np.int32)) == {}
+    ids = np.zeros((5, 5), np.int32)
+    ids[1, 1] = ids[3, 4] = 7
+    assert instance_extents(ids) == {7: (1, 1, 4, 3)}
+
+
+def test_polygon_of_a_rectangle_is_its_corners():
+    mask = np.zeros((20, 20), bool)
+    mask[2:8, 3:13] = True
+    (poly,) = mask_to_polygons(mask, offset=(100, 50))
+    pts = np.array(poly).reshape(-1, 2)
+    assert pts[:, 0].min() == 103 and pts[:, 0].max() == 112
+    assert pts[:, 1].min() == 52 and pts[:, 1].max() == 57
+
+
+def test_polygons_one_per_component():
+    mask = np.zeros((20, 20), bool)
+    mask[1:4, 1:4] = True
+    mask[10:15, 10:15] = True
+    assert len(mask_to_polygons(mask)) == 2

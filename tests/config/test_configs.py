@@ -1,0 +1,128 @@
+"""Every shipped config loads; each kind of bad input gives one line naming its key path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from synthgen.cli import main
+from synthgen.config import load_run_config
+from synthgen.errors import ConfigError, InputError
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
+SCENE_FILES = sorted((ROOT / "scenes").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", RUN_CONFIGS, ids=lambda p: p.name)
+def test_every_run_config_loads(path):
+    config = load_run_config(path)
+    assert config.num_samples > 0
+    assert config.scene.settings is not None
+
+
+@pytest.mark.parametrize("path", SCENE_FILES, ids=lambda p: str(p.relative_to(ROOT / "scenes")))
+def test_every_scene_file_loads(tmp_path, path):
+    run = tmp_path / "run.yaml"
+    run.write_text(f"name: t\nnum_samples: 1\nscene:\n  include: {path}\n")
+    config = load_run_config(run)
+    assert config.scene.kind == load_run_config(run).scene.kind
+
+
+def test_run_configs_and_scenes_exist():
+    assert (ROOT / "configs" / "text_words.yaml") in RUN_CONFIGS
+    assert SCENE_FILES
+
+
+def _cfg(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"name: bad\nnum_samples: 2\nscene:\n  include: {ROOT / 'scenes/text/words.yaml'}\n{body}")
+    return path
+
+
+BAD = [
+    ("num_samplez: 3\n", [], "num_samplez", "did you mean"),
+    ("", ["scene.params.font_sze=20"], "scene.params.font_sze", "font_size"),
+    ("", ["scene.params.width=wide"], "scene.params.width", "wide"),
+    ("", ["scene.params.font_size=randint(64, 18)"], "scene.params.font_size", "randint low 64 > high 18"),
+    ("", ["num_samples=-5"], "num_samples", "must be > 0"),
+    ("", ["scene.params.fonts.paths=[/nonexistent/fonts]"], "scene.params.fonts.paths[0]", "not found"),
+    ("", ["scene.params.background.image_dir=/nonexistent/bg"], "scene.params.background.image_dir", "not found"),
+    ("", ["scene.kind=text_wordz"], "scene.kind", "valid kinds: text_words"),
+    ("", ["scene.params.rotation=uniform(10, -10)"], "scene.params.rotation", "uniform low 10"),
+    ("", ["scene.params.rotation=gauss(0, 1)"], "scene.params.rotation", "unknown distribution"),
+    ("", ["scene.params.corpus.case=choice([lower, shouty])"], "scene.params.corpus.case", "'shouty'"),
+    ("", ["scene.params.corpus.file=/nonexistent/words.txt"], "scene.params.corpus.file", "not found"),
+    ("", ["outputs=[coco,pascal]"], "outputs[1]", "valid kinds"),
+    ("", ["scene.params.background.kind=image"], "scene.params.background.kind", "image_dir"),
+]
+
+
+@pytest.mark.parametrize("body,overrides,key,fragment", BAD, ids=[b[2] for b in BAD])
+def test_bad_config_names_key(tmp_path, body, overrides, key, fragment):
+    with pytest.raises(ConfigError) as err:
+        load_run_config(_cfg(tmp_path, body), overrides)
+    message = str(err.value)
+    assert message.startswith(f"{key}: "), message
+    assert fragment.lower() in message.lower(), message
+    assert "\n" not in message
+
+
+def test_malformed_yaml_names_file(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: [unclosed\n")
+    with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
+        load_run_config(path)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(InputError, match="config file not found"):
+        load_run_config(tmp_path / "nope.yaml")
+
+
+def test_missing_font_file_in_folder(tmp_path):
+    empty = tmp_path / "fonts"
+    empty.mkdir()
+    with pytest.raises(ConfigError, match=r"scene.params.fonts.paths\[0\]: no .ttf"):
+        load_run_config(_cfg(tmp_path, ""), [f"scene.params.fonts.paths=[{empty}]"])
+
+
+def test_corrupt_font_file(tmp_path):
+    bad = tmp_path / "bad.ttf"
+    bad.write_bytes(b"not a font at all")
+    with pytest.raises(ConfigError, match="cannot load font"):
+        load_run_config(_cfg(tmp_path, ""), [f"scene.params.fonts.paths=[{bad}]"])
+
+
+def test_overrides_apply_and_validate_prints_resolved(tmp_path, capsys):
+    path = _cfg(tmp_path, "")
+    config = load_run_config(path, ["scene.params.font_size=randint(10, 12)", "seed=7"])
+    assert config.seed == 7
+    assert str(config.scene.settings.font_size) == "randint(10, 12)"
+    assert main(["validate", str(path), "scene.params.width=300"]) == 0
+    out = capsys.readouterr().out
+    assert "width: 300" in out and "kind: text_words" in out
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["generate", "CFG", "--num", "-3"], "--num: must be > 0"),
+        (["generate", "CFG", "--workers", "two"], "expected a whole number"),
+        (["generate", "CFG", "scene.params.font_size=randint(64, 18)"], "scene.params.font_size: randint low 64 > high 18"),
+        (["generate", "CFG", "--executor", "cluster"], "--executor: unknown executor kind 'cluster'"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_cli_bad_input_one_line_exit_2_nothing_written(tmp_path, args, fragment):
+    cfg = _cfg(tmp_path, "")
+    out = tmp_path / "out"
+    argv = [a.replace("CFG", str(cfg)) for a in args] + (["-o", str(out)] if args[0] == "generate" else [])
+    proc = subprocess.run([sys.executable, "-m", "synthgen", *argv], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], proc.stderr
+    assert not out.exists()

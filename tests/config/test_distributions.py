@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from synthgen.config.distributions import Choice, Constant, RandInt, check_range, parse_value
+from synthgen.errors import ConfigError
+
+
+def _draws(text, kind="float", n=2000):
+    rng = np.random.default_rng(0)
+    d = parse_value(text, "k", kind)
+    return d, [d.sample(rng) for _ in range(n)]
+
+
+def test_uniform_range_and_spread():
+    _, xs = _draws("uniform(-10, 10)")
+    assert min(xs) >= -10 and max(xs) <= 10
+    assert min(xs) < -9 and max(xs) > 9
+
+
+def test_randint_includes_both_ends():
+    d, xs = _draws("randint(18, 20)", "int")
+    assert isinstance(d, RandInt) and set(xs) == {18, 19, 20}
+
+
+def test_normal_moments():
+    _, xs = _draws("normal(5, 2)", n=5000)
+    assert abs(np.mean(xs) - 5) < 0.15 and abs(np.std(xs) - 2) < 0.15
+
+
+def test_loguniform_is_uniform_in_log():
+    _, xs = _draws("loguniform(1, 100)", n=5000)
+    assert min(xs) >= 1 and max(xs) <= 100
+    assert 0.4 < np.mean(np.log10(xs) < 1) < 0.6
+
+
+def test_choice_of_words_and_weights():
+    d, xs = _draws("choice([solid, gradient], [0.9, 0.1])", "str")
+    assert isinstance(d, Choice) and set(xs) == {"solid", "gradient"}
+    assert 0.85 < xs.count("solid") / len(xs) < 0.95
+
+
+def test_constants():
+    assert parse_value(3, "k", "int") == Constant(3)
+    assert parse_value("solid", "k", "str", ("solid",)) == Constant("solid")
+
+
+@pytest.mark.parametrize(
+    "text,kind,fragment",
+    [
+        ("randint(64, 18)", "int", "randint low 64 > high 18"),
+        ("uniform(1)", "float", "uniform takes 2 numbers"),
+        ("normal(0, -1)", "float", "sigma -1"),
+        ("loguniform(0, 1)", "float", "0 < low"),
+        ("choice([])", "str", "non-empty list"),
+        ("choice([a, b], [1])", "str", "weights must be 2"),
+        ("uniform(1, 2)", "int", "expected an integer"),
+        ("randint(1.5, 3)", "int", "randint takes integers"),
+        ("pareto(1, 2)", "float", "unknown distribution 'pareto'"),
+        ("choice([1, x])", "float", "expected a number"),
+    ],
+)
+def test_errors_name_key(text, kind, fragment):
+    with pytest.raises(ConfigError) as err:
+        parse_value(text, "scene.params.x", kind)
+    assert str(err.value).startswith("scene.params.x: ") and fragment in str(err.value)
+
+
+def test_check_range():
+    check_range(parse_value("randint(1, 5)", "k", "int"), "k", 0, 10)
+    with pytest.raises(ConfigError, match="k: values must be >= 4"):
+        check_range(parse_value("randint(1, 5)", "k", "int"), "k", 4, 10)
