@@ -85,7 +85,6 @@ class Instance:
         bbox: (x, y, w, h) pixel extent of the visible mask; x, y of the top-left pixel.
         area: number of visible pixels.
         rle: visible mask as COCO compressed RLE ``{"size": [H, W], "counts": str}``.
-        polygons: outer contours of the visible mask, each a flat [x0, y0, x1, y1, ...] list.
         text: transcription (text instances).
         quad: (4, 2) float32 word quad (text instances).
         chars: characters with a quad each.
@@ -97,7 +96,6 @@ class Instance:
     bbox: tuple[int, int, int, int]
     area: int
     rle: dict[str, Any]
-    polygons: tuple[tuple[float, ...], ...] = ()
     text: str | None = None
     quad: np.ndarray | None = None
     chars: str | None = None
@@ -110,6 +108,12 @@ class Instance:
 
         rle = {"size": self.rle["size"], "counts": self.rle["counts"].encode("ascii")}
         return mask_utils.decode(rle).astype(bool)
+
+    def polygons(self) -> tuple[tuple[float, ...], ...]:
+        """Outer contours of the visible mask, each a flat [x0, y0, x1, y1, ...] tuple (OpenCV)."""
+        from synthgen.annotate.masks import mask_to_polygons
+
+        return mask_to_polygons(self.visible_mask())
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,14 @@ from synthgen.types import Instance, Labels, Layers, SceneSpec
 
 def instance_extents(instance_id: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
     """Pixel extent (x0, y0, x1, y1), inclusive, of every non-zero id in an (H, W) int layer."""
-    ys, xs = np.nonzero(instance_id)
-    if ys.size == 0:
+    return _extents_transposed(np.ascontiguousarray(instance_id.T))
+
+
+def _extents_transposed(transposed: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
+    xs, ys = np.nonzero(transposed)
+    if xs.size == 0:
         return {}
-    ids = instance_id[ys, xs]
+    ids = transposed[xs, ys]
     order = np.argsort(ids, kind="stable")
     ids, ys, xs = ids[order], ys[order], xs[order]
     uniq, starts = np.unique(ids, return_index=True)
@@ -27,7 +31,7 @@ def mask_to_rle(mask: np.ndarray) -> dict:
     """COCO compressed RLE of an (H, W) bool mask, counts as str (JSON-able)."""
     from pycocotools import mask as mask_utils
 
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8, copy=False)))
     return {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
 
 
@@ -50,14 +54,15 @@ def mask_to_polygons(mask: np.ndarray, offset: tuple[int, int] = (0, 0)) -> tupl
     return tuple(polys)
 
 
-def masks_to_instances(instance_id: np.ndarray) -> dict[int, tuple[tuple[int, int, int, int], int, dict, tuple]]:
-    """Per instance id: (bbox x, y, w, h), area, RLE, polygons."""
+def masks_to_instances(instance_id: np.ndarray) -> dict[int, tuple[tuple[int, int, int, int], int, dict]]:
+    """Per instance id: (bbox x, y, w, h), area, COCO RLE."""
     out = {}
-    for k, (x0, y0, x1, y1) in instance_extents(instance_id).items():
-        crop = instance_id[y0 : y1 + 1, x0 : x1 + 1] == k
-        full = np.zeros(instance_id.shape, bool)
-        full[y0 : y1 + 1, x0 : x1 + 1] = crop
-        out[k] = ((x0, y0, x1 - x0 + 1, y1 - y0 + 1), int(crop.sum()), mask_to_rle(full), mask_to_polygons(crop, (x0, y0)))
+    # RLE runs down columns: compare on the transposed layer so each mask is Fortran-ordered free.
+    transposed = np.ascontiguousarray(instance_id.T)
+    for k, (x0, y0, x1, y1) in _extents_transposed(transposed).items():
+        rle = mask_to_rle((transposed == k).view(np.uint8).T)
+        area = int(np.count_nonzero(transposed[x0 : x1 + 1, y0 : y1 + 1] == k))
+        out[k] = ((x0, y0, x1 - x0 + 1, y1 - y0 + 1), area, rle)
     return out
 
 
@@ -68,7 +73,7 @@ def annotate(layers: Layers, spec: SceneSpec) -> Labels:
     recorded; boxes, masks and areas come from the instance-id layer only.
     """
     instances = []
-    for k, (bbox, area, rle, polygons) in sorted(masks_to_instances(layers.instance_id).items()):
+    for k, (bbox, area, rle) in sorted(masks_to_instances(layers.instance_id).items()):
         geo = layers.geometry[k]
         instances.append(
             Instance(
@@ -76,7 +81,6 @@ def annotate(layers: Layers, spec: SceneSpec) -> Labels:
                 bbox=bbox,
                 area=area,
                 rle=rle,
-                polygons=polygons,
                 text=geo.text,
                 quad=geo.quad,
                 chars=geo.chars,

@@ -28,13 +28,14 @@ def render_layers(spec: SceneSpec) -> Layers:
     """
     rgb = render_background(spec.background, spec.width, spec.height)
     instance_id = np.zeros((spec.height, spec.width), np.int32)
-    semantic_id = np.zeros((spec.height, spec.width), np.int32)
     geometry: dict[int, InstanceGeometry] = {}
+    category_of = np.zeros(len(spec.items) + 1, np.int32)  # instance id -> category id
     for item in spec.items:
         drawn = draw_text(rgb, instance_id, item)
         if drawn is not None:
             geometry[item.instance_id] = drawn
-            semantic_id[instance_id == item.instance_id] = spec.categories.index(item.category) + 1
+            category_of[item.instance_id] = spec.categories.index(item.category) + 1
+    semantic_id = category_of[instance_id]
     return Layers(rgb=rgb, instance_id=instance_id, geometry=geometry, semantic_id=semantic_id)
 
 

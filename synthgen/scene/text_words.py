@@ -190,15 +190,14 @@ def _image_crop(path: str, width: int, height: int, rng: np.random.Generator) ->
 
 def sample_text_color(rng: np.random.Generator, background_lum: list[float], min_contrast: float):
     """A random colour whose luminance differs from every background luminance by min_contrast."""
-    for _ in range(20):
-        color = _random_color(rng)
-        if all(abs(luminance(color) - b) >= min_contrast for b in background_lum):
-            return color
+    candidates = rng.integers(0, 256, size=(20, 3))
+    lum = candidates @ np.array([0.2126, 0.7152, 0.0722]) / 255.0
+    ok = np.all(np.abs(lum[:, None] - np.asarray(background_lum)[None, :]) >= min_contrast, axis=1)
+    if ok.any():
+        return tuple(int(c) for c in candidates[int(np.argmax(ok))])
     # Fall back to whichever of near-black and near-white stands out more.
     dark, light = (int(rng.integers(0, 40)),) * 3, (int(rng.integers(215, 256)),) * 3
-    best = min(background_lum)
-    worst = max(background_lum)
-    return light if (1.0 - best) > worst else dark  # type: ignore[return-value]
+    return light if (1.0 - min(background_lum)) > max(background_lum) else dark
 
 
 def apply_case(word: str, case: str) -> str:

@@ -15,7 +15,7 @@ def test_rectangles_at_known_coordinates():
     assert out[1][0] == (5, 10, 30, 10) and out[1][1] == 300
     assert out[2][0] == (60, 40, 20, 19) and out[2][1] == 380
     assert out[3][0] == (0, 0, 1, 1) and out[3][1] == 1
-    for k, (bbox, area, rle, _) in out.items():
+    for k, (bbox, area, rle) in out.items():
         coco_rle = {"size": rle["size"], "counts": rle["counts"].encode()}
         assert (mask_utils.decode(coco_rle).astype(bool) == (ids == k)).all()
         assert mask_utils.area(coco_rle) == area
