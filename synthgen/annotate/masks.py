@@ -9,22 +9,7 @@ from synthgen.types import Instance, Labels, Layers, SceneSpec
 
 def instance_extents(instance_id: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
     """Pixel extent (x0, y0, x1, y1), inclusive, of every non-zero id in an (H, W) int layer."""
-    return _extents_transposed(np.ascontiguousarray(instance_id.T))
-
-
-def _extents_transposed(transposed: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
-    xs, ys = np.nonzero(transposed)
-    if xs.size == 0:
-        return {}
-    ids = transposed[xs, ys]
-    order = np.argsort(ids, kind="stable")
-    ids, ys, xs = ids[order], ys[order], xs[order]
-    uniq, starts = np.unique(ids, return_index=True)
-    ends = np.append(starts[1:], ids.size)
-    return {
-        int(k): (int(xs[a:b].min()), int(ys[a:b].min()), int(xs[a:b].max()), int(ys[a:b].max()))
-        for k, a, b in zip(uniq, starts, ends)
-    }
+    return {k: (x, y, x + w - 1, y + h - 1) for k, ((x, y, w, h), _, _) in masks_to_instances(instance_id).items()}
 
 
 def mask_to_rle(mask: np.ndarray) -> dict:
@@ -55,14 +40,21 @@ def mask_to_polygons(mask: np.ndarray, offset: tuple[int, int] = (0, 0)) -> tupl
 
 
 def masks_to_instances(instance_id: np.ndarray) -> dict[int, tuple[tuple[int, int, int, int], int, dict]]:
-    """Per instance id: (bbox x, y, w, h), area, COCO RLE."""
-    out = {}
+    """Per instance id present in the layer: (bbox x, y, w, h), area, COCO RLE."""
+    from pycocotools import mask as mask_utils
+
+    areas = np.bincount(instance_id.ravel())
+    ids = [int(k) for k in np.flatnonzero(areas) if k != 0]
+    if not ids:
+        return {}
     # RLE runs down columns: compare on the transposed layer so each mask is Fortran-ordered free.
     transposed = np.ascontiguousarray(instance_id.T)
-    for k, (x0, y0, x1, y1) in _extents_transposed(transposed).items():
+    out = {}
+    for k in ids:
         rle = mask_to_rle((transposed == k).view(np.uint8).T)
-        area = int(np.count_nonzero(transposed[x0 : x1 + 1, y0 : y1 + 1] == k))
-        out[k] = ((x0, y0, x1 - x0 + 1, y1 - y0 + 1), area, rle)
+        coco = {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
+        x, y, w, h = (int(v) for v in mask_utils.toBbox(coco))
+        out[k] = ((x, y, w, h), int(areas[k]), rle)
     return out
 
 

@@ -88,6 +88,13 @@ def map_corners(matrix: np.ndarray, corners: np.ndarray) -> np.ndarray:
     return (corners - 0.5) @ matrix[:, :2].T + matrix[:, 2] + 0.5
 
 
+def map_boxes(matrix: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """(N, 4, 2) float32 image quads of (N, 4) canvas boxes (left, top, right, bottom)."""
+    l, t, r, b = boxes.T
+    corners = np.stack([np.stack([l, t], -1), np.stack([r, t], -1), np.stack([r, b], -1), np.stack([l, b], -1)], 1)
+    return map_corners(matrix, corners).astype(np.float32)
+
+
 def draw_text(rgb: np.ndarray, instance_id: np.ndarray, item: TextItem) -> InstanceGeometry | None:
     """Composite one TextItem into ``rgb`` and mark its pixels in ``instance_id`` (both in place).
 
@@ -121,7 +128,7 @@ def draw_text(rgb: np.ndarray, instance_id: np.ndarray, item: TextItem) -> Insta
     region[...] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
     instance_id[y0:y1, x0:x1][ink_pixels] = item.instance_id
     quad = map_corners(matrix, box_corners(ink)).astype(np.float32)
-    char_quads = np.array([map_corners(matrix, box_corners(box)) for _, box in chars], np.float32).reshape(-1, 4, 2)
+    char_quads = map_boxes(matrix, np.array([box for _, box in chars], np.float64).reshape(-1, 4))
     return InstanceGeometry(
         category=item.category,
         text=item.text,
