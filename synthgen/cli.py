@@ -59,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("-n", "--num", type=_positive, default=12, help="samples to show (default 12)")
     pre.add_argument("--columns", type=_positive, default=4)
     pre.add_argument("--tile", type=_positive, default=384, help="tile size in pixels (default 384)")
+
+    reg = sub.add_parser("regress", help="regenerate a small seeded set and compare it with a golden fingerprint")
+    reg.add_argument("config", help="run config YAML; its regress: section holds the tolerances")
+    reg.add_argument("--golden", required=True, help="golden fingerprint JSON (tests/golden/NAME.json)")
+    reg.add_argument("--num", type=_positive, help="samples to fingerprint (overrides regress.num, default 8)")
+    reg.add_argument("--update", action="store_true", help="write or refresh the golden and exit 0")
+    reg.add_argument("--report", help="folder for the PNG/HTML report (default: <golden stem>_report/ beside it)")
+    reg.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
+    reg.add_argument("overrides", nargs="*", help="key=value config overrides")
     return parser
 
 
@@ -100,7 +109,18 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"generate": _generate, "validate": _validate, "preview": _preview}
+def _regress(args: argparse.Namespace) -> int:
+    from synthgen.config import load_run_config
+    from synthgen.regress import regress
+
+    overrides = [*args.overrides, *([f"regress.num={args.num}"] if args.num is not None else [])]
+    config = load_run_config(args.config, overrides)
+    outcome = regress(config, args.golden, update=args.update, report_dir=args.report, workers=args.workers)
+    sys.stdout.write(outcome.text)
+    return outcome.exit_code
+
+
+COMMANDS = {"generate": _generate, "validate": _validate, "preview": _preview, "regress": _regress}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,6 +48,9 @@ class InstanceGeometry:
         quad: (4, 2) float32 corners, clockwise from the top-left of the upright object, or None.
         chars: the characters that have ``char_quads`` (whitespace excluded), or None.
         char_quads: (len(chars), 4, 2) float32 per-character quads, or None.
+        polygon: (N, 2) float32 outline with more than 4 points where a quad is too coarse (curved
+            text: the upper edge left to right, then the lower edge right to left), or None.
+        attributes: JSON-able attributes copied onto the Instance (``legible``, ``line``, ...).
     """
 
     category: str
@@ -55,6 +58,8 @@ class InstanceGeometry:
     quad: np.ndarray | None = None
     chars: str | None = None
     char_quads: np.ndarray | None = None
+    polygon: np.ndarray | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,6 +95,7 @@ class Instance:
         chars: characters with a quad each.
         char_quads: (len(chars), 4, 2) float32.
         attributes: extra JSON-able attributes (``legible``, ...).
+        polygon: (N, 2) float32 text outline with more than 4 points (curved text), or None.
     """
 
     category: str
@@ -101,6 +107,7 @@ class Instance:
     chars: str | None = None
     char_quads: np.ndarray | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    polygon: np.ndarray | None = None
 
     def visible_mask(self) -> np.ndarray:
         """Decode the RLE into a (H, W) bool mask."""
@@ -162,6 +169,21 @@ class TextItem:
         angle: counter-clockwise rotation in degrees about the centre of the ink box.
         center: (x, y) image position of the centre of the ink box, in pixels.
         category: category name of the instance.
+        letter_spacing: extra pixels added after every character (may be negative).
+        stroke_width: outline width in pixels (0 = none), drawn in ``stroke_color`` under the fill.
+        stroke_color: (r, g, b) of the outline.
+        shadow: ``(dx, dy, blur_sigma, opacity)`` drop shadow in image pixels, or None. Shadow pixels
+            are not the text's pixels: they stay background in ``instance_id``.
+        shadow_color: (r, g, b) of the shadow.
+        curve: baseline shape: ``"none"``, ``"arc"`` (circle of signed curvature ``curve_amount``,
+            1/px, positive bends the ends down) or ``"wave"`` (sine of amplitude ``curve_amount`` px
+            and wavelength ``curve_period`` px). Curved text is drawn glyph by glyph along the curve.
+        curve_amount, curve_period: see ``curve``.
+        corner_offsets: ((dx, dy) x 4) pixel displacements of the placed ink-box corners (clockwise
+            from top-left) that define a perspective warp, or None for a plain rotation.
+        label_box: (left, top, right, bottom) image box reported as the instance's quad instead of
+            the ink quad (a recognition crop labels its whole frame), or None.
+        attributes: JSON-able attributes copied onto the instance (``legible``, ``line``, ...).
     """
 
     instance_id: int
@@ -172,3 +194,25 @@ class TextItem:
     angle: float
     center: tuple[float, float]
     category: str = "text"
+    letter_spacing: float = 0.0
+    stroke_width: int = 0
+    stroke_color: tuple[int, int, int] = (0, 0, 0)
+    shadow: tuple[float, float, float, float] | None = None
+    shadow_color: tuple[int, int, int] = (0, 0, 0)
+    curve: str = "none"
+    curve_amount: float = 0.0
+    curve_period: float = 0.0
+    corner_offsets: tuple[tuple[float, float], ...] | None = None
+    label_box: tuple[float, float, float, float] | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_plain(self) -> bool:
+        """True for straight, unstyled text (drawn in one call, as the first text2d did)."""
+        return (
+            self.letter_spacing == 0
+            and self.stroke_width == 0
+            and self.shadow is None
+            and self.curve == "none"
+            and self.corner_offsets is None
+        )

@@ -77,6 +77,8 @@ def annotate(layers: Layers, spec: SceneSpec) -> Labels:
                 quad=geo.quad,
                 chars=geo.chars,
                 char_quads=geo.char_quads,
+                attributes=dict(geo.attributes),
+                polygon=geo.polygon,
             )
         )
     return Labels(instances=tuple(instances), categories=spec.categories, semantic=layers.semantic_id)

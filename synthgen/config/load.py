@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from synthgen.config.schema import (
@@ -32,6 +32,48 @@ def omegaconf_error(exc: OmegaConfBaseException, prefix: str = "") -> ConfigErro
     msg = re.sub(r"\s*full_key:.*$", "", msg)
     full = ".".join(p for p in (prefix, key) if p)
     return ConfigError(full, msg)
+
+
+def _shape(node: Any) -> str:
+    if isinstance(node, (DictConfig, dict)):
+        return "a mapping"
+    if isinstance(node, (ListConfig, list, tuple)):
+        return "a list"
+    return f"a single value ({node!r})"
+
+
+def _first_misfit(base: DictConfig, layer: DictConfig, prefix: str) -> ConfigError:
+    """The key of ``layer`` whose value does not fit ``base`` (omegaconf does not always say)."""
+    for key in layer.keys():
+        try:
+            OmegaConf.merge(base, OmegaConf.masked_copy(layer, [key]))
+            continue
+        except (TypeError, OmegaConfBaseException) as exc:
+            path = f"{prefix}.{key}" if prefix else str(key)
+            value, target = layer[key], base.get(key) if isinstance(base, DictConfig) else None
+            if isinstance(value, DictConfig) and isinstance(target, DictConfig):
+                return _first_misfit(target, value, path)
+            if isinstance(exc, OmegaConfBaseException) and getattr(exc, "full_key", ""):
+                return omegaconf_error(exc)
+            if target is None:
+                return ConfigError(path, f"{_shape(value)} does not fit here")
+            return ConfigError(path, f"expected {_shape(target)}, got {_shape(value)}")
+    return ConfigError(prefix, "cannot be merged onto the schema")
+
+
+def merge_checked(schema: DictConfig, *layers: DictConfig, prefix: str = "") -> DictConfig:
+    """Merge layers onto a structured schema; every failure is one ConfigError naming its key."""
+    merged = schema
+    for layer in layers:
+        try:
+            merged = OmegaConf.merge(merged, layer)
+        except OmegaConfBaseException as exc:
+            if getattr(exc, "full_key", ""):
+                raise omegaconf_error(exc, prefix) from None
+            raise _first_misfit(merged, layer, prefix) from None
+        except TypeError:
+            raise _first_misfit(merged, layer, prefix) from None
+    return merged
 
 
 def _load_yaml(path: Path, key: str) -> DictConfig:
@@ -79,13 +121,10 @@ def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfi
         dot = OmegaConf.from_dotlist(list(overrides))
     except OmegaConfBaseException as exc:
         raise omegaconf_error(exc) from None
-    if OmegaConf.select(dot, "scene.include") is not None:
+    if isinstance(dot.get("scene"), DictConfig) and dot.scene.get("include") is not None:
         raw = OmegaConf.merge(raw, {"scene": {"include": dot.scene.include}})
     _expand_include(raw, path.parent)
-    try:
-        merged = OmegaConf.merge(OmegaConf.structured(RunSchema), raw, dot)
-    except OmegaConfBaseException as exc:
-        raise omegaconf_error(exc) from None
+    merged = merge_checked(OmegaConf.structured(RunSchema), raw, dot)
     return _build(merged, str(path))
 
 
@@ -118,15 +157,21 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
     params = cfg.scene.params if cfg.scene.params is not None else {}
     if not isinstance(params, DictConfig):
         raise ConfigError("scene.params", f"expected a mapping, got {params!r}")
+    typed = merge_checked(OmegaConf.structured(kind.params_schema), params, prefix="scene.params")
     try:
-        typed = OmegaConf.merge(OmegaConf.structured(kind.params_schema), params)
         schema_obj = OmegaConf.to_object(typed)
     except OmegaConfBaseException as exc:
         raise omegaconf_error(exc, "scene.params") from None
     settings = kind.from_config(schema_obj, "scene.params")
+    augment_steps, augment_params = _build_augment(cfg)
 
     resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
     resolved["scene"]["params"] = OmegaConf.to_container(typed, resolve=True)
+    for name, step_params in augment_params.items():
+        resolved["augment"][name]["params"] = step_params
+    if not resolved.get("augment"):
+        # A run without augmentation resolves (and hashes, see engine.run.config_identity) as before.
+        resolved.pop("augment", None)
     return RunConfig(
         name=cfg.name,
         seed=int(cfg.seed),
@@ -138,7 +183,36 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
         regress=RegressConfig(**OmegaConf.to_container(cfg.regress)),  # type: ignore[arg-type]
         resolved=resolved,
         source=source,
+        augment=augment_steps,
     )
+
+
+def _build_augment(cfg: DictConfig) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The ``augment:`` steps in config order, and each step's params as resolved data."""
+    if not cfg.augment:
+        return (), {}
+    from synthgen.augment import AUGMENTATIONS, AugmentStep
+
+    steps = []
+    resolved: dict[str, Any] = {}
+    for name, step in cfg.augment.items():
+        key = f"augment.{name}"
+        if OmegaConf.is_missing(step, "kind"):
+            raise ConfigError(f"{key}.kind", f"missing; valid kinds: {', '.join(AUGMENTATIONS.names())}")
+        kind = AUGMENTATIONS.get(step.kind, key=f"{key}.kind")
+        if not 0 <= step.p <= 1:
+            raise ConfigError(f"{key}.p", f"must be a probability in 0..1, got {step.p}")
+        params = step.params if step.params is not None else OmegaConf.create({})
+        if not isinstance(params, DictConfig):
+            raise ConfigError(f"{key}.params", f"expected a mapping, got {params!r}")
+        typed = merge_checked(OmegaConf.structured(kind.params_schema), params, prefix=f"{key}.params")
+        try:
+            schema_obj = OmegaConf.to_object(typed)
+        except OmegaConfBaseException as exc:
+            raise omegaconf_error(exc, f"{key}.params") from None
+        steps.append(AugmentStep(str(name), kind, float(step.p), kind.from_config(schema_obj, f"{key}.params")))
+        resolved[str(name)] = OmegaConf.to_container(typed, resolve=True)
+    return tuple(steps), resolved
 
 
 def resolved_yaml(config: RunConfig) -> str:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synthgen.augment.base import AugmentStep
 
 IMAGE_FORMATS = ("png", "jpg")
 
@@ -25,14 +28,27 @@ class StageSchema:
 
 
 @dataclass
-class RegressSchema:
-    """Tolerances of ``synthgen regress`` (see synthgen/regress)."""
+class AugmentStepSchema:
+    """One named step of ``augment:``: ``kind`` from synthgen.augment's registry, applied with
+    probability ``p`` (0..1); ``params`` follow the kind's schema."""
 
-    num: int = 8
-    labels: str = "exact"
-    box_tolerance_px: float = 0.0
-    min_ssim: float = 0.9
-    stats_tolerance: float = 0.1
+    kind: str = "???"
+    p: float = 1.0
+    params: Any = None  # None, not {}: a non-mapping must reach the check in load._build_augment
+
+
+@dataclass
+class RegressSchema:
+    """Tolerances of ``synthgen regress`` (see synthgen/regress and docs/regress.md)."""
+
+    num: int = 8  # samples in the fingerprint (indices 0..num-1 of the run's seed)
+    labels: str = "exact"  # exact | tolerant (boxes and quads within box_tolerance_px, masks by IoU)
+    box_tolerance_px: float = 0.0  # tolerant mode: largest allowed move of a box edge or quad corner
+    min_ssim: float = 0.9  # per-sample SSIM of the grayscale thumbnails, 0..1
+    stats_tolerance: float = 0.1  # largest relative change of a dataset statistic
+    min_mask_iou: float = 0.9  # tolerant mode: smallest allowed IoU of an instance mask with its golden one
+    thumbnail_px: int = 64  # longest side of the RGB thumbnails kept in a golden, 16..512
+    max_color_shift: float = 10.0  # largest change of a region's mean colour, in 0..255 levels per channel
 
 
 @dataclass
@@ -45,6 +61,7 @@ class RunSchema:
     scene: StageSchema = field(default_factory=StageSchema)
     outputs: list[str] = field(default_factory=lambda: ["coco"])
     regress: RegressSchema = field(default_factory=RegressSchema)
+    augment: dict[str, AugmentStepSchema] = field(default_factory=dict)  # applied in YAML order
 
 
 @dataclass(frozen=True)
@@ -66,11 +83,32 @@ class SceneConfig:
 
 @dataclass(frozen=True)
 class RegressConfig:
+    """The resolved ``regress:`` section; ranges are checked here so that the error names the key."""
+
     num: int
     labels: str
     box_tolerance_px: float
     min_ssim: float
     stats_tolerance: float
+    min_mask_iou: float = 0.9
+    thumbnail_px: int = 64
+    max_color_shift: float = 10.0
+
+    def __post_init__(self):
+        from synthgen.errors import ConfigError
+
+        if self.box_tolerance_px < 0:
+            raise ConfigError("regress.box_tolerance_px", f"must be >= 0, got {self.box_tolerance_px}")
+        if not 0 <= self.min_ssim <= 1:
+            raise ConfigError("regress.min_ssim", f"must be in 0..1, got {self.min_ssim}")
+        if self.stats_tolerance < 0:
+            raise ConfigError("regress.stats_tolerance", f"must be >= 0, got {self.stats_tolerance}")
+        if not 0 <= self.min_mask_iou <= 1:
+            raise ConfigError("regress.min_mask_iou", f"must be in 0..1, got {self.min_mask_iou}")
+        if not 0 <= self.max_color_shift <= 255:
+            raise ConfigError("regress.max_color_shift", f"must be in 0..255, got {self.max_color_shift}")
+        if not 16 <= self.thumbnail_px <= 512:
+            raise ConfigError("regress.thumbnail_px", f"must be in 16..512, got {self.thumbnail_px}")
 
 
 @dataclass(frozen=True)
@@ -93,3 +131,4 @@ class RunConfig:
     regress: RegressConfig
     resolved: dict[str, Any]
     source: str
+    augment: tuple[AugmentStep, ...] = ()  # in config order; empty: no augment stage

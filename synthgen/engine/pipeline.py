@@ -1,4 +1,4 @@
-"""One sample: scene -> render -> annotate, a pure function of (config, index)."""
+"""One sample: scene -> render -> augment -> annotate, a pure function of (config, index)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 
 from synthgen import __version__
 from synthgen.annotate import annotate
+from synthgen.augment import augment
 from synthgen.config.schema import ImageConfig, RunConfig
 from synthgen.engine.seeds import stage_rng
 from synthgen.render import RENDERERS
@@ -20,6 +21,13 @@ def make_sample(config: RunConfig, index: int) -> Sample:
     kind = SCENES.get(config.scene.kind)
     spec = kind.sample(config.scene.settings, stage_rng(config.seed, index, "scene"))
     layers = RENDERERS.get(spec.renderer)(spec)
+    dropped = dict(spec.dropped)
+    applied = None
+    if config.augment:
+        augmented = augment(layers, config.augment, stage_rng(config.seed, index, "augment"))
+        layers, applied = augmented.layers, augmented.applied
+        for reason, n in augmented.dropped.items():
+            dropped[reason] = dropped.get(reason, 0) + n
     labels = annotate(layers, spec)
     meta = {
         "index": index,
@@ -28,8 +36,10 @@ def make_sample(config: RunConfig, index: int) -> Sample:
         "generator": f"synthgen/{spec.kind}",
         "version": __version__,
         "scene": spec.params,
-        "dropped": spec.dropped,
+        "dropped": dropped,
     }
+    if applied is not None:
+        meta["augment"] = applied  # step name -> sampled values, for the steps that ran
     return Sample(image=layers.rgb, labels=labels, meta=meta)
 
 

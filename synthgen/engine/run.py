@@ -42,7 +42,7 @@ class RunSummary:
         )
         if self.dropped:
             reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items()))
-            text += f"\ndropped objects (sampled but not drawn): {reasons}"
+            text += f"\ndropped objects, by reason: {reasons}"
         return text
 
 

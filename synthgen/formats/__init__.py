@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from synthgen.formats import coco
+from synthgen.formats import coco, icdar, recognition
 from synthgen.formats.base import WriterKind
 from synthgen.registry import Registry
 
 WRITERS: Registry[WriterKind] = Registry("writer")
 
 WRITERS.register("coco", coco.WRITER)
+WRITERS.register("icdar", icdar.WRITER)
+WRITERS.register("recognition", recognition.WRITER)

@@ -50,6 +50,8 @@ def instance_record(inst: Instance) -> dict[str, Any]:
     if inst.chars is not None and inst.char_quads is not None:
         rec["chars"] = inst.chars
         rec["char_quads"] = [_floats(q) for q in inst.char_quads]
+    if inst.polygon is not None:
+        rec["polygon"] = _floats(inst.polygon)
     if inst.attributes:
         rec["attributes"] = inst.attributes
     return rec
@@ -86,6 +88,7 @@ def record_labels(record: dict[str, Any]) -> Labels:
                 chars=chars,
                 char_quads=np.asarray(r["char_quads"], np.float32).reshape(-1, 4, 2) if chars is not None else None,
                 attributes=r.get("attributes", {}),
+                polygon=np.asarray(r["polygon"], np.float32).reshape(-1, 2) if "polygon" in r else None,
             )
         )
     return Labels(instances=tuple(instances), categories=tuple(record["categories"]))

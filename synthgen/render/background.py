@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from synthgen.render.textures import TEXTURE_KINDS, render_texture
+
 
 def render_background(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
     """Draw a background.
@@ -38,6 +40,8 @@ def render_background(spec: dict[str, Any], width: int, height: int) -> np.ndarr
         return _blend(value_noise(spec["seed"], width, height, spec["scale"]), spec["colors"])
     if kind == "image":
         return _photo_crop(spec["path"], tuple(spec["crop"]), width, height)
+    if kind in TEXTURE_KINDS:
+        return render_texture(spec, width, height)
     raise ValueError(f"unknown background kind {kind!r}")
 
 

@@ -4,6 +4,9 @@ Each word is drawn upright into an alpha canvas, then placed with one affine tra
 about the ink-box centre plus translation). The same transform maps the ink box and each glyph's
 box to the image, so quads and pixels agree. A pixel belongs to a word where its alpha is > 0,
 i.e. wherever the word changed the picture.
+
+Plain items (no letter spacing, outline, shadow, curve or perspective) take that path; styled
+items are drawn by ``text_style``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 
 from synthgen import fonts
 from synthgen.render.background import render_background
+from synthgen.render.text_style import draw_styled_text
 from synthgen.types import InstanceGeometry, Layers, SceneSpec, TextItem
 
 PAD = 2  # pixels around the ink in the upright canvas, so bilinear spill is not clipped
@@ -103,6 +107,9 @@ def draw_text(rgb: np.ndarray, instance_id: np.ndarray, item: TextItem) -> Insta
     """
     import cv2
 
+    if not item.is_plain:
+        return draw_styled_text(rgb, instance_id, item)
+
     alpha_src, ink, chars = upright_glyphs(item)
     matrix = placement(item, ink)
     h, w = alpha_src.shape
@@ -128,6 +135,8 @@ def draw_text(rgb: np.ndarray, instance_id: np.ndarray, item: TextItem) -> Insta
     region[...] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
     instance_id[y0:y1, x0:x1][ink_pixels] = item.instance_id
     quad = map_corners(matrix, box_corners(ink)).astype(np.float32)
+    if item.label_box is not None:
+        quad = box_corners(np.asarray(item.label_box, np.float64)).astype(np.float32)
     char_quads = map_boxes(matrix, np.array([box for _, box in chars], np.float64).reshape(-1, 4))
     return InstanceGeometry(
         category=item.category,
@@ -135,4 +144,5 @@ def draw_text(rgb: np.ndarray, instance_id: np.ndarray, item: TextItem) -> Insta
         quad=quad,
         chars="".join(ch for ch, _ in chars),
         char_quads=char_quads,
+        attributes=dict(item.attributes),
     )

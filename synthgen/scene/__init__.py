@@ -6,9 +6,13 @@ The registry is filled by the explicit import list below.
 from __future__ import annotations
 
 from synthgen.registry import Registry
-from synthgen.scene import text_words
+from synthgen.scene import ocr_document, ocr_receipt, ocr_recognition, ocr_wild, text_words
 from synthgen.scene.base import SceneKind
 
 SCENES: Registry[SceneKind] = Registry("scene")
 
 SCENES.register("text_words", text_words.SCENE)
+SCENES.register("ocr_recognition", ocr_recognition.SCENE)
+SCENES.register("ocr_wild", ocr_wild.SCENE)
+SCENES.register("ocr_document", ocr_document.SCENE)
+SCENES.register("ocr_receipt", ocr_receipt.SCENE)

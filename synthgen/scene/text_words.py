@@ -47,7 +47,7 @@ class TextWordsSchema:
     height: int = 512
     words: Union[int, str] = "randint(6, 12)"
     font_size: Union[int, str] = "randint(18, 56)"
-    rotation: Union[float, str] = "uniform(-20, 20)"
+    rotation: Union[int, float, str] = "uniform(-20, 20)"
     min_contrast: float = 0.4  # |luminance(text) - luminance(background)|, 0..1
     margin: int = 4  # pixels kept free around each word
     placement_attempts: int = 30

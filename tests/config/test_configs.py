@@ -51,13 +51,17 @@ BAD = [
     ("", ["num_samples=-5"], "num_samples", "must be > 0"),
     ("", ["scene.params.fonts.paths=[/nonexistent/fonts]"], "scene.params.fonts.paths[0]", "not found"),
     ("", ["scene.params.background.image_dir=/nonexistent/bg"], "scene.params.background.image_dir", "not found"),
-    ("", ["scene.kind=text_wordz"], "scene.kind", "valid kinds: text_words"),
+    ("", ["scene.kind=text_wordz"], "scene.kind", "unknown scene kind 'text_wordz'; valid kinds: "),
     ("", ["scene.params.rotation=uniform(10, -10)"], "scene.params.rotation", "uniform low 10"),
     ("", ["scene.params.rotation=gauss(0, 1)"], "scene.params.rotation", "unknown distribution"),
     ("", ["scene.params.corpus.case=choice([lower, shouty])"], "scene.params.corpus.case", "'shouty'"),
     ("", ["scene.params.corpus.file=/nonexistent/words.txt"], "scene.params.corpus.file", "not found"),
     ("", ["outputs=[coco,pascal]"], "outputs[1]", "valid kinds"),
     ("", ["scene.params.background.kind=image"], "scene.params.background.kind", "image_dir"),
+    ("", ["scene.params=[1,2]"], "scene.params", "expected a mapping, got a list"),
+    ("", ["scene.params.fonts=3"], "scene.params.fonts", "expected a mapping"),
+    ("", ["image=3"], "image", "expected a mapping"),
+    ("", ["scene=[1]"], "scene", "expected a mapping"),
 ]
 
 
@@ -95,6 +99,11 @@ def test_corrupt_font_file(tmp_path):
     bad.write_bytes(b"not a font at all")
     with pytest.raises(ConfigError, match="cannot load font"):
         load_run_config(_cfg(tmp_path, ""), [f"scene.params.fonts.paths=[{bad}]"])
+
+
+def test_integer_where_a_float_or_distribution_stands(tmp_path):
+    config = load_run_config(_cfg(tmp_path, ""), ["scene.params.rotation=5"])
+    assert config.scene.settings.rotation.sample(None) == 5
 
 
 def test_overrides_apply_and_validate_prints_resolved(tmp_path, capsys):

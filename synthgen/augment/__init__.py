@@ -1,0 +1,34 @@
+"""Augmentations: photometric and geometric changes to rendered Layers, labels kept exact.
+
+The registry is filled by the explicit import list below. Kinds import torch and kornia only
+when they run, so ``import synthgen`` (and a run with no ``augment:`` section) stays light.
+"""
+
+from __future__ import annotations
+
+from synthgen.augment import (
+    affine,
+    brightness_contrast,
+    gaussian_blur,
+    jpeg,
+    motion_blur,
+    noise,
+    perspective,
+    shadow,
+)
+from synthgen.augment.base import AugmentKind, AugmentStep
+from synthgen.augment.stage import AugmentResult, augment
+from synthgen.registry import Registry
+
+AUGMENTATIONS: Registry[AugmentKind] = Registry("augment")
+
+AUGMENTATIONS.register("gaussian_blur", gaussian_blur.KIND)
+AUGMENTATIONS.register("motion_blur", motion_blur.KIND)
+AUGMENTATIONS.register("noise", noise.KIND)
+AUGMENTATIONS.register("jpeg", jpeg.KIND)
+AUGMENTATIONS.register("brightness_contrast", brightness_contrast.KIND)
+AUGMENTATIONS.register("shadow", shadow.KIND)
+AUGMENTATIONS.register("affine", affine.KIND)
+AUGMENTATIONS.register("perspective", perspective.KIND)
+
+__all__ = ["AUGMENTATIONS", "AugmentKind", "AugmentResult", "AugmentStep", "augment"]

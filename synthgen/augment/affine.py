@@ -1,0 +1,88 @@
+"""``affine``: rotation, scale, translation and shear about the image centre, one matrix for the
+image and every label (kornia ``RandomAffine`` replayed with parameters drawn from the sample's
+generator)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import numpy as np
+
+from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
+from synthgen.augment.warp import warp_layers
+from synthgen.config.distributions import Distribution
+from synthgen.types import Layers
+
+
+@dataclass
+class AffineSchema:
+    """Args (each a number or a distribution such as ``uniform(-10, 10)``):
+    rotation: degrees, counter-clockwise, about the image centre, -180..180.
+    scale: zoom factor, 0.05..20 (1 = unchanged).
+    translate_x, translate_y: shift as a fraction of the width / height, -1..1 (+ = right / down).
+    shear_x, shear_y: shear angles in degrees, -60..60.
+    fill: grey level 0..255 of the pixels that come from outside the image.
+    """
+
+    rotation: Number = "uniform(-10, 10)"
+    scale: Number = "uniform(0.9, 1.1)"
+    translate_x: Number = "uniform(-0.05, 0.05)"
+    translate_y: Number = "uniform(-0.05, 0.05)"
+    shear_x: Number = 0.0
+    shear_y: Number = 0.0
+    fill: Number = 0.0
+
+
+@dataclass(frozen=True)
+class AffineSettings:
+    rotation: Distribution
+    scale: Distribution
+    translate_x: Distribution
+    translate_y: Distribution
+    shear_x: Distribution
+    shear_y: Distribution
+    fill: Distribution
+
+
+def from_config(p: AffineSchema, key: str) -> AffineSettings:
+    """Check ``augment.<step>.params`` of an affine step."""
+    return AffineSettings(
+        rotation=number(p.rotation, f"{key}.rotation", -180, 180),
+        scale=number(p.scale, f"{key}.scale", 0.05, 20),
+        translate_x=number(p.translate_x, f"{key}.translate_x", -1, 1),
+        translate_y=number(p.translate_y, f"{key}.translate_y", -1, 1),
+        shear_x=number(p.shear_x, f"{key}.shear_x", -60, 60),
+        shear_y=number(p.shear_y, f"{key}.shear_y", -60, 60),
+        fill=number(p.fill, f"{key}.fill", 0, 255),
+    )
+
+
+def apply(s: AffineSettings, layers: Layers, rng: np.random.Generator) -> Applied:
+    """Warp image and labels with one affine transform drawn from ``rng``."""
+    import torch
+    from kornia.augmentation import RandomAffine
+
+    height, width = layers.instance_id.shape
+    sampled = {
+        "rotation": draw(s.rotation, rng, -180, 180),
+        "scale": draw(s.scale, rng, 0.05, 20),
+        "translate_x": draw(s.translate_x, rng, -1, 1),
+        "translate_y": draw(s.translate_y, rng, -1, 1),
+        "shear_x": draw(s.shear_x, rng, -60, 60),
+        "shear_y": draw(s.shear_y, rng, -60, 60),
+        "fill": draw(s.fill, rng, 0, 255),
+    }
+    params = {
+        "translations": torch.tensor([[sampled["translate_x"] * width, sampled["translate_y"] * height]]),
+        "center": torch.tensor([[(width - 1) / 2.0, (height - 1) / 2.0]]),  # pixel-centre convention
+        "scale": torch.tensor([[sampled["scale"], sampled["scale"]]]),
+        # kornia's positive angle turns the picture clockwise; ours (as TextItem.angle) counter-clockwise
+        "angle": torch.tensor([-sampled["rotation"]]),
+        "shear_x": torch.tensor([sampled["shear_x"]]),
+        "shear_y": torch.tensor([sampled["shear_y"]]),
+    }
+    params = {k: v.to(torch.float32) for k, v in params.items()}
+    out, dropped = warp_layers(layers, RandomAffine(degrees=0.0, p=1.0), params, sampled["fill"])
+    return Applied(out, sampled, dropped)
+
+
+KIND = AugmentKind("affine", AffineSchema, from_config, apply, geometric=True)

@@ -1,0 +1,50 @@
+"""``jpeg``: JPEG compression artefacts, from a real encode/decode round trip with Pillow.
+
+kornia's JPEG (``kornia.enhance.jpeg_codec_differentiable``) approximates rounding to keep
+gradients; a dataset wants the artefacts of the codec that real images went through.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, replace
+import numpy as np
+
+from synthgen.augment.base import Applied, AugmentKind, Integer, draw, number
+from synthgen.config.distributions import Distribution
+from synthgen.types import Layers
+
+
+@dataclass
+class JpegSchema:
+    """Args:
+    quality: JPEG quality 1..100 (a number or a distribution such as ``randint(30, 90)``).
+    """
+
+    quality: Integer = "randint(30, 90)"
+
+
+@dataclass(frozen=True)
+class JpegSettings:
+    quality: Distribution
+
+
+def from_config(p: JpegSchema, key: str) -> JpegSettings:
+    """Check ``augment.<step>.params`` of a jpeg step."""
+    return JpegSettings(quality=number(p.quality, f"{key}.quality", 1, 100, kind="int"))
+
+
+def apply(s: JpegSettings, layers: Layers, rng: np.random.Generator) -> Applied:
+    """Encode ``rgb`` as JPEG at a quality drawn from ``rng`` and decode it again."""
+    from PIL import Image
+
+    quality = int(draw(s.quality, rng, 1, 100))
+    buf = io.BytesIO()
+    Image.fromarray(layers.rgb).save(buf, "JPEG", quality=quality)
+    buf.seek(0)
+    with Image.open(buf) as decoded:
+        rgb = np.asarray(decoded.convert("RGB"), np.uint8).copy()
+    return Applied(replace(layers, rgb=rgb), {"quality": quality})
+
+
+KIND = AugmentKind("jpeg", JpegSchema, from_config, apply)

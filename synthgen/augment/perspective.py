@@ -1,0 +1,67 @@
+"""``perspective``: the image corners move inwards by random amounts, one homography for the image
+and every label (kornia ``RandomPerspective`` replayed with corners drawn from the sample's
+generator, as its ``basic`` sampling does)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import numpy as np
+
+from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
+from synthgen.augment.warp import warp_layers
+from synthgen.config.distributions import Distribution
+from synthgen.types import Layers
+
+# Direction in which each corner (top-left, top-right, bottom-right, bottom-left) moves inwards.
+INWARD = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]], np.float64)
+
+
+@dataclass
+class PerspectiveSchema:
+    """Args (each a number or a distribution):
+    distortion: 0..1, how far a corner may move inwards, as a fraction of half the image size;
+        each corner moves by an independent uniform fraction of it along x and y.
+    fill: grey level 0..255 of the pixels that come from outside the image.
+    """
+
+    distortion: Number = "uniform(0.05, 0.3)"
+    fill: Number = 0.0
+
+
+@dataclass(frozen=True)
+class PerspectiveSettings:
+    distortion: Distribution
+    fill: Distribution
+
+
+def from_config(p: PerspectiveSchema, key: str) -> PerspectiveSettings:
+    """Check ``augment.<step>.params`` of a perspective step."""
+    return PerspectiveSettings(
+        distortion=number(p.distortion, f"{key}.distortion", 0, 1),
+        fill=number(p.fill, f"{key}.fill", 0, 255),
+    )
+
+
+def apply(s: PerspectiveSettings, layers: Layers, rng: np.random.Generator) -> Applied:
+    """Warp image and labels with one homography drawn from ``rng``."""
+    import torch
+    from kornia.augmentation import RandomPerspective
+
+    height, width = layers.instance_id.shape
+    distortion = draw(s.distortion, rng, 0, 1)
+    fill = draw(s.fill, rng, 0, 255)
+    # Pixel-centre corners of the image, as kornia's generator makes them.
+    x_end, y_end = max(width - 1, 1), max(height - 1, 1)
+    start = np.array([[0, 0], [x_end, 0], [x_end, y_end], [0, y_end]], np.float64)
+    reach = distortion * np.array([width if width > 1 else 0, height if height > 1 else 0]) / 2.0
+    end = start + reach * rng.uniform(0.0, 1.0, size=(4, 2)) * INWARD
+    params = {
+        "start_points": torch.tensor(start[None], dtype=torch.float32),
+        "end_points": torch.tensor(end[None], dtype=torch.float32),
+    }
+    out, dropped = warp_layers(layers, RandomPerspective(distortion_scale=0.5, p=1.0), params, fill)
+    sampled = {"distortion": distortion, "fill": fill, "corners": [[float(v) for v in c] for c in end]}
+    return Applied(out, sampled, dropped)
+
+
+KIND = AugmentKind("perspective", PerspectiveSchema, from_config, apply, geometric=True)

@@ -1,0 +1,96 @@
+"""``shadow``: a soft dark region over the image, a polygon with blurred edges or a linear
+gradient across it. Photometric: labels are unchanged."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+import numpy as np
+
+from synthgen.augment.base import Applied, AugmentKind, Integer, Number, draw, number
+from synthgen.augment.photometric import apply_to_rgb, odd_kernel
+from synthgen.config.distributions import Distribution, parse_value
+from synthgen.types import Layers
+
+SHAPES = ("polygon", "gradient")
+
+
+@dataclass
+class ShadowSchema:
+    """Args (each a value or a distribution):
+    shape: ``polygon`` (a random convex polygon, partly off the image, with soft edges) or
+        ``gradient`` (darkness rising linearly across the image in a random direction).
+    strength: darkening at the shadow's core, 0..1 (0.4 keeps 60 % of the light).
+    softness: edge blur of a polygon, its sigma as a fraction of the image's shorter side, 0..0.25.
+    vertices: points a polygon is the convex hull of, 3..12.
+    """
+
+    shape: str = "choice([polygon, gradient])"
+    strength: Number = "uniform(0.3, 0.6)"
+    softness: Number = "uniform(0.01, 0.05)"
+    vertices: Integer = "randint(3, 6)"
+
+
+@dataclass(frozen=True)
+class ShadowSettings:
+    shape: Distribution
+    strength: Distribution
+    softness: Distribution
+    vertices: Distribution
+
+
+def from_config(p: ShadowSchema, key: str) -> ShadowSettings:
+    """Check ``augment.<step>.params`` of a shadow step."""
+    return ShadowSettings(
+        shape=parse_value(p.shape, f"{key}.shape", "str", SHAPES),
+        strength=number(p.strength, f"{key}.strength", 0, 1),
+        softness=number(p.softness, f"{key}.softness", 0, 0.25),
+        vertices=number(p.vertices, f"{key}.vertices", 3, 12, kind="int"),
+    )
+
+
+def polygon_mask(height: int, width: int, vertices: int, rng: np.random.Generator) -> np.ndarray:
+    """(H, W) float32 0..1: the convex hull of random points around the image, anti-aliased."""
+    import cv2
+
+    span = np.array([width, height], np.float64)
+    points = rng.uniform(-0.25, 1.25, size=(vertices, 2)) * span
+    hull = cv2.convexHull(np.rint(points * 16).astype(np.int32))  # 4 fractional bits, for cv2's shift
+    mask = np.zeros((height, width), np.uint8)
+    cv2.fillPoly(mask, [hull], 255, lineType=cv2.LINE_AA, shift=4)
+    return mask.astype(np.float32) / 255.0
+
+
+def gradient_mask(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """(H, W) float32 0..1 rising linearly across the image in a random direction."""
+    theta = rng.uniform(0.0, 2.0 * math.pi)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32) + 0.5
+    proj = xs * math.cos(theta) + ys * math.sin(theta)
+    low, high = float(proj.min()), float(proj.max())
+    return ((proj - low) / max(high - low, 1e-6)).astype(np.float32)
+
+
+def apply(s: ShadowSettings, layers: Layers, rng: np.random.Generator) -> Applied:
+    """Darken ``rgb`` under a shadow drawn from ``rng``."""
+    import torch
+    from kornia.filters import gaussian_blur2d
+
+    height, width = layers.instance_id.shape
+    shape = str(s.shape.sample(rng))
+    strength = draw(s.strength, rng, 0, 1)
+    sampled: dict = {"shape": shape, "strength": strength}
+    if shape == "polygon":
+        softness = draw(s.softness, rng, 0, 0.25)
+        vertices = int(draw(s.vertices, rng, 3, 12))
+        mask = torch.from_numpy(polygon_mask(height, width, vertices, rng))[None, None]
+        sigma = softness * min(height, width)
+        if sigma >= 0.1:
+            k = odd_kernel(2 * math.ceil(3 * sigma) + 1, height, width)
+            mask = gaussian_blur2d(mask, (k, k), (sigma, sigma))
+        sampled.update(softness=softness, vertices=vertices)
+    else:
+        mask = torch.from_numpy(gradient_mask(height, width, rng))[None, None]
+    return apply_to_rgb(layers, lambda img: img * (1.0 - strength * mask), sampled)
+
+
+KIND = AugmentKind("shadow", ShadowSchema, from_config, apply)

@@ -1,0 +1,201 @@
+"""Apply one sampled geometric transform to every layer and every quad of a Layers, with kornia.
+
+The transform is a kornia geometric augmentation replayed with parameters sampled from the
+stage's numpy generator, inside ``kornia.augmentation.AugmentationSequential`` so that the image,
+the label layers and the quad corners all go through the same matrix:
+
+- ``rgb`` is resampled bilinearly; pixels brought in from outside the image get the ``fill`` grey.
+- ``instance_id``, ``semantic_id`` and ``depth`` are resampled with nearest neighbour, so every
+  output pixel carries the exact label of one input pixel, and masks, boxes and areas derived
+  from ``instance_id`` afterwards follow the image.
+- quads (word and character) and text outlines (``InstanceGeometry.polygon``) are moved as
+  keypoints. Quads use the corner convention (pixel
+  (i, j) covers [j, j+1) x [i, i+1)); kornia puts pixel centres on integers, so corners are
+  shifted by 0.5 px into kornia's convention and back.
+
+Labels are then made to fit the image:
+
+- a quad (and a polygon) is clipped point by point: each corner is clamped to [0, W] x [0, H].
+  The result is still a (4, 2) quad inside the image. For a quad that is partly outside and rotated, the clamped
+  quad can miss some ink next to the border (clamping moves a corner along an axis, not along the
+  quad's edges); quads wholly inside the image are unchanged.
+- a character whose quad no longer overlaps the image is removed from ``chars``/``char_quads``
+  (``chars`` lists the characters that have a quad).
+- an instance with no pixel left in ``instance_id`` is removed from ``geometry`` and counted:
+  ``augment_out_of_image`` when its transformed quad does not overlap the image (or it has no
+  quad), ``augment_too_small`` when it overlaps but resampling left it no pixel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from synthgen.augment.tensors import rgb_to_tensor, tensor_to_rgb, torch_module
+from synthgen.types import InstanceGeometry, Layers
+
+MAX_EXACT_ID = 2**24  # nearest-neighbour warps run in float32, exact for integers below this
+
+OUT_OF_IMAGE = "augment_out_of_image"
+TOO_SMALL = "augment_too_small"
+
+
+def warp_layers(layers: Layers, transform: Any, params: dict[str, Any], fill: float) -> tuple[Layers, dict[str, int]]:
+    """Warp every layer and quad of ``layers`` with one kornia geometric augmentation.
+
+    Args:
+        layers: rgb (H, W, 3) uint8, instance_id (H, W) int32, optional semantic_id (H, W) int32
+            and depth (H, W) float32 (inf where empty), geometry with (4, 2) / (N, 4, 2) quads.
+        transform: a kornia 2D geometric augmentation (``RandomAffine``, ``RandomPerspective``)
+            built with ``p=1``; its own random ranges are not used.
+        params: that augmentation's parameters for one image (batch 1) as float32 tensors,
+            e.g. ``{"translations", "center", "scale", "angle", "shear_x", "shear_y"}``.
+        fill: grey level 0..255 for pixels that come from outside the input image.
+
+    Returns:
+        The warped Layers (new arrays) and the instances dropped, by reason.
+    """
+    torch = torch_module()
+    from kornia.augmentation import AugmentationSequential
+    from kornia.augmentation.container.params import ParamItem
+
+    height, width = layers.instance_id.shape
+    if layers.instance_id.size and int(layers.instance_id.max()) >= MAX_EXACT_ID:
+        raise ValueError(f"instance ids must be < {MAX_EXACT_ID} to be warped exactly")
+
+    # A fourth, all-ones channel measures how much of each output pixel came from inside the image.
+    rgb = rgb_to_tensor(layers.rgb)
+    image = torch.cat([rgb, torch.ones_like(rgb[:, :1])], dim=1)
+    planes = [layers.instance_id.astype(np.float32)]
+    if layers.semantic_id is not None:
+        planes.append(layers.semantic_id.astype(np.float32))
+    if layers.depth is not None:
+        # Zero padding must read as "empty"; depth 0 is never a valid distance, so it stands for inf.
+        planes.append(np.where(np.isfinite(layers.depth), layers.depth, 0.0).astype(np.float32))
+    masks = torch.from_numpy(np.stack(planes)).unsqueeze(0)
+    ids, points = _quad_points(layers.geometry)
+    keypoints = torch.from_numpy(points - 0.5).unsqueeze(0)
+
+    shape = torch.tensor([1, image.shape[1], height, width])
+    replay = {**params, "batch_prob": torch.ones(1), "forward_input_shape": shape}
+    item = ParamItem(f"{type(transform).__name__}_0", replay)
+    sequential = AugmentationSequential(transform, data_keys=["input", "mask", "keypoints"])
+    out_image, out_masks, out_points = sequential(image, masks, keypoints, params=[item])
+
+    coverage = out_image[:, 3:4]
+    out_rgb = out_image[:, :3] + (1.0 - coverage) * (fill / 255.0)
+    warped = out_masks[0].round().numpy()
+    instance_id = warped[0].astype(np.int32)
+    semantic_id = warped[1].astype(np.int32) if layers.semantic_id is not None else None
+    depth = None
+    if layers.depth is not None:
+        plane = out_masks[0, -1].numpy().astype(np.float32)  # not rounded: depth is metric
+        depth = np.where(plane > 0, plane, np.inf).astype(np.float32)
+
+    moved = out_points[0].numpy().astype(np.float64) + 0.5
+    geometry, dropped = _fit_geometry(layers.geometry, ids, moved, instance_id, width, height)
+    out = replace(
+        layers,
+        rgb=tensor_to_rgb(out_rgb),
+        instance_id=instance_id,
+        semantic_id=semantic_id,
+        depth=depth,
+        geometry=geometry,
+    )
+    return out, dropped
+
+
+def _quad_points(geometry: dict[int, InstanceGeometry]) -> tuple[list[int], np.ndarray]:
+    """Every quad and polygon point of every instance, (K, 2) float32, in instance order: word quad,
+    char quads, then polygon."""
+    ids = sorted(geometry)
+    chunks = []
+    for k in ids:
+        geo = geometry[k]
+        if geo.quad is not None:
+            chunks.append(np.asarray(geo.quad, np.float32).reshape(4, 2))
+        if geo.char_quads is not None:
+            chunks.append(np.asarray(geo.char_quads, np.float32).reshape(-1, 2))
+        if geo.polygon is not None:
+            chunks.append(np.asarray(geo.polygon, np.float32).reshape(-1, 2))
+    points = np.concatenate(chunks) if chunks else np.zeros((0, 2), np.float32)
+    return ids, points.astype(np.float32)
+
+
+def _fit_geometry(
+    geometry: dict[int, InstanceGeometry],
+    ids: list[int],
+    moved: np.ndarray,
+    instance_id: np.ndarray,
+    width: int,
+    height: int,
+) -> tuple[dict[int, InstanceGeometry], dict[str, int]]:
+    """Put the moved quad corners back, clip them, drop characters and instances that left the image."""
+    present = set(np.unique(instance_id).tolist())
+    out: dict[int, InstanceGeometry] = {}
+    dropped: dict[str, int] = {}
+    at = 0
+    for k in ids:
+        geo = geometry[k]
+        quad = None
+        if geo.quad is not None:
+            quad = moved[at : at + 4]
+            at += 4
+        char_quads = None
+        if geo.char_quads is not None:
+            n = len(geo.char_quads)
+            char_quads = moved[at : at + 4 * n].reshape(n, 4, 2)
+            at += 4 * n
+        polygon = None
+        if geo.polygon is not None:
+            m = len(geo.polygon)
+            polygon = clip_points(moved[at : at + m], width, height)
+            at += m
+        if k not in present:
+            reason = TOO_SMALL if quad is not None and overlap_area(quad, width, height) > 0 else OUT_OF_IMAGE
+            dropped[reason] = dropped.get(reason, 0) + 1
+            continue
+        chars = geo.chars
+        if char_quads is not None:
+            keep = [overlap_area(q, width, height) > 0 for q in char_quads]
+            if chars is not None and len(chars) == len(keep):
+                chars = "".join(c for c, kept in zip(chars, keep) if kept)
+            char_quads = clip_points(char_quads[np.asarray(keep, bool)], width, height)
+        out[k] = replace(
+            geo,
+            quad=None if quad is None else clip_points(quad, width, height),
+            chars=chars,
+            char_quads=char_quads,
+            polygon=polygon,
+        )
+    return out, dropped
+
+
+def clip_points(points: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Clamp (..., 2) points (quad corners, polygon points) to [0, width] x [0, height]; float32."""
+    clipped = np.empty(points.shape, np.float32)
+    clipped[..., 0] = np.clip(points[..., 0], 0, width)
+    clipped[..., 1] = np.clip(points[..., 1], 0, height)
+    return clipped
+
+
+def overlap_area(quad: np.ndarray, width: int, height: int) -> float:
+    """Area of the part of a convex (4, 2) quad that lies inside the [0, W] x [0, H] image."""
+    import cv2
+
+    if not np.all(np.isfinite(quad)):
+        return 0.0
+    image = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32).reshape(4, 1, 2)
+    poly = np.asarray(quad, np.float32).reshape(4, 1, 2)
+    if abs(cv2.contourArea(poly)) == 0:
+        return 0.0
+    # Give both polygons the same orientation (a mirroring transform reverses a quad's).
+    if (cv2.contourArea(poly, oriented=True) > 0) != (cv2.contourArea(image, oriented=True) > 0):
+        poly = poly[::-1].copy()
+    try:
+        area, _ = cv2.intersectConvexConvex(poly, image)
+    except cv2.error:  # not convex: fall back to the clamped quad's area
+        area = abs(cv2.contourArea(clip_points(np.asarray(quad), width, height).reshape(4, 1, 2)))
+    return float(area)

@@ -1,0 +1,120 @@
+"""ICDAR 2015 text localisation ground truth (``icdar/gt_<image stem>.txt``), writer and reader.
+
+One file per image, one line per text instance: ``x1,y1,x2,y2,x3,y3,x4,y4,transcription``, the
+quad clockwise from the top-left corner of the upright word, in integer pixel (corner)
+coordinates. ``###`` marks a "don't care" instance: one whose ``legible`` attribute is False,
+or one with no quad (its box corners are written instead) or no transcription. Everything after
+the 8th comma is the transcription, so transcriptions may hold commas. Files are written as
+UTF-8 without a BOM with ``\\n`` line ends; the reader also accepts the BOM and ``\\r\\n`` of the
+original ICDAR 2015 files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from synthgen.errors import DatasetError
+from synthgen.formats.base import WriterKind
+from synthgen.types import Sample
+
+FOLDER = "icdar"
+DONT_CARE = "###"
+
+
+class IcdarWord(NamedTuple):
+    """One line of an ICDAR 2015 file.
+
+    Attributes:
+        quad: (4, 2) float32 corners, clockwise from top-left, as written (whole pixels).
+        text: the transcription (``###`` when dont_care).
+        dont_care: True for ``###`` lines.
+    """
+
+    quad: np.ndarray
+    text: str
+    dont_care: bool
+
+
+def gt_path(file_name: str) -> str:
+    """The ICDAR file (relative to the dataset root) of an image path such as ``images/000000007.png``."""
+    return f"{FOLDER}/gt_{Path(file_name).stem}.txt"
+
+
+def is_text_instance(inst: dict[str, Any]) -> bool:
+    return "text" in inst or "quad" in inst
+
+
+def is_legible(inst: dict[str, Any]) -> bool:
+    """A text instance that a recogniser can be trained on: legible, with a quad and a transcription."""
+    return inst.get("attributes", {}).get("legible") is not False and "quad" in inst and bool(inst.get("text"))
+
+
+def _line(inst: dict[str, Any], index: int) -> str:
+    if "quad" in inst:
+        corners = inst["quad"]
+    else:
+        x, y, w, h = inst["bbox"]
+        corners = [x, y, x + w, y, x + w, y + h, x, y + h]
+    coords = ",".join(str(int(np.rint(v))) for v in corners)
+    text = inst["text"] if is_legible(inst) else DONT_CARE
+    if "\n" in text or "\r" in text:
+        raise DatasetError(f"sample {index}: transcription {text!r} holds a line break, which ICDAR 2015 cannot store")
+    return f"{coords},{text}\n"
+
+
+def icdar_text(record: dict[str, Any]) -> str:
+    """The ICDAR 2015 file content of one sample record."""
+    return "".join(_line(inst, record["index"]) for inst in record["instances"] if is_text_instance(inst))
+
+
+def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
+    path = root / gt_path(record["file_name"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(icdar_text(record).encode("utf-8"))
+
+
+def parse_icdar_file(path: Path) -> list[IcdarWord]:
+    """The lines of one ICDAR 2015 ground-truth file."""
+    try:
+        content = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    words = []
+    for number, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split(",", 8)
+        if len(fields) != 9:
+            raise DatasetError(f"{path}: line {number}: expected 8 coordinates and a transcription, got {line!r}")
+        try:
+            coords = [float(v) for v in fields[:8]]
+        except ValueError:
+            raise DatasetError(f"{path}: line {number}: coordinates are not numbers: {line!r}") from None
+        text = fields[8]
+        words.append(IcdarWord(np.asarray(coords, np.float32).reshape(4, 2), text, text == DONT_CARE))
+    return words
+
+
+def read_icdar(folder: str | Path) -> dict[str, list[IcdarWord]]:
+    """Read every ``gt_<stem>.txt`` of an ICDAR 2015 folder (or of a dataset's ``icdar/`` folder).
+
+    Args:
+        folder: the folder holding the gt files, or a dataset root with an ``icdar/`` folder.
+
+    Returns:
+        image stem -> its words in file order, stems sorted.
+    """
+    folder = Path(folder)
+    if (folder / FOLDER).is_dir() and not any(folder.glob("gt_*.txt")):
+        folder = folder / FOLDER
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: ICDAR folder not found")
+    return {p.stem[len("gt_") :]: parse_icdar_file(p) for p in sorted(folder.glob("gt_*.txt"))}
+
+
+WRITER = WriterKind("icdar", write_sample=write_sample)

@@ -1,0 +1,146 @@
+"""Text-recognition crops: ``recognition/images/<index>_<k>.png``, ``labels.tsv`` and ``lmdb/``.
+
+Every legible text instance with a quad and a transcription (see ``icdar.is_legible``) gives one
+crop, rectified from its quad by a perspective transform to an upright rectangle as wide and as
+tall as the quad's longer opposite sides. ``<index>`` is the sample's 9-digit index and ``<k>``
+the instance's position in the sample, so a crop leads back to its COCO annotation.
+
+Crops are written with each sample (so a resumed run keeps them); ``labels.tsv``
+(``images/<index>_<k>.png<TAB>transcription``, one line per crop in index order, paths relative
+to ``recognition/``) and the LMDB (see ``lmdb_dataset``) are rebuilt from the crops at the end.
+Transcriptions holding a tab or a line break cannot be stored in the TSV and are refused.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synthgen.errors import DatasetError
+from synthgen.formats.base import WriterKind, write_atomic
+from synthgen.formats.icdar import is_legible
+from synthgen.formats.lmdb_dataset import read_lmdb, write_lmdb
+from synthgen.types import Sample
+
+FOLDER = "recognition"
+LABELS = f"{FOLDER}/labels.tsv"
+LMDB = f"{FOLDER}/lmdb"
+# Word crops are small: level 1 encodes ~4x faster than level 6 for ~30% more bytes (lossless either way).
+PNG_COMPRESS_LEVEL = 1
+FORBIDDEN = ("\t", "\n", "\r")
+
+__all__ = ["WRITER", "crop_quad", "read_lmdb", "read_recognition_tsv"]
+
+
+def crop_path(index: int, k: int) -> str:
+    """The crop of instance ``k`` of sample ``index``, relative to ``recognition/``."""
+    return f"images/{index:09d}_{k}.png"
+
+
+def crop_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """Rectify the region inside a quad to an upright rectangle.
+
+    Args:
+        image: (H, W, C) or (H, W) uint8.
+        quad: (4, 2) corners clockwise from the top-left of the upright text, in corner
+            coordinates (pixel x spans [x, x + 1]), as text quads are stored.
+
+    Returns:
+        (h, w[, C]) uint8 with w the longer of the top and bottom sides, h the longer of the
+        left and right sides (rounded, at least 1). An upright quad on whole pixels gives exactly
+        ``image[top:bottom, left:right]``.
+    """
+    import cv2
+
+    q = np.asarray(quad, np.float64).reshape(4, 2)
+    width = max(round(max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3]))), 1)
+    height = max(round(max(np.linalg.norm(q[3] - q[0]), np.linalg.norm(q[2] - q[1]))), 1)
+    # OpenCV samples at pixel centres: shift corner coordinates by half a pixel on both sides.
+    src = (q - 0.5).astype(np.float32)
+    dst = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32) - 0.5
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    return cv2.warpPerspective(image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _check_text(text: str, where: str) -> None:
+    if any(c in text for c in FORBIDDEN):
+        raise DatasetError(f"{where}: transcription {text!r} holds a tab or line break, which labels.tsv cannot store")
+
+
+def _crops_of(record: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for k, inst in enumerate(record["instances"]):
+        if is_legible(inst):
+            yield k, inst
+
+
+def _encode_png(pixels: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "PNG", compress_level=PNG_COMPRESS_LEVEL)
+    return buf.getvalue()
+
+
+def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
+    # The record's quad (3 decimals) rather than the float32 one, so crops match the labels
+    # that every other writer stores.
+    folder = root / FOLDER
+    for k, inst in _crops_of(record):
+        _check_text(inst["text"], f"sample {record['index']} instance {k}")
+        pixels = crop_quad(sample.image, np.asarray(inst["quad"], np.float64).reshape(4, 2))
+        path = folder / crop_path(record["index"], k)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_encode_png(pixels))
+
+
+def finalize(records: Iterable[dict], root: Path) -> list[str]:
+    """Write ``labels.tsv`` and rebuild ``lmdb/`` from the crops on disk, in index order."""
+    entries = [(crop_path(rec["index"], k), inst["text"]) for rec in records for k, inst in _crops_of(rec)]
+    folder = root / FOLDER
+    sizes = []
+    for rel, _ in entries:
+        try:
+            sizes.append((folder / rel).stat().st_size)
+        except FileNotFoundError:
+            raise DatasetError(f"{folder / rel}: crop is missing; rerun generate with --overwrite") from None
+    write_atomic(root / LABELS, "".join(f"{rel}\t{text}\n" for rel, text in entries).encode("utf-8"))
+    write_lmdb(
+        root / LMDB,
+        [text for _, text in entries],
+        lambda n: (folder / entries[n][0]).read_bytes(),
+        sizes,
+    )
+    return [LABELS, f"{LMDB}/data.mdb"]
+
+
+def read_recognition_tsv(path: str | Path) -> list[tuple[str, str]]:
+    """(crop path, transcription) pairs of a ``labels.tsv`` (or of a dataset's ``recognition/``).
+
+    Paths are as written: relative to the folder holding the TSV.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "labels.tsv" if (path / "labels.tsv").is_file() else path / LABELS
+    try:
+        content = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    pairs = []
+    for number, line in enumerate(content.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line:
+            continue
+        fields = line.split("\t")
+        if len(fields) != 2 or not fields[0]:
+            raise DatasetError(f"{path}: line {number}: expected 'path<TAB>transcription', got {line!r}")
+        pairs.append((fields[0], fields[1]))
+    return pairs
+
+
+WRITER = WriterKind("recognition", write_sample=write_sample, finalize=finalize)

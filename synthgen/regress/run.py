@@ -1,0 +1,111 @@
+"""``regress``: fingerprint a run, then compare it with its golden (or write the golden)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from synthgen.config.schema import RunConfig
+from synthgen.errors import InputError
+from synthgen.regress.compare import Comparison, compare_fingerprints
+from synthgen.regress.fingerprint import fingerprint_config
+from synthgen.regress.golden import load_golden, save_golden
+from synthgen.regress.report import ReportFiles, summary_text, write_report
+
+MATCH, REGRESSED, UPDATED = "match", "regressed", "updated"
+
+
+@dataclass(frozen=True)
+class RegressOutcome:
+    """Result of ``regress``.
+
+    Attributes:
+        status: ``match``, ``regressed`` or ``updated``.
+        text: the text report (what the command prints).
+        golden: the golden file.
+        comparison: the Comparison (None when a golden was written where none could be read).
+        report: the report folder's files, written when the run regressed.
+    """
+
+    status: str
+    text: str
+    golden: Path
+    comparison: Comparison | None = None
+    report: ReportFiles | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 match or updated, 1 regressed."""
+        return 1 if self.status == REGRESSED else 0
+
+
+def default_report_dir(golden: str | Path) -> Path:
+    """``<golden folder>/<golden stem>_report``."""
+    golden = Path(golden)
+    return golden.with_name(f"{golden.stem}_report")
+
+
+def update_command(config_label: str, golden: str | Path) -> str:
+    return f"synthgen regress {config_label} --golden {golden} --update"
+
+
+def regress(
+    config: RunConfig,
+    golden: str | Path,
+    update: bool = False,
+    report_dir: str | Path | None = None,
+    workers: int = 1,
+) -> RegressOutcome:
+    """Generate ``config.regress.num`` samples and compare them with the golden fingerprint.
+
+    Args:
+        config: the loaded run config (its ``regress:`` section holds the tolerances).
+        golden: golden JSON file.
+        update: write (or refresh) the golden instead of failing; the outcome is ``updated``.
+        report_dir: where to write the PNG/HTML report on regression (default
+            ``default_report_dir(golden)``).
+        workers: worker processes used to generate (the fingerprint does not depend on it).
+
+    Returns:
+        A RegressOutcome. A missing or corrupt golden without ``update`` raises InputError naming it.
+    """
+    golden = Path(golden)
+    label = config.source
+    existing = None
+    if golden.exists() and not golden.is_file():
+        raise InputError(f"{golden}: is not a file; give the path of a golden .json file")
+    if not update:
+        if not golden.is_file():
+            raise InputError(f"{golden}: golden fingerprint not found; create it with: {update_command(label, golden)}")
+        existing = load_golden(golden)
+    elif golden.is_file():
+        try:
+            existing = load_golden(golden)
+        except InputError:  # refreshing a corrupt golden is what --update is for
+            existing = None
+    if existing is not None and existing.thumbnail_px != config.regress.thumbnail_px and not update:
+        # compare at the golden's thumbnail size; --update rewrites it at the configured size
+        config = dataclasses.replace(
+            config, regress=dataclasses.replace(config.regress, thumbnail_px=existing.thumbnail_px)
+        )
+    new = fingerprint_config(config, workers=workers)
+    comparison = compare_fingerprints(existing, new, config.regress) if existing is not None else None
+
+    if update:
+        save_golden(new, golden)
+        size_kb = golden.stat().st_size / 1024
+        text = f"synthgen regress: wrote {golden} ({len(new.samples)} samples, {size_kb:.0f} KB)\n"
+        if comparison is not None and comparison.regressed:
+            accepted = summary_text(comparison, label, str(golden)).splitlines()
+            text += "accepted these changes:\n" + "\n".join(f"  {line}" for line in accepted[1:-1]) + "\n"
+        elif comparison is not None:
+            text += "(no changes beyond tolerance since the previous golden)\n"
+        return RegressOutcome(UPDATED, text, golden, comparison)
+
+    assert comparison is not None and existing is not None
+    if not comparison.regressed:
+        return RegressOutcome(MATCH, summary_text(comparison, label, str(golden)), golden, comparison)
+    folder = Path(report_dir) if report_dir is not None else default_report_dir(golden)
+    files = write_report(folder, existing, new, comparison, summary_text(comparison, label, str(golden)))
+    return RegressOutcome(REGRESSED, summary_text(comparison, label, str(golden), files), golden, comparison, files)

@@ -1,0 +1,226 @@
+"""Styled text for ``text2d``: letter spacing, outline, drop shadow, curved baselines, perspective.
+
+The text is drawn into an upright *text plane* (glyph by glyph at the pen positions of
+``synthgen.text_geometry``; along a curve each glyph is turned to the local tangent), then the
+plane is placed in the image with one homography: a rotation about the ink-box centre, followed,
+when the item has ``corner_offsets``, by the perspective warp that moves the ink-box corners by
+them. The same homography maps the ink box, each glyph quad and the curved outline, so labels
+and pixels agree. The instance's pixels are those of the fill and the outline; the shadow is
+background.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from synthgen import fonts
+from synthgen.text_geometry import box_corners, curve_run, layout_run, min_area_quad
+from synthgen.types import InstanceGeometry, TextItem
+
+PAD = 2  # pixels around the ink in the text plane, so bilinear spill is not clipped
+
+
+@dataclass(frozen=True)
+class TextPlane:
+    """Upright (or curved, but unplaced) text.
+
+    Attributes:
+        full: (h, w) uint8 alpha of fill and outline together.
+        fill: (h, w) uint8 alpha of the fill alone.
+        ink: (4,) float64 ink box (left, top, right, bottom) in plane pixels.
+        chars: characters with a quad each.
+        char_quads: (n, 4, 2) float64 in plane pixels.
+        polygon: (N, 2) float64 curved outline in plane pixels, or None for straight text.
+        glyphs: curved text only: per glyph (full alpha, fill alpha, 3x3 map from its canvas to the
+            plane, pixel-centre convention), so that placing it resamples each glyph once.
+    """
+
+    full: np.ndarray
+    fill: np.ndarray
+    ink: np.ndarray
+    chars: str
+    char_quads: np.ndarray
+    polygon: np.ndarray | None
+    glyphs: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...] = ()
+
+
+def _draw_glyph(canvases, xy: tuple[float, float], ch: str, font, stroke_width: int) -> None:
+    from PIL import ImageDraw
+
+    full, fill = canvases
+    ImageDraw.Draw(full).text(xy, ch, font=font, fill=255, stroke_width=stroke_width, stroke_fill=255)
+    if stroke_width:
+        ImageDraw.Draw(fill).text(xy, ch, font=font, fill=255)
+
+
+def draw_plane(item: TextItem) -> TextPlane:
+    """Draw ``item``'s text into its text plane (no placement yet)."""
+    import cv2
+    from PIL import Image
+
+    font = fonts.load_font(item.font_path, item.font_size)
+    sw = item.stroke_width
+    run = layout_run(item.font_path, item.font_size, item.text, item.letter_spacing, sw)
+    if item.curve == "none":
+        origin = PAD - np.floor(run.ink[:2])
+        w = int(math.ceil(run.ink[2] + origin[0])) + PAD
+        h = int(math.ceil(run.ink[3] + origin[1])) + PAD
+        full, fill = Image.new("L", (w, h), 0), Image.new("L", (w, h), 0)
+        for ch, pen in zip(run.chars, run.pens):
+            _draw_glyph((full, fill), (origin[0] + pen, origin[1]), ch, font, sw)
+        full_a = np.asarray(full)
+        fill_a = np.asarray(fill) if sw else full_a
+        quads = np.array([box_corners(b) for b in run.boxes]).reshape(-1, 4, 2) + origin
+        return TextPlane(full_a, fill_a, run.ink + np.tile(origin, 2), run.chars, quads, None)
+
+    curved = curve_run(run, item.curve, item.curve_amount, item.curve_period)
+    origin = PAD - np.floor(curved.ink[:2])
+    w = int(math.ceil(curved.ink[2] + origin[0])) + PAD
+    h = int(math.ceil(curved.ink[3] + origin[1])) + PAD
+    full_a = np.zeros((h, w), np.uint8)
+    fill_a = np.zeros((h, w), np.uint8)
+    glyphs = []
+    for k, (ch, pen) in enumerate(zip(run.chars, run.pens)):
+        box = run.boxes[k]
+        g0 = np.floor(box[:2]) - PAD  # straight-layout position of the glyph canvas' corner
+        gw = int(math.ceil(box[2] - g0[0])) + PAD
+        gh = int(math.ceil(box[3] - g0[1])) + PAD
+        gfull, gfill = Image.new("L", (gw, gh), 0), Image.new("L", (gw, gh), 0)
+        _draw_glyph((gfull, gfill), (pen - g0[0], -g0[1]), ch, font, sw)
+        a = curved.transforms[k]
+        # glyph-canvas pixel centres -> plane pixel centres
+        m = np.hstack([a[:, :2], (a[:, :2] @ (g0 + 0.5) + a[:, 2] + origin - 0.5)[:, None]])
+        gf = np.asarray(gfull)
+        glyphs.append((gf, np.asarray(gfill) if sw else gf, np.vstack([m, [0.0, 0.0, 1.0]])))
+        for src, dst in ((gfull, full_a), (gfill, fill_a)):
+            warped = cv2.warpAffine(np.asarray(src), m, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+            np.maximum(dst, warped, out=dst)
+    if not sw:
+        fill_a = full_a
+    return TextPlane(
+        full_a,
+        fill_a,
+        curved.ink + np.tile(origin, 2),
+        run.chars,
+        curved.char_quads + origin,
+        curved.polygon + origin,
+        tuple(glyphs),
+    )
+
+
+def plane_homography(item: TextItem, ink: np.ndarray) -> np.ndarray:
+    """3x3 homography (pixel-centre convention) from the text plane to the image."""
+    import cv2
+
+    t = math.radians(item.angle)
+    c, s = math.cos(t), math.sin(t)
+    rot = np.array([[c, s], [-s, c]])
+    centre_src = np.array([(ink[0] + ink[2]) / 2 - 0.5, (ink[1] + ink[3]) / 2 - 0.5])
+    centre_dst = np.array(item.center) - 0.5
+    shift = np.rint(centre_dst - rot @ centre_src)
+    h = np.vstack([np.hstack([rot, shift[:, None]]), [0.0, 0.0, 1.0]])
+    if item.corner_offsets is not None:
+        src = map_points(h, box_corners(ink)) - 0.5
+        dst = src + np.asarray(item.corner_offsets, np.float64)
+        h = cv2.getPerspectiveTransform(src.astype(np.float32), dst.astype(np.float32)).astype(np.float64) @ h
+    return h
+
+
+def map_points(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Map (..., 2) corner-convention points with a pixel-centre homography."""
+    flat = pts.reshape(-1, 2) - 0.5
+    proj = flat @ h[:, :2].T + h[:, 2]
+    return (proj[:, :2] / proj[:, 2:3] + 0.5).reshape(pts.shape)
+
+
+def _translate(dx: float, dy: float) -> np.ndarray:
+    return np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]])
+
+
+def _blend(region: np.ndarray, alpha: np.ndarray, color) -> np.ndarray:
+    a = alpha[..., None]
+    return region * (1.0 - a) + np.asarray(color, np.float32) * a
+
+
+def draw_styled_text(rgb: np.ndarray, instance_id: np.ndarray, item: TextItem) -> InstanceGeometry | None:
+    """Composite one styled TextItem into ``rgb`` and mark its pixels in ``instance_id`` (in place).
+
+    Returns:
+        Its geometry, or None when no pixel of it fell inside the image.
+    """
+    import cv2
+
+    plane = draw_plane(item)
+    h = plane_homography(item, plane.ink)
+    ph, pw = plane.full.shape
+    corners = map_points(h, box_corners(np.array([0, 0, pw, ph], np.float64)))
+    grow = 1.0
+    if item.shadow is not None:
+        dx, dy, sigma, _ = item.shadow
+        grow += max(abs(dx), abs(dy)) + 3 * sigma
+    height, width = instance_id.shape
+    x0 = max(int(math.floor(corners[:, 0].min() - grow)), 0)
+    y0 = max(int(math.floor(corners[:, 1].min() - grow)), 0)
+    x1 = min(int(math.ceil(corners[:, 0].max() + grow)), width)
+    y1 = min(int(math.ceil(corners[:, 1].max() + grow)), height)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    local = _translate(-x0, -y0) @ h
+    size = (x1 - x0, y1 - y0)
+
+    def warp_one(alpha: np.ndarray, m: np.ndarray) -> np.ndarray:
+        return cv2.warpPerspective(
+            alpha, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        )
+
+    def warp(which: int, m: np.ndarray) -> np.ndarray:
+        """Alpha ``which`` (0 full, 1 fill) through ``m``; curved text glyph by glyph, resampled once."""
+        if not plane.glyphs:
+            return warp_one(plane.full if which == 0 else plane.fill, m)
+        out = np.zeros(size[::-1], np.uint8)
+        for glyph in plane.glyphs:
+            np.maximum(out, warp_one(glyph[which], m @ glyph[2]), out=out)
+        return out
+
+    full = warp(0, local)
+    ink_pixels = full > 0
+    if not ink_pixels.any():
+        return None
+    region = rgb[y0:y1, x0:x1].astype(np.float32)
+    if item.shadow is not None:
+        dx, dy, sigma, opacity = item.shadow
+        shadow = warp(0, _translate(dx, dy) @ local).astype(np.float32) / 255.0
+        if sigma > 0:
+            shadow = cv2.GaussianBlur(shadow, (0, 0), sigma)
+        region = _blend(region, shadow * opacity, item.shadow_color)
+    full_f = full.astype(np.float32) / 255.0
+    if item.stroke_width:
+        region = _blend(region, full_f, item.stroke_color)
+        region = _blend(region, warp(1, local).astype(np.float32) / 255.0, item.color)
+    else:
+        region = _blend(region, full_f, item.color)
+    rgb[y0:y1, x0:x1] = np.clip(np.rint(region), 0, 255).astype(np.uint8)
+    instance_id[y0:y1, x0:x1][ink_pixels] = item.instance_id
+
+    char_quads = map_points(h, plane.char_quads).astype(np.float32).reshape(-1, 4, 2)
+    polygon = None
+    if plane.polygon is not None:
+        polygon = map_points(h, plane.polygon)
+        quad = min_area_quad(polygon, polygon[0])
+        polygon = polygon.astype(np.float32)
+    else:
+        quad = map_points(h, box_corners(plane.ink))
+    if item.label_box is not None:
+        quad = box_corners(np.asarray(item.label_box, np.float64))
+    return InstanceGeometry(
+        category=item.category,
+        text=item.text,
+        quad=quad.astype(np.float32),
+        chars=plane.chars,
+        char_quads=char_quads,
+        polygon=polygon,
+        attributes=dict(item.attributes),
+    )

@@ -1,0 +1,214 @@
+"""Pieces shared by the OCR scenes: charsets, fonts and corpus resolution, backgrounds, colours
+with a contrast constraint, and fitting a font to a pixel height."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from synthgen import fonts
+from synthgen.config.distributions import Distribution, parse_value
+from synthgen.errors import ConfigError
+from synthgen.scene.text_words import CASES, IMAGE_SUFFIXES, FontsSchema, apply_case, luminance
+
+BACKGROUND_KINDS = ("solid", "gradient", "noise", "image", "paper", "blobs")
+PUNCTUATION = ".,:;!?'\"()-/&%+*#@$"
+CHARSETS = {
+    "digits": string.digits,
+    "upper": string.ascii_uppercase,
+    "lower": string.ascii_lowercase,
+    "alnum": string.ascii_letters + string.digits,
+    "latin": string.ascii_letters + string.digits + PUNCTUATION + " ",
+    "plates": string.ascii_uppercase + string.digits + "- ",
+    "ascii": "".join(chr(c) for c in range(32, 127)),
+}
+
+
+def resolve_charset(value: str, key: str) -> str:
+    """The characters of a charset: a name from CHARSETS or ``chars:<the characters>``."""
+    if value.startswith("chars:"):
+        chars = value[len("chars:") :]
+        if not chars.strip():
+            raise ConfigError(key, "chars: needs at least one non-space character")
+        return "".join(sorted(set(chars)))
+    if value not in CHARSETS:
+        raise ConfigError(key, f"unknown charset {value!r}; valid: {', '.join(CHARSETS)} or chars:<characters>")
+    return CHARSETS[value]
+
+
+def resolve_fonts(p: FontsSchema, key: str) -> tuple[str, ...]:
+    """Font files of a ``fonts:`` section (sorted, distinct); ConfigError when there are none."""
+    paths = fonts.discover_fonts(p.paths, f"{key}.paths")
+    if p.bundled:
+        paths += fonts.discover_fonts([str(fonts.bundled_font_dir())], f"{key}.bundled")
+    if p.system:
+        paths += fonts.system_fonts()
+    if not paths:
+        raise ConfigError(key, "no fonts: give fonts.paths or set fonts.bundled/fonts.system")
+    return tuple(sorted(set(paths)))
+
+
+def fit_case(word: str, charset: str, preferred: str = "as_is") -> str | None:
+    """``word`` in the preferred case, else in the first case (as is, lower, upper, title) inside ``charset``."""
+    allowed = set(charset)
+    for case in (preferred, *CASES):
+        cased = apply_case(word, case)
+        if set(cased) <= allowed:
+            return cased
+    return None
+
+
+def resolve_corpus(builtin: bool, file: Optional[str], key: str, charset: str | None = None) -> tuple[str, ...]:
+    """Corpus words (built-in list and/or a file), keeping those that fit ``charset`` in some case."""
+    words: list[str] = []
+    if builtin:
+        words += fonts.load_words(str(fonts.bundled_corpus()), f"{key}.builtin")
+    if file is not None:
+        words += fonts.load_words(file, f"{key}.file")
+    if charset is not None:
+        words = [w for w in words if fit_case(w, charset) is not None]
+    if not words:
+        raise ConfigError(
+            key, "no words" + (" inside the charset" if charset is not None else "") + ": set builtin or file"
+        )
+    return tuple(words)
+
+
+@dataclass
+class OcrBackgroundSchema:
+    kind: str = "choice([noise, gradient, blobs, paper])"
+    image_dir: Optional[str] = None  # photos for kind "image" (searched recursively)
+
+
+@dataclass(frozen=True)
+class BackgroundSettings:
+    kind: Distribution
+    images: tuple[str, ...]
+
+
+def background_from_config(p: OcrBackgroundSchema, key: str) -> BackgroundSettings:
+    kind = parse_value(p.kind, f"{key}.kind", "str", BACKGROUND_KINDS)
+    images: tuple[str, ...] = ()
+    if p.image_dir is not None:
+        root = Path(p.image_dir).expanduser()
+        if not root.is_dir():
+            raise ConfigError(f"{key}.image_dir", f"folder not found: {p.image_dir}")
+        images = tuple(sorted(str(f) for f in root.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES))
+        if not images:
+            raise ConfigError(f"{key}.image_dir", f"no images in folder {p.image_dir}")
+    kinds = kind.options if hasattr(kind, "options") else (kind.value,)  # type: ignore[attr-defined]
+    if "image" in kinds and not images:
+        raise ConfigError(f"{key}.kind", "kind 'image' needs image_dir")
+    return BackgroundSettings(kind, images)
+
+
+def random_color(rng: np.random.Generator) -> tuple[int, int, int]:
+    return tuple(int(c) for c in rng.integers(0, 256, size=3))  # type: ignore[return-value]
+
+
+def sample_background(s: BackgroundSettings, width: int, height: int, rng: np.random.Generator) -> dict[str, Any]:
+    """A background description (see ``synthgen.render.background``) of the given size."""
+    kind = s.kind.sample(rng)
+    if kind == "solid":
+        return {"kind": "solid", "color": list(random_color(rng))}
+    if kind in ("gradient", "noise"):
+        c1 = random_color(rng)
+        c2 = tuple(int(np.clip(c + rng.integers(-60, 61), 0, 255)) for c in c1)
+        bg: dict[str, Any] = {"kind": kind, "colors": [list(c1), list(c2)]}
+        if kind == "gradient":
+            bg["angle"] = float(rng.uniform(0, 360))
+        else:
+            bg["seed"] = int(rng.integers(2**31))
+            bg["scale"] = float(rng.uniform(8, 64))
+        return bg
+    if kind == "paper":
+        return paper_background(rng)
+    if kind == "blobs":
+        n = int(rng.integers(2, 6))
+        return {
+            "kind": "blobs",
+            "colors": [list(random_color(rng)) for _ in range(n)],
+            "seed": int(rng.integers(2**31)),
+            "count": int(rng.integers(3, 12)),
+            "blur": float(rng.uniform(0.5, 4.0)),
+        }
+    path = s.images[int(rng.integers(len(s.images)))]
+    from PIL import Image
+
+    with Image.open(path) as im:
+        w, h = im.size
+    scale = min(w / width, h / height) * float(rng.uniform(0.5, 1.0))
+    cw, ch = max(1, int(width * scale)), max(1, int(height * scale))
+    x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+    return {"kind": "image", "path": path, "crop": [x, y, cw, ch]}
+
+
+def paper_background(rng: np.random.Generator, white: bool = False) -> dict[str, Any]:
+    """Off-white paper (or bright thermal paper with ``white``)."""
+    if white:
+        base = [int(v) for v in rng.integers(238, 256, size=3)]
+    else:
+        tone = int(rng.integers(225, 252))
+        base = [tone, int(tone - rng.integers(0, 8)), int(tone - rng.integers(2, 22))]
+    return {
+        "kind": "paper",
+        "color": base,
+        "seed": int(rng.integers(2**31)),
+        "grain": float(rng.uniform(0.3, 1.0)),
+        "stains": int(rng.integers(0, 3)),
+    }
+
+
+def luminance_image(rgb: np.ndarray) -> np.ndarray:
+    """(H, W) float32 luminance 0..1 of an (H, W, 3) uint8 image (weights as ``luminance``)."""
+    return rgb.astype(np.float32) @ np.array([0.2126, 0.7152, 0.0722], np.float32) / 255.0
+
+
+def contrasting_color(
+    rng: np.random.Generator, low: float, high: float, min_contrast: float, tries: int = 20, like=None
+) -> tuple[int, int, int] | None:
+    """A random colour whose luminance is at least ``min_contrast`` below ``low`` or above ``high``.
+
+    ``low`` and ``high`` bound the luminance of the background the text covers; None when no
+    colour can stand out from all of it. ``like``: a colour whose side (darker or lighter than
+    the background) the new one must share, e.g. an outline for a fill.
+    """
+    dark_ok, light_ok = low - min_contrast >= 0, high + min_contrast <= 1
+    if like is not None:
+        dark = luminance(like) < (low + high) / 2
+        dark_ok, light_ok = dark_ok and dark, light_ok and not dark
+    if not (dark_ok or light_ok):
+        return None
+    for _ in range(tries):
+        color = random_color(rng)
+        lum = luminance(color)
+        if (dark_ok and lum <= low - min_contrast) or (light_ok and lum >= high + min_contrast):
+            return color
+    # A grey at the far end always satisfies the constraint.
+    if dark_ok and (not light_ok or rng.random() < 0.5):
+        v = int(np.floor(255 * max(low - min_contrast, 0) * rng.uniform(0, 1)))
+    else:
+        v = int(np.ceil(255 * (high + min_contrast + (1 - high - min_contrast) * rng.uniform(0, 1))))
+    v = int(np.clip(v, 0, 255))
+    return (v, v, v)
+
+
+def font_size_for_height(font_path: str, line_height: float) -> int:
+    """The pixel size at which the font's line band (ascent + descent) is ``line_height``."""
+    ascent, descent = fonts.load_font(font_path, 100).getmetrics()
+    return max(4, int(round(line_height * 100 / (ascent + descent))))
+
+
+def pick_font(font_paths: tuple[str, ...], text: str, rng: np.random.Generator) -> str | None:
+    """A random font that covers every character of ``text``; None when none does (never tofu)."""
+    first = int(rng.integers(len(font_paths)))
+    if fonts.covers(font_paths[first], text):
+        return font_paths[first]
+    for i in rng.permutation(len(font_paths)):
+        if fonts.covers(font_paths[int(i)], text):
+            return font_paths[int(i)]
+    return None

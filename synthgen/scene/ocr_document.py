@@ -1,0 +1,239 @@
+"""``ocr_document``: a printed page. Headings and paragraphs flow down one or more columns with a
+chosen line spacing and alignment (left, right, centre or justify) on procedural paper, and the
+whole page may be slightly skewed.
+
+Instances are words (category ``word``) with ``attributes``: ``line`` (line index on the page;
+a line's text is its words joined by spaces in instance order), ``block`` (heading or paragraph
+index), ``role`` (``heading`` or ``body``) and ``legible`` (False under ``min_legible_size``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+import numpy as np
+
+from synthgen.config.distributions import Distribution, check_range, parse_value
+from synthgen.errors import ConfigError
+from synthgen.scene.base import SceneKind
+from synthgen.scene.ocr_common import paper_background, pick_font, resolve_corpus, resolve_fonts
+from synthgen.scene.ocr_layout import ALIGNS, PlacedWord, layout_block, line_band, word_advance, word_items
+from synthgen.scene.text_words import CorpusSchema, FontsSchema
+from synthgen.types import SceneSpec, TextItem
+
+
+@dataclass
+class OcrDocumentSchema:
+    width: int = 600
+    height: int = 800
+    margin: Union[int, float, str] = "uniform(0.06, 0.12)"  # page margin, in page widths
+    columns: Union[int, str] = "choice([1, 2], [0.6, 0.4])"
+    gutter: Union[int, float, str] = "uniform(0.03, 0.06)"  # space between columns, in page widths
+    font_size: Union[int, str] = "randint(12, 20)"  # body text, pixels
+    heading_scale: Union[int, float, str] = "uniform(1.3, 2.0)"  # heading size / body size
+    heading_probability: float = 0.35  # chance that a paragraph is preceded by a heading
+    paragraph_words: Union[int, str] = "randint(12, 70)"
+    line_spacing: Union[int, float, str] = "uniform(1.0, 1.5)"  # line pitch, in line heights
+    paragraph_spacing: Union[int, float, str] = "uniform(0.3, 1.2)"  # extra space, in line heights
+    align: str = "choice([left, justify, right, center], [0.45, 0.4, 0.05, 0.1])"
+    heading_align: str = "choice([left, center], [0.7, 0.3])"
+    skew: Union[int, float, str] = "uniform(-1.5, 1.5)"  # page rotation, degrees
+    ink_darkness: Union[int, float, str] = "uniform(0.0, 0.25)"  # text luminance, 0 = black
+    min_legible_size: int = 10  # line heights under this (px) are flagged legible: false
+    fonts: FontsSchema = field(default_factory=FontsSchema)
+    corpus: CorpusSchema = field(default_factory=lambda: CorpusSchema(case="as_is"))
+
+
+@dataclass(frozen=True)
+class OcrDocumentSettings:
+    width: int
+    height: int
+    margin: Distribution
+    columns: Distribution
+    gutter: Distribution
+    font_size: Distribution
+    heading_scale: Distribution
+    heading_probability: float
+    paragraph_words: Distribution
+    line_spacing: Distribution
+    paragraph_spacing: Distribution
+    align: Distribution
+    heading_align: Distribution
+    skew: Distribution
+    ink_darkness: Distribution
+    min_legible_size: int
+    font_paths: tuple[str, ...]
+    corpus: tuple[str, ...]
+
+
+def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
+    """Check ``scene.params`` of an ocr_document scene."""
+    for name in ("width", "height"):
+        if not 64 <= getattr(p, name) <= 8192:
+            raise ConfigError(f"{key}.{name}", f"must be in 64..8192, got {getattr(p, name)}")
+    if not 0 <= p.heading_probability <= 1:
+        raise ConfigError(f"{key}.heading_probability", f"must be in 0..1, got {p.heading_probability}")
+    if p.min_legible_size < 0:
+        raise ConfigError(f"{key}.min_legible_size", f"must be >= 0, got {p.min_legible_size}")
+
+    def dist(name: str, kind: str, low: float, high: float | None) -> Distribution:
+        d = parse_value(getattr(p, name), f"{key}.{name}", kind)
+        check_range(d, f"{key}.{name}", low, high)
+        return d
+
+    return OcrDocumentSettings(
+        width=p.width,
+        height=p.height,
+        margin=dist("margin", "float", 0, 0.3),
+        columns=dist("columns", "int", 1, 6),
+        gutter=dist("gutter", "float", 0, 0.2),
+        font_size=dist("font_size", "int", 4, 200),
+        heading_scale=dist("heading_scale", "float", 1, 5),
+        heading_probability=p.heading_probability,
+        paragraph_words=dist("paragraph_words", "int", 1, 1000),
+        line_spacing=dist("line_spacing", "float", 0.8, 4),
+        paragraph_spacing=dist("paragraph_spacing", "float", 0, 10),
+        align=parse_value(p.align, f"{key}.align", "str", ALIGNS),
+        heading_align=parse_value(p.heading_align, f"{key}.heading_align", "str", ALIGNS),
+        skew=dist("skew", "float", -45, 45),
+        ink_darkness=dist("ink_darkness", "float", 0, 0.5),
+        min_legible_size=p.min_legible_size,
+        font_paths=resolve_fonts(p.fonts, f"{key}.fonts"),
+        corpus=resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus"),
+    )
+
+
+def sentences(corpus: tuple[str, ...], n: int, rng: np.random.Generator) -> list[str]:
+    """``n`` words as prose: capitalised sentences of 4-14 words, commas now and then."""
+    words: list[str] = []
+    while len(words) < n:
+        length = int(rng.integers(4, 15))
+        sentence = [corpus[int(rng.integers(len(corpus)))].lower() for _ in range(length)]
+        sentence[0] = sentence[0].capitalize()
+        for k in range(1, length - 1):
+            if rng.random() < 0.08:
+                sentence[k] += ","
+        sentence[-1] += "." if rng.random() < 0.85 else rng.choice(["?", "!", ":"])
+        words.extend(sentence)
+    words = words[:n]
+    if words[-1][-1] not in ".?!:":
+        words[-1] = words[-1].rstrip(",") + "."
+    return words
+
+
+def break_lines(font: str, size: int, words: list[str], width: float, indent: float = 0.0) -> list[list[str]]:
+    """Greedy line breaking: as many words per line as fit in ``width``."""
+    space = word_advance(font, size, " ", 0.0)
+    lines: list[list[str]] = [[]]
+    used = indent
+    for w in words:
+        adv = word_advance(font, size, w, 0.0)
+        if lines[-1] and used + space + adv > width:
+            lines.append([])
+            used = 0.0
+        used += (space if lines[-1] else 0.0) + adv
+        lines[-1].append(w)
+    return [line for line in lines if line]
+
+
+def _ink_color(s: OcrDocumentSettings, rng: np.random.Generator) -> tuple[int, int, int]:
+    v = float(s.ink_darkness.sample(rng)) * 255
+    tint = rng.uniform(-12, 12, 3) * (v / 64)
+    return tuple(int(np.clip(round(v + t), 0, 255)) for t in tint)  # type: ignore[return-value]
+
+
+def _heading_font(s: OcrDocumentSettings, body: str, rng: np.random.Generator) -> str:
+    bold = [f for f in s.font_paths if "bold" in f.lower()]
+    return bold[int(rng.integers(len(bold)))] if bold and rng.random() < 0.7 else body
+
+
+def sample(s: OcrDocumentSettings, rng: np.random.Generator) -> SceneSpec:
+    """Sample one page: columns, then headings and paragraphs until the columns are full."""
+    W, H = s.width, s.height
+    margin = float(s.margin.sample(rng)) * W
+    n_cols = s.columns.sample(rng)
+    gutter = float(s.gutter.sample(rng)) * W
+    col_w = (W - 2 * margin - gutter * (n_cols - 1)) / n_cols
+    size = s.font_size.sample(rng)
+    pitch_factor = float(s.line_spacing.sample(rng))
+    align = s.align.sample(rng)
+    skew = float(s.skew.sample(rng))
+    color = _ink_color(s, rng)
+    background = paper_background(rng)
+    dropped = {"no_font_coverage": 0}
+    page: list[tuple[PlacedWord, dict, str, int]] = []  # word in page coords, attributes, font, size
+    col, y = 0, margin
+    line_index = block = 0
+    body_font = s.font_paths[int(rng.integers(len(s.font_paths)))]
+    previous_heading = False
+    while col < n_cols and col_w > size * 2:
+        # a heading is always followed by a paragraph
+        heading = rng.random() < s.heading_probability and not previous_heading
+        previous_heading = heading
+        if heading:
+            font_size = max(int(round(size * float(s.heading_scale.sample(rng)))), size + 1)
+            words = sentences(s.corpus, int(rng.integers(1, 6)), rng)
+            words = [w.rstrip(".,?!:") for w in words]
+            words[0] = words[0].capitalize()
+            block_align = s.heading_align.sample(rng)
+            font = _heading_font(s, body_font, rng)
+        else:
+            font_size = size
+            words = sentences(s.corpus, s.paragraph_words.sample(rng), rng)
+            block_align = align
+            font = body_font
+        if not all(pick_font((font,), w, rng) for w in words):
+            dropped["no_font_coverage"] += 1
+            font = pick_font(s.font_paths, " ".join(words), rng)
+            if font is None:
+                continue
+        band = line_band(font, font_size)
+        pitch = band * pitch_factor
+        lines = break_lines(font, font_size, words, col_w)
+        # Fit whole lines into the rest of the column; the remainder moves to the next column.
+        while lines and col < n_cols:
+            room = int((H - margin - y - band) // pitch) + 1 if H - margin - y >= band else 0
+            if room <= 0:
+                col, y = col + 1, margin
+                continue
+            chunk, lines = lines[:room], lines[room:]
+            last_justified = bool(lines)  # a paragraph broken across columns stays justified
+            placed, _ = layout_block(
+                font, font_size, chunk, block_align, pitch, col_w, last_line_justified=last_justified
+            )
+            x0 = margin + col * (col_w + gutter)
+            for wd in placed:
+                moved = PlacedWord(wd.text, wd.ink + np.array([x0, y, x0, y]), wd.line)
+                attrs = {
+                    "legible": band >= s.min_legible_size,
+                    "line": line_index + wd.line,
+                    "block": block,
+                    "role": "heading" if heading else "body",
+                }
+                page.append((moved, attrs, font, font_size))
+            line_index += len(chunk)
+            y += len(chunk) * pitch
+            if lines:
+                col, y = col + 1, margin
+        y += band * (float(s.paragraph_spacing.sample(rng)) if not heading else 0.3)
+        block += 1
+    items: list[TextItem] = []
+    page_box = np.array([0.0, 0.0, float(W), float(H)])
+    for wd, attrs, font, font_size in page:
+        common = dict(font_path=font, font_size=font_size, color=color, category="word")
+        items += word_items([wd], page_box, (W / 2, H / 2), skew, None, len(items) + 1, common, [attrs])
+    return SceneSpec(
+        kind="ocr_document",
+        renderer="text2d",
+        width=W,
+        height=H,
+        background=background,
+        items=tuple(items),
+        categories=("word",),
+        params={"columns": n_cols, "align": align, "font_size": size, "skew": round(skew, 3)},
+        dropped={k: v for k, v in dropped.items() if v},
+    )
+
+
+SCENE = SceneKind("ocr_document", OcrDocumentSchema, from_config, sample)

@@ -1,0 +1,173 @@
+"""Lines and blocks of words laid out in a block's own frame, then placed in the image as word
+TextItems (one instance per word) that share the block's rotation and perspective.
+
+Block frame: pixels, x right, y down, origin at the top-left of the block's first line band.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from synthgen import fonts
+from synthgen.text_geometry import box_corners, layout_run
+from synthgen.types import TextItem
+
+ALIGNS = ("left", "center", "right", "justify")
+
+
+@dataclass(frozen=True)
+class PlacedWord:
+    """A word in its block's frame.
+
+    Attributes:
+        text: the word.
+        ink: (4,) float64 ink box (left, top, right, bottom) in the block frame.
+        line: line index inside the block.
+    """
+
+    text: str
+    ink: np.ndarray
+    line: int
+
+
+def word_advance(font_path: str, size: int, word: str, letter_spacing: float) -> float:
+    """Pen advance of a word drawn with ``letter_spacing`` after every character."""
+    return fonts.load_font(font_path, size).getlength(word) + letter_spacing * len(word)
+
+
+def line_band(font_path: str, size: int) -> float:
+    ascent, descent = fonts.load_font(font_path, size).getmetrics()
+    return float(ascent + descent)
+
+
+def layout_block(
+    font_path: str,
+    size: int,
+    lines: list[list[str]],
+    align: str,
+    line_pitch: float,
+    width: float | None = None,
+    letter_spacing: float = 0.0,
+    stroke_width: int = 0,
+    last_line_justified: bool = False,
+) -> tuple[list[PlacedWord], float]:
+    """Lay out lines of words.
+
+    Args:
+        lines: the words of each line.
+        align: left, center, right or justify (justify stretches the gaps of every line but
+            the last, unless ``last_line_justified``).
+        line_pitch: baseline-to-baseline distance in pixels.
+        width: the block width; None = the widest line.
+
+    Returns:
+        The words, and the block width.
+    """
+    space = word_advance(font_path, size, " ", letter_spacing)
+    advances = [[word_advance(font_path, size, w, letter_spacing) for w in line] for line in lines]
+    natural = [sum(a) + space * (len(a) - 1) for a in advances]
+    block_w = max(natural, default=0.0) if width is None else width
+    placed: list[PlacedWord] = []
+    for li, (line, adv) in enumerate(zip(lines, advances)):
+        gap = space
+        stretch = align == "justify" and len(line) > 1 and (li < len(lines) - 1 or last_line_justified)
+        if stretch:
+            gap = (block_w - sum(adv)) / (len(line) - 1)
+        x = {"left": 0.0, "center": (block_w - natural[li]) / 2, "right": block_w - natural[li]}.get(align, 0.0)
+        if stretch:
+            x = 0.0
+        y = li * line_pitch
+        for word, a in zip(line, adv):
+            run = layout_run(font_path, size, word, letter_spacing, stroke_width)
+            placed.append(PlacedWord(word, run.ink + np.array([x, y, x, y]), li))
+            x += a + gap
+    return placed, block_w
+
+
+def block_box(words: list[PlacedWord]) -> np.ndarray:
+    """(4,) box around the ink of all the words."""
+    inks = np.array([w.ink for w in words])
+    return np.array([inks[:, 0].min(), inks[:, 1].min(), inks[:, 2].max(), inks[:, 3].max()])
+
+
+def rotation(angle: float) -> np.ndarray:
+    """2x2 matrix turning offsets ``angle`` degrees counter-clockwise on screen (y down)."""
+    t = math.radians(angle)
+    c, s = math.cos(t), math.sin(t)
+    return np.array([[c, s], [-s, c]])
+
+
+def block_to_image(box: np.ndarray, center: tuple[float, float], angle: float):
+    """Map (N, 2) block-frame points to the image: ``box`` centre to ``center``, turned by ``angle``."""
+    rot = rotation(angle)
+    mid = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+
+    def apply(pts: np.ndarray) -> np.ndarray:
+        return (np.asarray(pts, np.float64) - mid) @ rot.T + np.asarray(center)
+
+    return apply
+
+
+def perspective_jitter(quad: np.ndarray, amount: float, rng: np.random.Generator) -> np.ndarray | None:
+    """A 3x3 homography (point convention) moving each corner of ``quad`` up to ``amount`` px, or None."""
+    import cv2
+
+    if amount <= 0:
+        return None
+    dst = quad + rng.uniform(-amount, amount, (4, 2))
+    return cv2.getPerspectiveTransform(quad.astype(np.float32), dst.astype(np.float32)).astype(np.float64)
+
+
+def apply_homography(h: np.ndarray | None, pts: np.ndarray) -> np.ndarray:
+    if h is None:
+        return pts
+    proj = np.hstack([pts, np.ones((len(pts), 1))]) @ h.T
+    return proj[:, :2] / proj[:, 2:3]
+
+
+def word_items(
+    words: list[PlacedWord],
+    box: np.ndarray,
+    center: tuple[float, float],
+    angle: float,
+    homography: np.ndarray | None,
+    first_id: int,
+    common: dict[str, Any],
+    attributes: list[dict[str, Any]],
+) -> list[TextItem]:
+    """One TextItem per word, turned and warped with its block.
+
+    Args:
+        words, box: the block layout and its box.
+        center, angle: where the block's box centre goes, and its rotation.
+        homography: the block's perspective warp in image points, or None.
+        first_id: the instance id of the first word.
+        common: TextItem fields shared by all words (font_path, font_size, color, ...).
+        attributes: per-word attributes.
+    """
+    to_image = block_to_image(box, center, angle)
+    items = []
+    for k, (word, attrs) in enumerate(zip(words, attributes)):
+        ink_c = np.array([[(word.ink[0] + word.ink[2]) / 2, (word.ink[1] + word.ink[3]) / 2]])
+        c = to_image(ink_c)[0]
+        offsets = None
+        if homography is not None:
+            corners = to_image(box_corners(word.ink))
+            moved = apply_homography(homography, corners)
+            offsets = tuple((round(float(dx), 3), round(float(dy), 3)) for dx, dy in moved - corners)
+        items.append(
+            TextItem(
+                instance_id=first_id + k,
+                text=word.text,
+                angle=angle,
+                center=(float(c[0]), float(c[1])),
+                corner_offsets=offsets,
+                attributes=attrs,
+                **common,
+            )
+        )
+    return items

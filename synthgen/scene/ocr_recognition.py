@@ -1,0 +1,232 @@
+"""``ocr_recognition``: one word or line per image, a crop of fixed height and variable width for
+training text recognisers.
+
+The text comes from the corpus (``source: word``; ``words: 3`` makes lines) or from the pattern
+language of ``synthgen.text_patterns`` (``source: pattern``), restricted to a charset that is
+checked at load time (every pattern's alphabet must lie inside it; corpus words outside it are
+left out). The font is sized so the text's line band fills the crop height minus the padding;
+the crop is as wide as the placed text plus the padding, up to ``max_width`` (the font shrinks
+to fit). The image is the crop: its one instance is labelled with the whole frame as its quad
+(what a recognition-crop writer cuts out), with tight per-character quads.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Union
+
+import numpy as np
+
+from synthgen.config.distributions import Distribution, check_range, parse_value
+from synthgen.errors import ConfigError
+from synthgen.scene.base import SceneKind
+from synthgen.scene.ocr_common import (
+    BackgroundSettings,
+    OcrBackgroundSchema,
+    background_from_config,
+    contrasting_color,
+    fit_case,
+    font_size_for_height,
+    luminance_image,
+    pick_font,
+    resolve_charset,
+    resolve_corpus,
+    resolve_fonts,
+    sample_background,
+)
+from synthgen.scene.ocr_style import StyleSchema, StyleSettings, sample_style, style_from_config
+from synthgen.scene.text_words import CASES, CorpusSchema, FontsSchema
+from synthgen.text_geometry import box_corners, curve_run, layout_run
+from synthgen.text_patterns import Pattern, compile_pattern
+from synthgen.types import SceneSpec, TextItem
+
+SOURCES = ("word", "pattern")
+TEXT_TRIES = 10  # texts tried per sample before the sample is left empty
+
+
+@dataclass
+class RecognitionTextSchema:
+    source: str = "choice([word, pattern], [0.7, 0.3])"  # word (from the corpus) | pattern
+    words: Union[int, str] = 1  # corpus words per crop; > 1 gives a line
+    patterns: list[str] = field(default_factory=lambda: ["[A-Z]{3}-[0-9]{4}", "{date}", "{price}"])
+    charset: str = "latin"  # digits, upper, lower, alnum, latin, plates, ascii or chars:<characters>
+
+
+@dataclass
+class OcrRecognitionSchema:
+    height: int = 32
+    max_width: int = 512
+    padding: Union[int, float, str] = "uniform(0.05, 0.15)"  # around the text, in crop heights
+    min_contrast: float = 0.4
+    text: RecognitionTextSchema = field(default_factory=RecognitionTextSchema)
+    fonts: FontsSchema = field(default_factory=FontsSchema)
+    corpus: CorpusSchema = field(default_factory=CorpusSchema)
+    background: OcrBackgroundSchema = field(
+        default_factory=lambda: OcrBackgroundSchema("choice([solid, gradient, noise, paper])")
+    )
+    style: StyleSchema = field(default_factory=StyleSchema)
+
+
+@dataclass(frozen=True)
+class OcrRecognitionSettings:
+    height: int
+    max_width: int
+    padding: Distribution
+    min_contrast: float
+    source: Distribution
+    words: Distribution
+    patterns: tuple[Pattern, ...]
+    charset: str
+    case: Distribution
+    font_paths: tuple[str, ...]
+    corpus: tuple[str, ...]
+    background: BackgroundSettings
+    style: StyleSettings
+
+
+def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
+    """Check ``scene.params`` of an ocr_recognition scene; compile and check the patterns."""
+    if not 8 <= p.height <= 512:
+        raise ConfigError(f"{key}.height", f"must be in 8..512, got {p.height}")
+    if not p.height <= p.max_width <= 8192:
+        raise ConfigError(f"{key}.max_width", f"must be in height..8192 ({p.height}..8192), got {p.max_width}")
+    padding = parse_value(p.padding, f"{key}.padding", "float")
+    check_range(padding, f"{key}.padding", 0, 0.4)
+    if not 0 <= p.min_contrast <= 1:
+        raise ConfigError(f"{key}.min_contrast", f"must be in 0..1, got {p.min_contrast}")
+    source = parse_value(p.text.source, f"{key}.text.source", "str", SOURCES)
+    words = parse_value(p.text.words, f"{key}.text.words", "int")
+    check_range(words, f"{key}.text.words", 1, 50)
+    charset = resolve_charset(p.text.charset, f"{key}.text.charset")
+    case = parse_value(p.corpus.case, f"{key}.corpus.case", "str", CASES)
+    sources = source.options if hasattr(source, "options") else (source.value,)  # type: ignore[attr-defined]
+    # patterns are compiled and checked only when the source can use them
+    pattern_texts = p.text.patterns if "pattern" in sources else []
+    corpus: tuple[str, ...] = ()
+    if "word" in sources or any("{word" in t for t in pattern_texts):
+        corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", charset)
+    patterns = []
+    for i, text in enumerate(pattern_texts):
+        where = f"{key}.text.patterns[{i}]"
+        pattern = compile_pattern(text, where, corpus, any_chars=charset)
+        outside = sorted(pattern.alphabet() - set(charset))
+        if outside:
+            raise ConfigError(
+                where, f"pattern {text!r} can produce characters outside the charset: {''.join(outside)!r}"
+            )
+        patterns.append(pattern)
+    if "pattern" in sources and not patterns:
+        raise ConfigError(f"{key}.text.patterns", "source 'pattern' needs at least one pattern")
+    return OcrRecognitionSettings(
+        height=p.height,
+        max_width=p.max_width,
+        padding=padding,
+        min_contrast=p.min_contrast,
+        source=source,
+        words=words,
+        patterns=tuple(patterns),
+        charset=charset,
+        case=case,
+        font_paths=resolve_fonts(p.fonts, f"{key}.fonts"),
+        corpus=corpus,
+        background=background_from_config(p.background, f"{key}.background"),
+        style=style_from_config(p.style, f"{key}.style"),
+    )
+
+
+def sample_text(s: OcrRecognitionSettings, rng: np.random.Generator) -> str:
+    """One transcription inside the charset."""
+    if s.source.sample(rng) == "pattern":
+        return s.patterns[int(rng.integers(len(s.patterns)))].sample(rng)
+    out = []
+    for _ in range(s.words.sample(rng)):
+        word = s.corpus[int(rng.integers(len(s.corpus)))]
+        out.append(fit_case(word, s.charset, s.case.sample(rng)))
+    return " ".join(out)
+
+
+def placed_extent(item: TextItem) -> np.ndarray:
+    """(4,) left, top, right, bottom of the placed text relative to ``item.center``."""
+    run = layout_run(item.font_path, item.font_size, item.text, item.letter_spacing, item.stroke_width)
+    if item.curve != "none":
+        curved = curve_run(run, item.curve, item.curve_amount, item.curve_period)
+        pts, ink = curved.polygon, curved.ink
+    else:
+        ink = run.ink
+        pts = box_corners(ink)
+    t = math.radians(item.angle)
+    c, s = math.cos(t), math.sin(t)
+    rel = (pts - [(ink[0] + ink[2]) / 2, (ink[1] + ink[3]) / 2]) @ np.array([[c, s], [-s, c]]).T
+    grow = 1.0 + (max(abs(v) for xy in item.corner_offsets for v in xy) if item.corner_offsets else 0.0)
+    return np.array([rel[:, 0].min() - grow, rel[:, 1].min() - grow, rel[:, 0].max() + grow, rel[:, 1].max() + grow])
+
+
+def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
+    """Sample one crop: text, font, style, size, background and a contrasting colour."""
+    h = s.height
+    pad = float(s.padding.sample(rng)) * h
+    dropped = {"no_font_coverage": 0, "too_long": 0}
+    item = None
+    for _ in range(TEXT_TRIES):
+        text = sample_text(s, rng)
+        font = pick_font(s.font_paths, text, rng)
+        if font is None:
+            dropped["no_font_coverage"] += 1
+            continue
+        em = max(h - 2 * pad, 4.0)
+        style = sample_style(s.style, rng, em, curved_ok=True)
+        size = font_size_for_height(font, em)
+        category = "line" if " " in text.strip() else "word"
+        for _fit in range(4):
+            item = TextItem(1, text, font, size, (0, 0, 0), center=(0.0, 0.0), category=category, **style)
+            ext = placed_extent(item)
+            scale = min((h - 2 * pad) / (ext[3] - ext[1]), (s.max_width - 2 * pad) / (ext[2] - ext[0]), 1.0)
+            if scale >= 0.999:
+                break
+            size = max(int(size * scale), 4)
+        if (ext[3] - ext[1]) > h or (ext[2] - ext[0]) > s.max_width:
+            dropped["too_long"] += 1
+            item = None
+            continue
+        break
+    width = int(min(math.ceil(ext[2] - ext[0] + 2 * pad), s.max_width)) if item else h
+    background = sample_background(s.background, width, h, rng)
+    items: tuple[TextItem, ...] = ()
+    if item is not None:
+        from synthgen.render.background import render_background  # the very pixels the renderer draws
+
+        lum = luminance_image(render_background(background, width, h))
+        low, high = (float(v) for v in np.percentile(lum, [5, 95]))
+        color = contrasting_color(rng, low, high, s.min_contrast)
+        legible = color is not None
+        if color is None:  # a busy crop: the best grey, flagged as don't-care
+            color = (0, 0, 0) if high < 0.5 else (255, 255, 255)
+        center = (width / 2 - (ext[0] + ext[2]) / 2, h / 2 - (ext[1] + ext[3]) / 2)
+        stroke_color = contrasting_color(rng, low, high, s.min_contrast, like=color) or color
+        shadow_color = (0, 0, 0) if sum(color) > 382 else (255, 255, 255)
+        items = (
+            replace(
+                item,
+                color=color,
+                center=center,
+                stroke_color=stroke_color,
+                shadow_color=shadow_color,
+                label_box=(0.0, 0.0, float(width), float(h)),
+                attributes={"legible": legible},
+            ),
+        )
+    return SceneSpec(
+        kind="ocr_recognition",
+        renderer="text2d",
+        width=width,
+        height=h,
+        background=background,
+        items=items,
+        categories=("word", "line"),
+        params={"background": background["kind"], "padding": round(pad, 2)},
+        dropped={k: v for k, v in dropped.items() if v},
+    )
+
+
+SCENE = SceneKind("ocr_recognition", OcrRecognitionSchema, from_config, sample)

@@ -1,0 +1,340 @@
+"""The augment stage: geometric kinds move every label with the image, photometric kinds move none,
+output is a pure function of the generator, and bad configs fail with their key path."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from synthgen.annotate import annotate
+from synthgen.augment import AUGMENTATIONS, AugmentStep, augment
+from synthgen.config import load_run_config
+from synthgen.engine.pipeline import make_sample
+from synthgen.errors import ConfigError
+from synthgen.fonts import bundled_font_dir
+from synthgen.render import RENDERERS
+from synthgen.types import InstanceGeometry, Layers, SceneSpec, TextItem
+
+ROOT = Path(__file__).resolve().parents[2]
+PHOTOMETRIC = {
+    "gaussian_blur": {"sigma": 1.5},
+    "motion_blur": {"length": 7, "angle": 30},
+    "noise": {"sigma": 10},
+    "jpeg": {"quality": 15},
+    "brightness_contrast": {"brightness": 0.15, "contrast": 0.6},
+    "shadow": {"shape": "gradient", "strength": 0.6},
+}
+GEOMETRIC = {
+    "affine": {"rotation": "uniform(-25, 25)", "scale": "uniform(0.9, 1.1)", "shear_x": "uniform(-8, 8)"},
+    "perspective": {"distortion": "uniform(0.1, 0.4)"},
+}
+
+
+def step(kind: str, p: float = 1.0, name: str | None = None, **params) -> AugmentStep:
+    """A configured step, built the way the config loader builds one."""
+    entry = AUGMENTATIONS.get(kind)
+    schema = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(entry.params_schema), params))
+    return AugmentStep(name or kind, entry, p, entry.from_config(schema, f"augment.{name or kind}.params"))
+
+
+def shift(translate_x: float, rotation: float = 0.0) -> AugmentStep:
+    """An affine step with constant parameters: a turn and a horizontal shift (fraction of the width)."""
+    return step("affine", rotation=rotation, scale=1, translate_x=translate_x, translate_y=0)
+
+
+def word_spec(width: int = 112, height: int = 80, angle: float = 6.0) -> SceneSpec:
+    font = str(bundled_font_dir() / "DejaVuSans.ttf")
+    item = TextItem(1, "Hay!", font, 20, (20, 30, 40), angle, (width / 2, height / 2))
+    return SceneSpec("test", "text2d", width, height, {"kind": "solid", "color": [225, 220, 210]}, (item,), ("text",))
+
+
+def word_layers(**kw) -> Layers:
+    return RENDERERS.get("text2d")(word_spec(**kw))
+
+
+def block_layers(width: int = 30, height: int = 20) -> Layers:
+    """Two rectangular instances whose quads are exactly their pixel blocks (corner convention):
+    id 1 covers x 2..7, y 3..8 (chars "ab"); id 2 covers x 20..27, y 10..15 (chars "cd", a polygon)."""
+    rgb = np.full((height, width, 3), 200, np.uint8)
+    instance_id = np.zeros((height, width), np.int32)
+    geometry = {}
+    for k, (x0, y0, x1, y1) in {1: (2, 3, 8, 9), 2: (20, 10, 28, 16)}.items():
+        instance_id[y0:y1, x0:x1] = k
+        rgb[y0:y1, x0:x1] = (40 * k, 60, 90)
+        xm = (x0 + x1) / 2
+        quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+        chars = np.array(
+            [[[x0, y0], [xm, y0], [xm, y1], [x0, y1]], [[xm, y0], [x1, y0], [x1, y1], [xm, y1]]], np.float32
+        )
+        polygon = np.array([[x0, y0], [xm, y0], [x1, y0], [x1, y1], [xm, y1], [x0, y1]], np.float32) if k == 2 else None
+        geometry[k] = InstanceGeometry("text", "ab" if k == 1 else "cd", quad, "ab" if k == 1 else "cd", chars, polygon)
+    depth = np.where(instance_id > 0, 2.0 + instance_id, np.inf).astype(np.float32)
+    semantic_id = (instance_id > 0).astype(np.int32)
+    return Layers(rgb=rgb, instance_id=instance_id, geometry=geometry, depth=depth, semantic_id=semantic_id)
+
+
+def extent(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """Corner-convention box (x0, y0, x1, y1) of a bool mask."""
+    ys, xs = np.nonzero(mask)
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+def distance_outside(points: np.ndarray, quads: np.ndarray) -> np.ndarray:
+    """For each (x, y) point, how far it lies outside the nearest of ``quads`` (0 inside)."""
+    best = np.full(len(points), np.inf)
+    for q in quads:
+        contour = q.reshape(-1, 1, 2).astype(np.float32)
+        d = np.array([cv2.pointPolygonTest(contour, (float(x), float(y)), True) for x, y in points])
+        best = np.minimum(best, np.maximum(-d, 0.0))
+    return best
+
+
+# --- geometry -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("kind", sorted(GEOMETRIC))
+def test_geometric_kinds_keep_ink_inside_its_char_quads(kind, seed):
+    layers = word_layers()
+    before = layers.geometry[1]
+    out = augment(layers, [step(kind, **GEOMETRIC[kind])], np.random.default_rng(seed)).layers
+    geo = out.geometry[1]
+    h, w = out.instance_id.shape
+    # The word stays well inside the image, so clipping leaves its quads as transformed.
+    assert geo.chars == before.chars and geo.char_quads.shape == before.char_quads.shape
+    assert (geo.quad >= 0).all() and (geo.quad[:, 0] <= w).all() and (geo.quad[:, 1] <= h).all()
+    assert np.abs(geo.char_quads - before.char_quads).max() > 1.0  # it did move
+    ys, xs = np.nonzero(out.instance_id == 1)
+    assert xs.size > 100
+    centres = np.stack([xs + 0.5, ys + 0.5], axis=1)
+    # 1 px tolerance for each pixel, measured from its centre: + half a pixel.
+    assert distance_outside(centres, geo.char_quads).max() <= 1.5
+    assert distance_outside(centres, geo.quad[None]).max() <= 1.5
+
+
+def test_quarter_turn_moves_masks_and_quads_exactly():
+    """A 90-degree turn about the image centre maps pixels onto pixels: masks, boxes and quads must
+    agree to the bit. Forgetting the half-pixel between corner and centre conventions is 1 px off."""
+    layers = block_layers(width=40, height=40)
+    out = augment(layers, [shift(0.0, rotation=90)], np.random.default_rng(0))
+    labels = annotate(out.layers, word_spec())
+    assert [i.text for i in labels.instances] == ["ab", "cd"]
+    for k, inst in zip((1, 2), labels.instances):
+        x0, y0, x1, y1 = extent(out.layers.instance_id == k)
+        assert inst.bbox == (x0, y0, x1 - x0, y1 - y0)
+        quad = out.layers.geometry[k].quad
+        bounds = [quad[:, 0].min(), quad[:, 1].min(), quad[:, 0].max(), quad[:, 1].max()]
+        np.testing.assert_allclose(bounds, [x0, y0, x1, y1], atol=1e-3)
+        assert inst.area == int((layers.instance_id == k).sum())
+    # Counter-clockwise: the block on the left (id 1) ends up at the bottom.
+    assert extent(out.layers.instance_id == 1)[1] > extent(out.layers.instance_id == 2)[1]
+
+
+def test_boxes_and_masks_follow_the_warp():
+    layers = word_layers()
+    result = augment(layers, [step("perspective", distortion=0.4)], np.random.default_rng(3))
+    out = result.layers
+    (inst,) = annotate(out, word_spec()).instances
+    x0, y0, x1, y1 = extent(out.instance_id == 1)
+    assert inst.bbox == (x0, y0, x1 - x0, y1 - y0)
+    assert np.array_equal(inst.visible_mask(), out.instance_id == 1)
+    assert extent(out.instance_id == 1) != extent(layers.instance_id == 1)
+    # OpenCV, warping the original mask with the recorded corners, agrees but for rounding ties.
+    h, w = layers.instance_id.shape
+    start = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
+    end = np.array(result.applied["perspective"]["corners"], np.float32)
+    matrix = cv2.getPerspectiveTransform(start, end)
+    expected = cv2.warpPerspective((layers.instance_id == 1).astype(np.uint8), matrix, (w, h), flags=cv2.INTER_NEAREST)
+    differ = np.count_nonzero(expected.astype(bool) != (out.instance_id == 1))
+    assert differ <= 0.03 * inst.area, (differ, inst.area)
+
+
+def test_instance_pushed_out_is_dropped_and_counted():
+    layers = block_layers()  # width 30: shifting by -15 px pushes id 1 (x 2..7) out, keeps id 2
+    result = augment(layers, [shift(-0.5)], np.random.default_rng(0))
+    assert result.dropped == {"augment_out_of_image": 1}
+    assert sorted(result.layers.geometry) == [2]
+    assert set(np.unique(result.layers.instance_id)) == {0, 2}
+    geo = result.layers.geometry[2]
+    np.testing.assert_allclose(geo.quad, layers.geometry[2].quad - [15, 0], atol=1e-4)
+    np.testing.assert_allclose(geo.polygon, layers.geometry[2].polygon - [15, 0], atol=1e-4)
+    assert extent(result.layers.instance_id == 2) == (5, 10, 13, 16)
+    # Depth moves with the pixels; what came from outside the image is empty (inf).
+    assert np.array_equal(np.isfinite(result.layers.depth), result.layers.instance_id > 0)
+    assert set(np.unique(result.layers.depth[result.layers.instance_id == 2])) == {4.0}
+    assert np.array_equal(result.layers.semantic_id, (result.layers.instance_id > 0).astype(np.int32))
+
+
+def test_instance_partly_out_is_clipped():
+    layers = block_layers()  # shift by -24 px: id 2 (x 20..27) keeps x 0..3; its char "c" (x 20..23) leaves
+    result = augment(layers, [shift(-0.8)], np.random.default_rng(0))
+    assert result.dropped == {"augment_out_of_image": 1}
+    geo = result.layers.geometry[2]
+    assert extent(result.layers.instance_id == 2) == (0, 10, 4, 16)
+    np.testing.assert_allclose(geo.quad, [[0, 10], [4, 10], [4, 16], [0, 16]], atol=1e-4)
+    assert geo.chars == "d" and geo.text == "cd"
+    np.testing.assert_allclose(geo.char_quads, [[[0, 10], [4, 10], [4, 16], [0, 16]]], atol=1e-4)
+    assert (geo.polygon[:, 0] >= 0).all()
+
+
+def test_engine_counts_instances_augmented_out_of_the_image(tmp_path):
+    base = (
+        f"name: t\nnum_samples: 2\nscene:\n  include: {ROOT / 'scenes/text/words.yaml'}\n"
+        "  params: {width: 96, height: 64, words: 'randint(2, 3)', font_size: 'randint(14, 18)'}\n"
+    )
+    (tmp_path / "plain.yaml").write_text(base)
+    (tmp_path / "away.yaml").write_text(
+        base + "augment:\n  away:\n    kind: affine\n"
+        "    params: {rotation: 0, scale: 1, translate_x: 1.0, translate_y: 0}\n"
+    )
+    plain = make_sample(load_run_config(tmp_path / "plain.yaml"), 0)
+    sample = make_sample(load_run_config(tmp_path / "away.yaml"), 0)
+    assert len(plain.labels.instances) >= 1
+    assert sample.labels.instances == ()
+    assert sample.meta["dropped"].get("augment_out_of_image") == len(plain.labels.instances)
+    assert set(sample.meta["augment"]) == {"away"}
+
+
+# --- photometric --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(PHOTOMETRIC))
+def test_photometric_kinds_change_pixels_but_no_label(kind):
+    layers = word_layers(width=64, height=48)
+    rgb, ids = layers.rgb.copy(), layers.instance_id.copy()
+    result = augment(layers, [step(kind, **PHOTOMETRIC[kind])], np.random.default_rng(0))
+    out = result.layers
+    assert np.count_nonzero(np.any(out.rgb != layers.rgb, axis=2)) > 50
+    assert out.rgb.dtype == np.uint8 and out.rgb.shape == layers.rgb.shape
+    assert np.array_equal(out.instance_id, ids) and np.array_equal(out.semantic_id, layers.semantic_id)
+    assert out.geometry == layers.geometry
+    assert result.dropped == {} and set(result.applied) == {kind}
+    assert np.array_equal(layers.rgb, rgb)  # the input is not modified
+
+
+def test_probability_zero_never_applies():
+    layers = word_layers(width=64, height=48)
+    result = augment(layers, [step("noise", p=0.0, sigma=20)], np.random.default_rng(0))
+    assert result.applied == {} and result.layers is layers
+
+
+# --- determinism --------------------------------------------------------------------------------
+
+CHAIN = [
+    ("affine", GEOMETRIC["affine"]),
+    ("perspective", GEOMETRIC["perspective"]),
+    ("shadow", {"shape": "polygon"}),
+    ("brightness_contrast", {}),
+    ("gaussian_blur", {}),
+    ("motion_blur", {}),
+    ("noise", {}),
+    ("jpeg", {}),
+]
+
+
+def chain_digest(seed: int) -> str:
+    """sha256 over every output layer and quad of the full chain of kinds."""
+    layers = word_layers(width=64, height=48, angle=-4.0)
+    out = augment(layers, [step(kind, **params) for kind, params in CHAIN], np.random.default_rng(seed)).layers
+    digest = hashlib.sha256()
+    for array in (out.rgb, out.instance_id, out.semantic_id):
+        digest.update(array.tobytes())
+    for k in sorted(out.geometry):
+        digest.update(out.geometry[k].quad.tobytes() + out.geometry[k].char_quads.tobytes())
+    return digest.hexdigest()
+
+
+def test_same_seed_same_bytes_different_seed_different_bytes():
+    assert chain_digest(5) == chain_digest(5)
+    assert chain_digest(5) != chain_digest(6)
+
+
+def test_same_bytes_in_another_process():
+    code = "import sys; sys.path.insert(0, 'tests/augment'); import test_augment as t; print(t.chain_digest(5))"
+    other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert other.stdout.strip() == chain_digest(5)
+
+
+def test_a_step_samples_the_same_whatever_other_steps_there_are():
+    layers = word_layers(width=64, height=48)
+    alone = augment(layers, [step("noise", name="grain")], np.random.default_rng(1))
+    after = augment(layers, [step("shadow", name="shade"), step("noise", name="grain")], np.random.default_rng(1))
+    assert alone.applied["grain"] == after.applied["grain"]
+
+
+def test_a_run_without_augment_never_imports_torch():
+    code = (
+        "import sys\n"
+        "from synthgen.config import load_run_config\n"
+        "from synthgen.engine.pipeline import make_sample\n"
+        "c = load_run_config('configs/text_words.yaml', ['scene.params.width=64', 'scene.params.height=64'])\n"
+        "make_sample(c, 0)\n"
+        "print('torch' in sys.modules, 'kornia' in sys.modules)\n"
+    )
+    other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert other.stdout.strip() == "False False"
+
+
+# --- config -------------------------------------------------------------------------------------
+
+
+def config_with(tmp_path: Path, augment_yaml: str, overrides: tuple[str, ...] = ()):
+    run = tmp_path / "run.yaml"
+    scene = ROOT / "scenes/text/words.yaml"
+    run.write_text(f"name: t\nnum_samples: 2\nscene:\n  include: {scene}\naugment:\n{augment_yaml}")
+    return load_run_config(run, list(overrides))
+
+
+def test_steps_keep_config_order_and_resolve_params(tmp_path):
+    config = config_with(
+        tmp_path,
+        "  zoom: {kind: affine, p: 0.5}\n  blur: {kind: gaussian_blur, params: {sigma: 'uniform(1, 2)'}}\n",
+        ("augment.grain.kind=noise",),
+    )
+    assert [(s.name, s.kind.name, s.p) for s in config.augment] == [
+        ("zoom", "affine", 0.5),
+        ("blur", "gaussian_blur", 1.0),
+        ("grain", "noise", 1.0),
+    ]
+    assert config.resolved["augment"]["blur"]["params"] == {"sigma": "uniform(1, 2)"}
+    assert config.resolved["augment"]["zoom"]["params"]["rotation"] == "uniform(-10, 10)"
+
+
+def test_a_config_without_augment_resolves_as_before():
+    config = load_run_config(ROOT / "configs/text_words.yaml")
+    assert config.augment == () and "augment" not in config.resolved
+
+
+BAD = [
+    ("  blur: {kind: gausian_blur}\n", "augment.blur.kind", "valid kinds: affine, brightness_contrast, gaussian_blur"),
+    ("  blur: {kind: gaussian_blur, p: 1.5}\n", "augment.blur.p", "0..1, got 1.5"),
+    ("  blur: {kind: gaussian_blur, p: often}\n", "augment.blur.p", "often"),
+    ("  blur: {p: 0.5}\n", "augment.blur.kind", "missing; valid kinds"),
+    ("  blur: {kind: gaussian_blur, params: {sigma: 'uniform(1, 50)'}}\n", "augment.blur.params.sigma", "<= 20"),
+    ("  blur: {kind: gaussian_blur, params: {sigm: 2}}\n", "augment.blur.params.sigm", "sigm"),
+    (
+        "  warp: {kind: perspective, params: {distortion: 'gauss(0, 1)'}}\n",
+        "augment.warp.params.distortion",
+        "unknown distribution",
+    ),
+    ("  dark: {kind: shadow, params: {shape: 'choice([polygon, blob])'}}\n", "augment.dark.params.shape", "'blob'"),
+    ("  jpg: {kind: jpeg, params: {quality: 1.5}}\n", "augment.jpg.params.quality", "1.5"),
+    ("  jpg: {kind: jpeg, params: {quality: 'choice([50, 70.5])'}}\n", "augment.jpg.params.quality", "integer"),
+    ("  jpg: {kind: jpeg, params: [1, 2]}\n", "augment.jpg.params", "mapping"),
+]
+
+
+@pytest.mark.parametrize("body,key,words", BAD, ids=[f"{b[1]}-{i}" for i, b in enumerate(BAD)])
+def test_bad_augment_config_names_its_key(tmp_path, body, key, words):
+    with pytest.raises(ConfigError) as err:
+        config_with(tmp_path, body)
+    message = str(err.value)
+    assert err.value.key == key, message
+    assert words in message and "\n" not in message

@@ -1,0 +1,26 @@
+"""Helpers of the OCR scene tests: a run config written next to the repository's scenes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from synthgen.config.load import load_run_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ocr_config(tmp_path: Path, scene: str, params: dict | None = None, **run):
+    """A RunConfig of ``scenes/ocr/<scene>.yaml`` with ``params`` merged onto its scene params."""
+    body = {
+        "name": f"test_{scene}",
+        "seed": run.pop("seed", 0),
+        "num_samples": run.pop("num_samples", 3),
+        "shard_size": 10,
+        "scene": {"include": str(ROOT / "scenes" / "ocr" / f"{scene}.yaml"), "params": params or {}},
+        "outputs": run.pop("outputs", ["coco"]),
+    }
+    path = tmp_path / f"{scene}.yaml"
+    path.write_text(yaml.safe_dump(body), encoding="utf-8")
+    return load_run_config(path)
