@@ -8,6 +8,7 @@ corner convention (pixel x spans [x, x + 1]).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -18,18 +19,79 @@ from synthgen import fonts
 CURVES = ("none", "arc", "wave")
 
 
+SUBPIXEL = 8  # pen positions are kept to 1/8 px, so glyph bitmaps can be cached
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """One rasterised glyph at one subpixel pen offset.
+
+    Attributes:
+        full: (h, w) uint8 alpha of fill and outline together.
+        fill: (h, w) uint8 alpha of the fill alone (``full`` itself when there is no outline).
+        x, y: top-left of the alphas relative to the integer pen on the ascender line.
+        ink: (4,) int left, top, right, bottom of the nonzero alpha, same origin; all zero for a
+            glyph without ink.
+    """
+
+    full: np.ndarray
+    fill: np.ndarray
+    x: int
+    y: int
+    ink: tuple[int, int, int, int]
+
+
+def _mask(font, ch: str, stroke_width: int, start: float) -> tuple[np.ndarray, int, int]:
+    from PIL import Image
+
+    core, (ox, oy) = font.getmask2(ch, mode="L", stroke_width=stroke_width, start=(start, 0.0), anchor="la")
+    return np.asarray(Image.Image()._new(core)), int(ox), int(oy)
+
+
+@functools.lru_cache(maxsize=16384)
+def glyph(font_path: str, size: int, ch: str, stroke_width: int = 0, step: int = 0) -> Glyph:
+    """``ch`` rasterised by FreeType with its pen ``step / SUBPIXEL`` px right of an integer pixel.
+
+    The alphas are read-only (shared by the cache). ``ink`` is the tight box of the pixels the
+    glyph changes, so char boxes are the glyph's ink, not its advance cell.
+    """
+    font = fonts.load_font(font_path, size)
+    start = step / SUBPIXEL
+    full, x, y = _mask(font, ch, stroke_width, start)
+    fill = full
+    if stroke_width:
+        # the stroked mask is the outline band; the fill is drawn over it, so the glyph is both
+        fill, fx, fy = _mask(font, ch, 0, start)
+        x0, y0 = min(x, fx), min(y, fy)
+        x1, y1 = max(x + full.shape[1], fx + fill.shape[1]), max(y + full.shape[0], fy + fill.shape[0])
+        both = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        fill_c = np.zeros_like(both)
+        both[y - y0 : y - y0 + full.shape[0], x - x0 : x - x0 + full.shape[1]] = full
+        fill_c[fy - y0 : fy - y0 + fill.shape[0], fx - x0 : fx - x0 + fill.shape[1]] = fill
+        full, fill, x, y = np.maximum(both, fill_c), fill_c, x0, y0
+    rows, cols = np.flatnonzero(full.any(axis=1)), np.flatnonzero(full.any(axis=0))
+    ink = (0, 0, 0, 0)
+    if len(rows):
+        ink = (x + int(cols[0]), y + int(rows[0]), x + int(cols[-1]) + 1, y + int(rows[-1]) + 1)
+    for a in (full, fill):
+        a.setflags(write=False)
+    return Glyph(full, fill, x, y, ink)
+
+
 @dataclass(frozen=True)
 class GlyphRun:
     """Straight upright layout of a text run.
 
     Attributes:
         chars: the non-whitespace characters, in order.
-        pens: (n,) float64 pen x of each of them.
+        pens: (n,) float64 pen x of each of them (multiples of 1 / SUBPIXEL).
         advances: (n,) float64 advance width of each of them.
-        boxes: (n, 4) float64 ink boxes (left, top, right, bottom), outline included.
+        boxes: (n, 4) float64 ink boxes (left, top, right, bottom) of the rasterised glyphs,
+            outline included: tight around the pixels each glyph draws.
         ink: (4,) float64 box around all the ink.
         baseline: y of the baseline.
         line_top, line_bottom: y of the ascender and descender lines (the font's line band).
+        glyphs: the rasterised glyph of each char; it is drawn at x = floor(pen).
     """
 
     chars: str
@@ -40,30 +102,36 @@ class GlyphRun:
     baseline: float
     line_top: float
     line_bottom: float
+    glyphs: tuple[Glyph, ...] = ()
 
 
 def layout_run(font_path: str, size: int, text: str, letter_spacing: float = 0.0, stroke_width: int = 0) -> GlyphRun:
     """Pen positions and ink boxes of ``text`` drawn upright (kerning kept, ``letter_spacing`` added).
 
-    With no letter spacing and no outline the ink box is the font's box of the whole string, as
-    the plain text2d path draws it in one call.
+    Every glyph is rasterised on its own at its pen position (to 1/SUBPIXEL px), so the boxes are
+    those of the pixels the renderer draws.
     """
     font = fonts.load_font(font_path, size)
-    chars, pens, advances, boxes = [], [], [], []
+    chars, pens, advances, boxes, glyphs = [], [], [], [], []
     for k, ch in enumerate(text):
         if ch.isspace():
             continue
         adv = font.getlength(ch)
         # pen position of glyph k: the advance of the text up to and including it, minus its own
-        pens.append(font.getlength(text[: k + 1]) - adv + letter_spacing * k)
+        pen = round((font.getlength(text[: k + 1]) - adv + letter_spacing * k) * SUBPIXEL) / SUBPIXEL
+        whole = math.floor(pen)
+        g = glyph(font_path, size, ch, stroke_width, round((pen - whole) * SUBPIXEL))
+        l, t, r, b = g.ink
+        if r <= l:  # no ink: a zero-size box on the baseline
+            l = r = 0
+            t = b = int(font.getmetrics()[0])
+        pens.append(pen)
         advances.append(adv)
-        gl, gt, gr, gb = font.getbbox(ch, stroke_width=stroke_width)
-        boxes.append([pens[-1] + gl, gt, pens[-1] + gr, gb])
+        boxes.append([whole + l, t, whole + r, b])
+        glyphs.append(g)
         chars.append(ch)
     box_arr = np.asarray(boxes, np.float64).reshape(-1, 4)
-    if letter_spacing == 0 and stroke_width == 0:
-        ink = np.asarray(font.getbbox(text), np.float64)
-    elif len(box_arr):
+    if len(box_arr):
         ink = np.array([box_arr[:, 0].min(), box_arr[:, 1].min(), box_arr[:, 2].max(), box_arr[:, 3].max()])
     else:
         ink = np.zeros(4)
@@ -77,7 +145,28 @@ def layout_run(font_path: str, size: int, text: str, letter_spacing: float = 0.0
         baseline=float(ascent),
         line_top=float(-stroke_width),
         line_bottom=float(ascent + descent + stroke_width),
+        glyphs=tuple(glyphs),
     )
+
+
+def stamp(canvas: np.ndarray, g: Glyph, x: int, y: int) -> None:
+    """Draw ``g``'s full alpha into ``canvas`` (in place, maximum) with its pen origin at (x, y)."""
+    _stamp(canvas, g.full, x + g.x, y + g.y)
+
+
+def stamp_fill(canvas: np.ndarray, g: Glyph, x: int, y: int) -> None:
+    """Like ``stamp`` with the glyph's fill alpha."""
+    _stamp(canvas, g.fill, x + g.x, y + g.y)
+
+
+def _stamp(canvas: np.ndarray, alpha: np.ndarray, x: int, y: int) -> None:
+    h, w = alpha.shape
+    x0, y0 = max(x, 0), max(y, 0)
+    x1, y1 = min(x + w, canvas.shape[1]), min(y + h, canvas.shape[0])
+    if x1 <= x0 or y1 <= y0:
+        return
+    dst = canvas[y0:y1, x0:x1]
+    np.maximum(dst, alpha[y0 - y : y1 - y, x0 - x : x1 - x], out=dst)
 
 
 @dataclass(frozen=True)

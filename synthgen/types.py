@@ -205,14 +205,3 @@ class TextItem:
     corner_offsets: tuple[tuple[float, float], ...] | None = None
     label_box: tuple[float, float, float, float] | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_plain(self) -> bool:
-        """True for straight, unstyled text (drawn in one call, as the first text2d did)."""
-        return (
-            self.letter_spacing == 0
-            and self.stroke_width == 0
-            and self.shadow is None
-            and self.curve == "none"
-            and self.corner_offsets is None
-        )

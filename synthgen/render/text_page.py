@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthgen.render.background import render_background, value_noise
-from synthgen.render.text2d import draw_text
+from synthgen.render.text_style import draw_text
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
 
 ITERATIONS = 12

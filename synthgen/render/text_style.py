@@ -1,4 +1,4 @@
-"""Styled text for ``text2d``: letter spacing, outline, drop shadow, curved baselines, perspective.
+"""Text drawing for ``text2d`` and ``text_page``: letter spacing, outline, drop shadow, curved baselines, perspective.
 
 The text is drawn into an upright *text plane* (glyph by glyph at the pen positions of
 ``synthgen.text_geometry``; along a curve each glyph is turned to the local tangent), then the
@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthgen import fonts
-from synthgen.text_geometry import box_corners, curve_run, layout_run, min_area_quad
+from synthgen.text_geometry import box_corners, curve_run, layout_run, min_area_quad, stamp, stamp_fill
 from synthgen.types import InstanceGeometry, TextItem
 
 PAD = 2  # pixels around the ink in the text plane, so bilinear spill is not clipped
@@ -47,32 +46,23 @@ class TextPlane:
     glyphs: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...] = ()
 
 
-def _draw_glyph(canvases, xy: tuple[float, float], ch: str, font, stroke_width: int) -> None:
-    from PIL import ImageDraw
-
-    full, fill = canvases
-    ImageDraw.Draw(full).text(xy, ch, font=font, fill=255, stroke_width=stroke_width, stroke_fill=255)
-    if stroke_width:
-        ImageDraw.Draw(fill).text(xy, ch, font=font, fill=255)
-
-
 def draw_plane(item: TextItem) -> TextPlane:
     """Draw ``item``'s text into its text plane (no placement yet)."""
     import cv2
-    from PIL import Image
 
-    font = fonts.load_font(item.font_path, item.font_size)
     sw = item.stroke_width
     run = layout_run(item.font_path, item.font_size, item.text, item.letter_spacing, sw)
     if item.curve == "none":
         origin = PAD - np.floor(run.ink[:2])
         w = int(math.ceil(run.ink[2] + origin[0])) + PAD
         h = int(math.ceil(run.ink[3] + origin[1])) + PAD
-        full, fill = Image.new("L", (w, h), 0), Image.new("L", (w, h), 0)
-        for ch, pen in zip(run.chars, run.pens):
-            _draw_glyph((full, fill), (origin[0] + pen, origin[1]), ch, font, sw)
-        full_a = np.asarray(full)
-        fill_a = np.asarray(fill) if sw else full_a
+        full_a = np.zeros((h, w), np.uint8)
+        fill_a = np.zeros((h, w), np.uint8) if sw else full_a
+        ox, oy = int(origin[0]), int(origin[1])
+        for g, pen in zip(run.glyphs, run.pens):
+            stamp(full_a, g, ox + math.floor(pen), oy)
+            if sw:
+                stamp_fill(fill_a, g, ox + math.floor(pen), oy)
         quads = np.array([box_corners(b) for b in run.boxes]).reshape(-1, 4, 2) + origin
         return TextPlane(full_a, fill_a, run.ink + np.tile(origin, 2), run.chars, quads, None)
 
@@ -83,20 +73,24 @@ def draw_plane(item: TextItem) -> TextPlane:
     full_a = np.zeros((h, w), np.uint8)
     fill_a = np.zeros((h, w), np.uint8)
     glyphs = []
-    for k, (ch, pen) in enumerate(zip(run.chars, run.pens)):
+    for k, (g, pen) in enumerate(zip(run.glyphs, run.pens)):
         box = run.boxes[k]
         g0 = np.floor(box[:2]) - PAD  # straight-layout position of the glyph canvas' corner
         gw = int(math.ceil(box[2] - g0[0])) + PAD
         gh = int(math.ceil(box[3] - g0[1])) + PAD
-        gfull, gfill = Image.new("L", (gw, gh), 0), Image.new("L", (gw, gh), 0)
-        _draw_glyph((gfull, gfill), (pen - g0[0], -g0[1]), ch, font, sw)
+        gfull = np.zeros((gh, gw), np.uint8)
+        gx, gy = math.floor(pen) - int(g0[0]), -int(g0[1])
+        stamp(gfull, g, gx, gy)
+        gfill = gfull
+        if sw:
+            gfill = np.zeros((gh, gw), np.uint8)
+            stamp_fill(gfill, g, gx, gy)
         a = curved.transforms[k]
         # glyph-canvas pixel centres -> plane pixel centres
         m = np.hstack([a[:, :2], (a[:, :2] @ (g0 + 0.5) + a[:, 2] + origin - 0.5)[:, None]])
-        gf = np.asarray(gfull)
-        glyphs.append((gf, np.asarray(gfill) if sw else gf, np.vstack([m, [0.0, 0.0, 1.0]])))
+        glyphs.append((gfull, gfill, np.vstack([m, [0.0, 0.0, 1.0]])))
         for src, dst in ((gfull, full_a), (gfill, fill_a)):
-            warped = cv2.warpAffine(np.asarray(src), m, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+            warped = cv2.warpAffine(src, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
             np.maximum(dst, warped, out=dst)
     if not sw:
         fill_a = full_a
@@ -145,8 +139,8 @@ def _blend(region: np.ndarray, alpha: np.ndarray, color) -> np.ndarray:
     return region * (1.0 - a) + np.asarray(color, np.float32) * a
 
 
-def draw_styled_text(rgb: np.ndarray, instance_id: np.ndarray, item: TextItem) -> InstanceGeometry | None:
-    """Composite one styled TextItem into ``rgb`` and mark its pixels in ``instance_id`` (in place).
+def draw_text(rgb: np.ndarray, instance_id: np.ndarray, item: TextItem) -> InstanceGeometry | None:
+    """Composite one TextItem into ``rgb`` and mark its pixels in ``instance_id`` (in place).
 
     Returns:
         Its geometry, or None when no pixel of it fell inside the image.

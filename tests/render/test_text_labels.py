@@ -95,24 +95,39 @@ def test_char_quads_cover_the_ink_and_each_holds_its_glyph(item):
     assert covered.all(), f"{(~covered).sum()} ink pixels outside every char quad"
 
 
-@pytest.mark.parametrize("text", ["Hello", "AVATAR", "gyp{j}", "fi/ffl"])
-def test_each_glyph_drawn_alone_lies_in_its_char_quad(text):
-    # Upright: draw every glyph on its own at the pen position the renderer used; its ink must lie
-    # inside that glyph's quad. This checks glyph positions (kerning included) independently.
-    item = TextItem(1, text, SANS, 44, (0, 0, 0), 0.0, (160.0, 100.0))
-    _, labels = render(item)
+def _pillow_ink(font, xy: tuple[float, float], text: str) -> np.ndarray:
+    """(4,) left, top, right, bottom of the pixels Pillow draws for ``text`` at ``xy``."""
+    canvas = Image.new("L", (400, 200), 0)
+    ImageDraw.Draw(canvas).text(xy, text, font=font, fill=255)
+    ys, xs = np.nonzero(np.asarray(canvas))
+    return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float64)
+
+
+def _extent(quad: np.ndarray) -> np.ndarray:
+    return np.array([quad[:, 0].min(), quad[:, 1].min(), quad[:, 0].max(), quad[:, 1].max()], np.float64)
+
+
+@pytest.mark.parametrize("font_path", [SANS, MONO, SERIF], ids=lambda p: Path(p).stem)
+@pytest.mark.parametrize("text", ["Hello", "AVATAR", "gyp{j}", "fi/ffl", "1.5%", "ill."])
+def test_quads_are_tight_around_the_ink_pillow_draws(text, font_path):
+    # Upright, checked against Pillow alone: the word quad is the box of the pixels Pillow draws
+    # for the word, and each char quad the box of its glyph drawn on its own at its pen position
+    # (kerning included), both within 1 px; no side bearing or advance cell is left in a quad.
+    item = TextItem(1, text, font_path, 44, (0, 0, 0), 0.0, (160.0, 100.0))
+    layers, labels = render(item)
     (inst,) = labels.instances
-    font = fonts.load_font(SANS, 44)
-    left, top, right, bottom = font.getbbox(text)
-    # the renderer centres the ink box on item.center; the word quad's top-left is the ink box's
-    x0, y0 = inst.quad[0]
-    for k, (ch, quad) in enumerate(zip(inst.chars, inst.char_quads)):
-        canvas = Image.new("L", (320, 200), 0)
+    word = _extent(inst.quad)
+    x, y, w, h = inst.bbox
+    assert np.array_equal(word, [x, y, x + w, y + h])  # the quad is exactly the mask's box
+    font = fonts.load_font(font_path, 44)
+    ref_word = _pillow_ink(font, (100, 50), text)
+    assert np.abs((word[2:] - word[:2]) - (ref_word[2:] - ref_word[:2])).max() <= 1
+    assert inst.chars == text.replace(" ", "")
+    for k, (ch, quad) in enumerate((c, q) for c, q in zip(text, inst.char_quads) if not c.isspace()):
         pen = font.getlength(text[: k + 1]) - font.getlength(ch)
-        ImageDraw.Draw(canvas).text((x0 - left + pen, y0 - top), ch, font=font, fill=255)
-        ink = np.asarray(canvas) > 0
-        assert ink.any()
-        assert inside(pixel_centres(ink), quad, tol=1.0).all(), f"glyph {ch!r} leaves its quad"
+        ref = _pillow_ink(font, (100 + pen, 50), ch) - np.tile(ref_word[:2], 2)
+        got = _extent(quad) - np.tile(word[:2], 2)
+        assert np.abs(got - ref).max() <= 1, f"glyph {ch!r}: quad {got} vs Pillow's ink {ref}"
 
 
 def test_words_without_overlap_and_every_instance_labelled(tmp_path):

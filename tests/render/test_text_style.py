@@ -100,8 +100,3 @@ def test_shadow_is_not_instance_pixels():
     # the shadow changes pixels outside the text mask, which stay background
     changed = np.any(shadowed.rgb != plain.rgb, axis=2) & (shadowed.instance_id == 0)
     assert changed.sum() > 50
-
-
-def test_plain_items_take_the_single_call_path():
-    item = _item()
-    assert item.is_plain and not _item(letter_spacing=1.0).is_plain
