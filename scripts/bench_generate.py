@@ -43,7 +43,7 @@ def pillow_floor(num: int, out: Path) -> float:
     from PIL import Image, ImageDraw, ImageFont
 
     from synthgen.engine.seeds import stage_rng
-    from synthgen.render.background import render_background
+    from synthgen.backgrounds import render_background
     from synthgen.scene import SCENES
 
     config = load(num)

@@ -19,7 +19,7 @@ from synthgen import fonts
 CURVES = ("none", "arc", "wave")
 
 
-SUBPIXEL = 8  # pen positions are kept to 1/8 px, so glyph bitmaps can be cached
+SUBPIXEL = 4  # pen positions are kept to 1/4 px, so glyph bitmaps can be cached
 
 
 @dataclass(frozen=True)
@@ -105,11 +105,13 @@ class GlyphRun:
     glyphs: tuple[Glyph, ...] = ()
 
 
+@functools.lru_cache(maxsize=4096)
 def layout_run(font_path: str, size: int, text: str, letter_spacing: float = 0.0, stroke_width: int = 0) -> GlyphRun:
     """Pen positions and ink boxes of ``text`` drawn upright (kerning kept, ``letter_spacing`` added).
 
     Every glyph is rasterised on its own at its pen position (to 1/SUBPIXEL px), so the boxes are
-    those of the pixels the renderer draws.
+    those of the pixels the renderer draws. Cached (scene builders measure a run, then the
+    renderer draws it): treat the result as read-only.
     """
     font = fonts.load_font(font_path, size)
     chars, pens, advances, boxes, glyphs = [], [], [], [], []
@@ -136,10 +138,13 @@ def layout_run(font_path: str, size: int, text: str, letter_spacing: float = 0.0
     else:
         ink = np.zeros(4)
     ascent, descent = font.getmetrics()
+    pen_arr, adv_arr = np.asarray(pens, np.float64), np.asarray(advances, np.float64)
+    for a in (pen_arr, adv_arr, box_arr, ink):
+        a.setflags(write=False)
     return GlyphRun(
         chars="".join(chars),
-        pens=np.asarray(pens, np.float64),
-        advances=np.asarray(advances, np.float64),
+        pens=pen_arr,
+        advances=adv_arr,
         boxes=box_arr,
         ink=ink,
         baseline=float(ascent),

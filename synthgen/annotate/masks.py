@@ -12,14 +12,6 @@ def instance_extents(instance_id: np.ndarray) -> dict[int, tuple[int, int, int, 
     return {k: (x, y, x + w - 1, y + h - 1) for k, ((x, y, w, h), _, _) in masks_to_instances(instance_id).items()}
 
 
-def mask_to_rle(mask: np.ndarray) -> dict:
-    """COCO compressed RLE of an (H, W) bool mask, counts as str (JSON-able)."""
-    from pycocotools import mask as mask_utils
-
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8, copy=False)))
-    return {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
-
-
 def mask_to_polygons(mask: np.ndarray, offset: tuple[int, int] = (0, 0)) -> tuple[tuple[float, ...], ...]:
     """Outer contours of a bool mask as flat [x0, y0, x1, y1, ...] lists (3+ points each).
 
@@ -40,21 +32,41 @@ def mask_to_polygons(mask: np.ndarray, offset: tuple[int, int] = (0, 0)) -> tupl
 
 
 def masks_to_instances(instance_id: np.ndarray) -> dict[int, tuple[tuple[int, int, int, int], int, dict]]:
-    """Per instance id present in the layer: (bbox x, y, w, h), area, COCO RLE."""
+    """Per instance id present in the layer: (bbox x, y, w, h), area, COCO RLE.
+
+    One pass over the layer: the nonzero pixels in column-major order (COCO's RLE order), grouped
+    by id with a stable sort, give each instance's runs directly; pycocotools compresses them.
+    No full-image mask is built per instance, so a page of 200 words costs about what one does.
+    """
     from pycocotools import mask as mask_utils
 
-    areas = np.bincount(instance_id.ravel())
-    ids = [int(k) for k in np.flatnonzero(areas) if k != 0]
-    if not ids:
+    height, width = instance_id.shape
+    flat = np.ascontiguousarray(instance_id.T).ravel()  # column-major pixel order
+    where = np.flatnonzero(flat)
+    if not len(where):
         return {}
-    # RLE runs down columns: compare on the transposed layer so each mask is Fortran-ordered free.
-    transposed = np.ascontiguousarray(instance_id.T)
+    ids = flat[where]
+    order = np.argsort(ids, kind="stable")  # positions stay ascending within an id
+    ids, where = ids[order], where[order]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    ends = np.r_[starts[1:], len(ids)]
     out = {}
-    for k in ids:
-        rle = mask_to_rle((transposed == k).view(np.uint8).T)
-        coco = {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
-        x, y, w, h = (int(v) for v in mask_utils.toBbox(coco))
-        out[k] = ((x, y, w, h), int(areas[k]), rle)
+    for k, lo, hi in zip(ids[starts].tolist(), starts.tolist(), ends.tolist()):
+        pos = where[lo:hi]
+        # runs of consecutive positions: [first, last] pairs
+        breaks = np.flatnonzero(np.diff(pos) != 1)
+        firsts = np.r_[pos[0], pos[breaks + 1]]
+        lasts = np.r_[pos[breaks], pos[-1]]
+        counts = np.empty(2 * len(firsts) + 1, np.int64)
+        counts[0::2] = np.r_[firsts, height * width] - np.r_[0, lasts + 1]  # zeros before each run, then the tail
+        counts[1::2] = lasts - firsts + 1
+        if counts[-1] == 0:
+            counts = counts[:-1]
+        rle = mask_utils.frPyObjects({"size": [height, width], "counts": counts.tolist()}, height, width)
+        cols, rows = pos // height, pos % height
+        x, y = int(cols[0]), int(rows.min())
+        bbox = (x, y, int(cols[-1]) - x + 1, int(rows.max()) - y + 1)
+        out[k] = (bbox, hi - lo, {"size": [height, width], "counts": rle["counts"].decode("ascii")})
     return out
 
 

@@ -5,7 +5,9 @@ crop, rectified from its quad by a perspective transform to an upright rectangle
 tall as the quad's longer opposite sides. ``<index>`` is the sample's 9-digit index and ``<k>``
 the instance's position in the sample, so a crop leads back to its COCO annotation.
 
-Crops are written with each sample (so a resumed run keeps them); ``labels.tsv``
+Crops are written with each sample (so a resumed run keeps them). Where a crop is the whole
+image (crop scenes such as ``ocr_recognition``) and the image is a PNG, the crop is a hard link
+to ``images/<index>.png``: the same pixels, with no second encoding or file. ``labels.tsv``
 (``images/<index>_<k>.png<TAB>transcription``, one line per crop in index order, paths relative
 to ``recognition/``) and the LMDB (see ``lmdb_dataset``) are rebuilt from the crops at the end.
 Transcriptions holding a tab or a line break cannot be stored in the TSV and are refused.
@@ -14,6 +16,7 @@ Transcriptions holding a tab or a line break cannot be stored in the TSV and are
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -85,15 +88,28 @@ def _encode_png(pixels: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _is_whole_image(quad: list[float], width: int, height: int) -> bool:
+    return [float(v) for v in quad] == [0.0, 0.0, width, 0.0, width, height, 0.0, height]
+
+
 def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
     # The record's quad (3 decimals) rather than the float32 one, so crops match the labels
     # that every other writer stores.
     folder = root / FOLDER
+    image_file = root / record["file_name"]
     for k, inst in _crops_of(record):
         _check_text(inst["text"], f"sample {record['index']} instance {k}")
-        pixels = crop_quad(sample.image, np.asarray(inst["quad"], np.float64).reshape(4, 2))
         path = folder / crop_path(record["index"], k)
         path.parent.mkdir(parents=True, exist_ok=True)
+        if image_file.suffix == ".png" and _is_whole_image(inst["quad"], record["width"], record["height"]):
+            # A crop scene (ocr_recognition): the crop is the whole image, already a PNG of these
+            # pixels. A hard link costs no encoding and no new inode; copy where links fail.
+            try:
+                os.link(image_file, path)
+                continue
+            except OSError:
+                pass
+        pixels = crop_quad(sample.image, np.asarray(inst["quad"], np.float64).reshape(4, 2))
         path.write_bytes(_encode_png(pixels))
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthgen.render.background import render_background, value_noise
+from synthgen.backgrounds import render_background, value_noise
 from synthgen.render.text_style import draw_text
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
 

@@ -111,7 +111,7 @@ def random_color(rng: np.random.Generator) -> tuple[int, int, int]:
 
 
 def sample_background(s: BackgroundSettings, width: int, height: int, rng: np.random.Generator) -> dict[str, Any]:
-    """A background description (see ``synthgen.render.background``) of the given size."""
+    """A background description (see ``synthgen.backgrounds``) of the given size."""
     kind = s.kind.sample(rng)
     if kind == "solid":
         return {"kind": "solid", "color": list(random_color(rng))}

@@ -194,7 +194,7 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
     background = sample_background(s.background, width, h, rng)
     items: tuple[TextItem, ...] = ()
     if item is not None:
-        from synthgen.render.background import render_background  # the very pixels the renderer draws
+        from synthgen.backgrounds import render_background  # the very pixels the renderer draws
 
         lum = luminance_image(render_background(background, width, h))
         low, high = (float(v) for v in np.percentile(lum, [5, 95]))

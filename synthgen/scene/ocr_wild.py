@@ -174,7 +174,7 @@ def sample_words(s: OcrWildSettings, n_lines: int, n_words: int, rng: np.random.
 
 def sample(s: OcrWildSettings, rng: np.random.Generator) -> SceneSpec:
     """Sample the blocks of one image and place them without overlap, readable against the local background."""
-    from synthgen.render.background import render_background  # the very pixels the renderer draws
+    from synthgen.backgrounds import render_background  # the very pixels the renderer draws
 
     background = sample_background(s.background, s.width, s.height, rng)
     lum = luminance_image(render_background(background, s.width, s.height))

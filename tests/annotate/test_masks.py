@@ -1,6 +1,7 @@
 """masks -> boxes, RLE, polygons, area on shapes drawn at known coordinates."""
 
 import numpy as np
+import pytest
 from pycocotools import mask as mask_utils
 
 from synthgen.annotate.masks import instance_extents, mask_to_polygons, masks_to_instances
@@ -43,3 +44,29 @@ def test_polygons_one_per_component():
     mask[1:4, 1:4] = True
     mask[10:15, 10:15] = True
     assert len(mask_to_polygons(mask)) == 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rle_boxes_and_areas_match_pycocotools_on_random_layers(seed):
+    # Random id layers (speckle, a full-frame instance, a lone corner pixel, empty columns):
+    # every RLE decodes to exactly its instance's mask, and equals pycocotools' own encoding.
+    rng = np.random.default_rng(seed)
+    h, w = (int(v) for v in rng.integers(1, 48, 2))
+    layer = rng.integers(0, 6, (h, w)).astype(np.int32)
+    if seed == 1:
+        layer[:] = 4
+    if seed == 2:
+        layer[:] = 0
+        layer[-1, -1] = 3
+    if seed == 3:
+        layer[:, : w // 2] = 0
+    got = masks_to_instances(layer)
+    assert sorted(got) == sorted(int(k) for k in np.unique(layer) if k)
+    for k, (bbox, area, rle) in got.items():
+        mask = layer == k
+        coco = {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
+        assert (mask_utils.decode(coco).astype(bool) == mask).all()
+        assert rle["counts"] == mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))["counts"].decode("ascii")
+        ys, xs = np.nonzero(mask)
+        assert bbox == (xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
+        assert area == mask.sum()

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from synthgen.config import load_run_config
-from synthgen.engine import generate
+from synthgen.engine import generate, make_sample
 from synthgen.formats.icdar import read_icdar
 from synthgen.formats.recognition import read_lmdb, read_recognition_tsv
 
@@ -118,3 +118,32 @@ def test_workers_and_resume_give_identical_bytes(dataset, tmp_path):
     summary = run(resumed)
     assert (summary.generated, summary.reused) == (2, 2)
     assert ocr_files(resumed) == expected
+
+
+@pytest.mark.parametrize("image_format", ["png", "jpg"])
+def test_crop_scene_crops_are_the_images_themselves(tmp_path, image_format):
+    # ocr_recognition: the image is the crop. With PNG images the crop is the image file itself
+    # (a hard link, no second encoding); with JPEG images it is a lossless PNG of the rendered
+    # pixels, close to the decoded JPEG.
+    config = load_run_config(
+        ROOT / "configs/ocr_recognition.yaml",
+        ["num_samples=6", "shard_size=3", "outputs=[recognition]", f"image.format={image_format}"],
+    )
+    out = tmp_path / image_format
+    generate(config, out, workers=1, progress=False)
+    pairs = read_recognition_tsv(out / "recognition")
+    assert [p for p, _ in pairs] == [f"images/{i:09d}_0.png" for i in range(6)]
+    for i, (rel, _) in enumerate(pairs):
+        image_file = out / "images" / f"{i:09d}{config.image.suffix}"
+        crop_file = out / "recognition" / rel
+        with Image.open(image_file) as im, Image.open(crop_file) as crop:
+            assert crop.format == "PNG"
+            pixels = np.asarray(crop.convert("RGB"))
+            stored = np.asarray(im.convert("RGB"))
+        assert np.array_equal(pixels, make_sample(config, i).image)  # the rendered pixels, lossless
+        assert np.abs(pixels.astype(np.int32) - stored).mean() < (0.01 if image_format == "png" else 16)  # JPEG 4:2:0 on 32 px text
+        if image_format == "png":
+            assert crop_file.samefile(image_file)
+        else:
+            assert crop_file.stat().st_ino != image_file.stat().st_ino
+    assert [b for b, _ in read_lmdb(out / "recognition" / "lmdb")] == [(out / "recognition" / p).read_bytes() for p, _ in pairs]

@@ -34,7 +34,7 @@ def test_same_config_same_bytes(tmp_path, name):
     cfg = load_run_config(ROOT / "configs" / f"{name}.yaml", ["num_samples=2", "outputs=[coco]"])
     for run in ("a", "b"):
         generate(cfg, tmp_path / run, workers=1, executor="serial", progress=False)
-    for rel in ("images/000000000.png", "images/000000001.png"):
+    for rel in (f"images/000000000{cfg.image.suffix}", f"images/000000001{cfg.image.suffix}"):
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
     a = json.loads((tmp_path / "a" / "annotations" / "coco.json").read_text())
     b = json.loads((tmp_path / "b" / "annotations" / "coco.json").read_text())

@@ -71,7 +71,7 @@ def blobs(colors, seed: int, count: int, blur: float, width: int, height: int) -
         + np.sin(t) * np.linspace(0, 1, height, dtype=np.float32)[:, None]
     )
     field = (field - field.min()) / max(float(field.max() - field.min()), 1e-6)
-    out = palette[0] + field[..., None] * (palette[1 % len(palette)] - palette[0])
+    out = (palette[0] + field[..., None] * (palette[1 % len(palette)] - palette[0])).astype(np.float32)
     scale = max(width, height)
     for _ in range(count):
         color = palette[int(rng.integers(len(palette)))] + rng.normal(0, 12, 3)
@@ -84,9 +84,15 @@ def blobs(colors, seed: int, count: int, blur: float, width: int, height: int) -
             size = (int(rng.uniform(0.1, 0.6) * scale), int(rng.uniform(0.02, 0.1) * scale))
             box = cv2.boxPoints((centre, size, float(rng.uniform(0, 180))))
             cv2.fillPoly(layer, [np.rint(box).astype(np.int32)], 255, cv2.LINE_AA)
-        a = layer.astype(np.float32)[..., None] / 255.0 * rng.uniform(0.5, 1.0)
-        out = out * (1 - a) + np.clip(color, 0, 255) * a
+        opacity = rng.uniform(0.5, 1.0)
+        x, y, w, h = cv2.boundingRect(layer)  # blend where the shape is; elsewhere its alpha is 0
+        if w == 0 or h == 0:
+            continue
+        a = layer[y : y + h, x : x + w].astype(np.float32)[..., None] / 255.0 * opacity
+        region = out[y : y + h, x : x + w]
+        out[y : y + h, x : x + w] = region * (1 - a) + np.clip(color, 0, 255) * a
     if blur > 0:
         out = cv2.GaussianBlur(out, (0, 0), blur)
-    grain = rng.normal(0, 3.0, (height, width, 1)).astype(np.float32)
-    return np.clip(np.rint(out + grain), 0, 255).astype(np.uint8)
+    out += rng.standard_normal((height, width, 1), dtype=np.float32) * np.float32(3.0)  # grain
+    np.rint(out, out=out)
+    return np.clip(out, 0, 255, out=out).astype(np.uint8)

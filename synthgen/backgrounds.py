@@ -1,17 +1,24 @@
-"""Backgrounds drawn from the SceneSpec's ``background`` description: solid, gradient, noise, image."""
+"""Backgrounds drawn from the SceneSpec's ``background`` description: solid, gradient, noise,
+image, and the procedural textures of ``synthgen.textures``.
+
+Shared by the scene builders (which measure the local contrast of the very pixels the text will
+sit on) and the renderers; neither stage owns it. The last few backgrounds are kept, so a scene
+builder and the renderer that follows it in the same process draw each background once.
+"""
 
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any
 
 import numpy as np
 
-from synthgen.render.textures import TEXTURE_KINDS, render_texture
+from synthgen.textures import TEXTURE_KINDS, render_texture
 
 
 def render_background(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
-    """Draw a background.
+    """Draw a background (a fresh array the caller may draw on).
 
     Args:
         spec: ``{"kind": "solid", "color": [r, g, b]}``, ``{"kind": "gradient", "colors": [c1, c2],
@@ -22,6 +29,17 @@ def render_background(spec: dict[str, Any], width: int, height: int) -> np.ndarr
     Returns:
         (height, width, 3) uint8.
     """
+    return _cached(json.dumps(spec, sort_keys=True), width, height).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(spec_json: str, width: int, height: int) -> np.ndarray:
+    out = _draw(json.loads(spec_json), width, height)
+    out.setflags(write=False)
+    return out
+
+
+def _draw(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
     kind = spec["kind"]
     if kind == "solid":
         out = np.empty((height, width, 3), np.uint8)
