@@ -51,6 +51,11 @@ def staging_root(out: Path) -> Path:
 
 def run_shard(job: ShardJob) -> ShardResult:
     """Generate one shard and move it into place. Runs in a worker process or inline."""
+    import cv2
+
+    # Work is parallel by process (shards); OpenCV's own pool only spins idle threads on our
+    # small images and takes cores from the other workers.
+    cv2.setNumThreads(1)
     out = Path(job.out)
     staging = staging_root(out) / f"shard_{job.shard:06d}.{os.getpid()}"
     if staging.exists():
@@ -59,11 +64,11 @@ def run_shard(job: ShardJob) -> ShardResult:
     writers = [WRITERS.get(name) for name in job.config.outputs]
     records = []
     dropped: dict[str, int] = {}
+    (staging / "images").mkdir()
     for index in range(job.first, job.first + job.count):
         sample = make_sample(job.config, index)
         data = encode_image(sample.image, job.config.image)
         rel = f"images/{index:09d}{job.config.image.suffix}"
-        (staging / rel).parent.mkdir(parents=True, exist_ok=True)
         (staging / rel).write_bytes(data)
         record = sample_record(sample, rel, hashlib.sha256(data).hexdigest())
         for writer in writers:
@@ -72,9 +77,12 @@ def run_shard(job: ShardJob) -> ShardResult:
         records.append(record)
         for reason, n in sample.meta.get("dropped", {}).items():
             dropped[reason] = dropped.get(reason, 0) + n
+    made: set[Path] = set()
     for path in sorted(p for p in staging.rglob("*") if p.is_file()):
         dest = out / path.relative_to(staging)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.parent not in made:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            made.add(dest.parent)
         os.replace(path, dest)
     body = dump_json({"shard": job.shard, "first": job.first, "count": job.count, "samples": records})
     write_atomic(record_path(out, job.shard), body)

@@ -13,7 +13,7 @@ import numpy as np
 from synthgen import fonts
 from synthgen.config.distributions import Distribution, parse_value
 from synthgen.errors import ConfigError
-from synthgen.scene.text_words import CASES, IMAGE_SUFFIXES, FontsSchema, apply_case, luminance
+from synthgen.scene.text_words import CASES, IMAGE_SUFFIXES, LUMA, FontsSchema, apply_case, luminance, random_color
 
 BACKGROUND_KINDS = ("solid", "gradient", "noise", "image", "paper", "blobs")
 PUNCTUATION = ".,:;!?'\"()-/&%+*#@$"
@@ -106,10 +106,6 @@ def background_from_config(p: OcrBackgroundSchema, key: str) -> BackgroundSettin
     return BackgroundSettings(kind, images)
 
 
-def random_color(rng: np.random.Generator) -> tuple[int, int, int]:
-    return tuple(int(c) for c in rng.integers(0, 256, size=3))  # type: ignore[return-value]
-
-
 def sample_background(s: BackgroundSettings, width: int, height: int, rng: np.random.Generator) -> dict[str, Any]:
     """A background description (see ``synthgen.backgrounds``) of the given size."""
     kind = s.kind.sample(rng)
@@ -165,7 +161,7 @@ def paper_background(rng: np.random.Generator, white: bool = False) -> dict[str,
 
 def luminance_image(rgb: np.ndarray) -> np.ndarray:
     """(H, W) float32 luminance 0..1 of an (H, W, 3) uint8 image (weights as ``luminance``)."""
-    return rgb.astype(np.float32) @ np.array([0.2126, 0.7152, 0.0722], np.float32) / 255.0
+    return rgb.astype(np.float32) @ np.array(LUMA, np.float32) / 255.0
 
 
 def contrasting_color(
@@ -183,11 +179,11 @@ def contrasting_color(
         dark_ok, light_ok = dark_ok and dark, light_ok and not dark
     if not (dark_ok or light_ok):
         return None
-    for _ in range(tries):
-        color = random_color(rng)
-        lum = luminance(color)
-        if (dark_ok and lum <= low - min_contrast) or (light_ok and lum >= high + min_contrast):
-            return color
+    colors = rng.integers(0, 256, size=(tries, 3))
+    lum = colors @ np.array(LUMA) / 255.0
+    ok = (dark_ok & (lum <= low - min_contrast)) | (light_ok & (lum >= high + min_contrast))
+    if ok.any():
+        return tuple(int(c) for c in colors[int(np.argmax(ok))])  # type: ignore[return-value]
     # A grey at the far end always satisfies the constraint.
     if dark_ok and (not light_ok or rng.random() < 0.5):
         v = int(np.floor(255 * max(low - min_contrast, 0) * rng.uniform(0, 1)))

@@ -139,13 +139,15 @@ def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
     )
 
 
+LUMA = (0.2126, 0.7152, 0.0722)  # Rec. 709 luminance weights
+
+
 def luminance(rgb) -> float:
     """Relative luminance (Rec. 709 weights) of an sRGB colour, 0..1."""
-    r, g, b = (float(c) / 255.0 for c in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return sum(w * float(c) for w, c in zip(LUMA, rgb)) / 255.0
 
 
-def _random_color(rng: np.random.Generator) -> tuple[int, int, int]:
+def random_color(rng: np.random.Generator) -> tuple[int, int, int]:
     return tuple(int(c) for c in rng.integers(0, 256, size=3))  # type: ignore[return-value]
 
 
@@ -157,10 +159,10 @@ def sample_background(s: TextWordsSettings, rng: np.random.Generator) -> tuple[d
     """A background description for the renderer and the luminances text must contrast with."""
     kind = s.background.sample(rng)
     if kind == "solid":
-        color = _random_color(rng)
+        color = random_color(rng)
         return {"kind": "solid", "color": list(color)}, [luminance(color)]
     if kind in ("gradient", "noise"):
-        c1 = _random_color(rng)
+        c1 = random_color(rng)
         c2 = _near_color(rng, c1)
         bg = {"kind": kind, "colors": [list(c1), list(c2)]}
         if kind == "gradient":
@@ -191,7 +193,7 @@ def _image_crop(path: str, width: int, height: int, rng: np.random.Generator) ->
 def sample_text_color(rng: np.random.Generator, background_lum: list[float], min_contrast: float):
     """A random colour whose luminance differs from every background luminance by min_contrast."""
     candidates = rng.integers(0, 256, size=(20, 3))
-    lum = candidates @ np.array([0.2126, 0.7152, 0.0722]) / 255.0
+    lum = candidates @ np.array(LUMA) / 255.0
     ok = np.all(np.abs(lum[:, None] - np.asarray(background_lum)[None, :]) >= min_contrast, axis=1)
     if ok.any():
         return tuple(int(c) for c in candidates[int(np.argmax(ok))])
