@@ -18,6 +18,8 @@ file (synthgen: crop PNGs, labels.tsv and the LMDB; trdg: ``-na 2`` labels.txt).
 * SynthText (detection scenes) is not installable here (Python 2-era code and ~40 GB of
   background data); detection scenes/s are compared with ``--synthtext-seconds-per-image``, a
   reference figure, not a measurement.
+* Document and receipt pages (``configs/ocr_document.yaml``, ``configs/ocr_receipt.yaml``) are
+  timed for synthgen alone: no peer here makes whole labelled pages.
 
 Peak memory: "largest" is the largest single process of the run (``getrusage(RUSAGE_CHILDREN)``
 in a wrapper process that runs only that command); "tree" is the largest sum of RSS over the
@@ -166,7 +168,8 @@ def run_repeated(tool, task, workers, asked, cmd_for, count_for, repeats, work: 
     """Median of ``repeats`` runs; each run gets a fresh output folder."""
     runs = []
     for r in range(repeats):
-        out = work / f"{tool.split()[0].lower()}-{task}-w{workers}-r{r}"
+        slug = "-".join("".join(c if c.isalnum() else " " for c in task).split())
+        out = work / f"{tool.split()[0].lower()}-{slug}-w{workers}-r{r}"
         shutil.rmtree(out, ignore_errors=True)
         cmd = cmd_for(out)
         stats = measure(cmd, cwd, work / f"{out.name}.log")
@@ -304,20 +307,24 @@ def bench_synthgen(args, work: Path) -> tuple[list[Row], list[str]]:
         return manifest["counts"]["samples"], []
 
     rows = []
-    for workers in args.workers:
-        rows.append(
-            run_repeated(
-                "synthgen",
-                "crops",
-                workers,
-                args.crops,
-                lambda out, w=workers: synthgen_cmd(args, rec_config, rec_overrides, out, args.crops, w),
-                crops_of,
-                args.repeats,
-                work,
-                ROOT,
+    # The same crops without the augment stage: what the blur (kornia, and torch's import) costs.
+    plain = [o for o in rec_overrides if not o.startswith("augment.")]
+    variants = [("crops", rec_overrides)] + ([("crops, no augment", plain)] if plain != rec_overrides else [])
+    for task, overrides in variants:
+        for workers in args.workers:
+            rows.append(
+                run_repeated(
+                    "synthgen",
+                    task,
+                    workers,
+                    args.crops,
+                    lambda out, w=workers, o=overrides: synthgen_cmd(args, rec_config, o, out, args.crops, w),
+                    crops_of,
+                    args.repeats,
+                    work,
+                    ROOT,
+                )
             )
-        )
     for workers in args.workers:
         rows.append(
             run_repeated(
@@ -332,6 +339,24 @@ def bench_synthgen(args, work: Path) -> tuple[list[Row], list[str]]:
                 ROOT,
             )
         )
+    for name in ("ocr_document", "ocr_receipt"):
+        config = ROOT / "configs" / f"{name}.yaml"
+        if not config.exists() or args.pages <= 0:
+            continue
+        for workers in args.workers:
+            rows.append(
+                run_repeated(
+                    "synthgen",
+                    name.removeprefix("ocr_") + " pages",
+                    workers,
+                    args.pages,
+                    lambda out, w=workers, c=config: synthgen_cmd(args, c, [], out, args.pages, w),
+                    scenes_of,
+                    args.repeats,
+                    work,
+                    ROOT,
+                )
+            )
     return rows, notes
 
 
@@ -355,10 +380,12 @@ def table(rows: list[Row], work: Path, synthtext_spi: float) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        if r.task == "crops":
+        if r.task.startswith("crops"):
             ref = f"{r.rate / trdg[r.workers]:.1f}x trdg" if r.workers in trdg else "n/a (no trdg)"
-        else:
+        elif r.task == "scenes":
             ref = f"{r.rate * synthtext_spi:.0f}x SynthText*"
+        else:
+            ref = "-"  # pages: no peer makes them here
         height = f"{r.crop_height:.0f}" if r.crop_height is not None else "-"
         lines.append(
             f"| {r.tool} | {r.task} | {r.workers} | {r.made} / {r.asked} | {r.seconds:.1f} | {r.rate:.1f} | {ref} "
@@ -371,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--crops", type=int, default=2000, help="word crops per recognition run (default 2000)")
     parser.add_argument("--scenes", type=int, default=60, help="scenes per detection run (default 60)")
+    parser.add_argument(
+        "--pages", type=int, default=40, help="document and receipt pages per run, synthgen only (default 40; 0 skips)"
+    )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts (default 1 2)")
     parser.add_argument("--repeats", type=int, default=1, help="runs per figure; the median is reported")
     parser.add_argument("--recognition-config", type=Path, default=RECOGNITION_CONFIG)
@@ -393,8 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--skip-peers", action="store_true", help="time synthgen only")
     args = parser.parse_args(argv)
-    if args.crops < 1 or args.scenes < 1 or args.repeats < 1 or min(args.workers) < 1:
-        parser.error("--crops, --scenes, --repeats and --workers must be >= 1")
+    if args.crops < 1 or args.scenes < 1 or args.pages < 0 or args.repeats < 1 or min(args.workers) < 1:
+        parser.error("--crops, --scenes, --repeats and --workers must be >= 1, --pages >= 0")
 
     temp = Path(tempfile.mkdtemp(prefix="bench_ocr_"))
     work = temp / "runs"

@@ -16,7 +16,7 @@ from synthgen.engine.executors import EXECUTORS
 from synthgen.engine.shards import STATE_DIR, ShardJob, ShardResult, load_shard_record, shard_result, staging_root
 from synthgen.errors import DatasetError
 from synthgen.formats import WRITERS
-from synthgen.formats.base import dump_json, write_atomic
+from synthgen.formats.base import write_atomic
 
 MANIFEST = "manifest.json"
 

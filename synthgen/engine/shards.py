@@ -54,7 +54,7 @@ def run_shard(job: ShardJob) -> ShardResult:
     import cv2
 
     # Work is parallel by process (shards); OpenCV's own pool only spins idle threads on our
-    # small images and takes cores from the other workers.
+    # small images and takes cores from the other workers (torch: see augment.tensors).
     cv2.setNumThreads(1)
     out = Path(job.out)
     staging = staging_root(out) / f"shard_{job.shard:06d}.{os.getpid()}"

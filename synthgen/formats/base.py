@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from synthgen.errors import DatasetError
 from synthgen.types import Instance, Labels, Sample
 
 
@@ -105,3 +106,13 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def dump_json(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def read_text(path: Path) -> str:
+    """A UTF-8 text file (a BOM is dropped); DatasetError naming the file if unreadable."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 (byte {exc.start})") from None

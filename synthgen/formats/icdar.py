@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from synthgen.errors import DatasetError
-from synthgen.formats.base import WriterKind
+from synthgen.formats.base import WriterKind, read_text
 from synthgen.types import Sample
 
 FOLDER = "icdar"
@@ -78,12 +78,7 @@ def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
 
 def parse_icdar_file(path: Path) -> list[IcdarWord]:
     """The lines of one ICDAR 2015 ground-truth file."""
-    try:
-        content = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    content = read_text(path)
     words = []
     for number, line in enumerate(content.splitlines(), start=1):
         if not line.strip():

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import DatasetError
-from synthgen.formats.base import WriterKind, write_atomic
+from synthgen.formats.base import WriterKind, read_text, write_atomic
 from synthgen.formats.icdar import is_legible
 from synthgen.formats.lmdb_dataset import read_lmdb, write_lmdb
 from synthgen.types import Sample
@@ -141,12 +141,7 @@ def read_recognition_tsv(path: str | Path) -> list[tuple[str, str]]:
     path = Path(path)
     if path.is_dir():
         path = path / "labels.tsv" if (path / "labels.tsv").is_file() else path / LABELS
-    try:
-        content = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    content = read_text(path)
     pairs = []
     for number, line in enumerate(content.split("\n"), start=1):
         line = line.removesuffix("\r")

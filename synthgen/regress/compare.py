@@ -15,7 +15,7 @@ from synthgen.config.schema import RegressConfig
 from synthgen.regress import stats as statistics
 from synthgen.regress.fingerprint import Fingerprint, SampleFingerprint
 from synthgen.regress.pixels import color_shift, mean_color, ssim
-from synthgen.regress.provenance import provenance_changes
+from synthgen.regress.provenance import flatten, provenance_changes
 
 LABELS, PIXELS, STATS, SAMPLES = "labels", "pixels", "stats", "samples"
 KINDS = (SAMPLES, LABELS, PIXELS, STATS)
@@ -234,15 +234,6 @@ def instance_differences(
     return out
 
 
-def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            out.update(_flat(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    return {prefix: value}
-
-
 def label_differences(g: SampleFingerprint, n: SampleFingerprint, tol: RegressConfig) -> list[Difference]:
     """Differences of one sample's labels (size, categories, meta, instances)."""
     i = g.index
@@ -254,7 +245,7 @@ def label_differences(g: SampleFingerprint, n: SampleFingerprint, tol: RegressCo
         msg = f"categories {list(g.categories)} -> {list(n.categories)}"
         gc, nc = list(g.categories), list(n.categories)
         out.append(Difference(LABELS, "categories", f"sample {i}", msg, i, None, gc, nc))
-    gm, nm = _flat(g.meta), _flat(n.meta)
+    gm, nm = flatten(g.meta), flatten(n.meta)
     for key in sorted(set(gm) | set(nm)):
         if gm.get(key) != nm.get(key):
             msg = f"{key} {_fmt(gm.get(key, '(absent)'))} -> {_fmt(nm.get(key, '(absent)'))}"

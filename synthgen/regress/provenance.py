@@ -83,11 +83,12 @@ def provenance(config: RunConfig) -> dict[str, Any]:
     }
 
 
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as one dict with dotted keys (``{"a": {"b": 1}}`` -> ``{"a.b": 1}``)."""
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for k, v in value.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
         return out
     return {prefix: value}
 
@@ -102,8 +103,8 @@ def _changes(kind: str, golden: dict[str, Any], new: dict[str, Any]) -> list[str
 
 def provenance_changes(golden: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Human-readable differences between two provenance records, config first."""
-    cfg_g = {k: v for k, v in _flatten(golden.get("config", {})).items() if k.split(".")[0] not in _CONFIG_SKIP}
-    cfg_n = {k: v for k, v in _flatten(new.get("config", {})).items() if k.split(".")[0] not in _CONFIG_SKIP}
+    cfg_g = {k: v for k, v in flatten(golden.get("config", {})).items() if k.split(".")[0] not in _CONFIG_SKIP}
+    cfg_n = {k: v for k, v in flatten(new.get("config", {})).items() if k.split(".")[0] not in _CONFIG_SKIP}
     lines = _changes("config", cfg_g, cfg_n)
     lines += _changes("environment", golden.get("environment", {}), new.get("environment", {}))
     ins_g, ins_n = golden.get("inputs", {}), new.get("inputs", {})

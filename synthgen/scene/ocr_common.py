@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
@@ -13,7 +12,15 @@ import numpy as np
 from synthgen import fonts
 from synthgen.config.distributions import Distribution, parse_value
 from synthgen.errors import ConfigError
-from synthgen.scene.text_words import CASES, IMAGE_SUFFIXES, LUMA, FontsSchema, apply_case, luminance, random_color
+from synthgen.scene.text_words import (
+    CASES,
+    LUMA,
+    FontsSchema,
+    apply_case,
+    image_folder,
+    luminance,
+    random_color,
+)
 
 BACKGROUND_KINDS = ("solid", "gradient", "noise", "image", "paper", "blobs")
 PUNCTUATION = ".,:;!?'\"()-/&%+*#@$"
@@ -92,14 +99,7 @@ class BackgroundSettings:
 
 def background_from_config(p: OcrBackgroundSchema, key: str) -> BackgroundSettings:
     kind = parse_value(p.kind, f"{key}.kind", "str", BACKGROUND_KINDS)
-    images: tuple[str, ...] = ()
-    if p.image_dir is not None:
-        root = Path(p.image_dir).expanduser()
-        if not root.is_dir():
-            raise ConfigError(f"{key}.image_dir", f"folder not found: {p.image_dir}")
-        images = tuple(sorted(str(f) for f in root.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES))
-        if not images:
-            raise ConfigError(f"{key}.image_dir", f"no images in folder {p.image_dir}")
+    images = image_folder(p.image_dir, f"{key}.image_dir")
     kinds = kind.options if hasattr(kind, "options") else (kind.value,)  # type: ignore[attr-defined]
     if "image" in kinds and not images:
         raise ConfigError(f"{key}.kind", "kind 'image' needs image_dir")

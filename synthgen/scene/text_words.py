@@ -21,6 +21,19 @@ CASES = ("lower", "upper", "title", "as_is")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
+def image_folder(image_dir: str | None, key: str) -> tuple[str, ...]:
+    """The images under ``image_dir`` (recursively, sorted); () for None; ConfigError at ``key``."""
+    if image_dir is None:
+        return ()
+    root = Path(image_dir).expanduser()
+    if not root.is_dir():
+        raise ConfigError(key, f"folder not found: {image_dir}")
+    images = tuple(sorted(str(f) for f in root.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES))
+    if not images:
+        raise ConfigError(key, f"no images in folder {image_dir}")
+    return images
+
+
 @dataclass
 class FontsSchema:
     paths: list[str] = field(default_factory=list)  # font files or folders (searched recursively)
@@ -110,14 +123,7 @@ def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
     if not corpus:
         raise ConfigError(f"{key}.corpus", "no words: set corpus.builtin or corpus.file")
 
-    images: tuple[str, ...] = ()
-    if p.background.image_dir is not None:
-        root = Path(p.background.image_dir).expanduser()
-        if not root.is_dir():
-            raise ConfigError(f"{key}.background.image_dir", f"folder not found: {p.background.image_dir}")
-        images = tuple(sorted(str(f) for f in root.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES))
-        if not images:
-            raise ConfigError(f"{key}.background.image_dir", f"no images in folder {p.background.image_dir}")
+    images = image_folder(p.background.image_dir, f"{key}.background.image_dir")
     kinds = background.options if hasattr(background, "options") else (background.value,)  # type: ignore[attr-defined]
     if "image" in kinds and not images:
         raise ConfigError(f"{key}.background.kind", "kind 'image' needs background.image_dir")
