@@ -16,27 +16,39 @@ def _palette(k: int) -> tuple[int, int, int]:
     return tuple(int(v) for v in rng.integers(64, 256, 3))  # type: ignore[return-value]
 
 
-def draw_labels(image: np.ndarray, annotations: list[dict]) -> "Image.Image":  # noqa: F821
-    """The image with each annotation's mask tinted, bbox, quads and transcription drawn."""
+def draw_labels(image: np.ndarray, annotations: list[dict], scale: float = 1.0) -> "Image.Image":  # noqa: F821
+    """The image, resized by ``scale``, with each annotation's mask tinted, bbox, quads and
+    transcription drawn (labels at a fixed size, so small crops stay readable when enlarged)."""
+    import cv2
     from PIL import Image, ImageDraw
     from pycocotools import mask as mask_utils
 
-    out = image.astype(np.float32)
+    h, w = image.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    out = (image if size == (w, h) else cv2.resize(image, size, interpolation=interpolation)).astype(np.float32)
     for k, ann in enumerate(annotations):
         seg = ann["segmentation"]
-        m = mask_utils.decode({"size": seg["size"], "counts": seg["counts"].encode("ascii")}).astype(bool)
+        m = mask_utils.decode({"size": seg["size"], "counts": seg["counts"].encode("ascii")})
+        if size != (w, h):
+            m = cv2.resize(m, size, interpolation=cv2.INTER_NEAREST)
+        m = m.astype(bool)
         out[m] = 0.45 * out[m] + 0.55 * np.asarray(_palette(k), np.float32)
     pil = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(pil)
     label_font = fonts.load_font(str(fonts.bundled_font_dir() / "DejaVuSans-Bold.ttf"), 13)
+
+    def points(flat) -> list[tuple[float, float]]:
+        return [tuple(p) for p in np.asarray(flat, np.float64).reshape(-1, 2) * scale]
+
     for k, ann in enumerate(annotations):
         color = _palette(k)
-        x, y, w, h = ann["bbox"]
-        draw.rectangle([x, y, x + w - 1, y + h - 1], outline=(255, 0, 0))
+        x, y, bw, bh = (v * scale for v in ann["bbox"])
+        draw.rectangle([x, y, x + bw - 1, y + bh - 1], outline=(255, 0, 0))
         for q in ann.get("char_quads", []):
-            draw.polygon([tuple(p) for p in np.asarray(q).reshape(4, 2)], outline=(0, 200, 255))
+            draw.polygon(points(q), outline=(0, 200, 255))
         if "quad" in ann:
-            draw.polygon([tuple(p) for p in np.asarray(ann["quad"]).reshape(4, 2)], outline=(0, 255, 0))
+            draw.polygon(points(ann["quad"]), outline=(0, 255, 0))
         if ann.get("text"):
             tx, ty = x, max(0, y - 15)
             box = draw.textbbox((tx, ty), ann["text"], font=label_font)
@@ -53,7 +65,7 @@ def write_preview(dataset: str | Path, out: str | Path | None = None, num: int =
         out: PNG path; default ``DATASET/preview.png``.
         num: samples to show.
         columns: tiles per row.
-        tile: the longer side of each tile in pixels.
+        tile: the longer side of each tile in pixels (rows are as tall as their tallest tile).
 
     Returns:
         The path written.
@@ -82,16 +94,18 @@ def write_preview(dataset: str | Path, out: str | Path | None = None, num: int =
                 rgb = np.asarray(im.convert("RGB"))
         except OSError as exc:
             raise DatasetError(f"{path}: cannot read image ({exc})") from None
-        drawn = draw_labels(rgb, by_image.get(info["id"], []))
-        drawn.thumbnail((tile, tile))
-        tiles.append(drawn)
+        # fit the tile; small images (recognition crops) are enlarged up to 4x
+        scale = min(tile / rgb.shape[1], tile / rgb.shape[0], 4.0)
+        tiles.append(draw_labels(rgb, by_image.get(info["id"], []), scale))
     cols = min(columns, len(tiles))
-    rows = (len(tiles) + cols - 1) // cols
     gap = 4
-    sheet = Image.new("RGB", (cols * (tile + gap) + gap, rows * (tile + gap) + gap), (32, 32, 32))
-    for i, t in enumerate(tiles):
-        r, c = divmod(i, cols)
-        sheet.paste(t, (gap + c * (tile + gap), gap + r * (tile + gap)))
+    row_heights = [max(t.height for t in tiles[i : i + cols]) for i in range(0, len(tiles), cols)]
+    sheet = Image.new("RGB", (cols * (tile + gap) + gap, sum(row_heights) + gap * (len(row_heights) + 1)), (32, 32, 32))
+    y = gap
+    for r, height in enumerate(row_heights):
+        for c, t in enumerate(tiles[r * cols : (r + 1) * cols]):
+            sheet.paste(t, (gap + c * (tile + gap), y))
+        y += height + gap
     dest = Path(out) if out else root / "preview.png"
     dest.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(dest)
