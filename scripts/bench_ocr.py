@@ -38,6 +38,7 @@ import tempfile
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RECOGNITION_CONFIG = ROOT / "configs" / "ocr_recognition.yaml"
@@ -164,31 +165,51 @@ def median_crop_height(paths: list[Path]) -> float | None:
     return float(statistics.median(heights)) if heights else None
 
 
-def run_repeated(tool, task, workers, asked, cmd_for, count_for, repeats, work: Path, cwd: Path) -> Row:
-    """Median of ``repeats`` runs; each run gets a fresh output folder."""
-    runs = []
+@dataclass
+class Job:
+    """One figure of the table: a command timed ``repeats`` times (see ``run_jobs``)."""
+
+    tool: str
+    task: str
+    workers: int
+    asked: int
+    cmd_for: Any  # out folder -> command
+    count_for: Any  # out folder -> (samples made, crop files)
+    cwd: Path
+    runs: list = field(default_factory=list)
+
+
+def run_jobs(jobs: list[Job], repeats: int, work: Path) -> list[Row]:
+    """Run every job ``repeats`` times, round-robin (repeat 1 of every job, then repeat 2, ...), so
+    that a slow spell of the machine falls on every tool alike; each figure is the median run."""
     for r in range(repeats):
-        slug = "-".join("".join(c if c.isalnum() else " " for c in task).split())
-        out = work / f"{tool.split()[0].lower()}-{slug}-w{workers}-r{r}"
-        shutil.rmtree(out, ignore_errors=True)
-        cmd = cmd_for(out)
-        stats = measure(cmd, cwd, work / f"{out.name}.log")
-        made, crops = count_for(out)
-        runs.append((stats, made, median_crop_height(crops), cmd))
-        shutil.rmtree(out, ignore_errors=True)
-    stats, made, crop_height, cmd = sorted(runs, key=lambda x: x[0]["seconds"])[len(runs) // 2]
-    return Row(
-        tool=tool,
-        task=task,
-        workers=workers,
-        asked=asked,
-        made=made,
-        seconds=stats["seconds"],
-        largest_mb=stats["max_rss_kb"] / 1024,
-        tree_mb=stats["tree_bytes"] / 2**20,
-        command=[str(c) for c in cmd],
-        crop_height=crop_height,
-    )
+        for job in jobs:
+            slug = "-".join("".join(c if c.isalnum() else " " for c in job.task).split())
+            out = work / f"{job.tool.split()[0].lower()}-{slug}-w{job.workers}-r{r}"
+            shutil.rmtree(out, ignore_errors=True)
+            cmd = job.cmd_for(out)
+            stats = measure(cmd, job.cwd, work / f"{out.name}.log")
+            made, crops = job.count_for(out)
+            job.runs.append((stats, made, median_crop_height(crops), cmd))
+            shutil.rmtree(out, ignore_errors=True)
+    rows = []
+    for job in jobs:
+        stats, made, crop_height, cmd = sorted(job.runs, key=lambda x: x[0]["seconds"])[len(job.runs) // 2]
+        rows.append(
+            Row(
+                tool=job.tool,
+                task=job.task,
+                workers=job.workers,
+                asked=job.asked,
+                made=made,
+                seconds=stats["seconds"],
+                largest_mb=stats["max_rss_kb"] / 1024,
+                tree_mb=stats["tree_bytes"] / 2**20,
+                command=[str(c) for c in cmd],
+                crop_height=crop_height,
+            )
+        )
+    return rows
 
 
 # ---- peers -------------------------------------------------------------------------------------
@@ -208,7 +229,7 @@ def make_venv(path: Path, installs: list[list[str]]) -> Path:
     return python
 
 
-def bench_trdg(args, work: Path, peers: Path) -> tuple[list[Row], str | None]:
+def bench_trdg(args, work: Path, peers: Path) -> tuple[list[Job], str | None]:
     try:
         python = make_venv(peers / "trdg", TRDG_PIP)
     except subprocess.CalledProcessError as exc:
@@ -229,12 +250,11 @@ def bench_trdg(args, work: Path, peers: Path) -> tuple[list[Row], str | None]:
             labelled = len(labels.read_text(encoding="utf-8").splitlines()) if labels.exists() else 0
             return min(len(crops), labelled), crops
 
-        row = run_repeated("trdg 1.8.0", "crops", workers, args.crops, cmd_for, count_for, args.repeats, work, work)
-        rows.append(row)
+        rows.append(Job("trdg 1.8.0", "crops", workers, args.crops, cmd_for, count_for, work))
     return rows, None
 
 
-def bench_synthtiger(args, work: Path, peers: Path) -> tuple[list[Row], str | None]:
+def bench_synthtiger(args, work: Path, peers: Path) -> tuple[list[Job], str | None]:
     root = args.synthtiger_root
     missing = [f for f in SYNTHTIGER_FILES if root is None or not (root / f).exists()]
     if missing:
@@ -263,10 +283,7 @@ def bench_synthtiger(args, work: Path, peers: Path) -> tuple[list[Row], str | No
             labelled = len(gt.read_text(encoding="utf-8").splitlines()) if gt.exists() else 0
             return min(len(crops), labelled), crops
 
-        row = run_repeated(
-            "SynthTIGER 1.2.1", "crops", workers, args.crops, cmd_for, count_for, args.repeats, work, root
-        )
-        rows.append(row)
+        rows.append(Job("SynthTIGER 1.2.1", "crops", workers, args.crops, cmd_for, count_for, root))
     return rows, None
 
 
@@ -278,7 +295,7 @@ def synthgen_cmd(args, config: Path, overrides: list[str], out: Path, num: int, 
     return [args.python, "-m", "synthgen", "generate", config, "-o", out, *flags, *overrides]
 
 
-def bench_synthgen(args, work: Path) -> tuple[list[Row], list[str]]:
+def bench_synthgen(args, work: Path) -> tuple[list[Job], list[str]]:
     sys.path.insert(0, str(ROOT))
     from synthgen.formats.recognition import read_recognition_tsv
 
@@ -313,29 +330,25 @@ def bench_synthgen(args, work: Path) -> tuple[list[Row], list[str]]:
     for task, overrides in variants:
         for workers in args.workers:
             rows.append(
-                run_repeated(
+                Job(
                     "synthgen",
                     task,
                     workers,
                     args.crops,
                     lambda out, w=workers, o=overrides: synthgen_cmd(args, rec_config, o, out, args.crops, w),
                     crops_of,
-                    args.repeats,
-                    work,
                     ROOT,
                 )
             )
     for workers in args.workers:
         rows.append(
-            run_repeated(
+            Job(
                 "synthgen",
                 "scenes",
                 workers,
                 args.scenes,
                 lambda out, w=workers: synthgen_cmd(args, wild_config, wild_overrides, out, args.scenes, w),
                 scenes_of,
-                args.repeats,
-                work,
                 ROOT,
             )
         )
@@ -345,15 +358,13 @@ def bench_synthgen(args, work: Path) -> tuple[list[Row], list[str]]:
             continue
         for workers in args.workers:
             rows.append(
-                run_repeated(
+                Job(
                     "synthgen",
                     name.removeprefix("ocr_") + " pages",
                     workers,
                     args.pages,
                     lambda out, w=workers, c=config: synthgen_cmd(args, c, [], out, args.pages, w),
                     scenes_of,
-                    args.repeats,
-                    work,
                     ROOT,
                 )
             )
@@ -432,18 +443,20 @@ def main(argv: list[str] | None = None) -> int:
     peers = args.peers_dir or temp / "peers"
     peers.mkdir(parents=True, exist_ok=True)
     notes: list[str] = []
+    jobs: list[Job] = []
     rows: list[Row] = []
     try:
         if not args.skip_peers:
             for bench in (bench_trdg, bench_synthtiger):
                 found, skipped = bench(args, work, peers)
-                rows += found
+                jobs += found
                 if skipped:
                     notes.append(skipped)
                     print(skipped, file=sys.stderr)
         found, synthgen_notes = bench_synthgen(args, work)
-        rows += found
+        jobs += found
         notes += synthgen_notes
+        rows = run_jobs(jobs, args.repeats, work)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
 
