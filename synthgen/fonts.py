@@ -93,11 +93,6 @@ def covers(path: str, text: str) -> bool:
     return all(ch.isspace() or ord(ch) in charset for ch in text)
 
 
-def text_box(path: str, size: int, text: str) -> tuple[int, int, int, int]:
-    """(left, top, right, bottom) of the text's ink when drawn with its origin at (0, 0)."""
-    return load_font(path, size).getbbox(text)
-
-
 def load_words(path: str, key: str) -> list[str]:
     """Whitespace-separated words of a UTF-8 text file; ConfigError naming ``key`` if unusable."""
     p = Path(path).expanduser()

@@ -14,6 +14,7 @@ from synthgen import fonts
 from synthgen.config.distributions import Distribution, check_range, parse_value
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
+from synthgen.text_geometry import layout_run
 from synthgen.types import SceneSpec, TextItem
 
 BACKGROUND_KINDS = ("solid", "gradient", "noise", "image")
@@ -259,7 +260,7 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
         if font is None:
             dropped["no_font_coverage"] += 1
             continue
-        left, top, right, bottom = fonts.text_box(font, size, word)
+        left, top, right, bottom = layout_run(font, size, word).ink  # the ink the renderer centres
         w, h = right - left, bottom - top
         m = s.margin
         # half extents of the rotated box, margin included
