@@ -103,12 +103,13 @@ def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         if image_file.suffix == ".png" and _is_whole_image(inst["quad"], record["width"], record["height"]):
             # A crop scene (ocr_recognition): the crop is the whole image, already a PNG of these
-            # pixels. A hard link costs no encoding and no new inode; copy where links fail.
+            # pixels. A hard link costs no encoding and no new inode; where links fail, a copy of
+            # the same bytes, so the dataset does not depend on the filesystem.
             try:
                 os.link(image_file, path)
-                continue
             except OSError:
-                pass
+                path.write_bytes(image_file.read_bytes())
+            continue
         pixels = crop_quad(sample.image, np.asarray(inst["quad"], np.float64).reshape(4, 2))
         path.write_bytes(_encode_png(pixels))
 

@@ -147,3 +147,22 @@ def test_crop_scene_crops_are_the_images_themselves(tmp_path, image_format):
         else:
             assert crop_file.stat().st_ino != image_file.stat().st_ino
     assert [b for b, _ in read_lmdb(out / "recognition" / "lmdb")] == [(out / "recognition" / p).read_bytes() for p, _ in pairs]
+
+
+def test_crop_scene_without_hard_links_writes_the_same_bytes(tmp_path, monkeypatch):
+    # A filesystem that refuses hard links gets a copy of the very same bytes.
+    import os
+
+    config = load_run_config(ROOT / "configs/ocr_recognition.yaml", ["num_samples=3", "outputs=[recognition]"])
+    generate(config, tmp_path / "linked", workers=1, progress=False)
+
+    def refuse(*args, **kwargs):
+        raise OSError("hard links not supported")
+
+    monkeypatch.setattr(os, "link", refuse)
+    generate(config, tmp_path / "copied", workers=1, progress=False)
+    linked, copied = ocr_files(tmp_path / "linked"), ocr_files(tmp_path / "copied")
+    assert linked == copied and any(k.startswith("recognition/images/") for k in linked)
+    crop = tmp_path / "copied" / "recognition" / "images" / "000000000_0.png"
+    assert not crop.samefile(tmp_path / "copied" / "images" / "000000000.png")
+
