@@ -16,8 +16,6 @@ import numpy as np
 
 from synthgen import fonts
 
-CURVES = ("none", "arc", "wave")
-
 
 SUBPIXEL = 4  # pen positions are kept to 1/4 px, so glyph bitmaps can be cached
 
@@ -90,7 +88,6 @@ class GlyphRun:
             outline included: tight around the pixels each glyph draws.
         ink: (4,) float64 box around all the ink.
         baseline: y of the baseline.
-        line_top, line_bottom: y of the ascender and descender lines (the font's line band).
         glyphs: the rasterised glyph of each char; it is drawn at x = floor(pen).
     """
 
@@ -100,8 +97,6 @@ class GlyphRun:
     boxes: np.ndarray
     ink: np.ndarray
     baseline: float
-    line_top: float
-    line_bottom: float
     glyphs: tuple[Glyph, ...] = ()
 
 
@@ -137,7 +132,7 @@ def layout_run(font_path: str, size: int, text: str, letter_spacing: float = 0.0
         ink = np.array([box_arr[:, 0].min(), box_arr[:, 1].min(), box_arr[:, 2].max(), box_arr[:, 3].max()])
     else:
         ink = np.zeros(4)
-    ascent, descent = font.getmetrics()
+    ascent, _ = font.getmetrics()
     pen_arr, adv_arr = np.asarray(pens, np.float64), np.asarray(advances, np.float64)
     for a in (pen_arr, adv_arr, box_arr, ink):
         a.setflags(write=False)
@@ -148,8 +143,6 @@ def layout_run(font_path: str, size: int, text: str, letter_spacing: float = 0.0
         boxes=box_arr,
         ink=ink,
         baseline=float(ascent),
-        line_top=float(-stroke_width),
-        line_bottom=float(ascent + descent + stroke_width),
         glyphs=tuple(glyphs),
     )
 

@@ -218,7 +218,7 @@ class _Parser:
         if ch == "[":
             return CharClass(self.char_class())
         if ch == "\\":
-            return self.escape(in_class=False)
+            return self.escape()
         if ch == ".":
             return CharClass("".join(sorted(set(self.any_chars))))
         if ch == "{":
@@ -231,7 +231,7 @@ class _Parser:
             raise self.error(f"unbalanced {ch!r}")
         return Literal(ch)
 
-    def escape(self, in_class: bool) -> Node:
+    def escape(self) -> Node:
         ch = self.peek()
         if ch is None:
             raise self.error("pattern ends with a lone backslash")
@@ -260,7 +260,7 @@ class _Parser:
             first = False
             self.pos += 1
             if ch == "\\":
-                node = self.escape(in_class=True)
+                node = self.escape()
                 chars.update(node.alphabet())
                 continue
             if self.peek() == "-" and self.pos + 1 < len(self.text) and self.text[self.pos + 1] != "]":

@@ -116,12 +116,6 @@ class Instance:
         rle = {"size": self.rle["size"], "counts": self.rle["counts"].encode("ascii")}
         return mask_utils.decode(rle).astype(bool)
 
-    def polygons(self) -> tuple[tuple[float, ...], ...]:
-        """Outer contours of the visible mask, each a flat [x0, y0, x1, y1, ...] tuple (OpenCV)."""
-        from synthgen.annotate.masks import mask_to_polygons
-
-        return mask_to_polygons(self.visible_mask())
-
 
 @dataclass(frozen=True)
 class Labels:

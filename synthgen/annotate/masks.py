@@ -7,11 +7,6 @@ import numpy as np
 from synthgen.types import Instance, Labels, Layers, SceneSpec
 
 
-def instance_extents(instance_id: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
-    """Pixel extent (x0, y0, x1, y1), inclusive, of every non-zero id in an (H, W) int layer."""
-    return {k: (x, y, x + w - 1, y + h - 1) for k, ((x, y, w, h), _, _) in masks_to_instances(instance_id).items()}
-
-
 def mask_to_polygons(mask: np.ndarray, offset: tuple[int, int] = (0, 0)) -> tuple[tuple[float, ...], ...]:
     """Outer contours of a bool mask as flat [x0, y0, x1, y1, ...] lists (3+ points each).
 

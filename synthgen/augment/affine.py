@@ -85,4 +85,4 @@ def apply(s: AffineSettings, layers: Layers, rng: np.random.Generator) -> Applie
     return Applied(out, sampled, dropped)
 
 
-KIND = AugmentKind("affine", AffineSchema, from_config, apply, geometric=True)
+KIND = AugmentKind("affine", AffineSchema, from_config, apply)

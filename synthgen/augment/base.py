@@ -43,14 +43,12 @@ class AugmentKind:
         from_config: (schema object, key path) -> frozen settings; raises ConfigError.
         apply: (settings, layers, rng) -> Applied. Photometric kinds change only ``rgb``;
             geometric kinds move every layer and every quad with one sampled transform.
-        geometric: whether it moves pixels (and so labels).
     """
 
     name: str
     params_schema: type
     from_config: Callable[[Any, str], Any]
     apply: Callable[[Any, Layers, np.random.Generator], Applied]
-    geometric: bool = False
 
 
 @dataclass(frozen=True)

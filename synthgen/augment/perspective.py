@@ -64,4 +64,4 @@ def apply(s: PerspectiveSettings, layers: Layers, rng: np.random.Generator) -> A
     return Applied(out, sampled, dropped)
 
 
-KIND = AugmentKind("perspective", PerspectiveSchema, from_config, apply, geometric=True)
+KIND = AugmentKind("perspective", PerspectiveSchema, from_config, apply)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 
 import numpy as np
 
@@ -21,13 +22,12 @@ def make_sample(config: RunConfig, index: int) -> Sample:
     kind = SCENES.get(config.scene.kind)
     spec = kind.sample(config.scene.settings, stage_rng(config.seed, index, "scene"))
     layers = RENDERERS.get(spec.renderer)(spec)
-    dropped = dict(spec.dropped)
+    dropped = Counter(spec.dropped)
     applied = None
     if config.augment:
         augmented = augment(layers, config.augment, stage_rng(config.seed, index, "augment"))
         layers, applied = augmented.layers, augmented.applied
-        for reason, n in augmented.dropped.items():
-            dropped[reason] = dropped.get(reason, 0) + n
+        dropped.update(augmented.dropped)
     labels = annotate(layers, spec)
     meta = {
         "index": index,
@@ -36,7 +36,7 @@ def make_sample(config: RunConfig, index: int) -> Sample:
         "generator": f"synthgen/{spec.kind}",
         "version": __version__,
         "scene": spec.params,
-        "dropped": dropped,
+        "dropped": dict(dropped),
     }
     if applied is not None:
         meta["augment"] = applied  # step name -> sampled values, for the steps that ran

@@ -7,6 +7,7 @@ import json
 import shutil
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,12 +114,17 @@ def plan(config: RunConfig, out: Path) -> list[ShardJob]:
     ]
 
 
+def total_dropped(results: dict[int, ShardResult]) -> dict[str, int]:
+    """Objects dropped over all shards, by reason."""
+    total: Counter[str] = Counter()
+    for r in results.values():
+        total.update(r.dropped)
+    return dict(total)
+
+
 def write_manifest(config: RunConfig, out: Path, results: dict[int, ShardResult], files: dict[str, str] | None) -> None:
     complete = files is not None
-    dropped: dict[str, int] = {}
-    for r in results.values():
-        for reason, n in r.dropped.items():
-            dropped[reason] = dropped.get(reason, 0) + n
+    dropped = total_dropped(results)
     manifest = {
         "name": config.name,
         "source": config.source,
@@ -217,10 +223,6 @@ def generate(
     write_manifest(config, out, results, dict(sorted(files.items())))
     remove_leftovers(out)
     seconds = time.perf_counter() - start
-    dropped: dict[str, int] = {}
-    for r in results.values():
-        for reason, n in r.dropped.items():
-            dropped[reason] = dropped.get(reason, 0) + n
     return RunSummary(
         out=str(out),
         samples=config.num_samples,
@@ -228,5 +230,5 @@ def generate(
         reused=reused,
         instances=sum(r.instances for r in results.values()),
         seconds=seconds,
-        dropped=dropped,
+        dropped=total_dropped(results),
     )

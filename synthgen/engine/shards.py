@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +64,6 @@ def run_shard(job: ShardJob) -> ShardResult:
     staging.mkdir(parents=True)
     writers = [WRITERS.get(name) for name in job.config.outputs]
     records = []
-    dropped: dict[str, int] = {}
     (staging / "images").mkdir()
     for index in range(job.first, job.first + job.count):
         sample = make_sample(job.config, index)
@@ -75,8 +75,6 @@ def run_shard(job: ShardJob) -> ShardResult:
             if writer.write_sample is not None:
                 writer.write_sample(sample, record, staging)
         records.append(record)
-        for reason, n in sample.meta.get("dropped", {}).items():
-            dropped[reason] = dropped.get(reason, 0) + n
     made: set[Path] = set()
     for path in sorted(p for p in staging.rglob("*") if p.is_file()):
         dest = out / path.relative_to(staging)
@@ -87,13 +85,21 @@ def run_shard(job: ShardJob) -> ShardResult:
     body = dump_json({"shard": job.shard, "first": job.first, "count": job.count, "samples": records})
     write_atomic(record_path(out, job.shard), body)
     shutil.rmtree(staging)
+    return _result(job.shard, job.first, job.count, body, records)
+
+
+def _result(shard: int, first: int, count: int, body: bytes, records: list[dict]) -> ShardResult:
+    """A shard's result from its record file's bytes and its sample records."""
+    dropped: Counter[str] = Counter()
+    for r in records:
+        dropped.update(r["meta"].get("dropped", {}))
     return ShardResult(
-        shard=job.shard,
-        first=job.first,
-        count=job.count,
+        shard=shard,
+        first=first,
+        count=count,
         sha256=hashlib.sha256(body).hexdigest(),
         instances=sum(len(r["instances"]) for r in records),
-        dropped=dropped,
+        dropped=dict(dropped),
     )
 
 
@@ -116,15 +122,4 @@ def shard_result(out: Path, shard: int, first: int, count: int) -> ShardResult |
         return None
     if rec.get("first") != first or rec.get("count") != count:
         return None
-    dropped: dict[str, int] = {}
-    for s in rec["samples"]:
-        for reason, n in s["meta"].get("dropped", {}).items():
-            dropped[reason] = dropped.get(reason, 0) + n
-    return ShardResult(
-        shard=shard,
-        first=first,
-        count=count,
-        sha256=hashlib.sha256(body).hexdigest(),
-        instances=sum(len(s["instances"]) for s in rec["samples"]),
-        dropped=dropped,
-    )
+    return _result(shard, first, count, body, rec["samples"])

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import DatasetError
-from synthgen.types import Instance, Labels, Sample
+from synthgen.types import Instance, Sample
 
 
 @dataclass(frozen=True)
@@ -71,28 +71,6 @@ def sample_record(sample: Sample, file_name: str, sha256: str) -> dict[str, Any]
         "meta": sample.meta,
         "instances": [instance_record(i) for i in sample.labels.instances],
     }
-
-
-def record_labels(record: dict[str, Any]) -> Labels:
-    """Labels back from a record (polygons are not stored in records)."""
-    instances = []
-    for r in record["instances"]:
-        chars = r.get("chars")
-        instances.append(
-            Instance(
-                category=r["category"],
-                bbox=tuple(r["bbox"]),  # type: ignore[arg-type]
-                area=r["area"],
-                rle=r["segmentation"],
-                text=r.get("text"),
-                quad=np.asarray(r["quad"], np.float32).reshape(4, 2) if "quad" in r else None,
-                chars=chars,
-                char_quads=np.asarray(r["char_quads"], np.float32).reshape(-1, 4, 2) if chars is not None else None,
-                attributes=r.get("attributes", {}),
-                polygon=np.asarray(r["polygon"], np.float32).reshape(-1, 2) if "polygon" in r else None,
-            )
-        )
-    return Labels(instances=tuple(instances), categories=tuple(record["categories"]))
 
 
 def write_atomic(path: Path, data: bytes) -> None:

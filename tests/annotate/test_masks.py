@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from synthgen.annotate.masks import instance_extents, mask_to_polygons, masks_to_instances
+from synthgen.annotate.masks import mask_to_polygons, masks_to_instances
 
 
 def test_rectangles_at_known_coordinates():
@@ -23,11 +23,12 @@ def test_rectangles_at_known_coordinates():
         assert list(mask_utils.toBbox(coco_rle)) == list(bbox)
 
 
-def test_extents_ignore_background_and_handle_empty():
-    assert instance_extents(np.zeros((4, 4), np.int32)) == {}
+def test_background_is_no_instance_and_split_instances_get_one_box():
+    assert masks_to_instances(np.zeros((4, 4), np.int32)) == {}
     ids = np.zeros((5, 5), np.int32)
-    ids[1, 1] = ids[3, 4] = 7
-    assert instance_extents(ids) == {7: (1, 1, 4, 3)}
+    ids[1, 1] = ids[3, 4] = 7  # one instance in two pieces: x 1..4, y 1..3
+    ((bbox, area, _),) = masks_to_instances(ids).values()
+    assert bbox == (1, 1, 4, 3) and area == 2
 
 
 def test_polygon_of_a_rectangle_is_its_corners():
