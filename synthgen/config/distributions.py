@@ -235,11 +235,13 @@ def check_range(dist: Distribution, key: str, low: float | None = None, high: fl
     """Raise ConfigError when a distribution can produce values outside [low, high]."""
     support = dist.support()
     if support is None:
-        if isinstance(dist, Normal) and (low is not None or high is not None):
-            return  # normal is unbounded by nature; stages clip its samples
-        return
+        return  # unbounded (normal): the stages clip its samples
     lo, hi = support
+
+    def offending(value: float) -> str:
+        return f"got {value}" if isinstance(dist, Constant) else f"{dist} allows {value}"
+
     if low is not None and lo < low:
-        raise ConfigError(key, f"values must be >= {low}, {dist} allows {lo}")
+        raise ConfigError(key, f"values must be >= {low}, {offending(lo)}")
     if high is not None and hi > high:
-        raise ConfigError(key, f"values must be <= {high}, {dist} allows {hi}")
+        raise ConfigError(key, f"values must be <= {high}, {offending(hi)}")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -102,6 +103,20 @@ def _expand_include(raw: DictConfig, base_dir: Path) -> None:
     raw.scene.include = include
 
 
+def _unparsable_override(overrides: Sequence[str]) -> ConfigError:
+    """The error for the first ``key=value`` whose value YAML cannot read (``a=[x``)."""
+    for item in overrides:
+        key, value = item.split("=", 1)
+        try:
+            yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or "not valid YAML"
+            return ConfigError(
+                key.strip(), f"cannot read the value {value!r} ({problem}); quote text that holds [ ] {{ }} , or :"
+            )
+    return ConfigError("overrides", "cannot read them as YAML")
+
+
 def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfig:
     """Load and validate a run config.
 
@@ -121,6 +136,8 @@ def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfi
         dot = OmegaConf.from_dotlist(list(overrides))
     except OmegaConfBaseException as exc:
         raise omegaconf_error(exc) from None
+    except yaml.YAMLError:
+        raise _unparsable_override(overrides) from None
     if isinstance(dot.get("scene"), DictConfig) and dot.scene.get("include") is not None:
         raw = OmegaConf.merge(raw, {"scene": {"include": dot.scene.include}})
     _expand_include(raw, path.parent)

@@ -62,6 +62,8 @@ BAD = [
     ("", ["scene.params.fonts=3"], "scene.params.fonts", "expected a mapping"),
     ("", ["image=3"], "image", "expected a mapping"),
     ("", ["scene=[1]"], "scene", "expected a mapping"),
+    ("", ["scene.params.corpus.case=[lower"], "scene.params.corpus.case", "cannot read the value '[lower'"),
+    ("", ["scene.params.font_size=2"], "scene.params.font_size", "must be >= 4, got 2"),
 ]
 
 
@@ -123,6 +125,7 @@ def test_overrides_apply_and_validate_prints_resolved(tmp_path, capsys):
         (["generate", "CFG", "--workers", "two"], "expected a whole number"),
         (["generate", "CFG", "scene.params.font_size=randint(64, 18)"], "scene.params.font_size: randint low 64 > high 18"),
         (["generate", "CFG", "--executor", "cluster"], "--executor: unknown executor kind 'cluster'"),
+        (["generate", "CFG", "scene.params.corpus.case=[lower"], "scene.params.corpus.case: cannot read the value"),
         (["frobnicate"], "invalid choice"),
     ],
 )
