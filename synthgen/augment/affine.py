@@ -63,13 +63,13 @@ def apply(s: AffineSettings, layers: Layers, rng: np.random.Generator) -> Applie
 
     height, width = layers.instance_id.shape
     sampled = {
-        "rotation": draw(s.rotation, rng, -180, 180),
-        "scale": draw(s.scale, rng, 0.05, 20),
-        "translate_x": draw(s.translate_x, rng, -1, 1),
-        "translate_y": draw(s.translate_y, rng, -1, 1),
-        "shear_x": draw(s.shear_x, rng, -60, 60),
-        "shear_y": draw(s.shear_y, rng, -60, 60),
-        "fill": draw(s.fill, rng, 0, 255),
+        "rotation": draw(s.rotation, rng),
+        "scale": draw(s.scale, rng),
+        "translate_x": draw(s.translate_x, rng),
+        "translate_y": draw(s.translate_y, rng),
+        "shear_x": draw(s.shear_x, rng),
+        "shear_y": draw(s.shear_y, rng),
+        "fill": draw(s.fill, rng),
     }
     params = {
         "translations": torch.tensor([[sampled["translate_x"] * width, sampled["translate_y"] * height]]),

@@ -8,7 +8,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from synthgen.config.distributions import Distribution, check_range, parse_value
+from synthgen.config.distributions import Distribution, parse_checked
 from synthgen.types import Layers
 
 
@@ -72,16 +72,9 @@ def number(
     value: Any, key: str, low: float | None = None, high: float | None = None, kind: str = "float"
 ) -> Distribution:
     """Parse a numeric config value (a number or a distribution) and check its range."""
-    dist = parse_value(value, key, kind)
-    check_range(dist, key, low, high)
-    return dist
+    return parse_checked(value, key, kind, low, high)
 
 
-def draw(dist: Distribution, rng: np.random.Generator, low: float | None = None, high: float | None = None) -> float:
-    """Sample a float, clipped to [low, high] (unbounded distributions such as normal need it)."""
-    value = float(dist.sample(rng))
-    if low is not None:
-        value = max(value, low)
-    if high is not None:
-        value = min(value, high)
-    return value
+def draw(dist: Distribution, rng: np.random.Generator) -> float:
+    """Sample a float (``number`` has checked the range, and clips a normal to it)."""
+    return float(dist.sample(rng))

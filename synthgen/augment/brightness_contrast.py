@@ -40,8 +40,8 @@ def apply(s: BrightnessContrastSettings, layers: Layers, rng: np.random.Generato
     """Change brightness, then contrast, by amounts drawn from ``rng``."""
     from kornia.enhance import adjust_brightness, adjust_contrast_with_mean_subtraction
 
-    brightness = draw(s.brightness, rng, -1, 1)
-    contrast = draw(s.contrast, rng, 0, 5)
+    brightness = draw(s.brightness, rng)
+    contrast = draw(s.contrast, rng)
 
     def adjust(img):
         return adjust_contrast_with_mean_subtraction(adjust_brightness(img, brightness), contrast)

@@ -36,7 +36,7 @@ def apply(s: GaussianBlurSettings, layers: Layers, rng: np.random.Generator) -> 
     """Blur ``rgb`` with a sigma drawn from ``rng``."""
     from kornia.filters import gaussian_blur2d
 
-    sigma = draw(s.sigma, rng, 0.1, 20)
+    sigma = draw(s.sigma, rng)
     height, width = layers.instance_id.shape
     k = odd_kernel(2 * math.ceil(3 * sigma) + 1, height, width)
     return apply_to_rgb(layers, lambda img: gaussian_blur2d(img, (k, k), (sigma, sigma)), {"sigma": sigma})

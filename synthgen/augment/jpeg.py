@@ -38,7 +38,7 @@ def apply(s: JpegSettings, layers: Layers, rng: np.random.Generator) -> Applied:
     """Encode ``rgb`` as JPEG at a quality drawn from ``rng`` and decode it again."""
     from PIL import Image
 
-    quality = int(draw(s.quality, rng, 1, 100))
+    quality = int(draw(s.quality, rng))
     buf = io.BytesIO()
     Image.fromarray(layers.rgb).save(buf, "JPEG", quality=quality)
     buf.seek(0)

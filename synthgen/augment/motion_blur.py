@@ -44,9 +44,9 @@ def apply(s: MotionBlurSettings, layers: Layers, rng: np.random.Generator) -> Ap
     """Blur ``rgb`` along a line drawn from ``rng``."""
     from kornia.filters import motion_blur
 
-    length = int(draw(s.length, rng, 3, 101))
-    angle = draw(s.angle, rng, -360, 360)
-    direction = draw(s.direction, rng, -1, 1)
+    length = int(draw(s.length, rng))
+    angle = draw(s.angle, rng)
+    direction = draw(s.direction, rng)
     height, width = layers.instance_id.shape
     k = odd_kernel(length, height, width)
     if k < 3:  # an image too small for any streak

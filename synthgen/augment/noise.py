@@ -37,7 +37,7 @@ def apply(s: NoiseSettings, layers: Layers, rng: np.random.Generator) -> Applied
     import torch
     from kornia.augmentation import RandomGaussianNoise
 
-    sigma = draw(s.sigma, rng, 0, 128)
+    sigma = draw(s.sigma, rng)
     height, width = layers.instance_id.shape
     noise = rng.standard_normal((1, 3, height, width), dtype=np.float32) * np.float32(sigma / 255.0)
     params = {"gaussian_noise": torch.from_numpy(noise), "batch_prob": torch.ones(1)}

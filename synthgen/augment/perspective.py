@@ -48,8 +48,8 @@ def apply(s: PerspectiveSettings, layers: Layers, rng: np.random.Generator) -> A
     from kornia.augmentation import RandomPerspective
 
     height, width = layers.instance_id.shape
-    distortion = draw(s.distortion, rng, 0, 1)
-    fill = draw(s.fill, rng, 0, 255)
+    distortion = draw(s.distortion, rng)
+    fill = draw(s.fill, rng)
     # Pixel-centre corners of the image, as kornia's generator makes them.
     x_end, y_end = max(width - 1, 1), max(height - 1, 1)
     start = np.array([[0, 0], [x_end, 0], [x_end, y_end], [0, y_end]], np.float64)

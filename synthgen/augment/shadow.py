@@ -77,11 +77,11 @@ def apply(s: ShadowSettings, layers: Layers, rng: np.random.Generator) -> Applie
 
     height, width = layers.instance_id.shape
     shape = str(s.shape.sample(rng))
-    strength = draw(s.strength, rng, 0, 1)
+    strength = draw(s.strength, rng)
     sampled: dict = {"shape": shape, "strength": strength}
     if shape == "polygon":
-        softness = draw(s.softness, rng, 0, 0.25)
-        vertices = int(draw(s.vertices, rng, 3, 12))
+        softness = draw(s.softness, rng)
+        vertices = int(draw(s.vertices, rng))
         mask = torch.from_numpy(polygon_mask(height, width, vertices, rng))[None, None]
         sigma = softness * min(height, width)
         if sigma >= 0.1:

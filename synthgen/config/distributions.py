@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -77,11 +77,18 @@ class LogUniform(Distribution):
 
 @dataclass(frozen=True)
 class Normal(Distribution):
+    """Normal samples, clipped to [low, high] where the field has bounds (``parse_checked``)."""
+
     mu: float
     sigma: float
+    low: float | None = None
+    high: float | None = None
 
     def sample(self, rng):
-        return float(rng.normal(self.mu, self.sigma))
+        value = float(rng.normal(self.mu, self.sigma))
+        if self.low is not None:
+            value = max(value, self.low)
+        return value if self.high is None else min(value, self.high)
 
     def __str__(self) -> str:
         return f"normal({self.mu}, {self.sigma})"
@@ -235,7 +242,7 @@ def check_range(dist: Distribution, key: str, low: float | None = None, high: fl
     """Raise ConfigError when a distribution can produce values outside [low, high]."""
     support = dist.support()
     if support is None:
-        return  # unbounded (normal): the stages clip its samples
+        return  # unbounded (normal): parse_checked clips its samples to the range
     lo, hi = support
 
     def offending(value: float) -> str:
@@ -245,3 +252,15 @@ def check_range(dist: Distribution, key: str, low: float | None = None, high: fl
         raise ConfigError(key, f"values must be >= {low}, {offending(lo)}")
     if high is not None and hi > high:
         raise ConfigError(key, f"values must be <= {high}, {offending(hi)}")
+
+
+def parse_checked(
+    value: Any, key: str, kind: str = "float", low: float | None = None, high: float | None = None
+) -> Distribution:
+    """``parse_value`` of a number field whose values must lie in [low, high]: a ConfigError naming
+    ``key`` when a bounded distribution can leave the range; a normal is clipped to it."""
+    dist = parse_value(value, key, kind)
+    check_range(dist, key, low, high)
+    if isinstance(dist, Normal):
+        dist = replace(dist, low=low, high=high)
+    return dist

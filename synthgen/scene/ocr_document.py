@@ -14,7 +14,7 @@ from typing import Union
 
 import numpy as np
 
-from synthgen.config.distributions import Distribution, check_range, parse_value
+from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.scene.ocr_common import paper_background, pick_font, resolve_corpus, resolve_fonts
@@ -78,9 +78,7 @@ def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
         raise ConfigError(f"{key}.min_legible_size", f"must be >= 0, got {p.min_legible_size}")
 
     def dist(name: str, kind: str, low: float, high: float | None) -> Distribution:
-        d = parse_value(getattr(p, name), f"{key}.{name}", kind)
-        check_range(d, f"{key}.{name}", low, high)
-        return d
+        return parse_checked(getattr(p, name), f"{key}.{name}", kind, low, high)
 
     return OcrDocumentSettings(
         width=p.width,

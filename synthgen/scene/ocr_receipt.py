@@ -19,7 +19,7 @@ from typing import Union
 
 import numpy as np
 
-from synthgen.config.distributions import Distribution, check_range, parse_value
+from synthgen.config.distributions import Distribution, parse_checked
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.scene.ocr_common import (
@@ -106,9 +106,7 @@ def from_config(p: OcrReceiptSchema, key: str) -> OcrReceiptSettings:
         raise ConfigError(f"{key}.min_legible_size", f"must be >= 0, got {p.min_legible_size}")
 
     def dist(obj, name: str, where: str, kind: str, low: float, high: float | None) -> Distribution:
-        d = parse_value(getattr(obj, name), f"{where}.{name}", kind)
-        check_range(d, f"{where}.{name}", low, high)
-        return d
+        return parse_checked(getattr(obj, name), f"{where}.{name}", kind, low, high)
 
     w = f"{key}.warp"
     return OcrReceiptSettings(

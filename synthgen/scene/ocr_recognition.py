@@ -18,7 +18,7 @@ from typing import Union
 
 import numpy as np
 
-from synthgen.config.distributions import Distribution, check_range, parse_value
+from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.scene.ocr_common import (
@@ -91,13 +91,11 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
         raise ConfigError(f"{key}.height", f"must be in 8..512, got {p.height}")
     if not p.height <= p.max_width <= 8192:
         raise ConfigError(f"{key}.max_width", f"must be in height..8192 ({p.height}..8192), got {p.max_width}")
-    padding = parse_value(p.padding, f"{key}.padding", "float")
-    check_range(padding, f"{key}.padding", 0, 0.4)
+    padding = parse_checked(p.padding, f"{key}.padding", "float", 0, 0.4)
     if not 0 <= p.min_contrast <= 1:
         raise ConfigError(f"{key}.min_contrast", f"must be in 0..1, got {p.min_contrast}")
     source = parse_value(p.text.source, f"{key}.text.source", "str", SOURCES)
-    words = parse_value(p.text.words, f"{key}.text.words", "int")
-    check_range(words, f"{key}.text.words", 1, 50)
+    words = parse_checked(p.text.words, f"{key}.text.words", "int", 1, 50)
     charset = resolve_charset(p.text.charset, f"{key}.text.charset")
     case = parse_value(p.corpus.case, f"{key}.corpus.case", "str", CASES)
     sources = source.options if hasattr(source, "options") else (source.value,)  # type: ignore[attr-defined]

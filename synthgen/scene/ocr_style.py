@@ -9,7 +9,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from synthgen.config.distributions import Distribution, check_range, parse_value
+from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
 
 
@@ -56,9 +56,7 @@ def style_from_config(p: StyleSchema, key: str) -> StyleSettings:
             raise ConfigError(f"{key}.{name}", f"must be in 0..1, got {getattr(p, name)}")
 
     def num(name: str, kind: str, low: float | None, high: float | None) -> Distribution:
-        dist = parse_value(getattr(p, name), f"{key}.{name}", kind)
-        check_range(dist, f"{key}.{name}", low, high)
-        return dist
+        return parse_checked(getattr(p, name), f"{key}.{name}", kind, low, high)
 
     return StyleSettings(
         rotation=num("rotation", "float", -180, 180),

@@ -21,7 +21,7 @@ from typing import Union
 
 import numpy as np
 
-from synthgen.config.distributions import Distribution, check_range, parse_value
+from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.scene.ocr_common import (
@@ -101,9 +101,7 @@ def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
             raise ConfigError(f"{key}.{name}", f"must be in 16..8192, got {getattr(p, name)}")
 
     def dist(name: str, kind: str, low: float, high: float | None) -> Distribution:
-        d = parse_value(getattr(p, name), f"{key}.{name}", kind)
-        check_range(d, f"{key}.{name}", low, high)
-        return d
+        return parse_checked(getattr(p, name), f"{key}.{name}", kind, low, high)
 
     if not 0 <= p.min_contrast <= 1:
         raise ConfigError(f"{key}.min_contrast", f"must be in 0..1, got {p.min_contrast}")

@@ -11,7 +11,7 @@ from typing import Optional, Union
 import numpy as np
 
 from synthgen import fonts
-from synthgen.config.distributions import Distribution, check_range, parse_value
+from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.text_geometry import layout_run
@@ -92,12 +92,9 @@ def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
     for name in ("width", "height"):
         if not 16 <= getattr(p, name) <= 8192:
             raise ConfigError(f"{key}.{name}", f"must be in 16..8192, got {getattr(p, name)}")
-    words = parse_value(p.words, f"{key}.words", "int")
-    check_range(words, f"{key}.words", 0, 1000)
-    size = parse_value(p.font_size, f"{key}.font_size", "int")
-    check_range(size, f"{key}.font_size", 4, 1000)
-    rotation = parse_value(p.rotation, f"{key}.rotation", "float")
-    check_range(rotation, f"{key}.rotation", -180, 180)
+    words = parse_checked(p.words, f"{key}.words", "int", 0, 1000)
+    size = parse_checked(p.font_size, f"{key}.font_size", "int", 4, 1000)
+    rotation = parse_checked(p.rotation, f"{key}.rotation", "float", -180, 180)
     case = parse_value(p.corpus.case, f"{key}.corpus.case", "str", CASES)
     background = parse_value(p.background.kind, f"{key}.background.kind", "str", BACKGROUND_KINDS)
     if not 0 <= p.min_contrast <= 1:

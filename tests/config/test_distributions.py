@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from synthgen.config.distributions import Choice, Constant, RandInt, check_range, parse_value
+from synthgen.config.distributions import Choice, Constant, RandInt, check_range, parse_checked, parse_value
 from synthgen.errors import ConfigError
 
 
@@ -69,3 +69,13 @@ def test_check_range():
     check_range(parse_value("randint(1, 5)", "k", "int"), "k", 0, 10)
     with pytest.raises(ConfigError, match="k: values must be >= 4"):
         check_range(parse_value("randint(1, 5)", "k", "int"), "k", 4, 10)
+
+
+def test_normal_in_a_bounded_field_is_clipped_to_it():
+    # normal() has no bounds to check at load time; where the field has a range, samples stay in it.
+    dist = parse_checked("normal(0.5, 2)", "k", "float", 0.1, 1.0)
+    values = [dist.sample(np.random.default_rng(s)) for s in range(200)]
+    assert min(values) == 0.1 and max(values) == 1.0  # sigma 2: both bounds are hit
+    assert str(dist) == "normal(0.5, 2.0)"  # the resolved config shows what was written
+    with pytest.raises(ConfigError, match="k: values must be >= 0.1, uniform"):
+        parse_checked("uniform(0, 1)", "k", "float", 0.1, 1.0)
