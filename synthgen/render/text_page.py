@@ -151,11 +151,16 @@ def render_layers(spec: SceneSpec) -> Layers:
         mx, my = maps[..., 0], maps[..., 1]
         warped = cv2.remap(page, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         cover = cv2.remap(np.full((ph, pw), 255, np.uint8), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        ids = cv2.remap(page_id.astype(np.float32), mx, my, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+        # A pixel is a word's wherever the bilinear warp mixed any of that word's ink into it
+        # (alpha > 0, as text2d): the ink footprint decides where, and the ids, grown by one
+        # pixel on the page (words never touch), then sampled nearest, decide whose.
+        ink = cv2.remap((page_id > 0).astype(np.uint8) * 255, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        grown = cv2.dilate(page_id.astype(np.float32), np.ones((3, 3), np.uint8))
+        ids = cv2.remap(grown, mx, my, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
         a = cover.astype(np.float32)[..., None] / 255.0
         region = rgb[y0:y1, x0:x1].astype(np.float32)
         rgb[y0:y1, x0:x1] = np.clip(np.rint(region * (1 - a) + warped.astype(np.float32) * a), 0, 255).astype(np.uint8)
-        instance_id[y0:y1, x0:x1] = np.rint(ids).astype(np.int32)
+        instance_id[y0:y1, x0:x1] = np.where(ink > 0, np.rint(ids).astype(np.int32), 0)
 
     geometry: dict[int, InstanceGeometry] = {}
     category_of = np.zeros(len(spec.items) + 1, np.int32)

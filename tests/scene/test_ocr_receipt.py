@@ -82,3 +82,23 @@ def test_receipt_text_is_a_receipt(tmp_path):
     assert totals["TOTAL"] == pytest.approx(totals["SUBTOTAL"] + totals["TAX"])
     separators = [i for i in s.labels.instances if i.attributes["role"] == "separator"]
     assert separators and not any(i.attributes["legible"] for i in separators)
+
+
+def test_every_pixel_a_word_changed_is_that_words(tmp_path):
+    # The receipt drawn again without its words: every pixel the words changed belongs to a word
+    # instance (text2d's rule, alpha > 0, through the warp), and no word pixel is left unchanged
+    # by more than the shading of the paper.
+    import dataclasses
+
+    from synthgen.engine.seeds import stage_rng
+    from synthgen.render import RENDERERS
+    from synthgen.scene import SCENES
+
+    cfg = ocr_config(tmp_path, "receipt", {"warp": {"crumple": 8.0, "crumple_scale": 80}})
+    spec = SCENES.get(cfg.scene.kind).sample(cfg.scene.settings, stage_rng(cfg.seed, 0, "scene"))
+    with_words = RENDERERS.get(spec.renderer)(spec)
+    blank = RENDERERS.get(spec.renderer)(dataclasses.replace(spec, items=()))
+    changed = np.abs(with_words.rgb.astype(np.int32) - blank.rgb).max(axis=2) > 2  # beyond rounding
+    assert changed.sum() > 500
+    assert not (changed & (with_words.instance_id == 0)).any()
+    assert changed[with_words.instance_id > 0].mean() > 0.9
