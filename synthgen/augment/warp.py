@@ -158,19 +158,35 @@ def _fit_geometry(
             dropped[reason] = dropped.get(reason, 0) + 1
             continue
         chars = geo.chars
+        attributes = geo.attributes
+        cut = quad is not None and not _inside(quad, width, height)
         if char_quads is not None:
+            cut = not _inside(char_quads, width, height)
             keep = [overlap_area(q, width, height) > 0 for q in char_quads]
-            if chars is not None and len(chars) == len(keep):
+            assert chars is None or len(chars) == len(keep), "chars and char_quads out of step"
+            if chars is not None:
                 chars = "".join(c for c, kept in zip(chars, keep) if kept)
             char_quads = clip_points(char_quads[np.asarray(keep, bool)], width, height)
+        if cut and geo.text:
+            # Part of the text left the image: the transcription no longer matches the pixels,
+            # so the instance becomes "don't care" (ICDAR ###; no recognition crop).
+            attributes = {**attributes, "legible": False, "truncated": True}
         out[k] = replace(
             geo,
             quad=None if quad is None else clip_points(quad, width, height),
             chars=chars,
             char_quads=char_quads,
             polygon=polygon,
+            attributes=attributes,
         )
     return out, dropped
+
+
+def _inside(points: np.ndarray, width: int, height: int) -> bool:
+    """Whether every (..., 2) point lies in [0, width] x [0, height] (to 1e-3 px)."""
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    eps = 1e-3
+    return bool(((pts >= -eps) & (pts <= np.array([width, height]) + eps)).all())
 
 
 def clip_points(points: np.ndarray, width: int, height: int) -> np.ndarray:

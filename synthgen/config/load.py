@@ -208,7 +208,13 @@ def _build_augment(cfg: DictConfig) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The ``augment:`` steps in config order, and each step's params as resolved data."""
     if not cfg.augment:
         return (), {}
+    import importlib.util
+
     from synthgen.augment import AUGMENTATIONS, AugmentStep
+
+    missing = [m for m in ("torch", "kornia") if importlib.util.find_spec(m) is None]
+    if missing:  # found at load time, not in the middle of a run
+        raise ConfigError("augment", f"needs {' and '.join(missing)}: pip install 'synthgen[augment]'")
 
     steps = []
     resolved: dict[str, Any] = {}

@@ -70,14 +70,15 @@ def fit_case(word: str, charset: str, preferred: str = "as_is") -> str | None:
 
 
 def resolve_corpus(builtin: bool, file: Optional[str], key: str, charset: str | None = None) -> tuple[str, ...]:
-    """Corpus words (built-in list and/or a file), keeping those that fit ``charset`` in some case."""
+    """Corpus words (built-in list and/or a file); with ``charset``, those that fit it in some case,
+    in that case."""
     words: list[str] = []
     if builtin:
         words += fonts.load_words(str(fonts.bundled_corpus()), f"{key}.builtin")
     if file is not None:
         words += fonts.load_words(file, f"{key}.file")
-    if charset is not None:
-        words = [w for w in words if fit_case(w, charset) is not None]
+    if charset is not None:  # in a case the charset holds, so {word} patterns can use them too
+        words = [c for c in (fit_case(w, charset) for w in words) if c is not None]
     if not words:
         raise ConfigError(
             key, "no words" + (" inside the charset" if charset is not None else "") + ": set builtin or file"

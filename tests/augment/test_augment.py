@@ -133,6 +133,7 @@ def test_quarter_turn_moves_masks_and_quads_exactly():
         bounds = [quad[:, 0].min(), quad[:, 1].min(), quad[:, 0].max(), quad[:, 1].max()]
         np.testing.assert_allclose(bounds, [x0, y0, x1, y1], atol=1e-3)
         assert inst.area == int((layers.instance_id == k).sum())
+        assert "truncated" not in inst.attributes  # whole words stay legible
     # Counter-clockwise: the block on the left (id 1) ends up at the bottom.
     assert extent(out.layers.instance_id == 1)[1] > extent(out.layers.instance_id == 2)[1]
 
@@ -180,6 +181,7 @@ def test_instance_partly_out_is_clipped():
     assert extent(result.layers.instance_id == 2) == (0, 10, 4, 16)
     np.testing.assert_allclose(geo.quad, [[0, 10], [4, 10], [4, 16], [0, 16]], atol=1e-4)
     assert geo.chars == "d" and geo.text == "cd"
+    assert geo.attributes["legible"] is False and geo.attributes["truncated"] is True  # ICDAR ###
     np.testing.assert_allclose(geo.char_quads, [[[0, 10], [4, 10], [4, 16], [0, 16]]], atol=1e-4)
     assert (geo.polygon[:, 0] >= 0).all()
 
@@ -280,6 +282,21 @@ def test_a_run_without_augment_never_imports_torch():
     )
     other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert other.stdout.strip() == "False False"
+
+
+def test_missing_kornia_is_a_config_error_at_load(tmp_path):
+    # Without kornia (an extra), a config with augment: fails at load, exit 2, before any work.
+    code = (
+        "import importlib.util, sys\n"
+        "real = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, *a: None if name == 'kornia' else real(name, *a)\n"
+        "from synthgen.cli import main\n"
+        f"sys.exit(main(['generate', 'configs/text_words_augmented.yaml', '-o', {str(tmp_path / 'out')!r}]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == "synthgen: error: augment: needs kornia: pip install 'synthgen[augment]'"
+    assert not (tmp_path / "out").exists()
 
 
 # --- config -------------------------------------------------------------------------------------

@@ -51,15 +51,17 @@ def test_transcriptions_match_the_patterns(tmp_path):
 @pytest.mark.parametrize(
     "charset, allowed", [("lower", "abcdefghijklmnopqrstuvwxyz "), ("upper", "ABCDEFGHIJKLMNOPQRSTUVWXYZ ")]
 )
-def test_corpus_words_respect_the_charset(tmp_path, charset, allowed):
+@pytest.mark.parametrize("source", ["word", "pattern"])
+def test_corpus_words_respect_the_charset(tmp_path, charset, allowed, source):
+    # Corpus words come in a case the charset holds, also through the {word} pattern generator.
     params = {
-        "text": {"source": "word", "words": 2, "charset": charset},
+        "text": {"source": source, "words": 2, "charset": charset, "patterns": ["{word}"]},
         "corpus": {"case": "choice([as_is, title, upper, lower])"},
     }
     cfg = ocr_config(tmp_path, "recognition", params)
     for i in range(8):
         (inst,) = make_sample(cfg, i).labels.instances
-        assert set(inst.text) <= set(allowed), inst.text
+        assert set(inst.text) <= set(allowed) and inst.text.strip(), inst.text
 
 
 def test_pattern_outside_the_charset_is_a_config_error(tmp_path):
