@@ -1,7 +1,9 @@
 """Augmentations: photometric and geometric changes to rendered Layers, labels kept exact.
 
-The registry is filled by the explicit import list below. Kinds import torch and kornia only
-when they run, so ``import synthgen`` (and a run with no ``augment:`` section) stays light.
+The registry is filled by the explicit import list below. Photometric kinds run on OpenCV and
+numpy; the geometric kinds (affine, perspective) import torch and kornia when they run, so
+``import synthgen``, a run with no ``augment:`` section and a run with photometric steps only
+stay light.
 """
 
 from __future__ import annotations

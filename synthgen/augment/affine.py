@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
-from synthgen.augment.warp import warp_layers
+from synthgen.augment.warp import KORNIA, warp_layers
 from synthgen.config.distributions import Distribution
 from synthgen.types import Layers
 
@@ -85,4 +85,4 @@ def apply(s: AffineSettings, layers: Layers, rng: np.random.Generator) -> Applie
     return Applied(out, sampled, dropped)
 
 
-KIND = AugmentKind("affine", AffineSchema, from_config, apply)
+KIND = AugmentKind("affine", AffineSchema, from_config, apply, needs=KORNIA)

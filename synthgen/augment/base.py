@@ -43,12 +43,15 @@ class AugmentKind:
         from_config: (schema object, key path) -> frozen settings; raises ConfigError.
         apply: (settings, layers, rng) -> Applied. Photometric kinds change only ``rgb``;
             geometric kinds move every layer and every quad with one sampled transform.
+        needs: optional modules the kind imports when it runs (``("torch", "kornia")`` for the
+            geometric kinds); a config that uses it without them fails at load time.
     """
 
     name: str
     params_schema: type
     from_config: Callable[[Any, str], Any]
     apply: Callable[[Any, Layers, np.random.Generator], Applied]
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
-"""``gaussian_blur``: defocus, with ``kornia.filters.gaussian_blur2d``."""
+"""``gaussian_blur``: defocus, with OpenCV's ``GaussianBlur`` (the kernel of ``kornia.filters.gaussian_blur2d``)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
-from synthgen.augment.photometric import apply_to_rgb, odd_kernel
+from synthgen.augment.photometric import REFLECT, odd_kernel, with_rgb
 from synthgen.config.distributions import Distribution
 from synthgen.types import Layers
 
@@ -32,14 +33,18 @@ def from_config(p: GaussianBlurSchema, key: str) -> GaussianBlurSettings:
     return GaussianBlurSettings(sigma=number(p.sigma, f"{key}.sigma", 0.1, 20))
 
 
+def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """(H, W[, C]) uint8 or float32 blurred with a +-3 sigma kernel, borders reflected (101)."""
+    import cv2
+
+    k = odd_kernel(2 * math.ceil(3 * sigma) + 1)
+    return cv2.GaussianBlur(image, (k, k), sigmaX=sigma, sigmaY=sigma, borderType=REFLECT)
+
+
 def apply(s: GaussianBlurSettings, layers: Layers, rng: np.random.Generator) -> Applied:
     """Blur ``rgb`` with a sigma drawn from ``rng``."""
-    from kornia.filters import gaussian_blur2d
-
     sigma = draw(s.sigma, rng)
-    height, width = layers.instance_id.shape
-    k = odd_kernel(2 * math.ceil(3 * sigma) + 1, height, width)
-    return apply_to_rgb(layers, lambda img: gaussian_blur2d(img, (k, k), (sigma, sigma)), {"sigma": sigma})
+    return with_rgb(layers, gaussian_blur(layers.rgb, sigma), {"sigma": sigma})
 
 
 KIND = AugmentKind("gaussian_blur", GaussianBlurSchema, from_config, apply)

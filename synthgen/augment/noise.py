@@ -1,5 +1,5 @@
-"""``noise``: additive gaussian sensor noise, kornia ``RandomGaussianNoise`` replayed with noise
-drawn from the sample's generator."""
+"""``noise``: additive gaussian sensor noise (as kornia's ``RandomGaussianNoise``), drawn from the
+sample's generator."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
-from synthgen.augment.photometric import apply_to_rgb
+from synthgen.augment.photometric import to_uint8, with_rgb
 from synthgen.config.distributions import Distribution
 from synthgen.types import Layers
 
@@ -34,14 +34,11 @@ def from_config(p: NoiseSchema, key: str) -> NoiseSettings:
 
 def apply(s: NoiseSettings, layers: Layers, rng: np.random.Generator) -> Applied:
     """Add gaussian noise drawn from ``rng`` to ``rgb``."""
-    import torch
-    from kornia.augmentation import RandomGaussianNoise
-
     sigma = draw(s.sigma, rng)
-    height, width = layers.instance_id.shape
-    noise = rng.standard_normal((1, 3, height, width), dtype=np.float32) * np.float32(sigma / 255.0)
-    params = {"gaussian_noise": torch.from_numpy(noise), "batch_prob": torch.ones(1)}
-    return apply_to_rgb(layers, lambda img: RandomGaussianNoise(p=1.0)(img, params=params), {"sigma": sigma})
+    noise = rng.standard_normal(layers.rgb.shape, dtype=np.float32)
+    noise *= np.float32(sigma)
+    noise += layers.rgb
+    return with_rgb(layers, to_uint8(noise), {"sigma": sigma})
 
 
 KIND = AugmentKind("noise", NoiseSchema, from_config, apply)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
-from synthgen.augment.warp import warp_layers
+from synthgen.augment.warp import KORNIA, warp_layers
 from synthgen.config.distributions import Distribution
 from synthgen.types import Layers
 
@@ -64,4 +64,4 @@ def apply(s: PerspectiveSettings, layers: Layers, rng: np.random.Generator) -> A
     return Applied(out, sampled, dropped)
 
 
-KIND = AugmentKind("perspective", PerspectiveSchema, from_config, apply)
+KIND = AugmentKind("perspective", PerspectiveSchema, from_config, apply, needs=KORNIA)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Integer, Number, draw, number
-from synthgen.augment.photometric import apply_to_rgb, odd_kernel
+from synthgen.augment.gaussian_blur import gaussian_blur
+from synthgen.augment.photometric import to_uint8, with_rgb
 from synthgen.config.distributions import Distribution, parse_value
 from synthgen.types import Layers
 
@@ -72,9 +73,6 @@ def gradient_mask(height: int, width: int, rng: np.random.Generator) -> np.ndarr
 
 def apply(s: ShadowSettings, layers: Layers, rng: np.random.Generator) -> Applied:
     """Darken ``rgb`` under a shadow drawn from ``rng``."""
-    import torch
-    from kornia.filters import gaussian_blur2d
-
     height, width = layers.instance_id.shape
     shape = str(s.shape.sample(rng))
     strength = draw(s.strength, rng)
@@ -82,15 +80,15 @@ def apply(s: ShadowSettings, layers: Layers, rng: np.random.Generator) -> Applie
     if shape == "polygon":
         softness = draw(s.softness, rng)
         vertices = int(draw(s.vertices, rng))
-        mask = torch.from_numpy(polygon_mask(height, width, vertices, rng))[None, None]
+        mask = polygon_mask(height, width, vertices, rng)
         sigma = softness * min(height, width)
         if sigma >= 0.1:
-            k = odd_kernel(2 * math.ceil(3 * sigma) + 1, height, width)
-            mask = gaussian_blur2d(mask, (k, k), (sigma, sigma))
+            mask = gaussian_blur(mask, sigma)
         sampled.update(softness=softness, vertices=vertices)
     else:
-        mask = torch.from_numpy(gradient_mask(height, width, rng))[None, None]
-    return apply_to_rgb(layers, lambda img: img * (1.0 - strength * mask), sampled)
+        mask = gradient_mask(height, width, rng)
+    light = np.float32(1.0) - np.float32(strength) * mask
+    return with_rgb(layers, to_uint8(layers.rgb * light[..., None]), sampled)
 
 
 KIND = AugmentKind("shadow", ShadowSchema, from_config, apply)

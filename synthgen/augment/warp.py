@@ -36,6 +36,7 @@ import numpy as np
 from synthgen.augment.tensors import rgb_to_tensor, tensor_to_rgb, torch_module
 from synthgen.types import InstanceGeometry, Layers
 
+KORNIA = ("torch", "kornia")  # what a geometric kind needs (AugmentKind.needs)
 MAX_EXACT_ID = 2**24  # nearest-neighbour warps run in float32, exact for integers below this
 
 OUT_OF_IMAGE = "augment_out_of_image"

@@ -212,10 +212,6 @@ def _build_augment(cfg: DictConfig) -> tuple[tuple[Any, ...], dict[str, Any]]:
 
     from synthgen.augment import AUGMENTATIONS, AugmentStep
 
-    missing = [m for m in ("torch", "kornia") if importlib.util.find_spec(m) is None]
-    if missing:  # found at load time, not in the middle of a run
-        raise ConfigError("augment", f"needs {' and '.join(missing)}: pip install 'synthgen[augment]'")
-
     steps = []
     resolved: dict[str, Any] = {}
     for name, step in cfg.augment.items():
@@ -223,6 +219,11 @@ def _build_augment(cfg: DictConfig) -> tuple[tuple[Any, ...], dict[str, Any]]:
         if OmegaConf.is_missing(step, "kind"):
             raise ConfigError(f"{key}.kind", f"missing; valid kinds: {', '.join(AUGMENTATIONS.names())}")
         kind = AUGMENTATIONS.get(step.kind, key=f"{key}.kind")
+        missing = [m for m in kind.needs if importlib.util.find_spec(m) is None]
+        if missing:  # found at load time, not in the middle of a run
+            raise ConfigError(
+                f"{key}.kind", f"{kind.name} needs {' and '.join(missing)}: pip install 'synthgen[augment]'"
+            )
         if not 0 <= step.p <= 1:
             raise ConfigError(f"{key}.p", f"must be a probability in 0..1, got {step.p}")
         params = step.params if step.params is not None else OmegaConf.create({})

@@ -55,8 +55,11 @@ def run_shard(job: ShardJob) -> ShardResult:
     import cv2
 
     # Work is parallel by process (shards); OpenCV's own pool only spins idle threads on our
-    # small images and takes cores from the other workers (torch: see augment.tensors).
-    cv2.setNumThreads(1)
+    # small images and takes cores from the other workers (torch: see augment.tensors). A forked
+    # worker is on one thread already (executors.opencv_single_threaded); calling this there
+    # would wait for pool threads that the fork did not copy.
+    if cv2.getNumThreads() != 1:
+        cv2.setNumThreads(1)
     out = Path(job.out)
     staging = staging_root(out) / f"shard_{job.shard:06d}.{os.getpid()}"
     if staging.exists():

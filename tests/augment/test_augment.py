@@ -284,19 +284,118 @@ def test_a_run_without_augment_never_imports_torch():
     assert other.stdout.strip() == "False False"
 
 
-def test_missing_kornia_is_a_config_error_at_load(tmp_path):
-    # Without kornia (an extra), a config with augment: fails at load, exit 2, before any work.
+def test_photometric_steps_never_import_torch(tmp_path):
+    # Blur, noise, JPEG, lighting and shadows run on OpenCV and numpy: no torch start-up (~1.8 s)
+    # or memory (~230 MB) in a worker that only blurs its crops.
     code = (
-        "import importlib.util, sys\n"
-        "real = importlib.util.find_spec\n"
-        "importlib.util.find_spec = lambda name, *a: None if name == 'kornia' else real(name, *a)\n"
-        "from synthgen.cli import main\n"
+        "import sys\n"
+        "from synthgen.config import load_run_config\n"
+        "from synthgen.engine.pipeline import make_sample\n"
+        "c = load_run_config('configs/text_words_augmented.yaml', ['scene.params.width=64',"
+        " 'scene.params.height=64', 'augment.tilt.p=0', 'augment.camera.p=0'])\n"
+        "assert len(c.augment) == 8\n"
+        "[make_sample(c, i) for i in range(8)]\n"
+        "print('torch' in sys.modules, 'kornia' in sys.modules)\n"
+    )
+    other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert other.stdout.strip() == "False False"
+
+
+WITHOUT_KORNIA = (
+    "import importlib.util, sys\n"
+    "real = importlib.util.find_spec\n"
+    "importlib.util.find_spec = lambda name, *a: None if name == 'kornia' else real(name, *a)\n"
+    "from synthgen.cli import main\n"
+)
+
+
+def test_missing_kornia_is_a_config_error_at_load(tmp_path):
+    # Without kornia (an extra), a config with a geometric step fails at load, exit 2, before any work.
+    code = WITHOUT_KORNIA + (
         f"sys.exit(main(['generate', 'configs/text_words_augmented.yaml', '-o', {str(tmp_path / 'out')!r}]))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.strip() == "synthgen: error: augment: needs kornia: pip install 'synthgen[augment]'"
+    assert proc.stderr.strip() == "synthgen: error: augment.tilt.kind: affine needs kornia: pip install 'synthgen[augment]'"
     assert not (tmp_path / "out").exists()
+
+
+def test_photometric_steps_run_without_kornia(tmp_path):
+    run = tmp_path / "run.yaml"
+    steps = "".join(f"  {kind}: {{kind: {kind}}}\n" for kind in sorted(PHOTOMETRIC))
+    run.write_text(
+        f"name: t\nnum_samples: 3\nscene:\n  include: {ROOT / 'scenes/text/words.yaml'}\n"
+        f"  params: {{width: 64, height: 64}}\naugment:\n{steps}"
+    )
+    out = tmp_path / "out"
+    code = WITHOUT_KORNIA + f"sys.exit(main(['generate', {str(run)!r}, '-o', {str(out)!r}, '--no-progress']))\n"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert len(list((out / "images").glob("*.png"))) == 3
+
+
+# --- photometric kinds against kornia -----------------------------------------------------------
+
+
+def kornia_reference(kind: str, rgb: np.ndarray, sampled: dict) -> np.ndarray:
+    """What kornia's function of the same name makes of ``rgb`` with the sampled values."""
+    import torch
+    import kornia
+
+    img = torch.from_numpy(rgb.transpose(2, 0, 1).copy()).unsqueeze(0).float() / 255.0
+    if kind == "gaussian_blur":
+        s = sampled["sigma"]
+        k = 2 * int(np.ceil(3 * s)) + 1
+        out = kornia.filters.gaussian_blur2d(img, (k, k), (s, s), border_type="reflect")
+    elif kind == "motion_blur":
+        out = kornia.filters.motion_blur(img, sampled["length"], sampled["angle"], sampled["direction"])
+    elif kind == "brightness_contrast":
+        out = kornia.enhance.adjust_brightness(img, sampled["brightness"])
+        out = kornia.enhance.adjust_contrast_with_mean_subtraction(out, sampled["contrast"])
+    else:
+        raise AssertionError(kind)
+    return (out[0].clamp(0, 1) * 255).round().byte().numpy().transpose(1, 2, 0)
+
+
+KORNIA_CASES = [
+    ("gaussian_blur", {"sigma": 0.6}),
+    ("gaussian_blur", {"sigma": 2.3}),
+    ("motion_blur", {"length": 7, "angle": 30, "direction": 0.0}),
+    ("motion_blur", {"length": 9, "angle": 117.5, "direction": 0.7}),
+    ("motion_blur", {"length": 5, "angle": -80, "direction": -1.0}),
+    ("brightness_contrast", {"brightness": 0.12, "contrast": 0.6}),
+    ("brightness_contrast", {"brightness": -0.3, "contrast": 1.8}),
+]
+
+
+@pytest.mark.parametrize("kind,params", KORNIA_CASES, ids=[f"{k}-{i}" for i, (k, _) in enumerate(KORNIA_CASES)])
+def test_photometric_kinds_match_kornia_within_one_grey_level(kind, params):
+    rng = np.random.default_rng(4)
+    layers = word_layers(width=90, height=40)
+    # Texture everywhere, so every tap of the kernel matters: the word over noise.
+    noisy = np.clip(layers.rgb.astype(np.int16) + rng.integers(-40, 40, layers.rgb.shape), 0, 255).astype(np.uint8)
+    layers = Layers(rgb=noisy, instance_id=layers.instance_id, geometry=layers.geometry)
+    result = augment(layers, [step(kind, **params)], np.random.default_rng(0))
+    ours = result.layers.rgb.astype(np.int16)
+    ref = kornia_reference(kind, noisy, result.applied[kind]).astype(np.int16)
+    assert np.abs(ours - ref).max() <= 1
+    assert np.count_nonzero(ours != noisy) > 0.5 * ours.size
+
+
+def test_noise_has_the_asked_sigma_and_no_bias():
+    layers = Layers(rgb=np.full((200, 300, 3), 128, np.uint8), instance_id=np.zeros((200, 300), np.int32), geometry={})
+    out = augment(layers, [step("noise", sigma=12)], np.random.default_rng(0)).layers.rgb.astype(np.float64)
+    assert abs(out.mean() - 128) < 0.1 and abs(out.std() - 12) < 0.1
+    # every pixel and channel gets its own draw
+    assert abs(np.corrcoef(out[..., 0].ravel(), out[..., 1].ravel())[0, 1]) < 0.02
+
+
+def test_shadow_darkens_by_its_strength_where_it_is_solid():
+    layers = Layers(rgb=np.full((60, 80, 3), 200, np.uint8), instance_id=np.zeros((60, 80), np.int32), geometry={})
+    result = augment(layers, [step("shadow", shape="gradient", strength=0.5)], np.random.default_rng(0))
+    out = result.layers.rgb[..., 0].astype(np.float64)
+    # a linear ramp from no shadow to half the light, corner to corner
+    assert out.max() >= 198 and out.min() <= 102 and 99 <= np.median(out) <= 151
 
 
 # --- config -------------------------------------------------------------------------------------

@@ -52,6 +52,25 @@ def test_workers_1_and_2_give_identical_datasets(tmp_path):
     assert "annotations/coco.json" in h1 and len([k for k in h1 if k.startswith("images/")]) == 12
 
 
+def test_workers_start_after_the_caller_used_opencv_threads(tmp_path):
+    # A library user's process that ran OpenCV's thread pool before generate(workers=2): forked
+    # workers inherit the pool without its threads, and used to wait for them forever.
+    code = (
+        "import sys, cv2, numpy as np\n"
+        "from synthgen.config import load_run_config\n"
+        "from synthgen.engine import generate\n"
+        "cv2.GaussianBlur(np.zeros((1500, 1500, 3), np.uint8), (31, 31), 5)\n"
+        "threads = cv2.getNumThreads()\n"
+        f"c = load_run_config('configs/text_words.yaml', ['num_samples=4', 'shard_size=1', *{SMALL!r}])\n"
+        f"generate(c, {str(tmp_path / 'out')!r}, workers=2, progress=False)\n"
+        "print(cv2.getNumThreads() == threads)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "True"  # the caller's OpenCV threads are given back
+    assert len(list((tmp_path / "out" / "images").glob("*.png"))) == 4
+
+
 def test_serial_executor_matches_process(tmp_path):
     config = small_config(num=6)
     generate(config, tmp_path / "a", workers=2, executor="process", progress=False)
