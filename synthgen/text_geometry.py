@@ -100,6 +100,25 @@ class GlyphRun:
     glyphs: tuple[Glyph, ...] = ()
 
 
+@functools.lru_cache(maxsize=8192)
+def advance(font_path: str, size: int, ch: str) -> float:
+    """Advance width of ``ch`` in pixels (FreeType's 26.6 fixed point: a multiple of 1/64)."""
+    return fonts.load_font(font_path, size).getlength(ch)
+
+
+@functools.lru_cache(maxsize=65536)
+def kerning(font_path: str, size: int, left: str, right: str) -> float:
+    """Kerning between two characters in pixels: what the pair measures beyond their advances.
+
+    Pillow's basic layout adds the advances and the kerning of each pair in 26.6 fixed point, so
+    these sums are exactly ``getlength`` of the string: pens come in one pass, not from the
+    length of every prefix.
+    """
+    return fonts.load_font(font_path, size).getlength(left + right) - advance(font_path, size, left) - advance(
+        font_path, size, right
+    )
+
+
 @functools.lru_cache(maxsize=4096)
 def layout_run(font_path: str, size: int, text: str, letter_spacing: float = 0.0, stroke_width: int = 0) -> GlyphRun:
     """Pen positions and ink boxes of ``text`` drawn upright (kerning kept, ``letter_spacing`` added).
@@ -110,12 +129,15 @@ def layout_run(font_path: str, size: int, text: str, letter_spacing: float = 0.0
     """
     font = fonts.load_font(font_path, size)
     chars, pens, advances, boxes, glyphs = [], [], [], [], []
+    x = 0.0  # the advance of the text before glyph k: what font.getlength(text[:k]) measures
     for k, ch in enumerate(text):
+        adv = advance(font_path, size, ch)
+        before = x
+        if k + 1 < len(text):
+            x += adv + kerning(font_path, size, ch, text[k + 1])
         if ch.isspace():
             continue
-        adv = font.getlength(ch)
-        # pen position of glyph k: the advance of the text up to and including it, minus its own
-        pen = round((font.getlength(text[: k + 1]) - adv + letter_spacing * k) * SUBPIXEL) / SUBPIXEL
+        pen = round((before + letter_spacing * k) * SUBPIXEL) / SUBPIXEL
         whole = math.floor(pen)
         g = glyph(font_path, size, ch, stroke_width, round((pen - whole) * SUBPIXEL))
         l, t, r, b = g.ink

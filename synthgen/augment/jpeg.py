@@ -1,4 +1,4 @@
-"""``jpeg``: JPEG compression artefacts, from a real encode/decode round trip with Pillow.
+"""``jpeg``: JPEG compression artefacts, from a real encode/decode round trip (libjpeg-turbo, by OpenCV).
 
 kornia's JPEG (``kornia.enhance.jpeg_codec_differentiable``) approximates rounding to keep
 gradients; a dataset wants the artefacts of the codec that real images went through.
@@ -6,12 +6,12 @@ gradients; a dataset wants the artefacts of the codec that real images went thro
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, replace
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Integer, draw, number
 from synthgen.config.distributions import Distribution
+from synthgen.image_codec import encode_jpeg
 from synthgen.types import Layers
 
 
@@ -36,14 +36,11 @@ def from_config(p: JpegSchema, key: str) -> JpegSettings:
 
 def apply(s: JpegSettings, layers: Layers, rng: np.random.Generator) -> Applied:
     """Encode ``rgb`` as JPEG at a quality drawn from ``rng`` and decode it again."""
-    from PIL import Image
+    import cv2
 
     quality = int(draw(s.quality, rng))
-    buf = io.BytesIO()
-    Image.fromarray(layers.rgb).save(buf, "JPEG", quality=quality)
-    buf.seek(0)
-    with Image.open(buf) as decoded:
-        rgb = np.asarray(decoded.convert("RGB"), np.uint8).copy()
+    data = np.frombuffer(encode_jpeg(layers.rgb, quality), np.uint8)
+    rgb = cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     return Applied(replace(layers, rgb=rgb), {"quality": quality})
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 
 import numpy as np
@@ -12,6 +11,7 @@ from synthgen.annotate import annotate
 from synthgen.augment import augment
 from synthgen.config.schema import ImageConfig, RunConfig
 from synthgen.engine.seeds import stage_rng
+from synthgen.image_codec import encode_jpeg, encode_png
 from synthgen.render import RENDERERS
 from synthgen.scene import SCENES
 from synthgen.types import Sample
@@ -45,12 +45,6 @@ def make_sample(config: RunConfig, index: int) -> Sample:
 
 def encode_image(rgb: np.ndarray, image: ImageConfig) -> bytes:
     """PNG or JPEG bytes of an (H, W, 3) uint8 image, as the run config asks."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    pil = Image.fromarray(rgb)
     if image.format == "jpg":
-        pil.save(buf, "JPEG", quality=image.jpeg_quality)
-    else:
-        pil.save(buf, "PNG", compress_level=image.png_compress_level)
-    return buf.getvalue()
+        return encode_jpeg(rgb, image.jpeg_quality)
+    return encode_png(rgb, image.png_compress_level)

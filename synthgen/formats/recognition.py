@@ -15,7 +15,6 @@ Transcriptions holding a tab or a line break cannot be stored in the TSV and are
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from synthgen.errors import DatasetError
 from synthgen.formats.base import WriterKind, read_text, write_atomic
 from synthgen.formats.icdar import is_legible
 from synthgen.formats.lmdb_dataset import read_lmdb, write_lmdb
+from synthgen.image_codec import encode_png
 from synthgen.types import Sample
 
 FOLDER = "recognition"
@@ -80,14 +80,6 @@ def _crops_of(record: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
             yield k, inst
 
 
-def _encode_png(pixels: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, "PNG", compress_level=PNG_COMPRESS_LEVEL)
-    return buf.getvalue()
-
-
 def _is_whole_image(quad: list[float], width: int, height: int) -> bool:
     return [float(v) for v in quad] == [0.0, 0.0, width, 0.0, width, height, 0.0, height]
 
@@ -111,7 +103,7 @@ def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
                 path.write_bytes(image_file.read_bytes())
             continue
         pixels = crop_quad(sample.image, np.asarray(inst["quad"], np.float64).reshape(4, 2))
-        path.write_bytes(_encode_png(pixels))
+        path.write_bytes(encode_png(pixels, PNG_COMPRESS_LEVEL))
 
 
 def finalize(records: Iterable[dict], root: Path) -> list[str]:

@@ -165,6 +165,28 @@ def luminance_image(rgb: np.ndarray) -> np.ndarray:
     return rgb.astype(np.float32) @ np.array(LUMA, np.float32) / 255.0
 
 
+def luminance_percentiles(rgb: np.ndarray, percents: tuple[float, ...]) -> list[float]:
+    """Percentiles 0..100 of the luminance (0..1, to 1/255) of an (H, W, 3) uint8 image.
+
+    From a 256-bin histogram of the luminance rounded to 8 bits, interpolated linearly between
+    order statistics as ``np.percentile`` does: a third of its time on a word crop.
+    """
+    import cv2
+
+    grey = cv2.transform(rgb, np.array([LUMA], np.float32))  # rounded, saturated to uint8
+    cum = np.cumsum(np.bincount(grey.ravel(), minlength=256))
+    n = int(cum[-1])
+    out = []
+    for q in percents:
+        pos = q / 100.0 * (n - 1)
+        k = int(pos)
+        frac = pos - k
+        lo = int(np.searchsorted(cum, k, side="right"))
+        hi = int(np.searchsorted(cum, k + 1, side="right")) if frac else lo
+        out.append((lo + (hi - lo) * frac) / 255.0)
+    return out
+
+
 def contrasting_color(
     rng: np.random.Generator, low: float, high: float, min_contrast: float, tries: int = 20, like=None
 ) -> tuple[int, int, int] | None:

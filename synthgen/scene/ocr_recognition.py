@@ -18,6 +18,7 @@ from typing import Union
 
 import numpy as np
 
+from synthgen import fonts
 from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
@@ -28,7 +29,7 @@ from synthgen.scene.ocr_common import (
     contrasting_color,
     fit_case,
     font_size_for_height,
-    luminance_image,
+    luminance_percentiles,
     pick_font,
     resolve_charset,
     resolve_corpus,
@@ -149,10 +150,25 @@ def placed_extent(item: TextItem) -> np.ndarray:
     run = layout_run(item.font_path, item.font_size, item.text, item.letter_spacing, item.stroke_width)
     if item.curve != "none":
         curved = curve_run(run, item.curve, item.curve_amount, item.curve_period)
-        pts, ink = curved.polygon, curved.ink
-    else:
-        ink = run.ink
-        pts = box_corners(ink)
+        return _turned_extent(item, curved.polygon, curved.ink)
+    return _turned_extent(item, box_corners(run.ink), run.ink)
+
+
+def estimated_extent(item: TextItem) -> np.ndarray:
+    """``placed_extent`` to within a pixel or so, from FreeType's metrics of the whole string.
+
+    Straight text only (curved text is measured exactly): no glyph is rasterised, so the first
+    size tried, which the fit then shrinks, costs no bitmaps for the glyph cache.
+    """
+    if item.curve != "none":
+        return placed_extent(item)
+    font = fonts.load_font(item.font_path, item.font_size)
+    left, top, right, bottom = font.getbbox(item.text, anchor="la", stroke_width=item.stroke_width)
+    ink = np.array([left, top, right + item.letter_spacing * max(len(item.text) - 1, 0), bottom], np.float64)
+    return _turned_extent(item, box_corners(ink), ink)
+
+
+def _turned_extent(item: TextItem, pts: np.ndarray, ink: np.ndarray) -> np.ndarray:
     t = math.radians(item.angle)
     c, s = math.cos(t), math.sin(t)
     rel = (pts - [(ink[0] + ink[2]) / 2, (ink[1] + ink[3]) / 2]) @ np.array([[c, s], [-s, c]]).T
@@ -174,12 +190,24 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
             continue
         em = max(h - 2 * pad, 4.0)
         style = sample_style(s.style, rng, em, curved_ok=True)
-        size = font_size_for_height(font, em)
         category = "line" if " " in text.strip() else "word"
+
+        def fit(ext: np.ndarray) -> float:
+            return min((h - 2 * pad) / (ext[3] - ext[1]), (s.max_width - 2 * pad) / (ext[2] - ext[0]), 1.0)
+
+        def styled(size: int) -> TextItem:
+            return TextItem(1, text, font, size, (0, 0, 0), center=(0.0, 0.0), category=category, **style)
+
+        # The size whose line band fills the crop, shrunk to the estimated extent of the turned
+        # text; then measured exactly (the glyphs drawn) and shrunk until it fits.
+        size = font_size_for_height(font, em)
+        scale = fit(estimated_extent(styled(size)))
+        if scale < 0.999:
+            size = max(int(size * scale), 4)
         for _fit in range(4):
-            item = TextItem(1, text, font, size, (0, 0, 0), center=(0.0, 0.0), category=category, **style)
+            item = styled(size)
             ext = placed_extent(item)
-            scale = min((h - 2 * pad) / (ext[3] - ext[1]), (s.max_width - 2 * pad) / (ext[2] - ext[0]), 1.0)
+            scale = fit(ext)
             if scale >= 0.999:
                 break
             size = max(int(size * scale), 4)
@@ -194,8 +222,7 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
     if item is not None:
         from synthgen.backgrounds import render_background  # the very pixels the renderer draws
 
-        lum = luminance_image(render_background(background, width, h))
-        low, high = (float(v) for v in np.percentile(lum, [5, 95]))
+        low, high = luminance_percentiles(render_background(background, width, h), (5, 95))
         color = contrasting_color(rng, low, high, s.min_contrast)
         legible = color is not None
         if color is None:  # a busy crop: the best grey, flagged as don't-care

@@ -96,3 +96,17 @@ def test_same_index_same_crop(tmp_path):
     a, b = make_sample(cfg, 5), make_sample(cfg, 5)
     assert a.image.tobytes() == b.image.tobytes()
     assert a.labels.instances[0].text == b.labels.instances[0].text
+
+
+def test_luminance_percentiles_equal_numpy_on_the_rounded_luminance():
+    import cv2
+
+    from synthgen.scene.ocr_common import LUMA, luminance_percentiles
+
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        h, w = (int(v) for v in rng.integers(1, 60, 2))
+        rgb = (rng.random((h, w, 3)) ** rng.uniform(0.2, 3) * 255).astype(np.uint8)
+        grey = cv2.transform(rgb, np.array([LUMA], np.float32))
+        qs = (5, 95, 0, 100, 50, 33.3)
+        np.testing.assert_allclose(luminance_percentiles(rgb, qs), np.percentile(grey, qs) / 255, atol=1e-12)
