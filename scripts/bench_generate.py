@@ -98,6 +98,9 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.one, args.num)))
         return
+    # Bytecode, as a pip install compiles it: under PYTHONDONTWRITEBYTECODE=1 an editable install
+    # would recompile synthgen in every run.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "synthgen")], check=True)
 
     variants = ["pillow", "synthgen-1", "synthgen-2"]
     runs: dict[str, list[dict]] = {v: [] for v in variants}

@@ -20,6 +20,7 @@ from synthgen.formats import WRITERS
 from synthgen.formats.base import write_atomic
 
 MANIFEST = "manifest.json"
+MANIFEST_REFRESH_S = 1.0  # seconds between rewrites of the manifest of a run in progress
 
 
 @dataclass(frozen=True)
@@ -208,10 +209,15 @@ def generate(
         disable=None if progress else True,
         file=sys.stderr,
     )
+    written = time.monotonic()
     with bar:
         for result in run_shards(pending, workers):
             results[result.shard] = result
-            write_manifest(config, out, results, None)
+            # The running manifest is for people watching the folder (resume reads shard records),
+            # so it is refreshed at most once a second, not after each of thousands of shards.
+            if time.monotonic() - written >= MANIFEST_REFRESH_S:
+                write_manifest(config, out, results, None)
+                written = time.monotonic()
             bar.update(result.count)
 
     files: dict[str, str] = {}

@@ -92,7 +92,8 @@ def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
     for k, inst in _crops_of(record):
         _check_text(inst["text"], f"sample {record['index']} instance {k}")
         path = folder / crop_path(record["index"], k)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.is_dir():  # one stat per crop; mkdir(exist_ok=True) raises and catches
+            path.parent.mkdir(parents=True)
         if image_file.suffix == ".png" and _is_whole_image(inst["quad"], record["width"], record["height"]):
             # A crop scene (ocr_recognition): the crop is the whole image, already a PNG of these
             # pixels. A hard link costs no encoding and no new inode; where links fail, a copy of
