@@ -18,7 +18,8 @@ def _palette(k: int) -> tuple[int, int, int]:
 
 def draw_labels(image: np.ndarray, annotations: list[dict], scale: float = 1.0) -> "Image.Image":  # noqa: F821
     """The image, resized by ``scale``, with each annotation's mask tinted, bbox, quads and
-    transcription drawn (labels at a fixed size, so small crops stay readable when enlarged)."""
+    transcription drawn (labels at a fixed size, so small crops stay readable when enlarged);
+    text lines (``level: line``) as a yellow quad only."""
     import cv2
     from PIL import Image, ImageDraw
     from pycocotools import mask as mask_utils
@@ -27,6 +28,8 @@ def draw_labels(image: np.ndarray, annotations: list[dict], scale: float = 1.0) 
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     out = (image if size == (w, h) else cv2.resize(image, size, interpolation=interpolation)).astype(np.float32)
+    lines = [ann for ann in annotations if ann.get("attributes", {}).get("level") == "line"]
+    annotations = [ann for ann in annotations if ann.get("attributes", {}).get("level") != "line"]
     for k, ann in enumerate(annotations):
         seg = ann["segmentation"]
         m = mask_utils.decode({"size": seg["size"], "counts": seg["counts"].encode("ascii")})
@@ -41,6 +44,9 @@ def draw_labels(image: np.ndarray, annotations: list[dict], scale: float = 1.0) 
     def points(flat) -> list[tuple[float, float]]:
         return [tuple(p) for p in np.asarray(flat, np.float64).reshape(-1, 2) * scale]
 
+    for ann in lines:  # under the words' labels: a yellow quad per text line, no tint or box
+        if "quad" in ann:
+            draw.polygon(points(ann["quad"]), outline=(255, 220, 0))
     for k, ann in enumerate(annotations):
         color = _palette(k)
         x, y, bw, bh = (v * scale for v in ann["bbox"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthgen.annotate.lines import LINE, line_instances
 from synthgen.types import Instance, Labels, Layers, SceneSpec
 
 
@@ -66,7 +67,8 @@ def masks_to_instances(instance_id: np.ndarray) -> dict[int, tuple[tuple[int, in
 
 
 def annotate(layers: Layers, spec: SceneSpec) -> Labels:
-    """Labels of one rendered scene: one Instance per instance id with visible pixels.
+    """Labels of one rendered scene: one Instance per instance id with visible pixels, then, for
+    scenes with a ``line`` category, one per line of words (``synthgen.annotate.lines``).
 
     Text attributes (transcription, word and char quads) come from the geometry the renderer
     recorded; boxes, masks and areas come from the instance-id layer only.
@@ -88,4 +90,6 @@ def annotate(layers: Layers, spec: SceneSpec) -> Labels:
                 polygon=geo.polygon,
             )
         )
+    if LINE in spec.categories:  # scenes that lay words out in lines label the lines too
+        instances.extend(line_instances(instances))
     return Labels(instances=tuple(instances), categories=spec.categories, semantic=layers.semantic_id)

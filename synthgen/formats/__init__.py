@@ -10,4 +10,5 @@ WRITERS: Registry[WriterKind] = Registry("writer")
 
 WRITERS.register("coco", coco.WRITER)
 WRITERS.register("icdar", icdar.WRITER)
+WRITERS.register("icdar_lines", icdar.LINES_WRITER)
 WRITERS.register("recognition", recognition.WRITER)

@@ -1,8 +1,10 @@
 """ICDAR 2015 text localisation ground truth (``icdar/gt_<image stem>.txt``), writer and reader.
 
-One file per image, one line per text instance: ``x1,y1,x2,y2,x3,y3,x4,y4,transcription``, the
-quad clockwise from the top-left corner of the upright word, in integer pixel (corner)
-coordinates. ``###`` marks a "don't care" instance: one whose ``legible`` attribute is False,
+One file per image, one line per word: ``x1,y1,x2,y2,x3,y3,x4,y4,transcription``, the quad
+clockwise from the top-left corner of the upright word, in integer pixel (corner) coordinates.
+The ``icdar_lines`` writer writes the same format for text lines (``icdar_lines/gt_<stem>.txt``,
+one line per ``line`` instance of ``synthgen.annotate.lines``), as line-level benchmarks
+(MSRA-TD500, and ICDAR-style line ground truth in general) use. ``###`` marks a "don't care" instance: one whose ``legible`` attribute is False,
 or one with no quad (its box corners are written instead) or no transcription. Everything after
 the 8th comma is the transcription, so transcriptions may hold commas. Files are written as
 UTF-8 without a BOM with ``\\n`` line ends; the reader also accepts the BOM and ``\\r\\n`` of the
@@ -21,6 +23,7 @@ from synthgen.formats.base import WriterKind, read_text
 from synthgen.types import Sample
 
 FOLDER = "icdar"
+LINES_FOLDER = "icdar_lines"
 DONT_CARE = "###"
 
 
@@ -38,13 +41,18 @@ class IcdarWord(NamedTuple):
     dont_care: bool
 
 
-def gt_path(file_name: str) -> str:
+def gt_path(file_name: str, folder: str = FOLDER) -> str:
     """The ICDAR file (relative to the dataset root) of an image path such as ``images/000000007.png``."""
-    return f"{FOLDER}/gt_{Path(file_name).stem}.txt"
+    return f"{folder}/gt_{Path(file_name).stem}.txt"
 
 
 def is_text_instance(inst: dict[str, Any]) -> bool:
     return "text" in inst or "quad" in inst
+
+
+def is_line(inst: dict[str, Any]) -> bool:
+    """An instance that stands for a line of word instances (``synthgen.annotate.lines``)."""
+    return inst.get("attributes", {}).get("level") == "line"
 
 
 def is_legible(inst: dict[str, Any]) -> bool:
@@ -65,15 +73,25 @@ def _line(inst: dict[str, Any], index: int) -> str:
     return f"{coords},{text}\n"
 
 
-def icdar_text(record: dict[str, Any]) -> str:
-    """The ICDAR 2015 file content of one sample record."""
-    return "".join(_line(inst, record["index"]) for inst in record["instances"] if is_text_instance(inst))
+def icdar_text(record: dict[str, Any], lines: bool = False) -> str:
+    """The ICDAR 2015 file content of one sample record: its words, or with ``lines`` its lines."""
+    return "".join(
+        _line(inst, record["index"])
+        for inst in record["instances"]
+        if is_text_instance(inst) and is_line(inst) == lines
+    )
 
 
 def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
     path = root / gt_path(record["file_name"])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(icdar_text(record).encode("utf-8"))
+
+
+def write_lines_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
+    path = root / gt_path(record["file_name"], LINES_FOLDER)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(icdar_text(record, lines=True).encode("utf-8"))
 
 
 def parse_icdar_file(path: Path) -> list[IcdarWord]:
@@ -113,3 +131,4 @@ def read_icdar(folder: str | Path) -> dict[str, list[IcdarWord]]:
 
 
 WRITER = WriterKind("icdar", write_sample=write_sample)
+LINES_WRITER = WriterKind("icdar_lines", write_sample=write_lines_sample)

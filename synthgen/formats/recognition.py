@@ -1,8 +1,8 @@
 """Text-recognition crops: ``recognition/images/<index>_<k>.png``, ``labels.tsv`` and ``lmdb/``.
 
-Every legible text instance with a quad and a transcription (see ``icdar.is_legible``) gives one
-crop, rectified from its quad by a perspective transform to an upright rectangle as wide and as
-tall as the quad's longer opposite sides. ``<index>`` is the sample's 9-digit index and ``<k>``
+Every legible text instance with a quad and a transcription (see ``icdar.is_legible``), lines of
+words excepted, gives one crop, rectified from its quad by a perspective transform to an upright
+rectangle as wide and as tall as the quad's longer opposite sides. ``<index>`` is the sample's 9-digit index and ``<k>``
 the instance's position in the sample, so a crop leads back to its COCO annotation.
 
 Crops are written with each sample (so a resumed run keeps them). Where a crop is the whole
@@ -24,7 +24,7 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import WriterKind, read_text, write_atomic
-from synthgen.formats.icdar import is_legible
+from synthgen.formats.icdar import is_legible, is_line
 from synthgen.formats.lmdb_dataset import read_lmdb, write_lmdb
 from synthgen.image_codec import encode_png
 from synthgen.types import Sample
@@ -76,7 +76,7 @@ def _check_text(text: str, where: str) -> None:
 
 def _crops_of(record: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
     for k, inst in enumerate(record["instances"]):
-        if is_legible(inst):
+        if is_legible(inst) and not is_line(inst):  # word crops; lines are their words again
             yield k, inst
 
 

@@ -4,7 +4,9 @@ whole page may be slightly skewed.
 
 Instances are words (category ``word``) with ``attributes``: ``line`` (line index on the page;
 a line's text is its words joined by spaces in instance order), ``block`` (heading or paragraph
-index), ``role`` (``heading`` or ``body``) and ``legible`` (False under ``min_legible_size``).
+index), ``role`` (``heading`` or ``body``) and ``legible`` (False under ``min_legible_size``);
+then one ``line`` instance per line (``synthgen.annotate.lines``: the union of its words, a quad
+around them, their text).
 """
 
 from __future__ import annotations
@@ -228,7 +230,7 @@ def sample(s: OcrDocumentSettings, rng: np.random.Generator) -> SceneSpec:
         height=H,
         background=background,
         items=tuple(items),
-        categories=("word",),
+        categories=("word", "line"),
         params={"columns": n_cols, "align": align, "font_size": size, "skew": round(skew, 3)},
         dropped={k: v for k, v in dropped.items() if v},
     )

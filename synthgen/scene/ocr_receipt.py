@@ -6,9 +6,11 @@ payment, a footer. The strip is drawn flat and warped into the image by the ``te
 renderer: a homography (rotation, scale, perspective) after a smooth random displacement field
 (crumpling), with shading.
 
-Instances are words (category ``word``) with ``attributes``: ``line``, ``role`` (``header``,
-``meta``, ``item``, ``total``, ``footer``, ``separator``) and ``legible`` (False for separator
-rules and for text whose line height in the image is under ``min_legible_size``).
+Instances are words (category ``word``) with ``attributes``: ``line``, ``segment`` (the part of
+the line they are in: an item's name 0, its price 1), ``role`` (``header``, ``meta``, ``item``,
+``total``, ``footer``, ``separator``) and ``legible`` (False for separator rules and for text
+whose line height in the image is under ``min_legible_size``); then one ``line`` instance per
+segment of a line (``synthgen.annotate.lines``).
 """
 
 from __future__ import annotations
@@ -220,11 +222,11 @@ def sample(s: OcrReceiptSettings, rng: np.random.Generator) -> SceneSpec:
         if sum(widths) + 2 * pad + band > pw:
             dropped["too_wide"] += 1
             continue
-        for (text, align), width in zip(segments, widths):
+        for segment, ((text, align), width) in enumerate(zip(segments, widths)):
             words, _ = layout_block(font, size, [text.split()], "left", pitch)
             x = {"left": pad, "right": pw - pad - width, "center": (pw - width) / 2}[align]
             for wd in words:
-                attrs = {"legible": role != "separator", "line": line_index, "role": role}
+                attrs = {"legible": role != "separator", "line": line_index, "segment": segment, "role": role}
                 placed.append((PlacedWord(wd.text, wd.ink + np.array([x, y, x, y]), line_index), attrs, text))
         y += pitch * (1.6 if role == "header" and line_index == 0 else 1.0)
         line_index += 1
@@ -262,7 +264,7 @@ def sample(s: OcrReceiptSettings, rng: np.random.Generator) -> SceneSpec:
         height=s.height,
         background=background,
         items=tuple(items),
-        categories=("word",),
+        categories=("word", "line"),
         params={"strip": [int(pw), int(ph)], "lines": line_index, "crumple": round(background["warp"]["amplitude"], 3)},
         dropped={k: v for k, v in dropped.items() if v},
     )

@@ -11,7 +11,8 @@ Instances are words (category ``word``) with ``attributes``: ``line`` (line inde
 shared by the words of one line, so a line's text is its words joined by spaces in instance
 order), ``block`` and ``legible`` (False for text with a line height under ``min_legible_size``
 pixels, and for the ``faint_probability`` share of blocks drawn on purpose with little contrast:
-ICDAR ``###`` don't-care regions).
+ICDAR ``###`` don't-care regions); then one ``line`` instance per line
+(``synthgen.annotate.lines``: the union of its words, a quad around them, their text).
 """
 
 from __future__ import annotations
@@ -272,7 +273,7 @@ def sample(s: OcrWildSettings, rng: np.random.Generator) -> SceneSpec:
         height=s.height,
         background=background,
         items=tuple(items),
-        categories=("word",),
+        categories=("word", "line"),
         params={"blocks_sampled": n_blocks, "background": background["kind"]},
         dropped={k: v for k, v in dropped.items() if v},
     )

@@ -24,3 +24,8 @@ def ocr_config(tmp_path: Path, scene: str, params: dict | None = None, **run):
     path = tmp_path / f"{scene}.yaml"
     path.write_text(yaml.safe_dump(body), encoding="utf-8")
     return load_run_config(path)
+
+
+def word_instances(sample) -> list:
+    """The word instances of a sample (its ``line`` instances, derived from them, left out)."""
+    return [inst for inst in sample.labels.instances if inst.category == "word"]

@@ -5,14 +5,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from ocr_helpers import ocr_config
+from ocr_helpers import ocr_config, word_instances
 
 from synthgen.engine import make_sample
 
 
 def _lines(sample):
     by_line: dict[int, list] = {}
-    for inst in sample.labels.instances:
+    for inst in word_instances(sample):
         by_line.setdefault(inst.attributes["line"], []).append(inst)
     return [v for _, v in sorted(by_line.items())]
 
@@ -51,19 +51,19 @@ def test_alignment(tmp_path, align):
 def test_two_columns_and_headings(tmp_path):
     params = {"skew": 0.0, "columns": 2, "heading_probability": 1.0, "gutter": 0.05}
     s = make_sample(ocr_config(tmp_path, "document", params), 0)
-    xs = np.array([i.quad[:, 0].mean() for i in s.labels.instances])
+    xs = np.array([i.quad[:, 0].mean() for i in word_instances(s)])
     width = s.image.shape[1]
     assert (xs < width / 2).sum() > 20 and (xs > width / 2).sum() > 20
     heights = {"heading": [], "body": []}
-    for inst in s.labels.instances:
+    for inst in word_instances(s):
         heights[inst.attributes["role"]].append(np.linalg.norm(inst.quad[3] - inst.quad[0]))
     assert heights["heading"] and np.median(heights["heading"]) > np.median(heights["body"]) * 1.2
 
 
 def test_skewed_page_quads_hold_the_words(tmp_path):
     s = make_sample(ocr_config(tmp_path, "document", {"skew": 2.0}), 1)
-    assert len(s.labels.instances) > 50
-    for inst in s.labels.instances:
+    assert len(word_instances(s)) > 50
+    for inst in word_instances(s):
         mask = inst.visible_mask()
         box = np.zeros(mask.shape, np.uint8)
         cv2.fillPoly(box, [np.rint((inst.quad - 0.5) * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)

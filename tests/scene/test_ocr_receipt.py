@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from ocr_helpers import ocr_config
+from ocr_helpers import ocr_config, word_instances
 
 from synthgen.engine import make_sample
 from synthgen.render.text_page import displacement_field, forward, inverse_maps
@@ -31,7 +31,7 @@ def test_warped_quads_hold_their_words(tmp_path, crumple):
     words = 0
     for i in range(2):
         s = make_sample(cfg, i)
-        for inst in s.labels.instances:
+        for inst in word_instances(s):
             mask = inst.visible_mask()
             assert not (mask & ~_grow(_fill(mask.shape, inst.quad), TOLERANCE_PX)).any(), inst.text
             chars = np.zeros(mask.shape, bool)
@@ -74,13 +74,13 @@ def test_receipt_text_is_a_receipt(tmp_path):
     cfg = ocr_config(tmp_path, "receipt", {"items": 4})
     s = make_sample(cfg, 0)
     by_line: dict[int, list[str]] = {}
-    for inst in s.labels.instances:
+    for inst in word_instances(s):
         by_line.setdefault(inst.attributes["line"], []).append(inst.text)
     lines = [" ".join(v) for _, v in sorted(by_line.items())]
     assert lines[-1] == "THANK YOU"
     totals = {ln.split()[0]: float(ln.split()[-1]) for ln in lines if ln.split()[0] in ("SUBTOTAL", "TAX", "TOTAL")}
     assert totals["TOTAL"] == pytest.approx(totals["SUBTOTAL"] + totals["TAX"])
-    separators = [i for i in s.labels.instances if i.attributes["role"] == "separator"]
+    separators = [i for i in word_instances(s) if i.attributes["role"] == "separator"]
     assert separators and not any(i.attributes["legible"] for i in separators)
 
 

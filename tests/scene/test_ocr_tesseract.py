@@ -10,7 +10,7 @@ import shutil
 
 import numpy as np
 import pytest
-from ocr_helpers import ocr_config
+from ocr_helpers import ocr_config, word_instances
 from PIL import Image, ImageOps
 
 from synthgen.engine import make_sample
@@ -81,7 +81,7 @@ def test_tesseract_word_boxes_overlap_ours_on_a_clean_page(tmp_path):
             if t.strip()
         ]
         used: set[int] = set()
-        for inst in s.labels.instances:
+        for inst in word_instances(s):
             if not inst.attributes["legible"]:
                 continue
             ours += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from ocr_helpers import ocr_config
+from ocr_helpers import ocr_config, word_instances
 
 from synthgen.engine import make_sample
 from synthgen.scene.ocr_common import luminance_image
@@ -37,7 +37,7 @@ def test_word_and_char_quads_hold_the_word_pixels(wild_samples):
     _, samples = wild_samples
     n = 0
     for s in samples:
-        for inst in s.labels.instances:
+        for inst in word_instances(s):
             mask = inst.visible_mask()
             assert inst.category == "word" and " " not in inst.text
             assert not (mask & ~_grow(_fill(mask.shape, inst.quad))).any(), inst.text
@@ -56,13 +56,13 @@ def test_lines_group_words_and_blocks_do_not_overlap(wild_samples):
     multi_word_lines = 0
     for s in samples:
         by_line: dict[int, list] = {}
-        for inst in s.labels.instances:
+        for inst in word_instances(s):
             assert set(inst.attributes) == {"legible", "line", "block"}
             by_line.setdefault(inst.attributes["line"], []).append(inst)
         for words in by_line.values():
             assert len({w.attributes["block"] for w in words}) == 1
             multi_word_lines += len(words) > 1
-        masks = [i.visible_mask() for i in s.labels.instances]
+        masks = [i.visible_mask() for i in word_instances(s)]
         total = np.sum(masks, axis=0) if masks else np.zeros(1)
         assert total.max() <= 1
     assert multi_word_lines > 5
@@ -74,9 +74,9 @@ def test_legible_words_stand_out_from_the_background_around_them(wild_samples):
     gaps = []
     for s in samples:
         lum = luminance_image(s.image)
-        masks = [i.visible_mask() for i in s.labels.instances]
+        masks = [i.visible_mask() for i in word_instances(s)]
         text = np.any(masks, axis=0) if masks else np.zeros(lum.shape, bool)
-        for inst, mask in zip(s.labels.instances, masks):
+        for inst, mask in zip(word_instances(s), masks):
             if not inst.attributes["legible"]:
                 continue
             ring = _grow(mask, 3) & ~_grow(mask, 1) & ~text
@@ -93,10 +93,10 @@ def test_legible_words_stand_out_from_the_background_around_them(wild_samples):
 
 def test_small_and_faint_text_is_flagged(tmp_path):
     cfg = ocr_config(tmp_path, "wild", {"font_size": "randint(6, 8)", "min_legible_size": 12, "faint_probability": 0.0})
-    flags = [i.attributes["legible"] for k in range(3) for i in make_sample(cfg, k).labels.instances]
+    flags = [i.attributes["legible"] for k in range(3) for i in word_instances(make_sample(cfg, k))]
     assert flags and not any(flags)
     cfg = ocr_config(tmp_path, "wild", {"faint_probability": 1.0, "font_size": 30})
-    flags = [i.attributes["legible"] for k in range(2) for i in make_sample(cfg, k).labels.instances]
+    flags = [i.attributes["legible"] for k in range(2) for i in word_instances(make_sample(cfg, k))]
     assert flags and not any(flags)
 
 
@@ -109,7 +109,7 @@ def test_photo_folder_backgrounds(tmp_path):
     Image.fromarray(rng.integers(0, 255, (300, 400, 3), dtype=np.uint8)).save(photos / "a.png")
     cfg = ocr_config(tmp_path, "wild", {"background": {"kind": "image", "image_dir": str(photos)}, "min_contrast": 0.2})
     s = make_sample(cfg, 0)
-    assert s.meta["scene"]["background"] == "image" and s.labels.instances
+    assert s.meta["scene"]["background"] == "image" and word_instances(s)
 
 
 def test_curved_words_have_outlines_that_hold_them(tmp_path):
@@ -122,7 +122,7 @@ def test_curved_words_have_outlines_that_hold_them(tmp_path):
     cfg = ocr_config(tmp_path, "wild", params)
     curved = 0
     for i in range(3):
-        for inst in make_sample(cfg, i).labels.instances:
+        for inst in word_instances(make_sample(cfg, i)):
             mask = inst.visible_mask()
             assert inst.polygon is not None and len(inst.polygon) > 4
             assert not (mask & ~_grow(_fill(mask.shape, inst.polygon))).any(), inst.text

@@ -1,0 +1,101 @@
+"""Text-line instances derived from the word instances of one image.
+
+Words that a scene laid out on one line carry the same ``line`` attribute (and ``block``, and on
+receipts the ``segment`` of the line they belong to). Each such group becomes one instance of
+category ``line``, after the words:
+
+- mask: the union of its words' visible masks (so bbox and area are those of the union);
+- quad: the box around every word quad and outline point of the line in the line's own frame
+  (x along the words' edges), clockwise from its top-left. It holds every word quad, so every
+  pixel of ink of the line; for upright text it is the box around the words' quads. A line of
+  one word takes that word's quad and outline (curved text included);
+- text: the words' transcriptions in reading order (the scene's word order), joined by spaces;
+- attributes: ``level: line``, the group's ``line`` / ``block`` / ``segment`` / ``role``, and
+  ``legible``: False when any word is (ICDAR's ``###`` for the whole line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from synthgen.types import Instance
+
+LINE = "line"
+GROUP_KEYS = ("block", "line", "segment")  # what identifies one line of words
+CARRIED = ("block", "line", "segment", "role")  # copied from the words onto their line
+
+
+def line_key(inst: Instance) -> tuple | None:
+    """The line a word instance lies on, or None for an instance outside any line."""
+    attrs = inst.attributes
+    if inst.category == LINE or attrs.get("level") == LINE or attrs.get("line") is None:
+        return None
+    return tuple(attrs.get(k) for k in GROUP_KEYS)
+
+
+def line_instances(words: Sequence[Instance]) -> tuple[Instance, ...]:
+    """One ``line`` Instance per group of words on the same line, in order of first appearance.
+
+    Args:
+        words: the image's instances; those without a ``line`` attribute are left out.
+
+    Returns:
+        The line instances (new objects; the words are not changed).
+    """
+    groups: dict[tuple, list[Instance]] = {}
+    for inst in words:
+        key = line_key(inst)
+        if key is not None:
+            groups.setdefault(key, []).append(inst)
+    return tuple(_line(members) for members in groups.values())
+
+
+def _line(members: list[Instance]) -> Instance:
+    from pycocotools import mask as mask_utils
+
+    rles = [{"size": m.rle["size"], "counts": m.rle["counts"].encode("ascii")} for m in members]
+    merged = mask_utils.merge(rles, intersect=False) if len(rles) > 1 else rles[0]
+    x, y, w, h = (int(v) for v in mask_utils.toBbox(merged))
+    area = int(mask_utils.area(merged))
+    first = members[0]
+    if len(members) == 1:
+        quad, polygon = first.quad, first.polygon
+    else:
+        quad, polygon = _line_quad(members), None
+    attributes = {"level": LINE}
+    attributes.update({k: first.attributes[k] for k in CARRIED if k in first.attributes})
+    attributes["legible"] = all(m.attributes.get("legible", True) is not False for m in members)
+    return Instance(
+        category=LINE,
+        bbox=(x, y, w, h),
+        area=area,
+        rle={"size": [int(v) for v in merged["size"]], "counts": merged["counts"].decode("ascii")},
+        text=" ".join(m.text for m in members if m.text),
+        quad=quad,
+        attributes=attributes,
+        polygon=polygon,
+    )
+
+
+def _line_quad(members: list[Instance]) -> np.ndarray | None:
+    """(4, 2) float32 box of the words' quad and outline points in the line's own frame, or None.
+
+    The frame's x axis is the mean direction of the words' top and bottom edges (the text runs
+    along it), y is perpendicular, pointing down the glyphs; the box is the extent of every point
+    along both, so it holds every word quad. Corners clockwise from the top-left of the upright line.
+    """
+    quads = [np.asarray(m.quad, np.float64).reshape(4, 2) for m in members if m.quad is not None]
+    if not quads:
+        return None
+    points = np.concatenate(
+        quads + [np.asarray(m.polygon, np.float64).reshape(-1, 2) for m in members if m.polygon is not None]
+    )
+    along = sum((q[1] - q[0]) + (q[2] - q[3]) for q in quads)
+    norm = float(np.hypot(*along))
+    u = along / norm if norm > 1e-9 else np.array([1.0, 0.0])
+    v = np.array([-u[1], u[0]])  # u turned a quarter clockwise on screen (y down): down the glyphs
+    s, t = points @ u, points @ v
+    corners = [(s.min(), t.min()), (s.max(), t.min()), (s.max(), t.max()), (s.min(), t.max())]
+    return np.array([a * u + b * v for a, b in corners], np.float32)
