@@ -42,8 +42,8 @@ def pillow_floor(num: int, out: Path) -> float:
     """Seconds for Pillow to draw and save ``num`` images of the same words; no labels."""
     from PIL import Image, ImageDraw, ImageFont
 
-    from synthgen.engine.seeds import stage_rng
     from synthgen.backgrounds import render_background
+    from synthgen.engine.seeds import stage_rng
     from synthgen.scene import SCENES
 
     config = load(num)

@@ -16,7 +16,6 @@ import numpy as np
 
 from synthgen import fonts
 
-
 SUBPIXEL = 4  # pen positions are kept to 1/4 px, so glyph bitmaps can be cached
 
 

@@ -11,7 +11,6 @@ import numpy as np
 from synthgen.config.distributions import Distribution, parse_checked
 from synthgen.types import Layers
 
-
 # Schema field types: a number or a distribution string such as "uniform(0.5, 1.5)". int is
 # listed beside float because omegaconf 2.4 rejects an int for Union[float, str].
 Number = Union[int, float, str]

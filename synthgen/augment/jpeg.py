@@ -7,6 +7,7 @@ gradients; a dataset wants the artefacts of the codec that real images went thro
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Integer, draw, number

@@ -5,6 +5,7 @@ generator, as its ``basic`` sampling does)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Number, draw, number

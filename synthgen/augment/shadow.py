@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Integer, Number, draw, number

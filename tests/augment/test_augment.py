@@ -271,34 +271,27 @@ def test_a_step_samples_the_same_whatever_other_steps_there_are():
     assert alone.applied["grain"] == after.applied["grain"]
 
 
-def test_a_run_without_augment_never_imports_torch():
+# Without augment, and with photometric steps only (blur, noise, JPEG, lighting and shadows run
+# on OpenCV and numpy), a run never imports torch: no ~1.8 s start-up or ~230 MB per worker.
+NO_TORCH_RUNS = {
+    "no augment": ("configs/text_words.yaml", []),
+    "photometric steps": ("configs/text_words_augmented.yaml", ["augment.tilt.p=0", "augment.camera.p=0"]),
+}
+
+
+@pytest.mark.parametrize("run", sorted(NO_TORCH_RUNS))
+def test_runs_without_geometric_steps_never_import_torch(run):
+    config, overrides = NO_TORCH_RUNS[run]
     code = (
         "import sys\n"
         "from synthgen.config import load_run_config\n"
         "from synthgen.engine.pipeline import make_sample\n"
-        "c = load_run_config('configs/text_words.yaml', ['scene.params.width=64', 'scene.params.height=64'])\n"
-        "make_sample(c, 0)\n"
-        "print('torch' in sys.modules, 'kornia' in sys.modules)\n"
-    )
-    other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert other.stdout.strip() == "False False"
-
-
-def test_photometric_steps_never_import_torch(tmp_path):
-    # Blur, noise, JPEG, lighting and shadows run on OpenCV and numpy: no torch start-up (~1.8 s)
-    # or memory (~230 MB) in a worker that only blurs its crops.
-    code = (
-        "import sys\n"
-        "from synthgen.config import load_run_config\n"
-        "from synthgen.engine.pipeline import make_sample\n"
-        "c = load_run_config('configs/text_words_augmented.yaml', ['scene.params.width=64',"
-        " 'scene.params.height=64', 'augment.tilt.p=0', 'augment.camera.p=0'])\n"
-        "assert len(c.augment) == 8\n"
+        f"c = load_run_config({config!r}, ['scene.params.width=64', 'scene.params.height=64', *{overrides!r}])\n"
         "[make_sample(c, i) for i in range(8)]\n"
-        "print('torch' in sys.modules, 'kornia' in sys.modules)\n"
+        "print('torch' in sys.modules, 'kornia' in sys.modules, len(c.augment))\n"
     )
     other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert other.stdout.strip() == "False False"
+    assert other.stdout.strip() == f"False False {0 if run == 'no augment' else 8}"
 
 
 WITHOUT_KORNIA = (
@@ -339,8 +332,8 @@ def test_photometric_steps_run_without_kornia(tmp_path):
 
 def kornia_reference(kind: str, rgb: np.ndarray, sampled: dict) -> np.ndarray:
     """What kornia's function of the same name makes of ``rgb`` with the sampled values."""
-    import torch
     import kornia
+    import torch
 
     img = torch.from_numpy(rgb.transpose(2, 0, 1).copy()).unsqueeze(0).float() / 255.0
     if kind == "gaussian_blur":
