@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
-from synthgen.augment.photometric import REFLECT, odd_kernel, with_rgb
+from synthgen.augment.photometric import odd_kernel, with_rgb
 from synthgen.config.distributions import Distribution
 from synthgen.types import Layers
 
@@ -38,7 +38,7 @@ def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     import cv2
 
     k = odd_kernel(2 * math.ceil(3 * sigma) + 1)
-    return cv2.GaussianBlur(image, (k, k), sigmaX=sigma, sigmaY=sigma, borderType=REFLECT)
+    return cv2.GaussianBlur(image, (k, k), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT_101)
 
 
 def apply(s: GaussianBlurSettings, layers: Layers, rng: np.random.Generator) -> Applied:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Integer, Number, draw, number
-from synthgen.augment.photometric import REFLECT, odd_kernel, with_rgb
+from synthgen.augment.photometric import odd_kernel, with_rgb
 from synthgen.config.distributions import Distribution
 from synthgen.types import Layers
 
@@ -72,7 +72,7 @@ def apply(s: MotionBlurSettings, layers: Layers, rng: np.random.Generator) -> Ap
     angle = draw(s.angle, rng)
     direction = draw(s.direction, rng)
     k = odd_kernel(length)
-    rgb = cv2.filter2D(layers.rgb, -1, motion_kernel(k, angle, direction), borderType=REFLECT)
+    rgb = cv2.filter2D(layers.rgb, -1, motion_kernel(k, angle, direction), borderType=cv2.BORDER_REFLECT_101)
     return with_rgb(layers, rgb, {"length": k, "angle": angle, "direction": direction})
 
 

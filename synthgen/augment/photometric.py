@@ -3,7 +3,8 @@
 Photometric kinds run on uint8 or float32 arrays with OpenCV and numpy, not on torch tensors: on a
 32 px word crop a kornia filter costs ~0.75 ms of per-call overhead against ~0.02 ms for OpenCV's,
 and importing torch adds ~1.8 s and ~230 MB to every worker (scripts/bench_ocr.py). The tests
-check each kind against kornia's function of the same name, within one grey level.
+check each kind against kornia's function of the same name, within one grey level. Filters use
+OpenCV's reflect-101 border (``dcb|abcd|cba``), which torch and kornia call "reflect".
 """
 
 from __future__ import annotations
@@ -15,10 +16,6 @@ import numpy as np
 
 from synthgen.augment.base import Applied
 from synthgen.types import Layers
-
-# numpy's and OpenCV's reflect-101 border (``dcb|abcd|cba``): what torch and kornia call "reflect".
-REFLECT = 4  # cv2.BORDER_REFLECT_101, without importing cv2 here
-
 
 def with_rgb(layers: Layers, rgb: np.ndarray, sampled: dict[str, Any]) -> Applied:
     """Applied with ``rgb`` ((H, W, 3) uint8) replaced; every other layer and the geometry shared."""
