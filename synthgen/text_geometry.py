@@ -113,8 +113,10 @@ def kerning(font_path: str, size: int, left: str, right: str) -> float:
     these sums are exactly ``getlength`` of the string: pens come in one pass, not from the
     length of every prefix.
     """
-    return fonts.load_font(font_path, size).getlength(left + right) - advance(font_path, size, left) - advance(
-        font_path, size, right
+    return (
+        fonts.load_font(font_path, size).getlength(left + right)
+        - advance(font_path, size, left)
+        - advance(font_path, size, right)
     )
 
 
@@ -246,6 +248,12 @@ def box_corners(box: np.ndarray) -> np.ndarray:
     return np.array([[l, t], [r, t], [r, b], [l, b]], np.float64)
 
 
+def box_corners_of(boxes: np.ndarray) -> np.ndarray:
+    """(n, 4, 2) corners of (n, 4) left, top, right, bottom boxes, each clockwise from top-left."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    return np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [2, 3]], b[:, [0, 3]]], axis=1)
+
+
 def curve_run(run: GlyphRun, curve: str, amount: float, period: float = 0.0) -> CurvedRun:
     """Bend a straight run along a baseline: each glyph keeps its shape, turned to the local tangent.
 
@@ -260,7 +268,9 @@ def curve_run(run: GlyphRun, curve: str, amount: float, period: float = 0.0) -> 
     transforms = np.array(
         [_affine(pts[k], float(phi[k]), np.array([centres[k] + mid, run.baseline])) for k in range(n)]
     ).reshape(-1, 2, 3)
-    quads = np.array([_apply(transforms[k], box_corners(run.boxes[k])) for k in range(n)]).reshape(-1, 4, 2)
+    quads = np.array([_apply(transforms[k], corners) for k, corners in enumerate(box_corners_of(run.boxes))]).reshape(
+        -1, 4, 2
+    )
     polygon = _outline(run, curve, amount, period, quads, mid)
     ink = np.array([polygon[:, 0].min(), polygon[:, 1].min(), polygon[:, 0].max(), polygon[:, 1].max()])
     return CurvedRun(run, transforms, quads, polygon, ink)

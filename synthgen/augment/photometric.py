@@ -17,6 +17,7 @@ import numpy as np
 from synthgen.augment.base import Applied
 from synthgen.types import Layers
 
+
 def with_rgb(layers: Layers, rgb: np.ndarray, sampled: dict[str, Any]) -> Applied:
     """Applied with ``rgb`` ((H, W, 3) uint8) replaced; every other layer and the geometry shared."""
     return Applied(replace(layers, rgb=rgb), sampled)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthgen.text_geometry import box_corners, curve_run, layout_run, min_area_quad, stamp, stamp_fill
+from synthgen.text_geometry import box_corners, box_corners_of, curve_run, layout_run, min_area_quad, stamp, stamp_fill
 from synthgen.types import InstanceGeometry, TextItem
 
 PAD = 2  # pixels around the ink in the text plane, so bilinear spill is not clipped
@@ -63,8 +63,8 @@ def draw_plane(item: TextItem) -> TextPlane:
             stamp(full_a, g, ox + math.floor(pen), oy)
             if sw:
                 stamp_fill(fill_a, g, ox + math.floor(pen), oy)
-        quads = np.array([box_corners(b) for b in run.boxes]).reshape(-1, 4, 2) + origin
-        return TextPlane(full_a, fill_a, run.ink + np.tile(origin, 2), run.chars, quads, None)
+        quads = box_corners_of(run.boxes) + origin
+        return TextPlane(full_a, fill_a, run.ink + np.concatenate([origin, origin]), run.chars, quads, None)
 
     curved = curve_run(run, item.curve, item.curve_amount, item.curve_period)
     origin = PAD - np.floor(curved.ink[:2])
@@ -97,7 +97,7 @@ def draw_plane(item: TextItem) -> TextPlane:
     return TextPlane(
         full_a,
         fill_a,
-        curved.ink + np.tile(origin, 2),
+        curved.ink + np.concatenate([origin, origin]),
         run.chars,
         curved.char_quads + origin,
         curved.polygon + origin,
@@ -115,7 +115,7 @@ def plane_homography(item: TextItem, ink: np.ndarray) -> np.ndarray:
     centre_src = np.array([(ink[0] + ink[2]) / 2 - 0.5, (ink[1] + ink[3]) / 2 - 0.5])
     centre_dst = np.array(item.center) - 0.5
     shift = np.rint(centre_dst - rot @ centre_src)
-    h = np.vstack([np.hstack([rot, shift[:, None]]), [0.0, 0.0, 1.0]])
+    h = np.array([[c, s, shift[0]], [-s, c, shift[1]], [0.0, 0.0, 1.0]])
     if item.corner_offsets is not None:
         src = map_points(h, box_corners(ink)) - 0.5
         dst = src + np.asarray(item.corner_offsets, np.float64)
