@@ -7,6 +7,8 @@ import numpy as np
 from synthgen.annotate.lines import LINE, line_instances
 from synthgen.types import Instance, Labels, Layers, SceneSpec
 
+FEW_IDS = 2  # up to this many instances, masks are encoded one by one
+
 
 def mask_to_polygons(mask: np.ndarray, offset: tuple[int, int] = (0, 0)) -> tuple[tuple[float, ...], ...]:
     """Outer contours of a bool mask as flat [x0, y0, x1, y1, ...] lists (3+ points each).
@@ -37,6 +39,8 @@ def masks_to_instances(instance_id: np.ndarray) -> dict[int, tuple[tuple[int, in
     from pycocotools import mask as mask_utils
 
     height, width = instance_id.shape
+    if instance_id.size and int(instance_id.max()) <= FEW_IDS:
+        return _few_instances(instance_id, mask_utils)
     flat = np.ascontiguousarray(instance_id.T).ravel()  # column-major pixel order
     where = np.flatnonzero(flat)
     if not len(where):
@@ -63,6 +67,25 @@ def masks_to_instances(instance_id: np.ndarray) -> dict[int, tuple[tuple[int, in
         x, y = int(cols[0]), int(rows.min())
         bbox = (x, y, int(cols[-1]) - x + 1, int(rows.max()) - y + 1)
         out[k] = (bbox, hi - lo, {"size": [height, width], "counts": rle["counts"].decode("ascii")})
+    return out
+
+
+def _few_instances(instance_id: np.ndarray, mask_utils) -> dict[int, tuple[tuple[int, int, int, int], int, dict]]:
+    """``masks_to_instances`` for a layer whose ids are all <= FEW_IDS (a word crop): one
+    pycocotools encode per id beats sorting every pixel."""
+    height, width = instance_id.shape
+    out = {}
+    for k in range(1, int(instance_id.max()) + 1):
+        mask = instance_id == k
+        if not mask.any():
+            continue
+        rle = mask_utils.encode(np.asfortranarray(mask.view(np.uint8)))
+        x, y, w, h = (int(v) for v in mask_utils.toBbox(rle))
+        out[k] = (
+            (x, y, w, h),
+            int(mask_utils.area(rle)),
+            {"size": [height, width], "counts": rle["counts"].decode("ascii")},
+        )
     return out
 
 

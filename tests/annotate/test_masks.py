@@ -47,13 +47,16 @@ def test_polygons_one_per_component():
     assert len(mask_to_polygons(mask)) == 2
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(9))
 def test_rle_boxes_and_areas_match_pycocotools_on_random_layers(seed):
-    # Random id layers (speckle, a full-frame instance, a lone corner pixel, empty columns):
-    # every RLE decodes to exactly its instance's mask, and equals pycocotools' own encoding.
+    # Random id layers (speckle, a full-frame instance, a lone corner pixel, empty columns; from
+    # seed 6 on at most two ids, the one-by-one path of word crops): every RLE decodes to exactly
+    # its instance's mask, and equals pycocotools' own encoding.
     rng = np.random.default_rng(seed)
     h, w = (int(v) for v in rng.integers(1, 48, 2))
-    layer = rng.integers(0, 6, (h, w)).astype(np.int32)
+    layer = rng.integers(0, 6 if seed < 6 else 3, (h, w)).astype(np.int32)
+    if seed == 7:
+        layer[layer == 1] = 0  # id 2 alone: an absent id below it
     if seed == 1:
         layer[:] = 4
     if seed == 2:
