@@ -14,12 +14,21 @@ from pathlib import Path
 from synthgen import __version__
 from synthgen.config.schema import RunConfig
 from synthgen.engine.executors import EXECUTORS
-from synthgen.engine.shards import STATE_DIR, ShardJob, ShardResult, load_shard_record, shard_result, staging_root
+from synthgen.engine.shards import (
+    STATE_DIR,
+    ShardJob,
+    ShardResult,
+    load_shard_record,
+    record_path,
+    shard_result,
+    staging_root,
+)
 from synthgen.errors import DatasetError
 from synthgen.formats import WRITERS
 from synthgen.formats.base import write_atomic
 
 MANIFEST = "manifest.json"
+RECORDS_IN_MEMORY_BYTES = 32 * 2**20  # shard records up to this size are parsed once for all writers
 MANIFEST_REFRESH_S = 1.0  # seconds between rewrites of the manifest of a run in progress
 
 
@@ -83,9 +92,7 @@ def prepare_output(config: RunConfig, out: Path, overwrite: bool) -> None:
             shutil.rmtree(child) if child.is_dir() else child.unlink()
         return
     if manifest is None:
-        raise DatasetError(
-            f"{out}: folder is not empty and holds no synthgen dataset; choose another folder"
-        )
+        raise DatasetError(f"{out}: folder is not empty and holds no synthgen dataset; choose another folder")
     if manifest.get("config_hash") != config_identity(config):
         raise DatasetError(
             f"{out}: holds a dataset of a different config ({manifest.get('name')!r} from "
@@ -159,6 +166,13 @@ def iter_records(out: Path, num_shards: int):
         yield from rec["samples"]
 
 
+def records_size(out: Path, num_shards: int) -> int:
+    """Bytes of the shard record files of a run."""
+    return sum(
+        record_path(out, shard).stat().st_size for shard in range(num_shards) if record_path(out, shard).exists()
+    )
+
+
 def generate(
     config: RunConfig,
     out: str | Path,
@@ -221,11 +235,13 @@ def generate(
             bar.update(result.count)
 
     files: dict[str, str] = {}
-    for name in config.outputs:
-        writer = WRITERS.get(name)
-        if writer.finalize is not None:
-            for rel in writer.finalize(iter_records(out, len(jobs)), out):
-                files[rel] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
+    finalizers = [w for w in (WRITERS.get(name) for name in config.outputs) if w.finalize is not None]
+    records = None
+    if len(finalizers) > 1 and records_size(out, len(jobs)) <= RECORDS_IN_MEMORY_BYTES:
+        records = list(iter_records(out, len(jobs)))  # parsed once for every writer, not once each
+    for writer in finalizers:
+        for rel in writer.finalize(records if records is not None else iter_records(out, len(jobs)), out):
+            files[rel] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
     write_manifest(config, out, results, dict(sorted(files.items())))
     remove_leftovers(out)
     seconds = time.perf_counter() - start

@@ -120,6 +120,16 @@ def test_workers_and_resume_give_identical_bytes(dataset, tmp_path):
     assert ocr_files(resumed) == expected
 
 
+def test_writers_streaming_records_write_the_same_files(dataset, tmp_path, monkeypatch):
+    # Small runs parse the shard records once for every writer; big ones stream them to each.
+    import synthgen.engine.run as engine_run
+
+    monkeypatch.setattr(engine_run, "RECORDS_IN_MEMORY_BYTES", 0)
+    streamed = tmp_path / "streamed"
+    run(streamed)
+    assert ocr_files(streamed) == ocr_files(dataset)
+
+
 @pytest.mark.parametrize("image_format", ["png", "jpg"])
 def test_crop_scene_crops_are_the_images_themselves(tmp_path, image_format):
     # ocr_recognition: the image is the crop. With PNG images the crop is the image file itself
