@@ -7,11 +7,13 @@ category ``line``, after the words:
 - mask: the union of its words' visible masks (so bbox and area are those of the union);
 - quad: the box around every word quad and outline point of the line in the line's own frame
   (x along the words' edges), clockwise from its top-left. It holds every word quad, so every
-  pixel of ink of the line; for upright text it is the box around the words' quads. A line of
-  one word takes that word's quad and outline (curved text included);
+  pixel of ink of the line; for upright text it is the box around the words' quads. Corners are
+  clamped to the image as word quads are, so a turned line at the border can lose a sliver of
+  ink next to it. A line of one word takes that word's quad and outline (curved text included);
 - text: the words' transcriptions in reading order (the scene's word order), joined by spaces;
-- attributes: ``level: line``, the group's ``line`` / ``block`` / ``segment`` / ``role``, and
-  ``legible``: False when any word is (ICDAR's ``###`` for the whole line).
+- attributes: ``level: line``, the group's ``line`` / ``block`` / ``segment`` / ``role``,
+  ``legible``: False when any word is (ICDAR's ``###`` for the whole line), and ``truncated``
+  when an augmentation cut one of its words at the image border.
 """
 
 from __future__ import annotations
@@ -63,10 +65,13 @@ def _line(members: list[Instance]) -> Instance:
     if len(members) == 1:
         quad, polygon = first.quad, first.polygon
     else:
-        quad, polygon = _line_quad(members), None
+        height, width = (int(v) for v in merged["size"])
+        quad, polygon = _line_quad(members, width, height), None
     attributes = {"level": LINE}
     attributes.update({k: first.attributes[k] for k in CARRIED if k in first.attributes})
     attributes["legible"] = all(m.attributes.get("legible", True) is not False for m in members)
+    if any(m.attributes.get("truncated") for m in members):  # a word cut by the image border
+        attributes["truncated"] = True
     return Instance(
         category=LINE,
         bbox=(x, y, w, h),
@@ -79,12 +84,13 @@ def _line(members: list[Instance]) -> Instance:
     )
 
 
-def _line_quad(members: list[Instance]) -> np.ndarray | None:
+def _line_quad(members: list[Instance], width: int, height: int) -> np.ndarray | None:
     """(4, 2) float32 box of the words' quad and outline points in the line's own frame, or None.
 
     The frame's x axis is the mean direction of the words' top and bottom edges (the text runs
     along it), y is perpendicular, pointing down the glyphs; the box is the extent of every point
-    along both, so it holds every word quad. Corners clockwise from the top-left of the upright line.
+    along both, so it holds every word quad. Corners clockwise from the top-left of the upright
+    line, clamped to the [0, width] x [0, height] image as word quads are.
     """
     quads = [np.asarray(m.quad, np.float64).reshape(4, 2) for m in members if m.quad is not None]
     if not quads:
@@ -98,4 +104,5 @@ def _line_quad(members: list[Instance]) -> np.ndarray | None:
     v = np.array([-u[1], u[0]])  # u turned a quarter clockwise on screen (y down): down the glyphs
     s, t = points @ u, points @ v
     corners = [(s.min(), t.min()), (s.max(), t.min()), (s.max(), t.max()), (s.min(), t.max())]
-    return np.array([a * u + b * v for a, b in corners], np.float32)
+    quad = np.array([a * u + b * v for a, b in corners])
+    return np.clip(quad, 0, [width, height]).astype(np.float32)

@@ -69,10 +69,14 @@ def check_lines(instances) -> int:
         ys, xs = np.nonzero(mask)
         assert line.area == len(xs)
         assert line.bbox == (xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
-        # the quad holds every word quad, so every pixel of ink (pixel centres, 1 px tolerance)
-        corners = np.concatenate([w.quad.reshape(-1, 2) for w in members])
-        assert outside(corners, line.quad) <= 0.05
-        assert outside(np.stack([xs + 0.5, ys + 0.5], axis=1), line.quad) <= 1.0
+        # the quad holds every word quad, so every pixel of ink (pixel centres, 1 px tolerance),
+        # unless the image border clamped one of its corners (as word quads are clamped)
+        height, width = mask.shape
+        assert (line.quad >= 0).all() and (line.quad <= [width, height]).all()
+        if not ((line.quad == 0) | (line.quad == [width, height])).any():
+            corners = np.concatenate([w.quad.reshape(-1, 2) for w in members])
+            assert outside(corners, line.quad) <= 0.05
+            assert outside(np.stack([xs + 0.5, ys + 0.5], axis=1), line.quad) <= 1.0
         # clockwise from the corner nearest the first word's top-left
         q = line.quad.astype(np.float64)
         (ax, ay), (bx, by) = q[1] - q[0], q[2] - q[1]
@@ -152,3 +156,25 @@ def test_icdar_lines_coco_and_recognition_outputs(tmp_path):
         }
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["counts"]["instances"] == len(coco.getAnnIds())
+
+
+def test_lines_cut_by_the_border_stay_in_the_image_and_are_dont_care():
+    # A line pushed half out of the image by an affine shift: its quad is clamped to the image
+    # like its words', and it is don't-care (its text no longer matches the pixels).
+    cfg = load_run_config(
+        ROOT / "configs/ocr_document.yaml",
+        [
+            "augment.shift.kind=affine",
+            "augment.shift.params.translate_x=0.6",
+            "augment.shift.params.rotation=12",
+            "augment.shift.params.scale=1",
+            "augment.shift.params.translate_y=0",
+        ],
+    )
+    s = make_sample(cfg, 0)
+    lines = [i for i in s.labels.instances if i.category == "line"]
+    h, w = s.image.shape[:2]
+    cut = [line for line in lines if line.attributes.get("truncated")]
+    assert cut and all(line.attributes["legible"] is False for line in cut)
+    assert any(((line.quad == 0) | (line.quad == [w, h])).any() for line in lines)  # some were clamped
+    assert check_lines(s.labels.instances) == len(lines)
