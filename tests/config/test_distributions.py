@@ -79,3 +79,18 @@ def test_normal_in_a_bounded_field_is_clipped_to_it():
     assert str(dist) == "normal(0.5, 2.0)"  # the resolved config shows what was written
     with pytest.raises(ConfigError, match="k: values must be >= 0.1, uniform"):
         parse_checked("uniform(0, 1)", "k", "float", 0.1, 1.0)
+
+
+@pytest.mark.parametrize(
+    "weights", [(0.7, 0.3), (0.4, 0.3, 0.2, 0.1), (0.2, 0.2, 0.2, 0.3, 0.1), (0.9999, 0.0001), (0.25, 0.0, 0.75)]
+)
+def test_weighted_choice_draws_what_numpy_choice_draws(weights):
+    # Choice samples by bisect on its cdf, without rng.choice's per-call checks: the same values
+    # from the same stream, so configs sample as they did with rng.choice(n, p=weights).
+    dist = Choice(tuple(range(len(weights))), weights)
+    for seed in range(50):
+        ours, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+        assert [dist.sample(ours) for _ in range(20)] == [
+            int(theirs.choice(len(weights), p=weights)) for _ in range(20)
+        ]
+        assert ours.random() == theirs.random()  # and the stream is left where numpy leaves it
