@@ -176,6 +176,12 @@ def _turned_extent(item: TextItem, pts: np.ndarray, ink: np.ndarray) -> np.ndarr
     return np.array([rel[:, 0].min() - grow, rel[:, 1].min() - grow, rel[:, 0].max() + grow, rel[:, 1].max() + grow])
 
 
+def fit_scale(ext: np.ndarray, room: tuple[float, float]) -> float:
+    """How much a text of extent ``ext`` (left, top, right, bottom) must shrink to fit ``room``
+    (width, height); 1 when it fits."""
+    return min(room[1] / (ext[3] - ext[1]), room[0] / (ext[2] - ext[0]), 1.0)
+
+
 def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
     """Sample one crop: text, font, style, size, background and a contrasting colour."""
     h = s.height
@@ -191,26 +197,20 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
         em = max(h - 2 * pad, 4.0)
         style = sample_style(s.style, rng, em, curved_ok=True)
         category = "line" if " " in text.strip() else "word"
-
-        def fit(ext: np.ndarray) -> float:
-            return min((h - 2 * pad) / (ext[3] - ext[1]), (s.max_width - 2 * pad) / (ext[2] - ext[0]), 1.0)
-
-        def styled(size: int) -> TextItem:
-            return TextItem(1, text, font, size, (0, 0, 0), center=(0.0, 0.0), category=category, **style)
-
         # The size whose line band fills the crop, shrunk to the estimated extent of the turned
         # text; then measured exactly (the glyphs drawn) and shrunk until it fits.
+        room = (s.max_width - 2 * pad, h - 2 * pad)
         size = font_size_for_height(font, em)
-        scale = fit(estimated_extent(styled(size)))
+        item = TextItem(1, text, font, size, (0, 0, 0), center=(0.0, 0.0), category=category, **style)
+        scale = fit_scale(estimated_extent(item), room)
         if scale < 0.999:
-            size = max(int(size * scale), 4)
+            item = replace(item, font_size=max(int(item.font_size * scale), 4))
         for _fit in range(4):
-            item = styled(size)
             ext = placed_extent(item)
-            scale = fit(ext)
+            scale = fit_scale(ext, room)
             if scale >= 0.999:
                 break
-            size = max(int(size * scale), 4)
+            item = replace(item, font_size=max(int(item.font_size * scale), 4))
         if (ext[3] - ext[1]) > h or (ext[2] - ext[0]) > s.max_width:
             dropped["too_long"] += 1
             item = None

@@ -10,7 +10,7 @@ import shutil
 
 import numpy as np
 import pytest
-from ocr_helpers import ocr_config, word_instances
+from ocr_helpers import ocr_config
 from PIL import Image, ImageOps
 
 from synthgen.engine import make_sample
