@@ -375,6 +375,19 @@ def test_photometric_kinds_match_kornia_within_one_grey_level(kind, params):
     assert np.count_nonzero(ours != noisy) > 0.5 * ours.size
 
 
+def test_motion_kernel_is_kornias():
+    from kornia.filters import get_motion_kernel2d
+
+    from synthgen.augment.motion_blur import motion_kernel
+
+    angles = [*range(-360, 361, 15), 7.5, 33.3, 117.5, 200.1]  # multiples of 15 hold exact ties
+    for size in (3, 5, 9, 15):
+        for angle in angles:
+            for direction in (-1.0, -0.5, 0.0, 0.3, 1.0):
+                ref = get_motion_kernel2d(size, float(angle), float(direction)).numpy()[0]
+                np.testing.assert_allclose(motion_kernel(size, angle, direction), ref, atol=1e-6)
+
+
 def test_noise_has_the_asked_sigma_and_no_bias():
     layers = Layers(rgb=np.full((200, 300, 3), 128, np.uint8), instance_id=np.zeros((200, 300), np.int32), geometry={})
     out = augment(layers, [step("noise", sigma=12)], np.random.default_rng(0)).layers.rgb.astype(np.float64)
