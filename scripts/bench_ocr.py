@@ -192,9 +192,9 @@ def run_jobs(jobs: list[Job], repeats: int, work: Path) -> list[Row]:
             made, crops = job.count_for(out)
             job.runs.append((stats, made, median_crop_height(crops), cmd))
             # Outputs stay until the whole benchmark is done (main deletes the temp folder): on an
-            # ext4 without a journal, as on this VM, each file created within ~30 s of deleting
-            # thousands costs ~0.7 ms of kernel time (ext4's recently_deleted scan), which would
-            # fall on whichever tool runs after a deletion.
+            # ext4 without a journal, as on this VM, each file created within a minute or more of
+            # deleting thousands costs ~0.7 ms of kernel time (ext4's recently_deleted scan), which
+            # would fall on whichever tool runs after a deletion.
     rows = []
     for job in jobs:
         stats, made, crop_height, cmd = sorted(job.runs, key=lambda x: x[0]["seconds"])[len(job.runs) // 2]

@@ -9,6 +9,7 @@ import numpy as np
 
 from synthgen import fonts
 from synthgen.errors import DatasetError
+from synthgen.formats.icdar import is_line
 
 
 def _palette(k: int) -> tuple[int, int, int]:
@@ -28,8 +29,8 @@ def draw_labels(image: np.ndarray, annotations: list[dict], scale: float = 1.0) 
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     out = (image if size == (w, h) else cv2.resize(image, size, interpolation=interpolation)).astype(np.float32)
-    lines = [ann for ann in annotations if ann.get("attributes", {}).get("level") == "line"]
-    annotations = [ann for ann in annotations if ann.get("attributes", {}).get("level") != "line"]
+    lines = [ann for ann in annotations if is_line(ann)]
+    annotations = [ann for ann in annotations if not is_line(ann)]
     for k, ann in enumerate(annotations):
         seg = ann["segmentation"]
         m = mask_utils.decode({"size": seg["size"], "counts": seg["counts"].encode("ascii")})

@@ -40,7 +40,7 @@ def masks_to_instances(instance_id: np.ndarray) -> dict[int, tuple[tuple[int, in
 
     height, width = instance_id.shape
     if instance_id.size and int(instance_id.max()) <= FEW_IDS:
-        return _few_instances(instance_id, mask_utils)
+        return _few_instances(instance_id)
     flat = np.ascontiguousarray(instance_id.T).ravel()  # column-major pixel order
     where = np.flatnonzero(flat)
     if not len(where):
@@ -70,9 +70,11 @@ def masks_to_instances(instance_id: np.ndarray) -> dict[int, tuple[tuple[int, in
     return out
 
 
-def _few_instances(instance_id: np.ndarray, mask_utils) -> dict[int, tuple[tuple[int, int, int, int], int, dict]]:
+def _few_instances(instance_id: np.ndarray) -> dict[int, tuple[tuple[int, int, int, int], int, dict]]:
     """``masks_to_instances`` for a layer whose ids are all <= FEW_IDS (a word crop): one
     pycocotools encode per id beats sorting every pixel."""
+    from pycocotools import mask as mask_utils
+
     height, width = instance_id.shape
     out = {}
     for k in range(1, int(instance_id.max()) + 1):

@@ -167,10 +167,14 @@ def iter_records(out: Path, num_shards: int):
 
 
 def records_size(out: Path, num_shards: int) -> int:
-    """Bytes of the shard record files of a run."""
-    return sum(
-        record_path(out, shard).stat().st_size for shard in range(num_shards) if record_path(out, shard).exists()
-    )
+    """Bytes of the shard record files of a run (a missing one counts 0; iter_records reports it)."""
+    total = 0
+    for shard in range(num_shards):
+        try:
+            total += record_path(out, shard).stat().st_size
+        except FileNotFoundError:
+            pass
+    return total
 
 
 def generate(

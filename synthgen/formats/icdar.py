@@ -4,8 +4,9 @@ One file per image, one line per word: ``x1,y1,x2,y2,x3,y3,x4,y4,transcription``
 clockwise from the top-left corner of the upright word, in integer pixel (corner) coordinates.
 The ``icdar_lines`` writer writes the same format for text lines (``icdar_lines/gt_<stem>.txt``,
 one line per ``line`` instance of ``synthgen.annotate.lines``), as line-level benchmarks
-(MSRA-TD500, and ICDAR-style line ground truth in general) use. ``###`` marks a "don't care" instance: one whose ``legible`` attribute is False,
-or one with no quad (its box corners are written instead) or no transcription. Everything after
+(MSRA-TD500, and ICDAR-style line ground truth in general) use. ``###`` marks a "don't care"
+instance: one whose ``legible`` attribute is False, or one with no quad (its box corners are
+written instead) or no transcription. Everything after
 the 8th comma is the transcription, so transcriptions may hold commas. Files are written as
 UTF-8 without a BOM with ``\\n`` line ends; the reader also accepts the BOM and ``\\r\\n`` of the
 original ICDAR 2015 files.

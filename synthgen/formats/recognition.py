@@ -2,8 +2,9 @@
 
 Every legible text instance with a quad and a transcription (see ``icdar.is_legible``), lines of
 words excepted, gives one crop, rectified from its quad by a perspective transform to an upright
-rectangle as wide and as tall as the quad's longer opposite sides. ``<index>`` is the sample's 9-digit index and ``<k>``
-the instance's position in the sample, so a crop leads back to its COCO annotation.
+rectangle as wide and as tall as the quad's longer opposite sides. ``<index>`` is the sample's
+9-digit index and ``<k>`` the instance's position in the sample, so a crop leads back to its
+COCO annotation.
 
 Crops are written with each sample (so a resumed run keeps them). Where a crop is the whole
 image (crop scenes such as ``ocr_recognition``) and the image is a PNG, the crop is a hard link
