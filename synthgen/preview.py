@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from synthgen import fonts
 from synthgen.errors import DatasetError
 from synthgen.formats.icdar import is_line
+from synthgen.text import fonts
 
 
 def _palette(k: int) -> tuple[int, int, int]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synthgen import fonts
-from synthgen.text_geometry import SUBPIXEL, advance, kerning, layout_run
+from synthgen.text import fonts
+from synthgen.text.glyphs import SUBPIXEL, advance, kerning, layout_run
 
 # Pairs that DejaVu kerns ("AV", "To", "LT", "Yo") beside ones it does not, accents and digits.
 CHARS = list("AVAWTaToYoLTFPkerning fifl., -'\"ÀéüßŁ0123456789$%€£")

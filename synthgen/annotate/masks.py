@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthgen.annotate.lines import LINE, line_instances
+from synthgen.text.lines import LINE, line_instances
 from synthgen.types import Instance, Labels, Layers, SceneSpec
 
 FEW_IDS = 2  # up to this many instances, masks are encoded one by one
@@ -93,7 +93,7 @@ def _few_instances(instance_id: np.ndarray) -> dict[int, tuple[tuple[int, int, i
 
 def annotate(layers: Layers, spec: SceneSpec) -> Labels:
     """Labels of one rendered scene: one Instance per instance id with visible pixels, then, for
-    scenes with a ``line`` category, one per line of words (``synthgen.annotate.lines``).
+    scenes with a ``line`` category, one per line of words (``synthgen.text.lines``).
 
     Text attributes (transcription, word and char quads) come from the geometry the renderer
     recorded; boxes, masks and areas come from the instance-id layer only.

@@ -3,7 +3,7 @@
 One file per image, one line per word: ``x1,y1,x2,y2,x3,y3,x4,y4,transcription``, the quad
 clockwise from the top-left corner of the upright word, in integer pixel (corner) coordinates.
 The ``icdar_lines`` writer writes the same format for text lines (``icdar_lines/gt_<stem>.txt``,
-one line per ``line`` instance of ``synthgen.annotate.lines``), as line-level benchmarks
+one line per ``line`` instance of ``synthgen.text.lines``), as line-level benchmarks
 (MSRA-TD500, and ICDAR-style line ground truth in general) use. ``###`` marks a "don't care"
 instance: one whose ``legible`` attribute is False, or one with no quad (its box corners are
 written instead) or no transcription. Everything after
@@ -52,7 +52,7 @@ def is_text_instance(inst: dict[str, Any]) -> bool:
 
 
 def is_line(inst: dict[str, Any]) -> bool:
-    """An instance that stands for a line of word instances (``synthgen.annotate.lines``)."""
+    """An instance that stands for a line of word instances (``synthgen.text.lines``)."""
     return inst.get("attributes", {}).get("level") == "line"
 
 

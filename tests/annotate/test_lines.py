@@ -13,11 +13,12 @@ from pycocotools.coco import COCO
 from synthgen.annotate import annotate
 from synthgen.config import load_run_config
 from synthgen.engine import generate, make_sample
-from synthgen.fonts import bundled_font_dir
 from synthgen.formats.icdar import read_icdar
 from synthgen.formats.recognition import read_recognition_tsv
 from synthgen.render import RENDERERS
-from synthgen.types import SceneSpec, TextItem
+from synthgen.text.fonts import bundled_font_dir
+from synthgen.text.items import TextItem
+from synthgen.types import SceneSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 FONT = str(bundled_font_dir() / "DejaVuSans.ttf")

@@ -18,9 +18,10 @@ from synthgen.augment import AUGMENTATIONS, AugmentStep, augment
 from synthgen.config import load_run_config
 from synthgen.engine.pipeline import make_sample
 from synthgen.errors import ConfigError
-from synthgen.fonts import bundled_font_dir
 from synthgen.render import RENDERERS
-from synthgen.types import InstanceGeometry, Layers, SceneSpec, TextItem
+from synthgen.text.fonts import bundled_font_dir
+from synthgen.text.items import TextItem
+from synthgen.types import InstanceGeometry, Layers, SceneSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOMETRIC = {

@@ -9,14 +9,15 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from synthgen import fonts
 from synthgen.annotate import annotate
 from synthgen.config import load_run_config
 from synthgen.engine import generate, make_sample
 from synthgen.engine.seeds import stage_rng
-from synthgen.scene import SCENES
 from synthgen.render import RENDERERS
-from synthgen.types import SceneSpec, TextItem
+from synthgen.scene import SCENES
+from synthgen.text import fonts
+from synthgen.text.items import TextItem
+from synthgen.types import SceneSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 FONT_DIR = fonts.bundled_font_dir()

@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-from synthgen import fonts
-from synthgen.render.text2d import render_layers
-from synthgen.types import SceneSpec, TextItem
+from synthgen.text import fonts
+from synthgen.text.items import TextItem
+from synthgen.text.render2d import render_layers
+from synthgen.types import SceneSpec
 
 FONT = str(fonts.bundled_font_dir() / "DejaVuSans.ttf")
 SERIF = str(fonts.bundled_font_dir() / "DejaVuSerif.ttf")

@@ -8,7 +8,7 @@ import pytest
 from ocr_helpers import ocr_config, word_instances
 
 from synthgen.engine import make_sample
-from synthgen.render.text_page import displacement_field, forward, inverse_maps
+from synthgen.text.page import displacement_field, forward, inverse_maps
 
 TOLERANCE_PX = 2  # quads are mapped at their corners; their edges bend with the smooth field
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from synthgen.errors import ConfigError
-from synthgen.text_patterns import compile_pattern, format_datetime
+from synthgen.text.patterns import compile_pattern, format_datetime
 
 REGEX_PATTERNS = [
     "[A-Z]{3}-[0-9]{4}",

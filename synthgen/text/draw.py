@@ -1,7 +1,7 @@
 """Text drawing for ``text2d`` and ``text_page``: letter spacing, outline, drop shadow, curved baselines, perspective.
 
 The text is drawn into an upright *text plane* (glyph by glyph at the pen positions of
-``synthgen.text_geometry``; along a curve each glyph is turned to the local tangent), then the
+``synthgen.text.glyphs``; along a curve each glyph is turned to the local tangent), then the
 plane is placed in the image with one homography: a rotation about the ink-box centre, followed,
 when the item has ``corner_offsets``, by the perspective warp that moves the ink-box corners by
 them. The same homography maps the ink box, each glyph quad and the curved outline, so labels
@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthgen.text_geometry import box_corners, box_corners_of, curve_run, layout_run, min_area_quad, stamp, stamp_fill
-from synthgen.types import InstanceGeometry, TextItem
+from synthgen.text.glyphs import box_corners, box_corners_of, curve_run, layout_run, min_area_quad, stamp, stamp_fill
+from synthgen.text.items import TextItem
+from synthgen.types import InstanceGeometry
 
 PAD = 2  # pixels around the ink in the text plane, so bilinear spill is not clipped
 

@@ -2,7 +2,7 @@
 training text recognisers.
 
 The text comes from the corpus (``source: word``; ``words: 3`` makes lines) or from the pattern
-language of ``synthgen.text_patterns`` (``source: pattern``), restricted to a charset that is
+language of ``synthgen.text.patterns`` (``source: pattern``), restricted to a charset that is
 checked at load time (every pattern's alphabet must lie inside it; corpus words outside it are
 left out). The font is sized so the text's line band fills the crop height minus the padding;
 the crop is as wide as the placed text plus the padding, up to ``max_width`` (the font shrinks
@@ -18,14 +18,15 @@ from typing import Union
 
 import numpy as np
 
-from synthgen import fonts
+from synthgen.backgrounds import BackgroundSchema, BackgroundSettings, background_from_config, sample_background
 from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.scene.ocr_common import (
-    BackgroundSettings,
-    OcrBackgroundSchema,
-    background_from_config,
+from synthgen.text import fonts
+from synthgen.text.common import (
+    CASES,
+    CorpusSchema,
+    FontsSchema,
     contrasting_color,
     fit_case,
     font_size_for_height,
@@ -34,13 +35,12 @@ from synthgen.scene.ocr_common import (
     resolve_charset,
     resolve_corpus,
     resolve_fonts,
-    sample_background,
 )
-from synthgen.scene.ocr_style import StyleSchema, StyleSettings, sample_style, style_from_config
-from synthgen.scene.text_words import CASES, CorpusSchema, FontsSchema
-from synthgen.text_geometry import box_corners, curve_run, layout_run
-from synthgen.text_patterns import Pattern, compile_pattern
-from synthgen.types import SceneSpec, TextItem
+from synthgen.text.glyphs import box_corners, curve_run, layout_run
+from synthgen.text.items import TextItem
+from synthgen.text.patterns import Pattern, compile_pattern
+from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
+from synthgen.types import SceneSpec
 
 SOURCES = ("word", "pattern")
 TEXT_TRIES = 10  # texts tried per sample before the sample is left empty
@@ -63,8 +63,8 @@ class OcrRecognitionSchema:
     text: RecognitionTextSchema = field(default_factory=RecognitionTextSchema)
     fonts: FontsSchema = field(default_factory=FontsSchema)
     corpus: CorpusSchema = field(default_factory=CorpusSchema)
-    background: OcrBackgroundSchema = field(
-        default_factory=lambda: OcrBackgroundSchema("choice([solid, gradient, noise, paper])")
+    background: BackgroundSchema = field(
+        default_factory=lambda: BackgroundSchema("choice([solid, gradient, noise, paper])")
     )
     style: StyleSchema = field(default_factory=StyleSchema)
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthgen.backgrounds import render_background, value_noise
-from synthgen.render.text_style import draw_text
+from synthgen.backgrounds import render_background
+from synthgen.backgrounds.draw import value_noise
+from synthgen.text.draw import draw_text
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
 
 ITERATIONS = 12
@@ -92,7 +93,7 @@ def warp_outline(
     """
     import cv2
 
-    from synthgen.text_geometry import min_area_quad
+    from synthgen.text.glyphs import min_area_quad
 
     curved = polygon is not None
     if not curved:

@@ -1,28 +1,19 @@
-"""Pieces shared by the OCR scenes: charsets, fonts and corpus resolution, backgrounds, colours
+"""Pieces shared by the text scenes: charsets, cases, fonts and corpus resolution, colours
 with a contrast constraint, and fitting a font to a pixel height."""
 
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
-from typing import Any, Optional
+from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 
-from synthgen import fonts
-from synthgen.config.distributions import Distribution, parse_value
+from synthgen.backgrounds.colors import LUMA, luminance
 from synthgen.errors import ConfigError
-from synthgen.scene.text_words import (
-    CASES,
-    LUMA,
-    FontsSchema,
-    apply_case,
-    image_folder,
-    luminance,
-    random_color,
-)
+from synthgen.text import fonts
 
-BACKGROUND_KINDS = ("solid", "gradient", "noise", "image", "paper", "blobs")
+CASES = ("lower", "upper", "title", "as_is")
 PUNCTUATION = ".,:;!?'\"()-/&%+*#@$"
 CHARSETS = {
     "digits": string.digits,
@@ -33,6 +24,24 @@ CHARSETS = {
     "plates": string.ascii_uppercase + string.digits + "- ",
     "ascii": "".join(chr(c) for c in range(32, 127)),
 }
+
+
+@dataclass
+class FontsSchema:
+    paths: list[str] = field(default_factory=list)  # font files or folders (searched recursively)
+    bundled: bool = True  # the DejaVu fonts shipped with synthgen
+    system: bool = False  # every font under the system font folders
+
+
+@dataclass
+class CorpusSchema:
+    builtin: bool = True  # synthgen's own English word list
+    file: Optional[str] = None  # UTF-8 text, words separated by whitespace
+    case: str = "choice([as_is, lower, title, upper], [0.4, 0.3, 0.2, 0.1])"
+
+
+def apply_case(word: str, case: str) -> str:
+    return {"lower": word.lower(), "upper": word.upper(), "title": word.title()}.get(case, word)
 
 
 def resolve_charset(value: str, key: str) -> str:
@@ -84,80 +93,6 @@ def resolve_corpus(builtin: bool, file: Optional[str], key: str, charset: str | 
             key, "no words" + (" inside the charset" if charset is not None else "") + ": set builtin or file"
         )
     return tuple(words)
-
-
-@dataclass
-class OcrBackgroundSchema:
-    kind: str = "choice([noise, gradient, blobs, paper])"
-    image_dir: Optional[str] = None  # photos for kind "image" (searched recursively)
-
-
-@dataclass(frozen=True)
-class BackgroundSettings:
-    kind: Distribution
-    images: tuple[str, ...]
-
-
-def background_from_config(p: OcrBackgroundSchema, key: str) -> BackgroundSettings:
-    kind = parse_value(p.kind, f"{key}.kind", "str", BACKGROUND_KINDS)
-    images = image_folder(p.image_dir, f"{key}.image_dir")
-    kinds = kind.options if hasattr(kind, "options") else (kind.value,)  # type: ignore[attr-defined]
-    if "image" in kinds and not images:
-        raise ConfigError(f"{key}.kind", "kind 'image' needs image_dir")
-    return BackgroundSettings(kind, images)
-
-
-def sample_background(s: BackgroundSettings, width: int, height: int, rng: np.random.Generator) -> dict[str, Any]:
-    """A background description (see ``synthgen.backgrounds``) of the given size."""
-    kind = s.kind.sample(rng)
-    if kind == "solid":
-        return {"kind": "solid", "color": list(random_color(rng))}
-    if kind in ("gradient", "noise"):
-        c1 = random_color(rng)
-        c2 = tuple(int(np.clip(c + rng.integers(-60, 61), 0, 255)) for c in c1)
-        bg: dict[str, Any] = {"kind": kind, "colors": [list(c1), list(c2)]}
-        if kind == "gradient":
-            bg["angle"] = float(rng.uniform(0, 360))
-        else:
-            bg["seed"] = int(rng.integers(2**31))
-            bg["scale"] = float(rng.uniform(8, 64))
-        return bg
-    if kind == "paper":
-        return paper_background(rng)
-    if kind == "blobs":
-        n = int(rng.integers(2, 6))
-        return {
-            "kind": "blobs",
-            "colors": [list(random_color(rng)) for _ in range(n)],
-            "seed": int(rng.integers(2**31)),
-            "count": int(rng.integers(3, 12)),
-            "blur": float(rng.uniform(0.5, 4.0)),
-        }
-    path = s.images[int(rng.integers(len(s.images)))]
-    from PIL import Image
-
-    with Image.open(path) as im:
-        w, h = im.size
-    scale = min(w / width, h / height) * float(rng.uniform(0.5, 1.0))
-    cw, ch = max(1, int(width * scale)), max(1, int(height * scale))
-    x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
-    return {"kind": "image", "path": path, "crop": [x, y, cw, ch]}
-
-
-def paper_background(rng: np.random.Generator, white: bool = False) -> dict[str, Any]:
-    """Off-white paper (or bright thermal paper with ``white``)."""
-    if white:
-        base = [int(v) for v in rng.integers(238, 256, size=3)]
-    else:
-        tone = int(rng.integers(225, 252))
-        base = [tone, int(tone - rng.integers(0, 8)), int(tone - rng.integers(2, 22))]
-    return {
-        "kind": "paper",
-        "color": base,
-        "seed": int(rng.integers(2**31)),
-        "grain": float(rng.uniform(0.3, 1.0)),
-        "stains": int(rng.integers(0, 3)),
-    }
 
 
 def luminance_image(rgb: np.ndarray) -> np.ndarray:

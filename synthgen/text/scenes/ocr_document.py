@@ -5,7 +5,7 @@ whole page may be slightly skewed.
 Instances are words (category ``word``) with ``attributes``: ``line`` (line index on the page;
 a line's text is its words joined by spaces in instance order), ``block`` (heading or paragraph
 index), ``role`` (``heading`` or ``body``) and ``legible`` (False under ``min_legible_size``);
-then one ``line`` instance per line (``synthgen.annotate.lines``: the union of its words, a quad
+then one ``line`` instance per line (``synthgen.text.lines``: the union of its words, a quad
 around them, their text).
 """
 
@@ -16,13 +16,20 @@ from typing import Union
 
 import numpy as np
 
+from synthgen.backgrounds import paper_background
 from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.scene.ocr_common import paper_background, pick_font, resolve_corpus, resolve_fonts
-from synthgen.scene.ocr_layout import ALIGNS, PlacedWord, layout_block, line_band, word_advance, word_items
-from synthgen.scene.text_words import CorpusSchema, FontsSchema
-from synthgen.types import SceneSpec, TextItem
+from synthgen.text.common import (
+    CorpusSchema,
+    FontsSchema,
+    pick_font,
+    resolve_corpus,
+    resolve_fonts,
+)
+from synthgen.text.items import TextItem
+from synthgen.text.layout import ALIGNS, PlacedWord, layout_block, line_band, word_advance, word_items
+from synthgen.types import SceneSpec
 
 
 @dataclass

@@ -5,48 +5,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Optional, Union
 
 import numpy as np
 
-from synthgen import fonts
+from synthgen.backgrounds import image_folder
+from synthgen.backgrounds.colors import LUMA, luminance, random_color
 from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.text_geometry import layout_run
-from synthgen.types import SceneSpec, TextItem
+from synthgen.text import fonts
+from synthgen.text.common import CASES, CorpusSchema, FontsSchema, apply_case
+from synthgen.text.glyphs import layout_run
+from synthgen.text.items import TextItem
+from synthgen.types import SceneSpec
 
 BACKGROUND_KINDS = ("solid", "gradient", "noise", "image")
-CASES = ("lower", "upper", "title", "as_is")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
-
-
-def image_folder(image_dir: str | None, key: str) -> tuple[str, ...]:
-    """The images under ``image_dir`` (recursively, sorted); () for None; ConfigError at ``key``."""
-    if image_dir is None:
-        return ()
-    root = Path(image_dir).expanduser()
-    if not root.is_dir():
-        raise ConfigError(key, f"folder not found: {image_dir}")
-    images = tuple(sorted(str(f) for f in root.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES))
-    if not images:
-        raise ConfigError(key, f"no images in folder {image_dir}")
-    return images
-
-
-@dataclass
-class FontsSchema:
-    paths: list[str] = field(default_factory=list)  # font files or folders (searched recursively)
-    bundled: bool = True  # the DejaVu fonts shipped with synthgen
-    system: bool = False  # every font under the system font folders
-
-
-@dataclass
-class CorpusSchema:
-    builtin: bool = True  # synthgen's own English word list
-    file: Optional[str] = None  # UTF-8 text, words separated by whitespace
-    case: str = "choice([as_is, lower, title, upper], [0.4, 0.3, 0.2, 0.1])"
 
 
 @dataclass
@@ -143,18 +117,6 @@ def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
     )
 
 
-LUMA = (0.2126, 0.7152, 0.0722)  # Rec. 709 luminance weights
-
-
-def luminance(rgb) -> float:
-    """Relative luminance (Rec. 709 weights) of an sRGB colour, 0..1."""
-    return sum(w * float(c) for w, c in zip(LUMA, rgb)) / 255.0
-
-
-def random_color(rng: np.random.Generator) -> tuple[int, int, int]:
-    return tuple(int(c) for c in rng.integers(0, 256, size=3))  # type: ignore[return-value]
-
-
 def _near_color(rng: np.random.Generator, base, spread: int = 50) -> tuple[int, int, int]:
     return tuple(int(np.clip(c + rng.integers(-spread, spread + 1), 0, 255)) for c in base)  # type: ignore[return-value]
 
@@ -204,10 +166,6 @@ def sample_text_color(rng: np.random.Generator, background_lum: list[float], min
     # Fall back to whichever of near-black and near-white stands out more.
     dark, light = (int(rng.integers(0, 40)),) * 3, (int(rng.integers(215, 256)),) * 3
     return light if (1.0 - min(background_lum)) > max(background_lum) else dark
-
-
-def apply_case(word: str, case: str) -> str:
-    return {"lower": word.lower(), "upper": word.upper(), "title": word.title()}.get(case, word)
 
 
 def rotated_quad(center: tuple[float, float], w: float, h: float, angle: float) -> np.ndarray:

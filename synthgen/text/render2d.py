@@ -1,6 +1,6 @@
 """``text2d``: draw TextItems with FreeType onto a background; exact masks and glyph quads.
 
-Each word is drawn upright glyph by glyph (``synthgen.text_geometry``), then placed with one
+Each word is drawn upright glyph by glyph (``synthgen.text.glyphs``), then placed with one
 transform (rotation about the ink-box centre plus translation, and a perspective warp when the
 item asks for one) by ``text_style``. The same transform maps the ink box and each glyph's ink box
 to the image, so quads and pixels agree. A pixel belongs to a word where its alpha is > 0, i.e.
@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from synthgen.backgrounds import render_background
-from synthgen.render.text_style import draw_text
+from synthgen.text.draw import draw_text
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
+
 
 def render_layers(spec: SceneSpec) -> Layers:
     """Draw a text scene.

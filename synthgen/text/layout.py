@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from synthgen import fonts
-from synthgen.text_geometry import box_corners, layout_run
-from synthgen.types import TextItem
+from synthgen.text import fonts
+from synthgen.text.glyphs import box_corners, layout_run
+from synthgen.text.items import TextItem
 
 ALIGNS = ("left", "center", "right", "justify")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthgen import fonts
+from synthgen.text import fonts
 
 SUBPIXEL = 4  # pen positions are kept to 1/4 px, so glyph bitmaps can be cached
 

@@ -19,11 +19,11 @@ SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home(
 
 def bundled_font_dir() -> Path:
     """The folder of fonts shipped with synthgen (DejaVu, see LICENSE-DejaVu.txt there)."""
-    return Path(str(resources.files("synthgen") / "assets" / "fonts"))
+    return Path(str(resources.files("synthgen.text") / "assets" / "fonts"))
 
 
 def bundled_corpus() -> Path:
-    return Path(str(resources.files("synthgen") / "assets" / "corpus" / "words_en.txt"))
+    return Path(str(resources.files("synthgen.text") / "assets" / "corpus" / "words_en.txt"))
 
 
 def discover_fonts(paths: Iterable[str], key: str) -> list[str]:

@@ -12,7 +12,7 @@ shared by the words of one line, so a line's text is its words joined by spaces 
 order), ``block`` and ``legible`` (False for text with a line height under ``min_legible_size``
 pixels, and for the ``faint_probability`` share of blocks drawn on purpose with little contrast:
 ICDAR ``###`` don't-care regions); then one ``line`` instance per line
-(``synthgen.annotate.lines``: the union of its words, a quad around them, their text).
+(``synthgen.text.lines``: the union of its words, a quad around them, their text).
 """
 
 from __future__ import annotations
@@ -22,21 +22,25 @@ from typing import Union
 
 import numpy as np
 
+from synthgen.backgrounds import BackgroundSchema, BackgroundSettings, background_from_config, sample_background
+from synthgen.backgrounds.colors import luminance
 from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.scene.ocr_common import (
-    BackgroundSettings,
-    OcrBackgroundSchema,
-    background_from_config,
+from synthgen.text.common import (
+    CASES,
+    CorpusSchema,
+    FontsSchema,
+    apply_case,
     contrasting_color,
     luminance_image,
     pick_font,
     resolve_corpus,
     resolve_fonts,
-    sample_background,
 )
-from synthgen.scene.ocr_layout import (
+from synthgen.text.glyphs import box_corners, curve_run, layout_run
+from synthgen.text.items import TextItem
+from synthgen.text.layout import (
     ALIGNS,
     apply_homography,
     block_box,
@@ -46,10 +50,8 @@ from synthgen.scene.ocr_layout import (
     perspective_jitter,
     word_items,
 )
-from synthgen.scene.ocr_style import StyleSchema, StyleSettings, sample_style, style_from_config
-from synthgen.scene.text_words import CASES, CorpusSchema, FontsSchema, apply_case, luminance
-from synthgen.text_geometry import box_corners, curve_run, layout_run
-from synthgen.types import SceneSpec, TextItem
+from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
+from synthgen.types import SceneSpec
 
 
 @dataclass
@@ -69,7 +71,7 @@ class OcrWildSchema:
     placement_attempts: int = 30
     fonts: FontsSchema = field(default_factory=FontsSchema)
     corpus: CorpusSchema = field(default_factory=CorpusSchema)
-    background: OcrBackgroundSchema = field(default_factory=OcrBackgroundSchema)
+    background: BackgroundSchema = field(default_factory=BackgroundSchema)
     style: StyleSchema = field(default_factory=StyleSchema)
 
 

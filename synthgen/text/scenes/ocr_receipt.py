@@ -10,7 +10,7 @@ Instances are words (category ``word``) with ``attributes``: ``line``, ``segment
 the line they are in: an item's name 0, its price 1), ``role`` (``header``, ``meta``, ``item``,
 ``total``, ``footer``, ``separator``) and ``legible`` (False for separator rules and for text
 whose line height in the image is under ``min_legible_size``); then one ``line`` instance per
-segment of a line (``synthgen.annotate.lines``).
+segment of a line (``synthgen.text.lines``).
 """
 
 from __future__ import annotations
@@ -21,23 +21,27 @@ from typing import Union
 
 import numpy as np
 
+from synthgen.backgrounds import (
+    BackgroundSchema,
+    BackgroundSettings,
+    background_from_config,
+    paper_background,
+    sample_background,
+)
 from synthgen.config.distributions import Distribution, parse_checked
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.scene.ocr_common import (
-    BackgroundSettings,
-    OcrBackgroundSchema,
-    background_from_config,
-    paper_background,
+from synthgen.text.common import (
+    CorpusSchema,
+    FontsSchema,
     pick_font,
     resolve_corpus,
     resolve_fonts,
-    sample_background,
 )
-from synthgen.scene.ocr_layout import PlacedWord, layout_block, line_band, word_advance, word_items
-from synthgen.scene.text_words import CorpusSchema, FontsSchema
-from synthgen.text_patterns import compile_pattern
-from synthgen.types import SceneSpec, TextItem
+from synthgen.text.items import TextItem
+from synthgen.text.layout import PlacedWord, layout_block, line_band, word_advance, word_items
+from synthgen.text.patterns import compile_pattern
+from synthgen.types import SceneSpec
 
 STREETS = ("St", "Ave", "Rd", "Blvd", "Lane", "Way")
 PAYMENTS = ("CARD", "CASH", "VISA", "DEBIT")
@@ -72,8 +76,8 @@ class OcrReceiptSchema:
     min_legible_size: int = 8  # line heights in the image (px) under this are flagged legible: false
     fonts: FontsSchema = field(default_factory=FontsSchema)
     corpus: CorpusSchema = field(default_factory=lambda: CorpusSchema(case="upper"))
-    background: OcrBackgroundSchema = field(
-        default_factory=lambda: OcrBackgroundSchema("choice([noise, blobs, gradient])")
+    background: BackgroundSchema = field(
+        default_factory=lambda: BackgroundSchema("choice([noise, blobs, gradient])")
     )
     warp: ReceiptWarpSchema = field(default_factory=ReceiptWarpSchema)
 

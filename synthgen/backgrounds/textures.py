@@ -9,25 +9,15 @@ from typing import Any
 
 import numpy as np
 
-TEXTURE_KINDS = ("paper", "blobs")
+
+def paper_texture(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
+    """``{"kind": "paper", "color": [r, g, b], "seed": int, "grain": 0..1, "stains": int}``."""
+    return paper(spec["color"], spec["seed"], spec["grain"], spec["stains"], width, height)
 
 
-def render_texture(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
-    """Draw a texture.
-
-    Args:
-        spec: ``{"kind": "paper", "color": [r, g, b], "seed": int, "grain": 0..1, "stains": int}`` or
-            ``{"kind": "blobs", "colors": [[r, g, b], ...], "seed": int, "count": int, "blur": px}``.
-        width, height: output size.
-
-    Returns:
-        (height, width, 3) uint8.
-    """
-    if spec["kind"] == "paper":
-        return paper(spec["color"], spec["seed"], spec["grain"], spec["stains"], width, height)
-    if spec["kind"] == "blobs":
-        return blobs(spec["colors"], spec["seed"], spec["count"], spec["blur"], width, height)
-    raise ValueError(f"unknown texture kind {spec['kind']!r}")
+def blobs_texture(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
+    """``{"kind": "blobs", "colors": [[r, g, b], ...], "seed": int, "count": int, "blur": px}``."""
+    return blobs(spec["colors"], spec["seed"], spec["count"], spec["blur"], width, height)
 
 
 def _noise(rng: np.random.Generator, width: int, height: int, cell: float) -> np.ndarray:

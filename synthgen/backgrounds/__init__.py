@@ -1,0 +1,73 @@
+"""Backgrounds: a registry of kinds that any scene can sample and any renderer can draw.
+
+A background is a JSON-able description (``{"kind": "noise", ...}``) sampled by a scene builder
+(``sample_background``) and drawn by ``render_background``. Scene builders measure the local
+contrast of the very pixels their objects will sit on, and renderers draw the same pixels, so
+the last few backgrounds are kept: a builder and the renderer after it draw each one once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from synthgen.backgrounds import draw, textures
+from synthgen.backgrounds.sample import (
+    BACKGROUND_KINDS,
+    BackgroundSchema,
+    BackgroundSettings,
+    background_from_config,
+    image_folder,
+    paper_background,
+    sample_background,
+)
+from synthgen.registry import Registry
+
+BackgroundKind = Callable[[dict[str, Any], int, int], np.ndarray]
+
+BACKGROUNDS: Registry[BackgroundKind] = Registry("background")
+BACKGROUNDS.register("solid", draw.solid)
+BACKGROUNDS.register("gradient", draw.gradient)
+BACKGROUNDS.register("noise", draw.noise)
+BACKGROUNDS.register("image", draw.image)
+BACKGROUNDS.register("paper", textures.paper_texture)
+BACKGROUNDS.register("blobs", textures.blobs_texture)
+
+
+def render_background(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
+    """Draw a background description (a fresh array the caller may draw on).
+
+    Args:
+        spec: ``{"kind": name, ...}`` with the fields its kind documents (``synthgen.backgrounds.draw``,
+            ``synthgen.backgrounds.textures``).
+        width, height: output size.
+
+    Returns:
+        (height, width, 3) uint8.
+    """
+    return _cached(json.dumps(spec, sort_keys=True), width, height).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(spec_json: str, width: int, height: int) -> np.ndarray:
+    spec = json.loads(spec_json)
+    out = BACKGROUNDS.get(spec["kind"], key="background.kind")(spec, width, height)
+    out.setflags(write=False)
+    return out
+
+
+__all__ = [
+    "BACKGROUNDS",
+    "BACKGROUND_KINDS",
+    "BackgroundSchema",
+    "BackgroundSettings",
+    "background_from_config",
+    "image_folder",
+    "paper_background",
+    "render_background",
+    "sample_background",
+]

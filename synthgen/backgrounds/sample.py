@@ -1,0 +1,104 @@
+"""Sampling a background description (solid, gradient, noise, paper, blobs or a photo crop) that
+``synthgen.backgrounds.render_background`` draws: any scene may call it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from synthgen.backgrounds.colors import random_color
+from synthgen.config.distributions import Distribution, parse_value
+from synthgen.errors import ConfigError
+
+BACKGROUND_KINDS = ("solid", "gradient", "noise", "image", "paper", "blobs")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def image_folder(image_dir: str | None, key: str) -> tuple[str, ...]:
+    """The images under ``image_dir`` (recursively, sorted); () for None; ConfigError at ``key``."""
+    if image_dir is None:
+        return ()
+    root = Path(image_dir).expanduser()
+    if not root.is_dir():
+        raise ConfigError(key, f"folder not found: {image_dir}")
+    images = tuple(sorted(str(f) for f in root.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES))
+    if not images:
+        raise ConfigError(key, f"no images in folder {image_dir}")
+    return images
+
+
+@dataclass
+class BackgroundSchema:
+    kind: str = "choice([noise, gradient, blobs, paper])"
+    image_dir: Optional[str] = None  # photos for kind "image" (searched recursively)
+
+
+@dataclass(frozen=True)
+class BackgroundSettings:
+    kind: Distribution
+    images: tuple[str, ...]
+
+
+def background_from_config(p: BackgroundSchema, key: str) -> BackgroundSettings:
+    kind = parse_value(p.kind, f"{key}.kind", "str", BACKGROUND_KINDS)
+    images = image_folder(p.image_dir, f"{key}.image_dir")
+    kinds = kind.options if hasattr(kind, "options") else (kind.value,)  # type: ignore[attr-defined]
+    if "image" in kinds and not images:
+        raise ConfigError(f"{key}.kind", "kind 'image' needs image_dir")
+    return BackgroundSettings(kind, images)
+
+
+def sample_background(s: BackgroundSettings, width: int, height: int, rng: np.random.Generator) -> dict[str, Any]:
+    """A background description (see ``synthgen.backgrounds``) of the given size."""
+    kind = s.kind.sample(rng)
+    if kind == "solid":
+        return {"kind": "solid", "color": list(random_color(rng))}
+    if kind in ("gradient", "noise"):
+        c1 = random_color(rng)
+        c2 = tuple(int(np.clip(c + rng.integers(-60, 61), 0, 255)) for c in c1)
+        bg: dict[str, Any] = {"kind": kind, "colors": [list(c1), list(c2)]}
+        if kind == "gradient":
+            bg["angle"] = float(rng.uniform(0, 360))
+        else:
+            bg["seed"] = int(rng.integers(2**31))
+            bg["scale"] = float(rng.uniform(8, 64))
+        return bg
+    if kind == "paper":
+        return paper_background(rng)
+    if kind == "blobs":
+        n = int(rng.integers(2, 6))
+        return {
+            "kind": "blobs",
+            "colors": [list(random_color(rng)) for _ in range(n)],
+            "seed": int(rng.integers(2**31)),
+            "count": int(rng.integers(3, 12)),
+            "blur": float(rng.uniform(0.5, 4.0)),
+        }
+    path = s.images[int(rng.integers(len(s.images)))]
+    from PIL import Image
+
+    with Image.open(path) as im:
+        w, h = im.size
+    scale = min(w / width, h / height) * float(rng.uniform(0.5, 1.0))
+    cw, ch = max(1, int(width * scale)), max(1, int(height * scale))
+    x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+    return {"kind": "image", "path": path, "crop": [x, y, cw, ch]}
+
+
+def paper_background(rng: np.random.Generator, white: bool = False) -> dict[str, Any]:
+    """Off-white paper (or bright thermal paper with ``white``)."""
+    if white:
+        base = [int(v) for v in rng.integers(238, 256, size=3)]
+    else:
+        tone = int(rng.integers(225, 252))
+        base = [tone, int(tone - rng.integers(0, 8)), int(tone - rng.integers(2, 22))]
+    return {
+        "kind": "paper",
+        "color": base,
+        "seed": int(rng.integers(2**31)),
+        "grain": float(rng.uniform(0.3, 1.0)),
+        "stains": int(rng.integers(0, 3)),
+    }

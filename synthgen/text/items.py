@@ -1,0 +1,57 @@
+"""What the text renderers draw: one run of text per ``TextItem`` (a SceneSpec item)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TextItem:
+    """One run of text to draw (a SceneSpec item for the ``text2d`` renderer).
+
+    Attributes:
+        instance_id: id of its pixels in ``Layers.instance_id`` (1-based).
+        text: the characters to draw.
+        font_path: TrueType/OpenType file that covers every character of ``text``.
+        font_size: pixel size.
+        color: (r, g, b) 0..255.
+        angle: counter-clockwise rotation in degrees about the centre of the ink box.
+        center: (x, y) image position of the centre of the ink box, in pixels.
+        category: category name of the instance.
+        letter_spacing: extra pixels added after every character (may be negative).
+        stroke_width: outline width in pixels (0 = none), drawn in ``stroke_color`` under the fill.
+        stroke_color: (r, g, b) of the outline.
+        shadow: ``(dx, dy, blur_sigma, opacity)`` drop shadow in image pixels, or None. Shadow pixels
+            are not the text's pixels: they stay background in ``instance_id``.
+        shadow_color: (r, g, b) of the shadow.
+        curve: baseline shape: ``"none"``, ``"arc"`` (circle of signed curvature ``curve_amount``,
+            1/px, positive bends the ends down) or ``"wave"`` (sine of amplitude ``curve_amount`` px
+            and wavelength ``curve_period`` px). Curved text is drawn glyph by glyph along the curve.
+        curve_amount, curve_period: see ``curve``.
+        corner_offsets: ((dx, dy) x 4) pixel displacements of the placed ink-box corners (clockwise
+            from top-left) that define a perspective warp, or None for a plain rotation.
+        label_box: (left, top, right, bottom) image box reported as the instance's quad instead of
+            the ink quad (a recognition crop labels its whole frame), or None.
+        attributes: JSON-able attributes copied onto the instance (``legible``, ``line``, ...).
+    """
+
+    instance_id: int
+    text: str
+    font_path: str
+    font_size: int
+    color: tuple[int, int, int]
+    angle: float
+    center: tuple[float, float]
+    category: str = "text"
+    letter_spacing: float = 0.0
+    stroke_width: int = 0
+    stroke_color: tuple[int, int, int] = (0, 0, 0)
+    shadow: tuple[float, float, float, float] | None = None
+    shadow_color: tuple[int, int, int] = (0, 0, 0)
+    curve: str = "none"
+    curve_amount: float = 0.0
+    curve_period: float = 0.0
+    corner_offsets: tuple[tuple[float, float], ...] | None = None
+    label_box: tuple[float, float, float, float] | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""The text scene builders (registered in ``synthgen.scene``)."""
