@@ -2,10 +2,13 @@
 
 A stage never imports another stage; they talk only through these types:
 ``SceneSpec`` (what to draw) -> ``Layers`` (what was drawn) -> ``Labels``/``Sample`` (what is written).
+One serialiser beside them, ``synthgen.records`` (``to_record`` / ``from_record``), turns a Sample
+into the JSON-able record that shards, regress and every writer and reader use.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +25,10 @@ class SceneSpec:
         width, height: image size in pixels.
         background: renderer-specific description of the background (JSON-able).
         items: the objects to draw, in drawing order (renderer-specific frozen dataclasses).
-        categories: category names this scene can emit, in id order (ids start at 1).
+        categories: category names this scene can emit (a subset of the run's CategoryTable).
         params: the sampled scene parameters, JSON-able, recorded in each sample's meta.
         dropped: what the builder sampled but could not place, by reason (``{"no_room": 2}``).
+        camera: the camera the scene is seen through, where it has one (3D scenes).
     """
 
     kind: str
@@ -36,29 +40,163 @@ class SceneSpec:
     categories: tuple[str, ...]
     params: dict[str, Any] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
+    camera: Camera | None = None
 
 
 @dataclass(frozen=True)
-class InstanceGeometry:
-    """Geometry the renderer knows for one instance, in image pixel coordinates (x right, y down).
+class Category:
+    """One entry of a run's category table.
 
     Attributes:
-        category: category name.
-        text: transcription, or None for non-text instances.
-        quad: (4, 2) float32 corners, clockwise from the top-left of the upright object, or None.
-        chars: the characters that have ``char_quads`` (whitespace excluded), or None.
-        char_quads: (len(chars), 4, 2) float32 per-character quads, or None.
-        polygon: (N, 2) float32 outline with more than 4 points where a quad is too coarse (curved
-            text: the upper edge left to right, then the lower edge right to left), or None.
-        attributes: JSON-able attributes copied onto the Instance (``legible``, ``line``, ...).
+        id: stable id (COCO ``category_id``, semantic-layer value), > 0.
+        name: category name.
+        keypoints: keypoint names of the category (COCO ``keypoints``), () for none.
+        skeleton: pairs of 1-based keypoint indices joined by a limb (COCO ``skeleton``).
+        color: (r, g, b) of the category in colour semantic images, or None.
     """
 
-    category: str
-    text: str | None = None
+    id: int
+    name: str
+    keypoints: tuple[str, ...] = ()
+    skeleton: tuple[tuple[int, int], ...] = ()
+    color: tuple[int, int, int] | None = None
+
+
+@dataclass(frozen=True)
+class CategoryTable:
+    """A run's categories: declared by the scene (and its annotators) or the config, identical in
+    every shard and every writer; never numbered by first appearance.
+
+    Attributes:
+        categories: the entries, in id order.
+    """
+
+    categories: tuple[Category, ...]
+
+    def __post_init__(self):
+        ids = [c.id for c in self.categories]
+        names = [c.name for c in self.categories]
+        if len(set(ids)) != len(ids) or len(set(names)) != len(names):
+            raise ValueError(f"category ids and names must be unique: {list(zip(ids, names))}")
+
+    @classmethod
+    def of_names(cls, names: Sequence[str]) -> CategoryTable:
+        """Ids 1, 2, ... in the order given."""
+        return cls(tuple(Category(i + 1, n) for i, n in enumerate(names)))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.categories)
+
+    def get(self, name: str) -> Category:
+        for c in self.categories:
+            if c.name == name:
+                return c
+        raise KeyError(f"category {name!r} is not in the run's table {list(self.names)}")
+
+    def id_of(self, name: str) -> int:
+        return self.get(name).id
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def __len__(self) -> int:
+        return len(self.categories)
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A pinhole camera (OpenCV convention: x right, y down, z forward).
+
+    Attributes:
+        intrinsics: (3, 3) float64 K; pixel (u, v) = K @ (x/z, y/z, 1) with pixel centres at +0.5.
+        extrinsics: (4, 4) float64 world -> camera transform.
+        width, height: image size in pixels.
+    """
+
+    intrinsics: np.ndarray
+    extrinsics: np.ndarray
+    width: int
+    height: int
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """(N, 3) camera-frame points -> (N, 2) pixel coordinates (corner convention)."""
+        pts = np.asarray(points, np.float64).reshape(-1, 3)
+        uvw = pts @ np.asarray(self.intrinsics, np.float64).T
+        return uvw[:, :2] / uvw[:, 2:3]
+
+
+@dataclass(frozen=True)
+class Box3D:
+    """An oriented 3D box in camera coordinates (KITTI's convention).
+
+    Attributes:
+        center: (3,) float64 metres, the centre of the box.
+        dimensions: (3,) float64 metres: length (along the heading), width, height.
+        yaw: radians, rotation about the camera's y axis (KITTI ``rotation_y``).
+    """
+
+    center: np.ndarray
+    dimensions: np.ndarray
+    yaw: float
+
+    def corners(self) -> np.ndarray:
+        """(8, 3) corners in camera coordinates: the 4 bottom ones (y + h/2), then the 4 top ones."""
+        length, width, height = (float(v) for v in self.dimensions)
+        x = np.array([1, 1, -1, -1, 1, 1, -1, -1]) * length / 2
+        z = np.array([1, -1, -1, 1, 1, -1, -1, 1]) * width / 2
+        y = np.array([1, 1, 1, 1, -1, -1, -1, -1]) * height / 2
+        c, s = np.cos(self.yaw), np.sin(self.yaw)
+        rx = c * x + s * z
+        rz = -s * x + c * z
+        return np.stack([rx, y, rz], axis=1) + np.asarray(self.center, np.float64)
+
+
+@dataclass(frozen=True)
+class TextRecord:
+    """What a text instance adds: transcription and the geometry of its glyphs, image pixels.
+
+    Attributes:
+        transcription: the text, in logical order.
+        quad: (4, 2) float32 word quad, clockwise from the top-left of the upright word, or None.
+        chars: the characters that have a quad (whitespace excluded), or None.
+        char_quads: (len(chars), 4, 2) float32, or None.
+        polygon: (N, 2) float32 outline with more than 4 points where a quad is too coarse (curved
+            text: the upper edge left to right, then the lower edge right to left), or None.
+    """
+
+    transcription: str
     quad: np.ndarray | None = None
     chars: str | None = None
     char_quads: np.ndarray | None = None
     polygon: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class InstanceGeometry:
+    """What the renderer knows of one instance besides its pixels, in image pixel coordinates
+    (x right, y down, corner convention: pixel (i, j) covers [j, j+1) x [i, i+1)).
+
+    Attributes:
+        category: category name.
+        text: the text record (text instances), or None.
+        keypoints: (K, 3) float32 x, y, visibility (COCO: 0 not labelled, 1 hidden, 2 visible), or None.
+        amodal_bbox: (x, y, w, h) floats of the whole object, hidden and outside parts included, or None.
+        area_alone: pixels the object covers inside the image when drawn alone (nothing in front),
+            or None where the renderer does not know; gives ``Instance.occlusion``.
+        area_alone_total: pixels it covers drawn alone on an unbounded canvas; gives
+            ``Instance.truncation``.
+        box3d: the object's 3D box in camera coordinates, or None.
+        attributes: JSON-able attributes copied onto the Instance (``legible``, ``line``, ...).
+    """
+
+    category: str
+    text: TextRecord | None = None
+    keypoints: np.ndarray | None = None
+    amodal_bbox: tuple[float, float, float, float] | None = None
+    area_alone: int | None = None
+    area_alone_total: int | None = None
+    box3d: Box3D | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -70,8 +208,9 @@ class Layers:
         rgb: (H, W, 3) uint8 image.
         instance_id: (H, W) int32, 0 = background, k = the pixels of instance k.
         geometry: instance id -> InstanceGeometry for every instance that was drawn.
-        depth: optional (H, W) float32 metres, inf where empty.
-        semantic_id: optional (H, W) int32 category ids, 0 = background.
+        depth: optional (H, W) float32 metres (camera z), inf where empty.
+        semantic_id: optional (H, W) int32 category ids of the run's table, 0 = background.
+        normals: optional (H, W, 3) float32 unit surface normals in camera coordinates.
     """
 
     rgb: np.ndarray
@@ -79,6 +218,7 @@ class Layers:
     geometry: dict[int, InstanceGeometry]
     depth: np.ndarray | None = None
     semantic_id: np.ndarray | None = None
+    normals: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -86,28 +226,41 @@ class Instance:
     """One labelled object, derived from render layers.
 
     Attributes:
-        category: category name.
-        bbox: (x, y, w, h) pixel extent of the visible mask; x, y of the top-left pixel.
+        category: category name (its id is in the run's CategoryTable).
+        bbox: (x, y, w, h) pixel extent of the visible mask; x, y of the top-left pixel;
+            (0, 0, 0, 0) for an object with no visible pixel.
         area: number of visible pixels.
         rle: visible mask as COCO compressed RLE ``{"size": [H, W], "counts": str}``.
-        text: transcription (text instances).
-        quad: (4, 2) float32 word quad (text instances).
-        chars: characters with a quad each.
-        char_quads: (len(chars), 4, 2) float32.
-        attributes: extra JSON-able attributes (``legible``, ...).
-        polygon: (N, 2) float32 text outline with more than 4 points (curved text), or None.
+        amodal_bbox: (x, y, w, h) of the whole object (hidden and out-of-image parts included), or None.
+        occlusion: 1 - visible pixels / pixels of the object drawn alone in the image, 0..1, or None.
+        truncation: fraction of the object (drawn alone) outside the image, 0..1, or None.
+        keypoints: (K, 3) float32 x, y, visibility (COCO), or None.
+        box3d: 3D box in camera coordinates, or None.
+        attributes: extra JSON-able attributes (``legible``, ``line``, ``level``, ...).
+        text: the text record of a text instance, or None.
     """
 
     category: str
     bbox: tuple[int, int, int, int]
     area: int
     rle: dict[str, Any]
-    text: str | None = None
-    quad: np.ndarray | None = None
-    chars: str | None = None
-    char_quads: np.ndarray | None = None
+    amodal_bbox: tuple[float, float, float, float] | None = None
+    occlusion: float | None = None
+    truncation: float | None = None
+    keypoints: np.ndarray | None = None
+    box3d: Box3D | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
-    polygon: np.ndarray | None = None
+    text: TextRecord | None = None
+
+    @property
+    def visible(self) -> bool:
+        """Whether any pixel of it is visible (writers export only visible instances)."""
+        return self.area > 0
+
+    @property
+    def legible(self) -> bool:
+        """A text instance's legibility (``attributes.legible``, True when not set)."""
+        return self.attributes.get("legible", True) is not False
 
     def visible_mask(self) -> np.ndarray:
         """Decode the RLE into a (H, W) bool mask."""
@@ -122,14 +275,16 @@ class Labels:
     """All labels of one image.
 
     Attributes:
-        instances: the visible instances, in instance-id order.
-        categories: category names, in id order (COCO ids start at 1).
-        depth: optional (H, W) float32 metres.
-        semantic: optional (H, W) int32.
+        instances: the instances, in instance-id order (then derived ones, e.g. text lines).
+        categories: the run's category table.
+        camera: the camera, where the scene has one.
+        depth: optional (H, W) float32 metres, inf where empty.
+        semantic: optional (H, W) int32 category ids, 0 = background.
     """
 
     instances: tuple[Instance, ...]
-    categories: tuple[str, ...]
+    categories: CategoryTable
+    camera: Camera | None = None
     depth: np.ndarray | None = None
     semantic: np.ndarray | None = None
 
@@ -140,9 +295,9 @@ class Sample:
 
     Attributes:
         image: (H, W, 3) uint8.
-        labels: its Labels.
-        meta: JSON-able: ``index``, ``seed``, ``source``, ``generator``, ``version``, ``scene`` params,
-            ``dropped`` counts.
+        labels: its Labels (instances, category table, camera and dense layers).
+        meta: JSON-able: ``index``, ``seed``, ``source`` (``synthetic`` / ``real:<name>``),
+            ``generator``, ``version``, ``scene`` params, ``dropped`` counts, ``augment`` values.
     """
 
     image: np.ndarray

@@ -1,11 +1,13 @@
-"""Boxes, COCO RLE, polygons and areas from an instance-id layer."""
+"""Boxes, COCO RLE, polygons, areas, occlusion and keypoint visibility from an instance-id layer."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from synthgen.text.lines import LINE, line_instances
-from synthgen.types import Instance, Labels, Layers, SceneSpec
+from synthgen.annotate.base import AnnotatorKind
+from synthgen.types import CategoryTable, Instance, Labels, Layers, SceneSpec
 
 FEW_IDS = 2  # up to this many instances, masks are encoded one by one
 
@@ -91,30 +93,104 @@ def _few_instances(instance_id: np.ndarray) -> dict[int, tuple[tuple[int, int, i
     return out
 
 
-def annotate(layers: Layers, spec: SceneSpec) -> Labels:
-    """Labels of one rendered scene: one Instance per instance id with visible pixels, then, for
-    scenes with a ``line`` category, one per line of words (``synthgen.text.lines``).
+def annotate(
+    layers: Layers,
+    spec: SceneSpec,
+    categories: CategoryTable | None = None,
+    annotators: Sequence[AnnotatorKind] = (),
+) -> Labels:
+    """Labels of one rendered scene.
 
-    Text attributes (transcription, word and char quads) come from the geometry the renderer
-    recorded; boxes, masks and areas come from the instance-id layer only.
+    One Instance per drawn instance id: box, area and mask from the instance-id layer only;
+    text records and attributes from the geometry the renderer recorded. Where the renderer knows
+    how many pixels an object covers drawn alone (``InstanceGeometry.area_alone``), the instance
+    gets its occlusion and truncation, and an object with no visible pixel is kept with area 0
+    and occlusion 1 (writers export only visible instances); other instances without pixels are
+    left out. Keypoints the renderer marks present (v = 2) are visible where a pixel within 1 px
+    of them belongs to the instance, hidden (v = 1) elsewhere in the image and unlabelled (0,
+    x = y = 0) outside it. The annotators then add their instances, in order.
+
+    Args:
+        layers: rgb (H, W, 3) uint8, instance_id (H, W) int32, geometry per instance id, optional
+            depth and semantic_id.
+        spec: the scene it was rendered from (camera, categories).
+        categories: the run's category table (None: the spec's categories, ids 1, 2, ...).
+        annotators: the run config's annotators.
+
+    Returns:
+        The Labels.
     """
+    found = masks_to_instances(layers.instance_id)
     instances = []
-    for k, (bbox, area, rle) in sorted(masks_to_instances(layers.instance_id).items()):
-        geo = layers.geometry[k]
+    for k, geo in sorted(layers.geometry.items()):
+        if k in found:
+            bbox, area, rle = found[k]
+        elif geo.area_alone is not None:
+            bbox, area, rle = (0, 0, 0, 0), 0, empty_rle(*layers.instance_id.shape)
+        else:
+            continue
+        occlusion = truncation = None
+        if geo.area_alone is not None:
+            occlusion = 1.0 - area / geo.area_alone if geo.area_alone > 0 else 1.0
+            if geo.area_alone_total:
+                truncation = 1.0 - geo.area_alone / geo.area_alone_total
+        keypoints = None
+        if geo.keypoints is not None:
+            keypoints = keypoint_visibility(geo.keypoints, layers.instance_id, k)
         instances.append(
             Instance(
                 category=geo.category,
                 bbox=bbox,
                 area=area,
                 rle=rle,
-                text=geo.text,
-                quad=geo.quad,
-                chars=geo.chars,
-                char_quads=geo.char_quads,
+                amodal_bbox=geo.amodal_bbox,
+                occlusion=None if occlusion is None else min(max(occlusion, 0.0), 1.0),
+                truncation=None if truncation is None else min(max(truncation, 0.0), 1.0),
+                keypoints=keypoints,
+                box3d=geo.box3d,
                 attributes=dict(geo.attributes),
-                polygon=geo.polygon,
+                text=geo.text,
             )
         )
-    if LINE in spec.categories:  # scenes that lay words out in lines label the lines too
-        instances.extend(line_instances(instances))
-    return Labels(instances=tuple(instances), categories=spec.categories, semantic=layers.semantic_id)
+    for annotator in annotators:
+        instances.extend(annotator.annotate(tuple(instances), layers, spec))
+    return Labels(
+        instances=tuple(instances),
+        categories=categories if categories is not None else CategoryTable.of_names(spec.categories),
+        camera=spec.camera,
+        depth=layers.depth,
+        semantic=layers.semantic_id,
+    )
+
+
+def empty_rle(height: int, width: int) -> dict:
+    """COCO compressed RLE of an all-background (height, width) mask."""
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.zeros((height, width), np.uint8, order="F"))
+    return {"size": [height, width], "counts": rle["counts"].decode("ascii")}
+
+
+def keypoint_visibility(keypoints: np.ndarray, instance_id: np.ndarray, k: int) -> np.ndarray:
+    """(K, 3) float32 keypoints with COCO visibility from the instance layer.
+
+    A point marked present (v = 2) is visible (2) where a pixel within 1 px of it belongs to
+    instance ``k``, hidden (1) elsewhere inside the image, and unlabelled (0, at x = y = 0)
+    outside it; points marked 1 or 0 keep their mark (a renderer that knows better, e.g. from a
+    depth test, marks them itself).
+    """
+    height, width = instance_id.shape
+    out = np.asarray(keypoints, np.float32).reshape(-1, 3).copy()
+    for row in out:
+        x, y, v = float(row[0]), float(row[1]), int(row[2])
+        if v == 0:
+            continue
+        if not (0 <= x < width and 0 <= y < height):
+            row[:] = 0
+            continue
+        if v != 2:
+            continue
+        cx, cy = int(x), int(y)
+        window = instance_id[max(cy - 1, 0) : cy + 2, max(cx - 1, 0) : cx + 2]
+        row[2] = 2 if (window == k).any() else 1
+    return out

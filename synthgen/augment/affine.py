@@ -5,13 +5,14 @@ generator)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
+from synthgen.augment.base import GEOMETRIC_MOVES, Applied, AugmentKind, Number, draw, number
 from synthgen.augment.warp import KORNIA, warp_layers
 from synthgen.config.distributions import Distribution
-from synthgen.types import Layers
+from synthgen.types import Layers, SceneSpec
 
 
 @dataclass
@@ -57,7 +58,7 @@ def from_config(p: AffineSchema, key: str) -> AffineSettings:
     )
 
 
-def apply(s: AffineSettings, layers: Layers, rng: np.random.Generator) -> Applied:
+def apply(s: AffineSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
     """Warp image and labels with one affine transform drawn from ``rng``."""
     import torch
     from kornia.augmentation import RandomAffine
@@ -86,4 +87,4 @@ def apply(s: AffineSettings, layers: Layers, rng: np.random.Generator) -> Applie
     return Applied(out, sampled, dropped)
 
 
-KIND = AugmentKind("affine", AffineSchema, from_config, apply, needs=KORNIA)
+KIND = AugmentKind("affine", AffineSchema, from_config, apply, needs=KORNIA, moves=GEOMETRIC_MOVES)

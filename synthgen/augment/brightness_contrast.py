@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
 from synthgen.augment.photometric import with_rgb
 from synthgen.config.distributions import Distribution
-from synthgen.types import Layers
+from synthgen.types import Layers, SceneSpec
 
 
 @dataclass
@@ -52,7 +53,7 @@ def adjust(rgb: np.ndarray, brightness: float, contrast: float) -> np.ndarray:
     return cv2.LUT(rgb, np.rint(table).astype(np.uint8))
 
 
-def apply(s: BrightnessContrastSettings, layers: Layers, rng: np.random.Generator) -> Applied:
+def apply(s: BrightnessContrastSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
     """Change brightness, then contrast, by amounts drawn from ``rng``."""
     brightness = draw(s.brightness, rng)
     contrast = draw(s.contrast, rng)

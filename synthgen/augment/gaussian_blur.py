@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
 from synthgen.augment.photometric import odd_kernel, with_rgb
 from synthgen.config.distributions import Distribution
-from synthgen.types import Layers
+from synthgen.types import Layers, SceneSpec
 
 
 @dataclass
@@ -41,7 +42,7 @@ def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(image, (k, k), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT_101)
 
 
-def apply(s: GaussianBlurSettings, layers: Layers, rng: np.random.Generator) -> Applied:
+def apply(s: GaussianBlurSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
     """Blur ``rgb`` with a sigma drawn from ``rng``."""
     sigma = draw(s.sigma, rng)
     return with_rgb(layers, gaussian_blur(layers.rgb, sigma), {"sigma": sigma})

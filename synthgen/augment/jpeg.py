@@ -7,13 +7,14 @@ gradients; a dataset wants the artefacts of the codec that real images went thro
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Integer, draw, number
 from synthgen.config.distributions import Distribution
 from synthgen.image_codec import encode_jpeg
-from synthgen.types import Layers
+from synthgen.types import Layers, SceneSpec
 
 
 @dataclass
@@ -35,7 +36,7 @@ def from_config(p: JpegSchema, key: str) -> JpegSettings:
     return JpegSettings(quality=number(p.quality, f"{key}.quality", 1, 100, kind="int"))
 
 
-def apply(s: JpegSettings, layers: Layers, rng: np.random.Generator) -> Applied:
+def apply(s: JpegSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
     """Encode ``rgb`` as JPEG at a quality drawn from ``rng`` and decode it again."""
     import cv2
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Integer, Number, draw, number
 from synthgen.augment.photometric import odd_kernel, with_rgb
 from synthgen.config.distributions import Distribution
-from synthgen.types import Layers
+from synthgen.types import Layers, SceneSpec
 
 
 @dataclass
@@ -64,7 +65,7 @@ def motion_kernel(size: int, angle: float, direction: float) -> np.ndarray:
     return (kernel / kernel.sum()).astype(np.float32)
 
 
-def apply(s: MotionBlurSettings, layers: Layers, rng: np.random.Generator) -> Applied:
+def apply(s: MotionBlurSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
     """Blur ``rgb`` along a line drawn from ``rng``."""
     import cv2
 

@@ -4,13 +4,14 @@ sample's generator."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
 from synthgen.augment.photometric import to_uint8, with_rgb
 from synthgen.config.distributions import Distribution
-from synthgen.types import Layers
+from synthgen.types import Layers, SceneSpec
 
 
 @dataclass
@@ -33,7 +34,7 @@ def from_config(p: NoiseSchema, key: str) -> NoiseSettings:
     return NoiseSettings(sigma=number(p.sigma, f"{key}.sigma", 0, 128))
 
 
-def apply(s: NoiseSettings, layers: Layers, rng: np.random.Generator) -> Applied:
+def apply(s: NoiseSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
     """Add gaussian noise drawn from ``rng`` to ``rgb``."""
     sigma = draw(s.sigma, rng)
     noise = rng.standard_normal(layers.rgb.shape, dtype=np.float32)

@@ -5,13 +5,14 @@ generator, as its ``basic`` sampling does)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
+from synthgen.augment.base import GEOMETRIC_MOVES, Applied, AugmentKind, Number, draw, number
 from synthgen.augment.warp import KORNIA, warp_layers
 from synthgen.config.distributions import Distribution
-from synthgen.types import Layers
+from synthgen.types import Layers, SceneSpec
 
 # Direction in which each corner (top-left, top-right, bottom-right, bottom-left) moves inwards.
 INWARD = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]], np.float64)
@@ -43,7 +44,7 @@ def from_config(p: PerspectiveSchema, key: str) -> PerspectiveSettings:
     )
 
 
-def apply(s: PerspectiveSettings, layers: Layers, rng: np.random.Generator) -> Applied:
+def apply(s: PerspectiveSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
     """Warp image and labels with one homography drawn from ``rng``."""
     import torch
     from kornia.augmentation import RandomPerspective
@@ -65,4 +66,4 @@ def apply(s: PerspectiveSettings, layers: Layers, rng: np.random.Generator) -> A
     return Applied(out, sampled, dropped)
 
 
-KIND = AugmentKind("perspective", PerspectiveSchema, from_config, apply, needs=KORNIA)
+KIND = AugmentKind("perspective", PerspectiveSchema, from_config, apply, needs=KORNIA, moves=GEOMETRIC_MOVES)

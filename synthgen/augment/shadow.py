@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from synthgen.augment.base import Applied, AugmentKind, Integer, Number, draw, n
 from synthgen.augment.gaussian_blur import gaussian_blur
 from synthgen.augment.photometric import to_uint8, with_rgb
 from synthgen.config.distributions import Distribution, parse_value
-from synthgen.types import Layers
+from synthgen.types import Layers, SceneSpec
 
 SHAPES = ("polygon", "gradient")
 
@@ -72,7 +73,7 @@ def gradient_mask(height: int, width: int, rng: np.random.Generator) -> np.ndarr
     return ((proj - low) / max(high - low, 1e-6)).astype(np.float32)
 
 
-def apply(s: ShadowSettings, layers: Layers, rng: np.random.Generator) -> Applied:
+def apply(s: ShadowSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
     """Darken ``rgb`` under a shadow drawn from ``rng``."""
     height, width = layers.instance_id.shape
     shape = str(s.shape.sample(rng))

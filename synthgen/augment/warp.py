@@ -81,6 +81,11 @@ def warp_layers(layers: Layers, transform: Any, params: dict[str, Any], fill: fl
 
     shape = torch.tensor([1, image.shape[1], height, width])
     replay = {**params, "batch_prob": torch.ones(1), "forward_input_shape": shape}
+    # AugmentationSequential's public ``params=`` argument takes a list of ParamItem, the type its
+    # signature documents (defined in kornia.augmentation.container.params, not re-exported).
+    # kornia has no other public way to replay parameters sampled elsewhere (our numpy generator,
+    # for determinism) over image, masks and keypoints at once; calling each augmentation's
+    # transform_masks / transform_keypoints by hand would re-implement what the container does.
     item = ParamItem(f"{type(transform).__name__}_0", replay)
     sequential = AugmentationSequential(transform, data_keys=["input", "mask", "keypoints"])
     out_image, out_masks, out_points = sequential(image, masks, keypoints, params=[item])
@@ -109,18 +114,21 @@ def warp_layers(layers: Layers, transform: Any, params: dict[str, Any], fill: fl
 
 
 def _quad_points(geometry: dict[int, InstanceGeometry]) -> tuple[list[int], np.ndarray]:
-    """Every quad and polygon point of every instance, (K, 2) float32, in instance order: word quad,
-    char quads, then polygon."""
+    """Every point that moves with the pixels, (K, 2) float32, in instance order: word quad, char
+    quads, text outline, then keypoints."""
     ids = sorted(geometry)
     chunks = []
     for k in ids:
-        geo = geometry[k]
-        if geo.quad is not None:
-            chunks.append(np.asarray(geo.quad, np.float32).reshape(4, 2))
-        if geo.char_quads is not None:
-            chunks.append(np.asarray(geo.char_quads, np.float32).reshape(-1, 2))
-        if geo.polygon is not None:
-            chunks.append(np.asarray(geo.polygon, np.float32).reshape(-1, 2))
+        geo, text = geometry[k], geometry[k].text
+        if text is not None:
+            if text.quad is not None:
+                chunks.append(np.asarray(text.quad, np.float32).reshape(4, 2))
+            if text.char_quads is not None:
+                chunks.append(np.asarray(text.char_quads, np.float32).reshape(-1, 2))
+            if text.polygon is not None:
+                chunks.append(np.asarray(text.polygon, np.float32).reshape(-1, 2))
+        if geo.keypoints is not None:
+            chunks.append(np.asarray(geo.keypoints, np.float32).reshape(-1, 3)[:, :2])
     points = np.concatenate(chunks) if chunks else np.zeros((0, 2), np.float32)
     return ids, points.astype(np.float32)
 
@@ -133,54 +141,65 @@ def _fit_geometry(
     width: int,
     height: int,
 ) -> tuple[dict[int, InstanceGeometry], dict[str, int]]:
-    """Put the moved quad corners back, clip them, drop characters and instances that left the image."""
+    """Put the moved points back, clip them, drop characters and instances that left the image."""
     present = set(np.unique(instance_id).tolist())
     out: dict[int, InstanceGeometry] = {}
     dropped: dict[str, int] = {}
     at = 0
+
+    def take(n: int) -> np.ndarray:
+        nonlocal at
+        at += n
+        return moved[at - n : at]
+
     for k in ids:
-        geo = geometry[k]
-        quad = None
-        if geo.quad is not None:
-            quad = moved[at : at + 4]
-            at += 4
-        char_quads = None
-        if geo.char_quads is not None:
-            n = len(geo.char_quads)
-            char_quads = moved[at : at + 4 * n].reshape(n, 4, 2)
-            at += 4 * n
-        polygon = None
-        if geo.polygon is not None:
-            m = len(geo.polygon)
-            polygon = clip_points(moved[at : at + m], width, height)
-            at += m
+        geo, text = geometry[k], geometry[k].text
+        quad = char_quads = polygon = None
+        if text is not None:
+            quad = take(4) if text.quad is not None else None
+            if text.char_quads is not None:
+                char_quads = take(4 * len(text.char_quads)).reshape(-1, 4, 2)
+            polygon = clip_points(take(len(text.polygon)), width, height) if text.polygon is not None else None
+        keypoints = None
+        if geo.keypoints is not None:
+            keypoints = _moved_keypoints(geo.keypoints, take(len(geo.keypoints)), width, height)
         if k not in present:
             reason = TOO_SMALL if quad is not None and overlap_area(quad, width, height) > 0 else OUT_OF_IMAGE
             dropped[reason] = dropped.get(reason, 0) + 1
             continue
-        chars = geo.chars
         attributes = geo.attributes
-        cut = quad is not None and not _inside(quad, width, height)
-        if char_quads is not None:
-            cut = not _inside(char_quads, width, height)
-            keep = [overlap_area(q, width, height) > 0 for q in char_quads]
-            assert chars is None or len(chars) == len(keep), "chars and char_quads out of step"
-            if chars is not None:
-                chars = "".join(c for c, kept in zip(chars, keep) if kept)
-            char_quads = clip_points(char_quads[np.asarray(keep, bool)], width, height)
-        if cut and geo.text:
-            # Part of the text left the image: the transcription no longer matches the pixels,
-            # so the instance becomes "don't care" (ICDAR ###; no recognition crop).
-            attributes = {**attributes, "legible": False, "truncated": True}
-        out[k] = replace(
-            geo,
-            quad=None if quad is None else clip_points(quad, width, height),
-            chars=chars,
-            char_quads=char_quads,
-            polygon=polygon,
-            attributes=attributes,
-        )
+        if text is not None:
+            chars = text.chars
+            cut = quad is not None and not _inside(quad, width, height)
+            if char_quads is not None:
+                cut = not _inside(char_quads, width, height)
+                keep = [overlap_area(q, width, height) > 0 for q in char_quads]
+                assert chars is None or len(chars) == len(keep), "chars and char_quads out of step"
+                if chars is not None:
+                    chars = "".join(c for c, kept in zip(chars, keep) if kept)
+                char_quads = clip_points(char_quads[np.asarray(keep, bool)], width, height)
+            if cut and text.transcription:
+                # Part of the text left the image: the transcription no longer matches the pixels,
+                # so the instance becomes "don't care" (ICDAR ###; no recognition crop).
+                attributes = {**attributes, "legible": False, "truncated": True}
+            text = replace(
+                text,
+                quad=None if quad is None else clip_points(quad, width, height),
+                chars=chars,
+                char_quads=char_quads,
+                polygon=polygon,
+            )
+        out[k] = replace(geo, text=text, keypoints=keypoints, attributes=attributes)
     return out, dropped
+
+
+def _moved_keypoints(keypoints: np.ndarray, moved: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(K, 3) keypoints at their moved places; one moved out of the image becomes unlabelled (0, 0, 0)."""
+    out = np.asarray(keypoints, np.float32).reshape(-1, 3).copy()
+    out[:, :2] = moved
+    outside = (moved[:, 0] < 0) | (moved[:, 0] >= width) | (moved[:, 1] < 0) | (moved[:, 1] >= height)
+    out[outside & (out[:, 2] > 0)] = 0
+    return out
 
 
 def _inside(points: np.ndarray, width: int, height: int) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,16 @@ from omegaconf.errors import OmegaConfBaseException
 from synthgen.config.schema import (
     IMAGE_FORMATS,
     ImageConfig,
+    RayConfig,
     RegressConfig,
+    RenderConfig,
     RunConfig,
     RunSchema,
     SceneConfig,
 )
 from synthgen.errors import ConfigError, InputError
+from synthgen.steps import Step
+from synthgen.types import Category, CategoryTable
 
 
 def omegaconf_error(exc: OmegaConfBaseException, prefix: str = "") -> ConfigError:
@@ -146,8 +151,7 @@ def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfi
 
 
 def _build(cfg: DictConfig, source: str) -> RunConfig:
-    from synthgen.formats import WRITERS
-    from synthgen.scene import SCENES
+    from synthgen import registries as reg
 
     if cfg.num_samples <= 0:
         raise ConfigError("num_samples", f"must be > 0, got {cfg.num_samples}")
@@ -160,9 +164,9 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
     if not 0 <= cfg.image.png_compress_level <= 9:
         raise ConfigError("image.png_compress_level", f"must be in 0..9, got {cfg.image.png_compress_level}")
     if cfg.scene.kind == "???":
-        raise ConfigError("scene.kind", f"missing; valid kinds: {', '.join(SCENES.names())}")
+        raise ConfigError("scene.kind", f"missing; valid kinds: {', '.join(reg.SCENES.names())}")
     for i, name in enumerate(cfg.outputs):
-        WRITERS.get(name, key=f"outputs[{i}]")
+        reg.WRITERS.get(name, key=f"outputs[{i}]")
     if len(set(cfg.outputs)) != len(cfg.outputs):
         raise ConfigError("outputs", f"lists a writer twice: {list(cfg.outputs)}")
     if cfg.regress.labels not in ("exact", "tolerant"):
@@ -170,25 +174,29 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
     if not 0 < cfg.regress.num:
         raise ConfigError("regress.num", f"must be > 0, got {cfg.regress.num}")
 
-    kind = SCENES.get(cfg.scene.kind, key="scene.kind")
-    params = cfg.scene.params if cfg.scene.params is not None else {}
-    if not isinstance(params, DictConfig):
-        raise ConfigError("scene.params", f"expected a mapping, got {params!r}")
-    typed = merge_checked(OmegaConf.structured(kind.params_schema), params, prefix="scene.params")
-    try:
-        schema_obj = OmegaConf.to_object(typed)
-    except OmegaConfBaseException as exc:
-        raise omegaconf_error(exc, "scene.params") from None
-    settings = kind.from_config(schema_obj, "scene.params")
-    augment_steps, augment_params = _build_augment(cfg)
+    kind = reg.SCENES.get(cfg.scene.kind, key="scene.kind")
+    settings, scene_params = _typed_settings(kind, cfg.scene.params, "scene.params")
+    render, render_params = _build_render(cfg, kind)
+    generate, generate_params = _build_steps(cfg, "generate", reg.GENERATORS, kind)
+    augment, augment_params = _build_steps(cfg, "augment", reg.AUGMENTATIONS, kind)
+    annotators = tuple(
+        reg.ANNOTATORS.get(a.kind, key=f"annotate.{name}.kind") if a.kind != "???" else _missing_kind(name)
+        for name, a in cfg.annotate.items()
+    )
+    categories = _category_table(cfg, kind.categories(settings), annotators)
 
     resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
-    resolved["scene"]["params"] = OmegaConf.to_container(typed, resolve=True)
-    for name, step_params in augment_params.items():
-        resolved["augment"][name]["params"] = step_params
-    if not resolved.get("augment"):
-        # A run without augmentation resolves (and hashes, see engine.run.config_identity) as before.
-        resolved.pop("augment", None)
+    resolved["scene"]["params"] = scene_params
+    resolved["render"] = {"kind": render.kind, "params": render_params}
+    for section, params in (("generate", generate_params), ("augment", augment_params)):
+        for name, step_params in params.items():
+            resolved[section][name]["params"] = step_params
+    for key in ("generate", "augment", "annotate"):
+        if not resolved.get(key):
+            # A run without the stage resolves (and hashes, see engine.run.config_identity) as before it existed.
+            resolved.pop(key, None)
+    if resolved.get("categories") is None:
+        resolved.pop("categories", None)
     return RunConfig(
         name=cfg.name,
         seed=int(cfg.seed),
@@ -200,43 +208,106 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
         regress=RegressConfig(**OmegaConf.to_container(cfg.regress)),  # type: ignore[arg-type]
         resolved=resolved,
         source=source,
-        augment=augment_steps,
+        render=render,
+        categories=categories,
+        generate=generate,
+        augment=augment,
+        annotate=annotators,
+        ray=RayConfig(cfg.ray.address, cfg.ray.num_cpus, bool(cfg.ray.shared_output)),
     )
 
 
-def _build_augment(cfg: DictConfig) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """The ``augment:`` steps in config order, and each step's params as resolved data."""
-    if not cfg.augment:
-        return (), {}
-    import importlib.util
+def _missing_kind(name: str):
+    from synthgen.annotate import ANNOTATORS
 
-    from synthgen.augment import AUGMENTATIONS, AugmentStep
+    raise ConfigError(f"annotate.{name}.kind", f"missing; valid kinds: {', '.join(ANNOTATORS.names())}")
+
+
+def _typed_settings(kind: Any, params: Any, key: str) -> tuple[Any, dict[str, Any]]:
+    """A kind's frozen settings from its ``params`` mapping, and the params as resolved data."""
+    params = params if params is not None else OmegaConf.create({})
+    if not isinstance(params, DictConfig):
+        raise ConfigError(key, f"expected a mapping, got {params!r}")
+    typed = merge_checked(OmegaConf.structured(kind.params_schema), params, prefix=key)
+    try:
+        schema_obj = OmegaConf.to_object(typed)
+    except OmegaConfBaseException as exc:
+        raise omegaconf_error(exc, key) from None
+    return kind.from_config(schema_obj, key), OmegaConf.to_container(typed, resolve=True)  # type: ignore[return-value]
+
+
+def _build_render(cfg: DictConfig, scene: Any) -> tuple[RenderConfig, dict[str, Any]]:
+    """The renderer: ``render.kind`` (``auto``: the scene's first) must be one the scene supports."""
+    from synthgen.render import RENDERERS
+
+    name = scene.renderers[0] if cfg.render.kind == "auto" else cfg.render.kind
+    kind = RENDERERS.get(name, key="render.kind")
+    if name not in scene.renderers:
+        raise ConfigError(
+            "render.kind", f"scene {scene.name!r} is drawn by {', '.join(scene.renderers)}, not {name!r}"
+        )
+    settings, params = _typed_settings(kind, cfg.render.params, "render.params")
+    return RenderConfig(name, settings), params
+
+
+def _build_steps(cfg: DictConfig, section: str, registry: Any, scene: Any) -> tuple[tuple[Step, ...], dict[str, Any]]:
+    """The steps of ``generate:`` or ``augment:`` in config order, and each step's params as resolved data."""
+    import importlib.util
 
     steps = []
     resolved: dict[str, Any] = {}
-    for name, step in cfg.augment.items():
-        key = f"augment.{name}"
+    for name, step in cfg[section].items():
+        key = f"{section}.{name}"
         if OmegaConf.is_missing(step, "kind"):
-            raise ConfigError(f"{key}.kind", f"missing; valid kinds: {', '.join(AUGMENTATIONS.names())}")
-        kind = AUGMENTATIONS.get(step.kind, key=f"{key}.kind")
+            raise ConfigError(f"{key}.kind", f"missing; valid kinds: {', '.join(registry.names()) or '(none yet)'}")
+        kind = registry.get(step.kind, key=f"{key}.kind")
         missing = [m for m in kind.needs if importlib.util.find_spec(m) is None]
         if missing:  # found at load time, not in the middle of a run
             raise ConfigError(
-                f"{key}.kind", f"{kind.name} needs {' and '.join(missing)}: pip install 'synthgen[augment]'"
+                f"{key}.kind", f"{kind.name} needs {' and '.join(missing)}: pip install 'synthgen[{section}]'"
+            )
+        if kind.moves is not None and scene.labels - kind.moves:
+            cannot = ", ".join(sorted(scene.labels - kind.moves))
+            raise ConfigError(
+                f"{key}.kind",
+                f"{kind.name} moves pixels but cannot move the {cannot} labels of scene {scene.name!r}; "
+                "drop the step or use a photometric kind",
             )
         if not 0 <= step.p <= 1:
             raise ConfigError(f"{key}.p", f"must be a probability in 0..1, got {step.p}")
-        params = step.params if step.params is not None else OmegaConf.create({})
-        if not isinstance(params, DictConfig):
-            raise ConfigError(f"{key}.params", f"expected a mapping, got {params!r}")
-        typed = merge_checked(OmegaConf.structured(kind.params_schema), params, prefix=f"{key}.params")
-        try:
-            schema_obj = OmegaConf.to_object(typed)
-        except OmegaConfBaseException as exc:
-            raise omegaconf_error(exc, f"{key}.params") from None
-        steps.append(AugmentStep(str(name), kind, float(step.p), kind.from_config(schema_obj, f"{key}.params")))
-        resolved[str(name)] = OmegaConf.to_container(typed, resolve=True)
+        settings, params = _typed_settings(kind, step.params, f"{key}.params")
+        steps.append(Step(str(name), kind, float(step.p), settings))
+        resolved[str(name)] = params
     return tuple(steps), resolved
+
+
+def _category_table(cfg: DictConfig, declared: tuple[Any, ...], annotators: tuple[Any, ...]) -> CategoryTable:
+    """The run's category table: the scene's categories, then those the annotators add; with a
+    ``categories:`` mapping in the config, the ids it gives (it must name every one of them)."""
+    entries: list[Category] = []
+    for c in declared:
+        entry = c if isinstance(c, Category) else Category(len(entries) + 1, str(c))
+        entries.append(entry)
+    for annotator in annotators:
+        for name in annotator.categories:
+            if name not in [e.name for e in entries]:
+                entries.append(Category(max((e.id for e in entries), default=0) + 1, name))
+    if cfg.categories is None:
+        return CategoryTable(tuple(entries))
+    ids = dict(cfg.categories)
+    missing = [e.name for e in entries if e.name not in ids]
+    if missing:
+        raise ConfigError("categories", f"gives no id for {', '.join(missing)}")
+    unknown = [n for n in ids if n not in [e.name for e in entries]]
+    if unknown:
+        raise ConfigError(f"categories.{unknown[0]}", f"is not a category of this run ({', '.join(e.name for e in entries)})")
+    for name, value in ids.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"categories.{name}", f"must be an id > 0, got {value!r}")
+    if len(set(ids.values())) != len(ids):
+        raise ConfigError("categories", f"two categories share an id: {ids}")
+    pinned = [replace(e, id=int(ids[e.name])) for e in entries]
+    return CategoryTable(tuple(sorted(pinned, key=lambda e: e.id)))
 
 
 def resolved_yaml(config: RunConfig) -> str:

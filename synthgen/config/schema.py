@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
-    from synthgen.augment.base import AugmentStep
+    from synthgen.annotate.base import AnnotatorKind
+    from synthgen.steps import Step
+    from synthgen.types import CategoryTable
 
 IMAGE_FORMATS = ("png", "jpg")
 
@@ -28,13 +30,40 @@ class StageSchema:
 
 
 @dataclass
-class AugmentStepSchema:
-    """One named step of ``augment:``: ``kind`` from synthgen.augment's registry, applied with
-    probability ``p`` (0..1); ``params`` follow the kind's schema."""
+class StepSchema:
+    """One named step of ``generate:`` or ``augment:``: ``kind`` from the stage's registry, applied
+    with probability ``p`` (0..1); ``params`` follow the kind's schema."""
 
     kind: str = "???"
     p: float = 1.0
-    params: Any = None  # None, not {}: a non-mapping must reach the check in load._build_augment
+    params: Any = None  # None, not {}: a non-mapping must reach the check in load._build_steps
+
+
+AugmentStepSchema = StepSchema
+
+
+@dataclass
+class RenderSchema:
+    """``render:``: the renderer kind (``auto``: the scene's own) and its params."""
+
+    kind: str = "auto"
+    params: Any = None
+
+
+@dataclass
+class AnnotatorSchema:
+    """One named annotator of ``annotate:`` (``kind`` from synthgen.annotate's registry)."""
+
+    kind: str = "???"
+
+
+@dataclass
+class RaySchema:
+    """``ray:``, for ``--executor ray``: where the cluster is and how shards come back."""
+
+    address: Optional[str] = None  # None: start a local cluster; "auto" or "ray://host:port" joins one
+    num_cpus: Optional[int] = None  # CPUs of a local cluster (None: all)
+    shared_output: bool = False  # True: OUT is a path every node sees; tasks write there directly
 
 
 @dataclass
@@ -61,7 +90,12 @@ class RunSchema:
     scene: StageSchema = field(default_factory=StageSchema)
     outputs: list[str] = field(default_factory=lambda: ["coco"])
     regress: RegressSchema = field(default_factory=RegressSchema)
-    augment: dict[str, AugmentStepSchema] = field(default_factory=dict)  # applied in YAML order
+    render: RenderSchema = field(default_factory=RenderSchema)
+    generate: dict[str, StepSchema] = field(default_factory=dict)  # applied in YAML order
+    augment: dict[str, StepSchema] = field(default_factory=dict)  # applied in YAML order
+    annotate: dict[str, AnnotatorSchema] = field(default_factory=dict)  # run in YAML order
+    categories: Optional[dict[str, int]] = None  # name -> id; None: the scene's (and annotators') table
+    ray: RaySchema = field(default_factory=RaySchema)
 
 
 @dataclass(frozen=True)
@@ -79,6 +113,19 @@ class ImageConfig:
 class SceneConfig:
     kind: str
     settings: Any  # the scene kind's frozen settings dataclass
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    kind: str  # the renderer kind (resolved: never "auto")
+    settings: Any  # the renderer kind's frozen settings
+
+
+@dataclass(frozen=True)
+class RayConfig:
+    address: str | None = None
+    num_cpus: int | None = None
+    shared_output: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +166,11 @@ class RunConfig:
         resolved: the merged config as plain JSON-able data (distributions kept as written),
             printed by ``synthgen validate`` and recorded in the manifest.
         source: the config file it was loaded from.
+        render: the renderer kind and its settings.
+        categories: the run's category table (ids stable across shards, workers and writers).
+        generate, augment: the configured steps of those stages, in order.
+        annotate: the annotators, in order.
+        ray: settings of the ``ray`` executor (they do not change the dataset).
     """
 
     name: str
@@ -131,4 +183,9 @@ class RunConfig:
     regress: RegressConfig
     resolved: dict[str, Any]
     source: str
-    augment: tuple[AugmentStep, ...] = ()  # in config order; empty: no augment stage
+    render: RenderConfig
+    categories: CategoryTable
+    generate: tuple[Step, ...] = ()  # in config order; empty: no generate stage
+    augment: tuple[Step, ...] = ()  # in config order; empty: no augment stage
+    annotate: tuple[AnnotatorKind, ...] = ()  # in config order
+    ray: RayConfig = RayConfig()

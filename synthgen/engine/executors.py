@@ -1,7 +1,9 @@
-"""Executors run shard jobs: ``serial`` (in this process) and ``process`` (a local pool).
+"""Executors run shard producers: ``serial`` (in this process), ``process`` (a local pool) and
+``ray`` (tasks on a Ray cluster, ``synthgen.engine.ray_executor``).
 
-Every executor yields results as shards complete; output is identical whichever ran it,
-because each shard is a pure function of its job.
+Every executor yields produced shards as they complete, for the driver to commit; output is
+identical whichever ran it, because each shard is a pure function of its job. Each worker process
+builds its context (``synthgen.engine.context``) once, before its first shard.
 """
 
 from __future__ import annotations
@@ -10,19 +12,32 @@ import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from synthgen.engine.shards import ShardJob, ShardResult, run_shard
+from synthgen.engine.context import WorkerContext, init_worker, worker_context
+from synthgen.engine.shards import ProducedShard, ShardJob, produce_shard
 from synthgen.registry import Registry
 
-Executor = Callable[[Sequence[ShardJob], int], Iterator[ShardResult]]
+Executor = Callable[[Sequence[ShardJob], int], Iterator[ProducedShard]]
 
 
-def serial(jobs: Sequence[ShardJob], workers: int) -> Iterator[ShardResult]:
-    for job in jobs:
-        yield run_shard(job)
+def serial(jobs: Sequence[ShardJob], workers: int) -> Iterator[ProducedShard]:
+    """Every shard in this process, with one context for the run."""
+    if not jobs:
+        return
+    ctx = WorkerContext(jobs[0].config)
+    try:
+        for job in jobs:
+            yield produce_shard(job, ctx)
+    finally:
+        ctx.close()
 
 
-def process(jobs: Sequence[ShardJob], workers: int) -> Iterator[ShardResult]:
-    """Shards on a pool of ``workers`` processes (fork where the platform has it)."""
+def _produce_in_worker(job: ShardJob) -> ProducedShard:
+    return produce_shard(job, worker_context(job.config))
+
+
+def process(jobs: Sequence[ShardJob], workers: int) -> Iterator[ProducedShard]:
+    """Shards on a pool of ``workers`` processes (fork where the platform has it, else spawn);
+    each process builds its context in the pool's initialiser."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     if workers <= 1 or len(jobs) <= 1:
@@ -30,8 +45,11 @@ def process(jobs: Sequence[ShardJob], workers: int) -> Iterator[ShardResult]:
         return
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with opencv_single_threaded(), ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
-        futures = [pool.submit(run_shard, job) for job in jobs]
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=init_worker, initargs=(jobs[0].config,)
+    )
+    with opencv_single_threaded(), pool:
+        futures = [pool.submit(_produce_in_worker, job) for job in jobs]
         try:
             for future in as_completed(futures):
                 yield future.result()
@@ -47,7 +65,7 @@ def opencv_single_threaded() -> Iterator[None]:
 
     A forked child inherits OpenCV's thread pool without its threads: its first parallel call,
     or ``cv2.setNumThreads``, waits for them forever. With the pool stopped in the parent before
-    the fork, children start on one thread (which ``run_shard`` wants anyway).
+    the fork, children start on one thread (which the worker context wants anyway).
     """
     import cv2
 
@@ -59,6 +77,13 @@ def opencv_single_threaded() -> Iterator[None]:
         cv2.setNumThreads(before)
 
 
+def ray(jobs: Sequence[ShardJob], workers: int) -> Iterator[ProducedShard]:
+    from synthgen.engine.ray_executor import run_on_ray
+
+    yield from run_on_ray(jobs, workers)
+
+
 EXECUTORS: Registry[Executor] = Registry("executor")
 EXECUTORS.register("serial", serial)
 EXECUTORS.register("process", process)
+EXECUTORS.register("ray", ray)

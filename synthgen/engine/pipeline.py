@@ -1,4 +1,4 @@
-"""One sample: scene -> render -> augment -> annotate, a pure function of (config, index)."""
+"""One sample: scene -> render -> generate -> augment -> annotate, a pure function of (config, index)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,46 @@ import numpy as np
 
 from synthgen import __version__
 from synthgen.annotate import annotate
-from synthgen.augment import augment
 from synthgen.config.schema import ImageConfig, RunConfig
+from synthgen.engine.context import WorkerContext
 from synthgen.engine.seeds import stage_rng
 from synthgen.image_codec import encode_jpeg, encode_png
-from synthgen.render import RENDERERS
 from synthgen.scene import SCENES
+from synthgen.steps import run_steps
 from synthgen.types import Sample
 
 
-def make_sample(config: RunConfig, index: int) -> Sample:
-    """Generate sample ``index`` of a run."""
+def make_sample(config: RunConfig, index: int, ctx: WorkerContext | None = None) -> Sample:
+    """Generate sample ``index`` of a run.
+
+    Args:
+        config: the loaded run config.
+        index: the sample's index (0-based); the sample depends on nothing else.
+        ctx: the worker context; None builds a throwaway one (fine for a few samples: a GL
+            renderer or a diffusion pipeline is built each call).
+    """
+    own = ctx is None
+    ctx = WorkerContext(config) if ctx is None else ctx
+    try:
+        return _make(config, index, ctx)
+    finally:
+        if own:
+            ctx.close()
+
+
+def _make(config: RunConfig, index: int, ctx: WorkerContext) -> Sample:
     kind = SCENES.get(config.scene.kind)
     spec = kind.sample(config.scene.settings, stage_rng(config.seed, index, "scene"))
-    layers = RENDERERS.get(spec.renderer)(spec)
+    layers = ctx.render_kind.render(spec, config.render.settings, ctx.render_resource)
     dropped = Counter(spec.dropped)
-    applied = None
-    if config.augment:
-        augmented = augment(layers, config.augment, stage_rng(config.seed, index, "augment"))
-        layers, applied = augmented.layers, augmented.applied
-        dropped.update(augmented.dropped)
-    labels = annotate(layers, spec)
+    meta_steps = {}
+    for stage, steps in (("generate", config.generate), ("augment", config.augment)):
+        if steps:
+            result = run_steps(steps, layers, spec, stage_rng(config.seed, index, stage), ctx)
+            layers = result.layers
+            dropped.update(result.dropped)
+            meta_steps[stage] = result.applied  # step name -> sampled values, for the steps that ran
+    labels = annotate(layers, spec, config.categories, config.annotate)
     meta = {
         "index": index,
         "seed": config.seed,
@@ -37,9 +56,8 @@ def make_sample(config: RunConfig, index: int) -> Sample:
         "version": __version__,
         "scene": spec.params,
         "dropped": dict(dropped),
+        **meta_steps,
     }
-    if applied is not None:
-        meta["augment"] = applied  # step name -> sampled values, for the steps that ran
     return Sample(image=layers.rgb, labels=labels, meta=meta)
 
 

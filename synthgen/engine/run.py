@@ -18,6 +18,7 @@ from synthgen.engine.shards import (
     STATE_DIR,
     ShardJob,
     ShardResult,
+    commit_shard,
     load_shard_record,
     record_path,
     shard_result,
@@ -26,6 +27,7 @@ from synthgen.engine.shards import (
 from synthgen.errors import DatasetError
 from synthgen.formats import WRITERS
 from synthgen.formats.base import write_atomic
+from synthgen.records import table_to_record
 
 MANIFEST = "manifest.json"
 RECORDS_IN_MEMORY_BYTES = 32 * 2**20  # shard records up to this size are parsed once for all writers
@@ -58,8 +60,9 @@ class RunSummary:
 
 
 def config_identity(config: RunConfig) -> str:
-    """Hash of everything that decides a sample's content (the sample count excluded)."""
-    ident = {k: v for k, v in config.resolved.items() if k not in ("num_samples", "regress")}
+    """Hash of everything that decides a sample's content (the sample count and the settings of
+    regress and of the Ray executor excluded)."""
+    ident = {k: v for k, v in config.resolved.items() if k not in ("num_samples", "regress", "ray")}
     ident["synthgen_version"] = __version__
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()
 
@@ -151,6 +154,7 @@ def write_manifest(config: RunConfig, out: Path, results: dict[int, ShardResult]
             "instances": sum(r.instances for r in results.values()),
             "dropped": dict(sorted(dropped.items())),
         },
+        "categories": table_to_record(config.categories),
         "files": files or {},
         "config": config.resolved,
     }
@@ -191,7 +195,7 @@ def generate(
         config: the loaded run config.
         out: dataset folder; created if missing.
         workers: worker processes for the ``process`` executor.
-        executor: a name from ``EXECUTORS`` (``serial``, ``process``).
+        executor: a name from ``EXECUTORS`` (``serial``, ``process``, ``ray``).
         overwrite: replace a dataset of another config found in ``out``.
         progress: show a progress bar on stderr (when it is a terminal).
 
@@ -229,7 +233,8 @@ def generate(
     )
     written = time.monotonic()
     with bar:
-        for result in run_shards(pending, workers):
+        for produced in run_shards(pending, workers):
+            result = commit_shard(out, produced)
             results[result.shard] = result
             # The running manifest is for people watching the folder (resume reads shard records),
             # so it is refreshed at most once a second, not after each of thousands of shards.
@@ -244,7 +249,7 @@ def generate(
     if len(finalizers) > 1 and records_size(out, len(jobs)) <= RECORDS_IN_MEMORY_BYTES:
         records = list(iter_records(out, len(jobs)))  # parsed once for every writer, not once each
     for writer in finalizers:
-        for rel in writer.finalize(records if records is not None else iter_records(out, len(jobs)), out):
+        for rel in writer.finalize(records if records is not None else iter_records(out, len(jobs)), out, config.categories):
             files[rel] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
     write_manifest(config, out, results, dict(sorted(files.items())))
     remove_leftovers(out)

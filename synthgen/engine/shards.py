@@ -1,8 +1,15 @@
-"""Shards: K consecutive samples generated into a staging folder and moved into place whole.
+"""Shards: K consecutive samples, made by a producer anywhere and committed into OUT by the driver.
 
-A shard is complete when its record file ``.synthgen/shards/shard_NNNNNN.json`` exists; that file
-is renamed into place last, after every image and label file of the shard, so a killed run
-leaves either a complete shard or one that a rerun regenerates (same bytes), never a hole.
+Three roles (DESIGN.md, "The engine"):
+
+- a sample source maps an index to a ``Sample`` (``GeneratedSource``: the run config's pipeline);
+- a producer (``produce_shard``) makes one shard's files -- images, per-sample label files and
+  the shard record -- in a staging folder: in ``OUT/.synthgen/tmp`` when it can write there (a
+  local worker, or a Ray task with a shared output path), else in a local temporary folder whose
+  files it returns as bytes (a Ray task on another node);
+- the committer (``commit_shard``, in the driver) moves the files into place and writes the shard
+  record last, so a killed run leaves either a complete shard or one that a rerun regenerates
+  (same bytes), never a hole. A shard is complete when ``.synthgen/shards/shard_NNNNNN.json`` exists.
 """
 
 from __future__ import annotations
@@ -11,14 +18,18 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from synthgen.config.schema import RunConfig
+from synthgen.engine.context import WorkerContext
 from synthgen.engine.pipeline import encode_image, make_sample
 from synthgen.formats import WRITERS
-from synthgen.formats.base import dump_json, sample_record, write_atomic
+from synthgen.formats.base import dump_json, write_atomic
+from synthgen.records import to_record
+from synthgen.types import Sample
 
 STATE_DIR = ".synthgen"
 
@@ -33,6 +44,30 @@ class ShardJob:
 
 
 @dataclass(frozen=True)
+class ProducedShard:
+    """A shard made by a producer, not yet in OUT.
+
+    Attributes:
+        shard, first, count: which samples.
+        record: the bytes of the shard record file (written last by the committer).
+        staging: the folder under ``OUT/.synthgen/tmp`` holding its files, or None when ``files``
+            carries them.
+        files: path relative to OUT -> bytes, for a producer that could not write into OUT.
+        instances: instances in its records.
+        dropped: objects dropped while making it, by reason.
+    """
+
+    shard: int
+    first: int
+    count: int
+    record: bytes
+    staging: str | None = None
+    files: dict[str, bytes] | None = None
+    instances: int = 0
+    dropped: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
 class ShardResult:
     shard: int
     first: int
@@ -40,6 +75,25 @@ class ShardResult:
     sha256: str
     instances: int
     dropped: dict[str, int]
+
+
+class GeneratedSource:
+    """The sample source of a run config: index -> Sample, through the generation pipeline.
+
+    Args:
+        config: the loaded run config.
+        ctx: the worker context (built once per worker process by the executor).
+    """
+
+    def __init__(self, config: RunConfig, ctx: WorkerContext):
+        self.config = config
+        self.ctx = ctx
+
+    def __len__(self) -> int:
+        return self.config.num_samples
+
+    def __getitem__(self, index: int) -> Sample:
+        return make_sample(self.config, index, self.ctx)
 
 
 def record_path(out: Path, shard: int) -> Path:
@@ -50,34 +104,68 @@ def staging_root(out: Path) -> Path:
     return out / STATE_DIR / "tmp"
 
 
-def run_shard(job: ShardJob) -> ShardResult:
-    """Generate one shard and move it into place. Runs in a worker process or inline."""
-    import cv2
+def produce_shard(job: ShardJob, ctx: WorkerContext, into_out: bool = True) -> ProducedShard:
+    """Make one shard's files. Runs in a worker process, a Ray task, or inline.
 
-    # Work is parallel by process (shards); OpenCV's own pool only spins idle threads on our
-    # small images and takes cores from the other workers (torch: see augment.tensors). A forked
-    # worker is on one thread already (executors.opencv_single_threaded); calling this there
-    # would wait for pool threads that the fork did not copy.
-    if cv2.getNumThreads() != 1:
-        cv2.setNumThreads(1)
+    Args:
+        job: the shard.
+        ctx: this worker's context.
+        into_out: stage the files under ``OUT/.synthgen/tmp`` (OUT is reachable from here); else
+            in a local temporary folder, returned as bytes.
+    """
     out = Path(job.out)
-    staging = staging_root(out) / f"shard_{job.shard:06d}.{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
+    if into_out:
+        staging = staging_root(out) / f"shard_{job.shard:06d}.{os.getpid()}"
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+    else:
+        staging = Path(tempfile.mkdtemp(prefix=f"synthgen-shard{job.shard:06d}-"))
+    try:
+        records = _write_samples(job, GeneratedSource(job.config, ctx), staging)
+        body = dump_json({"shard": job.shard, "first": job.first, "count": job.count, "samples": records})
+        summary = _result(job.shard, job.first, job.count, body, records)
+        where: dict = {"staging": str(staging)}
+        if not into_out:
+            where = {"files": {str(p.relative_to(staging)): p.read_bytes() for p in sorted(staging.rglob("*")) if p.is_file()}}
+        return ProducedShard(
+            job.shard, job.first, job.count, body, instances=summary.instances, dropped=summary.dropped, **where
+        )
+    finally:
+        if not into_out:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_samples(job: ShardJob, source: GeneratedSource, staging: Path) -> list[dict]:
+    """Write the shard's images and per-sample label files under ``staging``; the sample records."""
     writers = [WRITERS.get(name) for name in job.config.outputs]
     records = []
     (staging / "images").mkdir()
     for index in range(job.first, job.first + job.count):
-        sample = make_sample(job.config, index)
+        sample = source[index]
         data = encode_image(sample.image, job.config.image)
         rel = f"images/{index:09d}{job.config.image.suffix}"
         (staging / rel).write_bytes(data)
-        record = sample_record(sample, rel, hashlib.sha256(data).hexdigest())
+        record = to_record(sample, rel, hashlib.sha256(data).hexdigest())
         for writer in writers:
             if writer.write_sample is not None:
                 writer.write_sample(sample, record, staging)
         records.append(record)
+    return records
+
+
+def commit_shard(out: Path, produced: ProducedShard) -> ShardResult:
+    """Move a produced shard into OUT, its record last; returns its result. Runs in the driver."""
+    if produced.staging is not None:
+        staging = Path(produced.staging)
+    else:
+        staging = staging_root(out) / f"shard_{produced.shard:06d}.commit{os.getpid()}"
+        if staging.exists():
+            shutil.rmtree(staging)
+        for rel, data in (produced.files or {}).items():
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
     made: set[Path] = set()
     for path in sorted(p for p in staging.rglob("*") if p.is_file()):
         dest = out / path.relative_to(staging)
@@ -85,10 +173,16 @@ def run_shard(job: ShardJob) -> ShardResult:
             dest.parent.mkdir(parents=True, exist_ok=True)
             made.add(dest.parent)
         os.replace(path, dest)
-    body = dump_json({"shard": job.shard, "first": job.first, "count": job.count, "samples": records})
-    write_atomic(record_path(out, job.shard), body)
-    shutil.rmtree(staging)
-    return _result(job.shard, job.first, job.count, body, records)
+    write_atomic(record_path(out, produced.shard), produced.record)
+    shutil.rmtree(staging, ignore_errors=True)
+    return ShardResult(
+        shard=produced.shard,
+        first=produced.first,
+        count=produced.count,
+        sha256=hashlib.sha256(produced.record).hexdigest(),
+        instances=produced.instances,
+        dropped=dict(produced.dropped or {}),
+    )
 
 
 def _result(shard: int, first: int, count: int, body: bytes, records: list[dict]) -> ShardResult:

@@ -1,18 +1,16 @@
-"""What a writer provides, and the JSON record of one sample that writers consume."""
+"""What a writer provides, and the file helpers writers share."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from synthgen.errors import DatasetError
-from synthgen.types import Instance, Sample
+from synthgen.types import CategoryTable, Sample
 
 
 @dataclass(frozen=True)
@@ -23,54 +21,21 @@ class WriterKind:
         name: the name used in a run config's ``outputs:`` list.
         write_sample: optional (sample, record, root) -> None; writes a sample's own files under
             ``root`` (a shard's staging folder laid out like the dataset), e.g. one label file per image.
-        finalize: optional (records in index order, dataset root) -> list of files written;
-            writes dataset-level files such as ``annotations/coco.json``.
+        finalize: optional (records in index order, dataset root, the run's category table) ->
+            list of files written; writes dataset-level files such as ``annotations/coco.json``.
+
+        omits: sample-model fields (``synthgen.records.INSTANCE_KEYS`` and ``camera``) the format
+            leaves out, each with the reason; it writes every other one (a test holds each writer
+            to this).
+
+    Records are ``synthgen.records.to_record``'s: a writer reads the fields it writes from there
+    and keeps no list of its own.
     """
 
     name: str
     write_sample: Callable[[Sample, dict, Path], None] | None = None
-    finalize: Callable[[Iterable[dict], Path], list[str]] | None = None
-
-
-def _floats(values: np.ndarray) -> list[float]:
-    # Three decimals keep files small and stable across CPUs whose last float bits differ.
-    return [round(float(v), 3) for v in np.asarray(values).reshape(-1)]
-
-
-def instance_record(inst: Instance) -> dict[str, Any]:
-    rec: dict[str, Any] = {
-        "category": inst.category,
-        "bbox": [int(v) for v in inst.bbox],
-        "area": int(inst.area),
-        "segmentation": inst.rle,
-    }
-    if inst.text is not None:
-        rec["text"] = inst.text
-    if inst.quad is not None:
-        rec["quad"] = _floats(inst.quad)
-    if inst.chars is not None and inst.char_quads is not None:
-        rec["chars"] = inst.chars
-        rec["char_quads"] = [_floats(q) for q in inst.char_quads]
-    if inst.polygon is not None:
-        rec["polygon"] = _floats(inst.polygon)
-    if inst.attributes:
-        rec["attributes"] = inst.attributes
-    return rec
-
-
-def sample_record(sample: Sample, file_name: str, sha256: str) -> dict[str, Any]:
-    """The JSON-able record of a sample: what every writer needs, image pixels excepted."""
-    h, w = sample.image.shape[:2]
-    return {
-        "index": sample.meta["index"],
-        "file_name": file_name,
-        "width": int(w),
-        "height": int(h),
-        "sha256": sha256,
-        "categories": list(sample.labels.categories),
-        "meta": sample.meta,
-        "instances": [instance_record(i) for i in sample.labels.instances],
-    }
+    finalize: Callable[[Iterable[dict], Path, CategoryTable], list[str]] | None = None
+    omits: dict[str, str] = field(default_factory=dict)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -28,7 +28,7 @@ from synthgen.formats.base import WriterKind, read_text, write_atomic
 from synthgen.formats.icdar import is_legible, is_line
 from synthgen.formats.lmdb_dataset import read_lmdb, write_lmdb
 from synthgen.image_codec import encode_png
-from synthgen.types import Sample
+from synthgen.types import CategoryTable, Sample
 
 FOLDER = "recognition"
 LABELS = f"{FOLDER}/labels.tsv"
@@ -108,7 +108,7 @@ def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
         path.write_bytes(encode_png(pixels, PNG_COMPRESS_LEVEL))
 
 
-def finalize(records: Iterable[dict], root: Path) -> list[str]:
+def finalize(records: Iterable[dict], root: Path, categories: CategoryTable) -> list[str]:
     """Write ``labels.tsv`` and rebuild ``lmdb/`` from the crops on disk, in index order."""
     entries = [(crop_path(rec["index"], k), inst["text"]) for rec in records for k, inst in _crops_of(rec)]
     folder = root / FOLDER
@@ -149,4 +149,14 @@ def read_recognition_tsv(path: str | Path) -> list[tuple[str, str]]:
     return pairs
 
 
-WRITER = WriterKind("recognition", write_sample=write_sample, finalize=finalize)
+_NOT_A_CROP = "a recognition crop is the pixels of the text quad and its transcription"
+WRITER = WriterKind(
+    "recognition",
+    write_sample=write_sample,
+    finalize=finalize,
+    omits={
+        key: _NOT_A_CROP
+        for key in ("bbox", "area", "segmentation", "chars", "char_quads", "polygon", "attributes", "category")
+    }
+    | {key: "not a text label" for key in ("amodal_bbox", "occlusion", "truncation", "keypoints", "box3d", "camera")},
+)

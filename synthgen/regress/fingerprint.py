@@ -37,7 +37,7 @@ class SampleFingerprint:
         width, height: image size in pixels.
         categories: category names in id order.
         meta: the sample's JSON meta without software versions (seed, scene params, dropped counts).
-        instances: label records as ``synthgen.formats.base.instance_record`` writes them.
+        instances: label records as ``synthgen.records.instance_to_record`` writes them.
         pixel_hash: hash of the exact decoded pixels.
         thumbnail: (h, w, 3) uint8 RGB thumbnail.
     """
@@ -70,7 +70,7 @@ class Fingerprint:
 
 
 def sample_fingerprint(record: dict[str, Any], image: np.ndarray, thumbnail_px: int) -> SampleFingerprint:
-    """Fingerprint of one sample from its record (``sample_record``) and its decoded image.
+    """Fingerprint of one sample from its record (``synthgen.records.to_record``) and its decoded image.
 
     Args:
         record: JSON-able sample record.
@@ -122,7 +122,7 @@ def _in_memory(config: RunConfig, num: int) -> Iterable[tuple[dict[str, Any], np
 
     from synthgen.engine import make_sample
     from synthgen.engine.pipeline import encode_image
-    from synthgen.formats.base import sample_record
+    from synthgen.records import to_record as sample_record
 
     for index in range(num):
         sample = make_sample(config, index)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from synthgen.registry import Registry
+from synthgen.render.base import NoParams, RendererKind
 from synthgen.text import page, render2d
-from synthgen.types import Layers, SceneSpec
 
-RENDERERS: Registry[Callable[[SceneSpec], Layers]] = Registry("renderer")
+RENDERERS: Registry[RendererKind] = Registry("renderer")
 
-RENDERERS.register("text2d", render2d.render_layers)
-RENDERERS.register("text_page", page.render_layers)
+RENDERERS.register("text2d", RendererKind("text2d", lambda spec, settings, resource: render2d.render_layers(spec)))
+RENDERERS.register("text_page", RendererKind("text_page", lambda spec, settings, resource: page.render_layers(spec)))
+
+__all__ = ["RENDERERS", "NoParams", "RendererKind"]

@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.types import SceneSpec
+from synthgen.types import Category, SceneSpec
+
+TEXT_LABELS = frozenset({"masks", "boxes", "quads", "polygons"})
 
 
 @dataclass(frozen=True)
@@ -20,9 +22,17 @@ class SceneKind:
         params_schema: omegaconf dataclass that ``scene.params`` is merged onto.
         from_config: (schema object, key path) -> frozen settings; raises ConfigError.
         sample: (settings, rng) -> SceneSpec.
+        categories: (settings) -> the categories its specs can hold, in id order (names get ids
+            1, 2, ...; a Category fixes its own id, keypoints and colour).
+        renderers: the renderer kinds that can draw its specs; the first is the default.
+        labels: the label kinds (``synthgen.steps.LABEL_KINDS``) its samples carry; a geometric
+            step that cannot move one of them is refused at load.
     """
 
     name: str
     params_schema: type
     from_config: Callable[[Any, str], Any]
     sample: Callable[[Any, np.random.Generator], SceneSpec]
+    categories: Callable[[Any], tuple[str | Category, ...]]
+    renderers: tuple[str, ...]
+    labels: frozenset[str] = TEXT_LABELS

@@ -18,7 +18,7 @@ import numpy as np
 
 from synthgen.text.glyphs import box_corners, box_corners_of, curve_run, layout_run, min_area_quad, stamp, stamp_fill
 from synthgen.text.items import TextItem
-from synthgen.types import InstanceGeometry
+from synthgen.types import InstanceGeometry, TextRecord
 
 PAD = 2  # pixels around the ink in the text plane, so bilinear spill is not clipped
 
@@ -210,12 +210,5 @@ def draw_text(rgb: np.ndarray, instance_id: np.ndarray, item: TextItem) -> Insta
         quad = map_points(h, box_corners(plane.ink))
     if item.label_box is not None:
         quad = box_corners(np.asarray(item.label_box, np.float64))
-    return InstanceGeometry(
-        category=item.category,
-        text=item.text,
-        quad=quad.astype(np.float32),
-        chars=plane.chars,
-        char_quads=char_quads,
-        polygon=polygon,
-        attributes=dict(item.attributes),
-    )
+    text = TextRecord(item.text, quad.astype(np.float32), plane.chars, char_quads, polygon)
+    return InstanceGeometry(category=item.category, text=text, attributes=dict(item.attributes))

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from synthgen.types import Instance
+from synthgen.types import Instance, Layers, SceneSpec, TextRecord
 
 LINE = "line"
 GROUP_KEYS = ("block", "line", "segment")  # what identifies one line of words
@@ -32,9 +32,14 @@ CARRIED = ("block", "line", "segment", "role")  # copied from the words onto the
 def line_key(inst: Instance) -> tuple | None:
     """The line a word instance lies on, or None for an instance outside any line."""
     attrs = inst.attributes
-    if inst.category == LINE or attrs.get("level") == LINE or attrs.get("line") is None:
+    if inst.text is None or inst.category == LINE or attrs.get("level") == LINE or attrs.get("line") is None:
         return None
     return tuple(attrs.get(k) for k in GROUP_KEYS)
+
+
+def annotate_lines(instances: Sequence[Instance], layers: Layers, spec: SceneSpec) -> tuple[Instance, ...]:
+    """The ``text_lines`` annotator: one line instance per line of words (see ``line_instances``)."""
+    return line_instances(instances)
 
 
 def line_instances(words: Sequence[Instance]) -> tuple[Instance, ...]:
@@ -63,7 +68,7 @@ def _line(members: list[Instance]) -> Instance:
     area = int(mask_utils.area(merged))
     first = members[0]
     if len(members) == 1:
-        quad, polygon = first.quad, first.polygon
+        quad, polygon = first.text.quad, first.text.polygon
     else:
         height, width = (int(v) for v in merged["size"])
         quad, polygon = _line_quad(members, width, height), None
@@ -77,10 +82,8 @@ def _line(members: list[Instance]) -> Instance:
         bbox=(x, y, w, h),
         area=area,
         rle={"size": [int(v) for v in merged["size"]], "counts": merged["counts"].decode("ascii")},
-        text=" ".join(m.text for m in members if m.text),
-        quad=quad,
         attributes=attributes,
-        polygon=polygon,
+        text=TextRecord(" ".join(m.text.transcription for m in members if m.text.transcription), quad, polygon=polygon),
     )
 
 
@@ -92,11 +95,11 @@ def _line_quad(members: list[Instance], width: int, height: int) -> np.ndarray |
     along both, so it holds every word quad. Corners clockwise from the top-left of the upright
     line, clamped to the [0, width] x [0, height] image as word quads are.
     """
-    quads = [np.asarray(m.quad, np.float64).reshape(4, 2) for m in members if m.quad is not None]
+    quads = [np.asarray(m.text.quad, np.float64).reshape(4, 2) for m in members if m.text.quad is not None]
     if not quads:
         return None
     points = np.concatenate(
-        quads + [np.asarray(m.polygon, np.float64).reshape(-1, 2) for m in members if m.polygon is not None]
+        quads + [np.asarray(m.text.polygon, np.float64).reshape(-1, 2) for m in members if m.text.polygon is not None]
     )
     along = sum((q[1] - q[0]) + (q[2] - q[3]) for q in quads)
     norm = float(np.hypot(*along))

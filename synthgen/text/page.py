@@ -17,6 +17,8 @@ the pixels. Folds are shaded from the field's divergence.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from synthgen.backgrounds import render_background
@@ -166,16 +168,10 @@ def render_layers(spec: SceneSpec) -> Layers:
     geometry: dict[int, InstanceGeometry] = {}
     category_of = np.zeros(len(spec.items) + 1, np.int32)
     for k, geo in flat.items():
-        quad, polygon = warp_outline(geo.quad, geo.polygon, field, h)
-        geometry[k] = InstanceGeometry(
-            category=geo.category,
-            text=geo.text,
-            quad=quad,
-            chars=geo.chars,
-            char_quads=forward(geo.char_quads, field, h).astype(np.float32),
-            polygon=polygon,
-            attributes=geo.attributes,
-        )
+        text = geo.text
+        quad, polygon = warp_outline(text.quad, text.polygon, field, h)
+        char_quads = forward(text.char_quads, field, h).astype(np.float32)
+        geometry[k] = replace(geo, text=replace(text, quad=quad, char_quads=char_quads, polygon=polygon))
     for item in spec.items:
         category_of[item.instance_id] = spec.categories.index(item.category) + 1
     return Layers(rgb=rgb, instance_id=instance_id, geometry=geometry, semantic_id=category_of[instance_id])

@@ -10,12 +10,13 @@ import pytest
 
 from synthgen.errors import DatasetError
 from synthgen.formats import WRITERS
-from synthgen.formats.base import sample_record
 from synthgen.formats.icdar import read_icdar
 from synthgen.formats.recognition import crop_quad, read_lmdb, read_recognition_tsv
-from synthgen.types import Instance, Labels, Sample
+from synthgen.records import to_record as sample_record
+from synthgen.types import CategoryTable, Instance, Labels, Sample, TextRecord
 
 H, W = 96, 160
+CATEGORIES = CategoryTable.of_names(("text", "logo"))
 
 
 def text_instance(text, quad=None, bbox=(0, 0, 1, 1), **attributes) -> Instance:
@@ -24,8 +25,7 @@ def text_instance(text, quad=None, bbox=(0, 0, 1, 1), **attributes) -> Instance:
         bbox=bbox,
         area=1,
         rle={"size": [H, W], "counts": ""},
-        text=text,
-        quad=None if quad is None else np.asarray(quad, np.float32).reshape(4, 2),
+        text=None if text is None else TextRecord(text, None if quad is None else np.asarray(quad, np.float32).reshape(4, 2)),
         attributes=attributes,
     )
 
@@ -33,7 +33,7 @@ def text_instance(text, quad=None, bbox=(0, 0, 1, 1), **attributes) -> Instance:
 def make_sample(index: int, instances, image: np.ndarray | None = None) -> tuple[Sample, dict]:
     if image is None:
         image = np.random.default_rng(index).integers(0, 256, (H, W, 3), dtype=np.uint8)
-    labels = Labels(instances=tuple(instances), categories=("text", "logo"))
+    labels = Labels(instances=tuple(instances), categories=CATEGORIES)
     sample = Sample(image=image, labels=labels, meta={"index": index, "seed": 0})
     return sample, sample_record(sample, f"images/{index:09d}.png", "0" * 64)
 
@@ -54,7 +54,7 @@ def write_samples(root, writer_name: str, samples):
     for sample, record in samples:
         writer.write_sample(sample, record, root)
     if writer.finalize is not None:
-        return writer.finalize([r for _, r in samples], root)
+        return writer.finalize([r for _, r in samples], root, CATEGORIES)
     return []
 
 
@@ -71,7 +71,7 @@ def test_icdar_round_trip_quads_texts_and_dont_care(tmp_path):
     assert [w.text for w in words] == ["Hello", "a,b,,c", "###", "###", "ünïcødé"]
     assert [w.dont_care for w in words] == [False, False, True, True, False]
     for word, inst in zip(words, [WORDS[0], WORDS[1], WORDS[2], None, WORDS[5]]):
-        expected = np.rint(inst.quad) if inst is not None else [[100, 60], [130, 60], [130, 72], [100, 72]]
+        expected = np.rint(inst.text.quad) if inst is not None else [[100, 60], [130, 60], [130, 72], [100, 72]]
         np.testing.assert_array_equal(word.quad, expected)
     quad, text, dont_care = words[1]  # a plain tuple too
     assert text == "a,b,,c" and not dont_care and quad.shape == (4, 2)
@@ -108,7 +108,7 @@ def test_icdar_reader_names_the_corrupt_file(tmp_path, content):
 
 def test_icdar_refuses_line_breaks_and_missing_folder(tmp_path):
     with pytest.raises(DatasetError, match="line break"):
-        write_samples(tmp_path, "icdar", [make_sample(0, [text_instance("two\nlines", WORDS[0].quad)])])
+        write_samples(tmp_path, "icdar", [make_sample(0, [text_instance("two\nlines", WORDS[0].text.quad)])])
     with pytest.raises(DatasetError, match="nowhere"):
         read_icdar(tmp_path / "nowhere")
 
@@ -190,7 +190,7 @@ def test_recognition_finalize_is_rerunnable_and_deterministic(tmp_path):
         return {p.relative_to(rec).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
     first = digest()
-    WRITERS.get("recognition").finalize([r for _, r in samples], tmp_path)
+    WRITERS.get("recognition").finalize([r for _, r in samples], tmp_path, CATEGORIES)
     assert digest() == first
     assert sorted(p.name for p in rec.iterdir()) == ["images", "labels.tsv", "lmdb"]  # no temp folders left
     assert sorted(p.name for p in (rec / "lmdb").iterdir()) == ["data.mdb"]
@@ -198,10 +198,10 @@ def test_recognition_finalize_is_rerunnable_and_deterministic(tmp_path):
 
 def test_recognition_refuses_tabs_and_reports_missing_crops(tmp_path):
     with pytest.raises(DatasetError, match="tab or line break"):
-        write_samples(tmp_path, "recognition", [make_sample(0, [text_instance("a\tb", WORDS[0].quad)])])
+        write_samples(tmp_path, "recognition", [make_sample(0, [text_instance("a\tb", WORDS[0].text.quad)])])
     _, record = make_sample(3, WORDS[:1])
     with pytest.raises(DatasetError, match="000000003_0.png"):
-        WRITERS.get("recognition").finalize([record], tmp_path / "empty")
+        WRITERS.get("recognition").finalize([record], tmp_path / "empty", CATEGORIES)
 
 
 def test_recognition_readers_name_the_corrupt_file(tmp_path):

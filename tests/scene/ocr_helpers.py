@@ -21,6 +21,8 @@ def ocr_config(tmp_path: Path, scene: str, params: dict | None = None, **run):
         "scene": {"include": str(ROOT / "scenes" / "ocr" / f"{scene}.yaml"), "params": params or {}},
         "outputs": run.pop("outputs", ["coco"]),
     }
+    if scene != "recognition":  # the detection scenes' configs label text lines
+        body["annotate"] = {"lines": {"kind": "text_lines"}}
     path = tmp_path / f"{scene}.yaml"
     path.write_text(yaml.safe_dump(body), encoding="utf-8")
     return load_run_config(path)

@@ -33,11 +33,11 @@ def test_warped_quads_hold_their_words(tmp_path, crumple):
         s = make_sample(cfg, i)
         for inst in word_instances(s):
             mask = inst.visible_mask()
-            assert not (mask & ~_grow(_fill(mask.shape, inst.quad), TOLERANCE_PX)).any(), inst.text
+            assert not (mask & ~_grow(_fill(mask.shape, inst.text.quad), TOLERANCE_PX)).any(), inst.text.transcription
             chars = np.zeros(mask.shape, bool)
-            for q in inst.char_quads:
+            for q in inst.text.char_quads:
                 chars |= _fill(mask.shape, q)
-            assert not (mask & ~_grow(chars, TOLERANCE_PX)).any(), inst.text
+            assert not (mask & ~_grow(chars, TOLERANCE_PX)).any(), inst.text.transcription
             words += 1
     assert words > 40
 
@@ -75,7 +75,7 @@ def test_receipt_text_is_a_receipt(tmp_path):
     s = make_sample(cfg, 0)
     by_line: dict[int, list[str]] = {}
     for inst in word_instances(s):
-        by_line.setdefault(inst.attributes["line"], []).append(inst.text)
+        by_line.setdefault(inst.attributes["line"], []).append(inst.text.transcription)
     lines = [" ".join(v) for _, v in sorted(by_line.items())]
     assert lines[-1] == "THANK YOU"
     totals = {ln.split()[0]: float(ln.split()[-1]) for ln in lines if ln.split()[0] in ("SUBTOTAL", "TAX", "TOTAL")}
@@ -96,8 +96,8 @@ def test_every_pixel_a_word_changed_is_that_words(tmp_path):
 
     cfg = ocr_config(tmp_path, "receipt", {"warp": {"crumple": 8.0, "crumple_scale": 80}})
     spec = SCENES.get(cfg.scene.kind).sample(cfg.scene.settings, stage_rng(cfg.seed, 0, "scene"))
-    with_words = RENDERERS.get(spec.renderer)(spec)
-    blank = RENDERERS.get(spec.renderer)(dataclasses.replace(spec, items=()))
+    with_words = RENDERERS.get(spec.renderer).render(spec, None, None)
+    blank = RENDERERS.get(spec.renderer).render(dataclasses.replace(spec, items=()), None, None)
     changed = np.abs(with_words.rgb.astype(np.int32) - blank.rgb).max(axis=2) > 2  # beyond rounding
     assert changed.sum() > 500
     assert not (changed & (with_words.instance_id == 0)).any()

@@ -237,10 +237,12 @@ def sample(s: OcrDocumentSettings, rng: np.random.Generator) -> SceneSpec:
         height=H,
         background=background,
         items=tuple(items),
-        categories=("word", "line"),
+        categories=CATEGORIES,
         params={"columns": n_cols, "align": align, "font_size": size, "skew": round(skew, 3)},
         dropped={k: v for k, v in dropped.items() if v},
     )
 
 
-SCENE = SceneKind("ocr_document", OcrDocumentSchema, from_config, sample)
+CATEGORIES = ("word", "line")
+
+SCENE = SceneKind("ocr_document", OcrDocumentSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))

@@ -268,7 +268,7 @@ def sample(s: OcrReceiptSettings, rng: np.random.Generator) -> SceneSpec:
         height=s.height,
         background=background,
         items=tuple(items),
-        categories=("word", "line"),
+        categories=CATEGORIES,
         params={"strip": [int(pw), int(ph)], "lines": line_index, "crumple": round(background["warp"]["amplitude"], 3)},
         dropped={k: v for k, v in dropped.items() if v},
     )
@@ -287,4 +287,6 @@ def _jacobian(h: np.ndarray, p: np.ndarray) -> np.ndarray:
     )
 
 
-SCENE = SceneKind("ocr_receipt", OcrReceiptSchema, from_config, sample)
+CATEGORIES = ("word", "line")
+
+SCENE = SceneKind("ocr_receipt", OcrReceiptSchema, from_config, sample, lambda settings: CATEGORIES, ("text_page",))

@@ -248,10 +248,12 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
         height=h,
         background=background,
         items=items,
-        categories=("word", "line"),
+        categories=CATEGORIES,
         params={"background": background["kind"], "padding": round(pad, 2)},
         dropped={k: v for k, v in dropped.items() if v},
     )
 
 
-SCENE = SceneKind("ocr_recognition", OcrRecognitionSchema, from_config, sample)
+CATEGORIES = ("word", "line")
+
+SCENE = SceneKind("ocr_recognition", OcrRecognitionSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))

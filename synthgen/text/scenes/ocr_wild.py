@@ -275,7 +275,7 @@ def sample(s: OcrWildSettings, rng: np.random.Generator) -> SceneSpec:
         height=s.height,
         background=background,
         items=tuple(items),
-        categories=("word", "line"),
+        categories=CATEGORIES,
         params={"blocks_sampled": n_blocks, "background": background["kind"]},
         dropped={k: v for k, v in dropped.items() if v},
     )
@@ -288,4 +288,6 @@ def _offsets(homography: np.ndarray | None, corners: np.ndarray):
     return tuple((round(float(dx), 3), round(float(dy), 3)) for dx, dy in moved - corners)
 
 
-SCENE = SceneKind("ocr_wild", OcrWildSchema, from_config, sample)
+CATEGORIES = ("word", "line")
+
+SCENE = SceneKind("ocr_wild", OcrWildSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))

@@ -241,10 +241,12 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
         height=s.height,
         background=background,
         items=tuple(items),
-        categories=("text",),
+        categories=CATEGORIES,
         params={"words_sampled": n_words, "background": background["kind"]},
         dropped={k: v for k, v in dropped.items() if v},
     )
 
 
-SCENE = SceneKind("text_words", TextWordsSchema, from_config, sample)
+CATEGORIES = ("text",)
+
+SCENE = SceneKind("text_words", TextWordsSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))

@@ -1,0 +1,100 @@
+"""The worker context: what is heavy or stateful in one worker process, built once.
+
+An executor builds one context per worker process (a process pool's initialiser, the first task
+of a Ray worker, or the calling process for the serial executor) and passes it to every sample
+that process makes. It holds the renderer's resource (a GL context and renderer), the resources
+of generate and augment steps (a diffusers pipeline), and sets the thread policies. Font and glyph
+caches are per process by construction (``synthgen.text.glyphs``), so they live exactly as long.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from typing import Any
+
+from synthgen.config.schema import RunConfig
+
+_builds = itertools.count(1)
+
+
+class WorkerContext:
+    """Resources of one worker process for one run config.
+
+    Args:
+        config: the run config; the context builds what its render kind and steps declare.
+
+    Attributes:
+        pid: the process it was built in.
+        build: how many contexts this process has built before and including this one (a test
+            checks that a worker builds one, not one per shard or sample).
+    """
+
+    def __init__(self, config: RunConfig):
+        from synthgen.render import RENDERERS
+
+        set_thread_policies()
+        self.pid = os.getpid()
+        self.build = next(_builds)
+        self.config = config
+        kind = RENDERERS.get(config.render.kind)
+        self.render_kind = kind
+        self.render_resource = kind.make_resource(config.render.settings) if kind.make_resource else None
+        self._resources: dict[str, Any] = {}
+        for step in (*config.generate, *config.augment):
+            if step.kind.make_resource is not None:
+                self._resources[step.name] = step.kind.make_resource(step.settings)
+
+    def resource(self, name: str) -> Any:
+        """The resource that step ``name``'s kind built for this worker."""
+        return self._resources[name]
+
+    def close(self) -> None:
+        """Release what the resources hold (GL contexts, pipelines)."""
+        for res in (self.render_resource, *self._resources.values()):
+            close = getattr(res, "close", None)
+            if close is not None:
+                close()
+        self.render_resource = None
+        self._resources.clear()
+
+
+def set_thread_policies() -> None:
+    """One thread per worker process for OpenCV (and torch, when loaded).
+
+    Work is parallel by process (shards); OpenCV's own pool only spins idle threads on our small
+    images and takes cores from the other workers, and one torch thread keeps float reductions in
+    a fixed order. A forked worker is on one OpenCV thread already
+    (``executors.opencv_single_threaded``): setting it again there would wait for pool threads
+    that the fork did not copy, so it is set only where it differs.
+    """
+    import cv2
+
+    if cv2.getNumThreads() != 1:
+        cv2.setNumThreads(1)
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+
+
+_current: WorkerContext | None = None
+
+
+def worker_context(config: RunConfig) -> WorkerContext:
+    """This process's context for ``config``: built on first use, rebuilt only for another config.
+
+    Process-pool initialisers and Ray tasks call it; it is the one per-process object the engine
+    keeps, since a worker process outlives a single shard.
+    """
+    global _current
+    if _current is None or (_current.config is not config and _current.config.resolved != config.resolved):
+        if _current is not None:
+            _current.close()
+        _current = WorkerContext(config)
+    return _current
+
+
+def init_worker(config: RunConfig) -> None:
+    """Process-pool initialiser: build the worker's context before its first shard."""
+    worker_context(config)

@@ -1,0 +1,36 @@
+"""What a renderer provides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from synthgen.types import Layers, SceneSpec
+
+
+@dataclass
+class NoParams:
+    """The params schema of a renderer that takes none."""
+
+
+@dataclass(frozen=True)
+class RendererKind:
+    """A renderer, named by a scene (``SceneKind.renderers``) or by the run config's ``render.kind``.
+
+    Attributes:
+        name: the kind's name.
+        render: (spec, settings, resource) -> Layers; ``resource`` is what ``make_resource`` built
+            for this worker (None when the kind has none).
+        params_schema: omegaconf dataclass that ``render.params`` is merged onto.
+        from_config: (schema object, key path) -> frozen settings; raises ConfigError.
+        make_resource: optional (settings) -> heavy or stateful object (a GL context and
+            renderer) built once per worker process by the worker context and reused for every
+            sample; it may have a ``close()``.
+    """
+
+    name: str
+    render: Callable[[SceneSpec, Any, Any], Layers]
+    params_schema: type = NoParams
+    from_config: Callable[[Any, str], Any] = lambda params, key: None
+    make_resource: Callable[[Any], Any] | None = None

@@ -1,0 +1,130 @@
+"""The step protocol that the generate and augment stages share.
+
+A step kind turns one sample's Layers into new Layers: ``apply(settings, layers, spec, rng, ctx)
+-> Applied(layers, params, dropped)``. A run config lists named steps per stage, each applied with
+probability ``p`` and drawing from its own generator, keyed by the step's name, so adding,
+removing or changing one step does not change what the others sample.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from synthgen.types import Layers, SceneSpec
+
+# Label kinds a scene can produce; a geometric step lists those it moves with the pixels.
+LABEL_KINDS = ("masks", "boxes", "quads", "polygons", "keypoints", "amodal", "box3d", "camera", "depth")
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one application of a step kind produced.
+
+    Attributes:
+        layers: the new layers (new arrays; the input layers are left untouched).
+        params: the values sampled for this application, JSON-able, recorded in the sample's meta.
+        dropped: instances removed by this application, by reason (``{"augment_out_of_image": 1}``).
+    """
+
+    layers: Layers
+    params: dict[str, Any]
+    dropped: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepKind:
+    """A generate or augment step kind.
+
+    Attributes:
+        name: the ``<stage>.<step>.kind`` that selects it.
+        params_schema: omegaconf dataclass that ``<stage>.<step>.params`` is merged onto.
+        from_config: (schema object, key path) -> frozen settings; raises ConfigError.
+        apply: (settings, layers, spec, rng, ctx) -> Applied; ``ctx`` is the worker context.
+        needs: optional modules the kind imports when it runs (``("torch", "kornia")``); a config
+            that uses it without them fails at load time.
+        moves: for a step that moves pixels (geometric), the label kinds (``LABEL_KINDS``) it moves
+            with them; a scene whose labels include another kind is refused at load. None for a
+            step that keeps every pixel where it is.
+        make_resource: optional (settings) -> heavy object (a diffusion pipeline) built once per
+            worker by the worker context; ``apply`` finds it as ``ctx.resource(step name)``.
+    """
+
+    name: str
+    params_schema: type
+    from_config: Callable[[Any, str], Any]
+    apply: Callable[[Any, Layers, SceneSpec, np.random.Generator, Any], Applied]
+    needs: tuple[str, ...] = ()
+    moves: frozenset[str] | None = None
+    make_resource: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named, configured step of a run config's ``generate:`` or ``augment:`` section.
+
+    Attributes:
+        name: the step's key in the config (``blur`` in ``augment.blur``).
+        kind: the step kind it runs.
+        p: probability of applying it to a sample, 0..1.
+        settings: the kind's frozen settings dataclass.
+    """
+
+    name: str
+    kind: StepKind
+    p: float
+    settings: Any
+
+
+@dataclass(frozen=True)
+class StepsResult:
+    """What a stage's steps produced for one sample.
+
+    Attributes:
+        layers: the final Layers; geometry holds only instances with pixels left.
+        applied: step name -> the values sampled for it, for the steps that ran (JSON-able).
+        dropped: instances removed, by reason.
+    """
+
+    layers: Layers
+    applied: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+
+
+def run_steps(
+    steps: Sequence[Step], layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None
+) -> StepsResult:
+    """Apply each step with its probability, in order, drawing everything from ``rng``.
+
+    Args:
+        steps: the configured steps of one stage.
+        layers: the sample's layers. Not modified.
+        spec: the scene the layers were rendered from.
+        rng: the sample's generator for this stage; the same generator gives the same bytes.
+        ctx: the worker context (heavy resources such as a diffusion pipeline), or None.
+
+    Returns:
+        StepsResult with the new layers, the sampled values and the dropped counts.
+    """
+    applied: dict[str, dict[str, Any]] = {}
+    dropped: dict[str, int] = {}
+    root = int(rng.integers(0, 2**63))
+    for step in steps:
+        step_rng = step_generator(root, step.name)
+        if step_rng.random() >= step.p:
+            continue
+        result = step.kind.apply(step.settings, layers, spec, step_rng, ctx)
+        layers = result.layers
+        applied[step.name] = result.params
+        for reason, n in result.dropped.items():
+            dropped[reason] = dropped.get(reason, 0) + n
+    return StepsResult(layers=layers, applied=applied, dropped=dropped)
+
+
+def step_generator(root: int, name: str) -> np.random.Generator:
+    """The generator of the step called ``name``, from the stage's root draw."""
+    return np.random.default_rng(np.random.SeedSequence(root, spawn_key=(zlib.crc32(name.encode()),)))
