@@ -15,9 +15,9 @@ from synthgen.config import load_run_config
 from synthgen.engine import generate, make_sample
 from synthgen.formats.icdar import read_icdar
 from synthgen.formats.recognition import read_recognition_tsv
-from synthgen.text.render2d import render_layers
 from synthgen.text.fonts import bundled_font_dir
 from synthgen.text.items import TextItem
+from synthgen.text.render2d import render_layers
 from synthgen.types import SceneSpec
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,9 +18,9 @@ from synthgen.augment import AUGMENTATIONS, AugmentStep, augment
 from synthgen.config import load_run_config
 from synthgen.engine.pipeline import make_sample
 from synthgen.errors import ConfigError
-from synthgen.text.render2d import render_layers
 from synthgen.text.fonts import bundled_font_dir
 from synthgen.text.items import TextItem
+from synthgen.text.render2d import render_layers
 from synthgen.types import InstanceGeometry, Layers, SceneSpec, TextRecord
 
 ROOT = Path(__file__).resolve().parents[2]

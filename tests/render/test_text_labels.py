@@ -13,10 +13,10 @@ from synthgen.annotate import annotate
 from synthgen.config import load_run_config
 from synthgen.engine import generate, make_sample
 from synthgen.engine.seeds import stage_rng
-from synthgen.text.render2d import render_layers
 from synthgen.scene import SCENES
 from synthgen.text import fonts
 from synthgen.text.items import TextItem
+from synthgen.text.render2d import render_layers
 from synthgen.types import SceneSpec
 
 ROOT = Path(__file__).resolve().parents[2]
