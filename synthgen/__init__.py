@@ -1,6 +1,75 @@
 """synthgen: labelled synthetic training data for computer vision.
 
-``import synthgen`` stays light: stages and their heavy dependencies are imported where used.
+The Python API mirrors the command line::
+
+    import synthgen
+    config = synthgen.load_config("configs/text_words.yaml", ["num_samples=20"])
+    synthgen.generate(config, "out/words", workers=2)
+    sample = synthgen.make_sample(config, 7)          # one sample in memory, no files
+    for sample in synthgen.read_dataset("out/words"):  # Samples back from a dataset
+        ...
+
+``import synthgen`` stays light: these names, the stages and their heavy dependencies are imported
+when first used.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from synthgen.config.schema import RunConfig
+
+__all__ = ["__version__", "generate", "generate_dataset", "load_config", "make_sample", "read_dataset"]
+
+
+def load_config(path: Any, overrides: Any = ()) -> RunConfig:
+    """Load and check a run config (``synthgen validate``): YAML path + ``key=value`` overrides."""
+    from synthgen.config import load_run_config
+
+    return load_run_config(path, list(overrides))
+
+
+def _config(config: Any) -> RunConfig:
+    from synthgen.config.schema import RunConfig
+
+    return config if isinstance(config, RunConfig) else load_config(config)
+
+
+def generate_dataset(
+    config: Any, out: Any, workers: int = 1, executor: str = "process", overwrite: bool = False, progress: bool = False
+):
+    """Generate (or finish) a dataset (``synthgen generate``); returns its RunSummary.
+
+    Args:
+        config: a RunConfig from ``load_config``, or the path of a run config.
+        out: the dataset folder.
+        workers: worker processes (or Ray tasks at once).
+        executor: ``serial``, ``process`` or ``ray``.
+        overwrite: replace a dataset of another config found in ``out``.
+        progress: show a progress bar on stderr.
+    """
+    from synthgen.engine import generate as run
+
+    return run(_config(config), out, workers=workers, executor=executor, overwrite=overwrite, progress=progress)
+
+
+# ``synthgen.generate``: the stage package synthgen/generate/ takes this name once imported, and
+# forwards calls to generate_dataset (see its __init__), so both spellings stay valid.
+generate = generate_dataset
+
+
+def make_sample(config: Any, index: int):
+    """Sample ``index`` of a run, in memory: a ``synthgen.types.Sample`` (image, labels, meta)."""
+    from synthgen.engine import make_sample as make
+
+    return make(_config(config), index)
+
+
+def read_dataset(path: Any):
+    """Iterate the ``Sample``s of a synthgen dataset folder, in index order."""
+    from synthgen.dataset import read_dataset as read
+
+    return read(path)

@@ -44,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--num", type=_positive, help="number of samples (overrides num_samples)")
     gen.add_argument("--seed", type=_int, help="run seed (overrides seed)")
     gen.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
-    gen.add_argument("--executor", default="process", help="serial or process (default process)")
+    gen.add_argument("--executor", default="process", help="serial, process or ray (default process)")
+    gen.add_argument(
+        "--ray-address", help="with --executor ray: the cluster to join (auto, ray://host:port); default: a local one"
+    )
     gen.add_argument("--overwrite", action="store_true", help="replace a dataset of another config in OUT")
     gen.add_argument("--no-progress", action="store_true", help="no progress bar")
     gen.add_argument("overrides", nargs="*", help="key=value config overrides")
@@ -77,6 +80,8 @@ def _overrides(args: argparse.Namespace) -> list[str]:
         items.append(f"num_samples={args.num}")
     if getattr(args, "seed", None) is not None:
         items.append(f"seed={args.seed}")
+    if getattr(args, "ray_address", None) is not None:
+        items.append(f"ray.address={args.ray_address}")
     return items
 
 

@@ -34,7 +34,7 @@ def omegaconf_error(exc: OmegaConfBaseException, prefix: str = "") -> ConfigErro
     """One ConfigError line from an omegaconf exception, with the full key path."""
     key = getattr(exc, "full_key", None) or ""
     msg = str(exc).splitlines()[0].strip() if str(exc) else type(exc).__name__
-    msg = re.sub(r"^Key '([^']+)' not in '\w+'\.", r"unknown key '\1'.", msg)
+    msg = re.sub(r"^Key '([^']+)' not in '\w+'\.?", r"unknown key '\1'.", msg)
     msg = re.sub(r"\s*full_key:.*$", "", msg)
     full = ".".join(p for p in (prefix, key) if p)
     return ConfigError(full, msg)

@@ -156,7 +156,8 @@ def write_manifest(config: RunConfig, out: Path, results: dict[int, ShardResult]
         },
         "categories": table_to_record(config.categories),
         "files": files or {},
-        "config": config.resolved,
+        # executor settings (ray:) do not change the dataset, and the manifest is part of it
+        "config": {k: v for k, v in config.resolved.items() if k != "ray"},
     }
     write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
 

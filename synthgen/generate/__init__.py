@@ -1,9 +1,15 @@
 """Generate: steps that add variety to rendered Layers (diffusion backgrounds, inpainting, ...)
 without moving a labelled pixel unless they re-derive its label. Same protocol as augment
 (``synthgen.steps``). The registry is filled by the explicit import list below (empty so far).
+
+``synthgen.generate`` is also the API function that generates a dataset: importing this package
+makes the name refer to it, so the module is callable and forwards to that function.
 """
 
 from __future__ import annotations
+
+import sys
+import types
 
 from synthgen.registry import Registry
 from synthgen.steps import StepKind
@@ -11,3 +17,13 @@ from synthgen.steps import StepKind
 GENERATORS: Registry[StepKind] = Registry("generate")
 
 __all__ = ["GENERATORS"]
+
+
+class _CallableModule(types.ModuleType):
+    def __call__(self, *args, **kwargs):
+        from synthgen import generate_dataset
+
+        return generate_dataset(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

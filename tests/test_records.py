@@ -1,0 +1,169 @@
+"""The one serialiser (synthgen/records.py): every field of the sample model round-trips, and every
+writer writes each field or says why it leaves it out."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from synthgen.annotate.masks import masks_to_instances
+from synthgen.formats import WRITERS
+from synthgen.formats.icdar import read_icdar
+from synthgen.formats.recognition import read_recognition_tsv
+from synthgen.image_codec import encode_png
+from synthgen.records import INSTANCE_KEYS, from_record, table_from_record, table_to_record, to_record
+from synthgen.types import Box3D, Camera, Category, CategoryTable, Instance, Labels, Sample, TextRecord
+
+H, W = 64, 96
+TABLE = CategoryTable(
+    (
+        Category(3, "word"),
+        Category(24, "person", keypoints=("head", "foot"), skeleton=((1, 2),), color=(220, 20, 60)),
+        Category(40, "line"),
+    )
+)
+
+
+def full_sample() -> Sample:
+    """A sample whose instances set every field the model has (text on one, the rest on another)."""
+    ids = np.zeros((H, W), np.int32)
+    ids[10:20, 8:40] = 1
+    ids[30:60, 50:70] = 2
+    boxes = masks_to_instances(ids)
+    quad = np.array([[8, 10], [40, 10], [40, 20], [8, 20]], np.float32)
+    char_quads = np.array([[[8, 10], [24, 10], [24, 20], [8, 20]], [[24, 10], [40, 10], [40, 20], [24, 20]]], np.float32)
+    polygon = np.array([[8, 10], [24, 9.5], [40, 10], [40, 20], [24, 20.5], [8, 20]], np.float32)
+    word = Instance(
+        "word",
+        *boxes[1],
+        attributes={"legible": True, "line": 0},
+        text=TextRecord("Hi", quad, "Hi", char_quads, polygon),
+    )
+    person = Instance(
+        "person",
+        *boxes[2],
+        amodal_bbox=(48.5, 25.25, 24.0, 38.125),
+        occlusion=0.25,
+        truncation=0.125,
+        keypoints=np.array([[60.5, 31.25, 2], [61.0, 59.5, 1]], np.float32),
+        box3d=Box3D(np.array([1.5, 1.0, 12.0]), np.array([0.6, 0.5, 1.7]), 0.3),
+        attributes={"scenario": "jaywalker"},
+    )
+    camera = Camera(np.array([[100.0, 0, 48], [0, 100.0, 32], [0, 0, 1]]), np.eye(4), W, H)
+    image = np.random.default_rng(0).integers(0, 256, (H, W, 3), dtype=np.uint8)
+    labels = Labels(instances=(word, person), categories=TABLE, camera=camera)
+    return Sample(image=image, labels=labels, meta={"index": 0, "seed": 3, "source": "synthetic"})
+
+
+def assert_same_instance(a: Instance, b: Instance) -> None:
+    assert (a.category, a.bbox, a.area, a.rle, a.attributes) == (b.category, b.bbox, b.area, b.rle, b.attributes)
+    assert (a.amodal_bbox, a.occlusion, a.truncation) == (b.amodal_bbox, b.occlusion, b.truncation)
+    for x, y in ((a.keypoints, b.keypoints),):
+        assert (x is None) == (y is None) and (x is None or np.array_equal(x, y))
+    assert (a.box3d is None) == (b.box3d is None)
+    if a.box3d is not None:
+        np.testing.assert_array_equal(a.box3d.corners(), b.box3d.corners())
+    assert (a.text is None) == (b.text is None)
+    if a.text is not None:
+        assert (a.text.transcription, a.text.chars) == (b.text.transcription, b.text.chars)
+        for field in ("quad", "char_quads", "polygon"):
+            np.testing.assert_array_equal(getattr(a.text, field), getattr(b.text, field))
+
+
+def test_every_field_round_trips_through_json():
+    sample = full_sample()
+    rec = json.loads(json.dumps(to_record(sample, "images/000000000.png", "0" * 64)))
+    assert set(rec["instances"][0]) | set(rec["instances"][1]) == set(INSTANCE_KEYS)  # every field written
+    back = from_record(rec, sample.image, table_from_record(table_to_record(TABLE)))
+    assert back.meta == sample.meta and back.labels.categories == TABLE
+    np.testing.assert_array_equal(back.labels.camera.intrinsics, sample.labels.camera.intrinsics)
+    np.testing.assert_array_equal(back.labels.camera.extrinsics, sample.labels.camera.extrinsics)
+    assert (back.labels.camera.width, back.labels.camera.height) == (W, H)
+    for a, b in zip(sample.labels.instances, back.labels.instances):
+        assert_same_instance(a, b)
+    # and once more: the record of the read-back sample is the same record
+    assert to_record(back, "images/000000000.png", "0" * 64) == rec
+
+
+def test_absent_fields_stay_absent():
+    inst = Instance("word", (1, 2, 3, 4), 12, {"size": [H, W], "counts": ""})
+    sample = Sample(np.zeros((H, W, 3), np.uint8), Labels((inst,), CategoryTable.of_names(["word"])), {"index": 5})
+    rec = to_record(sample, "images/x.png", "0" * 64)
+    assert list(rec["instances"][0]) == ["category", "bbox", "area", "segmentation"]
+    assert "camera" not in rec
+    assert_same_instance(inst, from_record(rec, sample.image).labels.instances[0])
+
+
+def test_box3d_corners_follow_kitti_convention():
+    box = Box3D(np.array([2.0, 1.0, 10.0]), np.array([4.0, 2.0, 1.5]), np.pi / 2)
+    corners = box.corners()
+    # yaw 90 deg turns the length (x) onto -z: the box spans z 8..12, x 1..3, y 0.25..1.75
+    np.testing.assert_allclose(corners.min(axis=0), [1.0, 0.25, 8.0], atol=1e-9)
+    np.testing.assert_allclose(corners.max(axis=0), [3.0, 1.75, 12.0], atol=1e-9)
+
+
+def written_fields_coco(root, rec) -> set[str]:
+    coco = json.loads((root / "annotations" / "coco.json").read_text())
+    assert [c["id"] for c in coco["categories"]] == [3, 24, 40]  # the run's ids, not 1..n
+    assert coco["categories"][1]["keypoints"] == ["head", "foot"] and coco["categories"][1]["skeleton"] == [[1, 2]]
+    assert [a["category_id"] for a in coco["annotations"]] == [3, 24]
+    return {key for ann in coco["annotations"] for key in ann}
+
+
+def written_fields_icdar(folder):
+    def read(root, rec) -> set[str]:
+        (word,) = read_icdar(root / folder)["000000000"]
+        np.testing.assert_array_equal(word.quad, [[8, 10], [40, 10], [40, 20], [8, 20]])
+        return {"text", "quad"} if word.text == "Hi" else set()
+
+    return read
+
+
+def written_fields_recognition(root, rec) -> set[str]:
+    ((path, text),) = read_recognition_tsv(root / "recognition")
+    assert (root / "recognition" / path).is_file()  # the crop of the quad
+    return {"text", "quad"} if text == "Hi" else set()
+
+
+READ_BACK = {
+    "coco": written_fields_coco,
+    "icdar": written_fields_icdar("icdar"),
+    "icdar_lines": written_fields_icdar("icdar_lines"),
+    "recognition": written_fields_recognition,
+}
+MODEL_FIELDS = set(INSTANCE_KEYS) | {"camera"}
+
+
+def test_every_writer_has_a_read_back_check():
+    assert set(WRITERS.names()) == set(READ_BACK)
+
+
+@pytest.mark.parametrize("name", sorted(READ_BACK))
+def test_writer_writes_each_field_or_says_why_not(tmp_path, name):
+    writer = WRITERS.get(name)
+    assert set(writer.omits) <= MODEL_FIELDS and all(why.strip() for why in writer.omits.values())
+    sample = full_sample()
+    if name == "icdar_lines":  # that writer takes the line instances: make the word one
+        word = sample.labels.instances[0]
+        sample = replace_instances(sample, [replace(word, category="line", attributes={"level": "line"})])
+    elif name in ("icdar", "recognition"):
+        sample = replace_instances(sample, sample.labels.instances[:1])
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "000000000.png").write_bytes(encode_png(sample.image, 1))
+    rec = to_record(sample, "images/000000000.png", "0" * 64)
+    if writer.write_sample is not None:
+        writer.write_sample(sample, rec, tmp_path)
+    if writer.finalize is not None:
+        writer.finalize([rec], tmp_path, sample.labels.categories)
+    written = READ_BACK[name](tmp_path, rec)
+    coco_names = {"category_id": "category", "segmentation": "segmentation", "num_keypoints": "keypoints"}
+    written = {coco_names.get(f, f) for f in written} & MODEL_FIELDS
+    expected = MODEL_FIELDS - set(writer.omits)
+    assert written == expected, f"{name}: writes {sorted(written)}, should write {sorted(expected)}"
+
+
+def replace_instances(sample: Sample, instances) -> Sample:
+    return replace(sample, labels=replace(sample.labels, instances=tuple(instances)))
