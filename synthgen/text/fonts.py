@@ -93,13 +93,65 @@ def covers(path: str, text: str) -> bool:
     return all(ch.isspace() or ord(ch) in charset for ch in text)
 
 
+MAX_CORPUS_BYTES = 64 * 2**20
+# Corpus files are read from anywhere the user names, except system locations: a config must not
+# turn /etc/shadow or a private key into transcriptions of a dataset by mistake (or on purpose).
+REFUSED_CORPUS_DIRS = ("/etc", "/proc", "/sys", "/dev", "/run", "/boot", "/var/run", "/var/log")
+REFUSED_HOME_DIRS = (".ssh", ".gnupg", ".aws", ".kube", ".docker", ".config/gcloud")
+# Zero-width and bidi-control characters (and the soft hyphen, and C0/C1 controls): invisible in a
+# rendered word, so a transcription that kept them would not match the image.
+INVISIBLE = "".join(
+    [chr(c) for c in range(0x200B, 0x2010)]
+    + [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2066, 0x206A)]
+    + ["\ufeff", "\u00ad", "\u2060"]
+    + [chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))]
+)
+_DROP_INVISIBLE = str.maketrans("", "", INVISIBLE)
+
+
+def refused_location(path: Path) -> str | None:
+    """The system or private folder ``path`` lies in (after resolving links), or None when none."""
+    home = Path.home()
+    refused = [Path(d) for d in REFUSED_CORPUS_DIRS] + [home / d for d in REFUSED_HOME_DIRS]
+    for candidate in {path.absolute(), path.resolve()}:
+        for folder in refused:
+            if candidate == folder or folder in candidate.parents:
+                return str(folder)
+    return None
+
+
+def strip_invisible(words: Iterable[str]) -> list[str]:
+    """``words`` without zero-width, bidi-control and control characters; words left empty are dropped."""
+    cleaned = (w.translate(_DROP_INVISIBLE) for w in words)
+    return [w for w in cleaned if w]
+
+
 def load_words(path: str, key: str) -> list[str]:
-    """Whitespace-separated words of a UTF-8 text file; ConfigError naming ``key`` if unusable."""
+    """Whitespace-separated words of a UTF-8 text file; ConfigError naming ``key`` if unusable.
+
+    The file must be a regular file of at most 64 MiB outside system locations (REFUSED_CORPUS_DIRS,
+    and ~/.ssh and the like); errors name the file, never its contents. Invisible characters are
+    stripped from the words (``strip_invisible``).
+    """
     p = Path(path).expanduser()
-    if not p.is_file():
+    name = p.name or str(path)
+    folder = refused_location(p)
+    if folder is not None:
+        raise ConfigError(key, f"refusing to read a corpus file under {folder}: {name}")
+    if not p.exists():
         raise ConfigError(key, f"corpus file not found: {path}")
+    if not p.is_file():
+        raise ConfigError(key, f"corpus file is not a regular file: {path}")
     try:
-        words = p.read_text(encoding="utf-8").split()
+        size = p.stat().st_size
+        if size > MAX_CORPUS_BYTES:
+            raise ConfigError(key, f"corpus file is larger than 64 MiB ({size / 2**20:.0f} MiB): {path}")
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(key, f"cannot read corpus file {path}: {exc.strerror or type(exc).__name__}") from None
+    try:
+        words = strip_invisible(data.decode("utf-8").split())
     except UnicodeDecodeError as exc:
         raise ConfigError(key, f"corpus file is not UTF-8 text: {path} ({exc.reason})") from None
     if not words:
