@@ -1,12 +1,17 @@
-"""The ``synthgen`` command line. Exit codes: 0 done, 1 internal error, 2 bad input."""
+"""The ``synthgen`` command line. Exit codes: 0 done, 1 internal error, 2 bad input (config,
+dataset, arguments, and the run's surroundings: a full disk, a read-only or forbidden folder);
+``regress`` uses 1 for "regressed" and 3 for an internal error."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 
 from synthgen.errors import InputError
+
+MAX_ERROR_CHARS = 1000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,8 +89,10 @@ def _generate(args: argparse.Namespace) -> int:
     from synthgen.config import load_run_config
     from synthgen.engine import generate
 
+    from synthgen.paths import check_output_dir
+
     config = load_run_config(args.config, _overrides(args))
-    out = args.out or f"out/{config.name}"
+    out = check_output_dir(args.out if args.out is not None else f"out/{config.name}", "-o")
     summary = generate(
         config, out, workers=args.workers, executor=args.executor, overwrite=args.overwrite, progress=not args.no_progress
     )
@@ -102,8 +109,11 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
+    from synthgen.paths import check_output_file
     from synthgen.preview import write_preview
 
+    if args.out is not None:
+        check_output_file(args.out, "-o")
     path = write_preview(args.dataset, args.out, num=args.num, columns=args.columns, tile=args.tile)
     print(f"preview -> {path}")
     return 0
@@ -115,9 +125,29 @@ def _regress(args: argparse.Namespace) -> int:
 
     overrides = [*args.overrides, *([f"regress.num={args.num}"] if args.num is not None else [])]
     config = load_run_config(args.config, overrides)
+    check_regress_paths(args.golden, args.report, args.update)
     outcome = regress(config, args.golden, update=args.update, report_dir=args.report, workers=args.workers)
     sys.stdout.write(outcome.text)
     return outcome.exit_code
+
+
+def check_regress_paths(golden: str, report: str | None, update: bool) -> None:
+    """Before regenerating: the report folder can be made, and with ``update`` the golden can be written."""
+    from synthgen.paths import check_output_dir, check_output_file
+    from synthgen.regress import default_report_dir
+
+    if not golden.strip():
+        raise InputError("--golden: empty path")
+    if update:
+        check_output_file(golden, "--golden")
+    check_output_dir(report if report is not None else default_report_dir(golden), "--report")
+
+
+def one_line(message: str) -> str:
+    """``message`` as one printable line of at most MAX_ERROR_CHARS characters."""
+    text = " ".join(str(message).splitlines())
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS] + "..."
 
 
 COMMANDS = {"generate": _generate, "validate": _validate, "preview": _preview, "regress": _regress}
@@ -135,8 +165,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:
-        print(f"synthgen: error: {exc}", file=sys.stderr)
+        print(f"synthgen: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("synthgen: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+    except Exception as exc:
+        from synthgen.paths import environment_error
+
+        line = environment_error(exc)
+        if line is not None:  # a full disk or a read-only folder is the user's to fix, not a crash
+            print(f"synthgen: error: {one_line(line)}", file=sys.stderr)
+            return 2
+        if args.command != "regress":
+            raise
+        # exit 1 means "regressed" to CI: a crash must never look like one
+        traceback.print_exc()
+        print("synthgen: internal error (exit code 3); this is a bug in synthgen, not a regression", file=sys.stderr)
+        return 3
