@@ -88,7 +88,6 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 def _generate(args: argparse.Namespace) -> int:
     from synthgen.config import load_run_config
     from synthgen.engine import generate
-
     from synthgen.paths import check_output_dir
 
     config = load_run_config(args.config, _overrides(args))
