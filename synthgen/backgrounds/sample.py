@@ -66,7 +66,9 @@ def image_problem(path: str) -> str | None:
                 im.draft("RGB", (max(1, w // 8), max(1, h // 8)))
                 im.convert("RGB").load()
     except OSError as exc:
-        return f"cannot read the image ({exc.strerror or exc})" if exc.strerror else f"corrupt or truncated image ({exc})"
+        if exc.strerror:  # the file system's word: permission denied, I/O error
+            return f"cannot read the image ({exc.strerror})"
+        return f"corrupt or truncated image ({exc})"
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         return f"more than {MAX_IMAGE_PIXELS:,} pixels (a decompression bomb?)"
     except (SyntaxError, ValueError, EOFError, MemoryError) as exc:  # what Pillow's decoders raise

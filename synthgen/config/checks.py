@@ -55,7 +55,8 @@ def refuse_resolvers(node: DictConfig | ListConfig, prefix: str = "") -> None:
     for path, value in _walk(OmegaConf.to_container(node, resolve=False), prefix):
         if isinstance(value, str) and _RESOLVER.search(value):
             raise ConfigError(
-                path, "resolvers such as ${oc.env:...} are not allowed in configs (a value must be written in the config or on the command line)"
+                path,
+                "resolvers such as ${oc.env:...} are not allowed in configs (a value must be written in the config or on the command line)",
             )
 
 
@@ -89,7 +90,9 @@ def check_run(cfg: DictConfig) -> None:
     if not low <= cfg.seed <= high:
         raise ConfigError("seed", f"must be in 0..2**63-1, got {short_repr(cfg.seed)}")
     if cfg.num_samples > MAX_SAMPLES:
-        raise ConfigError("num_samples", f"must be <= {MAX_SAMPLES:,} (the largest run synthgen plans), got {cfg.num_samples:,}")
+        raise ConfigError(
+            "num_samples", f"must be <= {MAX_SAMPLES:,} (the largest run synthgen plans), got {cfg.num_samples:,}"
+        )
     if cfg.shard_size > MAX_SHARD_SIZE:
         raise ConfigError("shard_size", f"must be <= {MAX_SHARD_SIZE:,}, got {cfg.shard_size:,}")
     if cfg.num_samples > 0 and cfg.shard_size > 0:

@@ -54,7 +54,9 @@ def from_json(data: Any) -> Fingerprint:
     """A fingerprint from its JSON form; raises ValueError saying what is wrong."""
     try:
         return _from_json(data)
-    except (KeyError, TypeError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
+    except TypeError as exc:  # a value of the wrong type (the checks' own, and any they missed)
+        raise ValueError(str(exc)[:200]) from None
+    except (KeyError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
         # a value of the wrong shape somewhere the checks below do not look (a list for a mapping)
         raise ValueError(f"unexpected structure ({type(exc).__name__}: {str(exc)[:100]})") from None
 
@@ -62,19 +64,19 @@ def from_json(data: Any) -> Fingerprint:
 def _expect(data: dict, key: str, kind: type | tuple[type, ...], what: str) -> Any:
     value = data.get(key)
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise ValueError(f"{key}: expected {what}, got {type(value).__name__}")
+        raise TypeError(f"{key}: expected {what}, got {type(value).__name__}")
     return value
 
 
 def _from_json(data: Any) -> Fingerprint:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ValueError(f"not a synthgen golden fingerprint (no \"format\": \"{FORMAT}\")")
+        raise ValueError(f'not a synthgen golden fingerprint (no "format": "{FORMAT}")')
     if data.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"format_version {data.get('format_version')!r} is not {FORMAT_VERSION}; rerun with --update")
     samples = []
     for i, s in enumerate(_expect(data, "samples", list, "a list of samples")):
         if not isinstance(s, dict):
-            raise ValueError(f"samples[{i}]: expected a mapping, got {type(s).__name__}")
+            raise TypeError(f"samples[{i}]: expected a mapping, got {type(s).__name__}")
         try:
             samples.append(
                 SampleFingerprint(
@@ -102,7 +104,7 @@ def _from_json(data: Any) -> Fingerprint:
     if not isinstance(stats, dict) or not all(isinstance(v, (int, float)) for v in stats.values()):
         raise ValueError("stats: expected a mapping of numbers")
     if not isinstance(data.get("provenance") or {}, dict):
-        raise ValueError("provenance: expected a mapping")
+        raise TypeError("provenance: expected a mapping")
     if "thumbnail_px" in data and (not isinstance(data["thumbnail_px"], int) or isinstance(data["thumbnail_px"], bool)):
         raise ValueError("thumbnail_px: expected a whole number")
     return Fingerprint(

@@ -105,7 +105,7 @@ INVISIBLE = "".join(
     + [chr(c) for c in range(0x202A, 0x202F)]
     + [chr(c) for c in range(0x2066, 0x206A)]
     + ["\ufeff", "\u00ad", "\u2060"]
-    + [chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))]
+    + [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))]
 )
 _DROP_INVISIBLE = str.maketrans("", "", INVISIBLE)
 
