@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from synthgen.errors import InputError
 
 MAX_ERROR_CHARS = 1000
+MAX_WORKERS = 256
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit 2, no usage dump
-        self.exit(2, f"{self.prog}: error: {message}\n")
+    def error(self, message: str):  # one line, exit 2, no usage dump; the same prefix as every bad input
+        command = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
+        self.exit(2, f"synthgen: error: {command}{one_line(message)}\n")
 
 
 def _positive(text: str) -> int:
@@ -27,6 +29,18 @@ def _positive(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
     return value
+
+
+def _at_most(limit: int):
+    """An argparse type: a whole number in 1..limit (a worker count or a sheet size past it is a typo)."""
+
+    def parse(text: str) -> int:
+        value = _positive(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"must be <= {limit}, got {value}")
+        return value
+
+    return parse
 
 
 def _int(text: str) -> int:
@@ -48,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("-o", "--out", help="dataset folder (default: out/<config name>)")
     gen.add_argument("--num", type=_positive, help="number of samples (overrides num_samples)")
     gen.add_argument("--seed", type=_int, help="run seed (overrides seed)")
-    gen.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
+    gen.add_argument("--workers", type=_at_most(MAX_WORKERS), default=1, help="worker processes (default 1)")
     gen.add_argument("--executor", default="process", help="serial or process (default process)")
     gen.add_argument("--overwrite", action="store_true", help="replace a dataset of another config in OUT")
     gen.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -61,9 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("preview", help="contact sheet of a dataset with its labels drawn")
     pre.add_argument("dataset", help="dataset folder")
     pre.add_argument("-o", "--out", help="PNG to write (default DATASET/preview.png)")
-    pre.add_argument("-n", "--num", type=_positive, default=12, help="samples to show (default 12)")
-    pre.add_argument("--columns", type=_positive, default=4)
-    pre.add_argument("--tile", type=_positive, default=384, help="tile size in pixels (default 384)")
+    pre.add_argument("-n", "--num", type=_at_most(1000), default=12, help="samples to show (default 12)")
+    pre.add_argument("--columns", type=_at_most(64), default=4)
+    pre.add_argument("--tile", type=_at_most(4096), default=384, help="tile size in pixels (default 384)")
 
     reg = sub.add_parser("regress", help="regenerate a small seeded set and compare it with a golden fingerprint")
     reg.add_argument("config", help="run config YAML; its regress: section holds the tolerances")
@@ -71,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument("--num", type=_positive, help="samples to fingerprint (overrides regress.num, default 8)")
     reg.add_argument("--update", action="store_true", help="write or refresh the golden and exit 0")
     reg.add_argument("--report", help="folder for the PNG/HTML report (default: <golden stem>_report/ beside it)")
-    reg.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
+    reg.add_argument("--workers", type=_at_most(MAX_WORKERS), default=1, help="worker processes (default 1)")
     reg.add_argument("overrides", nargs="*", help="key=value config overrides")
     return parser
 

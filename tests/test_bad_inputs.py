@@ -102,7 +102,7 @@ CASES = [
     Case("long-int-override", f"validate {{base}} scene.params.rotation={LONG_INT}", "scene.params.rotation"),
     Case("long-int-in-distribution", f"validate {{base}} 'scene.params.rotation=uniform({LONG_INT}, 1)'",
          "scene.params.rotation"),
-    Case("long-int-in-file", "validate {tmp}/c.yaml", "c.yaml", {"c.yaml": f"BASE\n  params:\n    rotation: {LONG_INT}\n"}),
+    Case("long-int-in-file", "validate {tmp}/c.yaml", "more than 4300 digits", {"c.yaml": f"BASE\n  params:\n    rotation: {LONG_INT}\n"}),
     Case("huge-randint", "validate {base} 'scene.params.words=randint(1, 100000000000000000000)'",
          "scene.params.words"),
     Case("regress-tolerance-nan", "validate {base} regress.stats_tolerance=.nan", "regress.stats_tolerance"),
@@ -140,6 +140,9 @@ CASES = [
     Case("name-newline", "generate {tmp}/c.yaml --num 2", "name", {"c.yaml": 'name: "a\\nb"\nBASE-NAME\n'}),
     Case("name-control", "generate {tmp}/c.yaml --num 2", "name", {"c.yaml": 'name: "a\\x1bb"\nBASE-NAME\n'}),
     Case("name-10000-chars", "generate {base} --num 2 name=" + "n" * 10_000, "name"),
+    Case("config-huge", "validate {tmp}/big.yaml", "big.yaml", {"big.yaml": ("sparse", 17 * 2**20)}),
+    Case("regress-num-huge", "regress {base} --golden {tmp}/g.json --num 1000000000", "regress.num"),
+    Case("workers-huge", "generate {base} -o {tmp}/out --num 2 --workers 100000", "--workers"),
     Case("override-unparsable", "validate {base} 'scene.params.font_size=[1'", "scene.params.font_size"),
     # 3. patterns
     Case("pattern-repeat-huge", PATTERN + " 'scene.params.text.patterns=[\"A{{100000000}}\"]'",
@@ -179,6 +182,8 @@ CASES = [
          "scene.params.corpus.file={tmp}/cjk.txt scene.params.corpus.builtin=false", "scene.params.corpus", CJK),
     Case("corpus-no-font-covers-document", "validate {root}/configs/ocr_document.yaml "
          "scene.params.corpus.file={tmp}/cjk.txt scene.params.corpus.builtin=false", "scene.params.corpus", CJK),
+    Case("corpus-word-huge", "generate {base} -o {tmp}/out --num 2 scene.params.corpus.file={tmp}/long.txt",
+         "scene.params.corpus.file", {"long.txt": "short " + "w" * 1_000_000 + "\n"}),
     # 5. background image folders
     Case("image-truncated-png", "generate {base} -o {tmp}/out --num 2 " + IMAGE, "photos/b.png",
          {"photos/a.png": "PNG", "photos/b.png": "PNG[:600]"}),
@@ -200,6 +205,7 @@ CASES = [
          needs_non_root=True),
     Case("preview-out-is-a-folder", "preview {tmp}/ds -o {tmp}/ds", "ds", {"ds/": None}),
     Case("preview-out-under-a-file", "preview {tmp}/ds -o {tmp}/afile/p.png", "afile", {"ds/": None, "afile": "x\n"}),
+    Case("preview-tile-huge", "preview {tmp}/ds --tile 1000000", "--tile", {"ds/": None}),
     Case("preview-not-a-dataset", "preview {tmp}/ds", "coco.json", {"ds/": None}),
     # 7. regress
     Case("golden-samples-number", "regress {base} --golden {tmp}/g.json", "g.json", {"g.json": _golden(samples=5)}),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
@@ -19,6 +20,8 @@ MAX_SAMPLES = 10**9  # num_samples (and --num) at most this
 MAX_SHARD_SIZE = 100_000  # samples per shard: a shard's records are held in memory
 MAX_SHARDS = 1_000_000  # num_samples / shard_size: the run's plan is a list of shards
 SEED_RANGE = (0, 2**63 - 1)  # what numpy's SeedSequence takes and the manifest records as a JSON integer
+MAX_REGRESS_SAMPLES = 10_000  # samples in a golden fingerprint
+MAX_CONFIG_BYTES = 16 * 2**20  # a config or scene file
 MAX_NAME_CHARS = 128  # the dataset name is a folder name (out/<name>)
 # ${oc.env:HOME}, ${oc.decode:...}, any ${resolver:...}: a value computed outside the config file
 _RESOLVER = re.compile(r"\$\{\s*[A-Za-z_][\w.-]*\s*:")
@@ -44,6 +47,22 @@ def _walk(node: Any, path: str):
             yield from _walk(v, f"{path}[{i}]")
     else:
         yield path, node
+
+
+def config_file_problem(path: Path) -> str | None:
+    """Why a config file cannot be read as one (too large), or None."""
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        return f"larger than {MAX_CONFIG_BYTES // 2**20} MiB ({size / 2**20:.0f} MiB); is it a config file?"
+    return None
+
+
+def yaml_error_line(exc: BaseException) -> str:
+    """The first line of a YAML loading error, without advice meant for programmers."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "integer string conversion" in text:
+        return "a number with more than 4300 digits"
+    return text
 
 
 def refuse_resolvers(node: DictConfig | ListConfig, prefix: str = "") -> None:
@@ -103,6 +122,8 @@ def check_run(cfg: DictConfig) -> None:
                 f"{cfg.num_samples:,} samples in shards of {cfg.shard_size} make {shards:,} shards, more than "
                 f"{MAX_SHARDS:,}; raise shard_size",
             )
+    if cfg.regress.num > MAX_REGRESS_SAMPLES:
+        raise ConfigError("regress.num", f"must be <= {MAX_REGRESS_SAMPLES:,}, got {cfg.regress.num:,}")
     if len(cfg.outputs) == 0:
         raise ConfigError("outputs", "must name at least one writer (e.g. [coco])")
     check_name(cfg.name)

@@ -16,10 +16,12 @@ from omegaconf.errors import OmegaConfBaseException
 
 from synthgen.config.checks import (
     check_run,
+    config_file_problem,
     refuse_non_finite,
     refuse_resolvers,
     resolve_interpolations,
     short_repr,
+    yaml_error_line,
 )
 from synthgen.config.schema import (
     IMAGE_FORMATS,
@@ -88,10 +90,14 @@ def _load_yaml(path: Path, key: str) -> DictConfig:
     if not path.is_file():
         raise InputError(f"{key + ': ' if key else ''}config file not found: {path}")
     try:
+        problem = config_file_problem(path)
+        if problem is not None:
+            raise ConfigError(str(path), problem)
         node = OmegaConf.load(path)
+    except ConfigError:
+        raise
     except Exception as exc:  # yaml.YAMLError and friends: report file and first line
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(str(path), f"not valid YAML: {first}") from None
+        raise ConfigError(str(path), f"not valid YAML: {yaml_error_line(exc)}") from None
     if not isinstance(node, DictConfig):
         raise ConfigError(str(path), "a config file must hold a mapping at the top level")
     if not node:

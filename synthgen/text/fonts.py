@@ -94,6 +94,7 @@ def covers(path: str, text: str) -> bool:
 
 
 MAX_CORPUS_BYTES = 64 * 2**20
+MAX_WORD_CHARS = 200  # a longer "word" is not text to draw (and would need a canvas of its length)
 # Corpus files are read from anywhere the user names, except system locations: a config must not
 # turn /etc/shadow or a private key into transcriptions of a dataset by mistake (or on purpose).
 REFUSED_CORPUS_DIRS = ("/etc", "/proc", "/sys", "/dev", "/run", "/boot", "/var/run", "/var/log")
@@ -156,4 +157,7 @@ def load_words(path: str, key: str) -> list[str]:
         raise ConfigError(key, f"corpus file is not UTF-8 text: {path} ({exc.reason})") from None
     if not words:
         raise ConfigError(key, f"corpus file has no words: {path}")
+    longest = max(len(w) for w in words)
+    if longest > MAX_WORD_CHARS:
+        raise ConfigError(key, f"corpus file holds a word of {longest:,} characters (at most {MAX_WORD_CHARS}): {path}")
     return words
