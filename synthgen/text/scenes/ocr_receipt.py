@@ -135,7 +135,7 @@ def from_config(p: OcrReceiptSchema, key: str) -> OcrReceiptSettings:
         scale=dist(p.warp, "scale", w, "float", 0.1, 1.0),
         perspective=dist(p.warp, "perspective", w, "float", 0, 0.3),
         crumple=dist(p.warp, "crumple", w, "float", 0, 30),
-        crumple_scale=dist(p.warp, "crumple_scale", w, "float", 8, None),
+        crumple_scale=dist(p.warp, "crumple_scale", w, "float", 8, 8192),
         shading=dist(p.warp, "shading", w, "float", 0, 10),
     )
 
