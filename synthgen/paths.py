@@ -10,6 +10,22 @@ from pathlib import Path
 from synthgen.errors import InputError
 
 MAX_NAME_BYTES = 255  # one path component, as most file systems allow
+# Input files (corpus words, background photos) are read from anywhere the user names, except
+# system and private locations: a config must not turn /etc/shadow or a private key into the
+# transcriptions or images of a dataset by mistake (or on purpose).
+REFUSED_DIRS = ("/etc", "/proc", "/sys", "/dev", "/run", "/boot", "/var/run", "/var/log")
+REFUSED_HOME_DIRS = (".ssh", ".gnupg", ".aws", ".kube", ".docker", ".config/gcloud")
+
+
+def refused_location(path: Path) -> str | None:
+    """The system or private folder that ``path`` lies in (also after resolving links), or None."""
+    home = Path.home()
+    refused = [Path(d) for d in REFUSED_DIRS] + [home / d for d in REFUSED_HOME_DIRS]
+    for candidate in {path.absolute(), path.resolve()}:
+        for folder in refused:
+            if candidate == folder or folder in candidate.parents:
+                return str(folder)
+    return None
 
 
 def _nearest_existing(path: Path) -> Path:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from synthgen.backgrounds.colors import random_color
 from synthgen.config.distributions import Distribution, parse_value
 from synthgen.errors import ConfigError
+from synthgen.paths import refused_location
 
 BACKGROUND_KINDS = ("solid", "gradient", "noise", "image", "paper", "blobs")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
@@ -30,6 +31,9 @@ def image_folder(image_dir: str | None, key: str) -> tuple[str, ...]:
     if image_dir is None:
         return ()
     root = Path(image_dir).expanduser()
+    folder = refused_location(root)
+    if folder is not None:
+        raise ConfigError(key, f"refusing to read images under {folder}: {image_dir}")
     if not root.is_dir():
         raise ConfigError(key, f"folder not found: {image_dir}")
     images = tuple(sorted(str(f) for f in root.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES))
@@ -79,7 +83,7 @@ def image_problem(path: str) -> str | None:
 @dataclass
 class BackgroundSchema:
     kind: str = "choice([noise, gradient, blobs, paper])"
-    image_dir: Optional[str] = None  # photos for kind "image" (searched recursively)
+    image_dir: str | None = None  # photos for kind "image" (searched recursively)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from synthgen.errors import ConfigError
+from synthgen.paths import refused_location
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".fonts"))
@@ -39,9 +40,11 @@ def discover_fonts(paths: Iterable[str], key: str) -> list[str]:
         if not path.exists():
             raise ConfigError(where, f"font path not found: {raw}")
         if path.is_dir():
-            files = sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in FONT_SUFFIXES)
+            files = sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in FONT_SUFFIXES and p.is_file())
             if not files:
                 raise ConfigError(where, f"no .ttf/.otf/.ttc fonts in folder {raw}")
+        elif not path.is_file():  # a FIFO or a device would block or never end
+            raise ConfigError(where, f"font path is not a regular file: {raw}")
         else:
             files = [str(path)]
         for f in files:
@@ -95,10 +98,6 @@ def covers(path: str, text: str) -> bool:
 
 MAX_CORPUS_BYTES = 64 * 2**20
 MAX_WORD_CHARS = 200  # a longer "word" is not text to draw (and would need a canvas of its length)
-# Corpus files are read from anywhere the user names, except system locations: a config must not
-# turn /etc/shadow or a private key into transcriptions of a dataset by mistake (or on purpose).
-REFUSED_CORPUS_DIRS = ("/etc", "/proc", "/sys", "/dev", "/run", "/boot", "/var/run", "/var/log")
-REFUSED_HOME_DIRS = (".ssh", ".gnupg", ".aws", ".kube", ".docker", ".config/gcloud")
 # Zero-width and bidi-control characters (and the soft hyphen, and C0/C1 controls): invisible in a
 # rendered word, so a transcription that kept them would not match the image.
 INVISIBLE = "".join(
@@ -111,17 +110,6 @@ INVISIBLE = "".join(
 _DROP_INVISIBLE = str.maketrans("", "", INVISIBLE)
 
 
-def refused_location(path: Path) -> str | None:
-    """The system or private folder ``path`` lies in (after resolving links), or None when none."""
-    home = Path.home()
-    refused = [Path(d) for d in REFUSED_CORPUS_DIRS] + [home / d for d in REFUSED_HOME_DIRS]
-    for candidate in {path.absolute(), path.resolve()}:
-        for folder in refused:
-            if candidate == folder or folder in candidate.parents:
-                return str(folder)
-    return None
-
-
 def strip_invisible(words: Iterable[str]) -> list[str]:
     """``words`` without zero-width, bidi-control and control characters; words left empty are dropped."""
     cleaned = (w.translate(_DROP_INVISIBLE) for w in words)
@@ -131,9 +119,9 @@ def strip_invisible(words: Iterable[str]) -> list[str]:
 def load_words(path: str, key: str) -> list[str]:
     """Whitespace-separated words of a UTF-8 text file; ConfigError naming ``key`` if unusable.
 
-    The file must be a regular file of at most 64 MiB outside system locations (REFUSED_CORPUS_DIRS,
-    and ~/.ssh and the like); errors name the file, never its contents. Invisible characters are
-    stripped from the words (``strip_invisible``).
+    The file must be a regular file of at most 64 MiB outside system locations
+    (``synthgen.paths.REFUSED_DIRS``: /etc, /proc, ~/.ssh and the like); errors name the file,
+    never its contents. Invisible characters are stripped from the words (``strip_invisible``).
     """
     p = Path(path).expanduser()
     name = p.name or str(path)
