@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -83,7 +83,7 @@ def image_problem(path: str) -> str | None:
 @dataclass
 class BackgroundSchema:
     kind: str = "choice([noise, gradient, blobs, paper])"
-    image_dir: str | None = None  # photos for kind "image" (searched recursively)
+    image_dir: Optional[str] = None  # photos for kind "image" (searched recursively)
 
 
 @dataclass(frozen=True)
