@@ -1,17 +1,24 @@
-"""The ``synthgen`` command line. Exit codes: 0 done, 1 internal error, 2 bad input."""
+"""The ``synthgen`` command line. Exit codes: 0 done, 1 internal error, 2 bad input (config,
+dataset, arguments, and the run's surroundings: a full disk, a read-only or forbidden folder);
+``regress`` uses 1 for "regressed" and 3 for an internal error."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 
 from synthgen.errors import InputError
 
+MAX_ERROR_CHARS = 1000
+MAX_WORKERS = 256
+
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, exit 2, no usage dump
-        self.exit(2, f"{self.prog}: error: {message}\n")
+    def error(self, message: str):  # one line, exit 2, no usage dump; the same prefix as every bad input
+        command = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
+        self.exit(2, f"synthgen: error: {command}{one_line(message)}\n")
 
 
 def _positive(text: str) -> int:
@@ -22,6 +29,18 @@ def _positive(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
     return value
+
+
+def _at_most(limit: int):
+    """An argparse type: a whole number in 1..limit (a worker count or a sheet size past it is a typo)."""
+
+    def parse(text: str) -> int:
+        value = _positive(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"must be <= {limit}, got {value}")
+        return value
+
+    return parse
 
 
 def _int(text: str) -> int:
@@ -43,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("-o", "--out", help="dataset folder (default: out/<config name>)")
     gen.add_argument("--num", type=_positive, help="number of samples (overrides num_samples)")
     gen.add_argument("--seed", type=_int, help="run seed (overrides seed)")
-    gen.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
+    gen.add_argument("--workers", type=_at_most(MAX_WORKERS), default=1, help="worker processes (default 1)")
     gen.add_argument("--executor", default="process", help="serial, process or ray (default process)")
     gen.add_argument(
         "--ray-address", help="with --executor ray: the cluster to join (auto, ray://host:port); default: a local one"
@@ -59,9 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("preview", help="contact sheet of a dataset with its labels drawn")
     pre.add_argument("dataset", help="dataset folder")
     pre.add_argument("-o", "--out", help="PNG to write (default DATASET/preview.png)")
-    pre.add_argument("-n", "--num", type=_positive, default=12, help="samples to show (default 12)")
-    pre.add_argument("--columns", type=_positive, default=4)
-    pre.add_argument("--tile", type=_positive, default=384, help="tile size in pixels (default 384)")
+    pre.add_argument("-n", "--num", type=_at_most(1000), default=12, help="samples to show (default 12)")
+    pre.add_argument("--columns", type=_at_most(64), default=4)
+    pre.add_argument("--tile", type=_at_most(4096), default=384, help="tile size in pixels (default 384)")
 
     reg = sub.add_parser("regress", help="regenerate a small seeded set and compare it with a golden fingerprint")
     reg.add_argument("config", help="run config YAML; its regress: section holds the tolerances")
@@ -69,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument("--num", type=_positive, help="samples to fingerprint (overrides regress.num, default 8)")
     reg.add_argument("--update", action="store_true", help="write or refresh the golden and exit 0")
     reg.add_argument("--report", help="folder for the PNG/HTML report (default: <golden stem>_report/ beside it)")
-    reg.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
+    reg.add_argument("--workers", type=_at_most(MAX_WORKERS), default=1, help="worker processes (default 1)")
     reg.add_argument("overrides", nargs="*", help="key=value config overrides")
     return parser
 
@@ -88,9 +107,10 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 def _generate(args: argparse.Namespace) -> int:
     from synthgen.config import load_run_config
     from synthgen.engine import generate
+    from synthgen.paths import check_output_dir
 
     config = load_run_config(args.config, _overrides(args))
-    out = args.out or f"out/{config.name}"
+    out = check_output_dir(args.out if args.out is not None else f"out/{config.name}", "-o")
     summary = generate(
         config, out, workers=args.workers, executor=args.executor, overwrite=args.overwrite, progress=not args.no_progress
     )
@@ -107,8 +127,11 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
+    from synthgen.paths import check_output_file
     from synthgen.preview import write_preview
 
+    if args.out is not None:
+        check_output_file(args.out, "-o")
     path = write_preview(args.dataset, args.out, num=args.num, columns=args.columns, tile=args.tile)
     print(f"preview -> {path}")
     return 0
@@ -120,9 +143,31 @@ def _regress(args: argparse.Namespace) -> int:
 
     overrides = [*args.overrides, *([f"regress.num={args.num}"] if args.num is not None else [])]
     config = load_run_config(args.config, overrides)
+    check_regress_paths(args.golden, args.report, args.update)
     outcome = regress(config, args.golden, update=args.update, report_dir=args.report, workers=args.workers)
     sys.stdout.write(outcome.text)
     return outcome.exit_code
+
+
+def check_regress_paths(golden: str, report: str | None, update: bool) -> None:
+    """Before regenerating: with ``update`` the golden can be written, and a ``--report`` folder can be
+    made (the default one beside the golden is only written on a regression, so a read-only
+    checkout that matches its goldens still passes)."""
+    from synthgen.paths import check_output_dir, check_output_file
+
+    if not golden.strip():
+        raise InputError("--golden: empty path")
+    if update:
+        check_output_file(golden, "--golden")
+    if report is not None:
+        check_output_dir(report, "--report")
+
+
+def one_line(message: str) -> str:
+    """``message`` as one printable line of at most MAX_ERROR_CHARS characters."""
+    text = " ".join(str(message).splitlines())
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS] + "..."
 
 
 COMMANDS = {"generate": _generate, "validate": _validate, "preview": _preview, "regress": _regress}
@@ -140,8 +185,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:
-        print(f"synthgen: error: {exc}", file=sys.stderr)
+        print(f"synthgen: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("synthgen: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+    except Exception as exc:
+        from synthgen.paths import environment_error
+
+        line = environment_error(exc)
+        if line is not None:  # a full disk or a read-only folder is the user's to fix, not a crash
+            print(f"synthgen: error: {one_line(line)}", file=sys.stderr)
+            return 2
+        if args.command != "regress":
+            raise
+        # exit 1 means "regressed" to CI: a crash must never look like one
+        traceback.print_exc()
+        print("synthgen: internal error (exit code 3); this is a bug in synthgen, not a regression", file=sys.stderr)
+        return 3

@@ -89,21 +89,28 @@ def write_preview(dataset: str | Path, out: str | Path | None = None, num: int =
         by_image: dict[int, list[dict]] = {}
         for ann in coco["annotations"]:
             by_image.setdefault(ann["image_id"], []).append(ann)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise DatasetError(f"{coco_path}: not a COCO file ({exc})") from None
     if not images:
         raise DatasetError(f"{coco_path}: holds no images")
     tiles = []
-    for info in images:
+    for i, info in enumerate(images):
+        if not isinstance(info, dict) or not isinstance(info.get("file_name"), str) or "id" not in info:
+            raise DatasetError(f"{coco_path}: images[{i}] needs a file_name and an id")
         path = root / info["file_name"]
         try:
             with Image.open(path) as im:
                 rgb = np.asarray(im.convert("RGB"))
-        except OSError as exc:
-            raise DatasetError(f"{path}: cannot read image ({exc})") from None
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            raise DatasetError(f"{path}: cannot read image ({type(exc).__name__})") from None
         # fit the tile; small images (recognition crops) are enlarged up to 4x
         scale = min(tile / rgb.shape[1], tile / rgb.shape[0], 4.0)
-        tiles.append(draw_labels(rgb, by_image.get(info["id"], []), scale))
+        try:
+            tiles.append(draw_labels(rgb, by_image.get(info["id"], []), scale))
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise DatasetError(
+                f"{coco_path}: an annotation of {info['file_name']} is malformed ({type(exc).__name__}: {str(exc)[:80]})"
+            ) from None
     cols = min(columns, len(tiles))
     gap = 4
     row_heights = [max(t.height for t in tiles[i : i + cols]) for i in range(0, len(tiles), cols)]

@@ -12,22 +12,72 @@ import numpy as np
 from synthgen.backgrounds.colors import random_color
 from synthgen.config.distributions import Distribution, parse_value
 from synthgen.errors import ConfigError
+from synthgen.paths import refused_location
 
 BACKGROUND_KINDS = ("solid", "gradient", "noise", "image", "paper", "blobs")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
+MAX_IMAGE_BYTES = 256 * 2**20  # a background photo file at most this large
+MAX_IMAGE_PIXELS = 80_000_000  # width * height; larger ones are refused (decompression bombs)
+
+
 def image_folder(image_dir: str | None, key: str) -> tuple[str, ...]:
-    """The images under ``image_dir`` (recursively, sorted); () for None; ConfigError at ``key``."""
+    """The images under ``image_dir`` (recursively, sorted); () for None; ConfigError at ``key``.
+
+    Every image is opened and decoded here, at load time, so that a corrupt, truncated, huge or
+    unreadable file is refused (one error naming it) before a run starts, not in its middle.
+    """
     if image_dir is None:
         return ()
     root = Path(image_dir).expanduser()
+    folder = refused_location(root)
+    if folder is not None:
+        raise ConfigError(key, f"refusing to read images under {folder}: {image_dir}")
     if not root.is_dir():
         raise ConfigError(key, f"folder not found: {image_dir}")
     images = tuple(sorted(str(f) for f in root.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES))
     if not images:
         raise ConfigError(key, f"no images in folder {image_dir}")
+    for path in images:
+        problem = image_problem(path)
+        if problem is not None:
+            raise ConfigError(key, f"{path}: {problem}")
     return images
+
+
+def image_problem(path: str) -> str | None:
+    """Why the background photo at ``path`` cannot be used, or None when it can."""
+    import warnings
+
+    from PIL import Image
+
+    file = Path(path)
+    try:
+        if not file.is_file():
+            return "not a regular file"
+        size = file.stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            return f"file larger than {MAX_IMAGE_BYTES // 2**20} MiB ({size / 2**20:.0f} MiB)"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                w, h = im.size
+                if w * h > MAX_IMAGE_PIXELS:
+                    return f"{w}x{h} pixels, more than {MAX_IMAGE_PIXELS:,}"
+                im.verify()
+            with Image.open(path) as im:  # verify() does not decode every format: decode it (JPEG at 1/8)
+                im.draft("RGB", (max(1, w // 8), max(1, h // 8)))
+                im.convert("RGB").load()
+    except OSError as exc:
+        if exc.strerror:  # the file system's word: permission denied, I/O error
+            return f"cannot read the image ({exc.strerror})"
+        return f"corrupt or truncated image ({exc})"
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        return f"more than {MAX_IMAGE_PIXELS:,} pixels (a decompression bomb?)"
+    except (SyntaxError, ValueError, EOFError, MemoryError) as exc:  # what Pillow's decoders raise
+        return f"corrupt or truncated image ({type(exc).__name__})"
+    return None
 
 
 @dataclass

@@ -20,6 +20,9 @@ import yaml
 from synthgen.errors import ConfigError
 
 _CALL = re.compile(r"^\s*([a-z_]+)\s*\((.*)\)\s*$", re.S)
+MAX_NESTING = 8  # brackets inside a distribution's arguments (choice([[a, b], [c]]) needs 2)
+MAX_ARGS_CHARS = 100_000  # text of a distribution's arguments
+MAX_MAGNITUDE = 1e15  # larger numbers are typos, and would overflow or lose integer precision
 
 
 class Distribution:
@@ -141,10 +144,67 @@ class Choice(Distribution):
         return f"choice([{opts}])" if self.weights is None else f"choice([{opts}], {list(self.weights)})"
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def number_problem(value: Any) -> str | None:
+    """Why a number cannot stand in a config (NaN, infinite, absurdly large), or None when it can."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, got {value}"
+    if abs(value) > MAX_MAGNITUDE:
+        digits = int(int(abs(value)).bit_length() * math.log10(2)) + 1  # str() of a huge int raises
+        return f"magnitude must be <= {MAX_MAGNITUDE:g}, got a number of about {digits} digits"
+    return None
+
+
+def _check_number(key: str, value: Any) -> None:
+    problem = number_problem(value)
+    if problem is not None:
+        raise ConfigError(key, problem)
+
+
 def _numbers(key: str, name: str, args: list, count: int) -> list[float]:
-    if len(args) != count or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
-        raise ConfigError(key, f"{name} takes {count} numbers, got {args!r}")
+    if len(args) != count or not all(_is_number(a) for a in args):
+        raise ConfigError(key, f"{name} takes {count} numbers, got {_short(args)}")
+    for a in args:
+        _check_number(key, a)
     return [a for a in args]
+
+
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting in ``text`` (quotes ignored: a rough bound, not a parser)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]})":
+            depth -= 1
+    return deepest
+
+
+def _load_args(body: str, value: str, key: str) -> Any:
+    """The arguments of ``name(body)`` as YAML flow data; bounded so that no input can recurse deep."""
+    if len(body) > MAX_ARGS_CHARS:
+        raise ConfigError(key, f"the arguments of a distribution are longer than {MAX_ARGS_CHARS} characters")
+    if _nesting(body) > MAX_NESTING:
+        raise ConfigError(key, f"brackets nested more than {MAX_NESTING} deep in a distribution")
+    try:
+        return yaml.safe_load(f"[{body}]")
+    except yaml.YAMLError:
+        raise ConfigError(key, f"cannot parse the arguments of {_short(value)}") from None
+    except (ValueError, OverflowError, RecursionError) as exc:  # e.g. Python's limit on int digits
+        raise ConfigError(key, f"cannot read a number in the arguments ({type(exc).__name__})") from None
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters (a config value may be megabytes long)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's digit limit
+        return "(a number too long to print)"
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
 def parse_value(value: Any, key: str, kind: str = "float", options: tuple[str, ...] | None = None) -> Distribution:
@@ -173,10 +233,7 @@ def _parse(value: Any, key: str) -> Distribution:
     if not match:
         return Constant(value)
     name, body = match.group(1), match.group(2)
-    try:
-        args = yaml.safe_load(f"[{body}]")
-    except yaml.YAMLError:
-        raise ConfigError(key, f"cannot parse the arguments of {value!r}") from None
+    args = _load_args(body, value, key)
     if name == "uniform":
         low, high = _numbers(key, name, args, 2)
         if low > high:
@@ -201,7 +258,7 @@ def _parse(value: Any, key: str) -> Distribution:
         return RandInt(int(low), int(high))
     if name == "choice":
         if not args or not isinstance(args[0], list) or not args[0] or len(args) > 2:
-            raise ConfigError(key, f"choice takes a non-empty list and optional weights, got {value!r}")
+            raise ConfigError(key, f"choice takes a non-empty list and optional weights, got {_short(value)}")
         options = tuple(args[0])
         weights = None
         if len(args) == 2:
@@ -209,10 +266,12 @@ def _parse(value: Any, key: str) -> Distribution:
             if (
                 not isinstance(w, list)
                 or len(w) != len(options)
-                or not all(isinstance(x, (int, float)) and x >= 0 for x in w)
-                or sum(w) <= 0
+                or not all(_is_number(x) and number_problem(x) is None and x >= 0 for x in w)
+                or not 0 < sum(w) < math.inf
             ):
-                raise ConfigError(key, f"choice weights must be {len(options)} non-negative numbers, got {w!r}")
+                raise ConfigError(
+                    key, f"choice weights must be {len(options)} finite non-negative numbers with a sum > 0, got {_short(w)}"
+                )
             weights = tuple(float(x) / sum(w) for x in w)
         return Choice(options, weights)
     raise ConfigError(
@@ -235,13 +294,15 @@ def _check_values(dist: Distribution, key: str, kind: str, options: tuple[str, .
     for v in values:
         if kind == "str":
             if not isinstance(v, str):
-                raise ConfigError(key, f"expected a string, got {v!r}")
+                raise ConfigError(key, f"expected a string, got {_short(v)}")
             if options is not None and v not in options:
-                raise ConfigError(key, f"{v!r} is not one of {_fmt(options)}")
+                raise ConfigError(key, f"{_short(v)} is not one of {_fmt(options)}")
         elif isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ConfigError(key, f"expected a number or a distribution, got {v!r}")
+            raise ConfigError(key, f"expected a number or a distribution, got {_short(v)}")
+        elif number_problem(v) is not None:
+            raise ConfigError(key, str(number_problem(v)))
         elif kind == "int" and not float(v).is_integer():
-            raise ConfigError(key, f"expected an integer, got {v!r}")
+            raise ConfigError(key, f"expected an integer, got {_short(v)}")
 
 
 def _fmt(options: tuple[str, ...] | None) -> str:

@@ -15,6 +15,15 @@ import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from synthgen.config.checks import (
+    check_run,
+    config_file_problem,
+    refuse_non_finite,
+    refuse_resolvers,
+    resolve_interpolations,
+    short_repr,
+    yaml_error_line,
+)
 from synthgen.config.schema import (
     IMAGE_FORMATS,
     ImageConfig,
@@ -86,12 +95,18 @@ def _load_yaml(path: Path, key: str) -> DictConfig:
     if not path.is_file():
         raise InputError(f"{key + ': ' if key else ''}config file not found: {path}")
     try:
+        problem = config_file_problem(path)
+        if problem is not None:
+            raise ConfigError(str(path), problem)
         node = OmegaConf.load(path)
+    except ConfigError:
+        raise
     except Exception as exc:  # yaml.YAMLError and friends: report file and first line
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(str(path), f"not valid YAML: {first}") from None
+        raise ConfigError(str(path), f"not valid YAML: {yaml_error_line(exc)}") from None
     if not isinstance(node, DictConfig):
         raise ConfigError(str(path), "a config file must hold a mapping at the top level")
+    if not node:
+        raise ConfigError(str(path), "the config file is empty")
     return node
 
 
@@ -99,10 +114,15 @@ def _expand_include(raw: DictConfig, base_dir: Path) -> None:
     scene = raw.get("scene")
     if not isinstance(scene, DictConfig) or scene.get("include") is None:
         return
-    include = scene.get("include")
-    if not isinstance(include, str):
+    include = scene._get_node("include")._value()  # as written: an interpolation is not resolved here
+    if not isinstance(include, str) or "${" in include:
         raise ConfigError("scene.include", f"expected a path to a scene file, got {include!r}")
     included = _load_yaml((base_dir / include).resolve(), "scene.include")
+    refuse_resolvers(included, "scene")
+    if "include" in included:
+        raise ConfigError(
+            "scene.include", f"{Path(include).name} includes another file; nested includes are not supported"
+        )
     rest = OmegaConf.masked_copy(scene, [k for k in scene.keys() if k != "include"])
     raw.scene = OmegaConf.merge(included, rest)
     raw.scene.include = include
@@ -114,10 +134,11 @@ def _unparsable_override(overrides: Sequence[str]) -> ConfigError:
         key, value = item.split("=", 1)
         try:
             yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            problem = getattr(exc, "problem", None) or "not valid YAML"
+        except (yaml.YAMLError, ValueError, RecursionError) as exc:  # ValueError: int digit limit
+            problem = getattr(exc, "problem", None) or ("too deeply nested" if isinstance(exc, RecursionError) else "not valid YAML" if isinstance(exc, yaml.YAMLError) else "a number too long")
             return ConfigError(
-                key.strip(), f"cannot read the value {value!r} ({problem}); quote text that holds [ ] {{ }} , or :"
+                key.strip(),
+                f"cannot read the value {short_repr(value)} ({problem}); quote text that holds [ ] {{ }} , or :",
             )
     return ConfigError("overrides", "cannot read them as YAML")
 
@@ -134,6 +155,7 @@ def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfi
     """
     path = Path(path)
     raw = _load_yaml(path, "")
+    refuse_resolvers(raw)
     for item in overrides:
         if "=" not in item or not item.split("=", 1)[0].strip():
             raise ConfigError(item, "an override must look like key=value")
@@ -141,12 +163,16 @@ def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfi
         dot = OmegaConf.from_dotlist(list(overrides))
     except OmegaConfBaseException as exc:
         raise omegaconf_error(exc) from None
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, RecursionError):
         raise _unparsable_override(overrides) from None
+    refuse_resolvers(dot)
     if isinstance(dot.get("scene"), DictConfig) and dot.scene.get("include") is not None:
         raw = OmegaConf.merge(raw, {"scene": {"include": dot.scene.include}})
     _expand_include(raw, path.parent)
     merged = merge_checked(OmegaConf.structured(RunSchema), raw, dot)
+    resolve_interpolations(merged)
+    refuse_non_finite(merged)
+    check_run(merged)
     return _build(merged, str(path))
 
 
@@ -163,7 +189,7 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
         raise ConfigError("image.jpeg_quality", f"must be in 1..100, got {cfg.image.jpeg_quality}")
     if not 0 <= cfg.image.png_compress_level <= 9:
         raise ConfigError("image.png_compress_level", f"must be in 0..9, got {cfg.image.png_compress_level}")
-    if cfg.scene.kind == "???":
+    if OmegaConf.is_missing(cfg.scene, "kind"):
         raise ConfigError("scene.kind", f"missing; valid kinds: {', '.join(reg.SCENES.names())}")
     for i, name in enumerate(cfg.outputs):
         reg.WRITERS.get(name, key=f"outputs[{i}]")
@@ -180,7 +206,7 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
     generate, generate_params = _build_steps(cfg, "generate", reg.GENERATORS, kind)
     augment, augment_params = _build_steps(cfg, "augment", reg.AUGMENTATIONS, kind)
     annotators = tuple(
-        reg.ANNOTATORS.get(a.kind, key=f"annotate.{name}.kind") if a.kind != "???" else _missing_kind(name)
+        _missing_kind(name) if OmegaConf.is_missing(a, "kind") else reg.ANNOTATORS.get(a.kind, key=f"annotate.{name}.kind")
         for name, a in cfg.annotate.items()
     )
     categories = _category_table(cfg, kind.categories(settings), annotators)

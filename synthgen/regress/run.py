@@ -50,6 +50,20 @@ def update_command(config_label: str, golden: str | Path) -> str:
     return f"synthgen regress {config_label} --golden {golden} --update"
 
 
+def check_same_config(provenance: dict, config: RunConfig, golden: Path) -> None:
+    """Raise InputError when the golden was made from a config of another name or scene kind:
+    comparing them would report every sample as regressed."""
+    made_from = provenance.get("config") if isinstance(provenance.get("config"), dict) else {}
+    scene = made_from.get("scene") if isinstance(made_from.get("scene"), dict) else {}
+    name, kind = made_from.get("name"), scene.get("kind")
+    if (name is not None and name != config.name) or (kind is not None and kind != config.scene.kind):
+        raise InputError(
+            f"{golden}: this golden was made from another config (name {name!r}, scene kind {kind!r}; "
+            f"this config: name {config.name!r}, scene kind {config.scene.kind!r}); "
+            f"give the config's own golden, or replace this one with --update"
+        )
+
+
 def regress(
     config: RunConfig,
     golden: str | Path,
@@ -84,6 +98,8 @@ def regress(
             existing = load_golden(golden)
         except InputError:  # refreshing a corrupt golden is what --update is for
             existing = None
+    if existing is not None and not update:
+        check_same_config(existing.provenance, config, golden)
     if existing is not None and existing.thumbnail_px != config.regress.thumbnail_px and not update:
         # compare at the golden's thumbnail size; --update rewrites it at the configured size
         config = dataclasses.replace(

@@ -95,6 +95,21 @@ def resolve_corpus(builtin: bool, file: Optional[str], key: str, charset: str | 
     return tuple(words)
 
 
+MAX_PLACEMENT_ATTEMPTS = 10_000  # tries to place one word or block (a loop bound per object)
+
+
+def check_corpus_coverage(words: tuple[str, ...], font_paths: tuple[str, ...], key: str) -> None:
+    """Raise ConfigError naming the corpus ``key`` when no configured font can draw any of its words."""
+    if not words:
+        return
+    for word in words:
+        if any(fonts.covers(f, word) for f in font_paths):
+            return
+    raise ConfigError(
+        key, f"no configured font covers any word of the corpus ({len(words)} words); add a font that covers them"
+    )
+
+
 def luminance_image(rgb: np.ndarray) -> np.ndarray:
     """(H, W) float32 luminance 0..1 of an (H, W, 3) uint8 image (weights as ``luminance``)."""
     return rgb.astype(np.float32) @ np.array(LUMA, np.float32) / 255.0

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from synthgen.errors import ConfigError
+from synthgen.paths import refused_location
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".fonts"))
@@ -39,9 +40,11 @@ def discover_fonts(paths: Iterable[str], key: str) -> list[str]:
         if not path.exists():
             raise ConfigError(where, f"font path not found: {raw}")
         if path.is_dir():
-            files = sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in FONT_SUFFIXES)
+            files = sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in FONT_SUFFIXES and p.is_file())
             if not files:
                 raise ConfigError(where, f"no .ttf/.otf/.ttc fonts in folder {raw}")
+        elif not path.is_file():  # a FIFO or a device would block or never end
+            raise ConfigError(where, f"font path is not a regular file: {raw}")
         else:
             files = [str(path)]
         for f in files:
@@ -93,15 +96,56 @@ def covers(path: str, text: str) -> bool:
     return all(ch.isspace() or ord(ch) in charset for ch in text)
 
 
+MAX_CORPUS_BYTES = 64 * 2**20
+MAX_WORD_CHARS = 200  # a longer "word" is not text to draw (and would need a canvas of its length)
+# Zero-width and bidi-control characters (and the soft hyphen, and C0/C1 controls): invisible in a
+# rendered word, so a transcription that kept them would not match the image.
+INVISIBLE = "".join(
+    [chr(c) for c in range(0x200B, 0x2010)]
+    + [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2066, 0x206A)]
+    + ["\ufeff", "\u00ad", "\u2060"]
+    + [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0))]
+)
+_DROP_INVISIBLE = str.maketrans("", "", INVISIBLE)
+
+
+def strip_invisible(words: Iterable[str]) -> list[str]:
+    """``words`` without zero-width, bidi-control and control characters; words left empty are dropped."""
+    cleaned = (w.translate(_DROP_INVISIBLE) for w in words)
+    return [w for w in cleaned if w]
+
+
 def load_words(path: str, key: str) -> list[str]:
-    """Whitespace-separated words of a UTF-8 text file; ConfigError naming ``key`` if unusable."""
+    """Whitespace-separated words of a UTF-8 text file; ConfigError naming ``key`` if unusable.
+
+    The file must be a regular file of at most 64 MiB outside system locations
+    (``synthgen.paths.REFUSED_DIRS``: /etc, /proc, ~/.ssh and the like); errors name the file,
+    never its contents. Invisible characters are stripped from the words (``strip_invisible``).
+    """
     p = Path(path).expanduser()
-    if not p.is_file():
+    name = p.name or str(path)
+    folder = refused_location(p)
+    if folder is not None:
+        raise ConfigError(key, f"refusing to read a corpus file under {folder}: {name}")
+    if not p.exists():
         raise ConfigError(key, f"corpus file not found: {path}")
+    if not p.is_file():
+        raise ConfigError(key, f"corpus file is not a regular file: {path}")
     try:
-        words = p.read_text(encoding="utf-8").split()
+        size = p.stat().st_size
+        if size > MAX_CORPUS_BYTES:
+            raise ConfigError(key, f"corpus file is larger than 64 MiB ({size / 2**20:.0f} MiB): {path}")
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(key, f"cannot read corpus file {path}: {exc.strerror or type(exc).__name__}") from None
+    try:
+        words = strip_invisible(data.decode("utf-8").split())
     except UnicodeDecodeError as exc:
         raise ConfigError(key, f"corpus file is not UTF-8 text: {path} ({exc.reason})") from None
     if not words:
         raise ConfigError(key, f"corpus file has no words: {path}")
+    longest = max(len(w) for w in words)
+    if longest > MAX_WORD_CHARS:
+        raise ConfigError(key, f"corpus file holds a word of {longest:,} characters (at most {MAX_WORD_CHARS}): {path}")
     return words

@@ -14,6 +14,10 @@ Syntax (a subset of regular expressions, every construct bounded so a pattern ca
 ``[A-Z]{3}-[0-9]{4}`` gives ``KXB-0417``; ``{date:%d.%m.%Y} {time}`` gives ``07.03.2021 14:52``.
 Every alternative and every repetition count is equally likely. ``alphabet()`` is the set of
 characters a pattern can produce, so a scene can check a pattern against a charset at load time.
+
+Limits, checked when a pattern is compiled: a pattern of at most MAX_PATTERN_CHARS characters,
+groups nested at most MAX_NESTING deep, repetition counts up to MAX_REPEAT, and no pattern that
+can produce a string longer than MAX_OUTPUT characters (``((A{100}){100}){100}`` is refused).
 """
 
 from __future__ import annotations
@@ -37,6 +41,12 @@ DATE_FIELDS["b"] = "".join(sorted(set("".join(MONTHS))))
 FIRST_DAY = datetime.date(1970, 1, 1).toordinal()
 LAST_DAY = datetime.date(2035, 12, 31).toordinal()
 NAMED = ("date", "time", "price", "int", "word")
+MAX_PATTERN_CHARS = 10_000
+MAX_NESTING = 32  # groups inside groups
+MAX_REPEAT = 1000  # n in {n} and {m,n}
+MAX_OUTPUT = 1000  # characters a pattern may produce
+MAX_NUMBER_DIGITS = 15  # N in {int:N} and {price:N}
+DATE_FIELD_WIDTH = {"Y": 4, "b": 3, "%": 1}  # characters of a %-field (others: 2)
 
 
 class Node:
@@ -44,6 +54,10 @@ class Node:
         raise NotImplementedError
 
     def alphabet(self) -> frozenset[str]:
+        raise NotImplementedError
+
+    def max_length(self) -> int:
+        """The most characters a sample can have."""
         raise NotImplementedError
 
 
@@ -57,6 +71,9 @@ class Literal(Node):
     def alphabet(self):
         return frozenset(self.text)
 
+    def max_length(self):
+        return len(self.text)
+
 
 @dataclass(frozen=True)
 class CharClass(Node):
@@ -67,6 +84,9 @@ class CharClass(Node):
 
     def alphabet(self):
         return frozenset(self.chars)
+
+    def max_length(self):
+        return 1
 
 
 @dataclass(frozen=True)
@@ -79,6 +99,9 @@ class Sequence_(Node):
     def alphabet(self):
         return frozenset().union(*(p.alphabet() for p in self.parts))
 
+    def max_length(self):
+        return sum(p.max_length() for p in self.parts)
+
 
 @dataclass(frozen=True)
 class Alternation(Node):
@@ -89,6 +112,9 @@ class Alternation(Node):
 
     def alphabet(self):
         return frozenset().union(*(o.alphabet() for o in self.options))
+
+    def max_length(self):
+        return max(o.max_length() for o in self.options)
 
 
 @dataclass(frozen=True)
@@ -103,6 +129,9 @@ class Repeat(Node):
 
     def alphabet(self):
         return self.node.alphabet() if self.high > 0 else frozenset()
+
+    def max_length(self):
+        return self.high * self.node.max_length()
 
 
 def format_datetime(fmt: str, when: datetime.datetime) -> str:
@@ -144,6 +173,19 @@ def _format_alphabet(fmt: str) -> frozenset[str]:
     return frozenset(chars)
 
 
+def _format_length(fmt: str) -> int:
+    """The length of ``format_datetime(fmt, ...)`` (every field has a fixed width)."""
+    length, i = 0, 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            length += DATE_FIELD_WIDTH.get(fmt[i + 1], 2)
+            i += 2
+        else:
+            length += 1
+            i += 1
+    return length
+
+
 @dataclass(frozen=True)
 class Named(Node):
     """A named generator: date, time, price, int or word."""
@@ -173,14 +215,25 @@ class Named(Node):
             return frozenset(DIGITS)
         return frozenset("".join(self.words))
 
+    def max_length(self):
+        if self.name in ("date", "time"):
+            return _format_length(self.arg)
+        if self.name == "price":
+            return len(self.arg) + 3
+        if self.name == "int":
+            return len(self.arg)
+        return max(len(w) for w in self.words)
+
 
 class _Parser:
     def __init__(self, text: str, key: str, words: Sequence[str], any_chars: str):
         self.text, self.key, self.words, self.any_chars = text, key, tuple(words), any_chars
         self.pos = 0
+        self.depth = 0
 
     def error(self, message: str) -> ConfigError:
-        return ConfigError(self.key, f"pattern {self.text!r}: {message} at position {self.pos}")
+        shown = repr(self.text) if len(self.text) <= 60 else repr(self.text[:60]) + "..."
+        return ConfigError(self.key, f"pattern {shown}: {message} at position {self.pos}")
 
     def peek(self) -> str | None:
         return self.text[self.pos] if self.pos < len(self.text) else None
@@ -189,7 +242,12 @@ class _Parser:
         node = self.alternation()
         if self.pos != len(self.text):
             raise self.error(f"unbalanced {self.text[self.pos]!r}")
+        self.check_length(node)
         return node
+
+    def check_length(self, node: Node) -> None:
+        if node.max_length() > MAX_OUTPUT:
+            raise self.error(f"can produce {node.max_length():,} characters, more than {MAX_OUTPUT:,}")
 
     def alternation(self) -> Node:
         options = [self.sequence()]
@@ -210,10 +268,14 @@ class _Parser:
         start = self.pos
         self.pos += 1
         if ch == "(":
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise self.error(f"groups nested more than {MAX_NESTING} deep")
             node = self.alternation()
             if self.peek() != ")":
                 raise self.error("missing ')'")
             self.pos += 1
+            self.depth -= 1
             return node
         if ch == "[":
             return CharClass(self.char_class())
@@ -298,8 +360,10 @@ class _Parser:
                     raise self.error(f"unknown date field %{arg[i + 1]} in {{{body}}}")
         elif name in ("price", "int"):
             arg = arg or ("999" if name == "price" else "9999")
-            if not arg.isdigit() or int(arg) < 1:
-                raise self.error(f"{{{name}:N}} needs a whole number N >= 1, got {arg!r}")
+            if not arg.isdigit() or len(arg) > MAX_NUMBER_DIGITS or int(arg) < 1:
+                raise self.error(
+                    f"{{{name}:N}} needs a whole number N >= 1 of at most {MAX_NUMBER_DIGITS} digits, got {arg[:20]!r}"
+                )
         elif not self.words:
             raise self.error("{word} needs a corpus")
         return Named(name, arg, self.words if name == "word" else ())
@@ -309,22 +373,27 @@ class _Parser:
         if ch == "?":
             self.pos += 1
             return Repeat(atom, 0, 1)
-        if ch == "*":
+        if ch is not None and ch in "*+":
             self.pos += 1
-            return Repeat(atom, 0, UNBOUNDED_MAX)
-        if ch == "+":
-            self.pos += 1
-            return Repeat(atom, 1, UNBOUNDED_MAX)
+            node = Repeat(atom, 0 if ch == "*" else 1, UNBOUNDED_MAX)
+            self.check_length(node)
+            return node
         if ch == "{":
             end = self.text.find("}", self.pos)
             body = self.text[self.pos + 1 : end] if end > 0 else ""
             if end > 0 and body.replace(",", "", 1).isdigit() and not body.startswith(","):
                 low, _, high = body.partition(",")
+                if len(low) > 6 or len(high) > 6:
+                    raise self.error(f"repetition count above {MAX_REPEAT}")
                 lo, hi = int(low), int(high) if high else int(low)
                 if lo > hi:
                     raise self.error(f"repetition {{{body}}} has min > max")
+                if hi > MAX_REPEAT:
+                    raise self.error(f"repetition {{{body}}} above {MAX_REPEAT}")
                 self.pos = end + 1
-                return Repeat(atom, lo, hi)
+                node = Repeat(atom, lo, hi)
+                self.check_length(node)
+                return node
         return atom
 
 
@@ -353,4 +422,6 @@ def compile_pattern(text: str, key: str, words: Sequence[str] = (), any_chars: s
     """
     if not text:
         raise ConfigError(key, "pattern is empty")
+    if len(text) > MAX_PATTERN_CHARS:
+        raise ConfigError(key, f"pattern is longer than {MAX_PATTERN_CHARS:,} characters ({len(text):,})")
     return Pattern(text, _Parser(text, key, words, any_chars).parse())

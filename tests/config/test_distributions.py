@@ -94,3 +94,27 @@ def test_weighted_choice_draws_what_numpy_choice_draws(weights):
             int(theirs.choice(len(weights), p=weights)) for _ in range(20)
         ]
         assert ours.random() == theirs.random()  # and the stream is left where numpy leaves it
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (float("nan"), "finite"),
+        (float("inf"), "finite"),
+        ("uniform(.nan, 1)", "finite"),
+        ("normal(0, .inf)", "finite"),
+        ("randint(1, 100000000000000000000)", "magnitude"),
+        ("choice([1, .nan])", "finite"),
+        ("choice([a, b], [true, false])", "choice weights"),
+        ("choice([a, b], [.nan, 1])", "choice weights"),
+        ("choice([a, b], [1.0e+308, 1.0e+308])", "choice weights"),  # the sum overflows
+        ("choice(" + "[" * 5000 + "1" + "]" * 5000 + ")", "nested more than 8 deep"),
+        ("uniform(" + "9" * 10_000 + ", 1)", "cannot read a number"),
+    ],
+)
+def test_unusable_numbers_are_one_config_error(text, message):
+    kind = "str" if "[a, b]" in str(text) else "float"
+    with pytest.raises(ConfigError) as err:
+        parse_value(text, "scene.params.x", kind)
+    assert str(err.value).startswith("scene.params.x: ") and message in str(err.value)
+    assert len(str(err.value)) < 300

@@ -42,6 +42,7 @@ def test_without_the_line_annotator_there_are_no_lines(tmp_path):
         (["render.params.samples=4"], "render.params", "unknown key 'samples'"),
         (["annotate.lines.kind=text_line"], "annotate.lines.kind", "unknown annotator kind 'text_line'; valid kinds: text_lines"),
         (["annotate.lines.p=1"], "annotate.lines.p", ""),
+        (["annotate={lines: {}}"], "annotate.lines.kind", "missing; valid kinds: text_lines"),
         (["generate.bg.kind=diffusion"], "generate.bg.kind", "unknown generate kind 'diffusion'"),
         (["generate.bg.p=0.5"], "generate.bg.kind", "missing"),
         (["categories={text: 0}"], "categories.text", "must be an id > 0, got 0"),

@@ -95,3 +95,33 @@ def test_errors_name_the_key(pattern, message):
         compile_pattern(pattern, "scene.params.text.patterns[0]")
     assert str(err.value).startswith("scene.params.text.patterns[0]: ")
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "pattern, message",
+    [
+        ("A{100000000}", "repetition count above 1000"),
+        ("A{2000}", "above 1000"),
+        ("((A{1000}){1000}){1000}", "can produce 1,000,000 characters"),
+        ("(A{200})+", "can produce 1,600 characters"),
+        ("{date:" + "%Y" * 300 + "}", "can produce 1,200 characters"),
+        ("(" * 40 + "A" + ")" * 40, "nested more than 32 deep"),
+        ("{int:" + "9" * 5000 + "}", "at most 15 digits"),
+        ("A{" + "9" * 5000 + "}", "repetition count above 1000"),
+        ("A" * 10_001, "longer than 10,000 characters"),
+    ],
+)
+def test_patterns_that_explode_are_refused_at_compile_time(pattern, message):
+    with pytest.raises(ConfigError) as err:
+        compile_pattern(pattern, "scene.params.text.patterns[0]")
+    assert str(err.value).startswith("scene.params.text.patterns[0]: ") and message in str(err.value)
+    assert len(str(err.value)) < 300  # the pattern is quoted cut short
+
+
+@pytest.mark.parametrize(
+    "pattern", ["[A-Z]{3}-[0-9]{4}", "{date:%d %b %Y} {time:%H:%M:%S}", "(ab|c){1,5}x*", "{price:50}", "A{1000}"]
+)
+def test_max_length_bounds_every_sample(pattern):
+    compiled = compile_pattern(pattern, "k")
+    rng = np.random.default_rng(0)
+    assert max(len(compiled.sample(rng)) for _ in range(200)) <= compiled.root.max_length() <= 1000

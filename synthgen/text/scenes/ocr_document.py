@@ -23,6 +23,7 @@ from synthgen.scene.base import SceneKind
 from synthgen.text.common import (
     CorpusSchema,
     FontsSchema,
+    check_corpus_coverage,
     pick_font,
     resolve_corpus,
     resolve_fonts,
@@ -89,6 +90,9 @@ def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
     def dist(name: str, kind: str, low: float, high: float | None) -> Distribution:
         return parse_checked(getattr(p, name), f"{key}.{name}", kind, low, high)
 
+    font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
+    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus")
+    check_corpus_coverage(corpus, font_paths, f"{key}.corpus")
     return OcrDocumentSettings(
         width=p.width,
         height=p.height,
@@ -106,8 +110,8 @@ def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
         skew=dist("skew", "float", -45, 45),
         ink_darkness=dist("ink_darkness", "float", 0, 0.5),
         min_legible_size=p.min_legible_size,
-        font_paths=resolve_fonts(p.fonts, f"{key}.fonts"),
-        corpus=resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus"),
+        font_paths=font_paths,
+        corpus=corpus,
     )
 
 

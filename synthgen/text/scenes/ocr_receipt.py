@@ -34,6 +34,7 @@ from synthgen.scene.base import SceneKind
 from synthgen.text.common import (
     CorpusSchema,
     FontsSchema,
+    check_corpus_coverage,
     pick_font,
     resolve_corpus,
     resolve_fonts,
@@ -115,6 +116,9 @@ def from_config(p: OcrReceiptSchema, key: str) -> OcrReceiptSettings:
         return parse_checked(getattr(obj, name), f"{where}.{name}", kind, low, high)
 
     w = f"{key}.warp"
+    font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
+    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus")
+    check_corpus_coverage(tuple(word.upper() for word in corpus), font_paths, f"{key}.corpus")
     return OcrReceiptSettings(
         width=p.width,
         height=p.height,
@@ -124,14 +128,14 @@ def from_config(p: OcrReceiptSchema, key: str) -> OcrReceiptSettings:
         line_spacing=dist(p, "line_spacing", key, "float", 0.9, 4),
         ink_darkness=dist(p, "ink_darkness", key, "float", 0, 0.6),
         min_legible_size=p.min_legible_size,
-        font_paths=resolve_fonts(p.fonts, f"{key}.fonts"),
-        corpus=resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus"),
+        font_paths=font_paths,
+        corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
         rotation=dist(p.warp, "rotation", w, "float", -180, 180),
         scale=dist(p.warp, "scale", w, "float", 0.1, 1.0),
         perspective=dist(p.warp, "perspective", w, "float", 0, 0.3),
         crumple=dist(p.warp, "crumple", w, "float", 0, 30),
-        crumple_scale=dist(p.warp, "crumple_scale", w, "float", 8, None),
+        crumple_scale=dist(p.warp, "crumple_scale", w, "float", 8, 8192),
         shading=dist(p.warp, "shading", w, "float", 0, 10),
     )
 

@@ -27,6 +27,7 @@ from synthgen.text.common import (
     CASES,
     CorpusSchema,
     FontsSchema,
+    check_corpus_coverage,
     contrasting_color,
     fit_case,
     font_size_for_height,
@@ -117,6 +118,8 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
         patterns.append(pattern)
     if "pattern" in sources and not patterns:
         raise ConfigError(f"{key}.text.patterns", "source 'pattern' needs at least one pattern")
+    font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
+    check_corpus_coverage(corpus, font_paths, f"{key}.corpus")
     return OcrRecognitionSettings(
         height=p.height,
         max_width=p.max_width,
@@ -127,7 +130,7 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
         patterns=tuple(patterns),
         charset=charset,
         case=case,
-        font_paths=resolve_fonts(p.fonts, f"{key}.fonts"),
+        font_paths=font_paths,
         corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
         style=style_from_config(p.style, f"{key}.style"),

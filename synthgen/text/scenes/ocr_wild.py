@@ -29,9 +29,11 @@ from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.text.common import (
     CASES,
+    MAX_PLACEMENT_ATTEMPTS,
     CorpusSchema,
     FontsSchema,
     apply_case,
+    check_corpus_coverage,
     contrasting_color,
     luminance_image,
     pick_font,
@@ -112,8 +114,13 @@ def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
         raise ConfigError(f"{key}.faint_probability", f"must be in 0..1, got {p.faint_probability}")
     if p.margin < 0:
         raise ConfigError(f"{key}.margin", f"must be >= 0, got {p.margin}")
-    if p.placement_attempts < 1:
-        raise ConfigError(f"{key}.placement_attempts", f"must be >= 1, got {p.placement_attempts}")
+    if not 1 <= p.placement_attempts <= MAX_PLACEMENT_ATTEMPTS:
+        raise ConfigError(
+            f"{key}.placement_attempts", f"must be in 1..{MAX_PLACEMENT_ATTEMPTS}, got {p.placement_attempts}"
+        )
+    font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
+    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus")
+    check_corpus_coverage(corpus, font_paths, f"{key}.corpus")
     if p.min_legible_size < 0:
         raise ConfigError(f"{key}.min_legible_size", f"must be >= 0, got {p.min_legible_size}")
     return OcrWildSettings(
@@ -131,8 +138,8 @@ def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
         faint_probability=p.faint_probability,
         margin=p.margin,
         placement_attempts=p.placement_attempts,
-        font_paths=resolve_fonts(p.fonts, f"{key}.fonts"),
-        corpus=resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus"),
+        font_paths=font_paths,
+        corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
         style=style_from_config(p.style, f"{key}.style"),
     )

@@ -15,7 +15,14 @@ from synthgen.config.distributions import Distribution, parse_checked, parse_val
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.text import fonts
-from synthgen.text.common import CASES, CorpusSchema, FontsSchema, apply_case
+from synthgen.text.common import (
+    CASES,
+    MAX_PLACEMENT_ATTEMPTS,
+    CorpusSchema,
+    FontsSchema,
+    apply_case,
+    check_corpus_coverage,
+)
 from synthgen.text.glyphs import layout_run
 from synthgen.text.items import TextItem
 from synthgen.types import SceneSpec
@@ -75,8 +82,10 @@ def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
         raise ConfigError(f"{key}.min_contrast", f"must be in 0..1, got {p.min_contrast}")
     if p.margin < 0:
         raise ConfigError(f"{key}.margin", f"must be >= 0, got {p.margin}")
-    if p.placement_attempts < 1:
-        raise ConfigError(f"{key}.placement_attempts", f"must be >= 1, got {p.placement_attempts}")
+    if not 1 <= p.placement_attempts <= MAX_PLACEMENT_ATTEMPTS:
+        raise ConfigError(
+            f"{key}.placement_attempts", f"must be in 1..{MAX_PLACEMENT_ATTEMPTS}, got {p.placement_attempts}"
+        )
 
     font_paths = fonts.discover_fonts(p.fonts.paths, f"{key}.fonts.paths")
     if p.fonts.bundled:
@@ -94,6 +103,7 @@ def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
         corpus += fonts.load_words(p.corpus.file, f"{key}.corpus.file")
     if not corpus:
         raise ConfigError(f"{key}.corpus", "no words: set corpus.builtin or corpus.file")
+    check_corpus_coverage(tuple(corpus), tuple(font_paths), f"{key}.corpus")
 
     images = image_folder(p.background.image_dir, f"{key}.background.image_dir")
     kinds = background.options if hasattr(background, "options") else (background.value,)  # type: ignore[attr-defined]
