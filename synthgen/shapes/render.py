@@ -6,6 +6,9 @@ pixels inside the image are its "drawn alone" area, all of them its unbounded ar
 them in drawing order gives the instance layer, so a pixel of instance k is one where shape k is
 the top shape. The RGB is painted with the coverage of ``supersample`` x ``supersample`` sub-pixel
 samples of the same geometry (anti-aliased edges), or with the label pixels themselves for 1.
+
+``synthgen.render`` registers the kind from ``render``, ``Shapes2DSchema`` and ``from_config``
+(this module does not import the stage, so importing it first cannot make a cycle).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import numpy as np
 
 from synthgen.backgrounds import render_background
 from synthgen.errors import ConfigError
-from synthgen.render.base import RendererKind
 from synthgen.shapes.geometry import ShapeItem, amodal_bbox, keypoints
 from synthgen.shapes.raster import footprint, shape_mask
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
@@ -96,9 +98,6 @@ def _paint(region: np.ndarray, item: ShapeItem, inside: np.ndarray, window: tupl
     region += coverage[:, :, None] * (color - region)
 
 
-RENDERER = RendererKind(
-    "shapes2d",
-    lambda spec, settings, resource: render_layers(spec, settings),
-    params_schema=Shapes2DSchema,
-    from_config=from_config,
-)
+def render(spec: SceneSpec, settings: Shapes2DSettings, resource: object = None) -> Layers:
+    """The ``shapes2d`` RendererKind's entry point (no per-worker resource)."""
+    return render_layers(spec, settings)

@@ -1,6 +1,11 @@
 """``shapes``: filled polygons, discs, stars and rings in random depth order on a background, free
 to overlap, hide each other and leave the image; the scene for amodal boxes, occlusion,
-truncation and keypoints."""
+truncation and keypoints.
+
+``synthgen.scene`` registers the kind from ``ShapesSchema``, ``from_config``, ``sample``,
+``categories``, ``RENDERERS`` and ``LABELS`` (this module does not import the stage, so importing
+it first cannot make a cycle).
+"""
 
 from __future__ import annotations
 
@@ -19,12 +24,13 @@ from synthgen.backgrounds import (
 from synthgen.backgrounds.colors import LUMA, luminance
 from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
-from synthgen.scene.base import SceneKind
 from synthgen.shapes.geometry import SHAPE_KINDS, ShapeItem, category
 from synthgen.shapes.raster import footprint
 from synthgen.types import Category, SceneSpec
 
+# what its samples carry (SceneKind.labels): a geometric augment step cannot move amodal boxes
 LABELS = frozenset({"masks", "boxes", "keypoints", "amodal"})
+RENDERERS = ("shapes2d",)
 COLOR_CANDIDATES = 20
 
 
@@ -166,6 +172,4 @@ def _color(rng: np.random.Generator, below: list[float], min_contrast: float) ->
     return tuple(int(c) for c in candidates[best])  # type: ignore[return-value]
 
 
-SCENE = SceneKind("shapes", ShapesSchema, from_config, sample, categories, ("shapes2d",), labels=LABELS)
-
-__all__ = ["LABELS", "SCENE", "ShapesSchema", "ShapesSettings", "categories", "from_config", "sample"]
+__all__ = ["LABELS", "RENDERERS", "ShapesSchema", "ShapesSettings", "categories", "from_config", "sample"]
