@@ -158,3 +158,30 @@ def test_keep_inside_leaves_nothing_truncated():
         _, layers = rendered(config, index)
         for geo in layers.geometry.values():
             assert geo.area_alone == geo.area_alone_total
+
+
+def test_preview_draws_amodal_boxes_and_keypoints(dataset, tmp_path):
+    from pycocotools import mask as mask_utils
+
+    from synthgen.preview import _palette, draw_labels, write_preview
+
+    grey = np.full((100, 100, 3), 100, np.uint8)
+    nothing = mask_utils.encode(np.zeros((100, 100), np.uint8, order="F"))["counts"].decode()
+    ann = {
+        "category_id": 3,
+        "bbox": [40, 40, 30, 30],
+        "segmentation": {"size": [100, 100], "counts": nothing},
+        "amodal_bbox": [10.0, 10.0, 80.0, 80.0],
+        "keypoints": [50, 50, 2, 60, 70, 1, 0, 0, 0],
+    }
+    categories = [{"id": 3, "name": "triangle", "keypoints": ["a", "b", "c"], "skeleton": [[1, 2], [2, 3], [3, 1]]}]
+    out = np.asarray(draw_labels(grey, [ann], 1.0, categories))
+    color = _palette(0)
+    assert tuple(out[50, 50]) == color  # visible keypoint: a filled dot
+    assert tuple(out[71, 61]) == (100, 100, 100) and tuple(out[70, 63]) == (0, 0, 0)  # hidden: hollow
+    assert tuple(out[60, 55]) == color  # the skeleton between the two labelled points
+    for y, x in ((1, 1), (25, 25), (30, 30), (35, 30)):  # no dot at the v = 0 point (0, 0), no limb to it
+        assert tuple(out[y, x]) == (100, 100, 100)
+    assert tuple(out[10, 12]) == color and tuple(out[10, 16]) == (100, 100, 100)  # a dashed amodal box
+    _, root = dataset
+    assert write_preview(root, tmp_path / "preview.png", num=4).is_file()
