@@ -18,4 +18,15 @@ SCENES.register("ocr_recognition", ocr_recognition.SCENE)
 SCENES.register("ocr_wild", ocr_wild.SCENE)
 SCENES.register("ocr_document", ocr_document.SCENE)
 SCENES.register("ocr_receipt", ocr_receipt.SCENE)
-SCENES.register("shapes", SceneKind("shapes", shapes.ShapesSchema, shapes.from_config, shapes.sample, shapes.categories, shapes.RENDERERS, shapes.LABELS))
+SCENES.register(
+    "shapes",
+    SceneKind(
+        "shapes",
+        shapes.ShapesSchema,
+        shapes.from_config,
+        shapes.sample,
+        shapes.categories,
+        shapes.RENDERERS,
+        shapes.LABELS,
+    ),
+)

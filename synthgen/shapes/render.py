@@ -77,7 +77,9 @@ def render_layers(spec: SceneSpec, settings: Shapes2DSettings = Shapes2DSettings
         points = keypoints(item)
         geometry[item.instance_id] = InstanceGeometry(
             category=item.kind,
-            keypoints=None if points is None else np.column_stack([points, np.full(len(points), 2.0)]).astype(np.float32),
+            keypoints=None
+            if points is None
+            else np.column_stack([points, np.full(len(points), 2.0)]).astype(np.float32),
             amodal_bbox=amodal_bbox(item),
             area_alone=alone,
             area_alone_total=int(mask.sum()),

@@ -88,7 +88,9 @@ def from_config(p: ShapesSchema, key: str) -> ShapesSettings:
     if p.keep_inside:
         support = radius.support()
         if support is not None and 2 * support[0] > min(p.width, p.height):
-            raise ConfigError(f"{key}.radius", f"keep_inside needs shapes that fit the image, but {radius} is always too large")
+            raise ConfigError(
+                f"{key}.radius", f"keep_inside needs shapes that fit the image, but {radius} is always too large"
+            )
     if not 0 <= p.min_contrast <= 1:
         raise ConfigError(f"{key}.min_contrast", f"must be in 0..1, got {p.min_contrast}")
     return ShapesSettings(
@@ -125,7 +127,13 @@ def sample(s: ShapesSettings, rng: np.random.Generator) -> SceneSpec:
         kind = str(s.kinds.sample(rng))
         radius = float(s.radius.sample(rng))
         rotation = float(s.rotation.sample(rng))
-        inner = float(s.star_inner.sample(rng)) if kind == "star" else float(s.ring_inner.sample(rng)) if kind == "ring" else 0.0
+        inner = (
+            float(s.star_inner.sample(rng))
+            if kind == "star"
+            else float(s.ring_inner.sample(rng))
+            if kind == "ring"
+            else 0.0
+        )
         if s.keep_inside:
             if 2 * radius > min(s.width, s.height):
                 dropped["too_large"] += 1
@@ -135,9 +143,13 @@ def sample(s: ShapesSettings, rng: np.random.Generator) -> SceneSpec:
             center = (float(rng.uniform(0, s.width)), float(rng.uniform(0, s.height)))
         item = ShapeItem(len(items) + 1, kind, center, radius, rotation, inner, (0, 0, 0))
         below = [_mean_luminance(pixels, item)] + [
-            luminance(o.color) for o in items if np.hypot(o.center[0] - center[0], o.center[1] - center[1]) < o.radius + radius
+            luminance(o.color)
+            for o in items
+            if np.hypot(o.center[0] - center[0], o.center[1] - center[1]) < o.radius + radius
         ]
-        items.append(ShapeItem(item.instance_id, kind, center, radius, rotation, inner, _color(rng, below, s.min_contrast)))
+        items.append(
+            ShapeItem(item.instance_id, kind, center, radius, rotation, inner, _color(rng, below, s.min_contrast))
+        )
     return SceneSpec(
         kind="shapes",
         renderer="shapes2d",

@@ -22,7 +22,12 @@ from synthgen.scene import SCENES
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "configs" / "shapes.yaml"
-SMALL = ["scene.params.width=160", "scene.params.height=120", "scene.params.radius=uniform(12, 40)", "scene.params.shapes=randint(8, 14)"]
+SMALL = [
+    "scene.params.width=160",
+    "scene.params.height=120",
+    "scene.params.radius=uniform(12, 40)",
+    "scene.params.shapes=randint(8, 14)",
+]
 
 
 def small_config(num: int = 8, shard: int = 2, extra: list[str] | None = None):
@@ -30,7 +35,11 @@ def small_config(num: int = 8, shard: int = 2, extra: list[str] | None = None):
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def rendered(config, index: int):

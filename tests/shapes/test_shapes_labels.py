@@ -51,7 +51,9 @@ def test_back_disc_occlusion_is_the_circle_overlap(r_back, r_front, d):
     expected = lens_area(r_back, r_front, d) / (math.pi * r_back**2)
     assert b.occlusion == pytest.approx(expected, rel=0.01)
     assert f.occlusion == 0.0 and b.truncation == 0.0 and f.truncation == 0.0
-    assert b.area + f.area == pytest.approx(math.pi * (r_back**2 + r_front**2) - lens_area(r_back, r_front, d), rel=0.005)
+    assert b.area + f.area == pytest.approx(
+        math.pi * (r_back**2 + r_front**2) - lens_area(r_back, r_front, d), rel=0.005
+    )
     assert b.amodal_bbox == pytest.approx((120.3 - r_back, 110.6 - r_back, 2 * r_back, 2 * r_back))
 
 
@@ -70,7 +72,7 @@ def test_square_half_out_of_the_frame(center):
 
 def test_shape_hidden_behind_a_larger_one():
     _, labels = labels_of(200, 120, square(1, (100.0, 60.0), 20.0), disc(2, (101.0, 59.0), 50.0))
-    hidden, cover = labels.instances
+    hidden, _ = labels.instances
     assert hidden.area == 0 and hidden.occlusion == 1.0 and hidden.bbox == (0, 0, 0, 0)
     assert hidden.truncation == 0.0 and not hidden.visible_mask().any()
     assert hidden.amodal_bbox == pytest.approx((80, 40, 40, 40))
@@ -126,7 +128,9 @@ def test_fill_is_the_set_of_pixel_centres_inside():
     ):
         contour = corner_points(item).astype(np.float32).reshape(-1, 1, 2)
         xs, ys = np.meshgrid(np.arange(120) + 0.5, np.arange(120) + 0.5)
-        inside = np.array([cv2.pointPolygonTest(contour, (float(x), float(y)), False) > 0 for x, y in zip(xs.ravel(), ys.ravel())])
+        inside = np.array(
+            [cv2.pointPolygonTest(contour, (float(x), float(y)), False) > 0 for x, y in zip(xs.ravel(), ys.ravel())]
+        )
         assert np.array_equal(shape_mask(item, (0, 0, 120, 120)).ravel(), inside)
     # the disc against the distance test
     mask = shape_mask(disc(1, (40.25, 40.75), 30.0), (0, 0, 80, 80))
@@ -145,7 +149,9 @@ def test_sub_pixel_samples_lie_on_the_same_lattice():
         window = (-4, -2, 64, 60)
         assert np.array_equal(shape_mask(item, window, 3)[1::3, 1::3], shape_mask(item, window))
     tri = np.array([[32.2, 21.1], [179.9, 84.4], [66.6, 153.3]])
-    area = 0.5 * abs((tri[1, 0] - tri[0, 0]) * (tri[2, 1] - tri[0, 1]) - (tri[2, 0] - tri[0, 0]) * (tri[1, 1] - tri[0, 1]))
+    area = 0.5 * abs(
+        (tri[1, 0] - tri[0, 0]) * (tri[2, 1] - tri[0, 1]) - (tri[2, 0] - tri[0, 0]) * (tri[1, 1] - tri[0, 1])
+    )
     assert fill_polygon(tri, np.arange(200) + 0.5, np.arange(200) + 0.5).sum() == pytest.approx(area, rel=0.003)
 
 
@@ -153,8 +159,15 @@ def test_instance_layer_is_painters_order_of_the_same_masks():
     rng = np.random.default_rng(7)
     kinds = ("triangle", "square", "pentagon", "hexagon", "disc", "star", "ring")
     items = tuple(
-        ShapeItem(k + 1, kinds[k % 7], (float(rng.uniform(0, 160)), float(rng.uniform(0, 120))), float(rng.uniform(10, 50)),
-                  float(rng.uniform(0, 360)), 0.5, (0, 0, 0))
+        ShapeItem(
+            k + 1,
+            kinds[k % 7],
+            (float(rng.uniform(0, 160)), float(rng.uniform(0, 120))),
+            float(rng.uniform(10, 50)),
+            float(rng.uniform(0, 360)),
+            0.5,
+            (0, 0, 0),
+        )
         for k in range(14)
     )
     spec = SceneSpec("test", "shapes2d", 160, 120, BACKGROUND, items, kinds)
