@@ -53,8 +53,8 @@ def render_layers(spec: SceneSpec, settings: Shapes2DSettings = Shapes2DSettings
 
     Returns:
         Layers with rgb (H, W, 3) uint8, instance_id (H, W) int32 and one InstanceGeometry per
-        shape: category (the shape's kind), amodal box, area drawn alone inside the image and in
-        all, keypoints (marked present, v = 2, for annotate to test against the instance layer)
+        shape that holds a pixel: category (the shape's kind), amodal box, area drawn alone inside
+        the image and in all, keypoints (marked present, v = 2, for annotate to test against the instance layer)
         and ``layer`` (0 for the backmost shape).
     """
     height, width = spec.height, spec.width
@@ -65,6 +65,9 @@ def render_layers(spec: SceneSpec, settings: Shapes2DSettings = Shapes2DSettings
     for layer, item in enumerate(spec.items):
         window = footprint(item)
         mask = shape_mask(item, window)
+        total = int(mask.sum())
+        if not total:  # too thin to hold a pixel centre anywhere: nothing to draw or label
+            continue
         x0, y0, w, h = window
         ix0, iy0 = max(x0, 0), max(y0, 0)
         ix1, iy1 = min(x0 + w, width), min(y0 + h, height)
@@ -82,7 +85,7 @@ def render_layers(spec: SceneSpec, settings: Shapes2DSettings = Shapes2DSettings
             else np.column_stack([points, np.full(len(points), 2.0)]).astype(np.float32),
             amodal_bbox=amodal_bbox(item),
             area_alone=alone,
-            area_alone_total=int(mask.sum()),
+            area_alone_total=total,
             attributes={"layer": layer},
         )
     out = np.rint(rgb).astype(np.uint8)

@@ -192,3 +192,12 @@ def test_rgb_takes_the_shape_colour_inside_and_the_background_outside():
     far = np.ones((100, 120), bool)
     far[15:86, 25:96] = False  # two pixels around the square's edge may be anti-aliased
     assert (layers.rgb[far] == [200, 200, 200]).all()
+
+
+def test_a_shape_too_thin_for_any_pixel_is_neither_drawn_nor_labelled():
+    # the ring 9.63..9.82 px from (20, 20) holds no pixel centre (those lie 9.618 or 9.823 px away)
+    ring = ShapeItem(1, "ring", (20.0, 20.0), 9.82, 0.0, 9.63 / 9.82, (0, 0, 0))
+    assert not shape_mask(ring, footprint(ring), 1).any() and shape_mask(ring, footprint(ring), 4).any()
+    layers, labels = labels_of(40, 40, ring)
+    assert labels.instances == () and not layers.geometry
+    assert (layers.rgb == 200).all()  # its sub-pixel coverage is not painted either
