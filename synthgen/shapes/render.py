@@ -54,8 +54,8 @@ def render_layers(spec: SceneSpec, settings: Shapes2DSettings = Shapes2DSettings
     Returns:
         Layers with rgb (H, W, 3) uint8, instance_id (H, W) int32 and one InstanceGeometry per
         shape that holds a pixel: category (the shape's kind), amodal box, area drawn alone inside
-        the image and in all, keypoints (marked present, v = 2, for annotate to test against the instance layer)
-        and ``layer`` (0 for the backmost shape).
+        the image and in all, keypoints (marked present, v = 2, for annotate to test against the
+        instance layer) and ``layer`` (0 for the backmost shape).
     """
     height, width = spec.height, spec.width
     rgb = render_background(spec.background, width, height).astype(np.float32)

@@ -127,13 +127,11 @@ def sample(s: ShapesSettings, rng: np.random.Generator) -> SceneSpec:
         kind = str(s.kinds.sample(rng))
         radius = float(s.radius.sample(rng))
         rotation = float(s.rotation.sample(rng))
-        inner = (
-            float(s.star_inner.sample(rng))
-            if kind == "star"
-            else float(s.ring_inner.sample(rng))
-            if kind == "ring"
-            else 0.0
-        )
+        inner = 0.0
+        if kind == "star":
+            inner = float(s.star_inner.sample(rng))
+        elif kind == "ring":
+            inner = float(s.ring_inner.sample(rng))
         if s.keep_inside:
             if 2 * radius > min(s.width, s.height):
                 dropped["too_large"] += 1
