@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from synthgen.registry import Registry
 from synthgen.scene.base import SceneKind
+from synthgen.shapes import scene as shapes
 from synthgen.text.scenes import ocr_document, ocr_receipt, ocr_recognition, ocr_wild, words
 
 SCENES: Registry[SceneKind] = Registry("scene")
@@ -17,3 +18,15 @@ SCENES.register("ocr_recognition", ocr_recognition.SCENE)
 SCENES.register("ocr_wild", ocr_wild.SCENE)
 SCENES.register("ocr_document", ocr_document.SCENE)
 SCENES.register("ocr_receipt", ocr_receipt.SCENE)
+SCENES.register(
+    "shapes",
+    SceneKind(
+        "shapes",
+        shapes.ShapesSchema,
+        shapes.from_config,
+        shapes.sample,
+        shapes.categories,
+        shapes.RENDERERS,
+        shapes.LABELS,
+    ),
+)
