@@ -1,0 +1,392 @@
+"""No lost data, no escape from OUT: overwrite deletes only a synthgen dataset's own files, links
+inside OUT are refused, one run at a time, workers die with their parent, SIGTERM stops a run
+as Ctrl-C does, killed runs' temp files are cleaned, plans are streamed."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from synthgen.config import load_run_config
+from synthgen.engine import generate
+from synthgen.engine.executors import IN_FLIGHT_PER_WORKER, process
+from synthgen.engine.output import LOCK, MARKER, default_out, own_entries, remove_tree, run_lock
+from synthgen.engine.run import plan
+from synthgen.errors import DatasetError
+from synthgen.formats import WRITERS
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = str(ROOT / "configs/text_words.yaml")
+SMALL = ["scene.params.width=160", "scene.params.height=120", "scene.params.words=randint(2, 5)"]
+
+
+def small_config(num: int = 12, shard: int = 3, extra: list[str] | None = None):
+    return load_run_config(CONFIG, [f"num_samples={num}", f"shard_size={shard}", *SMALL, *(extra or [])])
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != "preview.png"
+    }
+
+
+def cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "synthgen", *args], capture_output=True, text=True, **kwargs)
+
+
+def files_of(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# --- 1. --overwrite deletes only a synthgen dataset, and only its own entries ---------------------
+
+
+def test_overwrite_keeps_a_web_project_that_has_a_manifest(tmp_path):
+    site = tmp_path / "site"
+    (site / "images").mkdir(parents=True)
+    (site / "manifest.json").write_text('{"name": "my web app", "icons": []}')
+    (site / "index.html").write_text("<html></html>")
+    (site / "images" / "logo.png").write_bytes(b"\x89PNG logo")
+    before = files_of(site)
+    with pytest.raises(DatasetError, match="not a synthgen dataset; refusing"):
+        generate(small_config(num=2), site, overwrite=True, progress=False)
+    with pytest.raises(DatasetError, match="holds no synthgen dataset"):
+        generate(small_config(num=2), site, progress=False)
+    assert files_of(site) == before and sorted(os.listdir(site)) == ["images", "index.html", "manifest.json"]
+    proc = cli("generate", CONFIG, "-o", str(site), "--num", "2", "--overwrite", *SMALL)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and str(site) in proc.stderr
+    assert files_of(site) == before
+
+
+def test_overwrite_refuses_a_dataset_folder_holding_a_strangers_file(tmp_path):
+    out = tmp_path / "d"
+    generate(small_config(num=3), out, progress=False)
+    (out / "notes.txt").write_text("mine")
+    before = files_of(out)
+    proc = cli("generate", CONFIG, "-o", str(out), "--num", "3", "--overwrite", "scene.params.font_size=30", *SMALL)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("synthgen: error: ") and len(proc.stderr.strip().splitlines()) == 1
+    assert "'notes.txt'" in proc.stderr and "nothing was deleted" in proc.stderr
+    assert files_of(out) == before
+
+
+def test_overwrite_replaces_a_dataset_and_its_leftovers(tmp_path):
+    out = tmp_path / "d"
+    generate(small_config(num=3, extra=["outputs=[coco,recognition,icdar]"]), out, progress=False)
+    (out / ".manifest.json.tmp4242").write_text("half a manifest of a killed run")
+    (out / "preview.png").write_bytes(b"png")
+    other = small_config(num=2, extra=["scene.params.font_size=30"])
+    generate(other, out, overwrite=True, progress=False)
+    fresh = tmp_path / "fresh"
+    generate(other, fresh, progress=False)
+    assert tree_hashes(out) == tree_hashes(fresh)  # nothing of the old dataset is left
+
+
+def test_own_entries_come_from_the_writers():
+    own = own_entries()
+    for name in WRITERS.names():
+        writer = WRITERS.get(name)
+        assert writer.entries, f"writer {name} declares no entries"
+        assert set(writer.entries) <= own
+    assert {"images", ".synthgen", "manifest.json", "preview.png", "annotations", "recognition"} <= own
+
+
+def test_dataset_marker_is_repeated_by_the_manifest(tmp_path):
+    out = tmp_path / "d"
+    generate(small_config(num=2), out, progress=False)
+    marker = json.loads((out / MARKER).read_text())
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert marker["format"] == "synthgen-dataset" and marker["id"] == manifest["dataset_id"]
+    # A manifest dropped into a dataset that is not its own is refused, not overwritten.
+    manifest["dataset_id"] = "0" * 32
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DatasetError, match="is not the manifest of the dataset"):
+        generate(small_config(num=2), out, overwrite=True, progress=False)
+
+
+def test_a_run_killed_after_its_marker_is_resumed(tmp_path):
+    # A folder holding only the marker (a run killed before its first shard) is this dataset.
+    out = tmp_path / "d"
+    generate(small_config(num=2), out, progress=False)
+    marker = (out / MARKER).read_bytes()
+    reference = tree_hashes(out)
+    for child in os.listdir(out):
+        remove_tree(out / child, out)
+    (out / MARKER).parent.mkdir()
+    (out / MARKER).write_bytes(marker)
+    generate(small_config(num=2), out, progress=False)
+    assert tree_hashes(out) == reference
+
+
+# --- 2. no writing or deleting through links -----------------------------------------------------
+
+
+@pytest.mark.parametrize("entry", [".synthgen", "images", "annotations"])
+def test_links_inside_out_are_refused(tmp_path, entry):
+    out = tmp_path / "d"
+    generate(small_config(num=3), out, progress=False)
+    victim = tmp_path / "victim"
+    (victim / "tmp").mkdir(parents=True)
+    (victim / "tmp" / "precious.txt").write_text("keep")
+    os.rename(out / entry, victim / "moved")
+    os.symlink(victim, out / entry)
+    before = files_of(victim)
+    for overwrite in (False, True):
+        with pytest.raises(DatasetError, match=f"{entry}: is a symbolic link"):
+            generate(small_config(num=3), out, overwrite=overwrite, progress=False)
+    proc = cli("generate", CONFIG, "-o", str(out), "--num", "3", *SMALL)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert str(out / entry) in proc.stderr
+    assert files_of(victim) == before
+
+
+def test_a_link_deeper_inside_is_refused(tmp_path):
+    out = tmp_path / "d"
+    generate(small_config(num=3, extra=["outputs=[coco,recognition]"]), out, progress=False)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "data.mdb").write_bytes(b"someone else's")
+    remove_tree(out / "recognition" / "lmdb", out)
+    os.symlink(victim, out / "recognition" / "lmdb")
+    with pytest.raises(DatasetError, match="lmdb: is a symbolic link"):
+        generate(small_config(num=3, extra=["outputs=[coco,recognition]"]), out, progress=False)
+    assert (victim / "data.mdb").read_bytes() == b"someone else's"
+
+
+def test_remove_tree_never_crosses_a_link(tmp_path):
+    out = tmp_path / "d"
+    victim = tmp_path / "victim"
+    (victim / "tmp").mkdir(parents=True)
+    out.mkdir()
+    os.symlink(victim, out / ".synthgen")
+    with pytest.raises(DatasetError, match="is a symbolic link"):
+        remove_tree(out / ".synthgen" / "tmp", out)
+    with pytest.raises(DatasetError, match="is a symbolic link"):
+        remove_tree(out / ".synthgen", out)
+    assert (victim / "tmp").is_dir()
+
+
+# --- 3. the default output folder stays inside out/ ----------------------------------------------
+
+
+def test_default_out_is_confined(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert default_out("words") == Path("out/words")
+    for name in ("../escape", "a/../../escape", "/etc", "", ".", "a/.."):
+        with pytest.raises(DatasetError, match="outside"):
+            default_out(name)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", tmp_path / "out" / "linked")
+    with pytest.raises(DatasetError, match="outside"):
+        default_out("linked")
+    # The engine checks it whatever the config loader let through.
+    config = dataclasses.replace(small_config(num=2), name="../escape")
+    with pytest.raises(DatasetError, match="outside"):
+        generate(config, progress=False)
+    assert sorted(os.listdir(tmp_path)) == ["elsewhere", "out"]
+    generate(dataclasses.replace(config, name="inside"), progress=False)
+    assert (tmp_path / "out" / "inside" / "manifest.json").is_file()
+
+
+# --- 4. one run at a time -------------------------------------------------------------------------
+
+
+def test_a_second_run_into_a_locked_folder_is_refused(tmp_path):
+    out = tmp_path / "d"
+    generate(small_config(num=2), out, progress=False)
+    assert not (out / LOCK).exists()  # a finished run leaves no lock
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sys, time; from pathlib import Path; from synthgen.engine.output import run_lock\n"
+            f"with run_lock(Path({str(out)!r})):\n    print('locked', flush=True); time.sleep(60)\n"
+        )],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        before = files_of(out)
+        with pytest.raises(DatasetError, match=rf"another synthgen run is writing here \(pid {holder.pid}, started"):
+            generate(small_config(num=2), out, progress=False)
+        proc = cli("generate", CONFIG, "-o", str(out), "--num", "2", "--overwrite", *SMALL)
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+        assert f"pid {holder.pid}" in proc.stderr
+        assert files_of(out) == before
+    finally:
+        holder.kill()  # dies holding the lock: the kernel frees it
+        holder.wait()
+    assert (out / LOCK).exists()
+    again = generate(small_config(num=2), out, progress=False)
+    assert again.reused == 2 and not (out / LOCK).exists()
+
+
+def test_run_lock_is_exclusive_within_a_process_too(tmp_path):
+    (tmp_path / ".synthgen").mkdir()
+    with run_lock(tmp_path), pytest.raises(DatasetError, match=f"pid {os.getpid()}"), run_lock(tmp_path):
+        pass
+    with run_lock(tmp_path):  # released
+        pass
+
+
+# --- 5. workers die with their parent; SIGTERM stops a run like Ctrl-C ----------------------------
+
+
+def children(pid: int) -> list[int]:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(entry.name))
+    return kids
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def start_run(out: Path, num: int = 600) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "synthgen", "generate", CONFIG, "-o", str(out), "--workers", "2", "--no-progress",
+           f"num_samples={num}", "shard_size=2", *SMALL]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def wait_for_shards(out: Path, proc: subprocess.Popen, count: int = 3) -> None:
+    shards = out / ".synthgen" / "shards"
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(shards.glob("shard_*.json"))) < count:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
+def test_workers_exit_when_the_main_process_is_killed(tmp_path):
+    out = tmp_path / "d"
+    proc = start_run(out)
+    workers: list[int] = []
+    try:
+        wait_for_shards(out, proc)
+        workers = children(proc.pid)
+        assert len(workers) >= 2, workers
+        os.kill(proc.pid, signal.SIGKILL)  # the main process only, not its group
+        proc.wait()
+        deadline = time.time() + 5
+        while time.time() < deadline and any(alive(w) for w in workers):
+            time.sleep(0.05)
+        assert not any(alive(w) for w in workers), "workers outlived their parent"
+    finally:
+        for w in workers:
+            if alive(w):
+                os.kill(w, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
+def test_sigterm_stops_like_ctrl_c_and_the_rerun_completes_identically(tmp_path):
+    reference = tmp_path / "reference"
+    generate(small_config(num=200, shard=2), reference, workers=1, progress=False)
+    out = tmp_path / "d"
+    proc = start_run(out, num=200)
+    wait_for_shards(out, proc)
+    workers = children(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 143, stderr
+    assert stderr.strip() == "synthgen: terminated; rerun the same command to resume"
+    deadline = time.time() + 5
+    while time.time() < deadline and any(alive(w) for w in workers):
+        time.sleep(0.05)
+    assert not any(alive(w) for w in workers)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "incomplete" and "shards" not in manifest  # the running manifest stays small
+    assert not (out / "annotations" / "coco.json").exists() and not (out / LOCK).exists()
+    done = len(list((out / ".synthgen" / "shards").glob("shard_*.json")))
+    assert 3 <= done < 100
+    rerun = cli("generate", CONFIG, "-o", str(out), "--workers", "2", "--no-progress",
+                "num_samples=200", "shard_size=2", *SMALL)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{done * 2} reused" in rerun.stdout
+    assert tree_hashes(out) == tree_hashes(reference)
+
+
+# --- 6. temp files and folders of killed runs are cleaned, and only those -------------------------
+
+
+def test_leftovers_of_every_writer_are_cleaned_and_nothing_else(tmp_path):
+    extra = ["outputs=[coco,recognition,icdar]"]
+    out = tmp_path / "d"
+    generate(small_config(num=4, extra=extra), out, progress=False)
+    reference = tree_hashes(out)
+    planted = [
+        "recognition/.lmdb.tmp99999/data.mdb",
+        "recognition/.lmdb.old99999/data.mdb",
+        "recognition/.labels.tsv.tmp99999",
+        "annotations/.coco.json.tmp99999",
+        ".manifest.json.tmp99999",
+        ".synthgen/.dataset.json.tmp99999",
+        ".synthgen/shards/.shard_000000.json.tmp99999",
+        ".synthgen/tmp/shard_000001.99999/images/000000003.png",
+    ]
+    for rel in planted:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(b"left by a killed run")
+    # Names that synthgen never makes, beside the dataset: not synthgen's to delete.
+    kept = [".notes.txt.tmp99999", "notes.tmp1"]
+    for rel in kept:
+        (out / rel).write_bytes(b"the user's")
+    again = generate(small_config(num=4, extra=extra), out, progress=False)
+    assert again.reused == 4
+    assert all(not (out / rel).exists() for rel in planted)
+    assert not (out / "recognition" / ".lmdb.tmp99999").exists()
+    assert all((out / rel).read_bytes() == b"the user's" for rel in kept)
+    assert {k: v for k, v in tree_hashes(out).items() if k not in kept} == reference
+
+
+# --- 7. plans are streamed -----------------------------------------------------------------------
+
+
+def test_the_plan_is_a_stream(tmp_path):
+    config = dataclasses.replace(small_config(num=2), num_samples=10**12)
+    jobs = plan(config, tmp_path)
+    assert not isinstance(jobs, list | tuple)
+    first = list(itertools.islice(jobs, 3))
+    assert [(j.shard, j.first, j.count) for j in first] == [(0, 0, 3), (1, 3, 3), (2, 6, 3)]
+
+
+def test_the_process_executor_takes_jobs_as_workers_free_up(tmp_path):
+    config = small_config(num=3000, shard=1)
+    pulled = 0
+
+    def jobs():
+        nonlocal pulled
+        for job in plan(config, tmp_path):
+            pulled += 1
+            yield job
+
+    produced = process(jobs(), 2)
+    first = next(produced)
+    assert first.count == 1
+    assert pulled <= IN_FLIGHT_PER_WORKER * 2 + 2, pulled  # not the 3000 jobs of the plan
+    produced.close()  # stops the pool's workers
