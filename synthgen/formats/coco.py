@@ -25,7 +25,6 @@ from synthgen.types import CategoryTable
 
 PATH = "annotations/coco.json"
 # instance-record keys copied onto the annotation as they are (after the standard COCO ones)
-SPOOL_COPY_BYTES = 1 << 20
 EXTRA_KEYS = ("text", "quad", "chars", "char_quads", "polygon", "attributes", "amodal_bbox", "occlusion", "truncation", "box3d")
 
 
@@ -101,7 +100,7 @@ def write_coco(records: Iterable[dict], categories: CategoryTable, out: BinaryIO
                 next_id += 1
         out.write(b'],"annotations":[')
         spool.seek(0)
-        shutil.copyfileobj(spool, out, SPOOL_COPY_BYTES)
+        shutil.copyfileobj(spool, out)
     out.write(b'],"categories":' + dump_json(coco_categories(categories)) + b"}")
 
 
