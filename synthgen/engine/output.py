@@ -91,14 +91,14 @@ def write_marker(out: Path, ident: str) -> None:
 
 
 def has_content(out: Path) -> bool:
-    """Whether ``out`` holds anything beyond an empty ``.synthgen/`` or a lone run lock (what a run
-    killed before its marker leaves, and what a run makes first)."""
+    """Whether ``out`` holds anything beyond a ``.synthgen/`` holding at most the run lock and a
+    half-written marker (what a run makes first, and what one killed before its marker leaves)."""
     if not out.is_dir():
         return False
     names = os.listdir(out)
     if names != [STATE_DIR] or (out / STATE_DIR).is_symlink():
         return bool(names)
-    return any(name != "lock" for name in os.listdir(out / STATE_DIR))
+    return any(name != "lock" and not TEMP_NAME.fullmatch(name) for name in os.listdir(out / STATE_DIR))
 
 
 def refuse_link(out: Path, path: Path) -> None:

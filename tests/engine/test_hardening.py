@@ -302,19 +302,29 @@ def test_workers_exit_when_the_main_process_is_killed(tmp_path):
             proc.wait()
 
 
+@pytest.fixture(scope="module")
+def reference_200(tmp_path_factory) -> dict[str, str]:
+    out = tmp_path_factory.mktemp("reference") / "d"
+    generate(small_config(num=200, shard=2), out, workers=1, progress=False)
+    return tree_hashes(out)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
-def test_sigterm_stops_like_ctrl_c_and_the_rerun_completes_identically(tmp_path):
-    reference = tmp_path / "reference"
-    generate(small_config(num=200, shard=2), reference, workers=1, progress=False)
+@pytest.mark.parametrize(
+    ("signum", "code", "message"),
+    [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")],
+    ids=["SIGTERM", "SIGINT"],
+)
+def test_a_signal_stops_the_run_in_one_line_and_the_rerun_completes_identically(tmp_path, reference_200, signum, code, message):
     out = tmp_path / "d"
     proc = start_run(out, num=200)
     wait_for_shards(out, proc)
     workers = children(proc.pid)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)  # to the main process alone (a terminal's Ctrl-C reaches the workers too)
     _, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 143, stderr
-    assert stderr.strip() == "synthgen: terminated; rerun the same command to resume"
+    assert proc.returncode == code, stderr
+    assert stderr.strip() == f"synthgen: {message}; rerun the same command to resume"
     deadline = time.time() + 5
     while time.time() < deadline and any(alive(w) for w in workers):
         time.sleep(0.05)
@@ -328,7 +338,40 @@ def test_sigterm_stops_like_ctrl_c_and_the_rerun_completes_identically(tmp_path)
                 "num_samples=200", "shard_size=2", *SMALL)
     assert rerun.returncode == 0, rerun.stderr
     assert f"{done * 2} reused" in rerun.stdout
-    assert tree_hashes(out) == tree_hashes(reference)
+    assert tree_hashes(out) == reference_200
+
+
+def test_without_prctl_a_worker_still_exits_with_its_parent(tmp_path):
+    # The fallback for platforms without PR_SET_PDEATHSIG: a thread that watches os.getppid().
+    pid_file = tmp_path / "grandchild.pid"
+    code = (
+        "import os, time\n"
+        "from synthgen.engine import context\n"
+        "if os.fork() == 0:\n"
+        "    context._set_parent_death_signal = lambda signum: False\n"
+        "    context.exit_with_parent(os.getppid())\n"
+        f"    open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        "    time.sleep(60)\n"
+        "    os._exit(0)\n"
+        f"while not os.path.exists({str(pid_file)!r}): time.sleep(0.01)\n"
+        "time.sleep(0.1)\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=30)
+    grandchild = int(pid_file.read_text())
+    deadline = time.time() + 5
+    while time.time() < deadline and alive(grandchild):
+        time.sleep(0.05)
+    dead = not alive(grandchild)
+    if not dead:
+        os.kill(grandchild, signal.SIGKILL)
+    assert dead, "the watcher thread did not end the orphaned worker"
+
+
+def test_a_worker_whose_parent_is_already_gone_exits_at_once(tmp_path):
+    code = "import os\nfrom synthgen.engine import context\ncontext.exit_with_parent(os.getppid() + 100000)\nprint('alive')\n"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1 and "alive" not in proc.stdout
 
 
 # --- 6. temp files and folders of killed runs are cleaned, and only those -------------------------
@@ -390,3 +433,12 @@ def test_the_process_executor_takes_jobs_as_workers_free_up(tmp_path):
     assert first.count == 1
     assert pulled <= IN_FLIGHT_PER_WORKER * 2 + 2, pulled  # not the 3000 jobs of the plan
     produced.close()  # stops the pool's workers
+
+
+def test_a_run_killed_while_marking_its_folder_is_not_a_stranger(tmp_path):
+    out = tmp_path / "d"
+    (out / ".synthgen").mkdir(parents=True)
+    (out / ".synthgen" / "lock").write_text("pid 99999, started 2026-01-01T00:00:00Z\n")
+    (out / ".synthgen" / ".dataset.json.tmp99999").write_text('{"format": "synth')
+    generate(small_config(num=2), out, progress=False)
+    assert sorted(os.listdir(out / ".synthgen")) == ["dataset.json", "shards"]
