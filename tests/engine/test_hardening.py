@@ -232,6 +232,26 @@ def test_a_second_run_into_a_locked_folder_is_refused(tmp_path):
     assert again.reused == 2 and not (out / LOCK).exists()
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
+def test_a_second_cli_run_leaves_the_first_alone(tmp_path):
+    out = tmp_path / "d"
+    first = start_run(out, num=200)
+    try:
+        wait_for_shards(out, first)
+        second = cli("generate", CONFIG, "-o", str(out), "--workers", "2", "--no-progress",
+                     "num_samples=200", "shard_size=2", *SMALL)
+        assert second.returncode == 2 and len(second.stderr.strip().splitlines()) == 1
+        assert f"another synthgen run is writing here (pid {first.pid}, started" in second.stderr
+        # The first run finishes: the second deleted none of its staging.
+        _, stderr = first.communicate(timeout=120)
+        assert first.returncode == 0, stderr
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+
+
 def test_run_lock_is_exclusive_within_a_process_too(tmp_path):
     (tmp_path / ".synthgen").mkdir()
     with run_lock(tmp_path), pytest.raises(DatasetError, match=f"pid {os.getpid()}"), run_lock(tmp_path):
