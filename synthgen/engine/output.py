@@ -171,20 +171,19 @@ def remove_leftovers(out: Path) -> None:
             remove_tree(Path(entry.path), out)
 
 
-# The descriptor of the lock this process holds, closed in forked children (the pool's workers):
-# the lock then dies with this process alone.
-_held_lock: int | None = None
+# The descriptors of the locks this process holds, closed in forked children (the pool's
+# workers): a lock then dies with this process alone.
+_held_locks: set[int] = set()
 
 
-def _forget_lock_in_child() -> None:
-    global _held_lock
-    if _held_lock is not None:
-        os.close(_held_lock)
-        _held_lock = None
+def _forget_locks_in_child() -> None:
+    for fd in _held_locks:
+        os.close(fd)
+    _held_locks.clear()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_lock_in_child)
+    os.register_at_fork(after_in_child=_forget_locks_in_child)
 
 
 @contextmanager
@@ -195,7 +194,6 @@ def run_lock(out: Path) -> Iterator[None]:
     Raises:
         DatasetError: another live process holds it (the message names its pid).
     """
-    global _held_lock
     try:
         import fcntl
     except ImportError:  # no flock (Windows): runs into one folder are not guarded
@@ -224,13 +222,13 @@ def run_lock(out: Path) -> Iterator[None]:
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"pid {os.getpid()}, started {started}\n".encode(), 0)
-    _held_lock = fd
+    _held_locks.add(fd)
     try:
         yield
     finally:
         # Deleted before it is unlocked, so the dataset holds no file of a finished run; a run
         # waiting on this file finds it gone and takes a new one.
-        _held_lock = None
+        _held_locks.discard(fd)
         try:
             os.unlink(path)
         except FileNotFoundError:

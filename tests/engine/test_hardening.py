@@ -307,12 +307,17 @@ def test_workers_exit_when_the_main_process_is_killed(tmp_path):
         wait_for_shards(out, proc)
         workers = children(proc.pid)
         assert len(workers) >= 2, workers
+        lock = str(out / LOCK)
+        assert lock in {os.readlink(fd) for fd in Path(f"/proc/{proc.pid}/fd").iterdir()}
+        for w in workers:  # the workers do not hold the run's lock: it dies with the main process
+            assert lock not in {os.readlink(fd) for fd in Path(f"/proc/{w}/fd").iterdir()}
         os.kill(proc.pid, signal.SIGKILL)  # the main process only, not its group
         proc.wait()
         deadline = time.time() + 5
         while time.time() < deadline and any(alive(w) for w in workers):
             time.sleep(0.05)
         assert not any(alive(w) for w in workers), "workers outlived their parent"
+        assert generate(small_config(num=600, shard=2), out, workers=2, progress=False).samples == 600  # lock free
     finally:
         for w in workers:
             if alive(w):
