@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument("--report", help="folder for the PNG/HTML report (default: <golden stem>_report/ beside it)")
     reg.add_argument("--workers", type=_at_most(MAX_WORKERS), default=1, help="worker processes (default 1)")
     reg.add_argument("overrides", nargs="*", help="key=value config overrides")
+
+    sub.add_parser("list", help="the run configs and scenes that ship with synthgen")
     return parser
 
 
@@ -149,6 +151,20 @@ def _regress(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+def _list(args: argparse.Namespace) -> int:
+    from synthgen.config.shipped import shipped_configs, shipped_scenes
+
+    configs, scenes = shipped_configs(), shipped_scenes()
+    width = max(len(s.name) for s in [*configs, *scenes])
+    print("run configs (synthgen generate NAME):")
+    for c in configs:
+        print(f"  {c.name:<{width}}  {c.description}")
+    print("scenes (scene: {include: NAME}):")
+    for s in scenes:
+        print(f"  {s.name:<{width}}  {s.description}")
+    return 0
+
+
 def check_regress_paths(golden: str, report: str | None, update: bool) -> None:
     """Before regenerating: with ``update`` the golden can be written, and a ``--report`` folder can be
     made (the default one beside the golden is only written on a regression, so a read-only
@@ -170,7 +186,7 @@ def one_line(message: str) -> str:
     return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS] + "..."
 
 
-COMMANDS = {"generate": _generate, "validate": _validate, "preview": _preview, "regress": _regress}
+COMMANDS = {"generate": _generate, "validate": _validate, "preview": _preview, "regress": _regress, "list": _list}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

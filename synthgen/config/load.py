@@ -34,6 +34,7 @@ from synthgen.config.schema import (
     RunSchema,
     SceneConfig,
 )
+from synthgen.config.shipped import config_path, default_scene, scene_path
 from synthgen.errors import ConfigError, InputError
 from synthgen.steps import Step
 from synthgen.types import Category, CategoryTable
@@ -110,22 +111,39 @@ def _load_yaml(path: Path, key: str) -> DictConfig:
     return node
 
 
-def _expand_include(raw: DictConfig, base_dir: Path) -> None:
+def _expand_include(raw: DictConfig, base_dir: Path, kind_override: Any = None) -> None:
+    """Replace ``scene:`` by its kind's shipped scene (the kind's defaults), then the included
+    file, then the keys written beside ``include``."""
     scene = raw.get("scene")
-    if not isinstance(scene, DictConfig) or scene.get("include") is None:
+    if not isinstance(scene, DictConfig):
         return
-    include = scene._get_node("include")._value()  # as written: an interpolation is not resolved here
-    if not isinstance(include, str) or "${" in include:
-        raise ConfigError("scene.include", f"expected a path to a scene file, got {include!r}")
-    included = _load_yaml((base_dir / include).resolve(), "scene.include")
-    refuse_resolvers(included, "scene")
-    if "include" in included:
-        raise ConfigError(
-            "scene.include", f"{Path(include).name} includes another file; nested includes are not supported"
-        )
+    layers: list[DictConfig] = []
+    include = scene._get_node("include")._value() if scene.get("include") is not None else None  # as written
+    if include is not None:
+        if not isinstance(include, str) or "${" in include:
+            raise ConfigError("scene.include", f"expected a shipped scene name or a path to a scene file, got {include!r}")
+        included = _load_yaml(scene_path(include, base_dir), "scene.include")
+        refuse_resolvers(included, "scene")
+        if "include" in included:
+            raise ConfigError(
+                "scene.include", f"{Path(include).name} includes another file; nested includes are not supported"
+            )
+        layers.append(included)
     rest = OmegaConf.masked_copy(scene, [k for k in scene.keys() if k != "include"])
-    raw.scene = OmegaConf.merge(included, rest)
-    raw.scene.include = include
+    layers.append(rest)
+    kind = kind_override
+    for layer in reversed(layers):
+        if kind is None and layer._get_node("kind") is not None:
+            kind = layer._get_node("kind")._value()
+    defaults = default_scene(kind) if isinstance(kind, str) else None
+    if defaults is not None:  # one source of truth: a bare `kind:` gets the shipped scene's values
+        base = _load_yaml(defaults, "scene.kind")
+        layers.insert(0, base)
+    if len(layers) == 1 and include is None:
+        return
+    raw.scene = OmegaConf.merge(*layers)
+    if include is not None:
+        raw.scene.include = include
 
 
 def _unparsable_override(overrides: Sequence[str]) -> ConfigError:
@@ -147,13 +165,14 @@ def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfi
     """Load and validate a run config.
 
     Args:
-        path: YAML run config; ``scene.include`` in it is relative to the file's folder.
+        path: YAML run config, or the name of a shipped one (``ocr_wild``); ``scene.include`` in
+            it is a shipped scene's name (``ocr/wild``) or a file relative to the config's folder.
         overrides: ``key=value`` dotlist items applied last (``scene.params.font_size=32``).
 
     Returns:
         The frozen RunConfig.
     """
-    path = Path(path)
+    path = config_path(path) if isinstance(path, str) else Path(path)
     raw = _load_yaml(path, "")
     refuse_resolvers(raw)
     for item in overrides:
@@ -166,9 +185,13 @@ def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfi
     except (yaml.YAMLError, ValueError, RecursionError):
         raise _unparsable_override(overrides) from None
     refuse_resolvers(dot)
-    if isinstance(dot.get("scene"), DictConfig) and dot.scene.get("include") is not None:
-        raw = OmegaConf.merge(raw, {"scene": {"include": dot.scene.include}})
-    _expand_include(raw, path.parent)
+    kind_override = None
+    if isinstance(dot.get("scene"), DictConfig):
+        if dot.scene.get("include") is not None:
+            raw = OmegaConf.merge(raw, {"scene": {"include": dot.scene.include}})
+        if dot.scene._get_node("kind") is not None:
+            kind_override = dot.scene._get_node("kind")._value()
+    _expand_include(raw, path.parent, kind_override)
     merged = merge_checked(OmegaConf.structured(RunSchema), raw, dot)
     resolve_interpolations(merged)
     refuse_non_finite(merged)
