@@ -218,6 +218,7 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
         reg.WRITERS.get(name, key=f"outputs[{i}]")
     if len(set(cfg.outputs)) != len(cfg.outputs):
         raise ConfigError("outputs", f"lists a writer twice: {list(cfg.outputs)}")
+    writer_options, writer_params = _writer_options(cfg)
     if cfg.regress.labels not in ("exact", "tolerant"):
         raise ConfigError("regress.labels", f"{cfg.regress.labels!r} is not one of exact, tolerant")
     if not 0 < cfg.regress.num:
@@ -246,6 +247,9 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
             resolved.pop(key, None)
     if resolved.get("categories") is None:
         resolved.pop("categories", None)
+    resolved["writers"] = writer_params
+    if not writer_params:  # as before writer options existed (config identity unchanged)
+        resolved.pop("writers")
     return RunConfig(
         name=cfg.name,
         seed=int(cfg.seed),
@@ -263,7 +267,32 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
         augment=augment,
         annotate=annotators,
         ray=RayConfig(cfg.ray.address, cfg.ray.num_cpus, bool(cfg.ray.shared_output)),
+        writer_options=writer_options,
     )
+
+
+def _writer_options(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``writers:``: each writer's frozen options, and the options as resolved data."""
+    from synthgen.formats import WRITERS
+
+    options: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    for name, given in cfg.writers.items():
+        key = f"writers.{name}"
+        writer = WRITERS.get(str(name), key=key)
+        if name not in cfg.outputs:
+            raise ConfigError(key, f"options for a writer that is not in outputs ({', '.join(cfg.outputs)})")
+        if writer.options is None:
+            raise ConfigError(key, f"the {name} writer takes no options")
+        if not isinstance(given, DictConfig):
+            raise ConfigError(key, f"expected a mapping of options, got {given!r}")
+        typed = merge_checked(OmegaConf.structured(writer.options), given, prefix=key)
+        for field_name, allowed in getattr(writer.options, "CHOICES", {}).items():
+            if typed[field_name] not in allowed:
+                raise ConfigError(f"{key}.{field_name}", f"{typed[field_name]!r} is not one of {', '.join(allowed)}")
+        options[str(name)] = OmegaConf.to_object(typed)
+        params[str(name)] = OmegaConf.to_container(typed, resolve=True)
+    return options, params
 
 
 def _missing_kind(name: str):

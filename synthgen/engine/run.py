@@ -25,7 +25,6 @@ from synthgen.engine.shards import (
     staging_root,
 )
 from synthgen.errors import DatasetError
-from synthgen.formats import WRITERS
 from synthgen.formats.base import write_atomic
 from synthgen.records import table_to_record
 
@@ -245,7 +244,7 @@ def generate(
             bar.update(result.count)
 
     files: dict[str, str] = {}
-    finalizers = [w for w in (WRITERS.get(name) for name in config.outputs) if w.finalize is not None]
+    finalizers = [w for w in (config.writer(name) for name in config.outputs) if w.finalize is not None]
     records = None
     if len(finalizers) > 1 and records_size(out, len(jobs)) <= RECORDS_IN_MEMORY_BYTES:
         records = list(iter_records(out, len(jobs)))  # parsed once for every writer, not once each

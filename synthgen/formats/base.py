@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -27,6 +29,9 @@ class WriterKind:
         omits: sample-model fields (``synthgen.records.INSTANCE_KEYS`` and ``camera``) the format
             leaves out, each with the reason; it writes every other one (a test holds each writer
             to this).
+        options: the dataclass of the writer's options (``writers: {NAME: {...}}`` in a run
+            config), or None; ``write_sample`` and ``finalize`` then take ``options=`` (its
+            default instance when not given). Its ``CHOICES`` maps a field to its allowed values.
 
     Records are ``synthgen.records.to_record``'s: a writer reads the fields it writes from there
     and keeps no list of its own.
@@ -36,6 +41,14 @@ class WriterKind:
     write_sample: Callable[[Sample, dict, Path], None] | None = None
     finalize: Callable[[Iterable[dict], Path, CategoryTable], list[str]] | None = None
     omits: dict[str, str] = field(default_factory=dict)
+    options: type | None = None
+
+    def with_options(self, options: Any) -> WriterKind:
+        """This writer with its functions bound to ``options`` (an instance of ``self.options``)."""
+        if options is None or self.options is None:
+            return self
+        bind = lambda fn: functools.partial(fn, options=options) if fn is not None else None  # noqa: E731
+        return dataclasses.replace(self, write_sample=bind(self.write_sample), finalize=bind(self.finalize))
 
 
 def write_atomic(path: Path, data: bytes) -> None:

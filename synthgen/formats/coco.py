@@ -3,7 +3,8 @@ extra fields.
 
 Categories come from the run's category table (stable ids, keypoint names and skeletons). One
 annotation per visible instance (an instance with no visible pixel is not exported): bbox
-[x, y, w, h], area, segmentation as compressed RLE, iscrowd 0, and where known: ``keypoints``
+[x, y, w, h], area, segmentation (``writers: {coco: {segmentation: polygon | rle}}``: polygons
+by default, as COCO and Label Studio expect for iscrowd 0; see ``mask_polygons``), iscrowd 0, and where known: ``keypoints``
 ([x, y, v] * K) with ``num_keypoints``; text: ``text`` (transcription), ``quad`` (8 numbers,
 clockwise from top-left), ``chars``, ``char_quads`` and ``polygon`` (curved text); ``attributes``;
 ``amodal_bbox``, ``occlusion``, ``truncation``; ``box3d`` (camera coordinates). pycocotools reads
@@ -13,7 +14,10 @@ it as it is.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from synthgen import __version__
 from synthgen.formats.base import WriterKind, dump_json, write_atomic
@@ -25,7 +29,54 @@ PATH = "annotations/coco.json"
 EXTRA_KEYS = ("text", "quad", "chars", "char_quads", "polygon", "attributes", "amodal_bbox", "occlusion", "truncation", "box3d")
 
 
-def coco_dataset(records: Iterable[dict], categories: CategoryTable) -> dict:
+@dataclass(frozen=True)
+class CocoOptions:
+    """``writers: {coco: {...}}``.
+
+    Attributes:
+        segmentation: ``polygon`` (default): each mask as polygons that pycocotools rasterises
+            back to exactly its pixels (``mask_polygons``); ``rle``: compressed RLE.
+    """
+
+    segmentation: str = "polygon"
+    CHOICES = {"segmentation": ("polygon", "rle")}
+
+
+def mask_polygons(rle: dict) -> list[list[float]]:
+    """An RLE mask as COCO polygons ``[[x1, y1, x2, y2, ...], ...]``, one per connected part.
+
+    Each outline runs a quarter pixel inside the mask's pixel edges (the mask is doubled and
+    traced through the doubled pixels' centres), and each hole (the counter of an ``o``) is
+    joined to its outline by a zero-width cut, so pycocotools rasterises the polygons back to
+    exactly the mask's pixels (tests/formats/test_clients.py). Coordinates are multiples of 0.25.
+    """
+    import cv2
+    from pycocotools import mask as mask_utils
+
+    mask = mask_utils.decode({"size": rle["size"], "counts": rle["counts"].encode("ascii")})
+    doubled = np.kron(mask, np.ones((2, 2), np.uint8))
+    contours, hierarchy = cv2.findContours(doubled, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    polygons: list[list[float]] = []
+    if hierarchy is None:
+        return polygons
+    links = hierarchy[0]  # per contour: next, previous, first child (a hole), parent
+    for k, contour in enumerate(contours):
+        if links[k][3] != -1:
+            continue
+        ring = contour.reshape(-1, 2).astype(np.float64)
+        hole_id = links[k][2]
+        while hole_id != -1:
+            hole = contours[hole_id].reshape(-1, 2).astype(np.float64)
+            gaps = ((ring[:, None, :] - hole[None, :, :]) ** 2).sum(-1)
+            a, b = np.unravel_index(int(gaps.argmin()), gaps.shape)
+            hole = np.roll(hole, -b, axis=0)
+            ring = np.concatenate([ring[: a + 1], hole, hole[:1], ring[a:]])  # in, around the hole, out
+            hole_id = links[hole_id][0]
+        polygons.append(((ring + 0.5) / 2).reshape(-1).tolist())
+    return polygons
+
+
+def coco_dataset(records: Iterable[dict], categories: CategoryTable, options: CocoOptions = CocoOptions()) -> dict:
     """The COCO dict of a run's records (in index order)."""
     images, annotations = [], []
     for rec in records:
@@ -39,7 +90,7 @@ def coco_dataset(records: Iterable[dict], categories: CategoryTable) -> dict:
                 "category_id": categories.id_of(inst["category"]),
                 "bbox": inst["bbox"],
                 "area": inst["area"],
-                "segmentation": inst["segmentation"],
+                "segmentation": inst["segmentation"] if options.segmentation == "rle" else mask_polygons(inst["segmentation"]),
                 "iscrowd": 0,
             }
             if "keypoints" in inst:
@@ -65,8 +116,8 @@ def coco_dataset(records: Iterable[dict], categories: CategoryTable) -> dict:
     }
 
 
-def finalize(records: Iterable[dict], root: Path, categories: CategoryTable) -> list[str]:
-    write_atomic(root / PATH, dump_json(coco_dataset(records, categories)))
+def finalize(records: Iterable[dict], root: Path, categories: CategoryTable, options: CocoOptions = CocoOptions()) -> list[str]:
+    write_atomic(root / PATH, dump_json(coco_dataset(records, categories, options)))
     return [PATH]
 
 
@@ -74,4 +125,5 @@ WRITER = WriterKind(
     "coco",
     finalize=finalize,
     omits={"camera": "COCO has no camera; the manifest and the shard records keep it"},
+    options=CocoOptions,
 )
