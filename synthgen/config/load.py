@@ -47,7 +47,27 @@ def omegaconf_error(exc: OmegaConfBaseException, prefix: str = "") -> ConfigErro
     msg = re.sub(r"^Key '([^']+)' not in '\w+'\.?", r"unknown key '\1'.", msg)
     msg = re.sub(r"\s*full_key:.*$", "", msg)
     full = ".".join(p for p in (prefix, key) if p)
+    if msg.startswith("unknown key") and "Did you mean" not in msg:
+        msg += _suggestion(str(getattr(exc, "key", "") or key.rsplit(".", 1)[-1]), getattr(exc, "parent_node", None))
+    if "is not a ListConfig" in msg:  # a list key given one value, as `fonts.paths=/dir` on the command line
+        value = getattr(exc, "value", None)
+        value = value._value() if hasattr(value, "_value") else value
+        shown = value if isinstance(value, str) else short_repr(value)
+        msg = f"expected a list, got {short_repr(value)}; write it in brackets, quoted for the shell: {full}='[{shown}]'"
     return ConfigError(full, msg)
+
+
+def _suggestion(key: str, parent: Any) -> str:
+    """`` Did you mean: 'x'?`` for the closest valid keys, or the list of valid keys."""
+    import difflib
+
+    valid = [str(k) for k in parent.keys()] if isinstance(parent, DictConfig) else []
+    if not valid:
+        return ""
+    close = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
+    if close:
+        return " Did you mean: " + " or ".join(f"'{c}'" for c in close) + "?"
+    return f" Valid keys here: {', '.join(valid)}."
 
 
 def _shape(node: Any) -> str:
@@ -146,6 +166,34 @@ def _expand_include(raw: DictConfig, base_dir: Path, kind_override: Any = None) 
         raw.scene.include = include
 
 
+class ConfigWarning(UserWarning):
+    """A config that loads but probably does not say what its author meant (the CLI prints one line)."""
+
+
+def _warn_list_traps(overrides: Sequence[str], dot: DictConfig) -> None:
+    """Warn when an unquoted ``key=[...]`` for a list of patterns became a list of literal texts:
+    the shell passes ``text.patterns=[0-9]`` and YAML reads the list ``['0-9']``, not the pattern ``[0-9]``."""
+    import warnings
+
+    for item in overrides:
+        key, raw = (part.strip() for part in item.split("=", 1))
+        if not key.endswith("patterns") or not raw.startswith("["):
+            continue
+        try:
+            value = OmegaConf.select(dot, key)
+        except OmegaConfBaseException:
+            continue
+        items = list(value) if isinstance(value, ListConfig) else None
+        if items and all(isinstance(v, str) and not any(c in v for c in "[{") for v in items):
+            warnings.warn(
+                ConfigWarning(
+                    f"{key}={raw} reads as the list {[str(v) for v in items]} of literal texts (YAML brackets); "
+                    f"for the pattern {raw} write {key}='[\"{raw}\"]'"
+                ),
+                stacklevel=3,
+            )
+
+
 def _unparsable_override(overrides: Sequence[str]) -> ConfigError:
     """The error for the first ``key=value`` whose value YAML cannot read (``a=[x``)."""
     for item in overrides:
@@ -185,6 +233,7 @@ def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfi
     except (yaml.YAMLError, ValueError, RecursionError):
         raise _unparsable_override(overrides) from None
     refuse_resolvers(dot)
+    _warn_list_traps(overrides, dot)
     kind_override = None
     if isinstance(dot.get("scene"), DictConfig):
         if dot.scene.get("include") is not None:
@@ -388,6 +437,22 @@ def _category_table(cfg: DictConfig, declared: tuple[Any, ...], annotators: tupl
     return CategoryTable(tuple(sorted(pinned, key=lambda e: e.id)))
 
 
-def resolved_yaml(config: RunConfig) -> str:
-    """The resolved config as YAML, as ``synthgen validate`` prints it."""
-    return OmegaConf.to_yaml(OmegaConf.create(config.resolved))
+def resolved_yaml(config: RunConfig, overrides: Sequence[str] = ()) -> str:
+    """The resolved config as YAML, as ``synthgen validate`` prints it: long values on one line,
+    the keys set by ``overrides`` (``key=value`` items) marked ``# overridden``."""
+    text = yaml.safe_dump(config.resolved, sort_keys=False, allow_unicode=True, width=1 << 30, default_flow_style=False)
+    marked = {item.split("=", 1)[0].strip() for item in overrides if "=" in item}
+    if not marked:
+        return text
+    lines, stack = [], []  # stack: (indent, key) of the mappings above the current line
+    for line in text.splitlines():
+        m = re.match(r"^( *)([^\s:#'\"-][^:]*?|'[^']*'):(?: |$)", line)
+        if m is not None:
+            indent = len(m.group(1))
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            stack.append((indent, m.group(2).strip("'")))
+            if ".".join(k for _, k in stack) in marked:
+                line += "  # overridden"
+        lines.append(line)
+    return "\n".join(lines) + "\n"

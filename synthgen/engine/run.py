@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -221,16 +220,9 @@ def generate(
     reused = sum(r.count for r in results.values())
     write_manifest(config, out, results, None)
 
-    from tqdm import tqdm
+    from synthgen.engine.progress import finishing, progress_bar
 
-    bar = tqdm(
-        total=config.num_samples,
-        initial=reused,
-        unit="sample",
-        desc=config.name,
-        disable=None if progress else True,
-        file=sys.stderr,
-    )
+    bar = progress_bar(config.name, config.num_samples, reused, progress)
     written = time.monotonic()
     with bar:
         for produced in run_shards(pending, workers):
@@ -245,6 +237,7 @@ def generate(
 
     files: dict[str, str] = {}
     finalizers = [w for w in (config.writer(name) for name in config.outputs) if w.finalize is not None]
+    finishing(config.name, [w.name for w in finalizers], progress)
     records = None
     if len(finalizers) > 1 and records_size(out, len(jobs)) <= RECORDS_IN_MEMORY_BYTES:
         records = list(iter_records(out, len(jobs)))  # parsed once for every writer, not once each

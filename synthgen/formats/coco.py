@@ -4,7 +4,8 @@ extra fields.
 Categories come from the run's category table (stable ids, keypoint names and skeletons). One
 annotation per visible instance (an instance with no visible pixel is not exported): bbox
 [x, y, w, h], area, segmentation (``writers: {coco: {segmentation: polygon | rle}}``: polygons
-by default, as COCO and Label Studio expect for iscrowd 0; see ``mask_polygons``), iscrowd 0, and where known: ``keypoints``
+by default, as COCO and Label Studio expect for iscrowd 0: one polygon an instance, exact to the
+pixel, see ``mask_polygon``), iscrowd 0, and where known: ``keypoints``
 ([x, y, v] * K) with ``num_keypoints``; text: ``text`` (transcription), ``quad`` (8 numbers,
 clockwise from top-left), ``chars``, ``char_quads`` and ``polygon`` (curved text); ``attributes``;
 ``amodal_bbox``, ``occlusion``, ``truncation``; ``box3d`` (camera coordinates). pycocotools reads
@@ -34,8 +35,8 @@ class CocoOptions:
     """``writers: {coco: {...}}``.
 
     Attributes:
-        segmentation: ``polygon`` (default): each mask as polygons that pycocotools rasterises
-            back to exactly its pixels (``mask_polygons``); ``rle``: compressed RLE.
+        segmentation: ``polygon`` (default): each mask as one polygon that pycocotools rasterises
+            back to exactly its pixels (``mask_polygon``); ``rle``: compressed RLE.
     """
 
     segmentation: str = "polygon"
@@ -76,6 +77,23 @@ def mask_polygons(rle: dict) -> list[list[float]]:
     return polygons
 
 
+def mask_polygon(rle: dict) -> list[float]:
+    """An RLE mask as ONE polygon ``[x1, y1, x2, y2, ...]``: the parts of ``mask_polygons`` joined
+    by zero-width cuts between their nearest corners. pycocotools still rasterises it to exactly
+    the mask's pixels, and clients that read only a segmentation's first polygon (Label Studio's
+    converter) get the whole instance, not its first letter."""
+    rings = [np.asarray(p, np.float64).reshape(-1, 2) for p in mask_polygons(rle)]
+    if not rings:
+        return []
+    ring = rings[0]
+    for other in rings[1:]:
+        gaps = ((ring[:, None, :] - other[None, :, :]) ** 2).sum(-1)
+        a, b = np.unravel_index(int(gaps.argmin()), gaps.shape)
+        other = np.roll(other, -b, axis=0)
+        ring = np.concatenate([ring[: a + 1], other, other[:1], ring[a:]])
+    return ring.reshape(-1).tolist()
+
+
 def coco_dataset(records: Iterable[dict], categories: CategoryTable, options: CocoOptions = CocoOptions()) -> dict:
     """The COCO dict of a run's records (in index order)."""
     images, annotations = [], []
@@ -90,7 +108,7 @@ def coco_dataset(records: Iterable[dict], categories: CategoryTable, options: Co
                 "category_id": categories.id_of(inst["category"]),
                 "bbox": inst["bbox"],
                 "area": inst["area"],
-                "segmentation": inst["segmentation"] if options.segmentation == "rle" else mask_polygons(inst["segmentation"]),
+                "segmentation": inst["segmentation"] if options.segmentation == "rle" else [mask_polygon(inst["segmentation"])],
                 "iscrowd": 0,
             }
             if "keypoints" in inst:

@@ -10,8 +10,8 @@ Layout, as Ultralytics and most YOLO trainers read it::
 ``writers: {yolo: {mode: detect | segment | obb}}`` picks the line format:
 
 - ``detect``: ``class cx cy w h`` (the instance's box: the extent of its visible pixels);
-- ``segment``: ``class x1 y1 x2 y2 ...``: the mask's outline as one polygon (``coco.mask_polygons``;
-  several parts and holes joined by zero-width cuts, as Ultralytics' own COCO converter joins them);
+- ``segment``: ``class x1 y1 x2 y2 ...``: the mask as one polygon (``coco.mask_polygon``: parts and
+  holes joined by zero-width cuts, as Ultralytics' own COCO converter joins parts);
 - ``obb``: ``class x1 y1 x2 y2 x3 y3 x4 y4``: a text instance's quad, or the smallest rotated
   rectangle around any other instance's pixels.
 
@@ -30,7 +30,7 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import WriterKind, read_text, write_atomic
-from synthgen.formats.coco import mask_polygons
+from synthgen.formats.coco import mask_polygon, mask_polygons
 from synthgen.types import CategoryTable, Sample
 
 FOLDER = "yolo"
@@ -55,18 +55,6 @@ TASKS = {"detect": "detect", "segment": "segment", "obb": "obb"}
 def label_path(file_name: str) -> str:
     """The label file (relative to the dataset root) of an image path such as ``images/000000007.png``."""
     return f"{FOLDER}/labels/{Path(file_name).stem}.txt"
-
-
-def one_polygon(polygons: list[list[float]]) -> np.ndarray:
-    """Several polygons as one (N, 2) ring: each joined to the first by a zero-width cut between nearest points."""
-    rings = [np.asarray(p, np.float64).reshape(-1, 2) for p in polygons]
-    ring = rings[0]
-    for other in rings[1:]:
-        gaps = ((ring[:, None, :] - other[None, :, :]) ** 2).sum(-1)
-        a, b = np.unravel_index(int(gaps.argmin()), gaps.shape)
-        other = np.roll(other, -b, axis=0)
-        ring = np.concatenate([ring[: a + 1], other, other[:1], ring[a:]])
-    return ring
 
 
 def _pixel_rectangle(rle: dict) -> np.ndarray:
@@ -96,7 +84,7 @@ def yolo_text(record: dict[str, Any], mode: str = "detect") -> str:
             x, y, bw, bh = inst["bbox"]
             body = _numbers([x + bw / 2, y + bh / 2, bw, bh], w, h)
         elif mode == "segment":
-            body = _numbers(one_polygon(mask_polygons(inst["segmentation"])), w, h)
+            body = _numbers(mask_polygon(inst["segmentation"]), w, h)
         else:
             body = _numbers(inst["quad"] if "quad" in inst else _pixel_rectangle(inst["segmentation"]), w, h)
         lines.append(f"{cls} {body}\n")
