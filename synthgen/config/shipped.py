@@ -49,7 +49,7 @@ def shipped_configs() -> list[Shipped]:
 
 def shipped_scenes() -> list[Shipped]:
     """The shipped scenes, by name (``folder/stem``)."""
-    paths = sorted(SCENES_DIR.glob("*/*.yaml"))
+    paths = sorted(SCENES_DIR.rglob("*.yaml"))
     return [Shipped(p.relative_to(SCENES_DIR).with_suffix("").as_posix(), p, _description(p)) for p in paths]
 
 
