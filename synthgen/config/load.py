@@ -177,8 +177,8 @@ def _warn_list_traps(overrides: Sequence[str], dot: DictConfig) -> None:
 
     for item in overrides:
         key, raw = (part.strip() for part in item.split("=", 1))
-        if not key.endswith("patterns") or not raw.startswith("["):
-            continue
+        if not key.endswith("patterns") or not raw.startswith("[") or '"' in raw or "'" in raw:
+            continue  # a quoted item says its author knew YAML's brackets
         try:
             value = OmegaConf.select(dot, key)
         except OmegaConfBaseException:
