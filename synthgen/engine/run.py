@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -28,9 +27,9 @@ from synthgen.engine.output import (
     run_lock,
     write_marker,
 )
+from synthgen.engine.progress import finishing, progress_bar
 from synthgen.engine.shards import ShardJob, ShardResult, commit_shard, load_shard_record, record_path, shard_result
 from synthgen.errors import DatasetError
-from synthgen.formats import WRITERS
 from synthgen.formats.base import file_sha256, write_atomic
 from synthgen.records import table_to_record
 
@@ -255,7 +254,8 @@ def generate(
         tally = _run_shards(config, out, run_shards, workers, progress)
         files: dict[str, str] = {}
         shards = num_shards(config)
-        finalizers = [w for w in (WRITERS.get(name) for name in config.outputs) if w.finalize is not None]
+        finalizers = [w for w in (config.writer(name) for name in config.outputs) if w.finalize is not None]
+        finishing(config.name, [w.name for w in finalizers], progress)
         records = None
         if len(finalizers) > 1 and records_size(out, shards) <= RECORDS_IN_MEMORY_BYTES:
             records = list(iter_records(out, shards))  # parsed once for every writer, not once each
@@ -278,13 +278,9 @@ def generate(
 
 def _run_shards(config: RunConfig, out: Path, run_shards, workers: int, progress: bool) -> Tally:
     """Make and commit every shard not complete yet; the tally of all of them."""
-    from tqdm import tqdm
-
     tally = Tally()
     write_manifest(config, out, tally, None)
-    bar = tqdm(
-        total=config.num_samples, unit="sample", desc=config.name, disable=None if progress else True, file=sys.stderr
-    )
+    bar = progress_bar(config.name, config.num_samples, 0, progress)
 
     def pending() -> Iterator[ShardJob]:
         # Complete shards are found as the plan is walked, so nothing per shard is listed up front.

@@ -26,7 +26,6 @@ from pathlib import Path
 from synthgen.config.schema import RunConfig
 from synthgen.engine.context import WorkerContext
 from synthgen.engine.pipeline import encode_image, make_sample
-from synthgen.formats import WRITERS
 from synthgen.formats.base import dump_json, write_atomic
 from synthgen.records import to_record
 from synthgen.types import Sample
@@ -139,7 +138,7 @@ def produce_shard(job: ShardJob, ctx: WorkerContext, into_out: bool = True) -> P
 
 def _write_samples(job: ShardJob, source: GeneratedSource, staging: Path) -> list[dict]:
     """Write the shard's images and per-sample label files under ``staging``; the sample records."""
-    writers = [WRITERS.get(name) for name in job.config.outputs]
+    writers = [job.config.writer(name) for name in job.config.outputs]
     records = []
     (staging / IMAGES).mkdir()
     for index in range(job.first, job.first + job.count):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -30,10 +32,12 @@ class WriterKind:
             them to disk and keeps no per-record list.
         entries: the names directly under the dataset root that the writer creates (``annotations``
             for ``annotations/coco.json``); ``--overwrite`` deletes these and nothing else.
-
         omits: sample-model fields (``synthgen.records.INSTANCE_KEYS`` and ``camera``) the format
             leaves out, each with the reason; it writes every other one (a test holds each writer
             to this).
+        options: the dataclass of the writer's options (``writers: {NAME: {...}}`` in a run
+            config), or None; ``write_sample`` and ``finalize`` then take ``options=`` (its
+            default instance when not given). Its ``CHOICES`` maps a field to its allowed values.
 
     Records are ``synthgen.records.to_record``'s: a writer reads the fields it writes from there
     and keeps no list of its own.
@@ -44,6 +48,14 @@ class WriterKind:
     finalize: Callable[[Iterable[dict], Path, CategoryTable], list[str]] | None = None
     omits: dict[str, str] = field(default_factory=dict)
     entries: tuple[str, ...] = ()
+    options: type | None = None
+
+    def with_options(self, options: Any) -> WriterKind:
+        """This writer with its functions bound to ``options`` (an instance of ``self.options``)."""
+        if options is None or self.options is None:
+            return self
+        bind = lambda fn: functools.partial(fn, options=options) if fn is not None else None  # noqa: E731
+        return dataclasses.replace(self, write_sample=bind(self.write_sample), finalize=bind(self.finalize))
 
 
 # The names of the temporary files and folders that writers make beside their final path

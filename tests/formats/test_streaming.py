@@ -43,13 +43,19 @@ def test_streamed_coco_equals_the_in_memory_dict_byte_for_byte(tmp_path):
     assert (tmp_path / "again" / "annotations" / "coco.json").read_bytes() == expected
 
 
-def word(text: str, x: float, visible: bool = True) -> Instance:
+def word(text: str, x: int, visible: bool = True) -> Instance:
+    from pycocotools import mask as mask_utils
+
     quad = np.array([[x, 2], [x + 30, 2], [x + 30, 14], [x, 14]], np.float32)
+    mask = np.zeros((16, 64), np.uint8, order="F")
+    if visible:
+        mask[2:14, x : x + 30] = 1
+    counts = mask_utils.encode(mask)["counts"].decode("ascii")
     return Instance(
         category="text",
-        bbox=(x, 2, 30, 12),
-        area=360 if visible else 0,
-        rle={"size": [16, 64], "counts": "PP2"},
+        bbox=(x, 2, 30, 12) if visible else (0, 0, 0, 0),
+        area=int(mask.sum()),
+        rle={"size": [16, 64], "counts": counts},
         text=TextRecord(text, quad),
         attributes={"note": "ünï \u2028 \"quoted\""},
     )

@@ -107,7 +107,16 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
     pattern_texts = p.text.patterns if "pattern" in sources else []
     corpus: tuple[str, ...] = ()
     if "word" in sources or any("{word" in t for t in pattern_texts):
-        corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", charset)
+        try:
+            corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", charset)
+        except ConfigError as exc:
+            if "word" not in sources or "inside the charset" not in exc.message:
+                raise
+            raise ConfigError(  # the charset, not the corpus, is what the user just changed
+                f"{key}.text.charset",
+                f"no word of the corpus fits the charset {p.text.charset!r}, and text.source draws words; "
+                f"to make strings from the charset set {key}.text.source=pattern",
+            ) from None
     patterns = []
     for i, text in enumerate(pattern_texts):
         where = f"{key}.text.patterns[{i}]"
