@@ -6,6 +6,7 @@ hold the builders.
 
 from __future__ import annotations
 
+from synthgen.driving import scene as driving
 from synthgen.registry import Registry
 from synthgen.scene.base import SceneKind
 from synthgen.text.scenes import ocr_document, ocr_receipt, ocr_recognition, ocr_wild, words
@@ -17,3 +18,4 @@ SCENES.register("ocr_recognition", ocr_recognition.SCENE)
 SCENES.register("ocr_wild", ocr_wild.SCENE)
 SCENES.register("ocr_document", ocr_document.SCENE)
 SCENES.register("ocr_receipt", ocr_receipt.SCENE)
+SCENES.register("driving", driving.SCENE)

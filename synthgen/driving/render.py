@@ -1,0 +1,225 @@
+"""The ``mesh3d`` renderer: a driving SceneSpec -> Layers with pyrender, offscreen through EGL.
+
+Two passes per sample: a lit, anti-aliased RGB pass, and a flat SEG pass (multisampling off, so
+every pixel holds one object's colour) from which depth, instance ids and semantic ids are read.
+One OffscreenRenderer per worker (``make_resource``) is reused for every sample; the pyrender
+Scene is rebuilt per sample (scripts/bench_render.py measures the cost against bare pyrender).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from synthgen.driving import labels as geometry
+from synthgen.driving.categories import SEMANTIC_ID, SKY
+from synthgen.driving.lights import Environment, Light
+from synthgen.driving.meshes import flat_arrays, object_mesh, triangles_world
+from synthgen.driving.objects import SceneObject
+from synthgen.errors import ConfigError
+from synthgen.types import InstanceGeometry, Layers, SceneSpec
+
+# OpenCV camera axes (x right, y down, z forward) -> OpenGL's (x right, y up, z backward)
+CV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
+
+
+@dataclass
+class Mesh3DSchema:
+    """Args:
+    znear: near clipping plane, metres (0.05..5).
+    zfar: far clipping plane, metres (> znear).
+    normals: also produce the surface-normal layer (from the depth layer's gradients).
+    """
+
+    znear: float = 0.3
+    zfar: float = 500.0
+    normals: bool = False
+
+
+@dataclass(frozen=True)
+class Mesh3DSettings:
+    znear: float
+    zfar: float
+    normals: bool
+
+
+def from_config(p: Mesh3DSchema | None, key: str) -> Mesh3DSettings:
+    p = p or Mesh3DSchema()
+    if not 0.05 <= p.znear <= 5:
+        raise ConfigError(f"{key}.znear", f"must be in 0.05..5, got {p.znear}")
+    if p.zfar <= p.znear:
+        raise ConfigError(f"{key}.zfar", f"must be > znear ({p.znear}), got {p.zfar}")
+    return Mesh3DSettings(p.znear, p.zfar, bool(p.normals))
+
+
+def import_pyrender():
+    """pyrender, with PyOpenGL on EGL (headless) unless the caller chose a platform."""
+    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+    try:
+        import pyrender
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError(
+            "the mesh3d renderer needs pyrender and trimesh: pip install 'synthgen[3d]' "
+            "(and Debian's libegl1 libegl-mesa0 libgl1-mesa-dri)"
+        ) from exc
+    return pyrender
+
+
+class OffscreenResource:
+    """One worker's OffscreenRenderer, rebuilt only when the image size changes."""
+
+    def __init__(self):
+        self.renderer = None
+        self.size: tuple[int, int] | None = None
+
+    def get(self, width: int, height: int):
+        pyrender = import_pyrender()
+        if self.size != (width, height):
+            self.close()
+            self.renderer = pyrender.OffscreenRenderer(width, height)
+            self.size = (width, height)
+        return self.renderer
+
+    def close(self) -> None:
+        if self.renderer is not None:
+            self.renderer.delete()
+        self.renderer = None
+        self.size = None
+
+
+def make_resource(settings: Mesh3DSettings) -> OffscreenResource:
+    return OffscreenResource()
+
+
+def light_pose(position, direction) -> np.ndarray:
+    """A pose whose -z axis points along ``direction`` (pyrender's lights shine along -z)."""
+    d = np.asarray(direction, np.float64)
+    z = -d / np.linalg.norm(d)
+    up = np.array([0.0, 0.0, 1.0]) if abs(z[2]) < 0.99 else np.array([1.0, 0.0, 0.0])
+    x = np.cross(up, z)
+    x /= np.linalg.norm(x)
+    y = np.cross(z, x)
+    pose = np.eye(4)
+    pose[:3, 0], pose[:3, 1], pose[:3, 2], pose[:3, 3] = x, y, z, position
+    return pose
+
+
+def split_items(spec: SceneSpec) -> tuple[list[SceneObject], list[Light], Environment]:
+    objects = [i for i in spec.items if isinstance(i, SceneObject)]
+    lights = [i for i in spec.items if isinstance(i, Light)]
+    env = next(i for i in spec.items if isinstance(i, Environment))
+    return objects, lights, env
+
+
+def build_scene(pyrender, spec: SceneSpec, znear: float, zfar: float, meshes: list | None = None):
+    """The pyrender Scene of a spec and its SEG colours: (scene, {node: (semantic, id hi, id lo)}).
+
+    Args:
+        meshes: the objects' trimesh meshes in item order (built here when None).
+    """
+    objects, lights, env = split_items(spec)
+    meshes = [object_mesh(o) for o in objects] if meshes is None else meshes
+    scene = pyrender.Scene(bg_color=[*(c / 255 for c in env.sky), 1.0], ambient_light=list(env.ambient))
+    seg = {}
+    instance = 0
+    for obj, mesh in zip(objects, meshes):
+        positions, normals, colors = flat_arrays(mesh)
+        material = pyrender.MetallicRoughnessMaterial(metallicFactor=0.0, roughnessFactor=0.8)
+        primitive = pyrender.Primitive(positions=positions, normals=normals, color_0=colors, material=material)
+        node = scene.add(pyrender.Mesh([primitive]), pose=obj.pose())
+        k = 0
+        if obj.instance:
+            instance += 1
+            k = instance
+        seg[node] = (SEMANTIC_ID[obj.category], k >> 8, k & 255)
+    cam = spec.camera
+    k = cam.intrinsics
+    camera = pyrender.IntrinsicsCamera(k[0, 0], k[1, 1], k[0, 2], k[1, 2], znear=znear, zfar=zfar)
+    scene.add(camera, pose=np.linalg.inv(cam.extrinsics) @ CV_TO_GL)
+    for light in lights:
+        color = np.asarray(light.color)
+        if light.kind == "directional":
+            node = pyrender.DirectionalLight(color=color, intensity=light.intensity)
+        elif light.kind == "point":
+            node = pyrender.PointLight(color=color, intensity=light.intensity, range=light.range)
+        else:
+            node = pyrender.SpotLight(
+                color=color, intensity=light.intensity, range=light.range,
+                innerConeAngle=light.cone[0], outerConeAngle=light.cone[1],
+            )  # fmt: skip
+        scene.add(node, pose=light_pose(light.position, light.direction))
+    return scene, seg
+
+
+def render_passes(renderer, pyrender, scene, seg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rgb (H, W, 3) uint8, seg colours (H, W, 3) uint8, depth (H, W) float32 metres, 0 where empty)."""
+    rgb, _ = renderer.render(scene)
+    colors, depth = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
+    return np.ascontiguousarray(rgb[:, :, :3]), colors, depth
+
+
+def normals_from_depth(depth: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32 unit normals in camera coordinates from the depth layer (0 where empty)."""
+    height, width = depth.shape
+    u = (np.arange(width) + 0.5 - intrinsics[0, 2]) / intrinsics[0, 0]
+    v = (np.arange(height) + 0.5 - intrinsics[1, 2]) / intrinsics[1, 1]
+    z = np.where(np.isfinite(depth), depth, 0.0).astype(np.float64)
+    pts = np.stack([u[None, :] * z, v[:, None] * z, z], axis=-1)
+    dx = np.gradient(pts, axis=1)
+    dy = np.gradient(pts, axis=0)
+    n = np.cross(dy, dx)
+    norm = np.linalg.norm(n, axis=-1, keepdims=True)
+    n = np.where(norm > 0, n / np.maximum(norm, 1e-12), 0.0)
+    n[~np.isfinite(depth)] = 0.0
+    return n.astype(np.float32)
+
+
+def render_layers(spec: SceneSpec, settings: Mesh3DSettings, resource: OffscreenResource | None) -> Layers:
+    """Render a driving SceneSpec.
+
+    Returns:
+        Layers: rgb (H, W, 3) uint8; depth (H, W) float32 metres of camera z, inf where empty (sky);
+        instance_id (H, W) int32 (actors 1..N in item order, 0 elsewhere); semantic_id (H, W) int32
+        Cityscapes ids (sky 23 where empty); normals (H, W, 3) float32 when asked; geometry per
+        actor that covers a pixel of the image when drawn alone.
+    """
+    pyrender = import_pyrender()
+    own = resource is None
+    resource = OffscreenResource() if own else resource
+    try:
+        renderer = resource.get(spec.width, spec.height)
+        objects = [o for o in spec.items if isinstance(o, SceneObject)]
+        meshes = [object_mesh(o) for o in objects]
+        scene, seg = build_scene(pyrender, spec, settings.znear, settings.zfar, meshes)
+        rgb, colors, depth = render_passes(renderer, pyrender, scene, seg)
+    finally:
+        if own:
+            resource.close()
+    empty = depth <= 0
+    depth = np.where(empty, np.inf, depth).astype(np.float32)
+    semantic = colors[:, :, 0].astype(np.int32)
+    semantic[empty] = SKY
+    instance_id = (colors[:, :, 1].astype(np.int32) << 8) | colors[:, :, 2].astype(np.int32)
+    camera = spec.camera
+    geometry_by_id: dict[int, InstanceGeometry] = {}
+    actors = [(o, m) for o, m in zip(objects, meshes) if o.instance]
+    for k, (obj, mesh) in enumerate(actors, start=1):
+        alone, total = geometry.silhouette_areas(triangles_world(obj, mesh), camera, settings.znear)
+        visible = int(np.count_nonzero(instance_id == k))
+        if alone == 0 and visible == 0:
+            continue  # not in the picture at all
+        # the rasterisers may differ on an edge pixel: never fewer pixels alone than visible
+        extra = max(0, visible - alone)
+        geometry_by_id[k] = InstanceGeometry(
+            category=obj.category,
+            keypoints=geometry.keypoints(obj, camera, settings.znear, depth, instance_id, k),
+            amodal_bbox=geometry.amodal_bbox(obj, camera, settings.znear),
+            area_alone=alone + extra,
+            area_alone_total=total + extra,
+            box3d=geometry.box3d(obj, camera),
+            attributes=dict(obj.attributes),
+        )
+    normals = normals_from_depth(depth, camera.intrinsics) if settings.normals else None
+    return Layers(rgb=rgb, instance_id=instance_id, geometry=geometry_by_id, depth=depth, semantic_id=semantic, normals=normals)
