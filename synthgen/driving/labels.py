@@ -2,9 +2,12 @@
 (KITTI convention), amodal box (the projected 3D box), the pixels it covers drawn alone (in the
 image and on an unbounded canvas), and its COCO keypoints with visibility from the depth test.
 
-Silhouettes are rasterised with OpenCV from the object's triangles, clipped at the near plane,
-at SUPERSAMPLE x the resolution and read at the pixel centres, which is the rule OpenGL uses, so
-an unoccluded object's count matches its rendered pixels to within its edge pixels.
+The renderer counts an object's pixels drawn alone with OpenGL itself (exact occlusion); the
+silhouettes here give the share of an object beyond the image edge (truncation): its triangles,
+clipped at the near plane, rasterised with OpenCV on a canvas reaching CANVAS_REACH image sizes
+past each edge, at SUPERSAMPLE x the resolution (odd, so that a sample sits on each pixel centre)
+and read at the pixel centres, OpenGL's rule; the samples on the outline, which OpenCV fills and
+OpenGL does not, are peeled off first (within ~2 % of OpenGL's count on a 150 px pedestrian).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 from synthgen.driving.objects import SceneObject
 from synthgen.types import Box3D, Camera
 
-SUPERSAMPLE = 4
+SUPERSAMPLE = 9  # odd: samples s // 2 + s * j sit on the pixel centres
 CANVAS_REACH = 2  # the unbounded canvas reaches this many image sizes beyond each edge
 MAX_CANVAS_SAMPLES = 24_000_000
 
@@ -101,7 +104,7 @@ def silhouette_areas(triangles_world: np.ndarray, camera: Camera, znear: float) 
         return 0, 0
     s = SUPERSAMPLE
     while s > 1 and (hi - lo).prod() * s * s > MAX_CANVAS_SAMPLES:
-        s //= 2
+        s -= 2
     size = (hi - lo) * s
     canvas = np.zeros((int(size[1]), int(size[0])), np.uint8)
     shift = 4
@@ -109,6 +112,8 @@ def silhouette_areas(triangles_world: np.ndarray, camera: Camera, znear: float) 
         # sample (i, j) of the canvas sits at image point lo + (j + 0.5) / s; cv2's pixel j is at j
         pts = np.rint(((uv - lo) * s - 0.5) * (1 << shift)).astype(np.int32)
         cv2.fillConvexPoly(canvas, pts, 1, lineType=cv2.LINE_8, shift=shift)
+    if s > 1:  # cv2 fills the samples its outline touches too: peel them off (see the module doc)
+        canvas = cv2.erode(canvas, np.ones((3, 3), np.uint8))
     # the canvas sample at each image pixel's centre
     centres = canvas[s // 2 :: s, s // 2 :: s]
     total = int(np.count_nonzero(centres))

@@ -55,8 +55,13 @@ def from_config(p: Mesh3DSchema | None, key: str) -> Mesh3DSettings:
 
 
 def import_pyrender():
-    """pyrender, with PyOpenGL on EGL (headless) unless the caller chose a platform."""
+    """pyrender, with PyOpenGL on EGL (headless) unless the caller chose a platform.
+
+    Mesa's llvmpipe rasterises on one thread per worker (``LP_NUM_THREADS``), unless set: work is
+    parallel by worker process, as for OpenCV and torch (``engine.context.set_thread_policies``).
+    """
     os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+    os.environ.setdefault("LP_NUM_THREADS", "1")
     try:
         import pyrender
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -176,8 +181,30 @@ def normals_from_depth(depth: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
     return n.astype(np.float32)
 
 
+def alone_groups(boxes: dict[int, tuple[float, float, float, float]], width: int, height: int) -> list[list[int]]:
+    """Actors whose projected 3D boxes (clipped to the image) do not overlap, grouped greedily:
+    drawn together in one pass, each still covers exactly the pixels it covers alone."""
+    groups: list[tuple[list[int], list[tuple[float, float, float, float]]]] = []
+    for k, (x, y, w, h) in boxes.items():
+        box = (max(x, 0.0) - 1, max(y, 0.0) - 1, min(x + w, width) + 1, min(y + h, height) + 1)
+        for members, taken in groups:
+            if all(box[2] <= t[0] or t[2] <= box[0] or box[3] <= t[1] or t[3] <= box[1] for t in taken):
+                members.append(k)
+                taken.append(box)
+                break
+        else:
+            groups.append(([k], [box]))
+    return [members for members, _ in groups]
+
+
 def render_layers(spec: SceneSpec, settings: Mesh3DSettings, resource: OffscreenResource | None) -> Layers:
     """Render a driving SceneSpec.
+
+    Besides the RGB and SEG passes, the actors are drawn alone in a few more SEG passes (actors whose
+    projected boxes do not overlap share a pass), so an object's pixels drawn alone come from the
+    same rasteriser as its visible ones and occlusion is exact. An object that reaches past the
+    image edge gets its truncation from its silhouette rasterised on an unbounded canvas
+    (``labels.silhouette_areas``).
 
     Returns:
         Layers: rgb (H, W, 3) uint8; depth (H, W) float32 metres of camera z, inf where empty (sky);
@@ -188,12 +215,27 @@ def render_layers(spec: SceneSpec, settings: Mesh3DSettings, resource: Offscreen
     pyrender = import_pyrender()
     own = resource is None
     resource = OffscreenResource() if own else resource
+    camera = spec.camera
+    width, height = spec.width, spec.height
     try:
-        renderer = resource.get(spec.width, spec.height)
+        renderer = resource.get(width, height)
         objects = [o for o in spec.items if isinstance(o, SceneObject)]
         meshes = [object_mesh(o) for o in objects]
         scene, seg = build_scene(pyrender, spec, settings.znear, settings.zfar, meshes)
         rgb, colors, depth = render_passes(renderer, pyrender, scene, seg)
+        actors = [(o, m) for o, m in zip(objects, meshes) if o.instance]
+        nodes = {(c[1] << 8) | c[2]: node for node, c in seg.items() if c[1] or c[2]}
+        boxes = {}
+        for k, (obj, _) in enumerate(actors, start=1):
+            box = geometry.amodal_bbox(obj, camera, settings.znear)
+            if box is not None and box[0] < width and box[1] < height and box[0] + box[2] > 0 and box[1] + box[3] > 0:
+                boxes[k] = box
+        alone = np.zeros(len(actors) + 1, np.int64)
+        for group in alone_groups(boxes, width, height):
+            alone_colors, _ = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map={nodes[k]: seg[nodes[k]] for k in group})
+            ids = (alone_colors[:, :, 1].astype(np.int64) << 8) | alone_colors[:, :, 2]
+            counts = np.bincount(ids.ravel(), minlength=len(actors) + 1)
+            alone[group] = counts[group]
     finally:
         if own:
             resource.close()
@@ -202,22 +244,23 @@ def render_layers(spec: SceneSpec, settings: Mesh3DSettings, resource: Offscreen
     semantic = colors[:, :, 0].astype(np.int32)
     semantic[empty] = SKY
     instance_id = (colors[:, :, 1].astype(np.int32) << 8) | colors[:, :, 2].astype(np.int32)
-    camera = spec.camera
     geometry_by_id: dict[int, InstanceGeometry] = {}
-    actors = [(o, m) for o, m in zip(objects, meshes) if o.instance]
-    for k, (obj, mesh) in enumerate(actors, start=1):
-        alone, total = geometry.silhouette_areas(triangles_world(obj, mesh), camera, settings.znear)
-        visible = int(np.count_nonzero(instance_id == k))
-        if alone == 0 and visible == 0:
-            continue  # not in the picture at all
-        # the rasterisers may differ on an edge pixel: never fewer pixels alone than visible
-        extra = max(0, visible - alone)
+    for k, box in boxes.items():
+        if alone[k] == 0:
+            continue  # its box reaches into the image, but not the object
+        obj, mesh = actors[k - 1]
+        x, y, w, h = box
+        total = int(alone[k])
+        if x < 0 or y < 0 or x + w > width or y + h > height:  # may reach past the edge
+            in_image, on_canvas = geometry.silhouette_areas(triangles_world(obj, mesh), camera, settings.znear)
+            if in_image > 0:
+                total = max(total, int(round(alone[k] * on_canvas / in_image)))
         geometry_by_id[k] = InstanceGeometry(
             category=obj.category,
             keypoints=geometry.keypoints(obj, camera, settings.znear, depth, instance_id, k),
-            amodal_bbox=geometry.amodal_bbox(obj, camera, settings.znear),
-            area_alone=alone + extra,
-            area_alone_total=total + extra,
+            amodal_bbox=box,
+            area_alone=int(alone[k]),
+            area_alone_total=total,
             box3d=geometry.box3d(obj, camera),
             attributes=dict(obj.attributes),
         )
