@@ -118,6 +118,35 @@ def split_items(spec: SceneSpec) -> tuple[list[SceneObject], list[Light], Enviro
     return objects, lights, env
 
 
+_NODE_TYPES: dict[int, type] = {}
+
+
+def ordered_node_type(pyrender) -> type:
+    """A pyrender Node whose hash is its place in the scene.
+
+    pyrender keeps nodes in sets and draws them in set order (ties of its depth sort, lights), and
+    a plain Node hashes by its address: draw and light order, and so the edge pixels where two
+    surfaces meet and the last bits of the shading, would change from run to run. Numbered nodes
+    keep one order, so the same scene gives the same bytes.
+    """
+    key = id(pyrender)
+    if key not in _NODE_TYPES:
+
+        class OrderedNode(pyrender.Node):
+            def __init__(self, order: int, **kwargs):
+                super().__init__(**kwargs)
+                self.order = order
+
+            def __hash__(self) -> int:
+                return self.order
+
+            def __eq__(self, other) -> bool:
+                return self is other
+
+        _NODE_TYPES[key] = OrderedNode
+    return _NODE_TYPES[key]
+
+
 def build_scene(pyrender, spec: SceneSpec, znear: float, zfar: float, meshes: list | None = None):
     """The pyrender Scene of a spec and its SEG colours: (scene, {node: (semantic, id hi, id lo)}).
 
@@ -127,13 +156,21 @@ def build_scene(pyrender, spec: SceneSpec, znear: float, zfar: float, meshes: li
     objects, lights, env = split_items(spec)
     meshes = [object_mesh(o) for o in objects] if meshes is None else meshes
     scene = pyrender.Scene(bg_color=[*(c / 255 for c in env.sky), 1.0], ambient_light=list(env.ambient))
+    node_type = ordered_node_type(pyrender)
+    order = iter(range(1, 1 << 30))
+
+    def add(pose, **what):
+        node = node_type(next(order), matrix=pose, **what)
+        scene.add_node(node)
+        return node
+
     seg = {}
     instance = 0
     for obj, mesh in zip(objects, meshes):
         positions, normals, colors = flat_arrays(mesh)
         material = pyrender.MetallicRoughnessMaterial(metallicFactor=0.0, roughnessFactor=0.8)
         primitive = pyrender.Primitive(positions=positions, normals=normals, color_0=colors, material=material)
-        node = scene.add(pyrender.Mesh([primitive]), pose=obj.pose())
+        node = add(obj.pose(), mesh=pyrender.Mesh([primitive]))
         k = 0
         if obj.instance:
             instance += 1
@@ -142,19 +179,19 @@ def build_scene(pyrender, spec: SceneSpec, znear: float, zfar: float, meshes: li
     cam = spec.camera
     k = cam.intrinsics
     camera = pyrender.IntrinsicsCamera(k[0, 0], k[1, 1], k[0, 2], k[1, 2], znear=znear, zfar=zfar)
-    scene.add(camera, pose=np.linalg.inv(cam.extrinsics) @ CV_TO_GL)
+    add(np.linalg.inv(cam.extrinsics) @ CV_TO_GL, camera=camera)
     for light in lights:
         color = np.asarray(light.color)
         if light.kind == "directional":
-            node = pyrender.DirectionalLight(color=color, intensity=light.intensity)
+            source = pyrender.DirectionalLight(color=color, intensity=light.intensity)
         elif light.kind == "point":
-            node = pyrender.PointLight(color=color, intensity=light.intensity, range=light.range)
+            source = pyrender.PointLight(color=color, intensity=light.intensity, range=light.range)
         else:
-            node = pyrender.SpotLight(
+            source = pyrender.SpotLight(
                 color=color, intensity=light.intensity, range=light.range,
                 innerConeAngle=light.cone[0], outerConeAngle=light.cone[1],
             )  # fmt: skip
-        scene.add(node, pose=light_pose(light.position, light.direction))
+        add(light_pose(light.position, light.direction), light=source)
     return scene, seg
 
 

@@ -78,6 +78,7 @@ def from_config(p: DrivingSchema, key: str) -> DrivingSettings:
         raise ConfigError(f"{key}.camera.pitch_deg", f"must be in -30..30, got {c.pitch_deg}")
     focal = c.focal_px if c.focal_px is not None else CameraRig.focal_from_fov(p.width, c.fov_deg)
     rig = CameraRig(p.width, p.height, float(focal), float(c.mount_height), math.radians(c.pitch_deg))
+    own = scenario_from_config(p.scenario, f"{key}.scenario")  # checked even where a mix replaces it
     if p.scenarios:
         scenarios, weights = [], []
         for name, weight in p.scenarios.items():
@@ -90,7 +91,7 @@ def from_config(p: DrivingSchema, key: str) -> DrivingSettings:
             raise ConfigError(f"{key}.scenarios", "the weights sum to 0")
         pick = Choice(tuple(range(len(scenarios))), tuple(w / sum(weights) for w in weights))
     else:
-        scenarios = [scenario_from_config(p.scenario, f"{key}.scenario")]
+        scenarios = [own]
         pick = Choice((0,), None)
     return DrivingSettings(rig, tuple(scenarios), pick)
 

@@ -36,15 +36,18 @@ def _produce_in_worker(job: ShardJob) -> ProducedShard:
 
 
 def process(jobs: Sequence[ShardJob], workers: int) -> Iterator[ProducedShard]:
-    """Shards on a pool of ``workers`` processes (fork where the platform has it, else spawn);
-    each process builds its context in the pool's initialiser."""
+    """Shards on a pool of ``workers`` processes (fork where the platform has it and the renderer
+    survives it, else spawn); each process builds its context in the pool's initialiser."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     if workers <= 1 or len(jobs) <= 1:
         yield from serial(jobs, workers)
         return
+    from synthgen.render import RENDERERS
+
     methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    fork = "fork" in methods and RENDERERS.get(jobs[0].config.render.kind).fork_safe
+    ctx = multiprocessing.get_context("fork" if fork else "spawn")
     pool = ProcessPoolExecutor(
         max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=init_worker, initargs=(jobs[0].config,)
     )

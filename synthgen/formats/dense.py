@@ -19,7 +19,7 @@ DEPTH_DIR, SEMANTIC_DIR = "labels/depth", "labels/semantic"
 
 def depth_png16(depth: np.ndarray) -> np.ndarray:
     """(H, W) float32 metres -> (H, W) uint16 millimetres (0: empty or out of range)."""
-    mm = np.where(np.isfinite(depth), np.rint(depth * 1000.0), 0)
+    mm = np.where(np.isfinite(depth), np.rint(depth.astype(np.float64) * 1000.0), 0)
     mm[(mm > 65535) | (mm < 0)] = 0
     return mm.astype(np.uint16)
 
