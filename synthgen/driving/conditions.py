@@ -61,8 +61,8 @@ def lighting(
         lights.append(Light("directional", (0.5, 0.55, 0.8), 0.15, direction=(0.3, 0.2, -1.0)))
         for lamp in sorted(lamps, key=lambda p: abs(p[0] - 15.0))[:MAX_LAMPS]:
             if lamp[0] > -5:
-                lights.append(Light("point", (1.0, 0.85, 0.6), 250.0, lamp, range=40.0))
-        lights += headlights(0.0, 0.0, 0.0, intensity=90.0)
+                lights.append(Light("point", (1.0, 0.85, 0.6), 90.0, lamp, range=30.0))
+        lights += headlights(0.0, 0.0, 0.0, intensity=70.0)
     for v in vehicles[:1]:  # one more pair of spot lights: the nearest vehicle's headlights
         length = v.dimensions[0]
         c, s = math.cos(v.heading), math.sin(v.heading)

@@ -35,6 +35,7 @@ class RoadLayout:
         intersection_at: distance (x) of the centre of a crossing road, or None.
         highway: a highway look: no buildings, trees and guard rails instead.
         parking: width of the parking strip (or the hard shoulder) right of the ego lane, metres.
+        buildings: whether buildings line the road (a town) or not (the countryside).
     """
 
     lanes: int
@@ -45,6 +46,7 @@ class RoadLayout:
     intersection_at: float | None
     highway: bool = False
     parking: float = 0.0
+    buildings: bool = True
 
     @property
     def right_edge(self) -> float:
@@ -152,7 +154,7 @@ def backdrop_objects(layout: RoadLayout, rng: np.random.Generator, density: floa
                 rails.append(Solid("box", (b - a, 0.1, 0.3), (170, 170, 170), ((a + b) / 2, y, 0.55)))
                 for x in np.arange(a, b, 4.0):
                     rails.append(Solid("box", (0.1, 0.1, 0.7), (120, 120, 120), (float(x), y, 0.35)))
-        else:
+        elif layout.buildings:
             x = ROAD_START + float(rng.uniform(0, 6))
             while x < ROAD_END:  # buildings set back from the sidewalk, with rows of windows
                 w = float(rng.uniform(8, 20))

@@ -62,6 +62,7 @@ class RoadSchema:
     intersection: Number = 0.0  # probability of a crossing road
     intersection_distance: Number = "uniform(25, 50)"
     highway: bool = False
+    buildings: bool = True  # False: the countryside (trees and fields)
 
 
 @dataclass
@@ -114,6 +115,7 @@ class Scenario:
     intersection: Distribution
     intersection_distance: Distribution
     highway: bool
+    buildings: bool
     parked: Distribution
     ahead: Distribution
     oncoming: Distribution
@@ -156,6 +158,7 @@ def scenario_from_config(p: ScenarioSchema, key: str) -> Scenario:
         intersection=parse_checked(r.intersection, f"{key}.road.intersection", "float", 0, 1),
         intersection_distance=parse_checked(r.intersection_distance, f"{key}.road.intersection_distance", "float", 10, 120),
         highway=bool(r.highway),
+        buildings=bool(r.buildings),
         parked=parse_checked(t.parked, f"{key}.traffic.parked", "int", 0, 30),
         ahead=parse_checked(t.ahead, f"{key}.traffic.ahead", "int", 0, 10),
         oncoming=parse_checked(t.oncoming, f"{key}.traffic.oncoming", "int", 0, 10),

@@ -138,6 +138,7 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
         intersection_at=float(sc.intersection_distance.sample(rng)) if rng.random() < float(sc.intersection.sample(rng)) else None,
         highway=sc.highway,
         parking=1.0 if sc.highway else 2.2,
+        buildings=sc.buildings,
     )
     backdrop = road_objects(layout)
     more, lamps = backdrop_objects(layout, rng, float(sc.backdrop_density.sample(rng)))
@@ -183,7 +184,7 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
         "scenario": sc.name,
         "time_of_day": tod,
         "weather": weather,
-        "road": {"lanes": layout.lanes, "lane_width": round(layout.lane_width, 3), "crosswalk_at": layout.crosswalk_at and round(layout.crosswalk_at, 3), "intersection_at": layout.intersection_at and round(layout.intersection_at, 3), "highway": layout.highway},
+        "road": {"lanes": layout.lanes, "lane_width": round(layout.lane_width, 3), "crosswalk_at": layout.crosswalk_at and round(layout.crosswalk_at, 3), "intersection_at": layout.intersection_at and round(layout.intersection_at, 3), "highway": layout.highway, "buildings": layout.buildings},
         "actors": placed_params,
     }
     if weather == "fog":
