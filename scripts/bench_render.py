@@ -41,24 +41,40 @@ def bare_pyrender(specs, znear: float, zfar: float) -> float:
     prepared = []
     for spec in specs:
         objects, lights, env = split_items(spec)
-        prepared.append((spec, [(o, flat_arrays(object_mesh(o))) for o in objects if isinstance(o, SceneObject)], lights, env))
+        prepared.append(
+            (spec, [(o, flat_arrays(object_mesh(o))) for o in objects if isinstance(o, SceneObject)], lights, env)
+        )
     renderer = pyrender.OffscreenRenderer(specs[0].width, specs[0].height)
     start = time.perf_counter()
     for spec, meshes, lights, env in prepared:
         scene = pyrender.Scene(bg_color=[*(c / 255 for c in env.sky), 1.0], ambient_light=list(env.ambient))
         seg = {}
         for i, (obj, (pos, nrm, col)) in enumerate(meshes, start=1):
-            prim = pyrender.Primitive(positions=pos, normals=nrm, color_0=col, material=pyrender.MetallicRoughnessMaterial(metallicFactor=0.0, roughnessFactor=0.8))
+            prim = pyrender.Primitive(
+                positions=pos,
+                normals=nrm,
+                color_0=col,
+                material=pyrender.MetallicRoughnessMaterial(metallicFactor=0.0, roughnessFactor=0.8),
+            )
             seg[scene.add(pyrender.Mesh([prim]), pose=obj.pose())] = (i % 256, i // 256, 0)
         k = spec.camera.intrinsics
-        scene.add(pyrender.IntrinsicsCamera(k[0, 0], k[1, 1], k[0, 2], k[1, 2], znear=znear, zfar=zfar), pose=np.linalg.inv(spec.camera.extrinsics) @ CV_TO_GL)
+        scene.add(
+            pyrender.IntrinsicsCamera(k[0, 0], k[1, 1], k[0, 2], k[1, 2], znear=znear, zfar=zfar),
+            pose=np.linalg.inv(spec.camera.extrinsics) @ CV_TO_GL,
+        )
         for light in lights:
             if light.kind == "directional":
                 node = pyrender.DirectionalLight(color=np.asarray(light.color), intensity=light.intensity)
             elif light.kind == "point":
                 node = pyrender.PointLight(color=np.asarray(light.color), intensity=light.intensity, range=light.range)
             else:
-                node = pyrender.SpotLight(color=np.asarray(light.color), intensity=light.intensity, range=light.range, innerConeAngle=light.cone[0], outerConeAngle=light.cone[1])
+                node = pyrender.SpotLight(
+                    color=np.asarray(light.color),
+                    intensity=light.intensity,
+                    range=light.range,
+                    innerConeAngle=light.cone[0],
+                    outerConeAngle=light.cone[1],
+                )
             scene.add(node, pose=light_pose(light.position, light.direction))
         renderer.render(scene)
         renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
@@ -96,18 +112,32 @@ def main() -> None:
 
     config = load_run_config(
         ROOT / "configs" / "driving.yaml",
-        [f"num_samples={args.num}", f"shard_size={max(1, args.num // 8)}", f"scene.params.width={args.width}", f"scene.params.height={args.height}", "outputs=[coco,kitti,dense]"],
+        [
+            f"num_samples={args.num}",
+            f"shard_size={max(1, args.num // 8)}",
+            f"scene.params.width={args.width}",
+            f"scene.params.height={args.height}",
+            "outputs=[coco,kitti,dense]",
+        ],
     )
     kind = SCENES.get("driving")
     specs = [kind.sample(config.scene.settings, stage_rng(config.seed, i, "scene")) for i in range(args.num)]
     settings = config.render.settings
-    best = {"bare pyrender (1 process)": float("inf"), "synthgen, 1 worker": float("inf"), "synthgen, 2 workers": float("inf")}
+    best = {
+        "bare pyrender (1 process)": float("inf"),
+        "synthgen, 1 worker": float("inf"),
+        "synthgen, 2 workers": float("inf"),
+    }
     for _ in range(args.repeats):
-        best["bare pyrender (1 process)"] = min(best["bare pyrender (1 process)"], bare_pyrender(specs, settings.znear, settings.zfar))
+        best["bare pyrender (1 process)"] = min(
+            best["bare pyrender (1 process)"], bare_pyrender(specs, settings.znear, settings.zfar)
+        )
         best["synthgen, 1 worker"] = min(best["synthgen, 1 worker"], synthgen_run(config, 1))
         best["synthgen, 2 workers"] = min(best["synthgen, 2 workers"], synthgen_run(config, 2))
     fps = {k: args.num / v for k, v in best.items()}
-    print(f"{args.num} scenes of {args.width}x{args.height}, best of {args.repeats}, {os.cpu_count()} CPUs, LP_NUM_THREADS={os.environ['LP_NUM_THREADS']}")
+    print(
+        f"{args.num} scenes of {args.width}x{args.height}, best of {args.repeats}, {os.cpu_count()} CPUs, LP_NUM_THREADS={os.environ['LP_NUM_THREADS']}"
+    )
     for k, v in fps.items():
         print(f"  {k:28s} {v:6.2f} frames/s")
     print(f"  synthgen 1 worker / bare pyrender: {fps['synthgen, 1 worker'] / fps['bare pyrender (1 process)']:.2f}x")

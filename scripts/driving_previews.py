@@ -49,12 +49,21 @@ def draw(sample: Sample) -> np.ndarray:
             if (corners[:, 2] > 0.3).all():
                 uv = cam.project(corners)
                 for a, b in BOX_EDGES:
-                    cv2.line(out, tuple(int(v) for v in uv[a]), tuple(int(v) for v in uv[b]), (255, 255, 0), 1, cv2.LINE_AA)
+                    cv2.line(
+                        out, tuple(int(v) for v in uv[a]), tuple(int(v) for v in uv[b]), (255, 255, 0), 1, cv2.LINE_AA
+                    )
         if inst.keypoints is not None:
             kp = inst.keypoints
             for a, b in COCO_SKELETON:
                 if kp[a - 1, 2] > 0 and kp[b - 1, 2] > 0:
-                    cv2.line(out, tuple(int(v) for v in kp[a - 1, :2]), tuple(int(v) for v in kp[b - 1, :2]), (0, 255, 255), 1, cv2.LINE_AA)
+                    cv2.line(
+                        out,
+                        tuple(int(v) for v in kp[a - 1, :2]),
+                        tuple(int(v) for v in kp[b - 1, :2]),
+                        (0, 255, 255),
+                        1,
+                        cv2.LINE_AA,
+                    )
             for px, py, v in kp:
                 if v > 0:
                     cv2.circle(out, (int(px), int(py)), 2, (0, 255, 0) if v == 2 else (255, 0, 0), -1)
@@ -84,10 +93,14 @@ def main() -> None:
         config = load_run_config(ROOT / "configs" / "driving.yaml", only)
         ctx = ctx or WorkerContext(base)
         sample = make_sample(config, args.index, ctx)
-        cv2.imwrite(str(out / f"{path.stem}.jpg"), cv2.cvtColor(draw(sample), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
+        cv2.imwrite(
+            str(out / f"{path.stem}.jpg"), cv2.cvtColor(draw(sample), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88]
+        )
         if path.stem == "child_behind_parked_car":
             cv2.imwrite(str(out / "depth.jpg"), cv2.cvtColor(depth_image(sample.labels.depth), cv2.COLOR_RGB2BGR))
-            cv2.imwrite(str(out / "semantic.png"), cv2.cvtColor(semantic_colors(sample.labels.semantic), cv2.COLOR_RGB2BGR))
+            cv2.imwrite(
+                str(out / "semantic.png"), cv2.cvtColor(semantic_colors(sample.labels.semantic), cv2.COLOR_RGB2BGR)
+            )
         print(out / f"{path.stem}.jpg")
     if ctx is not None:
         ctx.close()

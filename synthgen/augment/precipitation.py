@@ -96,7 +96,9 @@ def snow_from_config(p: SnowSchema, key: str) -> SnowSettings:
     )
 
 
-def rain(rgb: np.ndarray, rng: np.random.Generator, density: float, length: float, angle: float, opacity: float, dim: float) -> np.ndarray:
+def rain(
+    rgb: np.ndarray, rng: np.random.Generator, density: float, length: float, angle: float, opacity: float, dim: float
+) -> np.ndarray:
     """(H, W, 3) uint8 with rain streaks over a dimmed image."""
     import cv2
 
@@ -114,7 +116,9 @@ def rain(rgb: np.ndarray, rng: np.random.Generator, density: float, length: floa
     return to_uint8(base * (1 - layer[:, :, None]) + streak * layer[:, :, None])
 
 
-def snow(rgb: np.ndarray, rng: np.random.Generator, density: float, size: float, opacity: float, haze: float) -> np.ndarray:
+def snow(
+    rgb: np.ndarray, rng: np.random.Generator, density: float, size: float, opacity: float, haze: float
+) -> np.ndarray:
     """(H, W, 3) uint8 with snowflakes over a whitened image."""
     import cv2
 

@@ -29,26 +29,71 @@ def animal(kind: str, rng: np.random.Generator, position, heading: float) -> Sce
     neck_base = np.array([body_l / 2, 0, body_z + 0.05 * s])
     head = neck_base + s * np.array([0.25, 0, 0.45 if kind == "deer" else 0.25])
     solids.append(Solid("segment", (body_r * 0.5,), coat, a=tuple(neck_base), b=tuple(head)))
-    solids.append(Solid("segment", (body_r * 0.45,), coat, a=tuple(head), b=tuple(head + s * np.array([0.22, 0, -0.05]))))
+    solids.append(
+        Solid("segment", (body_r * 0.45,), coat, a=tuple(head), b=tuple(head + s * np.array([0.22, 0, -0.05])))
+    )
     dark = (30, 25, 20)
     solids.append(Solid("sphere", (body_r * 0.15,), dark, tuple(head + s * np.array([0.23, 0, -0.04]))))
     for y in (1, -1):
         if kind == "deer":
             base = head + np.array([0, y * 0.05, 0.08 * s])
-            solids.append(Solid("segment", (0.015,), (200, 180, 150), a=tuple(base), b=tuple(base + s * np.array([-0.05, y * 0.15, 0.3]))))
-            solids.append(Solid("segment", (0.012,), (200, 180, 150), a=tuple(base + s * np.array([-0.02, y * 0.07, 0.15])), b=tuple(base + s * np.array([0.1, y * 0.1, 0.25]))))
+            solids.append(
+                Solid(
+                    "segment",
+                    (0.015,),
+                    (200, 180, 150),
+                    a=tuple(base),
+                    b=tuple(base + s * np.array([-0.05, y * 0.15, 0.3])),
+                )
+            )
+            solids.append(
+                Solid(
+                    "segment",
+                    (0.012,),
+                    (200, 180, 150),
+                    a=tuple(base + s * np.array([-0.02, y * 0.07, 0.15])),
+                    b=tuple(base + s * np.array([0.1, y * 0.1, 0.25])),
+                )
+            )
         else:
-            solids.append(Solid("segment", (0.02 * s + 0.01,), dark, a=tuple(head + np.array([0, y * 0.05, 0.03])), b=tuple(head + s * np.array([-0.05, y * 0.12, 0.15]))))
+            solids.append(
+                Solid(
+                    "segment",
+                    (0.02 * s + 0.01,),
+                    dark,
+                    a=tuple(head + np.array([0, y * 0.05, 0.03])),
+                    b=tuple(head + s * np.array([-0.05, y * 0.12, 0.15])),
+                )
+            )
     tail = np.array([-body_l / 2, 0, body_z + 0.05 * s])
-    solids.append(Solid("segment", (0.03 * s,), coat, a=tuple(tail), b=tuple(tail + s * np.array([-0.2, 0, 0.15 if kind == "dog" else 0.05]))))
-    return SceneObject(kind, "animal", tuple(solids), tuple(float(v) for v in position), float(heading), (1.0, 1.0, 1.0), attributes=(("type", kind),))
+    solids.append(
+        Solid(
+            "segment",
+            (0.03 * s,),
+            coat,
+            a=tuple(tail),
+            b=tuple(tail + s * np.array([-0.2, 0, 0.15 if kind == "dog" else 0.05])),
+        )
+    )
+    return SceneObject(
+        kind,
+        "animal",
+        tuple(solids),
+        tuple(float(v) for v in position),
+        float(heading),
+        (1.0, 1.0, 1.0),
+        attributes=(("type", kind),),
+    )
 
 
 def prop(kind: str, rng: np.random.Generator, position, heading: float) -> SceneObject:
     """Road debris (a lying ``tyre``, a cardboard ``box``) or a traffic ``cone``."""
     if kind == "tyre":
         r = float(rng.uniform(0.3, 0.45))
-        solids = (Solid("cylinder", (r, 0.22), (25, 25, 25), (0, 0, 0.11)), Solid("cylinder", (r * 0.55, 0.23), (60, 60, 60), (0, 0, 0.11)))
+        solids = (
+            Solid("cylinder", (r, 0.22), (25, 25, 25), (0, 0, 0.11)),
+            Solid("cylinder", (r * 0.55, 0.23), (60, 60, 60), (0, 0, 0.11)),
+        )
     elif kind == "box":
         size = tuple(float(v) for v in rng.uniform(0.3, 0.8, 3))
         color = (int(rng.integers(150, 200)), int(rng.integers(110, 150)), int(rng.integers(60, 90)))
@@ -61,4 +106,12 @@ def prop(kind: str, rng: np.random.Generator, position, heading: float) -> Scene
         )
     else:
         raise ValueError(f"unknown prop {kind!r}")
-    return SceneObject(kind, "obstacle", solids, tuple(float(v) for v in position), float(heading), (1.0, 1.0, 1.0), attributes=(("type", kind),))
+    return SceneObject(
+        kind,
+        "obstacle",
+        solids,
+        tuple(float(v) for v in position),
+        float(heading),
+        (1.0, 1.0, 1.0),
+        attributes=(("type", kind),),
+    )

@@ -18,7 +18,9 @@ def _sun(elevation_deg: float, azimuth_deg: float) -> tuple[float, float, float]
     return (-math.cos(el) * math.cos(az), -math.cos(el) * math.sin(az), -math.sin(el))
 
 
-def headlights(x: float, y: float, heading: float, z: float = 0.7, width: float = 1.5, intensity: float = 60.0) -> list[Light]:
+def headlights(
+    x: float, y: float, heading: float, z: float = 0.7, width: float = 1.5, intensity: float = 60.0
+) -> list[Light]:
     """Two spot lights at a vehicle's front corners, aimed along its heading, a little down."""
     c, s = math.cos(heading), math.sin(heading)
     direction = (c * 0.995, s * 0.995, -0.1)
@@ -47,13 +49,25 @@ def lighting(
     azimuth = float(rng.uniform(-120, 120))
     if time_of_day == "day":
         env = Environment((135, 180, 230), (0.35, 0.35, 0.38), "day")
-        sun = Light("directional", (1.0, 0.98, 0.92), float(rng.uniform(3.0, 4.5)), direction=_sun(float(rng.uniform(25, 70)), azimuth))
+        sun = Light(
+            "directional",
+            (1.0, 0.98, 0.92),
+            float(rng.uniform(3.0, 4.5)),
+            direction=_sun(float(rng.uniform(25, 70)), azimuth),
+        )
         sky = Light("directional", (0.6, 0.7, 0.9), 1.0, direction=(0.0, 0.0, -1.0))
         return env, [sun, sky]
     lights: list[Light] = []
     if time_of_day == "dusk":
         env = Environment((225, 145, 100), (0.18, 0.14, 0.14), "dusk")
-        lights.append(Light("directional", (1.0, 0.6, 0.35), float(rng.uniform(1.5, 2.5)), direction=_sun(float(rng.uniform(3, 10)), azimuth)))
+        lights.append(
+            Light(
+                "directional",
+                (1.0, 0.6, 0.35),
+                float(rng.uniform(1.5, 2.5)),
+                direction=_sun(float(rng.uniform(3, 10)), azimuth),
+            )
+        )
         lights.append(Light("directional", (0.4, 0.4, 0.6), 0.5, direction=(0.0, 0.0, -1.0)))
         lights += headlights(0.0, 0.0, 0.0, intensity=30.0)
     else:

@@ -4,7 +4,7 @@ primitive once; a solid is that primitive scaled, turned and moved with numpy.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -27,7 +27,7 @@ class MeshData:
         return np.stack([self.vertices.min(axis=0), self.vertices.max(axis=0)])
 
 
-@lru_cache(maxsize=None)
+@cache
 def unit_shape(shape: str) -> tuple[np.ndarray, np.ndarray]:
     """(vertices, faces) of a unit primitive built once by trimesh: a 1 m cube, a cylinder of radius
     1 and height 1 along z, a sphere of radius 1 (all centred on the origin)."""

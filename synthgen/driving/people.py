@@ -72,7 +72,11 @@ def skeleton(height: float, child: bool, pose: str, phase: float, riding: bool =
     else:
         base = 0.0
         for s, name, angle in ((1, "left", swing), (-1, "right", -swing)):
-            bend = max(0.0, math.sin(phase + (0 if s > 0 else math.pi) + 0.8)) * math.radians(35) if pose == "walking" else 0.0
+            bend = (
+                max(0.0, math.sin(phase + (0 if s > 0 else math.pi) + 0.8)) * math.radians(35)
+                if pose == "walking"
+                else 0.0
+            )
             hip = np.array([0.0, s * hip_w, hip_z])
             knee, ankle = leg(s, angle, bend, hip)
             j[f"{name}_hip"], j[f"{name}_knee"], j[f"{name}_ankle"] = hip, knee, ankle
@@ -133,7 +137,9 @@ def person(
     limb = 0.045 * height
     arm_r = 0.032 * height
     solids = [Solid("sphere", (head_r,), skin, tuple(j["head"]))]
-    solids.append(Solid("sphere", (head_r * 1.02,), hair, tuple(j["head"] + np.array([-0.25 * head_r, 0, 0.25 * head_r]))))
+    solids.append(
+        Solid("sphere", (head_r * 1.02,), hair, tuple(j["head"] + np.array([-0.25 * head_r, 0, 0.25 * head_r])))
+    )
     pelvis = (j["left_hip"] + j["right_hip"]) / 2
     shoulders = (j["left_shoulder"] + j["right_shoulder"]) / 2
     torso_w = np.linalg.norm(j["left_shoulder"] - j["right_shoulder"]) * 0.55
@@ -141,13 +147,22 @@ def person(
     solids.append(Solid("segment", (head_r * 0.45,), skin, a=tuple(j["neck"]), b=tuple(j["head"])))
     for side in ("left", "right"):
         solids.append(Solid("segment", (limb,), trousers, a=tuple(j[f"{side}_hip"]), b=tuple(j[f"{side}_knee"])))
-        solids.append(Solid("segment", (limb * 0.85,), trousers, a=tuple(j[f"{side}_knee"]), b=tuple(j[f"{side}_ankle"])))
+        solids.append(
+            Solid("segment", (limb * 0.85,), trousers, a=tuple(j[f"{side}_knee"]), b=tuple(j[f"{side}_ankle"]))
+        )
         foot = j[f"{side}_ankle"] + np.array([0.08 * height / 1.75, 0, -0.03])
         solids.append(Solid("segment", (limb * 0.75,), (30, 30, 30), a=tuple(j[f"{side}_ankle"]), b=tuple(foot)))
         solids.append(Solid("segment", (arm_r,), shirt, a=tuple(j[f"{side}_shoulder"]), b=tuple(j[f"{side}_elbow"])))
         solids.append(Solid("segment", (arm_r * 0.85,), skin, a=tuple(j[f"{side}_elbow"]), b=tuple(j[f"{side}_wrist"])))
     joints = tuple(tuple(float(v) for v in j[name]) for name in COCO_KEYPOINTS)
-    radius = {"shoulder": torso_w, "elbow": arm_r, "wrist": arm_r, "hip": max(limb, torso_w), "knee": limb, "ankle": limb}
+    radius = {
+        "shoulder": torso_w,
+        "elbow": arm_r,
+        "wrist": arm_r,
+        "hip": max(limb, torso_w),
+        "knee": limb,
+        "ankle": limb,
+    }
     joint_radius = tuple(radius.get(name.split("_", 1)[-1], 0.02) for name in COCO_KEYPOINTS)
     name = "rider" if riding else ("child" if child else "pedestrian")
     return SceneObject(
@@ -178,7 +193,15 @@ def bicycle(rng: np.random.Generator, position, heading: float) -> SceneObject:
     for a, b in ((rear, crank), (crank, seat), (seat, head), (crank, head), (head, front), (rear, seat)):
         solids.append(Solid("segment", (0.022,), frame, a=tuple(a), b=tuple(b)))
     solids.append(Solid("box", (0.24, 0.12, 0.05), (20, 20, 20), tuple(seat + np.array([0, 0, 0.03]))))
-    solids.append(Solid("segment", (0.016,), (40, 40, 40), a=tuple(head + np.array([0, 0.25, 0.05])), b=tuple(head + np.array([0, -0.25, 0.05]))))
+    solids.append(
+        Solid(
+            "segment",
+            (0.016,),
+            (40, 40, 40),
+            a=tuple(head + np.array([0, 0.25, 0.05])),
+            b=tuple(head + np.array([0, -0.25, 0.05])),
+        )
+    )
     return SceneObject(
         name="bicycle",
         category="bicycle",

@@ -269,7 +269,9 @@ def render_layers(spec: SceneSpec, settings: Mesh3DSettings, resource: Offscreen
                 boxes[k] = box
         alone = np.zeros(len(actors) + 1, np.int64)
         for group in alone_groups(boxes, width, height):
-            alone_colors, _ = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map={nodes[k]: seg[nodes[k]] for k in group})
+            alone_colors, _ = renderer.render(
+                scene, flags=pyrender.RenderFlags.SEG, seg_node_map={nodes[k]: seg[nodes[k]] for k in group}
+            )
             ids = (alone_colors[:, :, 1].astype(np.int64) << 8) | alone_colors[:, :, 2]
             counts = np.bincount(ids.ravel(), minlength=len(actors) + 1)
             alone[group] = counts[group]
@@ -291,7 +293,7 @@ def render_layers(spec: SceneSpec, settings: Mesh3DSettings, resource: Offscreen
         if x < 0 or y < 0 or x + w > width or y + h > height:  # may reach past the edge
             in_image, on_canvas = geometry.silhouette_areas(triangles_world(obj, mesh), camera, settings.znear)
             if in_image > 0:
-                total = max(total, int(round(alone[k] * on_canvas / in_image)))
+                total = max(total, round(alone[k] * on_canvas / in_image))
         geometry_by_id[k] = InstanceGeometry(
             category=obj.category,
             keypoints=geometry.keypoints(obj, camera, settings.znear, depth, instance_id, k),
@@ -302,4 +304,6 @@ def render_layers(spec: SceneSpec, settings: Mesh3DSettings, resource: Offscreen
             attributes=dict(obj.attributes),
         )
     normals = normals_from_depth(depth, camera.intrinsics) if settings.normals else None
-    return Layers(rgb=rgb, instance_id=instance_id, geometry=geometry_by_id, depth=depth, semantic_id=semantic, normals=normals)
+    return Layers(
+        rgb=rgb, instance_id=instance_id, geometry=geometry_by_id, depth=depth, semantic_id=semantic, normals=normals
+    )

@@ -136,7 +136,9 @@ def road_objects(layout: RoadLayout) -> list[SceneObject]:
     return objs
 
 
-def backdrop_objects(layout: RoadLayout, rng: np.random.Generator, density: float) -> tuple[list[SceneObject], list[tuple[float, float, float]]]:
+def backdrop_objects(
+    layout: RoadLayout, rng: np.random.Generator, density: float
+) -> tuple[list[SceneObject], list[tuple[float, float, float]]]:
     """Buildings, trees, lamps, traffic lights, signs and guard rails along the road.
 
     Returns:
@@ -193,7 +195,15 @@ def backdrop_objects(layout: RoadLayout, rng: np.random.Generator, density: floa
                 y_pole = edge + side * 0.5
                 poles.append(Solid("cylinder", (0.04, 2.6), (140, 140, 145), (x, y_pole, 1.3)))
                 color = ((200, 20, 20), (20, 60, 180), (240, 240, 240))[int(rng.integers(3))]
-                signs.append(Solid("box", (0.05, 0.7, 0.7), color, (x - 0.04, y_pole, 2.6), (float(np.pi / 4) if rng.random() < 0.3 else 0.0, 0, 0)))
+                signs.append(
+                    Solid(
+                        "box",
+                        (0.05, 0.7, 0.7),
+                        color,
+                        (x - 0.04, y_pole, 2.6),
+                        (float(np.pi / 4) if rng.random() < 0.3 else 0.0, 0, 0),
+                    )
+                )
     if layout.intersection_at is not None and not layout.highway:  # traffic lights at the corners
         c = layout.intersection_at
         half = (layout.left_edge - layout.right_edge) / 2 + layout.sidewalk_width

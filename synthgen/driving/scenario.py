@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
+from typing import Union
 
 from omegaconf import OmegaConf
 
@@ -21,7 +21,7 @@ from synthgen.errors import ConfigError
 
 ACTOR_KINDS = ("car", "van", "truck", "bus", "pedestrian", "child", "cyclist", "deer", "dog", "tyre", "box", "cone")
 WEATHERS = ("clear", "rain", "snow", "fog")
-Number = Union[int, float, str]
+Number = Union[int, float, str]  # noqa: UP007  (omegaconf 2.4 takes typing.Union, not X | Y)
 
 
 @dataclass
@@ -42,18 +42,18 @@ class ActorSchema:
     """
 
     kind: str = "car"
-    count: Union[int, str] = 1
+    count: int | str = 1
     distance: Number = "uniform(10, 30)"
     lateral: Number = 0.0
     heading: Number = 0.0
     pose: str = "walking"
-    relative_to: Optional[str] = None
+    relative_to: str | None = None
     lights_on: bool = False
 
 
 @dataclass
 class RoadSchema:
-    lanes: Union[int, str] = 2
+    lanes: int | str = 2
     lane_width: Number = "uniform(3.0, 3.6)"
     sidewalk_width: Number = "uniform(2.0, 4.0)"
     two_way: bool = True
@@ -69,9 +69,9 @@ class RoadSchema:
 class TrafficSchema:
     """Background traffic besides the scenario's actors."""
 
-    parked: Union[int, str] = "randint(0, 4)"  # along the right kerb
-    ahead: Union[int, str] = "randint(0, 2)"  # in the ego lane
-    oncoming: Union[int, str] = "randint(0, 2)"  # in the lanes to the left
+    parked: int | str = "randint(0, 4)"  # along the right kerb
+    ahead: int | str = "randint(0, 2)"  # in the ego lane
+    oncoming: int | str = "randint(0, 2)"  # in the lanes to the left
 
 
 @dataclass
@@ -156,7 +156,9 @@ def scenario_from_config(p: ScenarioSchema, key: str) -> Scenario:
         crosswalk=parse_checked(r.crosswalk, f"{key}.road.crosswalk", "float", 0, 1),
         crosswalk_distance=parse_checked(r.crosswalk_distance, f"{key}.road.crosswalk_distance", "float", 3, 120),
         intersection=parse_checked(r.intersection, f"{key}.road.intersection", "float", 0, 1),
-        intersection_distance=parse_checked(r.intersection_distance, f"{key}.road.intersection_distance", "float", 10, 120),
+        intersection_distance=parse_checked(
+            r.intersection_distance, f"{key}.road.intersection_distance", "float", 10, 120
+        ),
         highway=bool(r.highway),
         buildings=bool(r.buildings),
         parked=parse_checked(t.parked, f"{key}.traffic.parked", "int", 0, 30),
@@ -185,7 +187,7 @@ def load_scenario_file(name: str, key: str) -> ScenarioSchema:
         raise ConfigError(key, f"no scenario file {path}")
     try:
         raw = OmegaConf.load(path)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (yaml.YAMLError and friends: report the first line)
         raise ConfigError(key, f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     section = OmegaConf.select(raw, "params.scenario")
     if section is None:

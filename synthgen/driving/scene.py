@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 
@@ -41,7 +40,7 @@ class CameraSchema:
     """
 
     fov_deg: float = 75.0
-    focal_px: Optional[float] = None
+    focal_px: float | None = None
     mount_height: float = 1.5
     pitch_deg: float = 0.0
 
@@ -96,7 +95,9 @@ def from_config(p: DrivingSchema, key: str) -> DrivingSettings:
     return DrivingSettings(rig, tuple(scenarios), pick)
 
 
-def make_actor(kind: str, rng: np.random.Generator, position, heading: float, pose: str, lights_on: bool) -> list[SceneObject]:
+def make_actor(
+    kind: str, rng: np.random.Generator, position, heading: float, pose: str, lights_on: bool
+) -> list[SceneObject]:
     """The objects of one actor (a cyclist is a rider and a bicycle)."""
     if kind in VEHICLE_KINDS:
         return [vehicle(kind, rng, position, heading, lights_on)]
@@ -134,8 +135,12 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
         lane_width=float(sc.lane_width.sample(rng)),
         sidewalk_width=0.0 if sc.highway else float(sc.sidewalk_width.sample(rng)),
         two_way=sc.two_way,
-        crosswalk_at=float(sc.crosswalk_distance.sample(rng)) if rng.random() < float(sc.crosswalk.sample(rng)) else None,
-        intersection_at=float(sc.intersection_distance.sample(rng)) if rng.random() < float(sc.intersection.sample(rng)) else None,
+        crosswalk_at=float(sc.crosswalk_distance.sample(rng))
+        if rng.random() < float(sc.crosswalk.sample(rng))
+        else None,
+        intersection_at=float(sc.intersection_distance.sample(rng))
+        if rng.random() < float(sc.intersection.sample(rng))
+        else None,
         highway=sc.highway,
         parking=1.0 if sc.highway else 2.2,
         buildings=sc.buildings,
@@ -160,14 +165,28 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
                 obj = fitted(obj)
                 obj = _tag(obj, g.name)
                 actors.append(obj)
-            placed_params.append({"group": g.name, "kind": kind, "distance": round(dist, 3), "lateral": round(lat, 3), "heading_deg": round(math.degrees(heading), 3)})
+            placed_params.append(
+                {
+                    "group": g.name,
+                    "kind": kind,
+                    "distance": round(dist, 3),
+                    "lateral": round(lat, 3),
+                    "heading_deg": round(math.degrees(heading), 3),
+                }
+            )
     dropped = 0
     traffic: list[SceneObject] = []
     kerb = layout.kerb_lane
     for n, lane_y, x_range, heading, kinds in (
         (int(sc.parked.sample(rng)), kerb, (6, 60), 0.0, ("car", "car", "van")),
         (int(sc.ahead.sample(rng)), 0.0, (12, 70), 0.0, ("car", "car", "van", "truck", "bus")),
-        (int(sc.oncoming.sample(rng)) if layout.two_way and layout.lanes > 1 else 0, layout.lane_center(layout.lanes - 1), (10, 80), math.pi, ("car", "car", "van", "truck", "bus")),
+        (
+            int(sc.oncoming.sample(rng)) if layout.two_way and layout.lanes > 1 else 0,
+            layout.lane_center(layout.lanes - 1),
+            (10, 80),
+            math.pi,
+            ("car", "car", "van", "truck", "bus"),
+        ),
     ):
         for _ in range(n):
             kind = kinds[int(rng.integers(len(kinds)))]
@@ -177,14 +196,23 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
                 dropped += 1
                 continue
             traffic.append(_tag(obj, "traffic"))
-    vehicles = sorted([o for o in traffic + actors if o.name in VEHICLE_KINDS and o.heading != 0.0], key=lambda o: o.position[0])
+    vehicles = sorted(
+        [o for o in traffic + actors if o.name in VEHICLE_KINDS and o.heading != 0.0], key=lambda o: o.position[0]
+    )
     env, lights = lighting(tod, rng, lamps, vehicles)
     rig = s.rig
     params = {
         "scenario": sc.name,
         "time_of_day": tod,
         "weather": weather,
-        "road": {"lanes": layout.lanes, "lane_width": round(layout.lane_width, 3), "crosswalk_at": layout.crosswalk_at and round(layout.crosswalk_at, 3), "intersection_at": layout.intersection_at and round(layout.intersection_at, 3), "highway": layout.highway, "buildings": layout.buildings},
+        "road": {
+            "lanes": layout.lanes,
+            "lane_width": round(layout.lane_width, 3),
+            "crosswalk_at": layout.crosswalk_at and round(layout.crosswalk_at, 3),
+            "intersection_at": layout.intersection_at and round(layout.intersection_at, 3),
+            "highway": layout.highway,
+            "buildings": layout.buildings,
+        },
         "actors": placed_params,
     }
     if weather == "fog":

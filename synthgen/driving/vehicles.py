@@ -34,30 +34,72 @@ def vehicle(kind: str, rng: np.random.Generator, position, heading: float, light
         body_h = height * 0.5
         solids.append(Solid("box", (length, width, body_h), color, (0, 0, clearance + body_h / 2)))
         cab_l, cab_h = length * 0.5, height - clearance - body_h
-        solids.append(Solid("box", (cab_l, width * 0.9, cab_h), color, (-length * 0.05, 0, clearance + body_h + cab_h / 2)))
+        solids.append(
+            Solid("box", (cab_l, width * 0.9, cab_h), color, (-length * 0.05, 0, clearance + body_h + cab_h / 2))
+        )
         # windscreen and rear window: thin dark boxes on the cabin's faces; side windows
         for sign in (1, -1):
-            solids.append(Solid("box", (0.04, width * 0.8, cab_h * 0.75), GLASS, (-length * 0.05 + sign * cab_l / 2, 0, clearance + body_h + cab_h * 0.5)))
-            solids.append(Solid("box", (cab_l * 0.8, 0.04, cab_h * 0.7), GLASS, (-length * 0.05, sign * width * 0.45, clearance + body_h + cab_h * 0.5)))
+            solids.append(
+                Solid(
+                    "box",
+                    (0.04, width * 0.8, cab_h * 0.75),
+                    GLASS,
+                    (-length * 0.05 + sign * cab_l / 2, 0, clearance + body_h + cab_h * 0.5),
+                )
+            )
+            solids.append(
+                Solid(
+                    "box",
+                    (cab_l * 0.8, 0.04, cab_h * 0.7),
+                    GLASS,
+                    (-length * 0.05, sign * width * 0.45, clearance + body_h + cab_h * 0.5),
+                )
+            )
     elif kind == "van":
         body_h = height - clearance
         solids.append(Solid("box", (length, width, body_h), color, (0, 0, clearance + body_h / 2)))
-        solids.append(Solid("box", (0.04, width * 0.85, body_h * 0.35), GLASS, (length / 2, 0, clearance + body_h * 0.72)))
+        solids.append(
+            Solid("box", (0.04, width * 0.85, body_h * 0.35), GLASS, (length / 2, 0, clearance + body_h * 0.72))
+        )
         for sign in (1, -1):
-            solids.append(Solid("box", (length * 0.2, 0.04, body_h * 0.3), GLASS, (length * 0.33, sign * width / 2, clearance + body_h * 0.72)))
+            solids.append(
+                Solid(
+                    "box",
+                    (length * 0.2, 0.04, body_h * 0.3),
+                    GLASS,
+                    (length * 0.33, sign * width / 2, clearance + body_h * 0.72),
+                )
+            )
     else:  # truck, bus: a cab and a box body, or one long body with a row of windows
         body_h = height - clearance
         if kind == "truck":
             cab_l = 2.2
-            solids.append(Solid("box", (cab_l, width, body_h * 0.8), color, (length / 2 - cab_l / 2, 0, clearance + body_h * 0.4)))
-            solids.append(Solid("box", (0.04, width * 0.85, body_h * 0.3), GLASS, (length / 2, 0, clearance + body_h * 0.6)))
+            solids.append(
+                Solid("box", (cab_l, width, body_h * 0.8), color, (length / 2 - cab_l / 2, 0, clearance + body_h * 0.4))
+            )
+            solids.append(
+                Solid("box", (0.04, width * 0.85, body_h * 0.3), GLASS, (length / 2, 0, clearance + body_h * 0.6))
+            )
             cargo = (235, 235, 235) if rng.random() < 0.6 else color
-            solids.append(Solid("box", (length - cab_l - 0.2, width, body_h), cargo, (-(cab_l + 0.2) / 2, 0, clearance + body_h / 2)))
+            solids.append(
+                Solid(
+                    "box", (length - cab_l - 0.2, width, body_h), cargo, (-(cab_l + 0.2) / 2, 0, clearance + body_h / 2)
+                )
+            )
         else:
             solids.append(Solid("box", (length, width, body_h), color, (0, 0, clearance + body_h / 2)))
-            solids.append(Solid("box", (0.04, width * 0.9, body_h * 0.45), GLASS, (length / 2, 0, clearance + body_h * 0.6)))
+            solids.append(
+                Solid("box", (0.04, width * 0.9, body_h * 0.45), GLASS, (length / 2, 0, clearance + body_h * 0.6))
+            )
             for sign in (1, -1):
-                solids.append(Solid("box", (length * 0.8, 0.04, body_h * 0.3), GLASS, (-length * 0.05, sign * width / 2, clearance + body_h * 0.65)))
+                solids.append(
+                    Solid(
+                        "box",
+                        (length * 0.8, 0.04, body_h * 0.3),
+                        GLASS,
+                        (-length * 0.05, sign * width / 2, clearance + body_h * 0.65),
+                    )
+                )
     # wheels: axis along y
     axle_x = length / 2 - max(0.8, length * 0.17)
     for x in (axle_x, -axle_x):
@@ -69,7 +111,9 @@ def vehicle(kind: str, rng: np.random.Generator, position, heading: float, light
     lamp = (255, 250, 220) if lights_on else (220, 220, 210)
     for sign in (1, -1):
         solids.append(Solid("box", (0.05, 0.25, 0.12), lamp, (length / 2, sign * (width / 2 - 0.25), clearance + 0.35)))
-        solids.append(Solid("box", (0.05, 0.22, 0.12), (170, 10, 10), (-length / 2, sign * (width / 2 - 0.25), clearance + 0.4)))
+        solids.append(
+            Solid("box", (0.05, 0.22, 0.12), (170, 10, 10), (-length / 2, sign * (width / 2 - 0.25), clearance + 0.4))
+        )
     return SceneObject(
         name=kind,
         category=category,

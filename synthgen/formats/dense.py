@@ -60,7 +60,25 @@ def write_sample(sample: Sample, record: dict, root: Path) -> None:
 WRITER = WriterKind(
     "dense",
     write_sample=write_sample,
-    omits={k: "per-instance labels are COCO's and KITTI's; this writer holds the dense layers" for k in (
-        "category", "bbox", "area", "segmentation", "text", "quad", "chars", "char_quads", "polygon",
-        "attributes", "amodal_bbox", "occlusion", "truncation", "keypoints", "box3d", "camera")},  # fmt: skip
+    omits={
+        k: "per-instance labels are COCO's and KITTI's; this writer holds the dense layers"
+        for k in (
+            "category",
+            "bbox",
+            "area",
+            "segmentation",
+            "text",
+            "quad",
+            "chars",
+            "char_quads",
+            "polygon",
+            "attributes",
+            "amodal_bbox",
+            "occlusion",
+            "truncation",
+            "keypoints",
+            "box3d",
+            "camera",
+        )
+    },
 )

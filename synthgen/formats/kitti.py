@@ -26,7 +26,14 @@ from synthgen.types import Sample
 
 LABEL_DIR, CALIB_DIR = "kitti/label_2", "kitti/calib"
 # our instance (category, type attribute) -> KITTI type
-KITTI_TYPES = {"van": "Van", "car": "Car", "truck": "Truck", "pedestrian": "Pedestrian", "child": "Pedestrian", "rider": "Cyclist"}
+KITTI_TYPES = {
+    "van": "Van",
+    "car": "Car",
+    "truck": "Truck",
+    "pedestrian": "Pedestrian",
+    "child": "Pedestrian",
+    "rider": "Cyclist",
+}
 OCCLUSION_LEVELS = (0.15, 0.5)
 
 

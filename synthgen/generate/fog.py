@@ -43,7 +43,11 @@ class FogSettings:
 def from_config(p: FogSchema, key: str) -> FogSettings:
     if len(p.airlight) != 3 or not all(0 <= v <= 255 for v in p.airlight):
         raise ConfigError(f"{key}.airlight", f"expected 3 values in 0..255, got {list(p.airlight)}")
-    return FogSettings(number(p.visibility, f"{key}.visibility", 5, 10000), tuple(int(v) for v in p.airlight), bool(p.only_scene_weather))  # type: ignore[arg-type]
+    return FogSettings(
+        number(p.visibility, f"{key}.visibility", 5, 10000),
+        tuple(int(v) for v in p.airlight),
+        bool(p.only_scene_weather),
+    )  # type: ignore[arg-type]
 
 
 def fog(rgb: np.ndarray, depth: np.ndarray, visibility: float, airlight) -> np.ndarray:

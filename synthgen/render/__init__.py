@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from synthgen.driving import render as mesh3d
 from synthgen.registry import Registry
 from synthgen.render.base import NoParams, RendererKind
-from synthgen.driving import render as mesh3d
 from synthgen.text import page, render2d
 
 RENDERERS: Registry[RendererKind] = Registry("renderer")

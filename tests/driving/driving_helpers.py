@@ -18,23 +18,47 @@ SETTINGS = Mesh3DSettings(znear=0.3, zfar=500.0, normals=False)
 TABLE = CategoryTable(driving_categories())
 
 
-def rig(width: int = 320, height: int = 192, fov: float = 70.0, mount: float = 1.5, pitch_deg: float = 0.0) -> CameraRig:
+def rig(
+    width: int = 320, height: int = 192, fov: float = 70.0, mount: float = 1.5, pitch_deg: float = 0.0
+) -> CameraRig:
     return CameraRig(width, height, CameraRig.focal_from_fov(width, fov), mount, math.radians(pitch_deg))
 
 
 def ground(size: float = 400.0) -> SceneObject:
     """A flat road whose top is the plane z = 0."""
-    return SceneObject("road", "road", (Solid("box", (size, size, 0.2), (80, 80, 80), (0.0, 0.0, -0.1)),), (0.0, 0.0, 0.0), 0.0, (size, size, 0.2), instance=False)
+    return SceneObject(
+        "road",
+        "road",
+        (Solid("box", (size, size, 0.2), (80, 80, 80), (0.0, 0.0, -0.1)),),
+        (0.0, 0.0, 0.0),
+        0.0,
+        (size, size, 0.2),
+        instance=False,
+    )
 
 
 def crate(position, size=(1.0, 1.0, 1.0), heading: float = 0.0, name: str = "box") -> SceneObject:
     """An axis-aligned box actor (an obstacle) standing on the ground, bottom centre at ``position``."""
-    return SceneObject(name, "obstacle", (Solid("box", size, (180, 130, 70), (0.0, 0.0, size[2] / 2)),), tuple(position), heading, tuple(size), attributes=(("type", name),))
+    return SceneObject(
+        name,
+        "obstacle",
+        (Solid("box", size, (180, 130, 70), (0.0, 0.0, size[2] / 2)),),
+        tuple(position),
+        heading,
+        tuple(size),
+        attributes=(("type", name),),
+    )
 
 
 def spec_of(camera_rig: CameraRig, objects, time_of_day: str = "day") -> SceneSpec:
-    items = (*objects, Environment((135, 180, 230), (0.4, 0.4, 0.4), time_of_day), Light("directional", (1, 1, 1), 3.0, direction=(0.3, 0.2, -1.0)))
-    return SceneSpec("driving", "mesh3d", camera_rig.width, camera_rig.height, {}, items, TABLE.names, camera=camera_rig.camera())
+    items = (
+        *objects,
+        Environment((135, 180, 230), (0.4, 0.4, 0.4), time_of_day),
+        Light("directional", (1, 1, 1), 3.0, direction=(0.3, 0.2, -1.0)),
+    )
+    return SceneSpec(
+        "driving", "mesh3d", camera_rig.width, camera_rig.height, {}, items, TABLE.names, camera=camera_rig.camera()
+    )
 
 
 _resource = OffscreenResource()

@@ -15,14 +15,14 @@ import pytest
 
 pytest.importorskip("pyrender")
 
-from synthgen.config import load_run_config  # noqa: E402
-from synthgen.driving.scenario import scenario_folder  # noqa: E402
-from synthgen.engine import generate  # noqa: E402
-from synthgen.engine.context import WorkerContext  # noqa: E402
-from synthgen.engine.pipeline import make_sample  # noqa: E402
-from synthgen.engine.run import iter_records  # noqa: E402
-from synthgen.errors import ConfigError  # noqa: E402
-from synthgen.formats.kitti import calib_lines, format_object, kitti_object, parse_calib, parse_label, read_kitti  # noqa: E402
+from synthgen.config import load_run_config
+from synthgen.driving.scenario import scenario_folder
+from synthgen.engine import generate
+from synthgen.engine.context import WorkerContext
+from synthgen.engine.pipeline import make_sample
+from synthgen.engine.run import iter_records
+from synthgen.errors import ConfigError
+from synthgen.formats.kitti import calib_lines, format_object, kitti_object, parse_calib, parse_label, read_kitti
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "configs" / "driving.yaml"
@@ -35,11 +35,22 @@ def only(name: str) -> list[str]:
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_the_library_has_the_scenarios_of_the_issue():
-    assert {"jaywalker_night_rain", "child_behind_parked_car", "animal_crossing_dusk", "debris_highway", "cyclist_fog", "wrong_lane_vehicle"} <= set(SCENARIOS)
+    assert {
+        "jaywalker_night_rain",
+        "child_behind_parked_car",
+        "animal_crossing_dusk",
+        "debris_highway",
+        "cyclist_fog",
+        "wrong_lane_vehicle",
+    } <= set(SCENARIOS)
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -71,7 +82,15 @@ def test_weather_follows_the_scenario():
 
 
 def test_scenarios_mix_by_weight():
-    config = load_run_config(CONFIG, [*SMALL, *(f"scene.params.scenarios.{n}=0" for n in SCENARIOS), "scene.params.scenarios.debris_highway=3", "scene.params.scenarios.wrong_lane_vehicle=1"])
+    config = load_run_config(
+        CONFIG,
+        [
+            *SMALL,
+            *(f"scene.params.scenarios.{n}=0" for n in SCENARIOS),
+            "scene.params.scenarios.debris_highway=3",
+            "scene.params.scenarios.wrong_lane_vehicle=1",
+        ],
+    )
     from synthgen.engine.seeds import stage_rng
     from synthgen.scene import SCENES
 
@@ -104,7 +123,9 @@ def test_workers_1_and_2_and_resume_give_identical_datasets(tmp_path):
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     out = tmp_path_factory.mktemp("driving") / "d"
-    config = load_run_config(CONFIG, [*SMALL, "num_samples=8", "shard_size=4", "outputs=[coco,kitti,dense]", *only("jaywalker_night_rain")])
+    config = load_run_config(
+        CONFIG, [*SMALL, "num_samples=8", "shard_size=4", "outputs=[coco,kitti,dense]", *only("jaywalker_night_rain")]
+    )
     generate(config, out, workers=1, progress=False)
     return out
 
@@ -164,7 +185,9 @@ def test_kitti_line_format_round_trips():
     assert obj.alpha == pytest.approx(-math.pi / 2 - math.atan2(1.0, 12.0))
     (back,) = parse_label(format_object(obj) + "\n", "x")
     assert back.type == "Van" and back.occluded == 1
-    np.testing.assert_allclose([back.alpha, *back.location, back.rotation_y], [round(obj.alpha, 2), 1.0, 1.6, 12.0, -1.57])
+    np.testing.assert_allclose(
+        [back.alpha, *back.location, back.rotation_y], [round(obj.alpha, 2), 1.0, 1.6, 12.0, -1.57]
+    )
     cam = {"intrinsics": [500, 0, 320, 0, 500, 192, 0, 0, 1], "extrinsics": list(np.eye(4).ravel())}
     calib = parse_calib(calib_lines(cam), "x")
     np.testing.assert_allclose(calib["P2"][:, :3], np.reshape(cam["intrinsics"], (3, 3)))

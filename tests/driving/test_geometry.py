@@ -12,15 +12,15 @@ import pytest
 pytest.importorskip("pyrender")
 pytest.importorskip("trimesh")
 
-from driving_helpers import crate, ground, render, rig, spec_of, unproject  # noqa: E402
+from driving_helpers import crate, ground, render, rig, spec_of, unproject
 
-from synthgen.driving.meshes import fitted  # noqa: E402
-from synthgen.driving.objects import SceneObject, Solid  # noqa: E402
-from synthgen.driving.people import person  # noqa: E402
-from synthgen.driving.vehicles import vehicle  # noqa: E402
-from synthgen.formats.coco import coco_dataset  # noqa: E402
-from synthgen.records import to_record  # noqa: E402
-from synthgen.types import Sample  # noqa: E402
+from synthgen.driving.meshes import fitted
+from synthgen.driving.objects import SceneObject, Solid
+from synthgen.driving.people import person
+from synthgen.driving.vehicles import vehicle
+from synthgen.formats.coco import coco_dataset
+from synthgen.records import to_record
+from synthgen.types import Sample
 
 
 @pytest.mark.parametrize("pitch", [0.0, 6.0])
@@ -39,7 +39,9 @@ def test_ground_depth_is_the_ray_plane_distance(pitch):
     assert np.abs(depth[near] - expected[near]).max() < 2e-3 * expected[near].max()
     np.testing.assert_allclose(depth[near], expected[near], rtol=1e-3)
     # unprojected ground pixels lie on the plane z = 0
-    points = unproject(cam, cols[near].astype(np.float64), rows[near].astype(np.float64), depth[near].astype(np.float64))
+    points = unproject(
+        cam, cols[near].astype(np.float64), rows[near].astype(np.float64), depth[near].astype(np.float64)
+    )
     assert np.abs(points[:, 2]).max() < 0.01
     # the sky above the horizon: no depth, semantic sky
     assert (layers.semantic_id[~np.isfinite(layers.depth)] == 23).all()
@@ -61,7 +63,7 @@ def _scene_with_actors():
 
 def test_projected_3d_box_contains_the_visible_mask():
     spec = _scene_with_actors()
-    layers, labels = render(spec)
+    _, labels = render(spec)
     cam = spec.camera
     assert len(labels.instances) == 5
     for inst in labels.instances:
@@ -71,9 +73,14 @@ def test_projected_3d_box_contains_the_visible_mask():
         x0, y0 = uv.min(axis=0)
         x1, y1 = uv.max(axis=0)
         x, y, w, h = inst.bbox
-        assert x0 - 1 <= x and y0 - 1 <= y and x + w <= x1 + 1 and y + h <= y1 + 1, (inst.category, inst.bbox, (x0, y0, x1, y1))
+        assert x0 - 1 <= x and y0 - 1 <= y and x + w <= x1 + 1 and y + h <= y1 + 1, (
+            inst.category,
+            inst.bbox,
+            (x0, y0, x1, y1),
+        )
         ax, ay, aw, ah = inst.amodal_bbox
         assert ax == pytest.approx(x0, abs=1e-6) and ay + ah == pytest.approx(y1, abs=1e-6)
+        assert ax + aw == pytest.approx(x1, abs=1e-6) and ay == pytest.approx(y0, abs=1e-6)
         # nothing hides these ones: drawn alone they cover exactly what is visible
         assert inst.occlusion == 0.0, (inst.category, inst.occlusion, inst.area)
         assert inst.truncation == 0.0
@@ -114,7 +121,14 @@ def test_object_half_out_of_the_frame_has_truncation_one_half():
     # a 1 m cube at 10 m whose centre projects onto the left image edge (u = 0)
     z = 10.0
     x_cam = (0 - cam.intrinsics[0, 2]) / cam.intrinsics[0, 0] * z
-    cube = SceneObject("box", "obstacle", (Solid("box", (0.02, 1.0, 1.0), (200, 120, 60), (0.0, 0.0, 0.5)),), (z, -x_cam, 1.0), 0.0, (0.02, 1.0, 1.0))
+    cube = SceneObject(
+        "box",
+        "obstacle",
+        (Solid("box", (0.02, 1.0, 1.0), (200, 120, 60), (0.0, 0.0, 0.5)),),
+        (z, -x_cam, 1.0),
+        0.0,
+        (0.02, 1.0, 1.0),
+    )
     _, labels = render(spec_of(camera_rig, [ground(), cube]))
     (inst,) = labels.instances
     assert inst.truncation == pytest.approx(0.5, abs=0.03)
@@ -132,7 +146,9 @@ def test_keypoints_project_where_the_joints_are_rendered():
     cam = cam_rig.camera()
     projected = cam.project(joints @ cam.extrinsics[:3, :3].T + cam.extrinsics[:3, 3])
     for p, q in zip(joints, projected):
-        sphere = SceneObject("j", "obstacle", (Solid("sphere", (0.03,), (255, 255, 255)),), tuple(p), 0.0, (0.06, 0.06, 0.06))
+        sphere = SceneObject(
+            "j", "obstacle", (Solid("sphere", (0.03,), (255, 255, 255)),), tuple(p), 0.0, (0.06, 0.06, 0.06)
+        )
         layers, _ = render(spec_of(cam_rig, [sphere]))
         rows, cols = np.nonzero(layers.instance_id == 1)
         assert len(rows) > 5
@@ -155,7 +171,7 @@ def test_keypoints_hidden_behind_a_car_are_marked_1_and_outside_0():
     car = fitted(vehicle("van", rng, (8.0, 0.0, 0.0), math.pi / 2))
     behind = fitted(person(rng, (11.0, 0.0, 0.0), math.pi, child=True))  # a child behind a van
     outside = fitted(person(rng, (3.0, -6.0, 0.0), math.pi))  # far to the right, out of the view
-    layers, labels = render(spec_of(rig(), [ground(), car, behind, outside]))
+    _, labels = render(spec_of(rig(), [ground(), car, behind, outside]))
     child = labels.instances[1]
     # only its head might show above the van: the leg joints are hidden (1), not unlabelled
     assert (child.keypoints[11:, 2] == 1).all()

@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("pyrender")
 
-from synthgen.config import load_run_config  # noqa: E402
-from synthgen.engine.context import WorkerContext  # noqa: E402
-from synthgen.engine.pipeline import make_sample  # noqa: E402
+from synthgen.config import load_run_config
+from synthgen.engine.context import WorkerContext
+from synthgen.engine.pipeline import make_sample
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "driving.yaml"
 

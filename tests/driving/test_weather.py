@@ -48,9 +48,13 @@ def test_fog_follows_koschmieder():
 def test_fog_skips_other_weather_unless_told():
     kind = GENERATORS.get("fog")
     layers, spec = layers_and_spec("clear")
-    skipped = kind.apply(FogSettings(Constant(60.0), (200, 200, 200), True), layers, spec, np.random.default_rng(0), None)
+    skipped = kind.apply(
+        FogSettings(Constant(60.0), (200, 200, 200), True), layers, spec, np.random.default_rng(0), None
+    )
     assert skipped.layers is layers and skipped.params == {"skipped": "weather"}
-    forced = kind.apply(FogSettings(Constant(60.0), (200, 200, 200), False), layers, spec, np.random.default_rng(0), None)
+    forced = kind.apply(
+        FogSettings(Constant(60.0), (200, 200, 200), False), layers, spec, np.random.default_rng(0), None
+    )
     assert forced.params == {"visibility": 60.0} and (forced.layers.rgb != layers.rgb).any()
 
 
