@@ -13,7 +13,9 @@ RENDERERS.register("text2d", RendererKind("text2d", lambda spec, settings, resou
 RENDERERS.register("text_page", RendererKind("text_page", lambda spec, settings, resource: page.render_layers(spec)))
 RENDERERS.register(
     "mesh3d",
-    RendererKind("mesh3d", mesh3d.render_layers, mesh3d.Mesh3DSchema, mesh3d.from_config, mesh3d.make_resource, fork_safe=False),
+    RendererKind(
+        "mesh3d", mesh3d.render_layers, mesh3d.Mesh3DSchema, mesh3d.from_config, mesh3d.make_resource, fork_safe=False
+    ),
 )
 
 __all__ = ["RENDERERS", "NoParams", "RendererKind"]
