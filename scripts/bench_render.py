@@ -103,6 +103,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=384)
+    parser.add_argument("--outputs", default="coco,kitti,dense", help="synthgen's writers, comma-separated")
     args = parser.parse_args()
     os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
     os.environ.setdefault("LP_NUM_THREADS", "1")  # as the mesh3d renderer sets it: parallel by process
@@ -119,7 +120,7 @@ def main() -> None:
             f"shard_size={max(1, args.num // 8)}",
             f"scene.params.width={args.width}",
             f"scene.params.height={args.height}",
-            "outputs=[coco,kitti,dense]",
+            f"outputs=[{args.outputs}]",
         ],
     )
     kind = SCENES.get("driving")
@@ -138,7 +139,7 @@ def main() -> None:
             "shard_size=1",
             f"scene.params.width={args.width}",
             f"scene.params.height={args.height}",
-            "outputs=[coco,kitti,dense]",
+            f"outputs=[{args.outputs}]",
         ],
     )
     for _ in range(args.repeats):
