@@ -151,7 +151,7 @@ def main() -> None:
         best["synthgen, 2 workers"] = min(best["synthgen, 2 workers"], synthgen_run(config, 2))
     fps = {k: args.num / v for k, v in best.items()}
     print(
-        f"{args.num} scenes of {args.width}x{args.height}, best of {args.repeats}, {os.cpu_count()} CPUs, LP_NUM_THREADS={os.environ['LP_NUM_THREADS']}"
+        f"{args.num} scenes of {args.width}x{args.height}, outputs {args.outputs}, best of {args.repeats}, {os.cpu_count()} CPUs, LP_NUM_THREADS={os.environ['LP_NUM_THREADS']}"
     )
     for k, v in fps.items():
         print(f"  {k:28s} {v:6.2f} frames/s")
