@@ -30,7 +30,8 @@ class Mesh3DSchema:
     """Args:
     znear: near clipping plane, metres (0.05..5).
     zfar: far clipping plane, metres (> znear).
-    normals: also produce the surface-normal layer (from the depth layer's gradients).
+    normals: also produce the surface-normal layer (from the depth layer's central differences:
+        exact on flat faces, blended across the edges between objects).
     """
 
     znear: float = 0.3
@@ -203,7 +204,8 @@ def render_passes(renderer, pyrender, scene, seg) -> tuple[np.ndarray, np.ndarra
 
 
 def normals_from_depth(depth: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
-    """(H, W, 3) float32 unit normals in camera coordinates from the depth layer (0 where empty)."""
+    """(H, W, 3) float32 unit normals in camera coordinates from the depth layer's central differences:
+    exact on flat faces, blended across depth edges between objects, 0 at the sky and beside it."""
     height, width = depth.shape
     u = (np.arange(width) + 0.5 - intrinsics[0, 2]) / intrinsics[0, 0]
     v = (np.arange(height) + 0.5 - intrinsics[1, 2]) / intrinsics[1, 1]
@@ -214,7 +216,13 @@ def normals_from_depth(depth: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
     n = np.cross(dy, dx)
     norm = np.linalg.norm(n, axis=-1, keepdims=True)
     n = np.where(norm > 0, n / np.maximum(norm, 1e-12), 0.0)
-    n[~np.isfinite(depth)] = 0.0
+    finite = np.isfinite(depth)
+    edge = ~finite
+    edge[1:] |= ~finite[:-1]
+    edge[:-1] |= ~finite[1:]
+    edge[:, 1:] |= ~finite[:, :-1]
+    edge[:, :-1] |= ~finite[:, 1:]
+    n[edge] = 0.0  # the sky and the pixels beside it, whose differences would reach into it
     return n.astype(np.float32)
 
 

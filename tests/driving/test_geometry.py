@@ -192,3 +192,17 @@ def test_occlusion_is_the_share_hidden_compared_with_the_object_drawn_alone():
     assert 0 < hidden_child.area < lone_child.area
     assert hidden_child.occlusion == pytest.approx(1 - hidden_child.area / lone_child.area, abs=1e-12)
     assert lone_child.occlusion == 0.0
+
+
+def test_normals_of_the_ground_point_up_in_camera_coordinates():
+    from driving_helpers import _resource
+
+    from synthgen.driving.render import Mesh3DSettings, render_layers
+
+    camera_rig = rig(pitch_deg=5.0)
+    layers = render_layers(spec_of(camera_rig, [ground()]), Mesh3DSettings(0.3, 500.0, True), _resource)
+    up = camera_rig.extrinsics()[:3, :3] @ np.array([0.0, 0.0, 1.0])  # world up, camera coordinates
+    set_ = np.linalg.norm(layers.normals, axis=-1) > 0
+    assert set_.sum() > 0.9 * np.isfinite(layers.depth).sum()
+    assert (layers.normals[set_] @ up > 0.999).all()
+    assert not set_[~np.isfinite(layers.depth)].any()
