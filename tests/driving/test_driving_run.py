@@ -232,3 +232,15 @@ def test_bad_driving_config_names_its_key(override, key):
     with pytest.raises(ConfigError) as err:
         load_run_config(CONFIG, [override])
     assert str(err.value).startswith(f"{key}: "), str(err.value)
+
+
+def test_kitti_reader_names_the_bad_file_and_line(tmp_path):
+    from synthgen.errors import DatasetError
+
+    with pytest.raises(DatasetError, match="no label_2"):
+        read_kitti(tmp_path)
+    (tmp_path / "label_2").mkdir()
+    (tmp_path / "label_2" / "000001.txt").write_text("Car 0.00 0 0.1 1 2 3 4 1.5 1.6 4.0 1 2 10 0.2\nCar 0 0 1\n")
+    with pytest.raises(DatasetError) as err:
+        read_kitti(tmp_path)
+    assert "000001.txt:2: expected 15 fields, got 4" in str(err.value)
