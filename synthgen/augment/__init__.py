@@ -16,6 +16,7 @@ from synthgen.augment import (
     motion_blur,
     noise,
     perspective,
+    precipitation,
     shadow,
 )
 from synthgen.augment.base import AugmentKind, AugmentStep
@@ -32,5 +33,7 @@ AUGMENTATIONS.register("brightness_contrast", brightness_contrast.KIND)
 AUGMENTATIONS.register("shadow", shadow.KIND)
 AUGMENTATIONS.register("affine", affine.KIND)
 AUGMENTATIONS.register("perspective", perspective.KIND)
+AUGMENTATIONS.register("rain", precipitation.RAIN)
+AUGMENTATIONS.register("snow", precipitation.SNOW)
 
 __all__ = ["AUGMENTATIONS", "AugmentKind", "AugmentResult", "AugmentStep", "augment"]

@@ -41,8 +41,9 @@ def _produce_in_worker(job: ShardJob) -> ProducedShard:
 
 
 def process(jobs: Iterable[ShardJob], workers: int) -> Iterator[ProducedShard]:
-    """Shards on a pool of ``workers`` processes (fork where the platform has it, else spawn);
-    each process builds its context in the pool's initialiser and dies with this process.
+    """Shards on a pool of ``workers`` processes (fork where the platform has it and the renderer
+    survives it, else spawn); each process builds its context in the pool's initialiser and dies
+    with this process.
 
     Jobs are taken from ``jobs`` as workers free up (a few ahead), so a plan of any length is
     never listed. On an interruption (Ctrl-C, SIGTERM turned into KeyboardInterrupt) the workers
@@ -55,8 +56,11 @@ def process(jobs: Iterable[ShardJob], workers: int) -> Iterator[ProducedShard]:
     if workers <= 1 or len(head) <= 1:
         yield from serial(itertools.chain(head, jobs), workers)
         return
+    from synthgen.render import RENDERERS
+
     methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    fork = "fork" in methods and RENDERERS.get(head[0].config.render.kind).fork_safe
+    ctx = multiprocessing.get_context("fork" if fork else "spawn")
     pool = ProcessPoolExecutor(
         max_workers=len(head), mp_context=ctx, initializer=init_worker, initargs=(head[0].config, os.getpid())
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from synthgen.formats import coco, icdar, recognition, yolo
+from synthgen.formats import coco, dense, icdar, kitti, recognition, yolo
 from synthgen.formats.base import WriterKind
 from synthgen.registry import Registry
 
@@ -13,3 +13,5 @@ WRITERS.register("icdar", icdar.WRITER)
 WRITERS.register("icdar_lines", icdar.LINES_WRITER)
 WRITERS.register("recognition", recognition.WRITER)
 WRITERS.register("yolo", yolo.WRITER)
+WRITERS.register("kitti", kitti.WRITER)
+WRITERS.register("dense", dense.WRITER)

@@ -1,6 +1,6 @@
-"""Generate: steps that add variety to rendered Layers (diffusion backgrounds, inpainting, ...)
-without moving a labelled pixel unless they re-derive its label. Same protocol as augment
-(``synthgen.steps``). The registry is filled by the explicit import list below (empty so far).
+"""Generate: steps that add variety to rendered Layers without moving a labelled pixel unless they
+re-derive its label: ``fog`` (Koschmieder's law on the depth layer). Same protocol as augment
+(``synthgen.steps``); the registry is filled by the explicit list in ``_register`` on first use.
 
 ``synthgen.generate`` is also the API function that generates a dataset: importing this package
 makes the name refer to it, so the module is callable and forwards to that function.
@@ -14,7 +14,14 @@ import types
 from synthgen.registry import Registry
 from synthgen.steps import StepKind
 
-GENERATORS: Registry[StepKind] = Registry("generate")
+
+def _register(generators: Registry[StepKind]) -> None:
+    from synthgen.generate import fog
+
+    generators.register("fog", fog.KIND)
+
+
+GENERATORS: Registry[StepKind] = Registry("generate", _register)
 
 __all__ = ["GENERATORS"]
 
