@@ -60,6 +60,7 @@ def write_sample(sample: Sample, record: dict, root: Path) -> None:
 WRITER = WriterKind(
     "dense",
     write_sample=write_sample,
+    entries=("labels",),
     omits={
         k: "per-instance labels are COCO's and KITTI's; this writer holds the dense layers"
         for k in (

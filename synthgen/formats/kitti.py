@@ -163,6 +163,7 @@ def read_kitti(folder: str | Path) -> list[KittiFrame]:
 WRITER = WriterKind(
     "kitti",
     write_sample=write_sample,
+    entries=("kitti",),
     omits={
         "segmentation": "KITTI object labels hold boxes only (the dense writer and COCO keep masks)",
         "area": "not in KITTI's label line",
