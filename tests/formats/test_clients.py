@@ -281,7 +281,7 @@ def test_writer_options_are_checked_at_load():
         (["writers.coco.segmentation=poly"], "writers.coco.segmentation: 'poly' is not one of polygon, rle"),
         (["writers.yolo.mode=segment"], "writers.yolo: options for a writer that is not in outputs"),
         (["writers.icdar.nameing=img_n"], "writers.icdar.nameing: unknown key 'nameing'. Did you mean: 'naming'?"),
-        (["writers.kitti.x=1"], "writers.kitti: unknown writer kind 'kitti'"),
+        (["writers.pascal_voc.x=1"], "writers.pascal_voc: unknown writer kind 'pascal_voc'"),
     ):
         with pytest.raises(ConfigError, match=re.escape(message)):
             load_config(base, overrides)
