@@ -108,10 +108,16 @@ class Variation:
 
 
 VARIATIONS = (
-    Variation("background", "solid, gradient, noise, paper and blob backgrounds", {"scene.params.background.kind": "solid"}),
+    Variation(
+        "background", "solid, gradient, noise, paper and blob backgrounds", {"scene.params.background.kind": "solid"}
+    ),
     Variation("rotation", "rotation of the text (style.rotation)", {"scene.params.style.rotation": "0"}),
     Variation("perspective", "corner displacement (style.perspective)", {"scene.params.style.perspective": "0"}),
-    Variation("outline", "outline in another colour (style.stroke_probability)", {"scene.params.style.stroke_probability": "0"}),
+    Variation(
+        "outline",
+        "outline in another colour (style.stroke_probability)",
+        {"scene.params.style.stroke_probability": "0"},
+    ),
     Variation("shadow", "drop shadow (style.shadow_probability)", {"scene.params.style.shadow_probability": "0"}),
     Variation("blur", "Gaussian blur augment", {"augment.defocus.p": "0"}),
     Variation("noise", "sensor noise augment", {"augment.sensor.p": "0"}),
@@ -120,11 +126,12 @@ VARIATIONS = (
 
 def check_fonts() -> list[str]:
     """The font files the benchmark uses; exits 2 naming the Debian packages that are missing."""
-    missing = sorted(pkg for pkg, files in {**TRAIN_FONTS, **TEST_FONTS}.items() if not all(Path(f).is_file() for f in files))
+    missing = sorted(
+        pkg for pkg, files in {**TRAIN_FONTS, **TEST_FONTS}.items() if not all(Path(f).is_file() for f in files)
+    )
     if missing:
         print(
-            "bench_data_value: error: missing fonts; install them with:\n"
-            f"  apt-get install {' '.join(missing)}",
+            f"bench_data_value: error: missing fonts; install them with:\n  apt-get install {' '.join(missing)}",
             file=sys.stderr,
         )
         sys.exit(2)
@@ -380,7 +387,9 @@ def table(results: dict[str, dict[str, list[float]]]) -> str:
             # a variation whose removal helps both classifiers on every seed costs accuracy
             if name.startswith("-") and all(d < 0 for d in d_svm + d_cnn):
                 lost = "yes: costs accuracy"
-        label = {"all": "every variation on", "plain": "plain renders (floor)"}.get(name, f"without {name[1:]}: {whats.get(name, '')}")
+        label = {"all": "every variation on", "plain": "plain renders (floor)"}.get(
+            name, f"without {name[1:]}: {whats.get(name, '')}"
+        )
         lines.append(f"| {label} | {summarise(r['svm'])} | {summarise(r['cnn'])} | {worth} | {lost} |")
     return "\n".join(lines)
 

@@ -1,7 +1,8 @@
 """Augmentations: photometric and geometric changes to rendered Layers, labels kept exact.
 
 The registry is filled by the explicit import list below. Photometric kinds run on OpenCV and
-numpy; the geometric kinds (affine, perspective) import torch and kornia when they run, so
+numpy; the geometric kinds (affine, perspective) import torch and kornia when they run (elastic runs on
+OpenCV), so
 ``import synthgen``, a run with no ``augment:`` section and a run with photometric steps only
 stay light.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from synthgen.augment import (
     affine,
     brightness_contrast,
+    elastic,
     gaussian_blur,
     jpeg,
     motion_blur,
@@ -32,5 +34,6 @@ AUGMENTATIONS.register("brightness_contrast", brightness_contrast.KIND)
 AUGMENTATIONS.register("shadow", shadow.KIND)
 AUGMENTATIONS.register("affine", affine.KIND)
 AUGMENTATIONS.register("perspective", perspective.KIND)
+AUGMENTATIONS.register("elastic", elastic.KIND)
 
 __all__ = ["AUGMENTATIONS", "AugmentKind", "AugmentResult", "AugmentStep", "augment"]

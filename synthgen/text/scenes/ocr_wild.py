@@ -37,6 +37,7 @@ from synthgen.text.common import (
     contrasting_color,
     luminance_image,
     pick_font,
+    refuse_recognition_font_keys,
     resolve_corpus,
     resolve_fonts,
 )
@@ -120,6 +121,13 @@ def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
         raise ConfigError(
             f"{key}.placement_attempts", f"must be in 1..{MAX_PLACEMENT_ATTEMPTS}, got {p.placement_attempts}"
         )
+    refuse_recognition_font_keys(p.fonts, f"{key}.fonts")
+    style = style_from_config(p.style, f"{key}.style")
+    glyph_key = style.uses_glyph_keys()
+    if glyph_key is not None:
+        raise ConfigError(
+            f"{key}.style.{glyph_key}", "only ocr_recognition draws it so far; leave it at its default here"
+        )
     font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
     corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus")
     check_corpus_coverage(corpus, font_paths, f"{key}.corpus")
@@ -143,7 +151,7 @@ def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
         font_paths=font_paths,
         corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
-        style=style_from_config(p.style, f"{key}.style"),
+        style=style,
     )
 
 
