@@ -321,8 +321,8 @@ def cnn_accuracy(train_x, train_y, test_x, test_y, seed: int, epochs: int) -> fl
     model.train()
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=gen)
-        for i in range(0, len(x), 64):
-            idx = order[i : i + 64]
+        for i in range(0, len(x), 32):
+            idx = order[i : i + 32]
             opt.zero_grad()
             nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
             opt.step()
@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--train", type=int, default=1000, help="synthgen crops per configuration and seed")
-    parser.add_argument("--epochs", type=int, default=6, help="CNN epochs")
+    parser.add_argument("--epochs", type=int, default=8, help="CNN epochs")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", default="", help="comma-separated configurations (all, plain, -<variation>)")
     parser.add_argument("--json", type=Path, default=None, help="write every figure here")
