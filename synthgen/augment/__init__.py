@@ -11,14 +11,18 @@ from __future__ import annotations
 
 from synthgen.augment import (
     affine,
+    binarize,
     brightness_contrast,
+    downsample,
     elastic,
+    fade,
     gaussian_blur,
     jpeg,
     motion_blur,
     noise,
     perspective,
     shadow,
+    speckle,
 )
 from synthgen.augment.base import AugmentKind, AugmentStep
 from synthgen.augment.stage import AugmentResult, augment
@@ -32,6 +36,10 @@ AUGMENTATIONS.register("noise", noise.KIND)
 AUGMENTATIONS.register("jpeg", jpeg.KIND)
 AUGMENTATIONS.register("brightness_contrast", brightness_contrast.KIND)
 AUGMENTATIONS.register("shadow", shadow.KIND)
+AUGMENTATIONS.register("speckle", speckle.KIND)
+AUGMENTATIONS.register("fade", fade.KIND)
+AUGMENTATIONS.register("binarize", binarize.KIND)
+AUGMENTATIONS.register("downsample", downsample.KIND)
 AUGMENTATIONS.register("affine", affine.KIND)
 AUGMENTATIONS.register("perspective", perspective.KIND)
 AUGMENTATIONS.register("elastic", elastic.KIND)

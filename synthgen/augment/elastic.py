@@ -163,9 +163,8 @@ def warp_geometry(
     n_quads: list[int] = []  # per instance, the quads it has (word quad, then char quads)
     for k in ids:
         text = dense[k].text
-        n_quads.append(
-            0 if text is None else (text.quad is not None) + (len(text.char_quads) if text.char_quads is not None else 0)
-        )
+        chars = 0 if text is None or text.char_quads is None else len(text.char_quads)
+        n_quads.append(0 if text is None else int(text.quad is not None) + chars)
     pieces = 4 * QUAD_EDGE_POINTS
     batch, at = [], 0
     for k, nq in zip(ids, n_quads):

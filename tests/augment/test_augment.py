@@ -433,7 +433,7 @@ def test_a_config_without_augment_resolves_as_before():
 
 
 BAD = [
-    ("  blur: {kind: gausian_blur}\n", "augment.blur.kind", "valid kinds: affine, brightness_contrast, gaussian_blur"),
+    ("  blur: {kind: gausian_blur}\n", "augment.blur.kind", "valid kinds: affine, binarize, brightness_contrast"),
     ("  blur: {kind: gaussian_blur, p: 1.5}\n", "augment.blur.p", "0..1, got 1.5"),
     ("  blur: {kind: gaussian_blur, p: often}\n", "augment.blur.p", "often"),
     ("  blur: {p: 0.5}\n", "augment.blur.kind", "missing; valid kinds"),

@@ -114,3 +114,53 @@ def test_bad_elastic_and_border_values_name_their_key(tmp_path, body, key):
     with pytest.raises(ConfigError) as err:
         config_with(tmp_path, body)
     assert err.value.key == key and "\n" not in str(err.value), str(err.value)
+
+
+# --- print and scan artefacts (photometric: pixels change, labels do not) ---------------------
+
+PRINT_SCAN = {
+    "speckle": {"density": 0.02, "size": 0.8},
+    "fade": {"amount": 0.5, "unevenness": 0.3},
+    "binarize": {"method": "choice([otsu, adaptive])"},
+    "downsample": {"factor": 0.5},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PRINT_SCAN))
+def test_print_and_scan_artefacts_change_pixels_but_no_label(kind):
+    layers = word_layers()
+    out = augment(layers, [step(kind, **PRINT_SCAN[kind])], np.random.default_rng(2)).layers
+    assert out.rgb.shape == layers.rgb.shape and out.rgb.tobytes() != layers.rgb.tobytes()
+    assert out.instance_id.tobytes() == layers.instance_id.tobytes()
+    np.testing.assert_array_equal(out.geometry[1].text.char_quads, layers.geometry[1].text.char_quads)
+
+
+def test_fade_lightens_the_ink_and_keeps_the_paper():
+    layers = word_layers()
+    out = augment(layers, [step("fade", amount=0.5, unevenness=0)], np.random.default_rng(0)).layers
+    ink = layers.instance_id == 1
+    grey = lambda rgb: rgb.astype(float).mean(axis=2)  # noqa: E731
+    lightened = grey(out.rgb)[ink] - grey(layers.rgb)[ink]
+    assert lightened.mean() > 30 and np.abs(grey(out.rgb)[~ink] - grey(layers.rgb)[~ink]).max() <= 1
+
+
+def test_binarize_leaves_two_grey_levels():
+    out = augment(word_layers(), [step("binarize")], np.random.default_rng(0)).layers
+    assert set(np.unique(out.rgb).tolist()) <= {0, 255}
+
+
+@pytest.mark.parametrize(
+    "body, key",
+    [
+        ("  toner: {kind: speckle, params: {density: 0.5}}\n", "augment.toner.params.density"),
+        ("  toner: {kind: speckle, params: {darkness: 300}}\n", "augment.toner.params.darkness"),
+        ("  thermal: {kind: fade, params: {amount: 1.5}}\n", "augment.thermal.params.amount"),
+        ("  fax: {kind: binarize, params: {method: sauvola}}\n", "augment.fax.params.method"),
+        ("  scan: {kind: downsample, params: {factor: 0.01}}\n", "augment.scan.params.factor"),
+        ("  scan: {kind: downsample, params: {upsampling: area}}\n", "augment.scan.params.upsampling"),
+    ],
+)
+def test_bad_print_scan_values_name_their_key(tmp_path, body, key):
+    with pytest.raises(ConfigError) as err:
+        config_with(tmp_path, body)
+    assert err.value.key == key and "\n" not in str(err.value), str(err.value)
