@@ -65,13 +65,22 @@ def resolve_charset(value: str, key: str) -> str:
     return CHARSETS[value]
 
 
-def resolve_fonts(p: FontsSchema, key: str) -> tuple[str, ...]:
-    """Font files of a ``fonts:`` section (sorted, distinct); ConfigError when there are none."""
+def resolve_fonts(p: FontsSchema, key: str, charset: str | None = None) -> tuple[str, ...]:
+    """Font files of a ``fonts:`` section (sorted, distinct); ConfigError when there are none.
+
+    With ``charset``, the system fonts are only those that FreeType opens and that map every
+    letter and digit of it (symbol, emoji and other-script faces left out); fonts named by
+    ``paths`` are the user's choice and kept (a text they cannot draw gets another font).
+    """
     paths = fonts.discover_fonts(p.paths, f"{key}.paths")
     if p.bundled:
         paths += fonts.discover_fonts([str(fonts.bundled_font_dir())], f"{key}.bundled")
     if p.system:
-        paths += fonts.system_fonts()
+        found = fonts.system_fonts()
+        if charset is not None:
+            needed = "".join(ch for ch in charset if ch.isalnum())
+            found = [f for f in found if _opens(f) and fonts.covers(f, needed)]
+        paths += found
     if not paths:
         raise ConfigError(key, "no fonts: give fonts.paths or set fonts.bundled/fonts.system")
     return tuple(sorted(set(paths)))
@@ -116,6 +125,14 @@ def resolve_font_weights(p: FontsSchema, paths: tuple[str, ...], key: str) -> tu
     if np.all(weights == weights[0]):
         return None
     return tuple(float(w) for w in weights / weights.sum())
+
+
+def _opens(path: str) -> bool:
+    try:
+        fonts.check_font(path, "fonts.system")
+    except ConfigError:
+        return False
+    return True
 
 
 def fit_case(word: str, charset: str, preferred: str = "as_is") -> str | None:

@@ -210,6 +210,7 @@ def test_busy_backgrounds_get_an_outline_and_stay_legible(tmp_path):
         ("recognition", {"glyph_height": 1.5}, "scene.params.glyph_height"),
         ("recognition", {"polarity": "red"}, "scene.params.polarity"),
         ("recognition", {"busy_background": "ignore"}, "scene.params.busy_background"),
+        ("recognition", {"unicase": "lower"}, "scene.params.unicase"),
         ("recognition", {"fonts": {"weights": {"nope.ttf": 1}}}, "scene.params.fonts.weights.nope.ttf"),
         ("recognition", {"fonts": {"weights": {"DejaVuSans.ttf": -1}}}, "scene.params.fonts.weights.DejaVuSans.ttf"),
         ("wild", {"style": {"weight": 0.02}}, "scene.params.style.weight"),
@@ -222,3 +223,48 @@ def test_bad_variation_values_name_their_key(tmp_path, scene, params, key):
     with pytest.raises(ConfigError) as err:
         ocr_config(tmp_path, scene, params)
     assert str(err.value).startswith(key + ": ") and "\n" not in str(err.value), str(err.value)
+
+
+@pytest.fixture(scope="module")
+def caps_font(tmp_path_factory) -> str:
+    """DejaVu Sans with its lower-case code points mapped to the capitals' glyphs: an all-caps face."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(fonts.bundled_font_dir() / "DejaVuSans.ttf"))
+    for table in font["cmap"].tables:
+        if table.isUnicode():
+            for cp in range(ord("a"), ord("z") + 1):
+                table.cmap[cp] = table.cmap[cp - 32]
+    path = tmp_path_factory.mktemp("caps") / "AllCaps.ttf"
+    font.save(str(path))
+    return str(path)
+
+
+def test_all_caps_fonts_are_detected(caps_font):
+    assert fonts.is_unicase(caps_font)
+    assert not any(fonts.is_unicase(str(p)) for p in fonts.bundled_font_dir().glob("*.ttf"))
+
+
+def test_all_caps_fonts_never_mislabel_lower_case(tmp_path, caps_font):
+    text = {"source": "word", "charset": "latin"}
+    cfg = ocr_config(tmp_path, "recognition", {"text": text, "fonts": {"paths": [caps_font], "record": True}})
+    lower = 0
+    for i in range(20):
+        (item,) = _spec(cfg, i).items
+        if item.text != item.text.upper():
+            assert item.font_path != caps_font, item.text  # skipped for text with lower case
+            lower += 1
+    assert lower > 5
+    # upper: the font is kept and the label upper-cased, so it says what the pixels show
+    params = {"text": text, "fonts": {"paths": [caps_font], "bundled": False}, "unicase": "upper"}
+    cfg = ocr_config(tmp_path, "recognition", params)
+    for i in range(10):
+        (inst,) = make_sample(cfg, i).labels.instances
+        assert inst.text.transcription == inst.text.transcription.upper()
+
+
+def test_system_fonts_are_filtered_by_the_charset():
+    found = resolve_fonts(FontsSchema(bundled=False, system=True), "fonts", "0123456789")
+    if not found:
+        pytest.skip("no system fonts on this machine")
+    assert all(fonts.covers(f, "0123456789") for f in found)

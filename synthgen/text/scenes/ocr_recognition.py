@@ -53,6 +53,7 @@ SIZE_BY = ("line", "cap", "digit")
 SIZE_GLYPH = {"cap": "H", "digit": "0"}  # the glyph whose ink height is measured
 POLARITIES = ("any", "dark", "light")
 BUSY = ("flag", "outline")
+UNICASE = ("skip", "upper")
 TEXT_TRIES = 10  # texts tried per sample before the sample is left empty
 
 
@@ -76,6 +77,7 @@ class OcrRecognitionSchema:
     glyph_height: Union[int, float, str] = "uniform(0.6, 0.75)"  # in crop heights minus padding
     polarity: str = "any"  # dark (text darker than the background), light or any; a choice([...]) weighs them
     busy_background: str = "flag"  # no colour stands out: flag (legible false) or outline (a contrasting outline)
+    unicase: str = "skip"  # all-caps / unicase fonts and text with lower case: skip the font, or upper (the label)
     text: RecognitionTextSchema = field(default_factory=RecognitionTextSchema)
     fonts: FontsSchema = field(default_factory=FontsSchema)
     corpus: CorpusSchema = field(default_factory=CorpusSchema)
@@ -95,6 +97,10 @@ class OcrRecognitionSettings:
     glyph_height: Distribution
     polarity: Distribution
     busy_background: str
+    unicase: str
+    unicase_fonts: frozenset[str]
+    cased_fonts: tuple[str, ...]
+    cased_weights: tuple[float, ...] | None
     source: Distribution
     words: Distribution
     patterns: tuple[Pattern, ...]
@@ -139,8 +145,17 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
         patterns.append(pattern)
     if "pattern" in sources and not patterns:
         raise ConfigError(f"{key}.text.patterns", "source 'pattern' needs at least one pattern")
-    font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
+    font_paths = resolve_fonts(p.fonts, f"{key}.fonts", charset)
     check_corpus_coverage(corpus, font_paths, f"{key}.corpus")
+    if p.unicase not in UNICASE:
+        raise ConfigError(f"{key}.unicase", f"must be one of {', '.join(UNICASE)}, got {p.unicase!r}")
+    font_weights = resolve_font_weights(p.fonts, font_paths, f"{key}.fonts")
+    unicase_fonts = frozenset(f for f in font_paths if fonts.is_unicase(f))
+    cased = [k for k, f in enumerate(font_paths) if f not in unicase_fonts]
+    cased_weights = None
+    if font_weights is not None and cased:
+        w = np.array([font_weights[k] for k in cased])
+        cased_weights = tuple(float(v) for v in w / w.sum()) if w.sum() > 0 else None
     if p.busy_background not in BUSY:
         raise ConfigError(f"{key}.busy_background", f"must be one of {', '.join(BUSY)}, got {p.busy_background!r}")
     return OcrRecognitionSettings(
@@ -152,13 +167,17 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
         glyph_height=parse_checked(p.glyph_height, f"{key}.glyph_height", "float", 0.2, 1.0),
         polarity=parse_value(p.polarity, f"{key}.polarity", "str", POLARITIES),
         busy_background=p.busy_background,
+        unicase=p.unicase,
+        unicase_fonts=unicase_fonts,
+        cased_fonts=tuple(font_paths[k] for k in cased),
+        cased_weights=cased_weights,
         source=source,
         words=words,
         patterns=tuple(patterns),
         charset=charset,
         case=case,
         font_paths=font_paths,
-        font_weights=resolve_font_weights(p.fonts, font_paths, f"{key}.fonts"),
+        font_weights=font_weights,
         record_font=p.fonts.record,
         corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
@@ -224,6 +243,12 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
     for _ in range(TEXT_TRIES):
         text = sample_text(s, rng)
         font = pick_font(s.font_paths, text, rng, s.font_weights)
+        if font in s.unicase_fonts and text != text.upper():
+            # the font draws capitals for lower case: the label would not match the pixels
+            if s.unicase == "upper" and set(text.upper()) <= set(s.charset):
+                text = text.upper()
+            else:
+                font = pick_font(s.cased_fonts, text, rng, s.cased_weights) if s.cased_fonts else None
         if font is None:
             dropped["no_font_coverage"] += 1
             continue
