@@ -42,6 +42,7 @@ VARIATIONS = {
     "fade augment, p 1": ["augment.thermal.kind=fade", "augment.thermal.p=1"],
     "binarize augment, p 1": ["augment.fax.kind=binarize", "augment.fax.p=1"],
     "downsample augment, p 1": ["augment.scan.kind=downsample", "augment.scan.p=1"],
+    "ink_texture augment, p 1": ["augment.pen.kind=ink_texture", "augment.pen.p=1"],
 }
 
 

@@ -17,6 +17,7 @@ from synthgen.augment import (
     elastic,
     fade,
     gaussian_blur,
+    ink_texture,
     jpeg,
     motion_blur,
     noise,
@@ -40,6 +41,7 @@ AUGMENTATIONS.register("speckle", speckle.KIND)
 AUGMENTATIONS.register("fade", fade.KIND)
 AUGMENTATIONS.register("binarize", binarize.KIND)
 AUGMENTATIONS.register("downsample", downsample.KIND)
+AUGMENTATIONS.register("ink_texture", ink_texture.KIND)
 AUGMENTATIONS.register("affine", affine.KIND)
 AUGMENTATIONS.register("perspective", perspective.KIND)
 AUGMENTATIONS.register("elastic", elastic.KIND)

@@ -123,6 +123,7 @@ PRINT_SCAN = {
     "fade": {"amount": 0.5, "unevenness": 0.3},
     "binarize": {"method": "choice([otsu, adaptive])"},
     "downsample": {"factor": 0.5},
+    "ink_texture": {"texture": "choice([ballpoint, marker, print])", "strength": 0.5},
 }
 
 
@@ -144,6 +145,17 @@ def test_fade_lightens_the_ink_and_keeps_the_paper():
     assert lightened.mean() > 30 and np.abs(grey(out.rgb)[~ink] - grey(layers.rgb)[~ink]).max() <= 1
 
 
+@pytest.mark.parametrize("texture", ["ballpoint", "marker", "print"])
+def test_ink_texture_changes_only_the_ink(texture):
+    layers = word_layers()
+    out = augment(layers, [step("ink_texture", texture=texture, strength=0.6)], np.random.default_rng(1)).layers
+    ink = layers.instance_id > 0
+    changed = (out.rgb != layers.rgb).any(axis=2)
+    assert not (changed & ~ink).any() and changed[ink].mean() > 0.5
+    # towards the paper: lighter ink on this light background
+    assert out.rgb[ink].astype(int).sum() > layers.rgb[ink].astype(int).sum()
+
+
 def test_binarize_leaves_two_grey_levels():
     out = augment(word_layers(), [step("binarize")], np.random.default_rng(0)).layers
     assert set(np.unique(out.rgb).tolist()) <= {0, 255}
@@ -158,6 +170,8 @@ def test_binarize_leaves_two_grey_levels():
         ("  fax: {kind: binarize, params: {method: sauvola}}\n", "augment.fax.params.method"),
         ("  scan: {kind: downsample, params: {factor: 0.01}}\n", "augment.scan.params.factor"),
         ("  scan: {kind: downsample, params: {upsampling: area}}\n", "augment.scan.params.upsampling"),
+        ("  pen: {kind: ink_texture, params: {texture: crayon}}\n", "augment.pen.params.texture"),
+        ("  pen: {kind: ink_texture, params: {strength: 2}}\n", "augment.pen.params.strength"),
     ],
 )
 def test_bad_print_scan_values_name_their_key(tmp_path, body, key):
