@@ -144,6 +144,8 @@ def test_recorded_font_and_size_are_those_drawn(tmp_path):
         (inst,) = make_sample(cfg, i).labels.instances
         assert inst.attributes["font"] == Path(item.font_path).name
         assert inst.attributes["font_size"] == item.font_size
+        meta = make_sample(cfg, i).meta["scene"]
+        assert (meta["font"], meta["font_size"]) == (inst.attributes["font"], item.font_size)
         # the drawn glyphs are that font at that size: its first glyph's ink height matches
         run = layout_run(item.font_path, item.font_size, item.text, item.letter_spacing, item.stroke_width, item.weight)
         assert run.chars == inst.text.chars

@@ -315,6 +315,9 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
                 attributes=attributes,
             ),
         )
+    params = {"background": background["kind"], "padding": round(pad, 2)}
+    if s.record_font and items:  # in the sample's meta too, so results can be broken down by font
+        params.update(font=Path(items[0].font_path).name, font_size=items[0].font_size)
     return SceneSpec(
         kind="ocr_recognition",
         renderer="text2d",
@@ -323,7 +326,7 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
         background=background,
         items=items,
         categories=CATEGORIES,
-        params={"background": background["kind"], "padding": round(pad, 2)},
+        params=params,
         dropped={k: v for k, v in dropped.items() if v},
     )
 
