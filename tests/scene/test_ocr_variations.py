@@ -270,3 +270,27 @@ def test_system_fonts_are_filtered_by_the_charset():
     if not found:
         pytest.skip("no system fonts on this machine")
     assert all(fonts.covers(f, "0123456789") for f in found)
+
+
+def test_wild_records_why_a_word_is_illegible_and_counts_it(tmp_path):
+    from ocr_helpers import word_instances
+
+    for params, reason in (
+        ({"font_size": "randint(6, 8)", "min_legible_size": 12, "faint_probability": 0.0}, "too_small"),
+        ({"faint_probability": 1.0, "font_size": 30}, "faint"),
+    ):
+        cfg = ocr_config(tmp_path, "wild", params)
+        for k in range(2):
+            sample = make_sample(cfg, k)
+            words = word_instances(sample)
+            assert words and all(w.attributes["illegible_reason"] == reason for w in words)
+            assert sample.meta["dropped"][f"illegible_{reason}"] == len(words)  # counted, one per word
+
+
+def test_wild_faint_words_with_a_strong_shadow_are_legible(tmp_path):
+    from ocr_helpers import word_instances
+
+    style = {"shadow_probability": 1.0, "shadow_opacity": 0.9, "shadow_blur": 0.5, "shadow_offset": 2}
+    cfg = ocr_config(tmp_path, "wild", {"faint_probability": 1.0, "font_size": 30, "style": style})
+    words = [w for k in range(2) for w in word_instances(make_sample(cfg, k))]
+    assert words and all(w.attributes["legible"] is True and "illegible_reason" not in w.attributes for w in words)
