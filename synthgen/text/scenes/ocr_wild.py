@@ -260,7 +260,6 @@ def sample(s: OcrWildSettings, rng: np.random.Generator) -> SceneSpec:
             # a faint colour behind a strong, sharp shadow of the opposite extreme still reads
             shadowed = style["shadow"] is not None and style["shadow"][3] >= 0.6 and style["shadow"][2] <= 1.0
             reason = "too_small" if band < s.min_legible_size else ("faint" if faint and not shadowed else None)
-            legible = reason is None
             stroke_color = (
                 (contrasting_color(rng, low, high, s.min_contrast, like=color) or color)
                 if style["stroke_width"] and not faint
