@@ -2,9 +2,10 @@
 """What each text variation costs per recognition crop: configs/ocr_recognition.yaml as shipped,
 then with one variation turned on at a time, timed side by side in one process.
 
-Each figure is the median over ``--repeats`` round-robin passes of ``--num`` crops made in memory
-(``make_sample`` with one worker context: sampling, drawing, augmenting and labelling; no files),
-so it is the variation's own cost, not the disk's.
+Each configuration runs in its own process (its own glyph caches, as in a real run), warmed up
+with 30 crops; then each is timed on ``--num`` new crops in turn, round-robin, ``--repeats`` times,
+and the figure is the median pass (``make_sample``: sampling, drawing, augmenting and labelling in
+memory; no files), so it is the variation's own cost, not the disk's.
 
     python scripts/bench_variation_cost.py               # 300 crops, 3 passes
     python scripts/bench_variation_cost.py --num 1000 --repeats 5
@@ -33,6 +34,7 @@ VARIATIONS = {
     "font and size recorded (fonts.record)": [f"{S}fonts.record=true"],
     "per-family font weights (fonts.per_family)": [f"{S}fonts.per_family=true"],
     "elastic augment, p 1": ["augment.warp.kind=elastic", "augment.warp.p=1"],
+    "affine augment, border constant, p 1": ["augment.tilt.kind=affine", "augment.tilt.p=1"],
     "affine augment, border replicate, p 1": [
         "augment.tilt.kind=affine",
         "augment.tilt.p=1",
@@ -46,32 +48,53 @@ VARIATIONS = {
 }
 
 
+def _worker(overrides: list[str], conn) -> None:
+    """One configuration in its own process (its own glyph caches), timing a pass when asked."""
+    import synthgen
+    from synthgen.engine import make_sample
+    from synthgen.engine.context import WorkerContext
+
+    config = synthgen.load_config(CONFIG, overrides)
+    ctx = WorkerContext(config)
+    for i in range(30):  # imports and the first glyphs
+        make_sample(config, 100_000 + i, ctx)
+    conn.send("ready")
+    while (job := conn.recv()) is not None:
+        first, num = job
+        t0 = time.perf_counter()
+        for i in range(first, first + num):
+            make_sample(config, i, ctx)
+        conn.send((time.perf_counter() - t0) / num * 1000)
+    ctx.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--num", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
 
-    import synthgen
-    from synthgen.engine import make_sample
-    from synthgen.engine.context import WorkerContext
+    import multiprocessing as mp
 
-    runs = {}
+    context = mp.get_context("spawn")
+    workers = {}
     for name, overrides in VARIATIONS.items():
-        config = synthgen.load_config(CONFIG, overrides)
-        ctx = WorkerContext(config)
-        for i in range(20):  # warm the caches and imports
-            make_sample(config, 10_000 + i, ctx)
-        runs[name] = (config, ctx)
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(args.repeats):
-        for name, (config, ctx) in runs.items():
-            t0 = time.perf_counter()
-            for i in range(args.num):
-                make_sample(config, i, ctx)
-            times[name].append((time.perf_counter() - t0) / args.num * 1000)
+        here, there = context.Pipe()
+        proc = context.Process(target=_worker, args=(overrides, there), daemon=True)
+        proc.start()
+        workers[name] = (proc, here)
+    for _, conn in workers.values():
+        conn.recv()  # every worker warm before any timing
+    times: dict[str, list[float]] = {name: [] for name in workers}
+    for r in range(args.repeats):  # round-robin, one at a time: the machine's drift hits all alike
+        for name, (_, conn) in workers.items():
+            conn.send((r * args.num, args.num))  # new indices each pass: new texts, sizes, weights
+            times[name].append(conn.recv())
+    for proc, conn in workers.values():
+        conn.send(None)
+        proc.join()
     base = statistics.median(times["shipped config"])
-    print(f"{args.num} crops x {args.repeats} passes, 1 process; median ms per crop\n")
+    print(f"{args.num} crops x {args.repeats} passes, one process per configuration; median ms per crop\n")
     print("| variation on | ms per crop | extra over the shipped config |")
     print("|---|---|---|")
     for name, values in times.items():

@@ -296,7 +296,7 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
         if not legible and s.busy_background == "outline":
             # an outline of the opposite extreme separates the glyphs from any background: legible
             stroke_color = (255, 255, 255) if sum(color) < 382 else (0, 0, 0)
-            item = replace(item, stroke_width=max(item.stroke_width, 1, round(item.font_size / 16)))
+            item = replace(item, stroke_width=max(item.stroke_width, 1))  # 1 px: inside the padding
             legible = True
             attributes = {"legible": True}
         if not legible:
