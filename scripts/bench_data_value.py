@@ -16,8 +16,13 @@ accuracy, and the "worth" of a variation is all minus the run without it.
     python scripts/bench_data_value.py --seeds 5 --train 4000 --json out/value.json
     python scripts/bench_data_value.py --only all,plain      # a subset of the configurations
 
-Needs the Debian font packages in DEBIAN_PACKAGES (``apt-get install ...``; the script names the
-missing ones and exits 2) and scikit-learn + scikit-image (``pip install synthgen[bench]``). torch is the CPU
+Needs the Debian font packages in DEBIAN_PACKAGES (the script names the missing ones and exits 2):
+
+    apt-get install fonts-liberation fonts-urw-base35 fonts-sil-andika fonts-sil-gentium \\
+        fonts-comic-neue fonts-dustin fonts-beteckna fonts-dejavu-core fonts-dkg-handwriting \\
+        fonts-breip fonts-femkeklaver fonts-rufscript fonts-sjfonts fonts-humor-sans
+
+and and scikit-learn + scikit-image (``pip install synthgen[bench]``). torch is the CPU
 build the project already uses.
 """
 
