@@ -22,7 +22,7 @@ Needs the Debian font packages in DEBIAN_PACKAGES (the script names the missing 
         fonts-comic-neue fonts-dustin fonts-beteckna fonts-dejavu-core fonts-dkg-handwriting \\
         fonts-breip fonts-femkeklaver fonts-rufscript fonts-sjfonts fonts-humor-sans
 
-and and scikit-learn + scikit-image (``pip install synthgen[bench]``). torch is the CPU
+and scikit-learn + scikit-image (``pip install synthgen[bench]``). torch is the CPU
 build the project already uses.
 """
 
