@@ -40,6 +40,7 @@ KORNIA = ("torch", "kornia")  # what a geometric kind needs (AugmentKind.needs)
 MAX_EXACT_ID = 2**24  # nearest-neighbour warps run in float32, exact for integers below this
 
 OUT_OF_IMAGE = "augment_out_of_image"
+ILLEGIBLE_TRUNCATED = "illegible_truncated"  # kept, flagged legible: false (### / no crop), counted
 TOO_SMALL = "augment_too_small"
 
 
@@ -196,7 +197,9 @@ def _fit_geometry(
             if cut and text.transcription:
                 # Part of the text left the image: the transcription no longer matches the pixels,
                 # so the instance becomes "don't care" (ICDAR ###; no recognition crop).
-                attributes = {**attributes, "legible": False, "truncated": True}
+                attributes = {**attributes, "legible": False, "truncated": True, "illegible_reason": "truncated"}
+                if geo.attributes.get("legible", True) is not False:  # counted once, where it became illegible
+                    dropped[ILLEGIBLE_TRUNCATED] = dropped.get(ILLEGIBLE_TRUNCATED, 0) + 1
             text = replace(
                 text,
                 quad=None if quad is None else clip_points(quad, width, height),
