@@ -1,0 +1,227 @@
+"""COCO reader, the inverse of the ``coco`` writer; reads any COCO detection/segmentation/keypoint file.
+
+Categories keep their ids, names, keypoint names and skeletons. Each image becomes a sample record
+and each annotation an instance record: the segmentation (polygons, uncompressed RLE as crowd
+annotations hold it, or compressed RLE) becomes compressed RLE through pycocotools, ``bbox`` and
+``area`` are the extent and pixel count of that mask (an annotation without a segmentation gets
+the mask of its box), ``iscrowd: 1`` becomes the attribute ``iscrowd: 1``, ``keypoints`` and the
+writer's extra fields (text, quads, amodal box, occlusion, truncation, 3D box) are kept as they are.
+
+Checked while reading, each naming the file and the record: a truncated or malformed JSON
+(always an error), duplicate category ids, duplicate image or annotation ids, an annotation of an
+unknown image or category, a box outside its image, a missing image file and an image whose size
+differs from its record (read from the file's header).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from synthgen.errors import DatasetError
+from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size
+from synthgen.formats.coco import EXTRA_KEYS, PATH
+from synthgen.lazy import ImageFile, LazySample
+from synthgen.records import table_from_record
+from synthgen.types import CategoryTable
+
+BOX_SLACK_PX = 0.5  # polygon boxes of real datasets reach half a pixel past the border
+
+
+def coco_file_and_root(path: Path, images: str | None) -> tuple[Path, Path]:
+    """The JSON file and the folder its ``file_name``s are relative to.
+
+    ``path`` is a dataset folder holding ``annotations/coco.json`` (root: the folder) or a JSON file
+    (root: the folder above ``annotations/`` when it sits in one, else its own folder).
+    """
+    if path.is_dir():
+        file = path / PATH
+        root = path
+    else:
+        file = path
+        root = path.parent.parent if path.parent.name == "annotations" else path.parent
+    if not file.is_file():
+        raise DatasetError(f"{file}: COCO file not found")
+    return file, Path(images) if images is not None else root
+
+
+def load_json(file: Path) -> Any:
+    """A JSON file; one DatasetError line naming it (and where it breaks) otherwise."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"{file}: cannot read ({exc.strerror})") from None
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{file}: not UTF-8 (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        truncated = " (truncated?)" if exc.pos >= len(data.rstrip()) else ""
+        raise DatasetError(f"{file}: not valid JSON{truncated}: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def _list(data: dict, key: str, file: Path) -> list:
+    value = data.get(key, [] if key == "annotations" else None)
+    if not isinstance(value, list):
+        raise DatasetError(f"{file}: '{key}' must be a list")
+    return value
+
+
+def categories_of(entries: list, file: Path) -> tuple[CategoryTable, dict[int, str]]:
+    seen: dict[int, str] = {}
+    for n, e in enumerate(entries):
+        if not isinstance(e, dict) or not isinstance(e.get("id"), int) or not isinstance(e.get("name"), str):
+            raise DatasetError(f"{file}: categories[{n}]: needs an integer id and a name")
+        if e["id"] in seen:
+            raise DatasetError(f"{file}: categories[{n}]: duplicate category id {e['id']}")
+        if e["name"] in seen.values():
+            raise DatasetError(f"{file}: categories[{n}]: duplicate category name {e['name']!r}")
+        seen[e["id"]] = e["name"]
+    table = table_from_record(sorted(entries, key=lambda e: e["id"]))
+    return table, seen
+
+
+def segmentation_rle(seg: Any, bbox: list[float], height: int, width: int) -> dict:
+    """Compressed RLE ``{"size", "counts": str}`` of a COCO segmentation (polygons, uncompressed or
+    compressed RLE); an empty one gives the mask of ``bbox``."""
+    from pycocotools import mask as mask_utils
+
+    if isinstance(seg, dict):
+        counts = seg.get("counts")
+        if isinstance(counts, list):
+            rle = mask_utils.frPyObjects(seg, height, width)
+        else:
+            rle = {"size": seg["size"], "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
+    elif isinstance(seg, list) and seg:
+        rle = mask_utils.merge(mask_utils.frPyObjects([list(map(float, p)) for p in seg], height, width))
+    else:
+        import numpy as np
+
+        rle = mask_utils.frPyObjects(np.asarray([bbox], np.float64), height, width)[0]
+    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
+
+
+def instance_record(ann: dict, name: str, height: int, width: int) -> dict:
+    """The instance record of a COCO annotation (mask-derived bbox and area)."""
+    from pycocotools import mask as mask_utils
+
+    rle = segmentation_rle(ann.get("segmentation"), ann["bbox"], height, width)
+    coded = {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
+    area = int(mask_utils.area(coded))
+    bbox = [int(round(v)) for v in mask_utils.toBbox(coded)] if area else [0, 0, 0, 0]
+    rec: dict[str, Any] = {"category": name, "bbox": bbox, "area": area, "segmentation": rle}
+    for key in EXTRA_KEYS:
+        if key in ann:
+            rec[key] = ann[key]
+    if ann.get("iscrowd"):
+        rec["attributes"] = {**rec.get("attributes", {}), "iscrowd": 1}
+    if "keypoints" in ann:
+        rec["keypoints"] = ann["keypoints"]
+    return rec
+
+
+def _box_problem(bbox: Any, width: int, height: int) -> str | None:
+    if not isinstance(bbox, list) or len(bbox) != 4 or not all(isinstance(v, (int, float)) for v in bbox):
+        return f"bbox must be 4 numbers, got {bbox!r}"
+    x, y, w, h = bbox
+    if w < 0 or h < 0:
+        return f"bbox {bbox} has a negative size"
+    if x < -BOX_SLACK_PX or y < -BOX_SLACK_PX or x + w > width + BOX_SLACK_PX or y + h > height + BOX_SLACK_PX:
+        return f"bbox {bbox} lies outside the {width}x{height} image"
+    return None
+
+
+def read_coco(path: Path, options: ReadOptions) -> ReadResult:
+    """Read a COCO file (or a synthgen dataset's ``annotations/coco.json``) into lazy samples."""
+    file, root = coco_file_and_root(Path(path), options.images)
+    data = load_json(file)
+    if not isinstance(data, dict):
+        raise DatasetError(f"{file}: a COCO file holds a JSON object")
+    images, annotations = _list(data, "images", file), _list(data, "annotations", file)
+    table, names = categories_of(_list(data, "categories", file), file)
+    bad = BadRecords(options.on_bad)
+
+    by_id: dict[Any, dict] = {}
+    dropped_ids: set = set()
+    for n, img in enumerate(images):
+        where = f"{file} images[{n}]"
+        if not isinstance(img, dict) or "id" not in img or not isinstance(img.get("file_name"), str):
+            bad(where, "needs an id and a file_name")
+            continue
+        if not isinstance(img.get("width"), int) or not isinstance(img.get("height"), int) or img["width"] <= 0 or img["height"] <= 0:
+            bad(f"{where} (id {img['id']})", "needs a positive integer width and height")
+            dropped_ids.add(img["id"])
+            continue
+        if img["id"] in by_id or img["id"] in dropped_ids:
+            bad(f"{where} (id {img['id']})", f"duplicate image id {img['id']}; its annotations cannot be told apart")
+            by_id.pop(img["id"], None)
+            dropped_ids.add(img["id"])
+            continue
+        image_path = root / img["file_name"]
+        if not image_path.is_file():
+            bad(f"{where} (id {img['id']})", f"image file {image_path} not found")
+            dropped_ids.add(img["id"])
+            continue
+        if options.check_sizes:
+            size = image_size(image_path)
+            if size is None:
+                bad(f"{where} (id {img['id']})", f"{image_path} is not a readable image")
+                dropped_ids.add(img["id"])
+                continue
+            if size != (img["width"], img["height"]):
+                bad(
+                    f"{where} (id {img['id']})",
+                    f"{image_path} is {size[0]}x{size[1]} but the record says {img['width']}x{img['height']}",
+                )
+                dropped_ids.add(img["id"])
+                continue
+        by_id[img["id"]] = img
+
+    instances: dict[Any, list[dict]] = {i: [] for i in by_id}
+    ann_ids: set = set()
+    for n, ann in enumerate(annotations):
+        where = f"{file} annotations[{n}] (id {ann.get('id') if isinstance(ann, dict) else None})"
+        if not isinstance(ann, dict) or "image_id" not in ann or "category_id" not in ann or "bbox" not in ann:
+            bad(where, "needs an image_id, a category_id and a bbox")
+            continue
+        if "id" in ann:
+            if ann["id"] in ann_ids:
+                bad(where, f"duplicate annotation id {ann['id']}")
+                continue
+            ann_ids.add(ann["id"])
+        img = by_id.get(ann["image_id"])
+        if img is None:
+            if ann["image_id"] not in dropped_ids:  # those of a skipped image go with it
+                bad(where, f"image_id {ann['image_id']} is not an image of the file")
+            continue
+        name = names.get(ann["category_id"])
+        if name is None:
+            bad(where, f"unknown category_id {ann['category_id']} (categories: {sorted(names)})")
+            continue
+        problem = _box_problem(ann["bbox"], img["width"], img["height"])
+        if problem is not None:
+            bad(where, problem)
+            continue
+        try:
+            instances[ann["image_id"]].append(instance_record(ann, name, img["height"], img["width"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            bad(where, f"unreadable segmentation ({type(exc).__name__}: {exc})")
+
+    samples = []
+    for n, (image_id, img) in enumerate(by_id.items()):
+        record = {
+            "index": n,
+            "file_name": img["file_name"],
+            "width": img["width"],
+            "height": img["height"],
+            "categories": list(table.names),
+            "meta": {"index": n, "coco_id": image_id},
+            "instances": instances[image_id],
+        }
+        path = str(root / img["file_name"])
+        samples.append(LazySample(record, table, ImageFile(path), {"path": path, "id": image_id}))
+    return ReadResult(table, samples, bad.skipped)
+
+
+READER = ReaderKind("coco", read_coco, "a COCO JSON file, or a dataset folder holding annotations/coco.json")
