@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from synthgen.config.schema import RunConfig
 
-__all__ = ["__version__", "generate", "generate_dataset", "load_config", "make_sample", "mix", "read_dataset"]
+__all__ = ["__version__", "generate", "generate_dataset", "load_config", "make_sample", "mix", "mix_datasets", "read_dataset"]
 
 
 def load_config(path: Any, overrides: Any = ()) -> RunConfig:
@@ -76,7 +76,7 @@ def read_dataset(path: Any):
     return read(path)
 
 
-def mix(config: Any, out: Any, overrides: Any = (), overwrite: bool = False, progress: bool = False):
+def mix_datasets(config: Any, out: Any, overrides: Any = (), overwrite: bool = False, progress: bool = False):
     """Blend synthetic and real datasets (``synthgen mix``); returns its MixSummary.
 
     Args:
@@ -86,8 +86,13 @@ def mix(config: Any, out: Any, overrides: Any = (), overwrite: bool = False, pro
         overwrite: replace a previous mix of another config found in ``out``.
         progress: show a progress bar on stderr.
     """
-    from synthgen.mix import MixConfig, load_mix_config
-    from synthgen.mix import mix as run
+    from synthgen.mix.config import MixConfig, load_mix_config
+    from synthgen.mix.run import mix as run
 
     loaded = config if isinstance(config, MixConfig) else load_mix_config(config, list(overrides))
     return run(loaded, out, overwrite=overwrite, progress=progress)
+
+
+# ``synthgen.mix``: as with ``synthgen.generate``, the package synthgen/mix/ takes this name once
+# imported and forwards calls to mix_datasets (see its __init__).
+mix = mix_datasets

@@ -109,7 +109,7 @@ def plan_mix(mix: MixConfig, sources: list[SourceData]) -> Plan:
     counts = class_counts(train)
     remaining = {name: list(members) for name, members in synthetic.items()}
 
-    def take(name: str, n: int, why: str) -> None:
+    def take(name: str, n: int, why: str, strict: bool = True) -> None:
         got = 0
         pool = remaining[name]
         kept = []
@@ -121,7 +121,9 @@ def plan_mix(mix: MixConfig, sources: list[SourceData]) -> Plan:
             else:
                 kept.append(s)
         remaining[name] = kept
-        if got < n:
+        if got < n and not strict:
+            notes.append(f"caps: {n - got} samples of {name} left out, they would take a class past its cap")
+        elif got < n:
             raise DatasetError(
                 f"sources.{name}: {why} asks {n} samples, the source holds {got} usable ones"
                 + (" (within strategy.caps)" if mix.caps else "")
@@ -144,7 +146,7 @@ def plan_mix(mix: MixConfig, sources: list[SourceData]) -> Plan:
             take(name, n, "strategy.ratio")
     else:
         for name in weighted:
-            take(name, len(remaining[name]), "weight")
+            take(name, len(remaining[name]), "weight", strict=False)
 
     for cls in mix.categories.names:  # fill_to in the taxonomy's order
         need = mix.fill_to.get(cls, 0)
