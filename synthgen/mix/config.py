@@ -81,6 +81,20 @@ class SplitsSchema:
 
 
 @dataclass
+class CopyPasteSchema:
+    source: str = "???"  # the source (real: false) whose instances are pasted
+    into: list[str] = field(default_factory=list)  # real sources receiving pastes; empty: every real source
+    p: float = 0.5  # probability that a training image receives pastes
+    per_image: list[int] = field(default_factory=lambda: [1, 3])  # min, max instances pasted
+    scale: list[float] = field(default_factory=lambda: [0.5, 1.5])  # scale range of the instance's own size
+    horizon: Optional[float] = None  # row of the horizon, 0..1 of the height: place on a ground plane
+    blend: str = "alpha"  # alpha | feather | poisson
+    feather_px: float = 3.0
+    categories: list[str] = field(default_factory=list)  # target categories pasted; empty: all
+    min_area: int = 16  # donor instances with fewer visible pixels are not pasted
+
+
+@dataclass
 class MixSchema:
     name: str = "mix"
     seed: int = 0
@@ -92,6 +106,24 @@ class MixSchema:
     splits: SplitsSchema = field(default_factory=SplitsSchema)
     duplicates: str = "drop"
     outputs: list[str] = field(default_factory=lambda: ["coco"])
+    copy_paste: Optional[CopyPasteSchema] = None
+
+
+@dataclass(frozen=True)
+class CopyPasteConfig:
+    """``copy_paste:``: instances of a synthetic source pasted into real training images
+    (``synthgen.mix.copy_paste``)."""
+
+    source: str
+    into: tuple[str, ...]
+    p: float
+    per_image: tuple[int, int]
+    scale: tuple[float, float]
+    horizon: float | None
+    blend: str
+    feather_px: float
+    categories: tuple[str, ...]
+    min_area: int
 
 
 @dataclass(frozen=True)
@@ -141,6 +173,7 @@ class MixConfig:
     outputs: tuple[str, ...]
     resolved: dict[str, Any]
     source: str
+    copy_paste: CopyPasteConfig | None = None
 
     @property
     def identity(self) -> str:
@@ -285,6 +318,7 @@ def _build(cfg: DictConfig, path: Path) -> MixConfig:
     if val < 0 or test < 0 or val + test >= 1:
         raise ConfigError("splits", f"val and test must be >= 0 with val + test < 1, got val {val}, test {test}")
     _choice(cfg.duplicates, DUPLICATES, "duplicates")
+    copy_paste = _copy_paste(cfg.copy_paste, sources, table) if cfg.copy_paste is not None else None
     resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
     for s in sources:  # the data, not where the config file happened to be, decides the mix
         resolved["sources"][s.name]["path"] = s.path
@@ -303,6 +337,47 @@ def _build(cfg: DictConfig, path: Path) -> MixConfig:
         outputs=tuple(cfg.outputs),
         resolved=resolved,
         source=str(path),
+        copy_paste=copy_paste,
+    )
+
+
+def _copy_paste(cp: DictConfig, sources: list[SourceConfig], table: CategoryTable) -> CopyPasteConfig:
+    from synthgen.mix.copy_paste import BLENDS
+
+    by_name = {s.name: s for s in sources}
+    if OmegaConf.is_missing(cp, "source") or cp.source not in by_name:
+        raise ConfigError("copy_paste.source", f"name a source ({', '.join(by_name)})")
+    if by_name[cp.source].real:
+        raise ConfigError("copy_paste.source", f"{cp.source!r} is real; paste from a synthetic source (real: false)")
+    into = tuple(cp.into) or tuple(s.name for s in sources if s.real)
+    for i, name in enumerate(into):
+        if name not in by_name or not by_name[name].real:
+            raise ConfigError(f"copy_paste.into[{i}]", f"{name!r} is not a real source")
+    if not 0 <= cp.p <= 1:
+        raise ConfigError("copy_paste.p", f"must be a probability in 0..1, got {cp.p}")
+    if len(cp.per_image) != 2 or not 1 <= cp.per_image[0] <= cp.per_image[1]:
+        raise ConfigError("copy_paste.per_image", f"expected [min, max] with 1 <= min <= max, got {list(cp.per_image)}")
+    if len(cp.scale) != 2 or not 0 < cp.scale[0] <= cp.scale[1]:
+        raise ConfigError("copy_paste.scale", f"expected [low, high] with 0 < low <= high, got {list(cp.scale)}")
+    if cp.horizon is not None and not 0 <= cp.horizon < 1:
+        raise ConfigError("copy_paste.horizon", f"must be in 0..1 (a fraction of the height), got {cp.horizon}")
+    _choice(cp.blend, BLENDS, "copy_paste.blend")
+    if cp.feather_px < 0:
+        raise ConfigError("copy_paste.feather_px", f"must be >= 0, got {cp.feather_px}")
+    for i, name in enumerate(cp.categories):
+        if name not in table:
+            raise ConfigError(f"copy_paste.categories[{i}]", f"{name!r} is not a target category ({', '.join(table.names)})")
+    return CopyPasteConfig(
+        source=cp.source,
+        into=into,
+        p=float(cp.p),
+        per_image=(int(cp.per_image[0]), int(cp.per_image[1])),
+        scale=(float(cp.scale[0]), float(cp.scale[1])),
+        horizon=None if cp.horizon is None else float(cp.horizon),
+        blend=cp.blend,
+        feather_px=float(cp.feather_px),
+        categories=tuple(cp.categories) or table.names,
+        min_area=int(cp.min_area),
     )
 
 

@@ -12,18 +12,31 @@ import numpy as np
 from synthgen.errors import DatasetError
 from synthgen.lazy import LazySample
 from synthgen.mix.config import MixConfig
+from synthgen.mix.copy_paste import Placement, sample_placement
 from synthgen.mix.sources import SourceData
 
 SPLITS = ("train", "val", "test")
 
 
 @dataclass(frozen=True)
+class PastePlan:
+    """One instance to paste: instance ``k`` of a donor sample, at a placement."""
+
+    donor_source: str
+    donor: LazySample
+    k: int
+    place: Placement
+
+
+@dataclass(frozen=True)
 class Planned:
-    """One output sample: its source and its lazy sample (records mapped to the target taxonomy)."""
+    """One output sample: its source, its lazy sample (records mapped to the target taxonomy) and
+    the instances pasted into it."""
 
     source: str
     real: bool
     lazy: LazySample
+    pastes: tuple[PastePlan, ...] = ()
 
 
 @dataclass
@@ -171,4 +184,38 @@ def plan_mix(mix: MixConfig, sources: list[SourceData]) -> Plan:
         if counts[cls] > cap:
             notes.append(f"caps {cls}: the real training samples alone hold {counts[cls]} instances, above the cap {cap}")
     splits["train"] = _permuted(train, mix.seed, "train")
+    if mix.copy_paste is not None:
+        splits["train"] = plan_pastes(mix, splits["train"], sources, notes)
     return Plan(splits, notes)
+
+
+def plan_pastes(mix: MixConfig, train: list[Planned], sources: list[SourceData], notes: list[str]) -> list[Planned]:
+    """Decide every paste from the records (donor instance, scale, position), one generator per
+    output index, so that writing a sample needs nothing but its plan."""
+    cp = mix.copy_paste
+    assert cp is not None
+    donors = next(d for d in sources if d.config.name == cp.source)
+    pool = [
+        (lazy, k)
+        for lazy in donors.samples
+        for k, inst in enumerate(lazy.record["instances"])
+        if inst["category"] in cp.categories and inst["area"] >= cp.min_area
+    ]
+    if not pool:
+        notes.append(f"copy_paste: {cp.source} holds no instance of {', '.join(cp.categories)} with >= {cp.min_area} pixels")
+        return train
+    out = []
+    for index, p in enumerate(train):
+        rng = rng_for(mix.seed, f"paste:{index}")
+        if not p.real or p.source not in cp.into or rng.random() >= cp.p:
+            out.append(p)
+            continue
+        pastes = []
+        size = (p.lazy.record["width"], p.lazy.record["height"])
+        for _ in range(int(rng.integers(cp.per_image[0], cp.per_image[1] + 1))):
+            lazy, k = pool[int(rng.integers(len(pool)))]
+            place = sample_placement(rng, tuple(lazy.record["instances"][k]["bbox"]), size, cp.scale, cp.horizon)
+            if place is not None:
+                pastes.append(PastePlan(cp.source, lazy, k, place))
+        out.append(Planned(p.source, p.real, p.lazy, tuple(pastes)))
+    return out

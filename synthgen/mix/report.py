@@ -36,6 +36,9 @@ def mix_report(config: Any, sources: list, duplicates: list[dict], plan: Any) ->
         "categories": list(config.categories.names),
         "before": before,
         "after": {split: per_class_and_source(items) for split, items in plan.splits.items()},
+        "pasted": dict(sorted(Counter(
+            q.donor.record["instances"][q.k]["category"] for p in plan.splits["train"] for q in p.pastes
+        ).items())),
         "duplicates": duplicates,
         "notes": plan.notes,
     }

@@ -60,10 +60,12 @@ class MixedSource:
     """index -> Sample of one split: the planned sample's pixels decoded, its labels mapped, and its
     provenance in ``meta``."""
 
-    def __init__(self, planned: list[Planned], split: str, formats: dict[str, str]):
+    def __init__(self, planned: list[Planned], split: str, formats: dict[str, str], blend: str = "alpha", feather_px: float = 3.0):
         self.planned = planned
         self.split = split
         self.formats = formats
+        self.blend = blend
+        self.feather_px = feather_px
 
     def __len__(self) -> int:
         return len(self.planned)
@@ -77,12 +79,28 @@ class MixedSource:
             "source": f"{'real' if p.real else 'synthetic'}:{p.source}",
             "origin": {"source": p.source, "format": self.formats[p.source], **p.lazy.origin, "meta": p.lazy.record.get("meta", {})},
         }
+        if p.pastes:
+            from synthgen.mix.copy_paste import paste
+
+            covered = 0
+            meta["pasted"] = []
+            for plan in p.pastes:
+                sample, dropped = paste(sample, plan.donor.materialize(), plan.k, plan.place, self.blend, self.feather_px)
+                covered += dropped
+                meta["pasted"].append(
+                    {"source": plan.donor_source, **plan.donor.origin, "instance": plan.k,
+                     "box": [plan.place.x, plan.place.y, plan.place.width, plan.place.height]}
+                )
+            meta["dropped"] = {"covered_by_paste": covered} if covered else {}
         return Sample(sample.image, sample.labels, meta)
 
 
 def plan_hash(plan: Plan) -> str:
     """Hash of where every output sample comes from (resume reuses shards only of the same plan)."""
-    ident = {split: [[p.source, p.lazy.origin] for p in items] for split, items in plan.splits.items()}
+    ident = {
+        split: [[p.source, p.lazy.origin, [[q.donor.origin, q.k, list(vars(q.place).values())] for q in p.pastes]] for p in items]
+        for split, items in plan.splits.items()
+    }
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -140,7 +158,8 @@ def write_split(mix: MixConfig, out: Path, split: str, planned: list[Planned], f
     """Write one split as a dataset, skipping its complete shards; (written, reused) samples."""
     out.mkdir(parents=True, exist_ok=True)
     remove_leftovers(out)
-    source = MixedSource(planned, split, formats)
+    cp = mix.copy_paste
+    source = MixedSource(planned, split, formats, *((cp.blend, cp.feather_px) if cp is not None else ()))
     k = mix.shard_size
     jobs = [ShardJob(mix, str(out), shard, first, min(k, len(planned) - first)) for shard, first in enumerate(range(0, len(planned), k))]  # type: ignore[arg-type]
     results = {}

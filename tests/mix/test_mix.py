@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pycocotools.coco import COCO
 
@@ -232,3 +233,32 @@ outputs: [coco, icdar]
         assert (s.image == original.image).all()
         assert [i.rle for i in s.labels.instances] == [i.rle for i in original.labels.instances]
     assert summary.counts["train"] == len(train)
+
+
+def test_copy_paste_in_a_mix(sets):
+    extra = "strategy: {ratio: {real: 1, synthetic: 0}}\ncopy_paste: {source: synth, p: 1.0, per_image: [1, 2], scale: [0.5, 1.0], categories: [bike], min_area: 4}"
+    _, splits = run(sets, extra)
+    import cv2
+    from pycocotools import mask as mask_utils
+
+    pasted_total = 0
+    for s in splits["train"]:
+        assert s.meta["source"] == "real:real" and 1 <= len(s.meta["pasted"]) <= 2
+        original = cv2.cvtColor(cv2.imread(s.meta["origin"]["path"]), cv2.COLOR_BGR2RGB)
+        changed = (s.image != original).any(axis=-1)
+        union = np.zeros(changed.shape, bool)
+        for inst in s.labels.instances:
+            if inst.attributes.get("pasted"):
+                assert inst.category == "bike"
+                union |= inst.visible_mask()
+                pasted_total += 1
+        assert not (changed & ~union).any()  # no pixel changed outside the pasted labels
+        # real instances lost the pasted pixels
+        for inst in s.labels.instances:
+            if not inst.attributes.get("pasted"):
+                assert not (inst.visible_mask() & union).any()
+    report = json.loads((sets / "out/report.json").read_text())
+    assert report["pasted"] == {"bike": sum(len(s.meta["pasted"]) for s in splits["train"])}
+    assert pasted_total + sum(s.meta.get("dropped", {}).get("covered_by_paste", 0) for s in splits["train"]) >= 1
+    for split in ("val", "test"):
+        assert not any("pasted" in s.meta for s in splits[split])
