@@ -31,9 +31,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CLASSES = ["car", "person", "bike"]
 PER_IMAGE = 10
-SYNTH_OVERRIDES = ["scene.params.width=160", "scene.params.height=120", "scene.params.words=randint(9, 11)",
-                   "scene.params.font_size=randint(9, 12)", "scene.params.rotation=0", "shard_size=500",
-                   "image.png_compress_level=1"]
+SYNTH_OVERRIDES = [
+    "scene.params.width=160",
+    "scene.params.height=120",
+    "scene.params.words=randint(9, 11)",
+    "scene.params.font_size=randint(9, 12)",
+    "scene.params.rotation=0",
+    "shard_size=500",
+    "image.png_compress_level=1",
+]
 STREAM_OVERRIDES = ["scene.params.width=256", "scene.params.height=256", "scene.params.words=randint(4, 6)"]
 
 
@@ -58,18 +64,31 @@ def write_real_coco(folder: Path, annotations: int, size: tuple[int, int]) -> No
         images.append({"id": k + 1, "file_name": name, "width": w, "height": h})
         for j in range(PER_IMAGE):
             x, y = (j * 7) % (w - 12), (j * 5) % (h - 10)
-            anns.append({"id": len(anns) + 1, "image_id": k + 1, "category_id": 1 + (k + j) % 3, "iscrowd": 0,
-                         "bbox": [x, y, 10, 8], "area": 80, "segmentation": [[x, y, x + 10, y, x + 10, y + 8, x, y + 8]]})
+            anns.append(
+                {
+                    "id": len(anns) + 1,
+                    "image_id": k + 1,
+                    "category_id": 1 + (k + j) % 3,
+                    "iscrowd": 0,
+                    "bbox": [x, y, 10, 8],
+                    "area": 80,
+                    "segmentation": [[x, y, x + 10, y, x + 10, y + 8, x, y + 8]],
+                }
+            )
     cats = [{"id": i + 1, "name": n} for i, n in enumerate(CLASSES)]
     (folder / "annotations").mkdir(exist_ok=True)
-    (folder / "annotations/coco.json").write_text(json.dumps({"images": images, "annotations": anns, "categories": cats}))
+    (folder / "annotations/coco.json").write_text(
+        json.dumps({"images": images, "annotations": anns, "categories": cats})
+    )
 
 
 def make_synthetic(folder: Path, annotations: int, workers: int) -> None:
     from synthgen.config import load_run_config
     from synthgen.engine import generate
 
-    config = load_run_config(ROOT / "configs/text_words.yaml", [f"num_samples={annotations // PER_IMAGE}", *SYNTH_OVERRIDES])
+    config = load_run_config(
+        ROOT / "configs/text_words.yaml", [f"num_samples={annotations // PER_IMAGE}", *SYNTH_OVERRIDES]
+    )
     generate(config, folder, workers=workers, progress=True)
 
 
@@ -95,17 +114,26 @@ def timed_mix(config_path: str) -> None:
 
     start = time.perf_counter()
     config = load_mix_config(config_path)
-    sources, duplicates = read_sources(config)
+    sources, _duplicates = read_sources(config)
     plan = plan_mix(config, sources)
     streamed = instances = 0
-    for split, items in plan.splits.items():
+    for items in plan.splits.values():
         for p in items:  # the stream the writers consume, pixels still lazy
             instances += len(p.lazy.record["instances"])
             streamed += 1
     seconds = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "rss_mb": rss, "samples": streamed, "instances": instances,
-                      "read_annotations": sum(sum(s.read_counts.values()) for s in sources)}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rss_mb": rss,
+                "samples": streamed,
+                "instances": instances,
+                "read_annotations": sum(sum(s.read_counts.values()) for s in sources),
+            }
+        )
+    )
 
 
 def run_child(*args: str) -> dict:
@@ -115,11 +143,17 @@ def run_child(*args: str) -> dict:
 
 def part_mix(args, work: Path) -> None:
     synth = work / "synthetic"
-    if not (synth / "manifest.json").is_file() or json.loads((synth / "manifest.json").read_text()).get("status") != "complete":
+    if (
+        not (synth / "manifest.json").is_file()
+        or json.loads((synth / "manifest.json").read_text()).get("status") != "complete"
+    ):
         make_synthetic(synth, args.annotations, args.workers)
     rows = []
-    for label, n, size in [("small images", args.annotations // 2, (64, 48)), ("small images", args.annotations, (64, 48)),
-                           ("25x larger images", args.annotations, (320, 240))]:
+    for label, n, size in [
+        ("small images", args.annotations // 2, (64, 48)),
+        ("small images", args.annotations, (64, 48)),
+        ("25x larger images", args.annotations, (320, 240)),
+    ]:
         real = work / f"real_{n}_{size[0]}"
         write_real_coco(real, n, size)
         cfg = mix_config(real, synth, real)
@@ -128,7 +162,9 @@ def part_mix(args, work: Path) -> None:
         image_mb = sum(p.stat().st_size for p in (real / "images").iterdir()) / 2**20
         rows.append((label, n, best["read_annotations"], best["samples"], best["seconds"], best["rss_mb"], image_mb))
     print("\nmix: read + map + hash + plan + stream records (best of", args.repeats, "runs)")
-    print(f"{'real set':<20}{'real anns':>10}{'all anns':>10}{'samples':>9}{'seconds':>9}{'peak RSS MB':>12}{'real images MB':>15}")
+    print(
+        f"{'real set':<20}{'real anns':>10}{'all anns':>10}{'samples':>9}{'seconds':>9}{'peak RSS MB':>12}{'real images MB':>15}"
+    )
     for label, n, read, samples, seconds, rss, mb in rows:
         print(f"{label:<20}{n:>10}{read:>10}{samples:>9}{seconds:>9.2f}{rss:>12.0f}{mb:>15.1f}")
 
@@ -149,7 +185,9 @@ def timed_stream(num: str, kind: str) -> None:
 
         from synthgen.torch import SyntheticDataset
 
-        loader = torch.utils.data.DataLoader(SyntheticDataset(config, transform=lambda s: s.meta["index"]), batch_size=None, num_workers=2)
+        loader = torch.utils.data.DataLoader(
+            SyntheticDataset(config, transform=lambda s: s.meta["index"]), batch_size=None, num_workers=2
+        )
         seen = sorted(loader)
         assert seen == list(range(int(num)))
         seconds = time.perf_counter() - start
@@ -174,7 +212,9 @@ def main() -> None:
         return timed_stream(sys.argv[2], sys.argv[3])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--part", choices=["mix", "stream", "all"], default="all")
-    parser.add_argument("--annotations", type=int, default=100_000, help="annotations of each of the real and synthetic sets")
+    parser.add_argument(
+        "--annotations", type=int, default=100_000, help="annotations of each of the real and synthetic sets"
+    )
     parser.add_argument("--num", type=int, default=300, help="samples of the stream comparison")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="workers that generate the synthetic set")

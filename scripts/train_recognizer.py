@@ -33,7 +33,7 @@ MAX_WIDTH = 160
 
 
 def crnn(num_classes: int):
-    import torch.nn as nn
+    from torch import nn
 
     class CRNN(nn.Module):
         """Conv features (height 32 -> 1, width / 4) -> BiLSTM -> per-column class scores (CTC)."""
@@ -42,9 +42,16 @@ def crnn(num_classes: int):
             super().__init__()
 
             def block(cin, cout, pool):
-                return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True), nn.MaxPool2d(pool)]
+                return [
+                    nn.Conv2d(cin, cout, 3, padding=1),
+                    nn.BatchNorm2d(cout),
+                    nn.ReLU(inplace=True),
+                    nn.MaxPool2d(pool),
+                ]
 
-            self.features = nn.Sequential(*block(1, 32, 2), *block(32, 64, 2), *block(64, 96, (2, 1)), *block(96, 96, (4, 1)))
+            self.features = nn.Sequential(
+                *block(1, 32, 2), *block(32, 64, 2), *block(64, 96, (2, 1)), *block(96, 96, (4, 1))
+            )
             self.rnn = nn.LSTM(96, 96, bidirectional=True, batch_first=True)
             self.head = nn.Linear(192, num_classes)
 
@@ -130,7 +137,7 @@ def train(real_train, held_out, charset, minutes: float, share: float, seed: int
         samples = [next(stream) for _ in range(n_syn)] if stream is not None else []
         samples += [real_train[i] for i in rng.integers(0, len(real_train), batch - len(samples))]
         seen_syn += n_syn
-        images, widths, texts = recognition_collate(samples, max_width=MAX_WIDTH)
+        images, _widths, texts = recognition_collate(samples, max_width=MAX_WIDTH)
         log_probs = model(grey(images))
         targets, lengths = encode(texts, charset)
         frames = torch.full((len(samples),), log_probs.shape[0], dtype=torch.long)
@@ -157,10 +164,14 @@ def stand_in_real_set(work: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--real", help="a real recognition set (labels.tsv folder or LMDB); default: a stand-in made in --work")
+    parser.add_argument(
+        "--real", help="a real recognition set (labels.tsv folder or LMDB); default: a stand-in made in --work"
+    )
     parser.add_argument("--real-format", default="recognition", help="recognition or recognition_lmdb")
     parser.add_argument("--minutes", type=float, default=3.0, help="training time of each run")
-    parser.add_argument("--synthetic-share", type=float, default=0.5, help="share of each batch from the synthetic stream")
+    parser.add_argument(
+        "--synthetic-share", type=float, default=0.5, help="share of each batch from the synthetic stream"
+    )
     parser.add_argument("--compare", action="store_true", help="also train on the real crops alone (same time)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch threads of the training loop")
@@ -192,8 +203,10 @@ def main() -> None:
     for label, share in runs:
         print(f"training: {label}, {args.minutes} min")
         r = train(real_train, held_out, charset, args.minutes, share, args.seed, stream_config)
-        print(f"{label}: {r['steps']} steps, {r['synthetic_seen']} synthetic crops seen; "
-              f"held-out word accuracy {r['accuracy']:.1%}, CER {r['cer']:.1%}")
+        print(
+            f"{label}: {r['steps']} steps, {r['synthetic_seen']} synthetic crops seen; "
+            f"held-out word accuracy {r['accuracy']:.1%}, CER {r['cer']:.1%}"
+        )
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ are small picklable objects, so a lazy sample can travel to a worker process.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -80,7 +80,9 @@ def recognition_collate(batch: Sequence[Sample], height: int = 32, max_width: in
     for s in batch:
         h, w = s.image.shape[:2]
         width = int(min(max_width, max(1, round(w * height / h))))
-        crops.append(cv2.resize(s.image, (width, height), interpolation=cv2.INTER_AREA if h > height else cv2.INTER_LINEAR))
+        crops.append(
+            cv2.resize(s.image, (width, height), interpolation=cv2.INTER_AREA if h > height else cv2.INTER_LINEAR)
+        )
         text = next((i.text.transcription for i in s.labels.instances if i.text is not None), "")
         texts.append(text)
     widest = max(c.shape[1] for c in crops)
@@ -140,7 +142,15 @@ class SyntheticShareSampler:
         seed: the draw's seed.
     """
 
-    def __init__(self, synthetic: Sequence[bool], num_samples: int, start: float = 0.8, end: float = 0.2, epochs: int = 10, seed: int = 0):
+    def __init__(
+        self,
+        synthetic: Sequence[bool],
+        num_samples: int,
+        start: float = 0.8,
+        end: float = 0.2,
+        epochs: int = 10,
+        seed: int = 0,
+    ):
         if not 0 <= start <= 1 or not 0 <= end <= 1:
             raise ValueError(f"shares must be in 0..1, got start {start}, end {end}")
         self.synthetic_pool = [i for i, s in enumerate(synthetic) if s]
@@ -193,7 +203,9 @@ class _SyntheticDataset:
     OpenCV thread pool hangs (see ``synthgen.engine.executors.opencv_single_threaded``).
     """
 
-    def __init__(self, config: Any, start: int = 0, stop: int | None = None, transform: Callable[[Sample], Any] | None = None):
+    def __init__(
+        self, config: Any, start: int = 0, stop: int | None = None, transform: Callable[[Sample], Any] | None = None
+    ):
         import cv2
 
         from synthgen import _config
@@ -229,7 +241,10 @@ class _SyntheticDataset:
 # The datasets subclass torch's Dataset / IterableDataset, so the classes are made when first
 # asked for (``synthgen.torch.SyntheticDataset``), not when this module is imported; pickle finds
 # them by the same name.
-_LAZY_CLASSES = {"DatasetOnDisk": (_DatasetOnDisk, "Dataset"), "SyntheticDataset": (_SyntheticDataset, "IterableDataset")}
+_LAZY_CLASSES = {
+    "DatasetOnDisk": (_DatasetOnDisk, "Dataset"),
+    "SyntheticDataset": (_SyntheticDataset, "IterableDataset"),
+}
 
 
 def __getattr__(name: str) -> Any:

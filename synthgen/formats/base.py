@@ -135,9 +135,20 @@ class BadRecords:
         self.skipped.append(Skip(where, reason))
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
 def image_size(path: Path) -> tuple[int, int] | None:
     """(width, height) from an image file's header (nothing decoded), or None if it is not an image."""
     from PIL import Image, UnidentifiedImageError
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        return None
+    if head[:8] == PNG_SIGNATURE and head[12:16] == b"IHDR":  # the PNG header, without Pillow's overhead
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
     try:
         with Image.open(path) as im:

@@ -58,7 +58,9 @@ def load_json(file: Path) -> Any:
         raise DatasetError(f"{file}: not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         truncated = " (truncated?)" if exc.pos >= len(data.rstrip()) else ""
-        raise DatasetError(f"{file}: not valid JSON{truncated}: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise DatasetError(
+            f"{file}: not valid JSON{truncated}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
 
 
 def _list(data: dict, key: str, file: Path) -> list:
@@ -82,43 +84,83 @@ def categories_of(entries: list, file: Path) -> tuple[CategoryTable, dict[int, s
     return table, seen
 
 
-def segmentation_rle(seg: Any, bbox: list[float], height: int, width: int) -> dict:
-    """Compressed RLE ``{"size", "counts": str}`` of a COCO segmentation (polygons, uncompressed or
-    compressed RLE); an empty one gives the mask of ``bbox``."""
+def _dict_rle(seg: dict, height: int, width: int) -> dict:
+    """Compressed RLE (bytes counts) of an uncompressed or compressed COCO RLE segmentation."""
     from pycocotools import mask as mask_utils
 
-    if isinstance(seg, dict):
-        counts = seg.get("counts")
-        if isinstance(counts, list):
-            rle = mask_utils.frPyObjects(seg, height, width)
-        else:
-            rle = {"size": seg["size"], "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
-    elif isinstance(seg, list) and seg:
-        rle = mask_utils.merge(mask_utils.frPyObjects([list(map(float, p)) for p in seg], height, width))
-    else:
-        import numpy as np
-
-        rle = mask_utils.frPyObjects(np.asarray([bbox], np.float64), height, width)[0]
-    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
+    counts = seg.get("counts")
+    if isinstance(counts, list):
+        return mask_utils.frPyObjects(seg, height, width)
+    if list(seg["size"]) != [height, width]:
+        raise ValueError(f"RLE size {seg['size']} is not the image's [{height}, {width}]")
+    return {"size": seg["size"], "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
 
 
-def instance_record(ann: dict, name: str, height: int, width: int) -> dict:
-    """The instance record of a COCO annotation (mask-derived bbox and area)."""
+def _is_polygons(seg: Any) -> bool:
+    return all(
+        isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0 and all(isinstance(v, (int, float)) for v in p)
+        for p in seg
+    )
+
+
+def instance_records(items: list[tuple[str, dict, str]], height: int, width: int, bad: BadRecords) -> list[dict]:
+    """The instance records of one image's annotations ((where, annotation, category name) each):
+    masks through pycocotools in one call per kind for the whole image; bbox and area from the mask.
+    An annotation whose segmentation cannot be read goes to ``bad``."""
+    import numpy as np
     from pycocotools import mask as mask_utils
 
-    rle = segmentation_rle(ann.get("segmentation"), ann["bbox"], height, width)
-    coded = {"size": rle["size"], "counts": rle["counts"].encode("ascii")}
-    area = int(mask_utils.area(coded))
-    bbox = [int(round(v)) for v in mask_utils.toBbox(coded)] if area else [0, 0, 0, 0]
-    rec: dict[str, Any] = {"category": name, "bbox": bbox, "area": area, "segmentation": rle}
-    for key in EXTRA_KEYS:
-        if key in ann:
-            rec[key] = ann[key]
-    if ann.get("iscrowd"):
-        rec["attributes"] = {**rec.get("attributes", {}), "iscrowd": 1}
-    if "keypoints" in ann:
-        rec["keypoints"] = ann["keypoints"]
-    return rec
+    rles: list[Any] = [None] * len(items)
+    polygons, owners, boxes, box_owners = [], [], [], []
+    for j, (where, ann, _) in enumerate(items):
+        seg = ann.get("segmentation")
+        if isinstance(seg, dict):
+            try:
+                rles[j] = _dict_rle(seg, height, width)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                bad(where, f"unreadable RLE segmentation ({type(exc).__name__}: {exc})")
+        elif isinstance(seg, list) and seg:
+            if not _is_polygons(seg):
+                bad(where, "a polygon must be a list of at least 3 x, y pairs")
+                continue
+            polygons += seg
+            owners += [j] * len(seg)
+        else:  # no segmentation: the mask of the box
+            boxes.append(ann["bbox"])
+            box_owners.append(j)
+    if polygons:
+        parts: dict[int, list] = {}
+        for j, rle in zip(owners, mask_utils.frPyObjects(polygons, height, width)):
+            parts.setdefault(j, []).append(rle)
+        for j, rs in parts.items():
+            rles[j] = rs[0] if len(rs) == 1 else mask_utils.merge(rs)
+    if boxes:
+        for j, rle in zip(box_owners, mask_utils.frPyObjects(np.asarray(boxes, np.float64), height, width)):
+            rles[j] = rle
+    kept = [j for j in range(len(items)) if rles[j] is not None]
+    if not kept:
+        return []
+    coded = [rles[j] for j in kept]
+    areas = mask_utils.area(coded).tolist()
+    extents = np.rint(mask_utils.toBbox(coded)).astype(int).tolist()
+    out = []
+    for j, area, extent, rle in zip(kept, areas, extents, coded):
+        _, ann, name = items[j]
+        rec: dict[str, Any] = {
+            "category": name,
+            "bbox": extent if area else [0, 0, 0, 0],
+            "area": int(area),
+            "segmentation": {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")},
+        }
+        for key in EXTRA_KEYS:
+            if key in ann:
+                rec[key] = ann[key]
+        if ann.get("iscrowd"):
+            rec["attributes"] = {**rec.get("attributes", {}), "iscrowd": 1}
+        if "keypoints" in ann:
+            rec["keypoints"] = ann["keypoints"]
+        out.append(rec)
+    return out
 
 
 def _box_problem(bbox: Any, width: int, height: int) -> str | None:
@@ -149,7 +191,12 @@ def read_coco(path: Path, options: ReadOptions) -> ReadResult:
         if not isinstance(img, dict) or "id" not in img or not isinstance(img.get("file_name"), str):
             bad(where, "needs an id and a file_name")
             continue
-        if not isinstance(img.get("width"), int) or not isinstance(img.get("height"), int) or img["width"] <= 0 or img["height"] <= 0:
+        if (
+            not isinstance(img.get("width"), int)
+            or not isinstance(img.get("height"), int)
+            or img["width"] <= 0
+            or img["height"] <= 0
+        ):
             bad(f"{where} (id {img['id']})", "needs a positive integer width and height")
             dropped_ids.add(img["id"])
             continue
@@ -178,7 +225,7 @@ def read_coco(path: Path, options: ReadOptions) -> ReadResult:
                 continue
         by_id[img["id"]] = img
 
-    instances: dict[Any, list[dict]] = {i: [] for i in by_id}
+    valid: dict[Any, list[tuple[str, dict, str]]] = {i: [] for i in by_id}
     ann_ids: set = set()
     for n, ann in enumerate(annotations):
         where = f"{file} annotations[{n}] (id {ann.get('id') if isinstance(ann, dict) else None})"
@@ -203,13 +250,11 @@ def read_coco(path: Path, options: ReadOptions) -> ReadResult:
         if problem is not None:
             bad(where, problem)
             continue
-        try:
-            instances[ann["image_id"]].append(instance_record(ann, name, img["height"], img["width"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            bad(where, f"unreadable segmentation ({type(exc).__name__}: {exc})")
+        valid[ann["image_id"]].append((where, ann, name))
 
     samples = []
     for n, (image_id, img) in enumerate(by_id.items()):
+        instances = instance_records(valid[image_id], img["height"], img["width"], bad)
         record = {
             "index": n,
             "file_name": img["file_name"],
@@ -217,7 +262,7 @@ def read_coco(path: Path, options: ReadOptions) -> ReadResult:
             "height": img["height"],
             "categories": list(table.names),
             "meta": {"index": n, "coco_id": image_id},
-            "instances": instances[image_id],
+            "instances": instances,
         }
         path = str(root / img["file_name"])
         samples.append(LazySample(record, table, ImageFile(path), {"path": path, "id": image_id}))

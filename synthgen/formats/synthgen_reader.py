@@ -54,7 +54,9 @@ def read_synthgen(path: Path, options: ReadOptions) -> ReadResult:
             bad(f"{root} sample {rec['index']}", f"image file {image} not found")
             continue
         samples.append(
-            LazySample(rec, table, ImageFile(str(image)), {"path": rec["file_name"], "id": rec["index"]}, rec.get("sha256"))
+            LazySample(
+                rec, table, ImageFile(str(image)), {"path": rec["file_name"], "id": rec["index"]}, rec.get("sha256")
+            )
         )
     return ReadResult(table if table is not None else CategoryTable(()), samples, bad.skipped)
 

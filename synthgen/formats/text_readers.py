@@ -39,7 +39,7 @@ def polygon_instance(category: str, polygon: np.ndarray, height: int, width: int
 
     rle = mask_utils.frPyObjects([np.asarray(polygon, np.float64).reshape(-1).tolist()], height, width)[0]
     area = int(mask_utils.area(rle))
-    bbox = [int(round(v)) for v in mask_utils.toBbox(rle)] if area else [0, 0, 0, 0]
+    bbox = [round(v) for v in mask_utils.toBbox(rle)] if area else [0, 0, 0, 0]
     seg = {"size": [height, width], "counts": rle["counts"].decode("ascii")}
     return {"category": category, "bbox": bbox, "area": area, "segmentation": seg}
 
@@ -75,8 +75,16 @@ def read_icdar_dataset(path: Path, options: ReadOptions) -> ReadResult:
         instances = []
         for n, word in enumerate(parse_icdar_file(gt), start=1):
             q = word.quad
-            if q[:, 0].min() < -0.5 or q[:, 1].min() < -0.5 or q[:, 0].max() > width + 0.5 or q[:, 1].max() > height + 0.5:
-                bad(f"{gt} line {n}", f"quad {q.reshape(-1).tolist()} lies outside the {width}x{height} image {image.name}")
+            if (
+                q[:, 0].min() < -0.5
+                or q[:, 1].min() < -0.5
+                or q[:, 0].max() > width + 0.5
+                or q[:, 1].max() > height + 0.5
+            ):
+                bad(
+                    f"{gt} line {n}",
+                    f"quad {q.reshape(-1).tolist()} lies outside the {width}x{height} image {image.name}",
+                )
                 continue
             rec = polygon_instance(options.category, q, height, width)
             if word.dont_care:

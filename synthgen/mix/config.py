@@ -34,7 +34,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -57,19 +57,19 @@ class SourceSchema:
     path: str = "???"
     format: str = "???"
     real: bool = True
-    count: Optional[int] = None
-    weight: Optional[float] = None
-    label_map: dict[str, Optional[str]] = field(default_factory=dict)
+    count: int | None = None
+    weight: float | None = None
+    label_map: dict[str, str | None] = field(default_factory=dict)
     unmapped: str = "error"
     on_bad: str = "error"
-    images: Optional[str] = None
+    images: str | None = None
     category: str = "text"
     overrides: list[str] = field(default_factory=list)
 
 
 @dataclass
 class StrategySchema:
-    ratio: Optional[dict[str, float]] = None
+    ratio: dict[str, float] | None = None
     fill_to: Any = None
     caps: dict[str, int] = field(default_factory=dict)
 
@@ -87,7 +87,7 @@ class CopyPasteSchema:
     p: float = 0.5  # probability that a training image receives pastes
     per_image: list[int] = field(default_factory=lambda: [1, 3])  # min, max instances pasted
     scale: list[float] = field(default_factory=lambda: [0.5, 1.5])  # scale range of the instance's own size
-    horizon: Optional[float] = None  # row of the horizon, 0..1 of the height: place on a ground plane
+    horizon: float | None = None  # row of the horizon, 0..1 of the height: place on a ground plane
     blend: str = "alpha"  # alpha | feather | poisson
     feather_px: float = 3.0
     categories: list[str] = field(default_factory=list)  # target categories pasted; empty: all
@@ -106,7 +106,7 @@ class MixSchema:
     splits: SplitsSchema = field(default_factory=SplitsSchema)
     duplicates: str = "drop"
     outputs: list[str] = field(default_factory=lambda: ["coco"])
-    copy_paste: Optional[CopyPasteSchema] = None
+    copy_paste: CopyPasteSchema | None = None
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,9 @@ def _build(cfg: DictConfig, path: Path) -> MixConfig:
             raise ConfigError(f"{key}.unmapped", f"'other' needs a category named other in categories {names}")
         for src_cat, target in s.label_map.items():
             if target is not None and target not in table:
-                raise ConfigError(f"{key}.label_map.{src_cat}", f"{target!r} is not a target category ({', '.join(names)})")
+                raise ConfigError(
+                    f"{key}.label_map.{src_cat}", f"{target!r} is not a target category ({', '.join(names)})"
+                )
         overrides = tuple(str(o) for o in s.overrides)
         if s.format == GENERATE:
             from synthgen.config import load_run_config
@@ -366,7 +368,9 @@ def _copy_paste(cp: DictConfig, sources: list[SourceConfig], table: CategoryTabl
         raise ConfigError("copy_paste.feather_px", f"must be >= 0, got {cp.feather_px}")
     for i, name in enumerate(cp.categories):
         if name not in table:
-            raise ConfigError(f"copy_paste.categories[{i}]", f"{name!r} is not a target category ({', '.join(table.names)})")
+            raise ConfigError(
+                f"copy_paste.categories[{i}]", f"{name!r} is not a target category ({', '.join(table.names)})"
+            )
     return CopyPasteConfig(
         source=cp.source,
         into=into,

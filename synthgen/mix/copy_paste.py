@@ -57,7 +57,10 @@ def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def sample_placement(
-    rng: np.random.Generator, box: tuple[int, int, int, int], image_size: tuple[int, int], scale: tuple[float, float],
+    rng: np.random.Generator,
+    box: tuple[int, int, int, int],
+    image_size: tuple[int, int],
+    scale: tuple[float, float],
     horizon: float | None = None,
 ) -> Placement | None:
     """A placement of an instance with box (x, y, w, h) in a (width, height) image, or None if it cannot fit."""
@@ -70,7 +73,7 @@ def sample_placement(
         w, h = max(1, round(box[2] * s)), max(1, round(box[3] * s))
         if w > width or h > bottom:
             return None
-        y = int(round(bottom)) - h
+        y = round(bottom) - h
         x = int(rng.integers(0, width - w + 1))
         return Placement(x, max(0, y), w, h)
     w, h = max(1, round(box[2] * s)), max(1, round(box[3] * s))
@@ -86,7 +89,9 @@ def _moved_points(points: np.ndarray, box, place: Placement) -> np.ndarray:
     return np.stack([(p[:, 0] - box[0]) * sx + place.x, (p[:, 1] - box[1]) * sy + place.y], axis=1)
 
 
-def _blend(target: np.ndarray, patch: np.ndarray, mask: np.ndarray, how: str, feather_px: float) -> tuple[np.ndarray, np.ndarray]:
+def _blend(
+    target: np.ndarray, patch: np.ndarray, mask: np.ndarray, how: str, feather_px: float
+) -> tuple[np.ndarray, np.ndarray]:
     """The target with the patch blended in where mask is set; and the pixels changed (the label)."""
     import cv2
 
@@ -117,7 +122,9 @@ def _blend(target: np.ndarray, patch: np.ndarray, mask: np.ndarray, how: str, fe
     return out, mask
 
 
-def paste(target: Sample, donor: Sample, k: int, place: Placement, blend: str = "alpha", feather_px: float = 3.0) -> tuple[Sample, int]:
+def paste(
+    target: Sample, donor: Sample, k: int, place: Placement, blend: str = "alpha", feather_px: float = 3.0
+) -> tuple[Sample, int]:
     """Paste instance ``k`` of ``donor`` into ``target`` at ``place``.
 
     Args:
@@ -141,7 +148,9 @@ def paste(target: Sample, donor: Sample, k: int, place: Placement, blend: str = 
     src_rgb = donor.image[y0 : y0 + bh, x0 : x0 + bw]
     src_mask = inst.visible_mask()[y0 : y0 + bh, x0 : x0 + bw]
     rgb = cv2.resize(src_rgb, (place.width, place.height), interpolation=cv2.INTER_LINEAR)
-    small = cv2.resize(src_mask.astype(np.uint8), (place.width, place.height), interpolation=cv2.INTER_NEAREST).astype(bool)
+    small = cv2.resize(src_mask.astype(np.uint8), (place.width, place.height), interpolation=cv2.INTER_NEAREST).astype(
+        bool
+    )
     patch = np.zeros_like(target.image)
     mask = np.zeros((H, W), bool)
     patch[place.y : place.y + place.height, place.x : place.x + place.width] = rgb
@@ -167,7 +176,9 @@ def paste(target: Sample, donor: Sample, k: int, place: Placement, blend: str = 
         if keypoints is not None:
             keypoints = _hide_covered(keypoints, changed)
         occlusion = None if old.occlusion is None else 1 - (1 - old.occlusion) * area / old.area
-        instances.append(replace(old, bbox=_box(left), area=area, rle=_rle(left), keypoints=keypoints, occlusion=occlusion))
+        instances.append(
+            replace(old, bbox=_box(left), area=area, rle=_rle(left), keypoints=keypoints, occlusion=occlusion)
+        )
 
     text = inst.text
     if text is not None:
@@ -175,7 +186,9 @@ def paste(target: Sample, donor: Sample, k: int, place: Placement, blend: str = 
             transcription=text.transcription,
             quad=None if text.quad is None else _moved_points(text.quad, box, place).reshape(4, 2),
             chars=text.chars,
-            char_quads=None if text.char_quads is None else _moved_points(text.char_quads, box, place).reshape(-1, 4, 2),
+            char_quads=None
+            if text.char_quads is None
+            else _moved_points(text.char_quads, box, place).reshape(-1, 4, 2),
             polygon=None if text.polygon is None else _moved_points(text.polygon, box, place),
         )
     keypoints = None

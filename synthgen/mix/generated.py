@@ -44,5 +44,7 @@ def read_generated(config_path: str | Path, overrides: tuple[str, ...]) -> ReadR
         sample = generated_sample(str(config_path), overrides, index)
         record = to_record(sample, "", "")
         origin = {"path": str(config_path), "id": index}
-        samples.append(LazySample(record, config.categories, GeneratedImage(str(config_path), overrides, index), origin))
+        samples.append(
+            LazySample(record, config.categories, GeneratedImage(str(config_path), overrides, index), origin)
+        )
     return ReadResult(config.categories, samples, [])

@@ -112,7 +112,9 @@ def plan_mix(mix: MixConfig, sources: list[SourceData]) -> Plan:
         if cfg.real:
             if cfg.count is not None:
                 if cfg.count > len(members):
-                    raise DatasetError(f"sources.{cfg.name}.count: asks {cfg.count} samples, the source holds {len(members)}")
+                    raise DatasetError(
+                        f"sources.{cfg.name}.count: asks {cfg.count} samples, the source holds {len(members)}"
+                    )
                 members = _permuted(members, mix.seed, f"count:{cfg.name}")[: cfg.count]
             real += members
         else:
@@ -154,8 +156,12 @@ def plan_mix(mix: MixConfig, sources: list[SourceData]) -> Plan:
         if wanted < 0:
             raise DatasetError(f"strategy.ratio: asks {total} synthetic samples, the sources' counts give more")
         if wanted and not weighted:
-            raise DatasetError(f"strategy.ratio: asks {wanted} more synthetic samples and no synthetic source has a weight")
-        for name, n in zip(weighted, _largest_remainder(wanted, [by_name[n].weight or 1.0 for n in weighted]) if weighted else []):
+            raise DatasetError(
+                f"strategy.ratio: asks {wanted} more synthetic samples and no synthetic source has a weight"
+            )
+        for name, n in zip(
+            weighted, _largest_remainder(wanted, [by_name[n].weight or 1.0 for n in weighted]) if weighted else []
+        ):
             take(name, n, "strategy.ratio")
     else:
         for name in weighted:
@@ -171,7 +177,9 @@ def plan_mix(mix: MixConfig, sources: list[SourceData]) -> Plan:
         for s in pool:
             if counts[cls] >= need:
                 break
-            if not any(inst["category"] == cls for inst in s.lazy.record["instances"]) or _over_cap(s.lazy, counts, mix.caps):
+            if not any(inst["category"] == cls for inst in s.lazy.record["instances"]) or _over_cap(
+                s.lazy, counts, mix.caps
+            ):
                 continue
             train.append(s)
             used.add(id(s))
@@ -179,10 +187,14 @@ def plan_mix(mix: MixConfig, sources: list[SourceData]) -> Plan:
         for name in remaining:
             remaining[name] = [s for s in remaining[name] if id(s) not in used]
         if counts[cls] < need:
-            notes.append(f"fill_to {cls}: {counts[cls]} of {need} training instances; the synthetic sources hold no more (within caps)")
+            notes.append(
+                f"fill_to {cls}: {counts[cls]} of {need} training instances; the synthetic sources hold no more (within caps)"
+            )
     for cls, cap in mix.caps.items():
         if counts[cls] > cap:
-            notes.append(f"caps {cls}: the real training samples alone hold {counts[cls]} instances, above the cap {cap}")
+            notes.append(
+                f"caps {cls}: the real training samples alone hold {counts[cls]} instances, above the cap {cap}"
+            )
     splits["train"] = _permuted(train, mix.seed, "train")
     if mix.copy_paste is not None:
         splits["train"] = plan_pastes(mix, splits["train"], sources, notes)
@@ -202,7 +214,9 @@ def plan_pastes(mix: MixConfig, train: list[Planned], sources: list[SourceData],
         if inst["category"] in cp.categories and inst["area"] >= cp.min_area
     ]
     if not pool:
-        notes.append(f"copy_paste: {cp.source} holds no instance of {', '.join(cp.categories)} with >= {cp.min_area} pixels")
+        notes.append(
+            f"copy_paste: {cp.source} holds no instance of {', '.join(cp.categories)} with >= {cp.min_area} pixels"
+        )
         return train
     out = []
     for index, p in enumerate(train):

@@ -36,9 +36,13 @@ def mix_report(config: Any, sources: list, duplicates: list[dict], plan: Any) ->
         "categories": list(config.categories.names),
         "before": before,
         "after": {split: per_class_and_source(items) for split, items in plan.splits.items()},
-        "pasted": dict(sorted(Counter(
-            q.donor.record["instances"][q.k]["category"] for p in plan.splits["train"] for q in p.pastes
-        ).items())),
+        "pasted": dict(
+            sorted(
+                Counter(
+                    q.donor.record["instances"][q.k]["category"] for p in plan.splits["train"] for q in p.pastes
+                ).items()
+            )
+        ),
         "duplicates": duplicates,
         "notes": plan.notes,
     }
@@ -86,5 +90,5 @@ def write_balance_plot(report: dict[str, Any], path: Path) -> None:
         if x2 > x1:
             cv2.rectangle(img, (x1, y + 4), (x2, y + row_h - 4), SYNTHETIC_COLOR, -1)
         cv2.putText(img, f"{real}+{synth}", (x2 + 6, y + 18), font, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-    ok, buf = cv2.imencode(".png", img)
+    _ok, buf = cv2.imencode(".png", img)
     write_atomic(path, buf.tobytes())

@@ -60,7 +60,9 @@ class MixedSource:
     """index -> Sample of one split: the planned sample's pixels decoded, its labels mapped, and its
     provenance in ``meta``."""
 
-    def __init__(self, planned: list[Planned], split: str, formats: dict[str, str], blend: str = "alpha", feather_px: float = 3.0):
+    def __init__(
+        self, planned: list[Planned], split: str, formats: dict[str, str], blend: str = "alpha", feather_px: float = 3.0
+    ):
         self.planned = planned
         self.split = split
         self.formats = formats
@@ -77,7 +79,12 @@ class MixedSource:
             "index": index,
             "split": self.split,
             "source": f"{'real' if p.real else 'synthetic'}:{p.source}",
-            "origin": {"source": p.source, "format": self.formats[p.source], **p.lazy.origin, "meta": p.lazy.record.get("meta", {})},
+            "origin": {
+                "source": p.source,
+                "format": self.formats[p.source],
+                **p.lazy.origin,
+                "meta": p.lazy.record.get("meta", {}),
+            },
         }
         if p.pastes:
             from synthgen.mix.copy_paste import paste
@@ -85,11 +92,17 @@ class MixedSource:
             covered = 0
             meta["pasted"] = []
             for plan in p.pastes:
-                sample, dropped = paste(sample, plan.donor.materialize(), plan.k, plan.place, self.blend, self.feather_px)
+                sample, dropped = paste(
+                    sample, plan.donor.materialize(), plan.k, plan.place, self.blend, self.feather_px
+                )
                 covered += dropped
                 meta["pasted"].append(
-                    {"source": plan.donor_source, **plan.donor.origin, "instance": plan.k,
-                     "box": [plan.place.x, plan.place.y, plan.place.width, plan.place.height]}
+                    {
+                        "source": plan.donor_source,
+                        **plan.donor.origin,
+                        "instance": plan.k,
+                        "box": [plan.place.x, plan.place.y, plan.place.width, plan.place.height],
+                    }
                 )
             meta["dropped"] = {"covered_by_paste": covered} if covered else {}
         return Sample(sample.image, sample.labels, meta)
@@ -98,7 +111,10 @@ class MixedSource:
 def plan_hash(plan: Plan) -> str:
     """Hash of where every output sample comes from (resume reuses shards only of the same plan)."""
     ident = {
-        split: [[p.source, p.lazy.origin, [[q.donor.origin, q.k, list(vars(q.place).values())] for q in p.pastes]] for p in items]
+        split: [
+            [p.source, p.lazy.origin, [[q.donor.origin, q.k, list(vars(q.place).values())] for q in p.pastes]]
+            for p in items
+        ]
         for split, items in plan.splits.items()
     }
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()
@@ -113,7 +129,9 @@ def prepare_mix_output(out: Path, state: dict, overwrite: bool) -> None:
         return
     foreign = sorted(p.name for p in out.iterdir() if p.name not in OWN)
     if not (out / MIX_STATE).is_file() or foreign:
-        raise DatasetError(f"{out}: holds files that are not a synthgen mix ({', '.join(foreign[:3]) or 'no mix.json'}); choose another folder")
+        raise DatasetError(
+            f"{out}: holds files that are not a synthgen mix ({', '.join(foreign[:3]) or 'no mix.json'}); choose another folder"
+        )
     try:
         previous = json.loads((out / MIX_STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -146,7 +164,10 @@ def write_split_manifest(mix: MixConfig, out: Path, split: str, results: dict, f
             {"index": r.shard, "first": r.first, "count": r.count, "sha256": r.sha256}
             for r in sorted(results.values(), key=lambda r: r.shard)
         ],
-        "counts": {"samples": sum(r.count for r in results.values()), "instances": sum(r.instances for r in results.values())},
+        "counts": {
+            "samples": sum(r.count for r in results.values()),
+            "instances": sum(r.instances for r in results.values()),
+        },
         "categories": table_to_record(mix.categories),
         "files": files or {},
         "config": mix.resolved,
@@ -154,14 +175,19 @@ def write_split_manifest(mix: MixConfig, out: Path, split: str, results: dict, f
     write_atomic(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
 
 
-def write_split(mix: MixConfig, out: Path, split: str, planned: list[Planned], formats: dict[str, str], bar: Any) -> tuple[int, int]:
+def write_split(
+    mix: MixConfig, out: Path, split: str, planned: list[Planned], formats: dict[str, str], bar: Any
+) -> tuple[int, int]:
     """Write one split as a dataset, skipping its complete shards; (written, reused) samples."""
     out.mkdir(parents=True, exist_ok=True)
     remove_leftovers(out)
     cp = mix.copy_paste
     source = MixedSource(planned, split, formats, *((cp.blend, cp.feather_px) if cp is not None else ()))
     k = mix.shard_size
-    jobs = [ShardJob(mix, str(out), shard, first, min(k, len(planned) - first)) for shard, first in enumerate(range(0, len(planned), k))]  # type: ignore[arg-type]
+    jobs = [
+        ShardJob(mix, str(out), shard, first, min(k, len(planned) - first))
+        for shard, first in enumerate(range(0, len(planned), k))
+    ]  # type: ignore[arg-type]
     results = {}
     written = reused = 0
     for job in jobs:
@@ -204,10 +230,18 @@ def mix(config: MixConfig, out: str | Path, overwrite: bool = False, progress: b
     out = Path(out)
     sources, duplicates = read_sources(config)
     plan = plan_mix(config, sources)
-    state = {"name": config.name, "config_hash": config.identity, "plan_hash": plan_hash(plan), "synthgen_version": __version__}
+    state = {
+        "name": config.name,
+        "config_hash": config.identity,
+        "plan_hash": plan_hash(plan),
+        "synthgen_version": __version__,
+    }
     prepare_mix_output(out, state, overwrite)
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / MIX_STATE, json.dumps({**state, "status": "incomplete", "config": config.resolved}, indent=2).encode() + b"\n")
+    write_atomic(
+        out / MIX_STATE,
+        json.dumps({**state, "status": "incomplete", "config": config.resolved}, indent=2).encode() + b"\n",
+    )
     formats = {s.name: s.format for s in config.sources}
     from tqdm import tqdm
 
@@ -220,7 +254,10 @@ def mix(config: MixConfig, out: str | Path, overwrite: bool = False, progress: b
     report = mix_report(config, sources, duplicates, plan)
     write_atomic(out / "report.json", json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
     write_balance_plot(report, out / "class_balance.png")
-    write_atomic(out / MIX_STATE, json.dumps({**state, "status": "complete", "config": config.resolved}, indent=2).encode() + b"\n")
+    write_atomic(
+        out / MIX_STATE,
+        json.dumps({**state, "status": "complete", "config": config.resolved}, indent=2).encode() + b"\n",
+    )
     return MixSummary(
         out=str(out),
         counts={split: len(plan.splits[split]) for split in SPLITS},

@@ -99,9 +99,18 @@ def find_duplicates(sources: list[SourceData], drop: bool) -> list[dict]:
                 continue
             if digest in first:
                 src, origin = first[digest]
-                found.append({"sha256": digest, "source": data.config.name, "origin": lazy.origin, "same_as": {"source": src, "origin": origin}})
+                found.append(
+                    {
+                        "sha256": digest,
+                        "source": data.config.name,
+                        "origin": lazy.origin,
+                        "same_as": {"source": src, "origin": origin},
+                    }
+                )
                 if drop:
-                    data.skipped.append(Skip(lazy.where, f"duplicate image of {src} {origin.get('path')} (id {origin.get('id')})"))
+                    data.skipped.append(
+                        Skip(lazy.where, f"duplicate image of {src} {origin.get('path')} (id {origin.get('id')})")
+                    )
                     continue
             else:
                 first[digest] = (data.config.name, lazy.origin)

@@ -32,8 +32,15 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("readers") / "ds"
-    overrides = ["num_samples=4", "shard_size=2", "outputs=[coco,icdar,recognition]", "scene.params.width=160",
-                 "scene.params.height=128", "scene.params.words=randint(3, 6)", "scene.params.font_size=randint(14, 24)"]
+    overrides = [
+        "num_samples=4",
+        "shard_size=2",
+        "outputs=[coco,icdar,recognition]",
+        "scene.params.width=160",
+        "scene.params.height=128",
+        "scene.params.words=randint(3, 6)",
+        "scene.params.font_size=randint(14, 24)",
+    ]
     generate(load_run_config(ROOT / "configs/text_words.yaml", overrides), out, progress=False)
     return out
 
@@ -91,7 +98,11 @@ def test_icdar_reader_round_trip(dataset, originals):
     for lazy, orig in zip(result.samples, originals):
         sample = lazy.materialize()
         np.testing.assert_array_equal(sample.image, orig.image)
-        words = [instance_to_record(i) for i in orig.labels.instances if "quad" in instance_to_record(i) and not is_line(instance_to_record(i))]
+        words = [
+            instance_to_record(i)
+            for i in orig.labels.instances
+            if "quad" in instance_to_record(i) and not is_line(instance_to_record(i))
+        ]
         back = [instance_to_record(i) for i in sample.labels.instances]
         assert len(back) == len(words) > 0
         for w, b in zip(words, back):
@@ -106,7 +117,10 @@ def test_icdar_reader_round_trip(dataset, originals):
 @pytest.mark.parametrize("fmt,sub", [("recognition", "recognition"), ("recognition_lmdb", "recognition/lmdb")])
 def test_recognition_readers_round_trip(dataset, fmt, sub):
     result = read(fmt, dataset / sub)
-    crops = [(rel, text) for rel, text in (line.split("\t") for line in (dataset / "recognition/labels.tsv").read_text().splitlines())]
+    crops = [
+        (rel, text)
+        for rel, text in (line.split("\t") for line in (dataset / "recognition/labels.tsv").read_text().splitlines())
+    ]
     assert len(result.samples) == len(crops) > 0
     for lazy, (rel, text) in zip(result.samples, crops):
         sample = lazy.materialize()
@@ -134,14 +148,44 @@ def _hand_made_coco(tmp_path: Path) -> Path:
         run += 1
     counts.append(run)
     data = {
-        "images": [{"id": 7, "file_name": "a.png", "width": 40, "height": 30}, {"id": 9, "file_name": "b.jpg", "width": 20, "height": 20}],
-        "categories": [{"id": 3, "name": "person", "keypoints": ["head", "foot"], "skeleton": [[1, 2]]}, {"id": 10, "name": "car"}],
+        "images": [
+            {"id": 7, "file_name": "a.png", "width": 40, "height": 30},
+            {"id": 9, "file_name": "b.jpg", "width": 20, "height": 20},
+        ],
+        "categories": [
+            {"id": 3, "name": "person", "keypoints": ["head", "foot"], "skeleton": [[1, 2]]},
+            {"id": 10, "name": "car"},
+        ],
         "annotations": [
-            {"id": 1, "image_id": 7, "category_id": 3, "bbox": [10, 5, 10, 20], "area": 200, "iscrowd": 0,
-             "segmentation": [[10, 5, 20, 5, 20, 25, 10, 25]], "keypoints": [15, 6, 2, 15, 24, 1], "num_keypoints": 2},
-            {"id": 2, "image_id": 7, "category_id": 10, "bbox": [0, 0, 4, 4], "area": 16, "iscrowd": 0, "segmentation": []},
-            {"id": 3, "image_id": 9, "category_id": 10, "bbox": [2, 5, 10, 4], "area": 40, "iscrowd": 1,
-             "segmentation": {"size": [20, 20], "counts": counts}},
+            {
+                "id": 1,
+                "image_id": 7,
+                "category_id": 3,
+                "bbox": [10, 5, 10, 20],
+                "area": 200,
+                "iscrowd": 0,
+                "segmentation": [[10, 5, 20, 5, 20, 25, 10, 25]],
+                "keypoints": [15, 6, 2, 15, 24, 1],
+                "num_keypoints": 2,
+            },
+            {
+                "id": 2,
+                "image_id": 7,
+                "category_id": 10,
+                "bbox": [0, 0, 4, 4],
+                "area": 16,
+                "iscrowd": 0,
+                "segmentation": [],
+            },
+            {
+                "id": 3,
+                "image_id": 9,
+                "category_id": 10,
+                "bbox": [2, 5, 10, 4],
+                "area": 40,
+                "iscrowd": 1,
+                "segmentation": {"size": [20, 20], "counts": counts},
+            },
         ],
     }
     path = tmp_path / "ann.json"
@@ -181,8 +225,15 @@ def test_coco_writer_then_reader_keeps_keypoints_and_table(tmp_path):
     mask = np.zeros((24, 32), np.uint8, order="F")
     mask[4:10, 3:9] = 1
     rle = mask_utils.encode(mask)
-    inst = Instance("person", (3, 4, 6, 6), 36, {"size": [24, 32], "counts": rle["counts"].decode()},
-                    keypoints=np.array([[4, 5, 2], [8, 9, 1]], np.float32), occlusion=0.25, amodal_bbox=(3.0, 4.0, 6.0, 8.0))
+    inst = Instance(
+        "person",
+        (3, 4, 6, 6),
+        36,
+        {"size": [24, 32], "counts": rle["counts"].decode()},
+        keypoints=np.array([[4, 5, 2], [8, 9, 1]], np.float32),
+        occlusion=0.25,
+        amodal_bbox=(3.0, 4.0, 6.0, 8.0),
+    )
     image = np.random.default_rng(0).integers(0, 255, (24, 32, 3), np.uint8)
     sample = Sample(image, Labels((inst,), table), {"index": 0})
     (tmp_path / "images").mkdir()
@@ -192,4 +243,11 @@ def test_coco_writer_then_reader_keeps_keypoints_and_table(tmp_path):
     back = lazy.materialize()
     assert back.labels.categories == table
     assert [instance_to_record(i) for i in back.labels.instances] == [instance_to_record(inst)]
-    assert coco_dataset([to_record(back, "images/000000000.png", "")], table)["annotations"][0]["keypoints"] == [4, 5, 2, 8, 9, 1]
+    assert coco_dataset([to_record(back, "images/000000000.png", "")], table)["annotations"][0]["keypoints"] == [
+        4,
+        5,
+        2,
+        8,
+        9,
+        1,
+    ]

@@ -11,7 +11,9 @@ import numpy as np
 CLASSES = ["car", "person", "bike"]
 
 
-def write_coco(folder: Path, images: list[list[str]], tag: int, size: tuple[int, int] = (32, 24), categories=None) -> Path:
+def write_coco(
+    folder: Path, images: list[list[str]], tag: int, size: tuple[int, int] = (32, 24), categories=None
+) -> Path:
     """A COCO set: image k holds one box per class name in images[k]; pixel content unique per (tag, k).
 
     Returns the folder (``annotations/coco.json`` and ``images/``).
@@ -29,8 +31,15 @@ def write_coco(folder: Path, images: list[list[str]], tag: int, size: tuple[int,
         coco["images"].append({"id": 100 + k, "file_name": name, "width": w, "height": h})
         for j, cat in enumerate(names):
             coco["annotations"].append(
-                {"id": len(coco["annotations"]) + 1, "image_id": 100 + k, "category_id": ids[cat],
-                 "bbox": [2 + 3 * j, 2 + 2 * j, 6, 5], "area": 30, "iscrowd": 0, "segmentation": []}
+                {
+                    "id": len(coco["annotations"]) + 1,
+                    "image_id": 100 + k,
+                    "category_id": ids[cat],
+                    "bbox": [2 + 3 * j, 2 + 2 * j, 6, 5],
+                    "area": 30,
+                    "iscrowd": 0,
+                    "segmentation": [],
+                }
             )
     (folder / "annotations/coco.json").write_text(json.dumps(coco))
     return folder

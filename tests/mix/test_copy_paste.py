@@ -75,10 +75,14 @@ def test_scaled_paste_moves_the_quad_exactly(scene):
 
 def test_a_covered_instance_is_dropped_and_a_box_shrinks(scene):
     target, donor = scene
-    big = Sample(target.image, Labels((inst("car", rect(30, 40, 4, 8, 4, 8)), inst("car", rect(30, 40, 0, 30, 0, 12))), TABLE), {})
+    big = Sample(
+        target.image,
+        Labels((inst("car", rect(30, 40, 4, 8, 4, 8)), inst("car", rect(30, 40, 0, 30, 0, 12))), TABLE),
+        {},
+    )
     out, dropped = paste(big, donor, 0, Placement(x=4, y=4, width=4, height=4))
     assert dropped == 1
-    (tall, pasted) = out.labels.instances
+    (tall, _pasted) = out.labels.instances
     assert tall.bbox == (0, 0, 12, 30) and tall.area == 360 - 16
     # a second paste over the first: the first pasted instance loses those pixels too
     out2, _ = paste(out, donor, 0, Placement(x=6, y=4, width=6, height=6))

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from coco_sets import mix_yaml, write_coco
 from pycocotools.coco import COCO
 
 from synthgen.dataset import read_dataset
 from synthgen.errors import DatasetError
 from synthgen.mix import load_mix_config, mix
-from coco_sets import mix_yaml, write_coco
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +52,12 @@ def run(sets: Path, extra: str = "", out: str = "out", **kw):
 
 
 def instances(samples, source_kind=None):
-    return Counter(i.category for s in samples for i in s.labels.instances if source_kind is None or s.meta["source"].startswith(source_kind))
+    return Counter(
+        i.category
+        for s in samples
+        for i in s.labels.instances
+        if source_kind is None or s.meta["source"].startswith(source_kind)
+    )
 
 
 def test_ratio_holds_exactly_and_eval_splits_are_real_and_stratified(sets):
@@ -109,7 +114,8 @@ def test_caps_limit_synthetic_additions(sets):
     _, splits = run(sets, "strategy: {caps: {car: 40}}")
     assert instances(splits["train"])["car"] <= 40
     assert instances(splits["train"], "synthetic")["car"] == 40 - instances(splits["train"], "real")["car"] - (
-        (40 - instances(splits["train"], "real")["car"]) % 2)
+        (40 - instances(splits["train"], "real")["car"]) % 2
+    )
 
 
 def test_count_and_weights(sets, tmp_path):
@@ -128,8 +134,14 @@ def test_label_map_drop_other_and_error(sets):
     base = BASE.format(extra="").replace("categories: [car, person, bike]", "categories: [vehicle, other]")
     with pytest.raises(DatasetError, match="sources.real: category 'car' .* neither in label_map"):
         mix(load_mix_config(mix_yaml(sets, base)), sets / "o1", progress=False)
-    body = base.replace("real: {path: real, format: coco}", "real: {path: real, format: coco, label_map: {car: vehicle, person: null}, unmapped: other}")
-    body = body.replace("synth: {path: synth, format: coco, real: false}", "synth: {path: synth, format: coco, real: false, label_map: {car: vehicle}, unmapped: drop}")
+    body = base.replace(
+        "real: {path: real, format: coco}",
+        "real: {path: real, format: coco, label_map: {car: vehicle, person: null}, unmapped: other}",
+    )
+    body = body.replace(
+        "synth: {path: synth, format: coco, real: false}",
+        "synth: {path: synth, format: coco, real: false, label_map: {car: vehicle}, unmapped: drop}",
+    )
     mix(load_mix_config(mix_yaml(sets, body)), sets / "o2", progress=False)
     report = json.loads((sets / "o2/report.json").read_text())
     assert report["before"]["real"]["dropped_by_label_map"] == {"person": 5}
@@ -153,7 +165,11 @@ def test_duplicate_images_are_found_and_dropped(sets):
 
 
 def files_of(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_deterministic_and_resumable(sets):
@@ -190,7 +206,12 @@ def test_refuses_a_folder_it_did_not_write(sets):
 
 def test_cli_mix_and_bad_config_one_line(sets):
     cfg = mix_yaml(sets, BASE.format(extra="strategy: {ratio: {real: 1, synthetic: 1}}"))
-    ok = subprocess.run([sys.executable, "-m", "synthgen", "mix", str(cfg), "-o", str(sets / "cli"), "--no-progress"], capture_output=True, text=True, cwd=ROOT)
+    ok = subprocess.run(
+        [sys.executable, "-m", "synthgen", "mix", str(cfg), "-o", str(sets / "cli"), "--no-progress"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert ok.returncode == 0, ok.stderr
     assert "mixed train 24, val 4, test 4" in ok.stdout
     assert (sets / "cli/class_balance.png").stat().st_size > 1000
@@ -203,7 +224,12 @@ def test_cli_mix_and_bad_config_one_line(sets):
         ("splits.val=0.9", "splits: val and test must be >= 0 with val + test < 1"),
         ("sources.real.unmapped=other", "sources.real.unmapped: 'other' needs a category named other"),
     ]:
-        bad = subprocess.run([sys.executable, "-m", "synthgen", "mix", str(cfg), "-o", str(sets / "bad"), override], capture_output=True, text=True, cwd=ROOT)
+        bad = subprocess.run(
+            [sys.executable, "-m", "synthgen", "mix", str(cfg), "-o", str(sets / "bad"), override],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         lines = bad.stderr.strip().splitlines()
         assert bad.returncode == 2 and len(lines) == 1 and fragment in lines[0], (override, bad.stderr)
         assert not (sets / "bad").exists()
@@ -217,7 +243,7 @@ name: g
 categories: [word]
 sources:
   real: {{path: real, format: coco, label_map: {{car: word}}, unmapped: drop}}
-  made: {{path: {ROOT / 'configs/text_words.yaml'}, format: generate, real: false, label_map: {{text: word}},
+  made: {{path: {ROOT / "configs/text_words.yaml"}, format: generate, real: false, label_map: {{text: word}},
           overrides: [num_samples=6, scene.params.width=96, scene.params.height=64, "scene.params.font_size=randint(10, 14)"]}}
 splits: {{val: 0.1, test: 0.1}}
 strategy: {{ratio: {{real: 4, synthetic: 1}}}}
@@ -227,7 +253,10 @@ outputs: [coco, icdar]
     train = list(read_dataset(sets / "g/train"))
     made = [s for s in train if s.meta["source"] == "synthetic:made"]
     assert len(made) == round(sum(1 for s in train if s.meta["source"] == "real:real") / 4) > 0
-    config = synthgen.load_config(ROOT / "configs/text_words.yaml", ["num_samples=6", "scene.params.width=96", "scene.params.height=64", "scene.params.font_size=randint(10, 14)"])
+    config = synthgen.load_config(
+        ROOT / "configs/text_words.yaml",
+        ["num_samples=6", "scene.params.width=96", "scene.params.height=64", "scene.params.font_size=randint(10, 14)"],
+    )
     for s in made:  # pixels and labels exactly those of make_sample
         original = synthgen.make_sample(config, s.meta["origin"]["id"])
         assert (s.image == original.image).all()
@@ -239,7 +268,6 @@ def test_copy_paste_in_a_mix(sets):
     extra = "strategy: {ratio: {real: 1, synthetic: 0}}\ncopy_paste: {source: synth, p: 1.0, per_image: [1, 2], scale: [0.5, 1.0], categories: [bike], min_area: 4}"
     _, splits = run(sets, extra)
     import cv2
-    from pycocotools import mask as mask_utils
 
     pasted_total = 0
     for s in splits["train"]:

@@ -12,8 +12,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import synthgen  # noqa: E402
-from synthgen.torch import (  # noqa: E402
+import synthgen
+from synthgen.torch import (
     DatasetOnDisk,
     SyntheticDataset,
     SyntheticShareSampler,
@@ -65,7 +65,7 @@ def test_schedule_and_sampler_counts_are_exact_and_deterministic():
         assert drawn == list(sampler)
     sampler.set_epoch(0)
     drawn = list(sampler)
-    assert len(set(i for i in drawn if synthetic[i])) == 16  # without replacement while the pool lasts
+    assert len({i for i in drawn if synthetic[i]}) == 16  # without replacement while the pool lasts
 
 
 def test_detection_and_recognition_batches():

@@ -11,11 +11,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from coco_sets import mix_yaml, write_coco
 
 from synthgen.errors import DatasetError
 from synthgen.formats import READERS
 from synthgen.formats.base import ReadOptions
-from coco_sets import mix_yaml, write_coco
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = [["car"], ["car", "person"], ["bike"], ["car"], ["person"], ["car"]]
@@ -83,7 +83,9 @@ def _mix(tmp_path, on_bad):
     cfg = mix_yaml(tmp_path, CONFIG.format(on_bad=on_bad))
     return subprocess.run(
         [sys.executable, "-m", "synthgen", "mix", str(cfg), "-o", str(tmp_path / "out"), "--no-progress"],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
 
 
@@ -94,7 +96,12 @@ def test_bad_record_is_one_line_naming_file_and_record(tmp_path, corrupt):
     proc = _mix(tmp_path, "error")
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
-    assert lines[0].startswith("synthgen: error: ") and "coco.json" in lines[0] and record in lines[0] and reason in lines[0], lines[0]
+    assert (
+        lines[0].startswith("synthgen: error: ")
+        and "coco.json" in lines[0]
+        and record in lines[0]
+        and reason in lines[0]
+    ), lines[0]
     assert not (tmp_path / "out").exists()
 
 
@@ -149,7 +156,7 @@ def test_icdar_and_recognition_readers_name_file_and_line(tmp_path):
     with pytest.raises(DatasetError, match=r"gt_a.txt line 2: quad .* outside the 30x20 image"):
         READERS.get("icdar").read(tmp_path, ReadOptions())
     result = READERS.get("icdar").read(tmp_path, ReadOptions(on_bad="skip"))
-    assert [s.reason for s in result.skipped][0].startswith("quad")
+    assert next(s.reason for s in result.skipped).startswith("quad")
     assert any("gt_b.txt" in s.where and "no image b" in s.reason for s in result.skipped)
     assert [i["text"] for i in result.samples[0].record["instances"]] == ["ok"]
     rec = tmp_path / "rec"
