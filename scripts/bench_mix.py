@@ -136,6 +136,17 @@ def timed_mix(config_path: str) -> None:
     )
 
 
+def timed_floor(real: str, synth: str) -> None:
+    """In a child process: only parse the annotation files both sources hold (the least any tool
+    reading them does); print seconds and peak RSS as JSON."""
+    start = time.perf_counter()
+    files = [Path(real) / "annotations/coco.json", *sorted((Path(synth) / ".synthgen/shards").glob("*.json"))]
+    kept = [json.loads(f.read_bytes()) for f in files]
+    seconds = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "rss_mb": rss, "files": len(kept)}))
+
+
 def run_child(*args: str) -> dict:
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -208,6 +219,8 @@ def part_stream(args) -> None:
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_mix":
         return timed_mix(sys.argv[2])
+    if len(sys.argv) > 1 and sys.argv[1] == "_floor":
+        return timed_floor(sys.argv[2], sys.argv[3])
     if len(sys.argv) > 1 and sys.argv[1] == "_stream":
         return timed_stream(sys.argv[2], sys.argv[3])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -96,11 +96,18 @@ def _dict_rle(seg: dict, height: int, width: int) -> dict:
     return {"size": seg["size"], "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
 
 
-def _is_polygons(seg: Any) -> bool:
-    return all(
-        isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0 and all(isinstance(v, (int, float)) for v in p)
-        for p in seg
-    )
+def _is_polygons(seg: list) -> bool:
+    """Lists of >= 3 x, y pairs (pycocotools checks the numbers)."""
+    return all(isinstance(p, list) and len(p) >= 6 and not len(p) % 2 for p in seg)
+
+
+def _polygon_rles(polygons: list, owners: list[int], height: int, width: int) -> dict[int, list]:
+    from pycocotools import mask as mask_utils
+
+    parts: dict[int, list] = {}
+    for j, rle in zip(owners, mask_utils.frPyObjects(polygons, height, width)):
+        parts.setdefault(j, []).append(rle)
+    return parts
 
 
 def instance_records(items: list[tuple[str, dict, str]], height: int, width: int, bad: BadRecords) -> list[dict]:
@@ -129,9 +136,16 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
             boxes.append(ann["bbox"])
             box_owners.append(j)
     if polygons:
-        parts: dict[int, list] = {}
-        for j, rle in zip(owners, mask_utils.frPyObjects(polygons, height, width)):
-            parts.setdefault(j, []).append(rle)
+        try:
+            parts = _polygon_rles(polygons, owners, height, width)
+        except (TypeError, ValueError):  # a coordinate that is not a number: find whose, one at a time
+            parts = {}
+            for j in sorted(set(owners)):
+                seg = items[j][1]["segmentation"]
+                try:
+                    parts.update(_polygon_rles(seg, [j] * len(seg), height, width))
+                except (TypeError, ValueError) as exc:
+                    bad(items[j][0], f"unreadable polygon ({type(exc).__name__}: {exc})")
         for j, rs in parts.items():
             rles[j] = rs[0] if len(rs) == 1 else mask_utils.merge(rs)
     if boxes:
@@ -253,6 +267,7 @@ def read_coco(path: Path, options: ReadOptions) -> ReadResult:
         valid[ann["image_id"]].append((where, ann, name))
 
     samples = []
+    names_list = list(table.names)
     for n, (image_id, img) in enumerate(by_id.items()):
         instances = instance_records(valid[image_id], img["height"], img["width"], bad)
         record = {
@@ -260,7 +275,7 @@ def read_coco(path: Path, options: ReadOptions) -> ReadResult:
             "file_name": img["file_name"],
             "width": img["width"],
             "height": img["height"],
-            "categories": list(table.names),
+            "categories": names_list,
             "meta": {"index": n, "coco_id": image_id},
             "instances": instances,
         }

@@ -47,10 +47,11 @@ def read_source(source: SourceConfig, mix: MixConfig) -> SourceData:
     data = SourceData(source, [], list(result.skipped))
     target = mix.categories
     mapping: dict[str, str | None] = {}
+    target_names = list(target.names)
     for name in result.categories.names:
         if name in source.label_map:
             mapping[name] = source.label_map[name]
-        elif name in target:
+        elif name in target_names:
             mapping[name] = name
         elif source.unmapped == "error":
             raise DatasetError(
@@ -68,7 +69,7 @@ def read_source(source: SourceConfig, mix: MixConfig) -> SourceData:
                 data.dropped[inst["category"]] += 1
                 continue
             instances.append(inst if new == inst["category"] else {**inst, "category": new})
-        record = {**lazy.record, "instances": instances, "categories": list(target.names)}
+        record = {**lazy.record, "instances": instances, "categories": target_names}
         data.samples.append(replace(lazy, record=record, categories=target))
     return data
 

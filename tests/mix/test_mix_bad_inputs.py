@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -167,3 +168,22 @@ def test_icdar_and_recognition_readers_name_file_and_line(tmp_path):
         READERS.get("recognition").read(rec, ReadOptions())
     result = READERS.get("recognition").read(rec, ReadOptions(on_bad="skip"))
     assert len(result.samples) == 1 and [s.reason.split(" ")[0] for s in result.skipped] == ["crop", "duplicate"]
+
+
+@pytest.mark.parametrize(
+    "segmentation,fragment",
+    [
+        ([[1, 2, "x", 4, 5, 6]], "unreadable polygon"),
+        ([[1, 2, 3, 4]], "at least 3 x, y pairs"),
+        ({"size": [10, 10], "counts": "abc"}, "RLE size [10, 10] is not the image's [24, 32]"),
+    ],
+)
+def test_unreadable_segmentation_names_the_annotation(tmp_path, segmentation, fragment):
+    write_coco(tmp_path / "real", REAL, tag=1)
+    coco = _coco(tmp_path / "real")
+    coco["annotations"][2]["segmentation"] = segmentation
+    _save(tmp_path / "real", coco)
+    with pytest.raises(DatasetError, match=rf"annotations\[2\] \(id 3\): .*{re.escape(fragment)}"):
+        READERS.get("coco").read(tmp_path / "real", ReadOptions())
+    result = READERS.get("coco").read(tmp_path / "real", ReadOptions(on_bad="skip"))
+    assert len(result.skipped) == 1 and sum(len(s.record["instances"]) for s in result.samples) == 6
