@@ -168,16 +168,26 @@ def part_mix(args, work: Path) -> None:
         real = work / f"real_{n}_{size[0]}"
         write_real_coco(real, n, size)
         cfg = mix_config(real, synth, real)
-        runs = [run_child("_mix", str(cfg)) for _ in range(args.repeats)]
+        runs, floors = [], []
+        for _ in range(args.repeats):  # interleaved, so both see the same machine load
+            runs.append(run_child("_mix", str(cfg)))
+            floors.append(run_child("_floor", str(real), str(synth)))
         best = min(runs, key=lambda r: r["seconds"])
+        floor = min(floors, key=lambda r: r["seconds"])
         image_mb = sum(p.stat().st_size for p in (real / "images").iterdir()) / 2**20
-        rows.append((label, n, best["read_annotations"], best["samples"], best["seconds"], best["rss_mb"], image_mb))
-    print("\nmix: read + map + hash + plan + stream records (best of", args.repeats, "runs)")
+        rows.append((label, n, best, floor, image_mb))
+    print(f"\nmix: read + map + hash + plan + stream records (best of {args.repeats} runs)")
+    print("floor: json.loads of the same annotation files, nothing else, in the same round")
     print(
-        f"{'real set':<20}{'real anns':>10}{'all anns':>10}{'samples':>9}{'seconds':>9}{'peak RSS MB':>12}{'real images MB':>15}"
+        f"{'real set':<20}{'real anns':>10}{'all anns':>10}{'samples':>9}{'mix s':>8}{'floor s':>9}"
+        f"{'ratio':>7}{'mix RSS MB':>11}{'floor RSS MB':>13}{'real images MB':>15}"
     )
-    for label, n, read, samples, seconds, rss, mb in rows:
-        print(f"{label:<20}{n:>10}{read:>10}{samples:>9}{seconds:>9.2f}{rss:>12.0f}{mb:>15.1f}")
+    for label, n, best, floor, mb in rows:
+        print(
+            f"{label:<20}{n:>10}{best['read_annotations']:>10}{best['samples']:>9}{best['seconds']:>8.2f}"
+            f"{floor['seconds']:>9.2f}{best['seconds'] / floor['seconds']:>7.2f}{best['rss_mb']:>11.0f}"
+            f"{floor['rss_mb']:>13.0f}{mb:>15.1f}"
+        )
 
 
 def timed_stream(num: str, kind: str) -> None:
