@@ -10,8 +10,8 @@ rest from the real training crops. ``--compare`` also trains on the real crops a
 same time budget, for the baseline.
 
     synthgen generate configs/ocr_recognition.yaml -o out/real_crops --num 800 --seed 99 \\
-        scene.params.text.source=word scene.params.text.words=1   # stand-in for a real set
-    python scripts/train_recognizer.py --real out/real_crops/recognition --minutes 3 --compare
+        scene.params.text.source=word scene.params.text.words=1 scene.params.max_width=160   # stand-in for a real set
+    python scripts/train_recognizer.py --real out/real_crops/recognition --minutes 11 --compare
 
 Without ``--real``, the script makes that stand-in set itself in --work.
 """
@@ -168,7 +168,7 @@ def main() -> None:
         "--real", help="a real recognition set (labels.tsv folder or LMDB); default: a stand-in made in --work"
     )
     parser.add_argument("--real-format", default="recognition", help="recognition or recognition_lmdb")
-    parser.add_argument("--minutes", type=float, default=3.0, help="training time of each run")
+    parser.add_argument("--minutes", type=float, default=11.0, help="training time of each run")
     parser.add_argument(
         "--synthetic-share", type=float, default=0.5, help="share of each batch from the synthetic stream"
     )
