@@ -5,6 +5,7 @@ dataset, arguments, and the run's surroundings: a full disk, a read-only or forb
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -117,7 +118,8 @@ def _generate(args: argparse.Namespace) -> int:
     from synthgen.paths import check_output_dir
 
     config = load_run_config(args.config, _overrides(args))
-    out = check_output_dir(args.out if args.out is not None else f"out/{config.name}", "-o")
+    # None: out/<config name>, kept inside out/ by the engine
+    out = check_output_dir(args.out, "-o") if args.out is not None else None
     summary = generate(
         config, out, workers=args.workers, executor=args.executor, overwrite=args.overwrite, progress=not args.no_progress
     )
@@ -191,7 +193,31 @@ def one_line(message: str) -> str:
 COMMANDS = {"generate": _generate, "validate": _validate, "preview": _preview, "mix": _mix, "regress": _regress}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that a run stops as it does on Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as exc:
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"synthgen: {what}; rerun the same command to resume", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     # key=value overrides may come after options too (argparse stops a nargs="*" positional early).
@@ -205,9 +231,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"synthgen: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("synthgen: interrupted; rerun the same command to resume", file=sys.stderr)
-        return 130
     except Exception as exc:
         from synthgen.paths import environment_error
 

@@ -17,10 +17,24 @@ def _palette(k: int) -> tuple[int, int, int]:
     return tuple(int(v) for v in rng.integers(64, 256, 3))  # type: ignore[return-value]
 
 
-def draw_labels(image: np.ndarray, annotations: list[dict], scale: float = 1.0) -> "Image.Image":  # noqa: F821
+def _dashed_rectangle(draw, box: tuple[float, float, float, float], color, dash: float = 4.0) -> None:
+    """A rectangle outline of dashes ``dash`` pixels long with gaps as long."""
+    x0, y0, x1, y1 = box
+    for (ax, ay), (bx, by) in (((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))):
+        length = max(abs(bx - ax), abs(by - ay))
+        for t in np.arange(0.0, length, 2 * dash):
+            u, w = t / max(length, 1e-9), min(t + dash, length) / max(length, 1e-9)
+            draw.line([(ax + (bx - ax) * u, ay + (by - ay) * u), (ax + (bx - ax) * w, ay + (by - ay) * w)], fill=color)
+
+
+def draw_labels(
+    image: np.ndarray, annotations: list[dict], scale: float = 1.0, categories: list[dict] | None = None
+) -> "Image.Image":  # noqa: F821
     """The image, resized by ``scale``, with each annotation's mask tinted, bbox, quads and
     transcription drawn (labels at a fixed size, so small crops stay readable when enlarged);
-    text lines (``level: line``) as a yellow quad only."""
+    text lines (``level: line``) as a yellow quad only; an amodal box as a dashed rectangle;
+    keypoints as dots (filled: visible, hollow: hidden) joined by their category's skeleton
+    (``categories``: the COCO categories, for the skeletons)."""
     import cv2
     from PIL import Image, ImageDraw
     from pycocotools import mask as mask_utils
@@ -42,6 +56,8 @@ def draw_labels(image: np.ndarray, annotations: list[dict], scale: float = 1.0) 
     draw = ImageDraw.Draw(pil)
     label_font = fonts.load_font(str(fonts.bundled_font_dir() / "DejaVuSans-Bold.ttf"), 13)
 
+    skeletons = {c["id"]: c.get("skeleton", ()) for c in categories or ()}
+
     def points(flat) -> list[tuple[float, float]]:
         return [tuple(p) for p in np.asarray(flat, np.float64).reshape(-1, 2) * scale]
 
@@ -56,6 +72,18 @@ def draw_labels(image: np.ndarray, annotations: list[dict], scale: float = 1.0) 
             draw.polygon(points(q), outline=(0, 200, 255))
         if "quad" in ann:
             draw.polygon(points(ann["quad"]), outline=(0, 255, 0))
+        if "amodal_bbox" in ann:
+            ax, ay, aw, ah = (v * scale for v in ann["amodal_bbox"])
+            _dashed_rectangle(draw, (ax, ay, ax + aw, ay + ah), color)
+        if "keypoints" in ann:
+            kp = np.asarray(ann["keypoints"], np.float64).reshape(-1, 3)
+            for a, b in skeletons.get(ann.get("category_id"), ()):
+                if 0 < a <= len(kp) and 0 < b <= len(kp) and kp[a - 1, 2] > 0 and kp[b - 1, 2] > 0:
+                    draw.line([tuple(kp[a - 1, :2] * scale), tuple(kp[b - 1, :2] * scale)], fill=color, width=1)
+            for px, py, v in kp:
+                if v > 0:
+                    px, py = px * scale, py * scale
+                    draw.ellipse([px - 3, py - 3, px + 3, py + 3], fill=color if v == 2 else None, outline=(0, 0, 0))
         if ann.get("text"):
             tx, ty = x, max(0, y - 15)
             box = draw.textbbox((tx, ty), ann["text"], font=label_font)
@@ -106,7 +134,7 @@ def write_preview(dataset: str | Path, out: str | Path | None = None, num: int =
         # fit the tile; small images (recognition crops) are enlarged up to 4x
         scale = min(tile / rgb.shape[1], tile / rgb.shape[0], 4.0)
         try:
-            tiles.append(draw_labels(rgb, by_image.get(info["id"], []), scale))
+            tiles.append(draw_labels(rgb, by_image.get(info["id"], []), scale, coco.get("categories")))
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise DatasetError(
                 f"{coco_path}: an annotation of {info['file_name']} is malformed ({type(exc).__name__}: {str(exc)[:80]})"

@@ -106,9 +106,9 @@ def annotate(
     how many pixels an object covers drawn alone (``InstanceGeometry.area_alone``), the instance
     gets its occlusion and truncation, and an object with no visible pixel is kept with area 0
     and occlusion 1 (writers export only visible instances); other instances without pixels are
-    left out. Keypoints the renderer marks present (v = 2) are visible where a pixel within 1 px
-    of them belongs to the instance, hidden (v = 1) elsewhere in the image and unlabelled (0,
-    x = y = 0) outside it. The annotators then add their instances, in order.
+    left out. Keypoints keep the visibility the renderer gave them (it knows what covers a point:
+    the shapes in front, a depth test), except that points outside the image become unlabelled
+    (0, x = y = 0). The annotators then add their instances, in order.
 
     Args:
         layers: rgb (H, W, 3) uint8, instance_id (H, W) int32, geometry per instance id, optional
@@ -136,7 +136,7 @@ def annotate(
                 truncation = 1.0 - geo.area_alone / geo.area_alone_total
         keypoints = None
         if geo.keypoints is not None:
-            keypoints = keypoint_visibility(geo.keypoints, layers.instance_id, k)
+            keypoints = keypoint_visibility(geo.keypoints, *layers.instance_id.shape)
         instances.append(
             Instance(
                 category=geo.category,
@@ -171,26 +171,11 @@ def empty_rle(height: int, width: int) -> dict:
     return {"size": [height, width], "counts": rle["counts"].decode("ascii")}
 
 
-def keypoint_visibility(keypoints: np.ndarray, instance_id: np.ndarray, k: int) -> np.ndarray:
-    """(K, 3) float32 keypoints with COCO visibility from the instance layer.
-
-    A point marked present (v = 2) is visible (2) where a pixel within 1 px of it belongs to
-    instance ``k``, hidden (1) elsewhere inside the image, and unlabelled (0, at x = y = 0)
-    outside it; points marked 1 or 0 keep their mark (a renderer that knows better, e.g. from a
-    depth test, marks them itself).
-    """
-    height, width = instance_id.shape
+def keypoint_visibility(keypoints: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(K, 3) float32 keypoints as the renderer marked them (2 visible, 1 hidden: it knows, from
+    the geometry or a depth test), with those outside the image unlabelled (0, at x = y = 0)."""
     out = np.asarray(keypoints, np.float32).reshape(-1, 3).copy()
-    for row in out:
-        x, y, v = float(row[0]), float(row[1]), int(row[2])
-        if v == 0:
-            continue
-        if not (0 <= x < width and 0 <= y < height):
-            row[:] = 0
-            continue
-        if v != 2:
-            continue
-        cx, cy = int(x), int(y)
-        window = instance_id[max(cy - 1, 0) : cy + 2, max(cx - 1, 0) : cx + 2]
-        row[2] = 2 if (window == k).any() else 1
+    x, y = out[:, 0], out[:, 1]
+    outside = (out[:, 2] > 0) & ~((x >= 0) & (x < width) & (y >= 0) & (y < height))
+    out[outside] = 0
     return out

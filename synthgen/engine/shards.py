@@ -34,6 +34,7 @@ from synthgen.records import to_record
 from synthgen.types import Sample
 
 STATE_DIR = ".synthgen"
+IMAGES = "images"
 
 
 @dataclass(frozen=True)
@@ -151,11 +152,11 @@ def _write_samples(job: ShardJob, source: Any, staging: Path) -> list[dict]:
     """Write the shard's images and per-sample label files under ``staging``; the sample records."""
     writers = [WRITERS.get(name) for name in job.config.outputs]
     records = []
-    (staging / "images").mkdir()
+    (staging / IMAGES).mkdir()
     for index in range(job.first, job.first + job.count):
         sample = source[index]
         data = encode_image(sample.image, job.config.image)
-        rel = f"images/{index:09d}{job.config.image.suffix}"
+        rel = f"{IMAGES}/{index:09d}{job.config.image.suffix}"
         (staging / rel).write_bytes(data)
         record = to_record(sample, rel, hashlib.sha256(data).hexdigest())
         for writer in writers:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from synthgen.errors import DatasetError
 from synthgen.types import CategoryTable, Sample
@@ -23,6 +26,10 @@ class WriterKind:
             ``root`` (a shard's staging folder laid out like the dataset), e.g. one label file per image.
         finalize: optional (records in index order, dataset root, the run's category table) ->
             list of files written; writes dataset-level files such as ``annotations/coco.json``.
+            Records may be a one-pass iterator over a dataset of any size: a finalizer streams
+            them to disk and keeps no per-record list.
+        entries: the names directly under the dataset root that the writer creates (``annotations``
+            for ``annotations/coco.json``); ``--overwrite`` deletes these and nothing else.
 
         omits: sample-model fields (``synthgen.records.INSTANCE_KEYS`` and ``camera``) the format
             leaves out, each with the reason; it writes every other one (a test holds each writer
@@ -36,15 +43,47 @@ class WriterKind:
     write_sample: Callable[[Sample, dict, Path], None] | None = None
     finalize: Callable[[Iterable[dict], Path, CategoryTable], list[str]] | None = None
     omits: dict[str, str] = field(default_factory=dict)
+    entries: tuple[str, ...] = ()
+
+
+# The names of the temporary files and folders that writers make beside their final path
+# (``temp_path``): a killed run leaves them, and the next run deletes exactly these names.
+TEMP_NAME = re.compile(r"\.(?P<name>.+)\.(?:tmp|old)(?P<pid>[0-9]+)")
+
+
+def temp_path(path: Path, kind: str = "tmp") -> Path:
+    """The temporary sibling of ``path`` for this process: ``.<name>.<kind><pid>`` (``kind`` is
+    ``tmp`` for what is being written, ``old`` for what is being replaced)."""
+    if kind not in ("tmp", "old"):
+        raise ValueError(f"kind must be 'tmp' or 'old', got {kind!r}")
+    return path.with_name(f".{path.name}.{kind}{os.getpid()}")
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[BinaryIO]:
+    """A binary file to stream ``path``'s new content into; it replaces ``path`` whole when the
+    block ends, and is removed if the block raises."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(path)
+    try:
+        with open(tmp, "wb") as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write a file so that readers see the old content or the whole new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
+    with atomic_output(path) as f:
         f.write(data)
-    os.replace(tmp, path)
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in chunks (dataset-level files can be larger than memory)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def dump_json(obj: Any) -> bytes:

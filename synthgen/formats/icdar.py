@@ -138,5 +138,5 @@ _OMITS = {
     "attributes": "only legible: false, written as ###",
     **{key: "not a text label" for key in ("amodal_bbox", "occlusion", "truncation", "keypoints", "box3d", "camera")},
 }
-WRITER = WriterKind("icdar", write_sample=write_sample, omits=_OMITS)
-LINES_WRITER = WriterKind("icdar_lines", write_sample=write_lines_sample, omits=_OMITS)
+WRITER = WriterKind("icdar", write_sample=write_sample, omits=_OMITS, entries=(FOLDER,))
+LINES_WRITER = WriterKind("icdar_lines", write_sample=write_lines_sample, omits=_OMITS, entries=(LINES_FOLDER,))

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from synthgen import __version__
-from synthgen.engine.run import iter_records, remove_leftovers
+from synthgen.engine.output import dataset_id, remove_leftovers, write_marker
+from synthgen.engine.run import iter_records
 from synthgen.engine.shards import ShardJob, commit_shard, produce_shard, shard_result
 from synthgen.errors import DatasetError
 from synthgen.formats import WRITERS
@@ -149,6 +150,11 @@ def prepare_mix_output(out: Path, state: dict, overwrite: bool) -> None:
             path.unlink()
 
 
+def split_id(mix: MixConfig, split: str) -> str:
+    """The dataset id of a split (the marker and the manifest hold it)."""
+    return dataset_id(f"{mix.identity}/{split}")
+
+
 def write_split_manifest(mix: MixConfig, out: Path, split: str, results: dict, files: dict[str, str] | None) -> None:
     """A manifest like ``generate``'s, so that ``read_dataset`` and the ``synthgen`` reader read the split."""
     manifest = {
@@ -159,6 +165,7 @@ def write_split_manifest(mix: MixConfig, out: Path, split: str, results: dict, f
         "num_samples": sum(r.count for r in results.values()),
         "shard_size": mix.shard_size,
         "config_hash": mix.identity,
+        "dataset_id": split_id(mix, split),
         "status": "complete" if files is not None else "incomplete",
         "shards": [
             {"index": r.shard, "first": r.first, "count": r.count, "sha256": r.sha256}

@@ -121,14 +121,19 @@ def _in_memory(config: RunConfig, num: int) -> Iterable[tuple[dict[str, Any], np
     import hashlib
 
     from synthgen.engine import make_sample
+    from synthgen.engine.context import WorkerContext
     from synthgen.engine.pipeline import encode_image
     from synthgen.records import to_record as sample_record
 
-    for index in range(num):
-        sample = make_sample(config, index)
-        data = encode_image(sample.image, config.image)
-        rel = f"images/{index:09d}{config.image.suffix}"
-        yield sample_record(sample, rel, hashlib.sha256(data).hexdigest()), _decode(data)
+    ctx = WorkerContext(config)  # one renderer (or diffusion pipeline) for every sample
+    try:
+        for index in range(num):
+            sample = make_sample(config, index, ctx)
+            data = encode_image(sample.image, config.image)
+            rel = f"images/{index:09d}{config.image.suffix}"
+            yield sample_record(sample, rel, hashlib.sha256(data).hexdigest()), _decode(data)
+    finally:
+        ctx.close()
 
 
 def _through_engine(config: RunConfig, num: int, workers: int) -> list[tuple[dict[str, Any], np.ndarray]]:

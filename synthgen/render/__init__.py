@@ -1,14 +1,23 @@
-"""Renderers: draw a SceneSpec into Layers. Filled by the explicit import list below."""
+"""Renderers: draw a SceneSpec into Layers. The registry is filled by the explicit list in
+``_register`` on first use (domain packages hold the renderers and may import ``synthgen.render.base``)."""
 
 from __future__ import annotations
 
 from synthgen.registry import Registry
 from synthgen.render.base import NoParams, RendererKind
-from synthgen.text import page, render2d
 
-RENDERERS: Registry[RendererKind] = Registry("renderer")
 
-RENDERERS.register("text2d", RendererKind("text2d", lambda spec, settings, resource: render2d.render_layers(spec)))
-RENDERERS.register("text_page", RendererKind("text_page", lambda spec, settings, resource: page.render_layers(spec)))
+def _register(renderers: Registry[RendererKind]) -> None:
+    from synthgen.shapes import render as shapes2d
+    from synthgen.text import page, render2d
+
+    renderers.register("text2d", RendererKind("text2d", lambda spec, settings, resource: render2d.render_layers(spec)))
+    renderers.register("text_page", RendererKind("text_page", lambda spec, settings, resource: page.render_layers(spec)))
+    renderers.register(
+        "shapes2d", RendererKind("shapes2d", shapes2d.render, shapes2d.Shapes2DSchema, shapes2d.from_config)
+    )
+
+
+RENDERERS: Registry[RendererKind] = Registry("renderer", _register)
 
 __all__ = ["RENDERERS", "NoParams", "RendererKind"]

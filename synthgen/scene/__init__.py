@@ -1,19 +1,36 @@
 """Scene builders: sample a SceneSpec (pure data) from a scene's settings and a generator.
 
-The registry is filled by the explicit import list below; domain packages (``synthgen.text``)
-hold the builders.
+The registry is filled by the explicit list in ``_register`` on first use; domain packages
+(``synthgen.text``, ``synthgen.shapes``) hold the builders and may import ``synthgen.scene.base``.
 """
 
 from __future__ import annotations
 
 from synthgen.registry import Registry
 from synthgen.scene.base import SceneKind
-from synthgen.text.scenes import ocr_document, ocr_receipt, ocr_recognition, ocr_wild, words
 
-SCENES: Registry[SceneKind] = Registry("scene")
 
-SCENES.register("text_words", words.SCENE)
-SCENES.register("ocr_recognition", ocr_recognition.SCENE)
-SCENES.register("ocr_wild", ocr_wild.SCENE)
-SCENES.register("ocr_document", ocr_document.SCENE)
-SCENES.register("ocr_receipt", ocr_receipt.SCENE)
+def _register(scenes: Registry[SceneKind]) -> None:
+    from synthgen.shapes import scene as shapes
+    from synthgen.text.scenes import ocr_document, ocr_receipt, ocr_recognition, ocr_wild, words
+
+    scenes.register("text_words", words.SCENE)
+    scenes.register("ocr_recognition", ocr_recognition.SCENE)
+    scenes.register("ocr_wild", ocr_wild.SCENE)
+    scenes.register("ocr_document", ocr_document.SCENE)
+    scenes.register("ocr_receipt", ocr_receipt.SCENE)
+    scenes.register(
+        "shapes",
+        SceneKind(
+            "shapes",
+            shapes.ShapesSchema,
+            shapes.from_config,
+            shapes.sample,
+            shapes.categories,
+            shapes.RENDERERS,
+            shapes.LABELS,
+        ),
+    )
+
+
+SCENES: Registry[SceneKind] = Registry("scene", _register)

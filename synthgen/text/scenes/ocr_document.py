@@ -32,6 +32,8 @@ from synthgen.text.items import TextItem
 from synthgen.text.layout import ALIGNS, PlacedWord, layout_block, line_band, word_advance, word_items
 from synthgen.types import SceneSpec
 
+CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
+
 
 @dataclass
 class OcrDocumentSchema:
@@ -246,7 +248,5 @@ def sample(s: OcrDocumentSettings, rng: np.random.Generator) -> SceneSpec:
         dropped={k: v for k, v in dropped.items() if v},
     )
 
-
-CATEGORIES = ("word", "line")
 
 SCENE = SceneKind("ocr_document", OcrDocumentSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))

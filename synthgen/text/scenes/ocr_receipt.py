@@ -44,6 +44,8 @@ from synthgen.text.layout import PlacedWord, layout_block, line_band, word_advan
 from synthgen.text.patterns import compile_pattern
 from synthgen.types import SceneSpec
 
+CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
+
 STREETS = ("St", "Ave", "Rd", "Blvd", "Lane", "Way")
 PAYMENTS = ("CARD", "CASH", "VISA", "DEBIT")
 PHONE = compile_pattern(r"TEL \d{3}-\d{3}-\d{4}", "ocr_receipt")
@@ -77,9 +79,7 @@ class OcrReceiptSchema:
     min_legible_size: int = 8  # line heights in the image (px) under this are flagged legible: false
     fonts: FontsSchema = field(default_factory=FontsSchema)
     corpus: CorpusSchema = field(default_factory=lambda: CorpusSchema(case="upper"))
-    background: BackgroundSchema = field(
-        default_factory=lambda: BackgroundSchema("choice([noise, blobs, gradient])")
-    )
+    background: BackgroundSchema = field(default_factory=lambda: BackgroundSchema("choice([noise, blobs, gradient])"))
     warp: ReceiptWarpSchema = field(default_factory=ReceiptWarpSchema)
 
 
@@ -290,7 +290,5 @@ def _jacobian(h: np.ndarray, p: np.ndarray) -> np.ndarray:
         ]
     )
 
-
-CATEGORIES = ("word", "line")
 
 SCENE = SceneKind("ocr_receipt", OcrReceiptSchema, from_config, sample, lambda settings: CATEGORIES, ("text_page",))

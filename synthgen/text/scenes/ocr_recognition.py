@@ -43,6 +43,8 @@ from synthgen.text.patterns import Pattern, compile_pattern
 from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
 from synthgen.types import SceneSpec
 
+CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
+
 SOURCES = ("word", "pattern")
 TEXT_TRIES = 10  # texts tried per sample before the sample is left empty
 
@@ -257,6 +259,6 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
     )
 
 
-CATEGORIES = ("word", "line")
-
-SCENE = SceneKind("ocr_recognition", OcrRecognitionSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))
+SCENE = SceneKind(
+    "ocr_recognition", OcrRecognitionSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",)
+)

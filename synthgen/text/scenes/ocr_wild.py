@@ -55,6 +55,8 @@ from synthgen.text.layout import (
 from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
 from synthgen.types import SceneSpec
 
+CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
+
 
 @dataclass
 class OcrWildSchema:
@@ -294,7 +296,5 @@ def _offsets(homography: np.ndarray | None, corners: np.ndarray):
     moved = apply_homography(homography, corners)
     return tuple((round(float(dx), 3), round(float(dy), 3)) for dx, dy in moved - corners)
 
-
-CATEGORIES = ("word", "line")
 
 SCENE = SceneKind("ocr_wild", OcrWildSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))

@@ -27,6 +27,8 @@ from synthgen.text.glyphs import layout_run
 from synthgen.text.items import TextItem
 from synthgen.types import SceneSpec
 
+CATEGORIES = ("text",)  # the categories its specs hold, in id order
+
 BACKGROUND_KINDS = ("solid", "gradient", "noise", "image")
 
 
@@ -256,7 +258,5 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
         dropped={k: v for k, v in dropped.items() if v},
     )
 
-
-CATEGORIES = ("text",)
 
 SCENE = SceneKind("text_words", TextWordsSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))
