@@ -187,6 +187,7 @@ def write_split(
 ) -> tuple[int, int]:
     """Write one split as a dataset, skipping its complete shards; (written, reused) samples."""
     out.mkdir(parents=True, exist_ok=True)
+    write_marker(out, split_id(mix, split))  # a synthgen dataset, as generate's output is
     remove_leftovers(out)
     cp = mix.copy_paste
     source = MixedSource(planned, split, formats, *((cp.blend, cp.feather_px) if cp is not None else ()))

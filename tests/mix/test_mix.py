@@ -290,3 +290,16 @@ def test_copy_paste_in_a_mix(sets):
     assert pasted_total + sum(s.meta.get("dropped", {}).get("covered_by_paste", 0) for s in splits["train"]) >= 1
     for split in ("val", "test"):
         assert not any("pasted" in s.meta for s in splits[split])
+
+
+def test_splits_are_marked_synthgen_datasets(sets):
+    run(sets, "")
+    from synthgen.engine.output import read_marker
+
+    ids = set()
+    for split in ("train", "val", "test"):
+        marker = read_marker(sets / "out" / split)
+        manifest = json.loads((sets / "out" / split / "manifest.json").read_text())
+        assert marker is not None and manifest["dataset_id"] == marker["id"]
+        ids.add(marker["id"])
+    assert len(ids) == 3
