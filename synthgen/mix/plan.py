@@ -184,8 +184,8 @@ def plan_mix(mix: MixConfig, sources: list[SourceData]) -> Plan:
             train.append(s)
             used.add(id(s))
             counts.update(inst["category"] for inst in s.lazy.record["instances"])
-        for name in remaining:
-            remaining[name] = [s for s in remaining[name] if id(s) not in used]
+        for name, members in remaining.items():
+            remaining[name] = [s for s in members if id(s) not in used]
         if counts[cls] < need:
             notes.append(
                 f"fill_to {cls}: {counts[cls]} of {need} training instances; the synthetic sources hold no more (within caps)"
