@@ -123,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--columns", type=_at_most(64), default=4)
     pre.add_argument("--tile", type=_at_most(4096), default=384, help="tile size in pixels (default 384)")
 
+    mx = sub.add_parser("mix", help="blend synthetic samples with real annotated datasets (a mix config)")
+    mx.add_argument("config", help="mix config YAML (configs/mix_*.yaml)")
+    mx.add_argument("-o", "--out", help="output folder (default: out/<config name>)")
+    mx.add_argument("--overwrite", action="store_true", help="replace a previous mix of another config in OUT")
+    mx.add_argument("--no-progress", action="store_true", help="no progress bar")
+    mx.add_argument("overrides", nargs="*", help="key=value config overrides")
+
+
     reg = sub.add_parser(
         "regress",
         help="regenerate a small seeded set and compare it with a golden fingerprint",
@@ -186,6 +194,17 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mix(args: argparse.Namespace) -> int:
+    from synthgen.mix import load_mix_config, mix
+    from synthgen.paths import check_output_dir
+
+    config = load_mix_config(args.config, list(args.overrides))
+    out = check_output_dir(args.out if args.out is not None else f"out/{config.name}", "-o")
+    summary = mix(config, out, overwrite=args.overwrite, progress=not args.no_progress)
+    print(summary.line())
+    return 0
+
+
 def _regress(args: argparse.Namespace) -> int:
     from synthgen.config import load_run_config
     from synthgen.regress import regress
@@ -233,7 +252,7 @@ def one_line(message: str) -> str:
     return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS] + "..."
 
 
-COMMANDS = {"generate": _generate, "validate": _validate, "preview": _preview, "regress": _regress, "list": _list}
+COMMANDS = {"generate": _generate, "validate": _validate, "preview": _preview, "mix": _mix, "regress": _regress, "list": _list}
 
 
 def _print_config_warnings() -> None:

@@ -110,3 +110,99 @@ def read_text(path: Path) -> str:
         raise DatasetError(f"{path}: cannot read ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{path}: not UTF-8 (byte {exc.start})") from None
+
+
+ON_BAD = ("error", "skip")
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A record a reader (or the mixer) left out, and why.
+
+    Attributes:
+        where: the file and record (``coco.json annotation 17``).
+        reason: what is wrong with it.
+    """
+
+    where: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a dataset.
+
+    Attributes:
+        on_bad: ``error`` (a bad record raises DatasetError naming the file and record) or ``skip``
+            (it is left out and listed in ``ReadResult.skipped``).
+        images: the folder image paths are relative to, where it is not the format's usual one.
+        category: the category name of formats that hold none (ICDAR, recognition crops).
+        check_sizes: read each image's header to check its size against the record (cheap; no decoding).
+    """
+
+    on_bad: str = "error"
+    images: str | None = None
+    category: str = "text"
+    check_sizes: bool = True
+
+
+@dataclass
+class ReadResult:
+    """What a reader gives: the source's category table, its samples (records in memory, pixels
+    lazy, in the source's order) and what it skipped."""
+
+    categories: CategoryTable
+    samples: list  # list[synthgen.lazy.LazySample]
+    skipped: list[Skip] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReaderKind:
+    """A dataset reader, the inverse of the writer of the same name.
+
+    Attributes:
+        name: the ``format:`` name of a mix source.
+        read: (path, options) -> ReadResult.
+        description: what ``path`` is (a dataset folder, a JSON file, ...).
+    """
+
+    name: str
+    read: Callable[[Path, ReadOptions], ReadResult]
+    description: str = ""
+
+
+class BadRecords:
+    """Collects bad records while reading: raises at the first one (``on_bad: error``) or lists it."""
+
+    def __init__(self, on_bad: str):
+        if on_bad not in ON_BAD:
+            raise ValueError(f"on_bad must be one of {ON_BAD}, got {on_bad!r}")
+        self.on_bad = on_bad
+        self.skipped: list[Skip] = []
+
+    def __call__(self, where: str, reason: str) -> None:
+        if self.on_bad == "error":
+            raise DatasetError(f"{where}: {reason}")
+        self.skipped.append(Skip(where, reason))
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from an image file's header (nothing decoded), or None if it is not an image."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        return None
+    if head[:8] == PNG_SIGNATURE and head[12:16] == b"IHDR":  # the PNG header, without Pillow's overhead
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+    try:
+        with Image.open(path) as im:
+            return im.size
+    except (OSError, UnidentifiedImageError):
+        return None
