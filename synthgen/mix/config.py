@@ -182,6 +182,12 @@ class MixConfig:
 
         return hashlib.sha256(json.dumps([self.resolved, __version__], sort_keys=True).encode()).hexdigest()
 
+    def writer(self, name: str) -> Any:
+        """The writer ``name`` of ``outputs`` (a mix takes no ``writers:`` options: their defaults)."""
+        from synthgen.formats import WRITERS
+
+        return WRITERS.get(name)
+
 
 def is_mix_config(path: str | Path) -> bool:
     """Whether a YAML file is a mix config (it has ``sources:``) rather than a run config."""
