@@ -1,6 +1,9 @@
-"""Generate: steps that add variety to rendered Layers (diffusion backgrounds, inpainting, ...)
-without moving a labelled pixel unless they re-derive its label. Same protocol as augment
-(``synthgen.steps``). The registry is filled by the explicit import list below (empty so far).
+"""Generate: steps that add variety and realism to rendered Layers with diffusion models, without
+moving a labelled pixel: ``inpaint_background`` (every pixel outside the instances), ``refine``
+(img2img), ``controlnet`` (3D scenes: conditioned on depth, segmentation or edges). Same protocol
+as augment (``synthgen.steps``); the registry is filled by the explicit list in ``_register``.
+The built-in model and users' checkpoints: ``synthgen.generate.models``; the background bank
+(the ``diffusion`` background kind): ``synthgen.generate.bank``.
 
 ``synthgen.generate`` is also the API function that generates a dataset: importing this package
 makes the name refer to it, so the module is callable and forwards to that function.
@@ -14,7 +17,16 @@ import types
 from synthgen.registry import Registry
 from synthgen.steps import StepKind
 
-GENERATORS: Registry[StepKind] = Registry("generate")
+
+def _register(generators: Registry[StepKind]) -> None:
+    from synthgen.generate import controlnet, inpaint_background, refine
+
+    generators.register("inpaint_background", inpaint_background.KIND)
+    generators.register("refine", refine.KIND)
+    generators.register("controlnet", controlnet.KIND)
+
+
+GENERATORS: Registry[StepKind] = Registry("generate", _register)
 
 __all__ = ["GENERATORS"]
 
