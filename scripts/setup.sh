@@ -7,7 +7,8 @@ set -euo pipefail
 VENV="${1:-.venv}"
 PYTHON="${PYTHON:-python3}"
 # tesseract: the independent reader that the OCR legibility tests use.
-DEBIAN_PACKAGES=(tesseract-ocr tesseract-ocr-eng)
+# libegl1 libegl-mesa0 libgl1-mesa-dri: headless OpenGL (EGL, Mesa's llvmpipe on a CPU) for mesh3d.
+DEBIAN_PACKAGES=(tesseract-ocr tesseract-ocr-eng libegl1 libegl-mesa0 libgl1-mesa-dri)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -8,6 +8,7 @@ The Python API mirrors the command line::
     sample = synthgen.make_sample(config, 7)          # one sample in memory, no files
     for sample in synthgen.read_dataset("out/words"):  # Samples back from a dataset
         ...
+    synthgen.mix("configs/mix_words.yaml", "out/mix_words")  # blend with real data
 
 ``import synthgen`` stays light: these names, the stages and their heavy dependencies are imported
 when first used.
@@ -22,7 +23,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from synthgen.config.schema import RunConfig
 
-__all__ = ["__version__", "generate", "generate_dataset", "load_config", "make_sample", "read_dataset"]
+__all__ = ["__version__", "generate", "generate_dataset", "load_config", "make_sample", "mix", "mix_datasets", "read_dataset"]
 
 
 def load_config(path: Any, overrides: Any = ()) -> RunConfig:
@@ -73,3 +74,25 @@ def read_dataset(path: Any):
     from synthgen.dataset import read_dataset as read
 
     return read(path)
+
+
+def mix_datasets(config: Any, out: Any, overrides: Any = (), overwrite: bool = False, progress: bool = False):
+    """Blend synthetic and real datasets (``synthgen mix``); returns its MixSummary.
+
+    Args:
+        config: a MixConfig from ``synthgen.mix.load_mix_config``, or the path of a mix config.
+        out: the output folder (``train/``, ``val/``, ``test/``, ``report.json``, ``class_balance.png``).
+        overrides: ``key=value`` items, with a path.
+        overwrite: replace a previous mix of another config found in ``out``.
+        progress: show a progress bar on stderr.
+    """
+    from synthgen.mix.config import MixConfig, load_mix_config
+    from synthgen.mix.run import mix as run
+
+    loaded = config if isinstance(config, MixConfig) else load_mix_config(config, list(overrides))
+    return run(loaded, out, overwrite=overwrite, progress=progress)
+
+
+# ``synthgen.mix``: as with ``synthgen.generate``, the package synthgen/mix/ takes this name once
+# imported and forwards calls to mix_datasets (see its __init__).
+mix = mix_datasets

@@ -47,7 +47,10 @@ def draw_labels(
     annotations = [ann for ann in annotations if not is_line(ann)]
     for k, ann in enumerate(annotations):
         seg = ann["segmentation"]
-        m = mask_utils.decode({"size": seg["size"], "counts": seg["counts"].encode("ascii")})
+        if isinstance(seg, list):  # polygons (the COCO writer's default)
+            m = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(seg, h, w))) if seg else np.zeros((h, w), np.uint8)
+        else:
+            m = mask_utils.decode({"size": seg["size"], "counts": seg["counts"].encode("ascii")})
         if size != (w, h):
             m = cv2.resize(m, size, interpolation=cv2.INTER_NEAREST)
         m = m.astype(bool)

@@ -43,7 +43,7 @@ def synthgen_regress(request: pytest.FixtureRequest) -> Callable[..., object]:
     """``check(config, golden, overrides=(), workers=1)``: fail the test if the run regressed.
 
     Args (of the returned function):
-        config: run config YAML.
+        config: run config YAML (relative to pytest's rootdir) or a shipped config's name.
         golden: golden fingerprint JSON.
         overrides: ``key=value`` config overrides.
         workers: worker processes for generation.
@@ -61,6 +61,8 @@ def synthgen_regress(request: pytest.FixtureRequest) -> Callable[..., object]:
 
     def check(config: str | Path, golden: str | Path, overrides: Sequence[str] = (), workers: int = 1):
         config_path, golden_path = _rooted(root, config), _rooted(root, golden)
+        if isinstance(config, str) and not config_path.exists():
+            config_path = config  # a shipped config's name (``ocr_wild``); load_run_config says if it is none
         if not update and not golden_path.exists():
             pytest.fail(
                 f"{golden}: golden fingerprint not found; create it with: "

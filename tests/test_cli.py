@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,3 +62,80 @@ def test_python_m_and_console_script_agree():
     a = run("--version").stdout.strip()
     b = subprocess.run([str(Path(sys.executable).parent / "synthgen"), "--version"], capture_output=True, text=True).stdout.strip()
     assert a == b and a.startswith("synthgen ")
+
+
+# --- a command line that guides ---------------------------------------------------------------------
+
+
+def test_synthgen_alone_lists_the_commands():
+    proc = run()
+    assert proc.returncode == 0
+    for command in ("generate", "validate", "preview", "regress", "list"):
+        assert f"    {command}  " in proc.stdout
+
+
+def test_generate_help_shows_optional_overrides_examples_and_exit_codes():
+    proc = run("generate", "--help")
+    assert proc.returncode == 0
+    assert "config [key=value ...]" in " ".join(proc.stdout.split())  # overrides are optional
+    assert "examples:\n  synthgen generate ocr_wild" in proc.stdout
+    assert "exit codes:\n  0  done\n  1  internal error" in proc.stdout and "\n  2  bad input" in proc.stdout
+    assert "exit codes:" in run("regress", "--help").stdout and "3  internal error" in run("regress", "--help").stdout
+
+
+def test_validate_marks_overrides_and_keeps_long_values_on_one_line():
+    long = "{date} " + "long " * 40
+    proc = run("validate", "ocr_recognition", "scene.params.text.source=pattern",
+               f"scene.params.text.patterns=['[A-Z]{{3}}', '{long.strip()}']", "num_samples=5")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "num_samples: 5  # overridden" in lines
+    assert "      source: pattern  # overridden" in lines and "      patterns:  # overridden" in lines
+    assert any(line.endswith(long.strip() + "'") for line in lines)  # not wrapped
+    assert sum("# overridden" in line for line in lines) == 3
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("scene.params.fonts.dir=/x", "scene.params.fonts.dir: unknown key 'dir'. Valid keys here: paths, bundled, system."),
+        ("scene.params.style.stroke_color=red",
+         "scene.params.style.stroke_color: unknown key 'stroke_color'. Did you mean: 'stroke_width' or 'stroke_probability'?"),
+        ("scene.params.fonts.paths=/my/fonts",
+         "scene.params.fonts.paths: expected a list, got '/my/fonts'; write it in brackets, quoted for the shell: "
+         "scene.params.fonts.paths='[/my/fonts]'"),
+    ],
+)
+def test_shell_traps_get_a_line_that_says_what_to_type(override, message):
+    proc = run("validate", "ocr_wild", override)
+    assert proc.returncode == 2 and proc.stderr == f"synthgen: error: {message}\n"
+
+
+def test_a_charset_without_patterns_blames_the_charset():
+    proc = run("validate", "ocr_recognition", "scene.params.text.charset=digits")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("synthgen: error: scene.params.text.charset: no word of the corpus fits the charset")
+    assert "scene.params.text.source=pattern" in proc.stderr
+
+
+def test_an_unquoted_pattern_list_warns():
+    proc = run("validate", "ocr_recognition", "scene.params.text.source=pattern", "scene.params.text.patterns=[0-9]")
+    assert proc.returncode == 0
+    assert proc.stderr == (
+        "synthgen: warning: scene.params.text.patterns=[0-9] reads as the list ['0-9'] of literal texts (YAML brackets); "
+        "for the pattern [0-9] write scene.params.text.patterns='[\"[0-9]\"]'\n"
+    )
+    quoted = run("validate", "ocr_recognition", "scene.params.text.source=pattern", 'scene.params.text.patterns=["[0-9]"]')
+    assert quoted.returncode == 0 and quoted.stderr == ""
+
+
+def test_progress_is_plain_lines_off_a_terminal(tmp_path):
+    proc = run("generate", str(ROOT / "configs/text_words.yaml"), "-o", str(tmp_path / "ds"), "--num", "4",
+               "shard_size=2", *SMALL)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert "\r" not in proc.stderr
+    assert "text_words: 4/4 samples (100%)" in lines[-2] and lines[-1] == "text_words: writing coco ..."
+    quiet = run("generate", str(ROOT / "configs/text_words.yaml"), "-o", str(tmp_path / "ds"), "--num", "4",
+                "shard_size=2", "--no-progress", *SMALL)
+    assert quiet.returncode == 0 and quiet.stderr == ""

@@ -13,6 +13,7 @@ from synthgen.annotate.masks import masks_to_instances
 from synthgen.formats import WRITERS
 from synthgen.formats.icdar import read_icdar
 from synthgen.formats.recognition import read_recognition_tsv
+from synthgen.formats.yolo import read_yolo
 from synthgen.image_codec import encode_png
 from synthgen.records import INSTANCE_KEYS, from_record, table_from_record, table_to_record, to_record
 from synthgen.types import Box3D, Camera, Category, CategoryTable, Instance, Labels, Sample, TextRecord
@@ -128,11 +129,23 @@ def written_fields_recognition(root, rec) -> set[str]:
     return {"text", "quad"} if text == "Hi" else set()
 
 
+def written_fields_yolo(root, rec) -> set[str]:
+    (sample,) = read_yolo(root / "yolo")
+    written = set()
+    got = [(i.category, i.bbox) for i in sample.labels.instances]
+    if [c for c, _ in got] == [i["category"] for i in rec["instances"]]:
+        written.add("category")
+    if [list(b) for _, b in got] == [i["bbox"] for i in rec["instances"]]:
+        written.add("bbox")
+    return written
+
+
 READ_BACK = {
     "coco": written_fields_coco,
     "icdar": written_fields_icdar("icdar"),
     "icdar_lines": written_fields_icdar("icdar_lines"),
     "recognition": written_fields_recognition,
+    "yolo": written_fields_yolo,
 }
 MODEL_FIELDS = set(INSTANCE_KEYS) | {"camera"}
 

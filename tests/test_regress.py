@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import io
+import itertools
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -230,7 +232,8 @@ def test_font_size_change_is_caught_by_regeneration(tmp_path):
     assert outcome.status == "regressed" and outcome.exit_code == 1
     resized = [d for d in outcome.comparison.of_kind(LABELS) if d.what == "bbox" and "resized" in d.detail]
     assert resized, outcome.text
-    assert "config: scene.params.font_size 14 -> 15" in outcome.text  # the likely cause is named
+    assert "config diff (the likely cause" in outcome.text  # the likely cause is named
+    assert "\n  scene.params.font_size 14 -> 15\n" in outcome.text
     assert outcome.report is not None and outcome.report.html.is_file() and outcome.report.png.is_file()
     assert outcome.report.folder == tmp_path / "golden_report"
 
@@ -338,15 +341,124 @@ def test_pytest_plugin_fixture(pytester):
     regressed = pytester.runpytest("-q")
     regressed.assert_outcomes(failed=1)
     regressed.stdout.fnmatch_lines(["*REGRESSED*", "*bbox*", "*--synthgen-update-golden*"])
+    assert regressed.stdout.str().count("config diff") == 1  # the failure is printed once
     assert (pytester.path / "golden" / "small_report" / "index.html").is_file()
 
 
 # --- the project's own configs against tests/golden/ ---------------------------------------------
 
-CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
+# Mix configs (configs/mix_*.yaml) are excluded: regress fingerprints a run config's generated
+# samples, and a mix generates nothing of its own (it reads datasets); tests/mix checks mixes.
+CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml") if not p.name.startswith("mix_"))
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
 def test_project_config_matches_its_golden(config, synthgen_regress):
-    rel = config.relative_to(ROOT)
-    synthgen_regress(str(rel), f"tests/golden/{config.stem}.json")
+    synthgen_regress(config.stem, f"tests/golden/{config.stem}.json")  # the shipped config, by name
+
+
+# --- regress on a plain install (no torch), the grouped report, --update ---------------------------
+
+GOLDENS = sorted((ROOT / "tests" / "golden").glob("*.json"))
+
+
+def test_ssim_equals_kornia_on_golden_thumbnails():
+    torch = pytest.importorskip("torch")
+    kornia_ssim = pytest.importorskip("kornia.metrics").ssim
+    from synthgen.regress.pixels import SSIM_WINDOW, fit_to, luma, ssim
+
+    thumbs = [s.thumbnail for path in GOLDENS for s in load_golden(path).samples[:3]]
+    pairs = [(a, b) for a, b in zip(thumbs, thumbs[1:])]
+    pairs += [(t, np.clip(t.astype(int) + 9 * np.sign(np.indices(t.shape).sum(0) % 5 - 2), 0, 255).astype(np.uint8))
+              for t in thumbs]
+    pairs += [(t, t) for t in thumbs[:2]]
+    values = []
+    for a, b in pairs:
+        b = fit_to(b, a)
+        window = SSIM_WINDOW if min(a.shape[:2]) > SSIM_WINDOW else 3
+        with torch.no_grad():
+            ref = kornia_ssim(torch.from_numpy(luma(a))[None, None], torch.from_numpy(luma(b))[None, None], window,
+                              max_val=1.0, padding="valid").mean()
+        values.append((ssim(a, b), float(ref)))
+    assert len(values) > 20 and min(v for v, _ in values) < 0.5  # unlike and alike pairs both compared
+    assert max(abs(v - ref) for v, ref in values) < 1e-4, values  # kornia sums in float32
+
+
+NO_TORCH = """
+import sys
+sys.modules["torch"] = None  # import torch raises ImportError, as on a plain install
+sys.modules["kornia"] = None
+from synthgen.cli import main
+code = main(sys.argv[1:])
+assert "torch" not in sys.modules or sys.modules["torch"] is None
+sys.exit(code)
+"""
+
+
+def test_regress_without_torch_reports_pixel_changes(tmp_path):
+    golden = tmp_path / "g.json"
+    regress(load_run_config(small_config(tmp_path, "14")), golden, update=True)
+    config = small_config(tmp_path, "14", "b.yaml")
+    argv = ["regress", str(config), "--golden", str(golden), "scene.params.background.kind=noise"]
+    proc = subprocess.run([sys.executable, "-c", NO_TORCH, *argv], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr
+    assert "pixels:" in proc.stdout and "SSIM" in proc.stdout
+
+
+def test_a_crash_exits_3_never_1(tmp_path, monkeypatch, capsys):
+    import synthgen.regress as regress_module
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(regress_module, "regress", crash)
+    assert main(["regress", str(small_config(tmp_path)), "--golden", str(tmp_path / "g.json")]) == 3
+    assert "internal error (exit code 3)" in capsys.readouterr().err
+
+
+def test_report_names_the_config_diff_first_and_keeps_its_consequences_short(tmp_path):
+    golden = tmp_path / "g.json"
+    regress(load_run_config(small_config(tmp_path, "randint(10, 20)")), golden, update=True)
+    outcome = regress(load_run_config(small_config(tmp_path, "randint(10, 21)", "b.yaml")), golden)
+    lines = outcome.text.splitlines()
+    heads = [line.split(" ")[0].rstrip(":") for line in lines if not line.startswith(" ")]
+    assert heads[:3] == ["synthgen", "config", "labels"], outcome.text
+    config_at = next(k for k, line in enumerate(lines) if line.startswith("config diff"))
+    assert lines[config_at + 1] == "  scene.params.font_size 'randint(10, 20)' -> 'randint(10, 21)'"
+    labels_at = next(k for k, line in enumerate(lines) if line.startswith("labels:"))
+    assert re.match(r"labels: \d+ samples \((bbox|mask|area|quad|char_quads|transcription|instances) \d+", lines[labels_at])
+    section = list(itertools.takewhile(lambda line: line.startswith("  "), lines[labels_at + 1 :]))
+    assert 1 <= len([line for line in section if "... and" not in line]) <= 3  # examples, not every moved word
+
+
+def test_report_without_a_cause_says_the_code_changed(small):
+    config, pairs, fp = small
+
+    def shift(index, rec):
+        if rec["instances"]:
+            rec["instances"][0]["bbox"][0] += 1
+
+    new = fingerprint_samples(perturbed(pairs, shift), config.regress.thumbnail_px)
+    assert new.provenance == fp.provenance
+    from synthgen.regress.report import summary_text
+
+    text = summary_text(compare_fingerprints(fp, new, config.regress), "c.yaml", "g.json")
+    assert "config diff: none; dependency diff: none" in text and "change in the code" in text
+
+
+def test_update_says_what_it_wrote_and_removes_the_stale_report(tmp_path, capsys):
+    config, golden = small_config(tmp_path), tmp_path / "g.json"
+    assert main(["regress", str(config), "--golden", str(golden), "--update"]) == 0
+    assert main(["regress", str(config), "--golden", str(golden), "scene.params.font_size=17"]) == 1
+    report = tmp_path / "g_report"
+    assert (report / "index.html").is_file()
+    capsys.readouterr()
+    assert main(["regress", str(config), "--golden", str(golden), "--update", "scene.params.font_size=17"]) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {golden} (4 samples" in out and f"removed the stale report {report}/" in out
+    assert not report.exists()
+    # a folder of the same name that holds anything else is never deleted
+    report.mkdir()
+    (report / "notes.txt").write_text("mine")
+    assert main(["regress", str(config), "--golden", str(golden), "--update"]) == 0
+    assert f"kept {report}/" in capsys.readouterr().out and (report / "notes.txt").is_file()

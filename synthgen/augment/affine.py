@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from synthgen.augment.base import GEOMETRIC_MOVES, Applied, AugmentKind, Number, draw, number
-from synthgen.augment.warp import KORNIA, warp_layers
-from synthgen.config.distributions import Distribution
+from synthgen.augment.warp import BORDERS, KORNIA, warp_layers
+from synthgen.config.distributions import Distribution, parse_value
 from synthgen.types import Layers, SceneSpec
 
 
@@ -23,6 +23,8 @@ class AffineSchema:
     translate_x, translate_y: shift as a fraction of the width / height, -1..1 (+ = right / down).
     shear_x, shear_y: shear angles in degrees, -60..60.
     fill: grey level 0..255 of the pixels that come from outside the image.
+    border: constant (``fill``), replicate or reflect: how those pixels are filled; a rotation on
+        a coloured background then paints no false ink into the corners.
     """
 
     rotation: Number = "uniform(-10, 10)"
@@ -32,6 +34,7 @@ class AffineSchema:
     shear_x: Number = 0.0
     shear_y: Number = 0.0
     fill: Number = 0.0
+    border: str = "constant"
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class AffineSettings:
     shear_x: Distribution
     shear_y: Distribution
     fill: Distribution
+    border: Distribution
 
 
 def from_config(p: AffineSchema, key: str) -> AffineSettings:
@@ -55,6 +59,7 @@ def from_config(p: AffineSchema, key: str) -> AffineSettings:
         shear_x=number(p.shear_x, f"{key}.shear_x", -60, 60),
         shear_y=number(p.shear_y, f"{key}.shear_y", -60, 60),
         fill=number(p.fill, f"{key}.fill", 0, 255),
+        border=parse_value(p.border, f"{key}.border", "str", BORDERS),
     )
 
 
@@ -83,7 +88,10 @@ def apply(s: AffineSettings, layers: Layers, spec: SceneSpec, rng: np.random.Gen
         "shear_y": torch.tensor([sampled["shear_y"]]),
     }
     params = {k: v.to(torch.float32) for k, v in params.items()}
-    out, dropped = warp_layers(layers, RandomAffine(degrees=0.0, p=1.0), params, sampled["fill"])
+    border = s.border.sample(rng)
+    if border != "constant":  # recorded only when set, so runs without it keep their meta
+        sampled["border"] = border
+    out, dropped = warp_layers(layers, RandomAffine(degrees=0.0, p=1.0), params, sampled["fill"], border)
     return Applied(out, sampled, dropped)
 
 

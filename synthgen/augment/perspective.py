@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from synthgen.augment.base import GEOMETRIC_MOVES, Applied, AugmentKind, Number, draw, number
-from synthgen.augment.warp import KORNIA, warp_layers
-from synthgen.config.distributions import Distribution
+from synthgen.augment.warp import BORDERS, KORNIA, warp_layers
+from synthgen.config.distributions import Distribution, parse_value
 from synthgen.types import Layers, SceneSpec
 
 # Direction in which each corner (top-left, top-right, bottom-right, bottom-left) moves inwards.
@@ -24,16 +24,20 @@ class PerspectiveSchema:
     distortion: 0..1, how far a corner may move inwards, as a fraction of half the image size;
         each corner moves by an independent uniform fraction of it along x and y.
     fill: grey level 0..255 of the pixels that come from outside the image.
+    border: constant (``fill``), replicate or reflect: how those pixels are filled; a rotation on
+        a coloured background then paints no false ink into the corners.
     """
 
     distortion: Number = "uniform(0.05, 0.3)"
     fill: Number = 0.0
+    border: str = "constant"
 
 
 @dataclass(frozen=True)
 class PerspectiveSettings:
     distortion: Distribution
     fill: Distribution
+    border: Distribution
 
 
 def from_config(p: PerspectiveSchema, key: str) -> PerspectiveSettings:
@@ -41,10 +45,13 @@ def from_config(p: PerspectiveSchema, key: str) -> PerspectiveSettings:
     return PerspectiveSettings(
         distortion=number(p.distortion, f"{key}.distortion", 0, 1),
         fill=number(p.fill, f"{key}.fill", 0, 255),
+        border=parse_value(p.border, f"{key}.border", "str", BORDERS),
     )
 
 
-def apply(s: PerspectiveSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
+def apply(
+    s: PerspectiveSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None
+) -> Applied:
     """Warp image and labels with one homography drawn from ``rng``."""
     import torch
     from kornia.augmentation import RandomPerspective
@@ -61,8 +68,11 @@ def apply(s: PerspectiveSettings, layers: Layers, spec: SceneSpec, rng: np.rando
         "start_points": torch.tensor(start[None], dtype=torch.float32),
         "end_points": torch.tensor(end[None], dtype=torch.float32),
     }
-    out, dropped = warp_layers(layers, RandomPerspective(distortion_scale=0.5, p=1.0), params, fill)
+    border = s.border.sample(rng)
+    out, dropped = warp_layers(layers, RandomPerspective(distortion_scale=0.5, p=1.0), params, fill, border)
     sampled = {"distortion": distortion, "fill": fill, "corners": [[float(v) for v in c] for c in end]}
+    if border != "constant":  # recorded only when set, so runs without it keep their meta
+        sampled["border"] = border
     return Applied(out, sampled, dropped)
 
 

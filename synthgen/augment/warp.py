@@ -40,10 +40,16 @@ KORNIA = ("torch", "kornia")  # what a geometric kind needs (AugmentKind.needs)
 MAX_EXACT_ID = 2**24  # nearest-neighbour warps run in float32, exact for integers below this
 
 OUT_OF_IMAGE = "augment_out_of_image"
+ILLEGIBLE_TRUNCATED = "illegible_truncated"  # kept, flagged legible: false (### / no crop), counted
 TOO_SMALL = "augment_too_small"
 
 
-def warp_layers(layers: Layers, transform: Any, params: dict[str, Any], fill: float) -> tuple[Layers, dict[str, int]]:
+BORDERS = ("constant", "replicate", "reflect")  # how pixels from outside the image are filled
+
+
+def warp_layers(
+    layers: Layers, transform: Any, params: dict[str, Any], fill: float, border: str = "constant"
+) -> tuple[Layers, dict[str, int]]:
     """Warp every layer and quad of ``layers`` with one kornia geometric augmentation.
 
     Args:
@@ -54,6 +60,10 @@ def warp_layers(layers: Layers, transform: Any, params: dict[str, Any], fill: fl
         params: that augmentation's parameters for one image (batch 1) as float32 tensors,
             e.g. ``{"translations", "center", "scale", "angle", "shear_x", "shear_y"}``.
         fill: grey level 0..255 for pixels that come from outside the input image.
+        border: ``constant`` (``fill``), ``replicate`` (the nearest edge pixel) or ``reflect``
+            (mirrored about the edge, OpenCV's reflect-101) for the image's outside pixels; the
+            label layers are always 0 (no instance) there. Not constant, the image is warped by
+            OpenCV with the same matrix kornia applied to the labels.
 
     Returns:
         The warped Layers (new arrays) and the instances dropped, by reason.
@@ -92,6 +102,12 @@ def warp_layers(layers: Layers, transform: Any, params: dict[str, Any], fill: fl
 
     coverage = out_image[:, 3:4]
     out_rgb = out_image[:, :3] + (1.0 - coverage) * (fill / 255.0)
+    if border != "constant":
+        import cv2
+
+        matrix = sequential.transform_matrix[0].numpy().astype(np.float64)  # pixel centres on integers
+        mode = cv2.BORDER_REPLICATE if border == "replicate" else cv2.BORDER_REFLECT_101
+        rgb_out = cv2.warpPerspective(layers.rgb, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=mode)
     warped = out_masks[0].round().numpy()
     instance_id = warped[0].astype(np.int32)
     semantic_id = warped[1].astype(np.int32) if layers.semantic_id is not None else None
@@ -104,7 +120,7 @@ def warp_layers(layers: Layers, transform: Any, params: dict[str, Any], fill: fl
     geometry, dropped = _fit_geometry(layers.geometry, ids, moved, instance_id, width, height)
     out = replace(
         layers,
-        rgb=tensor_to_rgb(out_rgb),
+        rgb=rgb_out if border != "constant" else tensor_to_rgb(out_rgb),
         instance_id=instance_id,
         semantic_id=semantic_id,
         depth=depth,
@@ -181,7 +197,9 @@ def _fit_geometry(
             if cut and text.transcription:
                 # Part of the text left the image: the transcription no longer matches the pixels,
                 # so the instance becomes "don't care" (ICDAR ###; no recognition crop).
-                attributes = {**attributes, "legible": False, "truncated": True}
+                attributes = {**attributes, "legible": False, "truncated": True, "illegible_reason": "truncated"}
+                if geo.attributes.get("legible", True) is not False:  # counted once, where it became illegible
+                    dropped[ILLEGIBLE_TRUNCATED] = dropped.get(ILLEGIBLE_TRUNCATED, 0) + 1
             text = replace(
                 text,
                 quad=None if quad is None else clip_points(quad, width, height),

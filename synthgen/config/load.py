@@ -34,6 +34,7 @@ from synthgen.config.schema import (
     RunSchema,
     SceneConfig,
 )
+from synthgen.config.shipped import config_path, default_scene, scene_path
 from synthgen.errors import ConfigError, InputError
 from synthgen.steps import Step
 from synthgen.types import Category, CategoryTable
@@ -46,7 +47,27 @@ def omegaconf_error(exc: OmegaConfBaseException, prefix: str = "") -> ConfigErro
     msg = re.sub(r"^Key '([^']+)' not in '\w+'\.?", r"unknown key '\1'.", msg)
     msg = re.sub(r"\s*full_key:.*$", "", msg)
     full = ".".join(p for p in (prefix, key) if p)
+    if msg.startswith("unknown key") and "Did you mean" not in msg:
+        msg += _suggestion(str(getattr(exc, "key", "") or key.rsplit(".", 1)[-1]), getattr(exc, "parent_node", None))
+    if "is not a ListConfig" in msg:  # a list key given one value, as `fonts.paths=/dir` on the command line
+        value = getattr(exc, "value", None)
+        value = value._value() if hasattr(value, "_value") else value
+        shown = value if isinstance(value, str) else short_repr(value)
+        msg = f"expected a list, got {short_repr(value)}; write it in brackets, quoted for the shell: {full}='[{shown}]'"
     return ConfigError(full, msg)
+
+
+def _suggestion(key: str, parent: Any) -> str:
+    """`` Did you mean: 'x'?`` for the closest valid keys, or the list of valid keys."""
+    import difflib
+
+    valid = [str(k) for k in parent.keys()] if isinstance(parent, DictConfig) else []
+    if not valid:
+        return ""
+    close = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
+    if close:
+        return " Did you mean: " + " or ".join(f"'{c}'" for c in close) + "?"
+    return f" Valid keys here: {', '.join(valid)}."
 
 
 def _shape(node: Any) -> str:
@@ -110,22 +131,67 @@ def _load_yaml(path: Path, key: str) -> DictConfig:
     return node
 
 
-def _expand_include(raw: DictConfig, base_dir: Path) -> None:
+def _expand_include(raw: DictConfig, base_dir: Path, kind_override: Any = None) -> None:
+    """Replace ``scene:`` by its kind's shipped scene (the kind's defaults), then the included
+    file, then the keys written beside ``include``."""
     scene = raw.get("scene")
-    if not isinstance(scene, DictConfig) or scene.get("include") is None:
+    if not isinstance(scene, DictConfig):
         return
-    include = scene._get_node("include")._value()  # as written: an interpolation is not resolved here
-    if not isinstance(include, str) or "${" in include:
-        raise ConfigError("scene.include", f"expected a path to a scene file, got {include!r}")
-    included = _load_yaml((base_dir / include).resolve(), "scene.include")
-    refuse_resolvers(included, "scene")
-    if "include" in included:
-        raise ConfigError(
-            "scene.include", f"{Path(include).name} includes another file; nested includes are not supported"
-        )
+    layers: list[DictConfig] = []
+    include = scene._get_node("include")._value() if scene.get("include") is not None else None  # as written
+    if include is not None:
+        if not isinstance(include, str) or "${" in include:
+            raise ConfigError("scene.include", f"expected a shipped scene name or a path to a scene file, got {include!r}")
+        included = _load_yaml(scene_path(include, base_dir), "scene.include")
+        refuse_resolvers(included, "scene")
+        if "include" in included:
+            raise ConfigError(
+                "scene.include", f"{Path(include).name} includes another file; nested includes are not supported"
+            )
+        layers.append(included)
     rest = OmegaConf.masked_copy(scene, [k for k in scene.keys() if k != "include"])
-    raw.scene = OmegaConf.merge(included, rest)
-    raw.scene.include = include
+    layers.append(rest)
+    kind = kind_override
+    for layer in reversed(layers):
+        if kind is None and layer._get_node("kind") is not None:
+            kind = layer._get_node("kind")._value()
+    defaults = default_scene(kind) if isinstance(kind, str) else None
+    if defaults is not None:  # one source of truth: a bare `kind:` gets the shipped scene's values
+        base = _load_yaml(defaults, "scene.kind")
+        layers.insert(0, base)
+    if len(layers) == 1 and include is None:
+        return
+    raw.scene = OmegaConf.merge(*layers)
+    if include is not None:
+        raw.scene.include = include
+
+
+class ConfigWarning(UserWarning):
+    """A config that loads but probably does not say what its author meant (the CLI prints one line)."""
+
+
+def _warn_list_traps(overrides: Sequence[str], dot: DictConfig) -> None:
+    """Warn when an unquoted ``key=[...]`` for a list of patterns became a list of literal texts:
+    the shell passes ``text.patterns=[0-9]`` and YAML reads the list ``['0-9']``, not the pattern ``[0-9]``."""
+    import warnings
+
+    for item in overrides:
+        key, raw = (part.strip() for part in item.split("=", 1))
+        if not key.endswith("patterns") or not raw.startswith("[") or '"' in raw or "'" in raw:
+            continue  # a quoted item says its author knew YAML's brackets
+        try:
+            value = OmegaConf.select(dot, key)
+        except OmegaConfBaseException:
+            continue
+        items = list(value) if isinstance(value, ListConfig) else None
+        if items and all(isinstance(v, str) and not any(c in v for c in "[{") for v in items):
+            warnings.warn(
+                ConfigWarning(
+                    f"{key}={raw} reads as the list {[str(v) for v in items]} of literal texts (YAML brackets); "
+                    f"for the pattern {raw} write {key}='[\"{raw}\"]'"
+                ),
+                stacklevel=3,
+            )
 
 
 def _unparsable_override(overrides: Sequence[str]) -> ConfigError:
@@ -147,13 +213,14 @@ def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfi
     """Load and validate a run config.
 
     Args:
-        path: YAML run config; ``scene.include`` in it is relative to the file's folder.
+        path: YAML run config, or the name of a shipped one (``ocr_wild``); ``scene.include`` in
+            it is a shipped scene's name (``ocr/wild``) or a file relative to the config's folder.
         overrides: ``key=value`` dotlist items applied last (``scene.params.font_size=32``).
 
     Returns:
         The frozen RunConfig.
     """
-    path = Path(path)
+    path = config_path(path) if isinstance(path, str) else Path(path)
     raw = _load_yaml(path, "")
     refuse_resolvers(raw)
     for item in overrides:
@@ -166,9 +233,14 @@ def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfi
     except (yaml.YAMLError, ValueError, RecursionError):
         raise _unparsable_override(overrides) from None
     refuse_resolvers(dot)
-    if isinstance(dot.get("scene"), DictConfig) and dot.scene.get("include") is not None:
-        raw = OmegaConf.merge(raw, {"scene": {"include": dot.scene.include}})
-    _expand_include(raw, path.parent)
+    _warn_list_traps(overrides, dot)
+    kind_override = None
+    if isinstance(dot.get("scene"), DictConfig):
+        if dot.scene.get("include") is not None:
+            raw = OmegaConf.merge(raw, {"scene": {"include": dot.scene.include}})
+        if dot.scene._get_node("kind") is not None:
+            kind_override = dot.scene._get_node("kind")._value()
+    _expand_include(raw, path.parent, kind_override)
     merged = merge_checked(OmegaConf.structured(RunSchema), raw, dot)
     resolve_interpolations(merged)
     refuse_non_finite(merged)
@@ -195,6 +267,7 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
         reg.WRITERS.get(name, key=f"outputs[{i}]")
     if len(set(cfg.outputs)) != len(cfg.outputs):
         raise ConfigError("outputs", f"lists a writer twice: {list(cfg.outputs)}")
+    writer_options, writer_params = _writer_options(cfg)
     if cfg.regress.labels not in ("exact", "tolerant"):
         raise ConfigError("regress.labels", f"{cfg.regress.labels!r} is not one of exact, tolerant")
     if not 0 < cfg.regress.num:
@@ -223,6 +296,9 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
             resolved.pop(key, None)
     if resolved.get("categories") is None:
         resolved.pop("categories", None)
+    resolved["writers"] = writer_params
+    if not writer_params:  # as before writer options existed (config identity unchanged)
+        resolved.pop("writers")
     return RunConfig(
         name=cfg.name,
         seed=int(cfg.seed),
@@ -240,7 +316,32 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
         augment=augment,
         annotate=annotators,
         ray=RayConfig(cfg.ray.address, cfg.ray.num_cpus, bool(cfg.ray.shared_output)),
+        writer_options=writer_options,
     )
+
+
+def _writer_options(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``writers:``: each writer's frozen options, and the options as resolved data."""
+    from synthgen.formats import WRITERS
+
+    options: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    for name, given in cfg.writers.items():
+        key = f"writers.{name}"
+        writer = WRITERS.get(str(name), key=key)
+        if name not in cfg.outputs:
+            raise ConfigError(key, f"options for a writer that is not in outputs ({', '.join(cfg.outputs)})")
+        if writer.options is None:
+            raise ConfigError(key, f"the {name} writer takes no options")
+        if not isinstance(given, DictConfig):
+            raise ConfigError(key, f"expected a mapping of options, got {given!r}")
+        typed = merge_checked(OmegaConf.structured(writer.options), given, prefix=key)
+        for field_name, allowed in getattr(writer.options, "CHOICES", {}).items():
+            if typed[field_name] not in allowed:
+                raise ConfigError(f"{key}.{field_name}", f"{typed[field_name]!r} is not one of {', '.join(allowed)}")
+        options[str(name)] = OmegaConf.to_object(typed)
+        params[str(name)] = OmegaConf.to_container(typed, resolve=True)
+    return options, params
 
 
 def _missing_kind(name: str):
@@ -341,6 +442,22 @@ def _category_table(cfg: DictConfig, declared: tuple[Any, ...], annotators: tupl
     return CategoryTable(tuple(sorted(pinned, key=lambda e: e.id)))
 
 
-def resolved_yaml(config: RunConfig) -> str:
-    """The resolved config as YAML, as ``synthgen validate`` prints it."""
-    return OmegaConf.to_yaml(OmegaConf.create(config.resolved))
+def resolved_yaml(config: RunConfig, overrides: Sequence[str] = ()) -> str:
+    """The resolved config as YAML, as ``synthgen validate`` prints it: long values on one line,
+    the keys set by ``overrides`` (``key=value`` items) marked ``# overridden``."""
+    text = yaml.safe_dump(config.resolved, sort_keys=False, allow_unicode=True, width=1 << 30, default_flow_style=False)
+    marked = {item.split("=", 1)[0].strip() for item in overrides if "=" in item}
+    if not marked:
+        return text
+    lines, stack = [], []  # stack: (indent, key) of the mappings above the current line
+    for line in text.splitlines():
+        m = re.match(r"^( *)([^\s:#'\"-][^:]*?|'[^']*'):(?: |$)", line)
+        if m is not None:
+            indent = len(m.group(1))
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            stack.append((indent, m.group(2).strip("'")))
+            if ".".join(k for _, k in stack) in marked:
+                line += "  # overridden"
+        lines.append(line)
+    return "\n".join(lines) + "\n"

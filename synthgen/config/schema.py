@@ -89,6 +89,7 @@ class RunSchema:
     image: ImageSchema = field(default_factory=ImageSchema)
     scene: StageSchema = field(default_factory=StageSchema)
     outputs: list[str] = field(default_factory=lambda: ["coco"])
+    writers: dict[str, Any] = field(default_factory=dict)  # writer name -> its options (formats/*.py)
     regress: RegressSchema = field(default_factory=RegressSchema)
     render: RenderSchema = field(default_factory=RenderSchema)
     generate: dict[str, StepSchema] = field(default_factory=dict)  # applied in YAML order
@@ -189,3 +190,10 @@ class RunConfig:
     augment: tuple[Step, ...] = ()  # in config order; empty: no augment stage
     annotate: tuple[AnnotatorKind, ...] = ()  # in config order
     ray: RayConfig = RayConfig()
+    writer_options: dict[str, Any] = field(default_factory=dict)  # writer name -> its frozen options
+
+    def writer(self, name: str) -> Any:
+        """The writer ``name`` of ``outputs``, bound to the options of its ``writers:`` entry."""
+        from synthgen.formats import WRITERS
+
+        return WRITERS.get(name).with_options(self.writer_options.get(name))

@@ -9,9 +9,13 @@ caches are per process by construction (``synthgen.text.glyphs``), so they live 
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import os
+import signal
 import sys
+import threading
+import time
 from typing import Any
 
 from synthgen.config.schema import RunConfig
@@ -96,6 +100,53 @@ def worker_context(config: RunConfig) -> WorkerContext:
     return _current
 
 
-def init_worker(config: RunConfig) -> None:
-    """Process-pool initialiser: build the worker's context before its first shard."""
+def init_worker(config: RunConfig, parent_pid: int | None = None) -> None:
+    """Process-pool initialiser: tie the worker's life to its parent's, leave signals to the
+    parent, and build the worker's context before its first shard.
+
+    Args:
+        config: the run config.
+        parent_pid: the pid of the process that started the pool; when given, the worker exits as
+            soon as that process is gone (killed by SIGKILL included).
+    """
+    if parent_pid is not None:
+        exit_with_parent(parent_pid)
+    # The parent turns Ctrl-C and SIGTERM into one message and stops its workers itself: a worker
+    # that also caught them would print a traceback of its own; SIGTERM sent to a worker kills it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     worker_context(config)
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_POLL_S = 0.5  # how often a worker without prctl looks for its parent
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """End this process when ``parent_pid`` (its parent) dies.
+
+    On Linux the kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``); elsewhere
+    a daemon thread polls ``os.getppid()``. Either way a parent that died before this call is
+    noticed at once. A worker holds nothing that needs cleaning up: its shard's staging folder is
+    deleted by the next run.
+    """
+    if not _set_parent_death_signal(signal.SIGKILL):
+        threading.Thread(target=_watch_parent, args=(parent_pid,), name="synthgen-parent-watch", daemon=True).start()
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _set_parent_death_signal(signum: int) -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)

@@ -4,32 +4,35 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import sys
+import os
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from synthgen import __version__
 from synthgen.config.schema import RunConfig
 from synthgen.engine.executors import EXECUTORS
-from synthgen.engine.shards import (
-    STATE_DIR,
-    ShardJob,
-    ShardResult,
-    commit_shard,
-    load_shard_record,
-    record_path,
-    shard_result,
-    staging_root,
+from synthgen.engine.output import (
+    MANIFEST,
+    MARKER,
+    dataset_id,
+    default_out,
+    empty_dataset,
+    has_content,
+    read_marker,
+    refuse_links,
+    remove_leftovers,
+    run_lock,
+    write_marker,
 )
+from synthgen.engine.progress import finishing, progress_bar
+from synthgen.engine.shards import ShardJob, ShardResult, commit_shard, load_shard_record, record_path, shard_result
 from synthgen.errors import DatasetError
-from synthgen.formats import WRITERS
-from synthgen.formats.base import write_atomic
+from synthgen.formats.base import file_sha256, write_atomic
 from synthgen.records import table_to_record
 
-MANIFEST = "manifest.json"
 RECORDS_IN_MEMORY_BYTES = 32 * 2**20  # shard records up to this size are parsed once for all writers
 MANIFEST_REFRESH_S = 1.0  # seconds between rewrites of the manifest of a run in progress
 
@@ -69,91 +72,123 @@ def config_identity(config: RunConfig) -> str:
 
 def _read_manifest(out: Path) -> dict | None:
     path = out / MANIFEST
-    if not path.exists():
+    if not os.path.lexists(path):
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
         raise DatasetError(f"{path}: unreadable manifest ({exc}); use --overwrite to replace the dataset") from None
 
 
-def prepare_output(config: RunConfig, out: Path, overwrite: bool) -> None:
-    """Check that ``out`` is empty, or holds this config's (partial) dataset; refuse otherwise.
+def check_output(config: RunConfig, out: Path, overwrite: bool) -> dict | None:
+    """Check that ``out`` is missing or empty, or holds a synthgen dataset that this run may
+    resume (or, with ``overwrite``, replace); refuse otherwise. Writes nothing.
 
-    With ``overwrite``, a folder holding a synthgen dataset is emptied first. A folder that holds
-    other files is never deleted.
+    Returns:
+        The dataset's marker (``output.read_marker``), None for a missing or empty folder.
     """
-    if out.exists() and not out.is_dir():
+    if os.path.lexists(out) and not out.is_dir():
         raise DatasetError(f"{out}: exists and is not a folder")
-    if not out.exists() or not any(out.iterdir()):
-        return
-    manifest = _read_manifest(out) if not overwrite else None
-    if overwrite:
-        if not (out / MANIFEST).exists() and not (out / STATE_DIR).exists():
+    if not has_content(out):
+        return None
+    marker = read_marker(out)
+    if marker is None:
+        if overwrite:
             raise DatasetError(f"{out}: holds files that are not a synthgen dataset; refusing to delete them")
-        for child in out.iterdir():
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
-        return
-    if manifest is None:
         raise DatasetError(f"{out}: folder is not empty and holds no synthgen dataset; choose another folder")
-    if manifest.get("config_hash") != config_identity(config):
+    refuse_links(out)
+    try:
+        manifest = _read_manifest(out)
+    except DatasetError:
+        if not overwrite:
+            raise
+        manifest = None
+    if manifest is not None and manifest.get("dataset_id") != marker["id"]:
+        raise DatasetError(f"{out / MANIFEST}: is not the manifest of the dataset marked by {out / MARKER}; choose another folder")
+    if overwrite:
+        return marker
+    if marker["id"] != dataset_id(config_identity(config)):
+        what = f"({manifest.get('name')!r} from {manifest.get('source')})" if manifest is not None else "in progress"
         raise DatasetError(
-            f"{out}: holds a dataset of a different config ({manifest.get('name')!r} from "
-            f"{manifest.get('source')}); use --overwrite to replace it or choose another folder"
+            f"{out}: holds a dataset of a different config {what}; use --overwrite to replace it or choose another folder"
         )
-    if manifest.get("num_samples", 0) > config.num_samples:
+    if manifest is not None and manifest.get("num_samples", 0) > config.num_samples:
         raise DatasetError(
             f"{out}: holds {manifest['num_samples']} samples, more than the {config.num_samples} asked; "
             "use --overwrite to replace it"
         )
+    return marker
 
 
-def remove_leftovers(out: Path) -> None:
-    """Delete what a killed run can leave: shard staging folders and half-written temp files."""
-    shutil.rmtree(staging_root(out), ignore_errors=True)
-    for folder in [out, *(p for p in out.iterdir() if p.is_dir() and p.name != "images")]:
-        for tmp in folder.rglob(".*.tmp*"):
-            if tmp.is_file():
-                tmp.unlink()
+def prepare_output(config: RunConfig, out: Path, overwrite: bool) -> None:
+    """Under the run lock: check ``out`` again, empty it for ``overwrite``, mark it as this
+    config's dataset (the first file a dataset gets) and delete what a killed run left."""
+    marker = check_output(config, out, overwrite)
+    if marker is not None and overwrite:
+        empty_dataset(out)
+    write_marker(out, dataset_id(config_identity(config)))
+    remove_leftovers(out)
 
 
-def plan(config: RunConfig, out: Path) -> list[ShardJob]:
+def plan(config: RunConfig, out: Path) -> Iterator[ShardJob]:
+    """The run's shard jobs, in order, made as they are consumed (a run of any size plans in
+    constant memory)."""
     k = config.shard_size
-    return [
-        ShardJob(config, str(out), shard, first, min(k, config.num_samples - first))
-        for shard, first in enumerate(range(0, config.num_samples, k))
-    ]
+    for shard, first in enumerate(range(0, config.num_samples, k)):
+        yield ShardJob(config, str(out), shard, first, min(k, config.num_samples - first))
 
 
-def total_dropped(results: dict[int, ShardResult]) -> dict[str, int]:
-    """Objects dropped over all shards, by reason."""
-    total: Counter[str] = Counter()
-    for r in results.values():
-        total.update(r.dropped)
-    return dict(total)
+def num_shards(config: RunConfig) -> int:
+    return -(-config.num_samples // config.shard_size)
 
 
-def write_manifest(config: RunConfig, out: Path, results: dict[int, ShardResult], files: dict[str, str] | None) -> None:
+@dataclass
+class Tally:
+    """What a run's complete shards add up to.
+
+    Attributes:
+        shards: shard -> (first, count, sha256 of its record), for the final manifest.
+        samples, instances, reused: totals (``reused``: samples of shards complete before the run).
+        dropped: objects dropped, by reason.
+    """
+
+    shards: dict[int, tuple[int, int, str]] = field(default_factory=dict)
+    samples: int = 0
+    instances: int = 0
+    reused: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+
+    def add(self, result: ShardResult, reused: bool = False) -> None:
+        self.shards[result.shard] = (result.first, result.count, result.sha256)
+        self.samples += result.count
+        self.instances += result.instances
+        self.reused += result.count if reused else 0
+        self.dropped.update(result.dropped)
+
+
+def write_manifest(config: RunConfig, out: Path, tally: Tally, files: dict[str, str] | None) -> None:
+    """Write ``manifest.json``; a run in progress (``files`` None) lists no shards, only their
+    number, so that its size does not grow with the run."""
     complete = files is not None
-    dropped = total_dropped(results)
     manifest = {
         "name": config.name,
         "source": config.source,
         "synthgen_version": __version__,
+        "dataset_id": dataset_id(config_identity(config)),
         "seed": config.seed,
         "num_samples": config.num_samples,
         "shard_size": config.shard_size,
         "config_hash": config_identity(config),
         "status": "complete" if complete else "incomplete",
-        "shards": [
-            {"index": r.shard, "first": r.first, "count": r.count, "sha256": r.sha256}
-            for r in sorted(results.values(), key=lambda r: r.shard)
-        ],
-        "counts": {
-            "samples": sum(r.count for r in results.values()),
-            "instances": sum(r.instances for r in results.values()),
-            "dropped": dict(sorted(dropped.items())),
-        },
+        "shards_complete": len(tally.shards),
+    }
+    if complete:
+        manifest["shards"] = [
+            {"index": shard, "first": first, "count": count, "sha256": sha}
+            for shard, (first, count, sha) in sorted(tally.shards.items())
+        ]
+    manifest |= {
+        "counts": {"samples": tally.samples, "instances": tally.instances, "dropped": dict(sorted(tally.dropped.items()))},
         "categories": table_to_record(config.categories),
         "files": files or {},
         # executor settings (ray:) do not change the dataset, and the manifest is part of it
@@ -184,7 +219,7 @@ def records_size(out: Path, num_shards: int) -> int:
 
 def generate(
     config: RunConfig,
-    out: str | Path,
+    out: str | Path | None = None,
     workers: int = 1,
     executor: str = "process",
     overwrite: bool = False,
@@ -194,73 +229,78 @@ def generate(
 
     Args:
         config: the loaded run config.
-        out: dataset folder; created if missing.
+        out: dataset folder; created if missing. None: ``out/<config name>``, which must stay
+            inside ``out/``.
         workers: worker processes for the ``process`` executor.
         executor: a name from ``EXECUTORS`` (``serial``, ``process``, ``ray``).
-        overwrite: replace a dataset of another config found in ``out``.
+        overwrite: replace a synthgen dataset (of any config) found in ``out``; a folder holding
+            anything synthgen did not create is refused.
         progress: show a progress bar on stderr (when it is a terminal).
 
     Returns:
         A RunSummary.
+
+    Raises:
+        DatasetError: ``out`` cannot be used (foreign files, a link inside, another run in it,
+            a dataset of another config without ``overwrite``); nothing is written then.
     """
     run_shards = EXECUTORS.get(executor, key="--executor")
-    out = Path(out)
-    prepare_output(config, out, overwrite)
+    out = default_out(config.name) if out is None else Path(out)
+    check_output(config, out, overwrite)  # before the folder, its lock or its marker is made
     start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out)
-
-    jobs = plan(config, out)
-    results: dict[int, ShardResult] = {}
-    pending = []
-    for job in jobs:
-        done = shard_result(out, job.shard, job.first, job.count)
-        if done is not None:
-            results[job.shard] = done
-        else:
-            pending.append(job)
-    reused = sum(r.count for r in results.values())
-    write_manifest(config, out, results, None)
-
-    from tqdm import tqdm
-
-    bar = tqdm(
-        total=config.num_samples,
-        initial=reused,
-        unit="sample",
-        desc=config.name,
-        disable=None if progress else True,
-        file=sys.stderr,
-    )
-    written = time.monotonic()
-    with bar:
-        for produced in run_shards(pending, workers):
-            result = commit_shard(out, produced)
-            results[result.shard] = result
-            # The running manifest is for people watching the folder (resume reads shard records),
-            # so it is refreshed at most once a second, not after each of thousands of shards.
-            if time.monotonic() - written >= MANIFEST_REFRESH_S:
-                write_manifest(config, out, results, None)
-                written = time.monotonic()
-            bar.update(result.count)
-
-    files: dict[str, str] = {}
-    finalizers = [w for w in (WRITERS.get(name) for name in config.outputs) if w.finalize is not None]
-    records = None
-    if len(finalizers) > 1 and records_size(out, len(jobs)) <= RECORDS_IN_MEMORY_BYTES:
-        records = list(iter_records(out, len(jobs)))  # parsed once for every writer, not once each
-    for writer in finalizers:
-        for rel in writer.finalize(records if records is not None else iter_records(out, len(jobs)), out, config.categories):
-            files[rel] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
-    write_manifest(config, out, results, dict(sorted(files.items())))
-    remove_leftovers(out)
+    with run_lock(out):
+        prepare_output(config, out, overwrite)
+        tally = _run_shards(config, out, run_shards, workers, progress)
+        files: dict[str, str] = {}
+        shards = num_shards(config)
+        finalizers = [w for w in (config.writer(name) for name in config.outputs) if w.finalize is not None]
+        finishing(config.name, [w.name for w in finalizers], progress)
+        records = None
+        if len(finalizers) > 1 and records_size(out, shards) <= RECORDS_IN_MEMORY_BYTES:
+            records = list(iter_records(out, shards))  # parsed once for every writer, not once each
+        for writer in finalizers:
+            for rel in writer.finalize(records if records is not None else iter_records(out, shards), out, config.categories):
+                files[rel] = file_sha256(out / rel)
+        write_manifest(config, out, tally, dict(sorted(files.items())))
+        remove_leftovers(out)
     seconds = time.perf_counter() - start
     return RunSummary(
         out=str(out),
         samples=config.num_samples,
-        generated=config.num_samples - reused,
-        reused=reused,
-        instances=sum(r.instances for r in results.values()),
+        generated=config.num_samples - tally.reused,
+        reused=tally.reused,
+        instances=tally.instances,
         seconds=seconds,
-        dropped=total_dropped(results),
+        dropped=dict(tally.dropped),
     )
+
+
+def _run_shards(config: RunConfig, out: Path, run_shards, workers: int, progress: bool) -> Tally:
+    """Make and commit every shard not complete yet; the tally of all of them."""
+    tally = Tally()
+    write_manifest(config, out, tally, None)
+    bar = progress_bar(config.name, config.num_samples, 0, progress)
+
+    def pending() -> Iterator[ShardJob]:
+        # Complete shards are found as the plan is walked, so nothing per shard is listed up front.
+        for job in plan(config, out):
+            done = shard_result(out, job.shard, job.first, job.count)
+            if done is None:
+                yield job
+            else:
+                tally.add(done, reused=True)
+                bar.update(done.count)
+
+    written = time.monotonic()
+    with bar:
+        for produced in run_shards(pending(), workers):
+            result = commit_shard(out, produced)
+            tally.add(result)
+            # The running manifest is for people watching the folder (resume reads shard records),
+            # so it is refreshed at most once a second, not after each of thousands of shards.
+            if time.monotonic() - written >= MANIFEST_REFRESH_S:
+                write_manifest(config, out, tally, None)
+                written = time.monotonic()
+            bar.update(result.count)
+    return tally

@@ -2,7 +2,8 @@
 
 Three roles (DESIGN.md, "The engine"):
 
-- a sample source maps an index to a ``Sample`` (``GeneratedSource``: the run config's pipeline);
+- a sample source maps an index to a ``Sample`` (``GeneratedSource``: the run config's pipeline;
+  ``synthgen.mix`` passes its own, which reads samples from datasets);
 - a producer (``produce_shard``) makes one shard's files -- images, per-sample label files and
   the shard record -- in a staging folder: in ``OUT/.synthgen/tmp`` when it can write there (a
   local worker, or a Ray task with a shared output path), else in a local temporary folder whose
@@ -22,20 +23,27 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from synthgen.config.schema import RunConfig
 from synthgen.engine.context import WorkerContext
 from synthgen.engine.pipeline import encode_image, make_sample
-from synthgen.formats import WRITERS
 from synthgen.formats.base import dump_json, write_atomic
 from synthgen.records import to_record
 from synthgen.types import Sample
 
 STATE_DIR = ".synthgen"
+IMAGES = "images"
 
 
 @dataclass(frozen=True)
 class ShardJob:
+    """Samples ``first .. first + count - 1`` of a run, written into ``out`` as shard ``shard``.
+
+    ``config`` is the run config; with a source given to ``produce_shard``, any config that has
+    ``outputs`` and ``image`` (a mix config) does.
+    """
+
     config: RunConfig
     out: str
     shard: int
@@ -104,14 +112,17 @@ def staging_root(out: Path) -> Path:
     return out / STATE_DIR / "tmp"
 
 
-def produce_shard(job: ShardJob, ctx: WorkerContext, into_out: bool = True) -> ProducedShard:
+def produce_shard(
+    job: ShardJob, ctx: WorkerContext | None, into_out: bool = True, source: Any = None
+) -> ProducedShard:
     """Make one shard's files. Runs in a worker process, a Ray task, or inline.
 
     Args:
         job: the shard.
-        ctx: this worker's context.
+        ctx: this worker's context (unused when ``source`` is given).
         into_out: stage the files under ``OUT/.synthgen/tmp`` (OUT is reachable from here); else
             in a local temporary folder, returned as bytes.
+        source: index -> Sample; None: the run config's ``GeneratedSource``.
     """
     out = Path(job.out)
     if into_out:
@@ -122,7 +133,7 @@ def produce_shard(job: ShardJob, ctx: WorkerContext, into_out: bool = True) -> P
     else:
         staging = Path(tempfile.mkdtemp(prefix=f"synthgen-shard{job.shard:06d}-"))
     try:
-        records = _write_samples(job, GeneratedSource(job.config, ctx), staging)
+        records = _write_samples(job, source if source is not None else GeneratedSource(job.config, ctx), staging)
         body = dump_json({"shard": job.shard, "first": job.first, "count": job.count, "samples": records})
         summary = _result(job.shard, job.first, job.count, body, records)
         where: dict = {"staging": str(staging)}
@@ -136,15 +147,15 @@ def produce_shard(job: ShardJob, ctx: WorkerContext, into_out: bool = True) -> P
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_samples(job: ShardJob, source: GeneratedSource, staging: Path) -> list[dict]:
+def _write_samples(job: ShardJob, source: Any, staging: Path) -> list[dict]:
     """Write the shard's images and per-sample label files under ``staging``; the sample records."""
-    writers = [WRITERS.get(name) for name in job.config.outputs]
+    writers = [job.config.writer(name) for name in job.config.outputs]
     records = []
-    (staging / "images").mkdir()
+    (staging / IMAGES).mkdir()
     for index in range(job.first, job.first + job.count):
         sample = source[index]
         data = encode_image(sample.image, job.config.image)
-        rel = f"images/{index:09d}{job.config.image.suffix}"
+        rel = f"{IMAGES}/{index:09d}{job.config.image.suffix}"
         (staging / rel).write_bytes(data)
         record = to_record(sample, rel, hashlib.sha256(data).hexdigest())
         for writer in writers:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from synthgen.errors import DatasetError
 from synthgen.types import CategoryTable, Sample
@@ -23,10 +28,16 @@ class WriterKind:
             ``root`` (a shard's staging folder laid out like the dataset), e.g. one label file per image.
         finalize: optional (records in index order, dataset root, the run's category table) ->
             list of files written; writes dataset-level files such as ``annotations/coco.json``.
-
+            Records may be a one-pass iterator over a dataset of any size: a finalizer streams
+            them to disk and keeps no per-record list.
+        entries: the names directly under the dataset root that the writer creates (``annotations``
+            for ``annotations/coco.json``); ``--overwrite`` deletes these and nothing else.
         omits: sample-model fields (``synthgen.records.INSTANCE_KEYS`` and ``camera``) the format
             leaves out, each with the reason; it writes every other one (a test holds each writer
             to this).
+        options: the dataclass of the writer's options (``writers: {NAME: {...}}`` in a run
+            config), or None; ``write_sample`` and ``finalize`` then take ``options=`` (its
+            default instance when not given). Its ``CHOICES`` maps a field to its allowed values.
 
     Records are ``synthgen.records.to_record``'s: a writer reads the fields it writes from there
     and keeps no list of its own.
@@ -36,15 +47,55 @@ class WriterKind:
     write_sample: Callable[[Sample, dict, Path], None] | None = None
     finalize: Callable[[Iterable[dict], Path, CategoryTable], list[str]] | None = None
     omits: dict[str, str] = field(default_factory=dict)
+    entries: tuple[str, ...] = ()
+    options: type | None = None
+
+    def with_options(self, options: Any) -> WriterKind:
+        """This writer with its functions bound to ``options`` (an instance of ``self.options``)."""
+        if options is None or self.options is None:
+            return self
+        bind = lambda fn: functools.partial(fn, options=options) if fn is not None else None  # noqa: E731
+        return dataclasses.replace(self, write_sample=bind(self.write_sample), finalize=bind(self.finalize))
+
+
+# The names of the temporary files and folders that writers make beside their final path
+# (``temp_path``): a killed run leaves them, and the next run deletes exactly these names.
+TEMP_NAME = re.compile(r"\.(?P<name>.+)\.(?:tmp|old)(?P<pid>[0-9]+)")
+
+
+def temp_path(path: Path, kind: str = "tmp") -> Path:
+    """The temporary sibling of ``path`` for this process: ``.<name>.<kind><pid>`` (``kind`` is
+    ``tmp`` for what is being written, ``old`` for what is being replaced)."""
+    if kind not in ("tmp", "old"):
+        raise ValueError(f"kind must be 'tmp' or 'old', got {kind!r}")
+    return path.with_name(f".{path.name}.{kind}{os.getpid()}")
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[BinaryIO]:
+    """A binary file to stream ``path``'s new content into; it replaces ``path`` whole when the
+    block ends, and is removed if the block raises."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(path)
+    try:
+        with open(tmp, "wb") as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write a file so that readers see the old content or the whole new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
+    with atomic_output(path) as f:
         f.write(data)
-    os.replace(tmp, path)
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in chunks (dataset-level files can be larger than memory)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def dump_json(obj: Any) -> bytes:
@@ -59,3 +110,99 @@ def read_text(path: Path) -> str:
         raise DatasetError(f"{path}: cannot read ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{path}: not UTF-8 (byte {exc.start})") from None
+
+
+ON_BAD = ("error", "skip")
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A record a reader (or the mixer) left out, and why.
+
+    Attributes:
+        where: the file and record (``coco.json annotation 17``).
+        reason: what is wrong with it.
+    """
+
+    where: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a dataset.
+
+    Attributes:
+        on_bad: ``error`` (a bad record raises DatasetError naming the file and record) or ``skip``
+            (it is left out and listed in ``ReadResult.skipped``).
+        images: the folder image paths are relative to, where it is not the format's usual one.
+        category: the category name of formats that hold none (ICDAR, recognition crops).
+        check_sizes: read each image's header to check its size against the record (cheap; no decoding).
+    """
+
+    on_bad: str = "error"
+    images: str | None = None
+    category: str = "text"
+    check_sizes: bool = True
+
+
+@dataclass
+class ReadResult:
+    """What a reader gives: the source's category table, its samples (records in memory, pixels
+    lazy, in the source's order) and what it skipped."""
+
+    categories: CategoryTable
+    samples: list  # list[synthgen.lazy.LazySample]
+    skipped: list[Skip] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReaderKind:
+    """A dataset reader, the inverse of the writer of the same name.
+
+    Attributes:
+        name: the ``format:`` name of a mix source.
+        read: (path, options) -> ReadResult.
+        description: what ``path`` is (a dataset folder, a JSON file, ...).
+    """
+
+    name: str
+    read: Callable[[Path, ReadOptions], ReadResult]
+    description: str = ""
+
+
+class BadRecords:
+    """Collects bad records while reading: raises at the first one (``on_bad: error``) or lists it."""
+
+    def __init__(self, on_bad: str):
+        if on_bad not in ON_BAD:
+            raise ValueError(f"on_bad must be one of {ON_BAD}, got {on_bad!r}")
+        self.on_bad = on_bad
+        self.skipped: list[Skip] = []
+
+    def __call__(self, where: str, reason: str) -> None:
+        if self.on_bad == "error":
+            raise DatasetError(f"{where}: {reason}")
+        self.skipped.append(Skip(where, reason))
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from an image file's header (nothing decoded), or None if it is not an image."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        return None
+    if head[:8] == PNG_SIGNATURE and head[12:16] == b"IHDR":  # the PNG header, without Pillow's overhead
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+    try:
+        with Image.open(path) as im:
+            return im.size
+    except (OSError, UnidentifiedImageError):
+        return None

@@ -3,7 +3,9 @@ extra fields.
 
 Categories come from the run's category table (stable ids, keypoint names and skeletons). One
 annotation per visible instance (an instance with no visible pixel is not exported): bbox
-[x, y, w, h], area, segmentation as compressed RLE, iscrowd 0, and where known: ``keypoints``
+[x, y, w, h], area, segmentation (``writers: {coco: {segmentation: polygon | rle}}``: polygons
+by default, as COCO and Label Studio expect for iscrowd 0: one polygon an instance, exact to the
+pixel, see ``mask_polygon``), iscrowd 0, and where known: ``keypoints``
 ([x, y, v] * K) with ``num_keypoints``; text: ``text`` (transcription), ``quad`` (8 numbers,
 clockwise from top-left), ``chars``, ``char_quads`` and ``polygon`` (curved text); ``attributes``;
 ``amodal_bbox``, ``occlusion``, ``truncation``; ``box3d`` (camera coordinates). pycocotools reads
@@ -12,11 +14,17 @@ it as it is.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
 
 from synthgen import __version__
-from synthgen.formats.base import WriterKind, dump_json, write_atomic
+from synthgen.formats.base import WriterKind, atomic_output, dump_json
 from synthgen.records import table_to_record
 from synthgen.types import CategoryTable
 
@@ -25,30 +33,107 @@ PATH = "annotations/coco.json"
 EXTRA_KEYS = ("text", "quad", "chars", "char_quads", "polygon", "attributes", "amodal_bbox", "occlusion", "truncation", "box3d")
 
 
-def coco_dataset(records: Iterable[dict], categories: CategoryTable) -> dict:
-    """The COCO dict of a run's records (in index order)."""
-    images, annotations = [], []
-    for rec in records:
-        images.append({"id": rec["index"], "file_name": rec["file_name"], "width": rec["width"], "height": rec["height"]})
-        for inst in rec["instances"]:
-            if inst["area"] <= 0:  # not visible: nothing for a detector to find
-                continue
-            ann = {
-                "id": len(annotations) + 1,
-                "image_id": rec["index"],
-                "category_id": categories.id_of(inst["category"]),
-                "bbox": inst["bbox"],
-                "area": inst["area"],
-                "segmentation": inst["segmentation"],
-                "iscrowd": 0,
-            }
-            if "keypoints" in inst:
-                ann["keypoints"] = inst["keypoints"]
-                ann["num_keypoints"] = sum(1 for v in inst["keypoints"][2::3] if v > 0)
-            for key in EXTRA_KEYS:
-                if key in inst:
-                    ann[key] = inst[key]
-            annotations.append(ann)
+@dataclass(frozen=True)
+class CocoOptions:
+    """``writers: {coco: {...}}``.
+
+    Attributes:
+        segmentation: ``polygon`` (default): each mask as one polygon that pycocotools rasterises
+            back to exactly its pixels (``mask_polygon``); ``rle``: compressed RLE.
+    """
+
+    segmentation: str = "polygon"
+    CHOICES = {"segmentation": ("polygon", "rle")}
+
+
+def mask_polygons(rle: dict) -> list[list[float]]:
+    """An RLE mask as COCO polygons ``[[x1, y1, x2, y2, ...], ...]``, one per connected part.
+
+    Each outline runs a quarter pixel inside the mask's pixel edges (the mask is doubled and
+    traced through the doubled pixels' centres), and each hole (the counter of an ``o``) is
+    joined to its outline by a zero-width cut, so pycocotools rasterises the polygons back to
+    exactly the mask's pixels (tests/formats/test_clients.py). Coordinates are multiples of 0.25.
+    """
+    import cv2
+    from pycocotools import mask as mask_utils
+
+    mask = mask_utils.decode({"size": rle["size"], "counts": rle["counts"].encode("ascii")})
+    # trace in the mask's box (plus a pixel), not the whole image: a word is a small part of a page
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rows):
+        return []
+    y0, x0 = max(int(rows[0]) - 1, 0), max(int(cols[0]) - 1, 0)
+    mask = mask[y0 : int(rows[-1]) + 2, x0 : int(cols[-1]) + 2]
+    doubled = np.kron(mask, np.ones((2, 2), np.uint8))
+    contours, hierarchy = cv2.findContours(doubled, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    polygons: list[list[float]] = []
+    if hierarchy is None:
+        return polygons
+    links = hierarchy[0]  # per contour: next, previous, first child (a hole), parent
+    for k, contour in enumerate(contours):
+        if links[k][3] != -1:
+            continue
+        ring = contour.reshape(-1, 2).astype(np.float64)
+        hole_id = links[k][2]
+        while hole_id != -1:
+            hole = contours[hole_id].reshape(-1, 2).astype(np.float64)
+            gaps = ((ring[:, None, :] - hole[None, :, :]) ** 2).sum(-1)
+            a, b = np.unravel_index(int(gaps.argmin()), gaps.shape)
+            hole = np.roll(hole, -b, axis=0)
+            ring = np.concatenate([ring[: a + 1], hole, hole[:1], ring[a:]])  # in, around the hole, out
+            hole_id = links[hole_id][0]
+        polygons.append(((ring + 0.5) / 2 + (x0, y0)).reshape(-1).tolist())
+    return polygons
+
+
+def mask_polygon(rle: dict) -> list[float]:
+    """An RLE mask as ONE polygon ``[x1, y1, x2, y2, ...]``: the parts of ``mask_polygons`` joined
+    by zero-width cuts between their nearest corners. pycocotools still rasterises it to exactly
+    the mask's pixels, and clients that read only a segmentation's first polygon (Label Studio's
+    converter) get the whole instance, not its first letter."""
+    rings = [np.asarray(p, np.float64).reshape(-1, 2) for p in mask_polygons(rle)]
+    if not rings:
+        return []
+    ring = rings[0]
+    for other in rings[1:]:
+        gaps = ((ring[:, None, :] - other[None, :, :]) ** 2).sum(-1)
+        a, b = np.unravel_index(int(gaps.argmin()), gaps.shape)
+        other = np.roll(other, -b, axis=0)
+        ring = np.concatenate([ring[: a + 1], other, other[:1], ring[a:]])
+    return ring.reshape(-1).tolist()
+
+
+def coco_image(rec: dict) -> dict:
+    """The COCO ``images`` entry of a sample record."""
+    return {"id": rec["index"], "file_name": rec["file_name"], "width": rec["width"], "height": rec["height"]}
+
+
+def coco_annotations(rec: dict, categories: CategoryTable, first_id: int, options: CocoOptions = CocoOptions()) -> list[dict]:
+    """The COCO annotations of a sample record's visible instances, numbered from ``first_id``."""
+    annotations = []
+    for inst in rec["instances"]:
+        if inst["area"] <= 0:  # not visible: nothing for a detector to find
+            continue
+        ann = {
+            "id": first_id + len(annotations),
+            "image_id": rec["index"],
+            "category_id": categories.id_of(inst["category"]),
+            "bbox": inst["bbox"],
+            "area": inst["area"],
+            "segmentation": inst["segmentation"] if options.segmentation == "rle" else [mask_polygon(inst["segmentation"])],
+            "iscrowd": 0,
+        }
+        if "keypoints" in inst:
+            ann["keypoints"] = inst["keypoints"]
+            ann["num_keypoints"] = sum(1 for v in inst["keypoints"][2::3] if v > 0)
+        for key in EXTRA_KEYS:
+            if key in inst:
+                ann[key] = inst[key]
+        annotations.append(ann)
+    return annotations
+
+
+def coco_categories(categories: CategoryTable) -> list[dict]:
     cats = []
     for entry in table_to_record(categories):
         cat = {"id": entry["id"], "name": entry["name"], "supercategory": entry["name"]}
@@ -56,17 +141,50 @@ def coco_dataset(records: Iterable[dict], categories: CategoryTable) -> dict:
             cat["keypoints"] = entry["keypoints"]
             cat["skeleton"] = entry["skeleton"]
         cats.append(cat)
-    return {
-        "info": {"description": "synthgen dataset", "version": __version__},
-        "licenses": [],
-        "images": images,
-        "annotations": annotations,
-        "categories": cats,
-    }
+    return cats
 
 
-def finalize(records: Iterable[dict], root: Path, categories: CategoryTable) -> list[str]:
-    write_atomic(root / PATH, dump_json(coco_dataset(records, categories)))
+def _info() -> dict:
+    return {"description": "synthgen dataset", "version": __version__}
+
+
+def coco_dataset(records: Iterable[dict], categories: CategoryTable, options: CocoOptions = CocoOptions()) -> dict:
+    """The COCO dict of a run's records (in index order), in memory: for small sets and tests;
+    ``write_coco`` streams the same bytes for a dataset of any size."""
+    images, annotations = [], []
+    for rec in records:
+        images.append(coco_image(rec))
+        annotations.extend(coco_annotations(rec, categories, len(annotations) + 1, options))
+    return {"info": _info(), "licenses": [], "images": images, "annotations": annotations, "categories": coco_categories(categories)}
+
+
+def write_coco(
+    records: Iterable[dict], categories: CategoryTable, out: BinaryIO, spool_dir: Path, options: CocoOptions = CocoOptions()
+) -> None:
+    """Stream the COCO file of ``records`` (one pass, in index order) into ``out``: the bytes of
+    ``dump_json(coco_dataset(records, categories))``, in memory bounded by one record.
+
+    Images come before annotations in the file, so the annotations are spooled to an anonymous
+    temporary file in ``spool_dir`` (gone when closed, or when the process dies) and appended.
+    """
+    out.write(b'{"info":' + dump_json(_info()) + b',"licenses":[],"images":[')
+    next_id = 1
+    with tempfile.TemporaryFile(dir=spool_dir) as spool:
+        for n, rec in enumerate(records):
+            out.write((b"," if n else b"") + dump_json(coco_image(rec)))
+            for ann in coco_annotations(rec, categories, next_id, options):
+                spool.write((b"," if next_id > 1 else b"") + dump_json(ann))
+                next_id += 1
+        out.write(b'],"annotations":[')
+        spool.seek(0)
+        shutil.copyfileobj(spool, out)
+    out.write(b'],"categories":' + dump_json(coco_categories(categories)) + b"}")
+
+
+def finalize(records: Iterable[dict], root: Path, categories: CategoryTable, options: CocoOptions = CocoOptions()) -> list[str]:
+    path = root / PATH
+    with atomic_output(path) as out:
+        write_coco(records, categories, out, path.parent, options)
     return [PATH]
 
 
@@ -74,4 +192,6 @@ WRITER = WriterKind(
     "coco",
     finalize=finalize,
     omits={"camera": "COCO has no camera; the manifest and the shard records keep it"},
+    entries=(PATH.split("/")[0],),
+    options=CocoOptions,
 )

@@ -7,13 +7,21 @@ one line per ``line`` instance of ``synthgen.text.lines``), as line-level benchm
 (MSRA-TD500, and ICDAR-style line ground truth in general) use. ``###`` marks a "don't care"
 instance: one whose ``legible`` attribute is False, or one with no quad (its box corners are
 written instead) or no transcription. Everything after
-the 8th comma is the transcription, so transcriptions may hold commas. Files are written as
+the 8th comma is the transcription, so transcriptions may hold commas. A transcription that the
+official evaluation script (``rrc_evaluation_funcs.get_tl_line_values``) would change, one
+wrapped in double quotes, is written quoted with ``\\`` and ``\"`` escapes, which that script
+reads back as the same text; a legible word that is literally ``###`` is written ``"###"`` (the
+script then still treats it as don't care: ICDAR 2015 cannot tell the two apart; synthgen's reader
+can). ``writers: {icdar: {naming: img_n}}`` names the files ``gt_img_<index>.txt``, as the
+script's default ``GT_SAMPLE_NAME_2_ID`` expects, instead of ``gt_<image stem>.txt``. Files are written as
 UTF-8 without a BOM with ``\\n`` line ends; the reader also accepts the BOM and ``\\r\\n`` of the
 original ICDAR 2015 files.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -26,6 +34,36 @@ from synthgen.types import Sample
 FOLDER = "icdar"
 LINES_FOLDER = "icdar_lines"
 DONT_CARE = "###"
+# what the official script unwraps: a transcription in double quotes
+_QUOTED = re.compile(r'^\s*"(.*)"\s*$')
+
+
+@dataclass(frozen=True)
+class IcdarOptions:
+    """``writers: {icdar: {...}}`` (and ``icdar_lines``).
+
+    Attributes:
+        naming: ``stem`` (default): ``gt_<image stem>.txt``; ``img_n``: ``gt_img_<index>.txt``,
+            the names the ICDAR 2015 evaluation script expects by default.
+    """
+
+    naming: str = "stem"
+    CHOICES = {"naming": ("stem", "img_n")}
+
+
+def quote_transcription(text: str) -> str:
+    """``text`` as the official script reads it back unchanged: as it is, or quoted and escaped."""
+    if text != DONT_CARE and not _QUOTED.match(text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def unquote_transcription(field: str) -> tuple[str, bool]:
+    """The official script's reading of a transcription field, and whether it was quoted."""
+    m = _QUOTED.match(field)
+    if m is None:
+        return field, False
+    return m.group(1).replace("\\\\", "\\").replace('\\"', '"'), True
 
 
 class IcdarWord(NamedTuple):
@@ -42,8 +80,11 @@ class IcdarWord(NamedTuple):
     dont_care: bool
 
 
-def gt_path(file_name: str, folder: str = FOLDER) -> str:
-    """The ICDAR file (relative to the dataset root) of an image path such as ``images/000000007.png``."""
+def gt_path(file_name: str, folder: str = FOLDER, naming: str = "stem", index: int | None = None) -> str:
+    """The ICDAR file (relative to the dataset root) of an image path such as ``images/000000007.png``
+    (with ``naming: img_n`` and its sample index 7: ``gt_img_7.txt``)."""
+    if naming == "img_n":
+        return f"{folder}/gt_img_{index}.txt"
     return f"{folder}/gt_{Path(file_name).stem}.txt"
 
 
@@ -71,7 +112,7 @@ def _line(inst: dict[str, Any], index: int) -> str:
     text = inst["text"] if is_legible(inst) else DONT_CARE
     if "\n" in text or "\r" in text:
         raise DatasetError(f"sample {index}: transcription {text!r} holds a line break, which ICDAR 2015 cannot store")
-    return f"{coords},{text}\n"
+    return f"{coords},{quote_transcription(text) if is_legible(inst) else text}\n"
 
 
 def icdar_text(record: dict[str, Any], lines: bool = False) -> str:
@@ -83,14 +124,14 @@ def icdar_text(record: dict[str, Any], lines: bool = False) -> str:
     )
 
 
-def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
-    path = root / gt_path(record["file_name"])
+def write_sample(sample: Sample, record: dict[str, Any], root: Path, options: IcdarOptions = IcdarOptions()) -> None:
+    path = root / gt_path(record["file_name"], FOLDER, options.naming, record["index"])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(icdar_text(record).encode("utf-8"))
 
 
-def write_lines_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
-    path = root / gt_path(record["file_name"], LINES_FOLDER)
+def write_lines_sample(sample: Sample, record: dict[str, Any], root: Path, options: IcdarOptions = IcdarOptions()) -> None:
+    path = root / gt_path(record["file_name"], LINES_FOLDER, options.naming, record["index"])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(icdar_text(record, lines=True).encode("utf-8"))
 
@@ -109,8 +150,8 @@ def parse_icdar_file(path: Path) -> list[IcdarWord]:
             coords = [float(v) for v in fields[:8]]
         except ValueError:
             raise DatasetError(f"{path}: line {number}: coordinates are not numbers: {line!r}") from None
-        text = fields[8]
-        words.append(IcdarWord(np.asarray(coords, np.float32).reshape(4, 2), text, text == DONT_CARE))
+        text, quoted = unquote_transcription(fields[8])
+        words.append(IcdarWord(np.asarray(coords, np.float32).reshape(4, 2), text, text == DONT_CARE and not quoted))
     return words
 
 
@@ -138,5 +179,7 @@ _OMITS = {
     "attributes": "only legible: false, written as ###",
     **{key: "not a text label" for key in ("amodal_bbox", "occlusion", "truncation", "keypoints", "box3d", "camera")},
 }
-WRITER = WriterKind("icdar", write_sample=write_sample, omits=_OMITS)
-LINES_WRITER = WriterKind("icdar_lines", write_sample=write_lines_sample, omits=_OMITS)
+WRITER = WriterKind("icdar", write_sample=write_sample, omits=_OMITS, entries=(FOLDER,), options=IcdarOptions)
+LINES_WRITER = WriterKind(
+    "icdar_lines", write_sample=write_lines_sample, omits=_OMITS, entries=(LINES_FOLDER,), options=IcdarOptions
+)

@@ -4,20 +4,24 @@ Keys: ``image-%09d`` (1-based, encoded image bytes), ``label-%09d`` (UTF-8 trans
 ``num-samples`` (the count as ASCII digits), in one environment folder holding ``data.mdb``.
 Loaders of that benchmark (and of PARSeq, ABINet, MMOCR's LMDB dataset) read it as it is.
 
-The build is deterministic: one write transaction, keys appended in sorted order, a map size
-computed from the data, and no lock file, so the same crops always give the same ``data.mdb``.
+The build is deterministic: keys appended in sorted order, transactions cut at fixed amounts of
+data, a map size computed from the data, and no lock file, so the same crops always give the
+same ``data.mdb``.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 from synthgen.errors import DatasetError
+from synthgen.formats.base import temp_path
 
 PAGE = 4096
+COMMIT_BYTES = 32 * 2**20  # values per write transaction: LMDB holds its dirty pages in memory
 
 
 def _lmdb():
@@ -36,42 +40,62 @@ def label_key(n: int) -> bytes:
     return b"label-%09d" % n
 
 
-def _map_size(sizes: Sequence[int], labels: Sequence[bytes]) -> int:
-    # Each value may take its own overflow pages plus a share of a leaf page; twice that bound
-    # plus slack for branch pages leaves ample room.
-    pages = sum(-(-n // PAGE) + 1 for n in sizes) + sum(-(-len(b) // PAGE) + 1 for b in labels)
+def value_pages(size: int) -> int:
+    """A bound on the pages a value of ``size`` bytes takes: its overflow pages plus a share of a
+    leaf page."""
+    return -(-size // PAGE) + 1
+
+
+def map_size(pages: int) -> int:
+    """The map size for values taking ``pages`` (sum of ``value_pages``): twice that bound plus
+    slack for branch pages and the few pages each commit frees leaves ample room."""
     return (2 * pages + 256) * PAGE
 
 
-def write_lmdb(
-    dest: Path, labels: Sequence[str], image_bytes: Callable[[int], bytes], image_sizes: Sequence[int]
-) -> None:
-    """Build the LMDB folder ``dest`` (replacing it whole) from labels and their images.
+def write_lmdb(dest: Path, count: int, images: Iterable[bytes], labels: Iterable[bytes], size: int) -> None:
+    """Build the LMDB folder ``dest`` (replacing it whole), streaming its values.
 
     Args:
         dest: the environment folder to create (``.../lmdb``).
-        labels: transcriptions, sample n + 1 = labels[n].
-        image_bytes: n -> encoded image of labels[n] (read on demand, so memory stays flat).
-        image_sizes: byte size of each image, to size the map.
+        count: the number of samples; ``images`` and ``labels`` yield exactly this many.
+        images: encoded images, sample n + 1 = the n-th (read on demand, so memory stays flat).
+        labels: UTF-8 transcriptions in the same order; consumed after ``images``.
+        size: the map size (``map_size`` of the values' pages).
+
+    LMDB keeps every page a write transaction dirties in memory (up to 2**17 pages), so the build
+    commits every ``COMMIT_BYTES`` of values: a dataset whose values fit in one such transaction
+    gets the bytes of a single-transaction build, a larger one a few freed pages per commit.
     """
     lmdb = _lmdb()
-    encoded = [t.encode("utf-8") for t in labels]
-    tmp = dest.with_name(f".{dest.name}.tmp{os.getpid()}")
+    tmp = temp_path(dest)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    env = lmdb.open(str(tmp), map_size=_map_size(image_sizes, encoded), lock=False, sync=False, meminit=True)
+    env = lmdb.open(str(tmp), map_size=size, lock=False, sync=False, meminit=True)
     try:
-        with env.begin(write=True) as txn:
+        txn = env.begin(write=True)
+        try:
+            pending = 0
             # Sorted key order (image-* < label-* < num-samples) lets every put append.
-            for n in range(len(labels)):
-                txn.put(image_key(n + 1), image_bytes(n), append=True)
-            for n, label in enumerate(encoded):
-                txn.put(label_key(n + 1), label, append=True)
-            txn.put(b"num-samples", str(len(labels)).encode("ascii"), append=True)
+            keyed = itertools.chain(
+                zip(map(image_key, range(1, count + 1)), images, strict=True),
+                zip(map(label_key, range(1, count + 1)), labels, strict=True),
+            )
+            for key, value in keyed:
+                txn.put(key, value, append=True)
+                pending += len(value)
+                if pending >= COMMIT_BYTES:
+                    txn.commit()
+                    txn = env.begin(write=True)
+                    pending = 0
+            txn.put(b"num-samples", str(count).encode("ascii"), append=True)
+        except BaseException:
+            txn.abort()
+            raise
+        txn.commit()
         env.sync(True)
     finally:
         env.close()
-    old = dest.with_name(f".{dest.name}.old{os.getpid()}")
+    old = temp_path(dest, "old")
     if dest.exists():
         os.replace(dest, old)
     os.replace(tmp, dest)

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import DatasetError
-from synthgen.formats.base import WriterKind, read_text, write_atomic
+from synthgen.formats.base import WriterKind, atomic_output, read_text
 from synthgen.formats.icdar import is_legible, is_line
-from synthgen.formats.lmdb_dataset import read_lmdb, write_lmdb
+from synthgen.formats.lmdb_dataset import map_size, read_lmdb, value_pages, write_lmdb
 from synthgen.image_codec import encode_png
 from synthgen.types import CategoryTable, Sample
 
@@ -109,23 +109,38 @@ def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
 
 
 def finalize(records: Iterable[dict], root: Path, categories: CategoryTable) -> list[str]:
-    """Write ``labels.tsv`` and rebuild ``lmdb/`` from the crops on disk, in index order."""
-    entries = [(crop_path(rec["index"], k), inst["text"]) for rec in records for k, inst in _crops_of(rec)]
+    """Write ``labels.tsv`` and rebuild ``lmdb/`` from the crops on disk, in index order.
+
+    One pass over the records streams ``labels.tsv``; the LMDB is then filled from that file
+    (images first, labels after, as its key order wants), so memory does not grow with the
+    number of crops.
+    """
     folder = root / FOLDER
-    sizes = []
-    for rel, _ in entries:
-        try:
-            sizes.append((folder / rel).stat().st_size)
-        except FileNotFoundError:
-            raise DatasetError(f"{folder / rel}: crop is missing; rerun generate with --overwrite") from None
-    write_atomic(root / LABELS, "".join(f"{rel}\t{text}\n" for rel, text in entries).encode("utf-8"))
-    write_lmdb(
-        root / LMDB,
-        [text for _, text in entries],
-        lambda n: (folder / entries[n][0]).read_bytes(),
-        sizes,
-    )
+    count = pages = 0
+    with atomic_output(root / LABELS) as tsv:
+        for rec in records:
+            for k, inst in _crops_of(rec):
+                rel = crop_path(rec["index"], k)
+                try:
+                    size = (folder / rel).stat().st_size
+                except FileNotFoundError:
+                    raise DatasetError(f"{folder / rel}: crop is missing; rerun generate with --overwrite") from None
+                text = inst["text"].encode("utf-8")
+                tsv.write(b"%s\t%s\n" % (rel.encode("utf-8"), text))
+                count += 1
+                pages += value_pages(size) + value_pages(len(text))
+    images = ((folder / rel.decode("utf-8")).read_bytes() for rel, _ in _tsv_rows(root / LABELS))
+    labels = (text for _, text in _tsv_rows(root / LABELS))
+    write_lmdb(root / LMDB, count, images, labels, map_size(pages))
     return [LABELS, f"{LMDB}/data.mdb"]
+
+
+def _tsv_rows(path: Path) -> Iterator[tuple[bytes, bytes]]:
+    """(crop path, transcription) of each line of a ``labels.tsv`` this writer wrote, as bytes."""
+    with open(path, "rb") as f:
+        for line in f:
+            rel, _, text = line.removesuffix(b"\n").partition(b"\t")
+            yield rel, text
 
 
 def read_recognition_tsv(path: str | Path) -> list[tuple[str, str]]:
@@ -159,4 +174,5 @@ WRITER = WriterKind(
         for key in ("bbox", "area", "segmentation", "chars", "char_quads", "polygon", "attributes", "category")
     }
     | {key: "not a text label" for key in ("amodal_bbox", "occlusion", "truncation", "keypoints", "box3d", "camera")},
+    entries=(FOLDER,),
 )

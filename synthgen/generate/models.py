@@ -100,9 +100,10 @@ class BuiltinModel:
         from synthgen.augment.tensors import torch_module
 
         torch_module()  # one thread per worker process, as every torch user in synthgen
+        _quiet()
         device, dtype = device_and_dtype()
         folder = builtin_dir()
-        unet = UNet2DModel.from_pretrained(folder, local_files_only=True).to(device=device, dtype=dtype).eval()
+        unet = UNet2DModel.from_pretrained(folder, local_files_only=True, torch_dtype=dtype).to(device).eval()
         config = json.loads((folder / "scheduler_config.json").read_text())
         return cls(unet, config, device, dtype)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,23 +68,44 @@ def summary_text(
     if comparison.of_kind(STATS):
         parts.append(f"{len(comparison.of_kind(STATS))} statistics moved")
     lines = [f"synthgen regress: REGRESSED: {config} differs from {golden} ({n} samples compared: {', '.join(parts)})"]
-    for kind in (SAMPLES, LABELS, PIXELS, STATS):
-        grouped = _grouped(comparison.of_kind(kind))
-        if not grouped:
+    lines += _section("samples", _grouped(comparison.of_kind(SAMPLES)), max_lines)
+    # the likely cause first: what differs from when the golden was made
+    configs = [c.removeprefix("config: ") for c in comparison.causes if c.startswith("config: ")]
+    deps = [c for c in comparison.causes if not c.startswith("config: ")]
+    if configs:
+        lines += _section("config diff (the likely cause; a changed parameter reshuffles every later draw, so most "
+                          "changes below follow from it)", configs, max_lines)
+    if deps:
+        lines += _section("dependency diff (packages, FreeType, input files)", deps, max_lines)
+    if not configs and not deps:
+        lines.append("config diff: none; dependency diff: none (same config, packages and input files: "
+                     "the likely cause is a change in the code)")
+    # once a cause is known, a few examples of its consequences say enough
+    shown = min(max_lines, 3) if configs or deps else max_lines
+    for kind in (LABELS, PIXELS, STATS):
+        diffs = comparison.of_kind(kind)
+        if not diffs:
             continue
-        lines.append(f"{_TITLES[kind]}:")
-        lines += [f"  {line}" for line in grouped[:max_lines]]
-        if len(grouped) > max_lines:
-            lines.append(f"  ... and {len(grouped) - max_lines} more")
-    if comparison.causes:
-        lines.append("likely causes (what differs from when the golden was made):")
-        lines += [f"  {c}" for c in comparison.causes[:max_lines]]
-        if len(comparison.causes) > max_lines:
-            lines.append(f"  ... and {len(comparison.causes) - max_lines} more")
+        title = _TITLES[kind]
+        if kind != STATS:
+            fields = Counter(d.what for d in diffs)
+            counts = ", ".join(f"{what} {count}" for what, count in fields.most_common())
+            samples = len({d.sample for d in diffs})
+            title += f": {samples} sample{'s' if samples != 1 else ''} ({counts})"
+        lines += _section(title, _grouped(diffs), shown)
     if report is not None:
         lines.append(f"report: {report.html}")
     lines.append(f"if the change is intended: synthgen regress {config} --golden {golden} --update")
     return "\n".join(lines) + "\n"
+
+
+def _section(title: str, items: list[str], limit: int) -> list[str]:
+    if not items:
+        return []
+    lines = [title if ":" in title else f"{title}:", *(f"  {item}" for item in items[:limit])]
+    if len(items) > limit:
+        lines.append(f"  ... and {len(items) - limit} more")
+    return lines
 
 
 def _tile(thumb: np.ndarray, sample: SampleFingerprint | None, changed: set[int]):

@@ -50,6 +50,26 @@ def update_command(config_label: str, golden: str | Path) -> str:
     return f"synthgen regress {config_label} --golden {golden} --update"
 
 
+REPORT_FILES = ("index.html", "worst.png")  # what write_report writes
+
+
+def remove_stale_report(folder: Path) -> str:
+    """Remove a report folder that ``write_report`` made for the golden just replaced.
+
+    Only a folder holding nothing but the report's own files is removed (synthgen never deletes
+    what it did not write). Returns a line saying what was done, or "" when there was no report.
+    """
+    if not folder.is_dir():
+        return ""
+    entries = list(folder.iterdir())
+    if any(e.name not in REPORT_FILES or not e.is_file() or e.is_symlink() for e in entries):
+        return f"kept {folder}/: it holds files that are not a synthgen report\n"
+    for entry in entries:
+        entry.unlink()
+    folder.rmdir()
+    return f"removed the stale report {folder}/\n"
+
+
 def check_same_config(provenance: dict, config: RunConfig, golden: Path) -> None:
     """Raise InputError when the golden was made from a config of another name or scene kind:
     comparing them would report every sample as regressed."""
@@ -112,6 +132,7 @@ def regress(
         save_golden(new, golden)
         size_kb = golden.stat().st_size / 1024
         text = f"synthgen regress: wrote {golden} ({len(new.samples)} samples, {size_kb:.0f} KB)\n"
+        text += remove_stale_report(Path(report_dir) if report_dir is not None else default_report_dir(golden))
         if comparison is not None and comparison.regressed:
             accepted = summary_text(comparison, label, str(golden)).splitlines()
             text += "accepted these changes:\n" + "\n".join(f"  {line}" for line in accepted[1:-1]) + "\n"

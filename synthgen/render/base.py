@@ -27,6 +27,8 @@ class RendererKind:
         make_resource: optional (settings) -> heavy or stateful object (a GL context and
             renderer) built once per worker process by the worker context and reused for every
             sample; it may have a ``close()``.
+        fork_safe: False where a process that has used the renderer cannot be forked (an OpenGL
+            driver's threads do not survive a fork): the process executor then spawns its workers.
     """
 
     name: str
@@ -34,3 +36,4 @@ class RendererKind:
     params_schema: type = NoParams
     from_config: Callable[[Any, str], Any] = lambda params, key: None
     make_resource: Callable[[Any], Any] | None = None
+    fork_safe: bool = True

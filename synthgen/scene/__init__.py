@@ -1,7 +1,8 @@
 """Scene builders: sample a SceneSpec (pure data) from a scene's settings and a generator.
 
 The registry is filled by the explicit list in ``_register`` on first use; domain packages
-(``synthgen.text``, ``synthgen.shapes``) hold the builders and may import ``synthgen.scene.base``.
+(``synthgen.text``, ``synthgen.shapes``, ``synthgen.driving``) hold the builders and may import
+``synthgen.scene.base``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from synthgen.scene.base import SceneKind
 
 
 def _register(scenes: Registry[SceneKind]) -> None:
+    from synthgen.driving import scene as driving
     from synthgen.shapes import scene as shapes
     from synthgen.text.scenes import ocr_document, ocr_receipt, ocr_recognition, ocr_wild, words
 
@@ -31,6 +33,7 @@ def _register(scenes: Registry[SceneKind]) -> None:
             shapes.LABELS,
         ),
     )
+    scenes.register("driving", driving.SCENE)
 
 
 SCENES: Registry[SceneKind] = Registry("scene", _register)

@@ -3,8 +3,11 @@ with a contrast constraint, and fitting a font to a pixel height."""
 
 from __future__ import annotations
 
+import math
 import string
+from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -31,6 +34,12 @@ class FontsSchema:
     paths: list[str] = field(default_factory=list)  # font files or folders (searched recursively)
     bundled: bool = True  # the DejaVu fonts shipped with synthgen
     system: bool = False  # every font under the system font folders
+    # relative weights of fonts: key = a font's file name, a folder (every font under it) or a
+    # family name (FreeType's); fonts no key names weigh 1, and a font named by several keys gets
+    # their product. ocr_recognition only.
+    weights: dict[str, float] = field(default_factory=dict)
+    per_family: bool = False  # each family weighs the same in total, however many files it has
+    record: bool = False  # attributes.font (file name) and attributes.font_size (px) on each instance
 
 
 @dataclass
@@ -56,16 +65,74 @@ def resolve_charset(value: str, key: str) -> str:
     return CHARSETS[value]
 
 
-def resolve_fonts(p: FontsSchema, key: str) -> tuple[str, ...]:
-    """Font files of a ``fonts:`` section (sorted, distinct); ConfigError when there are none."""
+def resolve_fonts(p: FontsSchema, key: str, charset: str | None = None) -> tuple[str, ...]:
+    """Font files of a ``fonts:`` section (sorted, distinct); ConfigError when there are none.
+
+    With ``charset``, the system fonts are only those that FreeType opens and that map every
+    letter and digit of it (symbol, emoji and other-script faces left out); fonts named by
+    ``paths`` are the user's choice and kept (a text they cannot draw gets another font).
+    """
     paths = fonts.discover_fonts(p.paths, f"{key}.paths")
     if p.bundled:
         paths += fonts.discover_fonts([str(fonts.bundled_font_dir())], f"{key}.bundled")
     if p.system:
-        paths += fonts.system_fonts()
+        found = fonts.system_fonts()
+        if charset is not None:
+            needed = "".join(ch for ch in charset if ch.isalnum())
+            found = [f for f in found if _opens(f) and fonts.covers(f, needed)]
+        paths += found
     if not paths:
         raise ConfigError(key, "no fonts: give fonts.paths or set fonts.bundled/fonts.system")
     return tuple(sorted(set(paths)))
+
+
+def font_family(path: str) -> str:
+    """FreeType's family name of a font file (``DejaVu Sans`` for DejaVuSans-Bold.ttf)."""
+    return fonts.load_font(path, 12).getname()[0] or Path(path).stem
+
+
+def refuse_recognition_font_keys(p: FontsSchema, key: str) -> None:
+    """ConfigError for ``fonts`` keys only ocr_recognition reads (weights, per_family, record), set
+    in another scene, rather than ignoring them."""
+    for name, default in (("weights", {}), ("per_family", False), ("record", False)):
+        if getattr(p, name) != default:
+            raise ConfigError(f"{key}.{name}", "only ocr_recognition reads it so far; leave it at its default here")
+
+
+def resolve_font_weights(p: FontsSchema, paths: tuple[str, ...], key: str) -> tuple[float, ...] | None:
+    """Sampling weights of ``paths`` from ``fonts.weights`` and ``fonts.per_family``; None when
+    every font weighs the same (then a font is drawn exactly as without weights)."""
+    weights = np.ones(len(paths))
+    families = [font_family(f) for f in paths] if (p.per_family or p.weights) else []
+    for name, value in p.weights.items():
+        where = f"{key}.weights.{name}"
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise ConfigError(where, f"must be a number >= 0, got {value!r}")
+        folder = str(Path(name).expanduser())
+        hit = [
+            k
+            for k, f in enumerate(paths)
+            if Path(f).name == name or families[k] == name or f.startswith(folder.rstrip("/") + "/")
+        ]
+        if not hit:
+            raise ConfigError(where, "names no configured font (a file name, a folder or a family name)")
+        weights[hit] *= float(value)
+    if p.per_family:
+        counts = Counter(families)
+        weights /= np.array([counts[f] for f in families], np.float64)
+    if weights.sum() <= 0:
+        raise ConfigError(f"{key}.weights", "every font has weight 0")
+    if np.all(weights == weights[0]):
+        return None
+    return tuple(float(w) for w in weights / weights.sum())
+
+
+def _opens(path: str) -> bool:
+    try:
+        fonts.check_font(path, "fonts.system")
+    except ConfigError:
+        return False
+    return True
 
 
 def fit_case(word: str, charset: str, preferred: str = "as_is") -> str | None:
@@ -138,15 +205,25 @@ def luminance_percentiles(rgb: np.ndarray, percents: tuple[float, ...]) -> list[
 
 
 def contrasting_color(
-    rng: np.random.Generator, low: float, high: float, min_contrast: float, tries: int = 20, like=None
+    rng: np.random.Generator,
+    low: float,
+    high: float,
+    min_contrast: float,
+    tries: int = 20,
+    like=None,
+    side: str | None = None,
 ) -> tuple[int, int, int] | None:
     """A random colour whose luminance is at least ``min_contrast`` below ``low`` or above ``high``.
 
     ``low`` and ``high`` bound the luminance of the background the text covers; None when no
     colour can stand out from all of it. ``like``: a colour whose side (darker or lighter than
-    the background) the new one must share, e.g. an outline for a fill.
+    the background) the new one must share, e.g. an outline for a fill. ``side``: ``dark`` or
+    ``light`` text (darker or lighter than the background) when that side can stand out, else
+    the other.
     """
     dark_ok, light_ok = low - min_contrast >= 0, high + min_contrast <= 1
+    if side is not None and (dark_ok if side == "dark" else light_ok):  # the wanted side when it can stand out
+        dark_ok, light_ok = side == "dark", side == "light"
     if like is not None:
         dark = luminance(like) < (low + high) / 2
         dark_ok, light_ok = dark_ok and dark, light_ok and not dark
@@ -172,11 +249,35 @@ def font_size_for_height(font_path: str, line_height: float) -> int:
     return max(4, int(round(line_height * 100 / (ascent + descent))))
 
 
-def pick_font(font_paths: tuple[str, ...], text: str, rng: np.random.Generator) -> str | None:
-    """A random font that covers every character of ``text``; None when none does (never tofu)."""
-    first = int(rng.integers(len(font_paths)))
+def font_size_for_glyph(font_path: str, ch: str, height: float) -> int | None:
+    """The pixel size at which the ink of ``ch`` is ``height`` pixels tall; None when the font
+    does not map ``ch`` or draws it without ink."""
+    if not fonts.covers(font_path, ch):
+        return None
+    _, top, _, bottom = fonts.load_font(font_path, 100).getbbox(ch, anchor="ls")
+    if bottom <= top:
+        return None
+    return max(4, int(round(height * 100 / (bottom - top))))
+
+
+def pick_font(
+    font_paths: tuple[str, ...], text: str, rng: np.random.Generator, weights: tuple[float, ...] | None = None
+) -> str | None:
+    """A random font that covers every character of ``text``; None when none does (never tofu).
+
+    ``weights``: sampling probabilities of the fonts (``resolve_font_weights``), None for uniform.
+    """
+    if weights is None:
+        first = int(rng.integers(len(font_paths)))
+    else:
+        first = int(rng.choice(len(font_paths), p=weights))
     if fonts.covers(font_paths[first], text):
         return font_paths[first]
+    if weights is not None:
+        ok = np.array([fonts.covers(f, text) for f in font_paths]) * np.asarray(weights)
+        if ok.sum() > 0:
+            return font_paths[int(rng.choice(len(font_paths), p=ok / ok.sum()))]
+        return None
     for i in rng.permutation(len(font_paths)):
         if fonts.covers(font_paths[int(i)], text):
             return font_paths[int(i)]

@@ -1,8 +1,10 @@
-"""Text drawing for ``text2d`` and ``text_page``: letter spacing, outline, drop shadow, curved baselines, perspective.
+"""Text drawing for ``text2d`` and ``text_page``: letter spacing, stroke weight, outline, drop shadow,
+handwriting-like jitter and slant, curved baselines, perspective.
 
 The text is drawn into an upright *text plane* (glyph by glyph at the pen positions of
 ``synthgen.text.glyphs``; along a curve each glyph is turned to the local tangent), then the
-plane is placed in the image with one homography: a rotation about the ink-box centre, followed,
+plane is placed in the image with one homography (jittered or slanted text is drawn glyph by
+glyph too, each glyph through its own affine map): a rotation about the ink-box centre, followed,
 when the item has ``corner_offsets``, by the perspective warp that moves the ink-box corners by
 them. The same homography maps the ink box, each glyph quad and the curved outline, so labels
 and pixels agree. The instance's pixels are those of the fill and the outline; the shadow is
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthgen.text.glyphs import box_corners, box_corners_of, curve_run, layout_run, min_area_quad, stamp, stamp_fill
+from synthgen.text.glyphs import box_corners, box_corners_of, layout_run, min_area_quad, place_run, stamp, stamp_fill
 from synthgen.text.items import TextItem
 from synthgen.types import InstanceGeometry, TextRecord
 
@@ -52,8 +54,8 @@ def draw_plane(item: TextItem) -> TextPlane:
     import cv2
 
     sw = item.stroke_width
-    run = layout_run(item.font_path, item.font_size, item.text, item.letter_spacing, sw)
-    if item.curve == "none":
+    run = layout_run(item.font_path, item.font_size, item.text, item.letter_spacing, sw, item.weight)
+    if item.curve == "none" and item.jitter is None and not item.slant:
         origin = PAD - np.floor(run.ink[:2])
         w = int(math.ceil(run.ink[2] + origin[0])) + PAD
         h = int(math.ceil(run.ink[3] + origin[1])) + PAD
@@ -67,7 +69,7 @@ def draw_plane(item: TextItem) -> TextPlane:
         quads = box_corners_of(run.boxes) + origin
         return TextPlane(full_a, fill_a, run.ink + np.concatenate([origin, origin]), run.chars, quads, None)
 
-    curved = curve_run(run, item.curve, item.curve_amount, item.curve_period)
+    curved = place_run(run, item.curve, item.curve_amount, item.curve_period, item.jitter, item.slant)
     origin = PAD - np.floor(curved.ink[:2])
     w = int(math.ceil(curved.ink[2] + origin[0])) + PAD
     h = int(math.ceil(curved.ink[3] + origin[1])) + PAD
@@ -101,7 +103,7 @@ def draw_plane(item: TextItem) -> TextPlane:
         curved.ink + np.concatenate([origin, origin]),
         run.chars,
         curved.char_quads + origin,
-        curved.polygon + origin,
+        None if curved.polygon is None else curved.polygon + origin,
         tuple(glyphs),
     )
 

@@ -90,6 +90,49 @@ def font_charset(path: str) -> frozenset[int]:
         return frozenset(cp for cp, glyph in cmap.items() if glyph != ".notdef")
 
 
+UNICASE_PAIRS = "aA eE gG rR"  # lower-case letters whose capitals look nothing like them
+
+
+@functools.lru_cache(maxsize=1024)
+def is_unicase(path: str) -> bool:
+    """True for an all-caps or unicase face: its lower-case letters are drawn as capitals.
+
+    Compares the glyphs FreeType draws for ``a``/``A``, ``e``/``E``, ``g``/``G`` and ``r``/``R`` at
+    48 px: a face whose lower-case and capital bitmaps agree (same ink box, 90 % of the ink in
+    common, small caps scaled to the capitals' height first) for most pairs draws capitals.
+    """
+    import numpy as np
+    from PIL import Image
+
+    font = load_font(path, 48)
+    same = 0
+    pairs = UNICASE_PAIRS.split()
+    for pair in pairs:
+        lower, upper = pair[0], pair[1]
+        if not (covers(path, lower) and covers(path, upper)):
+            continue
+        masks = []
+        for ch in (lower, upper):
+            core, _ = font.getmask2(ch, mode="L", anchor="ls")
+            arr = np.asarray(Image.Image()._new(core)) > 96
+            rows, cols = np.flatnonzero(arr.any(axis=1)), np.flatnonzero(arr.any(axis=0))
+            if not len(rows):
+                break
+            masks.append(arr[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+        if len(masks) < 2:
+            continue
+        low, up = masks
+        if low.shape[0] < 0.6 * up.shape[0]:  # an x-height letter: a real lower case
+            continue
+        import cv2
+
+        low = cv2.resize(low.astype(np.uint8), (up.shape[1], up.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+        union = np.logical_or(low, up).sum()
+        if union and np.logical_and(low, up).sum() / union >= 0.8:
+            same += 1
+    return same >= 3
+
+
 def covers(path: str, text: str) -> bool:
     """True when the font can draw every non-whitespace character of ``text``."""
     charset = font_charset(path)

@@ -45,15 +45,61 @@ def _mask(font, ch: str, stroke_width: int, start: float) -> tuple[np.ndarray, i
     return np.asarray(Image.Image()._new(core)), int(ox), int(oy)
 
 
+WEIGHT_SUPERSAMPLE = 4  # stroke weight is applied at 4x the size, so it comes in quarter pixels
+
+
+def _weighted_mask(font_path: str, size: int, ch: str, weight: float, start: float) -> tuple[np.ndarray, int, int]:
+    """The fill of ``ch`` with its strokes ``weight`` px thicker (FreeType's stroker grows the
+    outline on every side) or ``-weight`` px thinner (a grey erosion of the coverage).
+
+    Both are done on the glyph rasterised at ``WEIGHT_SUPERSAMPLE`` times the size and then
+    averaged down, so a weight of a fraction of a pixel thins or thickens by that fraction.
+    """
+    import cv2
+
+    k = WEIGHT_SUPERSAMPLE
+    big = fonts.load_font(font_path, size * k)
+    r = round(abs(weight) * k)
+    core, x, y = _mask(big, ch, 0, start * k)
+    if weight > 0:
+        # the stroker's mask is a band around the outline: the glyph's own coverage fills its middle
+        out, x0, y0 = _mask(big, ch, r, start * k)
+        out = out.copy()
+        dst = out[y - y0 : y - y0 + core.shape[0], x - x0 : x - x0 + core.shape[1]]
+        np.maximum(dst, core[: dst.shape[0], : dst.shape[1]], out=dst)
+        core, x, y = out, x0, y0
+    elif r:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        core = cv2.erode(core, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    # pad so the bitmap starts and ends on the 1x pixel grid, then average each k x k block
+    px, py = x % k, y % k
+    h, w = core.shape
+    core = np.pad(core, ((py, (-(h + py)) % k), (px, (-(w + px)) % k)))
+    small = core.reshape(core.shape[0] // k, k, core.shape[1] // k, k).mean(axis=(1, 3))
+    return np.rint(small).astype(np.uint8), (x - px) // k, (y - py) // k
+
+
 @functools.lru_cache(maxsize=16384)
-def glyph(font_path: str, size: int, ch: str, stroke_width: int = 0, step: int = 0) -> Glyph:
+def glyph(font_path: str, size: int, ch: str, stroke_width: int = 0, step: int = 0, weight: float = 0.0) -> Glyph:
     """``ch`` rasterised by FreeType with its pen ``step / SUBPIXEL`` px right of an integer pixel.
 
     The alphas are read-only (shared by the cache). ``ink`` is the tight box of the pixels the
-    glyph changes, so char boxes are the glyph's ink, not its advance cell.
+    glyph changes, so char boxes are the glyph's ink, not its advance cell. ``weight`` thickens
+    (> 0) or thins (< 0) the strokes by that many pixels (to 1/4 px, ``_weighted_mask``); the
+    outline goes around the result.
     """
     font = fonts.load_font(font_path, size)
     start = step / SUBPIXEL
+    if weight:
+        full, x, y = _weighted_mask(font_path, size, ch, weight, start)
+        if stroke_width:  # the outline band around the weighted fill
+            import cv2
+
+            ring = 2 * stroke_width + 1
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (ring, ring))
+            core = np.pad(full, stroke_width)
+            return _finish(cv2.dilate(core, kernel), core, x - stroke_width, y - stroke_width)
+        return _finish(full, full, x, y)
     full, x, y = _mask(font, ch, stroke_width, start)
     fill = full
     if stroke_width:
@@ -66,6 +112,10 @@ def glyph(font_path: str, size: int, ch: str, stroke_width: int = 0, step: int =
         both[y - y0 : y - y0 + full.shape[0], x - x0 : x - x0 + full.shape[1]] = full
         fill_c[fy - y0 : fy - y0 + fill.shape[0], fx - x0 : fx - x0 + fill.shape[1]] = fill
         full, fill, x, y = np.maximum(both, fill_c), fill_c, x0, y0
+    return _finish(full, fill, x, y)
+
+
+def _finish(full: np.ndarray, fill: np.ndarray, x: int, y: int) -> Glyph:
     rows, cols = np.flatnonzero(full.any(axis=1)), np.flatnonzero(full.any(axis=0))
     ink = (0, 0, 0, 0)
     if len(rows):
@@ -121,8 +171,11 @@ def kerning(font_path: str, size: int, left: str, right: str) -> float:
 
 
 @functools.lru_cache(maxsize=4096)
-def layout_run(font_path: str, size: int, text: str, letter_spacing: float = 0.0, stroke_width: int = 0) -> GlyphRun:
-    """Pen positions and ink boxes of ``text`` drawn upright (kerning kept, ``letter_spacing`` added).
+def layout_run(
+    font_path: str, size: int, text: str, letter_spacing: float = 0.0, stroke_width: int = 0, weight: float = 0.0
+) -> GlyphRun:
+    """Pen positions and ink boxes of ``text`` drawn upright (kerning kept, ``letter_spacing`` added;
+    strokes ``weight`` px thicker or thinner, see ``glyph``).
 
     Every glyph is rasterised on its own at its pen position (to 1/SUBPIXEL px), so the boxes are
     those of the pixels the renderer draws. Cached (scene builders measure a run, then the
@@ -140,7 +193,7 @@ def layout_run(font_path: str, size: int, text: str, letter_spacing: float = 0.0
             continue
         pen = round((before + letter_spacing * k) * SUBPIXEL) / SUBPIXEL
         whole = math.floor(pen)
-        g = glyph(font_path, size, ch, stroke_width, round((pen - whole) * SUBPIXEL))
+        g = glyph(font_path, size, ch, stroke_width, round((pen - whole) * SUBPIXEL), weight)
         l, t, r, b = g.ink
         if r <= l:  # no ink: a zero-size box on the baseline
             l = r = 0
@@ -200,7 +253,7 @@ class CurvedRun:
             per glyph (point convention: p' = A @ [x, y, 1]).
         char_quads: (n, 4, 2) float64 glyph ink quads, clockwise from the upright top-left.
         polygon: (2m, 2) float64 outline holding every glyph quad: upper edge left to right, then
-            lower edge right to left.
+            lower edge right to left; None for a straight run placed glyph by glyph (``place_run``).
         ink: (4,) float64 box around the polygon.
     """
 
@@ -238,6 +291,11 @@ def _affine(point: np.ndarray, angle: float, origin: np.ndarray) -> np.ndarray:
     return np.hstack([rot, (point - rot @ origin)[:, None]])
 
 
+def _compose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The 2x3 affine map ``a`` after ``b``."""
+    return (np.vstack([a, [0.0, 0.0, 1.0]]) @ np.vstack([b, [0.0, 0.0, 1.0]]))[:2]
+
+
 def _apply(a: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return pts @ a[:, :2].T + a[:, 2]
 
@@ -254,11 +312,57 @@ def box_corners_of(boxes: np.ndarray) -> np.ndarray:
     return np.stack([b[:, [0, 1]], b[:, [2, 1]], b[:, [2, 3]], b[:, [0, 3]]], axis=1)
 
 
-def curve_run(run: GlyphRun, curve: str, amount: float, period: float = 0.0) -> CurvedRun:
+def jitter_transforms(run: GlyphRun, jitter, slant: float = 0.0) -> np.ndarray:
+    """(n, 2, 3) per-glyph affine maps of the straight layout: handwriting-like jitter and slant.
+
+    Args:
+        run: the straight layout.
+        jitter: per non-space character ``(dx, dy, scale, angle)``: a shift in pixels, a scale and
+            a counter-clockwise turn in degrees, both about the centre of the glyph's ink box; or
+            None for none.
+        slant: shear of the whole run in degrees about its baseline (positive leans right).
+    """
+    n = len(run.chars)
+    shear = np.array([[1.0, -math.tan(math.radians(slant)), 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    shear[0, 2] = -shear[0, 1] * run.baseline  # x' = x + tan(slant) * (baseline - y)
+    out = np.empty((n, 2, 3))
+    for k in range(n):
+        m = np.eye(3)
+        if jitter is not None:
+            dx, dy, scale, angle = jitter[k]
+            t = math.radians(angle)
+            c, s = math.cos(t) * scale, math.sin(t) * scale
+            centre = (run.boxes[k, :2] + run.boxes[k, 2:]) / 2
+            turn = np.array([[c, s], [-s, c]])
+            m[:2, :2] = turn
+            m[:2, 2] = centre + np.array([dx, dy]) - turn @ centre
+        out[k] = (shear @ m)[:2]
+    return out
+
+
+def place_run(
+    run: GlyphRun, curve: str, amount: float, period: float = 0.0, jitter=None, slant: float = 0.0
+) -> CurvedRun:
+    """Glyph by glyph placement of a run: jitter and slant (``jitter_transforms``), then a curved
+    baseline (``curve_run``; ``curve == "none"`` keeps it straight, with ``polygon`` None)."""
+    pre = jitter_transforms(run, jitter, slant) if (jitter is not None or slant) else None
+    if curve != "none":
+        return curve_run(run, curve, amount, period, pre)
+    transforms = pre if pre is not None else np.tile(np.eye(3)[:2], (len(run.chars), 1, 1))
+    quads = np.array([_apply(transforms[k], c) for k, c in enumerate(box_corners_of(run.boxes))]).reshape(-1, 4, 2)
+    pts = quads.reshape(-1, 2)
+    ink = np.array([pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()]) if len(pts) else np.zeros(4)
+    return CurvedRun(run, transforms, quads, None, ink)  # type: ignore[arg-type]
+
+
+def curve_run(
+    run: GlyphRun, curve: str, amount: float, period: float = 0.0, pre: np.ndarray | None = None
+) -> CurvedRun:
     """Bend a straight run along a baseline: each glyph keeps its shape, turned to the local tangent.
 
     A glyph's centre (pen + advance / 2) sits on the curve at the same arc length as on the
-    straight baseline, measured from the middle of the run.
+    straight baseline, measured from the middle of the run. ``pre``: (n, 2, 3) maps applied to
+    each glyph in the straight layout first (``jitter_transforms``).
     """
     n = len(run.chars)
     mid = (run.ink[0] + run.ink[2]) / 2
@@ -268,6 +372,8 @@ def curve_run(run: GlyphRun, curve: str, amount: float, period: float = 0.0) -> 
     transforms = np.array(
         [_affine(pts[k], float(phi[k]), np.array([centres[k] + mid, run.baseline])) for k in range(n)]
     ).reshape(-1, 2, 3)
+    if pre is not None:
+        transforms = np.array([_compose(transforms[k], pre[k]) for k in range(n)]).reshape(-1, 2, 3)
     quads = np.array([_apply(transforms[k], corners) for k, corners in enumerate(box_corners_of(run.boxes))]).reshape(
         -1, 4, 2
     )

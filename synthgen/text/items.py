@@ -31,6 +31,11 @@ class TextItem:
         curve_amount, curve_period: see ``curve``.
         corner_offsets: ((dx, dy) x 4) pixel displacements of the placed ink-box corners (clockwise
             from top-left) that define a perspective warp, or None for a plain rotation.
+        weight: strokes thickened (> 0) or thinned (< 0) by this many pixels, a multiple of 1/4
+            (``glyphs.glyph``).
+        jitter: per non-space character ``(dx, dy, scale, angle)`` (pixels, factor, degrees
+            counter-clockwise about the glyph's ink centre): handwriting-like jitter, or None.
+        slant: shear of the text about its baseline in degrees (positive leans right).
         label_box: (left, top, right, bottom) image box reported as the instance's quad instead of
             the ink quad (a recognition crop labels its whole frame), or None.
         attributes: JSON-able attributes copied onto the instance (``legible``, ``line``, ...).
@@ -54,4 +59,7 @@ class TextItem:
     curve_period: float = 0.0
     corner_offsets: tuple[tuple[float, float], ...] | None = None
     label_box: tuple[float, float, float, float] | None = None
+    weight: float = 0.0
+    jitter: tuple[tuple[float, float, float, float], ...] | None = None
+    slant: float = 0.0
     attributes: dict[str, Any] = field(default_factory=dict)

@@ -9,7 +9,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from synthgen.config.distributions import Distribution, parse_checked, parse_value
+from synthgen.config.distributions import Constant, Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
 
 
@@ -29,6 +29,19 @@ class StyleSchema:
     arc_radius: Union[int, float, str] = "uniform(4, 12)"  # in font heights; the sign is random
     wave_amplitude: Union[int, float, str] = "uniform(0.1, 0.3)"  # in font heights
     wave_period: Union[int, float, str] = "uniform(4, 10)"  # in font heights
+    # ocr_recognition only (see GLYPH_KEYS): glyph-level variation, off by default
+    weight: Union[int, float, str] = 0.0  # stroke weight change in font heights: > 0 thicker, < 0 thinner
+    slant: Union[int, float, str] = 0.0  # shear per item in degrees, about the baseline (+ leans right)
+    jitter_probability: float = 0.0  # share of items with handwriting-like per-character jitter
+    jitter_baseline: Union[int, float, str] = "uniform(-0.04, 0.04)"  # per character, in font heights
+    jitter_scale: Union[int, float, str] = "uniform(0.92, 1.08)"  # per character, factor
+    jitter_rotation: Union[int, float, str] = "uniform(-5, 5)"  # per character, degrees
+    jitter_spacing: Union[int, float, str] = "uniform(-0.03, 0.05)"  # per gap, in font heights, accumulated
+
+
+# keys whose non-default values only ocr_recognition draws (the other scenes lay text out before
+# it is drawn, and would need these in their layout): a scene that does not refuses them
+GLYPH_KEYS = ("weight", "slant", "jitter_probability")
 
 
 @dataclass(frozen=True)
@@ -47,11 +60,29 @@ class StyleSettings:
     arc_radius: Distribution
     wave_amplitude: Distribution
     wave_period: Distribution
+    weight: Distribution
+    slant: Distribution
+    jitter_probability: float
+    jitter_baseline: Distribution
+    jitter_scale: Distribution
+    jitter_rotation: Distribution
+    jitter_spacing: Distribution
+
+    def uses_glyph_keys(self) -> str | None:
+        """The first of GLYPH_KEYS set to something other than its default (off), or None."""
+        for name in ("weight", "slant"):
+            if not _is_zero(getattr(self, name)):
+                return name
+        return "jitter_probability" if self.jitter_probability > 0 else None
+
+
+def _is_zero(d: Distribution) -> bool:
+    return isinstance(d, Constant) and d.value == 0
 
 
 def style_from_config(p: StyleSchema, key: str) -> StyleSettings:
     """Check a ``style:`` section."""
-    for name in ("stroke_probability", "shadow_probability", "curve_probability"):
+    for name in ("stroke_probability", "shadow_probability", "curve_probability", "jitter_probability"):
         if not 0 <= getattr(p, name) <= 1:
             raise ConfigError(f"{key}.{name}", f"must be in 0..1, got {getattr(p, name)}")
 
@@ -73,10 +104,19 @@ def style_from_config(p: StyleSchema, key: str) -> StyleSettings:
         arc_radius=num("arc_radius", "float", 1.5, None),
         wave_amplitude=num("wave_amplitude", "float", 0, 2),
         wave_period=num("wave_period", "float", 1, None),
+        weight=num("weight", "float", -0.2, 0.3),
+        slant=num("slant", "float", -45, 45),
+        jitter_probability=p.jitter_probability,
+        jitter_baseline=num("jitter_baseline", "float", -0.5, 0.5),
+        jitter_scale=num("jitter_scale", "float", 0.5, 2.0),
+        jitter_rotation=num("jitter_rotation", "float", -45, 45),
+        jitter_spacing=num("jitter_spacing", "float", -0.5, 1.0),
     )
 
 
-def sample_style(s: StyleSettings, rng: np.random.Generator, em: float, curved_ok: bool) -> dict[str, Any]:
+def sample_style(
+    s: StyleSettings, rng: np.random.Generator, em: float, curved_ok: bool, text: str | None = None
+) -> dict[str, Any]:
     """TextItem keyword arguments for one item of font height ``em`` pixels (colours excluded).
 
     Args:
@@ -84,9 +124,12 @@ def sample_style(s: StyleSettings, rng: np.random.Generator, em: float, curved_o
         rng: the sample's generator.
         em: the font's line height in pixels; lengths in the config are in these units.
         curved_ok: whether this item may be drawn along a curve (single lines only).
+        text: the item's text; given, the glyph-level keys (weight, slant, jitter) are drawn too
+            (nothing is drawn for those left at their default, so other values do not move).
 
     Returns:
-        angle, letter_spacing, stroke_width, shadow, curve, curve_amount, curve_period, corner_offsets.
+        angle, letter_spacing, stroke_width, shadow, curve, curve_amount, curve_period,
+        corner_offsets; with ``text``, also weight, slant and jitter.
     """
     out: dict[str, Any] = {
         "angle": float(s.rotation.sample(rng)),
@@ -123,4 +166,31 @@ def sample_style(s: StyleSettings, rng: np.random.Generator, em: float, curved_o
         out["corner_offsets"] = tuple(
             (round(float(dx), 2), round(float(dy), 2)) for dx, dy in rng.uniform(-jitter, jitter, (4, 2))
         )
+    if text is not None:
+        out.update(sample_glyph_style(s, rng, em, text))
+    return out
+
+
+def sample_glyph_style(s: StyleSettings, rng: np.random.Generator, em: float, text: str) -> dict[str, Any]:
+    """``weight`` (pixels), ``slant`` (degrees) and ``jitter`` (per character dx, dy, scale, angle)."""
+    out: dict[str, Any] = {"weight": 0.0, "slant": 0.0, "jitter": None}
+    if not _is_zero(s.weight):
+        out["weight"] = round(float(s.weight.sample(rng)) * em * 4) / 4  # quarter pixels (glyphs.glyph)
+    if not _is_zero(s.slant):
+        out["slant"] = round(float(s.slant.sample(rng)), 2)
+    if s.jitter_probability > 0 and rng.random() < s.jitter_probability:
+        jitter, shift = [], 0.0
+        for ch in text:
+            if ch.isspace():
+                continue
+            jitter.append(
+                (
+                    round(shift, 2),
+                    round(float(s.jitter_baseline.sample(rng)) * em, 2),
+                    round(float(s.jitter_scale.sample(rng)), 3),
+                    round(float(s.jitter_rotation.sample(rng)), 2),
+                )
+            )
+            shift += float(s.jitter_spacing.sample(rng)) * em
+        out["jitter"] = tuple(jitter)
     return out

@@ -178,12 +178,14 @@ def test_instance_pushed_out_is_dropped_and_counted():
 def test_instance_partly_out_is_clipped():
     layers = block_layers()  # shift by -24 px: id 2 (x 20..27) keeps x 0..3; its char "c" (x 20..23) leaves
     result = augment(layers, [shift(-0.8)], np.random.default_rng(0))
-    assert result.dropped == {"augment_out_of_image": 1}
+    # id 1 left the image; id 2 is kept, flagged illegible and counted
+    assert result.dropped == {"augment_out_of_image": 1, "illegible_truncated": 1}
     geo = result.layers.geometry[2]
     assert extent(result.layers.instance_id == 2) == (0, 10, 4, 16)
     np.testing.assert_allclose(geo.text.quad, [[0, 10], [4, 10], [4, 16], [0, 16]], atol=1e-4)
     assert geo.text.chars == "d" and geo.text.transcription == "cd"
     assert geo.attributes["legible"] is False and geo.attributes["truncated"] is True  # ICDAR ###
+    assert geo.attributes["illegible_reason"] == "truncated"
     np.testing.assert_allclose(geo.text.char_quads, [[[0, 10], [4, 10], [4, 16], [0, 16]]], atol=1e-4)
     assert (geo.text.polygon[:, 0] >= 0).all()
 
@@ -433,7 +435,7 @@ def test_a_config_without_augment_resolves_as_before():
 
 
 BAD = [
-    ("  blur: {kind: gausian_blur}\n", "augment.blur.kind", "valid kinds: affine, brightness_contrast, gaussian_blur"),
+    ("  blur: {kind: gausian_blur}\n", "augment.blur.kind", "valid kinds: affine, binarize, brightness_contrast"),
     ("  blur: {kind: gaussian_blur, p: 1.5}\n", "augment.blur.p", "0..1, got 1.5"),
     ("  blur: {kind: gaussian_blur, p: often}\n", "augment.blur.p", "often"),
     ("  blur: {p: 0.5}\n", "augment.blur.kind", "missing; valid kinds"),

@@ -142,3 +142,28 @@ def test_background_bank_is_built_once_and_drawn_from(tiny, tmp_path, monkeypatc
     assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["00000.png", "00001.png", "bank.json"]
     make_sample(config, 2)
     assert len(builds) == 1 and b.image.shape == (48, 64, 3)
+
+
+@pytest.mark.slow
+def test_ocr_scene_end_to_end_with_the_builtin_model(tmp_path):
+    """ocr_wild with inpaint_background and refine on the built-in model: labels locked, COCO written."""
+    base = ["num_samples=2", "shard_size=1", "scene.params.width=320", "scene.params.height=240"]
+    steps = ["generate.bg.kind=inpaint_background", "generate.bg.params.steps=10", "generate.bg.params.working_size=32",
+             "generate.ref.kind=refine", "generate.ref.params.working_size=32", "generate.ref.params.steps=10"]
+    plain = load_run_config(ROOT / "configs" / "ocr_wild.yaml", base)
+    config = load_run_config(ROOT / "configs" / "ocr_wild.yaml", [*base, *steps])
+    for index in range(2):
+        assert_labels_locked(make_sample(plain, index), make_sample(config, index))
+    generate(config, tmp_path / "out", workers=1, progress=False)
+    assert (tmp_path / "out" / "annotations" / "coco.json").is_file()
+
+
+@pytest.mark.slow
+def test_driving_scene_end_to_end_with_a_diffusion_step():
+    pytest.importorskip("pyrender")
+    base = ["scene.params.width=160", "scene.params.height=96"]
+    steps = ["generate.bg.kind=inpaint_background", "generate.bg.params.steps=10", "generate.bg.params.working_size=32"]
+    plain = make_sample(load_run_config(ROOT / "configs" / "driving.yaml", base), 0)
+    painted = make_sample(load_run_config(ROOT / "configs" / "driving.yaml", [*base, *steps]), 0)
+    assert [i.box3d is not None for i in painted.labels.instances] == [i.box3d is not None for i in plain.labels.instances]
+    assert_labels_locked(plain, painted)

@@ -82,7 +82,7 @@ def test_pattern_outside_the_charset_is_a_config_error(tmp_path):
         ({"text": {"source": "choice([word, poem])"}}, "scene.params.text.source"),
         ({"style": {"curve_probability": 2}}, "scene.params.style.curve_probability"),
         ({"style": {"rotation": "uniform(10, -10)"}}, "scene.params.style.rotation"),
-        ({"text": {"charset": "digits", "source": "word"}}, "scene.params.corpus"),
+        ({"text": {"charset": "digits", "source": "word"}}, "scene.params.text.charset"),  # not the corpus
     ],
 )
 def test_bad_params_name_their_key(tmp_path, params, key):

@@ -25,6 +25,7 @@ from synthgen.text.common import (
     FontsSchema,
     check_corpus_coverage,
     pick_font,
+    refuse_recognition_font_keys,
     resolve_corpus,
     resolve_fonts,
 )
@@ -92,6 +93,7 @@ def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
     def dist(name: str, kind: str, low: float, high: float | None) -> Distribution:
         return parse_checked(getattr(p, name), f"{key}.{name}", kind, low, high)
 
+    refuse_recognition_font_keys(p.fonts, f"{key}.fonts")
     font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
     corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus")
     check_corpus_coverage(corpus, font_paths, f"{key}.corpus")

@@ -36,6 +36,7 @@ from synthgen.text.common import (
     FontsSchema,
     check_corpus_coverage,
     pick_font,
+    refuse_recognition_font_keys,
     resolve_corpus,
     resolve_fonts,
 )
@@ -116,6 +117,7 @@ def from_config(p: OcrReceiptSchema, key: str) -> OcrReceiptSettings:
         return parse_checked(getattr(obj, name), f"{where}.{name}", kind, low, high)
 
     w = f"{key}.warp"
+    refuse_recognition_font_keys(p.fonts, f"{key}.fonts")
     font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
     corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus")
     check_corpus_coverage(tuple(word.upper() for word in corpus), font_paths, f"{key}.corpus")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Union
 
 import numpy as np
@@ -30,14 +31,16 @@ from synthgen.text.common import (
     check_corpus_coverage,
     contrasting_color,
     fit_case,
+    font_size_for_glyph,
     font_size_for_height,
     luminance_percentiles,
     pick_font,
     resolve_charset,
     resolve_corpus,
+    resolve_font_weights,
     resolve_fonts,
 )
-from synthgen.text.glyphs import box_corners, curve_run, layout_run
+from synthgen.text.glyphs import box_corners, layout_run, place_run
 from synthgen.text.items import TextItem
 from synthgen.text.patterns import Pattern, compile_pattern
 from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
@@ -46,6 +49,11 @@ from synthgen.types import SceneSpec
 CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
 
 SOURCES = ("word", "pattern")
+SIZE_BY = ("line", "cap", "digit")
+SIZE_GLYPH = {"cap": "H", "digit": "0"}  # the glyph whose ink height is measured
+POLARITIES = ("any", "dark", "light")
+BUSY = ("flag", "outline")
+UNICASE = ("skip", "upper")
 TEXT_TRIES = 10  # texts tried per sample before the sample is left empty
 
 
@@ -63,6 +71,13 @@ class OcrRecognitionSchema:
     max_width: int = 512
     padding: Union[int, float, str] = "uniform(0.05, 0.15)"  # around the text, in crop heights
     min_contrast: float = 0.4
+    # line: the font's line band fills the crop; cap / digit: the height of "H" / "0" is
+    # glyph_height of it (fonts whose capitals fill 60 % or 75 % of their band come out alike)
+    size_by: str = "line"
+    glyph_height: Union[int, float, str] = "uniform(0.6, 0.75)"  # in crop heights minus padding
+    polarity: str = "any"  # dark (text darker than the background), light or any; a choice([...]) weighs them
+    busy_background: str = "flag"  # no colour stands out: flag (legible false) or outline (a contrasting outline)
+    unicase: str = "skip"  # all-caps / unicase fonts and text with lower case: skip the font, or upper (the label)
     text: RecognitionTextSchema = field(default_factory=RecognitionTextSchema)
     fonts: FontsSchema = field(default_factory=FontsSchema)
     corpus: CorpusSchema = field(default_factory=CorpusSchema)
@@ -78,12 +93,22 @@ class OcrRecognitionSettings:
     max_width: int
     padding: Distribution
     min_contrast: float
+    size_by: Distribution
+    glyph_height: Distribution
+    polarity: Distribution
+    busy_background: str
+    unicase: str
+    unicase_fonts: frozenset[str]
+    cased_fonts: tuple[str, ...]
+    cased_weights: tuple[float, ...] | None
     source: Distribution
     words: Distribution
     patterns: tuple[Pattern, ...]
     charset: str
     case: Distribution
     font_paths: tuple[str, ...]
+    font_weights: tuple[float, ...] | None
+    record_font: bool
     corpus: tuple[str, ...]
     background: BackgroundSettings
     style: StyleSettings
@@ -107,7 +132,16 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
     pattern_texts = p.text.patterns if "pattern" in sources else []
     corpus: tuple[str, ...] = ()
     if "word" in sources or any("{word" in t for t in pattern_texts):
-        corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", charset)
+        try:
+            corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", charset)
+        except ConfigError as exc:
+            if "word" not in sources or "inside the charset" not in exc.message:
+                raise
+            raise ConfigError(  # the charset, not the corpus, is what the user just changed
+                f"{key}.text.charset",
+                f"no word of the corpus fits the charset {p.text.charset!r}, and text.source draws words; "
+                f"to make strings from the charset set {key}.text.source=pattern",
+            ) from None
     patterns = []
     for i, text in enumerate(pattern_texts):
         where = f"{key}.text.patterns[{i}]"
@@ -120,19 +154,40 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
         patterns.append(pattern)
     if "pattern" in sources and not patterns:
         raise ConfigError(f"{key}.text.patterns", "source 'pattern' needs at least one pattern")
-    font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
+    font_paths = resolve_fonts(p.fonts, f"{key}.fonts", charset)
     check_corpus_coverage(corpus, font_paths, f"{key}.corpus")
+    if p.unicase not in UNICASE:
+        raise ConfigError(f"{key}.unicase", f"must be one of {', '.join(UNICASE)}, got {p.unicase!r}")
+    font_weights = resolve_font_weights(p.fonts, font_paths, f"{key}.fonts")
+    unicase_fonts = frozenset(f for f in font_paths if fonts.is_unicase(f))
+    cased = [k for k, f in enumerate(font_paths) if f not in unicase_fonts]
+    cased_weights = None
+    if font_weights is not None and cased:
+        w = np.array([font_weights[k] for k in cased])
+        cased_weights = tuple(float(v) for v in w / w.sum()) if w.sum() > 0 else None
+    if p.busy_background not in BUSY:
+        raise ConfigError(f"{key}.busy_background", f"must be one of {', '.join(BUSY)}, got {p.busy_background!r}")
     return OcrRecognitionSettings(
         height=p.height,
         max_width=p.max_width,
         padding=padding,
         min_contrast=p.min_contrast,
+        size_by=parse_value(p.size_by, f"{key}.size_by", "str", SIZE_BY),
+        glyph_height=parse_checked(p.glyph_height, f"{key}.glyph_height", "float", 0.2, 1.0),
+        polarity=parse_value(p.polarity, f"{key}.polarity", "str", POLARITIES),
+        busy_background=p.busy_background,
+        unicase=p.unicase,
+        unicase_fonts=unicase_fonts,
+        cased_fonts=tuple(font_paths[k] for k in cased),
+        cased_weights=cased_weights,
         source=source,
         words=words,
         patterns=tuple(patterns),
         charset=charset,
         case=case,
         font_paths=font_paths,
+        font_weights=font_weights,
+        record_font=p.fonts.record,
         corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
         style=style_from_config(p.style, f"{key}.style"),
@@ -152,10 +207,11 @@ def sample_text(s: OcrRecognitionSettings, rng: np.random.Generator) -> str:
 
 def placed_extent(item: TextItem) -> np.ndarray:
     """(4,) left, top, right, bottom of the placed text relative to ``item.center``."""
-    run = layout_run(item.font_path, item.font_size, item.text, item.letter_spacing, item.stroke_width)
-    if item.curve != "none":
-        curved = curve_run(run, item.curve, item.curve_amount, item.curve_period)
-        return _turned_extent(item, curved.polygon, curved.ink)
+    run = layout_run(item.font_path, item.font_size, item.text, item.letter_spacing, item.stroke_width, item.weight)
+    if item.curve != "none" or item.jitter is not None or item.slant:
+        placed = place_run(run, item.curve, item.curve_amount, item.curve_period, item.jitter, item.slant)
+        outline = placed.polygon if placed.polygon is not None else box_corners(placed.ink)
+        return _turned_extent(item, outline, placed.ink)
     return _turned_extent(item, box_corners(run.ink), run.ink)
 
 
@@ -165,7 +221,7 @@ def estimated_extent(item: TextItem) -> np.ndarray:
     Straight text only (curved text is measured exactly): no glyph is rasterised, so the first
     size tried, which the fit then shrinks, costs no bitmaps for the glyph cache.
     """
-    if item.curve != "none":
+    if item.curve != "none" or item.jitter is not None or item.slant or item.weight:
         return placed_extent(item)
     font = fonts.load_font(item.font_path, item.font_size)
     left, top, right, bottom = font.getbbox(item.text, anchor="la", stroke_width=item.stroke_width)
@@ -195,17 +251,26 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
     item = None
     for _ in range(TEXT_TRIES):
         text = sample_text(s, rng)
-        font = pick_font(s.font_paths, text, rng)
+        font = pick_font(s.font_paths, text, rng, s.font_weights)
+        if font in s.unicase_fonts and text != text.upper():
+            # the font draws capitals for lower case: the label would not match the pixels
+            if s.unicase == "upper" and set(text.upper()) <= set(s.charset):
+                text = text.upper()
+            else:
+                font = pick_font(s.cased_fonts, text, rng, s.cased_weights) if s.cased_fonts else None
         if font is None:
             dropped["no_font_coverage"] += 1
             continue
         em = max(h - 2 * pad, 4.0)
-        style = sample_style(s.style, rng, em, curved_ok=True)
+        style = sample_style(s.style, rng, em, curved_ok=True, text=text)
         category = "line" if " " in text.strip() else "word"
         # The size whose line band fills the crop, shrunk to the estimated extent of the turned
         # text; then measured exactly (the glyphs drawn) and shrunk until it fits.
         room = (s.max_width - 2 * pad, h - 2 * pad)
         size = font_size_for_height(font, em)
+        size_by = s.size_by.sample(rng)
+        if size_by != "line":
+            size = font_size_for_glyph(font, SIZE_GLYPH[size_by], float(s.glyph_height.sample(rng)) * em) or size
         item = TextItem(1, text, font, size, (0, 0, 0), center=(0.0, 0.0), category=category, **style)
         scale = fit_scale(estimated_extent(item), room)
         if scale < 0.999:
@@ -228,13 +293,26 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
         from synthgen.backgrounds import render_background  # the very pixels the renderer draws
 
         low, high = luminance_percentiles(render_background(background, width, h), (5, 95))
-        color = contrasting_color(rng, low, high, s.min_contrast)
+        polarity = s.polarity.sample(rng)
+        color = contrasting_color(rng, low, high, s.min_contrast, side=None if polarity == "any" else polarity)
         legible = color is not None
-        if color is None:  # a busy crop: the best grey, flagged as don't-care
+        attributes: dict = {"legible": legible}
+        if color is None:  # a busy crop: the best grey
             color = (0, 0, 0) if high < 0.5 else (255, 255, 255)
         center = (width / 2 - (ext[0] + ext[2]) / 2, h / 2 - (ext[1] + ext[3]) / 2)
         stroke_color = contrasting_color(rng, low, high, s.min_contrast, like=color) or color
         shadow_color = (0, 0, 0) if sum(color) > 382 else (255, 255, 255)
+        if not legible and s.busy_background == "outline":
+            # an outline of the opposite extreme separates the glyphs from any background: legible
+            stroke_color = (255, 255, 255) if sum(color) < 382 else (0, 0, 0)
+            item = replace(item, stroke_width=max(item.stroke_width, 1))  # 1 px: inside the padding
+            legible = True
+            attributes = {"legible": True}
+        if not legible:
+            attributes["illegible_reason"] = "low_contrast"
+            dropped["illegible_low_contrast"] = 1  # the recognition writer skips it: counted, not lost
+        if s.record_font:
+            attributes.update(font=Path(item.font_path).name, font_size=item.font_size)
         items = (
             replace(
                 item,
@@ -243,9 +321,12 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
                 stroke_color=stroke_color,
                 shadow_color=shadow_color,
                 label_box=(0.0, 0.0, float(width), float(h)),
-                attributes={"legible": legible},
+                attributes=attributes,
             ),
         )
+    params = {"background": background["kind"], "padding": round(pad, 2)}
+    if s.record_font and items:  # in the sample's meta too, so results can be broken down by font
+        params.update(font=Path(items[0].font_path).name, font_size=items[0].font_size)
     return SceneSpec(
         kind="ocr_recognition",
         renderer="text2d",
@@ -254,7 +335,7 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
         background=background,
         items=items,
         categories=CATEGORIES,
-        params={"background": background["kind"], "padding": round(pad, 2)},
+        params=params,
         dropped={k: v for k, v in dropped.items() if v},
     )
 

@@ -37,6 +37,7 @@ from synthgen.text.common import (
     contrasting_color,
     luminance_image,
     pick_font,
+    refuse_recognition_font_keys,
     resolve_corpus,
     resolve_fonts,
 )
@@ -120,6 +121,13 @@ def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
         raise ConfigError(
             f"{key}.placement_attempts", f"must be in 1..{MAX_PLACEMENT_ATTEMPTS}, got {p.placement_attempts}"
         )
+    refuse_recognition_font_keys(p.fonts, f"{key}.fonts")
+    style = style_from_config(p.style, f"{key}.style")
+    glyph_key = style.uses_glyph_keys()
+    if glyph_key is not None:
+        raise ConfigError(
+            f"{key}.style.{glyph_key}", "only ocr_recognition draws it so far; leave it at its default here"
+        )
     font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
     corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus")
     check_corpus_coverage(corpus, font_paths, f"{key}.corpus")
@@ -143,7 +151,7 @@ def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
         font_paths=font_paths,
         corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
-        style=style_from_config(p.style, f"{key}.style"),
+        style=style,
     )
 
 
@@ -166,6 +174,14 @@ def _overlaps(quad: np.ndarray, placed: list[np.ndarray]) -> bool:
 
     q = quad.astype(np.float32)
     return any(cv2.intersectConvexConvex(q, other.astype(np.float32))[0] > 0 for other in placed)
+
+
+def _legibility(attributes: dict, reason: str | None) -> dict:
+    """``legible`` first (as before), then the other attributes, and the reason when illegible."""
+    out = {"legible": reason is None, **attributes}
+    if reason is not None:
+        out["illegible_reason"] = reason
+    return out
 
 
 def _faint_color(rng: np.random.Generator, low: float, high: float) -> tuple[int, int, int]:
@@ -241,7 +257,9 @@ def sample(s: OcrWildSettings, rng: np.random.Generator) -> SceneSpec:
                 outcome = "low_contrast"
                 continue
             placed.append(quad)
-            legible = not faint and band >= s.min_legible_size
+            # a faint colour behind a strong, sharp shadow of the opposite extreme still reads
+            shadowed = style["shadow"] is not None and style["shadow"][3] >= 0.6 and style["shadow"][2] <= 1.0
+            reason = "too_small" if band < s.min_legible_size else ("faint" if faint and not shadowed else None)
             stroke_color = (
                 (contrasting_color(rng, low, high, s.min_contrast, like=color) or color)
                 if style["stroke_width"] and not faint
@@ -264,16 +282,18 @@ def sample(s: OcrWildSettings, rng: np.random.Generator) -> SceneSpec:
                         angle=angle,
                         center=center,
                         corner_offsets=_offsets(homography, to_image(box_corners(words_box))),
-                        attributes={"legible": legible, "line": line_index, "block": block},
+                        attributes=_legibility({"line": line_index, "block": block}, reason),
                         **common,
                     )
                 ]
                 line_index += 1
             else:
-                attrs = [{"legible": legible, "line": line_index + wd.line, "block": block} for wd in words]
+                attrs = [_legibility({"line": line_index + wd.line, "block": block}, reason) for wd in words]
                 new = word_items(words, words_box, center, angle, homography, len(items) + 1, common, attrs)
                 line_index += n_lines
             items.extend(new)
+            if reason is not None:  # kept (### in ICDAR), skipped by the recognition writer: counted
+                dropped[f"illegible_{reason}"] = dropped.get(f"illegible_{reason}", 0) + len(new)
             break
         else:
             dropped[outcome] += 1

@@ -22,6 +22,7 @@ from synthgen.text.common import (
     FontsSchema,
     apply_case,
     check_corpus_coverage,
+    refuse_recognition_font_keys,
 )
 from synthgen.text.glyphs import layout_run
 from synthgen.text.items import TextItem
@@ -89,6 +90,7 @@ def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
             f"{key}.placement_attempts", f"must be in 1..{MAX_PLACEMENT_ATTEMPTS}, got {p.placement_attempts}"
         )
 
+    refuse_recognition_font_keys(p.fonts, f"{key}.fonts")
     font_paths = fonts.discover_fonts(p.fonts.paths, f"{key}.fonts.paths")
     if p.fonts.bundled:
         font_paths += fonts.discover_fonts([str(fonts.bundled_font_dir())], f"{key}.fonts.bundled")

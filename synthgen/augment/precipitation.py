@@ -1,0 +1,150 @@
+"""``rain`` and ``snow``: photometric precipitation drawn over the image (streaks or flakes), with
+the dimming and loss of contrast of wet or snowy air. Every label stays as it is: the drops are
+semi-transparent and cover no object in the label sense.
+
+With ``only_scene_weather`` (the default) a step applies only to scenes whose params say
+``weather: rain`` (or ``snow``), so a scenario decides its weather.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
+from synthgen.augment.photometric import to_uint8, with_rgb
+from synthgen.config.distributions import Distribution
+from synthgen.types import Layers, SceneSpec
+
+
+@dataclass
+class RainSchema:
+    """Args:
+    density: streaks per 10,000 pixels (0..50).
+    length: streak length in pixels (1..200).
+    angle: degrees from vertical (-60..60).
+    opacity: streak opacity 0..1.
+    dim: fraction of brightness lost to the overcast (0..0.8).
+    only_scene_weather: apply only where the scene's ``weather`` is rain.
+    """
+
+    density: Number = "uniform(3, 10)"
+    length: Number = "uniform(10, 30)"
+    angle: Number = "uniform(-15, 15)"
+    opacity: Number = "uniform(0.25, 0.5)"
+    dim: Number = "uniform(0.1, 0.3)"
+    only_scene_weather: bool = True
+
+
+@dataclass
+class SnowSchema:
+    """Args:
+    density: flakes per 10,000 pixels (0..50).
+    size: flake radius in pixels (0.5..10).
+    opacity: flake opacity 0..1.
+    haze: how far the image fades to white (0..0.8).
+    only_scene_weather: apply only where the scene's ``weather`` is snow.
+    """
+
+    density: Number = "uniform(5, 20)"
+    size: Number = "uniform(1, 3)"
+    opacity: Number = "uniform(0.6, 0.95)"
+    haze: Number = "uniform(0.1, 0.3)"
+    only_scene_weather: bool = True
+
+
+@dataclass(frozen=True)
+class RainSettings:
+    density: Distribution
+    length: Distribution
+    angle: Distribution
+    opacity: Distribution
+    dim: Distribution
+    only_scene_weather: bool
+
+
+@dataclass(frozen=True)
+class SnowSettings:
+    density: Distribution
+    size: Distribution
+    opacity: Distribution
+    haze: Distribution
+    only_scene_weather: bool
+
+
+def rain_from_config(p: RainSchema, key: str) -> RainSettings:
+    return RainSettings(
+        number(p.density, f"{key}.density", 0, 50),
+        number(p.length, f"{key}.length", 1, 200),
+        number(p.angle, f"{key}.angle", -60, 60),
+        number(p.opacity, f"{key}.opacity", 0, 1),
+        number(p.dim, f"{key}.dim", 0, 0.8),
+        bool(p.only_scene_weather),
+    )
+
+
+def snow_from_config(p: SnowSchema, key: str) -> SnowSettings:
+    return SnowSettings(
+        number(p.density, f"{key}.density", 0, 50),
+        number(p.size, f"{key}.size", 0.5, 10),
+        number(p.opacity, f"{key}.opacity", 0, 1),
+        number(p.haze, f"{key}.haze", 0, 0.8),
+        bool(p.only_scene_weather),
+    )
+
+
+def rain(
+    rgb: np.ndarray, rng: np.random.Generator, density: float, length: float, angle: float, opacity: float, dim: float
+) -> np.ndarray:
+    """(H, W, 3) uint8 with rain streaks over a dimmed image."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    n = int(density * h * w / 10_000)
+    layer = np.zeros((h, w), np.float32)
+    xs, ys = rng.uniform(0, w, n), rng.uniform(0, h, n)
+    lens = length * rng.uniform(0.6, 1.2, n)
+    dx, dy = math.sin(math.radians(angle)), math.cos(math.radians(angle))
+    for x, y, ln in zip(xs, ys, lens):
+        cv2.line(layer, (int(x), int(y)), (int(x + dx * ln), int(y + dy * ln)), 1.0, 1, cv2.LINE_AA)
+    layer = cv2.GaussianBlur(layer, (3, 3), 0) * opacity
+    base = rgb.astype(np.float32) * (1 - dim)
+    streak = np.float32(210)
+    return to_uint8(base * (1 - layer[:, :, None]) + streak * layer[:, :, None])
+
+
+def snow(
+    rgb: np.ndarray, rng: np.random.Generator, density: float, size: float, opacity: float, haze: float
+) -> np.ndarray:
+    """(H, W, 3) uint8 with snowflakes over a whitened image."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    n = int(density * h * w / 10_000)
+    layer = np.zeros((h, w), np.float32)
+    for x, y, r in zip(rng.uniform(0, w, n), rng.uniform(0, h, n), size * rng.uniform(0.5, 1.5, n)):
+        cv2.circle(layer, (int(x * 16), int(y * 16)), max(1, int(r * 16)), 1.0, -1, cv2.LINE_AA, shift=4)
+    layer = cv2.GaussianBlur(layer, (3, 3), 0) * opacity
+    base = rgb.astype(np.float32) * (1 - haze) + 235 * haze
+    return to_uint8(base * (1 - layer[:, :, None]) + 250 * layer[:, :, None])
+
+
+def apply_rain(s: RainSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
+    if s.only_scene_weather and spec.params.get("weather") != "rain":
+        return Applied(layers, {"skipped": "weather"})
+    v = {k: draw(getattr(s, k), rng) for k in ("density", "length", "angle", "opacity", "dim")}
+    return with_rgb(layers, rain(layers.rgb, rng, **v), {k: round(x, 4) for k, x in v.items()})
+
+
+def apply_snow(s: SnowSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
+    if s.only_scene_weather and spec.params.get("weather") != "snow":
+        return Applied(layers, {"skipped": "weather"})
+    v = {k: draw(getattr(s, k), rng) for k in ("density", "size", "opacity", "haze")}
+    return with_rgb(layers, snow(layers.rgb, rng, **v), {k: round(x, 4) for k, x in v.items()})
+
+
+RAIN = AugmentKind("rain", RainSchema, rain_from_config, apply_rain)
+SNOW = AugmentKind("snow", SnowSchema, snow_from_config, apply_snow)

@@ -1,0 +1,147 @@
+"""Solids -> triangle meshes (one per object, coloured per face): trimesh builds each unit
+primitive once; a solid is that primitive scaled, turned and moved with numpy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from synthgen.driving.objects import SceneObject, Solid
+
+SECTIONS = 12  # facets around a cylinder or sphere: round enough at driving distances, cheap to draw
+SEGMENT_SECTIONS = 8
+
+
+@dataclass(frozen=True)
+class MeshData:
+    """A triangle mesh: vertices (V, 3) float64, faces (F, 3) int64, face_colors (F, 4) uint8."""
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    face_colors: np.ndarray
+
+    @property
+    def bounds(self) -> np.ndarray:
+        return np.stack([self.vertices.min(axis=0), self.vertices.max(axis=0)])
+
+
+@cache
+def unit_shape(shape: str) -> tuple[np.ndarray, np.ndarray]:
+    """(vertices, faces) of a unit primitive built once by trimesh: a 1 m cube, a cylinder of radius
+    1 and height 1 along z, a sphere of radius 1 (all centred on the origin)."""
+    import trimesh
+
+    if shape == "box":
+        mesh = trimesh.creation.box(extents=(1.0, 1.0, 1.0))
+    elif shape == "cylinder":
+        mesh = trimesh.creation.cylinder(radius=1.0, height=1.0, sections=SECTIONS)
+    elif shape == "segment":
+        mesh = trimesh.creation.cylinder(radius=1.0, height=1.0, sections=SEGMENT_SECTIONS)
+    elif shape == "sphere":
+        mesh = trimesh.creation.uv_sphere(radius=1.0, count=(SECTIONS // 2 + 1, SECTIONS))
+    else:
+        raise ValueError(f"unknown solid shape {shape!r}")
+    vertices, faces = np.asarray(mesh.vertices, np.float64), np.asarray(mesh.faces, np.int64)
+    vertices.flags.writeable = False
+    faces.flags.writeable = False
+    return vertices, faces
+
+
+def _euler(roll: float, pitch: float, yaw: float) -> np.ndarray:
+    """(3, 3) rotation, static x then y then z axes (trimesh's ``sxyz``)."""
+    cr, sr, cp, sp, cy, sy = np.cos(roll), np.sin(roll), np.cos(pitch), np.sin(pitch), np.cos(yaw), np.sin(yaw)
+    rx = np.array([[1, 0, 0], [0, cr, -sr], [0, sr, cr]])
+    ry = np.array([[cp, 0, sp], [0, 1, 0], [-sp, 0, cp]])
+    rz = np.array([[cy, -sy, 0], [sy, cy, 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
+def _align_z(direction: np.ndarray) -> np.ndarray:
+    """(3, 3) rotation taking +z onto ``direction`` (unit)."""
+    z = np.array([0.0, 0.0, 1.0])
+    v = np.cross(z, direction)
+    c = float(z @ direction)
+    if np.linalg.norm(v) < 1e-12:
+        return np.eye(3) if c > 0 else np.diag([1.0, -1.0, -1.0])
+    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+    return np.eye(3) + vx + vx @ vx / (1 + c)
+
+
+def solid_vertices(solid: Solid) -> tuple[np.ndarray, np.ndarray]:
+    """(vertices, faces) of one solid in the object's local frame."""
+    vertices, faces = unit_shape(solid.shape)
+    if solid.shape == "segment":
+        a, b = np.asarray(solid.a, np.float64), np.asarray(solid.b, np.float64)
+        length = float(np.linalg.norm(b - a))
+        r = solid.size[0]
+        rot = _align_z((b - a) / length) if length > 0 else np.eye(3)
+        return (vertices * [r, r, max(length, 1e-6)]) @ rot.T + (a + b) / 2, faces
+    if solid.shape == "box":
+        scale = np.asarray(solid.size, np.float64)
+    elif solid.shape == "cylinder":
+        scale = np.array([solid.size[0], solid.size[0], solid.size[1]])
+    else:
+        scale = np.full(3, solid.size[0])
+    return (vertices * scale) @ _euler(*solid.rotation).T + np.asarray(solid.center, np.float64), faces
+
+
+def object_mesh(obj: SceneObject) -> MeshData:
+    """One mesh of all an object's solids in its local frame, coloured per face."""
+    vertices, faces, colors, offset = [], [], [], 0
+    for solid in obj.solids:
+        v, f = solid_vertices(solid)
+        vertices.append(v)
+        faces.append(f + offset)
+        colors.append(np.broadcast_to(np.array([*solid.color, 255], np.uint8), (len(f), 4)))
+        offset += len(v)
+    return MeshData(np.concatenate(vertices), np.concatenate(faces), np.concatenate(colors))
+
+
+def flat_arrays(mesh: MeshData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unrolled triangles for flat shading: positions (3T, 3) float32, normals (3T, 3) float32,
+    colours (3T, 4) float32 0..1."""
+    tris = mesh.vertices[mesh.faces]
+    normals = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+    colors = mesh.face_colors.astype(np.float32) / 255
+    return (
+        tris.reshape(-1, 3).astype(np.float32),
+        np.repeat(normals, 3, axis=0).astype(np.float32),
+        np.repeat(colors, 3, axis=0),
+    )
+
+
+def triangles_world(obj: SceneObject, mesh=None) -> np.ndarray:
+    """(T, 3, 3) the object's triangles in world coordinates (for silhouettes).
+
+    Args:
+        mesh: the object's local-frame mesh (``object_mesh(obj)``), built here when None.
+    """
+    mesh = object_mesh(obj) if mesh is None else mesh
+    tris = mesh.vertices[mesh.faces]
+    pose = obj.pose()
+    return tris @ pose[:3, :3].T + pose[:3, 3]
+
+
+def fitted(obj: SceneObject) -> SceneObject:
+    """The object with its solids (and joints) shifted so that its 3D box is tight: the box's
+    bottom centre at the local origin, ``dimensions`` the extents of every solid."""
+    from dataclasses import replace
+
+    bounds = object_mesh(obj).bounds
+    lo, hi = bounds
+    shift = np.array([-(lo[0] + hi[0]) / 2, -(lo[1] + hi[1]) / 2, -lo[2]])
+
+    def moved(p):
+        return tuple(float(v) for v in np.asarray(p, np.float64) + shift)
+
+    solids = tuple(replace(s, center=moved(s.center), a=moved(s.a), b=moved(s.b)) for s in obj.solids)
+    joints = None if obj.joints is None else tuple(moved(j) for j in obj.joints)
+    # keep the world placement of the geometry: move the origin by the opposite shift (rotated)
+    c, s = np.cos(obj.heading), np.sin(obj.heading)
+    dx, dy, dz = -shift
+    pos = np.asarray(obj.position, np.float64) + np.array([c * dx - s * dy, s * dx + c * dy, dz])
+    dims = tuple(float(v) for v in hi - lo)
+    return replace(obj, solids=solids, joints=joints, position=tuple(float(v) for v in pos), dimensions=dims)

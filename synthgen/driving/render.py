@@ -1,0 +1,317 @@
+"""The ``mesh3d`` renderer: a driving SceneSpec -> Layers with pyrender, offscreen through EGL.
+
+Two passes per sample: a lit, anti-aliased RGB pass, and a flat SEG pass (multisampling off, so
+every pixel holds one object's colour) from which depth, instance ids and semantic ids are read.
+One OffscreenRenderer per worker (``make_resource``) is reused for every sample; the pyrender
+Scene is rebuilt per sample (scripts/bench_render.py measures the cost against bare pyrender).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from synthgen.driving import labels as geometry
+from synthgen.driving.categories import SEMANTIC_ID, SKY
+from synthgen.driving.lights import Environment, Light
+from synthgen.driving.meshes import flat_arrays, object_mesh, triangles_world
+from synthgen.driving.objects import SceneObject
+from synthgen.errors import ConfigError
+from synthgen.types import InstanceGeometry, Layers, SceneSpec
+
+# OpenCV camera axes (x right, y down, z forward) -> OpenGL's (x right, y up, z backward)
+CV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
+
+
+@dataclass
+class Mesh3DSchema:
+    """Args:
+    znear: near clipping plane, metres (0.05..5).
+    zfar: far clipping plane, metres (> znear).
+    normals: also produce the surface-normal layer (from the depth layer's central differences:
+        exact on flat faces, blended across the edges between objects).
+    """
+
+    znear: float = 0.3
+    zfar: float = 500.0
+    normals: bool = False
+
+
+@dataclass(frozen=True)
+class Mesh3DSettings:
+    znear: float
+    zfar: float
+    normals: bool
+
+
+def from_config(p: Mesh3DSchema | None, key: str) -> Mesh3DSettings:
+    p = p or Mesh3DSchema()
+    if not 0.05 <= p.znear <= 5:
+        raise ConfigError(f"{key}.znear", f"must be in 0.05..5, got {p.znear}")
+    if p.zfar <= p.znear:
+        raise ConfigError(f"{key}.zfar", f"must be > znear ({p.znear}), got {p.zfar}")
+    return Mesh3DSettings(p.znear, p.zfar, bool(p.normals))
+
+
+def import_pyrender():
+    """pyrender, with PyOpenGL on EGL (headless) unless the caller chose a platform.
+
+    Mesa's llvmpipe rasterises on one thread per worker (``LP_NUM_THREADS``), unless set: work is
+    parallel by worker process, as for OpenCV and torch (``engine.context.set_thread_policies``).
+    """
+    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+    os.environ.setdefault("LP_NUM_THREADS", "1")
+    try:
+        import pyrender
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError(
+            "the mesh3d renderer needs pyrender and trimesh: pip install 'synthgen[3d]' "
+            "(and Debian's libegl1 libegl-mesa0 libgl1-mesa-dri)"
+        ) from exc
+    return pyrender
+
+
+class OffscreenResource:
+    """One worker's OffscreenRenderer, rebuilt only when the image size changes."""
+
+    def __init__(self):
+        self.renderer = None
+        self.size: tuple[int, int] | None = None
+
+    def get(self, width: int, height: int):
+        pyrender = import_pyrender()
+        if self.size != (width, height):
+            self.close()
+            self.renderer = pyrender.OffscreenRenderer(width, height)
+            self.size = (width, height)
+        return self.renderer
+
+    def close(self) -> None:
+        if self.renderer is not None:
+            self.renderer.delete()
+        self.renderer = None
+        self.size = None
+
+
+def make_resource(settings: Mesh3DSettings) -> OffscreenResource:
+    return OffscreenResource()
+
+
+def light_pose(position, direction) -> np.ndarray:
+    """A pose whose -z axis points along ``direction`` (pyrender's lights shine along -z)."""
+    d = np.asarray(direction, np.float64)
+    z = -d / np.linalg.norm(d)
+    up = np.array([0.0, 0.0, 1.0]) if abs(z[2]) < 0.99 else np.array([1.0, 0.0, 0.0])
+    x = np.cross(up, z)
+    x /= np.linalg.norm(x)
+    y = np.cross(z, x)
+    pose = np.eye(4)
+    pose[:3, 0], pose[:3, 1], pose[:3, 2], pose[:3, 3] = x, y, z, position
+    return pose
+
+
+def split_items(spec: SceneSpec) -> tuple[list[SceneObject], list[Light], Environment]:
+    objects = [i for i in spec.items if isinstance(i, SceneObject)]
+    lights = [i for i in spec.items if isinstance(i, Light)]
+    env = next(i for i in spec.items if isinstance(i, Environment))
+    return objects, lights, env
+
+
+_NODE_TYPES: dict[int, type] = {}
+
+
+def ordered_node_type(pyrender) -> type:
+    """A pyrender Node whose hash is its place in the scene.
+
+    pyrender keeps nodes in sets and draws them in set order (ties of its depth sort, lights), and
+    a plain Node hashes by its address: draw and light order, and so the edge pixels where two
+    surfaces meet and the last bits of the shading, would change from run to run. Numbered nodes
+    keep one order, so the same scene gives the same bytes.
+    """
+    key = id(pyrender)
+    if key not in _NODE_TYPES:
+
+        class OrderedNode(pyrender.Node):
+            def __init__(self, order: int, **kwargs):
+                super().__init__(**kwargs)
+                self.order = order
+
+            def __hash__(self) -> int:
+                return self.order
+
+            def __eq__(self, other) -> bool:
+                return self is other
+
+        _NODE_TYPES[key] = OrderedNode
+    return _NODE_TYPES[key]
+
+
+def build_scene(pyrender, spec: SceneSpec, znear: float, zfar: float, meshes: list | None = None):
+    """The pyrender Scene of a spec and its SEG colours: (scene, {node: (semantic, id hi, id lo)}).
+
+    Args:
+        meshes: the objects' trimesh meshes in item order (built here when None).
+    """
+    objects, lights, env = split_items(spec)
+    meshes = [object_mesh(o) for o in objects] if meshes is None else meshes
+    scene = pyrender.Scene(bg_color=[*(c / 255 for c in env.sky), 1.0], ambient_light=list(env.ambient))
+    node_type = ordered_node_type(pyrender)
+    order = iter(range(1, 1 << 30))
+
+    def add(pose, **what):
+        node = node_type(next(order), matrix=pose, **what)
+        scene.add_node(node)
+        return node
+
+    seg = {}
+    instance = 0
+    for obj, mesh in zip(objects, meshes):
+        positions, normals, colors = flat_arrays(mesh)
+        material = pyrender.MetallicRoughnessMaterial(metallicFactor=0.0, roughnessFactor=0.8)
+        primitive = pyrender.Primitive(positions=positions, normals=normals, color_0=colors, material=material)
+        node = add(obj.pose(), mesh=pyrender.Mesh([primitive]))
+        k = 0
+        if obj.instance:
+            instance += 1
+            k = instance
+        seg[node] = (SEMANTIC_ID[obj.category], k >> 8, k & 255)
+    cam = spec.camera
+    k = cam.intrinsics
+    camera = pyrender.IntrinsicsCamera(k[0, 0], k[1, 1], k[0, 2], k[1, 2], znear=znear, zfar=zfar)
+    add(np.linalg.inv(cam.extrinsics) @ CV_TO_GL, camera=camera)
+    for light in lights:
+        color = np.asarray(light.color)
+        if light.kind == "directional":
+            source = pyrender.DirectionalLight(color=color, intensity=light.intensity)
+        elif light.kind == "point":
+            source = pyrender.PointLight(color=color, intensity=light.intensity, range=light.range)
+        else:
+            source = pyrender.SpotLight(
+                color=color, intensity=light.intensity, range=light.range,
+                innerConeAngle=light.cone[0], outerConeAngle=light.cone[1],
+            )  # fmt: skip
+        add(light_pose(light.position, light.direction), light=source)
+    return scene, seg
+
+
+def render_passes(renderer, pyrender, scene, seg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rgb (H, W, 3) uint8, seg colours (H, W, 3) uint8, depth (H, W) float32 metres, 0 where empty)."""
+    rgb, _ = renderer.render(scene)
+    colors, depth = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
+    return np.ascontiguousarray(rgb[:, :, :3]), colors, depth
+
+
+def normals_from_depth(depth: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32 unit normals in camera coordinates from the depth layer's central differences:
+    exact on flat faces, blended across depth edges between objects, 0 at the sky and beside it."""
+    height, width = depth.shape
+    u = (np.arange(width) + 0.5 - intrinsics[0, 2]) / intrinsics[0, 0]
+    v = (np.arange(height) + 0.5 - intrinsics[1, 2]) / intrinsics[1, 1]
+    z = np.where(np.isfinite(depth), depth, 0.0).astype(np.float64)
+    pts = np.stack([u[None, :] * z, v[:, None] * z, z], axis=-1)
+    dx = np.gradient(pts, axis=1)
+    dy = np.gradient(pts, axis=0)
+    n = np.cross(dy, dx)
+    norm = np.linalg.norm(n, axis=-1, keepdims=True)
+    n = np.where(norm > 0, n / np.maximum(norm, 1e-12), 0.0)
+    finite = np.isfinite(depth)
+    edge = ~finite
+    edge[1:] |= ~finite[:-1]
+    edge[:-1] |= ~finite[1:]
+    edge[:, 1:] |= ~finite[:, :-1]
+    edge[:, :-1] |= ~finite[:, 1:]
+    n[edge] = 0.0  # the sky and the pixels beside it, whose differences would reach into it
+    return n.astype(np.float32)
+
+
+def alone_groups(boxes: dict[int, tuple[float, float, float, float]], width: int, height: int) -> list[list[int]]:
+    """Actors whose projected 3D boxes (clipped to the image) do not overlap, grouped greedily:
+    drawn together in one pass, each still covers exactly the pixels it covers alone."""
+    groups: list[tuple[list[int], list[tuple[float, float, float, float]]]] = []
+    for k, (x, y, w, h) in boxes.items():
+        box = (max(x, 0.0) - 1, max(y, 0.0) - 1, min(x + w, width) + 1, min(y + h, height) + 1)
+        for members, taken in groups:
+            if all(box[2] <= t[0] or t[2] <= box[0] or box[3] <= t[1] or t[3] <= box[1] for t in taken):
+                members.append(k)
+                taken.append(box)
+                break
+        else:
+            groups.append(([k], [box]))
+    return [members for members, _ in groups]
+
+
+def render_layers(spec: SceneSpec, settings: Mesh3DSettings, resource: OffscreenResource | None) -> Layers:
+    """Render a driving SceneSpec.
+
+    Besides the RGB and SEG passes, the actors are drawn alone in a few more SEG passes (actors whose
+    projected boxes do not overlap share a pass), so an object's pixels drawn alone come from the
+    same rasteriser as its visible ones and occlusion is exact. An object that reaches past the
+    image edge gets its truncation from its silhouette rasterised on an unbounded canvas
+    (``labels.silhouette_areas``).
+
+    Returns:
+        Layers: rgb (H, W, 3) uint8; depth (H, W) float32 metres of camera z, inf where empty (sky);
+        instance_id (H, W) int32 (actors 1..N in item order, 0 elsewhere); semantic_id (H, W) int32
+        Cityscapes ids (sky 23 where empty); normals (H, W, 3) float32 when asked; geometry per
+        actor that covers a pixel of the image when drawn alone.
+    """
+    pyrender = import_pyrender()
+    own = resource is None
+    resource = OffscreenResource() if own else resource
+    camera = spec.camera
+    width, height = spec.width, spec.height
+    try:
+        renderer = resource.get(width, height)
+        objects = [o for o in spec.items if isinstance(o, SceneObject)]
+        meshes = [object_mesh(o) for o in objects]
+        scene, seg = build_scene(pyrender, spec, settings.znear, settings.zfar, meshes)
+        rgb, colors, depth = render_passes(renderer, pyrender, scene, seg)
+        actors = [(o, m) for o, m in zip(objects, meshes) if o.instance]
+        nodes = {(c[1] << 8) | c[2]: node for node, c in seg.items() if c[1] or c[2]}
+        boxes = {}
+        for k, (obj, _) in enumerate(actors, start=1):
+            box = geometry.amodal_bbox(obj, camera, settings.znear)
+            if box is not None and box[0] < width and box[1] < height and box[0] + box[2] > 0 and box[1] + box[3] > 0:
+                boxes[k] = box
+        alone = np.zeros(len(actors) + 1, np.int64)
+        for group in alone_groups(boxes, width, height):
+            alone_colors, _ = renderer.render(
+                scene, flags=pyrender.RenderFlags.SEG, seg_node_map={nodes[k]: seg[nodes[k]] for k in group}
+            )
+            ids = (alone_colors[:, :, 1].astype(np.int64) << 8) | alone_colors[:, :, 2]
+            counts = np.bincount(ids.ravel(), minlength=len(actors) + 1)
+            alone[group] = counts[group]
+    finally:
+        if own:
+            resource.close()
+    empty = depth <= 0
+    depth = np.where(empty, np.inf, depth).astype(np.float32)
+    semantic = colors[:, :, 0].astype(np.int32)
+    semantic[empty] = SKY
+    instance_id = (colors[:, :, 1].astype(np.int32) << 8) | colors[:, :, 2].astype(np.int32)
+    geometry_by_id: dict[int, InstanceGeometry] = {}
+    for k, box in boxes.items():
+        if alone[k] == 0:
+            continue  # its box reaches into the image, but not the object
+        obj, mesh = actors[k - 1]
+        x, y, w, h = box
+        total = int(alone[k])
+        if x < 0 or y < 0 or x + w > width or y + h > height:  # may reach past the edge
+            in_image, on_canvas = geometry.silhouette_areas(triangles_world(obj, mesh), camera, settings.znear)
+            if in_image > 0:
+                total = max(total, round(alone[k] * on_canvas / in_image))
+        geometry_by_id[k] = InstanceGeometry(
+            category=obj.category,
+            keypoints=geometry.keypoints(obj, camera, settings.znear, depth, instance_id, k),
+            amodal_bbox=box,
+            area_alone=int(alone[k]),
+            area_alone_total=total,
+            box3d=geometry.box3d(obj, camera),
+            attributes=dict(obj.attributes),
+        )
+    normals = normals_from_depth(depth, camera.intrinsics) if settings.normals else None
+    return Layers(
+        rgb=rgb, instance_id=instance_id, geometry=geometry_by_id, depth=depth, semantic_id=semantic, normals=normals
+    )

@@ -1,0 +1,287 @@
+"""COCO reader, the inverse of the ``coco`` writer; reads any COCO detection/segmentation/keypoint file.
+
+Categories keep their ids, names, keypoint names and skeletons. Each image becomes a sample record
+and each annotation an instance record: the segmentation (polygons, uncompressed RLE as crowd
+annotations hold it, or compressed RLE) becomes compressed RLE through pycocotools, ``bbox`` and
+``area`` are the extent and pixel count of that mask (an annotation without a segmentation gets
+the mask of its box), ``iscrowd: 1`` becomes the attribute ``iscrowd: 1``, ``keypoints`` and the
+writer's extra fields (text, quads, amodal box, occlusion, truncation, 3D box) are kept as they are.
+
+Checked while reading, each naming the file and the record: a truncated or malformed JSON
+(always an error), duplicate category ids, duplicate image or annotation ids, an annotation of an
+unknown image or category, a box outside its image, a missing image file and an image whose size
+differs from its record (read from the file's header).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from synthgen.errors import DatasetError
+from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size
+from synthgen.formats.coco import EXTRA_KEYS, PATH
+from synthgen.lazy import ImageFile, LazySample
+from synthgen.records import table_from_record
+from synthgen.types import CategoryTable
+
+BOX_SLACK_PX = 0.5  # polygon boxes of real datasets reach half a pixel past the border
+
+
+def coco_file_and_root(path: Path, images: str | None) -> tuple[Path, Path]:
+    """The JSON file and the folder its ``file_name``s are relative to.
+
+    ``path`` is a dataset folder holding ``annotations/coco.json`` (root: the folder) or a JSON file
+    (root: the folder above ``annotations/`` when it sits in one, else its own folder).
+    """
+    if path.is_dir():
+        file = path / PATH
+        root = path
+    else:
+        file = path
+        root = path.parent.parent if path.parent.name == "annotations" else path.parent
+    if not file.is_file():
+        raise DatasetError(f"{file}: COCO file not found")
+    return file, Path(images) if images is not None else root
+
+
+def load_json(file: Path) -> Any:
+    """A JSON file; one DatasetError line naming it (and where it breaks) otherwise."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"{file}: cannot read ({exc.strerror})") from None
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{file}: not UTF-8 (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        truncated = " (truncated?)" if exc.pos >= len(data.rstrip()) else ""
+        raise DatasetError(
+            f"{file}: not valid JSON{truncated}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+
+
+def _list(data: dict, key: str, file: Path) -> list:
+    value = data.get(key, [] if key == "annotations" else None)
+    if not isinstance(value, list):
+        raise DatasetError(f"{file}: '{key}' must be a list")
+    return value
+
+
+def categories_of(entries: list, file: Path) -> tuple[CategoryTable, dict[int, str]]:
+    seen: dict[int, str] = {}
+    for n, e in enumerate(entries):
+        if not isinstance(e, dict) or not isinstance(e.get("id"), int) or not isinstance(e.get("name"), str):
+            raise DatasetError(f"{file}: categories[{n}]: needs an integer id and a name")
+        if e["id"] in seen:
+            raise DatasetError(f"{file}: categories[{n}]: duplicate category id {e['id']}")
+        if e["name"] in seen.values():
+            raise DatasetError(f"{file}: categories[{n}]: duplicate category name {e['name']!r}")
+        seen[e["id"]] = e["name"]
+    table = table_from_record(sorted(entries, key=lambda e: e["id"]))
+    return table, seen
+
+
+def _dict_rle(seg: dict, height: int, width: int) -> dict:
+    """Compressed RLE (bytes counts) of an uncompressed or compressed COCO RLE segmentation."""
+    from pycocotools import mask as mask_utils
+
+    counts = seg.get("counts")
+    if isinstance(counts, list):
+        return mask_utils.frPyObjects(seg, height, width)
+    if list(seg["size"]) != [height, width]:
+        raise ValueError(f"RLE size {seg['size']} is not the image's [{height}, {width}]")
+    return {"size": seg["size"], "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
+
+
+def _is_polygons(seg: list) -> bool:
+    """Lists of >= 3 x, y pairs (pycocotools checks the numbers)."""
+    return all(isinstance(p, list) and len(p) >= 6 and not len(p) % 2 for p in seg)
+
+
+def _polygon_rles(polygons: list, owners: list[int], height: int, width: int) -> dict[int, list]:
+    from pycocotools import mask as mask_utils
+
+    parts: dict[int, list] = {}
+    for j, rle in zip(owners, mask_utils.frPyObjects(polygons, height, width)):
+        parts.setdefault(j, []).append(rle)
+    return parts
+
+
+def instance_records(items: list[tuple[str, dict, str]], height: int, width: int, bad: BadRecords) -> list[dict]:
+    """The instance records of one image's annotations ((where, annotation, category name) each):
+    masks through pycocotools in one call per kind for the whole image; bbox and area from the mask.
+    An annotation whose segmentation cannot be read goes to ``bad``."""
+    import numpy as np
+    from pycocotools import mask as mask_utils
+
+    rles: list[Any] = [None] * len(items)
+    polygons, owners, boxes, box_owners = [], [], [], []
+    for j, (where, ann, _) in enumerate(items):
+        seg = ann.get("segmentation")
+        if isinstance(seg, dict):
+            try:
+                rles[j] = _dict_rle(seg, height, width)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                bad(where, f"unreadable RLE segmentation ({type(exc).__name__}: {exc})")
+        elif isinstance(seg, list) and seg:
+            if not _is_polygons(seg):
+                bad(where, "a polygon must be a list of at least 3 x, y pairs")
+                continue
+            polygons += seg
+            owners += [j] * len(seg)
+        else:  # no segmentation: the mask of the box
+            boxes.append(ann["bbox"])
+            box_owners.append(j)
+    if polygons:
+        try:
+            parts = _polygon_rles(polygons, owners, height, width)
+        except (TypeError, ValueError):  # a coordinate that is not a number: find whose, one at a time
+            parts = {}
+            for j in sorted(set(owners)):
+                seg = items[j][1]["segmentation"]
+                try:
+                    parts.update(_polygon_rles(seg, [j] * len(seg), height, width))
+                except (TypeError, ValueError) as exc:
+                    bad(items[j][0], f"unreadable polygon ({type(exc).__name__}: {exc})")
+        for j, rs in parts.items():
+            rles[j] = rs[0] if len(rs) == 1 else mask_utils.merge(rs)
+    if boxes:
+        for j, rle in zip(box_owners, mask_utils.frPyObjects(np.asarray(boxes, np.float64), height, width)):
+            rles[j] = rle
+    kept = [j for j in range(len(items)) if rles[j] is not None]
+    if not kept:
+        return []
+    coded = [rles[j] for j in kept]
+    areas = mask_utils.area(coded).tolist()
+    extents = np.rint(mask_utils.toBbox(coded)).astype(int).tolist()
+    out = []
+    for j, area, extent, rle in zip(kept, areas, extents, coded):
+        _, ann, name = items[j]
+        rec: dict[str, Any] = {
+            "category": name,
+            "bbox": extent if area else [0, 0, 0, 0],
+            "area": int(area),
+            "segmentation": {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")},
+        }
+        for key in EXTRA_KEYS:
+            if key in ann:
+                rec[key] = ann[key]
+        if ann.get("iscrowd"):
+            rec["attributes"] = {**rec.get("attributes", {}), "iscrowd": 1}
+        if "keypoints" in ann:
+            rec["keypoints"] = ann["keypoints"]
+        out.append(rec)
+    return out
+
+
+def _box_problem(bbox: Any, width: int, height: int) -> str | None:
+    if not isinstance(bbox, list) or len(bbox) != 4 or not all(isinstance(v, (int, float)) for v in bbox):
+        return f"bbox must be 4 numbers, got {bbox!r}"
+    x, y, w, h = bbox
+    if w < 0 or h < 0:
+        return f"bbox {bbox} has a negative size"
+    if x < -BOX_SLACK_PX or y < -BOX_SLACK_PX or x + w > width + BOX_SLACK_PX or y + h > height + BOX_SLACK_PX:
+        return f"bbox {bbox} lies outside the {width}x{height} image"
+    return None
+
+
+def read_coco(path: Path, options: ReadOptions) -> ReadResult:
+    """Read a COCO file (or a synthgen dataset's ``annotations/coco.json``) into lazy samples."""
+    file, root = coco_file_and_root(Path(path), options.images)
+    data = load_json(file)
+    if not isinstance(data, dict):
+        raise DatasetError(f"{file}: a COCO file holds a JSON object")
+    images, annotations = _list(data, "images", file), _list(data, "annotations", file)
+    table, names = categories_of(_list(data, "categories", file), file)
+    bad = BadRecords(options.on_bad)
+
+    by_id: dict[Any, dict] = {}
+    dropped_ids: set = set()
+    for n, img in enumerate(images):
+        where = f"{file} images[{n}]"
+        if not isinstance(img, dict) or "id" not in img or not isinstance(img.get("file_name"), str):
+            bad(where, "needs an id and a file_name")
+            continue
+        if (
+            not isinstance(img.get("width"), int)
+            or not isinstance(img.get("height"), int)
+            or img["width"] <= 0
+            or img["height"] <= 0
+        ):
+            bad(f"{where} (id {img['id']})", "needs a positive integer width and height")
+            dropped_ids.add(img["id"])
+            continue
+        if img["id"] in by_id or img["id"] in dropped_ids:
+            bad(f"{where} (id {img['id']})", f"duplicate image id {img['id']}; its annotations cannot be told apart")
+            by_id.pop(img["id"], None)
+            dropped_ids.add(img["id"])
+            continue
+        image_path = root / img["file_name"]
+        if not image_path.is_file():
+            bad(f"{where} (id {img['id']})", f"image file {image_path} not found")
+            dropped_ids.add(img["id"])
+            continue
+        if options.check_sizes:
+            size = image_size(image_path)
+            if size is None:
+                bad(f"{where} (id {img['id']})", f"{image_path} is not a readable image")
+                dropped_ids.add(img["id"])
+                continue
+            if size != (img["width"], img["height"]):
+                bad(
+                    f"{where} (id {img['id']})",
+                    f"{image_path} is {size[0]}x{size[1]} but the record says {img['width']}x{img['height']}",
+                )
+                dropped_ids.add(img["id"])
+                continue
+        by_id[img["id"]] = img
+
+    valid: dict[Any, list[tuple[str, dict, str]]] = {i: [] for i in by_id}
+    ann_ids: set = set()
+    for n, ann in enumerate(annotations):
+        where = f"{file} annotations[{n}] (id {ann.get('id') if isinstance(ann, dict) else None})"
+        if not isinstance(ann, dict) or "image_id" not in ann or "category_id" not in ann or "bbox" not in ann:
+            bad(where, "needs an image_id, a category_id and a bbox")
+            continue
+        if "id" in ann:
+            if ann["id"] in ann_ids:
+                bad(where, f"duplicate annotation id {ann['id']}")
+                continue
+            ann_ids.add(ann["id"])
+        img = by_id.get(ann["image_id"])
+        if img is None:
+            if ann["image_id"] not in dropped_ids:  # those of a skipped image go with it
+                bad(where, f"image_id {ann['image_id']} is not an image of the file")
+            continue
+        name = names.get(ann["category_id"])
+        if name is None:
+            bad(where, f"unknown category_id {ann['category_id']} (categories: {sorted(names)})")
+            continue
+        problem = _box_problem(ann["bbox"], img["width"], img["height"])
+        if problem is not None:
+            bad(where, problem)
+            continue
+        valid[ann["image_id"]].append((where, ann, name))
+
+    samples = []
+    names_list = list(table.names)
+    for n, (image_id, img) in enumerate(by_id.items()):
+        instances = instance_records(valid[image_id], img["height"], img["width"], bad)
+        record = {
+            "index": n,
+            "file_name": img["file_name"],
+            "width": img["width"],
+            "height": img["height"],
+            "categories": names_list,
+            "meta": {"index": n, "coco_id": image_id},
+            "instances": instances,
+        }
+        path = str(root / img["file_name"])
+        samples.append(LazySample(record, table, ImageFile(path), {"path": path, "id": image_id}))
+    return ReadResult(table, samples, bad.skipped)
+
+
+READER = ReaderKind("coco", read_coco, "a COCO JSON file, or a dataset folder holding annotations/coco.json")

@@ -1,0 +1,85 @@
+"""Dense label layers: depth (``labels/depth/<stem>.png``, 16-bit millimetres, 0 where empty or
+beyond 65.535 m, and ``<stem>.npy``, float32 metres with inf where empty) and semantic ids
+(``labels/semantic/<stem>.png``, 8-bit Cityscapes ids, and ``<stem>_color.png`` in the run's
+category colours / Cityscapes colours)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from synthgen.formats.base import WriterKind, write_atomic
+from synthgen.image_codec import encode_png
+from synthgen.types import Sample
+
+DEPTH_DIR, SEMANTIC_DIR = "labels/depth", "labels/semantic"
+
+
+def depth_png16(depth: np.ndarray) -> np.ndarray:
+    """(H, W) float32 metres -> (H, W) uint16 millimetres (0: empty or out of range)."""
+    mm = np.where(np.isfinite(depth), np.rint(depth.astype(np.float64) * 1000.0), 0)
+    mm[(mm > 65535) | (mm < 0)] = 0
+    return mm.astype(np.uint16)
+
+
+def encode_png16(image: np.ndarray) -> bytes:
+    import cv2
+
+    ok, buf = cv2.imencode(".png", image)
+    if not ok:  # pragma: no cover
+        raise RuntimeError("cannot encode a 16-bit PNG")
+    return buf.tobytes()
+
+
+def semantic_colors(semantic: np.ndarray) -> np.ndarray:
+    """(H, W) ids -> (H, W, 3) uint8 Cityscapes colours."""
+    from synthgen.driving.categories import palette
+
+    lut = np.zeros((256, 3), np.uint8)
+    for i, c in palette().items():
+        lut[i] = c
+    return lut[np.clip(semantic, 0, 255)]
+
+
+def write_sample(sample: Sample, record: dict, root: Path) -> None:
+    stem = Path(record["file_name"]).stem
+    labels = sample.labels
+    if labels.depth is not None:
+        write_atomic(root / DEPTH_DIR / f"{stem}.png", encode_png16(depth_png16(labels.depth)))
+        buf = io.BytesIO()
+        np.save(buf, labels.depth.astype(np.float32), allow_pickle=False)
+        write_atomic(root / DEPTH_DIR / f"{stem}.npy", buf.getvalue())
+    if labels.semantic is not None:
+        ids = np.clip(labels.semantic, 0, 255).astype(np.uint8)
+        write_atomic(root / SEMANTIC_DIR / f"{stem}.png", encode_png(ids, 6))
+        write_atomic(root / SEMANTIC_DIR / f"{stem}_color.png", encode_png(semantic_colors(labels.semantic), 6))
+
+
+WRITER = WriterKind(
+    "dense",
+    write_sample=write_sample,
+    entries=("labels",),
+    omits={
+        k: "per-instance labels are COCO's and KITTI's; this writer holds the dense layers"
+        for k in (
+            "category",
+            "bbox",
+            "area",
+            "segmentation",
+            "text",
+            "quad",
+            "chars",
+            "char_quads",
+            "polygon",
+            "attributes",
+            "amodal_bbox",
+            "occlusion",
+            "truncation",
+            "keypoints",
+            "box3d",
+            "camera",
+        )
+    },
+)

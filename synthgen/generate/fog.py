@@ -1,0 +1,73 @@
+"""``fog``: Koschmieder's law from the depth layer. Each pixel keeps the fraction
+t = exp(-beta * depth) of its colour and takes 1 - t of the fog's (the airlight), with
+beta = -ln(0.05) / visibility (the meteorological visibility: 5 % contrast left). The sky (inf
+depth) becomes the airlight. Photometric: every label stays as it is."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from synthgen.augment.base import Number, draw, number
+from synthgen.augment.photometric import to_uint8, with_rgb
+from synthgen.config.distributions import Distribution
+from synthgen.errors import ConfigError
+from synthgen.steps import Applied, StepKind
+from synthgen.types import Layers, SceneSpec
+
+
+@dataclass
+class FogSchema:
+    """Args:
+    visibility: metres (5..10000), a number or a distribution; used when the scene does not say.
+    airlight: (r, g, b) 0..255 of the fog.
+    only_scene_weather: apply only to scenes whose params say ``weather: fog``, with the scene's
+        ``fog_visibility`` (a scenario-driven run); False: every sample, with ``visibility``.
+    """
+
+    visibility: Number = "uniform(40, 150)"
+    airlight: list[int] = field(default_factory=lambda: [200, 202, 205])
+    only_scene_weather: bool = True
+
+
+@dataclass(frozen=True)
+class FogSettings:
+    visibility: Distribution
+    airlight: tuple[int, int, int]
+    only_scene_weather: bool
+
+
+def from_config(p: FogSchema, key: str) -> FogSettings:
+    if len(p.airlight) != 3 or not all(0 <= v <= 255 for v in p.airlight):
+        raise ConfigError(f"{key}.airlight", f"expected 3 values in 0..255, got {list(p.airlight)}")
+    return FogSettings(
+        number(p.visibility, f"{key}.visibility", 5, 10000),
+        tuple(int(v) for v in p.airlight),
+        bool(p.only_scene_weather),
+    )  # type: ignore[arg-type]
+
+
+def fog(rgb: np.ndarray, depth: np.ndarray, visibility: float, airlight) -> np.ndarray:
+    """(H, W, 3) uint8 fogged image from (H, W) float32 metres of depth (inf: the airlight)."""
+    beta = -math.log(0.05) / visibility
+    t = np.exp(-beta * np.where(np.isfinite(depth), depth, np.inf)).astype(np.float32)[:, :, None]
+    out = rgb.astype(np.float32) * t + np.asarray(airlight, np.float32) * (1 - t)
+    return to_uint8(out)
+
+
+def apply(s: FogSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
+    if layers.depth is None:
+        raise ValueError("fog needs a depth layer (a 3D renderer such as mesh3d)")
+    if s.only_scene_weather:
+        if spec.params.get("weather") != "fog":
+            return Applied(layers, {"skipped": "weather"})
+        visibility = float(spec.params.get("fog_visibility", draw(s.visibility, rng)))
+    else:
+        visibility = draw(s.visibility, rng)
+    return with_rgb(layers, fog(layers.rgb, layers.depth, visibility, s.airlight), {"visibility": round(visibility, 3)})
+
+
+KIND = StepKind("fog", FogSchema, from_config, apply)

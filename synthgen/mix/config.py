@@ -1,0 +1,405 @@
+"""The mix config (``configs/mix_*.yaml``): schema, load-time checks and the frozen MixConfig.
+
+::
+
+    name: mix_words
+    seed: 0
+    categories: [text, other]          # the target taxonomy, ids 1, 2, ... in this order
+    sources:
+      real:                            # a source: a dataset read by a reader, or a run config
+        path: ../out/real_words        # relative to this file
+        format: coco                   # a reader (synthgen.formats.READERS) or ``generate``
+        real: true                     # real data: the only data of validation and test
+        label_map: {word: text}        # source category -> target category (null: drop it)
+        unmapped: error                # a category neither mapped nor a target one: error | drop | other
+        on_bad: error                  # a bad record: error (one line, exit 2) | skip (listed in the report)
+      synthetic:
+        path: text_words.yaml          # format generate: samples made on the fly from this run config
+        format: generate
+        real: false
+        overrides: [num_samples=40]
+        weight: 1                      # share of the synthetic samples (or count: an exact number)
+    strategy:
+      ratio: {real: 1, synthetic: 3}   # training samples, real : synthetic
+      fill_to: {text: 50}              # top up each class to at least N training instances from synthetic data
+      caps: {}                         # class -> most training instances that synthetic additions may reach
+    splits: {val: 0.2, test: 0.1}      # fractions of the real samples, stratified by class
+    duplicates: drop                   # same image bytes seen twice: drop | keep (reported either way)
+    outputs: [coco]                    # any writers (synthgen.formats.WRITERS)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from synthgen.config.checks import check_name, refuse_non_finite, refuse_resolvers, resolve_interpolations
+from synthgen.config.load import _load_yaml, merge_checked, omegaconf_error
+from synthgen.config.schema import IMAGE_FORMATS, ImageConfig, ImageSchema
+from synthgen.errors import ConfigError
+from synthgen.formats.base import ON_BAD
+from synthgen.types import CategoryTable
+
+UNMAPPED = ("error", "drop", "other")
+DUPLICATES = ("drop", "keep")
+GENERATE = "generate"  # the format of a source made on the fly from a run config
+OTHER = "other"
+
+
+@dataclass
+class SourceSchema:
+    path: str = "???"
+    format: str = "???"
+    real: bool = True
+    count: int | None = None
+    weight: float | None = None
+    label_map: dict[str, str | None] = field(default_factory=dict)
+    unmapped: str = "error"
+    on_bad: str = "error"
+    images: str | None = None
+    category: str = "text"
+    overrides: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StrategySchema:
+    ratio: dict[str, float] | None = None
+    fill_to: Any = None
+    caps: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class SplitsSchema:
+    val: float = 0.1
+    test: float = 0.1
+
+
+@dataclass
+class CopyPasteSchema:
+    source: str = "???"  # the source (real: false) whose instances are pasted
+    into: list[str] = field(default_factory=list)  # real sources receiving pastes; empty: every real source
+    p: float = 0.5  # probability that a training image receives pastes
+    per_image: list[int] = field(default_factory=lambda: [1, 3])  # min, max instances pasted
+    scale: list[float] = field(default_factory=lambda: [0.5, 1.5])  # scale range of the instance's own size
+    horizon: float | None = None  # row of the horizon, 0..1 of the height: place on a ground plane
+    blend: str = "alpha"  # alpha | feather | poisson
+    feather_px: float = 3.0
+    categories: list[str] = field(default_factory=list)  # target categories pasted; empty: all
+    min_area: int = 16  # donor instances with fewer visible pixels are not pasted
+
+
+@dataclass
+class MixSchema:
+    name: str = "mix"
+    seed: int = 0
+    shard_size: int = 50
+    image: ImageSchema = field(default_factory=ImageSchema)
+    categories: list[str] = field(default_factory=list)
+    sources: dict[str, SourceSchema] = field(default_factory=dict)
+    strategy: StrategySchema = field(default_factory=StrategySchema)
+    splits: SplitsSchema = field(default_factory=SplitsSchema)
+    duplicates: str = "drop"
+    outputs: list[str] = field(default_factory=lambda: ["coco"])
+    copy_paste: CopyPasteSchema | None = None
+
+
+@dataclass(frozen=True)
+class CopyPasteConfig:
+    """``copy_paste:``: instances of a synthetic source pasted into real training images
+    (``synthgen.mix.copy_paste``)."""
+
+    source: str
+    into: tuple[str, ...]
+    p: float
+    per_image: tuple[int, int]
+    scale: tuple[float, float]
+    horizon: float | None
+    blend: str
+    feather_px: float
+    categories: tuple[str, ...]
+    min_area: int
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One source of a mix (see the module docstring for each field)."""
+
+    name: str
+    path: str
+    format: str
+    real: bool
+    count: int | None
+    weight: float | None
+    label_map: dict[str, str | None]
+    unmapped: str
+    on_bad: str
+    images: str | None
+    category: str
+    overrides: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MixConfig:
+    """A loaded, checked mix config.
+
+    Attributes:
+        categories: the target taxonomy.
+        ratio: (real, synthetic) parts of the training samples, or None (every selected sample).
+        fill_to: class -> at least this many training instances, topped up from synthetic sources.
+        caps: class -> synthetic additions stop short of taking it past this many training instances.
+        splits: (val, test) fractions of the real samples.
+        resolved: the merged config as plain data (recorded in the outputs; its hash decides resume).
+        outputs, image: the writers and the image encoding of the mixed dataset (what the engine's
+            shard producer reads from a config).
+    """
+
+    name: str
+    seed: int
+    shard_size: int
+    image: ImageConfig
+    categories: CategoryTable
+    sources: tuple[SourceConfig, ...]
+    ratio: tuple[float, float] | None
+    fill_to: dict[str, int]
+    caps: dict[str, int]
+    splits: tuple[float, float]
+    duplicates: str
+    outputs: tuple[str, ...]
+    resolved: dict[str, Any]
+    source: str
+    copy_paste: CopyPasteConfig | None = None
+
+    @property
+    def identity(self) -> str:
+        """Hash of everything that decides the mixed dataset."""
+        from synthgen import __version__
+
+        return hashlib.sha256(json.dumps([self.resolved, __version__], sort_keys=True).encode()).hexdigest()
+
+
+def is_mix_config(path: str | Path) -> bool:
+    """Whether a YAML file is a mix config (it has ``sources:``) rather than a run config."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return False
+    return isinstance(data, dict) and "sources" in data
+
+
+def load_mix_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> MixConfig:
+    """Load and check a mix config: every source path, reader, label map and strategy, before any work.
+
+    Args:
+        path: the YAML file; source paths in it are relative to its folder.
+        overrides: ``key=value`` items applied last (``sources.real.path=/data/coco``).
+    """
+    path = Path(path)
+    raw = _load_yaml(path, "")
+    refuse_resolvers(raw)
+    for item in overrides:
+        if "=" not in item or not item.split("=", 1)[0].strip():
+            raise ConfigError(item, "an override must look like key=value")
+    try:
+        dot = OmegaConf.from_dotlist(list(overrides))
+    except OmegaConfBaseException as exc:
+        raise omegaconf_error(exc) from None
+    merged = merge_checked(OmegaConf.structured(MixSchema), raw, dot)
+    resolve_interpolations(merged)
+    refuse_non_finite(merged)
+    return _build(merged, path)
+
+
+def _choice(value: str, allowed: tuple[str, ...], key: str) -> str:
+    if value not in allowed:
+        raise ConfigError(key, f"{value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _build(cfg: DictConfig, path: Path) -> MixConfig:
+    from synthgen.formats import READERS, WRITERS
+
+    check_name(cfg.name)
+    if cfg.shard_size <= 0:
+        raise ConfigError("shard_size", f"must be > 0, got {cfg.shard_size}")
+    if cfg.image.format not in IMAGE_FORMATS:
+        raise ConfigError("image.format", f"{cfg.image.format!r} is not one of {', '.join(IMAGE_FORMATS)}")
+    names = list(cfg.categories)
+    if not names:
+        raise ConfigError("categories", "name the target taxonomy: a list of category names")
+    if len(set(names)) != len(names):
+        raise ConfigError("categories", f"names a category twice: {names}")
+    table = CategoryTable.of_names([str(n) for n in names])
+    for i, name in enumerate(cfg.outputs):
+        WRITERS.get(name, key=f"outputs[{i}]")
+    if not cfg.sources:
+        raise ConfigError("sources", "name at least one source")
+    base = path.parent
+    sources = []
+    for name, s in cfg.sources.items():
+        key = f"sources.{name}"
+        for attr in ("path", "format"):
+            if OmegaConf.is_missing(s, attr):
+                raise ConfigError(f"{key}.{attr}", "missing")
+        if s.format != GENERATE:
+            READERS.get(s.format, key=f"{key}.format")
+        src_path = (base / s.path).resolve() if not Path(s.path).is_absolute() else Path(s.path)
+        if not src_path.exists():
+            raise ConfigError(f"{key}.path", f"not found: {src_path}")
+        images = None
+        if s.images is not None:
+            images = str((base / s.images).resolve())
+            if not Path(images).is_dir():
+                raise ConfigError(f"{key}.images", f"folder not found: {images}")
+        if s.count is not None and s.count <= 0:
+            raise ConfigError(f"{key}.count", f"must be > 0, got {s.count}")
+        if s.weight is not None and s.weight <= 0:
+            raise ConfigError(f"{key}.weight", f"must be > 0, got {s.weight}")
+        if s.count is not None and s.weight is not None:
+            raise ConfigError(key, "give a count or a weight, not both")
+        _choice(s.unmapped, UNMAPPED, f"{key}.unmapped")
+        _choice(s.on_bad, ON_BAD, f"{key}.on_bad")
+        if s.unmapped == OTHER and OTHER not in table:
+            raise ConfigError(f"{key}.unmapped", f"'other' needs a category named other in categories {names}")
+        for src_cat, target in s.label_map.items():
+            if target is not None and target not in table:
+                raise ConfigError(
+                    f"{key}.label_map.{src_cat}", f"{target!r} is not a target category ({', '.join(names)})"
+                )
+        overrides = tuple(str(o) for o in s.overrides)
+        if s.format == GENERATE:
+            from synthgen.config import load_run_config
+
+            try:
+                load_run_config(src_path, overrides)
+            except ConfigError as exc:
+                raise ConfigError(f"{key}.path", f"{src_path.name}: {exc}") from None
+        elif overrides:
+            raise ConfigError(f"{key}.overrides", "only a generate source takes run-config overrides")
+        sources.append(
+            SourceConfig(
+                name=str(name),
+                path=str(src_path),
+                format=s.format,
+                real=bool(s.real),
+                count=s.count,
+                weight=s.weight,
+                label_map=dict(s.label_map),
+                unmapped=s.unmapped,
+                on_bad=s.on_bad,
+                images=images,
+                category=s.category,
+                overrides=overrides,
+            )
+        )
+    if not any(s.real for s in sources) and (cfg.splits.val > 0 or cfg.splits.test > 0):
+        raise ConfigError("splits", "validation and test come from real sources only, and none is real; set them to 0")
+    ratio = None
+    if cfg.strategy.ratio is not None:
+        r = dict(cfg.strategy.ratio)
+        if set(r) != {"real", "synthetic"}:
+            raise ConfigError("strategy.ratio", f"expected {{real: a, synthetic: b}}, got {r}")
+        if r["real"] <= 0 or r["synthetic"] < 0:
+            raise ConfigError("strategy.ratio", f"real must be > 0 and synthetic >= 0, got {r}")
+        if not any(not s.real for s in sources) and r["synthetic"] > 0:
+            raise ConfigError("strategy.ratio", "asks for synthetic samples but no source is synthetic (real: false)")
+        ratio = (float(r["real"]), float(r["synthetic"]))
+    fill_to = _per_class(cfg.strategy.fill_to, table, "strategy.fill_to")
+    caps = _per_class(cfg.strategy.caps, table, "strategy.caps")
+    for name, n in fill_to.items():
+        if name in caps and caps[name] < n:
+            raise ConfigError(f"strategy.caps.{name}", f"{caps[name]} is below fill_to {n}")
+    val, test = float(cfg.splits.val), float(cfg.splits.test)
+    if val < 0 or test < 0 or val + test >= 1:
+        raise ConfigError("splits", f"val and test must be >= 0 with val + test < 1, got val {val}, test {test}")
+    _choice(cfg.duplicates, DUPLICATES, "duplicates")
+    copy_paste = _copy_paste(cfg.copy_paste, sources, table) if cfg.copy_paste is not None else None
+    resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
+    for s in sources:  # the data, not where the config file happened to be, decides the mix
+        resolved["sources"][s.name]["path"] = s.path
+    return MixConfig(
+        name=cfg.name,
+        seed=int(cfg.seed),
+        shard_size=int(cfg.shard_size),
+        image=ImageConfig(cfg.image.format, int(cfg.image.jpeg_quality), int(cfg.image.png_compress_level)),
+        categories=table,
+        sources=tuple(sources),
+        ratio=ratio,
+        fill_to=fill_to,
+        caps=caps,
+        splits=(val, test),
+        duplicates=cfg.duplicates,
+        outputs=tuple(cfg.outputs),
+        resolved=resolved,
+        source=str(path),
+        copy_paste=copy_paste,
+    )
+
+
+def _copy_paste(cp: DictConfig, sources: list[SourceConfig], table: CategoryTable) -> CopyPasteConfig:
+    from synthgen.mix.copy_paste import BLENDS
+
+    by_name = {s.name: s for s in sources}
+    if OmegaConf.is_missing(cp, "source") or cp.source not in by_name:
+        raise ConfigError("copy_paste.source", f"name a source ({', '.join(by_name)})")
+    if by_name[cp.source].real:
+        raise ConfigError("copy_paste.source", f"{cp.source!r} is real; paste from a synthetic source (real: false)")
+    into = tuple(cp.into) or tuple(s.name for s in sources if s.real)
+    for i, name in enumerate(into):
+        if name not in by_name or not by_name[name].real:
+            raise ConfigError(f"copy_paste.into[{i}]", f"{name!r} is not a real source")
+    if not 0 <= cp.p <= 1:
+        raise ConfigError("copy_paste.p", f"must be a probability in 0..1, got {cp.p}")
+    if len(cp.per_image) != 2 or not 1 <= cp.per_image[0] <= cp.per_image[1]:
+        raise ConfigError("copy_paste.per_image", f"expected [min, max] with 1 <= min <= max, got {list(cp.per_image)}")
+    if len(cp.scale) != 2 or not 0 < cp.scale[0] <= cp.scale[1]:
+        raise ConfigError("copy_paste.scale", f"expected [low, high] with 0 < low <= high, got {list(cp.scale)}")
+    if cp.horizon is not None and not 0 <= cp.horizon < 1:
+        raise ConfigError("copy_paste.horizon", f"must be in 0..1 (a fraction of the height), got {cp.horizon}")
+    _choice(cp.blend, BLENDS, "copy_paste.blend")
+    if cp.feather_px < 0:
+        raise ConfigError("copy_paste.feather_px", f"must be >= 0, got {cp.feather_px}")
+    for i, name in enumerate(cp.categories):
+        if name not in table:
+            raise ConfigError(
+                f"copy_paste.categories[{i}]", f"{name!r} is not a target category ({', '.join(table.names)})"
+            )
+    return CopyPasteConfig(
+        source=cp.source,
+        into=into,
+        p=float(cp.p),
+        per_image=(int(cp.per_image[0]), int(cp.per_image[1])),
+        scale=(float(cp.scale[0]), float(cp.scale[1])),
+        horizon=None if cp.horizon is None else float(cp.horizon),
+        blend=cp.blend,
+        feather_px=float(cp.feather_px),
+        categories=tuple(cp.categories) or table.names,
+        min_area=int(cp.min_area),
+    )
+
+
+def _per_class(node: Any, table: CategoryTable, key: str) -> dict[str, int]:
+    """``N`` (every class) or ``{class: N}`` as a dict of the target classes."""
+    if node is None:
+        return {}
+    if isinstance(node, int) and not isinstance(node, bool):
+        if node < 0:
+            raise ConfigError(key, f"must be >= 0, got {node}")
+        return {name: node for name in table.names}
+    if not isinstance(node, DictConfig):
+        raise ConfigError(key, f"expected a number or a mapping class -> number, got {node!r}")
+    out = {}
+    for name, n in node.items():
+        if name not in table:
+            raise ConfigError(f"{key}.{name}", f"is not a target category ({', '.join(table.names)})")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ConfigError(f"{key}.{name}", f"must be a whole number >= 0, got {n!r}")
+        out[str(name)] = int(n)
+    return out

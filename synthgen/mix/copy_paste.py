@@ -1,0 +1,224 @@
+"""Copy-paste: instances of synthetic samples pasted into real images, with every label updated.
+
+A paste takes an instance's visible pixels (its mask, cropped to its box), scales them, and places
+them in the target image. Labels stay exact: a pasted instance's mask is the pixels the paste
+changed (minus later pastes over it); a real instance loses the pasted pixels from its mask, box
+and area, its covered keypoints become hidden (v=1), and it is dropped when nothing of it is left
+visible. Blending: ``alpha`` (the pixels replaced), ``feather`` (the mask's edge blended over
+``feather_px`` pixels inside it, so no pixel outside the mask changes) or ``poisson``
+(OpenCV's ``seamlessClone``; its solution keeps the mask's outer ring at the target's values,
+so the label is the mask's interior).
+
+Placement: a scale from ``scale`` and a position anywhere the object fits; with a ``horizon``
+row (a fraction of the height), the object's bottom row is drawn below the horizon and its scale
+is multiplied by (bottom - horizon) / (height - horizon), as on a flat ground plane seen by a
+level pinhole camera (image size falls as 1/depth, as does the distance to the horizon).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from synthgen.types import Instance, Labels, Sample, TextRecord
+
+BLENDS = ("alpha", "feather", "poisson")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one instance goes.
+
+    Attributes:
+        x, y: the target pixel of the top-left corner of the instance's (scaled) box.
+        width, height: the scaled box's size in pixels (>= 1).
+    """
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+def _rle(mask: np.ndarray) -> dict[str, Any]:
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
+
+
+def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(mask)
+    if not len(xs):
+        return (0, 0, 0, 0)
+    return (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+
+
+def sample_placement(
+    rng: np.random.Generator,
+    box: tuple[int, int, int, int],
+    image_size: tuple[int, int],
+    scale: tuple[float, float],
+    horizon: float | None = None,
+) -> Placement | None:
+    """A placement of an instance with box (x, y, w, h) in a (width, height) image, or None if it cannot fit."""
+    width, height = image_size
+    s = float(rng.uniform(*scale))
+    if horizon is not None:
+        row = horizon * height
+        bottom = float(rng.uniform(row + 1, height))
+        s *= (bottom - row) / (height - row)
+        w, h = max(1, round(box[2] * s)), max(1, round(box[3] * s))
+        if w > width or h > bottom:
+            return None
+        y = round(bottom) - h
+        x = int(rng.integers(0, width - w + 1))
+        return Placement(x, max(0, y), w, h)
+    w, h = max(1, round(box[2] * s)), max(1, round(box[3] * s))
+    if w > width or h > height:
+        return None
+    return Placement(int(rng.integers(0, width - w + 1)), int(rng.integers(0, height - h + 1)), w, h)
+
+
+def _moved_points(points: np.ndarray, box, place: Placement) -> np.ndarray:
+    """Corner coordinates of the donor image -> those of the target (scale of the box, then shift)."""
+    sx, sy = place.width / box[2], place.height / box[3]
+    p = np.asarray(points, np.float32).reshape(-1, 2)
+    return np.stack([(p[:, 0] - box[0]) * sx + place.x, (p[:, 1] - box[1]) * sy + place.y], axis=1)
+
+
+def _blend(
+    target: np.ndarray, patch: np.ndarray, mask: np.ndarray, how: str, feather_px: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The target with the patch blended in where mask is set; and the pixels changed (the label)."""
+    import cv2
+
+    out = target.copy()
+    if how == "poisson":
+        # seamlessClone needs the mask clear of the border; it places the mask's bounding box centre at `center`
+        mask = mask.copy()
+        mask[0, :] = mask[-1, :] = False
+        mask[:, 0] = mask[:, -1] = False
+        if mask.sum() < 4:
+            how = "alpha"
+        else:
+            x, y, w, h = cv2.boundingRect(mask.astype(np.uint8))
+            center = (x + w // 2, y + h // 2)
+            cloned = cv2.seamlessClone(patch, target, mask.astype(np.uint8) * 255, center, cv2.NORMAL_CLONE)
+            # The solve keeps the mask's outer ring at the target's values (its boundary condition):
+            # the label is the interior, and only it is copied, so no other pixel changes.
+            inner = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8), borderValue=0).astype(bool)
+            out[inner] = cloned[inner]
+            return out, inner
+    if how == "feather" and feather_px > 0:
+        inside = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, 3)[1:-1, 1:-1]
+        alpha = np.clip(inside / float(feather_px), 0, 1)[:, :, None]
+        alpha[~mask] = 0
+        out = np.where(mask[:, :, None], np.rint(alpha * patch + (1 - alpha) * target), target).astype(np.uint8)
+        return out, mask
+    out[mask] = patch[mask]
+    return out, mask
+
+
+def paste(
+    target: Sample, donor: Sample, k: int, place: Placement, blend: str = "alpha", feather_px: float = 3.0
+) -> tuple[Sample, int]:
+    """Paste instance ``k`` of ``donor`` into ``target`` at ``place``.
+
+    Args:
+        target: the (real) sample; its image (H, W, 3) uint8 and labels are not modified.
+        donor: the sample the instance comes from.
+        k: the instance's position in ``donor.labels.instances`` (it must be visible).
+        place: where and how large (see ``sample_placement``).
+        blend: ``alpha``, ``feather`` or ``poisson``.
+        feather_px: the width of the feathered edge.
+
+    Returns:
+        The new sample (the pasted instance last, categories as the target's table), and how many
+        of the target's instances were dropped for having no visible pixel left.
+    """
+    import cv2
+
+    inst = donor.labels.instances[k]
+    box = inst.bbox
+    H, W = target.image.shape[:2]
+    x0, y0, bw, bh = box
+    src_rgb = donor.image[y0 : y0 + bh, x0 : x0 + bw]
+    src_mask = inst.visible_mask()[y0 : y0 + bh, x0 : x0 + bw]
+    rgb = cv2.resize(src_rgb, (place.width, place.height), interpolation=cv2.INTER_LINEAR)
+    small = cv2.resize(src_mask.astype(np.uint8), (place.width, place.height), interpolation=cv2.INTER_NEAREST).astype(
+        bool
+    )
+    patch = np.zeros_like(target.image)
+    mask = np.zeros((H, W), bool)
+    patch[place.y : place.y + place.height, place.x : place.x + place.width] = rgb
+    mask[place.y : place.y + place.height, place.x : place.x + place.width] = small
+    image, changed = _blend(target.image, patch, mask, blend, feather_px)
+
+    instances, dropped = [], 0
+    for old in target.labels.instances:
+        if not old.visible:
+            instances.append(old)
+            continue
+        old_mask = old.visible_mask()
+        covered = old_mask & changed
+        if not covered.any():
+            instances.append(old)
+            continue
+        left = old_mask & ~changed
+        area = int(left.sum())
+        if area == 0:
+            dropped += 1
+            continue
+        keypoints = old.keypoints
+        if keypoints is not None:
+            keypoints = _hide_covered(keypoints, changed)
+        occlusion = None if old.occlusion is None else 1 - (1 - old.occlusion) * area / old.area
+        instances.append(
+            replace(old, bbox=_box(left), area=area, rle=_rle(left), keypoints=keypoints, occlusion=occlusion)
+        )
+
+    text = inst.text
+    if text is not None:
+        text = TextRecord(
+            transcription=text.transcription,
+            quad=None if text.quad is None else _moved_points(text.quad, box, place).reshape(4, 2),
+            chars=text.chars,
+            char_quads=None
+            if text.char_quads is None
+            else _moved_points(text.char_quads, box, place).reshape(-1, 4, 2),
+            polygon=None if text.polygon is None else _moved_points(text.polygon, box, place),
+        )
+    keypoints = None
+    if inst.keypoints is not None:
+        kp = np.asarray(inst.keypoints, np.float32).copy()
+        kp[:, :2] = _moved_points(kp[:, :2], box, place)
+        keypoints = _hide_covered(kp, ~changed)
+    amodal = (float(place.x), float(place.y), float(place.width), float(place.height))
+    pasted = Instance(
+        category=inst.category,
+        bbox=_box(changed),
+        area=int(changed.sum()),
+        rle=_rle(changed),
+        amodal_bbox=amodal,
+        occlusion=0.0,
+        truncation=0.0,
+        keypoints=keypoints,
+        attributes={**inst.attributes, "pasted": True},
+        text=text,
+    )
+    labels = Labels(tuple(instances) + (pasted,), target.labels.categories, target.labels.camera)
+    return Sample(image, labels, target.meta), dropped
+
+
+def _hide_covered(keypoints: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """Keypoints (K, 3) with v=2 turned to v=1 where the pixel under them is in ``hidden``."""
+    kp = np.asarray(keypoints, np.float32).copy()
+    H, W = hidden.shape
+    for row in kp:
+        px, py = int(np.floor(row[0])), int(np.floor(row[1]))
+        if row[2] == 2 and 0 <= px < W and 0 <= py < H and hidden[py, px]:
+            row[2] = 1
+    return kp

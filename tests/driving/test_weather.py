@@ -1,0 +1,73 @@
+"""Fog (Koschmieder's law from the depth layer), rain and snow: photometric, labels untouched,
+applied where the scenario's weather asks for them."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from synthgen.augment import AUGMENTATIONS
+from synthgen.config.distributions import Constant
+from synthgen.generate import GENERATORS
+from synthgen.generate.fog import FogSettings
+from synthgen.types import InstanceGeometry, Layers, SceneSpec
+
+
+def layers_and_spec(weather: str):
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    depth = np.full((40, 60), np.inf, np.float32)
+    depth[20:] = np.linspace(2, 80, 60, dtype=np.float32)[None, :]
+    ids = np.zeros((40, 60), np.int32)
+    ids[25:30, 10:20] = 1
+    layers = Layers(rgb, ids, {1: InstanceGeometry("car")}, depth=depth, semantic_id=np.full((40, 60), 7, np.int32))
+    spec = SceneSpec("driving", "mesh3d", 60, 40, {}, (), ("car",), params={"weather": weather, "fog_visibility": 50.0})
+    return layers, spec
+
+
+def test_fog_follows_koschmieder():
+    kind = GENERATORS.get("fog")
+    layers, spec = layers_and_spec("fog")
+    airlight = (200, 202, 205)
+    result = kind.apply(FogSettings(Constant(999.0), airlight, True), layers, spec, np.random.default_rng(0), None)
+    assert result.params == {"visibility": 50.0}  # the scene's, not the step's
+    out = result.layers
+    beta = -math.log(0.05) / 50.0
+    t = np.exp(-beta * layers.depth[20:].astype(np.float64))[:, :, None]
+    expected = layers.rgb[20:] * t + np.array(airlight) * (1 - t)
+    assert np.abs(out.rgb[20:].astype(np.float64) - expected).max() <= 0.5 + 1e-3
+    assert (out.rgb[:20] == airlight).all()  # the sky (no depth) is the airlight
+    # at the visibility distance 5 % of the contrast is left
+    assert math.exp(-beta * 50.0) == pytest.approx(0.05)
+    assert out.instance_id is layers.instance_id and out.depth is layers.depth and out.geometry is layers.geometry
+    assert kind.moves is None
+
+
+def test_fog_skips_other_weather_unless_told():
+    kind = GENERATORS.get("fog")
+    layers, spec = layers_and_spec("clear")
+    skipped = kind.apply(
+        FogSettings(Constant(60.0), (200, 200, 200), True), layers, spec, np.random.default_rng(0), None
+    )
+    assert skipped.layers is layers and skipped.params == {"skipped": "weather"}
+    forced = kind.apply(
+        FogSettings(Constant(60.0), (200, 200, 200), False), layers, spec, np.random.default_rng(0), None
+    )
+    assert forced.params == {"visibility": 60.0} and (forced.layers.rgb != layers.rgb).any()
+
+
+@pytest.mark.parametrize("name", ["rain", "snow"])
+def test_precipitation_changes_pixels_only_and_is_deterministic(name):
+    kind = AUGMENTATIONS.get(name)
+    settings = kind.from_config(kind.params_schema(), f"augment.{name}.params")
+    layers, spec = layers_and_spec(name)
+    a = kind.apply(settings, layers, spec, np.random.default_rng(4), None)
+    b = kind.apply(settings, layers, spec, np.random.default_rng(4), None)
+    assert (a.layers.rgb == b.layers.rgb).all() and a.params == b.params
+    assert (a.layers.rgb != layers.rgb).any()
+    assert a.layers.instance_id is layers.instance_id and a.layers.geometry is layers.geometry
+    assert kind.moves is None
+    other = kind.apply(settings, *layers_and_spec("clear"), np.random.default_rng(4), None)
+    assert other.params == {"skipped": "weather"}

@@ -1,0 +1,253 @@
+"""Every reader is its writer's inverse: write with our writer, read back, the same samples.
+
+Labels compare exactly (instance records, through the one serialiser); masks also through
+pycocotools (decoded pixels), images pixel for pixel. A hand-made COCO file checks what our
+writer never writes (polygons, uncompressed RLE, iscrowd, keypoints, categories by id).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from pycocotools import mask as mask_utils
+from pycocotools.coco import COCO
+
+from synthgen.config import load_run_config
+from synthgen.dataset import read_dataset
+from synthgen.engine import generate
+from synthgen.formats import READERS, WRITERS
+from synthgen.formats.base import ReadOptions
+from synthgen.formats.coco import coco_dataset
+from synthgen.formats.icdar import is_legible, is_line
+from synthgen.records import instance_to_record, to_record
+from synthgen.types import Category, CategoryTable, Instance, Labels, Sample
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("readers") / "ds"
+    overrides = [
+        "num_samples=4",
+        "shard_size=2",
+        "outputs=[coco,icdar,recognition]",
+        "scene.params.width=160",
+        "scene.params.height=128",
+        "scene.params.words=randint(3, 6)",
+        "scene.params.font_size=randint(14, 24)",
+    ]
+    generate(load_run_config(ROOT / "configs/text_words.yaml", overrides), out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def originals(dataset):
+    return list(read_dataset(dataset))
+
+
+def read(fmt: str, path, **options):
+    return READERS.get(fmt).read(Path(path), ReadOptions(**options))
+
+
+def mask_of(rec) -> np.ndarray:
+    seg = rec["segmentation"]
+    return mask_utils.decode({"size": seg["size"], "counts": seg["counts"].encode("ascii")})
+
+
+def test_registry_lists_every_reader_and_names_the_unknown():
+    assert set(READERS.names()) >= {"coco", "icdar", "recognition", "recognition_lmdb", "synthgen"}
+    with pytest.raises(Exception, match="unknown reader kind 'pascal'; valid kinds: coco"):
+        READERS.get("pascal")
+
+
+def test_synthgen_reader_gives_the_generated_samples(dataset, originals):
+    result = read("synthgen", dataset)
+    assert not result.skipped
+    assert len(result.samples) == len(originals)
+    for lazy, orig in zip(result.samples, originals):
+        sample = lazy.materialize()
+        np.testing.assert_array_equal(sample.image, orig.image)
+        assert to_record(sample, "x", "") == to_record(orig, "x", "")
+        assert sample.meta == orig.meta
+        assert lazy.sha256 == lazy.record["sha256"]
+
+
+def test_coco_reader_round_trip(dataset, originals):
+    result = read("coco", dataset)
+    assert result.categories == originals[0].labels.categories
+    assert len(result.samples) == len(originals)
+    for lazy, orig in zip(result.samples, originals):
+        sample = lazy.materialize()
+        np.testing.assert_array_equal(sample.image, orig.image)
+        written = [instance_to_record(i) for i in orig.labels.instances if i.visible]
+        back = [instance_to_record(i) for i in sample.labels.instances]
+        assert back == written
+        assert written, "the fixture must hold instances"
+        for a, b in zip(written, back):
+            np.testing.assert_array_equal(mask_of(a), mask_of(b))
+
+
+def test_icdar_reader_round_trip(dataset, originals):
+    result = read("icdar", dataset)
+    assert len(result.samples) == len(originals)
+    for lazy, orig in zip(result.samples, originals):
+        sample = lazy.materialize()
+        np.testing.assert_array_equal(sample.image, orig.image)
+        words = [
+            instance_to_record(i)
+            for i in orig.labels.instances
+            if "quad" in instance_to_record(i) and not is_line(instance_to_record(i))
+        ]
+        back = [instance_to_record(i) for i in sample.labels.instances]
+        assert len(back) == len(words) > 0
+        for w, b in zip(words, back):
+            assert b["quad"] == [float(np.rint(v)) for v in w["quad"]]  # ICDAR stores whole pixels
+            assert b.get("text") == (w["text"] if is_legible(w) else None)
+            poly = np.asarray(b["quad"], np.float64).reshape(-1).tolist()
+            expected = mask_utils.decode(mask_utils.frPyObjects([poly], *mask_of(b).shape))[:, :, 0]
+            np.testing.assert_array_equal(mask_of(b), expected)
+            assert b["area"] == int(expected.sum())
+
+
+@pytest.mark.parametrize("fmt,sub", [("recognition", "recognition"), ("recognition_lmdb", "recognition/lmdb")])
+def test_recognition_readers_round_trip(dataset, fmt, sub):
+    result = read(fmt, dataset / sub)
+    crops = [
+        (rel, text)
+        for rel, text in (line.split("\t") for line in (dataset / "recognition/labels.tsv").read_text().splitlines())
+    ]
+    assert len(result.samples) == len(crops) > 0
+    for lazy, (rel, text) in zip(result.samples, crops):
+        sample = lazy.materialize()
+        written = cv2.cvtColor(cv2.imread(str(dataset / "recognition" / rel)), cv2.COLOR_BGR2RGB)
+        np.testing.assert_array_equal(sample.image, written)
+        (inst,) = sample.labels.instances
+        h, w = written.shape[:2]
+        assert inst.text.transcription == text
+        assert inst.bbox == (0, 0, w, h) and inst.area == w * h
+        np.testing.assert_array_equal(inst.text.quad, [[0, 0], [w, 0], [w, h], [0, h]])
+
+
+def _hand_made_coco(tmp_path: Path) -> Path:
+    """A COCO file with polygons, an uncompressed crowd RLE, keypoints and non-consecutive category ids."""
+    (tmp_path / "img").mkdir()
+    for name, (w, h) in {"a.png": (40, 30), "b.jpg": (20, 20)}.items():
+        cv2.imwrite(str(tmp_path / "img" / name), np.full((h, w, 3), 128, np.uint8))
+    crowd = np.zeros((20, 20), np.uint8)
+    crowd[5:9, 2:12] = 1
+    counts, last, run = [], 0, 0
+    for v in crowd.reshape(-1, order="F"):
+        if v != last:
+            counts.append(run)
+            run, last = 0, v
+        run += 1
+    counts.append(run)
+    data = {
+        "images": [
+            {"id": 7, "file_name": "a.png", "width": 40, "height": 30},
+            {"id": 9, "file_name": "b.jpg", "width": 20, "height": 20},
+        ],
+        "categories": [
+            {"id": 3, "name": "person", "keypoints": ["head", "foot"], "skeleton": [[1, 2]]},
+            {"id": 10, "name": "car"},
+        ],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 7,
+                "category_id": 3,
+                "bbox": [10, 5, 10, 20],
+                "area": 200,
+                "iscrowd": 0,
+                "segmentation": [[10, 5, 20, 5, 20, 25, 10, 25]],
+                "keypoints": [15, 6, 2, 15, 24, 1],
+                "num_keypoints": 2,
+            },
+            {
+                "id": 2,
+                "image_id": 7,
+                "category_id": 10,
+                "bbox": [0, 0, 4, 4],
+                "area": 16,
+                "iscrowd": 0,
+                "segmentation": [],
+            },
+            {
+                "id": 3,
+                "image_id": 9,
+                "category_id": 10,
+                "bbox": [2, 5, 10, 4],
+                "area": 40,
+                "iscrowd": 1,
+                "segmentation": {"size": [20, 20], "counts": counts},
+            },
+        ],
+    }
+    path = tmp_path / "ann.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_coco_reader_polygons_rle_crowd_keypoints(tmp_path):
+    path = _hand_made_coco(tmp_path)
+    result = read("coco", path, images=str(tmp_path / "img"))
+    assert [(c.id, c.name) for c in result.categories.categories] == [(3, "person"), (10, "car")]
+    assert result.categories.get("person").keypoints == ("head", "foot")
+    coco = COCO(str(path))
+    a, b = result.samples
+    assert a.origin["id"] == 7 and b.origin["id"] == 9
+    for lazy, image_id in ((a, 7), (b, 9)):
+        for inst, ann in zip(lazy.record["instances"], coco.loadAnns(coco.getAnnIds(imgIds=[image_id]))):
+            if ann["segmentation"]:
+                expected = coco.annToMask(ann)  # pycocotools' own decoding
+            else:  # no segmentation: the box's mask
+                x, y, w, h = ann["bbox"]
+                expected = np.zeros_like(mask_of(inst))
+                expected[y : y + h, x : x + w] = 1
+            np.testing.assert_array_equal(mask_of(inst), expected)
+            assert inst["area"] == int(expected.sum())
+    person, car = a.record["instances"]
+    assert person["bbox"] == [10, 5, 10, 20] and person["keypoints"] == [15, 6, 2, 15, 24, 1]
+    assert car["bbox"] == [0, 0, 4, 4] and car["area"] == 16
+    (crowd,) = b.record["instances"]
+    assert crowd["attributes"] == {"iscrowd": 1} and crowd["bbox"] == [2, 5, 10, 4] and crowd["area"] == 40
+    sample = a.materialize()
+    np.testing.assert_array_equal(sample.labels.instances[0].keypoints, [[15, 6, 2], [15, 24, 1]])
+
+
+def test_coco_writer_then_reader_keeps_keypoints_and_table(tmp_path):
+    table = CategoryTable((Category(2, "person", ("head", "foot"), ((1, 2),)), Category(5, "car")))
+    mask = np.zeros((24, 32), np.uint8, order="F")
+    mask[4:10, 3:9] = 1
+    rle = mask_utils.encode(mask)
+    inst = Instance(
+        "person",
+        (3, 4, 6, 6),
+        36,
+        {"size": [24, 32], "counts": rle["counts"].decode()},
+        keypoints=np.array([[4, 5, 2], [8, 9, 1]], np.float32),
+        occlusion=0.25,
+        amodal_bbox=(3.0, 4.0, 6.0, 8.0),
+    )
+    image = np.random.default_rng(0).integers(0, 255, (24, 32, 3), np.uint8)
+    sample = Sample(image, Labels((inst,), table), {"index": 0})
+    (tmp_path / "images").mkdir()
+    cv2.imwrite(str(tmp_path / "images/000000000.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    WRITERS.get("coco").finalize([to_record(sample, "images/000000000.png", "")], tmp_path, table)
+    (lazy,) = read("coco", tmp_path).samples
+    back = lazy.materialize()
+    assert back.labels.categories == table
+    assert [instance_to_record(i) for i in back.labels.instances] == [instance_to_record(inst)]
+    assert coco_dataset([to_record(back, "images/000000000.png", "")], table)["annotations"][0]["keypoints"] == [
+        4,
+        5,
+        2,
+        8,
+        9,
+        1,
+    ]

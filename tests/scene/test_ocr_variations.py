@@ -1,0 +1,296 @@
+"""ocr_recognition's glyph-level variations: stroke weight, jitter, slant, size by glyph, polarity,
+font weights and records, busy backgrounds; labels exact under each, bad values refused."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from ocr_helpers import ocr_config
+
+import synthgen
+from synthgen.engine import make_sample
+from synthgen.engine.seeds import stage_rng
+from synthgen.errors import ConfigError
+from synthgen.scene import SCENES
+from synthgen.text import fonts
+from synthgen.text.common import FontsSchema, pick_font, resolve_font_weights, resolve_fonts
+from synthgen.text.draw import draw_plane
+from synthgen.text.glyphs import box_corners_of, glyph, layout_run, stamp
+
+VARIATIONS = {
+    "thicker": {"style": {"weight": "uniform(0.02, 0.06)"}},
+    "thinner": {"style": {"weight": "uniform(-0.03, -0.01)"}},
+    "jitter": {"style": {"jitter_probability": 1.0, "jitter_rotation": "uniform(-12, 12)"}},
+    "slant": {"style": {"slant": "uniform(-25, 25)", "rotation": "uniform(-5, 5)"}},
+    "jitter_curved_outlined": {
+        "style": {"jitter_probability": 1.0, "slant": 10, "curve_probability": 1.0, "stroke_probability": 1.0}
+    },
+    "weight_outlined_perspective": {
+        "style": {"weight": 0.04, "stroke_probability": 1.0, "perspective": 0.1, "slant": -12}
+    },
+    "size_by_cap": {"size_by": "choice([cap, digit])"},
+}
+
+
+def _fill(shape, pts) -> np.ndarray:
+    out = np.zeros(shape, np.uint8)
+    cv2.fillPoly(out, [np.round(np.asarray(pts, np.float64) * 16).astype(np.int32).reshape(-1, 1, 2)], 1, cv2.LINE_8, 4)
+    return out.astype(bool)
+
+
+def _grow(mask: np.ndarray) -> np.ndarray:
+    return cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def _spec(cfg, index):
+    kind = SCENES.get(cfg.scene.kind)
+    return kind.sample(cfg.scene.settings, stage_rng(cfg.seed, index, "scene"))
+
+
+@pytest.mark.parametrize("name", sorted(VARIATIONS))
+def test_char_ink_stays_inside_its_own_quad(tmp_path, name):
+    cfg = ocr_config(tmp_path, "recognition", VARIATIONS[name])
+    checked = 0
+    for i in range(6):
+        (item,) = _spec(cfg, i).items
+        plane = draw_plane(item)
+        shape = plane.full.shape
+        if plane.glyphs:  # drawn glyph by glyph: each glyph alone against its own quad
+            for (gfull, _, m), quad in zip(plane.glyphs, plane.char_quads):
+                alone = cv2.warpAffine(gfull, m[:2], shape[::-1], flags=cv2.INTER_LINEAR, borderValue=0) > 0
+                assert not (alone & ~_grow(_fill(shape, quad))).any(), (name, item.text)
+                checked += 1
+        else:  # straight: each glyph stamped alone at its pen
+            run = layout_run(
+                item.font_path, item.font_size, item.text, item.letter_spacing, item.stroke_width, item.weight
+            )
+            origin = plane.char_quads[0][0] - box_corners_of(run.boxes)[0][0] if len(run.chars) else np.zeros(2)
+            for k, (g, pen) in enumerate(zip(run.glyphs, run.pens)):
+                alone = np.zeros(shape, np.uint8)
+                stamp(alone, g, int(origin[0]) + int(np.floor(pen)), int(origin[1]))
+                assert not ((alone > 0) & ~_fill(shape, plane.char_quads[k])).any(), (name, item.text)
+                checked += 1
+        # and in the image: every pixel of the instance inside the union of its char quads
+        sample = make_sample(cfg, i)
+        for inst in sample.labels.instances:
+            mask = inst.visible_mask()
+            chars = np.zeros(mask.shape, bool)
+            for q in inst.text.char_quads:
+                chars |= _fill(mask.shape, q)
+            assert not (mask & ~_grow(chars)).any(), (name, inst.text.transcription)
+            assert len(inst.text.char_quads) == len(inst.text.transcription.replace(" ", ""))
+    assert checked > 20
+
+
+def test_weight_thickens_and_thins_the_strokes_without_moving_the_pens():
+    path = str(fonts.bundled_font_dir() / "DejaVuSans.ttf")
+    ink = {w: int(glyph(path, 40, "H", 0, 0, w).full.astype(np.int64).sum()) for w in (-1.0, -0.5, 0.0, 0.5, 1.0, 2.0)}
+    assert ink[-1.0] < ink[-0.5] < ink[0.0] < ink[0.5] < ink[1.0] < ink[2.0]
+    plain, bold = layout_run(path, 40, "Hello 42", 0.0, 0, 0.0), layout_run(path, 40, "Hello 42", 0.0, 0, 1.5)
+    assert plain.pens.tolist() == bold.pens.tolist()
+    # 1.5 px more on every side of every stroke: the ink boxes grow on every side, by about that
+    # (whole pixels, and the 4x rendering is hinted a little differently)
+    grow = bold.boxes - plain.boxes
+    assert np.all((grow[:, :2] <= -0.5) & (grow[:, :2] >= -3.5)), grow
+    assert np.all((grow[:, 2:] >= 0.5) & (grow[:, 2:] <= 3.5)), grow
+
+
+def test_size_by_cap_height_makes_capitals_alike(tmp_path):
+    params = {
+        "size_by": "cap",
+        "glyph_height": 0.7,
+        "padding": 0.1,
+        "text": {"source": "pattern", "patterns": ["H"], "charset": "upper"},
+        "style": {"rotation": 0, "perspective": 0, "curve_probability": 0, "stroke_probability": 0},
+    }
+    cfg = ocr_config(tmp_path, "recognition", params)
+    want = 0.7 * (32 - 2 * 3.2)
+    heights = []
+    for i in range(8):
+        (inst,) = make_sample(cfg, i).labels.instances
+        quad = inst.text.char_quads[0]
+        heights.append(float(quad[:, 1].max() - quad[:, 1].min()))
+    assert all(abs(h - want) <= 1.5 for h in heights), heights
+
+
+@pytest.mark.parametrize("polarity", ["dark", "light"])
+def test_polarity_puts_the_ink_on_the_asked_side(tmp_path, polarity):
+    # the asked side wherever the paper leaves it room (min_contrast 0.4 below or above it)
+    cfg = ocr_config(tmp_path, "recognition", {"polarity": polarity, "background": {"kind": "solid"}})
+    asked = 0
+    for i in range(16):
+        s = make_sample(cfg, i)
+        (inst,) = s.labels.instances
+        grey = s.image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) / 255
+        mask = inst.visible_mask()
+        ink, paper = float(np.median(grey[mask])), float(np.median(grey[~_grow(mask)]))
+        room = paper - 0.4 >= 0.01 if polarity == "dark" else paper + 0.4 <= 0.99
+        if room:
+            assert (ink < paper) if polarity == "dark" else (ink > paper), (i, ink, paper)
+            asked += 1
+    assert asked >= 4
+
+
+def test_recorded_font_and_size_are_those_drawn(tmp_path):
+    cfg = ocr_config(tmp_path, "recognition", {"fonts": {"record": True}, "style": {"weight": 0.03}})
+    seen = set()
+    for i in range(8):
+        (item,) = _spec(cfg, i).items
+        (inst,) = make_sample(cfg, i).labels.instances
+        assert inst.attributes["font"] == Path(item.font_path).name
+        assert inst.attributes["font_size"] == item.font_size
+        meta = make_sample(cfg, i).meta["scene"]
+        assert (meta["font"], meta["font_size"]) == (inst.attributes["font"], item.font_size)
+        # the drawn glyphs are that font at that size: its first glyph's ink height matches
+        run = layout_run(item.font_path, item.font_size, item.text, item.letter_spacing, item.stroke_width, item.weight)
+        assert run.chars == inst.text.chars
+        seen.add(inst.attributes["font"])
+    assert len(seen) >= 2
+
+
+def test_per_family_weights_keep_a_large_family_from_dominating():
+    paths = resolve_fonts(FontsSchema(), "fonts")  # DejaVu: Sans and Sans Bold are one family
+    weights = resolve_font_weights(FontsSchema(per_family=True), paths, "fonts")
+    by_family = Counter()
+    for p, w in zip(paths, weights):
+        by_family[fonts.load_font(p, 12).getname()[0]] += w
+    assert len(by_family) == 3 and all(abs(w - 1 / 3) < 1e-9 for w in by_family.values())
+    rng = np.random.default_rng(0)
+    picks = Counter(Path(pick_font(paths, "abc", rng, weights)).name for _ in range(3000))
+    assert abs(picks["DejaVuSans.ttf"] + picks["DejaVuSans-Bold.ttf"] - 1000) < 120
+    # by file name and by family name; a weight 0 font is never drawn
+    weights = resolve_font_weights(FontsSchema(weights={"DejaVuSerif.ttf": 0, "DejaVu Sans Mono": 2.0}), paths, "fonts")
+    picks = Counter(Path(pick_font(paths, "abc", rng, weights)).name for _ in range(2000))
+    assert picks["DejaVuSerif.ttf"] == 0 and picks["DejaVuSansMono.ttf"] > picks["DejaVuSans.ttf"] * 1.5
+    # equal weights draw exactly as no weights
+    assert resolve_font_weights(FontsSchema(weights={"DejaVuSerif.ttf": 1.0}), paths, "fonts") is None
+
+
+def _generate(tmp_path, params, num=40):
+    cfg = ocr_config(tmp_path, "recognition", params, num_samples=num, outputs=["coco", "recognition"])
+    out = tmp_path / "out"
+    synthgen.generate_dataset(cfg, out, workers=1)
+    return out, json.loads((out / "manifest.json").read_text())
+
+
+def test_illegible_crops_are_counted_by_reason(tmp_path):
+    params = {"min_contrast": 0.55, "background": {"kind": "blobs"}}
+    out, manifest = _generate(tmp_path, params)
+    samples = list(synthgen.read_dataset(out))
+    flagged = [i for s in samples for i in s.labels.instances if i.attributes.get("legible") is False]
+    assert flagged and all(i.attributes["illegible_reason"] == "low_contrast" for i in flagged)
+    assert manifest["counts"]["dropped"].get("illegible_low_contrast", 0) == len(flagged)
+    rows = (out / "recognition" / "labels.tsv").read_text(encoding="utf-8").splitlines()
+    total = sum(len(s.labels.instances) for s in samples)
+    assert len(rows) + len(flagged) == total  # written + counted = every crop
+
+
+def test_busy_backgrounds_get_an_outline_and_stay_legible(tmp_path):
+    params = {"min_contrast": 0.55, "background": {"kind": "blobs"}, "busy_background": "outline"}
+    out, manifest = _generate(tmp_path, params, num=20)
+    samples = list(synthgen.read_dataset(out))
+    assert all(i.attributes.get("legible") is True for s in samples for i in s.labels.instances)
+    assert "illegible_low_contrast" not in manifest["counts"]["dropped"]
+
+
+@pytest.mark.parametrize(
+    "scene, params, key",
+    [
+        ("recognition", {"style": {"weight": 0.9}}, "scene.params.style.weight"),
+        ("recognition", {"style": {"slant": 60}}, "scene.params.style.slant"),
+        ("recognition", {"style": {"jitter_probability": 1.5}}, "scene.params.style.jitter_probability"),
+        ("recognition", {"style": {"jitter_scale": "uniform(0.1, 1)"}}, "scene.params.style.jitter_scale"),
+        ("recognition", {"style": {"jitter_rotation": 90}}, "scene.params.style.jitter_rotation"),
+        ("recognition", {"style": {"jitter_baseline": 2}}, "scene.params.style.jitter_baseline"),
+        ("recognition", {"style": {"jitter_spacing": -1}}, "scene.params.style.jitter_spacing"),
+        ("recognition", {"size_by": "x_height"}, "scene.params.size_by"),
+        ("recognition", {"glyph_height": 1.5}, "scene.params.glyph_height"),
+        ("recognition", {"polarity": "red"}, "scene.params.polarity"),
+        ("recognition", {"busy_background": "ignore"}, "scene.params.busy_background"),
+        ("recognition", {"unicase": "lower"}, "scene.params.unicase"),
+        ("recognition", {"fonts": {"weights": {"nope.ttf": 1}}}, "scene.params.fonts.weights.nope.ttf"),
+        ("recognition", {"fonts": {"weights": {"DejaVuSans.ttf": -1}}}, "scene.params.fonts.weights.DejaVuSans.ttf"),
+        ("wild", {"style": {"weight": 0.02}}, "scene.params.style.weight"),
+        ("wild", {"style": {"jitter_probability": 0.5}}, "scene.params.style.jitter_probability"),
+        ("wild", {"fonts": {"per_family": True}}, "scene.params.fonts.per_family"),
+        ("document", {"fonts": {"record": True}}, "scene.params.fonts.record"),
+    ],
+)
+def test_bad_variation_values_name_their_key(tmp_path, scene, params, key):
+    with pytest.raises(ConfigError) as err:
+        ocr_config(tmp_path, scene, params)
+    assert str(err.value).startswith(key + ": ") and "\n" not in str(err.value), str(err.value)
+
+
+@pytest.fixture(scope="module")
+def caps_font(tmp_path_factory) -> str:
+    """DejaVu Sans with its lower-case code points mapped to the capitals' glyphs: an all-caps face."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(fonts.bundled_font_dir() / "DejaVuSans.ttf"))
+    for table in font["cmap"].tables:
+        if table.isUnicode():
+            for cp in range(ord("a"), ord("z") + 1):
+                table.cmap[cp] = table.cmap[cp - 32]
+    path = tmp_path_factory.mktemp("caps") / "AllCaps.ttf"
+    font.save(str(path))
+    return str(path)
+
+
+def test_all_caps_fonts_are_detected(caps_font):
+    assert fonts.is_unicase(caps_font)
+    assert not any(fonts.is_unicase(str(p)) for p in fonts.bundled_font_dir().glob("*.ttf"))
+
+
+def test_all_caps_fonts_never_mislabel_lower_case(tmp_path, caps_font):
+    text = {"source": "word", "charset": "latin"}
+    cfg = ocr_config(tmp_path, "recognition", {"text": text, "fonts": {"paths": [caps_font], "record": True}})
+    lower = 0
+    for i in range(20):
+        (item,) = _spec(cfg, i).items
+        if item.text != item.text.upper():
+            assert item.font_path != caps_font, item.text  # skipped for text with lower case
+            lower += 1
+    assert lower > 5
+    # upper: the font is kept and the label upper-cased, so it says what the pixels show
+    params = {"text": text, "fonts": {"paths": [caps_font], "bundled": False}, "unicase": "upper"}
+    cfg = ocr_config(tmp_path, "recognition", params)
+    for i in range(10):
+        (inst,) = make_sample(cfg, i).labels.instances
+        assert inst.text.transcription == inst.text.transcription.upper()
+
+
+def test_system_fonts_are_filtered_by_the_charset():
+    found = resolve_fonts(FontsSchema(bundled=False, system=True), "fonts", "0123456789")
+    if not found:
+        pytest.skip("no system fonts on this machine")
+    assert all(fonts.covers(f, "0123456789") for f in found)
+
+
+def test_wild_records_why_a_word_is_illegible_and_counts_it(tmp_path):
+    from ocr_helpers import word_instances
+
+    for params, reason in (
+        ({"font_size": "randint(6, 8)", "min_legible_size": 12, "faint_probability": 0.0}, "too_small"),
+        ({"faint_probability": 1.0, "font_size": 30}, "faint"),
+    ):
+        cfg = ocr_config(tmp_path, "wild", params)
+        for k in range(2):
+            sample = make_sample(cfg, k)
+            words = word_instances(sample)
+            assert words and all(w.attributes["illegible_reason"] == reason for w in words)
+            assert sample.meta["dropped"][f"illegible_{reason}"] == len(words)  # counted, one per word
+
+
+def test_wild_faint_words_with_a_strong_shadow_are_legible(tmp_path):
+    from ocr_helpers import word_instances
+
+    style = {"shadow_probability": 1.0, "shadow_opacity": 0.9, "shadow_blur": 0.5, "shadow_offset": 2}
+    cfg = ocr_config(tmp_path, "wild", {"faint_probability": 1.0, "font_size": 30, "style": style})
+    words = [w for k in range(2) for w in word_instances(make_sample(cfg, k))]
+    assert words and all(w.attributes["legible"] is True and "illegible_reason" not in w.attributes for w in words)
