@@ -18,7 +18,7 @@ import numpy as np
 from synthgen.types import Layers, SceneSpec
 
 # Label kinds a scene can produce; a geometric step lists those it moves with the pixels.
-LABEL_KINDS = ("masks", "boxes", "quads", "polygons", "keypoints", "amodal", "box3d", "camera", "depth")
+LABEL_KINDS = ("masks", "boxes", "quads", "polygons", "keypoints", "amodal", "box3d", "camera", "depth", "semantic")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,9 @@ class StepKind:
             with them; a scene whose labels include another kind is refused at load. None for a
             step that keeps every pixel where it is.
         make_resource: optional (settings) -> heavy object (a diffusion pipeline) built once per
-            worker by the worker context; ``apply`` finds it as ``ctx.resource(step name)``.
+            worker by the worker context; ``apply`` finds it as ``ctx.resource(settings)``.
+        requires: optional (settings) -> the label kinds (``LABEL_KINDS``, e.g. ``depth``) the scene
+            must produce for the step to run; checked at load.
     """
 
     name: str
@@ -61,6 +63,7 @@ class StepKind:
     needs: tuple[str, ...] = ()
     moves: frozenset[str] | None = None
     make_resource: Callable[[Any], Any] | None = None
+    requires: Callable[[Any], frozenset[str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,13 @@ BACKGROUNDS.register("noise", draw.noise)
 BACKGROUNDS.register("image", draw.image)
 BACKGROUNDS.register("paper", textures.paper_texture)
 BACKGROUNDS.register("blobs", textures.blobs_texture)
+BACKGROUNDS.register("diffusion", lambda spec, width, height: _bank_draw(spec, width, height))
+
+
+def _bank_draw(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
+    from synthgen.generate.bank import draw
+
+    return draw(spec, width, height)
 
 
 def render_background(spec: dict[str, Any], width: int, height: int) -> np.ndarray:

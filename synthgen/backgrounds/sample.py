@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib.util
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -12,9 +13,10 @@ import numpy as np
 from synthgen.backgrounds.colors import random_color
 from synthgen.config.distributions import Distribution, parse_value
 from synthgen.errors import ConfigError
+from synthgen.generate.bank import BankSchema, bank_from_config, sample_bank_background
 from synthgen.paths import refused_location
 
-BACKGROUND_KINDS = ("solid", "gradient", "noise", "image", "paper", "blobs")
+BACKGROUND_KINDS = ("solid", "gradient", "noise", "image", "paper", "blobs", "diffusion")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
 
@@ -84,12 +86,14 @@ def image_problem(path: str) -> str | None:
 class BackgroundSchema:
     kind: str = "choice([noise, gradient, blobs, paper])"
     image_dir: Optional[str] = None  # photos for kind "image" (searched recursively)
+    bank: BankSchema = field(default_factory=BankSchema)  # diffusion backgrounds for kind "diffusion"
 
 
 @dataclass(frozen=True)
 class BackgroundSettings:
     kind: Distribution
     images: tuple[str, ...]
+    bank: dict[str, Any] | None = None  # the diffusion bank's description, when kind can be "diffusion"
 
 
 def background_from_config(p: BackgroundSchema, key: str) -> BackgroundSettings:
@@ -98,7 +102,12 @@ def background_from_config(p: BackgroundSchema, key: str) -> BackgroundSettings:
     kinds = kind.options if hasattr(kind, "options") else (kind.value,)  # type: ignore[attr-defined]
     if "image" in kinds and not images:
         raise ConfigError(f"{key}.kind", "kind 'image' needs image_dir")
-    return BackgroundSettings(kind, images)
+    bank = None
+    if "diffusion" in kinds:
+        if importlib.util.find_spec("diffusers") is None or importlib.util.find_spec("torch") is None:
+            raise ConfigError(f"{key}.kind", "kind 'diffusion' needs torch and diffusers: pip install 'synthgen[generate]'")
+        bank = bank_from_config(p.bank, f"{key}.bank")
+    return BackgroundSettings(kind, images, bank)
 
 
 def sample_background(s: BackgroundSettings, width: int, height: int, rng: np.random.Generator) -> dict[str, Any]:
@@ -118,6 +127,8 @@ def sample_background(s: BackgroundSettings, width: int, height: int, rng: np.ra
         return bg
     if kind == "paper":
         return paper_background(rng)
+    if kind == "diffusion":
+        return sample_bank_background(s.bank, width, height, rng)
     if kind == "blobs":
         n = int(rng.integers(2, 6))
         return {

@@ -403,6 +403,11 @@ def _build_steps(cfg: DictConfig, section: str, registry: Any, scene: Any) -> tu
         if not 0 <= step.p <= 1:
             raise ConfigError(f"{key}.p", f"must be a probability in 0..1, got {step.p}")
         settings, params = _typed_settings(kind, step.params, f"{key}.params")
+        needed = kind.requires(settings) - scene.labels if kind.requires is not None else frozenset()
+        if needed:
+            raise ConfigError(
+                f"{key}.params", f"{kind.name} needs {', '.join(sorted(needed))}, which scene {scene.name!r} does not render"
+            )
         steps.append(Step(str(name), kind, float(step.p), settings))
         resolved[str(name)] = params
     return tuple(steps), resolved

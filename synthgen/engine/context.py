@@ -45,14 +45,15 @@ class WorkerContext:
         kind = RENDERERS.get(config.render.kind)
         self.render_kind = kind
         self.render_resource = kind.make_resource(config.render.settings) if kind.make_resource else None
-        self._resources: dict[str, Any] = {}
+        self._resources: dict[int, Any] = {}
         for step in (*config.generate, *config.augment):
             if step.kind.make_resource is not None:
-                self._resources[step.name] = step.kind.make_resource(step.settings)
+                self._resources[id(step.settings)] = step.kind.make_resource(step.settings)
 
-    def resource(self, name: str) -> Any:
-        """The resource that step ``name``'s kind built for this worker."""
-        return self._resources[name]
+    def resource(self, settings: Any) -> Any:
+        """The resource built for this worker for the step whose settings are ``settings`` (the
+        object ``apply`` receives)."""
+        return self._resources[id(settings)]
 
     def close(self) -> None:
         """Release what the resources hold (GL contexts, pipelines)."""

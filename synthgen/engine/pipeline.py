@@ -28,6 +28,12 @@ def make_sample(config: RunConfig, index: int, ctx: WorkerContext | None = None)
     """
     own = ctx is None
     ctx = WorkerContext(config) if ctx is None else ctx
+    if ctx.config is not config:
+        # a worker's copy of the same config (unpickled per job): sample with the one the context
+        # built its resources for, so steps find them
+        if ctx.config.resolved != config.resolved:
+            raise ValueError("make_sample: the worker context was built for another config")
+        config = ctx.config
     try:
         return _make(config, index, ctx)
     finally:

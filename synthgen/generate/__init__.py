@@ -1,6 +1,10 @@
-"""Generate: steps that add variety to rendered Layers without moving a labelled pixel unless they
-re-derive its label: ``fog`` (Koschmieder's law on the depth layer). Same protocol as augment
-(``synthgen.steps``); the registry is filled by the explicit list in ``_register`` on first use.
+"""Generate: steps that add variety and realism to rendered Layers without moving a labelled pixel:
+``inpaint_background`` (every pixel outside the instances), ``refine`` (img2img), ``controlnet``
+(3D scenes: conditioned on depth, segmentation or edges) with diffusion models, and ``fog``
+(Koschmieder's law on the depth layer). Same protocol as augment (``synthgen.steps``); the
+registry is filled by the explicit list in ``_register`` on first use. The built-in model and
+users' checkpoints: ``synthgen.generate.models``; the background bank (the ``diffusion``
+background kind): ``synthgen.generate.bank``.
 
 ``synthgen.generate`` is also the API function that generates a dataset: importing this package
 makes the name refer to it, so the module is callable and forwards to that function.
@@ -16,8 +20,11 @@ from synthgen.steps import StepKind
 
 
 def _register(generators: Registry[StepKind]) -> None:
-    from synthgen.generate import fog
+    from synthgen.generate import controlnet, fog, inpaint_background, refine
 
+    generators.register("inpaint_background", inpaint_background.KIND)
+    generators.register("refine", refine.KIND)
+    generators.register("controlnet", controlnet.KIND)
     generators.register("fog", fog.KIND)
 
 

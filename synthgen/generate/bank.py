@@ -1,0 +1,175 @@
+"""The background bank: N diffusion backgrounds made once, cached on disk, drawn by many samples.
+
+Diffusion costs seconds per image on a CPU; a scene's background is one of the bank's images,
+cropped and resized, so the cost is spread over every sample that uses the bank and reused by
+later runs. A bank is keyed by everything that decides its pixels (model, textures or prompt,
+size, steps, seed, count, device) and lives in ``<cache>/banks/<key>/`` (``cache``: the bank's
+``dir``, else ``$SYNTHGEN_CACHE``, else ``~/.cache/synthgen``). The first process that needs it
+builds it under a file lock; the others wait and read it. Image ``i`` is made from its own seed
+``(seed, i)``, so a bank is the same whichever process built it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from synthgen.errors import ConfigError
+from synthgen.generate.models import BUILTIN, BUILTIN_CLASSES, IMAGE_PIPELINES, check_model
+
+BANK_FORMAT = 1
+
+
+@dataclass
+class BankSchema:
+    model: str = BUILTIN  # "builtin" or a local Stable Diffusion folder (diffusers format)
+    textures: list[str] = None  # type: ignore[assignment]  # built-in model: classes, in turn (default: all)
+    prompt: str = "a photo of a textured surface"  # checkpoints
+    count: int = 16  # images in the bank
+    size: int = 128  # px, square; scenes crop and resize it
+    steps: int = 25  # denoising steps per image
+    seed: int = 0
+    dir: Optional[str] = None  # cache folder (default $SYNTHGEN_CACHE or ~/.cache/synthgen)
+
+    def __post_init__(self):
+        if self.textures is None:
+            self.textures = list(BUILTIN_CLASSES)
+
+
+def bank_from_config(p: BankSchema, key: str) -> dict[str, Any]:
+    """The bank's description (JSON-able: it travels in each sample's background spec)."""
+    model = check_model(p.model, f"{key}.model", IMAGE_PIPELINES)
+    for i, texture in enumerate(p.textures):
+        if texture not in BUILTIN_CLASSES:
+            raise ConfigError(f"{key}.textures[{i}]", f"unknown built-in class {texture!r}; valid: {', '.join(BUILTIN_CLASSES)}")
+    if not p.textures:
+        raise ConfigError(f"{key}.textures", "needs at least one texture")
+    if not 1 <= p.count <= 10000:
+        raise ConfigError(f"{key}.count", f"must be in 1..10000, got {p.count}")
+    if not 16 <= p.size <= 2048 or p.size % 8:
+        raise ConfigError(f"{key}.size", f"must be a multiple of 8 in 16..2048, got {p.size}")
+    if not 1 <= p.steps <= 1000:
+        raise ConfigError(f"{key}.steps", f"must be in 1..1000, got {p.steps}")
+    if not 0 <= p.seed < 2**63:
+        raise ConfigError(f"{key}.seed", f"must be in 0..2**63-1, got {p.seed}")
+    return {**asdict(p), "model": model, "textures": list(p.textures)}
+
+
+def cache_root(spec: dict[str, Any]) -> Path:
+    if spec.get("dir"):
+        return Path(spec["dir"]).expanduser()
+    if os.environ.get("SYNTHGEN_CACHE"):
+        return Path(os.environ["SYNTHGEN_CACHE"]).expanduser()
+    return Path.home() / ".cache" / "synthgen"
+
+
+def bank_key(spec: dict[str, Any]) -> str:
+    from synthgen.generate.models import device_and_dtype
+
+    ident = {k: v for k, v in spec.items() if k != "dir"}
+    ident["device"] = device_and_dtype()[0]  # a GPU's fp16 pixels differ from a CPU's
+    ident["format"] = BANK_FORMAT
+    if spec["model"] == BUILTIN:
+        from synthgen.generate.models import builtin_dir
+
+        weights = builtin_dir() / "diffusion_pytorch_model.safetensors"
+        ident["weights"] = hashlib.sha256(weights.read_bytes()).hexdigest()
+    return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def bank_folder(spec: dict[str, Any]) -> Path:
+    return cache_root(spec) / "banks" / bank_key(spec)
+
+
+def ensure_bank(spec: dict[str, Any]) -> Path:
+    """The bank's folder, built first if no process has built it yet."""
+    import fcntl
+
+    folder = bank_folder(spec)
+    if (folder / "bank.json").is_file():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building it: wait for it
+        if not (folder / "bank.json").is_file():
+            _build(spec, folder)
+    return folder
+
+
+def _build(spec: dict[str, Any], folder: Path) -> None:
+    import time
+
+    from synthgen.image_codec import encode_png
+
+    start = time.perf_counter()
+    make = _maker(spec)
+    for i in range(spec["count"]):
+        image = make(i)
+        tmp = folder / f".{i:05d}.png.tmp"
+        tmp.write_bytes(encode_png(image, 6))
+        os.replace(tmp, folder / f"{i:05d}.png")
+    record = {**spec, "key": folder.name, "seconds": round(time.perf_counter() - start, 2)}
+    tmp = folder / ".bank.json.tmp"
+    tmp.write_text(json.dumps(record, indent=1))
+    os.replace(tmp, folder / "bank.json")  # last: the bank is complete
+
+
+def _maker(spec: dict[str, Any]):
+    """image index -> (size, size, 3) uint8, each from its own seed."""
+    import torch
+
+    from synthgen.generate.models import BuiltinModel, load_pipeline
+
+    size = spec["size"]
+
+    def generator(i: int, device: str):
+        return torch.Generator(device=device).manual_seed(int(np.random.SeedSequence((spec["seed"], i)).generate_state(1)[0]))
+
+    if spec["model"] == BUILTIN:
+        model = BuiltinModel.load()
+        textures = spec["textures"]
+        return lambda i: model.sample([textures[i % len(textures)]], (size, size), spec["steps"], generator(i, model.device))[0]
+    pipe = load_pipeline(spec["model"], "txt2img")
+
+    def make(i: int) -> np.ndarray:
+        out = pipe(
+            prompt=spec["prompt"],
+            height=size,
+            width=size,
+            num_inference_steps=spec["steps"],
+            generator=generator(i, str(pipe.device)),
+            output_type="np",
+        )
+        return (np.clip(out.images[0], 0, 1) * 255).round().astype(np.uint8)
+
+    return make
+
+
+def draw(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
+    """The ``diffusion`` background kind: ``{"kind": "diffusion", "bank": {...}, "index": i,
+    "crop": [x, y, w, h]}``, a crop of bank image ``i`` resized to (width, height)."""
+    import cv2
+
+    folder = ensure_bank(spec["bank"])
+    data = np.fromfile(folder / f"{spec['index']:05d}.png", np.uint8)
+    image = cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    x, y, w, h = spec["crop"]
+    region = image[y : y + h, x : x + w]
+    interpolation = cv2.INTER_AREA if w * h > width * height else cv2.INTER_CUBIC
+    return cv2.resize(region, (width, height), interpolation=interpolation)
+
+
+def sample_bank_background(bank: dict[str, Any], width: int, height: int, rng: np.random.Generator) -> dict[str, Any]:
+    """A background description drawn from a bank: which image, and a crop with the output's aspect."""
+    size = bank["size"]
+    index = int(rng.integers(bank["count"]))
+    scale = min(size / width, size / height) * float(rng.uniform(0.6, 1.0))
+    cw, ch = max(1, int(width * scale)), max(1, int(height * scale))
+    x, y = int(rng.integers(0, size - cw + 1)), int(rng.integers(0, size - ch + 1))
+    return {"kind": "diffusion", "bank": bank, "index": index, "crop": [x, y, cw, ch]}

@@ -1,0 +1,239 @@
+"""Diffusion models for the generate stage: the built-in model, and users' checkpoints from a local
+folder. Nothing is downloaded: checkpoints load with ``local_files_only``.
+
+The built-in model is a small class-conditional ``UNet2DModel`` (``scripts/train_tiny_diffusion.py``
+trains it on photographs and textures that ship in scikit-image's wheel and on synthgen's own
+procedural backgrounds); its weights ship in ``synthgen/generate/assets/tiny_diffusion``. It is
+convolutional, so it samples sizes above its native 32 px directly, without tiles or seams.
+
+Device: CUDA in fp16 where present, else the CPU in fp32. torch and diffusers are imported here,
+when a step builds its model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synthgen.errors import ConfigError
+
+BUILTIN = "builtin"
+BUILTIN_CLASSES = ("brick", "grass", "gravel", "photo", "paper", "blobs", "noise")
+
+# what a checkpoint folder's model_index.json must name for each use
+INPAINT_PIPELINES = ("StableDiffusionInpaintPipeline", "StableDiffusionXLInpaintPipeline")
+IMAGE_PIPELINES = (
+    "StableDiffusionPipeline",
+    "StableDiffusionImg2ImgPipeline",
+    "StableDiffusionXLPipeline",
+    "StableDiffusionXLImg2ImgPipeline",
+)
+CONTROLNET_MODELS = ("ControlNetModel",)
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("synthgen.generate") / "assets" / "tiny_diffusion"))
+
+
+def device_and_dtype() -> tuple[str, Any]:
+    """("cuda", float16) where a GPU is present, else ("cpu", float32)."""
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda", torch.float16
+    return "cpu", torch.float32
+
+
+def check_model(value: str, key: str, kinds: tuple[str, ...], builtin_ok: bool = True) -> str:
+    """A step's ``model`` value, checked at load: ``builtin`` or a local diffusers folder whose
+    ``model_index.json`` (or ``config.json``) names one of ``kinds``. ConfigError at ``key``."""
+    if value == BUILTIN:
+        if not builtin_ok:
+            raise ConfigError(key, "the built-in model cannot do this; give a local diffusers folder")
+        return value
+    folder = Path(value).expanduser()
+    if not folder.is_dir():
+        raise ConfigError(key, f"model folder not found: {value}")
+    index = folder / "model_index.json"
+    if not index.is_file():
+        index = folder / "config.json"
+    try:
+        name = json.loads(index.read_text(encoding="utf-8")).get("_class_name")
+    except (OSError, ValueError, AttributeError):
+        raise ConfigError(key, f"{folder}: not a diffusers model folder (no readable model_index.json)") from None
+    if name not in kinds:
+        raise ConfigError(key, f"{folder} holds a {name}; this needs one of {', '.join(kinds)}")
+    return str(folder)
+
+
+def check_class(value: str, key: str) -> str:
+    if value not in BUILTIN_CLASSES:
+        raise ConfigError(key, f"unknown built-in class {value!r}; valid: {', '.join(BUILTIN_CLASSES)}")
+    return value
+
+
+def torch_generator(rng: np.random.Generator, device: str) -> Any:
+    """One torch.Generator for one sample, seeded from the sample's own numpy generator."""
+    import torch
+
+    return torch.Generator(device=device).manual_seed(int(rng.integers(0, 2**63)))
+
+
+@dataclass
+class BuiltinModel:
+    """The built-in class-conditional UNet and its noise schedule, on one device."""
+
+    unet: Any
+    scheduler_config: dict
+    device: str
+    dtype: Any
+
+    @classmethod
+    def load(cls) -> BuiltinModel:
+        from diffusers import UNet2DModel
+
+        from synthgen.augment.tensors import torch_module
+
+        torch_module()  # one thread per worker process, as every torch user in synthgen
+        _quiet()
+        device, dtype = device_and_dtype()
+        folder = builtin_dir()
+        unet = UNet2DModel.from_pretrained(folder, local_files_only=True, torch_dtype=dtype).to(device).eval()
+        config = json.loads((folder / "scheduler_config.json").read_text())
+        return cls(unet, config, device, dtype)
+
+    def _class_labels(self, classes: list[str]) -> Any:
+        import torch
+
+        return torch.tensor([BUILTIN_CLASSES.index(c) for c in classes], device=self.device)
+
+    def sample(self, classes: list[str], size: tuple[int, int], steps: int, generator: Any) -> np.ndarray:
+        """New images of the given classes, (N, H, W, 3) uint8, DDIM with ``steps`` steps."""
+        import torch
+        from diffusers import DDIMScheduler
+
+        scheduler = DDIMScheduler.from_config(self.scheduler_config)
+        scheduler.set_timesteps(steps)
+        x = torch.randn((len(classes), 3, size[0], size[1]), generator=generator, device=self.device, dtype=self.dtype)
+        labels = self._class_labels(classes)
+        with torch.no_grad():
+            for t in scheduler.timesteps:
+                noise = self.unet(x, t, class_labels=labels).sample
+                x = scheduler.step(noise, t, x).prev_sample
+        return to_uint8(x)
+
+    def repaint(self, image: np.ndarray, keep: np.ndarray, cls: str, steps: int, jump: int, resample: int, generator: Any):
+        """RePaint (diffusers' RePaintScheduler): fill the pixels where ``keep`` is False.
+
+        Args:
+            image: (H, W, 3) uint8, at the working size.
+            keep: (H, W) bool, the pixels to keep (known).
+        """
+        import torch
+        from diffusers import RePaintScheduler
+
+        scheduler = RePaintScheduler.from_config(self.scheduler_config)
+        scheduler.set_timesteps(steps, jump, resample, self.device)
+        known = from_uint8(image, self.device, self.dtype)
+        mask = torch.from_numpy(keep.astype(np.float32))[None, None].to(self.device, self.dtype)
+        x = torch.randn(known.shape, generator=generator, device=self.device, dtype=self.dtype)
+        labels = self._class_labels([cls])
+        t_last = scheduler.timesteps[0] + 1
+        with torch.no_grad():
+            for t in scheduler.timesteps:
+                if t < t_last:
+                    noise = self.unet(x, t, class_labels=labels).sample
+                    x = scheduler.step(noise, t, x, known, mask, generator).prev_sample
+                else:
+                    x = scheduler.undo_step(x, t_last, generator)
+                t_last = t
+        return to_uint8(x)[0]
+
+    def sdedit(self, image: np.ndarray, strength: float, cls: str, steps: int, generator: Any) -> np.ndarray:
+        """SDEdit (img2img): noise the image to ``strength`` of the schedule, then denoise it."""
+        import torch
+        from diffusers import DDIMScheduler
+
+        scheduler = DDIMScheduler.from_config(self.scheduler_config)
+        scheduler.set_timesteps(steps)
+        start = min(int(round(steps * strength)), steps)
+        timesteps = scheduler.timesteps[steps - start :]
+        x0 = from_uint8(image, self.device, self.dtype)
+        if not len(timesteps):
+            return image.copy()
+        noise = torch.randn(x0.shape, generator=generator, device=self.device, dtype=self.dtype)
+        x = scheduler.add_noise(x0, noise, timesteps[:1])
+        labels = self._class_labels([cls])
+        with torch.no_grad():
+            for t in timesteps:
+                x = scheduler.step(self.unet(x, t, class_labels=labels).sample, t, x).prev_sample
+        return to_uint8(x)[0]
+
+    def close(self) -> None:
+        self.unet = None
+
+
+def load_pipeline(folder: str, kind: str, controlnet: str | None = None) -> Any:
+    """A diffusers pipeline from a local folder, on this machine's device (no download).
+
+    Args:
+        folder: a diffusers checkpoint folder (``model_index.json``).
+        kind: ``txt2img``, ``inpaint``, ``img2img`` or ``controlnet``.
+        controlnet: a ControlNetModel folder, for ``controlnet``.
+    """
+    import diffusers
+
+    from synthgen.augment.tensors import torch_module
+
+    torch_module()
+    _quiet()
+    device, dtype = device_and_dtype()
+    name = json.loads((Path(folder) / "model_index.json").read_text())["_class_name"]
+    xl = "XL" in name
+    common = {"dtype": dtype, "local_files_only": True, "safety_checker": None}
+    if kind == "txt2img":
+        cls = diffusers.StableDiffusionXLPipeline if xl else diffusers.StableDiffusionPipeline
+        pipe = cls.from_pretrained(folder, **common)
+    elif kind == "inpaint":
+        cls = diffusers.StableDiffusionXLInpaintPipeline if xl else diffusers.StableDiffusionInpaintPipeline
+        pipe = cls.from_pretrained(folder, **common)
+    elif kind == "img2img":
+        cls = diffusers.StableDiffusionXLImg2ImgPipeline if xl else diffusers.StableDiffusionImg2ImgPipeline
+        pipe = cls.from_pretrained(folder, **common)
+    else:
+        net = diffusers.ControlNetModel.from_pretrained(controlnet, dtype=dtype, local_files_only=True)
+        cls = diffusers.StableDiffusionXLControlNetPipeline if xl else diffusers.StableDiffusionControlNetPipeline
+        pipe = cls.from_pretrained(folder, controlnet=net, **common)
+    pipe = pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def _quiet() -> None:
+    """No progress bars or info lines from diffusers and transformers on a run's stderr."""
+    import diffusers
+    import transformers
+
+    diffusers.utils.logging.disable_progress_bar()
+    diffusers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+
+
+def to_uint8(x: Any) -> np.ndarray:
+    """(N, 3, H, W) tensor in -1..1 -> (N, H, W, 3) uint8."""
+    arr = ((x.float().clamp(-1, 1) + 1) * 127.5).round().cpu().numpy().astype(np.uint8)
+    return np.ascontiguousarray(arr.transpose(0, 2, 3, 1))
+
+
+def from_uint8(image: np.ndarray, device: str, dtype: Any) -> Any:
+    """(H, W, 3) uint8 -> (1, 3, H, W) tensor in -1..1."""
+    import torch
+
+    x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 127.5 - 1.0
+    return x[None].to(device=device, dtype=dtype)

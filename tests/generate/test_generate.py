@@ -1,0 +1,169 @@
+"""The generate stage: every kind keeps the labelled pixels byte for byte, checkpoints load from a
+local folder (tiny random-weight pipelines built from config), bad models fail at load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("diffusers")
+
+from tiny_pipelines import build_tiny_checkpoints  # noqa: E402
+
+from synthgen.config import load_run_config  # noqa: E402
+from synthgen.engine import generate, make_sample  # noqa: E402
+from synthgen.errors import ConfigError  # noqa: E402
+from synthgen.generate.lock import locked_pixels  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+WORDS = ROOT / "configs" / "text_words.yaml"
+SMALL = ["scene.params.width=96", "scene.params.height=64", "scene.params.words=2", "scene.params.font_size=16",
+         "scene.params.rotation=0"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return build_tiny_checkpoints(tmp_path_factory.mktemp("tiny_sd"))
+
+
+def step_overrides(tiny, kind: str) -> list[str]:
+    base = [f"generate.g.kind={kind}", "generate.g.params.steps=2"]
+    if kind == "inpaint_background":
+        return [*base, f"generate.g.params.model={tiny['inpaint']}"]
+    if kind == "refine":
+        return [*base, f"generate.g.params.model={tiny['base']}", "generate.g.params.strength=1.0"]
+    return [*base, f"generate.g.params.model={tiny['base']}", f"generate.g.params.controlnet={tiny['controlnet']}",
+            "generate.g.params.condition=edges"]
+
+
+def assert_labels_locked(plain, generated, margin: int = 2):
+    """Same labels; locked pixels byte-identical; the step changed the rest."""
+    assert [i.bbox for i in plain.labels.instances] == [i.bbox for i in generated.labels.instances]
+    assert [i.rle for i in plain.labels.instances] == [i.rle for i in generated.labels.instances]
+    ids = np.zeros(plain.image.shape[:2], np.int32)
+    for k, inst in enumerate(plain.labels.instances, start=1):
+        ids[inst.visible_mask()] = k
+    locked = locked_pixels(ids, margin)
+    assert locked.any() and (~locked).any()
+    assert (generated.image[locked] == plain.image[locked]).all()
+    assert (generated.image[~locked] != plain.image[~locked]).any()
+
+
+@pytest.mark.parametrize("kind", ["inpaint_background", "refine", "controlnet"])
+def test_checkpoint_kinds_keep_locked_pixels(tiny, kind):
+    plain = make_sample(load_run_config(WORDS, SMALL), 1)
+    config = load_run_config(WORDS, [*SMALL, *step_overrides(tiny, kind)])
+    generated = make_sample(config, 1)
+    assert_labels_locked(plain, generated)
+    assert "g" in generated.meta["generate"]  # the sampled values are recorded
+    again = make_sample(config, 1)
+    assert (again.image == generated.image).all()  # one torch.Generator per sample: same bytes
+
+
+def test_controlnet_on_depth_keeps_locked_pixels(tiny):
+    from synthgen.generate.controlnet import ControlNetSchema, apply, condition_image, from_config
+    from synthgen.types import InstanceGeometry, Layers
+
+    settings = from_config(
+        ControlNetSchema(model=str(tiny["base"]), controlnet=str(tiny["controlnet"]), condition="depth", steps=2),
+        "generate.g.params",
+    )
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    ids = np.zeros((48, 64), np.int32)
+    ids[10:30, 20:40] = 1
+    depth = np.broadcast_to(np.linspace(2, 20, 48, dtype=np.float32)[:, None], (48, 64)).copy()
+    layers = Layers(rgb, ids, {1: InstanceGeometry("car")}, depth=depth)
+    cond = condition_image(layers, "depth")
+    assert cond[0, 0, 0] == 255 and cond[-1, 0, 0] < cond[0, 0, 0]  # near is bright
+    out = apply(settings, layers, None, rng).layers
+    locked = locked_pixels(ids, settings.margin)
+    assert (out.rgb[locked] == rgb[locked]).all() and (out.rgb[~locked] != rgb[~locked]).any()
+    assert out.instance_id is ids and out.depth is depth
+
+
+@pytest.mark.slow
+def test_one_and_two_workers_give_the_same_bytes(tiny, tmp_path):
+    config = load_run_config(WORDS, [*SMALL, "num_samples=4", "shard_size=1", *step_overrides(tiny, "inpaint_background")])
+    generate(config, tmp_path / "w1", workers=1, progress=False)
+    generate(config, tmp_path / "w2", workers=2, progress=False)
+    for image in sorted((tmp_path / "w1" / "images").iterdir()):
+        assert image.read_bytes() == (tmp_path / "w2" / "images" / image.name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "message"),
+    [
+        (["generate.g.kind=inpaint_background", "generate.g.params.model=/no/such/folder"], "generate.g.params.model",
+         "model folder not found: /no/such/folder"),
+        (["generate.g.kind=refine", "generate.g.params.model={inpaint}"], "generate.g.params.model",
+         "holds a StableDiffusionInpaintPipeline; this needs one of"),
+        (["generate.g.kind=controlnet", "generate.g.params.model={base}", "generate.g.params.controlnet={base}"],
+         "generate.g.params.controlnet", "holds a StableDiffusionPipeline; this needs one of ControlNetModel"),
+        (["generate.g.kind=controlnet", "generate.g.params.model={base}", "generate.g.params.controlnet={controlnet}"],
+         "generate.g.params", "controlnet needs depth, which scene 'text_words' does not render"),
+        (["generate.g.kind=controlnet", "generate.g.params.model=builtin", "generate.g.params.controlnet={controlnet}"],
+         "generate.g.params.model",
+         "the built-in model cannot do this"),
+        (["generate.g.kind=refine", "generate.g.params.strength=1.5"], "generate.g.params.strength", ""),
+        (["generate.g.kind=inpaint_background", "generate.g.params.texture=marble"], "generate.g.params.texture", ""),
+        (["generate.g.kind=inpaint_background", "generate.g.params.working_size=30"], "generate.g.params.working_size",
+         "multiple of 8"),
+    ],
+)
+def test_bad_generate_configs_fail_at_load(tiny, overrides, key, message):
+    overrides = [o.format(**{k: str(v) for k, v in tiny.items()}) for o in overrides]
+    with pytest.raises(ConfigError) as err:
+        load_run_config(WORDS, [*SMALL, *overrides])
+    assert str(err.value).startswith(key) and message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_background_bank_is_built_once_and_drawn_from(tiny, tmp_path, monkeypatch):
+    from synthgen.generate import bank
+
+    monkeypatch.setenv("SYNTHGEN_CACHE", str(tmp_path / "cache"))
+    builds = []
+    original = bank._build
+    monkeypatch.setattr(bank, "_build", lambda spec, folder: (builds.append(folder), original(spec, folder)))
+    overrides = [
+        "scene.params.width=64", "scene.params.height=48",
+        "scene.params.background.kind=diffusion", f"scene.params.background.bank.model={tiny['base']}",
+        "scene.params.background.bank.size=32", "scene.params.background.bank.count=2",
+        "scene.params.background.bank.steps=2",
+    ]
+    config = load_run_config(ROOT / "configs" / "ocr_wild.yaml", overrides)
+    a, b = make_sample(config, 0), make_sample(config, 1)
+    assert len(builds) == 1  # made once, then read from disk
+    spec = a.meta["scene"]
+    assert spec["background"] == "diffusion"
+    (folder,) = builds
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["00000.png", "00001.png", "bank.json"]
+    make_sample(config, 2)
+    assert len(builds) == 1 and b.image.shape == (48, 64, 3)
+
+
+@pytest.mark.slow
+def test_ocr_scene_end_to_end_with_the_builtin_model(tmp_path):
+    """ocr_wild with inpaint_background and refine on the built-in model: labels locked, COCO written."""
+    base = ["num_samples=2", "shard_size=1", "scene.params.width=320", "scene.params.height=240"]
+    steps = ["generate.bg.kind=inpaint_background", "generate.bg.params.steps=10", "generate.bg.params.working_size=32",
+             "generate.ref.kind=refine", "generate.ref.params.working_size=32", "generate.ref.params.steps=10"]
+    plain = load_run_config(ROOT / "configs" / "ocr_wild.yaml", base)
+    config = load_run_config(ROOT / "configs" / "ocr_wild.yaml", [*base, *steps])
+    for index in range(2):
+        assert_labels_locked(make_sample(plain, index), make_sample(config, index))
+    generate(config, tmp_path / "out", workers=1, progress=False)
+    assert (tmp_path / "out" / "annotations" / "coco.json").is_file()
+
+
+@pytest.mark.slow
+def test_driving_scene_end_to_end_with_a_diffusion_step():
+    pytest.importorskip("pyrender")
+    base = ["scene.params.width=160", "scene.params.height=96"]
+    steps = ["generate.bg.kind=inpaint_background", "generate.bg.params.steps=10", "generate.bg.params.working_size=32"]
+    plain = make_sample(load_run_config(ROOT / "configs" / "driving.yaml", base), 0)
+    painted = make_sample(load_run_config(ROOT / "configs" / "driving.yaml", [*base, *steps]), 0)
+    assert [i.box3d is not None for i in painted.labels.instances] == [i.box3d is not None for i in plain.labels.instances]
+    assert_labels_locked(plain, painted)
