@@ -98,7 +98,7 @@ def test_validate_marks_overrides_and_keeps_long_values_on_one_line():
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("scene.params.fonts.dir=/x", "scene.params.fonts.dir: unknown key 'dir'. Valid keys here: paths, bundled, system."),
+        ("scene.params.fonts.dir=/x", "scene.params.fonts.dir: unknown key 'dir'. Valid keys here: paths, bundled, system, weights, per_family, record."),
         ("scene.params.style.stroke_color=red",
          "scene.params.style.stroke_color: unknown key 'stroke_color'. Did you mean: 'stroke_width' or 'stroke_probability'?"),
         ("scene.params.fonts.paths=/my/fonts",

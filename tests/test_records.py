@@ -140,12 +140,41 @@ def written_fields_yolo(root, rec) -> set[str]:
     return written
 
 
+def written_fields_kitti(root, rec) -> set[str]:
+    from synthgen.formats.kitti import read_kitti
+
+    (frame,) = read_kitti(root / "kitti")
+    (person,) = frame.objects  # the one instance with a 3D box
+    x, y, w, h = rec["instances"][1]["bbox"]
+    fields = {"category"}
+    if person.bbox == pytest.approx((x, y, x + w, y + h), abs=0.01):
+        fields.add("bbox")
+    if person.truncated == pytest.approx(0.125, abs=0.01):
+        fields.add("truncation")
+    box = rec["instances"][1]["box3d"]
+    length, width, height = box["dimensions"]
+    bottom = (box["center"][0], box["center"][1] + height / 2, box["center"][2])
+    if person.dimensions == pytest.approx((height, width, length), abs=0.01) and person.location == pytest.approx(
+        bottom, abs=0.01
+    ) and person.rotation_y == pytest.approx(box["yaw"], abs=0.01):
+        fields.add("box3d")
+    if np.allclose(frame.calib["P2"][:, :3], np.reshape(rec["camera"]["intrinsics"], (3, 3)), atol=1e-3):
+        fields.add("camera")
+    return fields
+
+
+def written_fields_dense(root, rec) -> set[str]:
+    return set()  # the dense layers only (depth, semantic): no per-instance field
+
+
 READ_BACK = {
     "coco": written_fields_coco,
     "icdar": written_fields_icdar("icdar"),
     "icdar_lines": written_fields_icdar("icdar_lines"),
     "recognition": written_fields_recognition,
     "yolo": written_fields_yolo,
+    "kitti": written_fields_kitti,
+    "dense": written_fields_dense,
 }
 MODEL_FIELDS = set(INSTANCE_KEYS) | {"camera"}
 
