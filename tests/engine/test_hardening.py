@@ -313,7 +313,7 @@ def test_workers_exit_when_the_main_process_is_killed(tmp_path):
             assert lock not in {os.readlink(fd) for fd in Path(f"/proc/{w}/fd").iterdir()}
         os.kill(proc.pid, signal.SIGKILL)  # the main process only, not its group
         proc.wait()
-        deadline = time.time() + 5
+        deadline = time.time() + 20  # a loaded machine schedules the kill late
         while time.time() < deadline and any(alive(w) for w in workers):
             time.sleep(0.05)
         assert not any(alive(w) for w in workers), "workers outlived their parent"
