@@ -3,9 +3,9 @@ extra fields.
 
 Categories come from the run's category table (stable ids, keypoint names and skeletons). One
 annotation per visible instance (an instance with no visible pixel is not exported): bbox
-[x, y, w, h], area, segmentation (``writers: {coco: {segmentation: polygon | rle}}``: polygons
-by default, as COCO and Label Studio expect for iscrowd 0: one polygon an instance, exact to the
-pixel, see ``mask_polygon``), iscrowd 0, and where known: ``keypoints``
+[x, y, w, h], area, segmentation (``writers: {coco: {segmentation: rle | polygon}}``: compressed
+RLE by default; polygons, as Label Studio expects, one polygon an instance, exact to the pixel,
+see ``mask_polygon``), iscrowd 0, and where known: ``keypoints``
 ([x, y, v] * K) with ``num_keypoints``; text: ``text`` (transcription), ``quad`` (8 numbers,
 clockwise from top-left), ``chars``, ``char_quads`` and ``polygon`` (curved text); ``attributes``;
 ``amodal_bbox``, ``occlusion``, ``truncation``; ``box3d`` (camera coordinates). pycocotools reads
@@ -38,11 +38,14 @@ class CocoOptions:
     """``writers: {coco: {...}}``.
 
     Attributes:
-        segmentation: ``polygon`` (default): each mask as one polygon that pycocotools rasterises
-            back to exactly its pixels (``mask_polygon``); ``rle``: compressed RLE.
+        segmentation: ``rle`` (default): compressed RLE, exact and cheap; ``polygon``: each mask as
+            one polygon that pycocotools rasterises back to exactly its pixels (``mask_polygon``),
+            for clients that read polygons only (Label Studio). Tracing costs ~1-2 ms an instance,
+            in the single-process finalise step: on ocr_wild it took polygon runs from ~20 to ~8
+            scenes/s, so it is opt-in.
     """
 
-    segmentation: str = "polygon"
+    segmentation: str = "rle"
     CHOICES = {"segmentation": ("polygon", "rle")}
 
 
@@ -76,11 +79,7 @@ def mask_polygons(rle: dict) -> list[list[float]]:
         ring = contour.reshape(-1, 2).astype(np.float64)
         hole_id = links[k][2]
         while hole_id != -1:
-            hole = contours[hole_id].reshape(-1, 2).astype(np.float64)
-            gaps = ((ring[:, None, :] - hole[None, :, :]) ** 2).sum(-1)
-            a, b = np.unravel_index(int(gaps.argmin()), gaps.shape)
-            hole = np.roll(hole, -b, axis=0)
-            ring = np.concatenate([ring[: a + 1], hole, hole[:1], ring[a:]])  # in, around the hole, out
+            ring = _join(ring, contours[hole_id].reshape(-1, 2).astype(np.float64))  # in, around the hole, out
             hole_id = links[hole_id][0]
         polygons.append(((ring + 0.5) / 2 + (x0, y0)).reshape(-1).tolist())
     return polygons
@@ -94,13 +93,22 @@ def mask_polygon(rle: dict) -> list[float]:
     rings = [np.asarray(p, np.float64).reshape(-1, 2) for p in mask_polygons(rle)]
     if not rings:
         return []
+    rings.sort(key=lambda r: (float(r[:, 0].min()), float(r[:, 1].min())))  # left to right: short cuts
     ring = rings[0]
     for other in rings[1:]:
-        gaps = ((ring[:, None, :] - other[None, :, :]) ** 2).sum(-1)
-        a, b = np.unravel_index(int(gaps.argmin()), gaps.shape)
-        other = np.roll(other, -b, axis=0)
-        ring = np.concatenate([ring[: a + 1], other, other[:1], ring[a:]])
+        ring = _join(ring, other)
     return ring.reshape(-1).tolist()
+
+
+def _join(ring: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``ring`` with ``other`` spliced in by a zero-width cut: out along the cut, around ``other``,
+    back. A cut traversed both ways adds no pixel, wherever it runs; it goes between near corners
+    (the corner of ``ring`` nearest ``other``'s first, and ``other``'s corner nearest that), found
+    in two linear passes rather than over every pair of corners."""
+    a = int(((ring - other[0]) ** 2).sum(axis=1).argmin())
+    b = int(((other - ring[a]) ** 2).sum(axis=1).argmin())
+    other = np.roll(other, -b, axis=0)
+    return np.concatenate([ring[: a + 1], other, other[:1], ring[a:]])
 
 
 def coco_image(rec: dict) -> dict:

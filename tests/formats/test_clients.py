@@ -53,7 +53,10 @@ def quiet(fn, *args, **kwargs):
 def dataset(tmp_path_factory):
     """An ocr_wild dataset (words with counters and curved text, text lines) with every format."""
     out = tmp_path_factory.mktemp("clients") / "ds"
-    config = load_config(ROOT / "configs/ocr_wild.yaml", [*SMALL, "outputs=[coco,icdar,yolo]", "writers.yolo.mode=segment"])
+    config = load_config(
+        ROOT / "configs/ocr_wild.yaml",
+        [*SMALL, "outputs=[coco,icdar,yolo]", "writers.yolo.mode=segment", "writers.coco.segmentation=polygon"],
+    )
     generate(config, out, progress=False)
     return out, list(read_dataset(out))
 
