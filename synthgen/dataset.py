@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,25 +22,13 @@ def read_dataset(path: str | Path) -> Iterator[Sample]:
         Samples with their decoded image ((H, W, 3) uint8), labels (the run's category table and
         camera included) and meta, exactly as the generator made them (coordinates to 3 decimals).
     """
+    from synthgen.formats.synthgen_reader import iter_shard_records
+
     root = Path(path)
-    manifest_path = root / "manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DatasetError(f"{root}: not a synthgen dataset (no manifest.json)") from None
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"{manifest_path}: unreadable manifest ({type(exc).__name__})") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("shards"), list):
-        raise DatasetError(f"{manifest_path}: not a synthgen manifest")
+    manifest, records = iter_shard_records(root)
     table = table_from_record(manifest["categories"]) if "categories" in manifest else None
-    for entry in sorted(manifest["shards"], key=lambda e: e["index"]):
-        record_file = root / ".synthgen" / "shards" / f"shard_{entry['index']:06d}.json"
-        try:
-            shard = json.loads(record_file.read_bytes())
-        except (OSError, ValueError):
-            raise DatasetError(f"{record_file}: missing or unreadable shard record; rerun generate") from None
-        for rec in shard["samples"]:
-            yield from_record(rec, _decode(root / rec["file_name"]), table)
+    for rec in records:
+        yield from_record(rec, _decode(root / rec["file_name"]), table)
 
 
 def _decode(path: Path) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 
 from synthgen.formats.base import WriterKind, write_atomic
 from synthgen.image_codec import encode_png
+from synthgen.records import INSTANCE_KEYS
 from synthgen.types import Sample
 
 DEPTH_DIR, SEMANTIC_DIR = "labels/depth", "labels/semantic"
@@ -63,23 +64,6 @@ WRITER = WriterKind(
     entries=("labels",),
     omits={
         k: "per-instance labels are COCO's and KITTI's; this writer holds the dense layers"
-        for k in (
-            "category",
-            "bbox",
-            "area",
-            "segmentation",
-            "text",
-            "quad",
-            "chars",
-            "char_quads",
-            "polygon",
-            "attributes",
-            "amodal_bbox",
-            "occlusion",
-            "truncation",
-            "keypoints",
-            "box3d",
-            "camera",
-        )
+        for k in (*INSTANCE_KEYS, "camera")
     },
 )
