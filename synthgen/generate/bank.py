@@ -21,7 +21,7 @@ from typing import Any, Optional
 import numpy as np
 
 from synthgen.errors import ConfigError
-from synthgen.generate.models import BUILTIN, BUILTIN_CLASSES, IMAGE_PIPELINES, check_model
+from synthgen.generate.models import BUILTIN, BUILTIN_CLASSES, IMAGE_PIPELINES, check_model, pipeline_image
 
 BANK_FORMAT = 1
 
@@ -47,7 +47,9 @@ def bank_from_config(p: BankSchema, key: str) -> dict[str, Any]:
     model = check_model(p.model, f"{key}.model", IMAGE_PIPELINES)
     for i, texture in enumerate(p.textures):
         if texture not in BUILTIN_CLASSES:
-            raise ConfigError(f"{key}.textures[{i}]", f"unknown built-in class {texture!r}; valid: {', '.join(BUILTIN_CLASSES)}")
+            raise ConfigError(
+                f"{key}.textures[{i}]", f"unknown built-in class {texture!r}; valid: {', '.join(BUILTIN_CLASSES)}"
+            )
     if not p.textures:
         raise ConfigError(f"{key}.textures", "needs at least one texture")
     if not 1 <= p.count <= 10000:
@@ -129,12 +131,16 @@ def _maker(spec: dict[str, Any]):
     size = spec["size"]
 
     def generator(i: int, device: str):
-        return torch.Generator(device=device).manual_seed(int(np.random.SeedSequence((spec["seed"], i)).generate_state(1)[0]))
+        return torch.Generator(device=device).manual_seed(
+            int(np.random.SeedSequence((spec["seed"], i)).generate_state(1)[0])
+        )
 
     if spec["model"] == BUILTIN:
         model = BuiltinModel.load()
         textures = spec["textures"]
-        return lambda i: model.sample([textures[i % len(textures)]], (size, size), spec["steps"], generator(i, model.device))[0]
+        return lambda i: model.sample(
+            [textures[i % len(textures)]], (size, size), spec["steps"], generator(i, model.device)
+        )[0]
     pipe = load_pipeline(spec["model"], "txt2img")
 
     def make(i: int) -> np.ndarray:
@@ -146,7 +152,7 @@ def _maker(spec: dict[str, Any]):
             generator=generator(i, str(pipe.device)),
             output_type="np",
         )
-        return (np.clip(out.images[0], 0, 1) * 255).round().astype(np.uint8)
+        return pipeline_image(out)
 
     return make
 

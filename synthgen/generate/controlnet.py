@@ -14,7 +14,14 @@ import numpy as np
 from synthgen.errors import ConfigError
 from synthgen.generate.inpaint_background import NEEDS, check_common
 from synthgen.generate.lock import composite, locked_pixels, resize
-from synthgen.generate.models import CONTROLNET_MODELS, IMAGE_PIPELINES, check_model, load_pipeline, torch_generator
+from synthgen.generate.models import (
+    CONTROLNET_MODELS,
+    IMAGE_PIPELINES,
+    check_model,
+    load_pipeline,
+    pipeline_image,
+    torch_generator,
+)
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
@@ -119,7 +126,7 @@ def apply(s: ControlNetSettings, layers: Layers, spec: SceneSpec, rng: np.random
         generator=generator,
         output_type="np",
     )
-    painted = (np.clip(result.images[0], 0, 1) * 255).round().astype(np.uint8)
+    painted = pipeline_image(result)
     out = composite(layers.rgb, resize(painted, width, height), locked)
     return Applied(replace(layers, rgb=out), {"condition": s.condition, "prompt": s.prompt})
 

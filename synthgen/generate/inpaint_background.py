@@ -24,6 +24,7 @@ from synthgen.generate.models import (
     BuiltinModel,
     check_model,
     load_pipeline,
+    pipeline_image,
     torch_generator,
 )
 from synthgen.steps import Applied, StepKind
@@ -96,7 +97,9 @@ def make_resource(s: InpaintBackgroundSettings) -> Any:
     return BuiltinModel.load() if s.model == BUILTIN else load_pipeline(s.model, "inpaint")
 
 
-def apply(s: InpaintBackgroundSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
+def apply(
+    s: InpaintBackgroundSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None
+) -> Applied:
     model = ctx.resource(s) if ctx is not None else make_resource(s)
     height, width = layers.rgb.shape[:2]
     locked = locked_pixels(layers.instance_id, s.margin)
@@ -135,7 +138,7 @@ def _pipeline_inpaint(pipe: Any, s: InpaintBackgroundSettings, rgb: np.ndarray, 
         generator=generator,
         output_type="np",
     )
-    return (np.clip(result.images[0], 0, 1) * 255).round().astype(np.uint8)
+    return pipeline_image(result)
 
 
 KIND = StepKind(

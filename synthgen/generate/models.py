@@ -127,7 +127,9 @@ class BuiltinModel:
                 x = scheduler.step(noise, t, x).prev_sample
         return to_uint8(x)
 
-    def repaint(self, image: np.ndarray, keep: np.ndarray, cls: str, steps: int, jump: int, resample: int, generator: Any):
+    def repaint(
+        self, image: np.ndarray, keep: np.ndarray, cls: str, steps: int, jump: int, resample: int, generator: Any
+    ):
         """RePaint (diffusers' RePaintScheduler): fill the pixels where ``keep`` is False.
 
         Args:
@@ -223,6 +225,11 @@ def _quiet() -> None:
     diffusers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
+
+
+def pipeline_image(result: Any) -> np.ndarray:
+    """(H, W, 3) uint8 of a diffusers pipeline's first image (asked for with ``output_type="np"``)."""
+    return (np.clip(result.images[0], 0, 1) * 255).round().astype(np.uint8)
 
 
 def to_uint8(x: Any) -> np.ndarray:

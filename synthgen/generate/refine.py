@@ -23,6 +23,7 @@ from synthgen.generate.models import (
     BuiltinModel,
     check_model,
     load_pipeline,
+    pipeline_image,
     torch_generator,
 )
 from synthgen.steps import Applied, StepKind
@@ -100,7 +101,7 @@ def apply(s: RefineSettings, layers: Layers, spec: SceneSpec, rng: np.random.Gen
             generator=generator,
             output_type="np",
         )
-        refined = (np.clip(result.images[0], 0, 1) * 255).round().astype(np.uint8)
+        refined = pipeline_image(result)
         params = {"strength": round(strength, 4), "prompt": s.prompt}
     out = composite(layers.rgb, resize(refined, width, height), locked)
     return Applied(replace(layers, rgb=out), params)
