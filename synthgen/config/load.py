@@ -209,18 +209,9 @@ def _unparsable_override(overrides: Sequence[str]) -> ConfigError:
     return ConfigError("overrides", "cannot read them as YAML")
 
 
-def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfig:
-    """Load and validate a run config.
-
-    Args:
-        path: YAML run config, or the name of a shipped one (``ocr_wild``); ``scene.include`` in
-            it is a shipped scene's name (``ocr/wild``) or a file relative to the config's folder.
-        overrides: ``key=value`` dotlist items applied last (``scene.params.font_size=32``).
-
-    Returns:
-        The frozen RunConfig.
-    """
-    path = config_path(path) if isinstance(path, str) else Path(path)
+def config_layers(path: Path, overrides: Sequence[str]) -> tuple[DictConfig, DictConfig]:
+    """A config file and its ``key=value`` overrides as two omegaconf layers, each checked (no
+    resolvers, overrides well formed and readable); ConfigError naming the file or key."""
     raw = _load_yaml(path, "")
     refuse_resolvers(raw)
     for item in overrides:
@@ -233,6 +224,22 @@ def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfi
     except (yaml.YAMLError, ValueError, RecursionError):
         raise _unparsable_override(overrides) from None
     refuse_resolvers(dot)
+    return raw, dot
+
+
+def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfig:
+    """Load and validate a run config.
+
+    Args:
+        path: YAML run config, or the name of a shipped one (``ocr_wild``); ``scene.include`` in
+            it is a shipped scene's name (``ocr/wild``) or a file relative to the config's folder.
+        overrides: ``key=value`` dotlist items applied last (``scene.params.font_size=32``).
+
+    Returns:
+        The frozen RunConfig.
+    """
+    path = config_path(path) if isinstance(path, str) else Path(path)
+    raw, dot = config_layers(path, overrides)
     _warn_list_traps(overrides, dot)
     kind_override = None
     if isinstance(dot.get("scene"), DictConfig):

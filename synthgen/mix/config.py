@@ -37,10 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
-from synthgen.config.checks import check_name, refuse_non_finite, refuse_resolvers, resolve_interpolations
-from synthgen.config.load import _load_yaml, merge_checked, omegaconf_error
+from synthgen.config.checks import check_name, refuse_non_finite, resolve_interpolations
+from synthgen.config.load import config_layers, merge_checked
 from synthgen.config.schema import IMAGE_FORMATS, ImageConfig, ImageSchema
 from synthgen.errors import ConfigError
 from synthgen.formats.base import ON_BAD
@@ -208,15 +207,7 @@ def load_mix_config(path: str | Path, overrides: list[str] | tuple[str, ...] = (
         overrides: ``key=value`` items applied last (``sources.real.path=/data/coco``).
     """
     path = Path(path)
-    raw = _load_yaml(path, "")
-    refuse_resolvers(raw)
-    for item in overrides:
-        if "=" not in item or not item.split("=", 1)[0].strip():
-            raise ConfigError(item, "an override must look like key=value")
-    try:
-        dot = OmegaConf.from_dotlist(list(overrides))
-    except OmegaConfBaseException as exc:
-        raise omegaconf_error(exc) from None
+    raw, dot = config_layers(path, overrides)
     merged = merge_checked(OmegaConf.structured(MixSchema), raw, dot)
     resolve_interpolations(merged)
     refuse_non_finite(merged)
