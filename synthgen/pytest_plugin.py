@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 UPDATE_OPTION = "--synthgen-update-golden"
+# Set on a test whose regression report this plugin failed it with (see pytest_runtest_makereport).
+_REPORTED = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,6 +33,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="folder for the reports of regressed runs (default: <golden stem>_report/ beside each golden)",
     )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    """Keep the short test summary of a regressed run to the report's first line.
+
+    The failure section prints the whole report; pytest's short summary repeats the whole message
+    where it sees a CI variable (``CI``, ``BUILD_NUMBER``), which printed the report twice in CI logs.
+    """
+    report = yield
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if report.failed and item.stash.get(_REPORTED, False) and crash is not None:
+        crash.message = crash.message.splitlines()[0]
+    return report
 
 
 def _rooted(root: Path, path: str | Path) -> Path:
@@ -60,6 +76,7 @@ def synthgen_regress(request: pytest.FixtureRequest) -> Callable[..., object]:
     report_root = request.config.getoption("--synthgen-report-dir")
 
     def check(config: str | Path, golden: str | Path, overrides: Sequence[str] = (), workers: int = 1):
+        request.node.stash[_REPORTED] = True
         config_path, golden_path = _rooted(root, config), _rooted(root, golden)
         if isinstance(config, str) and not config_path.exists():
             config_path = config  # a shipped config's name (``ocr_wild``); load_run_config says if it is none

@@ -325,26 +325,29 @@ def test_dataset(synthgen_regress):
 """
 
 
-def test_pytest_plugin_fixture(pytester):
+def test_pytest_plugin_fixture(pytester, monkeypatch):
     small_config(pytester.path)
     pytester.makepyfile(test_data=PLUGIN_TEST)
 
-    missing = pytester.runpytest("-q")
+    missing = pytester.runpytest_subprocess("-q")
     missing.assert_outcomes(failed=1)
     missing.stdout.fnmatch_lines(["*golden/small.json: golden fingerprint not found*--update*"])
 
-    pytester.runpytest("-q", "--synthgen-update-golden").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-q", "--synthgen-update-golden").assert_outcomes(passed=1)
     assert (pytester.path / "golden" / "small.json").is_file()
-    pytester.runpytest("-q").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-q").assert_outcomes(passed=1)
 
     small_config(pytester.path, "randint(11, 21)")  # the config changed since the golden was made
-    regressed = pytester.runpytest("-q")
+    regressed = pytester.runpytest_subprocess("-q")
     regressed.assert_outcomes(failed=1)
     regressed.stdout.fnmatch_lines(["*REGRESSED*", "*bbox*", "*--synthgen-update-golden*"])
-    # The report is printed once in the failure section (the short summary below it repeats the
-    # whole message where pytest sees a CI variable, and only its first line elsewhere).
-    failures = regressed.stdout.str().split("short test summary info")[0]
-    assert failures.count("config diff") == 1
+    assert regressed.stdout.str().count("config diff") == 1  # the failure is printed once
+    # ... also where pytest sees a CI variable (its short summary then repeats whole messages)
+    monkeypatch.setenv("CI", "true")
+    in_ci = pytester.runpytest_subprocess("-q")
+    in_ci.assert_outcomes(failed=1)
+    in_ci.stdout.fnmatch_lines(["FAILED test_data.py::test_dataset - Failed: synthgen regress: REGRESSED: *"])
+    assert in_ci.stdout.str().count("config diff") == 1
     assert (pytester.path / "golden" / "small_report" / "index.html").is_file()
 
 
