@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.text import fonts
+from synthgen.text import fonts, shaping
 from synthgen.text.glyphs import box_corners, layout_run
 from synthgen.text.items import TextItem
 
@@ -35,7 +35,11 @@ class PlacedWord:
 
 
 def word_advance(font_path: str, size: int, word: str, letter_spacing: float) -> float:
-    """Pen advance of a word drawn with ``letter_spacing`` after every character."""
+    """Pen advance of a word drawn with ``letter_spacing`` after every character (after every glyph
+    cluster for text that needs shaping, ``shaping.needs_shaping``)."""
+    if shaping.needs_shaping(word):
+        run = shaping.shape(font_path, size, word)
+        return run.advance / 64 + letter_spacing * len(run.clusters)
     return fonts.load_font(font_path, size).getlength(word) + letter_spacing * len(word)
 
 
@@ -81,10 +85,17 @@ def layout_block(
         if stretch:
             x = 0.0
         y = li * line_pitch
-        for word, a in zip(line, adv):
+        # a right-to-left line puts its first word at the right; words stay in reading order
+        order = range(len(line))
+        if shaping.needs_shaping(" ".join(line)) and shaping.paragraph_rtl(" ".join(line)):
+            order = range(len(line) - 1, -1, -1)
+        starts = {}
+        for k in order:
+            starts[k] = x
+            x += adv[k] + gap
+        for k, word in enumerate(line):
             run = layout_run(font_path, size, word, letter_spacing, stroke_width)
-            placed.append(PlacedWord(word, run.ink + np.array([x, y, x, y]), li))
-            x += a + gap
+            placed.append(PlacedWord(word, run.ink + np.array([starts[k], y, starts[k], y]), li))
     return placed, block_w
 
 
