@@ -18,7 +18,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthgen.text.glyphs import box_corners, box_corners_of, layout_run, min_area_quad, place_run, stamp, stamp_fill
+from synthgen.text.glyphs import (
+    box_corners,
+    box_corners_of,
+    layout_run,
+    min_area_quad,
+    place_run,
+    stamp,
+    stamp_fill,
+    stamp_over,
+)
 from synthgen.text.items import TextItem
 from synthgen.types import InstanceGeometry, TextRecord
 
@@ -64,7 +73,13 @@ def draw_plane(item: TextItem) -> TextPlane:
         full_a = np.zeros((h, w), np.uint8)
         fill_a = np.zeros((h, w), np.uint8) if sw else full_a
         ox, oy = int(origin[0]), int(origin[1])
+        shaped = run.clusters is not None
         for g, pen in zip(run.glyphs, run.pens):
+            if shaped:
+                stamp_over(full_a, g, ox + math.floor(pen), oy)
+                if sw:
+                    stamp_over(fill_a, g, ox + math.floor(pen), oy, fill=True)
+                continue
             stamp(full_a, g, ox + math.floor(pen), oy)
             if sw:
                 stamp_fill(fill_a, g, ox + math.floor(pen), oy)

@@ -41,7 +41,8 @@ def builtin_corpora(value: bool | str, key: str) -> list[Path]:
     codes = [c for c in str(value).replace(",", " ").split() if c]
     for code in codes:
         if code not in BUILTIN_LANGUAGES:
-            raise ConfigError(key, f"no built-in word list {code!r}; valid: true, false or codes of {', '.join(BUILTIN_LANGUAGES)}")
+            valid = ", ".join(BUILTIN_LANGUAGES)
+            raise ConfigError(key, f"no built-in word list {code!r}; valid: true, false or codes of {valid}")
     return [bundled_corpus(code) for code in dict.fromkeys(codes)]
 
 

@@ -245,14 +245,25 @@ def stamp_fill(canvas: np.ndarray, g: Glyph, x: int, y: int) -> None:
     _stamp(canvas, g.fill, x + g.x, y + g.y)
 
 
-def _stamp(canvas: np.ndarray, alpha: np.ndarray, x: int, y: int) -> None:
+def _stamp(canvas: np.ndarray, alpha: np.ndarray, x: int, y: int, over: bool = False) -> None:
     h, w = alpha.shape
     x0, y0 = max(x, 0), max(y, 0)
     x1, y1 = min(x + w, canvas.shape[1]), min(y + h, canvas.shape[0])
     if x1 <= x0 or y1 <= y0:
         return
     dst = canvas[y0:y1, x0:x1]
-    np.maximum(dst, alpha[y0 - y : y1 - y, x0 - x : x1 - x], out=dst)
+    src = alpha[y0 - y : y1 - y, x0 - x : x1 - x]
+    if over:  # src over dst, as Pillow composites the glyphs of a run
+        d, s = dst.astype(np.int32), src.astype(np.int32)
+        dst[...] = s + d * (255 - s) // 255
+    else:
+        np.maximum(dst, src, out=dst)
+
+
+def stamp_over(canvas: np.ndarray, g: Glyph, x: int, y: int, fill: bool = False) -> None:
+    """Like ``stamp`` (``fill``: ``stamp_fill``) with the glyph composited over the canvas instead of
+    the maximum: shaped runs, whose joined clusters overlap as Pillow's raqm layout draws them."""
+    _stamp(canvas, g.fill if fill else g.full, x + g.x, y + g.y, over=True)
 
 
 @dataclass(frozen=True)
