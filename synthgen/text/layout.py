@@ -64,7 +64,8 @@ def layout_block(
     Args:
         lines: the words of each line.
         align: left, center, right or justify (justify stretches the gaps of every line but
-            the last, unless ``last_line_justified``).
+            the last, unless ``last_line_justified``); for a right-to-left line left and right
+            mean start and end, so it is mirrored.
         line_pitch: baseline-to-baseline distance in pixels.
         width: the block width; None = the widest line.
 
@@ -81,14 +82,17 @@ def layout_block(
         stretch = align == "justify" and len(line) > 1 and (li < len(lines) - 1 or last_line_justified)
         if stretch:
             gap = (block_w - sum(adv)) / (len(line) - 1)
-        x = {"left": 0.0, "center": (block_w - natural[li]) / 2, "right": block_w - natural[li]}.get(align, 0.0)
+        # a right-to-left line puts its first word at the right (words stay in reading order) and
+        # reads left and right as start and end: its left-aligned or unstretched justified lines
+        # end at the right edge
+        joined = " ".join(line)
+        rtl = shaping.needs_shaping(joined) and shaping.paragraph_rtl(joined)
+        line_align = {"left": "right", "right": "left", "justify": "right"}.get(align, align) if rtl else align
+        x = {"left": 0.0, "center": (block_w - natural[li]) / 2, "right": block_w - natural[li]}.get(line_align, 0.0)
         if stretch:
             x = 0.0
         y = li * line_pitch
-        # a right-to-left line puts its first word at the right; words stay in reading order
-        order = range(len(line))
-        if shaping.needs_shaping(" ".join(line)) and shaping.paragraph_rtl(" ".join(line)):
-            order = range(len(line) - 1, -1, -1)
+        order = range(len(line) - 1, -1, -1) if rtl else range(len(line))
         starts = {}
         for k in order:
             starts[k] = x

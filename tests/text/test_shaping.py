@@ -265,3 +265,18 @@ def test_writers_keep_logical_order_and_icdar_quads_clockwise(tmp_path):
         assert (x * np.roll(y, -1) - np.roll(x, -1) * y).sum() > 0  # clockwise with y down
     labels = [text for _, text in read_recognition_tsv(out)]
     assert sorted(labels) == sorted(texts)
+
+
+def test_block_lines_of_rtl_words_run_right_to_left():
+    """layout_block: a right-to-left line's first word at the right, left alignment = its start."""
+    from synthgen.text.layout import layout_block
+
+    path = noto(WORDS["Hebrew"][0])
+    words, width = layout_block(path, 24, [["שלום", "עולם", "ים"], ["בית"]], "left", 30.0)
+    assert [w.text for w in words] == ["שלום", "עולם", "ים", "בית"]  # reading order kept
+    first, second, third, last = (w.ink for w in words)
+    assert first[0] > second[2] and second[0] > third[2]
+    assert last[2] == pytest.approx(first[2], abs=3)  # the short line ends at the right edge
+    latin = str(fonts.bundled_font_dir() / "DejaVuSans.ttf")
+    words, _ = layout_block(latin, 24, [["ab", "cd"], ["e"]], "left", 30.0)
+    assert words[0].ink[0] < words[1].ink[0] and words[2].ink[0] < 3
