@@ -82,6 +82,21 @@ def test_pixels_are_pillow_raqm_pixels(script, size):
     assert np.abs(ours.astype(int) - theirs).max() <= 1
 
 
+@pytest.mark.parametrize("script", list(WORDS))
+def test_outlined_pixels_are_pillow_raqm_stroke_pixels(script):
+    """An outline (FreeType's stroker, as Pillow's ``stroke_width``) covers the same pixels."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    name, word, _ = WORDS[script]
+    path = noto(name)
+    ours = crop(draw_plane(item(path, word, 32, stroke_width=2)).full)
+    font = ImageFont.truetype(path, 32, layout_engine=ImageFont.Layout.RAQM)
+    im = Image.new("L", (400, 160))
+    ImageDraw.Draw(im).text((40, 40), word, fill=255, font=font, anchor="la", stroke_width=2, stroke_fill=255)
+    theirs = crop(np.asarray(im))
+    assert ours.shape == theirs.shape and np.array_equal(ours > 0, theirs > 0)
+
+
 @pytest.mark.parametrize("script", sorted(RTL))
 def test_rtl_is_mirrored_against_a_naive_left_to_right_draw(script):
     """The first logical character's ink is at the right end of the word (a naive basic-layout
