@@ -8,7 +8,8 @@ VENV="${1:-.venv}"
 PYTHON="${PYTHON:-python3}"
 # tesseract: the independent reader that the OCR legibility tests use.
 # libegl1 libegl-mesa0 libgl1-mesa-dri: headless OpenGL (EGL, Mesa's llvmpipe on a CPU) for mesh3d.
-DEBIAN_PACKAGES=(tesseract-ocr tesseract-ocr-eng libegl1 libegl-mesa0 libgl1-mesa-dri)
+# fonts-noto-core: Arabic, Hebrew, Devanagari and Thai faces for configs/text_scripts.yaml and its tests.
+DEBIAN_PACKAGES=(tesseract-ocr tesseract-ocr-eng libegl1 libegl-mesa0 libgl1-mesa-dri fonts-noto-core)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -9,7 +9,7 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.icdar import is_line
-from synthgen.text import fonts
+from synthgen.text import fonts, shaping
 
 
 def _palette(k: int) -> tuple[int, int, int]:
@@ -89,10 +89,20 @@ def draw_labels(
                     draw.ellipse([px - 3, py - 3, px + 3, py + 3], fill=color if v == 2 else None, outline=(0, 0, 0))
         if ann.get("text"):
             tx, ty = x, max(0, y - 15)
-            box = draw.textbbox((tx, ty), ann["text"], font=label_font)
+            font = _shaped_label_font() if shaping.needs_shaping(ann["text"]) else label_font
+            box = draw.textbbox((tx, ty), ann["text"], font=font)
             draw.rectangle(box, fill=(0, 0, 0))
-            draw.text((tx, ty), ann["text"], font=label_font, fill=color)
+            draw.text((tx, ty), ann["text"], font=font, fill=color)
     return pil
+
+
+def _shaped_label_font():
+    """The label font with Pillow's raqm layout where Pillow has it, so right-to-left and joined
+    transcriptions read as they are drawn (DejaVu has Arabic and Hebrew; other scripts show boxes)."""
+    from PIL import ImageFont, features
+
+    engine = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
+    return ImageFont.truetype(str(fonts.bundled_font_dir() / "DejaVuSans-Bold.ttf"), 13, layout_engine=engine)
 
 
 def write_preview(dataset: str | Path, out: str | Path | None = None, num: int = 12, columns: int = 4, tile: int = 384) -> Path:

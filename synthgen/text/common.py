@@ -8,7 +8,7 @@ import string
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 
@@ -44,7 +44,8 @@ class FontsSchema:
 
 @dataclass
 class CorpusSchema:
-    builtin: bool = True  # synthgen's own English word list
+    # synthgen's own word lists: true = English, or language codes "ar, he, hi, th" (fonts.BUILTIN_LANGUAGES)
+    builtin: Union[bool, str] = True
     file: Optional[str] = None  # UTF-8 text, words separated by whitespace
     case: str = "choice([as_is, lower, title, upper], [0.4, 0.3, 0.2, 0.1])"
 
@@ -145,12 +146,14 @@ def fit_case(word: str, charset: str, preferred: str = "as_is") -> str | None:
     return None
 
 
-def resolve_corpus(builtin: bool, file: Optional[str], key: str, charset: str | None = None) -> tuple[str, ...]:
-    """Corpus words (built-in list and/or a file); with ``charset``, those that fit it in some case,
-    in that case."""
+def resolve_corpus(
+    builtin: bool | str, file: Optional[str], key: str, charset: str | None = None
+) -> tuple[str, ...]:
+    """Corpus words (built-in lists, ``fonts.builtin_corpora``, and/or a file); with ``charset``,
+    those that fit it in some case, in that case."""
     words: list[str] = []
-    if builtin:
-        words += fonts.load_words(str(fonts.bundled_corpus()), f"{key}.builtin")
+    for path in fonts.builtin_corpora(builtin, f"{key}.builtin"):
+        words += fonts.load_words(str(path), f"{key}.builtin")
     if file is not None:
         words += fonts.load_words(file, f"{key}.file")
     if charset is not None:  # in a case the charset holds, so {word} patterns can use them too
@@ -169,12 +172,38 @@ def check_corpus_coverage(words: tuple[str, ...], font_paths: tuple[str, ...], k
     """Raise ConfigError naming the corpus ``key`` when no configured font can draw any of its words."""
     if not words:
         return
+    if not any(any(fonts.covers(f, word) for f in font_paths) for word in words):
+        raise ConfigError(
+            key, f"no configured font covers any word of the corpus ({len(words)} words); add a font that covers them"
+        )
+    check_scripts(words, font_paths, key)
+
+
+def check_scripts(words: tuple[str, ...], font_paths: tuple[str, ...], key: str) -> None:
+    """Raise ConfigError naming ``key`` when the corpus holds words of a script that needs shaping
+    (``shaping.SCRIPT_RANGES``) and the shaping libraries are missing or no configured font can draw
+    and shape any word of that script (a font without the script's glyphs or OpenType tables)."""
+    from synthgen.text import shaping
+
+    examples: dict[str, list[str]] = {}
     for word in words:
-        if any(fonts.covers(f, word) for f in font_paths):
-            return
-    raise ConfigError(
-        key, f"no configured font covers any word of the corpus ({len(words)} words); add a font that covers them"
-    )
+        if shaping.needs_shaping(word):
+            for script in shaping.scripts_in(word):
+                examples.setdefault(script, []).append(word)
+    if not examples:
+        return
+    missing = shaping.missing_library()
+    if missing is not None:
+        first = next(iter(examples))
+        raise ConfigError(key, f"{first} words (e.g. {examples[first][0]!r}) need text shaping: {missing}")
+    for script, hits in examples.items():
+        if not any(fonts.covers(f, w) for w in hits for f in font_paths):
+            raise ConfigError(
+                key,
+                f"no configured font can draw and shape the {len(hits)} {script} words of the corpus "
+                f"(e.g. {hits[0]!r}); add a font with {script} glyphs and OpenType tables to fonts.paths "
+                f"(e.g. Debian's fonts-noto-core)",
+            )
 
 
 def luminance_image(rgb: np.ndarray) -> np.ndarray:

@@ -18,7 +18,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthgen.text.glyphs import box_corners, box_corners_of, layout_run, min_area_quad, place_run, stamp, stamp_fill
+from synthgen.text.glyphs import (
+    box_corners,
+    box_corners_of,
+    layout_run,
+    min_area_quad,
+    place_run,
+    stamp,
+    stamp_fill,
+    stamp_over,
+)
 from synthgen.text.items import TextItem
 from synthgen.types import InstanceGeometry, TextRecord
 
@@ -33,8 +42,9 @@ class TextPlane:
         full: (h, w) uint8 alpha of fill and outline together.
         fill: (h, w) uint8 alpha of the fill alone.
         ink: (4,) float64 ink box (left, top, right, bottom) in plane pixels.
-        chars: characters with a quad each.
-        char_quads: (n, 4, 2) float64 in plane pixels.
+        chars: characters with a quad each, in logical order.
+        char_quads: (n, 4, 2) float64 in plane pixels (the characters of a shaped cluster share its quad).
+        rtl: the text reads right to left.
         polygon: (N, 2) float64 curved outline in plane pixels, or None for straight text.
         glyphs: curved text only: per glyph (full alpha, fill alpha, 3x3 map from its canvas to the
             plane, pixel-centre convention), so that placing it resamples each glyph once.
@@ -47,6 +57,7 @@ class TextPlane:
     char_quads: np.ndarray
     polygon: np.ndarray | None
     glyphs: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...] = ()
+    rtl: bool = False
 
 
 def draw_plane(item: TextItem) -> TextPlane:
@@ -62,12 +73,20 @@ def draw_plane(item: TextItem) -> TextPlane:
         full_a = np.zeros((h, w), np.uint8)
         fill_a = np.zeros((h, w), np.uint8) if sw else full_a
         ox, oy = int(origin[0]), int(origin[1])
+        shaped = run.clusters is not None
         for g, pen in zip(run.glyphs, run.pens):
+            if shaped:
+                stamp_over(full_a, g, ox + math.floor(pen), oy)
+                if sw:
+                    stamp_over(fill_a, g, ox + math.floor(pen), oy, fill=True)
+                continue
             stamp(full_a, g, ox + math.floor(pen), oy)
             if sw:
                 stamp_fill(fill_a, g, ox + math.floor(pen), oy)
         quads = box_corners_of(run.boxes) + origin
-        return TextPlane(full_a, fill_a, run.ink + np.concatenate([origin, origin]), run.chars, quads, None)
+        return TextPlane(
+            full_a, fill_a, run.ink + np.concatenate([origin, origin]), run.chars, quads, None, rtl=run.rtl
+        )
 
     curved = place_run(run, item.curve, item.curve_amount, item.curve_period, item.jitter, item.slant)
     origin = PAD - np.floor(curved.ink[:2])
@@ -77,6 +96,8 @@ def draw_plane(item: TextItem) -> TextPlane:
     fill_a = np.zeros((h, w), np.uint8)
     glyphs = []
     for k, (g, pen) in enumerate(zip(run.glyphs, run.pens)):
+        if run.clusters is not None and not g.full.size:  # a shaped cluster is drawn by its first char
+            continue
         box = run.boxes[k]
         g0 = np.floor(box[:2]) - PAD  # straight-layout position of the glyph canvas' corner
         gw = int(math.ceil(box[2] - g0[0])) + PAD
@@ -105,6 +126,7 @@ def draw_plane(item: TextItem) -> TextPlane:
         curved.char_quads + origin,
         None if curved.polygon is None else curved.polygon + origin,
         tuple(glyphs),
+        rtl=run.rtl,
     )
 
 
@@ -213,4 +235,7 @@ def draw_text(rgb: np.ndarray, instance_id: np.ndarray, item: TextItem) -> Insta
     if item.label_box is not None:
         quad = box_corners(np.asarray(item.label_box, np.float64))
     text = TextRecord(item.text, quad.astype(np.float32), plane.chars, char_quads, polygon)
-    return InstanceGeometry(category=item.category, text=text, attributes=dict(item.attributes))
+    attributes = dict(item.attributes)
+    if plane.rtl:  # absent means left to right (the records of Latin text stay as they were)
+        attributes["direction"] = "rtl"
+    return InstanceGeometry(category=item.category, text=text, attributes=attributes)

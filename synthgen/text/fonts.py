@@ -13,6 +13,7 @@ from pathlib import Path
 
 from synthgen.errors import ConfigError
 from synthgen.paths import refused_location
+from synthgen.text import shaping
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".fonts"))
@@ -23,8 +24,26 @@ def bundled_font_dir() -> Path:
     return Path(str(resources.files("synthgen.text") / "assets" / "fonts"))
 
 
-def bundled_corpus() -> Path:
-    return Path(str(resources.files("synthgen.text") / "assets" / "corpus" / "words_en.txt"))
+BUILTIN_LANGUAGES = ("en", "ar", "he", "hi", "th")  # assets/corpus/words_<code>.txt
+
+
+def bundled_corpus(language: str = "en") -> Path:
+    """The word list shipped for ``language`` (one of ``BUILTIN_LANGUAGES``)."""
+    return Path(str(resources.files("synthgen.text") / "assets" / "corpus" / f"words_{language}.txt"))
+
+
+def builtin_corpora(value: bool | str, key: str) -> list[Path]:
+    """The shipped word lists a ``corpus.builtin`` value names: true = English, false = none, or
+    language codes separated by commas or spaces (``"ar, he, hi, th"``); ConfigError naming ``key``
+    for an unknown code."""
+    if isinstance(value, bool):
+        return [bundled_corpus()] if value else []
+    codes = [c for c in str(value).replace(",", " ").split() if c]
+    for code in codes:
+        if code not in BUILTIN_LANGUAGES:
+            valid = ", ".join(BUILTIN_LANGUAGES)
+            raise ConfigError(key, f"no built-in word list {code!r}; valid: true, false or codes of {valid}")
+    return [bundled_corpus(code) for code in dict.fromkeys(codes)]
 
 
 def discover_fonts(paths: Iterable[str], key: str) -> list[str]:
@@ -134,9 +153,15 @@ def is_unicase(path: str) -> bool:
 
 
 def covers(path: str, text: str) -> bool:
-    """True when the font can draw every non-whitespace character of ``text``."""
+    """True when the font can draw every non-whitespace character of ``text``, and shape it where
+    its script needs the font's own substitutions (Arabic joining forms, Indic conjuncts: the
+    font's GSUB table lists the script, ``shaping.font_shapes``)."""
     charset = font_charset(path)
-    return all(ch.isspace() or ord(ch) in charset for ch in text)
+    if not all(ch.isspace() or ord(ch) in charset for ch in text):
+        return False
+    if shaping.needs_shaping(text):
+        return all(shaping.font_shapes(path, tags) for tags in shaping.scripts_in(text).values())
+    return True
 
 
 MAX_CORPUS_BYTES = 64 * 2**20

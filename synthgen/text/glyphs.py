@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthgen.text import fonts
+from synthgen.text import fonts, shaping
 
 SUBPIXEL = 4  # pen positions are kept to 1/4 px, so glyph bitmaps can be cached
 
@@ -138,6 +138,11 @@ class GlyphRun:
         ink: (4,) float64 box around all the ink.
         baseline: y of the baseline.
         glyphs: the rasterised glyph of each char; it is drawn at x = floor(pen).
+        clusters: shaped text only (``synthgen.text.shaped_layout``): (n,) int64 number of the glyph
+            cluster that draws each char, clusters numbered left to right on the page; the chars of
+            one cluster share its pen, advance and box, and only the first has a non-empty glyph.
+            None for basic layout (one glyph per char, left to right).
+        rtl: the run reads right to left (its first strong character is right-to-left).
     """
 
     chars: str
@@ -147,6 +152,8 @@ class GlyphRun:
     ink: np.ndarray
     baseline: float
     glyphs: tuple[Glyph, ...] = ()
+    clusters: np.ndarray | None = None
+    rtl: bool = False
 
 
 @functools.lru_cache(maxsize=8192)
@@ -179,8 +186,13 @@ def layout_run(
 
     Every glyph is rasterised on its own at its pen position (to 1/SUBPIXEL px), so the boxes are
     those of the pixels the renderer draws. Cached (scene builders measure a run, then the
-    renderer draws it): treat the result as read-only.
+    renderer draws it): treat the result as read-only. Text that needs shaping (right-to-left or
+    complex scripts, ``shaping.needs_shaping``) is laid out by ``shaped_layout.shaped_run``.
     """
+    if shaping.needs_shaping(text):
+        from synthgen.text.shaped_layout import shaped_run
+
+        return shaped_run(font_path, size, text, letter_spacing, stroke_width, weight)
     font = fonts.load_font(font_path, size)
     chars, pens, advances, boxes, glyphs = [], [], [], [], []
     x = 0.0  # the advance of the text before glyph k: what font.getlength(text[:k]) measures
@@ -233,14 +245,25 @@ def stamp_fill(canvas: np.ndarray, g: Glyph, x: int, y: int) -> None:
     _stamp(canvas, g.fill, x + g.x, y + g.y)
 
 
-def _stamp(canvas: np.ndarray, alpha: np.ndarray, x: int, y: int) -> None:
+def _stamp(canvas: np.ndarray, alpha: np.ndarray, x: int, y: int, over: bool = False) -> None:
     h, w = alpha.shape
     x0, y0 = max(x, 0), max(y, 0)
     x1, y1 = min(x + w, canvas.shape[1]), min(y + h, canvas.shape[0])
     if x1 <= x0 or y1 <= y0:
         return
     dst = canvas[y0:y1, x0:x1]
-    np.maximum(dst, alpha[y0 - y : y1 - y, x0 - x : x1 - x], out=dst)
+    src = alpha[y0 - y : y1 - y, x0 - x : x1 - x]
+    if over:  # src over dst, as Pillow composites the glyphs of a run
+        d, s = dst.astype(np.int32), src.astype(np.int32)
+        dst[...] = s + d * (255 - s) // 255
+    else:
+        np.maximum(dst, src, out=dst)
+
+
+def stamp_over(canvas: np.ndarray, g: Glyph, x: int, y: int, fill: bool = False) -> None:
+    """Like ``stamp`` (``fill``: ``stamp_fill``) with the glyph composited over the canvas instead of
+    the maximum: shaped runs, whose joined clusters overlap as Pillow's raqm layout draws them."""
+    _stamp(canvas, g.fill if fill else g.full, x + g.x, y + g.y, over=True)
 
 
 @dataclass(frozen=True)
@@ -326,10 +349,15 @@ def jitter_transforms(run: GlyphRun, jitter, slant: float = 0.0) -> np.ndarray:
     shear = np.array([[1.0, -math.tan(math.radians(slant)), 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     shear[0, 2] = -shear[0, 1] * run.baseline  # x' = x + tan(slant) * (baseline - y)
     out = np.empty((n, 2, 3))
+    # a shaped cluster moves as one: every char of it takes the jitter of its first char
+    lead = list(range(n))
+    if run.clusters is not None:
+        first: dict[int, int] = {}
+        lead = [first.setdefault(int(c), k) for k, c in enumerate(run.clusters)]
     for k in range(n):
         m = np.eye(3)
         if jitter is not None:
-            dx, dy, scale, angle = jitter[k]
+            dx, dy, scale, angle = jitter[lead[k]]
             t = math.radians(angle)
             c, s = math.cos(t) * scale, math.sin(t) * scale
             centre = (run.boxes[k, :2] + run.boxes[k, 2:]) / 2

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.text import fonts
+from synthgen.text import fonts, shaping
 from synthgen.text.glyphs import box_corners, layout_run
 from synthgen.text.items import TextItem
 
@@ -35,7 +35,11 @@ class PlacedWord:
 
 
 def word_advance(font_path: str, size: int, word: str, letter_spacing: float) -> float:
-    """Pen advance of a word drawn with ``letter_spacing`` after every character."""
+    """Pen advance of a word drawn with ``letter_spacing`` after every character (after every glyph
+    cluster for text that needs shaping, ``shaping.needs_shaping``)."""
+    if shaping.needs_shaping(word):
+        run = shaping.shape(font_path, size, word)
+        return run.advance / 64 + letter_spacing * len(run.clusters)
     return fonts.load_font(font_path, size).getlength(word) + letter_spacing * len(word)
 
 
@@ -60,7 +64,8 @@ def layout_block(
     Args:
         lines: the words of each line.
         align: left, center, right or justify (justify stretches the gaps of every line but
-            the last, unless ``last_line_justified``).
+            the last, unless ``last_line_justified``); for a right-to-left line left and right
+            mean start and end, so it is mirrored.
         line_pitch: baseline-to-baseline distance in pixels.
         width: the block width; None = the widest line.
 
@@ -77,14 +82,24 @@ def layout_block(
         stretch = align == "justify" and len(line) > 1 and (li < len(lines) - 1 or last_line_justified)
         if stretch:
             gap = (block_w - sum(adv)) / (len(line) - 1)
-        x = {"left": 0.0, "center": (block_w - natural[li]) / 2, "right": block_w - natural[li]}.get(align, 0.0)
+        # a right-to-left line puts its first word at the right (words stay in reading order) and
+        # reads left and right as start and end: its left-aligned or unstretched justified lines
+        # end at the right edge
+        joined = " ".join(line)
+        rtl = shaping.needs_shaping(joined) and shaping.paragraph_rtl(joined)
+        line_align = {"left": "right", "right": "left", "justify": "right"}.get(align, align) if rtl else align
+        x = {"left": 0.0, "center": (block_w - natural[li]) / 2, "right": block_w - natural[li]}.get(line_align, 0.0)
         if stretch:
             x = 0.0
         y = li * line_pitch
-        for word, a in zip(line, adv):
+        order = range(len(line) - 1, -1, -1) if rtl else range(len(line))
+        starts = {}
+        for k in order:
+            starts[k] = x
+            x += adv[k] + gap
+        for k, word in enumerate(line):
             run = layout_run(font_path, size, word, letter_spacing, stroke_width)
-            placed.append(PlacedWord(word, run.ink + np.array([x, y, x, y]), li))
-            x += a + gap
+            placed.append(PlacedWord(word, run.ink + np.array([starts[k], y, starts[k], y]), li))
     return placed, block_w
 
 

@@ -101,8 +101,8 @@ def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
         raise ConfigError(f"{key}.fonts", "no fonts: give fonts.paths or set fonts.bundled/fonts.system")
 
     corpus: list[str] = []
-    if p.corpus.builtin:
-        corpus += fonts.load_words(str(fonts.bundled_corpus()), f"{key}.corpus.builtin")
+    for path in fonts.builtin_corpora(p.corpus.builtin, f"{key}.corpus.builtin"):
+        corpus += fonts.load_words(str(path), f"{key}.corpus.builtin")
     if p.corpus.file is not None:
         corpus += fonts.load_words(p.corpus.file, f"{key}.corpus.file")
     if not corpus:
