@@ -8,7 +8,13 @@ Runs ``ocr_wild`` (640x480 by default) four ways, each in its own process, media
 3. ``background.kind=diffusion`` with a fresh bank of --bank images (the bank is built in the run);
 4. the same again with the bank already on disk (what every later run pays).
 
+Then, with ``--batch-sizes``, the bank alone: --bank images built from nothing (the built-in model
+at the bank's default 128 px and 25 steps) once per batch size, each in its own process with a
+fresh cache; seconds per image from the build time the bank records (``bank.json``), median of
+--repeats. ``--bank-only`` skips the four-way scene comparison.
+
     python scripts/bench_diffusion.py --num 20 --bank 16
+    python scripts/bench_diffusion.py --bank-only --bank 8 --batch-sizes 1,8 --repeats 3
 """
 
 from __future__ import annotations
@@ -33,6 +39,37 @@ def run(overrides: list[str], num: int, out: Path, env: dict) -> float:
     return time.perf_counter() - start
 
 
+BUILD_BANK = """
+import json, sys
+from synthgen.generate.bank import BankSchema, bank_from_config, ensure_bank
+spec = bank_from_config(BankSchema(count=int(sys.argv[1]), batch_size=int(sys.argv[2])), "bank")
+print(json.loads((ensure_bank(spec) / "bank.json").read_text())["seconds"])
+"""
+
+
+def bank_seconds(count: int, batch_size: int, env: dict) -> float:
+    """Seconds to build a bank of ``count`` built-in images, in a fresh process and cache."""
+    cmd = [sys.executable, "-c", BUILD_BANK, str(count), str(batch_size)]
+    done = subprocess.run(cmd, check=True, cwd=ROOT, env=env, capture_output=True, text=True)
+    return float(done.stdout.split()[-1])
+
+
+def bench_batches(count: int, batch_sizes: list[int], repeats: int, work: Path) -> None:
+    import os
+
+    times: dict[int, list[float]] = {b: [] for b in batch_sizes}
+    for r in range(repeats):
+        for b in batch_sizes:  # interleaved, so a busy spell on a shared machine hits every size
+            env = {**os.environ, "SYNTHGEN_CACHE": str(work / f"bank{r}-{b}"), "PYTHONPATH": str(ROOT)}
+            times[b].append(bank_seconds(count, b, env))
+    print(f"background bank of {count} built-in images, 128 px, 25 DDIM steps, 1 thread, CPU; median of {repeats}")
+    print("| batch_size | s per image (median) | each repeat, s per image |")
+    print("|---|---|---|")
+    for b in batch_sizes:
+        each = ", ".join(f"{t / count:.2f}" for t in times[b])
+        print(f"| {b} | {statistics.median(times[b]) / count:.2f} | {each} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     import os
 
@@ -41,7 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bank", type=int, default=16, help="images in the background bank")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--size", default="640x480")
+    parser.add_argument("--batch-sizes", default="", help="comma-separated bank batch sizes to compare, e.g. 1,8")
+    parser.add_argument("--bank-only", action="store_true", help="only the bank batch comparison")
     args = parser.parse_args(argv)
+    if args.batch_sizes:
+        with tempfile.TemporaryDirectory(prefix="synthgen-bench-bank-") as tmp:
+            bench_batches(args.bank, [int(b) for b in args.batch_sizes.split(",")], args.repeats, Path(tmp))
+    if args.bank_only:
+        return 0
     width, height = args.size.split("x")
     scene = [f"scene.params.width={width}", f"scene.params.height={height}"]
     bank = ["scene.params.background.kind=diffusion", f"scene.params.background.bank.count={args.bank}"]

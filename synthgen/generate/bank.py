@@ -7,6 +7,15 @@ size, steps, seed, count, device) and lives in ``<cache>/banks/<key>/`` (``cache
 ``dir``, else ``$SYNTHGEN_CACHE``, else ``~/.cache/synthgen``). The first process that needs it
 builds it under a file lock; the others wait and read it. Image ``i`` is made from its own seed
 ``(seed, i)``, so a bank is the same whichever process built it.
+
+Batching: the bank makes its images ``batch_size`` at a time, one model call per batch with one
+torch.Generator per image (seeded from ``(seed, i)`` as unbatched). A batched convolution or matrix
+product may round differently from the same work one image at a time (CPU kernels pick another
+blocking for another batch size), so a batched image can differ from the unbatched one in the
+last bit of a float and, rarely, by one level of a pixel; ``batch_size`` is therefore part of the
+bank's key. The bank is where batching is sound: the per-sample steps (``inpaint_background``,
+``refine``, ``controlnet``) see one sample at a time in a worker, and batching samples together
+would make a sample's pixels depend on which others shared its batch.
 """
 
 from __future__ import annotations
@@ -21,20 +30,21 @@ from typing import Any, Optional
 import numpy as np
 
 from synthgen.errors import ConfigError
-from synthgen.generate.models import BUILTIN, BUILTIN_CLASSES, IMAGE_PIPELINES, check_model, pipeline_image
+from synthgen.generate.models import BUILTIN, BUILTIN_CLASSES, IMAGE_PIPELINES, check_model, pipeline_images
 
 BANK_FORMAT = 1
 
 
 @dataclass
 class BankSchema:
-    model: str = BUILTIN  # "builtin" or a local Stable Diffusion folder (diffusers format)
+    model: str = BUILTIN  # "builtin" or a local Stable Diffusion (1.x/2.x/XL) folder (diffusers format)
     textures: list[str] = None  # type: ignore[assignment]  # built-in model: classes, in turn (default: all)
     prompt: str = "a photo of a textured surface"  # checkpoints
     count: int = 16  # images in the bank
     size: int = 128  # px, square; scenes crop and resize it
     steps: int = 25  # denoising steps per image
     seed: int = 0
+    batch_size: int = 1  # images per model call (a GPU: 4-16; a CPU gains less, see README)
     dir: Optional[str] = None  # cache folder (default $SYNTHGEN_CACHE or ~/.cache/synthgen)
 
     def __post_init__(self):
@@ -58,6 +68,8 @@ def bank_from_config(p: BankSchema, key: str) -> dict[str, Any]:
         raise ConfigError(f"{key}.size", f"must be a multiple of 8 in 16..2048, got {p.size}")
     if not 1 <= p.steps <= 1000:
         raise ConfigError(f"{key}.steps", f"must be in 1..1000, got {p.steps}")
+    if not 1 <= p.batch_size <= 256:
+        raise ConfigError(f"{key}.batch_size", f"must be in 1..256, got {p.batch_size}")
     if not 0 <= p.seed < 2**63:
         raise ConfigError(f"{key}.seed", f"must be in 0..2**63-1, got {p.seed}")
     return {**asdict(p), "model": model, "textures": list(p.textures)}
@@ -75,6 +87,8 @@ def bank_key(spec: dict[str, Any]) -> str:
     from synthgen.generate.models import device_and_dtype
 
     ident = {k: v for k, v in spec.items() if k != "dir"}
+    if ident.get("batch_size", 1) == 1:
+        ident.pop("batch_size", None)  # banks made one image at a time before batch_size keep their key
     ident["device"] = device_and_dtype()[0]  # a GPU's fp16 pixels differ from a CPU's
     ident["format"] = BANK_FORMAT
     if spec["model"] == BUILTIN:
@@ -111,48 +125,53 @@ def _build(spec: dict[str, Any], folder: Path) -> None:
 
     start = time.perf_counter()
     make = _maker(spec)
-    for i in range(spec["count"]):
-        image = make(i)
-        tmp = folder / f".{i:05d}.png.tmp"
-        tmp.write_bytes(encode_png(image, 6))
-        os.replace(tmp, folder / f"{i:05d}.png")
+    count, batch = spec["count"], spec.get("batch_size", 1)
+    for first in range(0, count, batch):
+        indices = list(range(first, min(first + batch, count)))
+        for i, image in zip(indices, make(indices)):
+            tmp = folder / f".{i:05d}.png.tmp"
+            tmp.write_bytes(encode_png(image, 6))
+            os.replace(tmp, folder / f"{i:05d}.png")
     record = {**spec, "key": folder.name, "seconds": round(time.perf_counter() - start, 2)}
     tmp = folder / ".bank.json.tmp"
     tmp.write_text(json.dumps(record, indent=1))
     os.replace(tmp, folder / "bank.json")  # last: the bank is complete
 
 
+def image_seed(spec: dict[str, Any], i: int) -> int:
+    """The seed of bank image ``i``: a function of the bank's seed and ``i`` only."""
+    return int(np.random.SeedSequence((spec["seed"], i)).generate_state(1)[0])
+
+
 def _maker(spec: dict[str, Any]):
-    """image index -> (size, size, 3) uint8, each from its own seed."""
+    """image indices -> (len, size, size, 3) uint8, in one model call, each image from its own seed."""
     import torch
 
     from synthgen.generate.models import BuiltinModel, load_pipeline
 
     size = spec["size"]
 
-    def generator(i: int, device: str):
-        return torch.Generator(device=device).manual_seed(
-            int(np.random.SeedSequence((spec["seed"], i)).generate_state(1)[0])
-        )
+    def generators(indices: list[int], device: str) -> list:
+        return [torch.Generator(device=device).manual_seed(image_seed(spec, i)) for i in indices]
 
     if spec["model"] == BUILTIN:
         model = BuiltinModel.load()
         textures = spec["textures"]
-        return lambda i: model.sample(
-            [textures[i % len(textures)]], (size, size), spec["steps"], generator(i, model.device)
-        )[0]
+        return lambda indices: model.sample(
+            [textures[i % len(textures)] for i in indices], (size, size), spec["steps"], generators(indices, model.device)
+        )
     pipe = load_pipeline(spec["model"], "txt2img")
 
-    def make(i: int) -> np.ndarray:
+    def make(indices: list[int]) -> np.ndarray:
         out = pipe(
-            prompt=spec["prompt"],
+            prompt=[spec["prompt"]] * len(indices),
             height=size,
             width=size,
             num_inference_steps=spec["steps"],
-            generator=generator(i, str(pipe.device)),
+            generator=generators(indices, str(pipe.device)),
             output_type="np",
         )
-        return pipeline_image(out)
+        return pipeline_images(out)
 
     return make
 

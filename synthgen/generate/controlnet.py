@@ -1,6 +1,7 @@
-"""``controlnet``: repaint a rendered scene with a Stable Diffusion checkpoint conditioned on its
-depth, its semantic segmentation or its edges (a ControlNet), keeping the labelled instances'
-pixels (grown by ``margin``) byte for byte. Needs a local checkpoint and ControlNet folder; the
+"""``controlnet``: repaint a rendered scene with a Stable Diffusion (1.x, 2.x or XL) checkpoint
+conditioned on its depth, its semantic segmentation or its edges (a ControlNet), keeping the
+labelled instances' pixels (grown by ``margin``) byte for byte. Needs a local checkpoint and a
+ControlNet folder made for it (an SDXL model takes an SDXL ControlNet; checked at load); the
 condition must be a layer the scene renders (depth and segmentation: the 3D scenes).
 """
 
@@ -17,6 +18,7 @@ from synthgen.generate.lock import composite, locked_pixels, resize
 from synthgen.generate.models import (
     CONTROLNET_MODELS,
     IMAGE_PIPELINES,
+    check_controlnet_pair,
     check_model,
     load_pipeline,
     pipeline_image,
@@ -61,9 +63,12 @@ def from_config(p: ControlNetSchema, key: str) -> ControlNetSettings:
         raise ConfigError(f"{key}.condition", f"{p.condition!r} is not one of {', '.join(CONDITIONS)}")
     if not 0 <= p.conditioning_scale <= 5:
         raise ConfigError(f"{key}.conditioning_scale", f"must be in 0..5, got {p.conditioning_scale}")
+    model = check_model(p.model, f"{key}.model", IMAGE_PIPELINES, builtin_ok=False)
+    controlnet = check_model(p.controlnet, f"{key}.controlnet", CONTROLNET_MODELS, builtin_ok=False)
+    check_controlnet_pair(model, controlnet, f"{key}.controlnet")
     return ControlNetSettings(
-        model=check_model(p.model, f"{key}.model", IMAGE_PIPELINES, builtin_ok=False),
-        controlnet=check_model(p.controlnet, f"{key}.controlnet", CONTROLNET_MODELS, builtin_ok=False),
+        model=model,
+        controlnet=controlnet,
         condition=p.condition,
         prompt=p.prompt,
         negative_prompt=p.negative_prompt,

@@ -3,8 +3,10 @@
 The instances' pixels, grown by ``margin``, stay locked and are put back byte for byte, so every
 label stays exact. With the built-in model the background is repainted with RePaint (diffusers'
 RePaintScheduler) at a working size of ``working_size`` px on the longer side and brought back up;
-with a Stable Diffusion inpainting checkpoint (``model: /a/local/folder``) the pipeline paints at
-the image's size (rounded to a multiple of 8) from ``prompt``.
+with a Stable Diffusion (1.x, 2.x or XL) inpainting checkpoint (``model: /a/local/folder``) the
+pipeline paints at the image's size (rounded to a multiple of 8) from ``prompt``. Each sample is
+one pipeline call with its own generator: the step sees one sample at a time, so it does not batch
+(see ``synthgen.generate.bank`` for where batching is sound).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ NEEDS = ("torch", "diffusers")
 
 @dataclass
 class InpaintBackgroundSchema:
-    model: str = BUILTIN  # "builtin" or a local Stable Diffusion inpainting folder (diffusers format)
+    model: str = BUILTIN  # "builtin" or a local Stable Diffusion (XL) inpainting folder (diffusers format)
     texture: str = "choice([brick, grass, gravel, photo, paper, blobs, noise])"  # built-in model: its class to paint
     prompt: str = "a photo of a textured surface"  # checkpoints: what to paint
     negative_prompt: str = "text, letters, watermark"

@@ -6,6 +6,10 @@ trains it on photographs and textures that ship in scikit-image's wheel and on s
 procedural backgrounds); its weights ship in ``synthgen/generate/assets/tiny_diffusion``. It is
 convolutional, so it samples sizes above its native 32 px directly, without tiles or seams.
 
+Checkpoints: Stable Diffusion 1.x/2.x and XL folders (txt2img, img2img, inpainting, the SDXL
+refiner for img2img) and ControlNets; ``model_index.json``'s class decides which steps may use a
+folder (``check_model``), and ``load_pipeline`` picks the SD or SDXL pipeline for the step's use.
+
 Device: CUDA in fp16 where present, else the CPU in fp32. torch and diffusers are imported here,
 when a step builds its model.
 """
@@ -34,6 +38,9 @@ IMAGE_PIPELINES = (
     "StableDiffusionXLImg2ImgPipeline",
 )
 CONTROLNET_MODELS = ("ControlNetModel",)
+# the SDXL refiner: an img2img pipeline with no first text encoder and a UNet conditioned on an
+# aesthetic score instead of the target size; it can refine, and nothing else
+REFINER = "StableDiffusionXLImg2ImgPipeline"
 
 
 def builtin_dir() -> Path:
@@ -49,9 +56,12 @@ def device_and_dtype() -> tuple[str, Any]:
     return "cpu", torch.float32
 
 
-def check_model(value: str, key: str, kinds: tuple[str, ...], builtin_ok: bool = True) -> str:
+def check_model(
+    value: str, key: str, kinds: tuple[str, ...], builtin_ok: bool = True, refiner_ok: bool = False
+) -> str:
     """A step's ``model`` value, checked at load: ``builtin`` or a local diffusers folder whose
-    ``model_index.json`` (or ``config.json``) names one of ``kinds``. ConfigError at ``key``."""
+    ``model_index.json`` (or ``config.json``) names one of ``kinds``; an SDXL refiner only where
+    ``refiner_ok`` (img2img). ConfigError at ``key``."""
     if value == BUILTIN:
         if not builtin_ok:
             raise ConfigError(key, "the built-in model cannot do this; give a local diffusers folder")
@@ -63,12 +73,40 @@ def check_model(value: str, key: str, kinds: tuple[str, ...], builtin_ok: bool =
     if not index.is_file():
         index = folder / "config.json"
     try:
-        name = json.loads(index.read_text(encoding="utf-8")).get("_class_name")
+        config = json.loads(index.read_text(encoding="utf-8"))
+        name = config.get("_class_name")
     except (OSError, ValueError, AttributeError):
         raise ConfigError(key, f"{folder}: not a diffusers model folder (no readable model_index.json)") from None
     if name not in kinds:
         raise ConfigError(key, f"{folder} holds a {name}; this needs one of {', '.join(kinds)}")
+    if name == REFINER and config.get("requires_aesthetics_score") and not refiner_ok:
+        raise ConfigError(key, f"{folder} holds an SDXL refiner (aesthetic-score UNet), which can only refine")
     return str(folder)
+
+
+def check_controlnet_pair(model: str, controlnet: str, key: str) -> None:
+    """A ControlNet must be made for its model's UNet: the same family (SDXL's added text-time
+    embedding, or none) and cross-attention width. ConfigError at ``key`` (the controlnet's)."""
+
+    def read(path: Path) -> dict:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise ConfigError(key, f"cannot read {path}") from None
+
+    unet, net = read(Path(model) / "unet" / "config.json"), read(Path(controlnet) / "config.json")
+
+    def family(config: dict) -> str:
+        return "Stable Diffusion XL" if config.get("addition_embed_type") == "text_time" else "Stable Diffusion 1.x/2.x"
+
+    if family(unet) != family(net):
+        raise ConfigError(key, f"{controlnet} is a ControlNet for {family(net)}; the model {model} is {family(unet)}")
+    if unet.get("cross_attention_dim") != net.get("cross_attention_dim"):
+        raise ConfigError(
+            key,
+            f"{controlnet} has cross-attention width {net.get('cross_attention_dim')}; "
+            f"the model {model} has {unet.get('cross_attention_dim')}",
+        )
 
 
 def check_class(value: str, key: str) -> str:
@@ -113,13 +151,25 @@ class BuiltinModel:
         return torch.tensor([BUILTIN_CLASSES.index(c) for c in classes], device=self.device)
 
     def sample(self, classes: list[str], size: tuple[int, int], steps: int, generator: Any) -> np.ndarray:
-        """New images of the given classes, (N, H, W, 3) uint8, DDIM with ``steps`` steps."""
+        """New images of the given classes, (N, H, W, 3) uint8, DDIM with ``steps`` steps.
+
+        Args:
+            generator: one torch.Generator for the whole batch, or a list of N, one per image, so
+                that image ``k`` starts from its own noise whatever batch it is made in.
+        """
         import torch
         from diffusers import DDIMScheduler
 
         scheduler = DDIMScheduler.from_config(self.scheduler_config)
         scheduler.set_timesteps(steps)
-        x = torch.randn((len(classes), 3, size[0], size[1]), generator=generator, device=self.device, dtype=self.dtype)
+        if isinstance(generator, list):
+            if len(generator) != len(classes):
+                raise ValueError(f"{len(generator)} generators for {len(classes)} images")
+            shape = (1, 3, size[0], size[1])
+            x = torch.cat([torch.randn(shape, generator=g, device=self.device, dtype=self.dtype) for g in generator])
+        else:
+            shape = (len(classes), 3, size[0], size[1])
+            x = torch.randn(shape, generator=generator, device=self.device, dtype=self.dtype)
         labels = self._class_labels(classes)
         with torch.no_grad():
             for t in scheduler.timesteps:
@@ -184,7 +234,8 @@ def load_pipeline(folder: str, kind: str, controlnet: str | None = None) -> Any:
     """A diffusers pipeline from a local folder, on this machine's device (no download).
 
     Args:
-        folder: a diffusers checkpoint folder (``model_index.json``).
+        folder: a diffusers checkpoint folder (``model_index.json``); an SDXL class in it (``...XL...``)
+            loads the SDXL pipeline for ``kind``.
         kind: ``txt2img``, ``inpaint``, ``img2img`` or ``controlnet``.
         controlnet: a ControlNetModel folder, for ``controlnet``.
     """
@@ -197,7 +248,13 @@ def load_pipeline(folder: str, kind: str, controlnet: str | None = None) -> Any:
     device, dtype = device_and_dtype()
     name = json.loads((Path(folder) / "model_index.json").read_text())["_class_name"]
     xl = "XL" in name
-    common = {"dtype": dtype, "local_files_only": True, "safety_checker": None}
+    common: dict[str, Any] = {"dtype": dtype, "local_files_only": True}
+    if xl:
+        # SDXL pipelines watermark their output when the optional invisible-watermark package is
+        # installed: the same config would give other pixels on another machine
+        common["add_watermarker"] = False
+    else:
+        common["safety_checker"] = None
     if kind == "txt2img":
         cls = diffusers.StableDiffusionXLPipeline if xl else diffusers.StableDiffusionPipeline
         pipe = cls.from_pretrained(folder, **common)
@@ -229,7 +286,12 @@ def _quiet() -> None:
 
 def pipeline_image(result: Any) -> np.ndarray:
     """(H, W, 3) uint8 of a diffusers pipeline's first image (asked for with ``output_type="np"``)."""
-    return (np.clip(result.images[0], 0, 1) * 255).round().astype(np.uint8)
+    return pipeline_images(result)[0]
+
+
+def pipeline_images(result: Any) -> np.ndarray:
+    """(N, H, W, 3) uint8 of a diffusers pipeline's images (asked for with ``output_type="np"``)."""
+    return (np.clip(np.asarray(result.images), 0, 1) * 255).round().astype(np.uint8)
 
 
 def to_uint8(x: Any) -> np.ndarray:

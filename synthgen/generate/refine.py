@@ -3,7 +3,8 @@ instance pixels (grown by ``margin``) are put back byte for byte, so every label
 
 With the built-in model the picture is refined at ``working_size`` px on the longer side and the
 result brought back up (it softens what it changes); with a Stable Diffusion checkpoint
-(``model: /a/local/folder``) the img2img pipeline works at the image's size from ``prompt``.
+(``model: /a/local/folder``: SD 1.x/2.x, SDXL, or the SDXL refiner) the img2img pipeline works at
+the image's size from ``prompt``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from synthgen.types import Layers, SceneSpec
 
 @dataclass
 class RefineSchema:
-    model: str = BUILTIN  # "builtin" or a local Stable Diffusion folder (diffusers format)
+    model: str = BUILTIN  # "builtin" or a local Stable Diffusion (XL, or XL refiner) folder (diffusers format)
     strength: Union[float, str] = "uniform(0.2, 0.4)"  # 0: unchanged .. 1: all noise, repainted
     texture: str = "photo"  # built-in model: the class it pulls the picture towards
     prompt: str = "a photo"  # checkpoints
@@ -59,7 +60,7 @@ class RefineSettings:
 def from_config(p: RefineSchema, key: str) -> RefineSettings:
     check_common(p, key)
     return RefineSettings(
-        model=check_model(p.model, f"{key}.model", IMAGE_PIPELINES),
+        model=check_model(p.model, f"{key}.model", IMAGE_PIPELINES, refiner_ok=True),
         strength=parse_checked(p.strength, f"{key}.strength", "float", 0.0, 1.0),
         texture=parse_value(p.texture, f"{key}.texture", "str", BUILTIN_CLASSES),
         prompt=p.prompt,

@@ -3,24 +3,18 @@ local folder (tiny random-weight pipelines built from config), bad models fail a
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 pytest.importorskip("diffusers")
 
+from label_lock import ROOT, SMALL, WORDS, assert_labels_locked  # noqa: E402
 from tiny_pipelines import build_tiny_checkpoints  # noqa: E402
 
 from synthgen.config import load_run_config  # noqa: E402
 from synthgen.engine import generate, make_sample  # noqa: E402
 from synthgen.errors import ConfigError  # noqa: E402
 from synthgen.generate.lock import locked_pixels  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-WORDS = ROOT / "configs" / "text_words.yaml"
-SMALL = ["scene.params.width=96", "scene.params.height=64", "scene.params.words=2", "scene.params.font_size=16",
-         "scene.params.rotation=0"]
 
 
 @pytest.fixture(scope="module")
@@ -36,19 +30,6 @@ def step_overrides(tiny, kind: str) -> list[str]:
         return [*base, f"generate.g.params.model={tiny['base']}", "generate.g.params.strength=1.0"]
     return [*base, f"generate.g.params.model={tiny['base']}", f"generate.g.params.controlnet={tiny['controlnet']}",
             "generate.g.params.condition=edges"]
-
-
-def assert_labels_locked(plain, generated, margin: int = 2):
-    """Same labels; locked pixels byte-identical; the step changed the rest."""
-    assert [i.bbox for i in plain.labels.instances] == [i.bbox for i in generated.labels.instances]
-    assert [i.rle for i in plain.labels.instances] == [i.rle for i in generated.labels.instances]
-    ids = np.zeros(plain.image.shape[:2], np.int32)
-    for k, inst in enumerate(plain.labels.instances, start=1):
-        ids[inst.visible_mask()] = k
-    locked = locked_pixels(ids, margin)
-    assert locked.any() and (~locked).any()
-    assert (generated.image[locked] == plain.image[locked]).all()
-    assert (generated.image[~locked] != plain.image[~locked]).any()
 
 
 @pytest.mark.parametrize("kind", ["inpaint_background", "refine", "controlnet"])

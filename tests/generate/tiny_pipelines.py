@@ -91,3 +91,109 @@ def build_tiny_checkpoints(root: Path) -> dict[str, Path]:
     paths["controlnet"] = root / "controlnet"
     assert json.loads((root / "inpaint" / "model_index.json").read_text())["_class_name"] == "StableDiffusionInpaintPipeline"
     return paths
+
+
+def build_tiny_sdxl_checkpoints(root: Path) -> dict[str, Path]:
+    """Tiny random-weight SDXL folders under ``root``, shaped like diffusers' SDXL tests
+    (``get_dummy_components``): ``xl_base`` (StableDiffusionXLPipeline), ``xl_img2img``
+    (StableDiffusionXLImg2ImgPipeline, the base's weights), ``xl_inpaint``
+    (StableDiffusionXLInpaintPipeline, a 9-channel UNet), ``xl_refiner`` (an SDXL refiner:
+    StableDiffusionXLImg2ImgPipeline with no first text encoder and an aesthetic-score UNet) and
+    ``xl_controlnet`` (a ControlNetModel for SDXL).
+
+    Two CLIP text encoders of width 16 give a cross-attention width of 32; the added time
+    embedding takes 6 time ids (original size, crop, target size; the refiner: 5, the last an
+    aesthetic score) of ``addition_time_embed_dim`` 8 each plus the second encoder's pooled
+    projection (16)."""
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        ControlNetModel,
+        EulerDiscreteScheduler,
+        StableDiffusionXLImg2ImgPipeline,
+        StableDiffusionXLInpaintPipeline,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    time_dim, width, projection = 8, 16, 16
+    xl_net = {
+        "block_out_channels": (8, 16),
+        "layers_per_block": 1,
+        "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D"),
+        "attention_head_dim": 2,
+        "use_linear_projection": True,
+        "addition_embed_type": "text_time",
+        "addition_time_embed_dim": time_dim,
+        "transformer_layers_per_block": 1,
+        "norm_num_groups": 8,
+    }
+
+    def unet(in_channels: int, time_ids: int, cross_attention: int) -> UNet2DConditionModel:
+        torch.manual_seed(0)
+        return UNet2DConditionModel(
+            **xl_net,
+            up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+            sample_size=16,
+            in_channels=in_channels,
+            out_channels=4,
+            cross_attention_dim=cross_attention,
+            projection_class_embeddings_input_dim=time_ids * time_dim + projection,
+        )
+
+    def text_config() -> CLIPTextConfig:
+        return CLIPTextConfig(
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+            hidden_size=width,
+            intermediate_size=32,
+            num_attention_heads=2,
+            num_hidden_layers=2,
+            vocab_size=vocab_size,
+            projection_dim=projection,
+        )
+
+    tokenizer, vocab_size = _tokenizer(root)
+    torch.manual_seed(0)
+    vae = AutoencoderKL(
+        block_out_channels=(8, 16),
+        down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2,
+        latent_channels=4,
+        norm_num_groups=8,
+        sample_size=32,
+    )
+    text = CLIPTextModel(text_config())
+    text_2 = CLIPTextModelWithProjection(text_config())
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, steps_offset=1, beta_schedule="scaled_linear", timestep_spacing="leading"
+    )
+    parts = {"vae": vae, "text_encoder_2": text_2, "tokenizer_2": tokenizer, "scheduler": scheduler}
+    both = {**parts, "text_encoder": text, "tokenizer": tokenizer}
+    paths = {}
+    base = unet(4, 6, 2 * width)
+    for name, cls, net in (
+        ("xl_base", StableDiffusionXLPipeline, base),
+        ("xl_img2img", StableDiffusionXLImg2ImgPipeline, base),
+        ("xl_inpaint", StableDiffusionXLInpaintPipeline, unet(9, 6, 2 * width)),
+    ):
+        cls(**both, unet=net, add_watermarker=False).save_pretrained(root / name)
+        paths[name] = root / name
+    refiner = StableDiffusionXLImg2ImgPipeline(
+        **parts, text_encoder=None, tokenizer=None, unet=unet(4, 5, width), requires_aesthetics_score=True,
+        add_watermarker=False,
+    )
+    refiner.save_pretrained(root / "xl_refiner")
+    paths["xl_refiner"] = root / "xl_refiner"
+    torch.manual_seed(0)
+    ControlNetModel(
+        **xl_net,
+        in_channels=4,
+        conditioning_embedding_out_channels=(4, 8),
+        cross_attention_dim=2 * width,
+        projection_class_embeddings_input_dim=6 * time_dim + projection,
+    ).save_pretrained(root / "xl_controlnet")
+    paths["xl_controlnet"] = root / "xl_controlnet"
+    return paths
