@@ -60,7 +60,7 @@ def mask_of(rec) -> np.ndarray:
 
 
 def test_registry_lists_every_reader_and_names_the_unknown():
-    assert set(READERS.names()) >= {"coco", "icdar", "recognition", "recognition_lmdb", "synthgen"}
+    assert set(READERS.names()) >= {"coco", "icdar", "recognition", "recognition_lmdb", "synthgen", "yolo", "kitti"}
     with pytest.raises(Exception, match="unknown reader kind 'pascal'; valid kinds: coco"):
         READERS.get("pascal")
 
