@@ -205,7 +205,7 @@ def is_mix_config(path: str | Path) -> bool:
 
     try:
         data = yaml.safe_load(mix_config_path(path).read_text(encoding="utf-8"))
-    except (InputError, OSError, yaml.YAMLError, UnicodeDecodeError):
+    except (InputError, OSError, yaml.YAMLError, ValueError, RecursionError):  # ValueError: a 5000-digit int
         return False
     return isinstance(data, dict) and "sources" in data
 
