@@ -7,7 +7,8 @@ annotations hold it, or compressed RLE) becomes compressed RLE through pycocotoo
 the mask of its box). Polygons and boxes are checked while reading and rasterised only when a
 sample's record is resolved (``LazySample.full_record``, ``materialize``): a mix plans on
 categories alone, and pays for masks only for the samples it writes. ``iscrowd: 1`` becomes the
-attribute ``iscrowd: 1``; ``keypoints`` and the writer's extra fields (text, quads, amodal box, occlusion, truncation, 3D box) are kept as they are.
+attribute ``iscrowd: 1``; ``keypoints`` and the writer's extra fields (text, quads, amodal box,
+occlusion, truncation, 3D box) are kept as they are.
 
 Checked while reading, each naming the file and the record: a truncated or malformed JSON
 (always an error), duplicate category ids, duplicate image or annotation ids, an annotation of an
@@ -318,7 +319,8 @@ def read_coco(path: Path, options: ReadOptions) -> ReadResult:
             "instances": instances,
         }
         path = str(root / img["file_name"])
-        samples.append(LazySample(record, table, ImageFile(path), {"path": path, "id": image_id}, resolve=resolve_record))
+        origin = {"path": path, "id": image_id}
+        samples.append(LazySample(record, table, ImageFile(path), origin, resolve=resolve_record))
     return ReadResult(table, samples, bad.skipped)
 
 

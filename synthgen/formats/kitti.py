@@ -1,5 +1,6 @@
 """KITTI object detection labels (``kitti/label_2/<stem>.txt``) and calibration
-(``kitti/calib/<stem>.txt``), written from records and read back (the mixer's reader).
+(``kitti/calib/<stem>.txt``), written from records and parsed back (``read_kitti``: frames; the
+mixer's reader, records and lazy images, is ``kitti_reader``).
 
 One line per visible instance with a 3D box: ``type truncated occluded alpha x1 y1 x2 y2 h w l x y
 z rotation_y``, as the KITTI devkit defines them: truncation 0..1; occlusion level 0 (fully

@@ -1,4 +1,5 @@
-"""YOLO labels (``yolo/``): detection, segmentation or oriented boxes, with ``data.yaml``; writer and reader.
+"""YOLO labels (``yolo/``): detection, segmentation or oriented boxes, with ``data.yaml``; the writer (its
+reader, the inverse, is ``yolo_reader``).
 
 Layout, as Ultralytics and most YOLO trainers read it::
 

@@ -8,8 +8,8 @@ ids 0..n-1) become the category table with ids 1..n in class order; its ``task``
 under the folders that ``train``, ``val`` and ``test`` name (relative to ``path:`` or to
 ``data.yaml``'s folder; each distinct folder once), or under ``ReadOptions.images``; an image's
 label file is its path with the last ``images`` folder replaced by ``labels`` and the suffix by
-``.txt``, as Ultralytics finds it (with ``ReadOptions.images``: ``labels/`` beside ``data.yaml``). An image without a label file holds no instance (a background
-image, as YOLO trainers read it).
+``.txt``, as Ultralytics finds it (with ``ReadOptions.images``: ``labels/`` beside ``data.yaml``).
+An image without a label file holds no instance (a background image, as YOLO trainers read it).
 
 Each line becomes an instance record whose mask is what the line describes, rasterised as
 pycocotools rasterises polygons: a detection box becomes the whole pixels it covers (its corners
@@ -94,7 +94,9 @@ def image_folders(folder: Path, doc: dict, images: str | None) -> list[Path]:
     if not found:
         if (folder / "images").is_dir():
             return [folder / "images"]
-        raise DatasetError(f"{folder / 'data.yaml'}: names no image folder (train, val, test) and {folder}/images is missing")
+        raise DatasetError(
+            f"{folder / 'data.yaml'}: names no image folder (train, val, test) and {folder}/images is missing"
+        )
     return found
 
 
@@ -182,7 +184,10 @@ def read_yolo_dataset(path: Path, options: ReadOptions) -> ReadResult:
         files = sorted(p for p in images.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         stems: dict[Path, Path] = {}
         for image in files:
-            labels = folder / "labels" / image.relative_to(images).with_suffix(".txt") if options.images else label_file(image)
+            if options.images:
+                labels = folder / "labels" / image.relative_to(images).with_suffix(".txt")
+            else:
+                labels = label_file(image)
             if labels in stems:
                 bad(str(image), f"shares its label file {labels} with {stems[labels]}; rename one")
                 continue
