@@ -108,12 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser(
         "validate",
-        help="load and check a config, print the resolved one",
-        description="Load and check a config; print the resolved config, overridden keys marked '# overridden'.",
+        help="load and check a run or mix config, print the resolved one",
+        description="Load and check a run config or a mix config (one with sources:); print the resolved config, "
+        "overridden keys marked '# overridden'.",
         epilog=EXIT_CODES,
         formatter_class=raw,
     )
-    val.add_argument("config", help="run config: a YAML path or a shipped config's name")
+    val.add_argument("config", help="run or mix config: a YAML path or a shipped config's name")
     val.add_argument("overrides", nargs="*", metavar="key=value", help="optional config overrides")
 
     pre = sub.add_parser("preview", help="contact sheet of a dataset with its labels drawn")
@@ -175,9 +176,23 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+MIX_CHECKS = (
+    "# a mix config, checked: categories, every source (path, format's reader, label_map targets, count or weight,\n"
+    "# unmapped, on_bad; a generate source's run config), strategy (ratio, fill_to, caps), splits, duplicates,\n"
+    "# copy_paste and outputs. The datasets themselves are read by synthgen mix (bad records, unmapped categories).\n"
+)
+
+
 def _validate(args: argparse.Namespace) -> int:
     from synthgen.config import load_run_config, resolved_yaml
+    from synthgen.mix.config import is_mix_config
 
+    if is_mix_config(args.config):
+        from synthgen.mix import load_mix_config
+
+        mix_config = load_mix_config(args.config, list(args.overrides))
+        sys.stdout.write(resolved_yaml(mix_config, list(args.overrides)) + MIX_CHECKS)
+        return 0
     config = load_run_config(args.config, list(args.overrides))
     sys.stdout.write(resolved_yaml(config, list(args.overrides)))
     return 0

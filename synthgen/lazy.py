@@ -77,6 +77,12 @@ class LazySample:
         origin: where it came from, JSON-able: ``{"path": image file or container, "id": original id}``.
         sha256: hex digest of the image's encoded bytes where the reader knows it without reading
             the file (a synthgen dataset's records hold it), else None.
+        resolve: None when ``record`` is complete; else a picklable (record) -> record that
+            completes it: a reader may leave work out of ``record`` that only writing needs (the
+            COCO reader leaves polygons unrasterised: their instances hold ``category`` and the
+            rest, but ``bbox``, ``area`` and the RLE ``segmentation`` only once resolved).
+            Planning reads categories from ``record``; ``full_record()`` and ``materialize()``
+            resolve it.
     """
 
     record: dict[str, Any]
@@ -84,6 +90,11 @@ class LazySample:
     load_image: Callable[[], np.ndarray]
     origin: dict[str, Any]
     sha256: str | None = None
+    resolve: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+    def full_record(self) -> dict[str, Any]:
+        """The complete sample record (``record`` with what the reader left for later done)."""
+        return self.resolve(self.record) if self.resolve is not None else self.record
 
     @property
     def where(self) -> str:
@@ -98,4 +109,4 @@ class LazySample:
             raise DatasetError(
                 f"{self.where}: image is {w}x{h} but its record says {self.record['width']}x{self.record['height']}"
             )
-        return from_record(self.record, image, self.categories)
+        return from_record(self.full_record(), image, self.categories)

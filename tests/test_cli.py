@@ -139,3 +139,71 @@ def test_progress_is_plain_lines_off_a_terminal(tmp_path):
     quiet = run("generate", str(ROOT / "configs/text_words.yaml"), "-o", str(tmp_path / "ds"), "--num", "4",
                 "shard_size=2", "--no-progress", *SMALL)
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+MIX = """\
+name: tiny_mix
+categories: [car, person]
+sources:
+  real: {path: real, format: coco, label_map: {pedestrian: person}}
+  synth: {path: synth, format: yolo, real: false, weight: 2}
+strategy: {ratio: {real: 1, synthetic: 2}, fill_to: {person: 5}}
+splits: {val: 0.2, test: 0.1}
+outputs: [coco, yolo]
+"""
+
+
+@pytest.fixture
+def mix_yaml(tmp_path) -> Path:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "synth").mkdir()
+    path = tmp_path / "mix.yaml"
+    path.write_text(MIX)
+    return path
+
+
+def test_validate_checks_a_mix_config_and_prints_it_resolved(mix_yaml):
+    proc = run("validate", str(mix_yaml), "strategy.ratio.synthetic=3", "splits.test=0")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert f"path: {mix_yaml.parent / 'real'}\n" in out and "format: yolo" in out  # paths resolved from the file
+    assert "synthetic: 3.0  # overridden" in out and "test: 0.0  # overridden" in out and "val: 0.2\n" in out
+    assert "# a mix config, checked: categories, every source" in out
+    assert proc.stderr == ""
+
+
+def test_validate_takes_a_shipped_mix_config_by_name(tmp_path):
+    proc = run("validate", "mix_words", f"sources.real.path={tmp_path}")
+    assert proc.returncode == 0, proc.stderr
+    assert "name: mix_words" in proc.stdout and f"path: {tmp_path}  # overridden" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("sources.real.format=pascal", "sources.real.format: unknown reader kind 'pascal'; valid kinds: coco,"),
+        ("sources.real.label_map.pedestrian=dog", "sources.real.label_map.pedestrian: 'dog' is not a target category"),
+        ("sources.synth.path=nowhere", "sources.synth.path: not found: "),
+        ("sources.synth.real=true", "strategy.ratio: asks for synthetic samples but no source is synthetic"),
+        ("strategy.caps.person=2", "strategy.caps.person: 2 is below fill_to 5"),
+        ("splits.val=0.95", "splits: val and test must be >= 0 with val + test < 1"),
+        ("outputs=[coco,pdf]", "outputs[1]: unknown writer kind 'pdf'"),
+        ("sources.real.weigth=2", "sources.real.weigth"),
+    ],
+)
+def test_validate_refuses_a_bad_mix_config_in_one_line(mix_yaml, override, message):
+    proc = run("validate", str(mix_yaml), override)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith(f"synthgen: error: {message}") and len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
+def test_mix_source_paths_are_relative_to_the_config_as_written(tmp_path):
+    """configs/ is a link into the package: configs/../out is the folder beside the link."""
+    (tmp_path / "pkg/configs").mkdir(parents=True)
+    (tmp_path / "configs").symlink_to(tmp_path / "pkg/configs")
+    (tmp_path / "out/real").mkdir(parents=True)
+    (tmp_path / "out/synth").mkdir()
+    (tmp_path / "pkg/configs/mix.yaml").write_text(MIX.replace("path: real", "path: ../out/real").replace("path: synth", "path: ../out/synth"))
+    proc = run("validate", "configs/mix.yaml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"path: {tmp_path / 'out/real'}\n" in proc.stdout

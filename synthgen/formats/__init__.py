@@ -3,7 +3,19 @@ adds one line to each (its writer, and its reader: the writer's inverse)."""
 
 from __future__ import annotations
 
-from synthgen.formats import coco, coco_reader, dense, icdar, kitti, recognition, synthgen_reader, text_readers, yolo
+from synthgen.formats import (
+    coco,
+    coco_reader,
+    dense,
+    icdar,
+    kitti,
+    kitti_reader,
+    recognition,
+    synthgen_reader,
+    text_readers,
+    yolo,
+    yolo_reader,
+)
 from synthgen.formats.base import ReaderKind, WriterKind
 from synthgen.registry import Registry
 
@@ -23,4 +35,6 @@ READERS.register("coco", coco_reader.READER)
 READERS.register("icdar", text_readers.ICDAR_READER)
 READERS.register("recognition", text_readers.RECOGNITION_READER)
 READERS.register("recognition_lmdb", text_readers.LMDB_READER)
+READERS.register("yolo", yolo_reader.READER)
+READERS.register("kitti", kitti_reader.READER)
 READERS.register("synthgen", synthgen_reader.READER)

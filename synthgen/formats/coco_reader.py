@@ -4,8 +4,11 @@ Categories keep their ids, names, keypoint names and skeletons. Each image becom
 and each annotation an instance record: the segmentation (polygons, uncompressed RLE as crowd
 annotations hold it, or compressed RLE) becomes compressed RLE through pycocotools, ``bbox`` and
 ``area`` are the extent and pixel count of that mask (an annotation without a segmentation gets
-the mask of its box), ``iscrowd: 1`` becomes the attribute ``iscrowd: 1``, ``keypoints`` and the
-writer's extra fields (text, quads, amodal box, occlusion, truncation, 3D box) are kept as they are.
+the mask of its box). Polygons and boxes are checked while reading and rasterised only when a
+sample's record is resolved (``LazySample.full_record``, ``materialize``): a mix plans on
+categories alone, and pays for masks only for the samples it writes. ``iscrowd: 1`` becomes the
+attribute ``iscrowd: 1``; ``keypoints`` and the writer's extra fields (text, quads, amodal box,
+occlusion, truncation, 3D box) are kept as they are.
 
 Checked while reading, each naming the file and the record: a truncated or malformed JSON
 (always an error), duplicate category ids, duplicate image or annotation ids, an annotation of an
@@ -16,6 +19,7 @@ differs from its record (read from the file's header).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -96,76 +100,106 @@ def _dict_rle(seg: dict, height: int, width: int) -> dict:
     return {"size": seg["size"], "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
 
 
-def _is_polygons(seg: list) -> bool:
-    """Lists of >= 3 x, y pairs (pycocotools checks the numbers)."""
-    return all(isinstance(p, list) and len(p) >= 6 and not len(p) % 2 for p in seg)
+def _polygon_problem(seg: list) -> str:
+    """What keeps pycocotools from rasterising a list of polygons, or ""."""
+    for p in seg:
+        if not isinstance(p, list) or len(p) < 6 or len(p) % 2:
+            return "a polygon must be a list of at least 3 x, y pairs"
+        for v in p:
+            if type(v) not in (int, float):
+                return f"unreadable polygon (coordinate {v!r} is not a number)"
+    return ""
 
 
-def _polygon_rles(polygons: list, owners: list[int], height: int, width: int) -> dict[int, list]:
-    from pycocotools import mask as mask_utils
+@dataclass(frozen=True)
+class PendingMask:
+    """An instance's mask not yet rasterised: its COCO ``polygons``, or the ``box`` [x, y, w, h] of an
+    annotation without a segmentation. ``resolve_record`` turns it into the RLE, bbox and area."""
 
-    parts: dict[int, list] = {}
-    for j, rle in zip(owners, mask_utils.frPyObjects(polygons, height, width)):
-        parts.setdefault(j, []).append(rle)
-    return parts
+    polygons: list | None = None
+    box: list | None = None
 
 
-def instance_records(items: list[tuple[str, dict, str]], height: int, width: int, bad: BadRecords) -> list[dict]:
-    """The instance records of one image's annotations ((where, annotation, category name) each):
-    masks through pycocotools in one call per kind for the whole image; bbox and area from the mask.
-    An annotation whose segmentation cannot be read goes to ``bad``."""
+def _full(rec: dict[str, Any], rle: dict, area: int, extent: list[int]) -> dict[str, Any]:
+    """An instance record completed with its mask (keys in the serialiser's order)."""
+    out: dict[str, Any] = {
+        "category": rec["category"],
+        "bbox": extent if area else [0, 0, 0, 0],
+        "area": int(area),
+        "segmentation": {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")},
+    }
+    out.update((k, v) for k, v in rec.items() if k not in out)
+    return out
+
+
+def resolve_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A sample record whose ``PendingMask`` instances are rasterised (pycocotools, one call per kind
+    for the image); bbox and area are the extent and pixel count of each mask."""
     import numpy as np
     from pycocotools import mask as mask_utils
 
-    rles: list[Any] = [None] * len(items)
+    instances = record["instances"]
+    pending = [j for j, inst in enumerate(instances) if isinstance(inst.get("segmentation"), PendingMask)]
+    if not pending:
+        return record
+    height, width = record["height"], record["width"]
+    rles: dict[int, Any] = {}
     polygons, owners, boxes, box_owners = [], [], [], []
-    for j, (where, ann, _) in enumerate(items):
-        seg = ann.get("segmentation")
-        if isinstance(seg, dict):
-            try:
-                rles[j] = _dict_rle(seg, height, width)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                bad(where, f"unreadable RLE segmentation ({type(exc).__name__}: {exc})")
-        elif isinstance(seg, list) and seg:
-            if not _is_polygons(seg):
-                bad(where, "a polygon must be a list of at least 3 x, y pairs")
-                continue
-            polygons += seg
-            owners += [j] * len(seg)
-        else:  # no segmentation: the mask of the box
-            boxes.append(ann["bbox"])
+    for j in pending:
+        mask = instances[j]["segmentation"]
+        if mask.polygons is not None:
+            polygons += mask.polygons
+            owners += [j] * len(mask.polygons)
+        else:
+            boxes.append(mask.box)
             box_owners.append(j)
     if polygons:
-        try:
-            parts = _polygon_rles(polygons, owners, height, width)
-        except (TypeError, ValueError):  # a coordinate that is not a number: find whose, one at a time
-            parts = {}
-            for j in sorted(set(owners)):
-                seg = items[j][1]["segmentation"]
-                try:
-                    parts.update(_polygon_rles(seg, [j] * len(seg), height, width))
-                except (TypeError, ValueError) as exc:
-                    bad(items[j][0], f"unreadable polygon ({type(exc).__name__}: {exc})")
-        for j, rs in parts.items():
-            rles[j] = rs[0] if len(rs) == 1 else mask_utils.merge(rs)
+        parts: dict[int, list] = {}
+        for j, rle in zip(owners, mask_utils.frPyObjects(polygons, height, width)):
+            parts.setdefault(j, []).append(rle)
+        rles.update((j, rs[0] if len(rs) == 1 else mask_utils.merge(rs)) for j, rs in parts.items())
     if boxes:
-        for j, rle in zip(box_owners, mask_utils.frPyObjects(np.asarray(boxes, np.float64), height, width)):
-            rles[j] = rle
-    kept = [j for j in range(len(items)) if rles[j] is not None]
-    if not kept:
-        return []
-    coded = [rles[j] for j in kept]
+        rles.update(zip(box_owners, mask_utils.frPyObjects(np.asarray(boxes, np.float64), height, width)))
+    coded = [rles[j] for j in pending]
     areas = mask_utils.area(coded).tolist()
     extents = np.rint(mask_utils.toBbox(coded)).astype(int).tolist()
-    out = []
-    for j, area, extent, rle in zip(kept, areas, extents, coded):
-        _, ann, name = items[j]
-        rec: dict[str, Any] = {
-            "category": name,
-            "bbox": extent if area else [0, 0, 0, 0],
-            "area": int(area),
-            "segmentation": {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")},
-        }
+    done = list(instances)
+    for j, rle, area, extent in zip(pending, coded, areas, extents):
+        done[j] = _full(instances[j], rle, area, extent)
+    return {**record, "instances": done}
+
+
+def instance_records(items: list[tuple[str, dict, str]], height: int, width: int, bad: BadRecords) -> list[dict]:
+    """The instance records of one image's annotations ((where, annotation, category name) each).
+
+    Polygons and boxes are checked here and rasterised only when the record is resolved (writing
+    needs the masks, planning a mix does not): their ``segmentation`` is a ``PendingMask``.
+    RLE segmentations are read now (their bbox and area come cheap). An annotation whose
+    segmentation cannot be read goes to ``bad``."""
+    import numpy as np
+    from pycocotools import mask as mask_utils
+
+    out: list[dict] = []
+    rle_owners: list[int] = []
+    rles = []
+    for where, ann, name in items:
+        seg = ann.get("segmentation")
+        rec: dict[str, Any] = {"category": name}
+        if isinstance(seg, dict):
+            try:
+                rles.append(_dict_rle(seg, height, width))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                bad(where, f"unreadable RLE segmentation ({type(exc).__name__}: {exc})")
+                continue
+            rle_owners.append(len(out))
+        elif isinstance(seg, list) and seg:
+            problem = _polygon_problem(seg)
+            if problem:
+                bad(where, problem)
+                continue
+            rec["segmentation"] = PendingMask(polygons=seg)
+        else:  # no segmentation: the mask of the box
+            rec["segmentation"] = PendingMask(box=ann["bbox"])
         for key in EXTRA_KEYS:
             if key in ann:
                 rec[key] = ann[key]
@@ -174,6 +208,11 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
         if "keypoints" in ann:
             rec["keypoints"] = ann["keypoints"]
         out.append(rec)
+    if rles:
+        areas = mask_utils.area(rles).tolist()
+        extents = np.rint(mask_utils.toBbox(rles)).astype(int).tolist()
+        for j, rle, area, extent in zip(rle_owners, rles, areas, extents):
+            out[j] = _full(out[j], rle, area, extent)
     return out
 
 
@@ -280,7 +319,8 @@ def read_coco(path: Path, options: ReadOptions) -> ReadResult:
             "instances": instances,
         }
         path = str(root / img["file_name"])
-        samples.append(LazySample(record, table, ImageFile(path), {"path": path, "id": image_id}))
+        origin = {"path": path, "id": image_id}
+        samples.append(LazySample(record, table, ImageFile(path), origin, resolve=resolve_record))
     return ReadResult(table, samples, bad.skipped)
 
 

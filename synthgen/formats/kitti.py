@@ -1,5 +1,6 @@
 """KITTI object detection labels (``kitti/label_2/<stem>.txt``) and calibration
-(``kitti/calib/<stem>.txt``), written from records and read back (the mixer's reader).
+(``kitti/calib/<stem>.txt``), written from records and parsed back (``read_kitti``: frames; the
+mixer's reader, records and lazy images, is ``kitti_reader``).
 
 One line per visible instance with a 3D box: ``type truncated occluded alpha x1 y1 x2 y2 h w l x y
 z rotation_y``, as the KITTI devkit defines them: truncation 0..1; occlusion level 0 (fully
@@ -116,19 +117,27 @@ def write_sample(sample: Sample, record: dict, root: Path) -> None:
         write_atomic(root / CALIB_DIR / f"{stem}.txt", calib_lines(record["camera"]).encode())
 
 
+def parse_object(line: str) -> KittiObject:
+    """One label line's object; ValueError saying what is wrong with it."""
+    f = line.split()
+    if len(f) not in (15, 16):  # a 16th field is a detection's score
+        raise ValueError(f"expected 15 fields, got {len(f)}")
+    try:
+        v = [float(x) for x in f[1:15]]
+    except ValueError:
+        raise ValueError("a field is not a number") from None
+    return KittiObject(f[0], v[0], int(v[1]), v[2], tuple(v[3:7]), tuple(v[7:10]), tuple(v[10:13]), v[13])  # type: ignore[arg-type]
+
+
 def parse_label(text: str, where: str) -> tuple[KittiObject, ...]:
     out = []
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        f = line.split()
-        if len(f) not in (15, 16):
-            raise DatasetError(f"{where}:{n}: expected 15 fields, got {len(f)}")
         try:
-            v = [float(x) for x in f[1:15]]
-        except ValueError:
-            raise DatasetError(f"{where}:{n}: a field is not a number") from None
-        out.append(KittiObject(f[0], v[0], int(v[1]), v[2], tuple(v[3:7]), tuple(v[7:10]), tuple(v[10:13]), v[13]))  # type: ignore[arg-type]
+            out.append(parse_object(line))
+        except ValueError as exc:
+            raise DatasetError(f"{where}:{n}: {exc}") from None
     return tuple(out)
 
 
@@ -142,7 +151,9 @@ def parse_calib(text: str, where: str) -> dict[str, np.ndarray]:
             m = np.array([float(x) for x in values.split()], np.float64)
         except ValueError:
             raise DatasetError(f"{where}:{n}: not numbers") from None
-        out[name.strip()] = m.reshape(3, 3) if m.size == 9 else m.reshape(3, -1)
+        if m.size not in (9, 12):
+            raise DatasetError(f"{where}:{n}: {name.strip()} holds {m.size} numbers, not a 3x3 or 3x4 matrix")
+        out[name.strip()] = m.reshape(3, -1)
     return out
 
 

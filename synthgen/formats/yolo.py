@@ -1,4 +1,5 @@
-"""YOLO labels (``yolo/``): detection, segmentation or oriented boxes, with ``data.yaml``; writer and reader.
+"""YOLO labels (``yolo/``): detection, segmentation or oriented boxes, with ``data.yaml``; the writer (its
+reader, the inverse, is ``yolo_reader``).
 
 Layout, as Ultralytics and most YOLO trainers read it::
 
@@ -28,8 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.errors import DatasetError
-from synthgen.formats.base import WriterKind, read_text, write_atomic
+from synthgen.formats.base import WriterKind, write_atomic
 from synthgen.formats.coco import mask_polygon, mask_polygons
 from synthgen.types import CategoryTable, Sample
 
@@ -134,98 +134,20 @@ WRITER = WriterKind(
 )
 
 
-# --- reader --------------------------------------------------------------------------------------
-
-
-def _read_data_yaml(folder: Path) -> tuple[list[str], str]:
-    import yaml
-
-    path = folder / "data.yaml"
-    try:
-        doc = yaml.safe_load(read_text(path))
-    except yaml.YAMLError as exc:
-        raise DatasetError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    names = doc.get("names") if isinstance(doc, dict) else None
-    if isinstance(names, dict) and all(isinstance(k, int) for k in names) and sorted(names) == list(range(len(names))):
-        names = [names[k] for k in range(len(names))]
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise DatasetError(f"{path}: names must map the class ids 0..n-1 to names")
-    task = doc.get("task", "detect")
-    if task not in TASKS.values():
-        raise DatasetError(f"{path}: task {task!r} is not one of {', '.join(TASKS.values())}")
-    return names, task
-
-
-def _instance(numbers: list[float], name: str, task: str, width: int, height: int) -> Any:
-    from pycocotools import mask as mask_utils
-
-    from synthgen.types import Instance, TextRecord
-
-    if task == "detect":
-        cx, cy, bw, bh = numbers
-        x0, y0, x1, y1 = (cx - bw / 2) * width, (cy - bh / 2) * height, (cx + bw / 2) * width, (cy + bh / 2) * height
-        corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
-    else:
-        corners = np.asarray(numbers, np.float64).reshape(-1, 2) * (width, height)
-    if task == "detect":  # a box covers whole pixels: its mask is the pixels inside it
-        mask = np.zeros((height, width), np.uint8)
-        mask[int(round(y0)) : int(round(y1)), int(round(x0)) : int(round(x1))] = 1
-        rle = mask_utils.encode(np.asfortranarray(mask))
-    else:
-        rle = mask_utils.merge(mask_utils.frPyObjects([corners.reshape(-1).tolist()], height, width))
-        mask = mask_utils.decode(rle)
-    rle = {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
-    ys, xs = np.nonzero(mask)
-    bbox = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)) if xs.size else (0, 0, 0, 0)
-    text = TextRecord(transcription="", quad=corners.astype(np.float32)) if task == "obb" else None
-    return Instance(category=name, bbox=bbox, area=int(mask.sum()), rle=rle, text=text)
+# --- reader (synthgen.formats.yolo_reader) -----------------------------------------------------
 
 
 def read_yolo(folder: str | Path) -> Iterator[Sample]:
-    """Read a YOLO dataset folder (``data.yaml``, ``images/``, ``labels/``) as Samples, image by image.
-
-    Detection boxes become box-shaped masks, segmentation polygons and oriented boxes are
-    rasterised as pycocotools does (oriented boxes also kept as the text quad, transcription
-    empty). Categories are ``data.yaml``'s names with ids 1..n in class order.
+    """The samples of a YOLO dataset folder, images decoded (the ``yolo`` reader's, materialised).
 
     Args:
         folder: the folder holding ``data.yaml`` (a synthgen dataset's ``yolo/``, or its root).
 
     Yields:
-        Samples in image-name order; ``meta`` holds ``source: real:yolo``, the image path and index.
+        Samples in image-path order; ``meta`` holds the index and the image path below ``folder``.
     """
-    from synthgen.dataset import _decode
-    from synthgen.types import Labels
+    from synthgen.formats.base import ReadOptions
+    from synthgen.formats.yolo_reader import read_yolo_dataset
 
-    folder = Path(folder)
-    if not (folder / "data.yaml").is_file() and (folder / FOLDER / "data.yaml").is_file():
-        folder = folder / FOLDER
-    if not (folder / "data.yaml").is_file():
-        raise DatasetError(f"{folder}: no data.yaml; not a YOLO dataset folder")
-    names, task = _read_data_yaml(folder)
-    table = CategoryTable.of_names(names)
-    images = sorted(p for p in (folder / "images").iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".webp"))
-    expected = {"detect": 4, "obb": 8}
-    for index, image_path in enumerate(images):
-        image = _decode(image_path)
-        height, width = image.shape[:2]
-        label_file = folder / "labels" / f"{image_path.stem}.txt"
-        instances = []
-        lines = read_text(label_file).splitlines() if label_file.is_file() else []
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            where = f"{label_file}: line {number}"
-            fields = line.split()
-            try:
-                cls, numbers = int(fields[0]), [float(v) for v in fields[1:]]
-            except ValueError:
-                raise DatasetError(f"{where}: expected a class id and numbers, got {line!r}") from None
-            if not 0 <= cls < len(names):
-                raise DatasetError(f"{where}: class {cls} is not in data.yaml's names (0..{len(names) - 1})")
-            want = expected.get(task)
-            if (want is not None and len(numbers) != want) or (task == "segment" and (len(numbers) < 6 or len(numbers) % 2)):
-                raise DatasetError(f"{where}: {len(numbers)} numbers do not make a {task} label")
-            instances.append(_instance(numbers, names[cls], task, width, height))
-        meta = {"index": index, "source": "real:yolo", "file_name": str(image_path.relative_to(folder))}
-        yield Sample(image=image, labels=Labels(instances=tuple(instances), categories=table), meta=meta)
+    for lazy in read_yolo_dataset(Path(folder), ReadOptions()).samples:
+        yield lazy.materialize()

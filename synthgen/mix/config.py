@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,13 +189,23 @@ class MixConfig:
         return WRITERS.get(name)
 
 
+def mix_config_path(path: str | Path) -> Path:
+    """The file ``path`` names: a path as given, or a shipped config's name (``mix_words``)."""
+    from synthgen.config.shipped import config_path
+
+    return config_path(path) if isinstance(path, str) else Path(path)
+
+
 def is_mix_config(path: str | Path) -> bool:
-    """Whether a YAML file is a mix config (it has ``sources:``) rather than a run config."""
+    """Whether a YAML file (or a shipped config's name) is a mix config (it has ``sources:``) rather
+    than a run config; False for what cannot be read (the run-config loader then says why)."""
     import yaml
 
+    from synthgen.errors import InputError
+
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        data = yaml.safe_load(mix_config_path(path).read_text(encoding="utf-8"))
+    except (InputError, OSError, yaml.YAMLError, ValueError, RecursionError):  # ValueError: a 5000-digit int
         return False
     return isinstance(data, dict) and "sources" in data
 
@@ -203,15 +214,22 @@ def load_mix_config(path: str | Path, overrides: list[str] | tuple[str, ...] = (
     """Load and check a mix config: every source path, reader, label map and strategy, before any work.
 
     Args:
-        path: the YAML file; source paths in it are relative to its folder.
+        path: the YAML file, or a shipped config's name; source paths in it are relative to its folder.
         overrides: ``key=value`` items applied last (``sources.real.path=/data/coco``).
     """
-    path = Path(path)
+    path = mix_config_path(path)
     raw, dot = config_layers(path, overrides)
     merged = merge_checked(OmegaConf.structured(MixSchema), raw, dot)
     resolve_interpolations(merged)
     refuse_non_finite(merged)
     return _build(merged, path)
+
+
+def relative_to_config(base: Path, value: str) -> Path:
+    """A source's path: absolute as given, or relative to the config's folder read as the user
+    wrote it (``configs/`` is a link into the package, and ``configs/../out`` means the repository's
+    ``out/``, as README's mix example runs it, not the package's)."""
+    return Path(os.path.normpath(base.absolute() / Path(value).expanduser()))
 
 
 def _choice(value: str, allowed: tuple[str, ...], key: str) -> str:
@@ -247,12 +265,12 @@ def _build(cfg: DictConfig, path: Path) -> MixConfig:
                 raise ConfigError(f"{key}.{attr}", "missing")
         if s.format != GENERATE:
             READERS.get(s.format, key=f"{key}.format")
-        src_path = (base / s.path).resolve() if not Path(s.path).is_absolute() else Path(s.path)
+        src_path = relative_to_config(base, s.path)
         if not src_path.exists():
             raise ConfigError(f"{key}.path", f"not found: {src_path}")
         images = None
         if s.images is not None:
-            images = str((base / s.images).resolve())
+            images = str(relative_to_config(base, s.images))
             if not Path(images).is_dir():
                 raise ConfigError(f"{key}.images", f"folder not found: {images}")
         if s.count is not None and s.count <= 0:

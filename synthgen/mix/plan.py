@@ -207,10 +207,11 @@ def plan_pastes(mix: MixConfig, train: list[Planned], sources: list[SourceData],
     cp = mix.copy_paste
     assert cp is not None
     donors = next(d for d in sources if d.config.name == cp.source)
+    records = [lazy.full_record() for lazy in donors.samples]  # boxes and areas (a COCO donor's, rasterised now)
     pool = [
-        (lazy, k)
-        for lazy in donors.samples
-        for k, inst in enumerate(lazy.record["instances"])
+        (lazy, k, inst["bbox"])
+        for lazy, record in zip(donors.samples, records)
+        for k, inst in enumerate(record["instances"])
         if inst["category"] in cp.categories and inst["area"] >= cp.min_area
     ]
     if not pool:
@@ -227,8 +228,8 @@ def plan_pastes(mix: MixConfig, train: list[Planned], sources: list[SourceData],
         pastes = []
         size = (p.lazy.record["width"], p.lazy.record["height"])
         for _ in range(int(rng.integers(cp.per_image[0], cp.per_image[1] + 1))):
-            lazy, k = pool[int(rng.integers(len(pool)))]
-            place = sample_placement(rng, tuple(lazy.record["instances"][k]["bbox"]), size, cp.scale, cp.horizon)
+            lazy, k, bbox = pool[int(rng.integers(len(pool)))]
+            place = sample_placement(rng, tuple(bbox), size, cp.scale, cp.horizon)
             if place is not None:
                 pastes.append(PastePlan(cp.source, lazy, k, place))
         out.append(Planned(p.source, p.real, p.lazy, tuple(pastes)))

@@ -60,7 +60,7 @@ def mask_of(rec) -> np.ndarray:
 
 
 def test_registry_lists_every_reader_and_names_the_unknown():
-    assert set(READERS.names()) >= {"coco", "icdar", "recognition", "recognition_lmdb", "synthgen"}
+    assert set(READERS.names()) >= {"coco", "icdar", "recognition", "recognition_lmdb", "synthgen", "yolo", "kitti"}
     with pytest.raises(Exception, match="unknown reader kind 'pascal'; valid kinds: coco"):
         READERS.get("pascal")
 
@@ -202,7 +202,7 @@ def test_coco_reader_polygons_rle_crowd_keypoints(tmp_path):
     a, b = result.samples
     assert a.origin["id"] == 7 and b.origin["id"] == 9
     for lazy, image_id in ((a, 7), (b, 9)):
-        for inst, ann in zip(lazy.record["instances"], coco.loadAnns(coco.getAnnIds(imgIds=[image_id]))):
+        for inst, ann in zip(lazy.full_record()["instances"], coco.loadAnns(coco.getAnnIds(imgIds=[image_id]))):
             if ann["segmentation"]:
                 expected = coco.annToMask(ann)  # pycocotools' own decoding
             else:  # no segmentation: the box's mask
@@ -211,10 +211,10 @@ def test_coco_reader_polygons_rle_crowd_keypoints(tmp_path):
                 expected[y : y + h, x : x + w] = 1
             np.testing.assert_array_equal(mask_of(inst), expected)
             assert inst["area"] == int(expected.sum())
-    person, car = a.record["instances"]
+    person, car = a.full_record()["instances"]
     assert person["bbox"] == [10, 5, 10, 20] and person["keypoints"] == [15, 6, 2, 15, 24, 1]
     assert car["bbox"] == [0, 0, 4, 4] and car["area"] == 16
-    (crowd,) = b.record["instances"]
+    (crowd,) = b.full_record()["instances"]
     assert crowd["attributes"] == {"iscrowd": 1} and crowd["bbox"] == [2, 5, 10, 4] and crowd["area"] == 40
     sample = a.materialize()
     np.testing.assert_array_equal(sample.labels.instances[0].keypoints, [[15, 6, 2], [15, 24, 1]])
@@ -251,3 +251,51 @@ def test_coco_writer_then_reader_keeps_keypoints_and_table(tmp_path):
         9,
         1,
     ]
+
+
+def test_coco_polygons_are_rasterised_only_when_the_record_is_resolved(tmp_path):
+    """Planning a mix reads categories only: polygons and boxes stay pending until a record is
+    resolved (writing), RLE segmentations are read at once; a pickled sample (a worker's) resolves too."""
+    import pickle
+
+    from synthgen.formats.coco_reader import PendingMask
+
+    path = _hand_made_coco(tmp_path)
+    a, b = read("coco", path, images=str(tmp_path / "img")).samples
+    person, car = a.record["instances"]
+    assert person["segmentation"] == PendingMask(polygons=[[10, 5, 20, 5, 20, 25, 10, 25]]) and "bbox" not in person
+    assert car["segmentation"] == PendingMask(box=[0, 0, 4, 4]) and "area" not in car
+    assert person["category"] == "person" and person["keypoints"] == [15, 6, 2, 15, 24, 1]
+    assert b.full_record() is b.record and b.record["instances"][0]["area"] == 40  # RLE: read at once
+    full = a.full_record()
+    assert [list(i)[:4] for i in full["instances"]] == [["category", "bbox", "area", "segmentation"]] * 2
+    assert a.record["instances"][0]["segmentation"] == PendingMask(polygons=[[10, 5, 20, 5, 20, 25, 10, 25]])
+    sample = pickle.loads(pickle.dumps(a)).materialize()
+    assert [instance_to_record(i) for i in sample.labels.instances] == full["instances"]
+
+
+def test_coco_polygons_read_lazily_reach_either_writer_form_exactly(tmp_path):
+    """A polygon (and a box) read from COCO, written by the COCO writer as RLE or as a polygon, is
+    the mask pycocotools rasterises from the original, to the pixel."""
+    path = _hand_made_coco(tmp_path)
+    (a, _) = read("coco", path, images=str(tmp_path / "img")).samples
+    sample = a.materialize()
+    original = COCO(str(path))
+    polygon, box = original.loadAnns(original.getAnnIds(imgIds=[7]))
+    box_mask = np.zeros((30, 40), np.uint8)
+    box_mask[0:4, 0:4] = 1  # an annotation without a segmentation: its box
+    expected = [original.annToMask(polygon), box_mask]
+    coco_writer = WRITERS.get("coco")
+    for form in coco_writer.options.CHOICES["segmentation"]:
+        out = tmp_path / form
+        (out / "images").mkdir(parents=True)
+        cv2.imwrite(str(out / "images/a.png"), sample.image)
+        writer = coco_writer.with_options(coco_writer.options(segmentation=form))
+        writer.finalize([to_record(sample, "images/a.png", "")], out, sample.labels.categories)
+        back = COCO(str(out / "annotations/coco.json"))
+        anns = back.loadAnns(back.getAnnIds())
+        assert len(anns) == len(expected) == 2
+        for ann, mask in zip(anns, expected):
+            assert isinstance(ann["segmentation"], list if form == "polygon" else dict)
+            np.testing.assert_array_equal(back.annToMask(ann), mask)
+            assert ann["area"] == int(mask.sum())

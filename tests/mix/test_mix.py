@@ -303,3 +303,27 @@ def test_splits_are_marked_synthgen_datasets(sets):
         assert marker is not None and manifest["dataset_id"] == marker["id"]
         ids.add(marker["id"])
     assert len(ids) == 3
+
+
+def test_the_garbage_collector_is_paused_only_while_sources_are_read(sets, monkeypatch):
+    """Reading pauses the cyclic collector (and freezes what it read); the mix turns both back,
+    also when reading fails."""
+    import gc
+
+    from synthgen.mix import run as mix_run
+
+    seen = []
+    read_source = mix_run.read_source
+
+    def watched(source, config):
+        seen.append(gc.isenabled())
+        return read_source(source, config)
+
+    monkeypatch.setattr(mix_run, "read_source", watched)
+    assert gc.isenabled()
+    run(sets)
+    assert seen == [False, False] and gc.isenabled() and gc.get_freeze_count() == 0
+    (sets / "real/annotations/coco.json").write_text("{")
+    with pytest.raises(DatasetError, match="not valid JSON"):
+        run(sets, out="out2")
+    assert gc.isenabled() and gc.get_freeze_count() == 0

@@ -1,0 +1,208 @@
+"""KITTI object reader, the inverse of the ``kitti`` writer; reads the KITTI object benchmark's layout.
+
+``path`` is the folder holding ``label_2/`` (KITTI's ``training/``, a synthgen dataset's
+``kitti/``) or a dataset root holding ``kitti/``. Images are ``<stem>.png|.jpg`` in
+``ReadOptions.images``, else in ``image_2/`` beside ``label_2/`` (KITTI), else in the dataset's
+``images/`` (synthgen). Calibration, where ``calib/<stem>.txt`` exists, becomes the sample's
+camera: intrinsics ``P2[:, :3]``, extrinsics ``[I | t] R0_rect Tr_velo_to_cam`` with
+``t = K^-1 P2[:, 3]`` (the image camera's offset from the rectified reference camera), and the 3D
+boxes, which KITTI gives in the reference camera, are moved by ``t`` into that camera.
+
+Categories are the KITTI types found (``Car``, ``Pedestrian``, ...; ``DontCare`` too, which a mix's
+label map can drop), in the devkit's order. One instance a line: the 2D box (corners rounded to
+whole pixels, as the writer writes a mask's extent) as bbox, with the box's pixels as its mask
+and area; ``truncated`` as ``truncation``; the occlusion level (0..3) as the attribute
+``occluded`` (the level is all KITTI keeps); dimensions, location (the bottom centre) and
+rotation_y as the ``box3d`` (centre, (length, width, height), yaw), where the line has one
+(``DontCare`` lines hold -1 and -1000 there).
+
+Checked while reading, each naming the file and line: a line that is not 15 fields of a type and
+numbers, a 2D box outside its image or with x2 < x1, a label file without an image, an unreadable
+image or calibration file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synthgen.errors import DatasetError
+from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, read_text
+from synthgen.formats.kitti import KittiObject, parse_calib, parse_object
+from synthgen.lazy import ImageFile, LazySample
+from synthgen.records import floats
+from synthgen.types import CategoryTable
+
+KITTI_ORDER = ("Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Tram", "Misc", "DontCare")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+SLACK_PX = 0.5
+
+
+def kitti_folder(path: Path) -> Path:
+    """The folder holding ``label_2/``: ``path`` itself, or its ``kitti/``."""
+    if not (path / "label_2").is_dir() and (path / "kitti" / "label_2").is_dir():
+        path = path / "kitti"
+    if not (path / "label_2").is_dir():
+        raise DatasetError(f"{path}: no label_2 folder; not a KITTI object folder")
+    return path
+
+
+def images_folder(folder: Path, images: str | None) -> Path:
+    if images is not None:
+        return Path(images)
+    if (folder / "image_2").is_dir():
+        return folder / "image_2"
+    if (folder.parent / "images").is_dir():
+        return folder.parent / "images"
+    raise DatasetError(f"{folder}: no image_2 folder here and no images folder beside it (or set images:)")
+
+
+def camera_record(calib: dict[str, np.ndarray], width: int, height: int) -> tuple[dict[str, Any], np.ndarray]:
+    """The sample record's camera of a frame's calibration, and the image camera's offset ``t`` (3,)."""
+    p2 = calib["P2"]
+    k = p2[:, :3]
+    t = np.linalg.solve(k, p2[:, 3])
+    rect = np.eye(4)
+    rect[:3, :3] = calib.get("R0_rect", np.eye(3))
+    velo = np.eye(4)
+    velo[:3] = calib.get("Tr_velo_to_cam", np.eye(4)[:3])
+    offset = np.eye(4)
+    offset[:3, 3] = t
+    extrinsics = offset @ rect @ velo
+    camera = {"intrinsics": floats(k, 6), "extrinsics": floats(extrinsics, 6), "width": width, "height": height}
+    return camera, t
+
+
+def frame_camera(calib_path: Path, width: int, height: int) -> tuple[dict[str, Any], np.ndarray]:
+    """``camera_record`` of a calibration file; ValueError saying what is wrong with it."""
+    try:
+        calib = parse_calib(read_text(calib_path), str(calib_path))
+    except DatasetError as exc:
+        raise ValueError(str(exc).removeprefix(f"{calib_path}")) from None
+    if "P2" not in calib or calib["P2"].shape != (3, 4):
+        raise ValueError("no 3x4 P2 matrix")
+    try:
+        return camera_record(calib, width, height)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise ValueError(f"unusable calibration ({exc})") from None
+
+
+def _problem(o: KittiObject, width: int, height: int) -> str:
+    x1, y1, x2, y2 = o.bbox
+    if x2 < x1 or y2 < y1:
+        return f"2D box {list(o.bbox)} has x2 < x1 or y2 < y1"
+    if x1 < -SLACK_PX or y1 < -SLACK_PX or x2 > width + SLACK_PX or y2 > height + SLACK_PX:
+        return f"2D box {list(o.bbox)} lies outside the {width}x{height} image"
+    return ""
+
+
+def instance_records(objects: list[KittiObject], t: np.ndarray, width: int, height: int) -> list[dict[str, Any]]:
+    """Instance records of one frame's checked objects; masks of the boxes' pixels through pycocotools."""
+    from pycocotools import mask as mask_utils
+
+    if not objects:
+        return []
+    polygons = []
+    for o in objects:
+        x0, y0, x1, y1 = np.clip(np.rint(o.bbox), 0, (width, height, width, height)).tolist()
+        polygons.append([x0, y0, x1, y0, x1, y1, x0, y1])
+    rles = mask_utils.frPyObjects(polygons, height, width)
+    areas = mask_utils.area(rles).tolist()
+    extents = np.rint(mask_utils.toBbox(rles)).astype(int).tolist()
+    out = []
+    for o, rle, area, extent in zip(objects, rles, areas, extents):
+        rec: dict[str, Any] = {
+            "category": o.type,
+            "bbox": extent if area else [0, 0, 0, 0],
+            "area": int(area),
+            "segmentation": {"size": [height, width], "counts": rle["counts"].decode("ascii")},
+        }
+        if 0 <= o.occluded <= 3:
+            rec["attributes"] = {"occluded": o.occluded}
+        if 0 <= o.truncated <= 1:
+            rec["truncation"] = round(o.truncated, 4)
+        h, w, length = o.dimensions
+        if h > 0 and w > 0 and length > 0:
+            x, y, z = np.asarray(o.location, np.float64) + t
+            rec["box3d"] = {
+                "center": floats([x, y - h / 2, z], 4),
+                "dimensions": floats([length, w, h], 4),
+                "yaw": round(float(o.rotation_y), 6),
+            }
+        out.append(rec)
+    return out
+
+
+def _find_image(folder: Path, stem: str) -> Path | None:
+    for suffix in IMAGE_SUFFIXES:
+        if (folder / f"{stem}{suffix}").is_file():
+            return folder / f"{stem}{suffix}"
+    return None
+
+
+def read_kitti_dataset(path: Path, options: ReadOptions) -> ReadResult:
+    """Read a KITTI object folder into lazy samples (see the module docstring)."""
+    folder = kitti_folder(Path(path))
+    images = images_folder(folder, options.images)
+    bad = BadRecords(options.on_bad)
+    frames = []
+    for labels in sorted((folder / "label_2").glob("*.txt")):
+        stem = labels.stem
+        image = _find_image(images, stem)
+        if image is None:
+            bad(str(labels), f"no image {stem}.png/.jpg in {images}")
+            continue
+        size = image_size(image)
+        if size is None:
+            bad(str(labels), f"{image} is not a readable image")
+            continue
+        width, height = size
+        calib_path = folder / "calib" / labels.name
+        camera, t = None, np.zeros(3)
+        if calib_path.is_file():
+            try:
+                camera, t = frame_camera(calib_path, width, height)
+            except ValueError as exc:
+                bad(str(calib_path), str(exc))
+                continue
+        objects = []
+        for n, line in enumerate(read_text(labels).splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                o = parse_object(line)
+            except ValueError as exc:
+                bad(f"{labels} line {n}", str(exc))
+                continue
+            problem = _problem(o, width, height)
+            if problem:
+                bad(f"{labels} line {n}", problem)
+                continue
+            objects.append(o)
+        frames.append((stem, image, width, height, camera, instance_records(objects, t, width, height)))
+    found = {inst["category"] for *_, instances in frames for inst in instances}
+    names = [n for n in KITTI_ORDER if n in found] + sorted(found - set(KITTI_ORDER))
+    table = CategoryTable.of_names(names)
+    samples = []
+    for stem, image, width, height, camera, instances in frames:
+        index = len(samples)
+        record: dict[str, Any] = {
+            "index": index,
+            "file_name": image.name,
+            "width": width,
+            "height": height,
+            "categories": names,
+            "meta": {"index": index, "stem": stem},
+        }
+        if camera is not None:
+            record["camera"] = camera
+        record["instances"] = instances
+        samples.append(LazySample(record, table, ImageFile(str(image)), {"path": str(image), "id": stem}))
+    return ReadResult(table, samples, bad.skipped)
+
+
+READER = ReaderKind(
+    "kitti", read_kitti_dataset, "a KITTI object folder (label_2/, calib/, image_2/), or a dataset holding kitti/"
+)

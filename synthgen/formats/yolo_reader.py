@@ -1,0 +1,228 @@
+"""YOLO reader, the inverse of the ``yolo`` writer; reads Ultralytics-style detection, segmentation
+and oriented-box datasets.
+
+``path`` is the folder holding ``data.yaml`` (a synthgen dataset's ``yolo/``, the dataset root
+above it, or an Ultralytics dataset). ``data.yaml``'s ``names`` (a list, or a mapping of the class
+ids 0..n-1) become the category table with ids 1..n in class order; its ``task`` (``detect``,
+``segment`` or ``obb``; ``detect`` when absent) says what a label line holds. Images are those
+under the folders that ``train``, ``val`` and ``test`` name (relative to ``path:`` or to
+``data.yaml``'s folder; each distinct folder once), or under ``ReadOptions.images``; an image's
+label file is its path with the last ``images`` folder replaced by ``labels`` and the suffix by
+``.txt``, as Ultralytics finds it (with ``ReadOptions.images``: ``labels/`` beside ``data.yaml``).
+An image without a label file holds no instance (a background image, as YOLO trainers read it).
+
+Each line becomes an instance record whose mask is what the line describes, rasterised as
+pycocotools rasterises polygons: a detection box becomes the whole pixels it covers (its corners
+rounded to the pixel grid, the inverse of the writer's box of a mask's extent), a segmentation
+polygon and an oriented box their polygon; bbox and area are the extent and pixel count of that
+mask. An oriented box is also kept as the instance's quad (with an empty transcription), so a
+round trip gives back a text instance's quad.
+
+Checked while reading, each naming the file and line (or image): a label line that is not a class
+id and numbers, a class id outside ``names``, a count of numbers that is not the task's, a
+coordinate outside the image (0..1 with half a pixel of slack), an unreadable image, and two images
+with one label file (same stem in one folder).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synthgen.errors import DatasetError
+from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, read_text
+from synthgen.formats.yolo import FOLDER, TASKS
+from synthgen.lazy import ImageFile, LazySample
+from synthgen.types import CategoryTable
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+NUMBERS = {"detect": 4, "obb": 8}  # numbers after the class id; segment: an even count >= 6
+SLACK_PX = 0.5
+
+
+def yolo_folder(path: Path) -> Path:
+    """The folder holding ``data.yaml``: ``path`` itself, or its ``yolo/``."""
+    if not (path / "data.yaml").is_file() and (path / FOLDER / "data.yaml").is_file():
+        path = path / FOLDER
+    if not (path / "data.yaml").is_file():
+        raise DatasetError(f"{path}: no data.yaml; not a YOLO dataset folder")
+    return path
+
+
+def read_data_yaml(folder: Path) -> tuple[list[str], str, dict]:
+    """(class names in id order, task, the whole document) of ``folder/data.yaml``."""
+    import yaml
+
+    path = folder / "data.yaml"
+    try:
+        doc = yaml.safe_load(read_text(path))
+    except yaml.YAMLError as exc:
+        raise DatasetError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(doc, dict):
+        raise DatasetError(f"{path}: a data.yaml holds a mapping (names, train, ...)")
+    names = doc.get("names")
+    if isinstance(names, dict) and all(isinstance(k, int) for k in names) and sorted(names) == list(range(len(names))):
+        names = [names[k] for k in range(len(names))]
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise DatasetError(f"{path}: names must map the class ids 0..n-1 to names")
+    if len(set(names)) != len(names):
+        raise DatasetError(f"{path}: names holds a name twice: {names}")
+    task = doc.get("task", "detect")
+    if task not in TASKS.values():
+        raise DatasetError(f"{path}: task {task!r} is not one of {', '.join(TASKS.values())}")
+    return names, task, doc
+
+
+def image_folders(folder: Path, doc: dict, images: str | None) -> list[Path]:
+    """The distinct image folders of a dataset, in train, val, test order."""
+    if images is not None:
+        return [Path(images)]
+    base = folder / doc["path"] if isinstance(doc.get("path"), str) else folder
+    found: list[Path] = []
+    for split in ("train", "val", "test"):
+        entries = doc.get(split)
+        for entry in entries if isinstance(entries, list) else [entries]:
+            if not isinstance(entry, str):
+                continue
+            candidate = base / entry
+            if not candidate.is_dir():
+                raise DatasetError(f"{folder / 'data.yaml'}: {split}: image folder {candidate} not found")
+            if all(candidate.resolve() != f.resolve() for f in found):
+                found.append(candidate)
+    if not found:
+        if (folder / "images").is_dir():
+            return [folder / "images"]
+        raise DatasetError(
+            f"{folder / 'data.yaml'}: names no image folder (train, val, test) and {folder}/images is missing"
+        )
+    return found
+
+
+def label_file(image: Path) -> Path:
+    """An image's label file: the last ``images`` folder of its path made ``labels`` (Ultralytics' rule)."""
+    parts = list(image.parts)
+    for k in range(len(parts) - 2, -1, -1):
+        if parts[k] == "images":
+            parts[k] = "labels"
+            break
+    return Path(*parts).with_suffix(".txt")
+
+
+def _corners(numbers: list[float], task: str, width: int, height: int) -> np.ndarray:
+    """(N, 2) pixel corners of a label line's numbers."""
+    if task == "detect":
+        cx, cy, bw, bh = numbers
+        return np.array([[cx - bw / 2, cy - bh / 2], [cx + bw / 2, cy + bh / 2]]) * (width, height)
+    return np.asarray(numbers, np.float64).reshape(-1, 2) * (width, height)
+
+
+def instance_records(lines: list[tuple[str, np.ndarray]], task: str, width: int, height: int) -> list[dict]:
+    """Instance records of one image's checked label lines ((category, (N, 2) corners) each): masks
+    through pycocotools, one call for the image; bbox and area from the masks."""
+    from pycocotools import mask as mask_utils
+
+    if not lines:
+        return []
+    polygons = []
+    for _, corners in lines:
+        if task == "detect":  # the whole pixels the box covers, as a polygon of integer corners
+            (x0, y0), (x1, y1) = np.clip(np.rint(corners), 0, (width, height))
+            polygons.append([x0, y0, x1, y0, x1, y1, x0, y1])
+        else:
+            polygons.append(corners.reshape(-1).tolist())
+    rles = mask_utils.frPyObjects(polygons, height, width)
+    areas = mask_utils.area(rles).tolist()
+    extents = np.rint(mask_utils.toBbox(rles)).astype(int).tolist()
+    out = []
+    for (name, corners), rle, area, extent in zip(lines, rles, areas, extents):
+        rec: dict[str, Any] = {
+            "category": name,
+            "bbox": extent if area else [0, 0, 0, 0],
+            "area": int(area),
+            "segmentation": {"size": [height, width], "counts": rle["counts"].decode("ascii")},
+        }
+        if task == "obb":
+            rec["text"] = ""
+            rec["quad"] = [round(float(v), 3) for v in corners.reshape(-1)]
+        out.append(rec)
+    return out
+
+
+def _line_problem(fields: list[str], names: list[str], task: str, width: int, height: int) -> tuple[str, Any]:
+    """(problem, None) or ("", (class id, corners)) of one label line's fields."""
+    try:
+        cls, numbers = int(fields[0]), [float(v) for v in fields[1:]]
+    except ValueError:
+        return f"expected a class id and numbers, got {' '.join(fields)!r}", None
+    if not 0 <= cls < len(names):
+        return f"class {cls} is not in data.yaml's names (0..{len(names) - 1})", None
+    want = NUMBERS.get(task)
+    if want is not None and len(numbers) != want:
+        return f"{len(numbers)} numbers, but {'an' if task == 'obb' else 'a'} {task} line holds {want}", None
+    if want is None and (len(numbers) < 6 or len(numbers) % 2):
+        return f"{len(numbers)} numbers, but a {task} line holds an even count of at least 6", None
+    if not np.isfinite(numbers).all():
+        return "a coordinate is not a finite number", None
+    corners = _corners(numbers, task, width, height)
+    if task == "detect" and (numbers[2] < 0 or numbers[3] < 0):
+        return f"box {numbers} has a negative size", None
+    if (corners < -SLACK_PX).any() or (corners > np.array([width, height]) + SLACK_PX).any():
+        return f"{task} label {numbers} lies outside the {width}x{height} image", None
+    return "", (cls, corners)
+
+
+def read_yolo_dataset(path: Path, options: ReadOptions) -> ReadResult:
+    """Read a YOLO dataset folder into lazy samples (see the module docstring)."""
+    folder = yolo_folder(Path(path))
+    names, task, doc = read_data_yaml(folder)
+    table = CategoryTable.of_names(names)
+    bad = BadRecords(options.on_bad)
+    samples = []
+    for images in image_folders(folder, doc, options.images):
+        files = sorted(p for p in images.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        stems: dict[Path, Path] = {}
+        for image in files:
+            if options.images:
+                labels = folder / "labels" / image.relative_to(images).with_suffix(".txt")
+            else:
+                labels = label_file(image)
+            if labels in stems:
+                bad(str(image), f"shares its label file {labels} with {stems[labels]}; rename one")
+                continue
+            stems[labels] = image
+            size = image_size(image)
+            if size is None:
+                bad(str(image), "not a readable image")
+                continue
+            width, height = size
+            lines = []
+            text = read_text(labels) if labels.is_file() else ""
+            for number, line in enumerate(text.splitlines(), start=1):
+                fields = line.split()
+                if not fields:
+                    continue
+                problem, parsed = _line_problem(fields, names, task, width, height)
+                if problem:
+                    bad(f"{labels} line {number}", problem)
+                    continue
+                lines.append((names[parsed[0]], parsed[1]))
+            index = len(samples)
+            rel = str(image.relative_to(folder)) if image.is_relative_to(folder) else str(image)
+            record = {
+                "index": index,
+                "file_name": rel,
+                "width": width,
+                "height": height,
+                "categories": list(names),
+                "meta": {"index": index, "file_name": rel},
+                "instances": instance_records(lines, task, width, height),
+            }
+            samples.append(LazySample(record, table, ImageFile(str(image)), {"path": str(image), "id": rel}))
+    return ReadResult(table, samples, bad.skipped)
+
+
+READER = ReaderKind(
+    "yolo", read_yolo_dataset, "a YOLO dataset folder (data.yaml, images/, labels/), or a dataset holding yolo/"
+)
