@@ -16,6 +16,7 @@ import pytest
 pytest.importorskip("pyrender")
 
 from synthgen.config import load_run_config
+from synthgen.driving.camera import CameraRig
 from synthgen.driving.scenario import scenario_folder
 from synthgen.engine import generate
 from synthgen.engine.context import WorkerContext
@@ -188,7 +189,8 @@ def test_kitti_line_format_round_trips():
     np.testing.assert_allclose(
         [back.alpha, *back.location, back.rotation_y], [round(obj.alpha, 2), 1.0, 1.6, 12.0, -1.57]
     )
-    cam = {"intrinsics": [500, 0, 320, 0, 500, 192, 0, 0, 1], "extrinsics": list(np.eye(4).ravel())}
+    level = CameraRig(640, 384, 500.0, 1.5).extrinsics()  # a level camera: R0_rect = I, P2 = K [I | 0]
+    cam = {"intrinsics": [500, 0, 320, 0, 500, 192, 0, 0, 1], "extrinsics": list(level.ravel())}
     calib = parse_calib(calib_lines(cam), "x")
     np.testing.assert_allclose(calib["P2"][:, :3], np.reshape(cam["intrinsics"], (3, 3)))
 
