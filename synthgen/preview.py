@@ -43,7 +43,8 @@ def box3d_segments(box3d: dict, camera: dict) -> list[tuple[tuple[float, float],
     from synthgen.types import Box3D
 
     cam = camera_from_record({"width": 0, "height": 0, **camera})
-    box = Box3D(np.asarray(box3d["center"], np.float64), np.asarray(box3d["dimensions"], np.float64), float(box3d["yaw"]))
+    center, dimensions = np.asarray(box3d["center"], np.float64), np.asarray(box3d["dimensions"], np.float64)
+    box = Box3D(center, dimensions, float(box3d["yaw"]))
     corners = box.corners() @ cam.rectification()  # camera coordinates
     segments = []
     for a, b in BOX3D_EDGES:
@@ -187,7 +188,8 @@ def write_preview(dataset: str | Path, out: str | Path | None = None, num: int =
     if not images:
         raise DatasetError(f"{coco_path}: holds no images")
     tiles = []
-    cameras = sample_cameras(root, {i["file_name"] for i in images if isinstance(i, dict) and isinstance(i.get("file_name"), str)})
+    names = {i["file_name"] for i in images if isinstance(i, dict) and isinstance(i.get("file_name"), str)}
+    cameras = sample_cameras(root, names)
     for i, info in enumerate(images):
         if not isinstance(info, dict) or not isinstance(info.get("file_name"), str) or "id" not in info:
             raise DatasetError(f"{coco_path}: images[{i}] needs a file_name and an id")
