@@ -98,6 +98,37 @@ def test_box3d_is_in_camera_coordinates_kitti_style():
     assert inst.box3d.yaw == pytest.approx(-math.pi / 2)
 
 
+@pytest.mark.parametrize("pitch", [0.0, 8.0])
+def test_alone_pass_read_in_its_boxes_equals_the_full_render(pitch):
+    from driving_helpers import SETTINGS, _resource
+
+    from synthgen.driving.labels import amodal_bbox
+    from synthgen.driving.meshes import object_mesh
+    from synthgen.driving.render import build_scene, group_rect, import_pyrender, seg_ids_in
+
+    pyrender = import_pyrender()
+    spec = _scene_with_actors(pitch)
+    objects = [o for o in spec.items if isinstance(o, SceneObject)]
+    renderer = _resource.get(spec.width, spec.height)
+    scene, seg = build_scene(pyrender, spec, SETTINGS.znear, SETTINGS.zfar, [object_mesh(o) for o in objects])
+    renderer.render(scene)
+    full_seg, full_depth = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
+    actors = [(node, c) for node, c in seg.items() if c[1] or c[2]]
+    boxes = [amodal_bbox(o, spec.camera, SETTINGS.znear) for o in objects if o.instance]
+    assert len(actors) == len(boxes) == 5
+    for (node, color), box in zip(actors, boxes):
+        alone, _ = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map={node: color})
+        ids = (alone[:, :, 1].astype(np.int64) << 8) | alone[:, :, 2]
+        x0, y0, x1, y1 = group_rect([box], spec.width, spec.height)
+        got = seg_ids_in(renderer, pyrender, scene, {node: color}, (x0, y0, x1, y1))
+        np.testing.assert_array_equal(got, ids[y0:y1, x0:x1])
+        assert (ids[y0:y1, x0:x1] > 0).sum() == (ids > 0).sum() > 0  # the box's rect holds the whole object
+    # and the scissor is off again: a full render gives the same layers as before
+    again = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
+    np.testing.assert_array_equal(again[0], full_seg)
+    np.testing.assert_array_equal(again[1], full_depth)
+
+
 def test_box3d_of_a_pitched_camera_is_in_the_gravity_aligned_frame():
     # the rectified frame of a pitched camera is the level camera's: the same boxes, to the bit
     crate_ = crate((10.0, -2.0, 0.0), (4.0, 2.0, 1.5), heading=0.4)
