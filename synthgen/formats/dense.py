@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synthgen.formats.base import WriterKind, write_atomic
+from synthgen.formats.base import WriterKind, write_staged
 from synthgen.image_codec import encode_png, png_params
 from synthgen.records import INSTANCE_KEYS
 from synthgen.types import Sample
@@ -58,15 +58,15 @@ def write_sample(sample: Sample, record: dict, root: Path) -> None:
     stem = Path(record["file_name"]).stem
     labels = sample.labels
     if labels.depth is not None:
-        write_atomic(root / DEPTH_DIR / f"{stem}.png", encode_png16(depth_png16(labels.depth)))
+        write_staged(root / DEPTH_DIR / f"{stem}.png", encode_png16(depth_png16(labels.depth)))
         buf = io.BytesIO()
         np.save(buf, labels.depth.astype(np.float32), allow_pickle=False)
-        write_atomic(root / DEPTH_DIR / f"{stem}.npy", buf.getvalue())
+        write_staged(root / DEPTH_DIR / f"{stem}.npy", buf.getvalue())
     if labels.semantic is not None:
         ids = np.clip(labels.semantic, 0, 255).astype(np.uint8)
-        write_atomic(root / SEMANTIC_DIR / f"{stem}.png", encode_png(ids, PNG_LEVEL, PNG_FILTER))
+        write_staged(root / SEMANTIC_DIR / f"{stem}.png", encode_png(ids, PNG_LEVEL, PNG_FILTER))
         colors = semantic_colors(labels.semantic)
-        write_atomic(root / SEMANTIC_DIR / f"{stem}_color.png", encode_png(colors, PNG_LEVEL, PNG_FILTER))
+        write_staged(root / SEMANTIC_DIR / f"{stem}_color.png", encode_png(colors, PNG_LEVEL, PNG_FILTER))
 
 
 WRITER = WriterKind(

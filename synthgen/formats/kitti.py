@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from synthgen.errors import DatasetError
-from synthgen.formats.base import WriterKind, read_text, write_atomic
+from synthgen.formats.base import WriterKind, read_text, write_staged
 from synthgen.types import Camera, Sample
 
 LABEL_DIR, CALIB_DIR = "kitti/label_2", "kitti/calib"
@@ -123,9 +123,9 @@ def calib_lines(camera: dict) -> str:
 def write_sample(sample: Sample, record: dict, root: Path) -> None:
     stem = Path(record["file_name"]).stem
     lines = [format_object(kitti_object(i)) for i in record["instances"] if i["area"] > 0 and "box3d" in i]
-    write_atomic(root / LABEL_DIR / f"{stem}.txt", "".join(line + "\n" for line in lines).encode())
+    write_staged(root / LABEL_DIR / f"{stem}.txt", "".join(line + "\n" for line in lines).encode())
     if "camera" in record:
-        write_atomic(root / CALIB_DIR / f"{stem}.txt", calib_lines(record["camera"]).encode())
+        write_staged(root / CALIB_DIR / f"{stem}.txt", calib_lines(record["camera"]).encode())
 
 
 def parse_label(text: str, where: str) -> tuple[KittiObject, ...]:
