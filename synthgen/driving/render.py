@@ -243,7 +243,8 @@ def seg_ids_in(renderer, pyrender, scene, seg_node_map: dict, rect: tuple[int, i
     inner = getattr(renderer, "_renderer", None)
     if x1 <= x0 or y1 <= y0:
         return np.zeros((0, 0), np.int64)
-    if not all(hasattr(inner, a) for a in ("_forward_pass", "_read_main_framebuffer", "_main_fb", "_main_fb_ms")):
+    internals = ("_forward_pass", "_read_main_framebuffer", "_main_fb", "_main_fb_ms")
+    if not hasattr(renderer, "_platform") or not all(hasattr(inner, a) for a in internals):
         colors, _ = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg_node_map)
         crop = colors[y0:y1, x0:x1]
         return (crop[:, :, 1].astype(np.int64) << 8) | crop[:, :, 2]

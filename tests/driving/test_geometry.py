@@ -5,6 +5,7 @@ are drawn."""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -122,6 +123,8 @@ def test_alone_pass_read_in_its_boxes_equals_the_full_render(pitch):
         x0, y0, x1, y1 = group_rect([box], spec.width, spec.height)
         got = seg_ids_in(renderer, pyrender, scene, {node: color}, (x0, y0, x1, y1))
         np.testing.assert_array_equal(got, ids[y0:y1, x0:x1])
+        public = SimpleNamespace(render=renderer.render, viewport_height=renderer.viewport_height)  # no internals
+        np.testing.assert_array_equal(seg_ids_in(public, pyrender, scene, {node: color}, (x0, y0, x1, y1)), got)
         assert (ids[y0:y1, x0:x1] > 0).sum() == (ids > 0).sum() > 0  # the box's rect holds the whole object
     # and the scissor is off again: a full render gives the same layers as before
     again = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
