@@ -9,10 +9,16 @@
   labels (COCO masks, boxes, keypoints, 3D boxes), PNG encoding and the writers (COCO, KITTI,
   dense depth and semantic layers), with 1 and 2 worker processes.
 
-Each figure is frames per second over the same N scenes, start-up included (a synthgen worker
-imports trimesh and pyrender and builds its GL context: a few seconds); "steady" leaves it out:
-(N - 1) frames over the time of the N-frame run minus that of a 1-frame run. The runs alternate
-and each is repeated, and the best of the repeats is kept (the machine is shared).
+"CPU" is the CPU time per frame (all threads of the process, llvmpipe's included, and of the
+spawned workers): on a machine other jobs share, it moves much less than the wall time, so the
+CPU-time ratio is the steadier estimate of the cost of labels and writing.
+
+Each figure is frames per second over the same N scenes, start-up included (one worker runs in
+this process, which has imported pyrender already, and builds its GL context; two workers are
+spawned processes that import trimesh and pyrender first: a few seconds); "steady" leaves it
+out: (N - 1) frames over the time of the N-frame run minus that of a 1-frame run, and for two
+workers (N - 2) frames over the N-frame run minus a 2-frame run (one frame each). The runs
+alternate and each is repeated, and the best of the repeats is kept (the machine is shared).
 
     python scripts/bench_render.py [--num 40] [--repeats 2] [--width 640 --height 384]
 """
@@ -31,8 +37,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def bare_pyrender(specs, znear: float, zfar: float) -> float:
-    """Seconds to draw the specs with bare pyrender calls (RGB + SEG/depth), meshes prebuilt."""
+def cpu_seconds() -> float:
+    """CPU time of this process (all its threads: llvmpipe's too) and of its waited-for children."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def bare_pyrender(specs, znear: float, zfar: float) -> tuple[float, float]:
+    """(wall, CPU) seconds to draw the specs with bare pyrender calls (RGB + SEG/depth), meshes prebuilt."""
     from synthgen.driving.meshes import flat_arrays, object_mesh
     from synthgen.driving.objects import SceneObject
     from synthgen.driving.render import CV_TO_GL, import_pyrender, light_pose, split_items
@@ -47,7 +61,7 @@ def bare_pyrender(specs, znear: float, zfar: float) -> float:
             (spec, [(o, flat_arrays(object_mesh(o))) for o in objects if isinstance(o, SceneObject)], lights, env)
         )
     renderer = pyrender.OffscreenRenderer(specs[0].width, specs[0].height)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     for spec, meshes, lights, env in prepared:
         scene = pyrender.Scene(bg_color=[*(c / 255 for c in env.sky), 1.0], ambient_light=list(env.ambient))
         seg = {}
@@ -80,19 +94,20 @@ def bare_pyrender(specs, znear: float, zfar: float) -> float:
             scene.add(node, pose=light_pose(light.position, light.direction))
         renderer.render(scene)
         renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     renderer.delete()
-    return elapsed
+    return elapsed, cpu
 
 
-def synthgen_run(config, workers: int) -> float:
+def synthgen_run(config, workers: int) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``synthgen generate`` (CPU: this process and its workers)."""
     from synthgen.engine import generate
 
     out = Path(tempfile.mkdtemp(prefix="bench_render_"))
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         generate(config, out / "d", workers=workers, progress=False)
-        return time.perf_counter() - start
+        return time.perf_counter() - start, cpu_seconds() - cpu
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -131,35 +146,52 @@ def main() -> None:
         "synthgen, 1 worker": float("inf"),
         "synthgen, 2 workers": float("inf"),
     }
-    one_frame = float("inf")
-    single = load_run_config(
-        ROOT / "configs" / "driving.yaml",
-        [
-            "num_samples=1",
-            "shard_size=1",
-            f"scene.params.width={args.width}",
-            f"scene.params.height={args.height}",
-            f"outputs=[{args.outputs}]",
-        ],
-    )
-    for _ in range(args.repeats):
-        one_frame = min(one_frame, synthgen_run(single, 1))
-        best["bare pyrender (1 process)"] = min(
-            best["bare pyrender (1 process)"], bare_pyrender(specs, settings.znear, settings.zfar)
+    one_frame = two_frames = one_frame_cpu = float("inf")
+
+    def short_run(num: int):
+        return load_run_config(
+            ROOT / "configs" / "driving.yaml",
+            [
+                f"num_samples={num}",
+                "shard_size=1",
+                f"scene.params.width={args.width}",
+                f"scene.params.height={args.height}",
+                f"outputs=[{args.outputs}]",
+            ],
         )
-        best["synthgen, 1 worker"] = min(best["synthgen, 1 worker"], synthgen_run(config, 1))
-        best["synthgen, 2 workers"] = min(best["synthgen, 2 workers"], synthgen_run(config, 2))
+
+    single, double = short_run(1), short_run(2)
+    cpu = dict.fromkeys(best, float("inf"))
+
+    def keep(name: str, wall_and_cpu: tuple[float, float]) -> None:
+        best[name] = min(best[name], wall_and_cpu[0])
+        cpu[name] = min(cpu[name], wall_and_cpu[1])
+
+    for _ in range(args.repeats):
+        wall, cpu_s = synthgen_run(single, 1)
+        one_frame, one_frame_cpu = min(one_frame, wall), min(one_frame_cpu, cpu_s)
+        two_frames = min(two_frames, synthgen_run(double, 2)[0])
+        keep("bare pyrender (1 process)", bare_pyrender(specs, settings.znear, settings.zfar))
+        keep("synthgen, 1 worker", synthgen_run(config, 1))
+        keep("synthgen, 2 workers", synthgen_run(config, 2))
     fps = {k: args.num / v for k, v in best.items()}
     print(
         f"{args.num} scenes of {args.width}x{args.height}, outputs {args.outputs}, best of {args.repeats}, {os.cpu_count()} CPUs, LP_NUM_THREADS={os.environ['LP_NUM_THREADS']}"
     )
     for k, v in fps.items():
-        print(f"  {k:28s} {v:6.2f} frames/s")
+        print(f"  {k:28s} {v:6.2f} frames/s   CPU {cpu[k] / args.num * 1000:6.1f} ms/frame")
     steady = (args.num - 1) / (best["synthgen, 1 worker"] - one_frame)
+    steady2 = (args.num - 2) / (best["synthgen, 2 workers"] - two_frames)
     print(f"  {'synthgen, 1 worker, steady':28s} {steady:6.2f} frames/s (a 1-frame run took {one_frame:.1f} s)")
+    print(f"  {'synthgen, 2 workers, steady':28s} {steady2:6.2f} frames/s (a 2-frame run took {two_frames:.1f} s)")
     print(f"  synthgen 1 worker / bare pyrender: {fps['synthgen, 1 worker'] / fps['bare pyrender (1 process)']:.2f}x")
     print(f"  synthgen 1 worker steady / bare:   {steady / fps['bare pyrender (1 process)']:.2f}x")
+    bare_cpu = cpu["bare pyrender (1 process)"]
+    print(f"  by CPU time, bare / synthgen 1 w:  {bare_cpu / cpu['synthgen, 1 worker']:.2f}x (less sensitive to other jobs)")
+    steady_cpu = (cpu["synthgen, 1 worker"] - one_frame_cpu) / (args.num - 1)
+    print(f"  by CPU time, steady:               {bare_cpu / args.num / steady_cpu:.2f}x ({steady_cpu * 1000:.1f} ms/frame)")
     print(f"  synthgen 2 workers / 1 worker:     {fps['synthgen, 2 workers'] / fps['synthgen, 1 worker']:.2f}x")
+    print(f"  synthgen 2 workers / 1, steady:    {steady2 / steady:.2f}x")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def draw(sample: Sample) -> np.ndarray:
         x, y, w, h = inst.bbox
         cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), c, 1)
         if inst.box3d is not None and cam is not None:
-            corners = inst.box3d.corners()
+            corners = inst.box3d.corners() @ cam.rectification()  # camera coordinates
             if (corners[:, 2] > 0.3).all():
                 uv = cam.project(corners)
                 for a, b in BOX_EDGES:

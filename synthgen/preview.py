@@ -1,4 +1,4 @@
-"""``synthgen preview``: a contact sheet of a dataset with masks, boxes, quads and text drawn."""
+"""``synthgen preview``: a contact sheet of a dataset with masks, boxes, 3D boxes, keypoints, quads and text drawn."""
 
 from __future__ import annotations
 
@@ -27,14 +27,51 @@ def _dashed_rectangle(draw, box: tuple[float, float, float, float], color, dash:
             draw.line([(ax + (bx - ax) * u, ay + (by - ay) * u), (ax + (bx - ax) * w, ay + (by - ay) * w)], fill=color)
 
 
+# the 12 edges of a box between its Box3D.corners (bottom 0..3, top 4..7)
+BOX3D_EDGES = ((0, 1), (1, 2), (2, 3), (3, 0), (4, 5), (5, 6), (6, 7), (7, 4), (0, 4), (1, 5), (2, 6), (3, 7))
+NEAR = 0.05  # metres: edges are clipped in front of the camera before they are projected
+
+
+def box3d_segments(box3d: dict, camera: dict) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """The image segments ((u, v), (u, v)) of a 3D box's 12 edges, clipped at NEAR in front of the camera.
+
+    Args:
+        box3d: a record's ``box3d`` (``center``, ``dimensions``, ``yaw``; rectified camera frame).
+        camera: the sample's camera record (``intrinsics`` [9], ``extrinsics`` [16]).
+    """
+    from synthgen.records import camera_from_record
+    from synthgen.types import Box3D
+
+    cam = camera_from_record({"width": 0, "height": 0, **camera})
+    center, dimensions = np.asarray(box3d["center"], np.float64), np.asarray(box3d["dimensions"], np.float64)
+    box = Box3D(center, dimensions, float(box3d["yaw"]))
+    corners = box.corners() @ cam.rectification()  # camera coordinates
+    segments = []
+    for a, b in BOX3D_EDGES:
+        p, q = corners[a], corners[b]
+        if p[2] < NEAR and q[2] < NEAR:
+            continue
+        if p[2] < NEAR or q[2] < NEAR:
+            t = (NEAR - p[2]) / (q[2] - p[2])
+            p, q = (p + t * (q - p), q) if p[2] < NEAR else (p, p + t * (q - p))
+        uv = cam.project(np.stack([p, q]))
+        segments.append((tuple(uv[0]), tuple(uv[1])))
+    return segments
+
+
 def draw_labels(
-    image: np.ndarray, annotations: list[dict], scale: float = 1.0, categories: list[dict] | None = None
+    image: np.ndarray,
+    annotations: list[dict],
+    scale: float = 1.0,
+    categories: list[dict] | None = None,
+    camera: dict | None = None,
 ) -> "Image.Image":  # noqa: F821
     """The image, resized by ``scale``, with each annotation's mask tinted, bbox, quads and
     transcription drawn (labels at a fixed size, so small crops stay readable when enlarged);
     text lines (``level: line``) as a yellow quad only; an amodal box as a dashed rectangle;
+    a 3D box (``box3d``, with the sample's ``camera`` record) as its projected 12-edge wireframe;
     keypoints as dots (filled: visible, hollow: hidden) joined by their category's skeleton
-    (``categories``: the COCO categories, for the skeletons)."""
+    (``categories``: the COCO categories, for the skeletons); each in the instance's colour."""
     import cv2
     from PIL import Image, ImageDraw
     from pycocotools import mask as mask_utils
@@ -69,6 +106,9 @@ def draw_labels(
             draw.polygon(points(ann["quad"]), outline=(255, 220, 0))
     for k, ann in enumerate(annotations):
         color = _palette(k)
+        if "box3d" in ann and camera is not None:  # under the 2D boxes
+            for (ua, va), (ub, vb) in box3d_segments(ann["box3d"], camera):
+                draw.line([(ua * scale, va * scale), (ub * scale, vb * scale)], fill=color, width=1)
         x, y, bw, bh = (v * scale for v in ann["bbox"])
         draw.rectangle([x, y, x + bw - 1, y + bh - 1], outline=(255, 0, 0))
         for q in ann.get("char_quads", []):
@@ -105,6 +145,29 @@ def _shaped_label_font():
     return ImageFont.truetype(str(fonts.bundled_font_dir() / "DejaVuSans-Bold.ttf"), 13, layout_engine=engine)
 
 
+def sample_cameras(root: Path, file_names: set[str]) -> dict[str, dict]:
+    """The camera records of these images (by file name) from a synthgen dataset's shard records,
+    read only as far as the last of them; {} where the folder holds none (a COCO folder alone)."""
+    from synthgen.formats.synthgen_reader import iter_shard_records
+
+    if not (root / "manifest.json").is_file():
+        return {}
+    cameras: dict[str, dict] = {}
+    seen = 0
+    try:
+        _, records = iter_shard_records(root)
+        for rec in records:
+            if rec.get("file_name") in file_names:
+                seen += 1
+                if isinstance(rec.get("camera"), dict):
+                    cameras[rec["file_name"]] = rec["camera"]
+            if seen == len(file_names):
+                break
+    except DatasetError:
+        return cameras  # the 2D labels from coco.json are still drawn
+    return cameras
+
+
 def write_preview(dataset: str | Path, out: str | Path | None = None, num: int = 12, columns: int = 4, tile: int = 384) -> Path:
     """Write a contact sheet PNG of the first ``num`` samples of a dataset.
 
@@ -135,6 +198,8 @@ def write_preview(dataset: str | Path, out: str | Path | None = None, num: int =
     if not images:
         raise DatasetError(f"{coco_path}: holds no images")
     tiles = []
+    names = {i["file_name"] for i in images if isinstance(i, dict) and isinstance(i.get("file_name"), str)}
+    cameras = sample_cameras(root, names)
     for i, info in enumerate(images):
         if not isinstance(info, dict) or not isinstance(info.get("file_name"), str) or "id" not in info:
             raise DatasetError(f"{coco_path}: images[{i}] needs a file_name and an id")
@@ -147,7 +212,8 @@ def write_preview(dataset: str | Path, out: str | Path | None = None, num: int =
         # fit the tile; small images (recognition crops) are enlarged up to 4x
         scale = min(tile / rgb.shape[1], tile / rgb.shape[0], 4.0)
         try:
-            tiles.append(draw_labels(rgb, by_image.get(info["id"], []), scale, coco.get("categories")))
+            camera = cameras.get(info["file_name"])
+            tiles.append(draw_labels(rgb, by_image.get(info["id"], []), scale, coco.get("categories"), camera))
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise DatasetError(
                 f"{coco_path}: an annotation of {info['file_name']} is malformed ({type(exc).__name__}: {str(exc)[:80]})"

@@ -125,15 +125,39 @@ class Camera:
         uvw = pts @ np.asarray(self.intrinsics, np.float64).T
         return uvw[:, :2] / uvw[:, 2:3]
 
+    def rectification(self) -> np.ndarray:
+        """(3, 3) rotation camera frame -> rectified frame (KITTI's ``R0_rect``): the same origin,
+        y down along gravity (world -z: the world of a 3D scene is z up), z the camera's viewing
+        direction levelled (the image's up direction levelled for a camera that looks straight up or
+        down), x = y cross z. Identity for a level camera (no pitch, no roll), so that a
+        ground-standing box turns about rectified y only, whatever the camera's pitch."""
+        rot = np.asarray(self.extrinsics, np.float64)[:3, :3]
+        down = -rot[:, 2]  # world -z in camera coordinates
+        for axis in ([0.0, 0.0, 1.0], [0.0, -1.0, 0.0]):
+            forward = np.asarray(axis) - float(np.dot(axis, down)) * down
+            norm = np.linalg.norm(forward)
+            if norm > 1e-6:
+                break
+        forward /= norm
+        return np.stack([np.cross(down, forward), down, forward]) + 0.0  # + 0.0: no -0.0 in the records
+
+    def project_rectified(self, points: np.ndarray) -> np.ndarray:
+        """(N, 3) rectified-frame points (``Box3D`` corners) -> (N, 2) pixel coordinates."""
+        pts = np.asarray(points, np.float64).reshape(-1, 3)
+        return self.project(pts @ self.rectification())
+
 
 @dataclass(frozen=True)
 class Box3D:
-    """An oriented 3D box in camera coordinates (KITTI's convention).
+    """An oriented 3D box in rectified camera coordinates (KITTI's convention): the camera frame
+    turned so that y points down along gravity (``Camera.rectification``, KITTI's ``R0_rect``);
+    the camera frame itself when the camera is level. Project its corners with
+    ``Camera.project_rectified``.
 
     Attributes:
         center: (3,) float64 metres, the centre of the box.
         dimensions: (3,) float64 metres: length (along the heading), width, height.
-        yaw: radians, rotation about the camera's y axis (KITTI ``rotation_y``).
+        yaw: radians, rotation about the rectified y axis (KITTI ``rotation_y``).
     """
 
     center: np.ndarray
@@ -141,7 +165,7 @@ class Box3D:
     yaw: float
 
     def corners(self) -> np.ndarray:
-        """(8, 3) corners in camera coordinates: the 4 bottom ones (y + h/2), then the 4 top ones."""
+        """(8, 3) corners in rectified camera coordinates: the 4 bottom ones (y + h/2), then the 4 top ones."""
         length, width, height = (float(v) for v in self.dimensions)
         x = np.array([1, 1, -1, -1, 1, 1, -1, -1]) * length / 2
         z = np.array([1, -1, -1, 1, 1, -1, -1, 1]) * width / 2
@@ -186,7 +210,7 @@ class InstanceGeometry:
             or None where the renderer does not know; gives ``Instance.occlusion``.
         area_alone_total: pixels it covers drawn alone on an unbounded canvas; gives
             ``Instance.truncation``.
-        box3d: the object's 3D box in camera coordinates, or None.
+        box3d: the object's 3D box in rectified camera coordinates (see ``Box3D``), or None.
         attributes: JSON-able attributes copied onto the Instance (``legible``, ``line``, ...).
     """
 
@@ -235,7 +259,7 @@ class Instance:
         occlusion: 1 - visible pixels / pixels of the object drawn alone in the image, 0..1, or None.
         truncation: fraction of the object (drawn alone) outside the image, 0..1, or None.
         keypoints: (K, 3) float32 x, y, visibility (COCO), or None.
-        box3d: 3D box in camera coordinates, or None.
+        box3d: 3D box in rectified camera coordinates (see ``Box3D``), or None.
         attributes: extra JSON-able attributes (``legible``, ``line``, ``level``, ...).
         text: the text record of a text instance, or None.
     """

@@ -121,6 +121,7 @@ CASES = [
     Case("seed-negative", "validate {base} seed=-1", "seed"),
     Case("seed-negative-cli", "generate {base} --seed -5 -o {tmp}/out", "seed"),
     Case("seed-2-63", "validate {base} seed=9223372036854775808", "seed"),
+    Case("png-filter-unknown", "validate {base} image.png_filter=fastest", "image.png_filter"),
     Case("outputs-empty", "generate {base} -o {tmp}/out --num 2 'outputs=[]'", "outputs"),
     Case("nested-include", "validate {tmp}/c.yaml", "scene.include",
          {"c.yaml": "name: x\nscene:\n  include: {tmp}/a.yaml\n", "a.yaml": "include: {tmp}/b.yaml\n",

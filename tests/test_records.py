@@ -158,7 +158,12 @@ def written_fields_kitti(root, rec) -> set[str]:
         bottom, abs=0.01
     ) and person.rotation_y == pytest.approx(box["yaw"], abs=0.01):
         fields.add("box3d")
-    if np.allclose(frame.calib["P2"][:, :3], np.reshape(rec["camera"]["intrinsics"], (3, 3)), atol=1e-3):
+    k = np.reshape(rec["camera"]["intrinsics"], (3, 3))
+    extrinsics = np.reshape(rec["camera"]["extrinsics"], (4, 4))[:3]
+    # P2 = K [R0_rect^T | 0] (the rectified frame's projection) and Tr_velo_to_cam: the whole camera
+    if np.allclose(frame.calib["P2"][:, :3], k @ frame.calib["R0_rect"].T, atol=1e-3) and np.allclose(
+        frame.calib["Tr_velo_to_cam"], extrinsics, atol=1e-6
+    ):
         fields.add("camera")
     return fields
 

@@ -26,6 +26,7 @@ from synthgen.config.checks import (
 )
 from synthgen.config.schema import (
     IMAGE_FORMATS,
+    PNG_FILTERS,
     ImageConfig,
     RayConfig,
     RegressConfig,
@@ -268,6 +269,8 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
         raise ConfigError("image.jpeg_quality", f"must be in 1..100, got {cfg.image.jpeg_quality}")
     if not 0 <= cfg.image.png_compress_level <= 9:
         raise ConfigError("image.png_compress_level", f"must be in 0..9, got {cfg.image.png_compress_level}")
+    if cfg.image.png_filter not in PNG_FILTERS:
+        raise ConfigError("image.png_filter", f"{cfg.image.png_filter!r} is not one of {', '.join(PNG_FILTERS)}")
     if OmegaConf.is_missing(cfg.scene, "kind"):
         raise ConfigError("scene.kind", f"missing; valid kinds: {', '.join(reg.SCENES.names())}")
     for i, name in enumerate(cfg.outputs):
@@ -311,7 +314,9 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
         seed=int(cfg.seed),
         num_samples=int(cfg.num_samples),
         shard_size=int(cfg.shard_size),
-        image=ImageConfig(cfg.image.format, int(cfg.image.jpeg_quality), int(cfg.image.png_compress_level)),
+        image=ImageConfig(
+            cfg.image.format, int(cfg.image.jpeg_quality), int(cfg.image.png_compress_level), cfg.image.png_filter
+        ),
         scene=SceneConfig(cfg.scene.kind, settings),
         outputs=tuple(cfg.outputs),
         regress=RegressConfig(**OmegaConf.to_container(cfg.regress)),  # type: ignore[arg-type]

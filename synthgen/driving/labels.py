@@ -1,5 +1,5 @@
-"""2D/3D labels of an object from its geometry and the camera: 3D box in camera coordinates
-(KITTI convention), amodal box (the projected 3D box), the pixels it covers drawn alone (in the
+"""2D/3D labels of an object from its geometry and the camera: 3D box in rectified camera
+coordinates (KITTI convention), amodal box (the projected 3D box), the pixels it covers drawn alone (in the
 image and on an unbounded canvas), and its COCO keypoints with visibility from the depth test.
 
 The renderer counts an object's pixels drawn alone with OpenGL itself (exact occlusion); the
@@ -31,12 +31,14 @@ def to_camera(camera: Camera, points_world: np.ndarray) -> np.ndarray:
 
 
 def box3d(obj: SceneObject, camera: Camera) -> Box3D:
-    """The object's 3D box in camera coordinates: centre, (length, width, height), yaw about camera y."""
+    """The object's 3D box in rectified camera coordinates (``Camera.rectification``, KITTI's frame):
+    centre, (length, width, height), yaw about rectified y; exact whatever the camera's pitch."""
     length, width, height = obj.dimensions
+    rect = camera.rectification()
     center_world = np.asarray(obj.position, np.float64) + np.array([0.0, 0.0, height / 2])
-    center = to_camera(camera, center_world[None])[0]
+    center = rect @ to_camera(camera, center_world[None])[0]
     heading = np.array([math.cos(obj.heading), math.sin(obj.heading), 0.0])
-    h = np.asarray(camera.extrinsics, np.float64)[:3, :3] @ heading
+    h = rect @ (np.asarray(camera.extrinsics, np.float64)[:3, :3] @ heading)
     yaw = math.atan2(-h[2], h[0])
     return Box3D(center, np.array([length, width, height], np.float64), yaw)
 

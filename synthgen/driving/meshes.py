@@ -4,7 +4,7 @@ primitive once; a solid is that primitive scaled, turned and moved with numpy.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -49,13 +49,16 @@ def unit_shape(shape: str) -> tuple[np.ndarray, np.ndarray]:
     return vertices, faces
 
 
+@lru_cache(maxsize=4096)  # most solids are unturned or share a few turns: built once per worker
 def _euler(roll: float, pitch: float, yaw: float) -> np.ndarray:
-    """(3, 3) rotation, static x then y then z axes (trimesh's ``sxyz``)."""
+    """(3, 3) rotation, static x then y then z axes (trimesh's ``sxyz``); read-only."""
     cr, sr, cp, sp, cy, sy = np.cos(roll), np.sin(roll), np.cos(pitch), np.sin(pitch), np.cos(yaw), np.sin(yaw)
     rx = np.array([[1, 0, 0], [0, cr, -sr], [0, sr, cr]])
     ry = np.array([[cp, 0, sp], [0, 1, 0], [-sp, 0, cp]])
     rz = np.array([[cy, -sy, 0], [sy, cy, 0], [0, 0, 1]])
-    return rz @ ry @ rx
+    out = rz @ ry @ rx
+    out.flags.writeable = False
+    return out
 
 
 def _align_z(direction: np.ndarray) -> np.ndarray:

@@ -34,9 +34,9 @@ class CameraSchema:
     fov_deg: horizontal field of view in degrees (used when focal_px is not set).
     focal_px: focal length in pixels.
     mount_height: metres above the road.
-    pitch_deg: degrees, positive looks down. The 3D boxes are exact in camera coordinates for
-        pitch 0 (KITTI's level camera); with a pitch, ``box3d.yaw`` is the heading's angle about
-        camera y and the box is tilted by the pitch, which Box3D does not hold.
+    pitch_deg: degrees, positive looks down. The 3D boxes are in the rectified camera frame
+        (gravity-aligned, KITTI's; the camera frame at pitch 0), exact at any pitch; the KITTI
+        calib's R0_rect and P2 carry the pitch.
     """
 
     fov_deg: float = 75.0

@@ -71,4 +71,4 @@ def encode_image(rgb: np.ndarray, image: ImageConfig) -> bytes:
     """PNG or JPEG bytes of an (H, W, 3) uint8 image, as the run config asks."""
     if image.format == "jpg":
         return encode_jpeg(rgb, image.jpeg_quality)
-    return encode_png(rgb, image.png_compress_level)
+    return encode_png(rgb, image.png_compress_level, image.png_filter)

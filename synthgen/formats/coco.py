@@ -8,7 +8,7 @@ RLE by default; polygons, as Label Studio expects, one polygon an instance, exac
 see ``mask_polygon``), iscrowd 0, and where known: ``keypoints``
 ([x, y, v] * K) with ``num_keypoints``; text: ``text`` (transcription), ``quad`` (8 numbers,
 clockwise from top-left), ``chars``, ``char_quads`` and ``polygon`` (curved text); ``attributes``;
-``amodal_bbox``, ``occlusion``, ``truncation``; ``box3d`` (camera coordinates). pycocotools reads
+``amodal_bbox``, ``occlusion``, ``truncation``; ``box3d`` (rectified camera coordinates). pycocotools reads
 it as it is.
 """
 

@@ -6,16 +6,20 @@ category colours / Cityscapes colours)."""
 from __future__ import annotations
 
 import io
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from synthgen.formats.base import WriterKind, write_atomic
-from synthgen.image_codec import encode_png
+from synthgen.formats.base import WriterKind, write_staged
+from synthgen.image_codec import encode_png, png_params
 from synthgen.records import INSTANCE_KEYS
 from synthgen.types import Sample
 
 DEPTH_DIR, SEMANTIC_DIR = "labels/depth", "labels/semantic"
+# zlib level 3 with libpng's up filter on every row: ~4x faster to encode than level 6 with a filter
+# chosen per row (the 16-bit depth ~2 ms, the colour ids ~1.5 ms at 640x384), files as small
+PNG_LEVEL, PNG_FILTER = 3, "up"
 
 
 def depth_png16(depth: np.ndarray) -> np.ndarray:
@@ -28,34 +32,41 @@ def depth_png16(depth: np.ndarray) -> np.ndarray:
 def encode_png16(image: np.ndarray) -> bytes:
     import cv2
 
-    ok, buf = cv2.imencode(".png", image)
+    ok, buf = cv2.imencode(".png", image, png_params(PNG_LEVEL, PNG_FILTER))
     if not ok:  # pragma: no cover
         raise RuntimeError("cannot encode a 16-bit PNG")
     return buf.tobytes()
 
 
-def semantic_colors(semantic: np.ndarray) -> np.ndarray:
-    """(H, W) ids -> (H, W, 3) uint8 Cityscapes colours."""
+@cache
+def _color_table() -> np.ndarray:
     from synthgen.driving.categories import palette
 
     lut = np.zeros((256, 3), np.uint8)
     for i, c in palette().items():
         lut[i] = c
-    return lut[np.clip(semantic, 0, 255)]
+    lut.flags.writeable = False
+    return lut
+
+
+def semantic_colors(semantic: np.ndarray) -> np.ndarray:
+    """(H, W) ids -> (H, W, 3) uint8 Cityscapes colours."""
+    return np.take(_color_table(), np.clip(semantic, 0, 255).astype(np.uint8), axis=0)
 
 
 def write_sample(sample: Sample, record: dict, root: Path) -> None:
     stem = Path(record["file_name"]).stem
     labels = sample.labels
     if labels.depth is not None:
-        write_atomic(root / DEPTH_DIR / f"{stem}.png", encode_png16(depth_png16(labels.depth)))
+        write_staged(root / DEPTH_DIR / f"{stem}.png", encode_png16(depth_png16(labels.depth)))
         buf = io.BytesIO()
         np.save(buf, labels.depth.astype(np.float32), allow_pickle=False)
-        write_atomic(root / DEPTH_DIR / f"{stem}.npy", buf.getvalue())
+        write_staged(root / DEPTH_DIR / f"{stem}.npy", buf.getvalue())
     if labels.semantic is not None:
         ids = np.clip(labels.semantic, 0, 255).astype(np.uint8)
-        write_atomic(root / SEMANTIC_DIR / f"{stem}.png", encode_png(ids, 6))
-        write_atomic(root / SEMANTIC_DIR / f"{stem}_color.png", encode_png(semantic_colors(labels.semantic), 6))
+        write_staged(root / SEMANTIC_DIR / f"{stem}.png", encode_png(ids, PNG_LEVEL, PNG_FILTER))
+        colors = semantic_colors(labels.semantic)
+        write_staged(root / SEMANTIC_DIR / f"{stem}_color.png", encode_png(colors, PNG_LEVEL, PNG_FILTER))
 
 
 WRITER = WriterKind(

@@ -7,10 +7,16 @@ z rotation_y``, as the KITTI devkit defines them: truncation 0..1; occlusion lev
 visible, occlusion < 0.15), 1 (partly, < 0.5), 2 (largely), 3 (unknown: no occlusion value);
 alpha = rotation_y - atan2(x, z) in [-pi, pi]; the 2D box of the visible pixels (x2, y2 at the
 far edge); dimensions height, width, length; location = the bottom centre of the 3D box in camera
-coordinates; rotation_y about camera y. Calib: P0..P3 = our K with a zero column, R0_rect the
-identity (our camera is already the rectified one), Tr_velo_to_cam the world (x forward, y left,
-z up, on the road below the camera, like KITTI's Velodyne frame) -> camera transform,
-Tr_imu_to_velo the identity.
+coordinates; rotation_y about camera y. Locations and rotation_y are in the rectified camera
+frame, as in KITTI: the camera frame turned so that y points down along gravity
+(``Camera.rectification``), where a box standing on the road turns about y only.
+
+Calib: R0_rect that rectification (the identity for a level camera); P0..P3 = K [R0_rect^T | 0],
+the projection of the rectified frame into the image, so that the devkit's ``P2 @ corner`` lands
+on the pixels (K [I | 0] for a level camera; with a pitch, ``cv2.decomposeProjectionMatrix(P2)``
+gives K back); Tr_velo_to_cam the world (x forward, y left, z up, on the road below the camera,
+like KITTI's Velodyne frame) -> camera transform (a world point X lands at
+P2 @ R0_rect @ Tr_velo_to_cam @ X, KITTI's chain); Tr_imu_to_velo the identity.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from synthgen.errors import DatasetError
-from synthgen.formats.base import WriterKind, read_text, write_atomic
-from synthgen.types import Sample
+from synthgen.formats.base import WriterKind, read_text, write_staged
+from synthgen.types import Camera, Sample
 
 LABEL_DIR, CALIB_DIR = "kitti/label_2", "kitti/calib"
 # our instance (category, type attribute) -> KITTI type
@@ -99,12 +105,18 @@ def format_object(o: KittiObject) -> str:
 
 
 def calib_lines(camera: dict) -> str:
-    k = np.asarray(camera["intrinsics"], np.float64).reshape(3, 3)
-    p = np.hstack([k, np.zeros((3, 1))])
-    ext = np.asarray(camera["extrinsics"], np.float64).reshape(4, 4)[:3]
+    """The calib file of a camera record (see the module doc)."""
+    cam = Camera(
+        np.asarray(camera["intrinsics"], np.float64).reshape(3, 3),
+        np.asarray(camera["extrinsics"], np.float64).reshape(4, 4),
+        int(camera.get("width", 0)),
+        int(camera.get("height", 0)),
+    )
+    rect = cam.rectification()
+    p = np.hstack([np.asarray(cam.intrinsics, np.float64) @ rect.T, np.zeros((3, 1))])
     rows = {f"P{i}": p for i in range(4)}
-    rows["R0_rect"] = np.eye(3)
-    rows["Tr_velo_to_cam"] = ext
+    rows["R0_rect"] = rect
+    rows["Tr_velo_to_cam"] = np.asarray(cam.extrinsics, np.float64)[:3]
     rows["Tr_imu_to_velo"] = np.eye(4)[:3]
     return "".join(f"{name}: " + " ".join(f"{v:.12e}" for v in m.reshape(-1)) + "\n" for name, m in rows.items())
 
@@ -112,9 +124,9 @@ def calib_lines(camera: dict) -> str:
 def write_sample(sample: Sample, record: dict, root: Path) -> None:
     stem = Path(record["file_name"]).stem
     lines = [format_object(kitti_object(i)) for i in record["instances"] if i["area"] > 0 and "box3d" in i]
-    write_atomic(root / LABEL_DIR / f"{stem}.txt", "".join(line + "\n" for line in lines).encode())
+    write_staged(root / LABEL_DIR / f"{stem}.txt", "".join(line + "\n" for line in lines).encode())
     if "camera" in record:
-        write_atomic(root / CALIB_DIR / f"{stem}.txt", calib_lines(record["camera"]).encode())
+        write_staged(root / CALIB_DIR / f"{stem}.txt", calib_lines(record["camera"]).encode())
 
 
 def parse_object(line: str) -> KittiObject:

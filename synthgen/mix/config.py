@@ -41,7 +41,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from synthgen.config.checks import check_name, refuse_non_finite, resolve_interpolations
 from synthgen.config.load import config_layers, merge_checked
-from synthgen.config.schema import IMAGE_FORMATS, ImageConfig, ImageSchema
+from synthgen.config.schema import IMAGE_FORMATS, PNG_FILTERS, ImageConfig, ImageSchema
 from synthgen.errors import ConfigError
 from synthgen.formats.base import ON_BAD
 from synthgen.types import CategoryTable
@@ -246,6 +246,8 @@ def _build(cfg: DictConfig, path: Path) -> MixConfig:
         raise ConfigError("shard_size", f"must be > 0, got {cfg.shard_size}")
     if cfg.image.format not in IMAGE_FORMATS:
         raise ConfigError("image.format", f"{cfg.image.format!r} is not one of {', '.join(IMAGE_FORMATS)}")
+    if cfg.image.png_filter not in PNG_FILTERS:
+        raise ConfigError("image.png_filter", f"{cfg.image.png_filter!r} is not one of {', '.join(PNG_FILTERS)}")
     names = list(cfg.categories)
     if not names:
         raise ConfigError("categories", "name the target taxonomy: a list of category names")
@@ -343,7 +345,9 @@ def _build(cfg: DictConfig, path: Path) -> MixConfig:
         name=cfg.name,
         seed=int(cfg.seed),
         shard_size=int(cfg.shard_size),
-        image=ImageConfig(cfg.image.format, int(cfg.image.jpeg_quality), int(cfg.image.png_compress_level)),
+        image=ImageConfig(
+            cfg.image.format, int(cfg.image.jpeg_quality), int(cfg.image.png_compress_level), cfg.image.png_filter
+        ),
         categories=table,
         sources=tuple(sources),
         ratio=ratio,

@@ -16,6 +16,7 @@ import pytest
 pytest.importorskip("pyrender")
 
 from synthgen.config import load_run_config
+from synthgen.driving.camera import CameraRig
 from synthgen.driving.scenario import scenario_folder
 from synthgen.engine import generate
 from synthgen.engine.context import WorkerContext
@@ -188,7 +189,8 @@ def test_kitti_line_format_round_trips():
     np.testing.assert_allclose(
         [back.alpha, *back.location, back.rotation_y], [round(obj.alpha, 2), 1.0, 1.6, 12.0, -1.57]
     )
-    cam = {"intrinsics": [500, 0, 320, 0, 500, 192, 0, 0, 1], "extrinsics": list(np.eye(4).ravel())}
+    level = CameraRig(640, 384, 500.0, 1.5).extrinsics()  # a level camera: R0_rect = I, P2 = K [I | 0]
+    cam = {"intrinsics": [500, 0, 320, 0, 500, 192, 0, 0, 1], "extrinsics": list(level.ravel())}
     calib = parse_calib(calib_lines(cam), "x")
     np.testing.assert_allclose(calib["P2"][:, :3], np.reshape(cam["intrinsics"], (3, 3)))
 
@@ -244,3 +246,46 @@ def test_kitti_reader_names_the_bad_file_and_line(tmp_path):
     with pytest.raises(DatasetError) as err:
         read_kitti(tmp_path)
     assert "000001.txt:2: expected 15 fields, got 4" in str(err.value)
+
+
+def test_preview_draws_the_3d_boxes_from_the_shard_cameras(dataset, tmp_path):
+    import shutil
+
+    from PIL import Image
+
+    from synthgen.preview import _palette, box3d_segments, write_preview
+
+    # a copy without the amodal boxes and keypoints, drawn in the same colour
+    root = tmp_path / "d"
+    shutil.copytree(dataset, root)
+    coco = json.loads((root / "annotations" / "coco.json").read_text())
+    for ann in coco["annotations"]:
+        ann.pop("amodal_bbox", None)
+        ann.pop("keypoints", None)
+    (root / "annotations" / "coco.json").write_text(json.dumps(coco))
+    first = coco["images"][0]
+    anns = [a for a in coco["annotations"] if a["image_id"] == first["id"]]
+    assert anns and all("box3d" in a for a in anns)
+    (rec,) = [r for r in iter_records(dataset, 2) if r["file_name"] == first["file_name"]]
+    scale = min(384 / first["width"], 384 / first["height"], 4.0)
+
+    def edge_hits(sheet: np.ndarray) -> tuple[int, int]:
+        hits = misses = 0
+        for k, ann in enumerate(anns):
+            for (ua, va), (ub, vb) in box3d_segments(ann["box3d"], rec["camera"]):
+                x, y = 4 + scale * (ua + ub) / 2, 4 + scale * (va + vb) / 2  # the tile sits 4 px into the sheet
+                if 6 <= x < 4 + scale * first["width"] - 2 and 6 <= y < 4 + scale * first["height"] - 2:
+                    patch = sheet[int(y) - 1 : int(y) + 2, int(x) - 1 : int(x) + 2].reshape(-1, 3)
+                    if (patch == _palette(k)).all(axis=1).any():
+                        hits += 1
+                    else:
+                        misses += 1  # another label drawn over it
+        return hits, misses
+
+    def sheet() -> np.ndarray:
+        return np.asarray(Image.open(write_preview(root, tmp_path / "p.png", num=1, tile=384)).convert("RGB"))
+
+    hits, misses = edge_hits(sheet())
+    assert hits >= 4 and hits >= 3 * misses, (hits, misses)
+    (root / "manifest.json").unlink()  # a COCO folder alone: no cameras, no wireframes
+    assert edge_hits(sheet())[0] == 0

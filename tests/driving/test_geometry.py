@@ -5,6 +5,7 @@ are drawn."""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -49,7 +50,7 @@ def test_ground_depth_is_the_ray_plane_distance(pitch):
     assert (layers.instance_id == 0).all()
 
 
-def _scene_with_actors():
+def _scene_with_actors(pitch_deg: float = 0.0):
     rng = np.random.default_rng(3)
     actors = [
         fitted(vehicle("car", rng, (12.0, 1.0, 0.0), 0.3)),
@@ -58,18 +59,19 @@ def _scene_with_actors():
         fitted(person(rng, (10.0, 3.0, 0.0), -math.pi / 2, child=True)),
         crate((15.0, -1.0, 0.0), (0.6, 0.5, 0.4), heading=0.7),
     ]
-    return spec_of(rig(), [ground(), *actors])
+    return spec_of(rig(pitch_deg=pitch_deg), [ground(), *actors])
 
 
-def test_projected_3d_box_contains_the_visible_mask():
-    spec = _scene_with_actors()
+@pytest.mark.parametrize("pitch", [0.0, 8.0])
+def test_projected_3d_box_contains_the_visible_mask(pitch):
+    spec = _scene_with_actors(pitch)
     _, labels = render(spec)
     cam = spec.camera
     assert len(labels.instances) == 5
     for inst in labels.instances:
         assert inst.visible
         # the Box3D's corners, projected, hold every visible pixel
-        uv = cam.project(inst.box3d.corners())
+        uv = cam.project_rectified(inst.box3d.corners())
         x0, y0 = uv.min(axis=0)
         x1, y1 = uv.max(axis=0)
         x, y, w, h = inst.bbox
@@ -95,6 +97,128 @@ def test_box3d_is_in_camera_coordinates_kitti_style():
     np.testing.assert_allclose(inst.box3d.dimensions, [4.0, 2.0, 1.5])
     # heading along the road (away from the camera): KITTI rotation_y = -pi/2
     assert inst.box3d.yaw == pytest.approx(-math.pi / 2)
+
+
+@pytest.mark.parametrize("pitch", [0.0, 8.0])
+def test_alone_pass_read_in_its_boxes_equals_the_full_render(pitch):
+    from driving_helpers import SETTINGS, _resource
+
+    from synthgen.driving.labels import amodal_bbox
+    from synthgen.driving.meshes import object_mesh
+    from synthgen.driving.render import build_scene, group_rect, import_pyrender, seg_ids_in
+
+    pyrender = import_pyrender()
+    spec = _scene_with_actors(pitch)
+    objects = [o for o in spec.items if isinstance(o, SceneObject)]
+    renderer = _resource.get(spec.width, spec.height)
+    scene, seg = build_scene(pyrender, spec, SETTINGS.znear, SETTINGS.zfar, [object_mesh(o) for o in objects])
+    renderer.render(scene)
+    full_seg, full_depth = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
+    actors = [(node, c) for node, c in seg.items() if c[1] or c[2]]
+    boxes = [amodal_bbox(o, spec.camera, SETTINGS.znear) for o in objects if o.instance]
+    assert len(actors) == len(boxes) == 5
+    for (node, color), box in zip(actors, boxes):
+        alone, _ = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map={node: color})
+        ids = (alone[:, :, 1].astype(np.int64) << 8) | alone[:, :, 2]
+        x0, y0, x1, y1 = group_rect([box], spec.width, spec.height)
+        got = seg_ids_in(renderer, pyrender, scene, {node: color}, (x0, y0, x1, y1))
+        np.testing.assert_array_equal(got, ids[y0:y1, x0:x1])
+        public = SimpleNamespace(render=renderer.render, viewport_height=renderer.viewport_height)  # no internals
+        np.testing.assert_array_equal(seg_ids_in(public, pyrender, scene, {node: color}, (x0, y0, x1, y1)), got)
+        assert (ids[y0:y1, x0:x1] > 0).sum() == (ids > 0).sum() > 0  # the box's rect holds the whole object
+    # and the scissor is off again: a full render gives the same layers as before
+    again = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
+    np.testing.assert_array_equal(again[0], full_seg)
+    np.testing.assert_array_equal(again[1], full_depth)
+
+
+def test_box3d_of_a_pitched_camera_is_in_the_gravity_aligned_frame():
+    # the rectified frame of a pitched camera is the level camera's: the same boxes, to the bit
+    crate_ = crate((10.0, -2.0, 0.0), (4.0, 2.0, 1.5), heading=0.4)
+    level = render(spec_of(rig(), [ground(), crate_]))[1].instances[0].box3d
+    pitched_cam = rig(pitch_deg=8.0).camera()
+    pitched = render(spec_of(rig(pitch_deg=8.0), [ground(), crate_]))[1].instances[0].box3d
+    np.testing.assert_allclose(pitched.center, level.center, atol=1e-12)
+    assert pitched.yaw == pytest.approx(level.yaw, abs=1e-12)
+    np.testing.assert_array_equal(rig().camera().rectification(), np.eye(3))
+    # R0_rect takes the camera's view of world up to rectified -y, and keeps the camera's x axis
+    rect = pitched_cam.rectification()
+    up_in_camera = pitched_cam.extrinsics[:3, :3] @ [0.0, 0.0, 1.0]
+    np.testing.assert_allclose(rect @ up_in_camera, [0.0, -1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(rect @ [1.0, 0.0, 0.0], [1.0, 0.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(rect @ rect.T, np.eye(3), atol=1e-12)
+
+
+def _kitti_corners(o) -> np.ndarray:
+    """(8, 3) corners of a KITTI label line as the KITTI devkit builds them (rectified frame)."""
+    h, w, length = o.dimensions
+    x = np.array([1, 1, -1, -1, 1, 1, -1, -1]) * length / 2
+    y = np.array([0, 0, 0, 0, -h, -h, -h, -h])
+    z = np.array([1, -1, -1, 1, 1, -1, -1, 1]) * w / 2
+    c, s = math.cos(o.rotation_y), math.sin(o.rotation_y)
+    roty = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+    return (roty @ np.stack([x, y, z])).T + np.asarray(o.location)
+
+
+def _outside_hull(uv: np.ndarray, mask: np.ndarray, tol: float) -> int:
+    """How many pixel centres of ``mask`` lie farther than ``tol`` pixels outside the convex hull of ``uv``."""
+    import cv2
+
+    hull = cv2.convexHull(uv.astype(np.float32)).reshape(-1, 2).astype(np.float64)
+    rows, cols = np.nonzero(mask)
+    pts = np.stack([cols + 0.5, rows + 0.5], axis=1)
+    area = np.sum(hull[:, 0] * np.roll(hull[:, 1], -1) - np.roll(hull[:, 0], -1) * hull[:, 1])
+    orient = np.sign(area)
+    outside = np.zeros(len(pts), bool)
+    for a, b in zip(hull, np.roll(hull, -1, axis=0)):
+        edge = b - a
+        cross = edge[0] * (pts[:, 1] - a[1]) - edge[1] * (pts[:, 0] - a[0])
+        outside |= orient * cross / np.linalg.norm(edge) < -tol
+    return int(outside.sum())
+
+
+@pytest.mark.parametrize("pitch", [0.0, 8.0])
+def test_kitti_label_and_calib_project_boxes_that_hold_the_masks(tmp_path, pitch):
+    from synthgen.formats.kitti import read_kitti, write_sample
+
+    spec = _scene_with_actors(pitch)
+    layers, labels = render(spec)
+    sample = Sample(layers.rgb, labels, {"index": 0})
+    record = to_record(sample, "images/000000000.png", "0")
+    write_sample(sample, record, tmp_path)
+    (frame,) = read_kitti(tmp_path / "kitti")
+    p2, r0 = frame.calib["P2"], frame.calib["R0_rect"]
+    visible = [i for i in labels.instances if i.visible]
+    assert len(frame.objects) == len(visible) == 5
+    naive_misses = 0
+    for obj, inst in zip(frame.objects, visible):
+        corners = _kitti_corners(obj)
+        uvw = np.c_[corners, np.ones(8)] @ p2.T  # the devkit's projection: P2 @ X_rect
+        assert (uvw[:, 2] > 0).all()
+        # the label holds 2 decimals (1 cm, 0.01 rad): about half a pixel here
+        assert _outside_hull(uvw[:, :2] / uvw[:, 2:], inst.visible_mask(), tol=1.0) == 0, (obj.type, pitch)
+        # a world point reaches the same pixel through KITTI's chain P2 @ R0_rect @ Tr_velo_to_cam
+        world = spec.camera.extrinsics
+        centre_cam = r0.T @ (np.asarray(obj.location) - [0.0, obj.dimensions[0] / 2, 0.0])
+        centre_world = np.linalg.inv(world) @ np.r_[centre_cam, 1.0]
+        chain = p2 @ np.r_[r0 @ frame.calib["Tr_velo_to_cam"] @ centre_world, 1.0]
+        direct = p2 @ np.r_[np.asarray(obj.location) - [0.0, obj.dimensions[0] / 2, 0.0], 1.0]
+        np.testing.assert_allclose(chain[:2] / chain[2], direct[:2] / direct[2], atol=1e-3)
+        # the camera's own K without R0_rect misses the mask once the camera is pitched
+        k0 = np.c_[spec.camera.intrinsics, np.zeros(3)]
+        naive = np.c_[corners, np.ones(8)] @ k0.T
+        naive_misses += _outside_hull(naive[:, :2] / naive[:, 2:], inst.visible_mask(), tol=1.0) > 0
+    if pitch == 0:
+        np.testing.assert_allclose(r0, np.eye(3))
+        np.testing.assert_allclose(p2[:, :3], spec.camera.intrinsics, rtol=1e-9)
+        assert naive_misses == 0
+    else:
+        assert naive_misses == len(visible)
+        import cv2
+
+        k, rot, _, *_ = cv2.decomposeProjectionMatrix(p2)
+        np.testing.assert_allclose(k / k[2, 2], spec.camera.intrinsics, atol=1e-6)
+        np.testing.assert_allclose(rot, r0.T, atol=1e-6)
 
 
 def test_fully_hidden_object_has_occlusion_1_and_is_not_exported():
