@@ -33,7 +33,7 @@ from typing import BinaryIO
 
 from synthgen import __version__
 from synthgen.formats.base import WriterKind, atomic_output, dump_json
-from synthgen.formats.polygons import mask_polygon, mask_polygons  # noqa: F401  (yolo takes them from here)
+from synthgen.formats.polygons import mask_polygon, mask_polygon_quarters, mask_polygons, quarters_json  # noqa: F401
 from synthgen.records import DERIVED, table_to_record
 from synthgen.types import CategoryTable
 
@@ -66,7 +66,7 @@ _SLOT_JSON = json.dumps(_SLOT).encode("ascii")
 
 def polygon_json(rle: dict) -> str:
     """The COCO ``segmentation`` of an RLE mask as JSON text: ``[[x1,y1,x2,y2,...]]``, one polygon."""
-    return dump_json([mask_polygon(rle)]).decode("ascii")
+    return "[[" + quarters_json(mask_polygon_quarters(rle)) + "]]"
 
 
 def derive(rec: dict, options: CocoOptions = CocoOptions()) -> dict | None:
@@ -100,7 +100,9 @@ def _annotation_json(rec: dict, categories: CategoryTable, first_id: int, option
     return out
 
 
-def _annotations(rec: dict, categories: CategoryTable, first_id: int, options: CocoOptions) -> list[tuple[dict, str | None]]:
+def _annotations(
+    rec: dict, categories: CategoryTable, first_id: int, options: CocoOptions
+) -> list[tuple[dict, str | None]]:
     """(annotation, polygon JSON text): for polygon output, the annotation's ``segmentation`` is
     ``_SLOT``, to be replaced by the text (the producers' from ``derive``, else traced here)."""
     polygon = options.segmentation == "polygon"

@@ -7,6 +7,8 @@ measured: ~0.2 ms for a word of ocr_wild (``scripts/bench_generate.py --coco-seg
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -76,9 +78,10 @@ def rle_crop(rle: dict) -> tuple[np.ndarray, int, int]:
     return crop, x0, y0
 
 
-def _outlines(rle: dict) -> tuple[list[np.ndarray], int, int]:
+def _outlines(rle: dict) -> tuple[list[tuple[tuple[int, int], np.ndarray]], int, int]:
     """The mask's parts as rings of (x, y) int64 points in the doubled crop of ``rle_crop``, each
-    hole joined to its part; and the crop's top-left pixel (x0, y0)."""
+    hole joined to its part, with each part's top-left corner (min x, min y); and the crop's
+    top-left pixel (x0, y0)."""
     import cv2
 
     crop, x0, y0 = rle_crop(rle)
@@ -88,7 +91,7 @@ def _outlines(rle: dict) -> tuple[list[np.ndarray], int, int]:
     contours, hierarchy = cv2.findContours(doubled, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
         return [], x0, y0
-    links = hierarchy[0]  # per contour: next, previous, first child (a hole), parent
+    links = hierarchy[0].tolist()  # per contour: next, previous, first child (a hole), parent
     rings = []
     for k, contour in enumerate(contours):
         if links[k][3] != -1:
@@ -98,13 +101,14 @@ def _outlines(rle: dict) -> tuple[list[np.ndarray], int, int]:
         while hole != -1:
             ring = _join(ring, contours[hole].reshape(-1, 2).astype(np.int64))  # in, around the hole, out
             hole = links[hole][0]
-        rings.append(ring)
+        rings.append((cv2.boundingRect(contour)[:2], ring))
     return rings, x0, y0
 
 
-def _to_image(ring: np.ndarray, x0: int, y0: int) -> list[float]:
-    """A ring of doubled-crop points as a flat list of image coordinates."""
-    return ((ring + 0.5) / 2 + (x0, y0)).reshape(-1).tolist()
+def _to_image(ring: np.ndarray, x0: int, y0: int) -> np.ndarray:
+    """A ring of doubled-crop points as (N, 2) int64 image coordinates times 4: a doubled pixel's
+    centre is a quarter pixel from the original pixel's edges."""
+    return 2 * ring + 1 + 4 * np.array([x0, y0], np.int64)
 
 
 def mask_polygons(rle: dict) -> list[list[float]]:
@@ -119,7 +123,20 @@ def mask_polygons(rle: dict) -> list[list[float]]:
         rle: ``{"size": [H, W], "counts": str}``, COCO compressed RLE.
     """
     rings, x0, y0 = _outlines(rle)
-    return [_to_image(ring, x0, y0) for ring in rings]
+    return [(_to_image(ring, x0, y0) / 4).reshape(-1).tolist() for _, ring in rings]
+
+
+def mask_polygon_quarters(rle: dict) -> np.ndarray:
+    """``mask_polygon``'s points times 4, which makes them integers: (N, 2) int64; (0, 2) for an
+    empty mask."""
+    rings, x0, y0 = _outlines(rle)
+    if not rings:
+        return np.zeros((0, 2), np.int64)
+    rings.sort(key=lambda corner_ring: corner_ring[0])  # left to right: short cuts (a stable sort)
+    ring = rings[0][1]
+    for _, other in rings[1:]:
+        ring = _join(ring, other)
+    return _to_image(ring, x0, y0)
 
 
 def mask_polygon(rle: dict) -> list[float]:
@@ -127,14 +144,26 @@ def mask_polygon(rle: dict) -> list[float]:
     by zero-width cuts between their nearest corners. pycocotools still rasterises it to exactly
     the mask's pixels, and clients that read only a segmentation's first polygon (Label Studio's
     converter) get the whole instance, not its first letter; [] for an empty mask."""
-    rings, x0, y0 = _outlines(rle)
-    if not rings:
-        return []
-    rings.sort(key=lambda r: (int(r[:, 0].min()), int(r[:, 1].min())))  # left to right: short cuts
-    ring = rings[0]
-    for other in rings[1:]:
-        ring = _join(ring, other)
-    return _to_image(ring, x0, y0)
+    return (mask_polygon_quarters(rle) / 4).reshape(-1).tolist()
+
+
+def quarters_json(quarters: np.ndarray) -> str:
+    """JSON text of the numbers ``quarters / 4`` (any shape, flattened): ``x1,y1,x2,...``, the bytes
+    ``json.dumps`` writes for those floats, ~15 times faster (a word's polygon has ~1000 numbers).
+
+    Args:
+        quarters: int64 values >= 0.
+    """
+    flat = np.asarray(quarters, np.int64).reshape(-1)
+    if not len(flat):
+        return ""
+    return ",".join(_quarter_texts(1 << int(flat.max()).bit_length())[flat].tolist())
+
+
+@functools.cache
+def _quarter_texts(size: int) -> np.ndarray:
+    """(size,) object array: ``repr(k / 4)`` for k < size (what ``json.dumps`` writes for the float)."""
+    return np.array([repr(k / 4) for k in range(size)], object)
 
 
 def _join(ring: np.ndarray, other: np.ndarray) -> np.ndarray:
