@@ -23,6 +23,7 @@ the scene knows it: ``amodal_bbox`` (the whole object's box), ``quad`` and ``cha
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -33,7 +34,8 @@ from typing import BinaryIO
 
 from synthgen import __version__
 from synthgen.formats.base import WriterKind, atomic_output, dump_json
-from synthgen.formats.polygons import mask_polygon, mask_polygon_quarters, mask_polygons, quarters_json  # noqa: F401
+from synthgen.formats.polygons import mask_polygon, mask_polygons  # noqa: F401  (yolo imports them from here)
+from synthgen.formats.polygons import mask_polygon_quarters, quarters_json
 from synthgen.records import DERIVED, table_to_record
 from synthgen.types import CategoryTable
 
@@ -70,11 +72,22 @@ def polygon_json(rle: dict) -> str:
 
 
 def derive(rec: dict, options: CocoOptions = CocoOptions()) -> dict | None:
-    """What the producers compute for the COCO file: each visible instance's polygon as JSON text
-    (``polygon_json``; None for an invisible one), ``{"polygons": [...]}``; None for RLE output."""
+    """What the producers compute for the COCO file: ``{"masks": masks_digest(rec), "polygons":
+    [...]}``, each visible instance's polygon as JSON text (``polygon_json``; None for an invisible
+    one); None for RLE output."""
     if options.segmentation != "polygon":
         return None
-    return {"polygons": [polygon_json(inst["segmentation"]) if inst["area"] > 0 else None for inst in rec["instances"]]}
+    polygons = [polygon_json(inst["segmentation"]) if inst["area"] > 0 else None for inst in rec["instances"]]
+    return {"masks": masks_digest(rec), "polygons": polygons}
+
+
+def masks_digest(rec: dict) -> str:
+    """A digest of a record's instance masks: derived polygons are used only for the masks they were
+    traced from (a record edited since, or its instances filtered, has them traced again)."""
+    digest = hashlib.sha256()
+    for inst in rec["instances"]:
+        digest.update(dump_json(inst["segmentation"]) + b"\n")
+    return digest.hexdigest()[:32]
 
 
 def coco_image(rec: dict) -> dict:
@@ -106,16 +119,15 @@ def _annotations(
     """(annotation, polygon JSON text): for polygon output, the annotation's ``segmentation`` is
     ``_SLOT``, to be replaced by the text (the producers' from ``derive``, else traced here)."""
     polygon = options.segmentation == "polygon"
-    derived = rec.get(DERIVED, {}).get(WRITER.name, {}).get("polygons") if polygon else None
-    if derived is not None and len(derived) != len(rec["instances"]):
-        derived = None
+    derived = rec.get(DERIVED, {}).get(WRITER.name) if polygon else None
+    derived = derived["polygons"] if derived and derived.get("masks") == masks_digest(rec) else None
     annotations = []
     for k, inst in enumerate(rec["instances"]):
         if inst["area"] <= 0:  # not visible: nothing for a detector to find
             continue
         seg = None
         if polygon:
-            seg = derived[k] if derived is not None and derived[k] else polygon_json(inst["segmentation"])
+            seg = derived[k] if derived is not None and derived[k] is not None else polygon_json(inst["segmentation"])
         ann = {
             "id": first_id + len(annotations),
             "image_id": rec["index"],

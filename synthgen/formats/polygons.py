@@ -1,8 +1,9 @@
 """A COCO RLE mask as polygons that pycocotools rasterises back to exactly the mask's pixels.
 
-COCO's writer (``segmentation: polygon``) and YOLO's ``segment`` mode use it. It runs once per
-visible instance, in the run's worker processes (``synthgen.engine.shards``), so its cost is
-measured: ~0.2 ms for a word of ocr_wild (``scripts/bench_generate.py --coco-segmentation``).
+COCO's writer (``segmentation: polygon``, the default) and YOLO's ``segment`` mode use it, once per
+visible instance, in the run's worker processes. It costs ~0.25 ms for a word of ocr_wild (it was
+~1.2 ms when it decoded the whole image with pycocotools and doubled the mask with ``np.kron``):
+what it costs a run is ``scripts/bench_coco.py``'s to measure.
 """
 
 from __future__ import annotations

@@ -110,7 +110,7 @@ def test_quarters_json_is_what_json_writes_for_the_floats():
 
 def test_polygons_are_the_default():
     assert CocoOptions().segmentation == "polygon"
-    assert WRITERS.get("coco").derive({"instances": []}) == {"polygons": []}  # no options: the default
+    assert WRITERS.get("coco").derive({"instances": []})["polygons"] == []  # no options: the default
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +146,23 @@ def test_the_file_is_the_same_when_the_writer_traces_the_polygons(polygon_run, t
     writer = config.writer("coco")
     writer.finalize(iter(bare), tmp_path, config.categories)
     assert (tmp_path / PATH).read_bytes() == (out / PATH).read_bytes()
+
+
+def test_polygons_of_other_masks_are_not_used(polygon_run, tmp_path):
+    """Records edited after the producers traced them (an instance left out, a mask changed) keep
+    stale polygons: the writer traces the masks they hold now."""
+    config, out = polygon_run
+    edited, bare = [], []
+    for rec in iter_records(out, num_shards(config)):
+        instances = rec["instances"][1:]
+        if instances:
+            instances[0] = dict(instances[0], segmentation=rec["instances"][0]["segmentation"])
+        edited.append(dict(rec, instances=instances))  # keeps DERIVED, traced from other masks
+        bare.append({k: v for k, v in edited[-1].items() if k != DERIVED})
+    writer = config.writer("coco")
+    writer.finalize(iter(edited), tmp_path / "edited", config.categories)
+    writer.finalize(iter(bare), tmp_path / "bare", config.categories)
+    assert (tmp_path / "edited" / PATH).read_bytes() == (tmp_path / "bare" / PATH).read_bytes()
 
 
 def test_boxes_and_areas_are_the_polygons_pixels_and_geometry_stays_float(polygon_run):
