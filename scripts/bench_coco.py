@@ -14,8 +14,14 @@ Every run is printed, then the median of each. "CPU ms/scene" is the CPU time of
 jobs disturbs far less than scenes/s. "coco.json s" is the driver's finalize time of the COCO writer
 alone (serial: what more workers do not shorten).
 
+``--stages`` instead times, in this one process and scene by scene, the producer's work for a
+scene (make the sample, encode its image, its record) against tracing its polygons (the COCO
+writer's ``derive``), alternately, so that the machine's load weighs on both alike: the share of a
+worker's time that polygons add, which whole runs on a busy machine measure only roughly.
+
     python scripts/bench_coco.py                        # ocr_wild, 200 scenes, 1 and 2 workers, 3 repeats
     python scripts/bench_coco.py --num 100 --workers 2 --repeats 5 --variants rle,polygon
+    python scripts/bench_coco.py --stages --num 200
 """
 
 from __future__ import annotations
@@ -73,6 +79,44 @@ def one(config_name: str, variant: str, num: int, workers: int) -> dict:
     return {"seconds": seconds, "cpu": cpu, "finalize": spent["finalize"], "coco_bytes": size}
 
 
+def stages(config_name: str, num: int) -> None:
+    """CPU ms a scene: the producer's work for it, and tracing its polygons (``--stages``)."""
+    sys.path.insert(0, str(ROOT))
+    import hashlib
+
+    import synthgen
+    from synthgen.engine.context import WorkerContext
+    from synthgen.engine.pipeline import encode_image, make_sample
+    from synthgen.records import to_record
+
+    config = synthgen.load_config(config_name, [f"num_samples={num}", "writers.coco.segmentation=polygon"])
+    derive = config.writer("coco").derive
+    ctx = WorkerContext(config)
+    produce = trace = 0.0
+    instances = 0
+    try:
+        for index in range(num):
+            start = time.process_time()
+            sample = make_sample(config, index, ctx)
+            data = encode_image(sample.image, config.image)
+            record = to_record(sample, "images/x", hashlib.sha256(data).hexdigest())
+            middle = time.process_time()
+            derive(record)
+            produce, trace = produce + middle - start, trace + time.process_time() - middle
+            instances += sum(1 for inst in record["instances"] if inst["area"] > 0)
+    finally:
+        ctx.close()
+    print(f"{config_name}, {num} scenes, {instances / num:.1f} visible instances a scene, CPU time in one process\n")
+    print("| stage | ms/scene | ms/instance | share of the scene |")
+    print("|---|---|---|---|")
+    print(f"| make the sample, encode the image, the record | {produce / num * 1e3:.2f} | - | 1.00 |")
+    print(
+        f"| trace the COCO polygons (derive) | {trace / num * 1e3:.2f} | {trace / instances * 1e3:.3f} | "
+        f"{trace / produce:.3f} |"
+    )
+    print(f"\ncommand: python scripts/bench_coco.py --stages --config {config_name} --num {num}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="ocr_wild", help="a shipped config name or a path (default ocr_wild)")
@@ -80,8 +124,12 @@ def main() -> int:
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per variant (default 3)")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
+    parser.add_argument("--stages", action="store_true", help="time a scene's production against its polygons")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stages:
+        stages(args.config, args.num)
+        return 0
     if args.one:
         variant, workers = args.one.split(":")
         print(json.dumps(one(args.config, variant, args.num, int(workers))))
