@@ -14,6 +14,11 @@ compressed RLE) and, where known: ``text`` (transcription), ``quad`` (8 numbers)
 ``occlusion``, ``truncation``, ``keypoints`` ([x, y, v] * K, as COCO), ``box3d``
 (``center``, ``dimensions``, ``yaw``). Coordinates are rounded to 3 decimals, which keeps files
 small and stable across CPUs whose last float bits differ.
+
+A record in a shard file may also hold ``derived``: writer name -> what that writer derives from
+the record for its dataset-level file, computed in the shard producers
+(``synthgen.formats.base.WriterKind.derive``; COCO's polygons). It is not part of the sample model:
+``from_record`` ignores it and a writer gives the same bytes without it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from typing import Any
 import numpy as np
 
 from synthgen.types import Box3D, Camera, Category, CategoryTable, Instance, Labels, Sample, TextRecord
+
+# the key of a shard record's writer-derived data (not part of the sample model)
+DERIVED = "derived"
 
 # every key an instance record may hold, in the order it is written
 INSTANCE_KEYS = (

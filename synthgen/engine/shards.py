@@ -29,7 +29,7 @@ from synthgen.config.schema import RunConfig
 from synthgen.engine.context import WorkerContext
 from synthgen.engine.pipeline import encode_image, make_sample
 from synthgen.formats.base import dump_json, write_atomic
-from synthgen.records import to_record
+from synthgen.records import DERIVED, to_record
 from synthgen.types import Sample
 
 STATE_DIR = ".synthgen"
@@ -158,9 +158,14 @@ def _write_samples(job: ShardJob, source: Any, staging: Path) -> list[dict]:
         rel = f"{IMAGES}/{index:09d}{job.config.image.suffix}"
         (staging / rel).write_bytes(data)
         record = to_record(sample, rel, hashlib.sha256(data).hexdigest())
+        derived = {}
         for writer in writers:
             if writer.write_sample is not None:
                 writer.write_sample(sample, record, staging)
+            if writer.derive is not None and (value := writer.derive(record)) is not None:
+                derived[writer.name] = value  # here, in parallel, not in the driver's finalize
+        if derived:
+            record[DERIVED] = derived
         records.append(record)
     return records
 

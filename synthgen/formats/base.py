@@ -36,8 +36,14 @@ class WriterKind:
             leaves out, each with the reason; it writes every other one (a test holds each writer
             to this).
         options: the dataclass of the writer's options (``writers: {NAME: {...}}`` in a run
-            config), or None; ``write_sample`` and ``finalize`` then take ``options=`` (its
-            default instance when not given). Its ``CHOICES`` maps a field to its allowed values.
+            config), or None; ``write_sample``, ``finalize`` and ``derive`` then take ``options=``
+            (its default instance when not given). Its ``CHOICES`` maps a field to its allowed values.
+        derive: optional (sample record) -> JSON-able value or None: what ``finalize`` would
+            otherwise compute per record in the driver, one process (COCO's polygons). The shard
+            producers run it, in parallel, and keep a value other than None in the shard record as
+            ``record["derived"][name]`` (``synthgen.records.DERIVED``). ``finalize`` must still
+            work, with the same bytes out, on a record without it (a mix's records, a dataset
+            written without this writer's option).
 
     Records are ``synthgen.records.to_record``'s: a writer reads the fields it writes from there
     and keeps no list of its own.
@@ -49,13 +55,16 @@ class WriterKind:
     omits: dict[str, str] = field(default_factory=dict)
     entries: tuple[str, ...] = ()
     options: type | None = None
+    derive: Callable[[dict], Any] | None = None
 
     def with_options(self, options: Any) -> WriterKind:
         """This writer with its functions bound to ``options`` (an instance of ``self.options``)."""
         if options is None or self.options is None:
             return self
         bind = lambda fn: functools.partial(fn, options=options) if fn is not None else None  # noqa: E731
-        return dataclasses.replace(self, write_sample=bind(self.write_sample), finalize=bind(self.finalize))
+        return dataclasses.replace(
+            self, write_sample=bind(self.write_sample), finalize=bind(self.finalize), derive=bind(self.derive)
+        )
 
 
 # The names of the temporary files and folders that writers make beside their final path

@@ -3,17 +3,28 @@ extra fields.
 
 Categories come from the run's category table (stable ids, keypoint names and skeletons). One
 annotation per visible instance (an instance with no visible pixel is not exported): bbox
-[x, y, w, h], area, segmentation (``writers: {coco: {segmentation: rle | polygon}}``: compressed
-RLE by default; polygons, as Label Studio expects, one polygon an instance, exact to the pixel,
-see ``mask_polygon``), iscrowd 0, and where known: ``keypoints``
-([x, y, v] * K) with ``num_keypoints``; text: ``text`` (transcription), ``quad`` (8 numbers,
-clockwise from top-left), ``chars``, ``char_quads`` and ``polygon`` (curved text); ``attributes``;
-``amodal_bbox``, ``occlusion``, ``truncation``; ``box3d`` (rectified camera coordinates). pycocotools reads
-it as it is.
+[x, y, w, h], area, segmentation, iscrowd 0, and where known: ``keypoints`` ([x, y, v] * K) with
+``num_keypoints``; text: ``text`` (transcription), ``quad`` (8 numbers, clockwise from top-left),
+``chars``, ``char_quads`` and ``polygon`` (curved text); ``attributes``; ``amodal_bbox``,
+``occlusion``, ``truncation``; ``box3d`` (rectified camera coordinates). pycocotools reads it as it is.
+
+``segmentation`` (``writers: {coco: {segmentation: polygon | rle}}``) is by default one polygon an
+instance, as COCO's ``iscrowd: 0`` annotations and Label Studio expect, exact to the pixel
+(``synthgen.formats.polygons.mask_polygon``); ``rle`` writes compressed RLE instead. The polygons
+are traced in the run's shard producers, in parallel (``derive``), and the driver copies their
+JSON text into the file; a record without them (a mix's) has them traced here.
+
+``bbox`` and ``area`` are the visible mask's, in whole pixels: the box of exactly the pixels the
+segmentation covers, so a box and its mask agree (COCOeval scores the ground truth as detections
+at AP 1.0 for ``bbox`` and ``segm``). Sub-pixel geometry is written beside them, in floats, where
+the scene knows it: ``amodal_bbox`` (the whole object's box), ``quad`` and ``char_quads`` (text),
+``keypoints``, ``box3d``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -21,11 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
-
 from synthgen import __version__
 from synthgen.formats.base import WriterKind, atomic_output, dump_json
-from synthgen.records import table_to_record
+from synthgen.formats.polygons import mask_polygon, mask_polygons  # noqa: F401  (yolo imports them from here)
+from synthgen.formats.polygons import mask_polygon_quarters, quarters_json
+from synthgen.records import DERIVED, table_to_record
 from synthgen.types import CategoryTable
 
 PATH = "annotations/coco.json"
@@ -38,77 +49,45 @@ class CocoOptions:
     """``writers: {coco: {...}}``.
 
     Attributes:
-        segmentation: ``rle`` (default): compressed RLE, exact and cheap; ``polygon``: each mask as
-            one polygon that pycocotools rasterises back to exactly its pixels (``mask_polygon``),
-            for clients that read polygons only (Label Studio). Tracing costs ~1-2 ms an instance,
-            in the single-process finalise step: on ocr_wild it took polygon runs from ~20 to ~8
-            scenes/s, so it is opt-in.
+        segmentation: ``polygon`` (default): each mask as one polygon that pycocotools rasterises
+            back to exactly its pixels (``mask_polygon``), what COCO's ``iscrowd: 0`` annotations
+            hold and what Label Studio's converter reads; traced in the run's workers. ``rle``:
+            compressed RLE, exact and smaller (a word's polygon is ~8 KB of JSON, its RLE ~0.5 KB),
+            for clients that read RLE.
     """
 
-    segmentation: str = "rle"
+    segmentation: str = "polygon"
     CHOICES = {"segmentation": ("polygon", "rle")}
 
 
-def mask_polygons(rle: dict) -> list[list[float]]:
-    """An RLE mask as COCO polygons ``[[x1, y1, x2, y2, ...], ...]``, one per connected part.
-
-    Each outline runs a quarter pixel inside the mask's pixel edges (the mask is doubled and
-    traced through the doubled pixels' centres), and each hole (the counter of an ``o``) is
-    joined to its outline by a zero-width cut, so pycocotools rasterises the polygons back to
-    exactly the mask's pixels (tests/formats/test_clients.py). Coordinates are multiples of 0.25.
-    """
-    import cv2
-    from pycocotools import mask as mask_utils
-
-    mask = mask_utils.decode({"size": rle["size"], "counts": rle["counts"].encode("ascii")})
-    # trace in the mask's box (plus a pixel), not the whole image: a word is a small part of a page
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if not len(rows):
-        return []
-    y0, x0 = max(int(rows[0]) - 1, 0), max(int(cols[0]) - 1, 0)
-    mask = mask[y0 : int(rows[-1]) + 2, x0 : int(cols[-1]) + 2]
-    doubled = np.kron(mask, np.ones((2, 2), np.uint8))
-    contours, hierarchy = cv2.findContours(doubled, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    polygons: list[list[float]] = []
-    if hierarchy is None:
-        return polygons
-    links = hierarchy[0]  # per contour: next, previous, first child (a hole), parent
-    for k, contour in enumerate(contours):
-        if links[k][3] != -1:
-            continue
-        ring = contour.reshape(-1, 2).astype(np.float64)
-        hole_id = links[k][2]
-        while hole_id != -1:
-            ring = _join(ring, contours[hole_id].reshape(-1, 2).astype(np.float64))  # in, around the hole, out
-            hole_id = links[hole_id][0]
-        polygons.append(((ring + 0.5) / 2 + (x0, y0)).reshape(-1).tolist())
-    return polygons
+# stands for the polygon in an annotation until its JSON text is copied in: the first string value
+# of an annotation (only numbers come before it), so the first match in its JSON is this one
+_SLOT = "\0segmentation"
+_SLOT_JSON = json.dumps(_SLOT).encode("ascii")
 
 
-def mask_polygon(rle: dict) -> list[float]:
-    """An RLE mask as ONE polygon ``[x1, y1, x2, y2, ...]``: the parts of ``mask_polygons`` joined
-    by zero-width cuts between their nearest corners. pycocotools still rasterises it to exactly
-    the mask's pixels, and clients that read only a segmentation's first polygon (Label Studio's
-    converter) get the whole instance, not its first letter."""
-    rings = [np.asarray(p, np.float64).reshape(-1, 2) for p in mask_polygons(rle)]
-    if not rings:
-        return []
-    rings.sort(key=lambda r: (float(r[:, 0].min()), float(r[:, 1].min())))  # left to right: short cuts
-    ring = rings[0]
-    for other in rings[1:]:
-        ring = _join(ring, other)
-    return ring.reshape(-1).tolist()
+def polygon_json(rle: dict) -> str:
+    """The COCO ``segmentation`` of an RLE mask as JSON text: ``[[x1,y1,x2,y2,...]]``, one polygon."""
+    return "[[" + quarters_json(mask_polygon_quarters(rle)) + "]]"
 
 
-def _join(ring: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """``ring`` with ``other`` spliced in by a zero-width cut: out along the cut, around ``other``,
-    back. A cut traversed both ways adds no pixel, wherever it runs; it goes between near corners
-    (the corner of ``ring`` nearest ``other``'s first, and ``other``'s corner nearest that), found
-    in two linear passes rather than over every pair of corners."""
-    a = int(((ring - other[0]) ** 2).sum(axis=1).argmin())
-    b = int(((other - ring[a]) ** 2).sum(axis=1).argmin())
-    other = np.roll(other, -b, axis=0)
-    return np.concatenate([ring[: a + 1], other, other[:1], ring[a:]])
+def derive(rec: dict, options: CocoOptions = CocoOptions()) -> dict | None:
+    """What the producers compute for the COCO file: ``{"masks": masks_digest(rec), "polygons":
+    [...]}``, each visible instance's polygon as JSON text (``polygon_json``; None for an invisible
+    one); None for RLE output."""
+    if options.segmentation != "polygon":
+        return None
+    polygons = [polygon_json(inst["segmentation"]) if inst["area"] > 0 else None for inst in rec["instances"]]
+    return {"masks": masks_digest(rec), "polygons": polygons}
+
+
+def masks_digest(rec: dict) -> str:
+    """A digest of a record's instance masks: derived polygons are used only for the masks they were
+    traced from (a record edited since, or its instances filtered, has them traced again)."""
+    digest = hashlib.sha256()
+    for inst in rec["instances"]:
+        digest.update(dump_json(inst["segmentation"]) + b"\n")
+    return digest.hexdigest()[:32]
 
 
 def coco_image(rec: dict) -> dict:
@@ -118,17 +97,44 @@ def coco_image(rec: dict) -> dict:
 
 def coco_annotations(rec: dict, categories: CategoryTable, first_id: int, options: CocoOptions = CocoOptions()) -> list[dict]:
     """The COCO annotations of a sample record's visible instances, numbered from ``first_id``."""
+    return [
+        {**ann, "segmentation": json.loads(seg)} if seg is not None else ann
+        for ann, seg in _annotations(rec, categories, first_id, options)
+    ]
+
+
+def _annotation_json(rec: dict, categories: CategoryTable, first_id: int, options: CocoOptions) -> list[bytes]:
+    """``dump_json`` of each of ``coco_annotations``, with a polygon's JSON text copied in, not
+    parsed and printed again (its ~1000 floats an instance are most of the file)."""
+    out = []
+    for ann, seg in _annotations(rec, categories, first_id, options):
+        data = dump_json(ann)
+        out.append(data.replace(_SLOT_JSON, seg.encode("ascii"), 1) if seg is not None else data)
+    return out
+
+
+def _annotations(
+    rec: dict, categories: CategoryTable, first_id: int, options: CocoOptions
+) -> list[tuple[dict, str | None]]:
+    """(annotation, polygon JSON text): for polygon output, the annotation's ``segmentation`` is
+    ``_SLOT``, to be replaced by the text (the producers' from ``derive``, else traced here)."""
+    polygon = options.segmentation == "polygon"
+    derived = rec.get(DERIVED, {}).get(WRITER.name) if polygon else None
+    derived = derived["polygons"] if derived and derived.get("masks") == masks_digest(rec) else None
     annotations = []
-    for inst in rec["instances"]:
+    for k, inst in enumerate(rec["instances"]):
         if inst["area"] <= 0:  # not visible: nothing for a detector to find
             continue
+        seg = None
+        if polygon:
+            seg = derived[k] if derived is not None and derived[k] is not None else polygon_json(inst["segmentation"])
         ann = {
             "id": first_id + len(annotations),
             "image_id": rec["index"],
             "category_id": categories.id_of(inst["category"]),
             "bbox": inst["bbox"],
             "area": inst["area"],
-            "segmentation": inst["segmentation"] if options.segmentation == "rle" else [mask_polygon(inst["segmentation"])],
+            "segmentation": _SLOT if polygon else inst["segmentation"],
             "iscrowd": 0,
         }
         if "keypoints" in inst:
@@ -137,7 +143,7 @@ def coco_annotations(rec: dict, categories: CategoryTable, first_id: int, option
         for key in EXTRA_KEYS:
             if key in inst:
                 ann[key] = inst[key]
-        annotations.append(ann)
+        annotations.append((ann, seg))
     return annotations
 
 
@@ -180,8 +186,8 @@ def write_coco(
     with tempfile.TemporaryFile(dir=spool_dir) as spool:
         for n, rec in enumerate(records):
             out.write((b"," if n else b"") + dump_json(coco_image(rec)))
-            for ann in coco_annotations(rec, categories, next_id, options):
-                spool.write((b"," if next_id > 1 else b"") + dump_json(ann))
+            for ann in _annotation_json(rec, categories, next_id, options):
+                spool.write((b"," if next_id > 1 else b"") + ann)
                 next_id += 1
         out.write(b'],"annotations":[')
         spool.seek(0)
@@ -202,4 +208,5 @@ WRITER = WriterKind(
     omits={"camera": "COCO has no camera; the manifest and the shard records keep it"},
     entries=(PATH.split("/")[0],),
     options=CocoOptions,
+    derive=derive,
 )

@@ -55,7 +55,7 @@ def dataset(tmp_path_factory):
     out = tmp_path_factory.mktemp("clients") / "ds"
     config = load_config(
         ROOT / "configs/ocr_wild.yaml",
-        [*SMALL, "outputs=[coco,icdar,yolo]", "writers.yolo.mode=segment", "writers.coco.segmentation=polygon"],
+        [*SMALL, "outputs=[coco,icdar,yolo]", "writers.yolo.mode=segment"],  # COCO: polygons, the default
     )
     generate(config, out, progress=False)
     return out, list(read_dataset(out))
