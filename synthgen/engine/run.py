@@ -28,10 +28,19 @@ from synthgen.engine.output import (
     write_marker,
 )
 from synthgen.engine.progress import finishing, progress_bar
-from synthgen.engine.shards import ShardJob, ShardResult, commit_shard, load_shard_record, record_path, shard_result
+from synthgen.engine.shards import (
+    ShardJob,
+    ShardResult,
+    commit_shard,
+    load_derived,
+    load_shard_record,
+    record_path,
+    remove_derived,
+    shard_result,
+)
 from synthgen.errors import DatasetError
 from synthgen.formats.base import file_sha256, write_atomic
-from synthgen.records import table_to_record
+from synthgen.records import DERIVED, table_to_record
 
 RECORDS_IN_MEMORY_BYTES = 32 * 2**20  # shard records up to this size are parsed once for all writers
 MANIFEST_REFRESH_S = 1.0  # seconds between rewrites of the manifest of a run in progress
@@ -197,13 +206,18 @@ def write_manifest(config: RunConfig, out: Path, tally: Tally, files: dict[str, 
     write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
 
 
-def iter_records(out: Path, num_shards: int):
-    """Sample records of a complete run, in index order."""
+def iter_records(out: Path, num_shards: int, derived: bool = False):
+    """Sample records of a complete run, in index order; with ``derived``, each with what the
+    writers derived from it in the shard producers (``records.DERIVED``) where that is on disk."""
     for shard in range(num_shards):
         rec = load_shard_record(out, shard)
         if rec is None:
             raise DatasetError(f"{out}: shard {shard} is missing; rerun generate to complete the dataset")
-        yield from rec["samples"]
+        side = load_derived(out, shard, len(rec["samples"])) if derived else None
+        for sample, entry in zip(rec["samples"], side or [None] * len(rec["samples"])):
+            if entry:
+                sample[DERIVED] = entry
+            yield sample
 
 
 def records_size(out: Path, num_shards: int) -> int:
@@ -258,11 +272,13 @@ def generate(
         finishing(config.name, [w.name for w in finalizers], progress)
         records = None
         if len(finalizers) > 1 and records_size(out, shards) <= RECORDS_IN_MEMORY_BYTES:
-            records = list(iter_records(out, shards))  # parsed once for every writer, not once each
+            records = list(iter_records(out, shards, derived=True))  # parsed once for every writer, not once each
         for writer in finalizers:
-            for rel in writer.finalize(records if records is not None else iter_records(out, shards), out, config.categories):
+            source = records if records is not None else iter_records(out, shards, derived=True)
+            for rel in writer.finalize(source, out, config.categories):
                 files[rel] = file_sha256(out / rel)
         write_manifest(config, out, tally, dict(sorted(files.items())))
+        remove_derived(out)
         remove_leftovers(out)
     seconds = time.perf_counter() - start
     return RunSummary(

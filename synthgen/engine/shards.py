@@ -29,7 +29,7 @@ from synthgen.config.schema import RunConfig
 from synthgen.engine.context import WorkerContext
 from synthgen.engine.pipeline import encode_image, make_sample
 from synthgen.formats.base import dump_json, write_atomic
-from synthgen.records import DERIVED, to_record
+from synthgen.records import to_record
 from synthgen.types import Sample
 
 STATE_DIR = ".synthgen"
@@ -108,6 +108,31 @@ def record_path(out: Path, shard: int) -> Path:
     return out / STATE_DIR / "shards" / f"shard_{shard:06d}.json"
 
 
+def derived_path(out: Path, shard: int) -> Path:
+    """A shard's writer-derived data (``WriterKind.derive``: COCO's traced polygons), one entry a
+    sample (None where a writer derived nothing), kept beside the shard record rather than in it:
+    finalize reads it, then it is removed (``remove_derived``), so it costs no space in a finished
+    dataset and never changes the shard record's bytes."""
+    return out / STATE_DIR / "derived" / f"shard_{shard:06d}.json"
+
+
+def load_derived(out: Path, shard: int, count: int) -> list[dict | None] | None:
+    """A shard's derived entries, or None if there are none usable (missing, unreadable, or not one
+    a sample): finalize then does the work itself, with the same result."""
+    try:
+        entries = json.loads(derived_path(out, shard).read_bytes()).get("samples")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return entries if isinstance(entries, list) and len(entries) == count else None
+
+
+def remove_derived(out: Path) -> None:
+    """Delete the derived data of a finished run (its dataset-level files are written)."""
+    folder = out / STATE_DIR / "derived"
+    if folder.is_dir() and not folder.is_symlink():
+        shutil.rmtree(folder)
+
+
 def staging_root(out: Path) -> Path:
     return out / STATE_DIR / "tmp"
 
@@ -133,7 +158,11 @@ def produce_shard(
     else:
         staging = Path(tempfile.mkdtemp(prefix=f"synthgen-shard{job.shard:06d}-"))
     try:
-        records = _write_samples(job, source if source is not None else GeneratedSource(job.config, ctx), staging)
+        records, derived = _write_samples(job, source if source is not None else GeneratedSource(job.config, ctx), staging)
+        if any(d is not None for d in derived):
+            side = staging / derived_path(Path(), job.shard)
+            side.parent.mkdir(parents=True)
+            side.write_bytes(dump_json({"shard": job.shard, "samples": derived}))
         body = dump_json({"shard": job.shard, "first": job.first, "count": job.count, "samples": records})
         summary = _result(job.shard, job.first, job.count, body, records)
         where: dict = {"staging": str(staging)}
@@ -147,10 +176,11 @@ def produce_shard(
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_samples(job: ShardJob, source: Any, staging: Path) -> list[dict]:
-    """Write the shard's images and per-sample label files under ``staging``; the sample records."""
+def _write_samples(job: ShardJob, source: Any, staging: Path) -> tuple[list[dict], list[dict | None]]:
+    """Write the shard's images and per-sample label files under ``staging``; the sample records
+    and, for each, what the writers derived from it (``{writer: value}``, or None)."""
     writers = [job.config.writer(name) for name in job.config.outputs]
-    records = []
+    records, all_derived = [], []
     (staging / IMAGES).mkdir()
     for index in range(job.first, job.first + job.count):
         sample = source[index]
@@ -164,10 +194,9 @@ def _write_samples(job: ShardJob, source: Any, staging: Path) -> list[dict]:
                 writer.write_sample(sample, record, staging)
             if writer.derive is not None and (value := writer.derive(record)) is not None:
                 derived[writer.name] = value  # here, in parallel, not in the driver's finalize
-        if derived:
-            record[DERIVED] = derived
         records.append(record)
-    return records
+        all_derived.append(derived or None)
+    return records, all_derived
 
 
 def commit_shard(out: Path, produced: ProducedShard) -> ShardResult:

@@ -40,10 +40,12 @@ class WriterKind:
             (its default instance when not given). Its ``CHOICES`` maps a field to its allowed values.
         derive: optional (sample record) -> JSON-able value or None: what ``finalize`` would
             otherwise compute per record in the driver, one process (COCO's polygons). The shard
-            producers run it, in parallel, and keep a value other than None in the shard record as
-            ``record["derived"][name]`` (``synthgen.records.DERIVED``). ``finalize`` must still
-            work, with the same bytes out, on a record without it (a mix's records, a dataset
-            written without this writer's option).
+            producers run it, in parallel, and keep a value other than None beside the shard
+            record (``engine.shards.derived_path``, removed once the run's files are written);
+            ``finalize`` gets it as ``record["derived"][name]`` (``synthgen.records.DERIVED``).
+            ``finalize`` must still work, with the same bytes out, on a record without it (a
+            dataset finalized again, a record edited since, a dataset written without this
+            writer's option).
 
     Records are ``synthgen.records.to_record``'s: a writer reads the fields it writes from there
     and keeps no list of its own.

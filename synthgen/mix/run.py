@@ -27,7 +27,7 @@ from typing import Any
 from synthgen import __version__
 from synthgen.engine.output import dataset_id, remove_leftovers, write_marker
 from synthgen.engine.run import iter_records
-from synthgen.engine.shards import ShardJob, commit_shard, produce_shard, shard_result
+from synthgen.engine.shards import ShardJob, commit_shard, produce_shard, remove_derived, shard_result
 from synthgen.errors import DatasetError
 from synthgen.formats import WRITERS
 from synthgen.formats.base import write_atomic
@@ -214,9 +214,10 @@ def write_split(
     files: dict[str, str] = {}
     for writer in (WRITERS.get(name) for name in mix.outputs):
         if writer.finalize is not None:
-            for rel in writer.finalize(iter_records(out, len(jobs)), out, mix.categories):
+            for rel in writer.finalize(iter_records(out, len(jobs), derived=True), out, mix.categories):
                 files[rel] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
     write_split_manifest(mix, out, split, results, dict(sorted(files.items())))
+    remove_derived(out)
     remove_leftovers(out)
     return written, reused
 

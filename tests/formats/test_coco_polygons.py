@@ -12,7 +12,9 @@ import pytest
 from pycocotools import mask as mask_utils
 
 from synthgen import generate, load_config, read_dataset
+from synthgen.engine import run as engine_run
 from synthgen.engine.run import iter_records, num_shards
+from synthgen.engine.shards import record_path
 from synthgen.formats import WRITERS
 from synthgen.formats.coco import PATH, CocoOptions, polygon_json
 from synthgen.formats.base import dump_json
@@ -115,15 +117,18 @@ def test_polygons_are_the_default():
 
 @pytest.fixture(scope="module")
 def polygon_run(tmp_path_factory):
+    """A default-config run (polygons) whose producers' traced polygons are kept on disk."""
     out = tmp_path_factory.mktemp("coco") / "ds"
     config = load_config(ROOT / "configs/ocr_wild.yaml", SMALL)  # the default: polygons
-    generate(config, out, workers=2, progress=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine_run, "remove_derived", lambda out: None)
+        generate(config, out, workers=2, progress=False)
     return config, out
 
 
 def test_the_producers_trace_each_visible_instances_polygon(polygon_run):
     config, out = polygon_run
-    records = list(iter_records(out, num_shards(config)))
+    records = list(iter_records(out, num_shards(config), derived=True))
     visible = 0
     for rec in records:
         polygons = rec[DERIVED]["coco"]["polygons"]
@@ -142,7 +147,8 @@ def test_the_file_is_the_same_when_the_writer_traces_the_polygons(polygon_run, t
     """A mix's records, or a dataset's written before, hold no traced polygons: the writer traces
     them and writes the same bytes."""
     config, out = polygon_run
-    bare = [{k: v for k, v in rec.items() if k != DERIVED} for rec in iter_records(out, num_shards(config))]
+    bare = list(iter_records(out, num_shards(config)))
+    assert bare and all(DERIVED not in rec for rec in bare)
     writer = config.writer("coco")
     writer.finalize(iter(bare), tmp_path, config.categories)
     assert (tmp_path / PATH).read_bytes() == (out / PATH).read_bytes()
@@ -153,7 +159,7 @@ def test_polygons_of_other_masks_are_not_used(polygon_run, tmp_path):
     stale polygons: the writer traces the masks they hold now."""
     config, out = polygon_run
     edited, bare = [], []
-    for rec in iter_records(out, num_shards(config)):
+    for rec in iter_records(out, num_shards(config), derived=True):
         instances = rec["instances"][1:]
         if instances:
             instances[0] = dict(instances[0], segmentation=rec["instances"][0]["segmentation"])
@@ -179,11 +185,19 @@ def test_boxes_and_areas_are_the_polygons_pixels_and_geometry_stays_float(polygo
     assert fractional, "no text quad with sub-pixel corners: the float geometry went untested"
 
 
-def test_rle_output_traces_nothing(tmp_path):
+def test_rle_output_traces_nothing_and_a_finished_run_keeps_no_polygons_of_its_own(tmp_path):
+    """The traced polygons live beside the shard records only until coco.json is written: a
+    finished dataset's shard records are the same bytes whichever segmentation its COCO file has."""
     config = load_config(ROOT / "configs/ocr_wild.yaml", [*SMALL, "writers.coco.segmentation=rle"])
     generate(config, tmp_path / "ds", progress=False)
-    records = list(iter_records(tmp_path / "ds", num_shards(config)))
+    assert not (tmp_path / "ds" / ".synthgen" / "derived").exists()
+    records = list(iter_records(tmp_path / "ds", num_shards(config), derived=True))
     assert records and all(DERIVED not in rec for rec in records)
+    polygon = load_config(ROOT / "configs/ocr_wild.yaml", SMALL)
+    generate(polygon, tmp_path / "poly", workers=2, progress=False)
+    assert not (tmp_path / "poly" / ".synthgen" / "derived").exists()
+    for shard in range(num_shards(config)):
+        assert record_path(tmp_path / "poly", shard).read_bytes() == record_path(tmp_path / "ds", shard).read_bytes()
     anns = json.loads((tmp_path / "ds" / PATH).read_bytes())["annotations"]
     assert anns and all(isinstance(a["segmentation"], dict) for a in anns)
 
