@@ -275,9 +275,11 @@ def test_system_fonts_are_filtered_by_the_charset():
 def test_wild_records_why_a_word_is_illegible_and_counts_it(tmp_path):
     from ocr_helpers import word_instances
 
+    plain = {"kind": "choice([solid, gradient])"}  # no busy background to blur the measure
+    no_shadow = {"shadow_probability": 0.0, "stroke_probability": 0.0}  # a contrasting one would read
     for params, reason in (
         ({"font_size": "randint(6, 8)", "min_legible_size": 12, "faint_probability": 0.0}, "too_small"),
-        ({"faint_probability": 1.0, "font_size": 30}, "faint"),
+        ({"faint_probability": 1.0, "font_size": 30, "background": plain, "style": no_shadow}, "low_contrast"),
     ):
         cfg = ocr_config(tmp_path, "wild", params)
         for k in range(2):
@@ -287,10 +289,18 @@ def test_wild_records_why_a_word_is_illegible_and_counts_it(tmp_path):
             assert sample.meta["dropped"][f"illegible_{reason}"] == len(words)  # counted, one per word
 
 
-def test_wild_faint_words_with_a_strong_shadow_are_legible(tmp_path):
+def test_wild_faint_words_with_a_strong_shadow_are_mostly_legible(tmp_path):
     from ocr_helpers import word_instances
 
-    style = {"shadow_probability": 1.0, "shadow_opacity": 0.9, "shadow_blur": 0.5, "shadow_offset": 2}
-    cfg = ocr_config(tmp_path, "wild", {"faint_probability": 1.0, "font_size": 30, "style": style})
-    words = [w for k in range(2) for w in word_instances(make_sample(cfg, k))]
-    assert words and all(w.attributes["legible"] is True and "illegible_reason" not in w.attributes for w in words)
+    plain = {"kind": "choice([solid, gradient])"}
+    shares = {}
+    for opacity in (0.0, 0.9):  # no shadow (an invisible one keeps the samples aligned) vs a strong sharp one
+        style = {"shadow_probability": 1.0, "shadow_opacity": opacity, "shadow_blur": 0.5, "shadow_offset": 2}
+        params = {"faint_probability": 1.0, "font_size": 30, "style": style, "background": plain}
+        cfg = ocr_config(tmp_path, "wild", params)
+        words = [w for k in range(3) for w in word_instances(make_sample(cfg, k))]
+        assert len(words) > 20
+        shares[opacity] = np.mean([w.attributes["legible"] for w in words])
+    # a black or white shadow behind a faint word reads, except where the background is itself
+    # near that extreme (a black shadow on a dark gradient): measured, not assumed
+    assert shares[0.0] == 0.0 and shares[0.9] >= 0.6, shares
