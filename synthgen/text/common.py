@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 import string
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
@@ -15,6 +16,7 @@ import numpy as np
 from synthgen.backgrounds.colors import LUMA, luminance
 from synthgen.errors import ConfigError
 from synthgen.text import fonts
+from synthgen.text.items import TextItem
 
 CASES = ("lower", "upper", "title", "as_is")
 PUNCTUATION = ".,:;!?'\"()-/&%+*#@$"
@@ -39,7 +41,9 @@ class FontsSchema:
     # their product. ocr_recognition only.
     weights: dict[str, float] = field(default_factory=dict)
     per_family: bool = False  # each family weighs the same in total, however many files it has
-    record: bool = False  # attributes.font (file name) and attributes.font_size (px) on each instance
+    # attributes.font (file name) and attributes.font_size (the pixel size it was drawn at) on each
+    # text instance, and in the recognition writer's meta.jsonl
+    record: bool = False
 
 
 @dataclass
@@ -92,9 +96,9 @@ def font_family(path: str) -> str:
 
 
 def refuse_recognition_font_keys(p: FontsSchema, key: str) -> None:
-    """ConfigError for ``fonts`` keys only ocr_recognition reads (weights, per_family, record), set
-    in another scene, rather than ignoring them."""
-    for name, default in (("weights", {}), ("per_family", False), ("record", False)):
+    """ConfigError for ``fonts`` keys only ocr_recognition reads (weights, per_family), set in
+    another scene, rather than ignoring them."""
+    for name, default in (("weights", {}), ("per_family", False)):
         if getattr(p, name) != default:
             raise ConfigError(f"{key}.{name}", "only ocr_recognition reads it so far; leave it at its default here")
 
@@ -125,6 +129,17 @@ def resolve_font_weights(p: FontsSchema, paths: tuple[str, ...], key: str) -> tu
     if np.all(weights == weights[0]):
         return None
     return tuple(float(w) for w in weights / weights.sum())
+
+
+def record_fonts(items: Sequence[TextItem], record: bool) -> tuple[TextItem, ...]:
+    """``items`` with ``attributes.font`` (the font's file name) and ``attributes.font_size`` (the
+    pixel size it is drawn at) when ``record`` (``fonts.record``); unchanged otherwise."""
+    if not record:
+        return tuple(items)
+    return tuple(
+        replace(i, attributes={**i.attributes, "font": Path(i.font_path).name, "font_size": i.font_size})
+        for i in items
+    )
 
 
 def _opens(path: str) -> bool:

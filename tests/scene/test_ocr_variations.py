@@ -218,7 +218,7 @@ def test_busy_backgrounds_get_an_outline_and_stay_legible(tmp_path):
         ("wild", {"style": {"weight": 0.02}}, "scene.params.style.weight"),
         ("wild", {"style": {"jitter_probability": 0.5}}, "scene.params.style.jitter_probability"),
         ("wild", {"fonts": {"per_family": True}}, "scene.params.fonts.per_family"),
-        ("document", {"fonts": {"record": True}}, "scene.params.fonts.record"),
+        ("document", {"fonts": {"per_family": True}}, "scene.params.fonts.per_family"),
     ],
 )
 def test_bad_variation_values_name_their_key(tmp_path, scene, params, key):

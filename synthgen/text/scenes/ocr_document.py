@@ -25,6 +25,7 @@ from synthgen.text.common import (
     FontsSchema,
     check_corpus_coverage,
     pick_font,
+    record_fonts,
     refuse_recognition_font_keys,
     resolve_corpus,
     resolve_fonts,
@@ -77,6 +78,7 @@ class OcrDocumentSettings:
     ink_darkness: Distribution
     min_legible_size: int
     font_paths: tuple[str, ...]
+    record_font: bool
     corpus: tuple[str, ...]
 
 
@@ -115,6 +117,7 @@ def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
         ink_darkness=dist("ink_darkness", "float", 0, 0.5),
         min_legible_size=p.min_legible_size,
         font_paths=font_paths,
+        record_font=p.fonts.record,
         corpus=corpus,
     )
 
@@ -244,7 +247,7 @@ def sample(s: OcrDocumentSettings, rng: np.random.Generator) -> SceneSpec:
         width=W,
         height=H,
         background=background,
-        items=tuple(items),
+        items=record_fonts(items, s.record_font),
         categories=CATEGORIES,
         params={"columns": n_cols, "align": align, "font_size": size, "skew": round(skew, 3)},
         dropped={k: v for k, v in dropped.items() if v},

@@ -36,6 +36,7 @@ from synthgen.text.common import (
     FontsSchema,
     check_corpus_coverage,
     pick_font,
+    record_fonts,
     refuse_recognition_font_keys,
     resolve_corpus,
     resolve_fonts,
@@ -95,6 +96,7 @@ class OcrReceiptSettings:
     ink_darkness: Distribution
     min_legible_size: int
     font_paths: tuple[str, ...]
+    record_font: bool
     corpus: tuple[str, ...]
     background: BackgroundSettings
     rotation: Distribution
@@ -131,6 +133,7 @@ def from_config(p: OcrReceiptSchema, key: str) -> OcrReceiptSettings:
         ink_darkness=dist(p, "ink_darkness", key, "float", 0, 0.6),
         min_legible_size=p.min_legible_size,
         font_paths=font_paths,
+        record_font=p.fonts.record,
         corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
         rotation=dist(p.warp, "rotation", w, "float", -180, 180),
@@ -273,7 +276,7 @@ def sample(s: OcrReceiptSettings, rng: np.random.Generator) -> SceneSpec:
         width=s.width,
         height=s.height,
         background=background,
-        items=tuple(items),
+        items=record_fonts(items, s.record_font),
         categories=CATEGORIES,
         params={"strip": [int(pw), int(ph)], "lines": line_index, "crumple": round(background["warp"]["amplitude"], 3)},
         dropped={k: v for k, v in dropped.items() if v},

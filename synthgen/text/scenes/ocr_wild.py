@@ -40,6 +40,7 @@ from synthgen.text.common import (
     contrasting_color,
     luminance_image,
     pick_font,
+    record_fonts,
     refuse_recognition_font_keys,
     resolve_corpus,
     resolve_fonts,
@@ -103,6 +104,7 @@ class OcrWildSettings:
     margin: int
     placement_attempts: int
     font_paths: tuple[str, ...]
+    record_font: bool
     corpus: tuple[str, ...]
     background: BackgroundSettings
     style: StyleSettings
@@ -158,6 +160,7 @@ def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
         margin=p.margin,
         placement_attempts=p.placement_attempts,
         font_paths=font_paths,
+        record_font=p.fonts.record,
         corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
         style=style,
@@ -299,7 +302,7 @@ def sample(s: OcrWildSettings, rng: np.random.Generator) -> SceneSpec:
         width=s.width,
         height=s.height,
         background=background,
-        items=tuple(items),
+        items=record_fonts(items, s.record_font),
         categories=CATEGORIES,
         params={"blocks_sampled": n_blocks, "background": background["kind"]},
         dropped={k: v for k, v in dropped.items() if v},
