@@ -4,13 +4,16 @@ A word is flagged ``legible: false`` with an ``illegible_reason`` when, in the f
 
 - ``too_small``: its tallest glyph (the longest left or right side of its char quads, or of its
   word quad when it has none) is under ``min_size`` pixels;
-- ``low_contrast``: its drawn text does not stand out from its background. The drawn text is the
-  word's pixels (``instance_id``) and the pixels within ``NEAR`` of them, so an outline, a drop
-  shadow or a halo that contrasts counts (a faint word behind a contrasting shadow reads); its
-  background is the ring ``NEAR + 1`` to ``FAR`` pixels away (other words left out). The contrast
-  is how much wider the luminance range (5th to 95th percentile) of the drawn text is than that of
-  its background: the ink's gap to the background, less nothing for a plain background, while a
-  word the colour of a busy background adds no range of its own.
+- ``low_contrast``: its ink does not stand out from the pixels right around it. The ink is the
+  word's pixels (``instance_id``: fill and outline), taken at two levels, the darkest and the
+  lightest tenth of them (dark text, light text, or a fill and its outline); the surroundings are
+  the background pixels within ``NEAR`` pixels of the ink (other words left out), where a drop
+  shadow or a halo lies. The contrast is, for the better of the two levels, the median luminance
+  gap between the ink and its surroundings: at least half of the ink's rim must stand out. So
+  light text on a busy background of dark and light patches reads where the patches around it are
+  dark, a faint word the colour of its background does not, and a faint word behind a contrasting
+  shadow does (its darkened or lightened edge pixels stand out from the shadow-free side, and the
+  shadow from the fill).
 
 Instances already flagged (e.g. ``truncated`` by a geometric augment) keep their flag and reason
 and are not counted again.
@@ -24,9 +27,8 @@ import numpy as np
 
 from synthgen.types import InstanceGeometry, Layers
 
-NEAR = 2  # pixels around the ink that belong to the drawn text: a drop shadow of 1-3 px, a halo
-FAR = 8  # the background it is read against: NEAR + 1 to FAR pixels away
-PERCENTILES = (5, 95)
+NEAR = 2  # the pixels around the ink it is read against: within this many pixels of its own
+INK_PERCENTILES = (10, 90)  # the ink's two levels: the darkest and lightest tenth of its pixels
 REASONS = ("too_small", "low_contrast")
 
 
@@ -47,10 +49,8 @@ def drawn_height(geo: InstanceGeometry) -> float:
 
 
 def ink_contrast(lum: np.ndarray, instance_id: np.ndarray, k: int, bounds: tuple[int, int, int, int]) -> float:
-    """Contrast of instance ``k``'s drawn text against its background (see the module docstring):
-    the luminance range (5th to 95th percentile) of its pixels and those within ``NEAR`` pixels of
-    them, less the range of the background ``NEAR + 1`` to ``FAR`` pixels away; 0 when it has no
-    pixel, or no background around it.
+    """Contrast 0..1 of instance ``k``'s drawn text against the pixels right around it (see the
+    module docstring); 0 when it has no pixel, or no background next to it.
 
     Args:
         lum: (H, W) float32 luminance 0..1 of the final image.
@@ -61,27 +61,22 @@ def ink_contrast(lum: np.ndarray, instance_id: np.ndarray, k: int, bounds: tuple
     import cv2
 
     h, w = instance_id.shape
-    x0, y0 = max(bounds[0] - FAR, 0), max(bounds[1] - FAR, 0)
-    x1, y1 = min(bounds[2] + FAR, w), min(bounds[3] + FAR, h)
+    x0, y0 = max(bounds[0] - NEAR, 0), max(bounds[1] - NEAR, 0)
+    x1, y1 = min(bounds[2] + NEAR, w), min(bounds[3] + NEAR, h)
     if x1 <= x0 or y1 <= y0:
         return 0.0
     ids = instance_id[y0:y1, x0:x1]
     mask = (ids == k).astype(np.uint8)
     if not mask.any():
         return 0.0
-
-    def grown(r: int) -> np.ndarray:
-        return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1))).astype(bool)
-
-    free = (ids == 0) | (ids == k)  # other words are neither this word's surroundings nor its background
-    near = grown(NEAR) & free
-    outer = grown(FAR) & ~grown(NEAR + 1) & (ids == 0)
-    if not outer.any():
+    size = 2 * NEAR + 1
+    ring = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))).astype(bool) & (ids == 0)
+    if not ring.any():
         return 0.0
     crop = lum[y0:y1, x0:x1]
-    lo, hi = np.percentile(crop[near], PERCENTILES)
-    blo, bhi = np.percentile(crop[outer], PERCENTILES)
-    return float((hi - lo) - (bhi - blo))
+    around = crop[ring]
+    levels = np.percentile(crop[mask.astype(bool)], INK_PERCENTILES)
+    return float(max(np.median(np.abs(around - level)) for level in levels))
 
 
 def flag_illegible(

@@ -42,9 +42,10 @@ from synthgen.text.common import (
 )
 from synthgen.text.glyphs import box_corners, layout_run, place_run
 from synthgen.text.items import TextItem
+from synthgen.text.legibility import flag_illegible
 from synthgen.text.patterns import Pattern, compile_pattern
 from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
-from synthgen.types import SceneSpec
+from synthgen.types import Layers, SceneSpec
 
 CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
 
@@ -76,7 +77,11 @@ class OcrRecognitionSchema:
     size_by: str = "line"
     glyph_height: Union[int, float, str] = "uniform(0.6, 0.75)"  # in crop heights minus padding
     polarity: str = "any"  # dark (text darker than the background), light or any; a choice([...]) weighs them
-    busy_background: str = "flag"  # no colour stands out: flag (legible false) or outline (a contrasting outline)
+    # no colour stands out from the whole background: flag (the best grey; legible as measured) or
+    # outline (the best grey with a contrasting 1 px outline)
+    busy_background: str = "flag"
+    min_legible_size: int = 6  # crops whose tallest drawn glyph is shorter (px) are flagged legible: false
+    min_legible_contrast: float = 0.15  # drawn text that stands out less from its background is flagged
     unicase: str = "skip"  # all-caps / unicase fonts and text with lower case: skip the font, or upper (the label)
     text: RecognitionTextSchema = field(default_factory=RecognitionTextSchema)
     fonts: FontsSchema = field(default_factory=FontsSchema)
@@ -97,6 +102,8 @@ class OcrRecognitionSettings:
     glyph_height: Distribution
     polarity: Distribution
     busy_background: str
+    min_legible_size: int
+    min_legible_contrast: float
     unicase: str
     unicase_fonts: frozenset[str]
     cased_fonts: tuple[str, ...]
@@ -165,6 +172,10 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
     if font_weights is not None and cased:
         w = np.array([font_weights[k] for k in cased])
         cased_weights = tuple(float(v) for v in w / w.sum()) if w.sum() > 0 else None
+    if p.min_legible_size < 0:
+        raise ConfigError(f"{key}.min_legible_size", f"must be >= 0, got {p.min_legible_size}")
+    if not 0 <= p.min_legible_contrast <= 1:
+        raise ConfigError(f"{key}.min_legible_contrast", f"must be in 0..1, got {p.min_legible_contrast}")
     if p.busy_background not in BUSY:
         raise ConfigError(f"{key}.busy_background", f"must be one of {', '.join(BUSY)}, got {p.busy_background!r}")
     return OcrRecognitionSettings(
@@ -176,6 +187,8 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
         glyph_height=parse_checked(p.glyph_height, f"{key}.glyph_height", "float", 0.2, 1.0),
         polarity=parse_value(p.polarity, f"{key}.polarity", "str", POLARITIES),
         busy_background=p.busy_background,
+        min_legible_size=p.min_legible_size,
+        min_legible_contrast=p.min_legible_contrast,
         unicase=p.unicase,
         unicase_fonts=unicase_fonts,
         cased_fonts=tuple(font_paths[k] for k in cased),
@@ -295,22 +308,17 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
         low, high = luminance_percentiles(render_background(background, width, h), (5, 95))
         polarity = s.polarity.sample(rng)
         color = contrasting_color(rng, low, high, s.min_contrast, side=None if polarity == "any" else polarity)
-        legible = color is not None
-        attributes: dict = {"legible": legible}
-        if color is None:  # a busy crop: the best grey
+        busy = color is None
+        if busy:  # no colour stands out from all of it: the best grey, its legibility measured once drawn
             color = (0, 0, 0) if high < 0.5 else (255, 255, 255)
         center = (width / 2 - (ext[0] + ext[2]) / 2, h / 2 - (ext[1] + ext[3]) / 2)
         stroke_color = contrasting_color(rng, low, high, s.min_contrast, like=color) or color
         shadow_color = (0, 0, 0) if sum(color) > 382 else (255, 255, 255)
-        if not legible and s.busy_background == "outline":
-            # an outline of the opposite extreme separates the glyphs from any background: legible
+        if busy and s.busy_background == "outline":
+            # an outline of the opposite extreme separates the glyphs from any background
             stroke_color = (255, 255, 255) if sum(color) < 382 else (0, 0, 0)
             item = replace(item, stroke_width=max(item.stroke_width, 1))  # 1 px: inside the padding
-            legible = True
-            attributes = {"legible": True}
-        if not legible:
-            attributes["illegible_reason"] = "low_contrast"
-            dropped["illegible_low_contrast"] = 1  # the recognition writer skips it: counted, not lost
+        attributes: dict = {}
         if s.record_font:
             attributes.update(font=Path(item.font_path).name, font_size=item.font_size)
         items = (
@@ -340,6 +348,18 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
     )
 
 
+def measure(s: OcrRecognitionSettings, spec: SceneSpec, layers: Layers) -> tuple[Layers, dict[str, int]]:
+    """Flag a crop whose drawn text is too small or too faint to read in the final picture
+    (``synthgen.text.legibility``; the recognition writer skips it) and count it by reason."""
+    return flag_illegible(layers, tuple(i.instance_id for i in spec.items), s.min_legible_size, s.min_legible_contrast)
+
+
 SCENE = SceneKind(
-    "ocr_recognition", OcrRecognitionSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",)
+    "ocr_recognition",
+    OcrRecognitionSchema,
+    from_config,
+    sample,
+    lambda settings: CATEGORIES,
+    ("text2d",),
+    measure=measure,
 )
