@@ -37,6 +37,7 @@ from synthgen.text.common import (
     check_corpus_coverage,
     pick_font,
     record_fonts,
+    refuse_corpus_keys,
     refuse_recognition_font_keys,
     resolve_corpus,
     resolve_fonts,
@@ -121,7 +122,8 @@ def from_config(p: OcrReceiptSchema, key: str) -> OcrReceiptSettings:
     w = f"{key}.warp"
     refuse_recognition_font_keys(p.fonts, f"{key}.fonts")
     font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
-    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus")
+    refuse_corpus_keys(p.corpus, f"{key}.corpus")
+    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", p=p.corpus)
     check_corpus_coverage(tuple(word.upper() for word in corpus), font_paths, f"{key}.corpus")
     return OcrReceiptSettings(
         width=p.width,

@@ -30,6 +30,8 @@ from synthgen.text.common import (
     FontsSchema,
     check_corpus_coverage,
     contrasting_color,
+    corpus_sampler,
+    draw_word,
     fit_case,
     font_size_for_glyph,
     font_size_for_height,
@@ -119,6 +121,7 @@ class OcrRecognitionSettings:
     corpus: tuple[str, ...]
     background: BackgroundSettings
     style: StyleSettings
+    corpus_weights: np.ndarray | None = field(default=None, compare=False)  # cumulative, corpus.sampling: frequency
 
 
 def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
@@ -140,7 +143,7 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
     corpus: tuple[str, ...] = ()
     if "word" in sources or any("{word" in t for t in pattern_texts):
         try:
-            corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", charset)
+            corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", charset, p.corpus)
         except ConfigError as exc:
             if "word" not in sources or "inside the charset" not in exc.message:
                 raise
@@ -204,6 +207,7 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
         corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
         style=style_from_config(p.style, f"{key}.style"),
+        corpus_weights=corpus_sampler(p.corpus, corpus, f"{key}.corpus"),
     )
 
 
@@ -213,7 +217,7 @@ def sample_text(s: OcrRecognitionSettings, rng: np.random.Generator) -> str:
         return s.patterns[int(rng.integers(len(s.patterns)))].sample(rng)
     out = []
     for _ in range(s.words.sample(rng)):
-        word = s.corpus[int(rng.integers(len(s.corpus)))]
+        word = draw_word(s.corpus, s.corpus_weights, rng)
         out.append(fit_case(word, s.charset, s.case.sample(rng)))
     return " ".join(out)
 

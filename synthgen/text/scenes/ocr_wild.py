@@ -38,6 +38,8 @@ from synthgen.text.common import (
     apply_case,
     check_corpus_coverage,
     contrasting_color,
+    corpus_sampler,
+    draw_word,
     luminance_image,
     pick_font,
     record_fonts,
@@ -108,6 +110,7 @@ class OcrWildSettings:
     corpus: tuple[str, ...]
     background: BackgroundSettings
     style: StyleSettings
+    corpus_weights: np.ndarray | None = field(default=None, compare=False)  # cumulative, corpus.sampling: frequency
 
 
 def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
@@ -139,7 +142,7 @@ def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
             f"{key}.style.{glyph_key}", "only ocr_recognition draws it so far; leave it at its default here"
         )
     font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
-    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus")
+    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", p=p.corpus)
     check_corpus_coverage(corpus, font_paths, f"{key}.corpus")
     if p.min_legible_size < 0:
         raise ConfigError(f"{key}.min_legible_size", f"must be >= 0, got {p.min_legible_size}")
@@ -164,6 +167,7 @@ def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
         corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
         style=style,
+        corpus_weights=corpus_sampler(p.corpus, corpus, f"{key}.corpus"),
     )
 
 
@@ -198,7 +202,7 @@ def _faint_color(rng: np.random.Generator, low: float, high: float) -> tuple[int
 def sample_words(s: OcrWildSettings, n_lines: int, n_words: int, rng: np.random.Generator) -> list[list[str]]:
     case = s.case.sample(rng)  # one case per block, as on signs
     return [
-        [apply_case(s.corpus[int(rng.integers(len(s.corpus)))], case) for _ in range(n_words)] for _ in range(n_lines)
+        [apply_case(draw_word(s.corpus, s.corpus_weights, rng), case) for _ in range(n_words)] for _ in range(n_lines)
     ]
 
 

@@ -23,6 +23,7 @@ from synthgen.text.common import (
     apply_case,
     check_corpus_coverage,
     record_fonts,
+    refuse_corpus_keys,
     refuse_recognition_font_keys,
 )
 from synthgen.text.glyphs import layout_run
@@ -93,6 +94,7 @@ def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
         )
 
     refuse_recognition_font_keys(p.fonts, f"{key}.fonts")
+    refuse_corpus_keys(p.corpus, f"{key}.corpus", wordfreq=False)
     font_paths = fonts.discover_fonts(p.fonts.paths, f"{key}.fonts.paths")
     if p.fonts.bundled:
         font_paths += fonts.discover_fonts([str(fonts.bundled_font_dir())], f"{key}.fonts.bundled")
