@@ -66,7 +66,9 @@ MAX_WORDFREQ_TOP = 1_000_000
 
 
 def apply_case(word: str, case: str) -> str:
-    return {"lower": word.lower(), "upper": word.upper(), "title": word.title()}.get(case, word)
+    if case == "title":  # not str.title(), which capitalises after an apostrophe ("Don'T")
+        return " ".join(w[:1].upper() + w[1:].lower() for w in word.split(" "))
+    return {"lower": word.lower(), "upper": word.upper()}.get(case, word)
 
 
 def resolve_charset(value: str, key: str) -> str:

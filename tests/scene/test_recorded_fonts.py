@@ -9,39 +9,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ocr_helpers import ROOT, ocr_config, word_instances
+from ocr_helpers import PLAIN_STYLE, ROOT, cropped, ocr_config, redrawn_mask, word_instances
 
 import synthgen
 from synthgen.config.load import load_run_config
 from synthgen.engine import make_sample
 from synthgen.formats.recognition import read_recognition_meta, read_recognition_tsv
 from synthgen.text import fonts
-from synthgen.text.draw import draw_text
-from synthgen.text.items import TextItem
 
-PLAIN = {  # upright, unspaced, unstyled text: drawn the same way wherever it is placed
-    "rotation": 0,
-    "letter_spacing": 0,
-    "stroke_probability": 0.0,
-    "shadow_probability": 0.0,
-    "perspective": 0,
-    "curve_probability": 0.0,
-}
+PLAIN = PLAIN_STYLE
 FONT_FILES = {p.name: str(p) for p in fonts.bundled_font_dir().glob("*.ttf")}
 
 
 def _redrawn_mask(text: str, font: str, size: int) -> np.ndarray:
-    """The ink of ``text`` drawn alone, upright, with ``font`` at ``size``, cropped to its extent."""
-    canvas = np.zeros((4 * size + 40, 40 * size + 80, 3), np.uint8)
-    ids = np.zeros(canvas.shape[:2], np.int32)
-    item = TextItem(1, text, FONT_FILES[font], size, (255, 255, 255), 0.0, (canvas.shape[1] / 2, canvas.shape[0] / 2))
-    assert draw_text(canvas, ids, item) is not None
-    return _cropped(ids == 1)
-
-
-def _cropped(mask: np.ndarray) -> np.ndarray:
-    ys, xs = np.nonzero(mask)
-    return mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    return redrawn_mask(text, FONT_FILES[font], size)
 
 
 def _words_config(tmp_path: Path, params: dict):
@@ -81,7 +62,7 @@ def test_recorded_font_and_size_redraw_the_same_ink(tmp_path, scene):
             assert font in FONT_FILES and isinstance(size, int) and size >= 4
             if checked >= 12:
                 continue
-            drawn = _cropped(inst.visible_mask())
+            drawn = cropped(inst.visible_mask())
             assert np.array_equal(drawn, _redrawn_mask(inst.text.transcription, font, size)), (scene, inst.text)
             # the test can fail: one pixel size more draws other ink
             assert not np.array_equal(drawn, _redrawn_mask(inst.text.transcription, font, size + 1))

@@ -45,13 +45,14 @@ from synthgen.text.common import (
 from synthgen.text.glyphs import box_corners, layout_run, place_run
 from synthgen.text.items import TextItem
 from synthgen.text.legibility import flag_illegible
+from synthgen.text.mixes import DEFAULT_MIX, StringMix, build_mix
 from synthgen.text.patterns import Pattern, compile_pattern
 from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
 from synthgen.types import Layers, SceneSpec
 
 CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
 
-SOURCES = ("word", "pattern")
+SOURCES = ("word", "pattern", "mixed")
 SIZE_BY = ("line", "cap", "digit")
 SIZE_GLYPH = {"cap": "H", "digit": "0"}  # the glyph whose ink height is measured
 POLARITIES = ("any", "dark", "light")
@@ -62,10 +63,13 @@ TEXT_TRIES = 10  # texts tried per sample before the sample is left empty
 
 @dataclass
 class RecognitionTextSchema:
-    source: str = "choice([word, pattern], [0.7, 0.3])"  # word (from the corpus) | pattern
+    source: str = "choice([word, pattern], [0.7, 0.3])"  # word (from the corpus) | pattern | mixed
     words: Union[int, str] = 1  # corpus words per crop; > 1 gives a line
     patterns: list[str] = field(default_factory=lambda: ["[A-Z]{3}-[0-9]{4}", "{date}", "{price}"])
     charset: str = "latin"  # digits, upper, lower, alnum, latin, plates, ascii or chars:<characters>
+    # source mixed: kind -> weight (synthgen.text.mixes: lower, title, upper, number, punctuated,
+    # date, price, code); 0 leaves a kind out
+    mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
 
 
 @dataclass
@@ -122,6 +126,7 @@ class OcrRecognitionSettings:
     background: BackgroundSettings
     style: StyleSettings
     corpus_weights: np.ndarray | None = field(default=None, compare=False)  # cumulative, corpus.sampling: frequency
+    mix: StringMix | None = None  # text.source mixed
 
 
 def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
@@ -141,17 +146,21 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
     # patterns are compiled and checked only when the source can use them
     pattern_texts = p.text.patterns if "pattern" in sources else []
     corpus: tuple[str, ...] = ()
-    if "word" in sources or any("{word" in t for t in pattern_texts):
+    if "word" in sources or "mixed" in sources or any("{word" in t for t in pattern_texts):
         try:
             corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", charset, p.corpus)
         except ConfigError as exc:
-            if "word" not in sources or "inside the charset" not in exc.message:
+            if "inside the charset" not in exc.message or not ({"word", "mixed"} & set(sources)):
                 raise
-            raise ConfigError(  # the charset, not the corpus, is what the user just changed
-                f"{key}.text.charset",
-                f"no word of the corpus fits the charset {p.text.charset!r}, and text.source draws words; "
-                f"to make strings from the charset set {key}.text.source=pattern",
-            ) from None
+            needs_words = "word" in sources or any("{word" in t for t in pattern_texts)
+            if not needs_words:  # a mix without its word kinds: build_mix leaves them out
+                corpus = ()
+            else:
+                raise ConfigError(  # the charset, not the corpus, is what the user just changed
+                    f"{key}.text.charset",
+                    f"no word of the corpus fits the charset {p.text.charset!r}, and text.source draws words; "
+                    f"to make strings from the charset set {key}.text.source=pattern",
+                ) from None
     patterns = []
     for i, text in enumerate(pattern_texts):
         where = f"{key}.text.patterns[{i}]"
@@ -208,18 +217,29 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
         background=background_from_config(p.background, f"{key}.background"),
         style=style_from_config(p.style, f"{key}.style"),
         corpus_weights=corpus_sampler(p.corpus, corpus, f"{key}.corpus"),
+        mix=build_mix(
+            p.text.mix, charset, corpus, f"{key}.text.mix", lambda ws: corpus_sampler(p.corpus, ws, f"{key}.corpus")
+        )
+        if "mixed" in sources
+        else None,
     )
 
 
-def sample_text(s: OcrRecognitionSettings, rng: np.random.Generator) -> str:
-    """One transcription inside the charset."""
-    if s.source.sample(rng) == "pattern":
-        return s.patterns[int(rng.integers(len(s.patterns)))].sample(rng)
+def sample_text(s: OcrRecognitionSettings, rng: np.random.Generator) -> tuple[str, tuple[str, ...]]:
+    """One transcription inside the charset, and for ``source: mixed`` the kind of each of its
+    strings (empty otherwise)."""
+    source = s.source.sample(rng)
+    if source == "pattern":
+        return s.patterns[int(rng.integers(len(s.patterns)))].sample(rng), ()
+    if source == "mixed":
+        n = s.words.sample(rng) if " " in s.charset else 1  # strings joined by spaces only where the charset has one
+        drawn = [s.mix.sample(rng) for _ in range(n)]  # type: ignore[union-attr]
+        return " ".join(text for _, text in drawn), tuple(kind for kind, _ in drawn)
     out = []
     for _ in range(s.words.sample(rng)):
         word = draw_word(s.corpus, s.corpus_weights, rng)
         out.append(fit_case(word, s.charset, s.case.sample(rng)))
-    return " ".join(out)
+    return " ".join(out), ()
 
 
 def placed_extent(item: TextItem) -> np.ndarray:
@@ -267,7 +287,7 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
     dropped = {"no_font_coverage": 0, "too_long": 0}
     item = None
     for _ in range(TEXT_TRIES):
-        text = sample_text(s, rng)
+        text, kinds = sample_text(s, rng)
         font = pick_font(s.font_paths, text, rng, s.font_weights)
         if font in s.unicase_fonts and text != text.upper():
             # the font draws capitals for lower case: the label would not match the pixels
@@ -337,6 +357,8 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
             ),
         )
     params = {"background": background["kind"], "padding": round(pad, 2)}
+    if item is not None and kinds:  # source mixed: what kind of string each part is
+        params["text_kinds"] = list(kinds)
     if s.record_font and items:  # in the sample's meta too, so results can be broken down by font
         params.update(font=Path(items[0].font_path).name, font_size=items[0].font_size)
     return SceneSpec(
