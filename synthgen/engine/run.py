@@ -56,10 +56,18 @@ class RunSummary:
             f"{self.samples} samples ({self.generated} generated, {self.reused} reused), "
             f"{self.instances} instances in {self.seconds:.1f} s, {self.samples_per_second:.1f} samples/s -> {self.out}"
         )
-        if self.dropped:
-            reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items()))
+        dropped = {k: v for k, v in self.dropped.items() if not k.startswith(ILLEGIBLE)}
+        flagged = {k[len(ILLEGIBLE) :]: v for k, v in self.dropped.items() if k.startswith(ILLEGIBLE)}
+        if dropped:
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(dropped.items()))
             text += f"\ndropped objects, by reason: {reasons}"
+        if flagged:  # kept in the labels (ICDAR ###), no recognition crop
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(flagged.items()))
+            text += f"\nflagged illegible (kept as ###, no recognition crop), by reason: {reasons}"
         return text
+
+
+ILLEGIBLE = "illegible_"  # the prefix of the dropped counts of text kept but flagged legible: false
 
 
 def config_identity(config: RunConfig) -> str:

@@ -29,7 +29,6 @@ from synthgen.types import InstanceGeometry, Layers
 
 NEAR = 2  # the pixels around the ink it is read against: within this many pixels of its own
 INK_PERCENTILES = (10, 90)  # the ink's two levels: the darkest and lightest tenth of its pixels
-REASONS = ("too_small", "low_contrast")
 
 
 def drawn_height(geo: InstanceGeometry) -> float:

@@ -84,3 +84,12 @@ def test_contrast_threshold_is_honoured():
     layers = _layers(items)
     assert flag_illegible(layers, (1,), 6, 0.05)[0].geometry[1].attributes["legible"] is True
     assert flag_illegible(layers, (1,), 6, 0.5)[0].geometry[1].attributes["legible"] is False
+
+
+def test_the_run_summary_tells_flagged_from_dropped():
+    from synthgen.engine.run import RunSummary
+
+    summary = RunSummary("out", 10, 10, 0, 40, 1.0, {"no_room": 2, "illegible_low_contrast": 3, "illegible_too_small": 1})
+    lines = summary.line().splitlines()
+    assert lines[1] == "dropped objects, by reason: no_room 2"
+    assert lines[2] == "flagged illegible (kept as ###, no recognition crop), by reason: low_contrast 3, too_small 1"
