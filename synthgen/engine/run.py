@@ -35,6 +35,7 @@ from synthgen.records import table_to_record
 
 RECORDS_IN_MEMORY_BYTES = 32 * 2**20  # shard records up to this size are parsed once for all writers
 MANIFEST_REFRESH_S = 1.0  # seconds between rewrites of the manifest of a run in progress
+ILLEGIBLE = "illegible_"  # the prefix of the dropped counts of text kept but flagged legible: false
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,6 @@ class RunSummary:
             reasons = ", ".join(f"{k} {v}" for k, v in sorted(flagged.items()))
             text += f"\nflagged illegible (kept as ###, no recognition crop), by reason: {reasons}"
         return text
-
-
-ILLEGIBLE = "illegible_"  # the prefix of the dropped counts of text kept but flagged legible: false
 
 
 def config_identity(config: RunConfig) -> str:
