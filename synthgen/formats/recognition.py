@@ -138,7 +138,8 @@ def finalize(records: Iterable[dict], root: Path, categories: CategoryTable) -> 
                     try:
                         size = (folder / rel).stat().st_size
                     except FileNotFoundError:
-                        raise DatasetError(f"{folder / rel}: crop is missing; rerun generate with --overwrite") from None
+                        missing = f"{folder / rel}: crop is missing; rerun generate with --overwrite"
+                        raise DatasetError(missing) from None
                     text = inst["text"].encode("utf-8")
                     tsv.write(b"%s\t%s\n" % (rel.encode("utf-8"), text))
                     attributes = inst.get("attributes", {})

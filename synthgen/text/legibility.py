@@ -123,7 +123,8 @@ def _bounds(geo: InstanceGeometry) -> tuple[int, int, int, int]:
     """A pixel window (x0, y0, x1, y1) around every point of a text instance's quads and polygon;
     its pixels lie within a pixel or two of them (anti-aliasing)."""
     text = geo.text
-    pts = [np.asarray(a, np.float64).reshape(-1, 2) for a in (text.quad, text.char_quads, text.polygon) if a is not None]
+    shapes = (text.quad, text.char_quads, text.polygon)
+    pts = [np.asarray(a, np.float64).reshape(-1, 2) for a in shapes if a is not None]
     allp = np.concatenate(pts) if pts else np.zeros((1, 2))
     x0, y0 = np.floor(allp.min(axis=0)).astype(int) - 2
     x1, y1 = np.ceil(allp.max(axis=0)).astype(int) + 2

@@ -82,8 +82,8 @@ class StringMix:
 
     def sample(self, rng: np.random.Generator) -> tuple[str, str]:
         """(kind name, string) of one drawn string."""
-        k = min(int(np.searchsorted(self.cumulative, rng.random() * self.cumulative[-1], side="right")), len(self.kinds) - 1)
-        kind = self.kinds[k]
+        at = rng.random() * self.cumulative[-1]
+        kind = self.kinds[min(int(np.searchsorted(self.cumulative, at, side="right")), len(self.kinds) - 1)]
         return kind.name, kind.sample(rng)
 
 

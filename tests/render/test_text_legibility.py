@@ -37,7 +37,10 @@ CASES = {
     "faint": (dict(color=FAINT), "low_contrast"),
     "faint, black shadow": (dict(color=FAINT, shadow=(2.0, 2.0, 0.5, 0.9), shadow_color=(0, 0, 0)), None),
     "faint, white shadow": (dict(color=FAINT, shadow=(-2.0, 1.0, 0.0, 1.0), shadow_color=(255, 255, 255)), None),
-    "faint, faint shadow": (dict(color=FAINT, shadow=(2.0, 2.0, 0.5, 0.9), shadow_color=(120, 120, 120)), "low_contrast"),
+    "faint, faint shadow": (
+        dict(color=FAINT, shadow=(2.0, 2.0, 0.5, 0.9), shadow_color=(120, 120, 120)),
+        "low_contrast",
+    ),
     "faint, black outline": (dict(color=FAINT, stroke_width=2, stroke_color=(0, 0, 0)), None),
     "dark but tiny": (dict(color=(20, 20, 20), size=6), "too_small"),
 }
@@ -89,7 +92,8 @@ def test_contrast_threshold_is_honoured():
 def test_the_run_summary_tells_flagged_from_dropped():
     from synthgen.engine.run import RunSummary
 
-    summary = RunSummary("out", 10, 10, 0, 40, 1.0, {"no_room": 2, "illegible_low_contrast": 3, "illegible_too_small": 1})
+    dropped = {"no_room": 2, "illegible_low_contrast": 3, "illegible_too_small": 1}
+    summary = RunSummary("out", 10, 10, 0, 40, 1.0, dropped)
     lines = summary.line().splitlines()
     assert lines[1] == "dropped objects, by reason: no_room 2"
     assert lines[2] == "flagged illegible (kept as ###, no recognition crop), by reason: low_contrast 3, too_small 1"
