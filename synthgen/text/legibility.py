@@ -74,8 +74,16 @@ def ink_contrast(lum: np.ndarray, instance_id: np.ndarray, k: int, bounds: tuple
         return 0.0
     crop = lum[y0:y1, x0:x1]
     around = crop[ring]
-    levels = np.percentile(crop[mask.astype(bool)], INK_PERCENTILES)
-    return float(max(np.median(np.abs(around - level)) for level in levels))
+    ink = crop[mask.astype(bool)]
+    levels = [_quantile(ink, q / 100) for q in INK_PERCENTILES]
+    return float(max(_quantile(np.abs(around - level), 0.5) for level in levels))
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    """The ``q`` quantile (0..1) of a 1-D array, nearest rank: ``np.partition`` is a few times
+    faster than ``np.percentile`` on the few hundred pixels of a word."""
+    k = int(round(q * (values.size - 1)))
+    return float(np.partition(values, k)[k])
 
 
 def flag_illegible(
