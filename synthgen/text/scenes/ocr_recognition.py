@@ -8,6 +8,11 @@ left out). The font is sized so the text's line band fills the crop height minus
 the crop is as wide as the placed text plus the padding, up to ``max_width`` (the font shrinks
 to fit). The image is the crop: its one instance is labelled with the whole frame as its quad
 (what a recognition-crop writer cuts out), with tight per-character quads.
+
+Legibility is measured on the final crop (``synthgen.text.legibility``, after generate and
+augment): a crop whose tallest glyph is under ``min_legible_size`` pixels or whose ink stands out
+from the pixels around it by less than ``min_legible_contrast`` is flagged ``legible: false``
+with its ``illegible_reason``, counted, and skipped by the recognition writer.
 """
 
 from __future__ import annotations
