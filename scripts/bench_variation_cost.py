@@ -33,6 +33,11 @@ VARIATIONS = {
     "busy backgrounds outlined (busy_background: outline)": [f"{S}busy_background=outline"],
     "font and size recorded (fonts.record)": [f"{S}fonts.record=true"],
     "per-family font weights (fonts.per_family)": [f"{S}fonts.per_family=true"],
+    "string mixes (text.source: mixed)": [f"{S}text.source=mixed"],
+    "wordfreq corpus by frequency (corpus.wordfreq: en, sampling: frequency)": [
+        f"{S}corpus.wordfreq=en",
+        f"{S}corpus.sampling=frequency",
+    ],
     "elastic augment, p 1": ["augment.warp.kind=elastic", "augment.warp.p=1"],
     "affine augment, border constant, p 1": ["augment.tilt.kind=affine", "augment.tilt.p=1"],
     "affine augment, border replicate, p 1": [
@@ -76,9 +81,15 @@ def main(argv: list[str] | None = None) -> int:
 
     import multiprocessing as mp
 
+    import importlib.util
+
+    variations = dict(VARIATIONS)
+    if importlib.util.find_spec("wordfreq") is None:  # an optional extra
+        print("wordfreq not installed (pip install 'synthgen[wordfreq]'): its row is left out\n")
+        variations = {k: v for k, v in variations.items() if not any("wordfreq" in o for o in v)}
     context = mp.get_context("spawn")
     workers = {}
-    for name, overrides in VARIATIONS.items():
+    for name, overrides in variations.items():
         here, there = context.Pipe()
         proc = context.Process(target=_worker, args=(overrides, there), daemon=True)
         proc.start()

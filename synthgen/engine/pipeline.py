@@ -53,6 +53,9 @@ def _make(config: RunConfig, index: int, ctx: WorkerContext) -> Sample:
             layers = result.layers
             dropped.update(result.dropped)
             meta_steps[stage] = result.applied  # step name -> sampled values, for the steps that ran
+    if kind.measure is not None:  # labels read off the final pixels (text legibility)
+        layers, measured = kind.measure(config.scene.settings, spec, layers)
+        dropped.update(measured)
     labels = annotate(layers, spec, config.categories, config.annotate)
     meta = {
         "index": index,

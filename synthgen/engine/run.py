@@ -44,6 +44,7 @@ from synthgen.records import DERIVED, table_to_record
 
 RECORDS_IN_MEMORY_BYTES = 32 * 2**20  # shard records up to this size are parsed once for all writers
 MANIFEST_REFRESH_S = 1.0  # seconds between rewrites of the manifest of a run in progress
+ILLEGIBLE = "illegible_"  # the prefix of the dropped counts of text kept but flagged legible: false
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,14 @@ class RunSummary:
             f"{self.samples} samples ({self.generated} generated, {self.reused} reused), "
             f"{self.instances} instances in {self.seconds:.1f} s, {self.samples_per_second:.1f} samples/s -> {self.out}"
         )
-        if self.dropped:
-            reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items()))
+        dropped = {k: v for k, v in self.dropped.items() if not k.startswith(ILLEGIBLE)}
+        flagged = {k[len(ILLEGIBLE) :]: v for k, v in self.dropped.items() if k.startswith(ILLEGIBLE)}
+        if dropped:
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(dropped.items()))
             text += f"\ndropped objects, by reason: {reasons}"
+        if flagged:  # kept in the labels (ICDAR ###), no recognition crop
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(flagged.items()))
+            text += f"\nflagged illegible (kept as ###, no recognition crop), by reason: {reasons}"
         return text
 
 

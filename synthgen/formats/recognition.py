@@ -12,11 +12,19 @@ to ``images/<index>.png``: the same pixels, with no second encoding or file. ``l
 (``images/<index>_<k>.png<TAB>transcription``, one line per crop in index order, paths relative
 to ``recognition/``) and the LMDB (see ``lmdb_dataset``) are rebuilt from the crops at the end.
 Transcriptions holding a tab or a line break cannot be stored in the TSV and are refused.
+
+Where the scene records fonts (``fonts.record``), ``meta.jsonl`` sits beside ``labels.tsv``: one
+JSON object per crop, in the same order, ``{"image": <crop path>, "font": <file name>,
+"font_size": <px>}``, so results can be broken down by font. A sidecar rather than more TSV
+columns: readers of ``path<TAB>text`` files such as deep-text-recognition-benchmark's
+``create_lmdb_dataset.py`` unpack exactly two fields and fail on a third (PaddleOCR's
+``SimpleDataSet`` would ignore it). Without recorded fonts no ``meta.jsonl`` is written.
 """
 
 from __future__ import annotations
 
 import os
+import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import DatasetError
-from synthgen.formats.base import WriterKind, atomic_output, read_text
+from synthgen.formats.base import WriterKind, atomic_output, read_text, temp_path
 from synthgen.formats.icdar import is_legible, is_line
 from synthgen.formats.lmdb_dataset import map_size, read_lmdb, value_pages, write_lmdb
 from synthgen.image_codec import encode_png
@@ -33,11 +41,13 @@ from synthgen.types import CategoryTable, Sample
 FOLDER = "recognition"
 LABELS = f"{FOLDER}/labels.tsv"
 LMDB = f"{FOLDER}/lmdb"
+META = f"{FOLDER}/meta.jsonl"
+META_KEYS = ("font", "font_size")  # instance attributes meta.jsonl carries
 # Word crops are small: level 1 encodes ~4x faster than level 6 for ~30% more bytes (lossless either way).
 PNG_COMPRESS_LEVEL = 1
 FORBIDDEN = ("\t", "\n", "\r")
 
-__all__ = ["WRITER", "crop_quad", "read_lmdb", "read_recognition_tsv"]
+__all__ = ["WRITER", "crop_quad", "read_lmdb", "read_recognition_meta", "read_recognition_tsv"]
 
 
 def crop_path(index: int, k: int) -> str:
@@ -109,7 +119,8 @@ def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
 
 
 def finalize(records: Iterable[dict], root: Path, categories: CategoryTable) -> list[str]:
-    """Write ``labels.tsv`` and rebuild ``lmdb/`` from the crops on disk, in index order.
+    """Write ``labels.tsv`` (and ``meta.jsonl`` where fonts are recorded) and rebuild ``lmdb/``
+    from the crops on disk, in index order.
 
     One pass over the records streams ``labels.tsv``; the LMDB is then filled from that file
     (images first, labels after, as its key order wants), so memory does not grow with the
@@ -117,22 +128,36 @@ def finalize(records: Iterable[dict], root: Path, categories: CategoryTable) -> 
     """
     folder = root / FOLDER
     count = pages = 0
-    with atomic_output(root / LABELS) as tsv:
-        for rec in records:
-            for k, inst in _crops_of(rec):
-                rel = crop_path(rec["index"], k)
-                try:
-                    size = (folder / rel).stat().st_size
-                except FileNotFoundError:
-                    raise DatasetError(f"{folder / rel}: crop is missing; rerun generate with --overwrite") from None
-                text = inst["text"].encode("utf-8")
-                tsv.write(b"%s\t%s\n" % (rel.encode("utf-8"), text))
-                count += 1
-                pages += value_pages(size) + value_pages(len(text))
+    meta_tmp = temp_path(root / META)
+    recorded = False
+    try:
+        with atomic_output(root / LABELS) as tsv, open(meta_tmp, "wb") as meta:
+            for rec in records:
+                for k, inst in _crops_of(rec):
+                    rel = crop_path(rec["index"], k)
+                    try:
+                        size = (folder / rel).stat().st_size
+                    except FileNotFoundError:
+                        missing = f"{folder / rel}: crop is missing; rerun generate with --overwrite"
+                        raise DatasetError(missing) from None
+                    text = inst["text"].encode("utf-8")
+                    tsv.write(b"%s\t%s\n" % (rel.encode("utf-8"), text))
+                    attributes = inst.get("attributes", {})
+                    row = {"image": rel, **{n: attributes[n] for n in META_KEYS if n in attributes}}
+                    recorded = recorded or len(row) > 1
+                    meta.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
+                    count += 1
+                    pages += value_pages(size) + value_pages(len(text))
+        if recorded:
+            os.replace(meta_tmp, root / META)
+        else:
+            (root / META).unlink(missing_ok=True)  # a rerun without recorded fonts leaves none behind
+    finally:
+        meta_tmp.unlink(missing_ok=True)
     images = ((folder / rel.decode("utf-8")).read_bytes() for rel, _ in _tsv_rows(root / LABELS))
     labels = (text for _, text in _tsv_rows(root / LABELS))
     write_lmdb(root / LMDB, count, images, labels, map_size(pages))
-    return [LABELS, f"{LMDB}/data.mdb"]
+    return [LABELS, *([META] if recorded else []), f"{LMDB}/data.mdb"]
 
 
 def _tsv_rows(path: Path) -> Iterator[tuple[bytes, bytes]]:
@@ -164,6 +189,24 @@ def read_recognition_tsv(path: str | Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def read_recognition_meta(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Crop path -> its recorded attributes (``font``, ``font_size``) from a ``meta.jsonl`` (or a
+    dataset's ``recognition/``); empty when the run recorded none."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "meta.jsonl" if (path / "labels.tsv").is_file() else path / META
+    if not path.is_file():
+        return {}
+    out = {}
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        try:
+            row = json.loads(line)
+            out[row.pop("image")] = row
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise DatasetError(f"{path}: line {number}: expected a JSON object with an 'image' key") from None
+    return out
+
+
 _NOT_A_CROP = "a recognition crop is the pixels of the text quad and its transcription"
 WRITER = WriterKind(
     "recognition",
@@ -171,8 +214,9 @@ WRITER = WriterKind(
     finalize=finalize,
     omits={
         key: _NOT_A_CROP
-        for key in ("bbox", "area", "segmentation", "chars", "char_quads", "polygon", "attributes", "category")
+        for key in ("bbox", "area", "segmentation", "chars", "char_quads", "polygon", "category")
     }
+    | {"attributes": "only the recorded font and font_size, in meta.jsonl"}
     | {key: "not a text label" for key in ("amodal_bbox", "occlusion", "truncation", "keypoints", "box3d", "camera")},
     entries=(FOLDER,),
 )

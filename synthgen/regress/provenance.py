@@ -18,7 +18,16 @@ from synthgen import __version__
 from synthgen.config.schema import RunConfig
 
 # distributions whose version can change pixels or labels
-PACKAGES = ("numpy", "pillow", "opencv-python-headless", "opencv-python", "pycocotools", "fonttools", "omegaconf")
+PACKAGES = (
+    "numpy",
+    "pillow",
+    "opencv-python-headless",
+    "opencv-python",
+    "pycocotools",
+    "fonttools",
+    "omegaconf",
+    "wordfreq",  # corpus.wordfreq: its word lists
+)
 MAX_INPUT_FILES = 64  # hash at most this many input files (a photo folder may hold thousands)
 # keys that do not change what a sample holds (regress: only tolerances)
 _CONFIG_SKIP = ("num_samples", "shard_size", "outputs", "regress")

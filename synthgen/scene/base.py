@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.types import Category, SceneSpec
+from synthgen.types import Category, Layers, SceneSpec
 
 TEXT_LABELS = frozenset({"masks", "boxes", "quads", "polygons"})
 
@@ -27,6 +27,9 @@ class SceneKind:
         renderers: the renderer kinds that can draw its specs; the first is the default.
         labels: the label kinds (``synthgen.steps.LABEL_KINDS``) its samples carry; a geometric
             step that cannot move one of them is refused at load.
+        measure: optional (settings, spec, layers) -> (layers, counts): labels measured on the final
+            pixels, after generate and augment (text legibility), and the instances it flagged, by
+            reason, added to the sample's ``dropped`` counts. A pure function: new layers.
     """
 
     name: str
@@ -36,3 +39,4 @@ class SceneKind:
     categories: Callable[[Any], tuple[str | Category, ...]]
     renderers: tuple[str, ...]
     labels: frozenset[str] = TEXT_LABELS
+    measure: Callable[[Any, SceneSpec, Layers], tuple[Layers, dict[str, int]]] | None = None

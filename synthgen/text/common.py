@@ -3,10 +3,12 @@ with a contrast constraint, and fitting a font to a pixel height."""
 
 from __future__ import annotations
 
+import functools
 import math
 import string
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional, Union
 
@@ -15,6 +17,7 @@ import numpy as np
 from synthgen.backgrounds.colors import LUMA, luminance
 from synthgen.errors import ConfigError
 from synthgen.text import fonts
+from synthgen.text.items import TextItem
 
 CASES = ("lower", "upper", "title", "as_is")
 PUNCTUATION = ".,:;!?'\"()-/&%+*#@$"
@@ -39,7 +42,9 @@ class FontsSchema:
     # their product. ocr_recognition only.
     weights: dict[str, float] = field(default_factory=dict)
     per_family: bool = False  # each family weighs the same in total, however many files it has
-    record: bool = False  # attributes.font (file name) and attributes.font_size (px) on each instance
+    # attributes.font (file name) and attributes.font_size (the pixel size it was drawn at) on each
+    # text instance, and in the recognition writer's meta.jsonl
+    record: bool = False
 
 
 @dataclass
@@ -47,11 +52,24 @@ class CorpusSchema:
     # synthgen's own word lists: true = English, or language codes "ar, he, hi, th" (fonts.BUILTIN_LANGUAGES)
     builtin: Union[bool, str] = True
     file: Optional[str] = None  # UTF-8 text, words separated by whitespace
+    # a language code (en, de, fr, ru, ...): the ``top`` most frequent words of the wordfreq
+    # package's list for it (an optional extra: pip install 'synthgen[wordfreq]')
+    wordfreq: Optional[str] = None
+    top: int = 50_000
+    # uniform: every word as likely; frequency: words as often as wordfreq says they are used
+    # (needs ``wordfreq``; ocr_recognition and ocr_wild)
+    sampling: str = "uniform"
     case: str = "choice([as_is, lower, title, upper], [0.4, 0.3, 0.2, 0.1])"
 
 
+SAMPLINGS = ("uniform", "frequency")
+MAX_WORDFREQ_TOP = 1_000_000
+
+
 def apply_case(word: str, case: str) -> str:
-    return {"lower": word.lower(), "upper": word.upper(), "title": word.title()}.get(case, word)
+    if case == "title":  # not str.title(), which capitalises after an apostrophe ("Don'T")
+        return " ".join(w[:1].upper() + w[1:].lower() for w in word.split(" "))
+    return {"lower": word.lower(), "upper": word.upper()}.get(case, word)
 
 
 def resolve_charset(value: str, key: str) -> str:
@@ -93,9 +111,9 @@ def font_family(path: str) -> str:
 
 
 def refuse_recognition_font_keys(p: FontsSchema, key: str) -> None:
-    """ConfigError for ``fonts`` keys only ocr_recognition reads (weights, per_family, record), set
-    in another scene, rather than ignoring them."""
-    for name, default in (("weights", {}), ("per_family", False), ("record", False)):
+    """ConfigError for ``fonts`` keys only ocr_recognition reads (weights, per_family), set in
+    another scene, rather than ignoring them."""
+    for name, default in (("weights", {}), ("per_family", False)):
         if getattr(p, name) != default:
             raise ConfigError(f"{key}.{name}", "only ocr_recognition reads it so far; leave it at its default here")
 
@@ -128,6 +146,17 @@ def resolve_font_weights(p: FontsSchema, paths: tuple[str, ...], key: str) -> tu
     return tuple(float(w) for w in weights / weights.sum())
 
 
+def record_fonts(items: Sequence[TextItem], record: bool) -> tuple[TextItem, ...]:
+    """``items`` with ``attributes.font`` (the font's file name) and ``attributes.font_size`` (the
+    pixel size it is drawn at) when ``record`` (``fonts.record``); unchanged otherwise."""
+    if not record:
+        return tuple(items)
+    return tuple(
+        replace(i, attributes={**i.attributes, "font": Path(i.font_path).name, "font_size": i.font_size})
+        for i in items
+    )
+
+
 def _opens(path: str) -> bool:
     try:
         fonts.check_font(path, "fonts.system")
@@ -147,22 +176,104 @@ def fit_case(word: str, charset: str, preferred: str = "as_is") -> str | None:
 
 
 def resolve_corpus(
-    builtin: bool | str, file: Optional[str], key: str, charset: str | None = None
+    builtin: bool | str, file: Optional[str], key: str, charset: str | None = None, p: CorpusSchema | None = None
 ) -> tuple[str, ...]:
-    """Corpus words (built-in lists, ``fonts.builtin_corpora``, and/or a file); with ``charset``,
-    those that fit it in some case, in that case."""
+    """Corpus words (built-in lists, ``fonts.builtin_corpora``, a file and/or wordfreq's list when
+    ``p.wordfreq``); with ``charset``, those that fit it in some case, in that case."""
     words: list[str] = []
     for path in fonts.builtin_corpora(builtin, f"{key}.builtin"):
         words += fonts.load_words(str(path), f"{key}.builtin")
     if file is not None:
         words += fonts.load_words(file, f"{key}.file")
+    if p is not None and p.wordfreq is not None:
+        words += [w for w, _ in wordfreq_words(p.wordfreq, p.top, key)]
     if charset is not None:  # in a case the charset holds, so {word} patterns can use them too
         words = [c for c in (fit_case(w, charset) for w in words) if c is not None]
     if not words:
         raise ConfigError(
-            key, "no words" + (" inside the charset" if charset is not None else "") + ": set builtin or file"
+            key,
+            "no words" + (" inside the charset" if charset is not None else "") + ": set builtin, file or wordfreq",
         )
     return tuple(words)
+
+
+def wordfreq_words(lang: str, top: int, key: str) -> tuple[tuple[str, float], ...]:
+    """The ``top`` most frequent words of ``lang`` in the wordfreq package's best list, with their
+    frequencies, most frequent first (ties in wordfreq's order). Tokens with a digit, an underscore
+    or without a letter (``000``, ``00th``, emoji) are left out; contractions (``don't``) and
+    abbreviations (``u.s``) stay.
+
+    Raises ConfigError (``<key>.wordfreq``, ``<key>.top``) when wordfreq is not installed, has no
+    list for ``lang``, or ``top`` is out of range.
+    """
+    if not 1 <= top <= MAX_WORDFREQ_TOP:
+        raise ConfigError(f"{key}.top", f"must be in 1..{MAX_WORDFREQ_TOP}, got {top}")
+    return _wordfreq_top(lang, top, key)
+
+
+@functools.lru_cache(maxsize=4)
+def _wordfreq_top(lang: str, top: int, key: str) -> tuple[tuple[str, float], ...]:
+    try:
+        import wordfreq
+    except ImportError:
+        raise ConfigError(
+            f"{key}.wordfreq", "needs the wordfreq package: pip install 'synthgen[wordfreq]' (or pip install wordfreq)"
+        ) from None
+    languages = sorted(wordfreq.available_languages(wordlist="best"))
+    if lang not in languages:
+        raise ConfigError(f"{key}.wordfreq", f"wordfreq has no word list for {lang!r}; valid: {', '.join(languages)}")
+    kept: list[tuple[str, float]] = []
+    # one bucket of words per centibel of frequency, most frequent first (wordfreq's own format)
+    for centibels, bucket in enumerate(wordfreq.get_frequency_list(lang, wordlist="best")):
+        freq = 10.0 ** (-centibels / 100)
+        kept += [(w, freq) for w in bucket if _is_word(w)]
+        if len(kept) >= top:
+            break
+    return tuple(kept[:top])
+
+
+def _is_word(token: str) -> bool:
+    if token.isalpha():
+        return len(token) <= fonts.MAX_WORD_CHARS
+    return (
+        len(token) <= fonts.MAX_WORD_CHARS
+        and any(c.isalpha() for c in token)
+        and not any(c.isdigit() or c.isspace() or c == "_" for c in token)
+    )
+
+
+def corpus_sampler(p: CorpusSchema, words: tuple[str, ...], key: str) -> np.ndarray | None:
+    """Cumulative sampling weights of ``words`` for ``corpus.sampling: frequency`` (wordfreq's
+    frequency of each word, lower-cased; words it lacks weigh as its rarest kept word), or None for
+    uniform sampling (``draw_word`` then draws exactly as before)."""
+    if p.sampling not in SAMPLINGS:
+        raise ConfigError(f"{key}.sampling", f"must be one of {', '.join(SAMPLINGS)}, got {p.sampling!r}")
+    if p.sampling == "uniform" or not words:  # no word is drawn from an empty corpus
+        return None
+    if p.wordfreq is None:
+        raise ConfigError(f"{key}.sampling", "frequency sampling needs corpus.wordfreq (a language code, e.g. en)")
+    table = wordfreq_words(p.wordfreq, p.top, key)
+    freqs = dict(table)
+    floor = table[-1][1]
+    weights = np.array([freqs.get(w.lower(), floor) for w in words], np.float64)
+    return np.cumsum(weights / weights.sum())
+
+
+def draw_word(words: tuple[str, ...], cumulative: np.ndarray | None, rng: np.random.Generator) -> str:
+    """One word of the corpus: uniform when ``cumulative`` is None, else by its weights
+    (``corpus_sampler``), in O(log n)."""
+    if cumulative is None:
+        return words[int(rng.integers(len(words)))]
+    return words[min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")), len(words) - 1)]
+
+
+def refuse_corpus_keys(p: CorpusSchema, key: str, wordfreq: bool = True) -> None:
+    """ConfigError for ``corpus`` keys a scene does not read (``sampling``; ``wordfreq`` where
+    ``wordfreq`` is False), rather than ignoring them."""
+    if p.sampling != "uniform":
+        raise ConfigError(f"{key}.sampling", "only ocr_recognition and ocr_wild read it so far; leave it uniform here")
+    if not wordfreq and p.wordfreq is not None:
+        raise ConfigError(f"{key}.wordfreq", "this scene does not read it; use corpus.file")
 
 
 MAX_PLACEMENT_ATTEMPTS = 10_000  # tries to place one word or block (a loop bound per object)

@@ -179,15 +179,35 @@ def _generate(tmp_path, params, num=40):
 
 
 def test_illegible_crops_are_counted_by_reason(tmp_path):
-    params = {"min_contrast": 0.55, "background": {"kind": "blobs"}}
+    # a demanding contrast and size, so that some crops are flagged for each reason
+    params = {"min_contrast": 0.55, "background": {"kind": "blobs"}, "min_legible_contrast": 0.45}
+    params["size_by"], params["glyph_height"] = "cap", "uniform(0.3, 0.6)"
+    params["min_legible_size"] = 11
     out, manifest = _generate(tmp_path, params)
     samples = list(synthgen.read_dataset(out))
     flagged = [i for s in samples for i in s.labels.instances if i.attributes.get("legible") is False]
-    assert flagged and all(i.attributes["illegible_reason"] == "low_contrast" for i in flagged)
-    assert manifest["counts"]["dropped"].get("illegible_low_contrast", 0) == len(flagged)
+    reasons = Counter(i.attributes["illegible_reason"] for i in flagged)
+    assert set(reasons) == {"low_contrast", "too_small"}, reasons
+    counted = {k: v for k, v in manifest["counts"]["dropped"].items() if k.startswith("illegible_")}
+    assert counted == {f"illegible_{r}": n for r, n in reasons.items()}
     rows = (out / "recognition" / "labels.tsv").read_text(encoding="utf-8").splitlines()
     total = sum(len(s.labels.instances) for s in samples)
     assert len(rows) + len(flagged) == total  # written + counted = every crop
+
+
+def test_busy_backgrounds_are_measured_not_assumed_illegible(tmp_path):
+    # no colour stands out from the whole of a blobs crop, but the best grey mostly reads against
+    # the patches right around it (a real-trained reader read every such crop)
+    cfg = ocr_config(tmp_path, "recognition", {"min_contrast": 0.55, "background": {"kind": "blobs"}})
+    busy = legible = 0
+    for i in range(30):
+        (item,) = _spec(cfg, i).items
+        if item.color not in ((0, 0, 0), (255, 255, 255)):
+            continue
+        busy += 1
+        (inst,) = make_sample(cfg, i).labels.instances
+        legible += inst.attributes["legible"]
+    assert busy >= 10 and legible >= 0.9 * busy, (busy, legible)
 
 
 def test_busy_backgrounds_get_an_outline_and_stay_legible(tmp_path):
@@ -218,7 +238,10 @@ def test_busy_backgrounds_get_an_outline_and_stay_legible(tmp_path):
         ("wild", {"style": {"weight": 0.02}}, "scene.params.style.weight"),
         ("wild", {"style": {"jitter_probability": 0.5}}, "scene.params.style.jitter_probability"),
         ("wild", {"fonts": {"per_family": True}}, "scene.params.fonts.per_family"),
-        ("document", {"fonts": {"record": True}}, "scene.params.fonts.record"),
+        ("document", {"fonts": {"per_family": True}}, "scene.params.fonts.per_family"),
+        ("wild", {"min_legible_contrast": 1.5}, "scene.params.min_legible_contrast"),
+        ("recognition", {"min_legible_contrast": -0.1}, "scene.params.min_legible_contrast"),
+        ("recognition", {"min_legible_size": -1}, "scene.params.min_legible_size"),
     ],
 )
 def test_bad_variation_values_name_their_key(tmp_path, scene, params, key):
@@ -275,9 +298,11 @@ def test_system_fonts_are_filtered_by_the_charset():
 def test_wild_records_why_a_word_is_illegible_and_counts_it(tmp_path):
     from ocr_helpers import word_instances
 
+    plain = {"kind": "choice([solid, gradient])"}  # no busy background to blur the measure
+    no_shadow = {"shadow_probability": 0.0, "stroke_probability": 0.0}  # a contrasting one would read
     for params, reason in (
         ({"font_size": "randint(6, 8)", "min_legible_size": 12, "faint_probability": 0.0}, "too_small"),
-        ({"faint_probability": 1.0, "font_size": 30}, "faint"),
+        ({"faint_probability": 1.0, "font_size": 30, "background": plain, "style": no_shadow}, "low_contrast"),
     ):
         cfg = ocr_config(tmp_path, "wild", params)
         for k in range(2):
@@ -287,10 +312,18 @@ def test_wild_records_why_a_word_is_illegible_and_counts_it(tmp_path):
             assert sample.meta["dropped"][f"illegible_{reason}"] == len(words)  # counted, one per word
 
 
-def test_wild_faint_words_with_a_strong_shadow_are_legible(tmp_path):
+def test_wild_faint_words_with_a_strong_shadow_are_mostly_legible(tmp_path):
     from ocr_helpers import word_instances
 
-    style = {"shadow_probability": 1.0, "shadow_opacity": 0.9, "shadow_blur": 0.5, "shadow_offset": 2}
-    cfg = ocr_config(tmp_path, "wild", {"faint_probability": 1.0, "font_size": 30, "style": style})
-    words = [w for k in range(2) for w in word_instances(make_sample(cfg, k))]
-    assert words and all(w.attributes["legible"] is True and "illegible_reason" not in w.attributes for w in words)
+    plain = {"kind": "choice([solid, gradient])"}
+    shares = {}
+    for opacity in (0.0, 0.9):  # no shadow (an invisible one keeps the samples aligned) vs a strong sharp one
+        style = {"shadow_probability": 1.0, "shadow_opacity": opacity, "shadow_blur": 0.5, "shadow_offset": 2}
+        params = {"faint_probability": 1.0, "font_size": 30, "style": style, "background": plain}
+        cfg = ocr_config(tmp_path, "wild", params)
+        words = [w for k in range(3) for w in word_instances(make_sample(cfg, k))]
+        assert len(words) > 20
+        shares[opacity] = np.mean([w.attributes["legible"] for w in words])
+    # a black or white shadow behind a faint word reads, except where the background is itself
+    # near that extreme (a black shadow on a dark gradient): measured, not assumed
+    assert shares[0.0] == 0.0 and shares[0.9] >= 0.6, shares

@@ -96,7 +96,9 @@ def test_small_and_faint_text_is_flagged(tmp_path):
     cfg = ocr_config(tmp_path, "wild", {"font_size": "randint(6, 8)", "min_legible_size": 12, "faint_probability": 0.0})
     flags = [i.attributes["legible"] for k in range(3) for i in word_instances(make_sample(cfg, k))]
     assert flags and not any(flags)
-    cfg = ocr_config(tmp_path, "wild", {"faint_probability": 1.0, "font_size": 30})
+    plain = {"kind": "choice([solid, gradient, paper])"}
+    style = {"shadow_probability": 0.0}  # a contrasting shadow makes a faint word legible
+    cfg = ocr_config(tmp_path, "wild", {"faint_probability": 1.0, "font_size": 30, "background": plain, "style": style})
     flags = [i.attributes["legible"] for k in range(2) for i in word_instances(make_sample(cfg, k))]
     assert flags and not any(flags)
 

@@ -25,6 +25,8 @@ from synthgen.text.common import (
     FontsSchema,
     check_corpus_coverage,
     pick_font,
+    record_fonts,
+    refuse_corpus_keys,
     refuse_recognition_font_keys,
     resolve_corpus,
     resolve_fonts,
@@ -77,6 +79,7 @@ class OcrDocumentSettings:
     ink_darkness: Distribution
     min_legible_size: int
     font_paths: tuple[str, ...]
+    record_font: bool
     corpus: tuple[str, ...]
 
 
@@ -95,7 +98,8 @@ def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
 
     refuse_recognition_font_keys(p.fonts, f"{key}.fonts")
     font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
-    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus")
+    refuse_corpus_keys(p.corpus, f"{key}.corpus")
+    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", p=p.corpus)
     check_corpus_coverage(corpus, font_paths, f"{key}.corpus")
     return OcrDocumentSettings(
         width=p.width,
@@ -115,6 +119,7 @@ def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
         ink_darkness=dist("ink_darkness", "float", 0, 0.5),
         min_legible_size=p.min_legible_size,
         font_paths=font_paths,
+        record_font=p.fonts.record,
         corpus=corpus,
     )
 
@@ -244,7 +249,7 @@ def sample(s: OcrDocumentSettings, rng: np.random.Generator) -> SceneSpec:
         width=W,
         height=H,
         background=background,
-        items=tuple(items),
+        items=record_fonts(items, s.record_font),
         categories=CATEGORIES,
         params={"columns": n_cols, "align": align, "font_size": size, "skew": round(skew, 3)},
         dropped={k: v for k, v in dropped.items() if v},

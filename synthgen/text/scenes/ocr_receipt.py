@@ -36,6 +36,8 @@ from synthgen.text.common import (
     FontsSchema,
     check_corpus_coverage,
     pick_font,
+    record_fonts,
+    refuse_corpus_keys,
     refuse_recognition_font_keys,
     resolve_corpus,
     resolve_fonts,
@@ -95,6 +97,7 @@ class OcrReceiptSettings:
     ink_darkness: Distribution
     min_legible_size: int
     font_paths: tuple[str, ...]
+    record_font: bool
     corpus: tuple[str, ...]
     background: BackgroundSettings
     rotation: Distribution
@@ -119,7 +122,8 @@ def from_config(p: OcrReceiptSchema, key: str) -> OcrReceiptSettings:
     w = f"{key}.warp"
     refuse_recognition_font_keys(p.fonts, f"{key}.fonts")
     font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
-    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus")
+    refuse_corpus_keys(p.corpus, f"{key}.corpus")
+    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", p=p.corpus)
     check_corpus_coverage(tuple(word.upper() for word in corpus), font_paths, f"{key}.corpus")
     return OcrReceiptSettings(
         width=p.width,
@@ -131,6 +135,7 @@ def from_config(p: OcrReceiptSchema, key: str) -> OcrReceiptSettings:
         ink_darkness=dist(p, "ink_darkness", key, "float", 0, 0.6),
         min_legible_size=p.min_legible_size,
         font_paths=font_paths,
+        record_font=p.fonts.record,
         corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
         rotation=dist(p.warp, "rotation", w, "float", -180, 180),
@@ -273,7 +278,7 @@ def sample(s: OcrReceiptSettings, rng: np.random.Generator) -> SceneSpec:
         width=s.width,
         height=s.height,
         background=background,
-        items=tuple(items),
+        items=record_fonts(items, s.record_font),
         categories=CATEGORIES,
         params={"strip": [int(pw), int(ph)], "lines": line_index, "crumple": round(background["warp"]["amplitude"], 3)},
         dropped={k: v for k, v in dropped.items() if v},

@@ -8,6 +8,11 @@ left out). The font is sized so the text's line band fills the crop height minus
 the crop is as wide as the placed text plus the padding, up to ``max_width`` (the font shrinks
 to fit). The image is the crop: its one instance is labelled with the whole frame as its quad
 (what a recognition-crop writer cuts out), with tight per-character quads.
+
+Legibility is measured on the final crop (``synthgen.text.legibility``, after generate and
+augment): a crop whose tallest glyph is under ``min_legible_size`` pixels or whose ink stands out
+from the pixels around it by less than ``min_legible_contrast`` is flagged ``legible: false``
+with its ``illegible_reason``, counted, and skipped by the recognition writer.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from synthgen.text.common import (
     FontsSchema,
     check_corpus_coverage,
     contrasting_color,
+    corpus_sampler,
+    draw_word,
     fit_case,
     font_size_for_glyph,
     font_size_for_height,
@@ -42,13 +49,15 @@ from synthgen.text.common import (
 )
 from synthgen.text.glyphs import box_corners, layout_run, place_run
 from synthgen.text.items import TextItem
+from synthgen.text.legibility import flag_illegible
+from synthgen.text.mixes import DEFAULT_MIX, StringMix, build_mix
 from synthgen.text.patterns import Pattern, compile_pattern
 from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
-from synthgen.types import SceneSpec
+from synthgen.types import Layers, SceneSpec
 
 CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
 
-SOURCES = ("word", "pattern")
+SOURCES = ("word", "pattern", "mixed")
 SIZE_BY = ("line", "cap", "digit")
 SIZE_GLYPH = {"cap": "H", "digit": "0"}  # the glyph whose ink height is measured
 POLARITIES = ("any", "dark", "light")
@@ -59,10 +68,13 @@ TEXT_TRIES = 10  # texts tried per sample before the sample is left empty
 
 @dataclass
 class RecognitionTextSchema:
-    source: str = "choice([word, pattern], [0.7, 0.3])"  # word (from the corpus) | pattern
+    source: str = "choice([word, pattern], [0.7, 0.3])"  # word (from the corpus) | pattern | mixed
     words: Union[int, str] = 1  # corpus words per crop; > 1 gives a line
     patterns: list[str] = field(default_factory=lambda: ["[A-Z]{3}-[0-9]{4}", "{date}", "{price}"])
     charset: str = "latin"  # digits, upper, lower, alnum, latin, plates, ascii or chars:<characters>
+    # source mixed: kind -> weight (synthgen.text.mixes: lower, title, upper, number, punctuated,
+    # date, price, code); 0 leaves a kind out
+    mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
 
 
 @dataclass
@@ -76,7 +88,11 @@ class OcrRecognitionSchema:
     size_by: str = "line"
     glyph_height: Union[int, float, str] = "uniform(0.6, 0.75)"  # in crop heights minus padding
     polarity: str = "any"  # dark (text darker than the background), light or any; a choice([...]) weighs them
-    busy_background: str = "flag"  # no colour stands out: flag (legible false) or outline (a contrasting outline)
+    # no colour stands out from the whole background: flag (the best grey; legible as measured) or
+    # outline (the best grey with a contrasting 1 px outline)
+    busy_background: str = "flag"
+    min_legible_size: int = 6  # crops whose tallest drawn glyph is shorter (px) are flagged legible: false
+    min_legible_contrast: float = 0.15  # drawn text that stands out less from its background is flagged
     unicase: str = "skip"  # all-caps / unicase fonts and text with lower case: skip the font, or upper (the label)
     text: RecognitionTextSchema = field(default_factory=RecognitionTextSchema)
     fonts: FontsSchema = field(default_factory=FontsSchema)
@@ -97,6 +113,8 @@ class OcrRecognitionSettings:
     glyph_height: Distribution
     polarity: Distribution
     busy_background: str
+    min_legible_size: int
+    min_legible_contrast: float
     unicase: str
     unicase_fonts: frozenset[str]
     cased_fonts: tuple[str, ...]
@@ -112,6 +130,8 @@ class OcrRecognitionSettings:
     corpus: tuple[str, ...]
     background: BackgroundSettings
     style: StyleSettings
+    corpus_weights: np.ndarray | None = field(default=None, compare=False)  # cumulative, corpus.sampling: frequency
+    mix: StringMix | None = None  # text.source mixed
 
 
 def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
@@ -131,17 +151,21 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
     # patterns are compiled and checked only when the source can use them
     pattern_texts = p.text.patterns if "pattern" in sources else []
     corpus: tuple[str, ...] = ()
-    if "word" in sources or any("{word" in t for t in pattern_texts):
+    if "word" in sources or "mixed" in sources or any("{word" in t for t in pattern_texts):
         try:
-            corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", charset)
+            corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", charset, p.corpus)
         except ConfigError as exc:
-            if "word" not in sources or "inside the charset" not in exc.message:
+            if "inside the charset" not in exc.message or not ({"word", "mixed"} & set(sources)):
                 raise
-            raise ConfigError(  # the charset, not the corpus, is what the user just changed
-                f"{key}.text.charset",
-                f"no word of the corpus fits the charset {p.text.charset!r}, and text.source draws words; "
-                f"to make strings from the charset set {key}.text.source=pattern",
-            ) from None
+            needs_words = "word" in sources or any("{word" in t for t in pattern_texts)
+            if not needs_words:  # a mix without its word kinds: build_mix leaves them out
+                corpus = ()
+            else:
+                raise ConfigError(  # the charset, not the corpus, is what the user just changed
+                    f"{key}.text.charset",
+                    f"no word of the corpus fits the charset {p.text.charset!r}, and text.source draws words; "
+                    f"to make strings from the charset set {key}.text.source=pattern",
+                ) from None
     patterns = []
     for i, text in enumerate(pattern_texts):
         where = f"{key}.text.patterns[{i}]"
@@ -165,6 +189,10 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
     if font_weights is not None and cased:
         w = np.array([font_weights[k] for k in cased])
         cased_weights = tuple(float(v) for v in w / w.sum()) if w.sum() > 0 else None
+    if p.min_legible_size < 0:
+        raise ConfigError(f"{key}.min_legible_size", f"must be >= 0, got {p.min_legible_size}")
+    if not 0 <= p.min_legible_contrast <= 1:
+        raise ConfigError(f"{key}.min_legible_contrast", f"must be in 0..1, got {p.min_legible_contrast}")
     if p.busy_background not in BUSY:
         raise ConfigError(f"{key}.busy_background", f"must be one of {', '.join(BUSY)}, got {p.busy_background!r}")
     return OcrRecognitionSettings(
@@ -176,6 +204,8 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
         glyph_height=parse_checked(p.glyph_height, f"{key}.glyph_height", "float", 0.2, 1.0),
         polarity=parse_value(p.polarity, f"{key}.polarity", "str", POLARITIES),
         busy_background=p.busy_background,
+        min_legible_size=p.min_legible_size,
+        min_legible_contrast=p.min_legible_contrast,
         unicase=p.unicase,
         unicase_fonts=unicase_fonts,
         cased_fonts=tuple(font_paths[k] for k in cased),
@@ -191,18 +221,30 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
         corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
         style=style_from_config(p.style, f"{key}.style"),
+        corpus_weights=corpus_sampler(p.corpus, corpus, f"{key}.corpus"),
+        mix=build_mix(
+            p.text.mix, charset, corpus, f"{key}.text.mix", lambda ws: corpus_sampler(p.corpus, ws, f"{key}.corpus")
+        )
+        if "mixed" in sources
+        else None,
     )
 
 
-def sample_text(s: OcrRecognitionSettings, rng: np.random.Generator) -> str:
-    """One transcription inside the charset."""
-    if s.source.sample(rng) == "pattern":
-        return s.patterns[int(rng.integers(len(s.patterns)))].sample(rng)
+def sample_text(s: OcrRecognitionSettings, rng: np.random.Generator) -> tuple[str, tuple[str, ...]]:
+    """One transcription inside the charset, and for ``source: mixed`` the kind of each of its
+    strings (empty otherwise)."""
+    source = s.source.sample(rng)
+    if source == "pattern":
+        return s.patterns[int(rng.integers(len(s.patterns)))].sample(rng), ()
+    if source == "mixed":
+        n = s.words.sample(rng) if " " in s.charset else 1  # strings joined by spaces only where the charset has one
+        drawn = [s.mix.sample(rng) for _ in range(n)]  # type: ignore[union-attr]
+        return " ".join(text for _, text in drawn), tuple(kind for kind, _ in drawn)
     out = []
     for _ in range(s.words.sample(rng)):
-        word = s.corpus[int(rng.integers(len(s.corpus)))]
+        word = draw_word(s.corpus, s.corpus_weights, rng)
         out.append(fit_case(word, s.charset, s.case.sample(rng)))
-    return " ".join(out)
+    return " ".join(out), ()
 
 
 def placed_extent(item: TextItem) -> np.ndarray:
@@ -250,7 +292,7 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
     dropped = {"no_font_coverage": 0, "too_long": 0}
     item = None
     for _ in range(TEXT_TRIES):
-        text = sample_text(s, rng)
+        text, kinds = sample_text(s, rng)
         font = pick_font(s.font_paths, text, rng, s.font_weights)
         if font in s.unicase_fonts and text != text.upper():
             # the font draws capitals for lower case: the label would not match the pixels
@@ -295,22 +337,17 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
         low, high = luminance_percentiles(render_background(background, width, h), (5, 95))
         polarity = s.polarity.sample(rng)
         color = contrasting_color(rng, low, high, s.min_contrast, side=None if polarity == "any" else polarity)
-        legible = color is not None
-        attributes: dict = {"legible": legible}
-        if color is None:  # a busy crop: the best grey
+        busy = color is None
+        if busy:  # no colour stands out from all of it: the best grey, its legibility measured once drawn
             color = (0, 0, 0) if high < 0.5 else (255, 255, 255)
         center = (width / 2 - (ext[0] + ext[2]) / 2, h / 2 - (ext[1] + ext[3]) / 2)
         stroke_color = contrasting_color(rng, low, high, s.min_contrast, like=color) or color
         shadow_color = (0, 0, 0) if sum(color) > 382 else (255, 255, 255)
-        if not legible and s.busy_background == "outline":
-            # an outline of the opposite extreme separates the glyphs from any background: legible
+        if busy and s.busy_background == "outline":
+            # an outline of the opposite extreme separates the glyphs from any background
             stroke_color = (255, 255, 255) if sum(color) < 382 else (0, 0, 0)
             item = replace(item, stroke_width=max(item.stroke_width, 1))  # 1 px: inside the padding
-            legible = True
-            attributes = {"legible": True}
-        if not legible:
-            attributes["illegible_reason"] = "low_contrast"
-            dropped["illegible_low_contrast"] = 1  # the recognition writer skips it: counted, not lost
+        attributes: dict = {}
         if s.record_font:
             attributes.update(font=Path(item.font_path).name, font_size=item.font_size)
         items = (
@@ -325,6 +362,8 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
             ),
         )
     params = {"background": background["kind"], "padding": round(pad, 2)}
+    if item is not None and kinds:  # source mixed: what kind of string each part is
+        params["text_kinds"] = list(kinds)
     if s.record_font and items:  # in the sample's meta too, so results can be broken down by font
         params.update(font=Path(items[0].font_path).name, font_size=items[0].font_size)
     return SceneSpec(
@@ -340,6 +379,18 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
     )
 
 
+def measure(s: OcrRecognitionSettings, spec: SceneSpec, layers: Layers) -> tuple[Layers, dict[str, int]]:
+    """Flag a crop whose drawn text is too small or too faint to read in the final picture
+    (``synthgen.text.legibility``; the recognition writer skips it) and count it by reason."""
+    return flag_illegible(layers, tuple(i.instance_id for i in spec.items), s.min_legible_size, s.min_legible_contrast)
+
+
 SCENE = SceneKind(
-    "ocr_recognition", OcrRecognitionSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",)
+    "ocr_recognition",
+    OcrRecognitionSchema,
+    from_config,
+    sample,
+    lambda settings: CATEGORIES,
+    ("text2d",),
+    measure=measure,
 )

@@ -9,9 +9,12 @@ to 95th percentile of it; a footprint too busy for any colour is tried elsewhere
 
 Instances are words (category ``word``) with ``attributes``: ``line`` (line index in the image,
 shared by the words of one line, so a line's text is its words joined by spaces in instance
-order), ``block`` and ``legible`` (False for text with a line height under ``min_legible_size``
-pixels, and for the ``faint_probability`` share of blocks drawn on purpose with little contrast:
-ICDAR ``###`` don't-care regions); then one ``line`` instance per line
+order), ``block`` and ``legible``, measured on the final picture (``synthgen.text.legibility``):
+False, with ``illegible_reason`` ``too_small`` or ``low_contrast``, for a word whose tallest glyph
+is under ``min_legible_size`` pixels or whose drawn text (ink, outline, shadow) stands out from
+its background by less than ``min_legible_contrast``, as the ``faint_probability`` share of
+blocks drawn on purpose with little contrast mostly do (ICDAR ``###`` don't-care regions; a faint
+word behind a contrasting shadow reads and stays legible); then one ``line`` instance per line
 (``synthgen.text.lines``: the union of its words, a quad around them, their text).
 """
 
@@ -35,14 +38,18 @@ from synthgen.text.common import (
     apply_case,
     check_corpus_coverage,
     contrasting_color,
+    corpus_sampler,
+    draw_word,
     luminance_image,
     pick_font,
+    record_fonts,
     refuse_recognition_font_keys,
     resolve_corpus,
     resolve_fonts,
 )
 from synthgen.text.glyphs import box_corners, curve_run, layout_run
 from synthgen.text.items import TextItem
+from synthgen.text.legibility import flag_illegible
 from synthgen.text.layout import (
     ALIGNS,
     apply_homography,
@@ -54,7 +61,7 @@ from synthgen.text.layout import (
     word_items,
 )
 from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
-from synthgen.types import SceneSpec
+from synthgen.types import Layers, SceneSpec
 
 CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
 
@@ -70,8 +77,9 @@ class OcrWildSchema:
     line_spacing: Union[int, float, str] = "uniform(1.0, 1.3)"  # line pitch, in line heights
     align: str = "choice([left, center, right])"
     min_contrast: float = 0.35  # luminance gap between text and the background under it, 0..1
-    min_legible_size: int = 10  # text with a smaller line height (px) is flagged legible: false
-    faint_probability: float = 0.05  # share of blocks drawn with little contrast, flagged legible: false
+    min_legible_size: int = 6  # words whose tallest drawn glyph is shorter (px) are flagged legible: false
+    min_legible_contrast: float = 0.15  # drawn text that stands out less from its background is flagged
+    faint_probability: float = 0.05  # share of blocks drawn with little contrast (measured: mostly illegible)
     margin: int = 4  # free pixels around every block
     placement_attempts: int = 30
     fonts: FontsSchema = field(default_factory=FontsSchema)
@@ -93,13 +101,16 @@ class OcrWildSettings:
     case: Distribution
     min_contrast: float
     min_legible_size: int
+    min_legible_contrast: float
     faint_probability: float
     margin: int
     placement_attempts: int
     font_paths: tuple[str, ...]
+    record_font: bool
     corpus: tuple[str, ...]
     background: BackgroundSettings
     style: StyleSettings
+    corpus_weights: np.ndarray | None = field(default=None, compare=False)  # cumulative, corpus.sampling: frequency
 
 
 def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
@@ -113,6 +124,8 @@ def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
 
     if not 0 <= p.min_contrast <= 1:
         raise ConfigError(f"{key}.min_contrast", f"must be in 0..1, got {p.min_contrast}")
+    if not 0 <= p.min_legible_contrast <= 1:
+        raise ConfigError(f"{key}.min_legible_contrast", f"must be in 0..1, got {p.min_legible_contrast}")
     if not 0 <= p.faint_probability <= 1:
         raise ConfigError(f"{key}.faint_probability", f"must be in 0..1, got {p.faint_probability}")
     if p.margin < 0:
@@ -129,7 +142,7 @@ def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
             f"{key}.style.{glyph_key}", "only ocr_recognition draws it so far; leave it at its default here"
         )
     font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
-    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus")
+    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", p=p.corpus)
     check_corpus_coverage(corpus, font_paths, f"{key}.corpus")
     if p.min_legible_size < 0:
         raise ConfigError(f"{key}.min_legible_size", f"must be >= 0, got {p.min_legible_size}")
@@ -145,13 +158,16 @@ def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
         case=parse_value(p.corpus.case, f"{key}.corpus.case", "str", CASES),
         min_contrast=p.min_contrast,
         min_legible_size=p.min_legible_size,
+        min_legible_contrast=p.min_legible_contrast,
         faint_probability=p.faint_probability,
         margin=p.margin,
         placement_attempts=p.placement_attempts,
         font_paths=font_paths,
+        record_font=p.fonts.record,
         corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
         style=style,
+        corpus_weights=corpus_sampler(p.corpus, corpus, f"{key}.corpus"),
     )
 
 
@@ -176,14 +192,6 @@ def _overlaps(quad: np.ndarray, placed: list[np.ndarray]) -> bool:
     return any(cv2.intersectConvexConvex(q, other.astype(np.float32))[0] > 0 for other in placed)
 
 
-def _legibility(attributes: dict, reason: str | None) -> dict:
-    """``legible`` first (as before), then the other attributes, and the reason when illegible."""
-    out = {"legible": reason is None, **attributes}
-    if reason is not None:
-        out["illegible_reason"] = reason
-    return out
-
-
 def _faint_color(rng: np.random.Generator, low: float, high: float) -> tuple[int, int, int]:
     """A grey within 0.08 of the background's middle luminance: present, but hard to read."""
     mid = (low + high) / 2 + rng.uniform(-0.08, 0.08)
@@ -194,7 +202,7 @@ def _faint_color(rng: np.random.Generator, low: float, high: float) -> tuple[int
 def sample_words(s: OcrWildSettings, n_lines: int, n_words: int, rng: np.random.Generator) -> list[list[str]]:
     case = s.case.sample(rng)  # one case per block, as on signs
     return [
-        [apply_case(s.corpus[int(rng.integers(len(s.corpus)))], case) for _ in range(n_words)] for _ in range(n_lines)
+        [apply_case(draw_word(s.corpus, s.corpus_weights, rng), case) for _ in range(n_words)] for _ in range(n_lines)
     ]
 
 
@@ -257,9 +265,6 @@ def sample(s: OcrWildSettings, rng: np.random.Generator) -> SceneSpec:
                 outcome = "low_contrast"
                 continue
             placed.append(quad)
-            # a faint colour behind a strong, sharp shadow of the opposite extreme still reads
-            shadowed = style["shadow"] is not None and style["shadow"][3] >= 0.6 and style["shadow"][2] <= 1.0
-            reason = "too_small" if band < s.min_legible_size else ("faint" if faint and not shadowed else None)
             stroke_color = (
                 (contrasting_color(rng, low, high, s.min_contrast, like=color) or color)
                 if style["stroke_width"] and not faint
@@ -282,18 +287,16 @@ def sample(s: OcrWildSettings, rng: np.random.Generator) -> SceneSpec:
                         angle=angle,
                         center=center,
                         corner_offsets=_offsets(homography, to_image(box_corners(words_box))),
-                        attributes=_legibility({"line": line_index, "block": block}, reason),
+                        attributes={"line": line_index, "block": block},
                         **common,
                     )
                 ]
                 line_index += 1
             else:
-                attrs = [_legibility({"line": line_index + wd.line, "block": block}, reason) for wd in words]
+                attrs = [{"line": line_index + wd.line, "block": block} for wd in words]
                 new = word_items(words, words_box, center, angle, homography, len(items) + 1, common, attrs)
                 line_index += n_lines
             items.extend(new)
-            if reason is not None:  # kept (### in ICDAR), skipped by the recognition writer: counted
-                dropped[f"illegible_{reason}"] = dropped.get(f"illegible_{reason}", 0) + len(new)
             break
         else:
             dropped[outcome] += 1
@@ -303,7 +306,7 @@ def sample(s: OcrWildSettings, rng: np.random.Generator) -> SceneSpec:
         width=s.width,
         height=s.height,
         background=background,
-        items=tuple(items),
+        items=record_fonts(items, s.record_font),
         categories=CATEGORIES,
         params={"blocks_sampled": n_blocks, "background": background["kind"]},
         dropped={k: v for k, v in dropped.items() if v},
@@ -317,4 +320,13 @@ def _offsets(homography: np.ndarray | None, corners: np.ndarray):
     return tuple((round(float(dx), 3), round(float(dy), 3)) for dx, dy in moved - corners)
 
 
-SCENE = SceneKind("ocr_wild", OcrWildSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))
+def measure(s: OcrWildSettings, spec: SceneSpec, layers: Layers) -> tuple[Layers, dict[str, int]]:
+    """Flag the words too small or too faint to read in the final picture (kept as ICDAR ``###``,
+    skipped by the recognition writer) and count them by reason (``illegible_<reason>``)."""
+    ids = tuple(item.instance_id for item in spec.items)
+    return flag_illegible(layers, ids, s.min_legible_size, s.min_legible_contrast)
+
+
+SCENE = SceneKind(
+    "ocr_wild", OcrWildSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",), measure=measure
+)

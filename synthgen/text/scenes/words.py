@@ -22,6 +22,8 @@ from synthgen.text.common import (
     FontsSchema,
     apply_case,
     check_corpus_coverage,
+    record_fonts,
+    refuse_corpus_keys,
     refuse_recognition_font_keys,
 )
 from synthgen.text.glyphs import layout_run
@@ -67,6 +69,7 @@ class TextWordsSettings:
     margin: int
     placement_attempts: int
     font_paths: tuple[str, ...]
+    record_font: bool
     corpus: tuple[str, ...]
     images: tuple[str, ...]
 
@@ -91,6 +94,7 @@ def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
         )
 
     refuse_recognition_font_keys(p.fonts, f"{key}.fonts")
+    refuse_corpus_keys(p.corpus, f"{key}.corpus", wordfreq=False)
     font_paths = fonts.discover_fonts(p.fonts.paths, f"{key}.fonts.paths")
     if p.fonts.bundled:
         font_paths += fonts.discover_fonts([str(fonts.bundled_font_dir())], f"{key}.fonts.bundled")
@@ -126,6 +130,7 @@ def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
         margin=p.margin,
         placement_attempts=p.placement_attempts,
         font_paths=tuple(font_paths),
+        record_font=p.fonts.record,
         corpus=tuple(corpus),
         images=images,
     )
@@ -254,7 +259,7 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
         width=s.width,
         height=s.height,
         background=background,
-        items=tuple(items),
+        items=record_fonts(items, s.record_font),
         categories=CATEGORIES,
         params={"words_sampled": n_words, "background": background["kind"]},
         dropped={k: v for k, v in dropped.items() if v},
