@@ -27,6 +27,12 @@ PACKAGES = (
     "fonttools",
     "omegaconf",
     "wordfreq",  # corpus.wordfreq: its word lists
+    "uharfbuzz",  # text that needs shaping: HarfBuzz's layout
+    "freetype-py",  # ... and FreeType's rendering of its glyphs
+    "trimesh",  # mesh3d: the procedural meshes
+    "pyrender2",  # ... and their rendering
+    "torch",  # the diffusion stage
+    "diffusers",
 )
 MAX_INPUT_FILES = 64  # hash at most this many input files (a photo folder may hold thousands)
 # keys that do not change what a sample holds (regress: only tolerances)

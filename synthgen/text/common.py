@@ -44,7 +44,7 @@ class FontsSchema:
     per_family: bool = False  # each family weighs the same in total, however many files it has
     # attributes.font (file name) and attributes.font_size (the pixel size it was drawn at) on each
     # text instance, and in the recognition writer's meta.jsonl
-    record: bool = False
+    record: bool = True
 
 
 @dataclass

@@ -57,7 +57,7 @@ def test_lines_group_words_and_blocks_do_not_overlap(wild_samples):
     for s in samples:
         by_line: dict[int, list] = {}
         for inst in word_instances(s):
-            assert set(inst.attributes) - {"illegible_reason"} == {"legible", "line", "block"}
+            assert set(inst.attributes) - {"illegible_reason"} == {"legible", "line", "block", "font", "font_size"}
             assert ("illegible_reason" in inst.attributes) == (inst.attributes["legible"] is False)
             by_line.setdefault(inst.attributes["line"], []).append(inst)
         for words in by_line.values():

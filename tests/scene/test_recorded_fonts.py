@@ -76,9 +76,12 @@ def test_receipts_record_font_and_size_on_every_word(tmp_path):
     assert words and all(w.attributes["font"] in FONT_FILES and w.attributes["font_size"] >= 4 for w in words)
 
 
-def test_fonts_are_not_recorded_unless_asked(tmp_path):
+def test_fonts_are_recorded_by_default_and_not_when_turned_off(tmp_path):
     for scene in ("wild", "document"):
         sample = make_sample(ocr_config(tmp_path, scene), 0)
+        words = [i for i in sample.labels.instances if i.category == "word"]  # lines mix fonts: none
+        assert words and all("font" in i.attributes for i in words)
+        sample = make_sample(ocr_config(tmp_path, scene, {"fonts": {"record": False}}), 0)
         assert not any("font" in i.attributes for i in sample.labels.instances)
 
 
@@ -101,7 +104,7 @@ def test_recognition_meta_jsonl_beside_labels_tsv(tmp_path):
 
 
 def test_no_meta_jsonl_without_recorded_fonts(tmp_path):
-    cfg = ocr_config(tmp_path, "recognition", num_samples=4, outputs=["recognition"])
+    cfg = ocr_config(tmp_path, "recognition", {"fonts": {"record": False}}, num_samples=4, outputs=["recognition"])
     out = tmp_path / "out"
     synthgen.generate_dataset(cfg, out, workers=1)
     assert not (out / "recognition" / "meta.jsonl").exists()
