@@ -242,6 +242,8 @@ def test_busy_backgrounds_get_an_outline_and_stay_legible(tmp_path):
         ("wild", {"min_legible_contrast": 1.5}, "scene.params.min_legible_contrast"),
         ("recognition", {"min_legible_contrast": -0.1}, "scene.params.min_legible_contrast"),
         ("recognition", {"min_legible_size": -1}, "scene.params.min_legible_size"),
+        ("document", {"min_legible_contrast": 2}, "scene.params.min_legible_contrast"),
+        ("receipt", {"min_legible_contrast": -1}, "scene.params.min_legible_contrast"),
     ],
 )
 def test_bad_variation_values_name_their_key(tmp_path, scene, params, key):
@@ -327,3 +329,24 @@ def test_wild_faint_words_with_a_strong_shadow_are_mostly_legible(tmp_path):
     # a black or white shadow behind a faint word reads, except where the background is itself
     # near that extreme (a black shadow on a dark gradient): measured, not assumed
     assert shares[0.0] == 0.0 and shares[0.9] >= 0.6, shares
+
+
+@pytest.mark.parametrize("scene", ["document", "receipt"])
+def test_pages_measure_legibility_on_the_drawn_text_and_count_it(tmp_path, scene):
+    """Documents and receipts flag words as wild scenes do: from the glyphs and ink in the final
+    picture (after the receipt's warp), with the reason, each counted once."""
+    from ocr_helpers import word_instances
+
+    small = {"document": {"font_size": 4, "heading_probability": 0.0}, "receipt": {"font_size": 6}}[scene]
+    for params, expect_flagged in (({}, False), ({**small, "min_legible_size": 12}, True)):
+        cfg = ocr_config(tmp_path, scene, params)
+        sample = make_sample(cfg, 0)
+        words = [w for w in word_instances(sample) if w.attributes.get("role") != "separator"]
+        assert words
+        flagged = [w for w in words if not w.attributes["legible"]]
+        assert all(w.attributes["illegible_reason"] in ("too_small", "low_contrast") for w in flagged)
+        assert sum(n for k, n in sample.meta.get("dropped", {}).items() if k.startswith("illegible_")) == len(flagged)
+        if expect_flagged:
+            assert len(flagged) == len(words) and {w.attributes["illegible_reason"] for w in words} == {"too_small"}
+        else:  # printed text at its usual sizes on paper reads
+            assert len(flagged) <= len(words) // 20, (len(flagged), len(words))

@@ -4,7 +4,10 @@ whole page may be slightly skewed.
 
 Instances are words (category ``word``) with ``attributes``: ``line`` (line index on the page;
 a line's text is its words joined by spaces in instance order), ``block`` (heading or paragraph
-index), ``role`` (``heading`` or ``body``) and ``legible`` (False under ``min_legible_size``);
+index), ``role`` (``heading`` or ``body``) and ``legible``, measured on the final picture
+(``synthgen.text.legibility``, as in ``ocr_wild``): False, with ``illegible_reason``
+``too_small`` or ``low_contrast``, for a word whose tallest glyph is under ``min_legible_size``
+pixels or whose ink stands out from the paper around it by less than ``min_legible_contrast``;
 then one ``line`` instance per line (``synthgen.text.lines``: the union of its words, a quad
 around them, their text).
 """
@@ -33,7 +36,8 @@ from synthgen.text.common import (
 )
 from synthgen.text.items import TextItem
 from synthgen.text.layout import ALIGNS, PlacedWord, layout_block, line_band, word_advance, word_items
-from synthgen.types import SceneSpec
+from synthgen.text.legibility import flag_illegible
+from synthgen.types import Layers, SceneSpec
 
 CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
 
@@ -55,7 +59,8 @@ class OcrDocumentSchema:
     heading_align: str = "choice([left, center], [0.7, 0.3])"
     skew: Union[int, float, str] = "uniform(-1.5, 1.5)"  # page rotation, degrees
     ink_darkness: Union[int, float, str] = "uniform(0.0, 0.25)"  # text luminance, 0 = black
-    min_legible_size: int = 10  # line heights under this (px) are flagged legible: false
+    min_legible_size: int = 6  # words whose tallest drawn glyph is shorter (px) are flagged legible: false
+    min_legible_contrast: float = 0.15  # drawn text that stands out less from the paper is flagged
     fonts: FontsSchema = field(default_factory=FontsSchema)
     corpus: CorpusSchema = field(default_factory=lambda: CorpusSchema(case="as_is"))
 
@@ -78,6 +83,7 @@ class OcrDocumentSettings:
     skew: Distribution
     ink_darkness: Distribution
     min_legible_size: int
+    min_legible_contrast: float
     font_paths: tuple[str, ...]
     record_font: bool
     corpus: tuple[str, ...]
@@ -92,6 +98,8 @@ def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
         raise ConfigError(f"{key}.heading_probability", f"must be in 0..1, got {p.heading_probability}")
     if p.min_legible_size < 0:
         raise ConfigError(f"{key}.min_legible_size", f"must be >= 0, got {p.min_legible_size}")
+    if not 0 <= p.min_legible_contrast <= 1:
+        raise ConfigError(f"{key}.min_legible_contrast", f"must be in 0..1, got {p.min_legible_contrast}")
 
     def dist(name: str, kind: str, low: float, high: float | None) -> Distribution:
         return parse_checked(getattr(p, name), f"{key}.{name}", kind, low, high)
@@ -118,6 +126,7 @@ def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
         skew=dist("skew", "float", -45, 45),
         ink_darkness=dist("ink_darkness", "float", 0, 0.5),
         min_legible_size=p.min_legible_size,
+        min_legible_contrast=p.min_legible_contrast,
         font_paths=font_paths,
         record_font=p.fonts.record,
         corpus=corpus,
@@ -226,7 +235,7 @@ def sample(s: OcrDocumentSettings, rng: np.random.Generator) -> SceneSpec:
             for wd in placed:
                 moved = PlacedWord(wd.text, wd.ink + np.array([x0, y, x0, y]), wd.line)
                 attrs = {
-                    "legible": band >= s.min_legible_size,
+                    "legible": True,  # measured on the final picture (``measure``)
                     "line": line_index + wd.line,
                     "block": block,
                     "role": "heading" if heading else "body",
@@ -256,4 +265,12 @@ def sample(s: OcrDocumentSettings, rng: np.random.Generator) -> SceneSpec:
     )
 
 
-SCENE = SceneKind("ocr_document", OcrDocumentSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))
+def measure(s: OcrDocumentSettings, spec: SceneSpec, layers: Layers) -> tuple[Layers, dict[str, int]]:
+    """Flag the words too small or too faint to read in the final picture (``ocr_wild.measure``)."""
+    ids = tuple(item.instance_id for item in spec.items)
+    return flag_illegible(layers, ids, s.min_legible_size, s.min_legible_contrast)
+
+
+SCENE = SceneKind(
+    "ocr_document", OcrDocumentSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",), measure=measure
+)

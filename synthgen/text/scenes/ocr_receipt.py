@@ -8,8 +8,11 @@ renderer: a homography (rotation, scale, perspective) after a smooth random disp
 
 Instances are words (category ``word``) with ``attributes``: ``line``, ``segment`` (the part of
 the line they are in: an item's name 0, its price 1), ``role`` (``header``, ``meta``, ``item``,
-``total``, ``footer``, ``separator``) and ``legible`` (False for separator rules and for text
-whose line height in the image is under ``min_legible_size``); then one ``line`` instance per
+``total``, ``footer``, ``separator``) and ``legible``: False for separator rules, and, measured
+on the final picture (``synthgen.text.legibility``, as in ``ocr_wild``), with ``illegible_reason``
+``too_small`` or ``low_contrast`` for a word whose tallest glyph in the image is under
+``min_legible_size`` pixels or whose print stands out from the paper around it by less than
+``min_legible_contrast`` (faded thermal print, shading); then one ``line`` instance per
 segment of a line (``synthgen.text.lines``).
 """
 
@@ -45,7 +48,8 @@ from synthgen.text.common import (
 from synthgen.text.items import TextItem
 from synthgen.text.layout import PlacedWord, layout_block, line_band, word_advance, word_items
 from synthgen.text.patterns import compile_pattern
-from synthgen.types import SceneSpec
+from synthgen.text.legibility import flag_illegible
+from synthgen.types import Layers, SceneSpec
 
 CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
 
@@ -79,7 +83,8 @@ class OcrReceiptSchema:
     ink_darkness: Union[int, float, str] = (
         "uniform(0.0, 0.35)"  # luminance of the print (faded thermal print is lighter)
     )
-    min_legible_size: int = 8  # line heights in the image (px) under this are flagged legible: false
+    min_legible_size: int = 6  # words whose tallest glyph in the image is shorter (px) are flagged legible: false
+    min_legible_contrast: float = 0.15  # printed text that stands out less from the paper is flagged
     fonts: FontsSchema = field(default_factory=FontsSchema)
     corpus: CorpusSchema = field(default_factory=lambda: CorpusSchema(case="upper"))
     background: BackgroundSchema = field(default_factory=lambda: BackgroundSchema("choice([noise, blobs, gradient])"))
@@ -96,6 +101,7 @@ class OcrReceiptSettings:
     line_spacing: Distribution
     ink_darkness: Distribution
     min_legible_size: int
+    min_legible_contrast: float
     font_paths: tuple[str, ...]
     record_font: bool
     corpus: tuple[str, ...]
@@ -115,6 +121,8 @@ def from_config(p: OcrReceiptSchema, key: str) -> OcrReceiptSettings:
             raise ConfigError(f"{key}.{name}", f"must be in 64..8192, got {getattr(p, name)}")
     if p.min_legible_size < 0:
         raise ConfigError(f"{key}.min_legible_size", f"must be >= 0, got {p.min_legible_size}")
+    if not 0 <= p.min_legible_contrast <= 1:
+        raise ConfigError(f"{key}.min_legible_contrast", f"must be in 0..1, got {p.min_legible_contrast}")
 
     def dist(obj, name: str, where: str, kind: str, low: float, high: float | None) -> Distribution:
         return parse_checked(getattr(obj, name), f"{where}.{name}", kind, low, high)
@@ -134,6 +142,7 @@ def from_config(p: OcrReceiptSchema, key: str) -> OcrReceiptSettings:
         line_spacing=dist(p, "line_spacing", key, "float", 0.9, 4),
         ink_darkness=dist(p, "ink_darkness", key, "float", 0, 0.6),
         min_legible_size=p.min_legible_size,
+        min_legible_contrast=p.min_legible_contrast,
         font_paths=font_paths,
         record_font=p.fonts.record,
         corpus=corpus,
@@ -247,16 +256,9 @@ def sample(s: OcrReceiptSettings, rng: np.random.Generator) -> SceneSpec:
         line_index += 1
     ph = int(math.ceil(y + pad))
     homography = page_homography(pw, ph, s, rng)
-    # the smallest line height the strip gets in the image (scale from the homography's Jacobian at the corners)
-    scale = min(
-        abs(np.linalg.det(_jacobian(homography, np.array(p, np.float64)))) ** 0.5
-        for p in ((0, 0), (pw, 0), (pw, ph), (0, ph))
-    )
-    legible_size = bool(band * scale >= s.min_legible_size)
     items: list[TextItem] = []
     page_box = np.array([0.0, 0.0, float(pw), float(ph)])
     for wd, attrs, _ in placed:
-        attrs = {**attrs, "legible": attrs["legible"] and legible_size}
         common = dict(font_path=font, font_size=size, color=color, category="word")
         items += word_items([wd], page_box, (pw / 2, ph / 2), 0.0, None, len(items) + 1, common, [attrs])
     background = {
@@ -285,17 +287,13 @@ def sample(s: OcrReceiptSettings, rng: np.random.Generator) -> SceneSpec:
     )
 
 
-def _jacobian(h: np.ndarray, p: np.ndarray) -> np.ndarray:
-    x, y = p
-    w = h[2, 0] * x + h[2, 1] * y + h[2, 2]
-    u = h[0, 0] * x + h[0, 1] * y + h[0, 2]
-    v = h[1, 0] * x + h[1, 1] * y + h[1, 2]
-    return np.array(
-        [
-            [(h[0, 0] * w - u * h[2, 0]) / w**2, (h[0, 1] * w - u * h[2, 1]) / w**2],
-            [(h[1, 0] * w - v * h[2, 0]) / w**2, (h[1, 1] * w - v * h[2, 1]) / w**2],
-        ]
-    )
+def measure(s: OcrReceiptSettings, spec: SceneSpec, layers: Layers) -> tuple[Layers, dict[str, int]]:
+    """Flag the words too small or too faint to read in the final (warped, shaded) picture
+    (``ocr_wild.measure``); separator rules are flagged already and stay as they are."""
+    ids = tuple(item.instance_id for item in spec.items)
+    return flag_illegible(layers, ids, s.min_legible_size, s.min_legible_contrast)
 
 
-SCENE = SceneKind("ocr_receipt", OcrReceiptSchema, from_config, sample, lambda settings: CATEGORIES, ("text_page",))
+SCENE = SceneKind(
+    "ocr_receipt", OcrReceiptSchema, from_config, sample, lambda settings: CATEGORIES, ("text_page",), measure=measure
+)
