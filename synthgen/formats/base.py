@@ -207,6 +207,31 @@ class BadRecords:
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# the image files a reader looks for beside a label file (``<stem><suffix>``), in this order
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def find_image(folder: Path, stem: str) -> Path | None:
+    """``folder/<stem><suffix>`` for the first of IMAGE_SUFFIXES that is a file, or None."""
+    for suffix in IMAGE_SUFFIXES:
+        candidate = folder / f"{stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def label_image(images: Path, stem: str, where: str, bad: BadRecords) -> tuple[Path, int, int] | None:
+    """The image of the label file ``where`` (``images/<stem>.*``) and its (width, height); None,
+    after reporting it to ``bad`` (an error, or a skip), when there is none or it is not readable."""
+    image = find_image(images, stem)
+    if image is None:
+        bad(where, f"no image {stem}.png/.jpg in {images}")
+        return None
+    size = image_size(image)
+    if size is None:
+        bad(where, f"{image} is not a readable image")
+        return None
+    return image, size[0], size[1]
 
 
 def image_size(path: Path) -> tuple[int, int] | None:

@@ -29,14 +29,13 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import DatasetError
-from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, read_text
+from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, label_image, read_text
 from synthgen.formats.kitti import KittiObject, parse_calib, parse_object
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.records import floats
 from synthgen.types import CategoryTable
 
 KITTI_ORDER = ("Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Tram", "Misc", "DontCare")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SLACK_PX = 0.5
 
 
@@ -135,13 +134,6 @@ def instance_records(objects: list[KittiObject], t: np.ndarray, width: int, heig
     return out
 
 
-def _find_image(folder: Path, stem: str) -> Path | None:
-    for suffix in IMAGE_SUFFIXES:
-        if (folder / f"{stem}{suffix}").is_file():
-            return folder / f"{stem}{suffix}"
-    return None
-
-
 def read_kitti_dataset(path: Path, options: ReadOptions) -> ReadResult:
     """Read a KITTI object folder into lazy samples (see the module docstring)."""
     folder = kitti_folder(Path(path))
@@ -150,15 +142,10 @@ def read_kitti_dataset(path: Path, options: ReadOptions) -> ReadResult:
     frames = []
     for labels in sorted((folder / "label_2").glob("*.txt")):
         stem = labels.stem
-        image = _find_image(images, stem)
-        if image is None:
-            bad(str(labels), f"no image {stem}.png/.jpg in {images}")
+        found = label_image(images, stem, str(labels), bad)
+        if found is None:
             continue
-        size = image_size(image)
-        if size is None:
-            bad(str(labels), f"{image} is not a readable image")
-            continue
-        width, height = size
+        image, width, height = found
         calib_path = folder / "calib" / labels.name
         camera, t = None, np.zeros(3)
         if calib_path.is_file():

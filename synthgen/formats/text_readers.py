@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import DatasetError
-from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size
+from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, label_image
 from synthgen.formats.icdar import FOLDER as ICDAR_FOLDER
 from synthgen.formats.icdar import parse_icdar_file
 from synthgen.formats.lmdb_dataset import image_key, label_key
@@ -30,7 +30,6 @@ from synthgen.formats.recognition import read_recognition_tsv
 from synthgen.lazy import ImageFile, LazySample, decode_rgb
 from synthgen.types import CategoryTable
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
 def polygon_instance(category: str, polygon: np.ndarray, height: int, width: int) -> dict[str, Any]:
@@ -44,14 +43,6 @@ def polygon_instance(category: str, polygon: np.ndarray, height: int, width: int
     return {"category": category, "bbox": bbox, "area": area, "segmentation": seg}
 
 
-def _find_image(folder: Path, stem: str) -> Path | None:
-    for suffix in IMAGE_SUFFIXES:
-        candidate = folder / f"{stem}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def read_icdar_dataset(path: Path, options: ReadOptions) -> ReadResult:
     path = Path(path)
     folder = path / ICDAR_FOLDER if (path / ICDAR_FOLDER).is_dir() else path
@@ -63,15 +54,10 @@ def read_icdar_dataset(path: Path, options: ReadOptions) -> ReadResult:
     samples = []
     for gt in sorted(folder.glob("gt_*.txt")):
         stem = gt.stem[len("gt_") :]
-        image = _find_image(images, stem)
-        if image is None:
-            bad(str(gt), f"no image {stem}.png/.jpg in {images}")
+        found = label_image(images, stem, str(gt), bad)
+        if found is None:
             continue
-        size = image_size(image)
-        if size is None:
-            bad(str(gt), f"{image} is not a readable image")
-            continue
-        width, height = size
+        image, width, height = found
         instances = []
         for n, word in enumerate(parse_icdar_file(gt), start=1):
             q = word.quad

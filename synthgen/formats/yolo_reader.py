@@ -32,12 +32,11 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import DatasetError
-from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, read_text
+from synthgen.formats.base import IMAGE_SUFFIXES, BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, read_text
 from synthgen.formats.yolo import FOLDER, TASKS
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.types import CategoryTable
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 NUMBERS = {"detect": 4, "obb": 8}  # numbers after the class id; segment: an even count >= 6
 SLACK_PX = 0.5
 

@@ -20,12 +20,25 @@ def _tokenizer(folder: Path):
     return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77), len(vocab)
 
 
+def _tiny_vae():
+    """A tiny random-weight VAE (8 and 16 channels, 4 latent channels), as diffusers' tests build."""
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        block_out_channels=(8, 16),
+        down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2,
+        latent_channels=4,
+        norm_num_groups=8,
+        sample_size=32,
+    )
+
+
 def build_tiny_checkpoints(root: Path) -> dict[str, Path]:
     """Folders ``inpaint`` (StableDiffusionInpaintPipeline), ``base`` (StableDiffusionPipeline) and
     ``controlnet`` (ControlNetModel) under ``root``."""
     import torch
     from diffusers import (
-        AutoencoderKL,
         ControlNetModel,
         DDIMScheduler,
         StableDiffusionInpaintPipeline,
@@ -49,14 +62,7 @@ def build_tiny_checkpoints(root: Path) -> dict[str, Path]:
             norm_num_groups=8,
             attention_head_dim=2,
         )
-        vae = AutoencoderKL(
-            block_out_channels=(8, 16),
-            down_block_types=("DownEncoderBlock2D",) * 2,
-            up_block_types=("UpDecoderBlock2D",) * 2,
-            latent_channels=4,
-            norm_num_groups=8,
-            sample_size=32,
-        )
+        vae = _tiny_vae()
         tokenizer, vocab_size = _tokenizer(root)
         text = CLIPTextModel(
             CLIPTextConfig(
@@ -107,7 +113,6 @@ def build_tiny_sdxl_checkpoints(root: Path) -> dict[str, Path]:
     projection (16)."""
     import torch
     from diffusers import (
-        AutoencoderKL,
         ControlNetModel,
         EulerDiscreteScheduler,
         StableDiffusionXLImg2ImgPipeline,
@@ -157,14 +162,7 @@ def build_tiny_sdxl_checkpoints(root: Path) -> dict[str, Path]:
 
     tokenizer, vocab_size = _tokenizer(root)
     torch.manual_seed(0)
-    vae = AutoencoderKL(
-        block_out_channels=(8, 16),
-        down_block_types=("DownEncoderBlock2D",) * 2,
-        up_block_types=("UpDecoderBlock2D",) * 2,
-        latent_channels=4,
-        norm_num_groups=8,
-        sample_size=32,
-    )
+    vae = _tiny_vae()
     text = CLIPTextModel(text_config())
     text_2 = CLIPTextModelWithProjection(text_config())
     scheduler = EulerDiscreteScheduler(
