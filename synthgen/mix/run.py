@@ -260,10 +260,12 @@ def mix(config: MixConfig, out: str | Path, overwrite: bool = False, progress: b
         overwrite: replace a previous mix of another config or other data in ``out``.
         progress: a progress bar on stderr (when it is a terminal).
     """
+    caller_froze = gc.get_freeze_count() > 0  # the caller's own gc.freeze() is left as it is
     try:
         return _mix(config, Path(out), overwrite, progress)
     finally:
-        gc.unfreeze()  # what read_sources froze goes back to the collector
+        if not caller_froze:
+            gc.unfreeze()  # what read_sources froze goes back to the collector
 
 
 def _mix(config: MixConfig, out: Path, overwrite: bool, progress: bool) -> MixSummary:

@@ -327,3 +327,14 @@ def test_the_garbage_collector_is_paused_only_while_sources_are_read(sets, monke
     with pytest.raises(DatasetError, match="not valid JSON"):
         run(sets, out="out2")
     assert gc.isenabled() and gc.get_freeze_count() == 0
+    # a caller's own frozen objects (a pre-fork server's, say) stay frozen through a mix
+    (sets / "real/annotations/coco.json").unlink()
+    gc.freeze()
+    try:
+        mine = gc.get_freeze_count()
+        assert mine > 0
+        with pytest.raises(DatasetError):
+            run(sets, out="out3")
+        assert gc.get_freeze_count() >= mine
+    finally:
+        gc.unfreeze()
