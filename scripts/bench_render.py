@@ -18,7 +18,9 @@ this process, which has imported pyrender already, and builds its GL context; tw
 spawned processes that import trimesh and pyrender first: a few seconds); "steady" leaves it
 out: (N - 1) frames over the time of the N-frame run minus that of a 1-frame run, and for two
 workers (N - 2) frames over the N-frame run minus a 2-frame run (one frame each). The runs
-alternate and each is repeated, and the best of the repeats is kept (the machine is shared).
+alternate and each is repeated, and the best of the repeats is kept (the machine is shared); the
+ratio of the two runs of each round, bare and synthgen back to back, is printed too, with its median
+(on a VM whose speed drifts by 20 % within minutes, the steadiest figure).
 
     python scripts/bench_render.py [--num 40] [--repeats 2] [--width 640 --height 384]
 """
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -163,9 +166,12 @@ def main() -> None:
     single, double = short_run(1), short_run(2)
     cpu = dict.fromkeys(best, float("inf"))
 
+    rounds: dict[str, list[float]] = {name: [] for name in best}
+
     def keep(name: str, wall_and_cpu: tuple[float, float]) -> None:
         best[name] = min(best[name], wall_and_cpu[0])
         cpu[name] = min(cpu[name], wall_and_cpu[1])
+        rounds[name].append(wall_and_cpu[0])
 
     for _ in range(args.repeats):
         wall, cpu_s = synthgen_run(single, 1)
@@ -186,6 +192,11 @@ def main() -> None:
     print(f"  {'synthgen, 2 workers, steady':28s} {steady2:6.2f} frames/s (a 2-frame run took {two_frames:.1f} s)")
     print(f"  synthgen 1 worker / bare pyrender: {fps['synthgen, 1 worker'] / fps['bare pyrender (1 process)']:.2f}x")
     print(f"  synthgen 1 worker steady / bare:   {steady / fps['bare pyrender (1 process)']:.2f}x")
+    paired = sorted(b / s for b, s in zip(rounds["bare pyrender (1 process)"], rounds["synthgen, 1 worker"]))
+    print(
+        f"  per round, synthgen 1 w / bare:    median {statistics.median(paired):.2f}x "
+        f"(rounds {', '.join(f'{r:.2f}' for r in paired)}; each pair ran back to back)"
+    )
     bare_cpu = cpu["bare pyrender (1 process)"]
     print(f"  by CPU time, bare / synthgen 1 w:  {bare_cpu / cpu['synthgen, 1 worker']:.2f}x (less sensitive to other jobs)")
     steady_cpu = (cpu["synthgen, 1 worker"] - one_frame_cpu) / (args.num - 1)

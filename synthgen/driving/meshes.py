@@ -63,43 +63,73 @@ def _euler(roll: float, pitch: float, yaw: float) -> np.ndarray:
 
 def _align_z(direction: np.ndarray) -> np.ndarray:
     """(3, 3) rotation taking +z onto ``direction`` (unit)."""
-    z = np.array([0.0, 0.0, 1.0])
-    v = np.cross(z, direction)
-    c = float(z @ direction)
+    v = np.array([-direction[1], direction[0], 0.0])  # z x direction, as np.cross gives it (but -0.0)
+    c = float(direction[2])  # z . direction
     if np.linalg.norm(v) < 1e-12:
         return np.eye(3) if c > 0 else np.diag([1.0, -1.0, -1.0])
     vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
     return np.eye(3) + vx + vx @ vx / (1 + c)
 
 
+def _segment_transform(solid: Solid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(scale (3,), rotation (3, 3), centre (3,)) that take the unit segment cylinder onto a segment."""
+    a, b = np.asarray(solid.a, np.float64), np.asarray(solid.b, np.float64)
+    length = float(np.linalg.norm(b - a))
+    r = solid.size[0]
+    rot = _align_z((b - a) / length) if length > 0 else np.eye(3)
+    return np.array([r, r, max(length, 1e-6)]), rot, (a + b) / 2
+
+
+def _solid_transform(solid: Solid):
+    """(scale (3,), rotation (3, 3), centre (3,)) that take ``unit_shape(solid.shape)`` onto the
+    solid (tuples or arrays)."""
+    if solid.shape == "segment":
+        return _segment_transform(solid)
+    size = solid.size
+    if solid.shape == "box":
+        scale = size
+    elif solid.shape == "cylinder":
+        scale = (size[0], size[0], size[1])
+    else:
+        scale = (size[0], size[0], size[0])
+    return scale, _euler(*solid.rotation), solid.center
+
+
 def solid_vertices(solid: Solid) -> tuple[np.ndarray, np.ndarray]:
     """(vertices, faces) of one solid in the object's local frame."""
     vertices, faces = unit_shape(solid.shape)
-    if solid.shape == "segment":
-        a, b = np.asarray(solid.a, np.float64), np.asarray(solid.b, np.float64)
-        length = float(np.linalg.norm(b - a))
-        r = solid.size[0]
-        rot = _align_z((b - a) / length) if length > 0 else np.eye(3)
-        return (vertices * [r, r, max(length, 1e-6)]) @ rot.T + (a + b) / 2, faces
-    if solid.shape == "box":
-        scale = np.asarray(solid.size, np.float64)
-    elif solid.shape == "cylinder":
-        scale = np.array([solid.size[0], solid.size[0], solid.size[1]])
-    else:
-        scale = np.full(3, solid.size[0])
-    return (vertices * scale) @ _euler(*solid.rotation).T + np.asarray(solid.center, np.float64), faces
+    scale, rot, center = _solid_transform(solid)
+    return (vertices * np.asarray(scale, np.float64)) @ rot.T + np.asarray(center, np.float64), faces
 
 
 def object_mesh(obj: SceneObject) -> MeshData:
-    """One mesh of all an object's solids in its local frame, coloured per face."""
-    vertices, faces, colors, offset = [], [], [], 0
-    for solid in obj.solids:
-        v, f = solid_vertices(solid)
-        vertices.append(v)
-        faces.append(f + offset)
-        colors.append(np.broadcast_to(np.array([*solid.color, 255], np.uint8), (len(f), 4)))
-        offset += len(v)
-    return MeshData(np.concatenate(vertices), np.concatenate(faces), np.concatenate(colors))
+    """One mesh of all an object's solids in its local frame, coloured per face.
+
+    The solids keep their order (vertices, faces and colours solid after solid, as
+    ``solid_vertices`` gives each); the solids of one shape are moved in one batched product.
+    """
+    solids = obj.solids
+    shapes = [s.shape for s in solids]
+    units = {shape: unit_shape(shape) for shape in dict.fromkeys(shapes)}
+    n_vertices = np.array([len(units[shape][0]) for shape in shapes])
+    n_faces = np.array([len(units[shape][1]) for shape in shapes])
+    first_vertex = np.concatenate([[0], np.cumsum(n_vertices)[:-1]])
+    first_face = np.concatenate([[0], np.cumsum(n_faces)[:-1]])
+    vertices = np.empty((int(n_vertices.sum()), 3))
+    faces = np.empty((int(n_faces.sum()), 3), np.int64)
+    transforms = [_solid_transform(s) for s in solids]
+    for shape, (unit_vertices, unit_faces) in units.items():
+        idx = [i for i, sh in enumerate(shapes) if sh == shape]
+        scale = np.array([transforms[i][0] for i in idx], np.float64)[:, None, :]
+        rot_t = np.array([transforms[i][1] for i in idx], np.float64).transpose(0, 2, 1)
+        center = np.array([transforms[i][2] for i in idx], np.float64)[:, None, :]
+        moved = np.matmul(unit_vertices[None] * scale, rot_t) + center
+        rows = first_vertex[idx][:, None] + np.arange(len(unit_vertices))
+        vertices[rows.ravel()] = moved.reshape(-1, 3)
+        face_rows = first_face[idx][:, None] + np.arange(len(unit_faces))
+        faces[face_rows.ravel()] = (unit_faces[None] + first_vertex[idx][:, None, None]).reshape(-1, 3)
+    colors = np.repeat(np.array([[*s.color, 255] for s in solids], np.uint8), n_faces, axis=0)
+    return MeshData(vertices, faces, colors)
 
 
 def flat_arrays(mesh: MeshData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

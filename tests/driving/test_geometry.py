@@ -132,6 +132,37 @@ def test_alone_pass_read_in_its_boxes_equals_the_full_render(pitch):
     np.testing.assert_array_equal(again[1], full_depth)
 
 
+@pytest.mark.parametrize("pitch", [0.0, 8.0])
+def test_passes_read_what_pyrenders_public_render_reads(pitch):
+    """render_passes reads the RGB colour alone and draws the SEG pass single-sampled: the same
+    RGB and SEG bytes as pyrender's public renders, depth within float32 rounding of the buffers',
+    and pyrender's own render still works after it (its methods are back)."""
+    from driving_helpers import SETTINGS, _resource
+
+    from synthgen.driving.meshes import object_mesh
+    from synthgen.driving.render import build_scene, import_pyrender, render_passes
+
+    pyrender = import_pyrender()
+    spec = _scene_with_actors(pitch)
+    objects = [o for o in spec.items if isinstance(o, SceneObject)]
+    renderer = _resource.get(spec.width, spec.height)
+    scene, seg = build_scene(pyrender, spec, SETTINGS.znear, SETTINGS.zfar, [object_mesh(o) for o in objects])
+    rgb, colors, depth = render_passes(renderer, pyrender, scene, seg)
+    public_rgb, _ = renderer.render(scene)
+    public_colors, public_depth = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
+    np.testing.assert_array_equal(rgb, public_rgb[:, :, :3])
+    np.testing.assert_array_equal(colors, public_colors)
+    assert rgb.flags.c_contiguous and colors.flags.c_contiguous and depth.dtype == np.float32
+    np.testing.assert_array_equal(depth == 0, public_depth == 0)
+    drawn = depth > 0
+    assert drawn.mean() > 0.3
+    np.testing.assert_allclose(depth[drawn], public_depth[drawn], rtol=2e-4)
+    fallback = render_passes(SimpleNamespace(render=renderer.render), pyrender, scene, seg)  # no internals
+    np.testing.assert_array_equal(fallback[0], rgb)
+    np.testing.assert_array_equal(fallback[1], colors)
+    assert not any(k in vars(renderer._renderer) for k in ("_read_main_framebuffer", "_configure_forward_pass_viewport"))
+
+
 def test_box3d_of_a_pitched_camera_is_in_the_gravity_aligned_frame():
     # the rectified frame of a pitched camera is the level camera's: the same boxes, to the bit
     crate_ = crate((10.0, -2.0, 0.0), (4.0, 2.0, 1.5), heading=0.4)
@@ -330,3 +361,31 @@ def test_normals_of_the_ground_point_up_in_camera_coordinates():
     assert set_.sum() > 0.9 * np.isfinite(layers.depth).sum()
     assert (layers.normals[set_] @ up > 0.999).all()
     assert not set_[~np.isfinite(layers.depth)].any()
+
+
+def test_object_mesh_is_its_solids_one_after_another():
+    """object_mesh moves the solids of one shape in one batched product: the same vertices, faces
+    and colours, in the same order, as moving each solid on its own."""
+    from synthgen.driving.animals import animal
+    from synthgen.driving.meshes import object_mesh, solid_vertices
+
+    rng = np.random.default_rng(5)
+    objects = [
+        person(rng, (8.0, -2.0, 0.0), 0.4),
+        vehicle("bus", rng, (30.0, -4.0, 0.0), 1.0),
+        animal("deer", rng, (20.0, 2.0, 0.0), 2.0),
+        crate((15.0, -1.0, 0.0), (0.6, 0.5, 0.4), heading=0.7),
+    ]
+    for obj in objects:
+        mesh = object_mesh(obj)
+        vertices, faces, colors, offset = [], [], [], 0
+        for solid in obj.solids:
+            v, f = solid_vertices(solid)
+            vertices.append(v)
+            faces.append(f + offset)
+            colors += [[*solid.color, 255]] * len(f)
+            offset += len(v)
+        np.testing.assert_array_equal(mesh.vertices, np.concatenate(vertices))
+        np.testing.assert_array_equal(mesh.faces, np.concatenate(faces))
+        np.testing.assert_array_equal(mesh.face_colors, np.array(colors, np.uint8))
+    assert {s.shape for o in objects for s in o.solids} >= {"box", "cylinder", "sphere", "segment"}
