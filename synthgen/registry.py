@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -37,16 +39,43 @@ class Registry(Generic[T]):
         self._entries[name] = entry
         return entry
 
+    def register_lazy(self, name: str, build: Callable[[], T]) -> None:
+        """Register ``name`` with a function that imports and returns its entry on first ``get``:
+        a run imports the one domain module it uses (the scene modules of every domain take
+        ~0.1 s to import together, a tenth of a small run)."""
+        self.register(name, _Lazy(build))  # type: ignore[arg-type]
+
+    def register_module_attr(self, name: str, module: str, attr: str) -> None:
+        """``register_lazy`` of ``module``'s attribute ``attr`` (imported on first ``get``)."""
+        self.register_lazy(name, functools.partial(_module_attr, module, attr))
+
     def get(self, name: str, key: str = "kind") -> T:
         """Return the entry for ``name``; an unknown name raises ConfigError listing the valid ones."""
         try:
-            return self._loaded()[name]
+            entry = self._loaded()[name]
         except KeyError:
             valid = ", ".join(sorted(self._entries)) or "(none)"
             raise ConfigError(key, f"unknown {self.stage} kind {name!r}; valid kinds: {valid}") from None
+        if isinstance(entry, _Lazy):
+            entry = self._entries[name] = entry.build()
+        return entry
 
     def names(self) -> list[str]:
         return sorted(self._loaded())
 
     def __contains__(self, name: str) -> bool:
         return name in self._loaded()
+
+
+def _module_attr(module: str, attr: str):
+    return getattr(importlib.import_module(module), attr)
+
+
+class _Lazy:
+    """A registry entry not built yet (``Registry.register_lazy``)."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], object]):
+        self.build = build
+

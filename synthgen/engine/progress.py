@@ -39,13 +39,28 @@ class PlainProgress:
         return None
 
 
+class NoProgress:
+    """No report (``--no-progress``); tqdm is not even imported (~30 ms of a run's start)."""
+
+    def update(self, count: int) -> None:
+        return None
+
+    def __enter__(self) -> NoProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
 def progress_bar(name: str, total: int, initial: int, enabled: bool):
-    """tqdm on a terminal, PlainProgress elsewhere, or a silent tqdm when not ``enabled``."""
+    """tqdm on a terminal, PlainProgress elsewhere, or NoProgress when not ``enabled``."""
+    if not enabled:
+        return NoProgress()
+    if not sys.stderr.isatty():
+        return PlainProgress(name, total, initial)
     from tqdm import tqdm
 
-    if enabled and not sys.stderr.isatty():
-        return PlainProgress(name, total, initial)
-    return tqdm(total=total, initial=initial, unit="sample", desc=name, disable=not enabled, file=sys.stderr)
+    return tqdm(total=total, initial=initial, unit="sample", desc=name, file=sys.stderr)
 
 
 def finishing(name: str, writers: list[str], enabled: bool) -> None:
