@@ -6,6 +6,7 @@ Every problem becomes one ``ConfigError("key.path: message")`` raised before any
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -174,7 +175,6 @@ class ConfigWarning(UserWarning):
 def _warn_list_traps(overrides: Sequence[str], dot: DictConfig) -> None:
     """Warn when an unquoted ``key=[...]`` for a list of patterns became a list of literal texts:
     the shell passes ``text.patterns=[0-9]`` and YAML reads the list ``['0-9']``, not the pattern ``[0-9]``."""
-    import warnings
 
     for item in overrides:
         key, raw = (part.strip() for part in item.split("=", 1))
@@ -333,7 +333,12 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
 
 
 def _writer_options(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``writers:``: each writer's frozen options, and the options as resolved data."""
+    """``writers:``: each writer's frozen options, and the options as resolved data.
+
+    Options of a writer that is not in ``outputs`` are checked like the others, then left out with
+    a warning: a shipped config that tunes a writer (``ocr_recognition``'s COCO masks) still runs
+    with ``outputs=[recognition]``, and a typo in a writer's name is still an error.
+    """
     from synthgen.formats import WRITERS
 
     options: dict[str, Any] = {}
@@ -341,8 +346,7 @@ def _writer_options(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     for name, given in cfg.writers.items():
         key = f"writers.{name}"
         writer = WRITERS.get(str(name), key=key)
-        if name not in cfg.outputs:
-            raise ConfigError(key, f"options for a writer that is not in outputs ({', '.join(cfg.outputs)})")
+        unused = name not in cfg.outputs
         if writer.options is None:
             raise ConfigError(key, f"the {name} writer takes no options")
         if not isinstance(given, DictConfig):
@@ -351,6 +355,12 @@ def _writer_options(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         for field_name, allowed in getattr(writer.options, "CHOICES", {}).items():
             if typed[field_name] not in allowed:
                 raise ConfigError(f"{key}.{field_name}", f"{typed[field_name]!r} is not one of {', '.join(allowed)}")
+        if unused:
+            warnings.warn(
+                ConfigWarning(f"{key}: options for a writer that is not in outputs ({', '.join(cfg.outputs)}), ignored"),
+                stacklevel=2,
+            )
+            continue
         options[str(name)] = OmegaConf.to_object(typed)
         params[str(name)] = OmegaConf.to_container(typed, resolve=True)
     return options, params

@@ -25,6 +25,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from synthgen import generate, load_config, read_dataset
+from synthgen.config.load import ConfigWarning
 from synthgen.formats import WRITERS
 from synthgen.formats.coco import mask_polygon, mask_polygons
 from synthgen.formats.icdar import quote_transcription, read_icdar
@@ -282,10 +283,14 @@ def test_writer_options_are_checked_at_load():
     base = ROOT / "configs/ocr_wild.yaml"
     for overrides, message in (
         (["writers.coco.segmentation=poly"], "writers.coco.segmentation: 'poly' is not one of polygon, rle"),
-        (["writers.yolo.mode=segment"], "writers.yolo: options for a writer that is not in outputs"),
+        (["writers.yolo.mode=segmnt"], "writers.yolo.mode: 'segmnt' is not one of"),  # checked though unused
         (["writers.icdar.nameing=img_n"], "writers.icdar.nameing: unknown key 'nameing'. Did you mean: 'naming'?"),
         (["writers.pascal_voc.x=1"], "writers.pascal_voc: unknown writer kind 'pascal_voc'"),
     ):
         with pytest.raises(ConfigError, match=re.escape(message)):
             load_config(base, overrides)
     assert "writers" not in load_config(base).resolved  # no options: the config hashes as before
+    # options of a writer that is not in outputs: one warning, and left out of the run
+    with pytest.warns(ConfigWarning, match=r"writers.yolo: options for a writer that is not in outputs \(coco, icdar.*\), ignored"):
+        config = load_config(base, ["writers.yolo.mode=segment"])
+    assert "writers" not in config.resolved and "yolo" not in config.writer_options
