@@ -24,9 +24,11 @@ PNG_LEVEL, PNG_FILTER = 3, "up"
 
 def depth_png16(depth: np.ndarray) -> np.ndarray:
     """(H, W) float32 metres -> (H, W) uint16 millimetres (0: empty or out of range)."""
-    mm = np.where(np.isfinite(depth), np.rint(depth.astype(np.float64) * 1000.0), 0)
-    mm[(mm > 65535) | (mm < 0)] = 0
-    return mm.astype(np.uint16)
+    mm = depth.astype(np.float64)
+    mm *= 1000.0
+    np.rint(mm, out=mm)
+    # inf (empty) and NaN fail both tests: 0 like what lies out of range
+    return np.where((mm >= 0) & (mm <= 65535), mm, 0).astype(np.uint16)
 
 
 def encode_png16(image: np.ndarray) -> bytes:
@@ -49,24 +51,46 @@ def _color_table() -> np.ndarray:
     return lut
 
 
+def _ids8(semantic: np.ndarray) -> np.ndarray:
+    return np.clip(semantic, 0, 255).astype(np.uint8)
+
+
+def _colors_of_ids(ids: np.ndarray, bgr: bool = False) -> np.ndarray:
+    """(H, W) uint8 ids -> (H, W, 3) uint8 colours, RGB (or BGR) order, by OpenCV's table lookup."""
+    import cv2
+
+    table = _color_table()[:, ::-1] if bgr else _color_table()
+    return cv2.LUT(cv2.merge([ids, ids, ids]), np.ascontiguousarray(table).reshape(256, 1, 3))
+
+
 def semantic_colors(semantic: np.ndarray) -> np.ndarray:
     """(H, W) ids -> (H, W, 3) uint8 Cityscapes colours."""
-    return np.take(_color_table(), np.clip(semantic, 0, 255).astype(np.uint8), axis=0)
+    return _colors_of_ids(_ids8(semantic))
+
+
+def _npy(array: np.ndarray) -> bytes:
+    """``np.save``'s bytes of an array (header, then the data)."""
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
 
 
 def write_sample(sample: Sample, record: dict, root: Path) -> None:
+    import cv2
+
     stem = Path(record["file_name"]).stem
     labels = sample.labels
     if labels.depth is not None:
         write_staged(root / DEPTH_DIR / f"{stem}.png", encode_png16(depth_png16(labels.depth)))
-        buf = io.BytesIO()
-        np.save(buf, labels.depth.astype(np.float32), allow_pickle=False)
-        write_staged(root / DEPTH_DIR / f"{stem}.npy", buf.getvalue())
+        write_staged(root / DEPTH_DIR / f"{stem}.npy", _npy(np.asarray(labels.depth, np.float32)))
     if labels.semantic is not None:
-        ids = np.clip(labels.semantic, 0, 255).astype(np.uint8)
+        ids = _ids8(labels.semantic)
         write_staged(root / SEMANTIC_DIR / f"{stem}.png", encode_png(ids, PNG_LEVEL, PNG_FILTER))
-        colors = semantic_colors(labels.semantic)
-        write_staged(root / SEMANTIC_DIR / f"{stem}_color.png", encode_png(colors, PNG_LEVEL, PNG_FILTER))
+        # the colours looked up in BGR order: what OpenCV encodes, with no conversion
+        ok, buf = cv2.imencode(".png", _colors_of_ids(ids, bgr=True), png_params(PNG_LEVEL, PNG_FILTER))
+        if not ok:  # pragma: no cover
+            raise RuntimeError("cannot encode the semantic colours")
+        write_staged(root / SEMANTIC_DIR / f"{stem}_color.png", buf.tobytes())
 
 
 WRITER = WriterKind(
