@@ -40,12 +40,13 @@ def test_memory_stays_flat_over_many_frames():
     config = load_run_config(CONFIG, ["scene.params.width=96", "scene.params.height=64"])
     ctx = WorkerContext(config)
     try:
-        for i in range(50):
+        for i in range(100):
             make_sample(config, i, ctx)
-        after_50 = rss_mb()
-        for i in range(50, 300):
+        after_100 = rss_mb()
+        for i in range(100, 1000):
             make_sample(config, i, ctx)
-        after_300 = rss_mb()
+        after_1000 = rss_mb()
     finally:
         ctx.close()
-    assert after_300 - after_50 < 8, f"RSS grew {after_300 - after_50:.1f} MB from frame 50 to 300"
+    # a renderer rebuilt per frame, or OSMesa's ~3 MB a draw call, would grow by hundreds of MB
+    assert after_1000 - after_100 < 8, f"RSS grew {after_1000 - after_100:.1f} MB from frame 100 to 1000"
