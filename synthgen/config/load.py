@@ -356,10 +356,8 @@ def _writer_options(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
             if typed[field_name] not in allowed:
                 raise ConfigError(f"{key}.{field_name}", f"{typed[field_name]!r} is not one of {', '.join(allowed)}")
         if unused:
-            warnings.warn(
-                ConfigWarning(f"{key}: options for a writer that is not in outputs ({', '.join(cfg.outputs)}), ignored"),
-                stacklevel=2,
-            )
+            unused_note = f"{key}: options for a writer that is not in outputs ({', '.join(cfg.outputs)}), ignored"
+            warnings.warn(ConfigWarning(unused_note), stacklevel=2)
             continue
         options[str(name)] = OmegaConf.to_object(typed)
         params[str(name)] = OmegaConf.to_container(typed, resolve=True)

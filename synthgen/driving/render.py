@@ -198,7 +198,13 @@ def build_scene(pyrender, spec: SceneSpec, znear: float, zfar: float, meshes: li
     return scene, seg
 
 
-PYRENDER_INTERNALS = ("_forward_pass", "_read_main_framebuffer", "_configure_forward_pass_viewport", "_main_fb", "_main_fb_ms")
+PYRENDER_INTERNALS = (
+    "_forward_pass",
+    "_read_main_framebuffer",
+    "_configure_forward_pass_viewport",
+    "_main_fb",
+    "_main_fb_ms",
+)
 
 
 def _internals(renderer):

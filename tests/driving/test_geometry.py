@@ -160,7 +160,8 @@ def test_passes_read_what_pyrenders_public_render_reads(pitch):
     fallback = render_passes(SimpleNamespace(render=renderer.render), pyrender, scene, seg)  # no internals
     np.testing.assert_array_equal(fallback[0], rgb)
     np.testing.assert_array_equal(fallback[1], colors)
-    assert not any(k in vars(renderer._renderer) for k in ("_read_main_framebuffer", "_configure_forward_pass_viewport"))
+    shadowed = ("_read_main_framebuffer", "_configure_forward_pass_viewport")
+    assert not any(k in vars(renderer._renderer) for k in shadowed)
 
 
 def test_box3d_of_a_pitched_camera_is_in_the_gravity_aligned_frame():
@@ -389,3 +390,31 @@ def test_object_mesh_is_its_solids_one_after_another():
         np.testing.assert_array_equal(mesh.faces, np.concatenate(faces))
         np.testing.assert_array_equal(mesh.face_colors, np.array(colors, np.uint8))
     assert {s.shape for o in objects for s in o.solids} >= {"box", "cylinder", "sphere", "segment"}
+
+
+def test_a_segment_mesh_runs_from_a_to_b_at_its_radius():
+    """Geometry of the batched mesh checked without ``solid_vertices``: every vertex of a segment
+    solid lies on its cylinder (radius r around the line a -> b; the two cap centres on the line)
+    and spans exactly a to b; a box's vertices are its turned corners."""
+    from synthgen.driving.meshes import object_mesh
+
+    a, b, r = np.array([0.2, -0.4, 1.0]), np.array([1.1, 0.5, 0.3]), 0.07
+    box = Solid("box", (2.0, 1.0, 0.5), (9, 9, 9), center=(3.0, 1.0, 0.25), rotation=(0.0, 0.0, 0.5))
+    segment = Solid("segment", (r,), (1, 2, 3), a=tuple(a), b=tuple(b))
+    obj = SceneObject("debris", "debris", (segment, box), (0.0, 0.0, 0.0), 0.0, (1.0, 1.0, 1.0))
+    mesh = object_mesh(obj)
+    axis = (b - a) / np.linalg.norm(b - a)
+    n_segment = len(mesh.vertices) - 8  # a box has 8 corners, listed after the segment's
+    seg = mesh.vertices[:n_segment] - a
+    along = seg @ axis
+    radial = np.linalg.norm(seg - along[:, None] * axis, axis=1)
+    on_axis = radial < 1e-12
+    assert on_axis.sum() == 2  # the cap centres
+    np.testing.assert_allclose(radial[~on_axis], r, atol=1e-12)
+    np.testing.assert_allclose([along.min(), along.max()], [0.0, np.linalg.norm(b - a)], atol=1e-12)
+    c, s = np.cos(0.5), np.sin(0.5)
+    corners = np.array([[x, y, z] for x in (-1.0, 1.0) for y in (-0.5, 0.5) for z in (-0.25, 0.25)])
+    expected = corners @ np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]).T + [3.0, 1.0, 0.25]
+    got = mesh.vertices[n_segment:]
+    assert sorted(map(tuple, np.round(got, 9))) == sorted(map(tuple, np.round(expected, 9)))
+

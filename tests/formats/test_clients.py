@@ -291,6 +291,7 @@ def test_writer_options_are_checked_at_load():
             load_config(base, overrides)
     assert "writers" not in load_config(base).resolved  # no options: the config hashes as before
     # options of a writer that is not in outputs: one warning, and left out of the run
-    with pytest.warns(ConfigWarning, match=r"writers.yolo: options for a writer that is not in outputs \(coco, icdar.*\), ignored"):
+    unused = r"writers.yolo: options for a writer that is not in outputs \(coco, icdar.*\), ignored"
+    with pytest.warns(ConfigWarning, match=unused):
         config = load_config(base, ["writers.yolo.mode=segment"])
     assert "writers" not in config.resolved and "yolo" not in config.writer_options
