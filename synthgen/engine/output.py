@@ -107,7 +107,12 @@ def refuse_link(out: Path, path: Path) -> None:
 
 
 def refuse_links(out: Path) -> None:
-    """Refuse a symbolic link anywhere among synthgen's entries of ``out`` (not following any)."""
+    """Refuse a symbolic link anywhere among synthgen's entries of ``out`` (not following any).
+
+    It runs before the run lock is taken too, while another run may be moving its staging
+    folders: an entry that is gone by the time it is looked into is skipped (the check is made
+    again under the lock).
+    """
     own = own_entries()
     stack = [entry for entry in os.scandir(out) if is_own_entry(entry.name, own)]
     while stack:
@@ -115,7 +120,10 @@ def refuse_links(out: Path) -> None:
         if entry.is_symlink():
             refuse_link(out, Path(entry.path))
         if entry.is_dir(follow_symlinks=False):
-            stack.extend(os.scandir(entry.path))
+            try:
+                stack.extend(os.scandir(entry.path))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
 
 
 def remove_tree(path: Path, out: Path) -> None:

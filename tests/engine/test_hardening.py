@@ -165,6 +165,33 @@ def test_a_link_deeper_inside_is_refused(tmp_path):
     assert (victim / "data.mdb").read_bytes() == b"someone else's"
 
 
+def test_the_link_check_skips_staging_that_another_run_moves_away(tmp_path, monkeypatch):
+    """The check before the lock walks a folder another run is writing: a staging folder it
+    renames away between the listing and the look inside is skipped; a link is still refused."""
+    from synthgen.engine import output
+
+    out = tmp_path / "d"
+    generate(small_config(num=3), out, progress=False)
+    staging = out / ".synthgen" / "tmp" / "shard_000001.4242"
+    staging.mkdir(parents=True)
+    real_scandir = os.scandir
+    moved = []
+
+    def racing_scandir(path):
+        if isinstance(path, (str, os.PathLike)) and Path(path) == staging and not moved:
+            staging.rmdir()  # the other run finished this shard just now
+            moved.append(path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(output.os, "scandir", racing_scandir)
+    output.refuse_links(out)  # no FileNotFoundError
+    assert moved
+    staging.mkdir()
+    os.symlink(tmp_path, staging / "escape")
+    with pytest.raises(DatasetError, match="escape: is a symbolic link"):
+        output.refuse_links(out)
+
+
 def test_remove_tree_never_crosses_a_link(tmp_path):
     out = tmp_path / "d"
     victim = tmp_path / "victim"
