@@ -202,6 +202,8 @@ PYRENDER_INTERNALS = (
     "_forward_pass",
     "_read_main_framebuffer",
     "_configure_forward_pass_viewport",
+    "_bind_lighting",
+    "_compute_max_n_lights",
     "_main_fb",
     "_main_fb_ms",
 )
@@ -220,22 +222,59 @@ def _internals(renderer):
 def _pass_steps(inner, read, single_sample: bool):
     """For the passes inside: ``read(width, height)`` reads the framebuffer instead of pyrender's
     ``_read_main_framebuffer`` and, with ``single_sample``, the pass draws into the single-sample
-    framebuffer instead of the 4x multisampled one (instance attributes shadow the methods)."""
-    from OpenGL import GL
+    framebuffer instead of the 4x multisampled one (instance attributes shadow the methods).
 
+    Two of pyrender's per-draw costs are paid once a pass instead (the same GL state, so the same
+    pixels):
+
+    * its lights are bound once per shader program, not once per primitive: the uniforms a program
+      holds stay set between its draws, and unless a scene has more lights of a kind than a shader
+      takes (then pyrender picks the nearest ones for each node) they are the same for every node;
+    * a uniform's location is looked up once per program and name (pyrender asks the driver on
+      every ``set_uniform``; the programs live as long as the renderer, which keeps the table).
+    """
+    from OpenGL import GL
+    from pyrender import RenderFlags, shader_program
+
+    shadow_flags = RenderFlags.SHADOWS_DIRECTIONAL | RenderFlags.SHADOWS_SPOT | RenderFlags.SHADOWS_POINT
     configure = inner._configure_forward_pass_viewport
+    bind_lighting = inner._bind_lighting
+    lit: set[int] = set()
 
     def configure_single(flags):
         configure(flags)
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, inner._main_fb)
 
+    def bind_lighting_once(scene, program, node, flags):
+        if id(program) in lit:
+            return
+        bind_lighting(scene, program, node, flags)
+        limits = inner._compute_max_n_lights(flags)
+        counts = (len(scene.directional_light_nodes), len(scene.spot_light_nodes), len(scene.point_light_nodes))
+        if not flags & shadow_flags and all(n <= m for n, m in zip(counts, limits)):
+            lit.add(id(program))
+
+    locations = inner.__dict__.setdefault("_synthgen_uniform_locations", {})
+    get_location = shader_program.glGetUniformLocation
+
+    def uniform_location(program_id, name):
+        key = (int(program_id), name)
+        loc = locations.get(key)
+        if loc is None:
+            loc = locations[key] = get_location(program_id, name)
+        return loc
+
     inner._read_main_framebuffer = lambda scene, flags: read(*inner._main_fb_dims)
+    inner._bind_lighting = bind_lighting_once
+    shader_program.glGetUniformLocation = uniform_location
     if single_sample:
         inner._configure_forward_pass_viewport = configure_single
     try:
         yield
     finally:
+        shader_program.glGetUniformLocation = get_location
         del inner._read_main_framebuffer
+        del inner._bind_lighting
         if single_sample:
             del inner._configure_forward_pass_viewport
 

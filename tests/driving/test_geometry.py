@@ -164,6 +164,49 @@ def test_passes_read_what_pyrenders_public_render_reads(pitch):
     assert not any(k in vars(renderer._renderer) for k in shadowed)
 
 
+@pytest.mark.parametrize("points", [2, 7])
+def test_lights_bound_once_a_pass_light_as_pyrender_lights_each_primitive(points, monkeypatch):
+    """render_passes binds a pass's lights once per shader program and looks uniform locations up
+    once: the same RGB bytes as pyrender's public render, which binds them for every primitive. With
+    7 street lamps (more point lights than pyrender's shader takes, 4) pyrender lights each node by
+    its 4 nearest lamps, so every primitive is bound again, and the bytes still match."""
+    from dataclasses import replace
+
+    from driving_helpers import SETTINGS, _resource
+    from pyrender import shader_program
+
+    from synthgen.driving.lights import Light
+    from synthgen.driving.render import build_scene, import_pyrender, render_passes
+
+    pyrender = import_pyrender()
+    base = _scene_with_actors()
+    lamps = tuple(
+        Light("point", (1.0, 0.9, 0.7), 60.0 + 10 * i, position=(6.0 + 4 * i, (-1) ** i * 5.0, 6.0), range=25.0)
+        for i in range(points)
+    )
+    heads = (
+        Light("spot", (1.0, 1.0, 0.9), 300.0, position=(1.0, 0.8, 0.7), direction=(1, 0, -0.05), range=60.0),
+        Light("spot", (1.0, 1.0, 0.9), 300.0, position=(1.0, -0.8, 0.7), direction=(1, 0, -0.05), range=60.0),
+    )
+    spec = replace(base, items=(*base.items, *lamps, *heads))
+    renderer = _resource.get(spec.width, spec.height)
+    scene, seg = build_scene(pyrender, spec, SETTINGS.znear, SETTINGS.zfar)
+    locate = shader_program.glGetUniformLocation
+    calls = []
+    bind = type(renderer._renderer)._bind_lighting
+    monkeypatch.setattr(type(renderer._renderer), "_bind_lighting", lambda *a: (calls.append(1), bind(*a)))
+    rgb, _, _ = render_passes(renderer, pyrender, scene, seg)
+    assert shader_program.glGetUniformLocation is locate  # put back after the passes
+    primitives = sum(len(n.mesh.primitives) for n in scene.mesh_nodes)
+    assert len(calls) == (1 if points <= 4 else primitives)  # one program lights this scene
+    public_rgb, _ = renderer.render(scene)
+    np.testing.assert_array_equal(rgb, public_rgb[:, :, :3])
+    for node in list(scene.point_light_nodes | scene.spot_light_nodes):
+        scene.remove_node(node)
+    sun_only, _ = renderer.render(scene)
+    assert np.abs(rgb.astype(int) - sun_only[:, :, :3]).max() > 30  # the lamps and headlights did light it
+
+
 def test_box3d_of_a_pitched_camera_is_in_the_gravity_aligned_frame():
     # the rectified frame of a pitched camera is the level camera's: the same boxes, to the bit
     crate_ = crate((10.0, -2.0, 0.0), (4.0, 2.0, 1.5), heading=0.4)
