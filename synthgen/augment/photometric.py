@@ -23,8 +23,16 @@ def with_rgb(layers: Layers, rgb: np.ndarray, sampled: dict[str, Any]) -> Applie
     return Applied(replace(layers, rgb=rgb), sampled)
 
 
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """(H, W, 3) float grey levels 0..255 -> uint8, rounded to nearest (ties to even) and clipped."""
+def to_uint8(image: np.ndarray, scratch: bool = False) -> np.ndarray:
+    """(H, W, 3) float grey levels 0..255 -> uint8, rounded to nearest (ties to even) and clipped.
+
+    Args:
+        scratch: ``image`` is a temporary the caller no longer needs: rounded and clipped in place.
+    """
+    if scratch:
+        np.rint(image, out=image)
+        np.clip(image, 0, 255, out=image)
+        return image.astype(np.uint8)
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)
 
 

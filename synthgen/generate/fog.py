@@ -52,10 +52,17 @@ def from_config(p: FogSchema, key: str) -> FogSettings:
 
 def fog(rgb: np.ndarray, depth: np.ndarray, visibility: float, airlight) -> np.ndarray:
     """(H, W, 3) uint8 fogged image from (H, W) float32 metres of depth (inf: the airlight)."""
+    import cv2
+
     beta = -math.log(0.05) / visibility
-    t = np.exp(-beta * np.where(np.isfinite(depth), depth, np.inf)).astype(np.float32)[:, :, None]
-    out = rgb.astype(np.float32) * t + np.asarray(airlight, np.float32) * (1 - t)
-    return to_uint8(out)
+    t = np.where(np.isfinite(depth), depth, np.float32(np.inf)).astype(np.float32, copy=False)
+    t *= -beta
+    np.exp(t, out=t)  # transmission, float32, computed in place
+    out = rgb.astype(np.float32)
+    out *= cv2.merge([t, t, t])  # (H, W, 3) operands: numpy's broadcast over 3 channels is ~5x slower
+    haze = 1 - t
+    out += cv2.merge([haze * np.float32(a) for a in airlight])
+    return to_uint8(out, scratch=True)
 
 
 def apply(s: FogSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:

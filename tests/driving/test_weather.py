@@ -71,3 +71,19 @@ def test_precipitation_changes_pixels_only_and_is_deterministic(name):
     assert kind.moves is None
     other = kind.apply(settings, *layers_and_spec("clear"), np.random.default_rng(4), None)
     assert other.params == {"skipped": "weather"}
+
+
+def test_rain_dims_and_snow_hazes_by_their_formula_and_leave_the_input_alone():
+    """Without drops (density 0) rain is the image dimmed by ``dim`` and snow the image faded toward
+    grey 235 by ``haze``, to the nearest grey level (float64 reference); the input is not written."""
+    from synthgen.augment.precipitation import rain, snow
+
+    rgb = np.random.default_rng(1).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    before = rgb.copy()
+    dimmed = rain(rgb, np.random.default_rng(0), 0.0, 20.0, 5.0, 0.4, 0.25)
+    assert np.abs(dimmed - rgb * 0.75).max() <= 0.5 + 1e-3
+    hazed = snow(rgb, np.random.default_rng(0), 0.0, 2.0, 0.8, 0.2)
+    assert np.abs(hazed - (rgb * 0.8 + 235 * 0.2)).max() <= 0.5 + 1e-3
+    streaked = rain(rgb, np.random.default_rng(0), 20.0, 20.0, 5.0, 1.0, 0.25)
+    assert (streaked >= dimmed).all() and (streaked > dimmed + 20).sum() > 100  # streaks (grey 210) lighten
+    assert (rgb == before).all()
