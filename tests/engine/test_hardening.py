@@ -311,10 +311,20 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def _as_in_a_terminal() -> None:
+    # A run started from a terminal gets Ctrl-C; one started in the background by a shell without
+    # job control (`cmd &` in a script, as a CI job may run the tests) inherits SIGINT ignored, and
+    # Python, like any program, keeps it ignored. The run under test is the terminal's.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_run(out: Path, num: int = 600) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "synthgen", "generate", CONFIG, "-o", str(out), "--workers", "2", "--no-progress",
            f"num_samples={num}", "shard_size=2", *SMALL]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_as_in_a_terminal,
+    )  # fmt: skip
 
 
 def wait_for_shards(out: Path, proc: subprocess.Popen, count: int = 3) -> None:
