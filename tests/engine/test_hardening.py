@@ -262,11 +262,11 @@ def test_a_second_run_into_a_locked_folder_is_refused(tmp_path):
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
 def test_a_second_cli_run_leaves_the_first_alone(tmp_path):
     out = tmp_path / "d"
-    first = start_run(out, num=200)
+    first = start_run(out, num=600)  # ~6 s: long enough for the second run to start while it writes
     try:
         wait_for_shards(out, first)
         second = cli("generate", CONFIG, "-o", str(out), "--workers", "2", "--no-progress",
-                     "num_samples=200", "shard_size=2", *SMALL)
+                     "num_samples=600", "shard_size=2", *SMALL)
         assert second.returncode == 2 and len(second.stderr.strip().splitlines()) == 1
         assert f"another synthgen run is writing here (pid {first.pid}, started" in second.stderr
         # The first run finishes: the second deleted none of its staging.
