@@ -1,11 +1,9 @@
 """Augmentations: photometric and geometric changes to rendered Layers, labels kept exact.
 
 The registry is filled by the explicit list in ``_register``; a kind's module is imported when
-the kind is first used. Photometric kinds run on OpenCV and
-numpy; the geometric kinds (affine, perspective) import torch and kornia when they run (elastic runs on
-OpenCV), so
-``import synthgen``, a run with no ``augment:`` section and a run with photometric steps only
-stay light.
+the kind is first used. Photometric kinds run on OpenCV and numpy; the geometric kinds (affine,
+perspective) import torch and kornia when they run (elastic runs on OpenCV), so ``import
+synthgen``, a run with no ``augment:`` section and a run with photometric steps only stay light.
 """
 
 from __future__ import annotations

@@ -175,7 +175,6 @@ class ConfigWarning(UserWarning):
 def _warn_list_traps(overrides: Sequence[str], dot: DictConfig) -> None:
     """Warn when an unquoted ``key=[...]`` for a list of patterns became a list of literal texts:
     the shell passes ``text.patterns=[0-9]`` and YAML reads the list ``['0-9']``, not the pattern ``[0-9]``."""
-
     for item in overrides:
         key, raw = (part.strip() for part in item.split("=", 1))
         if not key.endswith("patterns") or not raw.startswith("[") or '"' in raw or "'" in raw:
