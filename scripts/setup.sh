@@ -9,7 +9,8 @@ PYTHON="${PYTHON:-python3}"
 # tesseract: the independent reader that the OCR legibility tests use.
 # libegl1 libegl-mesa0 libgl1-mesa-dri: headless OpenGL (EGL, Mesa's llvmpipe on a CPU) for mesh3d.
 # fonts-noto-core: Arabic, Hebrew, Devanagari and Thai faces for configs/text_scripts.yaml and its tests.
-DEBIAN_PACKAGES=(tesseract-ocr tesseract-ocr-eng libegl1 libegl-mesa0 libgl1-mesa-dri fonts-noto-core)
+# libgl1: OpenCV's desktop build, which Ultralytics (a test dependency) installs beside the headless one.
+DEBIAN_PACKAGES=(tesseract-ocr tesseract-ocr-eng libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 fonts-noto-core)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -34,10 +35,22 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 
-# torch first, pinned: unpinned, a dependency would pull the multi-GB CUDA build.
-if ! "$VENV/bin/python" -c "import torch" >/dev/null 2>&1; then
-  echo "setup: installing torch==2.13.0 (CPU build)"
-  "${PIP[@]}" install "torch==2.13.0"
+# torch and torchvision first, pinned as a pair (torchvision requires one exact torch): unpinned,
+# a dependency would pull whatever build of torch its resolver likes. No CPU torchvision can be had
+# from the package registries this machine reaches (PyPI's torchvision links libc10_cuda.so, and the
+# only CPU torch wheel here, 2.13.0+cpu, has none), so this is PyPI's build of both, which runs on
+# the CPU (and on a GPU where there is one): ~1 min from the local mirror, ~5 GB installed.
+TORCH_PIN="torch==2.14.1"
+TORCHVISION_PIN="torchvision==0.29.1"
+if ! "$VENV/bin/python" - "$TORCH_PIN" "$TORCHVISION_PIN" >/dev/null 2>&1 <<'PY'
+import sys
+from importlib.metadata import version
+want = {pin.split("==")[0]: pin.split("==")[1] for pin in sys.argv[1:]}
+sys.exit(any(version(name).split("+")[0] != v for name, v in want.items()))
+PY
+then
+  echo "setup: installing $TORCH_PIN $TORCHVISION_PIN"
+  "${PIP[@]}" install "$TORCH_PIN" "$TORCHVISION_PIN"
 fi
 echo "setup: installing synthgen with test extras"
 "${PIP[@]}" install -e ".[test]"
