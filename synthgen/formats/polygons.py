@@ -158,12 +158,22 @@ def quarters_json(quarters: np.ndarray) -> str:
     flat = np.asarray(quarters, np.int64).reshape(-1)
     if not len(flat):
         return ""
-    return ",".join(_quarter_texts(1 << int(flat.max()).bit_length())[flat].tolist())
+    top = int(flat.max())
+    if top >= QUARTER_TABLE_LIMIT:  # beyond any real image: formatted one by one, nothing cached
+        return ",".join(repr(k / 4) for k in flat.tolist())
+    return ",".join(_quarter_texts(1 << top.bit_length())[flat].tolist())
+
+
+# Coordinates below 16,384 px (65,536 quarters) come from a table of texts built once per power of
+# two: at most 17 tables, ~131k strings (~9 MB) in all. Uncapped, one large coordinate (123456789
+# quarters) built a table of 2^27 strings (10.6 GB) that lived as long as the process.
+QUARTER_TABLE_LIMIT = 1 << 16
 
 
 @functools.cache
 def _quarter_texts(size: int) -> np.ndarray:
-    """(size,) object array: ``repr(k / 4)`` for k < size (what ``json.dumps`` writes for the float)."""
+    """(size,) object array: ``repr(k / 4)`` for k < size (what ``json.dumps`` writes for the float);
+    ``size`` is a power of two, at most ``QUARTER_TABLE_LIMIT``."""
     return np.array([repr(k / 4) for k in range(size)], object)
 
 

@@ -15,7 +15,7 @@ from synthgen import generate, load_config, read_dataset
 from synthgen.engine import run as engine_run
 from synthgen.engine.run import iter_records, num_shards
 from synthgen.engine.shards import record_path
-from synthgen.formats import WRITERS
+from synthgen.formats import WRITERS, polygons
 from synthgen.formats.coco import PATH, CocoOptions, polygon_json
 from synthgen.formats.base import dump_json
 from synthgen.formats.polygons import mask_polygon, mask_polygons, quarters_json, rle_counts, rle_crop
@@ -103,11 +103,18 @@ def test_polygons_rasterise_back_to_every_pixel_on_the_edges_too():
         np.testing.assert_array_equal(rasterise([mask_polygon(rle)], *mask.shape), mask)
 
 
-def test_quarters_json_is_what_json_writes_for_the_floats():
-    quarters = np.array([0, 1, 2, 3, 4, 5, 1023, 1024, 1025, 4095, 4096, 65537, 123456789], np.int64)
-    for part in (quarters[:1], quarters[:9], quarters, quarters[::-1].reshape(-1, 1)):
+def test_quarters_json_is_what_json_writes_for_the_floats(monkeypatch):
+    limit = polygons.QUARTER_TABLE_LIMIT
+    built = []  # the sizes of the tables asked for
+    table = polygons._quarter_texts
+    monkeypatch.setattr(polygons, "_quarter_texts", lambda size: built.append(size) or table(size))
+    quarters = np.array([0, 1, 2, 3, 4, 5, 1023, 1024, 1025, 4095, 4096, 7681, 2 * 3840 * 4 + 3], np.int64)
+    beyond = np.array([limit - 1, limit, limit + 1, 123456789, 2**40 + 1], np.int64)  # past any real image
+    for part in (quarters[:1], quarters[:9], quarters, quarters[::-1].reshape(-1, 1), beyond, beyond[:1]):
         assert "[" + quarters_json(part) + "]" == json.dumps((part.reshape(-1) / 4).tolist(), separators=(",", ":"))
     assert quarters_json(np.zeros((0, 2), np.int64)) == ""
+    # capped: a large coordinate builds no table of its own (123456789 built one of 2^27 strings, 10.6 GB)
+    assert built and max(built) <= limit
 
 
 def test_polygons_are_the_default():
