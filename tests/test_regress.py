@@ -486,3 +486,63 @@ def test_update_says_what_it_wrote_and_removes_the_stale_report(tmp_path, capsys
     (report / "notes.txt").write_text("mine")
     assert main(["regress", str(config), "--golden", str(golden), "--update"]) == 0
     assert f"kept {report}/" in capsys.readouterr().out and (report / "notes.txt").is_file()
+
+
+# --- corrupt goldens: refused in one line, exit 2 (never a match, never exit 3) ----------------------
+
+
+def _first_stat(d: dict, value: object) -> None:
+    d["stats"][next(iter(d["stats"]))] = value
+
+
+CORRUPT = {
+    # non-finite numbers: a NaN compares unequal to everything, so a check against it could never fail
+    "nan-statistic": (lambda d: _first_stat(d, float("nan")), "NaN"),
+    "infinite-statistic": (lambda d: _first_stat(d, float("inf")), "Infinity"),
+    "negative-infinite-statistic": (lambda d: _first_stat(d, float("-inf")), "-Infinity"),
+    "nan-box": (lambda d: d["samples"][0]["instances"][0].update(bbox=[float("nan")] * 4), "NaN"),
+    "nan-in-meta": (lambda d: d["samples"][1]["meta"].update(seed=float("nan")), "NaN"),
+    "overflowing-number": (lambda d: d["samples"][0]["instances"][0].update(bbox=["1e999", 0, 1, 1]), "out of range"),
+    # wrong shapes and values that crashed further on (exit 3) or were ignored
+    "negative-width": (lambda d: d["samples"][0].update(width=-5), "samples[0].width"),
+    "category-a-mapping": (lambda d: d["samples"][0]["instances"][0].update(category={"a": 1}), "instances[0]"),
+    "negative-box-size": (lambda d: d["samples"][0]["instances"][0].update(bbox=[0, 0, -4, 5]), "bbox"),
+    "hash-a-number": (lambda d: d["samples"][0].update(pixel_hash=5), "pixel_hash"),
+    "index-a-float": (lambda d: d["samples"][0].update(index=1e308), "samples[0].index"),
+    "index-twice": (lambda d: d["samples"].append(copy.deepcopy(d["samples"][0])), "occurs twice"),
+    "num-not-the-count": (lambda d: d.update(num="x"), "num"),
+    "thumbnail-size-zero": (lambda d: d.update(thumbnail_px=0), "thumbnail_px"),
+    "categories-a-number": (lambda d: d["samples"][0].update(categories=5), "categories"),
+}
+
+
+@pytest.fixture(scope="module")
+def small_golden(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("golden")
+    config, golden = small_config(tmp), tmp / "g.json"
+    assert main(["regress", str(config), "--golden", str(golden), "--update"]) == 0
+    return config, json.loads(golden.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CORRUPT, ids=list(CORRUPT))
+def test_a_corrupt_golden_is_refused_in_one_line(case, small_golden, tmp_path, capsys):
+    config, data = small_golden
+    mutate, said = CORRUPT[case]
+    data = copy.deepcopy(data)
+    mutate(data)
+    golden = tmp_path / "g.json"
+    text = json.dumps(data).replace('"1e999"', "1e999")  # json.dumps cannot write an overflowing number
+    golden.write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["regress", str(config), "--golden", str(golden)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(golden) in err[0] and said in err[0], err
+    assert golden.read_text(encoding="utf-8") == text and sorted(p.name for p in tmp_path.iterdir()) == ["g.json"]
+
+
+def test_a_golden_is_never_written_with_a_non_finite_number(small):
+    config, pairs, fp = small
+    bad = type(fp)(samples=fp.samples, stats={**fp.stats, "x": float("nan")}, provenance=fp.provenance,
+                   thumbnail_px=fp.thumbnail_px)
+    with pytest.raises(ValueError):
+        dumps(bad)
