@@ -123,7 +123,8 @@ def environment_error(exc: BaseException) -> str | None:
     if type(exc).__module__.split(".")[0] == "lmdb":  # lmdb.Error is no OSError
         text = str(exc)
         lowered = text.lower()
-        if "no space left" in lowered or "i/o error" in lowered or "mdb_map_full" in lowered:
+        # LMDB reports a full disk as EIO on commit ("mdb_txn_commit: Input/output error")
+        if any(words in lowered for words in ("no space left", "input/output error", "i/o error", "mdb_map_full")):
             first = text.splitlines()[0][:200] if text else type(exc).__name__
             return f"lmdb: {first} (is the disk full?)"
         if "read-only" in lowered or "permission denied" in lowered:
