@@ -81,7 +81,92 @@ def check_model(
         raise ConfigError(key, f"{folder} holds a {name}; this needs one of {', '.join(kinds)}")
     if name == REFINER and config.get("requires_aesthetics_score") and not refiner_ok:
         raise ConfigError(key, f"{folder} holds an SDXL refiner (aesthetic-score UNet), which can only refine")
+    check_weights(folder, config if index.name == "model_index.json" else None, key)
     return str(folder)
+
+
+def check_weights(folder: Path, model_index: dict | None, key: str) -> None:
+    """Every model of a checkpoint folder has weight files that are whole, checked at load (a
+    missing, truncated or corrupt file otherwise surfaced as a traceback in the first worker, after
+    the run had started writing). A pipeline's models are the components of ``model_index.json``
+    whose folder holds a ``config.json`` (tokenizers and schedulers hold none); a single model
+    (``model_index`` None: a ControlNet) is the folder itself. Reads headers only. ConfigError at ``key``.
+    """
+    if model_index is None:
+        models = [folder]
+    else:
+        models = []
+        for name, value in sorted(model_index.items()):
+            if name.startswith("_") or not isinstance(value, list) or len(value) != 2 or value[0] is None:
+                continue  # a setting, or a component the pipeline runs without (safety_checker: [null, null])
+            part = folder / name
+            if not part.is_dir():
+                raise ConfigError(key, f"{folder}: model_index.json names {name}, but there is no {name}/ folder")
+            if (part / "config.json").is_file():
+                models.append(part)
+    for model in models:
+        weights = sorted(p for p in model.iterdir() if p.suffix in (".safetensors", ".bin") and p.is_file())
+        if not weights:
+            raise ConfigError(key, f"{model}: no weight file (.safetensors or .bin)")
+        for index_file in model.glob("*.index.json"):  # sharded weights: every shard must be there
+            try:
+                shards = set(json.loads(index_file.read_text(encoding="utf-8"))["weight_map"].values())
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                raise ConfigError(key, f"{index_file}: not a readable shard index") from None
+            missing = sorted(str(s) for s in shards if not (model / str(s)).is_file())
+            if missing:
+                raise ConfigError(key, f"{index_file}: shard {missing[0]} not found")
+        for path in weights:
+            problem = weight_file_problem(path)
+            if problem:
+                raise ConfigError(key, f"{path}: {problem}")
+
+
+MAX_SAFETENSORS_HEADER = 100 * 2**20  # the safetensors library's own limit
+
+
+def weight_file_problem(path: Path) -> str | None:
+    """Why a weight file cannot be loaded (read from its header and size alone), or None.
+
+    A ``.safetensors`` file is an 8-byte little-endian header length, a JSON header giving each
+    tensor's ``data_offsets`` in the data that follows, then the data: the file must be exactly as
+    long as its header says. A ``.bin`` written by ``torch.save`` (a zip archive since torch 1.6)
+    must have a readable central directory, which a truncated archive lacks."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if path.suffix == ".bin":
+                if size == 0:
+                    return "empty weight file"
+                if head[:2] == b"PK":
+                    import zipfile
+
+                    zipfile.ZipFile(f).namelist()
+                return None
+            if len(head) < 8:
+                return f"not a safetensors file ({size} bytes, shorter than its header)"
+            length = int.from_bytes(head, "little")
+            if length > min(size - 8, MAX_SAFETENSORS_HEADER):
+                return f"not a safetensors file (its header length {length} runs past the file's {size} bytes)"
+            header = json.loads(f.read(length).decode("utf-8"))
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or type(exc).__name__})"
+    except Exception as exc:  # noqa: BLE001  zipfile.BadZipFile, JSON and UTF-8 errors: never echo the content
+        return f"corrupt weight file ({type(exc).__name__})"
+    if not isinstance(header, dict):
+        return "corrupt safetensors header (not a mapping)"
+    end = 0
+    for name, tensor in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = tensor.get("data_offsets") if isinstance(tensor, dict) else None
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(v, int) for v in offsets)):
+            return "corrupt safetensors header (a tensor without data_offsets)"
+        end = max(end, offsets[1])
+    if 8 + length + end != size:
+        return f"{size} bytes, but its header describes {8 + length + end} (truncated or corrupt)"
+    return None
 
 
 def check_controlnet_pair(model: str, controlnet: str, key: str) -> None:

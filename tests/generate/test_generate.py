@@ -3,6 +3,8 @@ local folder (tiny random-weight pipelines built from config), bad models fail a
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -99,6 +101,64 @@ def test_bad_generate_configs_fail_at_load(tiny, overrides, key, message):
     with pytest.raises(ConfigError) as err:
         load_run_config(WORDS, [*SMALL, *overrides])
     assert str(err.value).startswith(key) and message in str(err.value) and "\n" not in str(err.value)
+
+
+def _truncate(path, keep: int) -> None:
+    """Keep the first ``keep`` bytes (all but the last ``-keep`` when negative)."""
+    data = path.read_bytes()
+    path.write_bytes(data[: keep if keep >= 0 else len(data) + keep])
+
+
+def _damage(path, offset: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset : offset + 4] = b"\xff\xfe{]"
+    path.write_bytes(bytes(data))
+
+
+# (which folder, what is done to its copy, the words the one line must hold)
+DAMAGED_CHECKPOINTS = {
+    "only-model-index": ("inpaint", lambda f: [shutil.rmtree(p) for p in f.iterdir() if p.is_dir()],
+                         "no scheduler/ folder"),
+    "no-unet-weights": ("inpaint", lambda f: (f / "unet" / "diffusion_pytorch_model.safetensors").unlink(),
+                        "unet: no weight file"),
+    "truncated-unet": ("inpaint", lambda f: _truncate(f / "unet" / "diffusion_pytorch_model.safetensors", -100),
+                       "truncated or corrupt"),
+    "truncated-in-header": ("inpaint", lambda f: _truncate(f / "vae" / "diffusion_pytorch_model.safetensors", 40),
+                            "runs past the file"),
+    "corrupt-header": ("inpaint", lambda f: _damage(f / "text_encoder" / "model.safetensors", 12),
+                       "corrupt weight file"),
+    "empty-weights": ("inpaint", lambda f: _truncate(f / "vae" / "diffusion_pytorch_model.safetensors", 0),
+                      "shorter than its header"),
+    "missing-shard": ("inpaint", lambda f: (f / "unet" / "diffusion_pytorch_model.safetensors.index.json").write_text(
+        '{"weight_map": {"a": "diffusion_pytorch_model-00002-of-00002.safetensors"}}'), "shard"),
+    "truncated-bin": ("inpaint", lambda f: _truncate(f / "unet" / "diffusion_pytorch_model.safetensors", 0) or (
+        f / "unet" / "diffusion_pytorch_model.safetensors").rename(f / "unet" / "diffusion_pytorch_model.bin"),
+        "empty weight file"),
+    "controlnet-truncated": ("controlnet", lambda f: _truncate(f / "diffusion_pytorch_model.safetensors", -1),
+                             "truncated or corrupt"),
+}
+
+
+@pytest.mark.parametrize("case", DAMAGED_CHECKPOINTS, ids=list(DAMAGED_CHECKPOINTS))
+def test_a_damaged_checkpoint_is_refused_at_load_in_one_line(tiny, case, tmp_path, capsys):
+    from synthgen.cli import main
+
+    which, damage, words = DAMAGED_CHECKPOINTS[case]
+    folder = tmp_path / which
+    shutil.copytree(tiny[which], folder)
+    damage(folder)
+    overrides = [o.format(**{**{k: str(v) for k, v in tiny.items()}, which: str(folder)}) for o in (
+        step_overrides(tiny, "controlnet") if which == "controlnet" else step_overrides(tiny, "inpaint_background"))]
+    if which == "controlnet":
+        overrides = [o.replace(str(tiny["controlnet"]), str(folder)) for o in overrides]
+    else:
+        overrides = [o.replace(str(tiny["inpaint"]), str(folder)) for o in overrides]
+    out = tmp_path / "out"
+    capsys.readouterr()
+    code = main(["generate", str(WORDS), "-o", str(out), "--no-progress", *SMALL, *overrides])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and words in err[0] and str(folder) in err[0], err
+    assert "generate.g.params." in err[0] and not out.exists()
 
 
 def test_background_bank_is_built_once_and_drawn_from(tiny, tmp_path, monkeypatch):
