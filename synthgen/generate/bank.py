@@ -29,7 +29,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from synthgen.errors import ConfigError
+from synthgen.errors import ConfigError, DatasetError
 from synthgen.generate.models import BUILTIN, BUILTIN_CLASSES, IMAGE_PIPELINES, check_model, pipeline_images
 
 BANK_FORMAT = 1
@@ -72,7 +72,25 @@ def bank_from_config(p: BankSchema, key: str) -> dict[str, Any]:
         raise ConfigError(f"{key}.batch_size", f"must be in 1..256, got {p.batch_size}")
     if not 0 <= p.seed < 2**63:
         raise ConfigError(f"{key}.seed", f"must be in 0..2**63-1, got {p.seed}")
-    return {**asdict(p), "model": model, "textures": list(p.textures)}
+    spec = {**asdict(p), "model": model, "textures": list(p.textures)}
+    _check_cache_folder(cache_root(spec), f"{key}.dir", "" if p.dir else " ($SYNTHGEN_CACHE, else ~/.cache/synthgen)")
+    return spec
+
+
+def _check_cache_folder(root: Path, key: str, source: str) -> None:
+    """The bank cache must be a folder that exists or can be made, and that this user can write
+    (checked at load: a bad ``dir`` was a traceback in the first worker)."""
+    if not str(root).strip():
+        raise ConfigError(key, "an empty path")
+    existing = root
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if existing == root and not root.is_dir():
+        raise ConfigError(key, f"{root}{source} exists and is not a folder")
+    if not existing.is_dir():
+        raise ConfigError(key, f"{root}{source}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(key, f"{root}{source}: no permission to write in {existing}")
 
 
 def cache_root(spec: dict[str, Any]) -> Path:
@@ -138,6 +156,42 @@ def _build(spec: dict[str, Any], folder: Path) -> None:
     os.replace(tmp, folder / "bank.json")  # last: the bank is complete
 
 
+def _read_image(folder: Path, index: int, size: int) -> np.ndarray | None:
+    """Bank image ``index`` as (size, size, 3) uint8 RGB, or None when it is missing or damaged."""
+    import cv2
+
+    try:
+        data = np.fromfile(folder / f"{index:05d}.png", np.uint8)
+    except OSError:
+        return None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None or image.shape != (size, size, 3):
+        return None
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def repair_bank(spec: dict[str, Any], index: int) -> None:
+    """Make the batch of bank images that holds ``index`` again, under the bank's lock. Each image
+    comes from its own seed and its batch is the one it was first made in, so the repaired image
+    is the one the bank held (a lone image could differ in the last bit from a batched one)."""
+    import fcntl
+
+    from synthgen.image_codec import encode_png
+
+    folder = bank_folder(spec)
+    batch = spec.get("batch_size", 1)
+    first = index - index % batch
+    indices = list(range(first, min(first + batch, spec["count"])))
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _read_image(folder, index, spec["size"]) is not None:
+            return  # another process repaired it while this one waited
+        for i, image in zip(indices, _maker(spec)(indices)):
+            tmp = folder / f".{i:05d}.png.tmp"
+            tmp.write_bytes(encode_png(image, 6))
+            os.replace(tmp, folder / f"{i:05d}.png")
+
+
 def image_seed(spec: dict[str, Any], i: int) -> int:
     """The seed of bank image ``i``: a function of the bank's seed and ``i`` only."""
     return int(np.random.SeedSequence((spec["seed"], i)).generate_state(1)[0])
@@ -181,9 +235,15 @@ def draw(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
     "crop": [x, y, w, h]}``, a crop of bank image ``i`` resized to (width, height)."""
     import cv2
 
-    folder = ensure_bank(spec["bank"])
-    data = np.fromfile(folder / f"{spec['index']:05d}.png", np.uint8)
-    image = cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    bank = spec["bank"]
+    folder = ensure_bank(bank)
+    image = _read_image(folder, spec["index"], bank["size"])
+    if image is None:  # a cached image damaged since the bank was built: made again, as it was made
+        repair_bank(bank, spec["index"])
+        image = _read_image(folder, spec["index"], bank["size"])
+        if image is None:
+            name = f"{spec['index']:05d}.png"
+            raise DatasetError(f"{folder / name}: unreadable bank image, also when made again")
     x, y, w, h = spec["crop"]
     region = image[y : y + h, x : x + w]
     interpolation = cv2.INTER_AREA if w * h > width * height else cv2.INTER_CUBIC

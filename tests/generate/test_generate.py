@@ -185,6 +185,62 @@ def test_background_bank_is_built_once_and_drawn_from(tiny, tmp_path, monkeypatc
     assert len(builds) == 1 and b.image.shape == (48, 64, 3)
 
 
+BANK = ["scene.params.width=64", "scene.params.height=48", "scene.params.background.kind=diffusion",
+        "scene.params.background.bank.size=32", "scene.params.background.bank.count=4",
+        "scene.params.background.bank.steps=2", "scene.params.background.bank.batch_size=2"]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty", "truncated", "deleted", "wrong-size"])
+def test_a_damaged_bank_image_is_made_again_as_it_was(tiny, tmp_path, damage):
+    import cv2
+
+    from synthgen.generate import bank
+
+    spec = bank.bank_from_config(
+        bank.BankSchema(model=str(tiny["base"]), size=32, count=4, steps=2, batch_size=2, dir=str(tmp_path)), "b"
+    )
+    draw = lambda: bank.draw({"kind": "diffusion", "bank": spec, "index": 3, "crop": [0, 0, 32, 32]}, 32, 32)  # noqa: E731
+    built = draw()
+    folder = bank.bank_folder(spec)
+    images = {p.name: p.read_bytes() for p in sorted(folder.glob("*.png"))}
+    victim = folder / "00003.png"  # the second image of the second batch of two
+    if damage == "garbage":
+        victim.write_bytes(b"not a png at all")
+    elif damage == "empty":
+        victim.write_bytes(b"")
+    elif damage == "truncated":
+        victim.write_bytes(images[victim.name][: len(images[victim.name]) // 2])
+    elif damage == "deleted":
+        victim.unlink()
+    else:
+        cv2.imwrite(str(victim), np.zeros((16, 16, 3), np.uint8))
+    assert np.array_equal(draw(), built)
+    assert {p.name: p.read_bytes() for p in sorted(folder.glob("*.png"))} == images  # byte for byte as built
+
+
+@pytest.mark.parametrize(
+    ("dir_value", "words"),
+    [("{file}", "exists and is not a folder"), ("{file}/sub", "is a file, not a folder"),
+     ("{readonly}/cache", "no permission to write"), ("' '", "an empty path")],
+)
+def test_a_bad_bank_dir_is_refused_at_load(tiny, tmp_path, dir_value, words, capsys):
+    import os
+
+    from synthgen.cli import main
+
+    if dir_value.startswith("{readonly}") and os.geteuid() == 0:
+        pytest.skip("root writes in a read-only folder")
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "ro").mkdir(mode=0o500)
+    value = dir_value.format(file=tmp_path / "file", readonly=tmp_path / "ro")
+    out = tmp_path / "out"
+    code = main(["generate", str(ROOT / "configs" / "ocr_wild.yaml"), "-o", str(out), "--no-progress", *BANK,
+                 f"scene.params.background.bank.model={tiny['base']}", f"scene.params.background.bank.dir={value}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "scene.params.background.bank.dir" in err[0] and words in err[0], err
+    assert not out.exists()
+
+
 @pytest.mark.slow
 def test_ocr_scene_end_to_end_with_the_builtin_model(tmp_path):
     """ocr_wild with inpaint_background and refine on the built-in model: labels locked, COCO written."""
