@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.driving.conditions import TIMES_OF_DAY
@@ -173,6 +173,12 @@ def scenario_folder() -> Path:
     return Path(__file__).resolve().parents[2] / "scenes" / "driving"
 
 
+def _kind(node: object) -> str:
+    if isinstance(node, ListConfig):
+        return "a list"
+    return {bool: "true/false", int: "a number", float: "a number", str: "a string"}.get(type(node), "nothing")
+
+
 def load_scenario_file(name: str, key: str) -> ScenarioSchema:
     """The ``params.scenario`` section of a scenario's scene file, merged onto the schema.
 
@@ -189,8 +195,16 @@ def load_scenario_file(name: str, key: str) -> ScenarioSchema:
         raw = OmegaConf.load(path)
     except Exception as exc:  # noqa: BLE001  (yaml.YAMLError and friends: report the first line)
         raise ConfigError(key, f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    # a list where a mapping belongs (the file, params or params.scenario) is named, not a traceback
+    for where, node in (("the file", raw), ("params", raw.get("params") if isinstance(raw, DictConfig) else None)):
+        if not isinstance(node, DictConfig):
+            if node is None and where == "params":
+                break
+            raise ConfigError(key, f"{path}: {where} must be a mapping, got {_kind(node)}")
     section = OmegaConf.select(raw, "params.scenario")
     if section is None:
         raise ConfigError(key, f"{path} has no params.scenario section")
+    if not isinstance(section, DictConfig):
+        raise ConfigError(key, f"{path}: params.scenario must be a mapping, got {_kind(section)}")
     merged = merge_checked(OmegaConf.structured(ScenarioSchema), section, prefix=f"{key}")
     return OmegaConf.to_object(merged)  # type: ignore[return-value]

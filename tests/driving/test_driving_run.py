@@ -289,3 +289,31 @@ def test_preview_draws_the_3d_boxes_from_the_shard_cameras(dataset, tmp_path):
     assert hits >= 4 and hits >= 3 * misses, (hits, misses)
     (root / "manifest.json").unlink()  # a COCO folder alone: no cameras, no wireframes
     assert edge_hits(sheet())[0] == 0
+
+
+SCENARIO_FILES = {
+    "the-file-a-list": ("- 1\n- 2\n", "the file must be a mapping, got a list"),
+    "params-a-list": ("params: [1, 2]\n", "params must be a mapping, got a list"),
+    "params-a-number": ("params: 5\n", "params must be a mapping, got a number"),
+    "scenario-a-list": ("params:\n  scenario: [1, 2]\n", "params.scenario must be a mapping, got a list"),
+    "scenario-a-string": ("params:\n  scenario: night\n", "params.scenario must be a mapping, got a string"),
+    "road-a-list": ("params:\n  scenario:\n    road: [1, 2]\n", ".road: expected a mapping, got a list"),
+    "actors-a-list": ("params:\n  scenario:\n    actors: [1, 2]\n", ".actors: expected a mapping, got a list"),
+    "empty": ("", "has no params.scenario section"),
+}
+
+
+@pytest.mark.parametrize("case", SCENARIO_FILES, ids=list(SCENARIO_FILES))
+def test_a_scenario_file_of_the_wrong_shape_is_one_line(case, tmp_path, capsys):
+    from synthgen.cli import main
+
+    text, words = SCENARIO_FILES[case]
+    scenario = tmp_path / "mine.yaml"
+    scenario.write_text(text, encoding="utf-8")
+    config = tmp_path / "run.yaml"
+    config.write_text(CONFIG.read_text(encoding="utf-8").replace("jaywalker_night_rain: 2", f"{scenario}: 2"))
+    out = tmp_path / "out"
+    assert main(["generate", str(config), "-o", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"scene.params.scenarios.{scenario}" in err[0] and words in err[0], err
+    assert not out.exists()
