@@ -8,6 +8,7 @@ Scene is rebuilt per sample (scripts/bench_render.py measures the cost against b
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from synthgen.driving.categories import SEMANTIC_ID, SKY
 from synthgen.driving.lights import Environment, Light
 from synthgen.driving.meshes import flat_arrays, object_mesh, triangles_world
 from synthgen.driving.objects import SceneObject
-from synthgen.errors import ConfigError
+from synthgen.errors import ConfigError, InputError
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
 
 # OpenCV camera axes (x right, y down, z forward) -> OpenGL's (x right, y up, z backward)
@@ -69,10 +70,45 @@ def import_pyrender():
         import pyrender
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError(
-            "the mesh3d renderer needs pyrender and trimesh: pip install 'synthgen[3d]' "
+            "the mesh3d renderer needs pyrender and trimesh: pip install 'synthgen-cv[3d]' "
             "(and Debian's libegl1 libegl-mesa0 libgl1-mesa-dri)"
         ) from exc
     return pyrender
+
+
+HEADLESS_HINT = (
+    "headless rendering needs EGL: apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri, "
+    "with PYOPENGL_PLATFORM=egl or unset"
+)
+
+
+@functools.cache
+def check_can_start() -> None:
+    """Import pyrender and open an 8x8 offscreen context once in this process, or raise InputError
+    in one line saying what is missing (a driving run with no EGL, pyrender or trimesh, or an
+    unusable ``PYOPENGL_PLATFORM`` printed a traceback after writing files)."""
+    platform = os.environ.get("PYOPENGL_PLATFORM", "egl")
+    try:
+        import trimesh  # noqa: F401
+
+        pyrender = import_pyrender()
+    except ImportError:
+        raise InputError("render: mesh3d needs pyrender and trimesh: pip install 'synthgen-cv[3d]'") from None
+    except Exception as exc:  # noqa: BLE001  PyOpenGL refuses an unknown platform on import
+        raise InputError(f"render: mesh3d cannot use PYOPENGL_PLATFORM={platform} ({_first_line(exc)}); {HEADLESS_HINT}") from None
+    try:
+        renderer = pyrender.OffscreenRenderer(8, 8)
+        renderer.delete()
+    except Exception as exc:  # noqa: BLE001  no EGL/OSMesa library, no display, no driver
+        raise InputError(
+            f"render: mesh3d cannot open an OpenGL context with PYOPENGL_PLATFORM={platform} ({_first_line(exc)}); "
+            f"{HEADLESS_HINT}"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:160]}" if text else type(exc).__name__
 
 
 class OffscreenResource:

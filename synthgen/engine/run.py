@@ -237,6 +237,16 @@ def records_size(out: Path, num_shards: int) -> int:
     return total
 
 
+def check_renderer(config: RunConfig) -> None:
+    """The run's renderer can start on this machine (once, in this process), before any work: else
+    InputError in one line saying what to install."""
+    from synthgen.render import RENDERERS
+
+    check = RENDERERS.get(config.render.kind).check_environment
+    if check is not None:
+        check()
+
+
 def generate(
     config: RunConfig,
     out: str | Path | None = None,
@@ -267,6 +277,7 @@ def generate(
     run_shards = EXECUTORS.get(executor, key="--executor")
     out = default_out(config.name) if out is None else Path(out)
     check_output(config, out, overwrite)  # before the folder, its lock or its marker is made
+    check_renderer(config)
     start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     with run_lock(out):

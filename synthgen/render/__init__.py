@@ -29,7 +29,13 @@ def _mesh3d() -> RendererKind:
     from synthgen.driving import render as mesh3d
 
     return RendererKind(
-        "mesh3d", mesh3d.render_layers, mesh3d.Mesh3DSchema, mesh3d.from_config, mesh3d.make_resource, fork_safe=False
+        "mesh3d",
+        mesh3d.render_layers,
+        mesh3d.Mesh3DSchema,
+        mesh3d.from_config,
+        mesh3d.make_resource,
+        fork_safe=False,
+        check_environment=mesh3d.check_can_start,
     )
 
 

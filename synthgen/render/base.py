@@ -29,6 +29,9 @@ class RendererKind:
             sample; it may have a ``close()``.
         fork_safe: False where a process that has used the renderer cannot be forked (an OpenGL
             driver's threads do not survive a fork): the process executor then spawns its workers.
+        check_environment: optional () -> None, run once in the main process before a run touches
+            its output folder; raises InputError in one line saying what to install when the
+            renderer cannot start on this machine (a missing library, no usable OpenGL platform).
     """
 
     name: str
@@ -37,3 +40,4 @@ class RendererKind:
     from_config: Callable[[Any, str], Any] = lambda params, key: None
     make_resource: Callable[[Any], Any] | None = None
     fork_safe: bool = True
+    check_environment: Callable[[], None] | None = None

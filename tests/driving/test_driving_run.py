@@ -317,3 +317,38 @@ def test_a_scenario_file_of_the_wrong_shape_is_one_line(case, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"scene.params.scenarios.{scenario}" in err[0] and words in err[0], err
     assert not out.exists()
+
+
+# A machine where the renderer cannot start: (environment changes, modules made unimportable, words)
+NO_RENDERER = {
+    "bogus-platform": ({"PYOPENGL_PLATFORM": "bogus"}, (), "PYOPENGL_PLATFORM=bogus"),
+    "glx-without-display": ({"PYOPENGL_PLATFORM": "glx", "DISPLAY": ""}, (), "PYOPENGL_PLATFORM=glx"),
+    "osmesa-without-osmesa": ({"PYOPENGL_PLATFORM": "osmesa"}, (), "PYOPENGL_PLATFORM=osmesa"),
+    "no-egl-driver": ({"__EGL_VENDOR_LIBRARY_FILENAMES": "/nonexistent/vendor.json"}, (), "libegl1 libegl-mesa0"),
+    "no-pyrender": ({}, ("pyrender",), "pip install 'synthgen-cv[3d]'"),
+    "no-trimesh": ({}, ("trimesh",), "pip install 'synthgen-cv[3d]'"),
+}
+
+
+@pytest.mark.parametrize("case", NO_RENDERER, ids=list(NO_RENDERER))
+def test_a_machine_where_the_renderer_cannot_start_is_one_line_before_any_file(case, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env_changes, hidden, words = NO_RENDERER[case]
+    env = {**os.environ, **env_changes}
+    env.pop("PYOPENGL_PLATFORM", None) if "PYOPENGL_PLATFORM" not in env_changes else None
+    out = tmp_path / "out"
+    code = (
+        "import sys\n"
+        f"for name in {list(hidden)!r}: sys.modules[name] = None\n"
+        "from synthgen.cli import main\n"
+        f"sys.exit(main(['generate', 'driving', '-o', {str(out)!r}, '--num', '4', '--workers', '2',"
+        " '--no-progress', 'scene.params.width=64', 'scene.params.height=48']))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(err) == 1 and words in err[0] and err[0].startswith("synthgen: error: render:"), (
+        proc.returncode, proc.stderr[-2000:])
+    assert not out.exists()
