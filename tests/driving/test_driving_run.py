@@ -23,7 +23,16 @@ from synthgen.engine.context import WorkerContext
 from synthgen.engine.pipeline import make_sample
 from synthgen.engine.run import iter_records
 from synthgen.errors import ConfigError
-from synthgen.formats.kitti import calib_lines, format_object, kitti_object, parse_calib, parse_label, read_kitti
+from synthgen.formats.kitti import (
+    calib_lines,
+    format_object,
+    kitti_object,
+    kitti_objects,
+    kitti_stem,
+    parse_calib,
+    parse_label,
+    read_kitti,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "configs" / "driving.yaml"
@@ -119,6 +128,12 @@ def test_workers_1_and_2_and_resume_give_identical_datasets(tmp_path):
     resumed = generate(config, tmp_path / "r", workers=2, progress=False)
     assert resumed.reused == 4
     assert tree_hashes(tmp_path / "r") == h1
+    # kitti/image_2 holds hard links to images/, made in the shards' staging folders and still
+    # links once the shards are moved into place
+    for out in ("w1", "w2", "r"):
+        for i in range(6):
+            image, linked = tmp_path / out / f"images/{i:09d}.png", tmp_path / out / f"kitti/image_2/{i:06d}.png"
+            assert not linked.is_symlink() and linked.stat().st_ino == image.stat().st_ino, (out, i)
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +172,8 @@ def test_kitti_files_round_trip(dataset):
     assert len(frames) == len(records) == 8
     lines = 0
     for rec in records:
-        frame = frames[Path(rec["file_name"]).stem]
-        expected = [kitti_object(i) for i in rec["instances"] if i["area"] > 0]
+        frame = frames[kitti_stem(rec["file_name"])]
+        expected = kitti_objects(rec["instances"])
         assert len(frame.objects) == len(expected)
         for got, want in zip(frame.objects, expected):
             lines += 1
