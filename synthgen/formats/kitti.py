@@ -16,8 +16,9 @@ A cyclist is one ``Cyclist`` object, as in KITTI, whose box covers rider and bic
 and the bicycle that share the ``actor`` attribute (two instances in COCO) are written as one line
 (``kitti_objects``): the union of their 2D boxes, the box enclosing both 3D boxes turned along the
 bicycle, and occlusion and truncation of the pair's pixels together. Their pixels drawn alone
-are recovered from each part's area and occlusion and summed, so where the rider hides part of
-the bicycle those pixels count as hidden: the pair's occlusion can read a little high.
+are recovered from each part's area and occlusion (estimated from the amodal boxes for a part
+hidden whole) and summed, so where the rider hides part of the bicycle those pixels count as
+hidden: the pair's occlusion can read a little high.
 
 One line per visible instance with a 3D box: ``type truncated occluded alpha x1 y1 x2 y2 h w l x y
 z rotation_y``, as the KITTI devkit defines them: truncation 0..1; occlusion level 0 (fully
@@ -129,30 +130,33 @@ def _kind(inst: dict) -> str:
     return inst.get("attributes", {}).get("type", inst["category"])
 
 
-def _alone_pixels(part: dict) -> float | None:
-    """Pixels a part covers drawn alone in the image, from its visible area and occlusion; None
-    where unknown (no occlusion value, or hidden whole)."""
-    occlusion = part.get("occlusion")
-    if occlusion is None or occlusion >= 1.0:
-        return None
-    return part["area"] / (1.0 - occlusion)
+def _alone_pixels(parts: list[dict]) -> list[float]:
+    """Pixels each part covers drawn alone in the image: its visible area / (1 - occlusion). A part
+    hidden whole (occlusion 1) does not say; it gets the pixels of the others drawn alone per
+    pixel of their amodal boxes, times its own amodal box's (0 without amodal boxes)."""
+
+    def box_area(p: dict) -> float:
+        box = p.get("amodal_bbox")
+        return float(box[2] * box[3]) if box is not None else 0.0
+
+    known = {id(p): p["area"] / (1.0 - p["occlusion"]) for p in parts if p["occlusion"] < 1.0}
+    boxes = sum(box_area(p) for p in parts if id(p) in known)
+    fill = sum(known.values()) / boxes if boxes > 0 else 0.0
+    return [known[id(p)] if id(p) in known else fill * box_area(p) for p in parts]
 
 
 def _pair_occlusion_truncation(parts: list[dict]) -> tuple[float | None, float]:
     """Occlusion and truncation of parts taken as one object: their visible pixels over their
     pixels drawn alone, and those over their pixels on an unbounded canvas (see the module doc)."""
+    truncations = [float(p.get("truncation", 0.0)) for p in parts]
     if any(p.get("occlusion") is None for p in parts):
-        return None, max(float(p.get("truncation", 0.0)) for p in parts)
-    alone = [(p, a) for p in parts if (a := _alone_pixels(p)) is not None]
-    seen = sum(p["area"] for p, _ in alone)
-    drawn = sum(a for _, a in alone)
-    occlusion = 1.0 - seen / drawn if drawn > 0 else 1.0
-    inside = [(a, float(p.get("truncation", 0.0))) for p, a in alone]
-    canvas = sum(a / (1.0 - t) for a, t in inside if t < 1.0)
-    if canvas > 0:
-        truncation = 1.0 - sum(a for a, t in inside if t < 1.0) / canvas
-    else:
-        truncation = max(float(p.get("truncation", 0.0)) for p in parts)
+        return None, max(truncations)
+    alone = _alone_pixels(parts)
+    drawn = sum(alone)
+    occlusion = 1.0 - sum(p["area"] for p in parts) / drawn if drawn > 0 else 1.0
+    inside = [(a, t) for a, t in zip(alone, truncations) if t < 1.0]
+    canvas = sum(a / (1.0 - t) for a, t in inside)
+    truncation = 1.0 - sum(a for a, _ in inside) / canvas if canvas > 0 else max(truncations)
     return min(max(occlusion, 0.0), 1.0), min(max(truncation, 0.0), 1.0)
 
 
@@ -177,7 +181,7 @@ def cyclist_record(rider: dict, bicycle: dict) -> dict:
     """One instance record of a rider and its bicycle for ``kitti_object``: a ``Cyclist`` whose 2D box
     holds both parts' visible boxes and whose 3D box holds both 3D boxes, along the bicycle."""
     parts = [rider, bicycle]
-    seen = [p["bbox"] for p in parts if p["area"] > 0]
+    seen = [p["bbox"] for p in parts if p["area"] > 0] or [[0, 0, 0, 0]]  # both hidden: area 0, not written
     x0 = min(b[0] for b in seen)
     y0 = min(b[1] for b in seen)
     x1 = max(b[0] + b[2] for b in seen)

@@ -192,6 +192,40 @@ def test_kitti_files_round_trip(dataset):
     assert lines > 0
 
 
+def _part(kind, bbox, area, occlusion, truncation, center, dimensions, yaw, actor=3):
+    category = {"rider": "rider", "bicycle": "bicycle"}.get(kind, "person")
+    attributes = {"type": kind} if actor is None else {"type": kind, "actor": actor}
+    box3d = {"center": center, "dimensions": dimensions, "yaw": yaw}
+    return {"category": category, "attributes": attributes, "bbox": bbox, "area": area, "occlusion": occlusion,
+            "truncation": truncation, "box3d": box3d}  # fmt: skip
+
+
+def test_kitti_cyclist_from_the_records_of_rider_and_bicycle():
+    yaw = 0.3
+    rider = _part("rider", [100, 40, 30, 60], 800, 0.2, 0.0, [1.0, 0.2, 10.0], [0.5, 0.6, 1.4], yaw)
+    bicycle = _part("bicycle", [90, 70, 60, 40], 300, 0.4, 0.5, [1.0, 0.5, 10.0], [1.7, 0.6, 1.0], yaw)
+    walker = _part("pedestrian", [10, 10, 10, 30], 200, 0.0, 0.0, [-2.0, 0.1, 9.0], [0.5, 0.6, 1.7], 0.0, actor=0)
+    cyclist, person = kitti_objects([rider, walker, bicycle])
+    assert (cyclist.type, person.type) == ("Cyclist", "Pedestrian")
+    assert cyclist.bbox == (90, 40, 150, 110)
+    # drawn alone 800 / 0.8 + 300 / 0.6 = 1500 px, 1100 seen: occlusion 0.27, level 1; on the
+    # unbounded canvas 1000 + 1000 px, 1500 in the image: truncation 0.25
+    assert cyclist.occluded == 1 and cyclist.truncated == pytest.approx(0.25)
+    # the same heading: the box from the wheels (y 1.0) to the head (y -0.5), the bicycle's length
+    assert cyclist.rotation_y == yaw and cyclist.dimensions == pytest.approx((1.5, 0.6, 1.7))
+    assert cyclist.location == pytest.approx((1.0, 1.0, 10.0))
+    # a rider hidden behind something, its bicycle seen: still a Cyclist, the bicycle's 2D box; the
+    # rider's pixels drawn alone from the amodal boxes: 500 px in the bicycle's 1000 px box, so 600 in
+    # the rider's 1200: occlusion 1 - 300 / 1100, level 2 (the bicycle alone would say 0.4, level 1)
+    hidden_rider = {**rider, "area": 0, "occlusion": 1.0, "bbox": [0, 0, 0, 0], "amodal_bbox": [98, 38, 30, 40]}
+    (cyclist,) = kitti_objects([hidden_rider, {**bicycle, "amodal_bbox": [88, 70, 50, 20]}])
+    assert cyclist.type == "Cyclist" and cyclist.bbox == (90, 70, 150, 110) and cyclist.occluded == 2
+    # both hidden: no line; a bicycle with no rider of its actor stays Misc
+    assert kitti_objects([hidden_rider, {**bicycle, "area": 0, "occlusion": 1.0}]) == []
+    (lone,) = kitti_objects([{**bicycle, "attributes": {"type": "bicycle"}}])
+    assert lone.type == "Misc" and lone.bbox == (90, 70, 150, 110)
+
+
 def test_kitti_line_format_round_trips():
     inst = {"category": "car", "attributes": {"type": "van"}, "bbox": [10, 20, 30, 40], "area": 5, "occlusion": 0.3, "truncation": 0.25,
             "box3d": {"center": [1.0, 0.5, 12.0], "dimensions": [5.0, 2.0, 2.2], "yaw": -math.pi / 2}}  # fmt: skip

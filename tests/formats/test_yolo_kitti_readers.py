@@ -194,6 +194,33 @@ def test_kitti_layout_has_6_digit_names_and_image_2_links(tmp_path):
     np.testing.assert_array_equal(result.samples[2].materialize().image, samples[2].image)
 
 
+def test_kitti_image_2_is_a_copy_without_hard_links_and_never_through_a_symlink(tmp_path, monkeypatch):
+    import os
+
+    from synthgen.formats.kitti import stage_image
+
+    image = tmp_path / "images/000000003.png"
+    image.parent.mkdir()
+    image.write_bytes(b"pixels")
+
+    def no_links(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)  # a file system without hard links (exFAT, some FUSE mounts)
+    stage_image(image, tmp_path / "kitti/image_2/000003.png")
+    copy = tmp_path / "kitti/image_2/000003.png"
+    assert copy.read_bytes() == b"pixels" and copy.stat().st_ino != image.stat().st_ino and not copy.is_symlink()
+    monkeypatch.undo()
+    # an image that is a symbolic link (to a file synthgen did not write) is refused, not linked or copied
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(b"not ours")
+    image.unlink()
+    image.symlink_to(outside)
+    with pytest.raises(FileNotFoundError, match="no image file"):
+        stage_image(image, tmp_path / "kitti/image_2/000003.png")
+    assert outside.read_bytes() == b"not ours" and copy.read_bytes() == b"pixels"
+
+
 def test_kitti_reader_moves_boxes_into_the_image_camera(tmp_path):
     """KITTI's P2 holds camera 2's offset from the reference camera: boxes move by K^-1 P2[:, 3]."""
     (tmp_path / "label_2").mkdir()
