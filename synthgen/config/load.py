@@ -354,6 +354,9 @@ def _writer_options(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         for field_name, allowed in getattr(writer.options, "CHOICES", {}).items():
             if typed[field_name] not in allowed:
                 raise ConfigError(f"{key}.{field_name}", f"{typed[field_name]!r} is not one of {', '.join(allowed)}")
+        for field_name, (low, high) in getattr(writer.options, "RANGES", {}).items():
+            if not low <= typed[field_name] <= high:  # NaN too
+                raise ConfigError(f"{key}.{field_name}", f"{typed[field_name]!r} is not within {low}..{high}")
         if unused:
             unused_note = f"{key}: options for a writer that is not in outputs ({', '.join(cfg.outputs)}), ignored"
             warnings.warn(ConfigWarning(unused_note), stacklevel=2)

@@ -51,7 +51,9 @@ class SceneObject:
         instance: True for an actor (its own instance id, labels); False for backdrop stuff.
         joints: (17, 3) COCO keypoints in the local frame (people), or None.
         joint_radius: (17,) how far inside the surface each joint lies (limb radius), metres.
-        attributes: JSON-able attributes for the instance (``type``, ``pose``, ``scenario_role``).
+        attributes: JSON-able attributes for the instance (``type``, ``pose``, ``role``; ``actor``: the
+            index of the scenario actor it belongs to in the scene params' ``actors``, shared by a
+            rider and its bicycle).
     """
 
     name: str

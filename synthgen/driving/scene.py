@@ -163,7 +163,9 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
             pos = (dist, -lat, _ground(layout, -lat, dist))
             for obj in make_actor(kind, rng, pos, heading, str(g.pose.sample(rng)), g.lights_on):
                 obj = fitted(obj)
-                obj = _tag(obj, g.name)
+                # actor: the entry of params["actors"] it belongs to, shared by a rider and its
+                # bicycle (KITTI writes the pair as one Cyclist)
+                obj = _tag(obj, g.name, actor=len(placed_params))
                 actors.append(obj)
             placed_params.append(
                 {
@@ -231,10 +233,11 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
     )
 
 
-def _tag(obj: SceneObject, role: str) -> SceneObject:
+def _tag(obj: SceneObject, role: str, actor: int | None = None) -> SceneObject:
     from dataclasses import replace
 
-    return replace(obj, attributes=(*obj.attributes, ("role", role)))
+    extra = (("role", role),) if actor is None else (("role", role), ("actor", actor))
+    return replace(obj, attributes=(*obj.attributes, *extra))
 
 
 SCENE = SceneKind(

@@ -37,7 +37,8 @@ class WriterKind:
             to this).
         options: the dataclass of the writer's options (``writers: {NAME: {...}}`` in a run
             config), or None; ``write_sample``, ``finalize`` and ``derive`` then take ``options=``
-            (its default instance when not given). Its ``CHOICES`` maps a field to its allowed values.
+            (its default instance when not given). Its ``CHOICES`` maps a field to its allowed values,
+            its ``RANGES`` a number field to its (lowest, highest) value; both are checked at load.
         derive: optional (sample record) -> JSON-able value or None: what ``finalize`` would
             otherwise compute per record in the driver, one process (COCO's polygons). The shard
             producers run it, in parallel, and keep a value other than None beside the shard

@@ -1,11 +1,22 @@
-"""Dense label layers: depth (``labels/depth/<stem>.png``, 16-bit millimetres, 0 where empty or
-beyond 65.535 m, and ``<stem>.npy``, float32 metres with inf where empty) and semantic ids
+"""Dense label layers: depth (``labels/depth/<stem>.png`` and ``<stem>.npy``) and semantic ids
 (``labels/semantic/<stem>.png``, 8-bit Cityscapes ids, and ``<stem>_color.png`` in the run's
-category colours / Cityscapes colours)."""
+category colours / Cityscapes colours).
+
+Depth: ``<stem>.npy`` is float32 metres of camera z, inf where empty (the sky): the whole range.
+``<stem>.png`` is 16-bit unsigned, ``round(depth * depth_scale)`` with ``depth_scale`` units a
+metre (``writers: {dense: {depth_scale: ...}}``; default 1000: millimetres), and 0 where the
+value does not fit: empty (inf), NaN, negative, or rounding past 65535 units (beyond 65.535 m in
+millimetres). Such far depth is written as 0, like the sky, so for a scene that reaches farther,
+read the ``.npy`` or choose a coarser scale: 256 (KITTI's depth benchmark, 1/256 m steps) keeps up
+to 255.99 m, 100 (centimetres) 655.35 m. Read it back as ``png / depth_scale`` metres where
+``png > 0``; a scale set in the config is in the dataset's ``manifest.json`` (the resolved
+config's ``writers.dense.depth_scale``; 1000 where absent).
+"""
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -22,13 +33,28 @@ DEPTH_DIR, SEMANTIC_DIR = "labels/depth", "labels/semantic"
 PNG_LEVEL, PNG_FILTER = 3, "up"
 
 
-def depth_png16(depth: np.ndarray) -> np.ndarray:
-    """(H, W) float32 metres -> (H, W) uint16 millimetres (0: empty or out of range)."""
-    mm = depth.astype(np.float64)
-    mm *= 1000.0
-    np.rint(mm, out=mm)
+@dataclass(frozen=True)
+class DenseOptions:
+    """``writers: {dense: {...}}``.
+
+    Attributes:
+        depth_scale: units a metre of the 16-bit depth PNG (default 1000.0: millimetres, up to
+            65.535 m; 256.0: KITTI's depth benchmark, up to 255.99 m), 1 to 100,000; depth
+            beyond 65535 units is 0 there (the ``.npy`` keeps it).
+    """
+
+    depth_scale: float = 1000.0
+    RANGES = {"depth_scale": (1.0, 100000.0)}
+
+
+def depth_png16(depth: np.ndarray, scale: float = 1000.0) -> np.ndarray:
+    """(H, W) float32 metres -> (H, W) uint16 ``round(depth * scale)``, 0 where empty or out of
+    range (NaN, negative, or rounding past 65535)."""
+    units = depth.astype(np.float64)
+    units *= scale
+    np.rint(units, out=units)
     # inf (empty) and NaN fail both tests: 0 like what lies out of range
-    return np.where((mm >= 0) & (mm <= 65535), mm, 0).astype(np.uint16)
+    return np.where((units >= 0) & (units <= 65535), units, 0).astype(np.uint16)
 
 
 def encode_png16(image: np.ndarray) -> bytes:
@@ -75,13 +101,14 @@ def _npy(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def write_sample(sample: Sample, record: dict, root: Path) -> None:
+def write_sample(sample: Sample, record: dict, root: Path, options: DenseOptions = DenseOptions()) -> None:
     import cv2
 
     stem = Path(record["file_name"]).stem
     labels = sample.labels
     if labels.depth is not None:
-        write_staged(root / DEPTH_DIR / f"{stem}.png", encode_png16(depth_png16(labels.depth)))
+        png = depth_png16(labels.depth, options.depth_scale)
+        write_staged(root / DEPTH_DIR / f"{stem}.png", encode_png16(png))
         write_staged(root / DEPTH_DIR / f"{stem}.npy", _npy(np.asarray(labels.depth, np.float32)))
     if labels.semantic is not None:
         ids = _ids8(labels.semantic)
@@ -97,6 +124,7 @@ WRITER = WriterKind(
     "dense",
     write_sample=write_sample,
     entries=("labels",),
+    options=DenseOptions,
     omits={
         k: "per-instance labels are COCO's and KITTI's; this writer holds the dense layers"
         for k in (*INSTANCE_KEYS, "camera")

@@ -1,6 +1,24 @@
-"""KITTI object detection labels (``kitti/label_2/<stem>.txt``) and calibration
-(``kitti/calib/<stem>.txt``), written from records and parsed back (``read_kitti``: frames; the
-mixer's reader, records and lazy images, is ``kitti_reader``).
+"""KITTI object detection labels, in the layout of the KITTI object devkit (``training/``):
+``kitti/image_2/<stem>.png|.jpg`` (the image), ``kitti/label_2/<stem>.txt`` (labels) and
+``kitti/calib/<stem>.txt`` (calibration), written from records and parsed back (``read_kitti``:
+frames; the mixer's reader, records and lazy images, is ``kitti_reader``).
+
+Names: ``<stem>`` is the sample index written ``%06d``, as the devkit and the tools built on it
+(kitti-object-eval-python, OpenPCDet, mmdetection3d) expect: ``images/000000007.png`` is
+``kitti/image_2/000007.png`` (``kitti_stem``). Past 999,999 samples the index takes the digits it
+needs (``1000000``), as ``%06d`` does; KITTI's tools that build names with ``%06d`` read those too.
+``image_2/`` holds hard links to the files in ``images/`` (no second copy on disk), or copies where
+the file system has no hard links; never symbolic links, which some tools and archivers do not
+follow. They are made in the shard's staging folder with the labels, so they are moved into place
+with the shard.
+
+A cyclist is one ``Cyclist`` object, as in KITTI, whose box covers rider and bicycle: the rider
+and the bicycle that share the ``actor`` attribute (two instances in COCO) are written as one line
+(``kitti_objects``): the union of their 2D boxes, the box enclosing both 3D boxes turned along the
+bicycle, and occlusion and truncation of the pair's pixels together. Their pixels drawn alone
+are recovered from each part's area and occlusion (estimated from the amodal boxes for a part
+hidden whole) and summed, so where the rider hides part of the bicycle those pixels count as
+hidden: the pair's occlusion can read a little high.
 
 One line per visible instance with a 3D box: ``type truncated occluded alpha x1 y1 x2 y2 h w l x y
 z rotation_y``, as the KITTI devkit defines them: truncation 0..1; occlusion level 0 (fully
@@ -22,6 +40,8 @@ P2 @ R0_rect @ Tr_velo_to_cam @ X, KITTI's chain); Tr_imu_to_velo the identity.
 from __future__ import annotations
 
 import math
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +49,10 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import WriterKind, read_text, write_staged
-from synthgen.types import Camera, Sample
+from synthgen.types import Box3D, Camera, Sample
 
-LABEL_DIR, CALIB_DIR = "kitti/label_2", "kitti/calib"
+IMAGE_DIR, LABEL_DIR, CALIB_DIR = "kitti/image_2", "kitti/label_2", "kitti/calib"
+STEM_DIGITS = 6  # the devkit's %06d
 # our instance (category, type attribute) -> KITTI type
 KITTI_TYPES = {
     "van": "Van",
@@ -67,6 +88,13 @@ class KittiFrame:
     calib: dict[str, np.ndarray]  # P0..P3 (3, 4), R0_rect (3, 3), Tr_velo_to_cam, Tr_imu_to_velo (3, 4)
 
 
+def kitti_stem(image_file: str) -> str:
+    """The KITTI file stem of a dataset image path: ``images/000000007.png`` -> ``000007``, the
+    sample index as ``%06d`` (more digits past 999,999); a stem that is not a number stays as it is."""
+    stem = Path(image_file).stem
+    return f"{int(stem):0{STEM_DIGITS}d}" if stem.isascii() and stem.isdigit() else stem
+
+
 def kitti_type(inst: dict) -> str:
     """The KITTI type of an instance record (``Misc`` for what KITTI has no class for)."""
     kind = inst.get("attributes", {}).get("type", inst["category"])
@@ -98,6 +126,108 @@ def kitti_object(inst: dict) -> KittiObject:
     )
 
 
+def _kind(inst: dict) -> str:
+    return inst.get("attributes", {}).get("type", inst["category"])
+
+
+def _alone_pixels(parts: list[dict]) -> list[float]:
+    """Pixels each part covers drawn alone in the image: its visible area / (1 - occlusion). A part
+    hidden whole (occlusion 1) does not say; it gets the pixels of the others drawn alone per
+    pixel of their amodal boxes, times its own amodal box's (0 without amodal boxes)."""
+
+    def box_area(p: dict) -> float:
+        box = p.get("amodal_bbox")
+        return float(box[2] * box[3]) if box is not None else 0.0
+
+    known = {id(p): p["area"] / (1.0 - p["occlusion"]) for p in parts if p["occlusion"] < 1.0}
+    boxes = sum(box_area(p) for p in parts if id(p) in known)
+    fill = sum(known.values()) / boxes if boxes > 0 else 0.0
+    return [known[id(p)] if id(p) in known else fill * box_area(p) for p in parts]
+
+
+def _pair_occlusion_truncation(parts: list[dict]) -> tuple[float | None, float]:
+    """Occlusion and truncation of parts taken as one object: their visible pixels over their
+    pixels drawn alone, and those over their pixels on an unbounded canvas (see the module doc)."""
+    truncations = [float(p.get("truncation", 0.0)) for p in parts]
+    if any(p.get("occlusion") is None for p in parts):
+        return None, max(truncations)
+    alone = _alone_pixels(parts)
+    drawn = sum(alone)
+    occlusion = 1.0 - sum(p["area"] for p in parts) / drawn if drawn > 0 else 1.0
+    inside = [(a, t) for a, t in zip(alone, truncations) if t < 1.0]
+    canvas = sum(a / (1.0 - t) for a, t in inside)
+    truncation = 1.0 - sum(a for a, _ in inside) / canvas if canvas > 0 else max(truncations)
+    return min(max(occlusion, 0.0), 1.0), min(max(truncation, 0.0), 1.0)
+
+
+def enclosing_box3d(boxes: list[dict], yaw: float) -> dict:
+    """The box3d record (centre, (length, width, height), yaw) of the smallest box turned by ``yaw``
+    about rectified y that holds every box3d record of ``boxes``."""
+    corners = np.concatenate(
+        [Box3D(np.asarray(b["center"], float), np.asarray(b["dimensions"], float), b["yaw"]).corners() for b in boxes]
+    )
+    c, s = math.cos(yaw), math.sin(yaw)
+    # into the frame turned by yaw (Box3D.corners turns x, z by [[c, s], [-s, c]]; this is its inverse)
+    x, y, z = corners.T
+    local = np.stack([c * x - s * z, y, s * x + c * z], axis=1)
+    lo, hi = local.min(axis=0), local.max(axis=0)
+    x, y, z = (lo + hi) / 2
+    center = [c * x + s * z, y, -s * x + c * z]
+    length, height, width = hi - lo
+    return {"center": [float(v) for v in center], "dimensions": [float(v) for v in (length, width, height)], "yaw": yaw}
+
+
+def cyclist_record(rider: dict, bicycle: dict) -> dict:
+    """One instance record of a rider and its bicycle for ``kitti_object``: a ``Cyclist`` whose 2D box
+    holds both parts' visible boxes and whose 3D box holds both 3D boxes, along the bicycle."""
+    parts = [rider, bicycle]
+    seen = [p["bbox"] for p in parts if p["area"] > 0] or [[0, 0, 0, 0]]  # both hidden: area 0, not written
+    x0 = min(b[0] for b in seen)
+    y0 = min(b[1] for b in seen)
+    x1 = max(b[0] + b[2] for b in seen)
+    y1 = max(b[1] + b[3] for b in seen)
+    occlusion, truncation = _pair_occlusion_truncation(parts)
+    merged = {
+        "category": rider["category"],
+        "attributes": {"type": _kind(rider)},
+        "area": sum(p["area"] for p in parts),
+        "bbox": [x0, y0, x1 - x0, y1 - y0],
+        "box3d": enclosing_box3d([rider["box3d"], bicycle["box3d"]], bicycle["box3d"]["yaw"]),
+        "truncation": truncation,
+    }
+    if occlusion is not None:
+        merged["occlusion"] = occlusion
+    return merged
+
+
+def kitti_objects(instances: list[dict]) -> list[KittiObject]:
+    """The KITTI objects of a sample's instance records: one per visible instance with a 3D box,
+    except that a rider and the bicycle with the same ``actor`` attribute are one ``Cyclist``
+    (visible when either part is), at the rider's place in the list."""
+    bicycles = {
+        inst["attributes"]["actor"]: inst
+        for inst in instances
+        if _kind(inst) == "bicycle" and "box3d" in inst and "actor" in inst.get("attributes", {})
+    }
+    riders = {
+        inst["attributes"]["actor"]
+        for inst in instances
+        if _kind(inst) == "rider" and "box3d" in inst and inst.get("attributes", {}).get("actor") in bicycles
+    }
+    out = []
+    for inst in instances:
+        if "box3d" not in inst:
+            continue
+        actor = inst.get("attributes", {}).get("actor")
+        if actor in riders and _kind(inst) == "bicycle":
+            continue  # written with its rider
+        if actor in riders and _kind(inst) == "rider":
+            inst = cyclist_record(inst, bicycles[actor])
+        if inst["area"] > 0:
+            out.append(kitti_object(inst))
+    return out
+
+
 def format_object(o: KittiObject) -> str:
     nums = [o.truncated, o.occluded, o.alpha, *o.bbox, *o.dimensions, *o.location, o.rotation_y]
     text = [f"{o.truncated:.2f}", str(o.occluded), f"{o.alpha:.2f}"] + [f"{v:.2f}" for v in nums[3:]]
@@ -121,9 +251,25 @@ def calib_lines(camera: dict) -> str:
     return "".join(f"{name}: " + " ".join(f"{v:.12e}" for v in m.reshape(-1)) + "\n" for name, m in rows.items())
 
 
+def stage_image(image: Path, dest: Path) -> None:
+    """``dest`` as a hard link to the image file ``image`` (a copy where the file system cannot link
+    it); never a symbolic link, and never through one: a link in place of ``image`` is refused."""
+    if image.is_symlink() or not image.is_file():
+        raise FileNotFoundError(f"{image}: no image file to put in {dest.parent}")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.is_symlink() or dest.is_file():
+        dest.unlink()  # a name of this writer's (kitti/image_2/), replaced, not written through
+    try:
+        os.link(image, dest, follow_symlinks=False)
+    except OSError:  # a file system without hard links (EPERM, ENOTSUP), or the link count at its limit
+        shutil.copyfile(image, dest)
+
+
 def write_sample(sample: Sample, record: dict, root: Path) -> None:
-    stem = Path(record["file_name"]).stem
-    lines = [format_object(kitti_object(i)) for i in record["instances"] if i["area"] > 0 and "box3d" in i]
+    stem = kitti_stem(record["file_name"])
+    image = Path(record["file_name"])
+    stage_image(root / image, root / IMAGE_DIR / f"{stem}{image.suffix}")
+    lines = [format_object(o) for o in kitti_objects(record["instances"])]
     write_staged(root / LABEL_DIR / f"{stem}.txt", "".join(line + "\n" for line in lines).encode())
     if "camera" in record:
         write_staged(root / CALIB_DIR / f"{stem}.txt", calib_lines(record["camera"]).encode())
@@ -195,7 +341,7 @@ WRITER = WriterKind(
         "chars": "no text in KITTI",
         "char_quads": "no text in KITTI",
         "polygon": "no text in KITTI",
-        "attributes": "only the type attribute, as the KITTI type",
+        "attributes": "only the type, as the KITTI type (and actor, which joins a rider and bicycle as a Cyclist)",
         "amodal_bbox": "KITTI's 2D box is the visible one; the 3D box gives the amodal extent",
         "keypoints": "KITTI has no keypoints (COCO keeps them)",
         "occlusion": "quantised to KITTI's occlusion level 0..3",

@@ -2,11 +2,14 @@
 
 ``path`` is the folder holding ``label_2/`` (KITTI's ``training/``, a synthgen dataset's
 ``kitti/``) or a dataset root holding ``kitti/``. Images are ``<stem>.png|.jpg`` in
-``ReadOptions.images``, else in ``image_2/`` beside ``label_2/`` (KITTI), else in the dataset's
-``images/`` (synthgen). Calibration, where ``calib/<stem>.txt`` exists, becomes the sample's
-camera: intrinsics ``P2[:, :3]``, extrinsics ``[I | t] R0_rect Tr_velo_to_cam`` with
-``t = K^-1 P2[:, 3]`` (the image camera's offset from the rectified reference camera), and the 3D
-boxes, which KITTI gives in the reference camera, are moved by ``t`` into that camera.
+``ReadOptions.images``, else in ``image_2/`` beside ``label_2/`` (KITTI, and synthgen's ``kitti``
+writer), else in the dataset's ``images/`` (synthgen datasets written before ``image_2/``), where
+a label file's image is the one of that stem or, failing that, the one the writer names it after
+(``kitti.kitti_stem``: ``images/000000007.png`` for ``label_2/000007.txt``). Calibration, where
+``calib/<stem>.txt`` exists, becomes the sample's camera: intrinsics ``P2[:, :3]``, extrinsics
+``[I | t] R0_rect Tr_velo_to_cam`` with ``t = K^-1 P2[:, 3]`` (the image camera's offset from the
+rectified reference camera), and the 3D boxes, which KITTI gives in the reference camera, are
+moved by ``t`` into that camera.
 
 Categories are the KITTI types found (``Car``, ``Pedestrian``, ...; ``DontCare`` too, which a mix's
 label map can drop), in the devkit's order. One instance a line: the 2D box (corners rounded to
@@ -29,8 +32,17 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import DatasetError
-from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, label_image, read_text
-from synthgen.formats.kitti import KittiObject, parse_calib, parse_object
+from synthgen.formats.base import (
+    IMAGE_SUFFIXES,
+    BadRecords,
+    ReaderKind,
+    ReadOptions,
+    ReadResult,
+    find_image,
+    label_image,
+    read_text,
+)
+from synthgen.formats.kitti import KittiObject, kitti_stem, parse_calib, parse_object
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.records import floats
 from synthgen.types import CategoryTable
@@ -56,6 +68,12 @@ def images_folder(folder: Path, images: str | None) -> Path:
     if (folder.parent / "images").is_dir():
         return folder.parent / "images"
     raise DatasetError(f"{folder}: no image_2 folder here and no images folder beside it (or set images:)")
+
+
+def image_stems(images: Path) -> dict[str, str]:
+    """KITTI stem -> image stem of the image files in ``images`` (``kitti_stem``: ``000007`` ->
+    ``000000007``), for a label file whose image is not found under its own stem."""
+    return {kitti_stem(p.name): p.stem for p in sorted(images.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
 
 
 def camera_record(calib: dict[str, np.ndarray], width: int, height: int) -> tuple[dict[str, Any], np.ndarray]:
@@ -140,9 +158,13 @@ def read_kitti_dataset(path: Path, options: ReadOptions) -> ReadResult:
     images = images_folder(folder, options.images)
     bad = BadRecords(options.on_bad)
     frames = []
+    stems: dict[str, str] | None = None
     for labels in sorted((folder / "label_2").glob("*.txt")):
-        stem = labels.stem
-        found = label_image(images, stem, str(labels), bad)
+        stem = image_stem = labels.stem
+        if find_image(images, stem) is None and images.is_dir():
+            stems = image_stems(images) if stems is None else stems
+            image_stem = stems.get(stem, stem)
+        found = label_image(images, image_stem, str(labels), bad)
         if found is None:
             continue
         image, width, height = found

@@ -23,7 +23,16 @@ from synthgen.engine.context import WorkerContext
 from synthgen.engine.pipeline import make_sample
 from synthgen.engine.run import iter_records
 from synthgen.errors import ConfigError
-from synthgen.formats.kitti import calib_lines, format_object, kitti_object, parse_calib, parse_label, read_kitti
+from synthgen.formats.kitti import (
+    calib_lines,
+    format_object,
+    kitti_object,
+    kitti_objects,
+    kitti_stem,
+    parse_calib,
+    parse_label,
+    read_kitti,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "configs" / "driving.yaml"
@@ -119,6 +128,12 @@ def test_workers_1_and_2_and_resume_give_identical_datasets(tmp_path):
     resumed = generate(config, tmp_path / "r", workers=2, progress=False)
     assert resumed.reused == 4
     assert tree_hashes(tmp_path / "r") == h1
+    # kitti/image_2 holds hard links to images/, made in the shards' staging folders and still
+    # links once the shards are moved into place
+    for out in ("w1", "w2", "r"):
+        for i in range(6):
+            image, linked = tmp_path / out / f"images/{i:09d}.png", tmp_path / out / f"kitti/image_2/{i:06d}.png"
+            assert not linked.is_symlink() and linked.stat().st_ino == image.stat().st_ino, (out, i)
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +172,8 @@ def test_kitti_files_round_trip(dataset):
     assert len(frames) == len(records) == 8
     lines = 0
     for rec in records:
-        frame = frames[Path(rec["file_name"]).stem]
-        expected = [kitti_object(i) for i in rec["instances"] if i["area"] > 0]
+        frame = frames[kitti_stem(rec["file_name"])]
+        expected = kitti_objects(rec["instances"])
         assert len(frame.objects) == len(expected)
         for got, want in zip(frame.objects, expected):
             lines += 1
@@ -175,6 +190,40 @@ def test_kitti_files_round_trip(dataset):
         np.testing.assert_allclose(frame.calib["R0_rect"], np.eye(3))
         assert set(frame.calib) == {"P0", "P1", "P2", "P3", "R0_rect", "Tr_velo_to_cam", "Tr_imu_to_velo"}
     assert lines > 0
+
+
+def _part(kind, bbox, area, occlusion, truncation, center, dimensions, yaw, actor=3):
+    category = {"rider": "rider", "bicycle": "bicycle"}.get(kind, "person")
+    attributes = {"type": kind} if actor is None else {"type": kind, "actor": actor}
+    box3d = {"center": center, "dimensions": dimensions, "yaw": yaw}
+    return {"category": category, "attributes": attributes, "bbox": bbox, "area": area, "occlusion": occlusion,
+            "truncation": truncation, "box3d": box3d}  # fmt: skip
+
+
+def test_kitti_cyclist_from_the_records_of_rider_and_bicycle():
+    yaw = 0.3
+    rider = _part("rider", [100, 40, 30, 60], 800, 0.2, 0.0, [1.0, 0.2, 10.0], [0.5, 0.6, 1.4], yaw)
+    bicycle = _part("bicycle", [90, 70, 60, 40], 300, 0.4, 0.5, [1.0, 0.5, 10.0], [1.7, 0.6, 1.0], yaw)
+    walker = _part("pedestrian", [10, 10, 10, 30], 200, 0.0, 0.0, [-2.0, 0.1, 9.0], [0.5, 0.6, 1.7], 0.0, actor=0)
+    cyclist, person = kitti_objects([rider, walker, bicycle])
+    assert (cyclist.type, person.type) == ("Cyclist", "Pedestrian")
+    assert cyclist.bbox == (90, 40, 150, 110)
+    # drawn alone 800 / 0.8 + 300 / 0.6 = 1500 px, 1100 seen: occlusion 0.27, level 1; on the
+    # unbounded canvas 1000 + 1000 px, 1500 in the image: truncation 0.25
+    assert cyclist.occluded == 1 and cyclist.truncated == pytest.approx(0.25)
+    # the same heading: the box from the wheels (y 1.0) to the head (y -0.5), the bicycle's length
+    assert cyclist.rotation_y == yaw and cyclist.dimensions == pytest.approx((1.5, 0.6, 1.7))
+    assert cyclist.location == pytest.approx((1.0, 1.0, 10.0))
+    # a rider hidden behind something, its bicycle seen: still a Cyclist, the bicycle's 2D box; the
+    # rider's pixels drawn alone from the amodal boxes: 500 px in the bicycle's 1000 px box, so 600 in
+    # the rider's 1200: occlusion 1 - 300 / 1100, level 2 (the bicycle alone would say 0.4, level 1)
+    hidden_rider = {**rider, "area": 0, "occlusion": 1.0, "bbox": [0, 0, 0, 0], "amodal_bbox": [98, 38, 30, 40]}
+    (cyclist,) = kitti_objects([hidden_rider, {**bicycle, "amodal_bbox": [88, 70, 50, 20]}])
+    assert cyclist.type == "Cyclist" and cyclist.bbox == (90, 70, 150, 110) and cyclist.occluded == 2
+    # both hidden: no line; a bicycle with no rider of its actor stays Misc
+    assert kitti_objects([hidden_rider, {**bicycle, "area": 0, "occlusion": 1.0}]) == []
+    (lone,) = kitti_objects([{**bicycle, "attributes": {"type": "bicycle"}}])
+    assert lone.type == "Misc" and lone.bbox == (90, 70, 150, 110)
 
 
 def test_kitti_line_format_round_trips():

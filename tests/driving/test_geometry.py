@@ -260,6 +260,8 @@ def test_kitti_label_and_calib_project_boxes_that_hold_the_masks(tmp_path, pitch
     layers, labels = render(spec)
     sample = Sample(layers.rgb, labels, {"index": 0})
     record = to_record(sample, "images/000000000.png", "0")
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images/000000000.png").write_bytes(b"")  # the writer links image_2/000000.png to it
     write_sample(sample, record, tmp_path)
     (frame,) = read_kitti(tmp_path / "kitti")
     p2, r0 = frame.calib["P2"], frame.calib["R0_rect"]
@@ -294,6 +296,57 @@ def test_kitti_label_and_calib_project_boxes_that_hold_the_masks(tmp_path, pitch
         k, rot, _, *_ = cv2.decomposeProjectionMatrix(p2)
         np.testing.assert_allclose(k / k[2, 2], spec.camera.intrinsics, atol=1e-6)
         np.testing.assert_allclose(rot, r0.T, atol=1e-6)
+
+
+def _cyclist(position, heading: float, actor: int = 0):
+    """A rider and a bicycle as the driving scene makes them (``make_actor``), tagged with one actor."""
+    from dataclasses import replace
+
+    from synthgen.driving.scene import make_actor
+
+    parts = make_actor("cyclist", np.random.default_rng(actor + 11), position, heading, "walking", False)
+    return [replace(fitted(o), attributes=(*o.attributes, ("actor", actor))) for o in parts]
+
+
+@pytest.mark.parametrize("pitch,heading", [(0.0, 0.0), (0.0, math.pi / 2), (8.0, -2.4)])
+def test_kitti_cyclist_is_rider_and_bicycle_in_one_box(tmp_path, pitch, heading):
+    from synthgen.formats.kitti import read_kitti, write_sample
+
+    car = fitted(vehicle("car", np.random.default_rng(5), (16.0, -3.0, 0.0), 0.2))
+    spec = spec_of(rig(pitch_deg=pitch), [ground(), *_cyclist((8.0, 0.5, 0.0), heading), car])
+    layers, labels = render(spec)
+    sample = Sample(layers.rgb, labels, {"index": 7})
+    record = to_record(sample, "images/000000007.png", "0")
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images/000000007.png").write_bytes(b"png")
+    write_sample(sample, record, tmp_path)
+    # COCO keeps the parts; KITTI writes one Cyclist
+    rider, bicycle, _ = labels.instances
+    assert (rider.category, bicycle.category) == ("rider", "bicycle") and rider.visible and bicycle.visible
+    (frame,) = read_kitti(tmp_path / "kitti")
+    assert frame.stem == "000007" and [o.type for o in frame.objects] == ["Cyclist", "Car"]
+    assert (tmp_path / "kitti/image_2/000007.png").read_bytes() == b"png"
+    cyclist = frame.objects[0]
+    mask = rider.visible_mask() | bicycle.visible_mask()
+    rows, cols = np.nonzero(mask)
+    assert cyclist.bbox == (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
+    # its 3D box, as the devkit builds and projects it, holds the pixels of both parts
+    uvw = np.c_[_kitti_corners(cyclist), np.ones(8)] @ frame.calib["P2"].T
+    assert _outside_hull(uvw[:, :2] / uvw[:, 2:], mask, tol=1.0) == 0
+    # ... and neither part's 3D box alone does (the rider's is what main wrote as Cyclist)
+    for part in (rider, bicycle):
+        alone = spec.camera.project_rectified(part.box3d.corners())
+        assert _outside_hull(alone, mask, tol=1.0) > 0
+    # along the bicycle, no bigger than the two boxes need
+    assert cyclist.rotation_y == pytest.approx(bicycle.box3d.yaw, abs=0.006)
+    h, w, length = cyclist.dimensions
+    assert length == pytest.approx(max(rider.box3d.dimensions[0], bicycle.box3d.dimensions[0]), abs=0.1)
+    # from the bicycle's wheels on the road to the rider's head (the rider's box starts at the pedals)
+    bottom = max(b.center[1] + b.dimensions[2] / 2 for b in (rider.box3d, bicycle.box3d))
+    top = min(b.center[1] - b.dimensions[2] / 2 for b in (rider.box3d, bicycle.box3d))
+    assert h == pytest.approx(bottom - top, abs=0.006) and cyclist.location[1] == pytest.approx(bottom, abs=0.006)
+    # nothing stands in front of it: fully visible, whatever the rider hides of the bicycle
+    assert cyclist.occluded == 0 and cyclist.truncated == 0.0
 
 
 def test_fully_hidden_object_has_occlusion_1_and_is_not_exported():

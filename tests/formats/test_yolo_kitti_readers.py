@@ -18,7 +18,7 @@ from pycocotools import mask as mask_utils
 from synthgen.errors import DatasetError
 from synthgen.formats import READERS
 from synthgen.formats.base import ReadOptions
-from synthgen.formats.kitti import kitti_type
+from synthgen.formats.kitti import kitti_stem, kitti_type
 from synthgen.records import instance_to_record
 
 
@@ -169,6 +169,58 @@ def test_kitti_round_trip(tmp_path):
         np.testing.assert_allclose(back.labels.instances[0].box3d.center, got[0]["box3d"]["center"])
 
 
+def test_kitti_layout_has_6_digit_names_and_image_2_links(tmp_path):
+    samples = known_samples(3)
+    write_dataset(tmp_path, samples, "kitti")
+    for folder, suffix in (("image_2", ".png"), ("label_2", ".txt"), ("calib", ".txt")):
+        assert sorted(p.name for p in (tmp_path / "kitti" / folder).iterdir()) == [f"00000{i}{suffix}" for i in range(3)]
+    for i in range(3):
+        image, linked = tmp_path / f"images/00000000{i}.png", tmp_path / f"kitti/image_2/00000{i}.png"
+        assert not linked.is_symlink() and linked.stat().st_ino == image.stat().st_ino  # a hard link, one copy on disk
+    assert [kitti_stem(f"images/{n}.jpg") for n in ("000000007", "000999999", "001000000", "12345678901", "cat")] == [
+        "000007",
+        "999999",
+        "1000000",
+        "12345678901",
+        "cat",
+    ]
+    # a dataset written before image_2/ (or without it): the images/ file the label's name stands for
+    for path in sorted((tmp_path / "kitti/image_2").iterdir()):
+        path.unlink()
+    (tmp_path / "kitti/image_2").rmdir()
+    result = read("kitti", tmp_path / "kitti")
+    assert [Path(s.origin["path"]).name for s in result.samples] == [f"00000000{i}.png" for i in range(3)]
+    assert [s.record["meta"]["stem"] for s in result.samples] == ["000000", "000001", "000002"]
+    np.testing.assert_array_equal(result.samples[2].materialize().image, samples[2].image)
+
+
+def test_kitti_image_2_is_a_copy_without_hard_links_and_never_through_a_symlink(tmp_path, monkeypatch):
+    import os
+
+    from synthgen.formats.kitti import stage_image
+
+    image = tmp_path / "images/000000003.png"
+    image.parent.mkdir()
+    image.write_bytes(b"pixels")
+
+    def no_links(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)  # a file system without hard links (exFAT, some FUSE mounts)
+    stage_image(image, tmp_path / "kitti/image_2/000003.png")
+    copy = tmp_path / "kitti/image_2/000003.png"
+    assert copy.read_bytes() == b"pixels" and copy.stat().st_ino != image.stat().st_ino and not copy.is_symlink()
+    monkeypatch.undo()
+    # an image that is a symbolic link (to a file synthgen did not write) is refused, not linked or copied
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(b"not ours")
+    image.unlink()
+    image.symlink_to(outside)
+    with pytest.raises(FileNotFoundError, match="no image file"):
+        stage_image(image, tmp_path / "kitti/image_2/000003.png")
+    assert outside.read_bytes() == b"not ours" and copy.read_bytes() == b"pixels"
+
+
 def test_kitti_reader_moves_boxes_into_the_image_camera(tmp_path):
     """KITTI's P2 holds camera 2's offset from the reference camera: boxes move by K^-1 P2[:, 3]."""
     (tmp_path / "label_2").mkdir()
@@ -195,19 +247,19 @@ def test_kitti_reader_moves_boxes_into_the_image_camera(tmp_path):
 @pytest.mark.parametrize(
     "corrupt,where,fragment",
     [
-        (lambda d: (d / "label_2/000000001.txt").write_text("Car 0 0 1\n"), "label_2/000000001.txt line 1", "expected 15 fields, got 4"),
+        (lambda d: (d / "label_2/000001.txt").write_text("Car 0 0 1\n"), "label_2/000001.txt line 1", "expected 15 fields, got 4"),
         (
-            lambda d: (d / "label_2/000000001.txt").write_text("Car 0 0 x 1 2 3 4 1 1 1 0 0 5 0\n"),
-            "label_2/000000001.txt line 1",
+            lambda d: (d / "label_2/000001.txt").write_text("Car 0 0 x 1 2 3 4 1 1 1 0 0 5 0\n"),
+            "label_2/000001.txt line 1",
             "a field is not a number",
         ),
         (
-            lambda d: (d / "label_2/000000001.txt").write_text("Car 0 0 0 50 2 70 9 1 1 1 0 0 5 0\n"),
-            "label_2/000000001.txt line 1",
+            lambda d: (d / "label_2/000001.txt").write_text("Car 0 0 0 50 2 70 9 1 1 1 0 0 5 0\n"),
+            "label_2/000001.txt line 1",
             "2D box [50.0, 2.0, 70.0, 9.0] lies outside the 64x48 image",
         ),
-        (lambda d: (d / "label_2/000000002.txt").write_text(""), "label_2/000000002.txt", "no image 000000002.png/.jpg"),
-        (lambda d: (d / "calib/000000001.txt").write_text("P2: 1 2 3\n"), "calib/000000001.txt", "P2 holds 3 numbers"),
+        (lambda d: (d / "label_2/000002.txt").write_text(""), "label_2/000002.txt", "no image 000002.png/.jpg"),
+        (lambda d: (d / "calib/000001.txt").write_text("P2: 1 2 3\n"), "calib/000001.txt", "P2 holds 3 numbers"),
     ],
 )
 def test_kitti_bad_input_names_file_and_line_or_is_skipped(tmp_path, corrupt, where, fragment):
