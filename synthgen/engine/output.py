@@ -126,6 +126,54 @@ def refuse_links(out: Path) -> None:
                 continue
 
 
+# Under STATE_DIR: what must be a file and what a folder where it exists.
+STATE_FILES = ("dataset.json", "lock")
+STATE_FOLDERS = ("shards", "derived")
+
+
+def refuse_wrong_kinds(out: Path, listed_files: list[str] = ()) -> None:
+    """Refuse, in one line naming it, an entry of ``out`` that is not of the kind synthgen makes
+    there (a folder where it writes a file, a file where it keeps a folder): a dataset damaged
+    since it was written, which a resume would otherwise crash on midway. Checked: the entries
+    under OUT (files: the manifest and preview; folders: the rest), the run state's lock, marker,
+    records and their folders, and ``listed_files`` (a manifest's files, relative to ``out``)."""
+    own = own_entries()
+    for name in os.listdir(out):
+        if not is_own_entry(name, own) or TEMP_NAME.fullmatch(name):
+            continue
+        _expect_kind(out / name, is_file=name in (MANIFEST, PREVIEW))
+    state = out / STATE_DIR
+    if state.is_dir():
+        for name in STATE_FILES:
+            _expect_kind(state / name, is_file=True)
+        for name in STATE_FOLDERS:
+            _expect_kind(state / name, is_file=False)
+        shards = state / "shards"
+        if shards.is_dir():
+            for entry in os.scandir(shards):
+                if not TEMP_NAME.fullmatch(entry.name):
+                    _expect_kind(Path(entry.path), is_file=True)
+    for rel in listed_files:
+        if not isinstance(rel, str) or Path(rel).is_absolute() or ".." in Path(rel).parts or not rel.strip():
+            raise DatasetError(f"{out / MANIFEST}: lists {str(rel)[:80]!r}, not a path inside the dataset; "
+                               "use --overwrite to replace the dataset")
+        path = out / rel
+        for parent in reversed(path.relative_to(out).parents[:-1]):
+            _expect_kind(out / parent, is_file=False)
+        _expect_kind(path, is_file=True)
+
+
+def _expect_kind(path: Path, is_file: bool) -> None:
+    if not os.path.lexists(path) or path.is_symlink():  # links are refused by refuse_links
+        return
+    if is_file and not path.is_file():
+        raise DatasetError(f"{path}: is {'a folder' if path.is_dir() else 'not a regular file'} where synthgen "
+                           "keeps a file; move it away, or use --overwrite to replace the dataset")
+    if not is_file and not path.is_dir():
+        raise DatasetError(f"{path}: is a file where synthgen keeps a folder; move it away, or use --overwrite "
+                           "to replace the dataset")
+
+
 def remove_tree(path: Path, out: Path) -> None:
     """Delete ``path`` (a file or a folder inside ``out``), never across a symbolic link: neither
     ``path`` nor a folder between ``out`` and it may be one."""
@@ -210,6 +258,7 @@ def run_lock(out: Path) -> Iterator[None]:
     path = out / LOCK
     refuse_link(out, path.parent)
     path.parent.mkdir(exist_ok=True)
+    _expect_kind(path, is_file=True)  # even with --overwrite: the lock is taken before anything is emptied
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         try:

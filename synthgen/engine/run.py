@@ -23,6 +23,7 @@ from synthgen.engine.output import (
     has_content,
     read_marker,
     refuse_links,
+    refuse_wrong_kinds,
     remove_leftovers,
     run_lock,
     write_marker,
@@ -90,9 +91,14 @@ def _read_manifest(out: Path) -> dict | None:
     if not os.path.lexists(path):
         return None
     try:
-        return json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"{path}: unreadable manifest ({exc}); use --overwrite to replace the dataset") from None
+        manifest = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError) as exc:
+        first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise DatasetError(f"{path}: unreadable manifest ({first}); use --overwrite to replace the dataset") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files", {}), dict):
+        raise DatasetError(f"{path}: not a synthgen manifest (not a mapping of the expected shape); "
+                           "use --overwrite to replace the dataset")
+    return manifest
 
 
 def check_output(config: RunConfig, out: Path, overwrite: bool) -> dict | None:
@@ -118,6 +124,8 @@ def check_output(config: RunConfig, out: Path, overwrite: bool) -> dict | None:
         if not overwrite:
             raise
         manifest = None
+    if not overwrite:
+        refuse_wrong_kinds(out, list((manifest or {}).get("files") or {}))
     if manifest is not None and manifest.get("dataset_id") != marker["id"]:
         raise DatasetError(f"{out / MANIFEST}: is not the manifest of the dataset marked by {out / MARKER}; choose another folder")
     if overwrite:

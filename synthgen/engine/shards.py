@@ -28,7 +28,8 @@ from typing import Any
 from synthgen.config.schema import RunConfig
 from synthgen.engine.context import WorkerContext
 from synthgen.engine.pipeline import encode_image, make_sample
-from synthgen.formats.base import dump_json, write_atomic
+from synthgen.errors import DatasetError
+from synthgen.formats.base import dump_json, make_parents, replace_file, write_atomic
 from synthgen.records import to_record
 from synthgen.types import Sample
 
@@ -215,9 +216,9 @@ def commit_shard(out: Path, produced: ProducedShard) -> ShardResult:
     for path in sorted(p for p in staging.rglob("*") if p.is_file()):
         dest = out / path.relative_to(staging)
         if dest.parent not in made:
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            make_parents(dest)
             made.add(dest.parent)
-        os.replace(path, dest)
+        replace_file(path, dest)
     write_atomic(record_path(out, produced.shard), produced.record)
     shutil.rmtree(staging, ignore_errors=True)
     return ShardResult(
@@ -246,22 +247,47 @@ def _result(shard: int, first: int, count: int, body: bytes, records: list[dict]
 
 
 def load_shard_record(out: Path, shard: int) -> dict | None:
-    """The record of a complete shard, or None if it is missing or unreadable."""
-    path = record_path(out, shard)
+    """The record of a complete shard, or None if it is missing, unreadable or not of a shard
+    record's shape (a damaged record is made again, like a missing one)."""
     try:
-        return json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        rec = json.loads(record_path(out, shard).read_bytes())
+    except (OSError, ValueError, RecursionError):
         return None
+    return rec if _is_shard_record(rec) else None
+
+
+def _is_shard_record(rec: Any) -> bool:
+    return (
+        isinstance(rec, dict)
+        and isinstance(rec.get("samples"), list)
+        and all(
+            isinstance(r, dict)
+            and isinstance(r.get("meta"), dict)
+            and isinstance(r.get("instances"), list)
+            and isinstance(r.get("file_name"), str)
+            for r in rec["samples"]
+        )
+    )
 
 
 def shard_result(out: Path, shard: int, first: int, count: int) -> ShardResult | None:
-    """The result of a shard already on disk, if it is complete and matches the plan."""
+    """The result of a shard already on disk, if it is complete and matches the plan: its record
+    whole and of the right shape, and each of its images a file (a shard whose record or image
+    was damaged or deleted since is made again, the same bytes)."""
     path = record_path(out, shard)
     try:
         body = path.read_bytes()
         rec = json.loads(body)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
-    if rec.get("first") != first or rec.get("count") != count:
+    if not _is_shard_record(rec) or rec.get("first") != first or rec.get("count") != count:
         return None
+    if len(rec["samples"]) != count:
+        return None
+    for r in rec["samples"]:
+        image = out / r["file_name"]
+        if not image.is_file():
+            if os.path.lexists(image):  # a folder where the image was: made again, it could not be moved there
+                raise DatasetError(f"{image}: is not a file where synthgen keeps an image; move it away and run again")
+            return None
     return _result(shard, first, count, body, rec["samples"])

@@ -87,15 +87,34 @@ def temp_path(path: Path, kind: str = "tmp") -> Path:
 def atomic_output(path: Path) -> Iterator[BinaryIO]:
     """A binary file to stream ``path``'s new content into; it replaces ``path`` whole when the
     block ends, and is removed if the block raises."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parents(path)
     tmp = temp_path(path)
     try:
         with open(tmp, "wb") as f:
             yield f
-        os.replace(tmp, path)
+        replace_file(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def make_parents(path: Path) -> None:
+    """``path``'s folder, made where missing; DatasetError naming the entry when a file stands where
+    a folder belongs (a dataset damaged since it was written), not a traceback."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocking = next((p for p in reversed(path.parents) if p.exists() and not p.is_dir()), path.parent)
+        raise DatasetError(f"{blocking}: is a file where synthgen keeps a folder; move it away and run again") from None
+
+
+def replace_file(source: Path, dest: Path) -> None:
+    """``os.replace(source, dest)``, with DatasetError naming ``dest`` when a folder stands there."""
+    try:
+        os.replace(source, dest)
+    except (IsADirectoryError, NotADirectoryError, FileExistsError):
+        what = "a folder" if dest.is_dir() else "in the way"
+        raise DatasetError(f"{dest}: is {what} where synthgen writes a file; move it away and run again") from None
 
 
 def write_atomic(path: Path, data: bytes) -> None:

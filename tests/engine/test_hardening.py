@@ -504,3 +504,87 @@ def test_a_run_killed_while_marking_its_folder_is_not_a_stranger(tmp_path):
     (out / ".synthgen" / ".dataset.json.tmp99999").write_text('{"format": "synth')
     generate(small_config(num=2), out, progress=False)
     assert sorted(os.listdir(out / ".synthgen")) == ["dataset.json", "shards"]
+
+
+# --- resuming over damaged state: made again when synthgen's own record is damaged, one line when
+# something of another kind stands where synthgen writes -------------------------------------------
+
+
+def _shard(out: Path, k: int) -> Path:
+    return out / ".synthgen" / "shards" / f"shard_{k:06d}.json"
+
+
+def _replace_by_folder(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+def _replace_by_file(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path)
+    path.write_text("x")
+
+
+MADE_AGAIN = {  # damage that a resume repairs: the shard is made again, the same bytes
+    "record-a-list": lambda out: _shard(out, 1).write_text("[1, 2]"),
+    "record-samples-a-string": lambda out: _shard(out, 1).write_text(
+        json.dumps({**json.loads(_shard(out, 1).read_text()), "samples": "x"})),
+    "record-samples-of-numbers": lambda out: _shard(out, 2).write_text(
+        json.dumps({**json.loads(_shard(out, 2).read_text()), "samples": [1, 2, 3]})),
+    "record-truncated": lambda out: _shard(out, 0).write_bytes(_shard(out, 0).read_bytes()[:40]),
+    "record-nested-deep": lambda out: _shard(out, 3).write_text("[" * 100000 + "]" * 100000),
+    "image-deleted": lambda out: (out / "images" / "000000004.png").unlink(),
+}
+REFUSED = {  # something of another kind where synthgen writes: (damage, the entry the line names)
+    "record-a-folder": (lambda out: _replace_by_folder(_shard(out, 1)), ".synthgen/shards/shard_000001.json"),
+    "manifest-a-list": (lambda out: (out / "manifest.json").write_text("[1]"), "manifest.json"),
+    "manifest-files-a-list": (lambda out: (out / "manifest.json").write_text(
+        json.dumps({**json.loads((out / "manifest.json").read_text()), "files": [1]})), "manifest.json"),
+    "manifest-file-outside": (lambda out: (out / "manifest.json").write_text(
+        json.dumps({**json.loads((out / "manifest.json").read_text()), "files": {"../x.json": "0"}})), "manifest.json"),
+    "lock-a-folder": (lambda out: (out / ".synthgen" / "lock").mkdir(), ".synthgen/lock"),
+    "images-a-file": (lambda out: _replace_by_file(out / "images"), "images"),
+    "annotations-a-file": (lambda out: _replace_by_file(out / "annotations"), "annotations"),
+    "coco-a-folder": (lambda out: _replace_by_folder(out / "annotations" / "coco.json"), "annotations/coco.json"),
+    "shards-a-file": (lambda out: _replace_by_file(out / ".synthgen" / "shards"), ".synthgen/shards"),
+    "an-image-a-folder": (lambda out: _replace_by_folder(out / "images" / "000000004.png"), "images/000000004.png"),
+}
+# found as the shards are walked, after the run has refreshed its running manifest (nothing else)
+FOUND_LATE = {"an-image-a-folder"}
+
+
+@pytest.fixture(scope="module")
+def finished_12(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("finished") / "ds"
+    generate(small_config(), out, progress=False)
+    return out
+
+
+@pytest.mark.parametrize("case", MADE_AGAIN, ids=list(MADE_AGAIN))
+def test_a_resume_over_a_damaged_record_or_image_makes_the_shard_again(finished_12, tmp_path, case):
+    import shutil
+
+    out = tmp_path / "ds"
+    shutil.copytree(finished_12, out)
+    MADE_AGAIN[case](out)
+    summary = generate(small_config(), out, progress=False)
+    assert summary.generated == 3 and tree_hashes(out) == tree_hashes(finished_12)
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))
+def test_a_resume_over_an_entry_of_the_wrong_kind_is_one_line_and_writes_nothing(finished_12, tmp_path, case):
+    import shutil
+
+    out = tmp_path / "ds"
+    shutil.copytree(finished_12, out)
+    damage, entry = REFUSED[case]
+    damage(out)
+    before = files_of(out)
+    proc = cli("generate", CONFIG, "-o", str(out), "--no-progress", "num_samples=12", "shard_size=3", *SMALL)
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(err) == 1 and str(out / entry) in err[0], proc.stderr[-2000:]
+    after = files_of(out)
+    if case in FOUND_LATE:
+        before.pop("manifest.json"), after.pop("manifest.json")
+    assert after == before
