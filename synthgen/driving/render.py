@@ -69,7 +69,7 @@ def import_pyrender():
         import pyrender
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError(
-            "the mesh3d renderer needs pyrender and trimesh: pip install 'synthgen[3d]' "
+            "the mesh3d renderer needs pyrender and trimesh: pip install 'synthgen-cv[3d]' "
             "(and Debian's libegl1 libegl-mesa0 libgl1-mesa-dri)"
         ) from exc
     return pyrender
