@@ -24,8 +24,20 @@ from synthgen.mix.config import is_mix_config
 
 ROOT = Path(__file__).resolve().parents[1]
 DIST = "synthgen_cv"  # synthgen-cv as wheel and sdist file names spell it
-BUILD_LEFTOVERS = (".git", ".venv", "out", "build", "dist", "*.egg-info", "__pycache__", "*.pyc", "*_report",
-                   ".pytest_cache", ".ruff_cache")
+BUILD_LEFTOVERS = (
+    ".git",
+    ".venv",
+    "out",
+    "demo_out",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    "*.pyc",
+    "*_report",
+    ".pytest_cache",
+    ".ruff_cache",
+)
 
 pytestmark = pytest.mark.slow
 
@@ -58,8 +70,11 @@ def venv(dists, tmp_path_factory) -> Path:
     (purelib / "dependencies.pth").write_text("".join(f"{p}\n" for p in site.getsitepackages()))
     # --ignore-installed: a synthgen seen through those folders is never uninstalled
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--python", env / "bin" / "python"]
-    proc = subprocess.run([*pip, "install", "--no-deps", "--no-index", "--ignore-installed", dists["wheel"]],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [*pip, "install", "--no-deps", "--no-index", "--ignore-installed", dists["wheel"]],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     return env
 
@@ -70,16 +85,18 @@ def clean_env() -> dict[str, str]:
 
 
 def python_out(env: Path, code: str, cwd: Path) -> str:
-    proc = subprocess.run([env / "bin" / "python", "-c", code], cwd=cwd, env=clean_env(), capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        [env / "bin" / "python", "-c", code], cwd=cwd, env=clean_env(), capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
 
 
 def synthgen(env: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     """The installed command, as a user runs it."""
-    return subprocess.run([env / "bin" / "synthgen", *args], cwd=cwd, env=clean_env(), capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [env / "bin" / "synthgen", *args], cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=300
+    )
 
 
 def listed(stdout: str, heading: str) -> list[str]:
@@ -106,7 +123,7 @@ def header_commands(config: Path) -> list[list[str]]:
     return commands
 
 
-def test_the_wheel_is_what_runs_and_lists_every_shipped_file(venv, tmp_path):
+def test_the_installed_wheel_is_what_imports_and_lists_every_shipped_file(venv, tmp_path):
     purelib = Path(python_out(venv, "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=tmp_path))
     where = python_out(venv, "import synthgen; print(synthgen.__file__)", cwd=tmp_path)
     assert Path(where).is_relative_to(purelib), where
@@ -173,5 +190,6 @@ def test_the_sdist_holds_what_make_test_needs(dists):
             parts = path.relative_to(ROOT).parts
             if path.is_file() and not any(fnmatch(part, p) for part in parts for p in BUILD_LEFTOVERS):
                 expected.add("/".join(parts))
-    assert {n for n in expected if n.startswith("tests/golden/")}  # the goldens, besides the tests
     assert sorted(expected - names) == []
+    goldens = {f"tests/golden/{p.name}" for p in (ROOT / "tests" / "golden").glob("*.json")}
+    assert goldens and goldens <= names
