@@ -49,13 +49,19 @@ def dists(tmp_path_factory) -> dict[str, Path]:
     # from a copy: setuptools writes build/ and *.egg-info into the source tree
     src = tmp / "src"
     shutil.copytree(ROOT, src, symlinks=True, ignore=shutil.ignore_patterns(*BUILD_LEFTOVERS))
-    # the folder read before the first hook: setuptools' hooks leave sys.argv rewritten
-    code = "import sys; from setuptools import build_meta as b; d = sys.argv[1]; b.build_sdist(d); b.build_wheel(d)"
-    proc = subprocess.run([sys.executable, "-c", code, tmp / "dist"], cwd=src, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    build(src, tmp / "dist", "sdist", "wheel")
     (sdist,) = (tmp / "dist").glob(f"{DIST}-*.tar.gz")
     (wheel,) = (tmp / "dist").glob(f"{DIST}-*.whl")
     return {"sdist": sdist, "wheel": wheel}
+
+
+def build(src: Path, out: Path, *kinds: str) -> None:
+    """Run setuptools' build_sdist / build_wheel hooks in ``src``, writing into ``out``."""
+    # the folder read before the first hook: setuptools' hooks leave sys.argv rewritten
+    hooks = "; ".join(f"b.build_{kind}(d)" for kind in kinds)
+    code = f"import sys; from setuptools import build_meta as b; d = sys.argv[1]; {hooks}"
+    proc = subprocess.run([sys.executable, "-c", code, out], cwd=src, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 @pytest.fixture(scope="module")
@@ -183,9 +189,13 @@ def test_the_wheel_holds_the_license_and_every_shipped_file(dists):
 def test_the_sdist_holds_what_make_test_needs(dists):
     with tarfile.open(dists["sdist"]) as sdist:
         top = sdist.getnames()[0].split("/")[0]
-        names = {n.removeprefix(f"{top}/") for n in sdist.getnames() if sdist.getmember(n).isfile()}
+        members = {m.name.removeprefix(f"{top}/"): m for m in sdist.getmembers()}
+    names = {name for name, m in members.items() if m.isfile()}
+    # links, as in the repository: the tests check that configs/ and scenes/ are the shipped folders
+    assert members["configs"].issym() and members["configs"].linkname == "synthgen/configs"
+    assert members["scenes"].issym() and members["scenes"].linkname == "synthgen/scenes"
     expected = {"LICENSE", "Makefile", "README.md", "pyproject.toml", ".ci/run"}
-    for folder in ("docs", "scripts", "tests", "configs", "scenes", "synthgen"):
+    for folder in ("docs", "scripts", "tests", "synthgen"):
         for path in (ROOT / folder).rglob("*"):
             parts = path.relative_to(ROOT).parts
             if path.is_file() and not any(fnmatch(part, p) for part in parts for p in BUILD_LEFTOVERS):
@@ -193,3 +203,16 @@ def test_the_sdist_holds_what_make_test_needs(dists):
     assert sorted(expected - names) == []
     goldens = {f"tests/golden/{p.name}" for p in (ROOT / "tests" / "golden").glob("*.json")}
     assert goldens and goldens <= names
+
+
+def test_the_sdist_builds_the_same_wheel(dists, tmp_path):
+    # as pip does where no wheel fits: unpack the sdist (its links included) and build from it
+    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python 3.10.12+, 3.11.4+
+    with tarfile.open(dists["sdist"]) as sdist:
+        sdist.extractall(tmp_path / "unpacked", **safe)
+    (src,) = (tmp_path / "unpacked").iterdir()
+    build(src, tmp_path / "dist", "wheel")
+    (wheel,) = (tmp_path / "dist").glob(f"{DIST}-*.whl")
+    assert wheel.name == dists["wheel"].name
+    with zipfile.ZipFile(wheel) as rebuilt, zipfile.ZipFile(dists["wheel"]) as built:
+        assert rebuilt.namelist() == built.namelist()
