@@ -22,7 +22,7 @@ Needs the Debian font packages in DEBIAN_PACKAGES (the script names the missing 
         fonts-comic-neue fonts-dustin fonts-beteckna fonts-dejavu-core fonts-dkg-handwriting \\
         fonts-breip fonts-femkeklaver fonts-rufscript fonts-sjfonts fonts-humor-sans
 
-and scikit-learn + scikit-image (``pip install synthgen[bench]``). torch is the CPU
+and scikit-learn + scikit-image (``pip install 'synthgen-cv[bench]'``). torch is the CPU
 build the project already uses.
 """
 
@@ -163,7 +163,7 @@ def check_libraries() -> None:
         import sklearn  # noqa: F401
         import torch  # noqa: F401
     except ImportError as exc:
-        print(f"bench_data_value: error: {exc.name} is needed: pip install 'synthgen[bench]'", file=sys.stderr)
+        print(f"bench_data_value: error: {exc.name} is needed: pip install 'synthgen-cv[bench]'", file=sys.stderr)
         sys.exit(2)
 
 

@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
     variations = dict(VARIATIONS)
     if importlib.util.find_spec("wordfreq") is None:  # an optional extra
-        print("wordfreq not installed (pip install 'synthgen[wordfreq]'): its row is left out\n")
+        print("wordfreq not installed (pip install 'synthgen-cv[wordfreq]'): its row is left out\n")
         variations = {k: v for k, v in variations.items() if not any("wordfreq" in o for o in v)}
     context = mp.get_context("spawn")
     workers = {}

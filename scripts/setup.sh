@@ -52,6 +52,12 @@ then
   echo "setup: installing $TORCH_PIN $TORCHVISION_PIN"
   "${PIP[@]}" install "$TORCH_PIN" "$TORCHVISION_PIN"
 fi
-echo "setup: installing synthgen with test extras"
+# The distribution was called synthgen before it became synthgen-cv: a .venv set up then holds an
+# editable "synthgen" whose uninstall would later take the synthgen command with it; remove it first.
+if "${PIP[@]}" show synthgen >/dev/null 2>&1; then
+  echo "setup: removing the old synthgen distribution (now synthgen-cv)"
+  "${PIP[@]}" uninstall -y synthgen
+fi
+echo "setup: installing synthgen-cv with test extras"
 "${PIP[@]}" install -e ".[test]"
 echo "setup: done ($VENV)"

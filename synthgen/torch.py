@@ -1,7 +1,7 @@
 """PyTorch glue: datasets, a sampler and collate functions for training on mixed or streamed data.
 
 ``import synthgen`` does not import torch; this module imports it when its classes are used
-(install torch first; ``pip install 'synthgen[torch]'``).
+(install torch first; ``pip install 'synthgen-cv[torch]'``).
 
 - ``DatasetOnDisk(path)``: a map-style dataset over a synthgen dataset folder (a ``synthgen mix``
   split, or ``generate``'s output), samples decoded on demand.
@@ -30,7 +30,7 @@ def _torch():
     try:
         import torch
     except ImportError:
-        raise ImportError("synthgen.torch needs PyTorch: pip install 'synthgen[torch]'") from None
+        raise ImportError("synthgen.torch needs PyTorch: pip install 'synthgen-cv[torch]'") from None
     return torch
 
 

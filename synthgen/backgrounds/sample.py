@@ -105,7 +105,9 @@ def background_from_config(p: BackgroundSchema, key: str) -> BackgroundSettings:
     bank = None
     if "diffusion" in kinds:
         if importlib.util.find_spec("diffusers") is None or importlib.util.find_spec("torch") is None:
-            raise ConfigError(f"{key}.kind", "kind 'diffusion' needs torch and diffusers: pip install 'synthgen[generate]'")
+            raise ConfigError(
+                f"{key}.kind", "kind 'diffusion' needs torch and diffusers: pip install 'synthgen-cv[generate]'"
+            )
         bank = bank_from_config(p.bank, f"{key}.bank")
     return BackgroundSettings(kind, images, bank)
 

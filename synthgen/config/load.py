@@ -413,7 +413,7 @@ def _build_steps(cfg: DictConfig, section: str, registry: Any, scene: Any) -> tu
         missing = [m for m in kind.needs if importlib.util.find_spec(m) is None]
         if missing:  # found at load time, not in the middle of a run
             raise ConfigError(
-                f"{key}.kind", f"{kind.name} needs {' and '.join(missing)}: pip install 'synthgen[{section}]'"
+                f"{key}.kind", f"{kind.name} needs {' and '.join(missing)}: pip install 'synthgen-cv[{section}]'"
             )
         if kind.moves is not None and scene.labels - kind.moves:
             cannot = ", ".join(sorted(scene.labels - kind.moves))

@@ -74,6 +74,12 @@ def config_path(text: str) -> Path:
     raise InputError(f"{text}: no such file, and no shipped config of that name (shipped: {names})")
 
 
+def is_shipped_config(path: Path) -> bool:
+    """Whether ``path`` is a shipped run or mix config, named by name or by a path (also through the
+    repository's ``configs/`` link)."""
+    return path.resolve().parent == CONFIGS_DIR
+
+
 def scene_path(include: str, base_dir: Path) -> Path:
     """The scene file that ``include`` names: relative to the config's folder, or a shipped scene by name."""
     from synthgen.errors import ConfigError

@@ -15,6 +15,7 @@ from typing import Union
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from synthgen.config.distributions import Distribution, parse_checked, parse_value
+from synthgen.config.shipped import SCENES_DIR
 from synthgen.driving.conditions import TIMES_OF_DAY
 from synthgen.driving.people import POSES
 from synthgen.errors import ConfigError
@@ -169,8 +170,8 @@ def scenario_from_config(p: ScenarioSchema, key: str) -> Scenario:
 
 
 def scenario_folder() -> Path:
-    """The shipped scenario library (``scenes/driving``)."""
-    return Path(__file__).resolve().parents[2] / "scenes" / "driving"
+    """The shipped scenario library (``scenes/driving``, inside the package as every shipped scene)."""
+    return SCENES_DIR / "driving"
 
 
 def _kind(node: object) -> str:

@@ -6,7 +6,7 @@ builds its worker's context once (Ray reuses worker processes) and returns its s
 through the object store, or, with ``ray.shared_output: true`` (OUT is a path every node sees),
 writes them under ``OUT/.synthgen/tmp`` itself. A task whose worker dies is retried by Ray; a shard
 is a pure function of its job and the driver commits each shard once, so a retry changes nothing.
-Ray is an optional dependency (``pip install 'synthgen[ray]'``), imported only here.
+Ray is an optional dependency (``pip install 'synthgen-cv[ray]'``), imported only here.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def ray_module():
     try:
         import ray
     except ImportError:
-        raise InputError("--executor ray needs Ray: pip install 'synthgen[ray]'") from None
+        raise InputError("--executor ray needs Ray: pip install 'synthgen-cv[ray]'") from None
     return ray
 
 

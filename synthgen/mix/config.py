@@ -7,7 +7,7 @@
     categories: [text, other]          # the target taxonomy, ids 1, 2, ... in this order
     sources:
       real:                            # a source: a dataset read by a reader, or a run config
-        path: ../out/real_words        # relative to this file
+        path: ../out/real_words        # relative to this file (to the current folder in a shipped config)
         format: coco                   # a reader (synthgen.formats.READERS) or ``generate``
         real: true                     # real data: the only data of validation and test
         label_map: {word: text}        # source category -> target category (null: drop it)
@@ -15,6 +15,7 @@
         on_bad: error                  # a bad record: error (one line, exit 2) | skip (listed in the report)
       synthetic:
         path: text_words.yaml          # format generate: samples made on the fly from this run config
+                                       # (a file, or a shipped config by name: text_words)
         format: generate
         real: false
         overrides: [num_samples=40]
@@ -214,7 +215,8 @@ def load_mix_config(path: str | Path, overrides: list[str] | tuple[str, ...] = (
     """Load and check a mix config: every source path, reader, label map and strategy, before any work.
 
     Args:
-        path: the YAML file, or a shipped config's name; source paths in it are relative to its folder.
+        path: the YAML file, or a shipped config's name; source paths in it are relative to its folder
+            (to the current folder for a shipped config, see ``paths_base``).
         overrides: ``key=value`` items applied last (``sources.real.path=/data/coco``).
     """
     path = mix_config_path(path)
@@ -227,9 +229,36 @@ def load_mix_config(path: str | Path, overrides: list[str] | tuple[str, ...] = (
 
 def relative_to_config(base: Path, value: str) -> Path:
     """A source's path: absolute as given, or relative to the config's folder read as the user
-    wrote it (``configs/`` is a link into the package, and ``configs/../out`` means the repository's
-    ``out/``, as README's mix example runs it, not the package's)."""
+    wrote it (a link to a folder of configs, ``links/../out``, means the ``out/`` beside the link,
+    not the one beside the folder it points to)."""
     return Path(os.path.normpath(base.absolute() / Path(value).expanduser()))
+
+
+def paths_base(config: Path) -> Path:
+    """The folder that relative source paths of ``config`` start from: the config's own folder, or
+    the current folder for a shipped config (its folder is inside the installed package, which holds
+    none of the user's data: ``synthgen mix mix_words`` reads ``out/real_words`` where it runs)."""
+    from synthgen.config.shipped import is_shipped_config
+
+    return Path.cwd() if is_shipped_config(config) else config.parent
+
+
+def source_path(base: Path, value: str, source_format: str) -> Path:
+    """Where a source's ``path`` points: a ``generate`` source may name a shipped run config
+    (``text_words``), as ``synthgen generate`` does; anything else is a path (``relative_to_config``)."""
+    from synthgen.config.shipped import CONFIGS_DIR, is_name
+
+    if source_format == GENERATE and is_name(value, folders=False) and (CONFIGS_DIR / f"{value}.yaml").is_file():
+        return CONFIGS_DIR / f"{value}.yaml"
+    return relative_to_config(base, value)
+
+
+def _shipped_hint(value: str, source_format: str) -> str:
+    from synthgen.config.shipped import is_name, shipped_configs
+
+    if source_format != GENERATE or not is_name(value, folders=False):
+        return ""
+    return f", and no shipped config of that name (shipped: {', '.join(c.name for c in shipped_configs())})"
 
 
 def _choice(value: str, allowed: tuple[str, ...], key: str) -> str:
@@ -258,7 +287,7 @@ def _build(cfg: DictConfig, path: Path) -> MixConfig:
         WRITERS.get(name, key=f"outputs[{i}]")
     if not cfg.sources:
         raise ConfigError("sources", "name at least one source")
-    base = path.parent
+    base = paths_base(path)
     sources = []
     for name, s in cfg.sources.items():
         key = f"sources.{name}"
@@ -267,9 +296,9 @@ def _build(cfg: DictConfig, path: Path) -> MixConfig:
                 raise ConfigError(f"{key}.{attr}", "missing")
         if s.format != GENERATE:
             READERS.get(s.format, key=f"{key}.format")
-        src_path = relative_to_config(base, s.path)
+        src_path = source_path(base, s.path, s.format)
         if not src_path.exists():
-            raise ConfigError(f"{key}.path", f"not found: {src_path}")
+            raise ConfigError(f"{key}.path", f"not found: {src_path}{_shipped_hint(s.path, s.format)}")
         images = None
         if s.images is not None:
             images = str(relative_to_config(base, s.images))

@@ -53,7 +53,7 @@ class CorpusSchema:
     builtin: Union[bool, str] = True
     file: Optional[str] = None  # UTF-8 text, words separated by whitespace
     # a language code (en, de, fr, ru, ...): the ``top`` most frequent words of the wordfreq
-    # package's list for it (an optional extra: pip install 'synthgen[wordfreq]')
+    # package's list for it (an optional extra: pip install 'synthgen-cv[wordfreq]')
     wordfreq: Optional[str] = None
     top: int = 50_000
     # uniform: every word as likely; frequency: words as often as wordfreq says they are used
@@ -217,7 +217,8 @@ def _wordfreq_top(lang: str, top: int, key: str) -> tuple[tuple[str, float], ...
         import wordfreq
     except ImportError:
         raise ConfigError(
-            f"{key}.wordfreq", "needs the wordfreq package: pip install 'synthgen[wordfreq]' (or pip install wordfreq)"
+            f"{key}.wordfreq",
+            "needs the wordfreq package: pip install 'synthgen-cv[wordfreq]' (or pip install wordfreq)",
         ) from None
     languages = sorted(wordfreq.available_languages(wordlist="best"))
     if lang not in languages:

@@ -104,7 +104,7 @@ def missing_library() -> str | None:
         import freetype  # noqa: F401
         import uharfbuzz  # noqa: F401
     except ImportError:
-        return "pip install 'synthgen[scripts]' (uharfbuzz and freetype-py)"
+        return "pip install 'synthgen-cv[scripts]' (uharfbuzz and freetype-py)"
     return None
 
 

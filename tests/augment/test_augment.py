@@ -309,7 +309,9 @@ def test_missing_kornia_is_a_config_error_at_load(tmp_path):
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.strip() == "synthgen: error: augment.tilt.kind: affine needs kornia: pip install 'synthgen[augment]'"
+    assert proc.stderr.strip() == (
+        "synthgen: error: augment.tilt.kind: affine needs kornia: pip install 'synthgen-cv[augment]'"
+    )
     assert not (tmp_path / "out").exists()
 
 

@@ -17,7 +17,7 @@ from synthgen.text import common
 from synthgen.text.common import CorpusSchema, corpus_sampler, draw_word, wordfreq_words
 
 needs_wordfreq = pytest.mark.skipif(
-    importlib.util.find_spec("wordfreq") is None, reason="wordfreq not installed (pip install 'synthgen[wordfreq]')"
+    importlib.util.find_spec("wordfreq") is None, reason="wordfreq not installed (pip install 'synthgen-cv[wordfreq]')"
 )
 
 

@@ -234,11 +234,11 @@ def test_refused_at_load_when_the_shaping_libraries_are_missing(tmp_path, monkey
     from synthgen.config import load_run_config
     from synthgen.errors import ConfigError
 
-    monkeypatch.setattr(shaping, "missing_library", lambda: "pip install 'synthgen[scripts]'")
+    monkeypatch.setattr(shaping, "missing_library", lambda: "pip install 'synthgen-cv[scripts]'")
     with pytest.raises(ConfigError) as err:
         load_run_config(ROOT / "configs" / "text_words.yaml", ["scene.params.corpus.builtin=he"])
     message = str(err.value)
-    assert "scene.params.corpus" in message and "Hebrew" in message and "synthgen[scripts]" in message
+    assert "scene.params.corpus" in message and "Hebrew" in message and "synthgen-cv[scripts]" in message
 
 
 def test_unknown_builtin_language_names_the_key(tmp_path):
