@@ -319,9 +319,7 @@ class _DatasetOnDisk:
         label_map: the dataset's category table (from its manifest) as training labels.
     """
 
-    def __init__(
-        self, path: Any, transform: Callable[[Sample], Any] | None = None, transforms: Callable | None = None
-    ):
+    def __init__(self, path: Any, transform: Callable[[Sample], Any] | None = None, transforms: Callable | None = None):
         from pathlib import Path
 
         from synthgen.formats.base import ReadOptions

@@ -4,6 +4,7 @@ num_classes=9), tv_tensors that a v2 flip and crop move with the image, keypoint
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +69,17 @@ def test_driving_category_ids_become_contiguous_labels_a_9_class_model_trains_on
     sample = _driving_like_sample()
     label_map = LabelMap(sample.labels.categories)
     assert label_map.num_classes == 9
-    assert label_map.names == ("__background__", "obstacle", "animal", "person", "rider", "car", "truck", "bus", "bicycle")
+    assert label_map.names == (
+        "__background__",
+        "obstacle",
+        "animal",
+        "person",
+        "rider",
+        "car",
+        "truck",
+        "bus",
+        "bicycle",
+    )
     assert label_map.category_ids == (0, 4, 5, 24, 25, 26, 27, 28, 33)
     assert label_map.label("car") == 5 and label_map.category_id(5) == 26 and label_map.name(3) == "person"
     assert label_map.num_keypoints == 17
@@ -91,7 +102,12 @@ def test_driving_category_ids_become_contiguous_labels_a_9_class_model_trains_on
 
     torch.manual_seed(0)
     model = keypointrcnn_resnet50_fpn(
-        weights=None, weights_backbone=None, num_classes=label_map.num_classes, num_keypoints=17, min_size=64, max_size=96
+        weights=None,
+        weights_backbone=None,
+        num_classes=label_map.num_classes,
+        num_keypoints=17,
+        min_size=64,
+        max_size=96,
     )
     model.train()
     losses = model(images, targets)
@@ -110,6 +126,9 @@ def test_targets_follow_the_sample_and_a_v2_flip_moves_boxes_masks_keypoints_lik
     assert dataset.label_map.num_classes == 8 and dataset.label_map.num_keypoints == 10  # stars: 10
     sample = synthgen.make_sample(config, 0)
     image, target = next(iter(dataset))
+    # spawned DataLoader workers get the dataset pickled: the same item from the copy
+    again_image, again = next(iter(pickle.loads(pickle.dumps(dataset))))
+    assert torch.equal(again_image, image) and torch.equal(again["keypoints"], target["keypoints"])
     plain_image, plain = detection_item(sample)
     h, w = 48, 64
     visible = [i for i in sample.labels.instances if i.visible]
@@ -173,9 +192,11 @@ def test_a_crop_with_sanitize_drops_instances_from_every_field():
         kp = target["keypoints"]
         assert kp.shape == (int(keep.sum()), 10, 3)
         inside = (kp[..., 2] > 0).numpy()
-        assert ((kp[..., 0] >= -0.5) & (kp[..., 0] < 31.5) & (kp[..., 1] >= -0.5) & (kp[..., 1] < 23.5)).numpy()[
-            inside
-        ].all()
+        assert (
+            ((kp[..., 0] >= -0.5) & (kp[..., 0] < 31.5) & (kp[..., 1] >= -0.5) & (kp[..., 1] < 23.5))
+            .numpy()[inside]
+            .all()
+        )
         moved = plain["keypoints"].numpy()[keep] - np.array([16, 12, 0], np.float32)
         both = inside & (plain["keypoints"][..., 2].numpy()[keep] > 0)
         np.testing.assert_allclose(kp.numpy()[both], moved[both], atol=1e-4)
@@ -183,7 +204,9 @@ def test_a_crop_with_sanitize_drops_instances_from_every_field():
 
 
 def test_a_table_without_keypoints_gives_no_keypoints_and_transforms_or_transform_not_both():
-    config = synthgen.load_config(ROOT / "configs/text_words.yaml", ["num_samples=2", "scene.params.width=96", "scene.params.height=64"])
+    config = synthgen.load_config(
+        ROOT / "configs/text_words.yaml", ["num_samples=2", "scene.params.width=96", "scene.params.height=64"]
+    )
     target = detection_item(synthgen.make_sample(config, 0))[1]
     assert "keypoints" not in target and set(target) >= {"boxes", "labels", "masks", "area", "iscrowd", "image_id"}
     with pytest.raises(ValueError, match="not both"):
