@@ -236,8 +236,9 @@ def detection_item(
     image, target = transformable_item(sample, label_map)
     if transforms is None:
         transforms = v2.ToDtype(_torch().float32, scale=True)
+    meta = target.pop("meta")  # JSON, nothing to move: kept out of the transforms' tree walk
     image, target = transforms(image, target)
-    return image, finish_target(target)
+    return image, {**finish_target(target), "meta": meta}
 
 
 def detection_target(sample: Sample, label_map: LabelMap | None = None) -> dict[str, Any]:

@@ -86,7 +86,7 @@ def test_driving_category_ids_become_contiguous_labels_a_9_class_model_trains_on
     images, targets = detection_collate([sample])
     target = targets[0]
     assert target["labels"].tolist() == [5, 3]
-    assert target["image_id"] == 11 and target["iscrowd"].tolist() == [0, 0]
+    assert target["image_id"] == 11 and target["meta"] == sample.meta and target["iscrowd"].tolist() == [0, 0]
     assert target["area"].tolist() == [800.0, 768.0]
     assert target["boxes"].tolist() == [[10, 30, 50, 50], [60, 12, 76, 60]]
     kp = target["keypoints"]
