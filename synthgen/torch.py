@@ -1,7 +1,7 @@
 """PyTorch glue: datasets, a sampler and collate functions for training on mixed or streamed data.
 
 ``import synthgen`` does not import torch; this module imports it when its classes are used
-(``pip install 'synthgen-cv[torch]'``: torch, and torchvision for the detection targets).
+(install torch first; ``pip install 'synthgen-cv[torch]'``).
 
 - ``DatasetOnDisk(path)``: a map-style dataset over a synthgen dataset folder (a ``synthgen mix``
   split, or ``generate``'s output), samples decoded on demand.
@@ -14,7 +14,8 @@
   torchvision's detection models number classes (``num_classes = C + 1``).
 - ``detection_item`` / ``detection_collate``: (image, target) as torchvision's detection references
   build them, in ``tv_tensors`` so that a ``transforms.v2`` pipeline moves boxes, masks and
-  keypoints with the image; ``transforms=`` on both datasets applies one.
+  keypoints with the image; ``transforms=`` on both datasets applies one. These need torchvision
+  (in the same extra); the rest needs torch alone.
 - ``SyntheticShareSampler``: draws each epoch's indices with a scheduled share of synthetic
   samples (for example 0.8 falling linearly to 0.2 over the epochs), the rest real.
 - ``recognition_collate``: text-recognition batches: crops resized to one height and padded,
@@ -33,14 +34,12 @@ import numpy as np
 
 from synthgen.types import CategoryTable, Sample
 
-INSTALL = "pip install 'synthgen-cv[torch]'"
-
 
 def _torch():
     try:
         import torch
     except ImportError:
-        raise ImportError(f"synthgen.torch needs PyTorch: {INSTALL}") from None
+        raise ImportError("synthgen.torch needs PyTorch: pip install 'synthgen-cv[torch]'") from None
     return torch
 
 
@@ -51,13 +50,15 @@ def _torchvision():
         from torchvision import tv_tensors
         from torchvision.transforms import v2
     except ImportError:
-        raise ImportError(f"synthgen.torch's detection targets need torchvision: {INSTALL}") from None
+        raise ImportError(
+            "synthgen.torch's detection targets need torchvision: pip install 'synthgen-cv[torch]'"
+        ) from None
     if not hasattr(tv_tensors, "KeyPoints"):
         import torchvision
 
         raise ImportError(
             f"synthgen.torch's detection targets need torchvision >= 0.23 (tv_tensors.KeyPoints), "
-            f"found {torchvision.__version__}: {INSTALL}"
+            f"found {torchvision.__version__}: pip install 'synthgen-cv[torch]'"
         )
     return tv_tensors, v2
 
