@@ -436,12 +436,13 @@ class _SyntheticDataset:
     The dataset's order is the indices ``start .. stop - 1``, or with ``shuffle_buffer=N`` those
     indices through a seeded shuffle buffer of N (``buffered_shuffle``: a stream of any length in
     bounded memory; N >= the length shuffles fully). Only indices pass through the buffer: a sample
-    is made when it is given out. Each DataLoader worker computes the whole order and makes every
-    ``num_workers``-th sample of it (worker w: positions w, w + num_workers, ...), so each index is
-    made once; a DataLoader (``batch_size=None``) gives them in exactly this order whatever
-    ``num_workers`` is, since it takes one item from each worker in turn (``in_order=True``, the
-    default). With ``batch_size=B`` each batch holds B samples of one worker, so which samples
-    share a batch depends on the worker count (the epoch's samples do not). Sample ``i`` is
+    is made when it is given out. Each DataLoader worker builds its worker context once, on its
+    first sample, computes the whole order and makes every ``num_workers``-th sample of it (worker
+    w: positions w, w + num_workers, ...), so each index is made once; a DataLoader
+    (``batch_size=None``) gives them in exactly this order whatever ``num_workers`` is, since it
+    takes one item from each worker in turn (``in_order=True``, the default). With
+    ``batch_size=B`` each batch holds B samples of one worker, so which samples share a batch
+    depends on the worker count (the epoch's samples do not). Sample ``i`` is
     ``synthgen.make_sample(config, i)``.
 
     The order is the same in every epoch unless ``set_epoch(e)`` is called before iterating: it
