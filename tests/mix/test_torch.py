@@ -1,5 +1,6 @@
 """synthgen.torch: streamed samples equal make_sample's (2 DataLoader workers, each index once),
-the synthetic-share schedule, detection and recognition batches, a dataset over a mix split."""
+the seeded shuffle buffer, the synthetic-share schedule, detection and recognition batches, a
+dataset over a mix split."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from synthgen.torch import (
     DatasetOnDisk,
     SyntheticDataset,
     SyntheticShareSampler,
+    buffered_shuffle,
     detection_collate,
     recognition_collate,
     synthetic_share,
@@ -28,8 +30,28 @@ SMALL = ["num_samples=7", "scene.params.width=96", "scene.params.height=64", "sc
 
 def test_import_synthgen_does_not_import_torch():
     code = "import sys, synthgen, synthgen.mix, synthgen.formats, synthgen.torch; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr
+
+
+def test_without_torchvision_the_streams_work_and_targets_say_what_to_install():
+    code = (
+        "import sys; sys.modules['torchvision'] = None\n"  # as if not installed
+        "import synthgen, synthgen.torch as st\n"
+        "config = synthgen.load_config('configs/text_words.yaml', " + repr(SMALL) + ")\n"
+        "dataset = st.SyntheticDataset(config, stop=2, transform=lambda s: s.meta['index'], shuffle_buffer=2)\n"
+        "print(sorted(dataset), dataset.label_map.num_classes)\n"
+        "try:\n"
+        "    st.detection_item(synthgen.make_sample(config, 0))\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "[0, 1] 2",
+        "synthgen.torch's detection targets need torchvision: pip install 'synthgen-cv[torch]'",
+    ]
 
 
 def _as_pair(sample):
@@ -50,6 +72,45 @@ def test_synthetic_dataset_two_workers_each_index_once_same_as_make_sample():
         assert sample.meta == expected.meta
     # the workers took interleaved indices: worker 0 the even ones
     assert [i for i, _ in got[0::2]][:3] == [0, 2, 4] or [i for i, _ in got[1::2]][:3] == [0, 2, 4]
+
+
+def _index(sample):
+    return sample.meta["index"]
+
+
+def test_shuffle_buffer_is_a_seeded_permutation_the_same_for_any_worker_count():
+    config = synthgen.load_config(ROOT / "configs/text_words.yaml", SMALL)
+    long = SyntheticDataset(config, stop=60, shuffle_buffer=8, seed=3)
+    order = list(long.order())
+    assert sorted(order) == list(range(60)) and order != list(range(60))
+    assert order == list(SyntheticDataset(config, stop=60, shuffle_buffer=8, seed=3).order())
+    assert order != list(SyntheticDataset(config, stop=60, shuffle_buffer=8, seed=4).order())
+    # a buffer of 8 holds back at most 8: index i leaves no earlier than position i - 7
+    assert all(position >= index - 7 for position, index in enumerate(order))
+    long.set_epoch(1)
+    assert sorted(long.order()) == list(range(60)) and list(long.order()) != order
+    assert list(SyntheticDataset(config, stop=60).order()) == list(range(60))
+    assert list(SyntheticDataset(config, stop=60, shuffle_buffer=1, seed=3).order()) == list(range(60))
+    assert sorted(SyntheticDataset(config, stop=60, shuffle_buffer=100, seed=3).order()) == list(range(60))
+
+    # the samples themselves, in that order, from 0 and from 2 DataLoader workers
+    stream = SyntheticDataset(config, shuffle_buffer=4, transform=_index)  # seed: the config's
+    expected = list(stream.order())
+    assert expected != list(range(7)) and sorted(expected) == list(range(7))
+    assert list(stream) == expected
+    loader = torch.utils.data.DataLoader(stream, batch_size=None, num_workers=2)
+    assert list(loader) == expected
+
+
+def test_buffered_shuffle_and_bad_arguments():
+    draws = [list(buffered_shuffle(range(20), 5, np.random.default_rng(s))) for s in (0, 0, 1)]
+    assert draws[0] == draws[1] != draws[2] and sorted(draws[2]) == list(range(20))
+    assert list(buffered_shuffle(iter([]), 5, np.random.default_rng(0))) == []
+    config = synthgen.load_config(ROOT / "configs/text_words.yaml", SMALL)
+    with pytest.raises(ValueError, match="shuffle_buffer must be an int >= 0, got -1"):
+        SyntheticDataset(config, shuffle_buffer=-1)
+    with pytest.raises(ValueError, match="seed must be"):
+        SyntheticDataset(config, shuffle_buffer=4, seed=1.5)
 
 
 def test_schedule_and_sampler_counts_are_exact_and_deterministic():
