@@ -24,14 +24,17 @@ another node arrives as bytes and is written as two copies too. Nothing under ``
 - ``obb``: ``class x1 y1 x2 y2 x3 y3 x4 y4``: a text instance's quad, or the smallest rotated
   rectangle around any other instance's pixels;
 - ``pose``: ``class cx cy w h x1 y1 v1 ... xK yK vK``: the box, then the instance's keypoints, and
-  ``data.yaml`` gains ``kpt_shape: [K, 3]``, ``flip_idx`` (``left_*`` <-> ``right_*`` keypoint names)
-  and ``kpt_names``. Pose is asked for, never chosen from the categories, so adding a category with
-  keypoints does not change a detect dataset. Ultralytics needs one K for every class: the
-  categories with keypoints must share one list of names (checked when the config loads); a
-  category without keypoints (a car beside people) gets K keypoints ``0 0 0`` (not labelled), and
-  ``kpt_names`` lists only the classes with keypoints. Visibility is COCO's, which Ultralytics reads
-  as is when ``kpt_shape[1]`` is 3 (0 not labelled, 1 hidden, 2 visible; it trains on v > 0): a
-  keypoint outside the image is written ``0 0 0``, as COCO labels it.
+  ``data.yaml`` gains ``kpt_shape: [K, 3]``, ``flip_idx`` and ``kpt_names`` (class id -> its
+  keypoint names, for the classes that have keypoints). Pose is asked for, never chosen from the
+  categories, so adding a category with keypoints does not change a detect dataset, and a run
+  without keypoints is refused when its config loads. Ultralytics takes one K for every class: K is
+  the most keypoints a category has; a category's keypoints fill its first slots and the rest are
+  ``0 0 0`` (not labelled), so a category without keypoints (a car beside people) has K of them.
+  ``flip_idx`` pairs ``left_*`` and ``right_*`` names (others map to themselves); it is left out
+  when categories disagree on a slot, and trainers then turn left-right flips off. Visibility is
+  COCO's, which Ultralytics reads as is when ``kpt_shape[1]`` is 3 (0 not labelled, 1 hidden,
+  2 visible; it trains on v > 0); a keypoint outside the image is written ``0 0 0``, as COCO
+  labels it.
 
 Class ids are the positions of the run's category table (0-based and contiguous, as YOLO needs).
 An instance with no visible pixel is not written (as in COCO).
@@ -86,40 +89,46 @@ def image_path(file_name: str) -> str:
     return f"{FOLDER}/images/{Path(file_name).name}"
 
 
-def pose_keypoints(categories: CategoryTable) -> tuple[str, ...]:
-    """The keypoint names every pose line holds: those of the categories that have keypoints.
+def pose_keypoint_count(categories: CategoryTable) -> int:
+    """K, the keypoints of every pose line: the most any category has.
 
     Raises:
-        ValueError: no category has keypoints, or two categories have different keypoint names
-            (Ultralytics takes one ``kpt_shape`` for every class).
+        ValueError: no category has keypoints.
     """
-    lists = {c.keypoints for c in categories.categories if c.keypoints}
-    if not lists:
+    count = max((len(c.keypoints) for c in categories.categories), default=0)
+    if count == 0:
         names = ", ".join(categories.names)
         raise ValueError(f"mode pose needs a category with keypoints; this run's have none ({names})")
-    if len(lists) > 1:
-        named = ", ".join(f"{c.name} ({len(c.keypoints)})" for c in categories.categories if c.keypoints)
-        raise ValueError(f"mode pose needs one list of keypoint names for every category that has keypoints: {named}")
-    return lists.pop()
+    return count
 
 
-def flip_index(names: tuple[str, ...]) -> list[int]:
-    """Ultralytics' ``flip_idx``: the keypoint each one becomes in a mirrored image (``left_x`` <->
-    ``right_x``; a name without a partner maps to itself)."""
+def flip_index(names: tuple[str, ...], count: int) -> list[int]:
+    """The slot each of ``count`` keypoint slots becomes in a mirrored image, for a category whose
+    keypoints are ``names`` (``left_x`` <-> ``right_x``; a name without a partner, and a padding
+    slot, maps to itself)."""
     where = {name: k for k, name in enumerate(names)}
     swap = {"left_": "right_", "right_": "left_"}
-    flipped = []
+    flipped = list(range(count))
     for k, name in enumerate(names):
         prefix = next((p for p in swap if name.startswith(p)), None)
-        flipped.append(where.get(swap[prefix] + name[len(prefix) :], k) if prefix else k)
+        if prefix is not None:
+            flipped[k] = where.get(swap[prefix] + name[len(prefix) :], k)
     return flipped
 
 
+def pose_flip_index(categories: CategoryTable) -> list[int] | None:
+    """Ultralytics' ``flip_idx``, one for all classes: None when categories disagree (a slot that is
+    a left keypoint of one and a centre one of another), so that trainers turn flips off."""
+    count = pose_keypoint_count(categories)
+    found = {tuple(flip_index(c.keypoints, count)) for c in categories.categories if c.keypoints}
+    return list(found.pop()) if len(found) == 1 else None
+
+
 def check_categories(options: YoloOptions, categories: CategoryTable) -> None:
-    """Raise ValueError when ``options`` cannot be written for ``categories`` (a pose run without one
-    list of keypoint names); the config loader reports it under ``writers.yolo.mode``."""
+    """Raise ValueError when ``options`` cannot be written for ``categories`` (a pose run with no
+    keypoints); the config loader reports it under ``writers.yolo``."""
     if options.mode == "pose":
-        pose_keypoints(categories)
+        pose_keypoint_count(categories)
 
 
 def _pixel_rectangle(rle: dict) -> np.ndarray:
@@ -156,7 +165,7 @@ def yolo_text(record: dict[str, Any], mode: str = "detect", keypoint_count: int 
     Args:
         record: the sample record.
         mode: the line format (``YoloOptions.mode``).
-        keypoint_count: K, the keypoints of every ``pose`` line (``len(pose_keypoints(...))``).
+        keypoint_count: K, the keypoints of every ``pose`` line (``pose_keypoint_count``).
     """
     classes = {name: k for k, name in enumerate(record["categories"])}
     w, h = record["width"], record["height"]
@@ -196,7 +205,7 @@ def link_image(source: Path, dest: Path) -> None:
 
 
 def write_sample(sample: Sample, record: dict[str, Any], root: Path, options: YoloOptions = YoloOptions()) -> None:
-    count = len(pose_keypoints(sample.labels.categories)) if options.mode == "pose" else 0
+    count = pose_keypoint_count(sample.labels.categories) if options.mode == "pose" else 0
     write_staged(root / label_path(record["file_name"]), yolo_text(record, options.mode, count).encode("utf-8"))
     link_image(root / record["file_name"], root / image_path(record["file_name"]))
 
@@ -206,9 +215,9 @@ def data_yaml_doc(categories: CategoryTable, mode: str) -> dict[str, Any]:
     names = {k: c.name for k, c in enumerate(categories.categories)}
     doc: dict[str, Any] = {"task": TASKS[mode], "nc": len(names), "names": names}
     if mode == "pose":
-        keypoints = pose_keypoints(categories)
-        doc["kpt_shape"] = [len(keypoints), KEYPOINT_DIMS]
-        doc["flip_idx"] = flip_index(keypoints)
+        doc["kpt_shape"] = [pose_keypoint_count(categories), KEYPOINT_DIMS]
+        if (flip := pose_flip_index(categories)) is not None:
+            doc["flip_idx"] = flip
         doc["kpt_names"] = {k: list(c.keypoints) for k, c in enumerate(categories.categories) if c.keypoints}
     return doc
 

@@ -6,8 +6,9 @@ above it, or an Ultralytics dataset). ``data.yaml``'s ``names`` (a list, or a ma
 ids 0..n-1) become the category table with ids 1..n in class order; its ``task`` (``detect``,
 ``segment``, ``obb`` or ``pose``; ``detect`` when absent) says what a label line holds. A pose
 dataset's ``kpt_shape`` ([K, 3], or [K, 2] without visibility) gives the keypoints of a line, and
-``kpt_names`` (class id -> K names) the categories that have keypoints and their names (without
-it, every class has keypoints named ``0`` .. ``K-1``, as Ultralytics names them). Images are those
+``kpt_names`` (class id -> up to K names) the categories that have keypoints and their names, in
+a line's first slots (without it, every class has keypoints named ``0`` .. ``K-1``, as Ultralytics
+names them). Images are those
 under the folders that ``train``, ``val`` and ``test`` name (relative to ``path:`` or to
 ``data.yaml``'s folder; each distinct folder once), or under ``ReadOptions.images``; an image's
 label file is its path with the last ``images`` folder replaced by ``labels`` and the suffix by
@@ -96,10 +97,11 @@ def keypoint_layout(folder: Path, doc: dict, names: list[str]) -> tuple[int, int
     if isinstance(given, list):  # one list for every class
         given = {k: given for k in range(len(names))}
     ok = isinstance(given, dict) and all(
-        isinstance(k, int) and 0 <= k < len(names) and isinstance(v, list) and len(v) == count for k, v in given.items()
+        isinstance(k, int) and 0 <= k < len(names) and isinstance(v, list) and 0 < len(v) <= count
+        for k, v in given.items()
     )
     if not ok:
-        raise DatasetError(f"{path}: kpt_names must map class ids to lists of {count} keypoint names")
+        raise DatasetError(f"{path}: kpt_names must map class ids to lists of 1..{count} keypoint names")
     return count, dims, {k: tuple(str(n) for n in v) for k, v in sorted(given.items())}
 
 
@@ -260,7 +262,8 @@ def read_yolo_dataset(path: Path, options: ReadOptions) -> ReadResult:
                     bad(f"{labels} line {number}", problem)
                     continue
                 cls, corners, keypoints = parsed
-                lines.append((names[cls], corners, keypoints if cls in kpt_names else None))
+                kept = keypoints[: len(kpt_names[cls])] if cls in kpt_names else None  # the category's own slots
+                lines.append((names[cls], corners, kept))
             index = len(samples)
             rel = str(image.relative_to(folder)) if image.is_relative_to(folder) else str(image)
             record = {
