@@ -1,7 +1,7 @@
 """YOLO labels (``yolo/``): detection, segmentation, oriented boxes or poses, with ``data.yaml``; the
 writer (its reader, the inverse, is ``yolo_reader``).
 
-Layout, as Ultralytics, FiftyOne and most YOLO trainers read it::
+Layout, as Ultralytics and most YOLO trainers read it::
 
     yolo/data.yaml             names (class id -> name), train/val: images, the task
     yolo/images/<stem>.<ext>   the dataset's images: hard links to ``images/<stem>.<ext>``

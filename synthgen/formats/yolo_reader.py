@@ -1,22 +1,21 @@
-"""YOLO reader, the inverse of the ``yolo`` writer; reads Ultralytics-style detection, segmentation
-and oriented-box datasets.
+"""YOLO reader, the inverse of the ``yolo`` writer; reads Ultralytics-style detection, segmentation,
+oriented-box and pose datasets.
 
-``path`` is the folder holding ``data.yaml`` (a synthgen dataset's ``yolo/``, the dataset root
-above it, or an Ultralytics dataset). ``data.yaml``'s ``names`` (a list, or a mapping of the class
-ids 0..n-1) become the category table with ids 1..n in class order; its ``task`` (``detect``,
+``path`` is the folder holding ``data.yaml`` (a synthgen dataset's ``yolo/``, the dataset root above
+it, or an Ultralytics dataset). ``data.yaml``'s ``names`` (a list, or a mapping of the class ids
+0..n-1) become the category table with ids 1..n in class order; its ``task`` (``detect``,
 ``segment``, ``obb`` or ``pose``; ``detect`` when absent) says what a label line holds. A pose
 dataset's ``kpt_shape`` ([K, 3], or [K, 2] without visibility) gives the keypoints of a line, and
-``kpt_names`` (class id -> up to K names) the categories that have keypoints and their names, in
-a line's first slots (without it, every class has keypoints named ``0`` .. ``K-1``, as Ultralytics
-names them). Images are those
-under the folders that ``train``, ``val`` and ``test`` name (relative to ``path:`` or to
-``data.yaml``'s folder; each distinct folder once), or under ``ReadOptions.images``; an image's
-label file is its path with the last ``images`` folder replaced by ``labels`` and the suffix by
-``.txt``, as Ultralytics finds it (with ``ReadOptions.images``: ``labels/`` beside ``data.yaml``).
-This reads the ``yolo`` writer's layout (``yolo/images/`` of hard links) and its earlier one
-(``yolo/images`` a link to ``../images``: the folder is read through the link, its label files found
-beside it, unresolved).
-An image without a label file holds no instance (a background image, as YOLO trainers read it).
+``kpt_names`` (class id -> up to K names) the categories that have keypoints and their names, in a
+line's first slots (without it, every class has keypoints named ``0`` .. ``K-1``, as Ultralytics
+names them). Images are those under the folders that ``train``, ``val`` and ``test`` name (relative
+to ``path:`` or to ``data.yaml``'s folder; each distinct folder once), or under
+``ReadOptions.images``; an image's label file is its path with the last ``images`` folder replaced
+by ``labels`` and the suffix by ``.txt``, as Ultralytics finds it (with ``ReadOptions.images``:
+``labels/`` beside ``data.yaml``). This reads the ``yolo`` writer's layout (``yolo/images/`` of hard
+links) and its earlier one (``yolo/images`` a link to ``../images``: the folder is read through the
+link, its label files found beside it, unresolved). An image without a label file holds no instance
+(a background image, as YOLO trainers read it).
 
 Each line becomes an instance record whose mask is what the line describes, rasterised as
 pycocotools rasterises polygons: a detection box becomes the whole pixels it covers (its corners
@@ -29,8 +28,9 @@ coordinate is negative, as Ultralytics reads it); a category without keypoints k
 
 Checked while reading, each naming the file and line (or image): a label line that is not a class
 id and numbers, a class id outside ``names``, a count of numbers that is not the task's, a
-coordinate outside the image (0..1 with half a pixel of slack), an unreadable image, and two images
-with one label file (same stem in one folder).
+coordinate outside the image (0..1 with half a pixel of slack), a keypoint visibility that is not
+0, 1 or 2, an unreadable image, two images with one label file (same stem in one folder), and a
+pose ``data.yaml`` without a valid ``kpt_shape`` or with ``kpt_names`` that do not fit it.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import yaml
 from synthgen.config import load_run_config
 from synthgen.dataset import read_dataset
 from synthgen.engine import generate
-from synthgen.errors import ConfigError
+from synthgen.errors import ConfigError, DatasetError
 from synthgen.formats.yolo import read_yolo
 from synthgen.mix import load_mix_config, mix
 
@@ -281,3 +281,11 @@ def test_the_reader_reads_pose_labels_back(tmp_path):
                 continue
             want = expected_keypoints([inst], len(inst.keypoints), w, h)[0] * (w, h, 1)
             np.testing.assert_allclose(got.keypoints, want, atol=1e-3)
+    label = out / "yolo/labels/000000000.txt"
+    fields = label.read_text().splitlines()[0].split()
+    label.write_text(" ".join(fields[:7] + ["3"] + fields[8:]) + "\n")  # the first keypoint's visibility
+    with pytest.raises(DatasetError, match=r"000000000.txt line 1: keypoint visibilities \[3.0, .* not all 0, 1 or 2$"):
+        list(read_yolo(out))
+    label.write_text(" ".join(fields[:-3]) + "\n")
+    with pytest.raises(DatasetError, match=r"000000000.txt line 1: 31 numbers, but a pose line holds 34$"):
+        list(read_yolo(out))
