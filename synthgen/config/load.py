@@ -292,6 +292,7 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
         for name, a in cfg.annotate.items()
     )
     categories = _category_table(cfg, kind.categories(settings), annotators)
+    _check_writers(cfg.outputs, writer_options, categories)
 
     resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
     resolved["scene"]["params"] = scene_params
@@ -364,6 +365,21 @@ def _writer_options(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         options[str(name)] = OmegaConf.to_object(typed)
         params[str(name)] = OmegaConf.to_container(typed, resolve=True)
     return options, params
+
+
+def _check_writers(outputs: Any, options: dict[str, Any], categories: Any) -> None:
+    """Each writer's own check of its options against the run's categories (``WriterKind.check``)."""
+    from synthgen.formats import WRITERS
+
+    for name in outputs:
+        writer = WRITERS.get(name)
+        if writer.check is None:
+            continue
+        given = options.get(name, writer.options() if writer.options is not None else None)
+        try:
+            writer.check(given, categories)
+        except ValueError as exc:
+            raise ConfigError(f"writers.{name}", str(exc)) from None
 
 
 def _missing_kind(name: str):

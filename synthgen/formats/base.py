@@ -47,6 +47,9 @@ class WriterKind:
             ``finalize`` must still work, with the same bytes out, on a record without it (a
             dataset finalized again, a record edited since, a dataset written without this
             writer's option).
+        check: optional (options, the run's category table) -> None, raising ValueError when the
+            writer cannot write this run (YOLO pose without keypoints); the config loader reports
+            the message under ``writers.NAME``, before any work.
 
     Records are ``synthgen.records.to_record``'s: a writer reads the fields it writes from there
     and keeps no list of its own.
@@ -59,6 +62,7 @@ class WriterKind:
     entries: tuple[str, ...] = ()
     options: type | None = None
     derive: Callable[[dict], Any] | None = None
+    check: Callable[[Any, CategoryTable], None] | None = None
 
     def with_options(self, options: Any) -> WriterKind:
         """This writer with its functions bound to ``options`` (an instance of ``self.options``)."""

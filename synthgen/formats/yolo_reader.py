@@ -1,27 +1,36 @@
-"""YOLO reader, the inverse of the ``yolo`` writer; reads Ultralytics-style detection, segmentation
-and oriented-box datasets.
+"""YOLO reader, the inverse of the ``yolo`` writer; reads Ultralytics-style detection, segmentation,
+oriented-box and pose datasets.
 
-``path`` is the folder holding ``data.yaml`` (a synthgen dataset's ``yolo/``, the dataset root
-above it, or an Ultralytics dataset). ``data.yaml``'s ``names`` (a list, or a mapping of the class
-ids 0..n-1) become the category table with ids 1..n in class order; its ``task`` (``detect``,
-``segment`` or ``obb``; ``detect`` when absent) says what a label line holds. Images are those
-under the folders that ``train``, ``val`` and ``test`` name (relative to ``path:`` or to
-``data.yaml``'s folder; each distinct folder once), or under ``ReadOptions.images``; an image's
-label file is its path with the last ``images`` folder replaced by ``labels`` and the suffix by
-``.txt``, as Ultralytics finds it (with ``ReadOptions.images``: ``labels/`` beside ``data.yaml``).
-An image without a label file holds no instance (a background image, as YOLO trainers read it).
+``path`` is the folder holding ``data.yaml`` (a synthgen dataset's ``yolo/``, the dataset root above
+it, or an Ultralytics dataset). ``data.yaml``'s ``names`` (a list, or a mapping of the class ids
+0..n-1) become the category table with ids 1..n in class order; its ``task`` (``detect``,
+``segment``, ``obb`` or ``pose``; ``detect`` when absent) says what a label line holds. A pose
+dataset's ``kpt_shape`` ([K, 3], or [K, 2] without visibility) gives the keypoints of a line, and
+``kpt_names`` (class id -> up to K names) the categories that have keypoints and their names, in a
+line's first slots (without it, every class has keypoints named ``0`` .. ``K-1``, as Ultralytics
+names them). Images are those under the folders that ``train``, ``val`` and ``test`` name (relative
+to ``path:`` or to ``data.yaml``'s folder; each distinct folder once), or under
+``ReadOptions.images``; an image's label file is its path with the last ``images`` folder replaced
+by ``labels`` and the suffix by ``.txt``, as Ultralytics finds it (with ``ReadOptions.images``:
+``labels/`` beside ``data.yaml``). This reads the ``yolo`` writer's layout (``yolo/images/`` of hard
+links) and its earlier one (``yolo/images`` a link to ``../images``: the folder is read through the
+link, its label files found beside it, unresolved). An image without a label file holds no instance
+(a background image, as YOLO trainers read it).
 
 Each line becomes an instance record whose mask is what the line describes, rasterised as
 pycocotools rasterises polygons: a detection box becomes the whole pixels it covers (its corners
 rounded to the pixel grid, the inverse of the writer's box of a mask's extent), a segmentation
 polygon and an oriented box their polygon; bbox and area are the extent and pixel count of that
 mask. An oriented box is also kept as the instance's quad (with an empty transcription), so a
-round trip gives back a text instance's quad.
+round trip gives back a text instance's quad. A pose line is a detection box and the instance's
+keypoints (pixels, COCO visibility; without visibility in the file, 2 where labelled and 0 where a
+coordinate is negative, as Ultralytics reads it); a category without keypoints keeps none.
 
 Checked while reading, each naming the file and line (or image): a label line that is not a class
 id and numbers, a class id outside ``names``, a count of numbers that is not the task's, a
-coordinate outside the image (0..1 with half a pixel of slack), an unreadable image, and two images
-with one label file (same stem in one folder).
+coordinate outside the image (0..1 with half a pixel of slack), a keypoint visibility that is not
+0, 1 or 2, an unreadable image, two images with one label file (same stem in one folder), and a
+pose ``data.yaml`` without a valid ``kpt_shape`` or with ``kpt_names`` that do not fit it.
 """
 
 from __future__ import annotations
@@ -35,9 +44,9 @@ from synthgen.errors import DatasetError
 from synthgen.formats.base import IMAGE_SUFFIXES, BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, read_text
 from synthgen.formats.yolo import FOLDER, TASKS
 from synthgen.lazy import ImageFile, LazySample
-from synthgen.types import CategoryTable
+from synthgen.types import Category, CategoryTable
 
-NUMBERS = {"detect": 4, "obb": 8}  # numbers after the class id; segment: an even count >= 6
+NUMBERS = {"detect": 4, "obb": 8}  # numbers after the class id; segment: an even count >= 6; pose: 4 + K * dims
 SLACK_PX = 0.5
 
 
@@ -72,6 +81,28 @@ def read_data_yaml(folder: Path) -> tuple[list[str], str, dict]:
     if task not in TASKS.values():
         raise DatasetError(f"{path}: task {task!r} is not one of {', '.join(TASKS.values())}")
     return names, task, doc
+
+
+def keypoint_layout(folder: Path, doc: dict, names: list[str]) -> tuple[int, int, dict[int, tuple[str, ...]]]:
+    """(K, dims, class id -> keypoint names) of a pose dataset's ``data.yaml``."""
+    path = folder / "data.yaml"
+    shape = doc.get("kpt_shape")
+    valid = isinstance(shape, list) and len(shape) == 2 and all(type(v) is int for v in shape)
+    if not valid or shape[0] < 1 or shape[1] not in (2, 3):
+        raise DatasetError(f"{path}: kpt_shape must be [K, 2] or [K, 3] for task pose, got {shape!r}")
+    count, dims = shape
+    given = doc.get("kpt_names")
+    if given is None:
+        return count, dims, {k: tuple(str(i) for i in range(count)) for k in range(len(names))}
+    if isinstance(given, list):  # one list for every class
+        given = {k: given for k in range(len(names))}
+    ok = isinstance(given, dict) and all(
+        isinstance(k, int) and 0 <= k < len(names) and isinstance(v, list) and 0 < len(v) <= count
+        for k, v in given.items()
+    )
+    if not ok:
+        raise DatasetError(f"{path}: kpt_names must map class ids to lists of 1..{count} keypoint names")
+    return count, dims, {k: tuple(str(n) for n in v) for k, v in sorted(given.items())}
 
 
 def image_folders(folder: Path, doc: dict, images: str | None) -> list[Path]:
@@ -117,16 +148,19 @@ def _corners(numbers: list[float], task: str, width: int, height: int) -> np.nda
     return np.asarray(numbers, np.float64).reshape(-1, 2) * (width, height)
 
 
-def instance_records(lines: list[tuple[str, np.ndarray]], task: str, width: int, height: int) -> list[dict]:
-    """Instance records of one image's checked label lines ((category, (N, 2) corners) each): masks
-    through pycocotools, one call for the image; bbox and area from the masks."""
+def instance_records(
+    lines: list[tuple[str, np.ndarray, np.ndarray | None]], task: str, width: int, height: int
+) -> list[dict]:
+    """Instance records of one image's checked label lines ((category, (N, 2) corners, (K, 3)
+    keypoints in pixels or None) each): masks through pycocotools, one call for the image; bbox and
+    area from the masks."""
     from pycocotools import mask as mask_utils
 
     if not lines:
         return []
     polygons = []
-    for _, corners in lines:
-        if task == "detect":  # the whole pixels the box covers, as a polygon of integer corners
+    for _, corners, _ in lines:
+        if task in ("detect", "pose"):  # the whole pixels the box covers, as a polygon of integer corners
             (x0, y0), (x1, y1) = np.clip(np.rint(corners), 0, (width, height))
             polygons.append([x0, y0, x1, y0, x1, y1, x0, y1])
         else:
@@ -135,7 +169,7 @@ def instance_records(lines: list[tuple[str, np.ndarray]], task: str, width: int,
     areas = mask_utils.area(rles).tolist()
     extents = np.rint(mask_utils.toBbox(rles)).astype(int).tolist()
     out = []
-    for (name, corners), rle, area, extent in zip(lines, rles, areas, extents):
+    for (name, corners, keypoints), rle, area, extent in zip(lines, rles, areas, extents):
         rec: dict[str, Any] = {
             "category": name,
             "bbox": extent if area else [0, 0, 0, 0],
@@ -145,38 +179,59 @@ def instance_records(lines: list[tuple[str, np.ndarray]], task: str, width: int,
         if task == "obb":
             rec["text"] = ""
             rec["quad"] = [round(float(v), 3) for v in corners.reshape(-1)]
+        if keypoints is not None:
+            rec["keypoints"] = [v for x, y, vis in keypoints.tolist() for v in (round(x, 3), round(y, 3), int(vis))]
         out.append(rec)
     return out
 
 
-def _line_problem(fields: list[str], names: list[str], task: str, width: int, height: int) -> tuple[str, Any]:
-    """(problem, None) or ("", (class id, corners)) of one label line's fields."""
+def _line_problem(
+    fields: list[str], names: list[str], task: str, width: int, height: int, kpt: tuple[int, int] = (0, 3)
+) -> tuple[str, Any]:
+    """(problem, None) or ("", (class id, corners, (K, 3) keypoints in pixels or None)) of one label
+    line's fields; ``kpt`` is a pose dataset's (K, dims)."""
     try:
         cls, numbers = int(fields[0]), [float(v) for v in fields[1:]]
     except ValueError:
         return f"expected a class id and numbers, got {' '.join(fields)!r}", None
     if not 0 <= cls < len(names):
         return f"class {cls} is not in data.yaml's names (0..{len(names) - 1})", None
-    want = NUMBERS.get(task)
+    want = 4 + kpt[0] * kpt[1] if task == "pose" else NUMBERS.get(task)
     if want is not None and len(numbers) != want:
         return f"{len(numbers)} numbers, but {'an' if task == 'obb' else 'a'} {task} line holds {want}", None
     if want is None and (len(numbers) < 6 or len(numbers) % 2):
         return f"{len(numbers)} numbers, but a {task} line holds an even count of at least 6", None
     if not np.isfinite(numbers).all():
         return "a coordinate is not a finite number", None
-    corners = _corners(numbers, task, width, height)
-    if task == "detect" and (numbers[2] < 0 or numbers[3] < 0):
+    keypoints = None
+    if task == "pose":
+        numbers, points = numbers[:4], np.asarray(numbers[4:], np.float64).reshape(kpt)
+        if kpt[1] == 2:  # no visibility in the file: a negative coordinate marks an unlabelled one (Ultralytics)
+            points = np.column_stack([points, np.where((points >= 0).all(axis=1), 2.0, 0.0)])
+        if not np.isin(points[:, 2], (0, 1, 2)).all():
+            return f"keypoint visibilities {points[:, 2].tolist()} are not all 0, 1 or 2", None
+        keypoints = points * (width, height, 1)
+        keypoints[points[:, 2] == 0] = 0.0
+        labelled = keypoints[points[:, 2] > 0, :2]
+        if (labelled < -SLACK_PX).any() or (labelled > np.array([width, height]) + SLACK_PX).any():
+            return f"a keypoint of {points[:, :2].tolist()} lies outside the {width}x{height} image", None
+    corners = _corners(numbers, "detect" if task == "pose" else task, width, height)
+    if task in ("detect", "pose") and (numbers[2] < 0 or numbers[3] < 0):
         return f"box {numbers} has a negative size", None
     if (corners < -SLACK_PX).any() or (corners > np.array([width, height]) + SLACK_PX).any():
         return f"{task} label {numbers} lies outside the {width}x{height} image", None
-    return "", (cls, corners)
+    return "", (cls, corners, keypoints)
 
 
 def read_yolo_dataset(path: Path, options: ReadOptions) -> ReadResult:
     """Read a YOLO dataset folder into lazy samples (see the module docstring)."""
     folder = yolo_folder(Path(path))
     names, task, doc = read_data_yaml(folder)
-    table = CategoryTable.of_names(names)
+    kpt, kpt_names = (0, 3), {}
+    if task == "pose":
+        count, dims, kpt_names = keypoint_layout(folder, doc, names)
+        kpt = (count, dims)
+    table = CategoryTable(tuple(Category(k + 1, n, kpt_names.get(k, ())) for k, n in enumerate(names)))
     bad = BadRecords(options.on_bad)
     samples = []
     for images in image_folders(folder, doc, options.images):
@@ -202,11 +257,13 @@ def read_yolo_dataset(path: Path, options: ReadOptions) -> ReadResult:
                 fields = line.split()
                 if not fields:
                     continue
-                problem, parsed = _line_problem(fields, names, task, width, height)
+                problem, parsed = _line_problem(fields, names, task, width, height, kpt)
                 if problem:
                     bad(f"{labels} line {number}", problem)
                     continue
-                lines.append((names[parsed[0]], parsed[1]))
+                cls, corners, keypoints = parsed
+                kept = keypoints[: len(kpt_names[cls])] if cls in kpt_names else None  # the category's own slots
+                lines.append((names[cls], corners, kept))
             index = len(samples)
             rel = str(image.relative_to(folder)) if image.is_relative_to(folder) else str(image)
             record = {

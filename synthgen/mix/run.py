@@ -5,6 +5,7 @@ Output::
 
     OUT/mix.json                 the config, its hash and the plan's hash (resume checks both)
     OUT/train|val|test/          each a synthgen dataset (manifest.json, images/, every writer's files)
+    OUT/data.yaml                with the yolo writer: one Ultralytics data.yaml over the splits
     OUT/report.json              counts per class and source before and after, skips, duplicates
     OUT/class_balance.png        the class balance, before and after
 """
@@ -31,6 +32,7 @@ from synthgen.engine.shards import ShardJob, commit_shard, produce_shard, remove
 from synthgen.errors import DatasetError
 from synthgen.formats import WRITERS
 from synthgen.formats.base import write_atomic
+from synthgen.formats.yolo import MIX_DATA_YAML, mix_data_yaml
 from synthgen.mix.config import MixConfig
 from synthgen.mix.plan import SPLITS, Plan, Planned, plan_mix
 from synthgen.mix.report import mix_report, write_balance_plot
@@ -39,7 +41,7 @@ from synthgen.records import table_to_record
 from synthgen.types import Sample
 
 MIX_STATE = "mix.json"
-OWN = (MIX_STATE, "report.json", "class_balance.png", *SPLITS)  # what mix writes into OUT, and only that
+OWN = (MIX_STATE, "report.json", "class_balance.png", MIX_DATA_YAML, *SPLITS)  # what mix writes into OUT, and only that
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,7 @@ def _mix(config: MixConfig, out: Path, overwrite: bool, progress: bool) -> MixSu
         for split in SPLITS:
             w, r = write_split(config, out / split, split, plan.splits[split], formats, bar)
             written, reused = written + w, reused + r
+    write_mix_files(config, out)
     report = mix_report(config, sources, duplicates, plan)
     write_atomic(out / "report.json", json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
     write_balance_plot(report, out / "class_balance.png")
@@ -309,6 +312,12 @@ def _mix(config: MixConfig, out: Path, overwrite: bool, progress: bool) -> MixSu
         skipped=sum(len(s.skipped) for s in sources),
         duplicates=len(duplicates),
     )
+
+
+def write_mix_files(config: MixConfig, out: Path) -> None:
+    """The files over all splits that the mix's writers need (the yolo writer's ``OUT/data.yaml``)."""
+    if "yolo" in config.outputs:
+        mix_data_yaml(out, SPLITS, config.categories)
 
 
 def per_class_and_source(items: list[Planned]) -> dict[str, dict[str, int]]:

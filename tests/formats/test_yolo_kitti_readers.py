@@ -124,8 +124,8 @@ def test_yolo_bad_line_names_file_and_line_or_is_skipped(tmp_path, label, mode, 
 
 def test_yolo_unreadable_image_shared_labels_and_bad_data_yaml(tmp_path):
     write_dataset(tmp_path, known_samples(2), "yolo")
-    (tmp_path / "images/000000001.png").write_bytes(b"not a png")
-    cv2.imwrite(str(tmp_path / "images/000000000.jpg"), np.zeros((4, 4, 3), np.uint8))
+    (tmp_path / "yolo/images/000000001.png").write_bytes(b"not a png")
+    cv2.imwrite(str(tmp_path / "yolo/images/000000000.jpg"), np.zeros((4, 4, 3), np.uint8))
     with pytest.raises(DatasetError, match=r"000000000.png: shares its label file .*000000000.txt with .*000000000.jpg"):
         read("yolo", tmp_path)
     result = read("yolo", tmp_path, on_bad="skip")
@@ -134,8 +134,11 @@ def test_yolo_unreadable_image_shared_labels_and_bad_data_yaml(tmp_path):
     (tmp_path / "yolo/data.yaml").write_text("names: {0: car, 2: sign}\n")
     with pytest.raises(DatasetError, match=r"data.yaml: names must map the class ids 0..n-1 to names$"):
         read("yolo", tmp_path)
+    (tmp_path / "yolo/data.yaml").write_text("names: [car]\ntask: keypoints\n")
+    with pytest.raises(DatasetError, match=r"data.yaml: task 'keypoints' is not one of detect, segment, obb, pose$"):
+        read("yolo", tmp_path)
     (tmp_path / "yolo/data.yaml").write_text("names: [car]\ntask: pose\n")
-    with pytest.raises(DatasetError, match=r"data.yaml: task 'pose' is not one of detect, segment, obb$"):
+    with pytest.raises(DatasetError, match=r"data.yaml: kpt_shape must be \[K, 2\] or \[K, 3\] for task pose, got None$"):
         read("yolo", tmp_path)
     with pytest.raises(DatasetError, match="no data.yaml; not a YOLO dataset folder"):
         read("yolo", tmp_path / "images")
