@@ -77,7 +77,7 @@ def _shape(node: Any) -> str:
         return "a mapping"
     if isinstance(node, (ListConfig, list, tuple)):
         return "a list"
-    return f"a single value ({node!r})"
+    return f"a single value ({short_repr(node)})"
 
 
 def _first_misfit(base: DictConfig, layer: DictConfig, prefix: str) -> ConfigError:
@@ -163,7 +163,9 @@ def _expand_include(raw: DictConfig, base_dir: Path, kind_override: Any = None) 
         layers.insert(0, base)
     if len(layers) == 1 and include is None:
         return
-    raw.scene = OmegaConf.merge(*layers)
+    # a list where the kind's defaults or the included file hold a mapping (or the reverse) is the
+    # user's to fix: one line naming the key, not omegaconf's TypeError
+    raw.scene = merge_checked(layers[0], *layers[1:], prefix="scene")
     if include is not None:
         raw.scene.include = include
 
@@ -243,8 +245,10 @@ def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfi
     _warn_list_traps(overrides, dot)
     kind_override = None
     if isinstance(dot.get("scene"), DictConfig):
+        if raw.get("scene") is not None and not isinstance(raw.scene, DictConfig):
+            raise ConfigError("scene", f"expected a mapping, got {_shape(raw.scene)}")
         if dot.scene.get("include") is not None:
-            raw = OmegaConf.merge(raw, {"scene": {"include": dot.scene.include}})
+            raw = merge_checked(raw, OmegaConf.create({"scene": {"include": dot.scene.include}}))
         if dot.scene._get_node("kind") is not None:
             kind_override = dot.scene._get_node("kind")._value()
     _expand_include(raw, path.parent, kind_override)
