@@ -211,10 +211,35 @@ def _unparsable_override(overrides: Sequence[str]) -> ConfigError:
     return ConfigError("overrides", "cannot read them as YAML")
 
 
-def config_layers(path: Path, overrides: Sequence[str]) -> tuple[DictConfig, DictConfig]:
+# The command that each kind of config file is for; a mix config is told by its sources:, a run
+# config by its scene:, whatever else it holds.
+COMMAND_OF = {"mix": "synthgen mix", "run": "synthgen generate"}
+
+
+def config_kind(raw: DictConfig) -> str | None:
+    """``mix`` for a mix config, ``run`` for a run config, None for a file that is neither yet."""
+    if "sources" in raw:
+        return "mix"
+    return "run" if "scene" in raw else None
+
+
+def config_layers(
+    path: Path, overrides: Sequence[str], expect: str = "run", shown: str | None = None
+) -> tuple[DictConfig, DictConfig]:
     """A config file and its ``key=value`` overrides as two omegaconf layers, each checked (no
-    resolvers, overrides well formed and readable); ConfigError naming the file or key."""
+    resolvers, overrides well formed and readable); ConfigError naming the file or key.
+
+    Args:
+        path: the YAML file.
+        overrides: ``key=value`` items.
+        expect: ``run`` or ``mix``: the kind of config the caller loads; the other kind is refused
+            with the command it is for, before its keys are checked against the wrong schema.
+        shown: the config as the user named it (``mix_words``), for that error; default ``path``.
+    """
     raw = _load_yaml(path, "")
+    found = config_kind(raw)
+    if found is not None and found != expect:
+        raise ConfigError(shown or str(path), f"this is a {found} config: use `{COMMAND_OF[found]}`")
     refuse_resolvers(raw)
     for item in overrides:
         if "=" not in item or not item.split("=", 1)[0].strip():
@@ -240,8 +265,9 @@ def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfi
     Returns:
         The frozen RunConfig.
     """
+    shown = str(path)
     path = config_path(path) if isinstance(path, str) else Path(path)
-    raw, dot = config_layers(path, overrides)
+    raw, dot = config_layers(path, overrides, "run", shown)
     _warn_list_traps(overrides, dot)
     kind_override = None
     if isinstance(dot.get("scene"), DictConfig):
