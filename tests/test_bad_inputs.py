@@ -270,6 +270,22 @@ CASES = [
     Case("font-paths-mapping-override", "validate {base} 'scene.params.fonts.paths={{a: 1}}'",
          "scene.params.fonts.paths: expected a list, got a mapping"),
     Case("image-list-override", "validate {base} 'image=[png]'", "image: expected a mapping, got a list"),
+    # 9. a writer whose labels the scene does not produce, the wrong command for a config (issue #20)
+    Case("kitti-dense-of-text", "generate {root}/configs/ocr_wild.yaml -o {tmp}/out --num 2 'outputs=[kitti,dense]'",
+         "outputs: kitti needs 3D boxes and a camera, which scene 'ocr_wild' does not produce"),
+    Case("dense-of-text", "generate {base} -o {tmp}/out --num 2 'outputs=[coco,dense]'",
+         "outputs: dense needs a depth layer, which scene 'text_words' does not produce"),
+    Case("icdar-of-shapes", "generate shapes -o {tmp}/out --num 2 'outputs=[coco,icdar]'",
+         "outputs: icdar needs text quads and transcriptions, which scene 'shapes' does not produce"),
+    Case("recognition-of-driving", "validate driving 'outputs=[recognition]'",
+         "outputs: recognition needs text quads and transcriptions, which scene 'driving' does not produce"),
+    Case("icdar-lines-in-file", "generate {tmp}/c.yaml -o {tmp}/out", "outputs: icdar_lines needs text lines",
+         {"c.yaml": "name: x\noutputs: [coco, icdar_lines]\nscene:\n  include: {tmp}/s.yaml\n", "s.yaml": SCENE}),
+    Case("generate-a-mix-config", "generate mix_words -o {tmp}/out",
+         "mix_words: this is a mix config: use `synthgen mix`"),
+    Case("regress-a-mix-config", "regress {root}/configs/mix_words.yaml --golden {tmp}/g.json --update",
+         "mix_words.yaml: this is a mix config: use `synthgen mix`"),
+    Case("mix-a-run-config", "mix {base} -o {tmp}/out", "base.yaml: this is a run config: use `synthgen generate`"),
 ]
 
 

@@ -321,6 +321,7 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
         _missing_kind(name) if OmegaConf.is_missing(a, "kind") else reg.ANNOTATORS.get(a.kind, key=f"annotate.{name}.kind")
         for name, a in cfg.annotate.items()
     )
+    _check_writers_have_labels(cfg.outputs, kind, annotators)
     categories = _category_table(cfg, kind.categories(settings), annotators)
 
     resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
@@ -391,6 +392,28 @@ def _writer_options(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
         options[str(name)] = OmegaConf.to_object(typed)
         params[str(name)] = OmegaConf.to_container(typed, resolve=True)
     return options, params
+
+
+def _check_writers_have_labels(outputs: Any, scene: Any, annotators: tuple[Any, ...]) -> None:
+    """Refuse a writer whose ``needs`` the scene's and the annotators' label kinds do not cover
+    (KITTI of a text scene would write empty label files and exit 0)."""
+    from synthgen.annotate import ANNOTATORS
+    from synthgen.formats import WRITERS
+    from synthgen.steps import label_words
+
+    def adds(annotator: Any) -> frozenset[str]:
+        return annotator.labels if annotator.needs <= scene.labels else frozenset()
+
+    produced = scene.labels.union(*(adds(a) for a in annotators))
+    for name in outputs:
+        lacking = WRITERS.get(name).needs - produced
+        if not lacking:
+            continue
+        message = f"{name} needs {label_words(lacking)}, which scene {scene.name!r} does not produce"
+        makers = [n for n in ANNOTATORS.names() if lacking <= adds(ANNOTATORS.get(n)) | scene.labels]
+        if makers:
+            message += f"; the {makers[0]} annotator makes them: annotate.{makers[0]}.kind={makers[0]}"
+        raise ConfigError("outputs", message)
 
 
 def _missing_kind(name: str):

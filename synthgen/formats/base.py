@@ -46,6 +46,9 @@ class WriterKind:
             ``finalize`` must still work, with the same bytes out, on a record without it (a
             dataset finalized again, a record edited since, a dataset written without this
             writer's option).
+        needs: the label kinds (``synthgen.steps.LABEL_KINDS``) without which it writes nothing
+            of use (KITTI: 3D boxes and a camera); a run whose scene and annotators do not
+            produce them is refused at load.
 
     Records are ``synthgen.records.to_record``'s: a writer reads the fields it writes from there
     and keeps no list of its own.
@@ -58,6 +61,7 @@ class WriterKind:
     entries: tuple[str, ...] = ()
     options: type | None = None
     derive: Callable[[dict], Any] | None = None
+    needs: frozenset[str] = frozenset()
 
     def with_options(self, options: Any) -> WriterKind:
         """This writer with its functions bound to ``options`` (an instance of ``self.options``)."""
