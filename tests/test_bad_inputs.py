@@ -225,7 +225,12 @@ CASES = [
     Case("preview-bad-segmentation", "preview {tmp}/ds", "coco.json",
          {"ds/annotations/coco.json": '{"images": [{"id": 1, "file_name": "x.png"}], '
           '"annotations": [{"image_id": 1, "segmentation": 7, "bbox": [0, 0, 1, 1]}]}', "ds/x.png": "PNG"}),
-    Case("preview-not-a-dataset", "preview {tmp}/ds", "coco.json", {"ds/": None}),
+    Case("preview-not-a-dataset", "preview {tmp}/ds", "ds: not a dataset", {"ds/": None}),
+    Case("preview-not-a-folder", "preview {tmp}/nothing", "nothing: not a folder"),
+    Case("preview-incomplete-dataset", "preview {tmp}/ds", "the dataset is incomplete",
+         {"ds/manifest.json": '{"status": "running", "shards": []}'}),
+    Case("preview-yolo-label-bad", "preview {tmp}/ds", "ds/labels/x.txt",
+         {"ds/data.yaml": "names: [a]\ntrain: images\n", "ds/images/x.png": "PNG", "ds/labels/x.txt": "0 nope\n"}),
     # 7. regress
     Case("golden-samples-number", "regress {base} --golden {tmp}/g.json", "g.json", {"g.json": _golden(samples=5)}),
     Case("golden-list-for-dict", "regress {base} --golden {tmp}/g.json", "g.json",

@@ -38,7 +38,7 @@ def test_generate_then_preview(tmp_path):
 
 def test_preview_of_a_folder_that_is_no_dataset(tmp_path):
     proc = run("preview", str(tmp_path))
-    assert proc.returncode == 2 and "coco.json: not found" in proc.stderr
+    assert proc.returncode == 2 and f"{tmp_path}: not a dataset (no manifest.json, annotations/coco.json" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
