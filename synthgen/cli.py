@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("preview", help="contact sheet of a dataset with its labels drawn")
     pre.add_argument(
         "dataset",
-        help="a synthgen dataset (any outputs) or mix output folder; or a COCO, KITTI, YOLO, ICDAR or recognition folder",
+        help="a synthgen dataset (any outputs) or mix output folder; a COCO, KITTI, YOLO, ICDAR or recognition folder",
     )
     pre.add_argument("-o", "--out", help="PNG to write (default DATASET/preview.png)")
     pre.add_argument("-n", "--num", type=_at_most(1000), default=12, help="samples to show (default 12)")

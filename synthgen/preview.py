@@ -196,7 +196,8 @@ def write_preview(dataset: str | Path, out: str | Path | None = None, num: int =
         try:
             tiles.append(draw_labels(shown.image, shown.annotations, scale, shown.categories, shown.camera))
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-            raise DatasetError(f"{shown.where}: an annotation is malformed ({type(exc).__name__}: {str(exc)[:80]})") from None
+            problem = f"{type(exc).__name__}: {str(exc)[:80]}"
+            raise DatasetError(f"{shown.where}: an annotation is malformed ({problem})") from None
     cols = min(columns, len(tiles))
     gap = 4
     row_heights = [max(t.height for t in tiles[i : i + cols]) for i in range(0, len(tiles), cols)]
@@ -245,7 +246,7 @@ def _sample_tiles(root: Path, samples, num: int) -> list[Tile]:
         for sample in samples:
             if len(tiles) == num:
                 break
-            tiles.append(sample_tile(sample, f"{root}: sample {len(tiles)}"))
+            tiles.append(_sample_tile(sample, f"{root}: sample {len(tiles)}"))
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise DatasetError(f"{root}: a sample record is malformed ({type(exc).__name__}: {str(exc)[:80]})") from None
     if not tiles:
@@ -253,7 +254,7 @@ def _sample_tiles(root: Path, samples, num: int) -> list[Tile]:
     return tiles
 
 
-def sample_tile(sample: Sample, where: str) -> Tile:
+def _sample_tile(sample: Sample, where: str) -> Tile:
     """A sample's tile: its visible instances as the COCO writer writes them (masks as RLE, exact)."""
     from synthgen.formats.coco import CocoOptions, coco_annotations, coco_categories
     from synthgen.records import camera_to_record, instance_to_record
