@@ -118,7 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("overrides", nargs="*", metavar="key=value", help="optional config overrides")
 
     pre = sub.add_parser("preview", help="contact sheet of a dataset with its labels drawn")
-    pre.add_argument("dataset", help="dataset folder")
+    pre.add_argument(
+        "dataset",
+        help="a synthgen dataset (any outputs) or mix output folder; a COCO, KITTI, YOLO, ICDAR or recognition folder",
+    )
     pre.add_argument("-o", "--out", help="PNG to write (default DATASET/preview.png)")
     pre.add_argument("-n", "--num", type=_at_most(1000), default=12, help="samples to show (default 12)")
     pre.add_argument("--columns", type=_at_most(64), default=4)

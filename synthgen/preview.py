@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from synthgen.errors import DatasetError
+from synthgen.types import Sample
 from synthgen.formats.icdar import is_line
 from synthgen.text import fonts, shaping
 
@@ -145,34 +147,37 @@ def _shaped_label_font():
     return ImageFont.truetype(str(fonts.bundled_font_dir() / "DejaVuSans-Bold.ttf"), 13, layout_engine=engine)
 
 
-def sample_cameras(root: Path, file_names: set[str]) -> dict[str, dict]:
-    """The camera records of these images (by file name) from a synthgen dataset's shard records,
-    read only as far as the last of them; {} where the folder holds none (a COCO folder alone)."""
-    from synthgen.formats.synthgen_reader import iter_shard_records
+# The formats a folder that is not a synthgen dataset may hold, richest labels first (COCO: masks and
+# keypoints; KITTI: 3D boxes and a camera; YOLO: boxes or polygons; ICDAR and recognition: text),
+# each with the names that mark it, as its reader finds them (in the folder or in its own subfolder).
+PLAIN_FORMATS = (
+    ("kitti", ("label_2", "kitti/label_2")),
+    ("yolo", ("data.yaml", "yolo/data.yaml")),
+    ("icdar", ("icdar",)),
+    ("recognition", ("labels.tsv", "recognition/labels.tsv")),
+)
 
-    if not (root / "manifest.json").is_file():
-        return {}
-    cameras: dict[str, dict] = {}
-    seen = 0
-    try:
-        _, records = iter_shard_records(root)
-        for rec in records:
-            if rec.get("file_name") in file_names:
-                seen += 1
-                if isinstance(rec.get("camera"), dict):
-                    cameras[rec["file_name"]] = rec["camera"]
-            if seen == len(file_names):
-                break
-    except DatasetError:
-        return cameras  # the 2D labels from coco.json are still drawn
-    return cameras
+
+class Tile(NamedTuple):
+    """What one tile shows: the image ((H, W, 3) uint8), its COCO-style annotations, the COCO
+    categories (for keypoint skeletons), the camera record (for 3D boxes) or None, and where its
+    annotations come from (for an error)."""
+
+    image: np.ndarray
+    annotations: list[dict]
+    categories: list[dict]
+    camera: dict | None
+    where: str
 
 
 def write_preview(dataset: str | Path, out: str | Path | None = None, num: int = 12, columns: int = 4, tile: int = 384) -> Path:
     """Write a contact sheet PNG of the first ``num`` samples of a dataset.
 
     Args:
-        dataset: folder written by ``synthgen generate`` (reads annotations/coco.json).
+        dataset: a synthgen dataset folder, whatever its writers (its sample records, the richest
+            labels, read by ``read_dataset``); a ``synthgen mix`` output (its train, val and test
+            splits in turn); or a folder of another tool in COCO (``annotations/coco.json``),
+            KITTI, YOLO, ICDAR or recognition layout.
         out: PNG path; default ``DATASET/preview.png``.
         num: samples to show.
         columns: tiles per row.
@@ -184,40 +189,15 @@ def write_preview(dataset: str | Path, out: str | Path | None = None, num: int =
     from PIL import Image
 
     root = Path(dataset)
-    coco_path = root / "annotations" / "coco.json"
-    if not coco_path.is_file():
-        raise DatasetError(f"{coco_path}: not found; is {root} a complete synthgen dataset?")
-    try:
-        coco = json.loads(coco_path.read_text(encoding="utf-8"))
-        images = coco["images"][:num]
-        by_image: dict[int, list[dict]] = {}
-        for ann in coco["annotations"]:
-            by_image.setdefault(ann["image_id"], []).append(ann)
-    except (ValueError, KeyError, TypeError, RecursionError) as exc:
-        raise DatasetError(f"{coco_path}: not a COCO file ({exc})") from None
-    if not images:
-        raise DatasetError(f"{coco_path}: holds no images")
     tiles = []
-    names = {i["file_name"] for i in images if isinstance(i, dict) and isinstance(i.get("file_name"), str)}
-    cameras = sample_cameras(root, names)
-    for i, info in enumerate(images):
-        if not isinstance(info, dict) or not isinstance(info.get("file_name"), str) or "id" not in info:
-            raise DatasetError(f"{coco_path}: images[{i}] needs a file_name and an id")
-        path = root / info["file_name"]
-        try:
-            with Image.open(path) as im:
-                rgb = np.asarray(im.convert("RGB"))
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-            raise DatasetError(f"{path}: cannot read image ({type(exc).__name__})") from None
+    for shown in _tiles(root, num):
         # fit the tile; small images (recognition crops) are enlarged up to 4x
-        scale = min(tile / rgb.shape[1], tile / rgb.shape[0], 4.0)
+        scale = min(tile / shown.image.shape[1], tile / shown.image.shape[0], 4.0)
         try:
-            camera = cameras.get(info["file_name"])
-            tiles.append(draw_labels(rgb, by_image.get(info["id"], []), scale, coco.get("categories"), camera))
+            tiles.append(draw_labels(shown.image, shown.annotations, scale, shown.categories, shown.camera))
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-            raise DatasetError(
-                f"{coco_path}: an annotation of {info['file_name']} is malformed ({type(exc).__name__}: {str(exc)[:80]})"
-            ) from None
+            problem = f"{type(exc).__name__}: {str(exc)[:80]}"
+            raise DatasetError(f"{shown.where}: an annotation is malformed ({problem})") from None
     cols = min(columns, len(tiles))
     gap = 4
     row_heights = [max(t.height for t in tiles[i : i + cols]) for i in range(0, len(tiles), cols)]
@@ -231,3 +211,95 @@ def write_preview(dataset: str | Path, out: str | Path | None = None, num: int =
     dest.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(dest)
     return dest
+
+
+def _tiles(root: Path, num: int) -> list[Tile]:
+    """The first ``num`` samples of the dataset at ``root``, from its richest label source."""
+    import itertools
+
+    from synthgen.dataset import read_dataset
+
+    if not root.is_dir():
+        raise DatasetError(f"{root}: not a folder")
+    if (root / "manifest.json").is_file():
+        return _sample_tiles(root, read_dataset(root), num)
+    from synthgen.mix.plan import SPLITS
+
+    splits = [root / split for split in SPLITS if (root / split / "manifest.json").is_file()]
+    if splits:  # a mix output: its splits are synthgen datasets
+        return _sample_tiles(root, itertools.chain.from_iterable(read_dataset(s) for s in splits), num)
+    if (root / "annotations" / "coco.json").is_file():
+        return _coco_tiles(root, num)
+    for name, marks in PLAIN_FORMATS:
+        if any((root / mark).exists() for mark in marks):
+            return _reader_tiles(root, name, num)
+    raise DatasetError(
+        f"{root}: not a dataset (no manifest.json, annotations/coco.json, KITTI label_2/, YOLO data.yaml, "
+        "icdar/ or labels.tsv)"
+    )
+
+
+def _sample_tiles(root: Path, samples, num: int) -> list[Tile]:
+    """Tiles of typed samples (``read_dataset``'s, a reader's materialised ones)."""
+    tiles = []
+    try:
+        for sample in samples:
+            if len(tiles) == num:
+                break
+            tiles.append(_sample_tile(sample, f"{root}: sample {len(tiles)}"))
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise DatasetError(f"{root}: a sample record is malformed ({type(exc).__name__}: {str(exc)[:80]})") from None
+    if not tiles:
+        raise DatasetError(f"{root}: holds no samples")
+    return tiles
+
+
+def _sample_tile(sample: Sample, where: str) -> Tile:
+    """A sample's tile: its visible instances as the COCO writer writes them (masks as RLE, exact)."""
+    from synthgen.formats.coco import CocoOptions, coco_annotations, coco_categories
+    from synthgen.records import camera_to_record, instance_to_record
+
+    labels = sample.labels
+    record = {"index": 0, "instances": [instance_to_record(i) for i in labels.instances]}
+    annotations = coco_annotations(record, labels.categories, 1, CocoOptions(segmentation="rle"))
+    camera = camera_to_record(labels.camera) if labels.camera is not None else None
+    return Tile(sample.image, annotations, coco_categories(labels.categories), camera, where)
+
+
+def _reader_tiles(root: Path, name: str, num: int) -> list[Tile]:
+    """Tiles of a folder in another tool's layout, read by synthgen's reader of that format."""
+    from synthgen.formats import READERS
+    from synthgen.formats.base import ReadOptions
+
+    result = READERS.get(name).read(root, ReadOptions())
+    return _sample_tiles(root, (lazy.materialize() for lazy in result.samples), num)
+
+
+def _coco_tiles(root: Path, num: int) -> list[Tile]:
+    """Tiles of a COCO folder (``annotations/coco.json``, images relative to the folder)."""
+    from PIL import Image
+
+    coco_path = root / "annotations" / "coco.json"
+    try:
+        coco = json.loads(coco_path.read_text(encoding="utf-8"))
+        images = coco["images"][:num]
+        by_image: dict[int, list[dict]] = {}
+        for ann in coco["annotations"]:
+            by_image.setdefault(ann["image_id"], []).append(ann)
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise DatasetError(f"{coco_path}: not a COCO file ({exc})") from None
+    if not images:
+        raise DatasetError(f"{coco_path}: holds no images")
+    categories = coco.get("categories") if isinstance(coco.get("categories"), list) else []
+    tiles = []
+    for i, info in enumerate(images):
+        if not isinstance(info, dict) or not isinstance(info.get("file_name"), str) or "id" not in info:
+            raise DatasetError(f"{coco_path}: images[{i}] needs a file_name and an id")
+        path = root / info["file_name"]
+        try:
+            with Image.open(path) as im:
+                rgb = np.asarray(im.convert("RGB"))
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+            raise DatasetError(f"{path}: cannot read image ({type(exc).__name__})") from None
+        tiles.append(Tile(rgb, by_image.get(info["id"], []), categories, None, f"{coco_path}: {info['file_name']}"))
+    return tiles

@@ -17,8 +17,29 @@ import numpy as np
 
 from synthgen.types import Layers, SceneSpec
 
-# Label kinds a scene can produce; a geometric step lists those it moves with the pixels.
-LABEL_KINDS = ("masks", "boxes", "quads", "polygons", "keypoints", "amodal", "box3d", "camera", "depth", "semantic")
+# Label kinds a scene (SceneKind.labels) or an annotator (AnnotatorKind.labels) produces, each
+# with the words a load-time error uses for it; a geometric step lists those it moves with the
+# pixels (StepKind.moves), a writer those it cannot write without (WriterKind.needs).
+LABEL_KINDS = {
+    "masks": "masks",
+    "boxes": "boxes",
+    "quads": "text quads",
+    "polygons": "text polygons",
+    "text": "transcriptions",
+    "lines": "text lines",
+    "keypoints": "keypoints",
+    "amodal": "amodal boxes",
+    "box3d": "3D boxes",
+    "camera": "a camera",
+    "depth": "a depth layer",
+    "semantic": "a semantic layer",
+}
+
+
+def label_words(kinds: frozenset[str] | set[str]) -> str:
+    """Label kinds as an error names them: ``3D boxes and a camera``, in LABEL_KINDS order."""
+    words = [LABEL_KINDS[k] for k in LABEL_KINDS if k in kinds]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 @dataclass(frozen=True)

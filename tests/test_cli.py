@@ -38,7 +38,7 @@ def test_generate_then_preview(tmp_path):
 
 def test_preview_of_a_folder_that_is_no_dataset(tmp_path):
     proc = run("preview", str(tmp_path))
-    assert proc.returncode == 2 and "coco.json: not found" in proc.stderr
+    assert proc.returncode == 2 and f"{tmp_path}: not a dataset (no manifest.json, annotations/coco.json" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
@@ -207,3 +207,25 @@ def test_mix_source_paths_are_relative_to_the_config_as_written(tmp_path):
     proc = run("validate", "configs/mix.yaml", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert f"path: {tmp_path / 'out/real'}\n" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "command,config,message",
+    [
+        (["generate"], "mix_words", "mix_words: this is a mix config: use `synthgen mix`"),
+        (["generate"], "{mix}", "{mix}: this is a mix config: use `synthgen mix`"),
+        (["regress"], "mix_words", "mix_words: this is a mix config: use `synthgen mix`"),
+        (["mix"], "ocr_wild", "ocr_wild: this is a run config: use `synthgen generate`"),
+        (["mix"], str(ROOT / "configs/shapes.yaml"), "{shapes}: this is a run config: use `synthgen generate`"),
+    ],
+)
+def test_the_wrong_command_for_a_config_names_the_right_one(mix_yaml, command, config, message):
+    """Checked before the config's keys (a mix config's categories: is a list, which a run config
+    would refuse as a misfit; a run config's num_samples is no key of a mix) and before OUT exists."""
+    config, message = config.format(mix=mix_yaml), message.format(mix=mix_yaml, shapes=ROOT / "configs/shapes.yaml")
+    out = mix_yaml.parent / "out"
+    extra = ["--golden", str(mix_yaml.parent / "g.json")] if command == ["regress"] else ["-o", str(out)]
+    proc = run(*command, config, *extra, "num_samples=3")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == f"synthgen: error: {message}\n"
+    assert not out.exists() and not (mix_yaml.parent / "g.json").exists()

@@ -1,8 +1,11 @@
-"""``synthgen preview``'s drawing of 3D boxes: the projected wireframe lands on the box's edges."""
+"""``synthgen preview``: the drawing of 3D boxes (the projected wireframe lands on the box's edges),
+and the label sources it reads: any synthgen dataset, a mix output, COCO, YOLO and ICDAR folders."""
 
 from __future__ import annotations
 
 import math
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,3 +86,114 @@ def test_edges_behind_the_camera_are_clipped():
     box = Box3D(np.array([0.5, 0.6, 9.0]), np.array([4.0, 1.8, 1.5]), 0.4)
     out = np.asarray(draw_labels(np.zeros((H, W, 3), np.uint8), [_annotation(box)]))
     assert (out != 0).any(axis=2).sum() <= 4
+
+
+# --- what the preview reads ---------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ["num_samples=3", "scene.params.width=200", "scene.params.height=150"]
+RED, GREEN = (255, 0, 0), (0, 255, 0)
+
+
+def _generate(tmp_path: Path, outputs: str) -> Path:
+    from synthgen.config import load_run_config
+    from synthgen.engine import generate
+
+    out = tmp_path / outputs.strip("[]").replace(",", "_")
+    generate(load_run_config(ROOT / "configs/text_words.yaml", [*SMALL, f"outputs={outputs}"]), out, progress=False)
+    return out
+
+
+def _sheet(dataset: Path, out: Path) -> np.ndarray:
+    from PIL import Image
+
+    from synthgen.preview import write_preview
+
+    # tiles of the images' own width: 200 x 150 at scale 1
+    with Image.open(write_preview(dataset, out, num=3, columns=3, tile=200)) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def _pixels(sheet: np.ndarray, color: tuple[int, int, int]) -> np.ndarray:
+    return (sheet == color).all(axis=-1)
+
+
+def _plain(dataset: Path, dest: Path) -> Path:
+    """The dataset as another tool's folder: its writers' files and images, no manifest or records."""
+    shutil.copytree(dataset, dest, symlinks=True)
+    (dest / "manifest.json").unlink()
+    shutil.rmtree(dest / ".synthgen")
+    return dest
+
+
+@pytest.fixture(scope="module")
+def coco_sheet(tmp_path_factory) -> np.ndarray:
+    """The preview of a COCO folder (annotations/coco.json and images alone) of the test run."""
+    tmp = tmp_path_factory.mktemp("coco")
+    return _sheet(_plain(_generate(tmp, "[coco]"), tmp / "plain"), tmp / "p.png")
+
+
+@pytest.mark.parametrize("outputs", ["[yolo]", "[icdar]", "[recognition]"])
+def test_a_dataset_without_coco_json_is_previewed_from_its_records(tmp_path, coco_sheet, outputs):
+    dataset = _generate(tmp_path, outputs)
+    assert not (dataset / "annotations").exists()
+    sheet = _sheet(dataset, tmp_path / "p.png")
+    # the same masks, boxes, quads and transcriptions as coco.json's, pixel for pixel
+    assert _pixels(sheet, RED).sum() > 500 and _pixels(sheet, GREEN).sum() > 500
+    assert np.array_equal(sheet, coco_sheet)
+
+
+def test_a_yolo_folder_is_previewed_with_its_boxes(tmp_path, coco_sheet):
+    plain = _plain(_generate(tmp_path, "[yolo]"), tmp_path / "plain")
+    sheet = _sheet(plain, tmp_path / "p.png")
+    # YOLO boxes are the visible extents: the outlines the records give, without quads or text over them
+    drawn, expected = _pixels(sheet, RED), _pixels(coco_sheet, RED)
+    assert expected.sum() > 500 and (drawn & expected).sum() >= 0.95 * expected.sum()
+    assert not _pixels(sheet, GREEN).any()
+
+
+def test_an_icdar_folder_is_previewed_with_its_quads(tmp_path, coco_sheet):
+    import cv2
+
+    plain = _plain(_generate(tmp_path, "[icdar]"), tmp_path / "plain")
+    sheet = _sheet(plain, tmp_path / "p.png")
+    # ICDAR quads are whole pixels: each of the records' quad outlines within a pixel of one drawn
+    drawn = cv2.dilate(_pixels(sheet, GREEN).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    expected = _pixels(coco_sheet, GREEN)
+    assert expected.sum() > 500 and (drawn & expected).sum() >= 0.9 * expected.sum()
+
+
+def test_a_mix_output_is_previewed_from_its_splits(tmp_path, coco_sheet):
+    dataset = _generate(tmp_path, "[coco]")
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    shutil.copytree(dataset, mixed / "train")  # a mix split is a synthgen dataset
+    assert np.array_equal(_sheet(mixed, tmp_path / "p.png"), coco_sheet)
+
+
+def test_a_folder_that_is_no_dataset_is_one_error(tmp_path):
+    from synthgen.errors import DatasetError
+    from synthgen.preview import write_preview
+
+    (tmp_path / "images").mkdir()
+    with pytest.raises(DatasetError, match=r"not a dataset \(no manifest.json, annotations/coco.json, "):
+        write_preview(tmp_path)
+    with pytest.raises(DatasetError, match="not a folder"):
+        write_preview(tmp_path / "missing")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["images"]
+
+
+def test_a_mix_output_is_previewed_and_mixed_again_after(tmp_path):
+    import synthgen
+
+    dataset = _generate(tmp_path, "[coco]")
+    config = tmp_path / "mix.yaml"
+    config.write_text(
+        f"name: m\ncategories: [text]\nsources:\n  words: {{path: {dataset}, format: synthgen}}\n"
+        "splits: {val: 0.0, test: 0.0}\noutputs: [yolo]\n"
+    )
+    out = tmp_path / "mixed"
+    synthgen.mix(config, out)
+    sheet = _sheet(out, out / "preview.png")  # the default place, OUT/preview.png
+    assert _pixels(sheet, RED).sum() > 500 and _pixels(sheet, GREEN).sum() > 500
+    synthgen.mix(config, out)  # the sheet is no stranger's file: the mix resumes

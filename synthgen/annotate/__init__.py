@@ -10,6 +10,15 @@ from synthgen.registry import Registry
 from synthgen.text import lines
 
 ANNOTATORS: Registry[AnnotatorKind] = Registry("annotator")
-ANNOTATORS.register("text_lines", AnnotatorKind("text_lines", (lines.LINE,), lines.annotate_lines))
+ANNOTATORS.register(
+    "text_lines",
+    AnnotatorKind(
+        "text_lines",
+        (lines.LINE,),
+        lines.annotate_lines,
+        labels=frozenset({"lines"}),
+        needs=frozenset({"quads", "text"}),
+    ),
+)
 
 __all__ = ["ANNOTATORS", "AnnotatorKind", "annotate", "mask_to_polygons", "masks_to_instances"]

@@ -17,8 +17,13 @@ class AnnotatorKind:
         categories: the categories it adds to the run's category table.
         annotate: (instances so far, layers, spec) -> new instances, appended after the others.
             A pure function: it returns new instances and changes none it was given.
+        labels: the label kinds (``synthgen.steps.LABEL_KINDS``) it adds to the scene's, for the
+            writers that need them (``icdar_lines`` needs the ``lines`` of ``text_lines``).
+        needs: the scene's label kinds it makes them from; with another scene it adds nothing.
     """
 
     name: str
     categories: tuple[str, ...]
     annotate: Callable[[Sequence[Instance], Layers, SceneSpec], tuple[Instance, ...]]
+    labels: frozenset[str] = frozenset()
+    needs: frozenset[str] = frozenset()

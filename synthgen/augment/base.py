@@ -21,9 +21,9 @@ AugmentStep = Step
 
 __all__ = ["GEOMETRIC_MOVES", "Applied", "AugmentKind", "AugmentStep", "Integer", "Number", "draw", "number"]
 
-# What a geometric kind moves with the pixels (StepKind.moves): not 3D boxes, cameras, depth or
-# amodal boxes, whose values a 2D warp cannot keep true.
-GEOMETRIC_MOVES = frozenset({"masks", "boxes", "quads", "polygons", "keypoints"})
+# What a geometric kind moves with the pixels (StepKind.moves), or carries unchanged (a word's
+# transcription): not 3D boxes, cameras, depth or amodal boxes, whose values a 2D warp cannot keep true.
+GEOMETRIC_MOVES = frozenset({"masks", "boxes", "quads", "polygons", "text", "keypoints"})
 
 
 def number(

@@ -51,12 +51,37 @@ def omegaconf_error(exc: OmegaConfBaseException, prefix: str = "") -> ConfigErro
     full = ".".join(p for p in (prefix, key) if p)
     if msg.startswith("unknown key") and "Did you mean" not in msg:
         msg += _suggestion(str(getattr(exc, "key", "") or key.rsplit(".", 1)[-1]), getattr(exc, "parent_node", None))
+    msg = _misfit_message(msg)
     if "is not a ListConfig" in msg:  # a list key given one value, as `fonts.paths=/dir` on the command line
         value = getattr(exc, "value", None)
         value = value._value() if hasattr(value, "_value") else value
         shown = value if isinstance(value, str) else short_repr(value)
         msg = f"expected a list, got {short_repr(value)}; write it in brackets, quoted for the shell: {full}='[{shown}]'"
     return ConfigError(full, msg)
+
+
+# omegaconf's words for a list or a mapping given where the schema has a single value, or a single
+# value where it has a mapping; the value itself is left out (it may be a long piece of a file)
+_CONTAINER_AS_VALUE = (
+    re.compile(r"^Cannot convert '(?P<got>ListConfig|DictConfig)' to (?P<want>\w+)"),
+    re.compile(r"^Value '.*' of type '(?P<got>ListConfig|DictConfig)' could not be converted to (?P<want>\w+)"),
+    re.compile(r"^Value '.*' is not a valid (?P<want>bool) \(type (?P<got>ListConfig|DictConfig)\)"),
+)
+_VALUE_AS_CONTAINER = re.compile(r"^Cannot assign (?P<got>\w+) to (?P<want>Dict|List)\[")
+_VALUE_WORDS = {"string": "text", "Integer": "a whole number", "Float": "a number", "bool": "true or false"}
+
+
+def _misfit_message(msg: str) -> str:
+    """``expected a list, got a mapping`` for omegaconf's messages about a value of the wrong shape."""
+    for pattern in _CONTAINER_AS_VALUE:
+        m = pattern.match(msg)
+        if m is not None:
+            got = "a list" if m["got"] == "ListConfig" else "a mapping"
+            return f"expected {_VALUE_WORDS.get(m['want'], 'a single value')}, got {got}"
+    m = _VALUE_AS_CONTAINER.match(msg)
+    if m is not None:
+        return f"expected {'a mapping' if m['want'] == 'Dict' else 'a list'}, got a single value"
+    return msg
 
 
 def _suggestion(key: str, parent: Any) -> str:
@@ -77,7 +102,25 @@ def _shape(node: Any) -> str:
         return "a mapping"
     if isinstance(node, (ListConfig, list, tuple)):
         return "a list"
-    return f"a single value ({node!r})"
+    return f"a single value ({short_repr(node)})"
+
+
+def _declared_shape(base: Any, key: Any) -> str | None:
+    """What the schema declares at ``base[key]`` where it holds no value to compare with (an
+    optional mapping left null, a new entry of a named collection): a mapping, a list, or None."""
+    from omegaconf import _utils
+
+    if not isinstance(base, DictConfig):
+        return None
+    node = base._get_node(key) if key in base else None
+    if isinstance(node, DictConfig):
+        return "a mapping"
+    if isinstance(node, ListConfig):
+        return "a list"
+    annotation = node._metadata.ref_type if node is not None else base._metadata.element_type
+    if _utils.is_dict_annotation(annotation) or _utils.is_structured_config(annotation):
+        return "a mapping"
+    return "a list" if _utils.is_list_annotation(annotation) else None
 
 
 def _first_misfit(base: DictConfig, layer: DictConfig, prefix: str) -> ConfigError:
@@ -94,6 +137,9 @@ def _first_misfit(base: DictConfig, layer: DictConfig, prefix: str) -> ConfigErr
             if isinstance(exc, OmegaConfBaseException) and getattr(exc, "full_key", ""):
                 return omegaconf_error(exc)
             if target is None:
+                declared = _declared_shape(base, key)
+                if declared is not None:
+                    return ConfigError(path, f"expected {declared}, got {_shape(value)}")
                 return ConfigError(path, f"{_shape(value)} does not fit here")
             return ConfigError(path, f"expected {_shape(target)}, got {_shape(value)}")
     return ConfigError(prefix, "cannot be merged onto the schema")
@@ -163,7 +209,9 @@ def _expand_include(raw: DictConfig, base_dir: Path, kind_override: Any = None) 
         layers.insert(0, base)
     if len(layers) == 1 and include is None:
         return
-    raw.scene = OmegaConf.merge(*layers)
+    # a list where the kind's defaults or the included file hold a mapping (or the reverse) is the
+    # user's to fix: one line naming the key, not omegaconf's TypeError
+    raw.scene = merge_checked(layers[0], *layers[1:], prefix="scene")
     if include is not None:
         raw.scene.include = include
 
@@ -209,10 +257,35 @@ def _unparsable_override(overrides: Sequence[str]) -> ConfigError:
     return ConfigError("overrides", "cannot read them as YAML")
 
 
-def config_layers(path: Path, overrides: Sequence[str]) -> tuple[DictConfig, DictConfig]:
+# The command that each kind of config file is for; a mix config is told by its sources:, a run
+# config by its scene:, whatever else it holds.
+COMMAND_OF = {"mix": "synthgen mix", "run": "synthgen generate"}
+
+
+def config_kind(raw: DictConfig) -> str | None:
+    """``mix`` for a mix config, ``run`` for a run config, None for a file that is neither yet."""
+    if "sources" in raw:
+        return "mix"
+    return "run" if "scene" in raw else None
+
+
+def config_layers(
+    path: Path, overrides: Sequence[str], expect: str = "run", shown: str | None = None
+) -> tuple[DictConfig, DictConfig]:
     """A config file and its ``key=value`` overrides as two omegaconf layers, each checked (no
-    resolvers, overrides well formed and readable); ConfigError naming the file or key."""
+    resolvers, overrides well formed and readable); ConfigError naming the file or key.
+
+    Args:
+        path: the YAML file.
+        overrides: ``key=value`` items.
+        expect: ``run`` or ``mix``: the kind of config the caller loads; the other kind is refused
+            with the command it is for, before its keys are checked against the wrong schema.
+        shown: the config as the user named it (``mix_words``), for that error; default ``path``.
+    """
     raw = _load_yaml(path, "")
+    found = config_kind(raw)
+    if found is not None and found != expect:
+        raise ConfigError(shown or str(path), f"this is a {found} config: use `{COMMAND_OF[found]}`")
     refuse_resolvers(raw)
     for item in overrides:
         if "=" not in item or not item.split("=", 1)[0].strip():
@@ -238,13 +311,16 @@ def load_run_config(path: str | Path, overrides: Sequence[str] = ()) -> RunConfi
     Returns:
         The frozen RunConfig.
     """
+    shown = str(path)
     path = config_path(path) if isinstance(path, str) else Path(path)
-    raw, dot = config_layers(path, overrides)
+    raw, dot = config_layers(path, overrides, "run", shown)
     _warn_list_traps(overrides, dot)
     kind_override = None
     if isinstance(dot.get("scene"), DictConfig):
+        if raw.get("scene") is not None and not isinstance(raw.scene, DictConfig):
+            raise ConfigError("scene", f"expected a mapping, got {_shape(raw.scene)}")
         if dot.scene.get("include") is not None:
-            raw = OmegaConf.merge(raw, {"scene": {"include": dot.scene.include}})
+            raw = merge_checked(raw, OmegaConf.create({"scene": {"include": dot.scene.include}}))
         if dot.scene._get_node("kind") is not None:
             kind_override = dot.scene._get_node("kind")._value()
     _expand_include(raw, path.parent, kind_override)
@@ -291,6 +367,7 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
         _missing_kind(name) if OmegaConf.is_missing(a, "kind") else reg.ANNOTATORS.get(a.kind, key=f"annotate.{name}.kind")
         for name, a in cfg.annotate.items()
     )
+    _check_writers_have_labels(cfg.outputs, kind, annotators)
     categories = _category_table(cfg, kind.categories(settings), annotators)
     _check_writers(cfg.outputs, writer_options, categories)
 
@@ -380,6 +457,28 @@ def _check_writers(outputs: Any, options: dict[str, Any], categories: Any) -> No
             writer.check(given, categories)
         except ValueError as exc:
             raise ConfigError(f"writers.{name}", str(exc)) from None
+
+
+def _check_writers_have_labels(outputs: Any, scene: Any, annotators: tuple[Any, ...]) -> None:
+    """Refuse a writer whose ``needs`` the scene's and the annotators' label kinds do not cover
+    (KITTI of a text scene would write empty label files and exit 0)."""
+    from synthgen.annotate import ANNOTATORS
+    from synthgen.formats import WRITERS
+    from synthgen.steps import label_words
+
+    def adds(annotator: Any) -> frozenset[str]:
+        return annotator.labels if annotator.needs <= scene.labels else frozenset()
+
+    produced = scene.labels.union(*(adds(a) for a in annotators))
+    for name in outputs:
+        lacking = WRITERS.get(name).needs - produced
+        if not lacking:
+            continue
+        message = f"{name} needs {label_words(lacking)}, which scene {scene.name!r} does not produce"
+        makers = [n for n in ANNOTATORS.names() if lacking <= adds(ANNOTATORS.get(n)) | scene.labels]
+        if makers:
+            message += f"; the {makers[0]} annotator makes them: annotate.{makers[0]}.kind={makers[0]}"
+        raise ConfigError("outputs", message)
 
 
 def _missing_kind(name: str):

@@ -50,6 +50,9 @@ class WriterKind:
         check: optional (options, the run's category table) -> None, raising ValueError when the
             writer cannot write this run (YOLO pose without keypoints); the config loader reports
             the message under ``writers.NAME``, before any work.
+        needs: the label kinds (``synthgen.steps.LABEL_KINDS``) without which it writes nothing
+            of use (KITTI: 3D boxes and a camera); a run whose scene and annotators do not
+            produce them is refused at load.
 
     Records are ``synthgen.records.to_record``'s: a writer reads the fields it writes from there
     and keeps no list of its own.
@@ -63,6 +66,7 @@ class WriterKind:
     options: type | None = None
     derive: Callable[[dict], Any] | None = None
     check: Callable[[Any, CategoryTable], None] | None = None
+    needs: frozenset[str] = frozenset()
 
     def with_options(self, options: Any) -> WriterKind:
         """This writer with its functions bound to ``options`` (an instance of ``self.options``)."""

@@ -125,6 +125,8 @@ WRITER = WriterKind(
     write_sample=write_sample,
     entries=("labels",),
     options=DenseOptions,
+    # depth: a text scene's semantic layer alone would be its category ids, which COCO's masks hold
+    needs=frozenset({"depth"}),
     omits={
         k: "per-instance labels are COCO's and KITTI's; this writer holds the dense layers"
         for k in (*INSTANCE_KEYS, "camera")

@@ -179,7 +179,19 @@ _OMITS = {
     "attributes": "only legible: false, written as ###",
     **{key: "not a text label" for key in ("amodal_bbox", "occlusion", "truncation", "keypoints", "box3d", "camera")},
 }
-WRITER = WriterKind("icdar", write_sample=write_sample, omits=_OMITS, entries=(FOLDER,), options=IcdarOptions)
+WRITER = WriterKind(
+    "icdar",
+    write_sample=write_sample,
+    omits=_OMITS,
+    entries=(FOLDER,),
+    options=IcdarOptions,
+    needs=frozenset({"quads", "text"}),
+)
 LINES_WRITER = WriterKind(
-    "icdar_lines", write_sample=write_lines_sample, omits=_OMITS, entries=(LINES_FOLDER,), options=IcdarOptions
+    "icdar_lines",
+    write_sample=write_lines_sample,
+    omits=_OMITS,
+    entries=(LINES_FOLDER,),
+    options=IcdarOptions,
+    needs=frozenset({"lines"}),
 )

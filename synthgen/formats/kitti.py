@@ -333,6 +333,7 @@ WRITER = WriterKind(
     "kitti",
     write_sample=write_sample,
     entries=("kitti",),
+    needs=frozenset({"box3d", "camera"}),
     omits={
         "segmentation": "KITTI object labels hold boxes only (the dense writer and COCO keep masks)",
         "area": "not in KITTI's label line",

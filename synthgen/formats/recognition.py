@@ -219,4 +219,5 @@ WRITER = WriterKind(
     | {"attributes": "only the recorded font and font_size, in meta.jsonl"}
     | {key: "not a text label" for key in ("amodal_bbox", "occlusion", "truncation", "keypoints", "box3d", "camera")},
     entries=(FOLDER,),
+    needs=frozenset({"quads", "text"}),
 )

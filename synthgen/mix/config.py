@@ -219,8 +219,9 @@ def load_mix_config(path: str | Path, overrides: list[str] | tuple[str, ...] = (
             (to the current folder for a shipped config, see ``paths_base``).
         overrides: ``key=value`` items applied last (``sources.real.path=/data/coco``).
     """
+    shown = str(path)
     path = mix_config_path(path)
-    raw, dot = config_layers(path, overrides)
+    raw, dot = config_layers(path, overrides, "mix", shown)
     merged = merge_checked(OmegaConf.structured(MixSchema), raw, dot)
     resolve_interpolations(merged)
     refuse_non_finite(merged)

@@ -41,7 +41,8 @@ from synthgen.records import table_to_record
 from synthgen.types import Sample
 
 MIX_STATE = "mix.json"
-OWN = (MIX_STATE, "report.json", "class_balance.png", MIX_DATA_YAML, *SPLITS)  # what mix writes into OUT, and only that
+# what mix writes into OUT, and only that; and the sheet `synthgen preview OUT` writes there
+OWN = (MIX_STATE, "report.json", "class_balance.png", MIX_DATA_YAML, *SPLITS, "preview.png")
 
 
 @dataclass(frozen=True)

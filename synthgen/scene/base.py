@@ -10,7 +10,7 @@ import numpy as np
 
 from synthgen.types import Category, Layers, SceneSpec
 
-TEXT_LABELS = frozenset({"masks", "boxes", "quads", "polygons"})
+TEXT_LABELS = frozenset({"masks", "boxes", "quads", "polygons", "text"})
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class SceneKind:
             1, 2, ...; a Category fixes its own id, keypoints and colour).
         renderers: the renderer kinds that can draw its specs; the first is the default.
         labels: the label kinds (``synthgen.steps.LABEL_KINDS``) its samples carry; a geometric
-            step that cannot move one of them is refused at load.
+            step that cannot move one of them, and a writer that needs another, are refused at load.
         measure: optional (settings, spec, layers) -> (layers, counts): labels measured on the final
             pixels, after generate and augment (text legibility), and the instances it flagged, by
             reason, added to the sample's ``dropped`` counts. A pure function: new layers.

@@ -28,7 +28,9 @@ def test_without_the_line_annotator_there_are_no_lines(tmp_path):
     text = (ROOT / "configs" / "ocr_wild.yaml").read_text()
     text = text.replace("annotate:\n  lines: {kind: text_lines}", "").replace("../scenes", str(ROOT / "scenes"))
     (tmp_path / "wild.yaml").write_text(text)
-    config = load_run_config(tmp_path / "wild.yaml", ["scene.params.width=320", "scene.params.height=240"])
+    # icdar_lines would have no lines to write: refused at load (test_a_writer_is_refused_...)
+    overrides = ["scene.params.width=320", "scene.params.height=240", "outputs=[coco,icdar]"]
+    config = load_run_config(tmp_path / "wild.yaml", overrides)
     assert config.categories.names == ("word", "line")  # the scene declares both
     sample = make_sample(config, 0)
     assert sample.labels.instances and {i.category for i in sample.labels.instances} == {"word"}
@@ -83,3 +85,57 @@ def test_a_geometric_step_is_refused_for_labels_it_cannot_move():
     cfg = OmegaConf.create({"augment": {"blur": {"kind": "gaussian_blur", "p": 1.0, "params": None}}})
     (step,) = _build_steps(cfg, "augment", AUGMENTATIONS, scene_3d)[0]
     assert step.kind.moves is None
+
+
+CONFIGS = ROOT / "configs"
+
+
+@pytest.mark.parametrize(
+    ("config", "outputs", "message"),
+    [
+        ("ocr_wild", "[kitti,dense]", "kitti needs 3D boxes and a camera, which scene 'ocr_wild' does not produce"),
+        ("ocr_wild", "[coco,dense]", "dense needs a depth layer, which scene 'ocr_wild' does not produce"),
+        ("text_words", "[kitti]", "kitti needs 3D boxes and a camera, which scene 'text_words' does not produce"),
+        ("shapes", "[coco,icdar]", "icdar needs text quads and transcriptions, which scene 'shapes' does not produce"),
+        ("shapes", "[recognition]", "recognition needs text quads and transcriptions, which scene 'shapes' does not"),
+        ("driving", "[icdar]", "icdar needs text quads and transcriptions, which scene 'driving' does not produce"),
+        ("driving", "[recognition]", "recognition needs text quads and transcriptions, which scene 'driving'"),
+        # the lines come from an annotator that the error names where the scene has text for it
+        ("text_words", "[icdar_lines]", "icdar_lines needs text lines, which scene 'text_words' does not produce; "
+         "the text_lines annotator makes them: annotate.text_lines.kind=text_lines"),
+        ("driving", "[icdar_lines]", "icdar_lines needs text lines, which scene 'driving' does not produce"),
+    ],
+)
+def test_a_writer_is_refused_for_labels_the_scene_does_not_produce(config, outputs, message):
+    with pytest.raises(ConfigError) as err:
+        load_run_config(CONFIGS / f"{config}.yaml", [f"outputs={outputs}"])
+    assert str(err.value).startswith(f"outputs: {message}")
+    if config == "driving" and outputs == "[icdar_lines]":  # no annotator could make them from a 3D scene
+        assert "annotator" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("config", "outputs", "extra"),
+    [
+        ("ocr_wild", "[coco,icdar,icdar_lines,recognition,yolo]", []),
+        ("text_words", "[icdar,recognition,yolo]", []),
+        ("text_words", "[icdar_lines]", ["annotate.lines.kind=text_lines"]),
+        ("ocr_recognition", "[coco,recognition,icdar]", []),
+        ("driving", "[coco,kitti,dense,yolo]", []),
+        ("shapes", "[coco,yolo]", []),
+    ],
+)
+def test_a_writer_loads_with_a_scene_that_produces_its_labels(config, outputs, extra):
+    loaded = load_run_config(CONFIGS / f"{config}.yaml", [f"outputs={outputs}", *extra])
+    assert list(loaded.outputs) == outputs.strip("[]").split(",")
+
+
+def test_writers_scenes_and_annotators_declare_known_label_kinds():
+    from synthgen.annotate import ANNOTATORS
+    from synthgen.formats import WRITERS
+    from synthgen.scene import SCENES
+    from synthgen.steps import LABEL_KINDS
+
+    declared = [*(WRITERS.get(n).needs for n in WRITERS.names()), *(SCENES.get(n).labels for n in SCENES.names())]
+    declared += [ANNOTATORS.get(n).labels | ANNOTATORS.get(n).needs for n in ANNOTATORS.names()]
+    assert set().union(*declared) <= set(LABEL_KINDS)

@@ -304,7 +304,8 @@ def test_preview_draws_the_3d_boxes_from_the_shard_cameras(dataset, tmp_path):
 
     from synthgen.preview import _palette, box3d_segments, write_preview
 
-    # a copy without the amodal boxes and keypoints, drawn in the same colour
+    # a copy without the amodal boxes and keypoints, drawn in the same colour, in the sample records
+    # (what the preview of a synthgen dataset reads) and in coco.json (what it reads of a COCO folder)
     root = tmp_path / "d"
     shutil.copytree(dataset, root)
     coco = json.loads((root / "annotations" / "coco.json").read_text())
@@ -312,6 +313,12 @@ def test_preview_draws_the_3d_boxes_from_the_shard_cameras(dataset, tmp_path):
         ann.pop("amodal_bbox", None)
         ann.pop("keypoints", None)
     (root / "annotations" / "coco.json").write_text(json.dumps(coco))
+    for shard_file in (root / ".synthgen" / "shards").glob("shard_*.json"):
+        shard = json.loads(shard_file.read_text())
+        for inst in (i for r in shard["samples"] for i in r["instances"]):
+            inst.pop("amodal_bbox", None)
+            inst.pop("keypoints", None)
+        shard_file.write_text(json.dumps(shard))
     first = coco["images"][0]
     anns = [a for a in coco["annotations"] if a["image_id"] == first["id"]]
     assert anns and all("box3d" in a for a in anns)
