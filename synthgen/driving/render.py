@@ -82,6 +82,9 @@ HEADLESS_HINT = (
 )
 
 
+_PROBES: list = []  # the check's 8x8 renderer (one a process)
+
+
 @functools.cache
 def check_can_start() -> None:
     """Import pyrender and open an 8x8 offscreen context once in this process, or raise InputError
@@ -97,8 +100,9 @@ def check_can_start() -> None:
     except Exception as exc:  # noqa: BLE001  PyOpenGL refuses an unknown platform on import
         raise InputError(f"render: mesh3d cannot use PYOPENGL_PLATFORM={platform} ({_first_line(exc)}); {HEADLESS_HINT}") from None
     try:
-        renderer = pyrender.OffscreenRenderer(8, 8)
-        renderer.delete()
+        # Kept, not deleted: pyrender's EGL delete() terminates the process's one EGL display, which
+        # would invalidate every other renderer alive in this process (a caller's, a serial run's).
+        _PROBES.append(pyrender.OffscreenRenderer(8, 8))
     except Exception as exc:  # noqa: BLE001  no EGL/OSMesa library, no display, no driver
         raise InputError(
             f"render: mesh3d cannot open an OpenGL context with PYOPENGL_PLATFORM={platform} ({_first_line(exc)}); "
