@@ -82,9 +82,6 @@ HEADLESS_HINT = (
 )
 
 
-_PROBES: list = []  # the check's 8x8 renderer (one a process)
-
-
 @functools.cache
 def check_can_start() -> None:
     """Import pyrender and open an 8x8 offscreen context once in this process, or raise InputError
@@ -100,14 +97,33 @@ def check_can_start() -> None:
     except Exception as exc:  # noqa: BLE001  PyOpenGL refuses an unknown platform on import
         raise InputError(f"render: mesh3d cannot use PYOPENGL_PLATFORM={platform} ({_first_line(exc)}); {HEADLESS_HINT}") from None
     try:
-        # Kept, not deleted: pyrender's EGL delete() terminates the process's one EGL display, which
-        # would invalidate every other renderer alive in this process (a caller's, a serial run's).
-        _PROBES.append(pyrender.OffscreenRenderer(8, 8))
+        release_renderer(pyrender.OffscreenRenderer(8, 8))
     except Exception as exc:  # noqa: BLE001  no EGL/OSMesa library, no display, no driver
         raise InputError(
             f"render: mesh3d cannot open an OpenGL context with PYOPENGL_PLATFORM={platform} ({_first_line(exc)}); "
             f"{HEADLESS_HINT}"
         ) from None
+
+
+def release_renderer(renderer) -> None:
+    """Free an OffscreenRenderer's GL objects and its context, leaving the process's EGL display
+    initialised. pyrender's ``delete()`` also calls ``eglTerminate`` on the display, which is one per
+    process: every other renderer alive in the process (a caller's, the renderer check's, a test
+    helper's) then fails with EGL_BAD_DISPLAY. Other platforms are deleted as pyrender does."""
+    platform = getattr(renderer, "_platform", None)
+    if platform is None or getattr(platform, "_egl_display", None) is None or renderer._renderer is None:
+        renderer.delete()
+        return
+    from OpenGL.EGL import EGL_NO_CONTEXT, EGL_NO_SURFACE, eglDestroyContext, eglMakeCurrent
+
+    platform.make_current()
+    renderer._renderer.delete()
+    eglMakeCurrent(platform._egl_display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT)
+    eglDestroyContext(platform._egl_display, platform._egl_context)
+    platform._egl_context = None
+    platform._egl_display = None  # else the platform's __del__ terminates the display after all
+    renderer._renderer = None
+    renderer._platform = None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -132,7 +148,7 @@ class OffscreenResource:
 
     def close(self) -> None:
         if self.renderer is not None:
-            self.renderer.delete()
+            release_renderer(self.renderer)
         self.renderer = None
         self.size = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("pyrender")
@@ -50,3 +51,24 @@ def test_memory_stays_flat_over_many_frames():
         ctx.close()
     # a renderer rebuilt per frame, or OSMesa's ~3 MB a draw call, would grow by hundreds of MB
     assert after_1000 - after_100 < 8, f"RSS grew {after_1000 - after_100:.1f} MB from frame 100 to 1000"
+
+
+def test_closing_a_renderer_leaves_the_others_of_the_process_working():
+    """pyrender's delete() terminates the process's one EGL display: a run's renderer closed at the
+    end of a serial run (or the renderer check's) killed every other renderer alive in the process."""
+    from driving_helpers import SETTINGS, ground, rig, spec_of
+
+    from synthgen.driving.render import OffscreenResource, check_can_start, render_layers
+
+    spec = spec_of(rig(), [ground()])
+    kept, closed = OffscreenResource(), OffscreenResource()
+    before = render_layers(spec, SETTINGS, kept)
+    render_layers(spec, SETTINGS, closed)
+    closed.close()
+    check_can_start.__wrapped__()  # the check's own 8x8 renderer, made and freed again
+    after = render_layers(spec, SETTINGS, kept)
+    assert np.array_equal(before.rgb, after.rgb) and np.array_equal(before.depth, after.depth)
+    again = OffscreenResource()  # and a new one still starts
+    assert np.array_equal(render_layers(spec, SETTINGS, again).rgb, before.rgb)
+    again.close()
+    kept.close()
