@@ -3,8 +3,9 @@ extra fields.
 
 Categories come from the run's category table (stable ids, keypoint names and skeletons). One
 annotation per visible instance (an instance with no visible pixel is not exported): bbox
-[x, y, w, h], area, segmentation, iscrowd 0, and where known: ``keypoints`` ([x, y, v] * K) with
-``num_keypoints``; text: ``text`` (transcription), ``quad`` (8 numbers, clockwise from top-left),
+[x, y, w, h], area, segmentation, iscrowd 0, ``num_keypoints`` (0 for an instance without
+keypoints: pycocotools' keypoint evaluation reads it from every annotation), ``keypoints``
+([x, y, v] * K; all 0 for an instance of a keypoint category that has none, as in COCO); text: ``text`` (transcription), ``quad`` (8 numbers, clockwise from top-left),
 ``chars``, ``char_quads`` and ``polygon`` (curved text); ``attributes``; ``amodal_bbox``,
 ``occlusion``, ``truncation``; ``box3d`` (rectified camera coordinates). pycocotools reads it as it is.
 
@@ -121,6 +122,7 @@ def _annotations(
     polygon = options.segmentation == "polygon"
     derived = rec.get(DERIVED, {}).get(WRITER.name) if polygon else None
     derived = derived["polygons"] if derived and derived.get("masks") == masks_digest(rec) else None
+    keypoint_counts = {c.name: len(c.keypoints) for c in categories.categories}
     annotations = []
     for k, inst in enumerate(rec["instances"]):
         if inst["area"] <= 0:  # not visible: nothing for a detector to find
@@ -139,7 +141,11 @@ def _annotations(
         }
         if "keypoints" in inst:
             ann["keypoints"] = inst["keypoints"]
-            ann["num_keypoints"] = sum(1 for v in inst["keypoints"][2::3] if v > 0)
+        elif keypoint_counts[inst["category"]]:  # COCO's own unlabelled people: every point v = 0
+            ann["keypoints"] = [0] * (3 * keypoint_counts[inst["category"]])
+        # on every annotation: COCOeval's keypoint evaluation over all categories reads it from each
+        # ground truth (KeyError without it), and ignores those with 0
+        ann["num_keypoints"] = sum(1 for v in ann.get("keypoints", ())[2::3] if v > 0)
         for key in EXTRA_KEYS:
             if key in inst:
                 ann[key] = inst[key]
