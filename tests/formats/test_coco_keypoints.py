@@ -44,7 +44,10 @@ def samples() -> list[Sample]:
         instance("car", 40, 20, 40, 25),
         instance("pedestrian", 84, 10, 8, 30),  # an unlabelled person: no keypoints
     )
-    second = (instance("car", 5, 5, 30, 20), instance("pedestrian", 50, 10, 14, 44, [[57, 12, 2], [0, 0, 0], [60, 52, 2]]))
+    second = (
+        instance("car", 5, 5, 30, 20),
+        instance("pedestrian", 50, 10, 14, 44, [[57, 12, 2], [0, 0, 0], [60, 52, 2]]),
+    )
     return [
         Sample(image, Labels(instances, TABLE), {"index": i, "seed": 0, "source": "synthetic"})
         for i, instances in enumerate((first, second))
