@@ -140,6 +140,10 @@ outputs: [coco]
             seen.add(image_id)
         assert {c["name"]: c["id"] for c in coco["categories"]} == {"car": 1, "person": 2, "bike": 3}
     assert seen == set(by_image)  # every real image, each in one split
+    from synthgen.preview import write_preview
+
+    for split in ("train", "val", "test"):  # a crowd's uncompressed RLE drawn as any mask
+        assert write_preview(out / split, tmp_path / f"{split}.png", num=20).stat().st_size > 1000
 
 
 def test_a_paste_changes_only_the_real_instances_it_covers(tmp_path):
