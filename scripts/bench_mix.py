@@ -10,8 +10,9 @@ writes. Peak RSS is measured per run in its own process, for the real set with s
 with images 25x larger (same annotations): memory follows the annotations, not the images.
 
 Part ``write``: a whole ``synthgen mix`` (read, plan, every split's shards written, COCO and YOLO
-files), of a real COCO set (320x240 images) and a ``generate`` source, with 1 and with
-``--workers`` workers (process executor), in alternating rounds; seconds and the ratio.
+files), of a real COCO set (320x240 images) and every sample of a ``generate`` source, with 1 and with
+``--workers`` workers (process executor), in alternating rounds with ``generate`` at the same
+worker counts as the baseline (a shared machine gives neither its cores); seconds and the ratios.
 
 Part ``stream``: samples/s of ``synthgen generate --workers 2`` against a DataLoader with 2
 workers over ``synthgen.torch.SyntheticDataset`` (same config, same samples, no files).
@@ -204,7 +205,6 @@ sources:
   real: {{path: {real}, format: coco}}
   made: {{path: {ROOT / "configs/text_words.yaml"}, format: generate, real: false,
           overrides: [num_samples={num}, {", ".join(json.dumps(o) for o in STREAM_OVERRIDES)}]}}
-strategy: {{ratio: {{real: 4, synthetic: 1}}}}
 splits: {{val: 0.1, test: 0.1}}
 outputs: [coco, yolo]
 """)
@@ -223,23 +223,39 @@ def timed_write(config_path: str, workers: str) -> None:
     print(json.dumps({"seconds": seconds, "samples": sum(summary.counts.values())}))
 
 
+def timed_generate(num: str, workers: str) -> None:
+    """In a child process: ``generate`` of the stream config into a temporary folder (the baseline:
+    what the same workers give generate on this machine at this moment)."""
+    from synthgen.config import load_run_config
+    from synthgen.engine import generate
+
+    config = load_run_config(ROOT / "configs/text_words.yaml", [f"num_samples={num}", *STREAM_OVERRIDES])
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        generate(config, Path(tmp) / "ds", workers=int(workers), progress=False)
+        print(json.dumps({"seconds": time.perf_counter() - start}))
+
+
 def part_write(args, work: Path) -> None:
     real = work / f"write_real_{args.annotations}"
     write_real_coco(real, args.annotations, (320, 240))
     cfg = write_mix_config(real, args.num, real)
-    times: dict[int, list[float]] = {1: [], args.workers: []}
+    runs: dict[tuple[str, int], list[float]] = {}
     samples = 0
-    for _ in range(args.repeats):  # alternating, so both see the same machine load
-        for workers in times:
+    for _ in range(args.repeats):  # alternating, so all see the same machine load
+        for workers in (1, args.workers):
             result = run_child("_write", str(cfg), str(workers))
-            times[workers].append(result["seconds"])
+            runs.setdefault(("mix", workers), []).append(result["seconds"])
             samples = result["samples"]
-    one, many = min(times[1]), min(times[args.workers])
+            result = run_child("_generate", str(3 * args.num), str(workers))
+            runs.setdefault(("generate", workers), []).append(result["seconds"])
     print(f"\nwrite: synthgen mix of {samples} samples ({args.annotations} real annotations, 320x240; "
-          f"{args.num} generated)")
-    print(f"1 worker      {one:8.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times[1])})")
-    print(f"{args.workers} workers     {many:8.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times[args.workers])})")
-    print(f"speed-up      {one / many:8.2f}x")
+          f"{args.num} generated); baseline: generate of {3 * args.num} text_words 256x256 (best of {args.repeats})")
+    for what in ("mix", "generate"):
+        for workers in (1, args.workers):
+            times = runs[(what, workers)]
+            print(f"{what:<9} {workers} worker(s) {min(times):8.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times)})")
+        print(f"{what:<9} speed-up    {min(runs[(what, 1)]) / min(runs[(what, args.workers)]):8.2f}x")
 
 
 def timed_stream(num: str, kind: str) -> None:
@@ -287,6 +303,8 @@ def main() -> None:
         return timed_stream(sys.argv[2], sys.argv[3])
     if len(sys.argv) > 1 and sys.argv[1] == "_write":
         return timed_write(sys.argv[2], sys.argv[3])
+    if len(sys.argv) > 1 and sys.argv[1] == "_generate":
+        return timed_generate(sys.argv[2], sys.argv[3])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--part", choices=["mix", "write", "stream", "all"], default="all")
     parser.add_argument(
