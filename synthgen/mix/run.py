@@ -359,9 +359,12 @@ def mix(
     run_shards = EXECUTORS.get(executor, key="--executor")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InputError(f"--workers: must be a whole number > 0, got {workers!r}")
+    out = Path(out)
+    check_mix_output(out, config, overwrite)  # before a generate source's samples go into it
     caller_froze = gc.get_freeze_count() > 0  # the caller's own gc.freeze() is left as it is
     try:
-        return _mix(config, Path(out), overwrite, progress, run_shards, workers, executor)
+        with ray_session(config, executor):
+            return _mix(config, out, overwrite, progress, run_shards, workers, executor)
     finally:
         if not caller_froze:
             gc.unfreeze()  # what read_sources froze goes back to the collector
@@ -371,7 +374,6 @@ def _mix(
     config: MixConfig, out: Path, overwrite: bool, progress: bool, run_shards: Executor, workers: int, executor: str
 ) -> MixSummary:
     start = time.perf_counter()
-    check_mix_output(out, config, overwrite)  # before a generate source's samples go into it
     sources, duplicates = read_sources(config, Generation(out, workers, executor, progress))
     plan = plan_mix(config, sources)
     state = {
@@ -412,6 +414,24 @@ def _mix(
         skipped=sum(len(s.skipped) for s in sources),
         duplicates=len(duplicates),
     )
+
+
+@contextmanager
+def ray_session(config: MixConfig, executor: str) -> Iterator[None]:
+    """With the ``ray`` executor, one connection to the cluster for the whole mix: the executor
+    starts (and stops) a local cluster per call unless one is up, and a mix calls it once per split
+    and per generate source."""
+    if executor != "ray":
+        yield
+        return
+    from synthgen.engine.ray_executor import ray_module, start_ray
+
+    started = start_ray(config.ray.address, config.ray.num_cpus)
+    try:
+        yield
+    finally:
+        if started:
+            ray_module().shutdown()
 
 
 def remove_generated(out: Path) -> None:
