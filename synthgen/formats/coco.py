@@ -144,6 +144,8 @@ def _annotations(
         seg = None
         if "segmentation" in original:
             segmentation = original["segmentation"]
+        elif polygon and inst["area"] <= 0:  # a real box that covers no pixel centre: no polygon to trace
+            segmentation = []
         elif polygon:
             seg = derived[k] if derived is not None and derived[k] is not None else polygon_json(inst["segmentation"])
             segmentation = _SLOT

@@ -304,3 +304,35 @@ def test_coco_polygons_read_lazily_reach_either_writer_form_exactly(tmp_path):
         for ann, mask in zip(anns, expected):
             np.testing.assert_array_equal(back.annToMask(ann), mask)
             assert ann["area"] == int(mask.sum())
+
+
+def test_coco_annotations_are_written_back_as_read(tmp_path):
+    """Read, then written by the COCO writer (either segmentation form): every annotation's bbox,
+    area, segmentation, iscrowd and keypoints as the file had them, a box that covers no pixel
+    centre included (kept, with no polygon: there is none to trace); a missing segmentation is the
+    box's mask."""
+    path = _hand_made_coco(tmp_path)
+    data = json.loads(path.read_text())
+    data["annotations"].append(
+        {"id": 4, "image_id": 7, "category_id": 10, "bbox": [30.6, 3.1, 0.3, 6.0], "area": 1.8, "iscrowd": 0}
+    )
+    path.write_text(json.dumps(data))
+    a, b = read("coco", path, images=str(tmp_path / "img")).samples
+    fields = ("bbox", "area", "segmentation", "iscrowd", "keypoints", "num_keypoints")
+    for form in ("polygon", "rle"):
+        coco_writer = WRITERS.get("coco")
+        writer = coco_writer.with_options(coco_writer.options(segmentation=form))
+        out = tmp_path / form
+        records = [to_record(s.materialize(), f"images/{k}.png", "") for k, s in enumerate((a, b))]
+        writer.finalize(records, out, a.categories)
+        written = json.loads((out / "annotations/coco.json").read_text())["annotations"]
+        assert len(written) == 4
+        in_image_order = sorted(data["annotations"], key=lambda ann: ann["image_id"])  # a stable sort
+        for got, ann in zip(written, in_image_order):
+            assert {k: got[k] for k in fields if k in ann and ann[k] != []} == {
+                k: v for k, v in ann.items() if k in fields and v != []
+            }, form
+        assert a.materialize().labels.instances[2].area == 0  # the sliver box covers no pixel centre
+        assert written[1]["segmentation"] != []  # the box's mask, traced or RLE
+        if form == "polygon":
+            assert written[2]["segmentation"] == []
