@@ -87,9 +87,10 @@ def read_generated(
     generate(config, folder, workers=workers, executor=executor, overwrite=overwrite, progress=progress)
     samples = []
     for record in iter_records(folder, num_shards(config)):
-        image = str(folder / record["file_name"])
+        image, digest = str(folder / record["file_name"]), record["sha256"]
         # the record as the mix has always planned on: where the sample came from is its run config
         record = {**record, "file_name": "", "sha256": ""}
         origin = {"path": str(config_path), "id": record["index"]}
-        samples.append(LazySample(record, config.categories, ImageFile(image), origin))
+        # its file's digest, for the duplicate check, without reading the file again
+        samples.append(LazySample(record, config.categories, ImageFile(image), origin, sha256=digest))
     return ReadResult(config.categories, samples, [])

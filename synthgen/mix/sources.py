@@ -112,7 +112,8 @@ def check_mapping(source: SourceConfig, categories: CategoryTable, mix: MixConfi
 
 
 def content_hash(lazy: LazySample) -> str | None:
-    """sha256 of a sample's encoded image bytes (None for images made on the fly)."""
+    """sha256 of a sample's encoded image bytes (a generate source's: of the PNG it was written as;
+    None for images made on the fly)."""
     if lazy.sha256:
         return lazy.sha256
     content = getattr(lazy.load_image, "content", None)
