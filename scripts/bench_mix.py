@@ -9,11 +9,17 @@ streaming every planned sample's record, pixels left lazy -- what ``synthgen mix
 writes. Peak RSS is measured per run in its own process, for the real set with small images and
 with images 25x larger (same annotations): memory follows the annotations, not the images.
 
+Part ``write``: a whole ``synthgen mix`` (read, plan, every split's shards written, COCO and YOLO
+files), of a real COCO set (320x240 images) and every sample of a ``generate`` source, with 1 and with
+``--workers`` workers (process executor), in alternating rounds with ``generate`` at the same
+worker counts as the baseline (a shared machine gives neither its cores); seconds and the ratios.
+
 Part ``stream``: samples/s of ``synthgen generate --workers 2`` against a DataLoader with 2
 workers over ``synthgen.torch.SyntheticDataset`` (same config, same samples, no files).
 
     python scripts/bench_mix.py                         # both parts, 100k + 100k annotations
     python scripts/bench_mix.py --part stream --num 300
+    python scripts/bench_mix.py --part write --annotations 20000 --num 200 --workers 2
 """
 
 from __future__ import annotations
@@ -190,6 +196,68 @@ def part_mix(args, work: Path) -> None:
         )
 
 
+def write_mix_config(real: Path, num: int, folder: Path) -> Path:
+    path = folder / "bench_write.yaml"
+    path.write_text(f"""\
+name: bench_write
+categories: [car, person, bike, text]
+sources:
+  real: {{path: {real}, format: coco}}
+  made: {{path: {ROOT / "configs/text_words.yaml"}, format: generate, real: false,
+          overrides: [num_samples={num}, {", ".join(json.dumps(o) for o in STREAM_OVERRIDES)}]}}
+splits: {{val: 0.1, test: 0.1}}
+outputs: [coco, yolo]
+""")
+    return path
+
+
+def timed_write(config_path: str, workers: str) -> None:
+    """In a child process: a whole mix into a temporary folder; print seconds and counts as JSON."""
+    from synthgen.mix import load_mix_config, mix
+
+    config = load_mix_config(config_path)
+    with tempfile.TemporaryDirectory(dir=Path(config_path).parent) as tmp:
+        start = time.perf_counter()
+        summary = mix(config, Path(tmp) / "out", progress=False, workers=int(workers))
+        seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "samples": sum(summary.counts.values())}))
+
+
+def timed_generate(num: str, workers: str) -> None:
+    """In a child process: ``generate`` of the stream config into a temporary folder (the baseline:
+    what the same workers give generate on this machine at this moment)."""
+    from synthgen.config import load_run_config
+    from synthgen.engine import generate
+
+    config = load_run_config(ROOT / "configs/text_words.yaml", [f"num_samples={num}", *STREAM_OVERRIDES])
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        generate(config, Path(tmp) / "ds", workers=int(workers), progress=False)
+        print(json.dumps({"seconds": time.perf_counter() - start}))
+
+
+def part_write(args, work: Path) -> None:
+    real = work / f"write_real_{args.annotations}"
+    write_real_coco(real, args.annotations, (320, 240))
+    cfg = write_mix_config(real, args.num, real)
+    runs: dict[tuple[str, int], list[float]] = {}
+    samples = 0
+    for _ in range(args.repeats):  # alternating, so all see the same machine load
+        for workers in (1, args.workers):
+            result = run_child("_write", str(cfg), str(workers))
+            runs.setdefault(("mix", workers), []).append(result["seconds"])
+            samples = result["samples"]
+            result = run_child("_generate", str(3 * args.num), str(workers))
+            runs.setdefault(("generate", workers), []).append(result["seconds"])
+    print(f"\nwrite: synthgen mix of {samples} samples ({args.annotations} real annotations, 320x240; "
+          f"{args.num} generated); baseline: generate of {3 * args.num} text_words 256x256 (best of {args.repeats})")
+    for what in ("mix", "generate"):
+        for workers in (1, args.workers):
+            times = runs[(what, workers)]
+            print(f"{what:<9} {workers} worker(s) {min(times):8.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times)})")
+        print(f"{what:<9} speed-up    {min(runs[(what, 1)]) / min(runs[(what, args.workers)]):8.2f}x")
+
+
 def timed_stream(num: str, kind: str) -> None:
     from synthgen.config import load_run_config
 
@@ -233,20 +301,30 @@ def main() -> None:
         return timed_floor(sys.argv[2], sys.argv[3])
     if len(sys.argv) > 1 and sys.argv[1] == "_stream":
         return timed_stream(sys.argv[2], sys.argv[3])
+    if len(sys.argv) > 1 and sys.argv[1] == "_write":
+        return timed_write(sys.argv[2], sys.argv[3])
+    if len(sys.argv) > 1 and sys.argv[1] == "_generate":
+        return timed_generate(sys.argv[2], sys.argv[3])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=["mix", "stream", "all"], default="all")
+    parser.add_argument("--part", choices=["mix", "write", "stream", "all"], default="all")
     parser.add_argument(
         "--annotations", type=int, default=100_000, help="annotations of each of the real and synthetic sets"
     )
-    parser.add_argument("--num", type=int, default=300, help="samples of the stream comparison")
+    parser.add_argument(
+        "--num", type=int, default=300, help="samples of the stream comparison and of --part write's generate source"
+    )
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2, help="workers that generate the synthetic set")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="workers that generate the synthetic set, and --part write's"
+    )
     parser.add_argument("--work", default="out/bench_mix", help="folder for the data sets (kept and reused)")
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     if args.part in ("mix", "all"):
         part_mix(args, work)
+    if args.part in ("write", "all"):
+        part_write(args, work)
     if args.part in ("stream", "all"):
         part_stream(args)
 

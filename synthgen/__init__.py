@@ -76,7 +76,15 @@ def read_dataset(path: Any):
     return read(path)
 
 
-def mix_datasets(config: Any, out: Any, overrides: Any = (), overwrite: bool = False, progress: bool = False):
+def mix_datasets(
+    config: Any,
+    out: Any,
+    overrides: Any = (),
+    overwrite: bool = False,
+    progress: bool = False,
+    workers: int = 1,
+    executor: str = "process",
+):
     """Blend synthetic and real datasets (``synthgen mix``); returns its MixSummary.
 
     Args:
@@ -85,12 +93,13 @@ def mix_datasets(config: Any, out: Any, overrides: Any = (), overwrite: bool = F
         overrides: ``key=value`` items, with a path.
         overwrite: replace a previous mix of another config found in ``out``.
         progress: show a progress bar on stderr.
+        workers, executor: as ``synthgen generate``'s (``serial``, ``process``, ``ray``).
     """
     from synthgen.mix.config import MixConfig, load_mix_config
     from synthgen.mix.run import mix as run
 
     loaded = config if isinstance(config, MixConfig) else load_mix_config(config, list(overrides))
-    return run(loaded, out, overwrite=overwrite, progress=progress)
+    return run(loaded, out, overwrite=overwrite, progress=progress, workers=workers, executor=executor)
 
 
 # ``synthgen.mix``: as with ``synthgen.generate``, the package synthgen/mix/ takes this name once

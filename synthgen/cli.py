@@ -130,8 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     mx = sub.add_parser("mix", help="blend synthetic samples with real annotated datasets (a mix config)")
     mx.add_argument("config", help="mix config YAML (configs/mix_*.yaml)")
     mx.add_argument("-o", "--out", help="output folder (default: out/<config name>)")
+    mx.add_argument("--workers", type=_at_most(MAX_WORKERS), default=1, help="worker processes (default 1)")
+    mx.add_argument("--executor", default="process", help="serial, process or ray (default process), as generate's")
+    mx.add_argument(
+        "--ray-address", help="with --executor ray: the cluster to join (auto, ray://host:port); default: a local one"
+    )
     mx.add_argument("--overwrite", action="store_true", help="replace a previous mix of another config in OUT")
-    mx.add_argument("--no-progress", action="store_true", help="no progress bar")
+    mx.add_argument("--no-progress", action="store_true", help="no progress bar (plain lines when not a terminal)")
     mx.add_argument("overrides", nargs="*", help="key=value config overrides")
 
 
@@ -216,9 +221,16 @@ def _mix(args: argparse.Namespace) -> int:
     from synthgen.mix import load_mix_config, mix
     from synthgen.paths import check_output_dir
 
-    config = load_mix_config(args.config, list(args.overrides))
+    config = load_mix_config(args.config, _overrides(args))
     out = check_output_dir(args.out if args.out is not None else f"out/{config.name}", "-o")
-    summary = mix(config, out, overwrite=args.overwrite, progress=not args.no_progress)
+    summary = mix(
+        config,
+        out,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+        workers=args.workers,
+        executor=args.executor,
+    )
     print(summary.line())
     return 0
 

@@ -52,20 +52,6 @@ class ImageFile:
 
 
 @dataclass(frozen=True)
-class GeneratedImage:
-    """Remakes the image of sample ``index`` of a run config (a ``generate`` source)."""
-
-    config_path: str
-    overrides: tuple[str, ...]
-    index: int
-
-    def __call__(self) -> np.ndarray:
-        from synthgen.mix.generated import generated_sample
-
-        return generated_sample(self.config_path, self.overrides, self.index).image
-
-
-@dataclass(frozen=True)
 class LazySample:
     """A sample read from a dataset, its pixels not yet decoded.
 

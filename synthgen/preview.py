@@ -88,6 +88,8 @@ def draw_labels(
         seg = ann["segmentation"]
         if isinstance(seg, list):  # polygons (the COCO writer's default)
             m = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(seg, h, w))) if seg else np.zeros((h, w), np.uint8)
+        elif isinstance(seg["counts"], list):  # uncompressed RLE: a real crowd's, which a mix writes as read
+            m = mask_utils.decode(mask_utils.frPyObjects(seg, h, w))
         else:
             m = mask_utils.decode({"size": seg["size"], "counts": seg["counts"].encode("ascii")})
         if size != (w, h):

@@ -13,7 +13,8 @@ compressed RLE) and, where known: ``text`` (transcription), ``quad`` (8 numbers)
 ``char_quads``, ``polygon`` (2N numbers), ``attributes``, ``amodal_bbox`` [x, y, w, h],
 ``occlusion``, ``truncation``, ``keypoints`` ([x, y, v] * K, as COCO), ``box3d``
 (``center``, ``dimensions``, ``yaw``). Coordinates are rounded to 3 decimals, which keeps files
-small and stable across CPUs whose last float bits differ.
+small and stable across CPUs whose last float bits differ. A real instance adds ``original``:
+its dataset's own values of those labels, exactly as read (``OriginalLabels``).
 
 A record in a shard file may also hold ``derived``: writer name -> what that writer derives from
 the record for its dataset-level file, computed in the shard producers
@@ -27,10 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.types import Box3D, Camera, Category, CategoryTable, Instance, Labels, Sample, TextRecord
+from synthgen.types import Box3D, Camera, Category, CategoryTable, Instance, Labels, OriginalLabels, Sample, TextRecord
 
 # the key of a shard record's writer-derived data (not part of the sample model)
 DERIVED = "derived"
+# the key of a real instance's labels as its dataset holds them (``OriginalLabels``): not a label
+# of its own but the source's values of ``bbox``, ``area``, ``segmentation``, ``keypoints`` (and
+# COCO's ``iscrowd``, ``num_keypoints``), written last and kept byte for byte (never rounded)
+ORIGINAL = "original"
+ORIGINAL_KEYS = ("bbox", "area", "segmentation", "iscrowd", "keypoints", "num_keypoints")
 
 # every key an instance record may hold, in the order it is written
 INSTANCE_KEYS = (
@@ -92,7 +98,18 @@ def instance_to_record(inst: Instance) -> dict[str, Any]:
             "dimensions": floats(inst.box3d.dimensions, 4),
             "yaw": round(float(inst.box3d.yaw), 6),
         }
+    if inst.original is not None:
+        rec[ORIGINAL] = original_to_record(inst.original)
     return rec
+
+
+def original_to_record(original: OriginalLabels) -> dict[str, Any]:
+    """The record of a real instance's labels as read: the values as they are, absent ones left out."""
+    return {k: v for k in ORIGINAL_KEYS if (v := getattr(original, k)) is not None}
+
+
+def original_from_record(rec: dict[str, Any]) -> OriginalLabels:
+    return OriginalLabels(**{k: rec[k] for k in ORIGINAL_KEYS if k in rec})
 
 
 def _array(values: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -127,6 +144,7 @@ def instance_from_record(rec: dict[str, Any]) -> Instance:
         box3d=box3d,
         attributes=dict(rec.get("attributes", {})),
         text=text,
+        original=original_from_record(rec[ORIGINAL]) if ORIGINAL in rec else None,
     )
 
 

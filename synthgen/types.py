@@ -246,8 +246,34 @@ class Layers:
 
 
 @dataclass(frozen=True)
+class OriginalLabels:
+    """An instance's labels exactly as a real dataset holds them (``Instance.original``).
+
+    Real annotations are the ground truth their users paid for: a writer gives back each value
+    found here as it was read (floats unrounded, polygons as polygons, a crowd's uncompressed RLE
+    as it is) instead of the one derived from the instance's rasterised mask, and derives only
+    what the source lacked. Each attribute is None where the source did not have it.
+
+    Attributes:
+        bbox: [x, y, w, h] as read (COCO: floats, not necessarily the mask's tight box).
+        area: as read (COCO: the annotator's area, not necessarily the mask's pixel count).
+        segmentation: as read: COCO polygons ``[[x1, y1, ...], ...]`` or an RLE dict.
+        iscrowd: 0 or 1 as read.
+        keypoints: [x, y, v] * K as read.
+        num_keypoints: as read.
+    """
+
+    bbox: list[float] | None = None
+    area: float | None = None
+    segmentation: list[list[float]] | dict[str, Any] | None = None
+    iscrowd: int | None = None
+    keypoints: list[float] | None = None
+    num_keypoints: int | None = None
+
+
+@dataclass(frozen=True)
 class Instance:
-    """One labelled object, derived from render layers.
+    """One labelled object, derived from render layers (or read from a dataset).
 
     Attributes:
         category: category name (its id is in the run's CategoryTable).
@@ -262,6 +288,9 @@ class Instance:
         box3d: 3D box in rectified camera coordinates (see ``Box3D``), or None.
         attributes: extra JSON-able attributes (``legible``, ``line``, ``level``, ...).
         text: the text record of a text instance, or None.
+        original: a real instance's labels as its dataset holds them, which writers keep rather
+            than derive from the mask; None for a synthetic instance, and for a real one whose
+            labels the mix changed (covered by a pasted object).
     """
 
     category: str
@@ -275,6 +304,7 @@ class Instance:
     box3d: Box3D | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     text: TextRecord | None = None
+    original: OriginalLabels | None = None
 
     @property
     def visible(self) -> bool:

@@ -16,7 +16,7 @@ from synthgen.formats.recognition import read_recognition_tsv
 from synthgen.formats.yolo import read_yolo
 from synthgen.image_codec import encode_png
 from synthgen.records import INSTANCE_KEYS, from_record, table_from_record, table_to_record, to_record
-from synthgen.types import Box3D, Camera, Category, CategoryTable, Instance, Labels, Sample, TextRecord
+from synthgen.types import Box3D, Camera, Category, CategoryTable, Instance, Labels, OriginalLabels, Sample, TextRecord
 
 H, W = 64, 96
 TABLE = CategoryTable(
@@ -96,6 +96,35 @@ def test_absent_fields_stay_absent():
     assert list(rec["instances"][0]) == ["category", "bbox", "area", "segmentation"]
     assert "camera" not in rec
     assert_same_instance(inst, from_record(rec, sample.image).labels.instances[0])
+
+
+def test_a_real_instances_original_labels_round_trip_unrounded():
+    """``original`` (a dataset's own values, written back as read) survives the serialiser exactly:
+    floats unrounded, polygons as polygons, an uncompressed RLE as it is."""
+    mask = np.zeros((H, W), np.uint8)
+    mask[5:9, 10:20] = 1
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.asfortranarray(mask))
+    original = OriginalLabels(
+        bbox=[9.871234567, 4.1, 10.333333333333334, 4.0], area=0.1 + 0.2, segmentation=[[10.004, 5, 20, 5, 20, 9]],
+        iscrowd=0, keypoints=[12.3456789, 6.25, 2], num_keypoints=1,
+    )
+    crowd = OriginalLabels(segmentation={"size": [H, W], "counts": [5, 3, 7, 1]}, iscrowd=1)
+    instances = tuple(
+        Instance("word", (10, 5, 10, 4), 40, {"size": [H, W], "counts": rle["counts"].decode()}, original=o)
+        for o in (original, crowd)
+    )
+    sample = Sample(np.zeros((H, W, 3), np.uint8), Labels(instances, CategoryTable.of_names(["word"])), {"index": 0})
+    rec = json.loads(json.dumps(to_record(sample, "x.png", "")))
+    assert rec["instances"][0]["original"] == {
+        "bbox": [9.871234567, 4.1, 10.333333333333334, 4.0], "area": 0.30000000000000004,
+        "segmentation": [[10.004, 5, 20, 5, 20, 9]], "iscrowd": 0, "keypoints": [12.3456789, 6.25, 2],
+        "num_keypoints": 1,
+    }
+    back = from_record(rec, sample.image).labels.instances
+    assert [i.original for i in back] == [original, crowd]
+    assert to_record(from_record(rec, sample.image), "x.png", "") == rec
 
 
 def test_box3d_corners_follow_kitti_convention():

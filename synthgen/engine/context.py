@@ -83,10 +83,29 @@ def set_thread_policies() -> None:
         torch.set_num_threads(1)
 
 
-_current: WorkerContext | None = None
+def new_context(config: Any) -> Any:
+    """A worker context for a job's config: the run config's ``WorkerContext``, or what a config of
+    another kind builds for itself (``config.worker_context()``: a mix's workers read files and
+    hold no renderer). It has ``config`` and ``close()``."""
+    build = getattr(config, "worker_context", None)
+    return build() if build is not None else WorkerContext(config)
 
 
-def worker_context(config: RunConfig) -> WorkerContext:
+def fork_safe(config: Any) -> bool:
+    """Whether worker processes for a job's config may be forked: its renderer survives a fork (a
+    config of another kind says so itself, ``config.fork_safe``)."""
+    safe = getattr(config, "fork_safe", None)
+    if safe is not None:
+        return bool(safe)
+    from synthgen.render import RENDERERS
+
+    return RENDERERS.get(config.render.kind).fork_safe
+
+
+_current: Any = None
+
+
+def worker_context(config: Any) -> Any:
     """This process's context for ``config``: built on first use, rebuilt only for another config.
 
     Process-pool initialisers and Ray tasks call it; it is the one per-process object the engine
@@ -96,16 +115,16 @@ def worker_context(config: RunConfig) -> WorkerContext:
     if _current is None or (_current.config is not config and _current.config.resolved != config.resolved):
         if _current is not None:
             _current.close()
-        _current = WorkerContext(config)
+        _current = new_context(config)
     return _current
 
 
-def init_worker(config: RunConfig, parent_pid: int | None = None) -> None:
+def init_worker(config: Any, parent_pid: int | None = None) -> None:
     """Process-pool initialiser: tie the worker's life to its parent's, leave signals to the
     parent, and build the worker's context before its first shard.
 
     Args:
-        config: the run config.
+        config: the jobs' config (a run config, or a mix config).
         parent_pid: the pid of the process that started the pool; when given, the worker exits as
             soon as that process is gone (killed by SIGKILL included).
     """

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from synthgen.engine.context import WorkerContext, init_worker, worker_context
+from synthgen.engine.context import fork_safe, init_worker, new_context, worker_context
 from synthgen.engine.shards import ProducedShard, ShardJob, produce_shard
 from synthgen.registry import Registry
 
@@ -28,7 +28,7 @@ def serial(jobs: Iterable[ShardJob], workers: int) -> Iterator[ProducedShard]:
     first = next(jobs, None)
     if first is None:
         return
-    ctx = WorkerContext(first.config)
+    ctx = new_context(first.config)
     try:
         for job in itertools.chain([first], jobs):
             yield produce_shard(job, ctx)
@@ -56,10 +56,8 @@ def process(jobs: Iterable[ShardJob], workers: int) -> Iterator[ProducedShard]:
     if workers <= 1 or len(head) <= 1:
         yield from serial(itertools.chain(head, jobs), workers)
         return
-    from synthgen.render import RENDERERS
-
     methods = multiprocessing.get_all_start_methods()
-    fork = "fork" in methods and RENDERERS.get(head[0].config.render.kind).fork_safe
+    fork = "fork" in methods and fork_safe(head[0].config)
     ctx = multiprocessing.get_context("fork" if fork else "spawn")
     pool = ProcessPoolExecutor(
         max_workers=len(head), mp_context=ctx, initializer=init_worker, initargs=(head[0].config, os.getpid())

@@ -41,8 +41,10 @@ IMAGES = "images"
 class ShardJob:
     """Samples ``first .. first + count - 1`` of a run, written into ``out`` as shard ``shard``.
 
-    ``config`` is the run config; with a source given to ``produce_shard``, any config that has
-    ``outputs`` and ``image`` (a mix config) does.
+    ``config`` is the run config; with a ``source``, any config that has ``outputs``, ``image`` and
+    ``ray`` (a mix config; ``context.new_context`` says what its workers hold) does.
+    ``source``: a picklable index -> Sample for this shard's indices (a mix's planned samples),
+    travelling with the job to whichever executor runs it; None: the run config's pipeline.
     """
 
     config: RunConfig
@@ -50,6 +52,7 @@ class ShardJob:
     shard: int
     first: int
     count: int
+    source: Any = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ def produce_shard(
         ctx: this worker's context (unused when ``source`` is given).
         into_out: stage the files under ``OUT/.synthgen/tmp`` (OUT is reachable from here); else
             in a local temporary folder, returned as bytes.
-        source: index -> Sample; None: the run config's ``GeneratedSource``.
+        source: index -> Sample; None: the job's own ``source``, else the run config's ``GeneratedSource``.
     """
     out = Path(job.out)
     if into_out:
@@ -158,8 +161,10 @@ def produce_shard(
         staging.mkdir(parents=True)
     else:
         staging = Path(tempfile.mkdtemp(prefix=f"synthgen-shard{job.shard:06d}-"))
+    if source is None:
+        source = job.source if job.source is not None else GeneratedSource(job.config, ctx)
     try:
-        records, derived = _write_samples(job, source if source is not None else GeneratedSource(job.config, ctx), staging)
+        records, derived = _write_samples(job, source, staging)
         if any(d is not None for d in derived):
             side = staging / derived_path(Path(), job.shard)
             side.parent.mkdir(parents=True)

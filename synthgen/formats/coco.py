@@ -3,8 +3,9 @@ extra fields.
 
 Categories come from the run's category table (stable ids, keypoint names and skeletons). One
 annotation per visible instance (an instance with no visible pixel is not exported): bbox
-[x, y, w, h], area, segmentation, iscrowd 0, and where known: ``keypoints`` ([x, y, v] * K) with
-``num_keypoints``; text: ``text`` (transcription), ``quad`` (8 numbers, clockwise from top-left),
+[x, y, w, h], area, segmentation, iscrowd 0, ``num_keypoints`` (0 for an instance without
+keypoints: pycocotools' keypoint evaluation reads it from every annotation), ``keypoints``
+([x, y, v] * K; all 0 for an instance of a keypoint category that has none, as in COCO); text: ``text`` (transcription), ``quad`` (8 numbers, clockwise from top-left),
 ``chars``, ``char_quads`` and ``polygon`` (curved text); ``attributes``; ``amodal_bbox``,
 ``occlusion``, ``truncation``; ``box3d`` (rectified camera coordinates). pycocotools reads it as it is.
 
@@ -14,7 +15,12 @@ instance, as COCO's ``iscrowd: 0`` annotations and Label Studio expect, exact to
 are traced in the run's shard producers, in parallel (``derive``), and the driver copies their
 JSON text into the file; a record without them (a mix's) has them traced here.
 
-``bbox`` and ``area`` are the visible mask's, in whole pixels: the box of exactly the pixels the
+A real instance (read from a dataset, ``Instance.original``) is written with its dataset's own
+``bbox``, ``area``, ``segmentation`` (polygons stay polygons, RLE stays RLE, whichever
+``segmentation`` option), ``iscrowd``, ``keypoints`` and ``num_keypoints``, exactly as read; only
+what its dataset lacked is derived as for a synthetic one.
+
+Otherwise ``bbox`` and ``area`` are the visible mask's, in whole pixels: the box of exactly the pixels the
 segmentation covers, so a box and its mask agree (COCOeval scores the ground truth as detections
 at AP 1.0 for ``bbox`` and ``segm``). Sub-pixel geometry is written beside them, in floats, where
 the scene knows it: ``amodal_bbox`` (the whole object's box), ``quad`` and ``char_quads`` (text),
@@ -36,7 +42,7 @@ from synthgen import __version__
 from synthgen.formats.base import WriterKind, atomic_output, dump_json
 from synthgen.formats.polygons import mask_polygon, mask_polygons  # noqa: F401  (yolo imports them from here)
 from synthgen.formats.polygons import mask_polygon_quarters, quarters_json
-from synthgen.records import DERIVED, table_to_record
+from synthgen.records import DERIVED, ORIGINAL, table_to_record
 from synthgen.types import CategoryTable
 
 PATH = "annotations/coco.json"
@@ -77,8 +83,14 @@ def derive(rec: dict, options: CocoOptions = CocoOptions()) -> dict | None:
     one); None for RLE output."""
     if options.segmentation != "polygon":
         return None
-    polygons = [polygon_json(inst["segmentation"]) if inst["area"] > 0 else None for inst in rec["instances"]]
+    polygons = [polygon_json(inst["segmentation"]) if _traced(inst) else None for inst in rec["instances"]]
     return {"masks": masks_digest(rec), "polygons": polygons}
+
+
+def _traced(inst: dict) -> bool:
+    """Whether the polygon of an instance record is traced from its mask: a visible one's, unless
+    its dataset gave its own segmentation (written as read)."""
+    return inst["area"] > 0 and "segmentation" not in inst.get(ORIGINAL, {})
 
 
 def masks_digest(rec: dict) -> str:
@@ -121,25 +133,40 @@ def _annotations(
     polygon = options.segmentation == "polygon"
     derived = rec.get(DERIVED, {}).get(WRITER.name) if polygon else None
     derived = derived["polygons"] if derived and derived.get("masks") == masks_digest(rec) else None
+    keypoint_counts = {c.name: len(c.keypoints) for c in categories.categories}
     annotations = []
     for k, inst in enumerate(rec["instances"]):
-        if inst["area"] <= 0:  # not visible: nothing for a detector to find
+        # a real annotation's own values, as read (kept even where its polygon covers no pixel centre)
+        original = inst.get(ORIGINAL)
+        if inst["area"] <= 0 and original is None:  # not visible: nothing for a detector to find
             continue
+        original = original or {}
         seg = None
-        if polygon:
+        if "segmentation" in original:
+            segmentation = original["segmentation"]
+        elif polygon and inst["area"] <= 0:  # a real box that covers no pixel centre: no polygon to trace
+            segmentation = []
+        elif polygon:
             seg = derived[k] if derived is not None and derived[k] is not None else polygon_json(inst["segmentation"])
+            segmentation = _SLOT
+        else:
+            segmentation = inst["segmentation"]
         ann = {
             "id": first_id + len(annotations),
             "image_id": rec["index"],
             "category_id": categories.id_of(inst["category"]),
-            "bbox": inst["bbox"],
-            "area": inst["area"],
-            "segmentation": _SLOT if polygon else inst["segmentation"],
-            "iscrowd": 0,
+            "bbox": original.get("bbox", inst["bbox"]),
+            "area": original.get("area", inst["area"]),
+            "segmentation": segmentation,
+            "iscrowd": original.get("iscrowd", 0),
         }
-        if "keypoints" in inst:
-            ann["keypoints"] = inst["keypoints"]
-            ann["num_keypoints"] = sum(1 for v in inst["keypoints"][2::3] if v > 0)
+        if "keypoints" in original or "keypoints" in inst:
+            ann["keypoints"] = original.get("keypoints", inst.get("keypoints"))
+        elif keypoint_counts[inst["category"]]:  # COCO's own unlabelled people: every point v = 0
+            ann["keypoints"] = [0] * (3 * keypoint_counts[inst["category"]])
+        # on every annotation: COCOeval's keypoint evaluation over all categories reads it from each
+        # ground truth (KeyError without it), and ignores those with 0
+        ann["num_keypoints"] = original.get("num_keypoints", sum(1 for v in ann.get("keypoints", ())[2::3] if v > 0))
         for key in EXTRA_KEYS:
             if key in inst:
                 ann[key] = inst[key]

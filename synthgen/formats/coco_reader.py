@@ -4,9 +4,12 @@ Categories keep their ids, names, keypoint names and skeletons. Each image becom
 and each annotation an instance record: the segmentation (polygons, uncompressed RLE as crowd
 annotations hold it, or compressed RLE) becomes compressed RLE through pycocotools, ``bbox`` and
 ``area`` are the extent and pixel count of that mask (an annotation without a segmentation gets
-the mask of its box). Polygons and boxes are checked while reading and rasterised only when a
-sample's record is resolved (``LazySample.full_record``, ``materialize``): a mix plans on
-categories alone, and pays for masks only for the samples it writes. ``iscrowd: 1`` becomes the
+the mask of its box). The annotation's own ``bbox``, ``area``, ``segmentation``, ``iscrowd``,
+``keypoints`` and ``num_keypoints`` are kept as read in ``original`` (``OriginalLabels``): the
+writers give them back unchanged, so a mix never moves a real box or changes a real area.
+Polygons and boxes are checked while reading and rasterised only when a sample's record is
+resolved (``LazySample.full_record``, ``materialize``): a mix plans on categories alone, and pays
+for masks only for the samples it writes. ``iscrowd: 1`` becomes the
 attribute ``iscrowd: 1``; ``keypoints`` and the writer's extra fields (text, quads, amodal box,
 occlusion, truncation, 3D box) are kept as they are.
 
@@ -27,7 +30,7 @@ from synthgen.errors import DatasetError
 from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size
 from synthgen.formats.coco import EXTRA_KEYS, PATH
 from synthgen.lazy import ImageFile, LazySample
-from synthgen.records import table_from_record
+from synthgen.records import ORIGINAL, ORIGINAL_KEYS, table_from_record
 from synthgen.types import CategoryTable
 
 BOX_SLACK_PX = 0.5  # polygon boxes of real datasets reach half a pixel past the border
@@ -200,6 +203,10 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
             rec["segmentation"] = PendingMask(polygons=seg)
         else:  # no segmentation: the mask of the box
             rec["segmentation"] = PendingMask(box=ann["bbox"])
+        problem = _original_problem(ann)
+        if problem:
+            bad(where, problem)
+            continue
         for key in EXTRA_KEYS:
             if key in ann:
                 rec[key] = ann[key]
@@ -207,6 +214,11 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
             rec["attributes"] = {**rec.get("attributes", {}), "iscrowd": 1}
         if "keypoints" in ann:
             rec["keypoints"] = ann["keypoints"]
+        # the annotation's own values, which the writers give back as they are (the mask's box and
+        # pixel count above are what the pixels say; a dataset's boxes are often not the tight boxes
+        # of its polygons, nor its areas their pixel counts). An empty segmentation is a missing one:
+        # pycocotools cannot rasterise [], so the writer derives it (the box's mask)
+        rec[ORIGINAL] = {key: ann[key] for key in ORIGINAL_KEYS if ann.get(key) not in (None, [])}
         out.append(rec)
     if rles:
         areas = mask_utils.area(rles).tolist()
@@ -214,6 +226,20 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
         for j, rle, area, extent in zip(rle_owners, rles, areas, extents):
             out[j] = _full(out[j], rle, area, extent)
     return out
+
+
+def _original_problem(ann: dict) -> str:
+    """What is wrong with the values kept as read besides bbox and segmentation, or ""."""
+    area, crowd, kp, num = (ann.get(k) for k in ("area", "iscrowd", "keypoints", "num_keypoints"))
+    if area is not None and (type(area) not in (int, float) or area < 0):
+        return f"area must be a number >= 0, got {area!r}"
+    if crowd is not None and crowd not in (0, 1):
+        return f"iscrowd must be 0 or 1, got {crowd!r}"
+    if kp is not None and (not isinstance(kp, list) or len(kp) % 3 or not all(type(v) in (int, float) for v in kp)):
+        return "keypoints must be a list of x, y, v numbers"
+    if num is not None and (type(num) is not int or num < 0):
+        return f"num_keypoints must be an integer >= 0, got {num!r}"
+    return ""
 
 
 def _box_problem(bbox: Any, width: int, height: int) -> str | None:

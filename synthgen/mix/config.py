@@ -42,7 +42,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from synthgen.config.checks import check_name, refuse_non_finite, resolve_interpolations
 from synthgen.config.load import config_layers, merge_checked
-from synthgen.config.schema import IMAGE_FORMATS, PNG_FILTERS, ImageConfig, ImageSchema
+from synthgen.config.schema import IMAGE_FORMATS, PNG_FILTERS, ImageConfig, ImageSchema, RayConfig, RaySchema
 from synthgen.errors import ConfigError
 from synthgen.formats.base import ON_BAD
 from synthgen.types import CategoryTable
@@ -108,6 +108,7 @@ class MixSchema:
     duplicates: str = "drop"
     outputs: list[str] = field(default_factory=lambda: ["coco"])
     copy_paste: CopyPasteSchema | None = None
+    ray: RaySchema = field(default_factory=RaySchema)  # for --executor ray, as generate's
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ class MixConfig:
         resolved: the merged config as plain data (recorded in the outputs; its hash decides resume).
         outputs, image: the writers and the image encoding of the mixed dataset (what the engine's
             shard producer reads from a config).
+        ray: settings of the ``ray`` executor (they do not change the mix: ``dataset_config``).
     """
 
     name: str
@@ -175,19 +177,43 @@ class MixConfig:
     resolved: dict[str, Any]
     source: str
     copy_paste: CopyPasteConfig | None = None
+    ray: RayConfig = RayConfig()
+
+    # the engine's executors ask a job's config whether its workers may be forked and what they
+    # hold: a mix's shard producers read files (a generate source is made before, by generate's own
+    # workers), so forking is safe and there is nothing to build
+    fork_safe = True
+
+    def worker_context(self) -> MixWorkerContext:
+        return MixWorkerContext(self)
+
+    @property
+    def dataset_config(self) -> dict[str, Any]:
+        """``resolved`` less what only decides where the mix runs (``ray``): what its outputs record."""
+        return {k: v for k, v in self.resolved.items() if k != "ray"}
 
     @property
     def identity(self) -> str:
         """Hash of everything that decides the mixed dataset."""
         from synthgen import __version__
 
-        return hashlib.sha256(json.dumps([self.resolved, __version__], sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(json.dumps([self.dataset_config, __version__], sort_keys=True).encode()).hexdigest()
 
     def writer(self, name: str) -> Any:
         """The writer ``name`` of ``outputs`` (a mix takes no ``writers:`` options: their defaults)."""
         from synthgen.formats import WRITERS
 
         return WRITERS.get(name)
+
+
+class MixWorkerContext:
+    """The worker context of a mix's shard producers: nothing to hold (see ``MixConfig.fork_safe``)."""
+
+    def __init__(self, config: MixConfig):
+        self.config = config
+
+    def close(self) -> None:
+        return None
 
 
 def mix_config_path(path: str | Path) -> Path:
@@ -389,6 +415,7 @@ def _build(cfg: DictConfig, path: Path) -> MixConfig:
         resolved=resolved,
         source=str(path),
         copy_paste=copy_paste,
+        ray=RayConfig(cfg.ray.address, cfg.ray.num_cpus, bool(cfg.ray.shared_output)),
     )
 
 

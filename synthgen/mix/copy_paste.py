@@ -4,7 +4,10 @@ A paste takes an instance's visible pixels (its mask, cropped to its box), scale
 them in the target image. Labels stay exact: a pasted instance's mask is the pixels the paste
 changed (minus later pastes over it); a real instance loses the pasted pixels from its mask, box
 and area, its covered keypoints become hidden (v=1), and it is dropped when nothing of it is left
-visible. Blending: ``alpha`` (the pixels replaced), ``feather`` (the mask's edge blended over
+visible. Such a covered real instance is written with the box, area, mask and keypoints of its
+pixels left visible (its dataset's own values, ``Instance.original``, described the uncovered
+object; only its ``iscrowd`` stays); a real instance that no paste touches keeps its dataset's
+labels exactly. Blending: ``alpha`` (the pixels replaced), ``feather`` (the mask's edge blended over
 ``feather_px`` pixels inside it, so no pixel outside the mask changes) or ``poisson``
 (OpenCV's ``seamlessClone``; its solution keeps the mask's outer ring at the target's values,
 so the label is the mask's interior).
@@ -22,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.types import Instance, Labels, Sample, TextRecord
+from synthgen.types import Instance, Labels, OriginalLabels, Sample, TextRecord
 
 BLENDS = ("alpha", "feather", "poisson")
 
@@ -176,8 +179,21 @@ def paste(
         if keypoints is not None:
             keypoints = _hide_covered(keypoints, changed)
         occlusion = None if old.occlusion is None else 1 - (1 - old.occlusion) * area / old.area
+        # its dataset's geometry described the uncovered object: from here on it is the pixels' (a
+        # crowd stays a crowd)
+        original = old.original
+        if original is not None:
+            original = OriginalLabels(iscrowd=original.iscrowd) if original.iscrowd is not None else None
         instances.append(
-            replace(old, bbox=_box(left), area=area, rle=_rle(left), keypoints=keypoints, occlusion=occlusion)
+            replace(
+                old,
+                bbox=_box(left),
+                area=area,
+                rle=_rle(left),
+                keypoints=keypoints,
+                occlusion=occlusion,
+                original=original,
+            )
         )
 
     text = inst.text

@@ -1,5 +1,7 @@
 """``synthgen mix``: read the sources, plan the mixture, write each split as a synthgen dataset
-through the engine's shard producer and committer (resumable like ``generate``), then the report.
+through the engine's shard producer and committer, on ``generate``'s executors (serial, a process
+pool, Ray) with its progress lines, resumable like ``generate``; then the report. Each shard job
+carries its planned samples (``MixedSource``), so any executor can run it.
 
 Output::
 
@@ -8,6 +10,7 @@ Output::
     OUT/data.yaml                with the yolo writer: one Ultralytics data.yaml over the splits
     OUT/report.json              counts per class and source before and after, skips, duplicates
     OUT/class_balance.png        the class balance, before and after
+    OUT/.synthgen/sources/       a generate source's samples while the mix runs (synthgen.mix.generated)
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import os
 import shutil
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -26,23 +29,28 @@ from pathlib import Path
 from typing import Any
 
 from synthgen import __version__
+from synthgen.engine.executors import EXECUTORS, Executor
 from synthgen.engine.output import dataset_id, remove_leftovers, write_marker
+from synthgen.engine.progress import finishing, progress_bar
 from synthgen.engine.run import iter_records
-from synthgen.engine.shards import ShardJob, commit_shard, produce_shard, remove_derived, shard_result
-from synthgen.errors import DatasetError
+from synthgen.engine.shards import ShardJob, ShardResult, commit_shard, remove_derived, shard_result
+from synthgen.errors import DatasetError, InputError
 from synthgen.formats import WRITERS
 from synthgen.formats.base import write_atomic
 from synthgen.formats.yolo import MIX_DATA_YAML, mix_data_yaml
-from synthgen.mix.config import MixConfig
+from synthgen.mix.config import GENERATE, MixConfig
+from synthgen.mix.generated import FOLDER as GENERATED_FOLDER
+from synthgen.mix.generated import generated_categories
 from synthgen.mix.plan import SPLITS, Plan, Planned, plan_mix
 from synthgen.mix.report import mix_report, write_balance_plot
-from synthgen.mix.sources import SourceData, find_duplicates, read_source
+from synthgen.mix.sources import Generation, SourceData, check_mapping, find_duplicates, read_source
 from synthgen.records import table_to_record
 from synthgen.types import Sample
 
 MIX_STATE = "mix.json"
 # what mix writes into OUT, and only that; and the sheet `synthgen preview OUT` writes there
 OWN = (MIX_STATE, "report.json", "class_balance.png", MIX_DATA_YAML, *SPLITS, "preview.png")
+STATE_DIR = ".synthgen"  # holds a generate source's samples while the mix runs (generated.FOLDER)
 
 
 @dataclass(frozen=True)
@@ -64,23 +72,31 @@ class MixSummary:
 
 
 class MixedSource:
-    """index -> Sample of one split: the planned sample's pixels decoded, its labels mapped, and its
-    provenance in ``meta``."""
+    """index -> Sample of one split, for the indices ``first ..`` of ``planned``: the planned sample's
+    pixels decoded, its labels mapped, and its provenance in ``meta``. Picklable (records and image
+    paths): a shard job carries the one of its own samples to a worker process or a Ray task."""
 
     def __init__(
-        self, planned: list[Planned], split: str, formats: dict[str, str], blend: str = "alpha", feather_px: float = 3.0
+        self,
+        planned: list[Planned],
+        split: str,
+        formats: dict[str, str],
+        blend: str = "alpha",
+        feather_px: float = 3.0,
+        first: int = 0,
     ):
         self.planned = planned
         self.split = split
         self.formats = formats
         self.blend = blend
         self.feather_px = feather_px
+        self.first = first
 
     def __len__(self) -> int:
         return len(self.planned)
 
     def __getitem__(self, index: int) -> Sample:
-        p = self.planned[index]
+        p = self.planned[index - self.first]
         sample = p.lazy.materialize()
         meta = {
             "index": index,
@@ -127,22 +143,43 @@ def plan_hash(plan: Plan) -> str:
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def check_mix_output(out: Path, config: MixConfig, overwrite: bool) -> None:
+    """Before anything is read or made: refuse an OUT that is not a folder, that holds anything but
+    a mix's (partial) output, or, without ``overwrite``, a mix of another config. Writes nothing."""
+    if not _refuse_foreign(out):
+        return
+    if not overwrite and _previous_state(out).get("config_hash") != config.identity:
+        raise DatasetError(f"{out}: holds a mix of another config or other source data; use --overwrite to replace it")
+
+
+def _refuse_foreign(out: Path) -> bool:
+    """Refuse an OUT that is not a folder or holds anything a mix does not write; whether it holds
+    a mix's output (beyond a generate source's samples)."""
+    if os.path.lexists(out) and not out.is_dir():
+        raise DatasetError(f"{out}: exists and is not a folder")
+    if not out.exists() or not any(p.name != STATE_DIR for p in out.iterdir()):
+        return False
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in (*OWN, STATE_DIR))
+    if not (out / MIX_STATE).is_file() or foreign:
+        listed = ", ".join(foreign[:3]) or "no mix.json"
+        raise DatasetError(f"{out}: holds files that are not a synthgen mix ({listed}); choose another folder")
+    return True
+
+
+def _previous_state(out: Path) -> dict:
+    try:
+        return json.loads((out / MIX_STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def prepare_mix_output(out: Path, state: dict, overwrite: bool) -> None:
     """Refuse an OUT holding anything but this mix's (partial) output; with ``overwrite``, remove a
-    previous mix's files (only those)."""
-    if out.exists() and not out.is_dir():
-        raise DatasetError(f"{out}: exists and is not a folder")
-    if not out.exists() or not any(out.iterdir()):
+    previous mix's files (only those; a generate source's samples, under ``.synthgen``, are this
+    mix's already)."""
+    if not _refuse_foreign(out):
         return
-    foreign = sorted(p.name for p in out.iterdir() if p.name not in OWN)
-    if not (out / MIX_STATE).is_file() or foreign:
-        raise DatasetError(
-            f"{out}: holds files that are not a synthgen mix ({', '.join(foreign[:3]) or 'no mix.json'}); choose another folder"
-        )
-    try:
-        previous = json.loads((out / MIX_STATE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        previous = {}
+    previous = _previous_state(out)
     same = previous.get("config_hash") == state["config_hash"] and previous.get("plan_hash") == state["plan_hash"]
     if same:
         return
@@ -183,42 +220,75 @@ def write_split_manifest(mix: MixConfig, out: Path, split: str, results: dict, f
         },
         "categories": table_to_record(mix.categories),
         "files": files or {},
-        "config": mix.resolved,
+        "config": mix.dataset_config,
     }
     write_atomic(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
 
 
+def split_jobs(
+    mix: MixConfig, out: Path, split: str, planned: list[Planned], formats: dict[str, str]
+) -> list[ShardJob]:
+    """A split's shard jobs, each carrying its own planned samples."""
+    cp = mix.copy_paste
+    blend = (cp.blend, cp.feather_px) if cp is not None else ()
+    k = mix.shard_size
+    return [
+        ShardJob(
+            mix,  # type: ignore[arg-type]
+            str(out),
+            shard,
+            first,
+            min(k, len(planned) - first),
+            MixedSource(planned[first : first + k], split, formats, *blend, first=first),
+        )
+        for shard, first in enumerate(range(0, len(planned), k))
+    ]
+
+
 def write_split(
-    mix: MixConfig, out: Path, split: str, planned: list[Planned], formats: dict[str, str], bar: Any
+    mix: MixConfig,
+    out: Path,
+    split: str,
+    planned: list[Planned],
+    formats: dict[str, str],
+    bar: Any,
+    run_shards: Executor,
+    workers: int,
+    progress: bool,
 ) -> tuple[int, int]:
-    """Write one split as a dataset, skipping its complete shards; (written, reused) samples."""
+    """Write one split as a dataset, its complete shards skipped and the others made by
+    ``run_shards`` (an executor of ``synthgen.engine.executors``); (written, reused) samples."""
     out.mkdir(parents=True, exist_ok=True)
     write_marker(out, split_id(mix, split))  # a synthgen dataset, as generate's output is
     remove_leftovers(out)
-    cp = mix.copy_paste
-    source = MixedSource(planned, split, formats, *((cp.blend, cp.feather_px) if cp is not None else ()))
-    k = mix.shard_size
-    jobs = [
-        ShardJob(mix, str(out), shard, first, min(k, len(planned) - first))
-        for shard, first in enumerate(range(0, len(planned), k))
-    ]  # type: ignore[arg-type]
-    results = {}
-    written = reused = 0
-    for job in jobs:
-        done = shard_result(out, job.shard, job.first, job.count)
-        if done is None:
-            done = commit_shard(out, produce_shard(job, None, source=source))
-            written += job.count
-        else:
-            reused += job.count
-        results[job.shard] = done
-        bar.update(job.count)
+    jobs = split_jobs(mix, out, split, planned, formats)
+    results: dict[int, ShardResult] = {}
+    reused = 0
+
+    def pending() -> Iterator[ShardJob]:
+        nonlocal reused
+        for job in jobs:
+            done = shard_result(out, job.shard, job.first, job.count)
+            if done is None:
+                yield job
+            else:
+                results[job.shard] = done
+                reused += job.count
+                bar.update(job.count)
+
+    written = 0
+    for produced in run_shards(pending(), workers):
+        result = commit_shard(out, produced)
+        results[result.shard] = result
+        written += result.count
+        bar.update(result.count)
     write_split_manifest(mix, out, split, results, None)
+    finalizers = [w for w in (WRITERS.get(name) for name in mix.outputs) if w.finalize is not None]
+    finishing(f"{mix.name}/{split}", [w.name for w in finalizers], progress)
     files: dict[str, str] = {}
-    for writer in (WRITERS.get(name) for name in mix.outputs):
-        if writer.finalize is not None:
-            for rel in writer.finalize(iter_records(out, len(jobs), derived=True), out, mix.categories):
-                files[rel] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
+    for writer in finalizers:
+        for rel in writer.finalize(iter_records(out, len(jobs), derived=True), out, mix.categories):
+            files[rel] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
     write_split_manifest(mix, out, split, results, dict(sorted(files.items())))
     remove_derived(out)
     remove_leftovers(out)
@@ -246,34 +316,68 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_sources(mix: MixConfig) -> tuple[list[SourceData], list[dict]]:
-    """Every source read and mapped, and the duplicate images found across them."""
+def read_sources(mix: MixConfig, generation: Generation | None = None) -> tuple[list[SourceData], list[dict]]:
+    """Every source read and mapped, and the duplicate images found across them.
+
+    Datasets are read first and a generate source's categories checked, so that a bad dataset or
+    an unmapped category fails before any sample is made (``generation``: where and how).
+    """
+    data: dict[str, SourceData] = {}
     with collector_paused():
-        sources = [read_source(s, mix) for s in mix.sources]
+        for s in mix.sources:
+            if s.format != GENERATE:
+                data[s.name] = read_source(s, mix)
+    for s in mix.sources:
+        if s.format == GENERATE:
+            check_mapping(s, generated_categories(s), mix)
+    for s in mix.sources:  # made with the collector on: its pool and its Ray driver are long-lived
+        if s.format == GENERATE:
+            data[s.name] = read_source(s, mix, generation)
+    sources = [data[s.name] for s in mix.sources]
     duplicates = find_duplicates(sources, drop=mix.duplicates == "drop")
     return sources, duplicates
 
 
-def mix(config: MixConfig, out: str | Path, overwrite: bool = False, progress: bool = True) -> MixSummary:
+def mix(
+    config: MixConfig,
+    out: str | Path,
+    overwrite: bool = False,
+    progress: bool = True,
+    workers: int = 1,
+    executor: str = "process",
+) -> MixSummary:
     """Mix (or finish mixing) a config's sources into ``out``.
 
     Args:
         config: a loaded mix config (``load_mix_config``).
         out: the output folder; created if missing.
         overwrite: replace a previous mix of another config or other data in ``out``.
-        progress: a progress bar on stderr (when it is a terminal).
+        progress: progress on stderr: a bar on a terminal, plain lines elsewhere (CI logs), as
+            ``generate``'s.
+        workers: worker processes of the ``process`` executor (at most this many tasks at once on Ray).
+        executor: ``serial``, ``process`` or ``ray`` (``synthgen.engine.executors``): the shards of
+            the splits, and a generate source's samples, run where ``generate``'s do. The output is
+            the same bytes whichever runs it.
     """
+    run_shards = EXECUTORS.get(executor, key="--executor")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError(f"--workers: must be a whole number > 0, got {workers!r}")
+    out = Path(out)
+    check_mix_output(out, config, overwrite)  # before a generate source's samples go into it
     caller_froze = gc.get_freeze_count() > 0  # the caller's own gc.freeze() is left as it is
     try:
-        return _mix(config, Path(out), overwrite, progress)
+        with ray_session(config, executor):
+            return _mix(config, out, overwrite, progress, run_shards, workers, executor)
     finally:
         if not caller_froze:
             gc.unfreeze()  # what read_sources froze goes back to the collector
 
 
-def _mix(config: MixConfig, out: Path, overwrite: bool, progress: bool) -> MixSummary:
+def _mix(
+    config: MixConfig, out: Path, overwrite: bool, progress: bool, run_shards: Executor, workers: int, executor: str
+) -> MixSummary:
     start = time.perf_counter()
-    sources, duplicates = read_sources(config)
+    sources, duplicates = read_sources(config, Generation(out, workers, executor, progress))
     plan = plan_mix(config, sources)
     state = {
         "name": config.name,
@@ -285,16 +389,16 @@ def _mix(config: MixConfig, out: Path, overwrite: bool, progress: bool) -> MixSu
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(
         out / MIX_STATE,
-        json.dumps({**state, "status": "incomplete", "config": config.resolved}, indent=2).encode() + b"\n",
+        json.dumps({**state, "status": "incomplete", "config": config.dataset_config}, indent=2).encode() + b"\n",
     )
     formats = {s.name: s.format for s in config.sources}
-    from tqdm import tqdm
-
     written = reused = 0
     total = sum(len(v) for v in plan.splits.values())
-    with tqdm(total=total, unit="sample", desc=config.name, disable=None if progress else True, file=sys.stderr) as bar:
+    with progress_bar(config.name, total, 0, progress) as bar:
         for split in SPLITS:
-            w, r = write_split(config, out / split, split, plan.splits[split], formats, bar)
+            w, r = write_split(
+                config, out / split, split, plan.splits[split], formats, bar, run_shards, workers, progress
+            )
             written, reused = written + w, reused + r
     write_mix_files(config, out)
     report = mix_report(config, sources, duplicates, plan)
@@ -302,8 +406,9 @@ def _mix(config: MixConfig, out: Path, overwrite: bool, progress: bool) -> MixSu
     write_balance_plot(report, out / "class_balance.png")
     write_atomic(
         out / MIX_STATE,
-        json.dumps({**state, "status": "complete", "config": config.resolved}, indent=2).encode() + b"\n",
+        json.dumps({**state, "status": "complete", "config": config.dataset_config}, indent=2).encode() + b"\n",
     )
+    remove_generated(out)
     return MixSummary(
         out=str(out),
         counts={split: len(plan.splits[split]) for split in SPLITS},
@@ -319,6 +424,34 @@ def write_mix_files(config: MixConfig, out: Path) -> None:
     """The files over all splits that the mix's writers need (the yolo writer's ``OUT/data.yaml``)."""
     if "yolo" in config.outputs:
         mix_data_yaml(out, SPLITS, config.categories)
+
+
+@contextmanager
+def ray_session(config: MixConfig, executor: str) -> Iterator[None]:
+    """With the ``ray`` executor, one connection to the cluster for the whole mix: the executor
+    starts (and stops) a local cluster per call unless one is up, and a mix calls it once per split
+    and per generate source."""
+    if executor != "ray":
+        yield
+        return
+    from synthgen.engine.ray_executor import ray_module, start_ray
+
+    started = start_ray(config.ray.address, config.ray.num_cpus)
+    try:
+        yield
+    finally:
+        if started:
+            ray_module().shutdown()
+
+
+def remove_generated(out: Path) -> None:
+    """Delete a complete mix's generate-source samples (its splits hold copies of those it used)."""
+    folder = out / GENERATED_FOLDER
+    if folder.is_dir() and not folder.is_symlink():
+        shutil.rmtree(folder)
+    state = out / STATE_DIR
+    if state.is_dir() and not state.is_symlink() and not any(state.iterdir()):
+        state.rmdir()
 
 
 def per_class_and_source(items: list[Planned]) -> dict[str, dict[str, int]]:

@@ -12,6 +12,7 @@ from synthgen.errors import DatasetError
 from synthgen.formats.base import ReadOptions, Skip
 from synthgen.lazy import LazySample
 from synthgen.mix.config import GENERATE, OTHER, MixConfig, SourceConfig
+from synthgen.types import CategoryTable
 
 
 @dataclass
@@ -33,22 +34,69 @@ class SourceData:
     dropped: Counter = field(default_factory=Counter)
 
 
-def read_source(source: SourceConfig, mix: MixConfig) -> SourceData:
-    """Read one source and map its labels (an unmapped category fails here, naming the source)."""
-    if source.format == GENERATE:
-        from synthgen.mix.generated import read_generated
+@dataclass(frozen=True)
+class Generation:
+    """Where and how a mix makes its ``generate`` sources (``synthgen.mix.generated``).
 
-        result = read_generated(source.path, source.overrides)
+    Attributes:
+        out: the mix's output folder (the samples go under ``OUT/.synthgen/sources``).
+        workers, executor, progress: as ``synthgen generate``'s.
+    """
+
+    out: Path
+    workers: int = 1
+    executor: str = "process"
+    progress: bool = False
+
+
+def read_source(source: SourceConfig, mix: MixConfig, generation: Generation | None = None) -> SourceData:
+    """Read one source and map its labels (an unmapped category fails here, naming the source).
+
+    A ``generate`` source needs ``generation``: its samples are made now, once
+    (``check_mapping`` finds its unmapped categories before that)."""
+    if source.format == GENERATE:
+        from synthgen.mix.generated import read_generated, source_folder
+
+        if generation is None:
+            raise ValueError(f"sources.{source.name}: a generate source is made into the mix's folder: pass generation")
+        result = read_generated(
+            source.path,
+            source.overrides,
+            source_folder(generation.out, source.name),
+            generation.workers,
+            generation.executor,
+            generation.progress,
+            mix.ray,
+        )
     else:
         from synthgen.formats import READERS
 
         options = ReadOptions(on_bad=source.on_bad, images=source.images, category=source.category)
         result = READERS.get(source.format).read(Path(source.path), options)
     data = SourceData(source, [], list(result.skipped))
+    mapping = check_mapping(source, result.categories, mix)
+    target_names = list(mix.categories.names)
+    for lazy in result.samples:
+        instances = []
+        for inst in lazy.record["instances"]:
+            data.read_counts[inst["category"]] += 1
+            new = mapping.get(inst["category"])
+            if new is None:
+                data.dropped[inst["category"]] += 1
+                continue
+            instances.append(inst if new == inst["category"] else {**inst, "category": new})
+        record = {**lazy.record, "instances": instances, "categories": target_names}
+        data.samples.append(replace(lazy, record=record, categories=mix.categories))
+    return data
+
+
+def check_mapping(source: SourceConfig, categories: CategoryTable, mix: MixConfig) -> dict[str, str | None]:
+    """Source category -> target category (None: dropped); a category neither mapped nor a target
+    one fails here with ``unmapped: error``, naming the source."""
     target = mix.categories
     mapping: dict[str, str | None] = {}
     target_names = list(target.names)
-    for name in result.categories.names:
+    for name in categories.names:
         if name in source.label_map:
             mapping[name] = source.label_map[name]
         elif name in target_names:
@@ -60,22 +108,12 @@ def read_source(source: SourceConfig, mix: MixConfig) -> SourceData:
             )
         else:
             mapping[name] = None if source.unmapped == "drop" else OTHER
-    for lazy in result.samples:
-        instances = []
-        for inst in lazy.record["instances"]:
-            data.read_counts[inst["category"]] += 1
-            new = mapping.get(inst["category"])
-            if new is None:
-                data.dropped[inst["category"]] += 1
-                continue
-            instances.append(inst if new == inst["category"] else {**inst, "category": new})
-        record = {**lazy.record, "instances": instances, "categories": target_names}
-        data.samples.append(replace(lazy, record=record, categories=target))
-    return data
+    return mapping
 
 
 def content_hash(lazy: LazySample) -> str | None:
-    """sha256 of a sample's encoded image bytes (None for images made on the fly)."""
+    """sha256 of a sample's encoded image bytes (a generate source's: of the PNG it was written as;
+    None for images made on the fly)."""
     if lazy.sha256:
         return lazy.sha256
     content = getattr(lazy.load_image, "content", None)

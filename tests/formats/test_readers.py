@@ -8,6 +8,7 @@ writer never writes (polygons, uncompressed RLE, iscrowd, keypoints, categories 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -85,8 +86,10 @@ def test_coco_reader_round_trip(dataset, originals):
         sample = lazy.materialize()
         np.testing.assert_array_equal(sample.image, orig.image)
         written = [instance_to_record(i) for i in orig.labels.instances if i.visible]
-        back = [instance_to_record(i) for i in sample.labels.instances]
+        back = [instance_to_record(replace(i, original=None)) for i in sample.labels.instances]
         assert back == written
+        for rec, inst in zip(written, sample.labels.instances):  # and the file's own values, as read
+            assert (inst.original.bbox, inst.original.area, inst.original.iscrowd) == (rec["bbox"], rec["area"], 0)
         assert written, "the fixture must hold instances"
         for a, b in zip(written, back):
             np.testing.assert_array_equal(mask_of(a), mask_of(b))
@@ -242,7 +245,7 @@ def test_coco_writer_then_reader_keeps_keypoints_and_table(tmp_path):
     (lazy,) = read("coco", tmp_path).samples
     back = lazy.materialize()
     assert back.labels.categories == table
-    assert [instance_to_record(i) for i in back.labels.instances] == [instance_to_record(inst)]
+    assert [instance_to_record(replace(i, original=None)) for i in back.labels.instances] == [instance_to_record(inst)]
     assert coco_dataset([to_record(back, "images/000000000.png", "")], table)["annotations"][0]["keypoints"] == [
         4,
         5,
@@ -275,8 +278,9 @@ def test_coco_polygons_are_rasterised_only_when_the_record_is_resolved(tmp_path)
 
 
 def test_coco_polygons_read_lazily_reach_either_writer_form_exactly(tmp_path):
-    """A polygon (and a box) read from COCO, written by the COCO writer as RLE or as a polygon, is
-    the mask pycocotools rasterises from the original, to the pixel."""
+    """A polygon read from COCO is written back as it was read, whichever segmentation form the
+    writer is set to; a box without a segmentation gets the box's mask, in the writer's form; each
+    is the mask pycocotools rasterises from the original, to the pixel."""
     path = _hand_made_coco(tmp_path)
     (a, _) = read("coco", path, images=str(tmp_path / "img")).samples
     sample = a.materialize()
@@ -295,7 +299,40 @@ def test_coco_polygons_read_lazily_reach_either_writer_form_exactly(tmp_path):
         back = COCO(str(out / "annotations/coco.json"))
         anns = back.loadAnns(back.getAnnIds())
         assert len(anns) == len(expected) == 2
+        assert anns[0]["segmentation"] == polygon["segmentation"]
+        assert isinstance(anns[1]["segmentation"], list if form == "polygon" else dict)
         for ann, mask in zip(anns, expected):
-            assert isinstance(ann["segmentation"], list if form == "polygon" else dict)
             np.testing.assert_array_equal(back.annToMask(ann), mask)
             assert ann["area"] == int(mask.sum())
+
+
+def test_coco_annotations_are_written_back_as_read(tmp_path):
+    """Read, then written by the COCO writer (either segmentation form): every annotation's bbox,
+    area, segmentation, iscrowd and keypoints as the file had them, a box that covers no pixel
+    centre included (kept, with no polygon: there is none to trace); a missing segmentation is the
+    box's mask."""
+    path = _hand_made_coco(tmp_path)
+    data = json.loads(path.read_text())
+    data["annotations"].append(
+        {"id": 4, "image_id": 7, "category_id": 10, "bbox": [30.6, 3.1, 0.3, 6.0], "area": 1.8, "iscrowd": 0}
+    )
+    path.write_text(json.dumps(data))
+    a, b = read("coco", path, images=str(tmp_path / "img")).samples
+    fields = ("bbox", "area", "segmentation", "iscrowd", "keypoints", "num_keypoints")
+    for form in ("polygon", "rle"):
+        coco_writer = WRITERS.get("coco")
+        writer = coco_writer.with_options(coco_writer.options(segmentation=form))
+        out = tmp_path / form
+        records = [to_record(s.materialize(), f"images/{k}.png", "") for k, s in enumerate((a, b))]
+        writer.finalize(records, out, a.categories)
+        written = json.loads((out / "annotations/coco.json").read_text())["annotations"]
+        assert len(written) == 4
+        in_image_order = sorted(data["annotations"], key=lambda ann: ann["image_id"])  # a stable sort
+        for got, ann in zip(written, in_image_order):
+            assert {k: got[k] for k in fields if k in ann and ann[k] != []} == {
+                k: v for k, v in ann.items() if k in fields and v != []
+            }, form
+        assert a.materialize().labels.instances[2].area == 0  # the sliver box covers no pixel centre
+        assert written[1]["segmentation"] != []  # the box's mask, traced or RLE
+        if form == "polygon":
+            assert written[2]["segmentation"] == []

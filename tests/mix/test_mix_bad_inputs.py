@@ -187,3 +187,26 @@ def test_unreadable_segmentation_names_the_annotation(tmp_path, segmentation, fr
         READERS.get("coco").read(tmp_path / "real", ReadOptions())
     result = READERS.get("coco").read(tmp_path / "real", ReadOptions(on_bad="skip"))
     assert len(result.skipped) == 1 and sum(len(s.record["instances"]) for s in result.samples) == 6
+
+
+@pytest.mark.parametrize(
+    "field,value,fragment",
+    [
+        ("area", "big", "area must be a number >= 0, got 'big'"),
+        ("area", -3, "area must be a number >= 0, got -3"),
+        ("iscrowd", 2, "iscrowd must be 0 or 1, got 2"),
+        ("keypoints", [1, 2], "keypoints must be a list of x, y, v numbers"),
+        ("num_keypoints", 1.5, "num_keypoints must be an integer >= 0, got 1.5"),
+    ],
+)
+def test_values_kept_as_read_are_checked(tmp_path, field, value, fragment):
+    """What the writers give back as read (bbox, area, segmentation, iscrowd, keypoints) is checked
+    on reading, as the box and the segmentation are."""
+    write_coco(tmp_path / "real", REAL, tag=1)
+    coco = _coco(tmp_path / "real")
+    coco["annotations"][2][field] = value
+    _save(tmp_path / "real", coco)
+    with pytest.raises(DatasetError, match=rf"annotations\[2\] \(id 3\): {re.escape(fragment)}"):
+        READERS.get("coco").read(tmp_path / "real", ReadOptions())
+    result = READERS.get("coco").read(tmp_path / "real", ReadOptions(on_bad="skip"))
+    assert len(result.skipped) == 1 and sum(len(s.record["instances"]) for s in result.samples) == 6
