@@ -100,14 +100,18 @@ def _scene_by_kind() -> dict[str, Path]:
     # libyaml's loader where PyYAML has it: parsing every shipped scene with the pure-Python one
     # took ~0.1 s of every run's start
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    found: dict[str, Path] = {}
+    found: dict[str, list[Path]] = {}
     for scene in shipped_scenes():
         kind = (yaml.load(scene.path.read_text(encoding="utf-8"), Loader=loader) or {}).get("kind")
         if isinstance(kind, str):
-            found.setdefault(kind, scene.path)
-    return found
+            found.setdefault(kind, []).append(scene.path)
+    # A kind with several shipped scenes (driving: its scenario library) has no file of defaults:
+    # taking the first (animal_crossing_dusk) put its deer and dog under every scenario included
+    # by name, since named actor groups merge.
+    return {kind: paths[0] for kind, paths in found.items() if len(paths) == 1}
 
 
 def default_scene(kind: str) -> Path | None:
-    """The shipped scene file of a scene kind, which holds that kind's defaults; None for a kind without one."""
+    """The shipped scene file of a scene kind, which holds that kind's defaults; None for a kind
+    without one, or with several (a library of alternatives: the kind's schema holds its defaults)."""
     return _scene_by_kind().get(kind)

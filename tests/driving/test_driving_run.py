@@ -408,3 +408,22 @@ def test_a_machine_where_the_renderer_cannot_start_is_one_line_before_any_file(c
     assert proc.returncode == 2 and len(err) == 1 and words in err[0] and err[0].startswith("synthgen: error: render:"), (
         proc.returncode, proc.stderr[-2000:])
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_a_scenario_included_by_name_brings_only_its_own_actors(name, tmp_path):
+    """The kind's defaults were the first shipped scenario (animal_crossing_dusk): including any other
+    scenario by name merged its deer and dog group into every frame."""
+    import yaml
+
+    config = tmp_path / "one.yaml"
+    config.write_text(
+        f"name: one\nnum_samples: 4\nscene:\n  include: driving/{name}\n  params: {{width: 96, height: 64}}\n"
+        "render: {kind: mesh3d}\noutputs: [coco]\n"
+    )
+    own = yaml.safe_load((scenario_folder() / f"{name}.yaml").read_text())["params"]["scenario"].get("actors", {})
+    loaded = load_run_config(config)
+    assert set(loaded.resolved["scene"]["params"]["scenario"]["actors"]) == set(own)
+    for index in range(2):
+        groups = {a["group"] for a in make_sample(loaded, index).meta["scene"]["actors"]}
+        assert groups <= set(own), groups
