@@ -99,7 +99,11 @@ def load_font(path: str, size: int):
     return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
 
 
-@functools.lru_cache(maxsize=256)
+# Unbounded: one entry a font of the run (the fonts a config names, read once per worker). With
+# 256 entries, a run over more fonts than that re-read cmaps all the time: fonts.weights or
+# per_family on the 290 fonts under /usr/share/fonts made 200 recognition crops take 52 s, not 1 s
+# (a weighted draw of a font that cannot draw the word looks at every font's charset).
+@functools.cache
 def font_charset(path: str) -> frozenset[int]:
     """Code points the font maps to a real glyph (from its cmap; glyph 0, the tofu box, excluded)."""
     from fontTools.ttLib import TTFont
