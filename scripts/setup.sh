@@ -9,8 +9,13 @@ PYTHON="${PYTHON:-python3}"
 # tesseract: the independent reader that the OCR legibility tests use.
 # libegl1 libegl-mesa0 libgl1-mesa-dri: headless OpenGL (EGL, Mesa's llvmpipe on a CPU) for mesh3d.
 # fonts-noto-core: Arabic, Hebrew, Devanagari and Thai faces for configs/text_scripts.yaml and its tests.
+# The other fonts-*: the faces docs/ocr.md recommends, on which the test of unicase detection runs
+# (Humor Sans and fonts-bwht draw lower case as capitals); ~13 s, ~40 MB.
 # libgl1: OpenCV's desktop build, which Ultralytics (a test dependency) installs beside the headless one.
-DEBIAN_PACKAGES=(tesseract-ocr tesseract-ocr-eng libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 fonts-noto-core)
+DEBIAN_PACKAGES=(tesseract-ocr tesseract-ocr-eng libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 fonts-noto-core
+  fonts-liberation fonts-urw-base35 fonts-dejavu-core fonts-sil-andika fonts-sil-gentium fonts-comic-neue
+  fonts-dustin fonts-beteckna fonts-dkg-handwriting fonts-breip fonts-femkeklaver fonts-rufscript fonts-sjfonts
+  fonts-humor-sans fonts-bwht)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

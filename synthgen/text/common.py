@@ -7,7 +7,7 @@ import functools
 import math
 import string
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional, Union
@@ -402,24 +402,32 @@ def font_size_for_glyph(font_path: str, ch: str, height: float) -> int | None:
 
 
 def pick_font(
-    font_paths: tuple[str, ...], text: str, rng: np.random.Generator, weights: tuple[float, ...] | None = None
+    font_paths: tuple[str, ...],
+    text: str,
+    rng: np.random.Generator,
+    weights: tuple[float, ...] | None = None,
+    usable: Callable[[str, str], bool] = fonts.draws,
 ) -> str | None:
-    """A random font that covers every character of ``text``; None when none does (never tofu).
+    """A random font that draws ``text`` as written; None when none does (never tofu, never
+    capitals under a lower-case label).
 
-    ``weights``: sampling probabilities of the fonts (``resolve_font_weights``), None for uniform.
+    Args:
+        weights: sampling probabilities of the fonts (``resolve_font_weights``), None for uniform.
+        usable: (font, text) -> whether the font may draw it: ``fonts.draws`` (default), or
+            ``fonts.covers`` for a caller that handles unicase faces itself.
     """
     if weights is None:
         first = int(rng.integers(len(font_paths)))
     else:
         first = int(rng.choice(len(font_paths), p=weights))
-    if fonts.covers(font_paths[first], text):
+    if usable(font_paths[first], text):
         return font_paths[first]
     if weights is not None:
-        ok = np.array([fonts.covers(f, text) for f in font_paths]) * np.asarray(weights)
+        ok = np.array([usable(f, text) for f in font_paths]) * np.asarray(weights)
         if ok.sum() > 0:
             return font_paths[int(rng.choice(len(font_paths), p=ok / ok.sum()))]
         return None
     for i in rng.permutation(len(font_paths)):
-        if fonts.covers(font_paths[int(i)], text):
+        if usable(font_paths[int(i)], text):
             return font_paths[int(i)]
     return None

@@ -290,6 +290,23 @@ def test_all_caps_fonts_never_mislabel_lower_case(tmp_path, caps_font):
         assert inst.text.transcription == inst.text.transcription.upper()
 
 
+@pytest.mark.parametrize("scene", ["wild", "document", "receipt"])
+def test_every_text_scene_keeps_lower_case_off_all_caps_faces(tmp_path, caps_font, scene):
+    """Only the recognition scene had the unicase rule: a detection scene with an all-caps face among
+    its fonts drew lower-case words in capitals under lower-case transcriptions."""
+    cfg = ocr_config(tmp_path, scene, {"fonts": {"paths": [caps_font], "bundled": True}}, num_samples=6)
+    on_caps = lower = 0
+    for i in range(6):
+        for item in _spec(cfg, i).items:
+            on_caps += item.font_path == caps_font
+            if item.text != item.text.upper():
+                lower += 1
+                assert item.font_path != caps_font, item.text
+    assert lower > 5
+    if scene == "wild":  # the face is still used, for words without lower case (documents have few)
+        assert on_caps > 0
+
+
 def test_system_fonts_are_filtered_by_the_charset():
     found = resolve_fonts(FontsSchema(bundled=False, system=True), "fonts", "0123456789")
     if not found:

@@ -54,3 +54,37 @@ def test_a_run_over_many_fonts_reads_each_cmap_once(tmp_path, monkeypatch):
         assert pick_font(tuple(paths), "word", rng, weights) in paths
     assert sorted(opened) == sorted(paths)  # each read once
     fonts.font_charset.cache_clear()
+
+
+# The faces of the Debian packages docs/ocr.md recommends that draw lower case as capitals (their
+# lower-case code points hold a second set of capitals, not copies: names and cmaps do not tell).
+UNICASE_FACES = {
+    "Humor-Sans.ttf", "Beteckna.ttf", "MarkedFool.ttf", "Winks.ttf",
+    *(f"BecauseWe{w}-Regular.otf" for w in ("Build", "Connect", "Create", "Learn", "Mentor", "Organize")),
+}
+RECOMMENDED_PACKAGES = (
+    "fonts-liberation", "fonts-urw-base35", "fonts-dejavu-core", "fonts-noto-core", "fonts-sil-andika",
+    "fonts-sil-gentium", "fonts-comic-neue", "fonts-dustin", "fonts-beteckna", "fonts-dkg-handwriting",
+    "fonts-breip", "fonts-femkeklaver", "fonts-rufscript", "fonts-sjfonts", "fonts-humor-sans", "fonts-bwht",
+)
+
+
+def _package_faces() -> list[Path]:
+    import subprocess
+
+    faces = []
+    for package in RECOMMENDED_PACKAGES:
+        listed = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True)
+        faces += [Path(line) for line in listed.stdout.splitlines() if line.endswith((".ttf", ".otf"))]
+    return sorted({p for p in faces if p.is_file() and not p.is_symlink()})
+
+
+def test_unicase_faces_are_found_from_their_outlines_among_the_recommended_fonts():
+    faces = _package_faces()
+    if not any(p.name in UNICASE_FACES for p in faces):
+        pytest.skip("the recommended Debian font packages are not installed (scripts/setup.sh installs them)")
+    latin = [p for p in faces if all(fonts.covers(str(p), c) for c in "abdhnoHEIT")]
+    found = {p.name for p in latin if fonts.is_unicase(str(p))}
+    # URW's Dingbats maps a..z to ornaments of one height: no lower case to mislabel as such
+    assert found - {"D050000L.otf"} == UNICASE_FACES & {p.name for p in faces}, found
+    assert len(latin) > 100

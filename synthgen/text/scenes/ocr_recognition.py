@@ -293,7 +293,7 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
     item = None
     for _ in range(TEXT_TRIES):
         text, kinds = sample_text(s, rng)
-        font = pick_font(s.font_paths, text, rng, s.font_weights)
+        font = pick_font(s.font_paths, text, rng, s.font_weights, usable=fonts.covers)
         if font in s.unicase_fonts and text != text.upper():
             # the font draws capitals for lower case: the label would not match the pixels
             if s.unicase == "upper" and set(text.upper()) <= set(s.charset):

@@ -22,6 +22,7 @@ from synthgen.text.common import (
     FontsSchema,
     apply_case,
     check_corpus_coverage,
+    pick_font,
     record_fonts,
     refuse_corpus_keys,
     refuse_recognition_font_keys,
@@ -207,17 +208,6 @@ def _overlaps(quad: np.ndarray, placed: list[np.ndarray]) -> bool:
     return False
 
 
-def _pick_font(s: TextWordsSettings, text: str, rng: np.random.Generator) -> str | None:
-    """A random font that covers ``text``; None when no configured font does."""
-    first = int(rng.integers(len(s.font_paths)))
-    if fonts.covers(s.font_paths[first], text):
-        return s.font_paths[first]
-    for i in rng.permutation(len(s.font_paths)):
-        if fonts.covers(s.font_paths[int(i)], text):
-            return s.font_paths[int(i)]
-    return None
-
-
 def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
     """Sample the words, fonts, colours, angles and non-overlapping positions of one image."""
     background, background_lum = sample_background(s, rng)
@@ -230,7 +220,7 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
         size = s.font_size.sample(rng)
         angle = float(s.rotation.sample(rng))
         color = sample_text_color(rng, background_lum, s.min_contrast)
-        font = _pick_font(s, word, rng)
+        font = pick_font(s.font_paths, word, rng)
         if font is None:
             dropped["no_font_coverage"] += 1
             continue
