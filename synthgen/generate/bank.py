@@ -114,7 +114,52 @@ def bank_key(spec: dict[str, Any]) -> str:
 
         weights = builtin_dir() / "diffusion_pytorch_model.safetensors"
         ident["weights"] = hashlib.sha256(weights.read_bytes()).hexdigest()
+    else:  # keyed by the weights, not the path: new weights at the same path make a new bank
+        ident["weights"] = weights_fingerprint(Path(spec["model"]), cache_root(spec))
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:20]
+
+
+WEIGHT_HASHES = "weight-hashes.json"  # in the cache root: path -> size, mtime_ns, sha256
+_fingerprints: dict[tuple, str] = {}  # this process's: (folder, its files' stat) -> fingerprint
+
+
+def weights_fingerprint(folder: Path, root: Path) -> str:
+    """A hash of the contents of a checkpoint folder's weight files (``.safetensors``, ``.bin``,
+    every component). Hashing a real checkpoint's gigabytes takes seconds, so each file's hash is
+    kept in ``<cache>/weight-hashes.json`` with its size and mtime and hashed again only when they
+    change, and each process keeps the folder's result while its files' stat stays the same."""
+    from synthgen.formats.base import file_sha256, write_atomic
+
+    files = sorted(p for p in folder.rglob("*") if p.suffix in (".safetensors", ".bin") and p.is_file())
+    stats = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    known = _fingerprints.get((str(folder), stats))
+    if known is not None:
+        return known
+    store = root / WEIGHT_HASHES
+    try:
+        cache = json.loads(store.read_text(encoding="utf-8"))
+        cache = cache if isinstance(cache, dict) else {}
+    except (OSError, ValueError):
+        cache = {}
+    entries, changed = [], False
+    for path, size, mtime in stats:
+        key = str(Path(path).resolve())
+        hit = cache.get(key)
+        if isinstance(hit, dict) and hit.get("size") == size and hit.get("mtime_ns") == mtime:
+            digest = str(hit.get("sha256"))
+        else:
+            digest = file_sha256(Path(path))
+            cache[key] = {"size": size, "mtime_ns": mtime, "sha256": digest}
+            changed = True
+        entries.append([str(Path(path).relative_to(folder)), digest])
+    if changed:
+        try:
+            write_atomic(store, json.dumps(cache, indent=1, sort_keys=True).encode())
+        except OSError:
+            pass  # a cache that cannot be written is hashed again next time; the key is the same
+    result = hashlib.sha256(json.dumps(entries).encode()).hexdigest()
+    _fingerprints[(str(folder), stats)] = result
+    return result
 
 
 def bank_folder(spec: dict[str, Any]) -> Path:

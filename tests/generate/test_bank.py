@@ -59,3 +59,34 @@ def test_a_bank_made_one_at_a_time_keeps_the_key_it_had_before_batch_size():
 def test_batch_size_is_checked_at_load():
     with pytest.raises(ConfigError, match=r"^bank\.batch_size: must be in 1\.\.256, got 0$"):
         bank_from_config(BankSchema(batch_size=0), "bank")
+
+
+def test_a_bank_is_keyed_by_its_checkpoints_weights_not_its_path(tiny, tmp_path, monkeypatch):
+    """New weights saved at the same path reused the old bank's images (the key held the path)."""
+    import shutil
+
+    from synthgen.formats import base
+    from synthgen.generate import bank
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny["base"], model)
+    settings = {"model": str(model), "size": 32, "steps": 2, "count": 2, "dir": str(tmp_path / "cache")}
+    spec = bank_from_config(BankSchema(**settings), "bank")
+    first = bank_images(spec)
+    old_key = bank_key(spec)
+    hashed = []
+    real = base.file_sha256
+    monkeypatch.setattr(base, "file_sha256", lambda p: hashed.append(p) or real(p))
+    bank._fingerprints.clear()
+    assert bank_key(spec) == old_key and hashed == []  # the weights unchanged: the stored hashes serve
+    # other weights at the same path (a fine-tuned UNet saved over the old one)
+    weights = model / "unet" / "diffusion_pytorch_model.safetensors"
+    from safetensors.numpy import load_file, save_file
+
+    tensors = load_file(str(weights))
+    save_file({k: v * 1.5 for k, v in tensors.items()}, str(weights))
+    new_key = bank_key(spec)
+    assert new_key != old_key and [p.name for p in hashed] == [weights.name]  # only the changed file hashed
+    second = bank_images(spec)
+    assert (tmp_path / "cache" / "banks" / new_key / "bank.json").is_file()
+    assert not np.array_equal(first, second)
