@@ -77,4 +77,9 @@ def apply(s: FogSettings, layers: Layers, spec: SceneSpec, rng: np.random.Genera
     return with_rgb(layers, fog(layers.rgb, layers.depth, visibility, s.airlight), {"visibility": round(visibility, 3)})
 
 
-KIND = StepKind("fog", FogSchema, from_config, apply)
+def requires(s: FogSettings) -> frozenset[str]:
+    """Fog is depth made visible: a scene without a depth layer is refused at load."""
+    return frozenset({"depth"})
+
+
+KIND = StepKind("fog", FogSchema, from_config, apply, requires=requires)
