@@ -50,8 +50,6 @@ class StepSchema:
     params: Any = None  # None, not {}: a non-mapping must reach the check in load._build_steps
 
 
-AugmentStepSchema = StepSchema
-
 
 @dataclass
 class RenderSchema:

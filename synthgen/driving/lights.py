@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LIGHT_KINDS = ("directional", "point", "spot")
-
-
 @dataclass(frozen=True)
 class Light:
     """A light.

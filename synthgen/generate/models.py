@@ -194,12 +194,6 @@ def check_controlnet_pair(model: str, controlnet: str, key: str) -> None:
         )
 
 
-def check_class(value: str, key: str) -> str:
-    if value not in BUILTIN_CLASSES:
-        raise ConfigError(key, f"unknown built-in class {value!r}; valid: {', '.join(BUILTIN_CLASSES)}")
-    return value
-
-
 def torch_generator(rng: np.random.Generator, device: str) -> Any:
     """One torch.Generator for one sample, seeded from the sample's own numpy generator."""
     import torch
