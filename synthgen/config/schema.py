@@ -50,7 +50,6 @@ class StepSchema:
     params: Any = None  # None, not {}: a non-mapping must reach the check in load._build_steps
 
 
-
 @dataclass
 class RenderSchema:
     """``render:``: the renderer kind (``auto``: the scene's own) and its params."""
