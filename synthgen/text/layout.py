@@ -17,6 +17,9 @@ from synthgen.text.glyphs import box_corners, layout_run
 from synthgen.text.items import TextItem
 
 ALIGNS = ("left", "center", "right", "justify")
+# The widest word gap of a justified line, in spaces: past it the line is set ragged. Word spaces
+# of justified print run to about twice the normal space; 2.5 leaves room for narrow columns.
+MAX_JUSTIFIED_GAP = 2.5
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ def layout_block(
     letter_spacing: float = 0.0,
     stroke_width: int = 0,
     last_line_justified: bool = False,
+    max_justified_gap: float = MAX_JUSTIFIED_GAP,
 ) -> tuple[list[PlacedWord], float]:
     """Lay out lines of words.
 
@@ -68,6 +72,9 @@ def layout_block(
             mean start and end, so it is mirrored.
         line_pitch: baseline-to-baseline distance in pixels.
         width: the block width; None = the widest line.
+        max_justified_gap: the widest word gap a justified line may get, in spaces of the font; a
+            line whose gaps would be wider is set ragged (at its start), as typesetters do: in
+            narrow columns the stretched gaps split a line into words for a text detector.
 
     Returns:
         The words, and the block width.
@@ -82,6 +89,8 @@ def layout_block(
         stretch = align == "justify" and len(line) > 1 and (li < len(lines) - 1 or last_line_justified)
         if stretch:
             gap = (block_w - sum(adv)) / (len(line) - 1)
+            if gap > max_justified_gap * space:
+                stretch, gap = False, space  # ragged: justify's unstretched lines start at the start
         # a right-to-left line puts its first word at the right (words stay in reading order) and
         # reads left and right as start and end: its left-aligned or unstretched justified lines
         # end at the right edge

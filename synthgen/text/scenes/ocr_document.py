@@ -35,7 +35,15 @@ from synthgen.text.common import (
     resolve_fonts,
 )
 from synthgen.text.items import TextItem
-from synthgen.text.layout import ALIGNS, PlacedWord, layout_block, line_band, word_advance, word_items
+from synthgen.text.layout import (
+    ALIGNS,
+    MAX_JUSTIFIED_GAP,
+    PlacedWord,
+    layout_block,
+    line_band,
+    word_advance,
+    word_items,
+)
 from synthgen.text.legibility import flag_illegible
 from synthgen.types import Layers, SceneSpec
 
@@ -57,6 +65,7 @@ class OcrDocumentSchema:
     paragraph_spacing: Union[int, float, str] = "uniform(0.3, 1.2)"  # extra space, in line heights
     align: str = "choice([left, justify, right, center], [0.45, 0.4, 0.05, 0.1])"
     heading_align: str = "choice([left, center], [0.7, 0.3])"
+    max_justified_gap: float = MAX_JUSTIFIED_GAP  # in spaces: a justified line whose gaps would be wider is set ragged
     skew: Union[int, float, str] = "uniform(-1.5, 1.5)"  # page rotation, degrees
     ink_darkness: Union[int, float, str] = "uniform(0.0, 0.25)"  # text luminance, 0 = black
     min_legible_size: int = 6  # words whose tallest drawn glyph is shorter (px) are flagged legible: false
@@ -80,6 +89,7 @@ class OcrDocumentSettings:
     paragraph_spacing: Distribution
     align: Distribution
     heading_align: Distribution
+    max_justified_gap: float
     skew: Distribution
     ink_darkness: Distribution
     min_legible_size: int
@@ -96,6 +106,8 @@ def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
             raise ConfigError(f"{key}.{name}", f"must be in 64..8192, got {getattr(p, name)}")
     if not 0 <= p.heading_probability <= 1:
         raise ConfigError(f"{key}.heading_probability", f"must be in 0..1, got {p.heading_probability}")
+    if not 1 <= p.max_justified_gap <= 20:
+        raise ConfigError(f"{key}.max_justified_gap", f"must be in 1..20 spaces, got {p.max_justified_gap}")
     if p.min_legible_size < 0:
         raise ConfigError(f"{key}.min_legible_size", f"must be >= 0, got {p.min_legible_size}")
     if not 0 <= p.min_legible_contrast <= 1:
@@ -123,6 +135,7 @@ def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
         paragraph_spacing=dist("paragraph_spacing", "float", 0, 10),
         align=parse_value(p.align, f"{key}.align", "str", ALIGNS),
         heading_align=parse_value(p.heading_align, f"{key}.heading_align", "str", ALIGNS),
+        max_justified_gap=float(p.max_justified_gap),
         skew=dist("skew", "float", -45, 45),
         ink_darkness=dist("ink_darkness", "float", 0, 0.5),
         min_legible_size=p.min_legible_size,
@@ -229,7 +242,14 @@ def sample(s: OcrDocumentSettings, rng: np.random.Generator) -> SceneSpec:
             chunk, lines = lines[:room], lines[room:]
             last_justified = bool(lines)  # a paragraph broken across columns stays justified
             placed, _ = layout_block(
-                font, font_size, chunk, block_align, pitch, col_w, last_line_justified=last_justified
+                font,
+                font_size,
+                chunk,
+                block_align,
+                pitch,
+                col_w,
+                last_line_justified=last_justified,
+                max_justified_gap=s.max_justified_gap,
             )
             x0 = margin + col * (col_w + gutter)
             for wd in placed:
