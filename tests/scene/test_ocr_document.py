@@ -26,7 +26,8 @@ FLAT = {"skew": 0.0, "columns": 1, "heading_probability": 0.0, "paragraph_words"
 
 @pytest.mark.parametrize("align", ["left", "right", "justify", "center"])
 def test_alignment(tmp_path, align):
-    s = make_sample(ocr_config(tmp_path, "document", {**FLAT, "align": align}), 0)
+    # every justified line stretched (no gap bound: tests/text/test_layout.py checks the bound)
+    s = make_sample(ocr_config(tmp_path, "document", {**FLAT, "align": align, "max_justified_gap": 20}), 0)
     blocks: dict[int, list] = {}
     for words in _lines(s):
         blocks.setdefault(words[0].attributes["block"], []).append(_edges(words))
