@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from synthgen.errors import DatasetError
+from synthgen.formats.paths import OutsideDataset, found_inside
 from synthgen.types import CategoryTable, Sample
 
 
@@ -254,6 +255,11 @@ def label_image(images: Path, stem: str, where: str, bad: BadRecords) -> tuple[P
     image = find_image(images, stem)
     if image is None:
         bad(where, f"no image {stem}.png/.jpg in {images}")
+        return None
+    try:
+        found_inside(images, image)
+    except OutsideDataset as exc:
+        bad(where, str(exc))
         return None
     size = image_size(image)
     if size is None:

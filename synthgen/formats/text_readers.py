@@ -22,6 +22,7 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, label_image
+from synthgen.formats.paths import OutsideDataset, inside_dataset
 from synthgen.formats.icdar import FOLDER as ICDAR_FOLDER
 from synthgen.formats.icdar import parse_icdar_file
 from synthgen.formats.lmdb_dataset import image_key, label_key
@@ -126,7 +127,11 @@ def read_recognition_dataset(path: Path, options: ReadOptions) -> ReadResult:
             bad(where, f"duplicate crop path {rel}")
             continue
         seen.add(rel)
-        crop = folder / rel
+        try:
+            crop = inside_dataset(folder, rel, "the crop path")
+        except OutsideDataset as exc:
+            bad(where, str(exc))
+            continue
         size = image_size(crop) if crop.is_file() else None
         if size is None:
             bad(where, f"crop {crop} missing or not a readable image")
