@@ -213,11 +213,14 @@ class ReaderKind:
         name: the ``format:`` name of a mix source.
         read: (path, options) -> ReadResult.
         description: what ``path`` is (a dataset folder, a JSON file, ...).
+        file_suffixes: the suffixes of a file that ``path`` may name instead of a folder (``.json``
+            for COCO); none for a reader of folders. Anything else is refused before it is read.
     """
 
     name: str
     read: Callable[[Path, ReadOptions], ReadResult]
     description: str = ""
+    file_suffixes: tuple[str, ...] = ()
 
 
 class BadRecords:

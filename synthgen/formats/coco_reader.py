@@ -356,4 +356,6 @@ def read_coco(path: Path, options: ReadOptions) -> ReadResult:
     return ReadResult(table, samples, bad.skipped)
 
 
-READER = ReaderKind("coco", read_coco, "a COCO JSON file, or a dataset folder holding annotations/coco.json")
+READER = ReaderKind(
+    "coco", read_coco, "a COCO JSON file, or a dataset folder holding annotations/coco.json", file_suffixes=(".json",)
+)

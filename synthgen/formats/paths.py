@@ -1,6 +1,6 @@
 """Where a dataset's files may be: the paths a dataset names (a COCO ``file_name``, a ``labels.tsv``
 crop, a YOLO ``data.yaml`` folder, a shard record's ``file_name``) and the image files a reader
-finds stay inside the dataset's folder, and a source is a dataset, not a system file.
+finds stay inside the dataset's folder.
 
 A real dataset is outside data: a ``file_name`` of ``../../secret.png``, an absolute path or a link
 out of the folder would otherwise have that file read, and copied into the mix's output.
@@ -9,10 +9,6 @@ out of the folder would otherwise have that file read, and copied into the mix's
 from __future__ import annotations
 
 from pathlib import Path
-
-# Folders that hold the system, never a dataset: a source there is refused at load (its content
-# is never read, so never echoed in an error).
-SYSTEM_FOLDERS = ("/etc", "/proc", "/sys", "/dev", "/boot", "/run", "/var/run")
 
 
 class OutsideDataset(ValueError):
@@ -60,13 +56,3 @@ def _resolve(path: Path, field: str) -> Path:
         return path.resolve()
     except (OSError, ValueError, RuntimeError):  # a NUL byte, a loop of links (3.11: RuntimeError)
         raise OutsideDataset(f"{field} is not a usable path") from None
-
-
-def system_folder(path: Path) -> str | None:
-    """The system folder (``SYSTEM_FOLDERS``) that ``path`` lies in, links resolved; None for any
-    other path."""
-    for candidate in (Path(path).absolute(), Path(path).resolve()):
-        for folder in SYSTEM_FOLDERS:
-            if candidate == Path(folder) or candidate.is_relative_to(folder):
-                return folder
-    return None

@@ -69,7 +69,9 @@ def read_data_yaml(folder: Path) -> tuple[list[str], str, dict]:
     try:
         doc = yaml.safe_load(read_text(path))
     except yaml.YAMLError as exc:
-        raise DatasetError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        mark = getattr(exc, "problem_mark", None)  # where it breaks, not the text there (outside data)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise DatasetError(f"{path}: not valid YAML{where}") from None
     if not isinstance(doc, dict):
         raise DatasetError(f"{path}: a data.yaml holds a mapping (names, train, ...)")
     names = doc.get("names")
@@ -207,7 +209,7 @@ def _line_problem(
     try:
         cls, numbers = int(fields[0]), [float(v) for v in fields[1:]]
     except ValueError:
-        return f"expected a class id and numbers, got {' '.join(fields)!r}", None
+        return f"expected a class id and numbers ({len(fields)} fields, not all numbers)", None
     if not 0 <= cls < len(names):
         return f"class {cls} is not in data.yaml's names (0..{len(names) - 1})", None
     want = 4 + kpt[0] * kpt[1] if task == "pose" else NUMBERS.get(task)
