@@ -22,7 +22,7 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, label_image
-from synthgen.formats.paths import OutsideDataset, inside_dataset
+from synthgen.formats.paths import OutsideDataset, found_inside, inside_dataset
 from synthgen.formats.icdar import FOLDER as ICDAR_FOLDER
 from synthgen.formats.icdar import parse_icdar_file
 from synthgen.formats.lmdb_dataset import image_key, label_key
@@ -54,6 +54,11 @@ def read_icdar_dataset(path: Path, options: ReadOptions) -> ReadResult:
     bad = BadRecords(options.on_bad)
     samples = []
     for gt in sorted(folder.glob("gt_*.txt")):
+        try:
+            found_inside(folder, gt, "label file")
+        except OutsideDataset as exc:
+            bad(str(gt), str(exc))
+            continue
         stem = gt.stem[len("gt_") :]
         found = label_image(images, stem, str(gt), bad)
         if found is None:

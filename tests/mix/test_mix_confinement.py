@@ -225,3 +225,30 @@ def test_a_synthgen_record_file_name_out_of_the_dataset_is_a_bad_record(tmp_path
         READERS.get("synthgen").read(out, ReadOptions())
     result = READERS.get("synthgen").read(out, ReadOptions(on_bad="skip"))
     assert len(result.samples) == 1 and len(result.skipped) == 1
+
+
+@pytest.mark.parametrize(
+    "fmt,linked",
+    [("icdar", "icdar/gt_000000.txt"), ("kitti", "kitti/label_2/000000.txt"), ("kitti", "kitti/calib/000000.txt")],
+    ids=["icdar-gt", "kitti-label", "kitti-calib"],
+)
+def test_an_icdar_or_kitti_label_file_linked_out_of_the_dataset_is_a_bad_record(tmp_path, fmt, linked):
+    outside = tmp_path / "secret" / "labels.txt"
+    outside.parent.mkdir()
+    outside.write_text("1,1,10,1,10,8,1,8,word\n" if fmt == "icdar" else "Car 0 0 0 1 1 10 8 1.5 1.6 3.9 1 1 10 0\n")
+    real = tmp_path / "real"
+    images = real / ("images" if fmt == "icdar" else "kitti/image_2")
+    images.mkdir(parents=True)
+    cv2.imwrite(str(images / "000000.png"), np.zeros((24, 32, 3), np.uint8))
+    if fmt == "kitti":
+        (real / "kitti/label_2").mkdir(parents=True)
+        (real / "kitti/label_2/000000.txt").write_text(outside.read_text())
+    (real / linked).parent.mkdir(parents=True, exist_ok=True)
+    (real / linked).unlink(missing_ok=True)
+    (real / linked).symlink_to(outside)
+    kind = "calibration file" if "calib" in linked else "label file"
+    with pytest.raises(DatasetError) as err:
+        READERS.get(fmt).read(real, ReadOptions())
+    assert str(err.value).startswith(f"{real / linked}: {kind} {Path(linked).name} is a symbolic link outside"), err.value
+    result = READERS.get(fmt).read(real, ReadOptions(on_bad="skip"))
+    assert not result.samples and len(result.skipped) == 1
