@@ -222,26 +222,35 @@ def previous_state(out: Path) -> dict | None:
     return state
 
 
-def prepare_mix_output(out: Path, config: MixConfig, state: dict, overwrite: bool) -> None:
+def prepare_mix_output(out: Path, config: MixConfig, state: dict, overwrite: bool, existing: bool) -> None:
     """Under the run lock, once the plan is known: with ``overwrite``, empty OUT of a previous mix
     of another config or plan (its own entries only; a generate source's samples, under
     ``.synthgen``, are this mix's already); then mark OUT as this config's mix and delete what a
-    killed run left."""
-    if check_mix_output(out, config, overwrite):
+    killed run left. ``existing``: what ``check_mix_output`` found under this lock (OUT held a mix)."""
+    if existing:
         try:
             previous = previous_state(out)  # None: killed before its first mix.json, nothing planned yet
         except DatasetError:
             if not overwrite:
                 raise
             previous = {}  # damaged: replaced
-        if previous is not None and any(previous.get(k) != state[k] for k in ("config_hash", "plan_hash")):
-            if not overwrite:
-                raise DatasetError(
-                    f"{out}: holds a mix of another config or other source data; use --overwrite to replace it"
-                )
+        other = previous is not None and any(previous.get(k) != state[k] for k in ("config_hash", "plan_hash"))
+        if other and not overwrite:
+            raise DatasetError(f"{out}: holds a mix of another config or other source data; use --overwrite to replace it")
+        if other or (overwrite and not _resumable(out, config)):
             empty_dataset(out, MIX_ENTRIES, keep=("lock", "sources"))
     write_marker(out, mix_id(config), kind=MIX_KIND)
     remove_leftovers(out, MIX_ENTRIES)
+
+
+def _resumable(out: Path, config: MixConfig) -> bool:
+    """Whether this config's mix in ``out`` passes the checks of a resume (``--overwrite`` replaces
+    one that does not, a damaged one, rather than resuming it)."""
+    try:
+        check_mix_output(out, config, overwrite=False)
+    except DatasetError:
+        return False
+    return True
 
 
 def split_id(mix: MixConfig, split: str) -> str:
@@ -430,9 +439,10 @@ def mix(
         datasets = read_datasets(config)  # a bad dataset: one line, and nothing written
         out.mkdir(parents=True, exist_ok=True)
         with run_lock(out), ray_session(config, executor):
-            if not check_mix_output(out, config, overwrite):  # again, under the lock
+            existing = check_mix_output(out, config, overwrite)  # again, under the lock
+            if not existing:
                 write_marker(out, mix_id(config), kind=MIX_KIND)  # the first file of a mix
-            return _mix(config, out, overwrite, progress, run_shards, workers, executor, datasets, start)
+            return _mix(config, out, overwrite, progress, run_shards, workers, executor, datasets, start, existing)
     finally:
         if not caller_froze:
             gc.unfreeze()  # what read_sources froze goes back to the collector
@@ -448,6 +458,7 @@ def _mix(
     executor: str,
     datasets: dict[str, SourceData],
     start: float,
+    existing: bool,
 ) -> MixSummary:
     sources, duplicates = read_sources(config, Generation(out, workers, executor, progress), datasets)
     plan = plan_mix(config, sources)
@@ -457,7 +468,7 @@ def _mix(
         "plan_hash": plan_hash(plan),
         "synthgen_version": __version__,
     }
-    prepare_mix_output(out, config, state, overwrite)
+    prepare_mix_output(out, config, state, overwrite, existing)
     write_atomic(
         out / MIX_STATE,
         json.dumps({**state, "status": "incomplete", "config": config.dataset_config}, indent=2).encode() + b"\n",

@@ -361,6 +361,14 @@ def test_overwrite_replaces_a_mix_with_a_damaged_state(finished, mixed):
     assert tree_hashes(out) == tree_hashes(finished[1])
 
 
+@pytest.mark.parametrize("case", ["split-manifest-a-list", "images-a-file", "coco-a-folder", "split-lock-a-folder"])
+def test_overwrite_of_the_same_mix_with_a_damaged_split_replaces_it(finished, mixed, case):
+    cfg, out = mixed
+    REFUSED[case][0](out)
+    summary = mix(load_mix_config(cfg), out, progress=False, overwrite=True)
+    assert summary.reused == 0 and tree_hashes(out) == tree_hashes(finished[1])
+
+
 def test_the_api_raises_one_dataset_error(mixed):
     cfg, out = mixed
     (out / "mix.json").write_text("[1, 2]")
