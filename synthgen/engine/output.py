@@ -142,7 +142,10 @@ STATE_FOLDERS = ("shards", "derived")
 
 
 def refuse_wrong_kinds(
-    out: Path, listed_files: list[str] = (), own: frozenset[str] | None = None, files: tuple[str, ...] = (MANIFEST, PREVIEW)
+    out: Path,
+    listed_files: list[str] = (),
+    own: frozenset[str] | None = None,
+    files: tuple[str, ...] = (MANIFEST, PREVIEW),
 ) -> None:
     """Refuse, in one line naming it, an entry of ``out`` that is not of the kind synthgen makes
     there (a folder where it writes a file, a file where it keeps a folder): a dataset damaged

@@ -153,7 +153,10 @@ def parse_icdar_file(path: Path) -> list[IcdarWord]:
             continue
         fields = line.split(",", 8)
         if len(fields) != 9:
-            raise DatasetError(f"{path}: line {number}: expected 8 coordinates and a transcription, got {len(fields)} comma-separated fields")
+            raise DatasetError(
+                f"{path}: line {number}: expected 8 coordinates and a transcription, "
+                f"got {len(fields)} comma-separated fields"
+            )
         try:
             coords = [float(v) for v in fields[:8]]
         except ValueError:

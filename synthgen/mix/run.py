@@ -218,7 +218,9 @@ def previous_state(out: Path) -> dict | None:
         why = "a folder" if path.is_dir() else f"unreadable: {type(exc).__name__}"
         raise DatasetError(f"{path}: is {why}, not a mix's state; use --overwrite to replace the mix") from None
     if not isinstance(state, dict) or not isinstance(state.get("config_hash"), str):
-        raise DatasetError(f"{path}: is not a mix's state (a mapping with its config_hash); use --overwrite to replace the mix")
+        raise DatasetError(
+            f"{path}: is not a mix's state (a mapping with its config_hash); use --overwrite to replace the mix"
+        )
     return state
 
 
@@ -236,7 +238,9 @@ def prepare_mix_output(out: Path, config: MixConfig, state: dict, overwrite: boo
             previous = {}  # damaged: replaced
         other = previous is not None and any(previous.get(k) != state[k] for k in ("config_hash", "plan_hash"))
         if other and not overwrite:
-            raise DatasetError(f"{out}: holds a mix of another config or other source data; use --overwrite to replace it")
+            raise DatasetError(
+                f"{out}: holds a mix of another config or other source data; use --overwrite to replace it"
+            )
         if other or (overwrite and not _resumable(out, config)):
             empty_dataset(out, MIX_ENTRIES, keep=("lock", "sources"))
     write_marker(out, mix_id(config), kind=MIX_KIND)

@@ -249,6 +249,7 @@ def test_an_icdar_or_kitti_label_file_linked_out_of_the_dataset_is_a_bad_record(
     kind = "calibration file" if "calib" in linked else "label file"
     with pytest.raises(DatasetError) as err:
         READERS.get(fmt).read(real, ReadOptions())
-    assert str(err.value).startswith(f"{real / linked}: {kind} {Path(linked).name} is a symbolic link outside"), err.value
+    expected = f"{real / linked}: {kind} {Path(linked).name} is a symbolic link outside"
+    assert str(err.value).startswith(expected), err.value
     result = READERS.get(fmt).read(real, ReadOptions(on_bad="skip"))
     assert not result.samples and len(result.skipped) == 1

@@ -324,7 +324,10 @@ REFUSED = {  # something of another kind where the mix writes: (damage, the entr
     "report-a-folder": (lambda out: _replace_by_folder(out / "report.json"), "report.json"),
     "lock-a-folder": (lambda out: (out / ".synthgen" / "lock").mkdir(), ".synthgen/lock"),
     "split-a-file": (lambda out: _replace_by_file(out / "val"), "val"),
-    "record-a-folder": (lambda out: _replace_by_folder(_shard(out, "train", 1)), "train/.synthgen/shards/shard_000001.json"),
+    "record-a-folder": (
+        lambda out: _replace_by_folder(_shard(out, "train", 1)),
+        "train/.synthgen/shards/shard_000001.json",
+    ),
     "split-manifest-a-list": (lambda out: (out / "train/manifest.json").write_text("[1]"), "train/manifest.json"),
     "split-lock-a-folder": (lambda out: (out / "train/.synthgen/lock").mkdir(), "train/.synthgen/lock"),
     "images-a-file": (lambda out: _replace_by_file(out / "train/images"), "train/images"),

@@ -68,7 +68,8 @@ def test_a_link_to_a_system_file_is_refused_as_the_file(tmp_path):
 def test_a_file_that_is_not_the_formats_file_is_refused_unread(tmp_path, name, fmt, wanted):
     (tmp_path / name).write_text(SECRET + "\n")
     line = one_line(mix_of(tmp_path, name, fmt))
-    assert line.startswith(f"synthgen: error: sources.real.path: {tmp_path / name} is a file; a {fmt} source is {wanted}")
+    expected = f"synthgen: error: sources.real.path: {tmp_path / name} is a file; a {fmt} source is {wanted}"
+    assert line.startswith(expected), line
     assert SECRET not in line and "planted" not in line
 
 
@@ -89,7 +90,8 @@ def test_a_file_of_the_right_name_holding_something_else_is_one_line_without_its
 @pytest.mark.parametrize(
     "layout,fmt,where",
     [
-        ({"icdar/gt_a.txt": SECRET}, "icdar", "gt_a.txt: line 1: expected 8 coordinates and a transcription, got 1 comma-separated fields"),
+        ({"icdar/gt_a.txt": SECRET}, "icdar",
+         "gt_a.txt: line 1: expected 8 coordinates and a transcription, got 1 comma-separated fields"),
         ({"icdar/gt_a.txt": "1,2,3,x4,5,6,7,8,secret"}, "icdar", "gt_a.txt: line 1: coordinate 4 is not a number"),
         ({"data.yaml": "names: [car]\ntrain: images\n", "labels/a.txt": SECRET},
          "yolo", "a.txt line 1: expected a class id and numbers"),
