@@ -8,6 +8,10 @@ entries synthgen creates (``own_entries``: the engine's and those every writer d
 refuses a folder holding anything else. A symbolic link among those entries is refused, so a run
 never writes or deletes through one. One run at a time holds ``OUT/.synthgen/lock`` (an OS lock
 the kernel drops when its holder dies).
+
+``synthgen mix`` keeps its output by the same rules, with the same functions: its marker says
+``"kind": "mix"`` and its own entries are the mix's (``synthgen.mix.run.OWN``), each split a
+dataset of its own.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ PREVIEW = "preview.png"  # written by ``synthgen preview`` (synthgen.preview)
 MARKER = f"{STATE_DIR}/dataset.json"
 LOCK = f"{STATE_DIR}/lock"
 DATASET_FORMAT = "synthgen-dataset"
+DATASET_KIND = "dataset"  # what ``generate`` writes; a marker without a kind is one (``mix`` writes "mix")
 DEFAULT_ROOT = "out"
 
 
@@ -69,9 +74,9 @@ def default_out(name: str, root: str | Path = DEFAULT_ROOT) -> Path:
     return Path(root) / name
 
 
-def read_marker(out: Path) -> dict | None:
+def read_marker(out: Path, kind: str = DATASET_KIND) -> dict | None:
     """The marker of the dataset in ``out``, None when there is none; DatasetError for a marker
-    that is not synthgen's."""
+    that is not synthgen's, or of another kind of output than ``kind`` (a mix where a dataset goes)."""
     path = out / MARKER
     refuse_link(out, path.parent)
     if not os.path.lexists(path):
@@ -83,11 +88,15 @@ def read_marker(out: Path) -> dict | None:
         raise DatasetError(f"{path}: unreadable dataset marker ({exc}); delete the folder yourself if it is not needed") from None
     if not isinstance(marker, dict) or marker.get("format") != DATASET_FORMAT or not isinstance(marker.get("id"), str):
         raise DatasetError(f"{path}: not a synthgen dataset marker; delete the folder yourself if it is not needed")
+    found = marker.get("kind", DATASET_KIND)
+    if found != kind:
+        raise DatasetError(f"{out}: holds a synthgen {found}, not a {kind}; choose another folder")
     return marker
 
 
-def write_marker(out: Path, ident: str) -> None:
-    write_atomic(out / MARKER, json.dumps({"format": DATASET_FORMAT, "version": 1, "id": ident}).encode() + b"\n")
+def write_marker(out: Path, ident: str, kind: str = DATASET_KIND) -> None:
+    marker = {"format": DATASET_FORMAT, "version": 1, "id": ident} | ({"kind": kind} if kind != DATASET_KIND else {})
+    write_atomic(out / MARKER, json.dumps(marker).encode() + b"\n")
 
 
 def has_content(out: Path) -> bool:
@@ -106,14 +115,15 @@ def refuse_link(out: Path, path: Path) -> None:
         raise DatasetError(f"{path}: is a symbolic link; synthgen does not write through links inside {out}")
 
 
-def refuse_links(out: Path) -> None:
-    """Refuse a symbolic link anywhere among synthgen's entries of ``out`` (not following any).
+def refuse_links(out: Path, own: frozenset[str] | None = None) -> None:
+    """Refuse a symbolic link anywhere among synthgen's entries of ``out`` (``own``, default
+    ``own_entries()``), not following any.
 
     It runs before the run lock is taken too, while another run may be moving its staging
     folders: an entry that is gone by the time it is looked into is skipped (the check is made
     again under the lock).
     """
-    own = own_entries()
+    own = own_entries() if own is None else own
     stack = [entry for entry in os.scandir(out) if is_own_entry(entry.name, own)]
     while stack:
         entry = stack.pop()
@@ -131,17 +141,23 @@ STATE_FILES = ("dataset.json", "lock")
 STATE_FOLDERS = ("shards", "derived")
 
 
-def refuse_wrong_kinds(out: Path, listed_files: list[str] = ()) -> None:
+def refuse_wrong_kinds(
+    out: Path,
+    listed_files: list[str] = (),
+    own: frozenset[str] | None = None,
+    files: tuple[str, ...] = (MANIFEST, PREVIEW),
+) -> None:
     """Refuse, in one line naming it, an entry of ``out`` that is not of the kind synthgen makes
     there (a folder where it writes a file, a file where it keeps a folder): a dataset damaged
     since it was written, which a resume would otherwise crash on midway. Checked: the entries
-    under OUT (files: the manifest and preview; folders: the rest), the run state's lock, marker,
-    records and their folders, and ``listed_files`` (a manifest's files, relative to ``out``)."""
-    own = own_entries()
+    under OUT (``own``, default ``own_entries()``; files: ``files``, the manifest and preview;
+    folders: the rest), the run state's lock, marker, records and their folders, and
+    ``listed_files`` (a manifest's files, relative to ``out``)."""
+    own = own_entries() if own is None else own
     for name in os.listdir(out):
         if not is_own_entry(name, own) or TEMP_NAME.fullmatch(name):
             continue
-        _expect_kind(out / name, is_file=name in (MANIFEST, PREVIEW))
+        _expect_kind(out / name, is_file=name in files)
     state = out / STATE_DIR
     if state.is_dir():
         for name in STATE_FILES:
@@ -186,27 +202,33 @@ def remove_tree(path: Path, out: Path) -> None:
         path.unlink()
 
 
-def empty_dataset(out: Path) -> None:
-    """Delete a synthgen dataset's entries for ``--overwrite``, the run lock excepted; refuse (and
-    delete nothing) when ``out`` holds an entry synthgen did not create."""
-    own = own_entries()
-    names = sorted(os.listdir(out))
-    foreign = [name for name in names if not is_own_entry(name, own)]
+def refuse_strangers(out: Path, own: frozenset[str] | None = None) -> None:
+    """Refuse, for ``--overwrite``, a folder holding an entry synthgen did not create (not one of
+    ``own``, default ``own_entries()``): nothing is deleted then."""
+    own = own_entries() if own is None else own
+    foreign = [name for name in sorted(os.listdir(out)) if not is_own_entry(name, own)]
     if foreign:
         raise DatasetError(
             f"{out}: holds {foreign[0]!r}, which synthgen did not create; --overwrite deletes a "
             "synthgen dataset's own files only, so nothing was deleted"
         )
-    for name in names:
+
+
+def empty_dataset(out: Path, own: frozenset[str] | None = None, keep: tuple[str, ...] = ("lock",)) -> None:
+    """Delete a synthgen dataset's entries (``own``, default ``own_entries()``) for ``--overwrite``,
+    the run state's ``keep`` (the run lock) excepted; refuse (and delete nothing) when ``out`` holds
+    an entry synthgen did not create."""
+    refuse_strangers(out, own)
+    for name in sorted(os.listdir(out)):
         if name == STATE_DIR:
             for child in sorted(os.listdir(out / STATE_DIR)):
-                if child != "lock":
+                if child not in keep:
                     remove_tree(out / STATE_DIR / child, out)
         else:
             remove_tree(out / name, out)
 
 
-def remove_leftovers(out: Path) -> None:
+def remove_leftovers(out: Path, own: frozenset[str] | None = None) -> None:
     """Delete what a killed run can leave: shard staging folders and the temporary files and
     folders of every writer (``formats.base.TEMP_NAME``), in synthgen's folders only.
 
@@ -214,7 +236,7 @@ def remove_leftovers(out: Path) -> None:
     ``recognition/lmdb``) or in ``.synthgen/``; their temporary siblings are looked for there.
     """
     remove_tree(staging_root(out), out)
-    own = own_entries()
+    own = own_entries() if own is None else own
     folders = [out, out / STATE_DIR / "shards"]
     folders += [out / name for name in sorted(own) if (out / name).is_dir() and not (out / name).is_symlink()]
     for folder in folders:

@@ -86,7 +86,7 @@ def config_identity(config: RunConfig) -> str:
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()
 
 
-def _read_manifest(out: Path) -> dict | None:
+def read_manifest(out: Path) -> dict | None:
     path = out / MANIFEST
     if not os.path.lexists(path):
         return None
@@ -119,7 +119,7 @@ def check_output(config: RunConfig, out: Path, overwrite: bool) -> dict | None:
         raise DatasetError(f"{out}: folder is not empty and holds no synthgen dataset; choose another folder")
     refuse_links(out)
     try:
-        manifest = _read_manifest(out)
+        manifest = read_manifest(out)
     except DatasetError:
         if not overwrite:
             raise

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from synthgen.errors import DatasetError
+from synthgen.formats.paths import OutsideDataset, found_inside
 from synthgen.types import CategoryTable, Sample
 
 
@@ -212,11 +213,14 @@ class ReaderKind:
         name: the ``format:`` name of a mix source.
         read: (path, options) -> ReadResult.
         description: what ``path`` is (a dataset folder, a JSON file, ...).
+        file_suffixes: the suffixes of a file that ``path`` may name instead of a folder (``.json``
+            for COCO); none for a reader of folders. Anything else is refused before it is read.
     """
 
     name: str
     read: Callable[[Path, ReadOptions], ReadResult]
     description: str = ""
+    file_suffixes: tuple[str, ...] = ()
 
 
 class BadRecords:
@@ -254,6 +258,11 @@ def label_image(images: Path, stem: str, where: str, bad: BadRecords) -> tuple[P
     image = find_image(images, stem)
     if image is None:
         bad(where, f"no image {stem}.png/.jpg in {images}")
+        return None
+    try:
+        found_inside(images, image)
+    except OutsideDataset as exc:
+        bad(where, str(exc))
         return None
     size = image_size(image)
     if size is None:

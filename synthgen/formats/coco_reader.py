@@ -29,6 +29,7 @@ from typing import Any
 from synthgen.errors import DatasetError
 from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size
 from synthgen.formats.coco import EXTRA_KEYS, PATH
+from synthgen.formats.paths import OutsideDataset, inside_dataset
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.records import ORIGINAL, ORIGINAL_KEYS, table_from_record
 from synthgen.types import CategoryTable
@@ -284,7 +285,12 @@ def read_coco(path: Path, options: ReadOptions) -> ReadResult:
             by_id.pop(img["id"], None)
             dropped_ids.add(img["id"])
             continue
-        image_path = root / img["file_name"]
+        try:
+            image_path = inside_dataset(root, img["file_name"], "file_name")
+        except OutsideDataset as exc:
+            bad(f"{where} (id {img['id']})", str(exc))
+            dropped_ids.add(img["id"])
+            continue
         if not image_path.is_file():
             bad(f"{where} (id {img['id']})", f"image file {image_path} not found")
             dropped_ids.add(img["id"])
@@ -350,4 +356,6 @@ def read_coco(path: Path, options: ReadOptions) -> ReadResult:
     return ReadResult(table, samples, bad.skipped)
 
 
-READER = ReaderKind("coco", read_coco, "a COCO JSON file, or a dataset folder holding annotations/coco.json")
+READER = ReaderKind(
+    "coco", read_coco, "a COCO JSON file, or a dataset folder holding annotations/coco.json", file_suffixes=(".json",)
+)

@@ -136,6 +136,14 @@ def write_lines_sample(sample: Sample, record: dict[str, Any], root: Path, optio
     path.write_bytes(icdar_text(record, lines=True).encode("utf-8"))
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_icdar_file(path: Path) -> list[IcdarWord]:
     """The lines of one ICDAR 2015 ground-truth file."""
     content = read_text(path)
@@ -145,11 +153,15 @@ def parse_icdar_file(path: Path) -> list[IcdarWord]:
             continue
         fields = line.split(",", 8)
         if len(fields) != 9:
-            raise DatasetError(f"{path}: line {number}: expected 8 coordinates and a transcription, got {line!r}")
+            raise DatasetError(
+                f"{path}: line {number}: expected 8 coordinates and a transcription, "
+                f"got {len(fields)} comma-separated fields"
+            )
         try:
             coords = [float(v) for v in fields[:8]]
         except ValueError:
-            raise DatasetError(f"{path}: line {number}: coordinates are not numbers: {line!r}") from None
+            bad = next(k for k, v in enumerate(fields[:8], start=1) if not _is_number(v))
+            raise DatasetError(f"{path}: line {number}: coordinate {bad} is not a number") from None
         text, quoted = unquote_transcription(fields[8])
         words.append(IcdarWord(np.asarray(coords, np.float32).reshape(4, 2), text, text == DONT_CARE and not quoted))
     return words

@@ -43,6 +43,7 @@ from synthgen.formats.base import (
     read_text,
 )
 from synthgen.formats.kitti import KittiObject, kitti_stem, parse_calib, parse_object
+from synthgen.formats.paths import OutsideDataset, found_inside
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.records import floats
 from synthgen.types import CategoryTable
@@ -160,6 +161,11 @@ def read_kitti_dataset(path: Path, options: ReadOptions) -> ReadResult:
     frames = []
     stems: dict[str, str] | None = None
     for labels in sorted((folder / "label_2").glob("*.txt")):
+        try:
+            found_inside(folder, labels, "label file")
+        except OutsideDataset as exc:
+            bad(str(labels), str(exc))
+            continue
         stem = image_stem = labels.stem
         if find_image(images, stem) is None and images.is_dir():
             stems = image_stems(images) if stems is None else stems
@@ -172,8 +178,9 @@ def read_kitti_dataset(path: Path, options: ReadOptions) -> ReadResult:
         camera, t = None, np.zeros(3)
         if calib_path.is_file():
             try:
+                found_inside(folder, calib_path, "calibration file")
                 camera, t = frame_camera(calib_path, width, height)
-            except ValueError as exc:
+            except ValueError as exc:  # OutsideDataset is one
                 bad(str(calib_path), str(exc))
                 continue
         objects = []

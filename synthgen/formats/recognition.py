@@ -184,7 +184,10 @@ def read_recognition_tsv(path: str | Path) -> list[tuple[str, str]]:
             continue
         fields = line.split("\t")
         if len(fields) != 2 or not fields[0]:
-            raise DatasetError(f"{path}: line {number}: expected 'path<TAB>transcription', got {line!r}")
+            # the line is not echoed: the file may be anything but a labels.tsv
+            raise DatasetError(
+                f"{path}: line {number}: expected 'path<TAB>transcription' ({len(fields)} tab-separated fields)"
+            )
         pairs.append((fields[0], fields[1]))
     return pairs
 

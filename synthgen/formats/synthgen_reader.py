@@ -9,6 +9,7 @@ from pathlib import Path
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult
+from synthgen.formats.paths import OutsideDataset, inside_dataset
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.records import table_from_record
 from synthgen.types import CategoryTable
@@ -49,7 +50,11 @@ def read_synthgen(path: Path, options: ReadOptions) -> ReadResult:
     for rec in records:
         if table is None:
             table = CategoryTable.of_names(rec["categories"])
-        image = root / rec["file_name"]
+        try:
+            image = inside_dataset(root, rec["file_name"], "file_name")
+        except OutsideDataset as exc:
+            bad(f"{root} sample {rec['index']}", str(exc))
+            continue
         if not image.is_file():
             bad(f"{root} sample {rec['index']}", f"image file {image} not found")
             continue

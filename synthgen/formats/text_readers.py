@@ -22,6 +22,7 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, label_image
+from synthgen.formats.paths import OutsideDataset, found_inside, inside_dataset
 from synthgen.formats.icdar import FOLDER as ICDAR_FOLDER
 from synthgen.formats.icdar import parse_icdar_file
 from synthgen.formats.lmdb_dataset import image_key, label_key
@@ -53,6 +54,11 @@ def read_icdar_dataset(path: Path, options: ReadOptions) -> ReadResult:
     bad = BadRecords(options.on_bad)
     samples = []
     for gt in sorted(folder.glob("gt_*.txt")):
+        try:
+            found_inside(folder, gt, "label file")
+        except OutsideDataset as exc:
+            bad(str(gt), str(exc))
+            continue
         stem = gt.stem[len("gt_") :]
         found = label_image(images, stem, str(gt), bad)
         if found is None:
@@ -126,7 +132,11 @@ def read_recognition_dataset(path: Path, options: ReadOptions) -> ReadResult:
             bad(where, f"duplicate crop path {rel}")
             continue
         seen.add(rel)
-        crop = folder / rel
+        try:
+            crop = inside_dataset(folder, rel, "the crop path")
+        except OutsideDataset as exc:
+            bad(where, str(exc))
+            continue
         size = image_size(crop) if crop.is_file() else None
         if size is None:
             bad(where, f"crop {crop} missing or not a readable image")
@@ -219,6 +229,9 @@ def read_lmdb_dataset(path: Path, options: ReadOptions) -> ReadResult:
 
 ICDAR_READER = ReaderKind("icdar", read_icdar_dataset, "a folder of gt_<stem>.txt files, or a dataset with icdar/")
 RECOGNITION_READER = ReaderKind(
-    "recognition", read_recognition_dataset, "a labels.tsv, a folder holding one, or a dataset with recognition/"
+    "recognition",
+    read_recognition_dataset,
+    "a labels.tsv, a folder holding one, or a dataset with recognition/",
+    file_suffixes=(".tsv",),
 )
 LMDB_READER = ReaderKind("recognition_lmdb", read_lmdb_dataset, "a recognition LMDB folder (data.mdb)")

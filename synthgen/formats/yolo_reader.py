@@ -35,6 +35,7 @@ pose ``data.yaml`` without a valid ``kpt_shape`` or with ``kpt_names`` that do n
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import IMAGE_SUFFIXES, BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, read_text
+from synthgen.formats.paths import OutsideDataset, found_inside, inside_dataset
 from synthgen.formats.yolo import FOLDER, TASKS
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.types import Category, CategoryTable
@@ -67,7 +69,9 @@ def read_data_yaml(folder: Path) -> tuple[list[str], str, dict]:
     try:
         doc = yaml.safe_load(read_text(path))
     except yaml.YAMLError as exc:
-        raise DatasetError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        mark = getattr(exc, "problem_mark", None)  # where it breaks, not the text there (outside data)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise DatasetError(f"{path}: not valid YAML{where}") from None
     if not isinstance(doc, dict):
         raise DatasetError(f"{path}: a data.yaml holds a mapping (names, train, ...)")
     names = doc.get("names")
@@ -105,18 +109,21 @@ def keypoint_layout(folder: Path, doc: dict, names: list[str]) -> tuple[int, int
     return count, dims, {k: tuple(str(n) for n in v) for k, v in sorted(given.items())}
 
 
-def image_folders(folder: Path, doc: dict, images: str | None) -> list[Path]:
-    """The distinct image folders of a dataset, in train, val, test order."""
+def image_folders(folder: Path, doc: dict, images: str | None, root: Path | None = None) -> list[Path]:
+    """The distinct image folders of a dataset, in train, val, test order; each inside ``root``, the
+    dataset folder (default ``folder``; the folder above it where the source names a synthgen
+    dataset, whose ``yolo/images`` linked to ``../images`` in an earlier layout)."""
     if images is not None:
         return [Path(images)]
-    base = folder / doc["path"] if isinstance(doc.get("path"), str) else folder
+    base = doc["path"] if isinstance(doc.get("path"), str) else "."
+    _inside(folder, base, "path", root)
     found: list[Path] = []
     for split in ("train", "val", "test"):
         entries = doc.get(split)
         for entry in entries if isinstance(entries, list) else [entries]:
             if not isinstance(entry, str):
                 continue
-            candidate = base / entry
+            candidate = _inside(folder, os.path.join(base, entry), split, root)
             if not candidate.is_dir():
                 raise DatasetError(f"{folder / 'data.yaml'}: {split}: image folder {candidate} not found")
             if all(candidate.resolve() != f.resolve() for f in found):
@@ -128,6 +135,15 @@ def image_folders(folder: Path, doc: dict, images: str | None) -> list[Path]:
             f"{folder / 'data.yaml'}: names no image folder (train, val, test) and {folder}/images is missing"
         )
     return found
+
+
+def _inside(folder: Path, name: str, key: str, root: Path | None) -> Path:
+    """``folder / name`` for a folder that ``data.yaml``'s ``key`` names, when it lies inside the
+    dataset folder ``root``; a YOLO dataset elsewhere is read by pointing the source at it (or ``images:``)."""
+    try:
+        return inside_dataset(folder, name, key, root)
+    except OutsideDataset as exc:
+        raise DatasetError(f"{folder / 'data.yaml'}: {exc}; point the source at that dataset, or set images:") from None
 
 
 def label_file(image: Path) -> Path:
@@ -193,7 +209,7 @@ def _line_problem(
     try:
         cls, numbers = int(fields[0]), [float(v) for v in fields[1:]]
     except ValueError:
-        return f"expected a class id and numbers, got {' '.join(fields)!r}", None
+        return f"expected a class id and numbers ({len(fields)} fields, not all numbers)", None
     if not 0 <= cls < len(names):
         return f"class {cls} is not in data.yaml's names (0..{len(names) - 1})", None
     want = 4 + kpt[0] * kpt[1] if task == "pose" else NUMBERS.get(task)
@@ -226,6 +242,7 @@ def _line_problem(
 def read_yolo_dataset(path: Path, options: ReadOptions) -> ReadResult:
     """Read a YOLO dataset folder into lazy samples (see the module docstring)."""
     folder = yolo_folder(Path(path))
+    root = Path(path) if options.images is None else Path(options.images)  # folder, or the dataset holding it
     names, task, doc = read_data_yaml(folder)
     kpt, kpt_names = (0, 3), {}
     if task == "pose":
@@ -234,7 +251,7 @@ def read_yolo_dataset(path: Path, options: ReadOptions) -> ReadResult:
     table = CategoryTable(tuple(Category(k + 1, n, kpt_names.get(k, ())) for k, n in enumerate(names)))
     bad = BadRecords(options.on_bad)
     samples = []
-    for images in image_folders(folder, doc, options.images):
+    for images in image_folders(folder, doc, options.images, root):
         files = sorted(p for p in images.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         stems: dict[Path, Path] = {}
         for image in files:
@@ -246,6 +263,13 @@ def read_yolo_dataset(path: Path, options: ReadOptions) -> ReadResult:
                 bad(str(image), f"shares its label file {labels} with {stems[labels]}; rename one")
                 continue
             stems[labels] = image
+            try:
+                found_inside(root, image)
+                if labels.is_file():
+                    found_inside(Path(path), labels, "label file")
+            except OutsideDataset as exc:
+                bad(str(image), str(exc))
+                continue
             size = image_size(image)
             if size is None:
                 bad(str(image), "not a readable image")

@@ -44,7 +44,7 @@ from synthgen.config.checks import check_name, refuse_non_finite, resolve_interp
 from synthgen.config.load import config_layers, merge_checked
 from synthgen.config.schema import IMAGE_FORMATS, PNG_FILTERS, ImageConfig, ImageSchema, RayConfig, RaySchema
 from synthgen.errors import ConfigError
-from synthgen.formats.base import ON_BAD
+from synthgen.formats.base import ON_BAD, ReaderKind
 from synthgen.types import CategoryTable
 
 UNMAPPED = ("error", "drop", "other")
@@ -288,6 +288,29 @@ def _shipped_hint(value: str, source_format: str) -> str:
     return f", and no shipped config of that name (shipped: {', '.join(c.name for c in shipped_configs())})"
 
 
+def refuse_system_location(path: Path, key: str) -> None:
+    """A source is never read from a system or private folder (``synthgen.paths.refused_location``:
+    /etc, /proc, /sys, /dev, /boot, ~/.ssh, ...): its content would become the mix's data, or be
+    quoted by a parse error."""
+    from synthgen.paths import refused_location
+
+    folder = refused_location(path)
+    if folder is not None:
+        raise ConfigError(key, f"refusing to read a dataset under {folder}: {path}")
+
+
+def check_dataset_path(path: Path, reader: ReaderKind, key: str) -> None:
+    """``path`` is what ``reader`` reads: a folder, or a file with one of its ``file_suffixes``
+    (COCO: ``.json``); refused before a byte of it is read otherwise."""
+    if path.is_dir():
+        return
+    if not path.is_file():
+        raise ConfigError(key, f"{path} is neither a folder nor a regular file")
+    if path.suffix.lower() not in reader.file_suffixes:
+        wanted = f"a folder or a {'/'.join(reader.file_suffixes)} file" if reader.file_suffixes else "a folder"
+        raise ConfigError(key, f"{path} is a file; a {reader.name} source is {wanted} ({reader.description})")
+
+
 def _choice(value: str, allowed: tuple[str, ...], key: str) -> str:
     if value not in allowed:
         raise ConfigError(key, f"{value!r} is not one of {', '.join(allowed)}")
@@ -324,11 +347,15 @@ def _build(cfg: DictConfig, path: Path) -> MixConfig:
         if s.format != GENERATE:
             READERS.get(s.format, key=f"{key}.format")
         src_path = source_path(base, s.path, s.format)
+        refuse_system_location(src_path, f"{key}.path")
         if not src_path.exists():
             raise ConfigError(f"{key}.path", f"not found: {src_path}{_shipped_hint(s.path, s.format)}")
+        if s.format != GENERATE:
+            check_dataset_path(src_path, READERS.get(s.format), f"{key}.path")
         images = None
         if s.images is not None:
             images = str(relative_to_config(base, s.images))
+            refuse_system_location(Path(images), f"{key}.images")
             if not Path(images).is_dir():
                 raise ConfigError(f"{key}.images", f"folder not found: {images}")
         if s.count is not None and s.count <= 0:

@@ -11,6 +11,12 @@ Output::
     OUT/report.json              counts per class and source before and after, skips, duplicates
     OUT/class_balance.png        the class balance, before and after
     OUT/.synthgen/sources/       a generate source's samples while the mix runs (synthgen.mix.generated)
+    OUT/.synthgen/dataset.json   the marker of a mix (``kind: mix``), written first; the run lock beside it
+
+OUT is kept as ``generate`` keeps its output, by the same functions (``synthgen.engine.output``):
+only a folder marked as a mix is resumed or replaced, ``--overwrite`` deletes the mix's own entries
+and refuses a folder (or a split) holding anything else, a symbolic link among them is refused,
+one mix at a time holds the run lock, and damaged state is one line naming the entry.
 """
 
 from __future__ import annotations
@@ -19,7 +25,6 @@ import gc
 import hashlib
 import json
 import os
-import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -30,9 +35,21 @@ from typing import Any
 
 from synthgen import __version__
 from synthgen.engine.executors import EXECUTORS, Executor
-from synthgen.engine.output import dataset_id, remove_leftovers, write_marker
+from synthgen.engine.output import (
+    dataset_id,
+    empty_dataset,
+    has_content,
+    read_marker,
+    refuse_links,
+    refuse_strangers,
+    refuse_wrong_kinds,
+    remove_leftovers,
+    remove_tree,
+    run_lock,
+    write_marker,
+)
 from synthgen.engine.progress import finishing, progress_bar
-from synthgen.engine.run import iter_records
+from synthgen.engine.run import iter_records, read_manifest
 from synthgen.engine.shards import ShardJob, ShardResult, commit_shard, remove_derived, shard_result
 from synthgen.errors import DatasetError, InputError
 from synthgen.formats import WRITERS
@@ -48,9 +65,12 @@ from synthgen.records import table_to_record
 from synthgen.types import Sample
 
 MIX_STATE = "mix.json"
+STATE_DIR = ".synthgen"  # the marker, the run lock, and a generate source's samples while the mix runs
 # what mix writes into OUT, and only that; and the sheet `synthgen preview OUT` writes there
 OWN = (MIX_STATE, "report.json", "class_balance.png", MIX_DATA_YAML, *SPLITS, "preview.png")
-STATE_DIR = ".synthgen"  # holds a generate source's samples while the mix runs (generated.FOLDER)
+MIX_ENTRIES = frozenset((*OWN, STATE_DIR))
+MIX_FILES = tuple(name for name in OWN if name not in SPLITS)  # the rest are folders
+MIX_KIND = "mix"
 
 
 @dataclass(frozen=True)
@@ -143,54 +163,98 @@ def plan_hash(plan: Plan) -> str:
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def check_mix_output(out: Path, config: MixConfig, overwrite: bool) -> None:
-    """Before anything is read or made: refuse an OUT that is not a folder, that holds anything but
-    a mix's (partial) output, or, without ``overwrite``, a mix of another config. Writes nothing."""
-    if not _refuse_foreign(out):
-        return
-    if not overwrite and _previous_state(out).get("config_hash") != config.identity:
-        raise DatasetError(f"{out}: holds a mix of another config or other source data; use --overwrite to replace it")
+def mix_id(config: MixConfig) -> str:
+    """The id of a mix in its marker: the same config, the same id."""
+    return dataset_id(f"{config.identity}/{MIX_KIND}")
 
 
-def _refuse_foreign(out: Path) -> bool:
-    """Refuse an OUT that is not a folder or holds anything a mix does not write; whether it holds
-    a mix's output (beyond a generate source's samples)."""
+def check_mix_output(out: Path, config: MixConfig, overwrite: bool) -> bool:
+    """Before anything is read, made or written: refuse an OUT that is not a folder, that holds
+    anything but a synthgen mix (its marker), a link among the mix's entries, damaged state (an
+    entry of the wrong kind, an unreadable mix.json or split manifest: one line naming it), or,
+    without ``overwrite``, a mix of another config; with ``overwrite``, a stranger's file in OUT or
+    in a split (nothing is deleted then). Writes nothing.
+
+    Returns:
+        Whether OUT holds a mix (finished or not) to resume or replace.
+    """
     if os.path.lexists(out) and not out.is_dir():
         raise DatasetError(f"{out}: exists and is not a folder")
-    if not out.exists() or not any(p.name != STATE_DIR for p in out.iterdir()):
+    if not has_content(out):
         return False
-    foreign = sorted(p.name for p in out.iterdir() if p.name not in (*OWN, STATE_DIR))
-    if not (out / MIX_STATE).is_file() or foreign:
-        listed = ", ".join(foreign[:3]) or "no mix.json"
-        raise DatasetError(f"{out}: holds files that are not a synthgen mix ({listed}); choose another folder")
+    marker = read_marker(out, kind=MIX_KIND)
+    if marker is None:
+        if overwrite:
+            raise DatasetError(f"{out}: holds files that are not a synthgen mix; refusing to delete them")
+        raise DatasetError(f"{out}: holds files that are not a synthgen mix; choose another folder")
+    refuse_links(out, MIX_ENTRIES)
+    if overwrite:
+        refuse_strangers(out, MIX_ENTRIES)
+        for split in SPLITS:
+            if (out / split).is_dir():
+                refuse_strangers(out / split)
+        refuse_wrong_kinds(out, own=frozenset({STATE_DIR}))  # the lock is taken before anything is emptied
+        return True
+    refuse_wrong_kinds(out, own=MIX_ENTRIES, files=MIX_FILES)
+    previous = previous_state(out)
+    if marker["id"] != mix_id(config) or (previous is not None and previous.get("config_hash") != config.identity):
+        raise DatasetError(f"{out}: holds a mix of another config or other source data; use --overwrite to replace it")
+    for split in SPLITS:
+        if (out / split).is_dir():
+            manifest = read_manifest(out / split)
+            refuse_wrong_kinds(out / split, list((manifest or {}).get("files") or {}))
     return True
 
 
-def _previous_state(out: Path) -> dict:
+def previous_state(out: Path) -> dict | None:
+    """``OUT/mix.json`` as the last run left it, None when there is none; one line naming it when it
+    is not a mix's state (a resume cannot tell which plan the splits hold)."""
+    path = out / MIX_STATE
+    if not os.path.lexists(path):
+        return None
     try:
-        return json.loads((out / MIX_STATE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+        state = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError) as exc:
+        why = "a folder" if path.is_dir() else f"unreadable: {type(exc).__name__}"
+        raise DatasetError(f"{path}: is {why}, not a mix's state; use --overwrite to replace the mix") from None
+    if not isinstance(state, dict) or not isinstance(state.get("config_hash"), str):
+        raise DatasetError(
+            f"{path}: is not a mix's state (a mapping with its config_hash); use --overwrite to replace the mix"
+        )
+    return state
 
 
-def prepare_mix_output(out: Path, state: dict, overwrite: bool) -> None:
-    """Refuse an OUT holding anything but this mix's (partial) output; with ``overwrite``, remove a
-    previous mix's files (only those; a generate source's samples, under ``.synthgen``, are this
-    mix's already)."""
-    if not _refuse_foreign(out):
-        return
-    previous = _previous_state(out)
-    same = previous.get("config_hash") == state["config_hash"] and previous.get("plan_hash") == state["plan_hash"]
-    if same:
-        return
-    if not overwrite:
-        raise DatasetError(f"{out}: holds a mix of another config or other source data; use --overwrite to replace it")
-    for name in OWN:
-        path = out / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
+def prepare_mix_output(out: Path, config: MixConfig, state: dict, overwrite: bool, existing: bool) -> None:
+    """Under the run lock, once the plan is known: with ``overwrite``, empty OUT of a previous mix
+    of another config or plan (its own entries only; a generate source's samples, under
+    ``.synthgen``, are this mix's already); then mark OUT as this config's mix and delete what a
+    killed run left. ``existing``: what ``check_mix_output`` found under this lock (OUT held a mix)."""
+    if existing:
+        try:
+            previous = previous_state(out)  # None: killed before its first mix.json, nothing planned yet
+        except DatasetError:
+            if not overwrite:
+                raise
+            previous = {}  # damaged: replaced
+        other = previous is not None and any(previous.get(k) != state[k] for k in ("config_hash", "plan_hash"))
+        if other and not overwrite:
+            raise DatasetError(
+                f"{out}: holds a mix of another config or other source data; use --overwrite to replace it"
+            )
+        if other or (overwrite and not _resumable(out, config)):
+            empty_dataset(out, MIX_ENTRIES, keep=("lock", "sources"))
+    write_marker(out, mix_id(config), kind=MIX_KIND)
+    remove_leftovers(out, MIX_ENTRIES)
+
+
+def _resumable(out: Path, config: MixConfig) -> bool:
+    """Whether this config's mix in ``out`` passes the checks of a resume (``--overwrite`` replaces
+    one that does not, a damaged one, rather than resuming it)."""
+    try:
+        check_mix_output(out, config, overwrite=False)
+    except DatasetError:
+        return False
+    return True
 
 
 def split_id(mix: MixConfig, split: str) -> str:
@@ -316,12 +380,9 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_sources(mix: MixConfig, generation: Generation | None = None) -> tuple[list[SourceData], list[dict]]:
-    """Every source read and mapped, and the duplicate images found across them.
-
-    Datasets are read first and a generate source's categories checked, so that a bad dataset or
-    an unmapped category fails before any sample is made (``generation``: where and how).
-    """
+def read_datasets(mix: MixConfig) -> dict[str, SourceData]:
+    """The dataset sources read and mapped, and a generate source's categories checked: a bad
+    dataset or an unmapped category fails here, before any sample is made or anything written."""
     data: dict[str, SourceData] = {}
     with collector_paused():
         for s in mix.sources:
@@ -330,6 +391,18 @@ def read_sources(mix: MixConfig, generation: Generation | None = None) -> tuple[
     for s in mix.sources:
         if s.format == GENERATE:
             check_mapping(s, generated_categories(s), mix)
+    return data
+
+
+def read_sources(
+    mix: MixConfig, generation: Generation | None = None, datasets: dict[str, SourceData] | None = None
+) -> tuple[list[SourceData], list[dict]]:
+    """Every source read and mapped, and the duplicate images found across them.
+
+    Datasets are read first (``read_datasets``, or ``datasets`` as it returned them), so that a bad
+    dataset or an unmapped category fails before any sample is made (``generation``: where and how).
+    """
+    data = read_datasets(mix) if datasets is None else dict(datasets)
     for s in mix.sources:  # made with the collector on: its pool and its Ray driver are long-lived
         if s.format == GENERATE:
             data[s.name] = read_source(s, mix, generation)
@@ -363,21 +436,35 @@ def mix(
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InputError(f"--workers: must be a whole number > 0, got {workers!r}")
     out = Path(out)
-    check_mix_output(out, config, overwrite)  # before a generate source's samples go into it
+    start = time.perf_counter()
+    check_mix_output(out, config, overwrite)  # before the folder, its lock or a generate source's samples
     caller_froze = gc.get_freeze_count() > 0  # the caller's own gc.freeze() is left as it is
     try:
-        with ray_session(config, executor):
-            return _mix(config, out, overwrite, progress, run_shards, workers, executor)
+        datasets = read_datasets(config)  # a bad dataset: one line, and nothing written
+        out.mkdir(parents=True, exist_ok=True)
+        with run_lock(out), ray_session(config, executor):
+            existing = check_mix_output(out, config, overwrite)  # again, under the lock
+            if not existing:
+                write_marker(out, mix_id(config), kind=MIX_KIND)  # the first file of a mix
+            return _mix(config, out, overwrite, progress, run_shards, workers, executor, datasets, start, existing)
     finally:
         if not caller_froze:
             gc.unfreeze()  # what read_sources froze goes back to the collector
 
 
 def _mix(
-    config: MixConfig, out: Path, overwrite: bool, progress: bool, run_shards: Executor, workers: int, executor: str
+    config: MixConfig,
+    out: Path,
+    overwrite: bool,
+    progress: bool,
+    run_shards: Executor,
+    workers: int,
+    executor: str,
+    datasets: dict[str, SourceData],
+    start: float,
+    existing: bool,
 ) -> MixSummary:
-    start = time.perf_counter()
-    sources, duplicates = read_sources(config, Generation(out, workers, executor, progress))
+    sources, duplicates = read_sources(config, Generation(out, workers, executor, progress), datasets)
     plan = plan_mix(config, sources)
     state = {
         "name": config.name,
@@ -385,8 +472,7 @@ def _mix(
         "plan_hash": plan_hash(plan),
         "synthgen_version": __version__,
     }
-    prepare_mix_output(out, state, overwrite)
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_mix_output(out, config, state, overwrite, existing)
     write_atomic(
         out / MIX_STATE,
         json.dumps({**state, "status": "incomplete", "config": config.dataset_config}, indent=2).encode() + b"\n",
@@ -445,13 +531,9 @@ def ray_session(config: MixConfig, executor: str) -> Iterator[None]:
 
 
 def remove_generated(out: Path) -> None:
-    """Delete a complete mix's generate-source samples (its splits hold copies of those it used)."""
-    folder = out / GENERATED_FOLDER
-    if folder.is_dir() and not folder.is_symlink():
-        shutil.rmtree(folder)
-    state = out / STATE_DIR
-    if state.is_dir() and not state.is_symlink() and not any(state.iterdir()):
-        state.rmdir()
+    """Delete a complete mix's generate-source samples (its splits hold copies of those it used); the
+    marker stays in ``.synthgen``."""
+    remove_tree(out / GENERATED_FOLDER, out)
 
 
 def per_class_and_source(items: list[Planned]) -> dict[str, dict[str, int]]:
