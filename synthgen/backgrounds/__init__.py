@@ -63,6 +63,10 @@ def render_background(spec: dict[str, Any], width: int, height: int) -> np.ndarr
 def _cached(spec_json: str, width: int, height: int) -> np.ndarray:
     spec = json.loads(spec_json)
     out = BACKGROUNDS.get(spec["kind"], key="background.kind")(spec, width, height)
+    if spec.get("clutter"):
+        from synthgen.backgrounds.clutter import draw_clutter
+
+        out = draw_clutter(np.ascontiguousarray(out).copy(), spec["clutter"])
     out.setflags(write=False)
     return out
 

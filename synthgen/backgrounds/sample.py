@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from synthgen.backgrounds.clutter import ClutterSchema, ClutterSettings, clutter_from_config, sample_clutter
 from synthgen.backgrounds.colors import random_color
 from synthgen.config.distributions import Distribution, parse_value
 from synthgen.errors import ConfigError
@@ -87,6 +88,7 @@ class BackgroundSchema:
     kind: str = "choice([noise, gradient, blobs, paper])"
     image_dir: Optional[str] = None  # photos for kind "image" (searched recursively)
     bank: BankSchema = field(default_factory=BankSchema)  # diffusion backgrounds for kind "diffusion"
+    clutter: ClutterSchema = field(default_factory=ClutterSchema)  # text-like marks with no label (clutter.py)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class BackgroundSettings:
     kind: Distribution
     images: tuple[str, ...]
     bank: dict[str, Any] | None = None  # the diffusion bank's description, when kind can be "diffusion"
+    clutter: ClutterSettings | None = None  # None: no clutter
 
 
 def background_from_config(p: BackgroundSchema, key: str) -> BackgroundSettings:
@@ -109,11 +112,22 @@ def background_from_config(p: BackgroundSchema, key: str) -> BackgroundSettings:
                 f"{key}.kind", "kind 'diffusion' needs torch and diffusers: pip install 'synthgen-cv[generate]'"
             )
         bank = bank_from_config(p.bank, f"{key}.bank")
-    return BackgroundSettings(kind, images, bank)
+    clutter = clutter_from_config(p.clutter, f"{key}.clutter")
+    return BackgroundSettings(kind, images, bank, clutter if clutter.probability > 0 else None)
 
 
 def sample_background(s: BackgroundSettings, width: int, height: int, rng: np.random.Generator) -> dict[str, Any]:
-    """A background description (see ``synthgen.backgrounds``) of the given size."""
+    """A background description (see ``synthgen.backgrounds``) of the given size, with its
+    ``clutter`` marks where the settings ask for some."""
+    background = _sample_kind(s, width, height, rng)
+    if s.clutter is not None:  # no clutter draws nothing from rng: other scenes' streams stay as they were
+        marks = sample_clutter(s.clutter, width, height, rng)
+        if marks:
+            background["clutter"] = marks
+    return background
+
+
+def _sample_kind(s: BackgroundSettings, width: int, height: int, rng: np.random.Generator) -> dict[str, Any]:
     kind = s.kind.sample(rng)
     if kind == "solid":
         return {"kind": "solid", "color": list(random_color(rng))}
