@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from dataset_damage import replace_by_file, replace_by_folder
 
 from synthgen.config import load_run_config
 from synthgen.engine import generate
@@ -514,16 +515,6 @@ def _shard(out: Path, k: int) -> Path:
     return out / ".synthgen" / "shards" / f"shard_{k:06d}.json"
 
 
-def _replace_by_folder(path: Path) -> None:
-    path.unlink()
-    path.mkdir()
-
-
-def _replace_by_file(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path)
-    path.write_text("x")
 
 
 MADE_AGAIN = {  # damage that a resume repairs: the shard is made again, the same bytes
@@ -537,18 +528,18 @@ MADE_AGAIN = {  # damage that a resume repairs: the shard is made again, the sam
     "image-deleted": lambda out: (out / "images" / "000000004.png").unlink(),
 }
 REFUSED = {  # something of another kind where synthgen writes: (damage, the entry the line names)
-    "record-a-folder": (lambda out: _replace_by_folder(_shard(out, 1)), ".synthgen/shards/shard_000001.json"),
+    "record-a-folder": (lambda out: replace_by_folder(_shard(out, 1)), ".synthgen/shards/shard_000001.json"),
     "manifest-a-list": (lambda out: (out / "manifest.json").write_text("[1]"), "manifest.json"),
     "manifest-files-a-list": (lambda out: (out / "manifest.json").write_text(
         json.dumps({**json.loads((out / "manifest.json").read_text()), "files": [1]})), "manifest.json"),
     "manifest-file-outside": (lambda out: (out / "manifest.json").write_text(
         json.dumps({**json.loads((out / "manifest.json").read_text()), "files": {"../x.json": "0"}})), "manifest.json"),
     "lock-a-folder": (lambda out: (out / ".synthgen" / "lock").mkdir(), ".synthgen/lock"),
-    "images-a-file": (lambda out: _replace_by_file(out / "images"), "images"),
-    "annotations-a-file": (lambda out: _replace_by_file(out / "annotations"), "annotations"),
-    "coco-a-folder": (lambda out: _replace_by_folder(out / "annotations" / "coco.json"), "annotations/coco.json"),
-    "shards-a-file": (lambda out: _replace_by_file(out / ".synthgen" / "shards"), ".synthgen/shards"),
-    "an-image-a-folder": (lambda out: _replace_by_folder(out / "images" / "000000004.png"), "images/000000004.png"),
+    "images-a-file": (lambda out: replace_by_file(out / "images"), "images"),
+    "annotations-a-file": (lambda out: replace_by_file(out / "annotations"), "annotations"),
+    "coco-a-folder": (lambda out: replace_by_folder(out / "annotations" / "coco.json"), "annotations/coco.json"),
+    "shards-a-file": (lambda out: replace_by_file(out / ".synthgen" / "shards"), ".synthgen/shards"),
+    "an-image-a-folder": (lambda out: replace_by_folder(out / "images" / "000000004.png"), "images/000000004.png"),
 }
 # found as the shards are walked, after the run has refreshed its running manifest (nothing else)
 FOUND_LATE = {"an-image-a-folder"}

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from coco_sets import mix_yaml, write_coco
+from dataset_damage import replace_by_file, replace_by_folder
 
 from synthgen.engine.output import LOCK, MARKER, run_lock
 from synthgen.errors import DatasetError
@@ -299,14 +300,6 @@ def _edit_record(path: Path, **changes) -> None:
     path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
 
 
-def _replace_by_folder(path: Path) -> None:
-    path.unlink()
-    path.mkdir()
-
-
-def _replace_by_file(path: Path) -> None:
-    shutil.rmtree(path)
-    path.write_text("x")
 
 
 MADE_AGAIN = {  # a split's own record damaged: that shard is made again, the same bytes
@@ -320,19 +313,19 @@ MADE_AGAIN = {  # a split's own record damaged: that shard is made again, the sa
 REFUSED = {  # something of another kind where the mix writes: (damage, the entry the line names)
     "mix-json-a-list": (lambda out: (out / "mix.json").write_text("[1, 2]"), "mix.json"),
     "mix-json-garbage": (lambda out: (out / "mix.json").write_bytes(b"\x00garbage{"), "mix.json"),
-    "mix-json-a-folder": (lambda out: _replace_by_folder(out / "mix.json"), "mix.json"),
-    "report-a-folder": (lambda out: _replace_by_folder(out / "report.json"), "report.json"),
+    "mix-json-a-folder": (lambda out: replace_by_folder(out / "mix.json"), "mix.json"),
+    "report-a-folder": (lambda out: replace_by_folder(out / "report.json"), "report.json"),
     "lock-a-folder": (lambda out: (out / ".synthgen" / "lock").mkdir(), ".synthgen/lock"),
-    "split-a-file": (lambda out: _replace_by_file(out / "val"), "val"),
+    "split-a-file": (lambda out: replace_by_file(out / "val"), "val"),
     "record-a-folder": (
-        lambda out: _replace_by_folder(_shard(out, "train", 1)),
+        lambda out: replace_by_folder(_shard(out, "train", 1)),
         "train/.synthgen/shards/shard_000001.json",
     ),
     "split-manifest-a-list": (lambda out: (out / "train/manifest.json").write_text("[1]"), "train/manifest.json"),
     "split-lock-a-folder": (lambda out: (out / "train/.synthgen/lock").mkdir(), "train/.synthgen/lock"),
-    "images-a-file": (lambda out: _replace_by_file(out / "train/images"), "train/images"),
-    "coco-a-folder": (lambda out: _replace_by_folder(out / "test/annotations/coco.json"), "test/annotations/coco.json"),
-    "shards-a-file": (lambda out: _replace_by_file(out / "val/.synthgen/shards"), "val/.synthgen/shards"),
+    "images-a-file": (lambda out: replace_by_file(out / "train/images"), "train/images"),
+    "coco-a-folder": (lambda out: replace_by_folder(out / "test/annotations/coco.json"), "test/annotations/coco.json"),
+    "shards-a-file": (lambda out: replace_by_file(out / "val/.synthgen/shards"), "val/.synthgen/shards"),
 }
 
 
