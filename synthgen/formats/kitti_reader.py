@@ -19,8 +19,9 @@ and area; ``truncated`` as ``truncation``; the occlusion level (0..3) as the att
 rotation_y as the ``box3d`` (centre, (length, width, height), yaw), where the line has one
 (``DontCare`` lines hold -1 and -1000 there).
 
-Checked while reading, each naming the file and line: a line that is not 15 fields of a type and
-numbers, a 2D box outside its image or with x2 < x1, a label file without an image, an unreadable
+Checked while reading, each naming the file and line: a label file that is not UTF-8, a line
+that is not 15 fields of a type and finite numbers (within +-1e6; a NaN box once rasterised until
+the process was killed), a calibration number that is not finite, a 2D box outside its image or with x2 < x1, a label file without an image, an unreadable
 image or calibration file.
 """
 
@@ -42,6 +43,7 @@ from synthgen.formats.base import (
     label_image,
     read_text,
 )
+from synthgen.formats.fields import read_record_text
 from synthgen.formats.kitti import KittiObject, kitti_stem, parse_calib, parse_object
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.records import floats
@@ -176,8 +178,11 @@ def read_kitti_dataset(path: Path, options: ReadOptions) -> ReadResult:
             except ValueError as exc:
                 bad(str(calib_path), str(exc))
                 continue
+        text = read_record_text(labels, bad)
+        if text is None:
+            continue
         objects = []
-        for n, line in enumerate(read_text(labels).splitlines(), start=1):
+        for n, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             try:

@@ -42,12 +42,14 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import IMAGE_SUFFIXES, BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, read_text
+from synthgen.formats.fields import read_record_text, value_text
 from synthgen.formats.yolo import FOLDER, TASKS
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.types import Category, CategoryTable
 
 NUMBERS = {"detect": 4, "obb": 8}  # numbers after the class id; segment: an even count >= 6; pose: 4 + K * dims
 SLACK_PX = 0.5
+MAX_KEYPOINTS = 1024  # K of kpt_shape: each class gets K keypoint names
 
 
 def yolo_folder(path: Path) -> Path:
@@ -68,6 +70,8 @@ def read_data_yaml(folder: Path) -> tuple[list[str], str, dict]:
         doc = yaml.safe_load(read_text(path))
     except yaml.YAMLError as exc:
         raise DatasetError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except RecursionError:
+        raise DatasetError(f"{path}: not readable YAML: nested too deep") from None
     if not isinstance(doc, dict):
         raise DatasetError(f"{path}: a data.yaml holds a mapping (names, train, ...)")
     names = doc.get("names")
@@ -88,8 +92,10 @@ def keypoint_layout(folder: Path, doc: dict, names: list[str]) -> tuple[int, int
     path = folder / "data.yaml"
     shape = doc.get("kpt_shape")
     valid = isinstance(shape, list) and len(shape) == 2 and all(type(v) is int for v in shape)
-    if not valid or shape[0] < 1 or shape[1] not in (2, 3):
-        raise DatasetError(f"{path}: kpt_shape must be [K, 2] or [K, 3] for task pose, got {shape!r}")
+    if not valid or not 1 <= shape[0] <= MAX_KEYPOINTS or shape[1] not in (2, 3):
+        raise DatasetError(
+            f"{path}: kpt_shape must be [K, 2] or [K, 3] for task pose (K at most {MAX_KEYPOINTS}), got {value_text(shape)}"
+        )
     count, dims = shape
     given = doc.get("kpt_names")
     if given is None:
@@ -193,7 +199,7 @@ def _line_problem(
     try:
         cls, numbers = int(fields[0]), [float(v) for v in fields[1:]]
     except ValueError:
-        return f"expected a class id and numbers, got {' '.join(fields)!r}", None
+        return f"expected a class id and numbers, got {value_text(' '.join(fields))}", None
     if not 0 <= cls < len(names):
         return f"class {cls} is not in data.yaml's names (0..{len(names) - 1})", None
     want = 4 + kpt[0] * kpt[1] if task == "pose" else NUMBERS.get(task)
@@ -252,7 +258,9 @@ def read_yolo_dataset(path: Path, options: ReadOptions) -> ReadResult:
                 continue
             width, height = size
             lines = []
-            text = read_text(labels) if labels.is_file() else ""
+            text = read_record_text(labels, bad) if labels.is_file() else ""
+            if text is None:
+                continue
             for number, line in enumerate(text.splitlines(), start=1):
                 fields = line.split()
                 if not fields:
