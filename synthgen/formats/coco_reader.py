@@ -161,7 +161,7 @@ def _polygon_problem(seg: list, width: int, height: int) -> str:
     return ""
 
 
-def _rle_problem(seg: dict, height: int, width: int) -> str:
+def rle_problem(seg: dict, height: int, width: int) -> str:
     """What keeps a COCO RLE segmentation from being a mask of this image, or "": ``size`` must be
     the image's and the runs (an uncompressed list of whole numbers, or compressed text) must
     cover its pixels exactly, no more (pycocotools' decode writes as many pixels as the runs say)."""
@@ -265,7 +265,7 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
         seg = ann.get("segmentation")
         rec: dict[str, Any] = {"category": name}
         if isinstance(seg, dict):
-            problem = _rle_problem(seg, height, width)
+            problem = rle_problem(seg, height, width)
             if problem:
                 bad(where, f"unreadable RLE segmentation ({problem})")
                 continue
@@ -286,7 +286,7 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
         else:
             bad(where, f"segmentation must be polygons or an RLE mapping, got {type_name(seg)}")
             continue
-        problem = _original_problem(ann, width, height) or _extra_problem(ann, width, height)
+        problem = _original_problem(ann, width, height) or extra_problem(ann, width, height)
         if problem:
             bad(where, problem)
             continue
@@ -332,7 +332,7 @@ def _original_problem(ann: dict, width: int, height: int) -> str:
     return ""
 
 
-def _extra_problem(ann: dict, width: int, height: int) -> str:
+def extra_problem(ann: dict, width: int, height: int) -> str:
     """What is wrong with the writer's extra fields (``coco.EXTRA_KEYS``) an annotation holds, or ""."""
     text, chars, char_quads = ann.get("text"), ann.get("chars"), ann.get("char_quads")
     if text is not None and not isinstance(text, str):

@@ -401,3 +401,27 @@ def test_copy_paste_counts_are_bounded_at_load(tmp_path, setting, fragment):
     )
     with pytest.raises(ConfigError, match=re.escape(fragment)):
         load_mix_config(mix_yaml(tmp_path, body))
+
+
+def test_synthgen_dataset_records_are_checked(tmp_path):
+    """A synthgen dataset's shard records (a mix's split here) are checked as COCO's are: a field of
+    the wrong type or a NaN is a bad record, not a traceback when the sample is written."""
+    write_coco(tmp_path / "real", REAL, tag=1)
+    assert _mix(tmp_path, "error").returncode == 0
+    split = tmp_path / "out/train"
+    assert len(READERS.get("synthgen").read(split, ReadOptions()).samples) == len(REAL)
+    shard = split / ".synthgen/shards/shard_000000.json"
+    records = json.loads(shard.read_text())
+    records["samples"][1]["instances"][0]["bbox"] = [float("nan")] * 4
+    records["samples"][2]["width"] = [32]
+    records["samples"][3]["instances"][0]["segmentation"]["counts"] = "0"
+    shard.write_text(json.dumps(records))
+    with pytest.raises(DatasetError, match=r"train sample 1: instances\[0\]: bbox must hold finite numbers, got nan"):
+        READERS.get("synthgen").read(split, ReadOptions())
+    result = READERS.get("synthgen").read(split, ReadOptions(on_bad="skip"))
+    assert [(s.where.rsplit(" ", 1)[1], s.reason.split(",")[0]) for s in result.skipped] == [
+        ("1", "instances[0]: bbox must hold finite numbers"),
+        ("2", "width must be a whole number in 1..65536"),
+        ("3", "instances[0]: RLE runs cover 0 pixels"),
+    ]
+    assert len(result.samples) == len(REAL) - 3
