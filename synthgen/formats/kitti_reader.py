@@ -43,7 +43,7 @@ from synthgen.formats.base import (
     label_image,
     read_text,
 )
-from synthgen.formats.fields import read_record_text
+from synthgen.formats.fields import read_record_text, side_problem
 from synthgen.formats.kitti import KittiObject, kitti_stem, parse_calib, parse_object
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.records import floats
@@ -170,6 +170,10 @@ def read_kitti_dataset(path: Path, options: ReadOptions) -> ReadResult:
         if found is None:
             continue
         image, width, height = found
+        problem = side_problem(width, height)  # pycocotools rasterises at this size
+        if problem:
+            bad(str(labels), f"image {image.name}: {problem}")
+            continue
         calib_path = folder / "calib" / labels.name
         camera, t = None, np.zeros(3)
         if calib_path.is_file():

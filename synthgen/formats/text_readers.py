@@ -22,7 +22,7 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, label_image, read_text
-from synthgen.formats.fields import read_record_text
+from synthgen.formats.fields import read_record_text, side_problem
 from synthgen.formats.icdar import FOLDER as ICDAR_FOLDER
 from synthgen.formats.icdar import parse_icdar_line
 from synthgen.formats.lmdb_dataset import image_key, label_key
@@ -58,6 +58,10 @@ def read_icdar_dataset(path: Path, options: ReadOptions) -> ReadResult:
         if found is None:
             continue
         image, width, height = found
+        problem = side_problem(width, height)  # pycocotools rasterises at this size
+        if problem:
+            bad(str(gt), f"image {image.name}: {problem}")
+            continue
         text = read_record_text(gt, bad)
         if text is None:
             continue
@@ -146,6 +150,9 @@ def read_recognition_dataset(path: Path, options: ReadOptions) -> ReadResult:
         if size is None:
             bad(where, f"crop {crop} missing or not a readable image")
             continue
+        if problem := side_problem(*size):
+            bad(where, f"crop {crop}: {problem}")
+            continue
         record = crop_record(len(samples), text, size[0], size[1], options.category, {"path": rel})
         samples.append(LazySample(record, table, ImageFile(str(crop)), {"path": str(crop), "id": rel}))
     return ReadResult(table, samples, bad.skipped)
@@ -229,6 +236,9 @@ def read_lmdb_dataset(path: Path, options: ReadOptions) -> ReadResult:
                     width, height = im.size
             except (OSError, UnidentifiedImageError):
                 bad(where, "image is not readable")
+                continue
+            if problem := side_problem(width, height):
+                bad(where, f"image {problem}")
                 continue
             record = crop_record(len(samples), text, width, height, options.category, {"lmdb_id": n})
             samples.append(LazySample(record, table, LmdbImage(str(folder), n), {"path": str(folder), "id": n}))

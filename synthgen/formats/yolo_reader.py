@@ -42,7 +42,7 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import IMAGE_SUFFIXES, BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, read_text
-from synthgen.formats.fields import read_record_text, value_text
+from synthgen.formats.fields import read_record_text, side_problem, value_text
 from synthgen.formats.yolo import FOLDER, TASKS
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.types import Category, CategoryTable
@@ -255,6 +255,10 @@ def read_yolo_dataset(path: Path, options: ReadOptions) -> ReadResult:
             size = image_size(image)
             if size is None:
                 bad(str(image), "not a readable image")
+                continue
+            problem = side_problem(*size)  # pycocotools rasterises at this size
+            if problem:
+                bad(str(image), f"image {problem}")
                 continue
             width, height = size
             lines = []

@@ -425,3 +425,22 @@ def test_synthgen_dataset_records_are_checked(tmp_path):
         ("3", "instances[0]: RLE runs cover 0 pixels"),
     ]
     assert len(result.samples) == len(REAL) - 3
+
+
+def test_an_image_header_beyond_the_size_cap_is_a_bad_record(tmp_path):
+    """The image sizes pycocotools rasterises at come from headers too (YOLO, KITTI, ICDAR,
+    recognition): a header of 2**31 - 1 columns is refused before any mask is made."""
+    folder = tmp_path / "yolo"
+    (folder / "labels").mkdir(parents=True)
+    (folder / "images").mkdir()
+    (folder / "data.yaml").write_text("names: [car]\ntrain: images\n")
+    for name in ("ok", "huge"):
+        cv2.imwrite(str(folder / f"images/{name}.png"), np.zeros((24, 32, 3), np.uint8))
+        (folder / f"labels/{name}.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    png = bytearray((folder / "images/huge.png").read_bytes())
+    png[16:20] = (2**31 - 1).to_bytes(4, "big")  # IHDR width
+    (folder / "images/huge.png").write_bytes(bytes(png))
+    with pytest.raises(DatasetError, match=r"huge.png: image width must be a whole number in 1..65536, got 2147483647"):
+        READERS.get("yolo").read(folder, ReadOptions())
+    result = READERS.get("yolo").read(folder, ReadOptions(on_bad="skip"))
+    assert len(result.samples) == 1 and [Path(s.where).name for s in result.skipped] == ["huge.png"]
