@@ -44,7 +44,7 @@ from synthgen.formats.base import (
     read_text,
 )
 from synthgen.formats.fields import read_record_text, side_problem
-from synthgen.formats.kitti import KittiObject, kitti_stem, parse_calib, parse_object
+from synthgen.formats.kitti import MAX_VALUE, KittiObject, kitti_stem, parse_calib, parse_object
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.records import floats
 from synthgen.types import CategoryTable
@@ -103,9 +103,14 @@ def frame_camera(calib_path: Path, width: int, height: int) -> tuple[dict[str, A
     if "P2" not in calib or calib["P2"].shape != (3, 4):
         raise ValueError("no 3x4 P2 matrix")
     try:
-        return camera_record(calib, width, height)
+        with np.errstate(all="ignore"):  # a near-singular P2 overflows: refused below, without a warning
+            camera, t = camera_record(calib, width, height)
     except (np.linalg.LinAlgError, ValueError) as exc:
         raise ValueError(f"unusable calibration ({exc})") from None
+    values = np.concatenate([camera["intrinsics"], camera["extrinsics"], t])
+    if not (np.isfinite(values) & (np.abs(values) <= MAX_VALUE)).all():
+        raise ValueError(f"unusable calibration (P2 is near-singular: its camera has values beyond +-{MAX_VALUE:g})")
+    return camera, t
 
 
 def _problem(o: KittiObject, width: int, height: int) -> str:

@@ -49,6 +49,7 @@ from synthgen.types import Category, CategoryTable
 
 NUMBERS = {"detect": 4, "obb": 8}  # numbers after the class id; segment: an even count >= 6; pose: 4 + K * dims
 SLACK_PX = 0.5
+MAX_NUMBER = 1e6  # a label line's numbers (normalised coordinates, visibilities)
 MAX_KEYPOINTS = 1024  # K of kpt_shape: each class gets K keypoint names
 
 
@@ -209,6 +210,8 @@ def _line_problem(
         return f"{len(numbers)} numbers, but a {task} line holds an even count of at least 6", None
     if not np.isfinite(numbers).all():
         return "a coordinate is not a finite number", None
+    if np.abs(numbers).max() > MAX_NUMBER:  # normalised: 0..1; bounded before it is scaled to pixels
+        return f"a number lies beyond +-{MAX_NUMBER:g}", None
     keypoints = None
     if task == "pose":
         numbers, points = numbers[:4], np.asarray(numbers[4:], np.float64).reshape(kpt)

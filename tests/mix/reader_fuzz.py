@@ -265,12 +265,19 @@ def run_mix(work: Path, fmt: str, dataset: Path, on_bad: str) -> dict:
             print(f"{type(exc).__name__}\n{traceback.format_exc()[-2000:]}", file=err)
     result = {"rc": rc, "stderr": err.getvalue()[-3000:], "out_exists": out.exists()}
     if rc == 0:
-        report = json.loads((out / "report.json").read_text())
-        result["skips"] = report["before"]["real"]["skipped"]
-        coco = out / "train/annotations/coco.json"
-        json.loads(coco.read_text(), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))  # no NaN written
+        try:
+            report = json.loads((out / "report.json").read_text())
+            result["skips"] = report["before"]["real"]["skipped"]
+            coco = out / "train/annotations/coco.json"
+            json.loads(coco.read_text(), parse_constant=refuse)  # strict JSON: no NaN or Infinity written
+        except (OSError, ValueError, KeyError) as exc:
+            result["rc"] = f"exit 0, but its output is not readable: {type(exc).__name__}: {str(exc)[:200]}"
     shutil.rmtree(out, ignore_errors=True)
     return result
+
+
+def refuse(constant: str):
+    raise ValueError(f"{constant} in a JSON file")
 
 
 def main(work: Path, iterations: int, seed: int) -> None:

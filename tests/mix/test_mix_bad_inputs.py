@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import cv2
@@ -444,3 +445,27 @@ def test_an_image_header_beyond_the_size_cap_is_a_bad_record(tmp_path):
         READERS.get("yolo").read(folder, ReadOptions())
     result = READERS.get("yolo").read(folder, ReadOptions(on_bad="skip"))
     assert len(result.samples) == 1 and [Path(s.where).name for s in result.skipped] == ["huge.png"]
+
+
+def test_numbers_that_overflow_once_scaled_are_bad_records(tmp_path):
+    """Found by the fuzz test: a YOLO number of 1e308 overflowed (a RuntimeWarning line) when scaled
+    to pixels, and a KITTI P2 of 1e-320 gave an infinite camera, written into the mix as Infinity."""
+    folder = tmp_path / "yolo"
+    (folder / "labels").mkdir(parents=True)
+    (folder / "images").mkdir()
+    (folder / "data.yaml").write_text("names: [car]\ntask: segment\ntrain: images\n")
+    cv2.imwrite(str(folder / "images/a.png"), np.zeros((24, 32, 3), np.uint8))
+    (folder / "labels/a.txt").write_text("0 0.1 0.1 0.4 0.1 0.4 0.5\n0 0.1 1e308 0.4 0.1 0.4 0.5\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning is a line on stderr
+        result = READERS.get("yolo").read(folder, ReadOptions(on_bad="skip"))
+    assert [(Path(s.where).name, s.reason) for s in result.skipped] == [("a.txt line 2", "a number lies beyond +-1e+06")]
+
+    kitti = tmp_path / "kitti"
+    for sub in ("image_2", "label_2", "calib"):
+        (kitti / sub).mkdir(parents=True)
+    cv2.imwrite(str(kitti / "image_2/000000.png"), np.zeros((48, 64, 3), np.uint8))
+    (kitti / "label_2/000000.txt").write_text("Car 0.00 0 -1.57 2.00 3.00 30.00 20.00 1.50 1.60 3.90 1.00 1.50 10.00 -1.50\n")
+    (kitti / "calib/000000.txt").write_text("P2: 1e-320 0 32 4.5 0 50 24 0.2 0 0 1 0.003\n")
+    with pytest.raises(DatasetError, match=r"000000.txt: unusable calibration \(P2 is near-singular"):
+        READERS.get("kitti").read(kitti, ReadOptions())
