@@ -127,7 +127,9 @@ def _category_problem(entry: dict) -> str:
     if not ok:
         return f"skeleton must be a list of [a, b] keypoint numbers in 1..{len(keypoints)}"
     color = entry.get("color")
-    if color is not None and (not isinstance(color, list) or len(color) != 3 or not all(type(c) is int and 0 <= c <= 255 for c in color)):
+    if color is not None and (
+        not isinstance(color, list) or len(color) != 3 or not all(type(c) is int and 0 <= c <= 255 for c in color)
+    ):
         return "color must be 3 whole numbers in 0..255"
     return ""
 

@@ -13,6 +13,8 @@ Bounds, the same for every reader:
 - a coordinate is a finite number within the image grown by ``COORD_MARGIN`` times its own size
   on each side (a polygon point of a 640x480 image lies in -640..1280 x -480..960): generous for
   annotations that reach past the border, and it bounds the rasteriser's work by the image's size;
+- a measure nothing rasterises (an amodal box, a 3D box, a camera's numbers) is finite within
+  +-``MAX_MEASURE`` (1e6 pixels or metres);
 - an id is a whole number (not a bool, not a float) of at most 64 bits;
 - a nested value (COCO ``attributes``) is at most ``MAX_DEPTH`` levels deep.
 """
@@ -22,8 +24,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Any
-
-from synthgen.errors import DatasetError
 
 MAX_SIDE = 65536
 MAX_PIXELS = 1 << 28
@@ -89,7 +89,9 @@ def side_problem(width: Any, height: Any) -> str:
     return ""
 
 
-def numbers_problem(values: Any, field: str, count: int | None = None, low: float = -math.inf, high: float = math.inf) -> str:
+def numbers_problem(
+    values: Any, field: str, count: int | None = None, low: float = -math.inf, high: float = math.inf
+) -> str:
     """What keeps ``values`` from being a list of (``count``) finite numbers in ``low..high``, or ""."""
     if not isinstance(values, list):
         return f"{field} must be a list of numbers, got {type_name(values)}"
@@ -108,7 +110,9 @@ def coordinate_bounds(width: int, height: int) -> tuple[tuple[float, float], tup
     return (-COORD_MARGIN * width, (1 + COORD_MARGIN) * width), (-COORD_MARGIN * height, (1 + COORD_MARGIN) * height)
 
 
-def points_problem(values: Any, field: str, width: int, height: int, min_points: int = 1, count: int | None = None) -> str:
+def points_problem(
+    values: Any, field: str, width: int, height: int, min_points: int = 1, count: int | None = None
+) -> str:
     """What keeps ``values`` from being a flat list [x1, y1, x2, y2, ...] of at least
     ``min_points`` (exactly ``count``, if given) points within the image's coordinate bounds, or ""."""
     if not isinstance(values, list):
@@ -155,8 +159,3 @@ def read_record_text(path: Path, bad: Any) -> str | None:
         bad(str(path), f"not UTF-8 (byte {exc.start})")
     return None
 
-
-def check_dataset_size(count: int, what: str, where: str) -> None:
-    """Refuse a count beyond what any dataset holds (a corrupt header's), before looping over it."""
-    if count < 0 or count > 10**9:
-        raise DatasetError(f"{where}: {what} {count} is not a plausible count")

@@ -315,7 +315,8 @@ def parse_calib(text: str, where: str) -> dict[str, np.ndarray]:
         except ValueError:
             raise DatasetError(f"{where}:{n}: not numbers") from None
         if not (np.isfinite(m) & (np.abs(m) <= MAX_VALUE)).all():
-            raise DatasetError(f"{where}:{n}: {name.strip()[:40]} holds a number that is not finite within +-{MAX_VALUE:g}")
+            bound = f"a number that is not finite within +-{MAX_VALUE:g}"
+            raise DatasetError(f"{where}:{n}: {name.strip()[:40]} holds {bound}")
         if m.size not in (9, 12):
             raise DatasetError(f"{where}:{n}: {name.strip()} holds {m.size} numbers, not a 3x3 or 3x4 matrix")
         out[name.strip()] = m.reshape(3, -1)

@@ -21,8 +21,9 @@ rotation_y as the ``box3d`` (centre, (length, width, height), yaw), where the li
 
 Checked while reading, each naming the file and line: a label file that is not UTF-8, a line
 that is not 15 fields of a type and finite numbers (within +-1e6; a NaN box once rasterised until
-the process was killed), a calibration number that is not finite, a 2D box outside its image or with x2 < x1, a label file without an image, an unreadable
-image or calibration file.
+the process was killed), a calibration number that is not finite or a P2 whose camera is not,
+a 2D box outside its image or with x2 < x1, a label file without an image, an image whose side
+is outside 1..65,536, an unreadable image or calibration file.
 """
 
 from __future__ import annotations

@@ -38,7 +38,8 @@ def iter_shard_records(root: Path):
         raise DatasetError(f"{manifest_path}: unreadable manifest ({type(exc).__name__})") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("shards"), list):
         raise DatasetError(f"{manifest_path}: not a synthgen manifest")
-    if not all(isinstance(e, dict) and type(e.get("index")) is int and 0 <= e["index"] < 10**9 for e in manifest["shards"]):
+    shards = manifest["shards"]
+    if not all(isinstance(e, dict) and type(e.get("index")) is int and 0 <= e["index"] < 10**9 for e in shards):
         raise DatasetError(f"{manifest_path}: shards must each hold a whole-number index")
     if manifest.get("status") != "complete":
         raise DatasetError(f"{root}: the dataset is incomplete; rerun generate to finish it")
@@ -71,7 +72,8 @@ def read_synthgen(path: Path, options: ReadOptions) -> ReadResult:
     for n, rec in enumerate(records):
         problem = record_problem(rec, table)
         if problem:
-            bad(f"{root} sample {rec['index'] if isinstance(rec, dict) and type(rec.get('index')) is int else f'#{n}'}", problem)
+            index = rec["index"] if isinstance(rec, dict) and type(rec.get("index")) is int else f"#{n}"
+            bad(f"{root} sample {index}", problem)
             continue
         if table is None:
             table = CategoryTable.of_names(rec["categories"])

@@ -95,7 +95,8 @@ def keypoint_layout(folder: Path, doc: dict, names: list[str]) -> tuple[int, int
     valid = isinstance(shape, list) and len(shape) == 2 and all(type(v) is int for v in shape)
     if not valid or not 1 <= shape[0] <= MAX_KEYPOINTS or shape[1] not in (2, 3):
         raise DatasetError(
-            f"{path}: kpt_shape must be [K, 2] or [K, 3] for task pose (K at most {MAX_KEYPOINTS}), got {value_text(shape)}"
+            f"{path}: kpt_shape must be [K, 2] or [K, 3] for task pose (K at most {MAX_KEYPOINTS}), "
+            f"got {value_text(shape)}"
         )
     count, dims = shape
     given = doc.get("kpt_names")

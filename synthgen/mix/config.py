@@ -438,9 +438,8 @@ def _copy_paste(cp: DictConfig, sources: list[SourceConfig], table: CategoryTabl
     if not 0 <= cp.p <= 1:
         raise ConfigError("copy_paste.p", f"must be a probability in 0..1, got {cp.p}")
     if len(cp.per_image) != 2 or not 1 <= cp.per_image[0] <= cp.per_image[1] <= MAX_PASTES:
-        raise ConfigError(
-            "copy_paste.per_image", f"expected [min, max] with 1 <= min <= max <= {MAX_PASTES}, got {list(cp.per_image)}"
-        )
+        bounds = f"1 <= min <= max <= {MAX_PASTES}"
+        raise ConfigError("copy_paste.per_image", f"expected [min, max] with {bounds}, got {list(cp.per_image)}")
     if len(cp.scale) != 2 or not 0 < cp.scale[0] <= cp.scale[1] <= MAX_PASTE_SCALE:
         raise ConfigError(
             "copy_paste.scale", f"expected [low, high] with 0 < low <= high <= {MAX_PASTE_SCALE}, got {list(cp.scale)}"
