@@ -272,11 +272,10 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
                 bad(where, f"unreadable RLE segmentation ({problem})")
                 continue
             try:
-                rles.append(_dict_rle(seg, height, width))
+                rle = _dict_rle(seg, height, width)
             except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
                 bad(where, f"unreadable RLE segmentation ({type(exc).__name__})")
                 continue
-            rle_owners.append(len(out))
         elif isinstance(seg, list) and seg:
             problem = _polygon_problem(seg, width, height)
             if problem:
@@ -304,6 +303,9 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
         # of its polygons, nor its areas their pixel counts). An empty segmentation is a missing one:
         # pycocotools cannot rasterise [], so the writer derives it (the box's mask)
         rec[ORIGINAL] = {key: ann[key] for key in ORIGINAL_KEYS if ann.get(key) not in (None, [])}
+        if isinstance(seg, dict):  # only now: an annotation skipped above must leave no RLE behind
+            rles.append(rle)
+            rle_owners.append(len(out))
         out.append(rec)
     if rles:
         areas = mask_utils.area(rles).tolist()

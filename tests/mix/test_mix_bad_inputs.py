@@ -469,3 +469,19 @@ def test_numbers_that_overflow_once_scaled_are_bad_records(tmp_path):
     (kitti / "calib/000000.txt").write_text("P2: 1e-320 0 32 4.5 0 50 24 0.2 0 0 1 0.003\n")
     with pytest.raises(DatasetError, match=r"000000.txt: unusable calibration \(P2 is near-singular"):
         READERS.get("kitti").read(kitti, ReadOptions())
+
+
+def test_a_crowd_skipped_for_another_field_leaves_the_other_masks_in_place(tmp_path):
+    """Found by the fuzz test: an RLE annotation skipped for a later field (its area) left its mask
+    in the image's list, which then no longer matched the instances (IndexError)."""
+    write_coco(tmp_path / "real", [["car", "person", "bike"]], tag=1)
+    coco = _coco(tmp_path / "real")
+    two_columns = {"size": [24, 32], "counts": [24 * 3, 24 * 2, 24 * 27]}
+    one_column = {"size": [24, 32], "counts": [24 * 10, 24, 24 * 21]}
+    coco["annotations"][0].update(segmentation=two_columns, iscrowd=1, area=[])
+    coco["annotations"][2].update(segmentation=one_column, iscrowd=1)
+    _save(tmp_path / "real", coco)
+    result = READERS.get("coco").read(tmp_path / "real", ReadOptions(on_bad="skip"))
+    assert [s.reason for s in result.skipped] == ["area must be a number >= 0, got []"]
+    instances = result.samples[0].full_record()["instances"]
+    assert [(i["category"], i["area"]) for i in instances] == [("person", 30), ("bike", 24)]
