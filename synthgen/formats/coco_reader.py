@@ -14,7 +14,10 @@ attribute ``iscrowd: 1``; ``keypoints`` and the writer's extra fields (text, qua
 occlusion, truncation, 3D box) are kept as they are.
 
 Checked while reading, each naming the file and the record: a truncated or malformed JSON
-(always an error), duplicate category ids, duplicate image or annotation ids, an annotation of an
+(always an error; so is one nested too deep or holding an integer of more than 4,300 digits),
+every field's type and range before it is used (``synthgen.formats.fields``: ids whole numbers of
+at most 64 bits, sizes 1..65,536, coordinates finite and near the image, RLE runs that cover the
+image exactly, the extra fields' types), duplicate category ids, duplicate image or annotation ids, an annotation of an
 unknown image or category, a box outside its image, a missing image file and an image whose size
 differs from its record (read from the file's header).
 """
@@ -28,6 +31,19 @@ from typing import Any
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size
+from synthgen.formats.fields import (
+    MAX_MEASURE,
+    MAX_PIXELS,
+    coordinate_bounds,
+    depth_problem,
+    id_problem,
+    is_number,
+    numbers_problem,
+    points_problem,
+    side_problem,
+    type_name,
+    value_text,
+)
 from synthgen.formats.coco import EXTRA_KEYS, PATH
 from synthgen.formats.paths import OutsideDataset, inside_dataset
 from synthgen.lazy import ImageFile, LazySample
@@ -69,6 +85,10 @@ def load_json(file: Path) -> Any:
         raise DatasetError(
             f"{file}: not valid JSON{truncated}: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise DatasetError(f"{file}: not readable JSON: nested too deep") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits (sys.set_int_max_str_digits)
+        raise DatasetError(f"{file}: not readable JSON: {str(exc).split(';')[0]}") from None
 
 
 def _list(data: dict, key: str, file: Path) -> list:
@@ -81,8 +101,11 @@ def _list(data: dict, key: str, file: Path) -> list:
 def categories_of(entries: list, file: Path) -> tuple[CategoryTable, dict[int, str]]:
     seen: dict[int, str] = {}
     for n, e in enumerate(entries):
-        if not isinstance(e, dict) or not isinstance(e.get("id"), int) or not isinstance(e.get("name"), str):
+        if not isinstance(e, dict) or id_problem(e.get("id"), "id") or not isinstance(e.get("name"), str):
             raise DatasetError(f"{file}: categories[{n}]: needs an integer id and a name")
+        problem = _category_problem(e)
+        if problem:
+            raise DatasetError(f"{file}: categories[{n}]: {problem}")
         if e["id"] in seen:
             raise DatasetError(f"{file}: categories[{n}]: duplicate category id {e['id']}")
         if e["name"] in seen.values():
@@ -90,6 +113,26 @@ def categories_of(entries: list, file: Path) -> tuple[CategoryTable, dict[int, s
         seen[e["id"]] = e["name"]
     table = table_from_record(sorted(entries, key=lambda e: e["id"]))
     return table, seen
+
+
+def _category_problem(entry: dict) -> str:
+    """What is wrong with a category's keypoint names, skeleton or colour, or ""."""
+    keypoints = entry.get("keypoints", [])
+    if not isinstance(keypoints, list) or not all(isinstance(k, str) for k in keypoints):
+        return "keypoints must be a list of names"
+    skeleton = entry.get("skeleton", [])
+    ok = isinstance(skeleton, list) and all(
+        isinstance(edge, list) and len(edge) == 2 and all(type(k) is int and 1 <= k <= len(keypoints) for k in edge)
+        for edge in skeleton
+    )
+    if not ok:
+        return f"skeleton must be a list of [a, b] keypoint numbers in 1..{len(keypoints)}"
+    color = entry.get("color")
+    if color is not None and (
+        not isinstance(color, list) or len(color) != 3 or not all(type(c) is int and 0 <= c <= 255 for c in color)
+    ):
+        return "color must be 3 whole numbers in 0..255"
+    return ""
 
 
 def _dict_rle(seg: dict, height: int, width: int) -> dict:
@@ -104,14 +147,49 @@ def _dict_rle(seg: dict, height: int, width: int) -> dict:
     return {"size": seg["size"], "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
 
 
-def _polygon_problem(seg: list) -> str:
-    """What keeps pycocotools from rasterising a list of polygons, or ""."""
+def _polygon_problem(seg: list, width: int, height: int) -> str:
+    """What keeps pycocotools from rasterising a list of polygons, or "": each a list of at least
+    3 x, y pairs of finite numbers within ``fields.coordinate_bounds`` (pycocotools walks every
+    pixel step of an edge: a NaN or a huge coordinate made it allocate until the process was
+    killed, or crash)."""
     for p in seg:
         if not isinstance(p, list) or len(p) < 6 or len(p) % 2:
             return "a polygon must be a list of at least 3 x, y pairs"
         for v in p:
             if type(v) not in (int, float):
-                return f"unreadable polygon (coordinate {v!r} is not a number)"
+                return f"unreadable polygon (coordinate {value_text(v)} is not a number)"
+        problem = points_problem(p, "a polygon", width, height, min_points=3)
+        if problem:
+            return problem
+    return ""
+
+
+def rle_problem(seg: dict, height: int, width: int) -> str:
+    """What keeps a COCO RLE segmentation from being a mask of this image, or "": ``size`` must be
+    the image's and the runs (an uncompressed list of whole numbers, or compressed text) must
+    cover its pixels exactly, no more (pycocotools' decode writes as many pixels as the runs say)."""
+    from synthgen.formats.polygons import rle_counts
+
+    size, counts = seg.get("size"), seg.get("counts")
+    if not isinstance(size, list) or len(size) != 2 or not all(type(v) is int for v in size):
+        return f"RLE size must be [height, width], got {value_text(size)}"
+    if size != [height, width]:
+        return f"RLE size {size} is not the image's [{height}, {width}]"
+    if isinstance(counts, list):
+        if not all(type(v) is int and 0 <= v <= MAX_PIXELS for v in counts):
+            return "RLE counts must be whole numbers >= 0"
+        total = sum(counts)
+    elif isinstance(counts, str):
+        if not counts.isascii():
+            return "RLE counts must be ASCII text"
+        runs = rle_counts(counts)
+        if (runs < 0).any() or (runs > MAX_PIXELS).any():
+            return "RLE counts decode to runs outside 0..the image's pixels"
+        total = int(runs.sum())
+    else:
+        return f"RLE counts must be a list or text, got {type_name(counts)}"
+    if total != height * width:
+        return f"RLE runs cover {total} pixels, not the image's {height * width}"
     return ""
 
 
@@ -190,21 +268,27 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
         seg = ann.get("segmentation")
         rec: dict[str, Any] = {"category": name}
         if isinstance(seg, dict):
-            try:
-                rles.append(_dict_rle(seg, height, width))
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                bad(where, f"unreadable RLE segmentation ({type(exc).__name__}: {exc})")
+            problem = rle_problem(seg, height, width)
+            if problem:
+                bad(where, f"unreadable RLE segmentation ({problem})")
                 continue
-            rle_owners.append(len(out))
+            try:
+                rle = _dict_rle(seg, height, width)
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+                bad(where, f"unreadable RLE segmentation ({type(exc).__name__})")
+                continue
         elif isinstance(seg, list) and seg:
-            problem = _polygon_problem(seg)
+            problem = _polygon_problem(seg, width, height)
             if problem:
                 bad(where, problem)
                 continue
             rec["segmentation"] = PendingMask(polygons=seg)
-        else:  # no segmentation: the mask of the box
+        elif seg is None or seg == []:  # no segmentation: the mask of the box
             rec["segmentation"] = PendingMask(box=ann["bbox"])
-        problem = _original_problem(ann)
+        else:
+            bad(where, f"segmentation must be polygons or an RLE mapping, got {type_name(seg)}")
+            continue
+        problem = _original_problem(ann, width, height) or extra_problem(ann, width, height)
         if problem:
             bad(where, problem)
             continue
@@ -220,6 +304,9 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
         # of its polygons, nor its areas their pixel counts). An empty segmentation is a missing one:
         # pycocotools cannot rasterise [], so the writer derives it (the box's mask)
         rec[ORIGINAL] = {key: ann[key] for key in ORIGINAL_KEYS if ann.get(key) not in (None, [])}
+        if isinstance(seg, dict):  # only now: an annotation skipped above must leave no RLE behind
+            rles.append(rle)
+            rle_owners.append(len(out))
         out.append(rec)
     if rles:
         areas = mask_utils.area(rles).tolist()
@@ -229,23 +316,75 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
     return out
 
 
-def _original_problem(ann: dict) -> str:
+def _original_problem(ann: dict, width: int, height: int) -> str:
     """What is wrong with the values kept as read besides bbox and segmentation, or ""."""
     area, crowd, kp, num = (ann.get(k) for k in ("area", "iscrowd", "keypoints", "num_keypoints"))
-    if area is not None and (type(area) not in (int, float) or area < 0):
-        return f"area must be a number >= 0, got {area!r}"
-    if crowd is not None and crowd not in (0, 1):
-        return f"iscrowd must be 0 or 1, got {crowd!r}"
-    if kp is not None and (not isinstance(kp, list) or len(kp) % 3 or not all(type(v) in (int, float) for v in kp)):
-        return "keypoints must be a list of x, y, v numbers"
+    if area is not None and (not is_number(area) or area < 0 or area > MAX_PIXELS):
+        return f"area must be a number >= 0, got {value_text(area)}"
+    if crowd is not None and (type(crowd) is not int or crowd not in (0, 1)):
+        return f"iscrowd must be 0 or 1, got {value_text(crowd)}"
+    if kp is not None:
+        if not isinstance(kp, list) or len(kp) % 3 or not all(type(v) in (int, float) for v in kp):
+            return "keypoints must be a list of x, y, v numbers"
+        (x0, x1), (y0, y1) = coordinate_bounds(width, height)
+        for x, y, v in zip(kp[0::3], kp[1::3], kp[2::3]):
+            if not (is_number(x) and is_number(y) and x0 <= x <= x1 and y0 <= y <= y1):
+                return f"keypoints hold a point far outside the {width}x{height} image or not finite"
+            if v not in (0, 1, 2):
+                return f"keypoint visibility must be 0, 1 or 2, got {value_text(v)}"
     if num is not None and (type(num) is not int or num < 0):
-        return f"num_keypoints must be an integer >= 0, got {num!r}"
+        return f"num_keypoints must be an integer >= 0, got {value_text(num)}"
+    return ""
+
+
+def extra_problem(ann: dict, width: int, height: int) -> str:
+    """What is wrong with the writer's extra fields (``coco.EXTRA_KEYS``) an annotation holds, or ""."""
+    text, chars, char_quads = ann.get("text"), ann.get("chars"), ann.get("char_quads")
+    if text is not None and not isinstance(text, str):
+        return f"text must be text, got {type_name(text)}"
+    if "quad" in ann and (problem := points_problem(ann["quad"], "quad", width, height, count=4)):
+        return problem
+    if chars is not None and not isinstance(chars, str):
+        return f"chars must be text, got {type_name(chars)}"
+    if char_quads is not None:
+        if not isinstance(char_quads, list) or (chars is not None and len(char_quads) != len(chars)):
+            return "char_quads must be a list of one quad per character of chars"
+        for q in char_quads:
+            if problem := points_problem(q, "a char quad", width, height, count=4):
+                return problem
+    if "polygon" in ann and (problem := points_problem(ann["polygon"], "polygon", width, height, min_points=3)):
+        return problem
+    attributes = ann.get("attributes")
+    if attributes is not None:
+        if not isinstance(attributes, dict):
+            return f"attributes must be a mapping, got {type_name(attributes)}"
+        if problem := depth_problem(attributes, "attributes"):
+            return problem
+    if "amodal_bbox" in ann:
+        problem = numbers_problem(ann["amodal_bbox"], "amodal_bbox", 4, -MAX_MEASURE, MAX_MEASURE)
+        if problem or ann["amodal_bbox"][2] < 0 or ann["amodal_bbox"][3] < 0:
+            return problem or "amodal_bbox has a negative size"
+    for key in ("occlusion", "truncation"):
+        v = ann.get(key)
+        if v is not None and (not is_number(v) or not 0 <= v <= 1):
+            return f"{key} must be a number in 0..1, got {value_text(v)}"
+    box3d = ann.get("box3d")
+    if box3d is not None:
+        if not isinstance(box3d, dict):
+            return f"box3d must be a mapping (center, dimensions, yaw), got {type_name(box3d)}"
+        problem = (
+            numbers_problem(box3d.get("center"), "box3d.center", 3, -MAX_MEASURE, MAX_MEASURE)
+            or numbers_problem(box3d.get("dimensions"), "box3d.dimensions", 3, 0, MAX_MEASURE)
+            or numbers_problem([box3d.get("yaw")], "box3d.yaw", 1, -MAX_MEASURE, MAX_MEASURE)
+        )
+        if problem:
+            return problem
     return ""
 
 
 def _box_problem(bbox: Any, width: int, height: int) -> str | None:
-    if not isinstance(bbox, list) or len(bbox) != 4 or not all(isinstance(v, (int, float)) for v in bbox):
-        return f"bbox must be 4 numbers, got {bbox!r}"
+    if not isinstance(bbox, list) or len(bbox) != 4 or not all(is_number(v) for v in bbox):
+        return f"bbox must be 4 finite numbers, got {value_text(bbox)}"
     x, y, w, h = bbox
     if w < 0 or h < 0:
         return f"bbox {bbox} has a negative size"
@@ -271,13 +410,13 @@ def read_coco(path: Path, options: ReadOptions) -> ReadResult:
         if not isinstance(img, dict) or "id" not in img or not isinstance(img.get("file_name"), str):
             bad(where, "needs an id and a file_name")
             continue
-        if (
-            not isinstance(img.get("width"), int)
-            or not isinstance(img.get("height"), int)
-            or img["width"] <= 0
-            or img["height"] <= 0
-        ):
-            bad(f"{where} (id {img['id']})", "needs a positive integer width and height")
+        problem = id_problem(img["id"], "id")
+        if problem:
+            bad(where, problem)
+            continue
+        problem = side_problem(img.get("width"), img.get("height"))
+        if problem:
+            bad(f"{where} (id {img['id']})", f"needs a positive integer width and height: {problem}")
             dropped_ids.add(img["id"])
             continue
         if img["id"] in by_id or img["id"] in dropped_ids:
@@ -313,9 +452,15 @@ def read_coco(path: Path, options: ReadOptions) -> ReadResult:
     valid: dict[Any, list[tuple[str, dict, str]]] = {i: [] for i in by_id}
     ann_ids: set = set()
     for n, ann in enumerate(annotations):
-        where = f"{file} annotations[{n}] (id {ann.get('id') if isinstance(ann, dict) else None})"
+        where = f"{file} annotations[{n}] (id {value_text(ann.get('id')) if isinstance(ann, dict) else None})"
         if not isinstance(ann, dict) or "image_id" not in ann or "category_id" not in ann or "bbox" not in ann:
             bad(where, "needs an image_id, a category_id and a bbox")
+            continue
+        problem = next(
+            (p for key in ("id", "image_id", "category_id") if key in ann and (p := id_problem(ann[key], key))), ""
+        )
+        if problem:
+            bad(where, problem)
             continue
         if "id" in ann:
             if ann["id"] in ann_ids:

@@ -20,6 +20,8 @@ original ICDAR 2015 files.
 
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,12 +138,23 @@ def write_lines_sample(sample: Sample, record: dict[str, Any], root: Path, optio
     path.write_bytes(icdar_text(record, lines=True).encode("utf-8"))
 
 
-def _is_number(text: str) -> bool:
+MAX_COORDINATE = 1e6  # pixels; a coordinate read beyond it (or NaN, inf) is refused
+
+
+def parse_icdar_line(line: str) -> IcdarWord:
+    """One line of an ICDAR 2015 ground-truth file (not blank); ValueError saying what is wrong
+    with it, without its content."""
+    fields = line.split(",", 8)
+    if len(fields) != 9:
+        raise ValueError(f"expected 8 coordinates and a transcription, got {len(fields)} fields")
     try:
-        float(text)
+        coords = [float(v) for v in fields[:8]]
     except ValueError:
-        return False
-    return True
+        raise ValueError("coordinates are not numbers") from None
+    if not all(math.isfinite(v) and abs(v) <= MAX_COORDINATE for v in coords):
+        raise ValueError(f"a coordinate is not a finite number within +-{MAX_COORDINATE:g}")
+    text, quoted = unquote_transcription(fields[8])
+    return IcdarWord(np.asarray(coords, np.float32).reshape(4, 2), text, text == DONT_CARE and not quoted)
 
 
 def parse_icdar_file(path: Path) -> list[IcdarWord]:
@@ -151,19 +164,10 @@ def parse_icdar_file(path: Path) -> list[IcdarWord]:
     for number, line in enumerate(content.splitlines(), start=1):
         if not line.strip():
             continue
-        fields = line.split(",", 8)
-        if len(fields) != 9:
-            raise DatasetError(
-                f"{path}: line {number}: expected 8 coordinates and a transcription, "
-                f"got {len(fields)} comma-separated fields"
-            )
         try:
-            coords = [float(v) for v in fields[:8]]
-        except ValueError:
-            bad = next(k for k, v in enumerate(fields[:8], start=1) if not _is_number(v))
-            raise DatasetError(f"{path}: line {number}: coordinate {bad} is not a number") from None
-        text, quoted = unquote_transcription(fields[8])
-        words.append(IcdarWord(np.asarray(coords, np.float32).reshape(4, 2), text, text == DONT_CARE and not quoted))
+            words.append(parse_icdar_line(line))
+        except ValueError as exc:
+            raise DatasetError(f"{path}: line {number}: {exc}") from None
     return words
 
 

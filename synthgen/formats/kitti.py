@@ -63,6 +63,7 @@ KITTI_TYPES = {
     "rider": "Cyclist",
 }
 OCCLUSION_LEVELS = (0.15, 0.5)
+MAX_VALUE = 1e6  # label and calibration numbers read: pixels, metres, radians, focal lengths
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,10 @@ def parse_object(line: str) -> KittiObject:
         v = [float(x) for x in f[1:15]]
     except ValueError:
         raise ValueError("a field is not a number") from None
+    if not all(math.isfinite(x) and abs(x) <= MAX_VALUE for x in v):  # a NaN box rasterised until OOM-killed
+        raise ValueError(f"a field is not a finite number within +-{MAX_VALUE:g}")
+    if not v[1].is_integer():
+        raise ValueError("occluded is not a whole number")
     return KittiObject(f[0], v[0], int(v[1]), v[2], tuple(v[3:7]), tuple(v[7:10]), tuple(v[10:13]), v[13])  # type: ignore[arg-type]
 
 
@@ -309,6 +314,9 @@ def parse_calib(text: str, where: str) -> dict[str, np.ndarray]:
             m = np.array([float(x) for x in values.split()], np.float64)
         except ValueError:
             raise DatasetError(f"{where}:{n}: not numbers") from None
+        if not (np.isfinite(m) & (np.abs(m) <= MAX_VALUE)).all():
+            bound = f"a number that is not finite within +-{MAX_VALUE:g}"
+            raise DatasetError(f"{where}:{n}: {name.strip()[:40]} holds {bound}")
         if m.size not in (9, 12):
             raise DatasetError(f"{where}:{n}: {name.strip()} holds {m.size} numbers, not a 3x3 or 3x4 matrix")
         out[name.strip()] = m.reshape(3, -1)

@@ -19,9 +19,11 @@ and area; ``truncated`` as ``truncation``; the occlusion level (0..3) as the att
 rotation_y as the ``box3d`` (centre, (length, width, height), yaw), where the line has one
 (``DontCare`` lines hold -1 and -1000 there).
 
-Checked while reading, each naming the file and line: a line that is not 15 fields of a type and
-numbers, a 2D box outside its image or with x2 < x1, a label file without an image, an unreadable
-image or calibration file.
+Checked while reading, each naming the file and line: a label file that is not UTF-8, a line
+that is not 15 fields of a type and finite numbers (within +-1e6; a NaN box once rasterised until
+the process was killed), a calibration number that is not finite or a P2 whose camera is not,
+a 2D box outside its image or with x2 < x1, a label file without an image, an image whose side
+is outside 1..65,536, an unreadable image or calibration file.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ from synthgen.formats.base import (
     label_image,
     read_text,
 )
-from synthgen.formats.kitti import KittiObject, kitti_stem, parse_calib, parse_object
+from synthgen.formats.fields import read_record_text, side_problem
+from synthgen.formats.kitti import MAX_VALUE, KittiObject, kitti_stem, parse_calib, parse_object
 from synthgen.formats.paths import OutsideDataset, found_inside
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.records import floats
@@ -102,9 +105,14 @@ def frame_camera(calib_path: Path, width: int, height: int) -> tuple[dict[str, A
     if "P2" not in calib or calib["P2"].shape != (3, 4):
         raise ValueError("no 3x4 P2 matrix")
     try:
-        return camera_record(calib, width, height)
+        with np.errstate(all="ignore"):  # a near-singular P2 overflows: refused below, without a warning
+            camera, t = camera_record(calib, width, height)
     except (np.linalg.LinAlgError, ValueError) as exc:
         raise ValueError(f"unusable calibration ({exc})") from None
+    values = np.concatenate([camera["intrinsics"], camera["extrinsics"], t])
+    if not (np.isfinite(values) & (np.abs(values) <= MAX_VALUE)).all():
+        raise ValueError(f"unusable calibration (P2 is near-singular: its camera has values beyond +-{MAX_VALUE:g})")
+    return camera, t
 
 
 def _problem(o: KittiObject, width: int, height: int) -> str:
@@ -174,6 +182,10 @@ def read_kitti_dataset(path: Path, options: ReadOptions) -> ReadResult:
         if found is None:
             continue
         image, width, height = found
+        problem = side_problem(width, height)  # pycocotools rasterises at this size
+        if problem:
+            bad(str(labels), f"image {image.name}: {problem}")
+            continue
         calib_path = folder / "calib" / labels.name
         camera, t = None, np.zeros(3)
         if calib_path.is_file():
@@ -183,8 +195,11 @@ def read_kitti_dataset(path: Path, options: ReadOptions) -> ReadResult:
             except ValueError as exc:  # OutsideDataset is one
                 bad(str(calib_path), str(exc))
                 continue
+        text = read_record_text(labels, bad)
+        if text is None:
+            continue
         objects = []
-        for n, line in enumerate(read_text(labels).splitlines(), start=1):
+        for n, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             try:

@@ -176,20 +176,26 @@ def read_recognition_tsv(path: str | Path) -> list[tuple[str, str]]:
     path = Path(path)
     if path.is_dir():
         path = path / "labels.tsv" if (path / "labels.tsv").is_file() else path / LABELS
-    content = read_text(path)
     pairs = []
+    for number, row in recognition_rows(read_text(path)):
+        if isinstance(row, str):
+            raise DatasetError(f"{path}: line {number}: {row}")
+        pairs.append(row)
+    return pairs
+
+
+def recognition_rows(content: str) -> Iterator[tuple[int, tuple[str, str] | str]]:
+    """(line number, (crop path, transcription)) of each line of a ``labels.tsv``'s text, or (line
+    number, what is wrong with it) for a line that is not two tab-separated fields."""
     for number, line in enumerate(content.split("\n"), start=1):
         line = line.removesuffix("\r")
         if not line:
             continue
         fields = line.split("\t")
         if len(fields) != 2 or not fields[0]:
-            # the line is not echoed: the file may be anything but a labels.tsv
-            raise DatasetError(
-                f"{path}: line {number}: expected 'path<TAB>transcription' ({len(fields)} tab-separated fields)"
-            )
-        pairs.append((fields[0], fields[1]))
-    return pairs
+            yield number, f"expected 'path<TAB>transcription', got {len(fields)} tab-separated fields"
+        else:
+            yield number, (fields[0], fields[1])
 
 
 def read_recognition_meta(path: str | Path) -> dict[str, dict[str, Any]]:

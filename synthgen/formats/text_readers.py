@@ -21,16 +21,16 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import DatasetError
-from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, label_image
+from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, label_image, read_text
+from synthgen.formats.fields import read_record_text, side_problem
 from synthgen.formats.paths import OutsideDataset, found_inside, inside_dataset
 from synthgen.formats.icdar import FOLDER as ICDAR_FOLDER
-from synthgen.formats.icdar import parse_icdar_file
+from synthgen.formats.icdar import parse_icdar_line
 from synthgen.formats.lmdb_dataset import image_key, label_key
 from synthgen.formats.recognition import FOLDER as RECOGNITION_FOLDER
-from synthgen.formats.recognition import read_recognition_tsv
+from synthgen.formats.recognition import recognition_rows
 from synthgen.lazy import ImageFile, LazySample, decode_rgb
 from synthgen.types import CategoryTable
-
 
 
 def polygon_instance(category: str, polygon: np.ndarray, height: int, width: int) -> dict[str, Any]:
@@ -64,8 +64,22 @@ def read_icdar_dataset(path: Path, options: ReadOptions) -> ReadResult:
         if found is None:
             continue
         image, width, height = found
+        problem = side_problem(width, height)  # pycocotools rasterises at this size
+        if problem:
+            bad(str(gt), f"image {image.name}: {problem}")
+            continue
+        text = read_record_text(gt, bad)
+        if text is None:
+            continue
         instances = []
-        for n, word in enumerate(parse_icdar_file(gt), start=1):
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                word = parse_icdar_line(line)
+            except ValueError as exc:
+                bad(f"{gt} line {n}", str(exc))
+                continue
             q = word.quad
             if (
                 q[:, 0].min() < -0.5
@@ -126,8 +140,13 @@ def read_recognition_dataset(path: Path, options: ReadOptions) -> ReadResult:
     table = CategoryTable.of_names([options.category])
     bad = BadRecords(options.on_bad)
     samples, seen = [], set()
-    for n, (rel, text) in enumerate(read_recognition_tsv(tsv), start=1):
+    content = read_text(tsv)  # one file: unreadable, it is the whole source
+    for n, row in recognition_rows(content):
         where = f"{tsv} line {n}"
+        if isinstance(row, str):
+            bad(where, row)
+            continue
+        rel, text = row
         if rel in seen:
             bad(where, f"duplicate crop path {rel}")
             continue
@@ -140,6 +159,9 @@ def read_recognition_dataset(path: Path, options: ReadOptions) -> ReadResult:
         size = image_size(crop) if crop.is_file() else None
         if size is None:
             bad(where, f"crop {crop} missing or not a readable image")
+            continue
+        if problem := side_problem(*size):
+            bad(where, f"crop {crop}: {problem}")
             continue
         record = crop_record(len(samples), text, size[0], size[1], options.category, {"path": rel})
         samples.append(LazySample(record, table, ImageFile(str(crop)), {"path": str(crop), "id": rel}))
@@ -205,6 +227,9 @@ def read_lmdb_dataset(path: Path, options: ReadOptions) -> ReadResult:
             count = None
         if count is None:
             raise DatasetError(f"{folder}: LMDB has no readable num-samples key")
+        entries = env.stat()["entries"]  # each sample is two keys: a larger count is a corrupt one
+        if not 0 <= count <= entries // 2:
+            raise DatasetError(f"{folder}: num-samples {count} does not fit the LMDB's {entries} keys")
         for n in range(1, count + 1):
             where = f"{folder} sample {n}"
             image, label = txn.get(image_key(n)), txn.get(label_key(n))
@@ -221,6 +246,9 @@ def read_lmdb_dataset(path: Path, options: ReadOptions) -> ReadResult:
                     width, height = im.size
             except (OSError, UnidentifiedImageError):
                 bad(where, "image is not readable")
+                continue
+            if problem := side_problem(width, height):
+                bad(where, f"image {problem}")
                 continue
             record = crop_record(len(samples), text, width, height, options.category, {"lmdb_id": n})
             samples.append(LazySample(record, table, LmdbImage(str(folder), n), {"path": str(folder), "id": n}))

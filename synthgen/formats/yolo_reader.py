@@ -43,6 +43,7 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import IMAGE_SUFFIXES, BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, read_text
+from synthgen.formats.fields import read_record_text, side_problem, value_text
 from synthgen.formats.paths import OutsideDataset, found_inside, inside_dataset
 from synthgen.formats.yolo import FOLDER, TASKS
 from synthgen.lazy import ImageFile, LazySample
@@ -50,6 +51,8 @@ from synthgen.types import Category, CategoryTable
 
 NUMBERS = {"detect": 4, "obb": 8}  # numbers after the class id; segment: an even count >= 6; pose: 4 + K * dims
 SLACK_PX = 0.5
+MAX_NUMBER = 1e6  # a label line's numbers (normalised coordinates, visibilities)
+MAX_KEYPOINTS = 1024  # K of kpt_shape: each class gets K keypoint names
 
 
 def yolo_folder(path: Path) -> Path:
@@ -72,6 +75,8 @@ def read_data_yaml(folder: Path) -> tuple[list[str], str, dict]:
         mark = getattr(exc, "problem_mark", None)  # where it breaks, not the text there (outside data)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise DatasetError(f"{path}: not valid YAML{where}") from None
+    except RecursionError:
+        raise DatasetError(f"{path}: not readable YAML: nested too deep") from None
     if not isinstance(doc, dict):
         raise DatasetError(f"{path}: a data.yaml holds a mapping (names, train, ...)")
     names = doc.get("names")
@@ -92,8 +97,11 @@ def keypoint_layout(folder: Path, doc: dict, names: list[str]) -> tuple[int, int
     path = folder / "data.yaml"
     shape = doc.get("kpt_shape")
     valid = isinstance(shape, list) and len(shape) == 2 and all(type(v) is int for v in shape)
-    if not valid or shape[0] < 1 or shape[1] not in (2, 3):
-        raise DatasetError(f"{path}: kpt_shape must be [K, 2] or [K, 3] for task pose, got {shape!r}")
+    if not valid or not 1 <= shape[0] <= MAX_KEYPOINTS or shape[1] not in (2, 3):
+        raise DatasetError(
+            f"{path}: kpt_shape must be [K, 2] or [K, 3] for task pose (K at most {MAX_KEYPOINTS}), "
+            f"got {value_text(shape)}"
+        )
     count, dims = shape
     given = doc.get("kpt_names")
     if given is None:
@@ -219,6 +227,8 @@ def _line_problem(
         return f"{len(numbers)} numbers, but a {task} line holds an even count of at least 6", None
     if not np.isfinite(numbers).all():
         return "a coordinate is not a finite number", None
+    if np.abs(numbers).max() > MAX_NUMBER:  # normalised: 0..1; bounded before it is scaled to pixels
+        return f"a number lies beyond +-{MAX_NUMBER:g}", None
     keypoints = None
     if task == "pose":
         numbers, points = numbers[:4], np.asarray(numbers[4:], np.float64).reshape(kpt)
@@ -274,9 +284,15 @@ def read_yolo_dataset(path: Path, options: ReadOptions) -> ReadResult:
             if size is None:
                 bad(str(image), "not a readable image")
                 continue
+            problem = side_problem(*size)  # pycocotools rasterises at this size
+            if problem:
+                bad(str(image), f"image {problem}")
+                continue
             width, height = size
             lines = []
-            text = read_text(labels) if labels.is_file() else ""
+            text = read_record_text(labels, bad) if labels.is_file() else ""
+            if text is None:
+                continue
             for number, line in enumerate(text.splitlines(), start=1):
                 fields = line.split()
                 if not fields:

@@ -51,6 +51,10 @@ UNMAPPED = ("error", "drop", "other")
 DUPLICATES = ("drop", "keep")
 GENERATE = "generate"  # the format of a source made on the fly from a run config
 OTHER = "other"
+# copy_paste bounds: each paste decodes its donor and blends a full-size layer, so a million per
+# image (per_image: [1e6, 1e6]) ran for hours; a scale past 100 fits no image
+MAX_PASTES = 100
+MAX_PASTE_SCALE = 100.0
 
 
 @dataclass
@@ -86,8 +90,8 @@ class CopyPasteSchema:
     source: str = "???"  # the source (real: false) whose instances are pasted
     into: list[str] = field(default_factory=list)  # real sources receiving pastes; empty: every real source
     p: float = 0.5  # probability that a training image receives pastes
-    per_image: list[int] = field(default_factory=lambda: [1, 3])  # min, max instances pasted
-    scale: list[float] = field(default_factory=lambda: [0.5, 1.5])  # scale range of the instance's own size
+    per_image: list[int] = field(default_factory=lambda: [1, 3])  # min, max instances pasted (max <= 100)
+    scale: list[float] = field(default_factory=lambda: [0.5, 1.5])  # scale range of the instance's own size (<= 100)
     horizon: float | None = None  # row of the horizon, 0..1 of the height: place on a ground plane
     blend: str = "alpha"  # alpha | feather | poisson
     feather_px: float = 3.0
@@ -460,10 +464,13 @@ def _copy_paste(cp: DictConfig, sources: list[SourceConfig], table: CategoryTabl
             raise ConfigError(f"copy_paste.into[{i}]", f"{name!r} is not a real source")
     if not 0 <= cp.p <= 1:
         raise ConfigError("copy_paste.p", f"must be a probability in 0..1, got {cp.p}")
-    if len(cp.per_image) != 2 or not 1 <= cp.per_image[0] <= cp.per_image[1]:
-        raise ConfigError("copy_paste.per_image", f"expected [min, max] with 1 <= min <= max, got {list(cp.per_image)}")
-    if len(cp.scale) != 2 or not 0 < cp.scale[0] <= cp.scale[1]:
-        raise ConfigError("copy_paste.scale", f"expected [low, high] with 0 < low <= high, got {list(cp.scale)}")
+    if len(cp.per_image) != 2 or not 1 <= cp.per_image[0] <= cp.per_image[1] <= MAX_PASTES:
+        bounds = f"1 <= min <= max <= {MAX_PASTES}"
+        raise ConfigError("copy_paste.per_image", f"expected [min, max] with {bounds}, got {list(cp.per_image)}")
+    if len(cp.scale) != 2 or not 0 < cp.scale[0] <= cp.scale[1] <= MAX_PASTE_SCALE:
+        raise ConfigError(
+            "copy_paste.scale", f"expected [low, high] with 0 < low <= high <= {MAX_PASTE_SCALE}, got {list(cp.scale)}"
+        )
     if cp.horizon is not None and not 0 <= cp.horizon < 1:
         raise ConfigError("copy_paste.horizon", f"must be in 0..1 (a fraction of the height), got {cp.horizon}")
     _choice(cp.blend, BLENDS, "copy_paste.blend")

@@ -138,7 +138,7 @@ def test_yolo_unreadable_image_shared_labels_and_bad_data_yaml(tmp_path):
     with pytest.raises(DatasetError, match=r"data.yaml: task 'keypoints' is not one of detect, segment, obb, pose$"):
         read("yolo", tmp_path)
     (tmp_path / "yolo/data.yaml").write_text("names: [car]\ntask: pose\n")
-    with pytest.raises(DatasetError, match=r"data.yaml: kpt_shape must be \[K, 2\] or \[K, 3\] for task pose, got None$"):
+    with pytest.raises(DatasetError, match=r"data.yaml: kpt_shape must be \[K, 2\] or \[K, 3\] for task pose \(K at most 1024\), got None$"):
         read("yolo", tmp_path)
     with pytest.raises(DatasetError, match="no data.yaml; not a YOLO dataset folder"):
         read("yolo", tmp_path / "images")
