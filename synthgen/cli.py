@@ -310,7 +310,13 @@ class Terminated(KeyboardInterrupt):
 
 
 def _on_sigterm(signum, frame):
+    _on_sigterm.received = True  # type: ignore[attr-defined]
     raise Terminated()
+
+
+# A library that runs Python's signal handlers from its own wait loop (Ray's ray.wait, ray.get)
+# may raise a plain KeyboardInterrupt in place of the handler's Terminated: this says it was SIGTERM.
+_on_sigterm.received = False  # type: ignore[attr-defined]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -318,12 +324,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread: leave signals alone
         previous = None
+    _on_sigterm.received = False  # type: ignore[attr-defined]
     try:
         return _main(argv)
     except KeyboardInterrupt as exc:
-        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        terminated = isinstance(exc, Terminated) or _on_sigterm.received  # type: ignore[attr-defined]
+        what = "terminated" if terminated else "interrupted"
         print(f"synthgen: {what}; rerun the same command to resume", file=sys.stderr)
-        return 143 if isinstance(exc, Terminated) else 130
+        return 143 if terminated else 130
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

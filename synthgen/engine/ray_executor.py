@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import sys
 import threading
@@ -172,6 +173,18 @@ class _ClusterOwner:
         self.release.set()
 
 
+def _python_signal_handlers_back() -> None:
+    """Put this process's Python handlers of SIGTERM and SIGINT back in place of the ones Ray's core
+    worker installs (a crash reporter that prints a stack dump): SIGTERM then stops a run with
+    synthgen's one line (cli.Terminated), as with any other executor."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        handler = signal.getsignal(signum)
+        if handler is not None:
+            signal.signal(signum, handler)
+
+
 def _key(settings: RayConfig) -> str:
     return "ray" if settings.address is None else "ray.address"
 
@@ -201,7 +214,10 @@ def connect_ray(settings: RayConfig) -> _ClusterOwner | None:
     if settings.address is None:
         kwargs["num_cpus"] = settings.num_cpus
     owner = _ClusterOwner(ray, settings, kwargs)
-    owner.connect()
+    try:
+        owner.connect()
+    finally:
+        _python_signal_handlers_back()
     try:
         cpus = ray.cluster_resources().get("CPU", 0)
     except Exception as exc:  # noqa: BLE001 - the connection went away as soon as it was made
