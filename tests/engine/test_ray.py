@@ -76,6 +76,21 @@ def test_an_address_that_refuses_is_one_line_at_once_and_writes_nothing(tmp_path
     assert seconds < 30 and not (tmp_path / "out").exists()
 
 
+def test_mix_with_an_address_that_refuses_is_one_line_and_writes_nothing(tmp_path):
+    real = config("text_words", ["num_samples=2", "scene.params.width=96", "scene.params.height=64"])
+    generate(real, tmp_path / "real", executor="serial", progress=False)
+    (tmp_path / "mix.yaml").write_text("name: x\ncategories: [text]\nsources:\n  real: {path: real, format: coco}\n")
+    cmd = [sys.executable, "-m", "synthgen", "mix", str(tmp_path / "mix.yaml"), "-o", str(tmp_path / "out")]
+    proc = subprocess.run(
+        [*cmd, "--executor", "ray", "--ray-address", "127.0.0.1:1"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "synthgen: error: ray.address: no Ray cluster answers at '127.0.0.1:1' (connection refused)"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
 def test_auto_without_a_cluster_is_one_line_and_writes_nothing(tmp_path):
     from ray._private.services import find_gcs_addresses
 
