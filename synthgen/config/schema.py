@@ -137,7 +137,9 @@ class RenderConfig:
 
 
 # ``ray.address``: a GCS address (host or [IPv6 host], port) or a Ray Client one (ray://host:port)
-_RAY_ADDRESS = re.compile(r"(?P<client>ray://)?(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})")
+_RAY_ADDRESS = re.compile(
+    r"(?P<client>ray://)?(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})"
+)
 MAX_RAY_CONNECT_TIMEOUT_S = 3600.0
 
 
@@ -169,7 +171,8 @@ class RayConfig:
                     f"expected auto, host:port or ray://host:port, got {self.address[:80]!r}",
                 )
             if not 1 <= int(match["port"]) <= 65535:
-                raise ConfigError("ray.address", f"port must be in 1..65535, got {int(match['port'])} in {self.address!r}")
+                port = int(match["port"])
+                raise ConfigError("ray.address", f"port must be in 1..65535, got {port} in {self.address[:80]!r}")
         if self.num_cpus is not None and (isinstance(self.num_cpus, bool) or not isinstance(self.num_cpus, int)):
             raise ConfigError("ray.num_cpus", f"expected a whole number, got {self.num_cpus!r}")
         if self.num_cpus is not None and self.num_cpus < 1:
@@ -178,7 +181,8 @@ class RayConfig:
             )
         if not 0 < self.connect_timeout_s <= MAX_RAY_CONNECT_TIMEOUT_S:
             raise ConfigError(
-                "ray.connect_timeout_s", f"must be in 0..{MAX_RAY_CONNECT_TIMEOUT_S:.0f} (seconds, > 0), got {self.connect_timeout_s}"
+                "ray.connect_timeout_s",
+                f"must be > 0 and <= {MAX_RAY_CONNECT_TIMEOUT_S:.0f} (seconds), got {self.connect_timeout_s}",
             )
 
     @property

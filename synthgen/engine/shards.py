@@ -177,7 +177,8 @@ def _produce_in(job: ShardJob, ctx: WorkerContext | None, source: Any, staging: 
     summary = _result(job.shard, job.first, job.count, body, records)
     where: dict = {"staging": str(staging)}
     if not into_out:
-        where = {"files": {str(p.relative_to(staging)): p.read_bytes() for p in sorted(staging.rglob("*")) if p.is_file()}}
+        files = sorted(p for p in staging.rglob("*") if p.is_file())
+        where = {"files": {str(p.relative_to(staging)): p.read_bytes() for p in files}}
     return ProducedShard(
         job.shard, job.first, job.count, body, instances=summary.instances, dropped=summary.dropped, **where
     )

@@ -38,7 +38,7 @@ CLI = [sys.executable, "-m", "synthgen", "generate", "text_words", "--num", "4",
         ("ray.address=head:0", "ray.address: port must be in 1..65535, got 0"),
         ("ray.address=head:70000", "ray.address: port must be in 1..65535, got 70000"),
         ("ray.address='http://head:8265'", "ray.address: expected auto, host:port or ray://host:port"),
-        ("ray.connect_timeout_s=0", "ray.connect_timeout_s: must be in 0..3600"),
+        ("ray.connect_timeout_s=0", "ray.connect_timeout_s: must be > 0 and <= 3600 (seconds), got 0.0"),
     ],
 )
 def test_bad_ray_settings_are_refused_at_load(override, message):
