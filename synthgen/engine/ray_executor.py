@@ -112,8 +112,9 @@ class _ClusterOwner:
         self.kwargs = kwargs
         self.ready = threading.Event()
         self.release = threading.Event()
-        self.abandoned = False
+        self.abandoned = False  # the caller gave up waiting: leave the cluster if ray.init returns later
         self.error: BaseException | None = None
+        self._lock = threading.Lock()
         self.thread = threading.Thread(target=self._run, name="synthgen-ray-cluster", daemon=True)
 
     def _run(self) -> None:
@@ -121,11 +122,19 @@ class _ClusterOwner:
             self.ray.init(address=self.settings.address, **self.kwargs)
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             self.error = exc
-        self.ready.set()
-        if self.error is None and self.abandoned:  # joined after the caller gave up: leave again
+        with self._lock:
+            self.ready.set()
+            leave = self.error is None and self.abandoned
+        if leave:
             self.ray.shutdown()
             return
         self.release.wait()
+
+    def _give_up(self) -> bool:
+        """Stop waiting; True if ``ray.init`` had not returned (the thread leaves again if it does)."""
+        with self._lock:
+            self.abandoned = not self.ready.is_set()
+            return self.abandoned
 
     def connect(self) -> None:
         """Start the thread and wait for ``ray.init`` at most ``connect_timeout_s``.
@@ -146,17 +155,18 @@ class _ClusterOwner:
             with _native_stderr_silenced() if settings.address is not None else nullcontext():
                 self.thread.start()
                 while not self.ready.wait(POLL_S) and time.monotonic() < deadline:
-                    pass
+                    # Ray's core worker installs its own SIGTERM handler (a stack dump) part way
+                    # through ray.init: ours is put back within POLL_S, not only at the end.
+                    _python_signal_handlers_back()
         except KeyboardInterrupt:
-            self.abandoned = True
             if settings.address is None:  # a local start is short: let it finish, then stop what it started
                 self.ready.wait(SHUTDOWN_WAIT_S)
+            self._give_up()
             self.close()
             raise
         finally:
             worker_log.removeFilter(quiet)
-        if not self.ready.is_set():  # the thread, a daemon, stays in Ray's connect loop until the process ends
-            self.abandoned = True
+        if self._give_up():  # the thread, a daemon, stays in Ray's connect loop until the process ends
             raise InputError(
                 f"{_key(settings)}: {_where(settings.address)} did not answer within {settings.connect_timeout_s:g} s "
                 "(ray.connect_timeout_s)"
