@@ -22,7 +22,7 @@ PREFIX = "synthgen-shard"
 
 def _lock(path: str) -> int | None:
     """An fd holding an exclusive flock on the folder ``path``; None if another process holds one,
-    the folder is gone, or this platform has no flock."""
+    the folder is gone, or there is no flock here."""
     try:
         import fcntl
     except ImportError:  # Windows: no flock, no sweeping
@@ -44,27 +44,49 @@ def local_staging(shard: int) -> Iterator[Path]:
     """A new empty staging folder for ``shard`` in this node's temporary folder, locked by this
     process and deleted on leaving; the folders of dead producers there are deleted first."""
     remove_abandoned()
-    fd = None
     while True:
         path = tempfile.mkdtemp(prefix=f"{PREFIX}{shard:06d}-p{os.getpid()}-")
-        if not _has_flock():
+        fd = _lock_new(path)
+        if fd != _TAKEN:
             break
-        fd = _lock(path)
-        # A sweeper may have taken the folder between mkdtemp and the lock, and deleted it: the lock
-        # is then on a folder no longer at the path (or not taken), and a new one is made.
-        try:
-            if fd is not None and os.fstat(fd).st_ino == os.stat(path, follow_symlinks=False).st_ino:
-                break
-        except FileNotFoundError:
-            pass
-        if fd is not None:
-            os.close(fd)
     try:
         yield Path(path)
     finally:
         shutil.rmtree(path, ignore_errors=True)
         if fd is not None:
             os.close(fd)
+
+
+_TAKEN = -1  # _lock_new: a sweeper took the folder first
+
+
+def _lock_new(path: str) -> int | None:
+    """An fd holding the flock of the new folder ``path``; None where flock is not to be had (no
+    fcntl, a file system without locks: the folder is then used unlocked, and never swept); _TAKEN
+    when a sweeper took the folder between its making and the lock (it deletes it)."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return _TAKEN
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return _TAKEN
+    except OSError:
+        os.close(fd)
+        return None
+    try:  # locked, but perhaps a folder the sweeper already deleted from the path
+        if os.fstat(fd).st_ino == os.stat(path, follow_symlinks=False).st_ino:
+            return fd
+    except FileNotFoundError:
+        pass
+    os.close(fd)
+    return _TAKEN
 
 
 def _has_flock() -> bool:
