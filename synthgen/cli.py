@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--workers", type=_at_most(MAX_WORKERS), default=1, help="worker processes (default 1)")
     gen.add_argument("--executor", default="process", help="serial, process or ray (default process)")
     gen.add_argument(
-        "--ray-address", help="with --executor ray: the cluster to join (auto, ray://host:port); default: a local one"
+        "--ray-address", help="with --executor ray: the cluster to join (auto, host:port, ray://host:port); default: a local one"
     )
     gen.add_argument("--overwrite", action="store_true", help="replace a dataset of another config in OUT")
     gen.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     mx.add_argument("--workers", type=_at_most(MAX_WORKERS), default=1, help="worker processes (default 1)")
     mx.add_argument("--executor", default="process", help="serial, process or ray (default process), as generate's")
     mx.add_argument(
-        "--ray-address", help="with --executor ray: the cluster to join (auto, ray://host:port); default: a local one"
+        "--ray-address", help="with --executor ray: the cluster to join (auto, host:port, ray://host:port); default: a local one"
     )
     mx.add_argument("--overwrite", action="store_true", help="replace a previous mix of another config in OUT")
     mx.add_argument("--no-progress", action="store_true", help="no progress bar (plain lines when not a terminal)")
@@ -310,7 +310,13 @@ class Terminated(KeyboardInterrupt):
 
 
 def _on_sigterm(signum, frame):
+    _on_sigterm.received = True  # type: ignore[attr-defined]
     raise Terminated()
+
+
+# A library that runs Python's signal handlers from its own wait loop (Ray's ray.wait, ray.get)
+# may raise a plain KeyboardInterrupt in place of the handler's Terminated: this says it was SIGTERM.
+_on_sigterm.received = False  # type: ignore[attr-defined]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -318,12 +324,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread: leave signals alone
         previous = None
+    _on_sigterm.received = False  # type: ignore[attr-defined]
     try:
         return _main(argv)
     except KeyboardInterrupt as exc:
-        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        terminated = isinstance(exc, Terminated) or _on_sigterm.received  # type: ignore[attr-defined]
+        what = "terminated" if terminated else "interrupted"
         print(f"synthgen: {what}; rerun the same command to resume", file=sys.stderr)
-        return 143 if isinstance(exc, Terminated) else 130
+        return 143 if terminated else 130
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -404,7 +404,7 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
         generate=generate,
         augment=augment,
         annotate=annotators,
-        ray=RayConfig(cfg.ray.address, cfg.ray.num_cpus, bool(cfg.ray.shared_output)),
+        ray=RayConfig(**OmegaConf.to_container(cfg.ray)),  # type: ignore[arg-type]
         writer_options=writer_options,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -69,9 +70,10 @@ class AnnotatorSchema:
 class RaySchema:
     """``ray:``, for ``--executor ray``: where the cluster is and how shards come back."""
 
-    address: Optional[str] = None  # None: start a local cluster; "auto" or "ray://host:port" joins one
-    num_cpus: Optional[int] = None  # CPUs of a local cluster (None: all)
+    address: Optional[str] = None  # None: start a local cluster; "auto", "host:port" or "ray://host:port" joins one
+    num_cpus: Optional[int] = None  # CPUs of a local cluster, >= 1 (None: all)
     shared_output: bool = False  # True: OUT is a path every node sees; tasks write there directly
+    connect_timeout_s: float = 30.0  # joining (or starting) the cluster, before OUT is touched
 
 
 @dataclass
@@ -131,11 +133,60 @@ class RenderConfig:
     settings: Any  # the renderer kind's frozen settings
 
 
+# ``ray.address``: a GCS address (host or [IPv6 host], port) or a Ray Client one (ray://host:port)
+_RAY_ADDRESS = re.compile(
+    r"(?P<client>ray://)?(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})"
+)
+MAX_RAY_CONNECT_TIMEOUT_S = 3600.0
+
+
 @dataclass(frozen=True)
 class RayConfig:
+    """The resolved ``ray:`` section, checked here so that the error names the key.
+
+    Attributes:
+        address: None (start a local cluster), ``auto`` (the cluster this machine belongs to),
+            ``host:port`` (a head's GCS) or ``ray://host:port`` (a Ray Client server).
+        num_cpus: CPUs of a local cluster, >= 1; None: all of this machine's.
+        shared_output: OUT is a path every node sees; tasks write there directly.
+        connect_timeout_s: seconds to join (or start) the cluster before giving up, 0 < t <= 3600.
+    """
+
     address: str | None = None
     num_cpus: int | None = None
     shared_output: bool = False
+    connect_timeout_s: float = 30.0
+
+    def __post_init__(self):
+        from synthgen.errors import ConfigError
+
+        if self.address is not None and self.address != "auto":
+            match = _RAY_ADDRESS.fullmatch(self.address)
+            if match is None:
+                raise ConfigError(
+                    "ray.address",
+                    f"expected auto, host:port or ray://host:port, got {self.address[:80]!r}",
+                )
+            if not 1 <= int(match["port"]) <= 65535:
+                port = int(match["port"])
+                raise ConfigError("ray.address", f"port must be in 1..65535, got {port} in {self.address[:80]!r}")
+        if self.num_cpus is not None and (isinstance(self.num_cpus, bool) or not isinstance(self.num_cpus, int)):
+            raise ConfigError("ray.num_cpus", f"expected a whole number, got {self.num_cpus!r}")
+        if self.num_cpus is not None and self.num_cpus < 1:
+            raise ConfigError(
+                "ray.num_cpus", f"must be >= 1 (a cluster without CPUs never runs a shard), got {self.num_cpus}"
+            )
+        if not 0 < self.connect_timeout_s <= MAX_RAY_CONNECT_TIMEOUT_S:
+            raise ConfigError(
+                "ray.connect_timeout_s",
+                f"must be > 0 and <= {MAX_RAY_CONNECT_TIMEOUT_S:.0f} (seconds), got {self.connect_timeout_s}",
+            )
+
+    @property
+    def host_port(self) -> tuple[str, int] | None:
+        """The host and port that ``address`` names (None for a local cluster or ``auto``)."""
+        match = _RAY_ADDRESS.fullmatch(self.address or "")
+        return None if match is None else (match["host"].strip("[]"), int(match["port"]))
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from synthgen import __version__
-from synthgen.config.schema import RunConfig
+from synthgen.config.schema import RayConfig, RunConfig
 from synthgen.engine.executors import EXECUTORS
 from synthgen.engine.output import (
     MANIFEST,
@@ -255,6 +256,17 @@ def check_renderer(config: RunConfig) -> None:
         check()
 
 
+def executor_session(settings: RayConfig, executor: str) -> AbstractContextManager[None]:
+    """With the ``ray`` executor, the run's connection to its cluster (``ray_executor.ray_session``:
+    joined within ``ray.connect_timeout_s``, a local cluster it started stopped at the end); with
+    another executor, nothing."""
+    if executor != "ray":
+        return nullcontext()
+    from synthgen.engine.ray_executor import ray_session
+
+    return ray_session(settings)
+
+
 def generate(
     config: RunConfig,
     out: str | Path | None = None,
@@ -281,31 +293,36 @@ def generate(
     Raises:
         DatasetError: ``out`` cannot be used (foreign files, a link inside, another run in it,
             a dataset of another config without ``overwrite``); nothing is written then.
+        InputError: with the ``ray`` executor, the cluster cannot be joined or started (nothing
+            is written then either).
     """
     run_shards = EXECUTORS.get(executor, key="--executor")
     out = default_out(config.name) if out is None else Path(out)
     check_output(config, out, overwrite)  # before the folder, its lock or its marker is made
     check_renderer(config)
-    start = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
-    with run_lock(out):
-        prepare_output(config, out, overwrite)
-        tally = _run_shards(config, out, run_shards, workers, progress)
-        files: dict[str, str] = {}
-        shards = num_shards(config)
-        finalizers = [w for w in (config.writer(name) for name in config.outputs) if w.finalize is not None]
-        finishing(config.name, [w.name for w in finalizers], progress)
-        records = None
-        if len(finalizers) > 1 and records_size(out, shards) <= RECORDS_IN_MEMORY_BYTES:
-            records = list(iter_records(out, shards, derived=True))  # parsed once for every writer, not once each
-        for writer in finalizers:
-            source = records if records is not None else iter_records(out, shards, derived=True)
-            for rel in writer.finalize(source, out, config.categories):
-                files[rel] = file_sha256(out / rel)
-        write_manifest(config, out, tally, dict(sorted(files.items())))
-        remove_derived(out)
-        remove_leftovers(out)
-    seconds = time.perf_counter() - start
+    # A Ray cluster is joined (or started) before the folder is made: an address that answers
+    # nothing is reported in one line within ray.connect_timeout_s, with OUT as it was.
+    with executor_session(config.ray, executor):
+        start = time.perf_counter()
+        out.mkdir(parents=True, exist_ok=True)
+        with run_lock(out):
+            prepare_output(config, out, overwrite)
+            tally = _run_shards(config, out, run_shards, workers, progress)
+            files: dict[str, str] = {}
+            shards = num_shards(config)
+            finalizers = [w for w in (config.writer(name) for name in config.outputs) if w.finalize is not None]
+            finishing(config.name, [w.name for w in finalizers], progress)
+            records = None
+            if len(finalizers) > 1 and records_size(out, shards) <= RECORDS_IN_MEMORY_BYTES:
+                records = list(iter_records(out, shards, derived=True))  # parsed once for every writer, not once each
+            for writer in finalizers:
+                source = records if records is not None else iter_records(out, shards, derived=True)
+                for rel in writer.finalize(source, out, config.categories):
+                    files[rel] = file_sha256(out / rel)
+            write_manifest(config, out, tally, dict(sorted(files.items())))
+            remove_derived(out)
+            remove_leftovers(out)
+        seconds = time.perf_counter() - start
     return RunSummary(
         out=str(out),
         samples=config.num_samples,

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 
 from synthgen.config.schema import RunConfig
 from synthgen.engine.context import WorkerContext
+from synthgen.engine.local_staging import local_staging
 from synthgen.engine.pipeline import encode_image, make_sample
 from synthgen.errors import DatasetError
 from synthgen.formats.base import dump_json, make_parents, replace_file, write_atomic
@@ -153,33 +153,35 @@ def produce_shard(
             in a local temporary folder, returned as bytes.
         source: index -> Sample; None: the job's own ``source``, else the run config's ``GeneratedSource``.
     """
-    out = Path(job.out)
-    if into_out:
-        staging = staging_root(out) / f"shard_{job.shard:06d}.{os.getpid()}"
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
-    else:
-        staging = Path(tempfile.mkdtemp(prefix=f"synthgen-shard{job.shard:06d}-"))
+    if not into_out:
+        with local_staging(job.shard) as staging:
+            return _produce_in(job, ctx, source, staging, into_out=False)
+    staging = staging_root(Path(job.out)) / f"shard_{job.shard:06d}.{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    return _produce_in(job, ctx, source, staging, into_out=True)
+
+
+def _produce_in(job: ShardJob, ctx: WorkerContext | None, source: Any, staging: Path, into_out: bool) -> ProducedShard:
+    """``produce_shard`` with its staging folder made: the files under ``staging``; with ``into_out``
+    False, also returned as bytes (the caller deletes the folder)."""
     if source is None:
         source = job.source if job.source is not None else GeneratedSource(job.config, ctx)
-    try:
-        records, derived = _write_samples(job, source, staging)
-        if any(d is not None for d in derived):
-            side = staging / derived_path(Path(), job.shard)
-            side.parent.mkdir(parents=True)
-            side.write_bytes(dump_json({"shard": job.shard, "samples": derived}))
-        body = dump_json({"shard": job.shard, "first": job.first, "count": job.count, "samples": records})
-        summary = _result(job.shard, job.first, job.count, body, records)
-        where: dict = {"staging": str(staging)}
-        if not into_out:
-            where = {"files": {str(p.relative_to(staging)): p.read_bytes() for p in sorted(staging.rglob("*")) if p.is_file()}}
-        return ProducedShard(
-            job.shard, job.first, job.count, body, instances=summary.instances, dropped=summary.dropped, **where
-        )
-    finally:
-        if not into_out:
-            shutil.rmtree(staging, ignore_errors=True)
+    records, derived = _write_samples(job, source, staging)
+    if any(d is not None for d in derived):
+        side = staging / derived_path(Path(), job.shard)
+        side.parent.mkdir(parents=True)
+        side.write_bytes(dump_json({"shard": job.shard, "samples": derived}))
+    body = dump_json({"shard": job.shard, "first": job.first, "count": job.count, "samples": records})
+    summary = _result(job.shard, job.first, job.count, body, records)
+    where: dict = {"staging": str(staging)}
+    if not into_out:
+        files = sorted(p for p in staging.rglob("*") if p.is_file())
+        where = {"files": {str(p.relative_to(staging)): p.read_bytes() for p in files}}
+    return ProducedShard(
+        job.shard, job.first, job.count, body, instances=summary.instances, dropped=summary.dropped, **where
+    )
 
 
 def _write_samples(job: ShardJob, source: Any, staging: Path) -> tuple[list[dict], list[dict | None]]:

@@ -446,7 +446,7 @@ def _build(cfg: DictConfig, path: Path) -> MixConfig:
         resolved=resolved,
         source=str(path),
         copy_paste=copy_paste,
-        ray=RayConfig(cfg.ray.address, cfg.ray.num_cpus, bool(cfg.ray.shared_output)),
+        ray=RayConfig(**OmegaConf.to_container(cfg.ray)),  # type: ignore[arg-type]
     )
 
 

@@ -520,14 +520,10 @@ def ray_session(config: MixConfig, executor: str) -> Iterator[None]:
     if executor != "ray":
         yield
         return
-    from synthgen.engine.ray_executor import ray_module, start_ray
+    from synthgen.engine.ray_executor import ray_session as cluster_session
 
-    started = start_ray(config.ray.address, config.ray.num_cpus)
-    try:
+    with cluster_session(config.ray):  # joined within ray.connect_timeout_s, before OUT is touched
         yield
-    finally:
-        if started:
-            ray_module().shutdown()
 
 
 def remove_generated(out: Path) -> None:
