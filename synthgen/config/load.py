@@ -362,6 +362,7 @@ def _build(cfg: DictConfig, source: str) -> RunConfig:
     settings, scene_params = _typed_settings(kind, cfg.scene.params, "scene.params")
     render, render_params = _build_render(cfg, kind)
     generate, generate_params = _build_steps(cfg, "generate", reg.GENERATORS, kind)
+    _check_prompt_fields(generate, kind, settings, cfg.seed)
     augment, augment_params = _build_steps(cfg, "augment", reg.AUGMENTATIONS, kind)
     annotators = tuple(
         _missing_kind(name) if OmegaConf.is_missing(a, "kind") else reg.ANNOTATORS.get(a.kind, key=f"annotate.{name}.kind")
@@ -479,6 +480,31 @@ def _check_writers_have_labels(outputs: Any, scene: Any, annotators: tuple[Any, 
         if makers:
             message += f"; the {makers[0]} annotator makes them: annotate.{makers[0]}.kind={makers[0]}"
         raise ConfigError("outputs", message)
+
+
+def _check_prompt_fields(steps: tuple[Any, ...], scene: Any, settings: Any, seed: int) -> None:
+    """A prompt template's ``{fields}`` must be parameters the scene records: the scene is sampled
+    once (sample 0) to see them, only where a template names one."""
+    import dataclasses
+
+    if not steps:
+        return
+    from synthgen.generate.prompts import Prompt, check_fields
+
+    asked = [
+        (step, f.name, getattr(step.settings, f.name))
+        for step in steps
+        if dataclasses.is_dataclass(step.settings)
+        for f in dataclasses.fields(step.settings)
+        if isinstance(getattr(step.settings, f.name), Prompt) and getattr(step.settings, f.name).fields
+    ]
+    if not asked:
+        return
+    from synthgen.engine.seeds import stage_rng
+
+    recorded = scene.sample(settings, stage_rng(seed, 0, "scene")).params
+    for step, name, prompt in asked:
+        check_fields(prompt, recorded, scene.name, f"generate.{step.name}.params.{name}")
 
 
 def _missing_kind(name: str):

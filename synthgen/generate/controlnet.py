@@ -24,6 +24,7 @@ from synthgen.generate.models import (
     pipeline_image,
     torch_generator,
 )
+from synthgen.generate.prompts import Prompt, parse_prompt
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
@@ -49,8 +50,8 @@ class ControlNetSettings:
     model: str
     controlnet: str
     condition: str
-    prompt: str
-    negative_prompt: str
+    prompt: Prompt
+    negative_prompt: Prompt
     conditioning_scale: float
     margin: int
     steps: int
@@ -70,8 +71,8 @@ def from_config(p: ControlNetSchema, key: str) -> ControlNetSettings:
         model=model,
         controlnet=controlnet,
         condition=p.condition,
-        prompt=p.prompt,
-        negative_prompt=p.negative_prompt,
+        prompt=parse_prompt(p.prompt, f"{key}.prompt"),
+        negative_prompt=parse_prompt(p.negative_prompt, f"{key}.negative_prompt"),
         conditioning_scale=p.conditioning_scale,
         margin=p.margin,
         steps=p.steps,
@@ -116,12 +117,13 @@ def apply(s: ControlNetSettings, layers: Layers, spec: SceneSpec, rng: np.random
     pipe = ctx.resource(s) if ctx is not None else make_resource(s)
     height, width = layers.rgb.shape[:2]
     locked = locked_pixels(layers.instance_id, s.margin)
+    prompt, negative = s.prompt.draw(spec.params, rng), s.negative_prompt.draw(spec.params, rng)
     generator = torch_generator(rng, str(pipe.device))
     w, h = max(8, width // 8 * 8), max(8, height // 8 * 8)
     cond = Image.fromarray(condition_image(layers, s.condition)).resize((w, h))
     result = pipe(
-        prompt=s.prompt,
-        negative_prompt=s.negative_prompt,
+        prompt=prompt,
+        negative_prompt=negative,
         image=cond,
         height=h,
         width=w,
@@ -133,7 +135,7 @@ def apply(s: ControlNetSettings, layers: Layers, spec: SceneSpec, rng: np.random
     )
     painted = pipeline_image(result)
     out = composite(layers.rgb, resize(painted, width, height), locked)
-    return Applied(replace(layers, rgb=out), {"condition": s.condition, "prompt": s.prompt})
+    return Applied(replace(layers, rgb=out), {"condition": s.condition, "prompt": prompt})
 
 
 KIND = StepKind(

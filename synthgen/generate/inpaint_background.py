@@ -29,6 +29,7 @@ from synthgen.generate.models import (
     pipeline_image,
     torch_generator,
 )
+from synthgen.generate.prompts import Prompt, parse_prompt
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
@@ -39,7 +40,7 @@ NEEDS = ("torch", "diffusers")
 class InpaintBackgroundSchema:
     model: str = BUILTIN  # "builtin" or a local Stable Diffusion (XL) inpainting folder (diffusers format)
     texture: str = "choice([brick, grass, gravel, photo, paper, blobs, noise])"  # built-in model: its class to paint
-    prompt: str = "a photo of a textured surface"  # checkpoints: what to paint
+    prompt: str = "a photo of a textured surface"  # checkpoints: what to paint (a template, or choice([...]): prompts.py)
     negative_prompt: str = "text, letters, watermark"
     margin: int = 2  # pixels around every instance that stay locked
     steps: int = 25  # denoising steps
@@ -53,8 +54,8 @@ class InpaintBackgroundSchema:
 class InpaintBackgroundSettings:
     model: str
     texture: Distribution
-    prompt: str
-    negative_prompt: str
+    prompt: Prompt
+    negative_prompt: Prompt
     margin: int
     steps: int
     guidance_scale: float
@@ -84,8 +85,8 @@ def from_config(p: InpaintBackgroundSchema, key: str) -> InpaintBackgroundSettin
     return InpaintBackgroundSettings(
         model=check_model(p.model, f"{key}.model", INPAINT_PIPELINES),
         texture=parse_value(p.texture, f"{key}.texture", "str", BUILTIN_CLASSES),
-        prompt=p.prompt,
-        negative_prompt=p.negative_prompt,
+        prompt=parse_prompt(p.prompt, f"{key}.prompt"),
+        negative_prompt=parse_prompt(p.negative_prompt, f"{key}.negative_prompt"),
         margin=p.margin,
         steps=p.steps,
         guidance_scale=p.guidance_scale,
@@ -114,14 +115,23 @@ def apply(
         painted = model.repaint(small, keep, texture, s.steps, s.jump_length, s.resample, generator)
         params: dict[str, Any] = {"texture": texture, "steps": s.steps}
     else:
+        prompt, negative = s.prompt.draw(spec.params, rng), s.negative_prompt.draw(spec.params, rng)
         generator = torch_generator(rng, str(model.device))
-        painted = _pipeline_inpaint(model, s, layers.rgb, locked, generator)
-        params = {"prompt": s.prompt, "steps": s.steps}
+        painted = _pipeline_inpaint(model, s, layers.rgb, locked, generator, prompt, negative)
+        params = {"prompt": prompt, "steps": s.steps}
     out = composite(layers.rgb, resize(painted, width, height), locked)
     return Applied(replace(layers, rgb=out), params)
 
 
-def _pipeline_inpaint(pipe: Any, s: InpaintBackgroundSettings, rgb: np.ndarray, locked: np.ndarray, generator: Any):
+def _pipeline_inpaint(
+    pipe: Any,
+    s: InpaintBackgroundSettings,
+    rgb: np.ndarray,
+    locked: np.ndarray,
+    generator: Any,
+    prompt: str,
+    negative_prompt: str,
+):
     from PIL import Image
 
     height, width = rgb.shape[:2]
@@ -129,8 +139,8 @@ def _pipeline_inpaint(pipe: Any, s: InpaintBackgroundSettings, rgb: np.ndarray, 
     image = Image.fromarray(rgb).resize((w, h))
     mask = Image.fromarray(np.where(locked, 0, 255).astype(np.uint8)).resize((w, h))  # white: paint
     result = pipe(
-        prompt=s.prompt,
-        negative_prompt=s.negative_prompt,
+        prompt=prompt,
+        negative_prompt=negative_prompt,
         image=image,
         mask_image=mask,
         height=h,

@@ -27,6 +27,7 @@ from synthgen.generate.models import (
     pipeline_image,
     torch_generator,
 )
+from synthgen.generate.prompts import Prompt, parse_prompt
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
@@ -49,8 +50,8 @@ class RefineSettings:
     model: str
     strength: Distribution
     texture: Distribution
-    prompt: str
-    negative_prompt: str
+    prompt: Prompt
+    negative_prompt: Prompt
     margin: int
     steps: int
     guidance_scale: float
@@ -63,8 +64,8 @@ def from_config(p: RefineSchema, key: str) -> RefineSettings:
         model=check_model(p.model, f"{key}.model", IMAGE_PIPELINES, refiner_ok=True),
         strength=parse_checked(p.strength, f"{key}.strength", "float", 0.0, 1.0),
         texture=parse_value(p.texture, f"{key}.texture", "str", BUILTIN_CLASSES),
-        prompt=p.prompt,
-        negative_prompt=p.negative_prompt,
+        prompt=parse_prompt(p.prompt, f"{key}.prompt"),
+        negative_prompt=parse_prompt(p.negative_prompt, f"{key}.negative_prompt"),
         margin=p.margin,
         steps=p.steps,
         guidance_scale=p.guidance_scale,
@@ -90,11 +91,12 @@ def apply(s: RefineSettings, layers: Layers, spec: SceneSpec, rng: np.random.Gen
     else:
         from PIL import Image
 
+        prompt, negative = s.prompt.draw(spec.params, rng), s.negative_prompt.draw(spec.params, rng)
         generator = torch_generator(rng, str(model.device))
         w, h = max(8, width // 8 * 8), max(8, height // 8 * 8)
         result = model(
-            prompt=s.prompt,
-            negative_prompt=s.negative_prompt,
+            prompt=prompt,
+            negative_prompt=negative,
             image=Image.fromarray(layers.rgb).resize((w, h)),
             strength=max(strength, 1.0 / s.steps),
             num_inference_steps=s.steps,
@@ -103,7 +105,7 @@ def apply(s: RefineSettings, layers: Layers, spec: SceneSpec, rng: np.random.Gen
             output_type="np",
         )
         refined = pipeline_image(result)
-        params = {"strength": round(strength, 4), "prompt": s.prompt}
+        params = {"strength": round(strength, 4), "prompt": prompt}
     out = composite(layers.rgb, resize(refined, width, height), locked)
     return Applied(replace(layers, rgb=out), params)
 

@@ -106,6 +106,39 @@ def test_bad_generate_configs_fail_at_load(tiny, overrides, key, message):
     assert str(err.value).startswith(key) and message in str(err.value) and "\n" not in str(err.value)
 
 
+def test_prompts_are_templates_filled_from_the_scenes_parameters(tiny):
+    base = [*SMALL, "generate.g.kind=refine", f"generate.g.params.model={tiny['base']}", "generate.g.params.steps=2"]
+    config = load_run_config(WORDS, [*base, "generate.g.params.prompt=a {background} wall with {words_sampled} words"])
+    for index in range(3):
+        sample = make_sample(config, index)
+        scene = sample.meta["scene"]
+        assert sample.meta["generate"]["g"]["prompt"] == f"a {scene['background']} wall with {scene['words_sampled']} words"
+
+
+def test_a_prompt_may_be_a_distribution_drawn_per_sample(tiny):
+    base = [*SMALL, "generate.g.kind=refine", f"generate.g.params.model={tiny['base']}", "generate.g.params.steps=2"]
+    prompt = 'generate.g.params.prompt=choice(["a {background} wall", "a photo"])'
+    config = load_run_config(WORDS, [*base, prompt])
+    drawn = [make_sample(config, i).meta["generate"]["g"]["prompt"] for i in range(8)]
+    assert "a photo" in drawn and any(p.endswith(" wall") for p in drawn)
+    assert drawn == [make_sample(config, i).meta["generate"]["g"]["prompt"] for i in range(8)]  # seeded
+
+
+@pytest.mark.parametrize(
+    ("prompt", "words"),
+    [("a {weather} street", "{weather} is not a parameter scene 'text_words' records; it records background"),
+     ("a {background street", "in 'a {background street'"),
+     ("a {0} street", "a field is a parameter name"),
+     ("a {background.x} street", "a field is a parameter name"),
+     ('choice(["a {time_of_day} road", "a road"])', "{time_of_day} is not a parameter")],
+)
+def test_a_prompt_field_the_scene_does_not_record_is_refused_at_load(tiny, prompt, words):
+    base = [*SMALL, "generate.g.kind=refine", f"generate.g.params.model={tiny['base']}", "generate.g.params.steps=2"]
+    with pytest.raises(ConfigError) as err:
+        load_run_config(WORDS, [*base, f"generate.g.params.prompt={prompt}"])
+    assert str(err.value).startswith("generate.g.params.prompt: ") and words in str(err.value), str(err.value)
+
+
 def _truncate(path, keep: int) -> None:
     """Keep the first ``keep`` bytes (all but the last ``-keep`` when negative)."""
     data = path.read_bytes()
