@@ -24,7 +24,7 @@ from synthgen.generate.models import (
     pipeline_image,
     torch_generator,
 )
-from synthgen.generate.prompts import Prompt, parse_prompt
+from synthgen.generate.prompts import Prompt, parse_prompt, scene_params
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
@@ -117,7 +117,7 @@ def apply(s: ControlNetSettings, layers: Layers, spec: SceneSpec, rng: np.random
     pipe = ctx.resource(s) if ctx is not None else make_resource(s)
     height, width = layers.rgb.shape[:2]
     locked = locked_pixels(layers.instance_id, s.margin)
-    prompt, negative = s.prompt.draw(spec.params, rng), s.negative_prompt.draw(spec.params, rng)
+    prompt, negative = s.prompt.draw(scene_params(spec), rng), s.negative_prompt.draw(scene_params(spec), rng)
     generator = torch_generator(rng, str(pipe.device))
     w, h = max(8, width // 8 * 8), max(8, height // 8 * 8)
     cond = Image.fromarray(condition_image(layers, s.condition)).resize((w, h))

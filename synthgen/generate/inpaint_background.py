@@ -29,7 +29,7 @@ from synthgen.generate.models import (
     pipeline_image,
     torch_generator,
 )
-from synthgen.generate.prompts import Prompt, parse_prompt
+from synthgen.generate.prompts import Prompt, parse_prompt, scene_params
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
@@ -115,7 +115,7 @@ def apply(
         painted = model.repaint(small, keep, texture, s.steps, s.jump_length, s.resample, generator)
         params: dict[str, Any] = {"texture": texture, "steps": s.steps}
     else:
-        prompt, negative = s.prompt.draw(spec.params, rng), s.negative_prompt.draw(spec.params, rng)
+        prompt, negative = s.prompt.draw(scene_params(spec), rng), s.negative_prompt.draw(scene_params(spec), rng)
         generator = torch_generator(rng, str(model.device))
         painted = _pipeline_inpaint(model, s, layers.rgb, locked, generator, prompt, negative)
         params = {"prompt": prompt, "steps": s.steps}

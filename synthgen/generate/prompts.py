@@ -44,6 +44,11 @@ class Prompt:
         return str(self.texts)
 
 
+def scene_params(spec: Any) -> dict[str, Any]:
+    """The parameters a sample's scene recorded (none for a step applied without a scene)."""
+    return spec.params if spec is not None else {}
+
+
 def _word(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value).replace("_", " ")
 

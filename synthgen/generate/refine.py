@@ -27,7 +27,7 @@ from synthgen.generate.models import (
     pipeline_image,
     torch_generator,
 )
-from synthgen.generate.prompts import Prompt, parse_prompt
+from synthgen.generate.prompts import Prompt, parse_prompt, scene_params
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
@@ -91,7 +91,7 @@ def apply(s: RefineSettings, layers: Layers, spec: SceneSpec, rng: np.random.Gen
     else:
         from PIL import Image
 
-        prompt, negative = s.prompt.draw(spec.params, rng), s.negative_prompt.draw(spec.params, rng)
+        prompt, negative = s.prompt.draw(scene_params(spec), rng), s.negative_prompt.draw(scene_params(spec), rng)
         generator = torch_generator(rng, str(model.device))
         w, h = max(8, width // 8 * 8), max(8, height // 8 * 8)
         result = model(
