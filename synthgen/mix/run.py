@@ -441,12 +441,13 @@ def mix(
     caller_froze = gc.get_freeze_count() > 0  # the caller's own gc.freeze() is left as it is
     try:
         datasets = read_datasets(config)  # a bad dataset: one line, and nothing written
-        out.mkdir(parents=True, exist_ok=True)
-        with run_lock(out), ray_session(config, executor):
-            existing = check_mix_output(out, config, overwrite)  # again, under the lock
-            if not existing:
-                write_marker(out, mix_id(config), kind=MIX_KIND)  # the first file of a mix
-            return _mix(config, out, overwrite, progress, run_shards, workers, executor, datasets, start, existing)
+        with ray_session(config, executor):  # a cluster that cannot be joined: one line, before OUT is made
+            out.mkdir(parents=True, exist_ok=True)
+            with run_lock(out):
+                existing = check_mix_output(out, config, overwrite)  # again, under the lock
+                if not existing:
+                    write_marker(out, mix_id(config), kind=MIX_KIND)  # the first file of a mix
+                return _mix(config, out, overwrite, progress, run_shards, workers, executor, datasets, start, existing)
     finally:
         if not caller_froze:
             gc.unfreeze()  # what read_sources froze goes back to the collector

@@ -515,8 +515,6 @@ def _shard(out: Path, k: int) -> Path:
     return out / ".synthgen" / "shards" / f"shard_{k:06d}.json"
 
 
-
-
 MADE_AGAIN = {  # damage that a resume repairs: the shard is made again, the same bytes
     "record-a-list": lambda out: _shard(out, 1).write_text("[1, 2]"),
     "record-samples-a-string": lambda out: _shard(out, 1).write_text(

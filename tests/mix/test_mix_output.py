@@ -300,8 +300,6 @@ def _edit_record(path: Path, **changes) -> None:
     path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
 
 
-
-
 MADE_AGAIN = {  # a split's own record damaged: that shard is made again, the same bytes
     "record-a-list": lambda out: _shard(out, "train", 1).write_text("[1, 2]"),
     "record-samples-a-string": lambda out: _edit_record(_shard(out, "train", 1), samples="x"),
