@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--workers", type=_at_most(MAX_WORKERS), default=1, help="worker processes (default 1)")
     gen.add_argument("--executor", default="process", help="serial, process or ray (default process)")
     gen.add_argument(
-        "--ray-address", help="with --executor ray: the cluster to join (auto, host:port, ray://host:port); default: a local one"
+        "--ray-address",
+        help="with --executor ray: the cluster to join (auto, host:port, ray://host:port); default: a local one",
     )
     gen.add_argument("--overwrite", action="store_true", help="replace a dataset of another config in OUT")
     gen.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -133,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     mx.add_argument("--workers", type=_at_most(MAX_WORKERS), default=1, help="worker processes (default 1)")
     mx.add_argument("--executor", default="process", help="serial, process or ray (default process), as generate's")
     mx.add_argument(
-        "--ray-address", help="with --executor ray: the cluster to join (auto, host:port, ray://host:port); default: a local one"
+        "--ray-address",
+        help="with --executor ray: the cluster to join (auto, host:port, ray://host:port); default: a local one",
     )
     mx.add_argument("--overwrite", action="store_true", help="replace a previous mix of another config in OUT")
     mx.add_argument("--no-progress", action="store_true", help="no progress bar (plain lines when not a terminal)")

@@ -9,9 +9,9 @@ from typing import NamedTuple
 import numpy as np
 
 from synthgen.errors import DatasetError
-from synthgen.types import Sample
 from synthgen.formats.icdar import is_line
 from synthgen.text import fonts, shaping
+from synthgen.types import Sample
 
 
 def _palette(k: int) -> tuple[int, int, int]:

@@ -95,7 +95,9 @@ def check_can_start() -> None:
     except ImportError:
         raise InputError("render: mesh3d needs pyrender and trimesh: pip install 'synthgen-cv[3d]'") from None
     except Exception as exc:  # noqa: BLE001  PyOpenGL refuses an unknown platform on import
-        raise InputError(f"render: mesh3d cannot use PYOPENGL_PLATFORM={platform} ({_first_line(exc)}); {HEADLESS_HINT}") from None
+        raise InputError(
+            f"render: mesh3d cannot use PYOPENGL_PLATFORM={platform} ({_first_line(exc)}); {HEADLESS_HINT}"
+        ) from None
     try:
         release_renderer(pyrender.OffscreenRenderer(8, 8))
     except Exception as exc:  # noqa: BLE001  no EGL/OSMesa library, no display, no driver

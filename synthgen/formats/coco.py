@@ -5,8 +5,8 @@ Categories come from the run's category table (stable ids, keypoint names and sk
 annotation per visible instance (an instance with no visible pixel is not exported): bbox
 [x, y, w, h], area, segmentation, iscrowd 0, ``num_keypoints`` (0 for an instance without
 keypoints: pycocotools' keypoint evaluation reads it from every annotation), ``keypoints``
-([x, y, v] * K; all 0 for an instance of a keypoint category that has none, as in COCO); text: ``text`` (transcription), ``quad`` (8 numbers, clockwise from top-left),
-``chars``, ``char_quads`` and ``polygon`` (curved text); ``attributes``; ``amodal_bbox``,
+([x, y, v] * K; all 0 for an instance of a keypoint category that has none, as in COCO); text:
+``text`` (transcription), ``quad`` (8 numbers, clockwise from top-left), ``chars``, ``char_quads`` and ``polygon`` (curved text); ``attributes``; ``amodal_bbox``,
 ``occlusion``, ``truncation``; ``box3d`` (rectified camera coordinates). pycocotools reads it as it is.
 
 ``segmentation`` (``writers: {coco: {segmentation: polygon | rle}}``) is by default one polygon an
@@ -40,8 +40,7 @@ from typing import BinaryIO
 
 from synthgen import __version__
 from synthgen.formats.base import WriterKind, atomic_output, dump_json
-from synthgen.formats.polygons import mask_polygon, mask_polygons  # noqa: F401  (yolo imports them from here)
-from synthgen.formats.polygons import mask_polygon_quarters, quarters_json
+from synthgen.formats.polygons import mask_polygon, mask_polygon_quarters, mask_polygons, quarters_json  # noqa: F401  (yolo imports them from here)
 from synthgen.records import DERIVED, ORIGINAL, table_to_record
 from synthgen.types import CategoryTable
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size
+from synthgen.formats.coco import EXTRA_KEYS, PATH
 from synthgen.formats.fields import (
     MAX_MEASURE,
     MAX_PIXELS,
@@ -44,7 +45,6 @@ from synthgen.formats.fields import (
     type_name,
     value_text,
 )
-from synthgen.formats.coco import EXTRA_KEYS, PATH
 from synthgen.formats.paths import OutsideDataset, inside_dataset
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.records import ORIGINAL, ORIGINAL_KEYS, table_from_record

@@ -21,7 +21,6 @@ original ICDAR 2015 files.
 from __future__ import annotations
 
 import math
-
 import re
 from dataclasses import dataclass
 from pathlib import Path

@@ -23,8 +23,8 @@ columns: readers of ``path<TAB>text`` files such as deep-text-recognition-benchm
 
 from __future__ import annotations
 
-import os
 import json
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any

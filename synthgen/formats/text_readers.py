@@ -23,10 +23,10 @@ import numpy as np
 from synthgen.errors import DatasetError
 from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, label_image, read_text
 from synthgen.formats.fields import read_record_text, side_problem
-from synthgen.formats.paths import OutsideDataset, found_inside, inside_dataset
 from synthgen.formats.icdar import FOLDER as ICDAR_FOLDER
 from synthgen.formats.icdar import parse_icdar_line
 from synthgen.formats.lmdb_dataset import image_key, label_key
+from synthgen.formats.paths import OutsideDataset, found_inside, inside_dataset
 from synthgen.formats.recognition import FOLDER as RECOGNITION_FOLDER
 from synthgen.formats.recognition import recognition_rows
 from synthgen.lazy import ImageFile, LazySample, decode_rgb

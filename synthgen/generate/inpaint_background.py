@@ -40,7 +40,8 @@ NEEDS = ("torch", "diffusers")
 class InpaintBackgroundSchema:
     model: str = BUILTIN  # "builtin" or a local Stable Diffusion (XL) inpainting folder (diffusers format)
     texture: str = "choice([brick, grass, gravel, photo, paper, blobs, noise])"  # built-in model: its class to paint
-    prompt: str = "a photo of a textured surface"  # checkpoints: what to paint (a template, or choice([...]): prompts.py)
+    # checkpoints: what to paint (a template, or choice([...]) of them: synthgen.generate.prompts)
+    prompt: str = "a photo of a textured surface"
     negative_prompt: str = "text, letters, watermark"
     margin: int = 2  # pixels around every instance that stay locked
     steps: int = 25  # denoising steps

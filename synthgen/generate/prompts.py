@@ -34,7 +34,7 @@ class Prompt:
         text = str(self.texts.sample(rng))
         if not self.fields:
             return text
-        values = {k: _word(v) for k, v in params.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
+        values = {k: _word(v) for k, v in params.items() if _fills(v)}
         try:
             return text.format_map(values)
         except KeyError as exc:  # the loader checked one sample; a scene that records less elsewhere
@@ -47,6 +47,11 @@ class Prompt:
 def scene_params(spec: Any) -> dict[str, Any]:
     """The parameters a sample's scene recorded (none for a step applied without a scene)."""
     return spec.params if spec is not None else {}
+
+
+def _fills(value: Any) -> bool:
+    """Whether a recorded parameter can fill a field: a text or a number (not a mapping or a list)."""
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
 def _word(value: Any) -> str:
@@ -76,7 +81,7 @@ def parse_prompt(value: Any, key: str) -> Prompt:
 
 def check_fields(prompt: Prompt, recorded: dict[str, Any], scene: str, key: str) -> None:
     """ConfigError at ``key`` for a field the scene does not record (``recorded``: a sample's params)."""
-    usable = sorted(k for k, v in recorded.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool))
+    usable = sorted(k for k, v in recorded.items() if _fills(v))
     for name in sorted(prompt.fields - set(usable)):
         raise ConfigError(
             key, f"{{{name}}} is not a parameter scene {scene!r} records; it records {', '.join(usable) or 'none'}"

@@ -16,8 +16,8 @@ from synthgen.engine import run as engine_run
 from synthgen.engine.run import iter_records, num_shards
 from synthgen.engine.shards import record_path
 from synthgen.formats import WRITERS, polygons
-from synthgen.formats.coco import PATH, CocoOptions, polygon_json
 from synthgen.formats.base import dump_json
+from synthgen.formats.coco import PATH, CocoOptions, polygon_json
 from synthgen.formats.polygons import mask_polygon, mask_polygons, quarters_json, rle_counts, rle_crop
 from synthgen.records import DERIVED
 

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 import yaml
-from box_sets import EXTRINSICS, HEIGHT, K, WIDTH, known_samples, write_dataset
+from box_sets import EXTRINSICS, HEIGHT, WIDTH, K, known_samples, write_dataset
 from pycocotools import mask as mask_utils
 
 from synthgen.errors import DatasetError

@@ -104,16 +104,16 @@ def expected_annotation(ann: dict, mapped: dict[int, str]) -> dict:
 def test_real_annotations_come_out_of_a_mix_exactly_as_read(tmp_path):
     real = real_set(tmp_path / "real")
     write_coco(tmp_path / "synth", [["car"]] * 10, tag=2)
-    body = f"""\
+    body = """\
 name: keep
 seed: 4
 shard_size: 3
 categories: [car, person, bike]
 sources:
-  real: {{path: real, format: coco, label_map: {{automobile: car}}}}
-  synth: {{path: synth, format: coco, real: false}}
-splits: {{val: 0.2, test: 0.2}}
-strategy: {{ratio: {{real: 2, synthetic: 1}}}}
+  real: {path: real, format: coco, label_map: {automobile: car}}
+  synth: {path: synth, format: coco, real: false}
+splits: {val: 0.2, test: 0.2}
+strategy: {ratio: {real: 2, synthetic: 1}}
 outputs: [coco]
 """
     out = tmp_path / "out"

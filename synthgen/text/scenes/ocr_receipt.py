@@ -47,8 +47,8 @@ from synthgen.text.common import (
 )
 from synthgen.text.items import TextItem
 from synthgen.text.layout import PlacedWord, layout_block, line_band, word_advance, word_items
-from synthgen.text.patterns import compile_pattern
 from synthgen.text.legibility import flag_illegible
+from synthgen.text.patterns import compile_pattern
 from synthgen.types import Layers, SceneSpec
 
 CATEGORIES = ("word", "line")  # the categories its specs hold, in id order

@@ -49,7 +49,6 @@ from synthgen.text.common import (
 )
 from synthgen.text.glyphs import box_corners, curve_run, layout_run
 from synthgen.text.items import TextItem
-from synthgen.text.legibility import flag_illegible
 from synthgen.text.layout import (
     ALIGNS,
     apply_homography,
@@ -60,6 +59,7 @@ from synthgen.text.layout import (
     perspective_jitter,
     word_items,
 )
+from synthgen.text.legibility import flag_illegible
 from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
 from synthgen.types import Layers, SceneSpec
 
