@@ -20,22 +20,32 @@ from pathlib import Path
 PREFIX = "synthgen-shard"
 
 
-def _lock(path: str) -> int | None:
-    """An fd holding an exclusive flock on the folder ``path``; None if another process holds one,
-    the folder is gone, or there is no flock here."""
+# _flock's outcomes other than an fd
+_HELD = -1  # another process holds the folder's lock
+_GONE = -2  # the folder is not there (any more)
+_NO_LOCKS = -3  # no flock here (no fcntl, a file system without locks)
+
+
+def _flock(path: str) -> int:
+    """An fd holding an exclusive flock on the folder ``path``, or ``_HELD``, ``_GONE`` or ``_NO_LOCKS``."""
     try:
         import fcntl
-    except ImportError:  # Windows: no flock, no sweeping
-        return None
+    except ImportError:  # Windows: no flock
+        return _NO_LOCKS
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return _GONE
     except OSError:
-        return None
+        return _NO_LOCKS
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return _HELD
     except OSError:
         os.close(fd)
-        return None
+        return _NO_LOCKS
     return fd
 
 
@@ -57,29 +67,15 @@ def local_staging(shard: int) -> Iterator[Path]:
             os.close(fd)
 
 
-_TAKEN = -1  # _lock_new: a sweeper took the folder first
-
-
 def _lock_new(path: str) -> int | None:
-    """An fd holding the flock of the new folder ``path``; None where flock is not to be had (no
-    fcntl, a file system without locks: the folder is then used unlocked, and never swept); _TAKEN
-    when a sweeper took the folder between its making and the lock (it deletes it)."""
-    try:
-        import fcntl
-    except ImportError:
+    """An fd holding the flock of the new folder ``path``; None where flock is not to be had (the
+    folder is then used unlocked, and never swept); _TAKEN when a sweeper took the folder between
+    its making and the lock (it deletes it)."""
+    fd = _flock(path)
+    if fd == _NO_LOCKS:
         return None
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0))
-    except FileNotFoundError:
+    if fd < 0:
         return _TAKEN
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return _TAKEN
-    except OSError:
-        os.close(fd)
-        return None
     try:  # locked, but perhaps a folder the sweeper already deleted from the path
         if os.fstat(fd).st_ino == os.stat(path, follow_symlinks=False).st_ino:
             return fd
@@ -87,6 +83,9 @@ def _lock_new(path: str) -> int | None:
         pass
     os.close(fd)
     return _TAKEN
+
+
+_TAKEN = _HELD  # _lock_new: a sweeper took the folder first
 
 
 def _has_flock() -> bool:
@@ -116,8 +115,8 @@ def remove_abandoned(root: str | Path | None = None) -> list[str]:
                 continue
         except OSError:
             continue
-        fd = _lock(entry.path)
-        if fd is None:  # a live producer's (or gone already)
+        fd = _flock(entry.path)
+        if fd < 0:  # a live producer's (or gone already)
             continue
         try:
             shutil.rmtree(entry.path, ignore_errors=True)
