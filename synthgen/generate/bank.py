@@ -112,11 +112,20 @@ def bank_key(spec: dict[str, Any]) -> str:
     if spec["model"] == BUILTIN:
         from synthgen.generate.models import builtin_dir
 
-        weights = builtin_dir() / "diffusion_pytorch_model.safetensors"
-        ident["weights"] = hashlib.sha256(weights.read_bytes()).hexdigest()
+        ident["weights"] = _builtin_weights_hash(builtin_dir() / "diffusion_pytorch_model.safetensors")
     else:  # keyed by the weights, not the path: new weights at the same path make a new bank
         ident["weights"] = weights_fingerprint(Path(spec["model"]), cache_root(spec))
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def _builtin_weights_hash(path: Path) -> str:
+    """sha256 of the built-in model's weights, read once per process while the file's stat holds
+    (bank_key runs for every sample that draws a bank background: it read and hashed 4.5 MB each time)."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _fingerprints:
+        _fingerprints[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _fingerprints[key]
 
 
 WEIGHT_HASHES = "weight-hashes.json"  # in the cache root: path -> size, mtime_ns, sha256

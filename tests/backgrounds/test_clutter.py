@@ -79,5 +79,7 @@ def test_draw_clutter_stays_inside_the_image():
     image = np.zeros((40, 50, 3), np.uint8)
     marks = [{"kind": "grille", "center": [-100.0, 500.0], "size": 300.0, "angle": 30.0, "color": [255, 255, 255],
               "thickness": 3, "aspect": 1.0, "spacing": 10.0}]
-    out = draw_clutter(image, marks)  # far outside: clipped by OpenCV, no error
-    assert out.shape == (40, 50, 3)
+    out = draw_clutter(image, marks)  # far below the image: clipped by OpenCV, no error, no pixel
+    assert out.shape == (40, 50, 3) and not out.any()
+    marks[0]["center"] = [25.0, 20.0]  # the same grille over the image covers a good part of it
+    assert 0.1 < draw_clutter(image, marks).any(axis=2).mean() < 0.9
