@@ -3,7 +3,9 @@
 A stage never imports another stage; they talk only through these types:
 ``SceneSpec`` (what to draw) -> ``Layers`` (what was drawn) -> ``Labels``/``Sample`` (what is written).
 One serialiser beside them, ``synthgen.records`` (``to_record`` / ``from_record``), turns a Sample
-into the JSON-able record that shards, regress and every writer and reader use.
+into the JSON-able record that shards, regress and every writer and reader use. It is derived from
+the dataclass fields below: each label field names its codec in its metadata (``codec``), so a new
+field is a new line here (and a new codec in ``synthgen.records`` if its type is new).
 """
 
 from __future__ import annotations
@@ -13,6 +15,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+
+def codec(name: str, **options: Any) -> dict[str, Any]:
+    """The field metadata that says how ``synthgen.records`` writes a label field and reads it back.
+
+    Args:
+        name: the codec of the field's type (``synthgen.records.CODECS``: ``text``, ``int``, ``ints``,
+            ``floats``, ``ratio``, ``json``, ``points``, ``point_groups``, ``keypoints``, ``box3d``,
+            ``original``, or ``inline`` for a dataclass (``type=``) whose own fields are written into the record).
+        **options: ``key`` (the record key, default the field's name), ``omit_empty`` (leave an empty
+            value out, as None always is), ``with_key`` (write it only when that key is written too),
+            and the codec's own (``decimals``, ``shape``, ``dtype``).
+    """
+    return {"codec": name, **options}
 
 
 @dataclass(frozen=True)
@@ -114,10 +130,10 @@ class Camera:
         width, height: image size in pixels.
     """
 
-    intrinsics: np.ndarray
-    extrinsics: np.ndarray
-    width: int
-    height: int
+    intrinsics: np.ndarray = field(metadata=codec("floats", decimals=6, shape=(3, 3), dtype="float64"))
+    extrinsics: np.ndarray = field(metadata=codec("floats", decimals=6, shape=(4, 4), dtype="float64"))
+    width: int = field(metadata=codec("int"))
+    height: int = field(metadata=codec("int"))
 
     def project(self, points: np.ndarray) -> np.ndarray:
         """(N, 3) camera-frame points -> (N, 2) pixel coordinates (corner convention)."""
@@ -189,11 +205,12 @@ class TextRecord:
             text: the upper edge left to right, then the lower edge right to left), or None.
     """
 
-    transcription: str
-    quad: np.ndarray | None = None
-    chars: str | None = None
-    char_quads: np.ndarray | None = None
-    polygon: np.ndarray | None = None
+    transcription: str = field(metadata=codec("text", key="text"))
+    quad: np.ndarray | None = field(default=None, metadata=codec("points", shape=(4, 2)))
+    # written only beside char_quads: characters without their quads say nothing of where they are
+    chars: str | None = field(default=None, metadata=codec("text", with_key="char_quads"))
+    char_quads: np.ndarray | None = field(default=None, metadata=codec("point_groups", shape=(-1, 4, 2)))
+    polygon: np.ndarray | None = field(default=None, metadata=codec("points", shape=(-1, 2)))
 
 
 @dataclass(frozen=True)
@@ -281,40 +298,37 @@ class Instance:
             (0, 0, 0, 0) for an object with no visible pixel.
         area: number of visible pixels.
         rle: visible mask as COCO compressed RLE ``{"size": [H, W], "counts": str}``.
+        text: the text record of a text instance, or None.
+        attributes: extra JSON-able attributes (``legible``, ``line``, ``level``, ...).
         amodal_bbox: (x, y, w, h) of the whole object (hidden and out-of-image parts included), or None.
         occlusion: 1 - visible pixels / pixels of the object drawn alone in the image, 0..1, or None.
         truncation: fraction of the object (drawn alone) outside the image, 0..1, or None.
         keypoints: (K, 3) float32 x, y, visibility (COCO), or None.
         box3d: 3D box in rectified camera coordinates (see ``Box3D``), or None.
-        attributes: extra JSON-able attributes (``legible``, ``line``, ``level``, ...).
-        text: the text record of a text instance, or None.
         original: a real instance's labels as its dataset holds them, which writers keep rather
             than derive from the mask; None for a synthetic instance, and for a real one whose
             labels the mix changed (covered by a pasted object).
     """
 
-    category: str
-    bbox: tuple[int, int, int, int]
-    area: int
-    rle: dict[str, Any]
-    amodal_bbox: tuple[float, float, float, float] | None = None
-    occlusion: float | None = None
-    truncation: float | None = None
-    keypoints: np.ndarray | None = None
-    box3d: Box3D | None = None
-    attributes: dict[str, Any] = field(default_factory=dict)
-    text: TextRecord | None = None
-    original: OriginalLabels | None = None
+    # The declaration order is the record's key order (``synthgen.records``); each field's codec
+    # (its metadata) says how it is written and read back.
+    category: str = field(metadata=codec("text"))
+    bbox: tuple[int, int, int, int] = field(metadata=codec("ints"))
+    area: int = field(metadata=codec("int"))
+    rle: dict[str, Any] = field(metadata=codec("json", key="segmentation"))
+    text: TextRecord | None = field(default=None, metadata=codec("inline", type=TextRecord))
+    attributes: dict[str, Any] = field(default_factory=dict, metadata=codec("json", omit_empty=True))
+    amodal_bbox: tuple[float, float, float, float] | None = field(default=None, metadata=codec("floats"))
+    occlusion: float | None = field(default=None, metadata=codec("ratio"))
+    truncation: float | None = field(default=None, metadata=codec("ratio"))
+    keypoints: np.ndarray | None = field(default=None, metadata=codec("keypoints"))
+    box3d: Box3D | None = field(default=None, metadata=codec("box3d"))
+    original: OriginalLabels | None = field(default=None, metadata=codec("original"))
 
     @property
     def visible(self) -> bool:
         """Whether any pixel of it is visible (writers export only visible instances)."""
         return self.area > 0
-
-    @property
-    def legible(self) -> bool:
-        """A text instance's legibility (``attributes.legible``, True when not set)."""
-        return self.attributes.get("legible", True) is not False
 
     def visible_mask(self) -> np.ndarray:
         """Decode the RLE into a (H, W) bool mask."""

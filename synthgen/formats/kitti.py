@@ -342,17 +342,7 @@ WRITER = WriterKind(
     write_sample=write_sample,
     entries=("kitti",),
     needs=frozenset({"box3d", "camera"}),
-    omits={
-        "segmentation": "KITTI object labels hold boxes only (the dense writer and COCO keep masks)",
-        "area": "not in KITTI's label line",
-        "text": "no text in KITTI",
-        "quad": "no text in KITTI",
-        "chars": "no text in KITTI",
-        "char_quads": "no text in KITTI",
-        "polygon": "no text in KITTI",
-        "attributes": "only the type, as the KITTI type (and actor, which joins a rider and bicycle as a Cyclist)",
-        "amodal_bbox": "KITTI's 2D box is the visible one; the 3D box gives the amodal extent",
-        "keypoints": "KITTI has no keypoints (COCO keeps them)",
-        "occlusion": "quantised to KITTI's occlusion level 0..3",
-    },
+    # the category as its KITTI type (attributes' type and actor choose among them), the visible 2D
+    # box, the 3D box and the calibration; occlusion only as KITTI's level 0..3
+    writes=frozenset({"category", "bbox", "truncation", "box3d", "camera"}),
 )

@@ -216,17 +216,13 @@ def read_recognition_meta(path: str | Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-_NOT_A_CROP = "a recognition crop is the pixels of the text quad and its transcription"
 WRITER = WriterKind(
     "recognition",
     write_sample=write_sample,
     finalize=finalize,
-    omits={
-        key: _NOT_A_CROP
-        for key in ("bbox", "area", "segmentation", "chars", "char_quads", "polygon", "category")
-    }
-    | {"attributes": "only the recorded font and font_size, in meta.jsonl"}
-    | {key: "not a text label" for key in ("amodal_bbox", "occlusion", "truncation", "keypoints", "box3d", "camera")},
+    # a crop of the pixels of the text quad, and its transcription (attributes: only the font and
+    # font_size, in meta.jsonl)
+    writes=frozenset({"text", "quad"}),
     entries=(FOLDER,),
     needs=frozenset({"quads", "text"}),
 )
