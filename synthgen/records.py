@@ -139,6 +139,16 @@ def instance_keys(cls: type = Instance) -> tuple[str, ...]:
     return tuple(k for f in _fields(cls) for k in ([i.key for i in f.inline] if f.codec is None else [f.key]))
 
 
+@functools.cache
+def instance_codecs(cls: type = Instance) -> dict[str, str]:
+    """Each key an instance record of ``cls`` may hold -> the name of its codec (``CODECS``), in order."""
+    return {
+        i.key if f.codec is None else f.key: (i if f.codec is None else f).meta["codec"]
+        for f in _fields(cls)
+        for i in (f.inline if f.codec is None else (f,))
+    }
+
+
 def _encode_into(obj: Any, fields: tuple[_Field, ...], rec: dict[str, Any]) -> None:
     for f in fields:
         value = getattr(obj, f.name)
