@@ -9,8 +9,9 @@ unlabelled, a covered one hidden; a cut or covered word becomes illegible, ``Tex
 
 Which fields of ``Instance`` and ``InstanceGeometry`` are extensions is in their metadata
 (``extension``): ``"self"`` where the value implements the protocol itself (``TextRecord``), or the
-name of an adapter here (``ADAPTERS``: ``keypoints``, a plain (K, 3) array). A new moving label is a
-field with that metadata and a class with these methods; no step changes.
+name of an adapter here (``ADAPTERS``: ``keypoints``, a plain (K, 3) array; ``box3d``, which moves
+only between two cameras). A new moving label is a field with that metadata and a class with these
+methods; no step changes.
 
 Coordinates are image pixels in the corner convention (pixel (i, j) covers [j, j+1) x [i, i+1)).
 """
@@ -18,10 +19,13 @@ Coordinates are image pixels in the corner convention (pixel (i, j) covers [j, j
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from synthgen.types import Box3D, Camera
 
 
 @dataclass(frozen=True)
@@ -103,19 +107,84 @@ class Keypoints:
         return Change(kp, attributes)
 
 
-# adapters of the extension fields whose values are plain arrays (``extension`` metadata -> class)
-ADAPTERS: dict[str, type] = {"keypoints": Keypoints}
+@dataclass(frozen=True)
+class SeenBox3D:
+    """The extension of a 3D box (``Box3D``) as an image shows it: seen through ``camera``, and,
+    once moved in the image, placed where ``to_camera`` sees it there (a paste into another
+    picture: the same object at the distance that gives it its new size, at the same angle to the
+    line of sight, so that it looks as it did).
+
+    Its points are the projection of its centre and of a point 1 m to the right of it (camera x):
+    a paste's shift moves the first, its scale the distance between them.
+    """
+
+    box: Box3D
+    camera: Camera
+    to_camera: Camera
+
+    def _centre(self) -> np.ndarray:
+        """The box's centre in the camera's frame (not rectified): (3,) float64."""
+        return np.asarray(self.box.center, np.float64) @ self.camera.rectification()
+
+    def points(self, edge_points: int = 0) -> np.ndarray:
+        centre = self._centre()
+        return self.camera.project(np.stack([centre, centre + [1.0, 0.0, 0.0]])).astype(np.float32)
+
+    def with_points(self, points: np.ndarray, edge_points: int = 0) -> SeenBox3D:
+        before = self.points().astype(np.float64)
+        after = np.asarray(points, np.float64).reshape(2, 2)
+        scale = float(np.linalg.norm(after[1] - after[0]) / np.linalg.norm(before[1] - before[0]))
+        centre = self._centre()
+        k_to = np.asarray(self.to_camera.intrinsics, np.float64)
+        depth = centre[2] * k_to[0, 0] / (scale * float(np.asarray(self.camera.intrinsics)[0, 0]))
+        seen = depth * (np.linalg.inv(k_to) @ np.array([after[0, 0], after[0, 1], 1.0]))
+        rect = seen @ self.to_camera.rectification().T
+        old = np.asarray(self.box.center, np.float64)
+        # the same angle to the line of sight (KITTI's observation angle alpha) as before
+        yaw = self.box.yaw - np.arctan2(old[0], old[2]) + np.arctan2(rect[0], rect[2])
+        yaw = float((yaw + np.pi) % (2 * np.pi) - np.pi)
+        box = Box3D(rect + 0.0, np.asarray(self.box.dimensions, np.float64), yaw)
+        return SeenBox3D(box, self.to_camera, self.to_camera)
+
+    def overlaps(self, width: int, height: int) -> bool | None:
+        return None
+
+    def cut(self, width: int, height: int, attributes: dict[str, Any]) -> Change:
+        """Unchanged: a 3D box is the whole object's, inside the image or not."""
+        return Change(self.box, attributes)
+
+    def covered(self, hidden: np.ndarray, visible: np.ndarray, attributes: dict[str, Any]) -> Change:
+        """Unchanged: what hides the object is its occlusion, not its box's."""
+        return Change(self.box, attributes)
 
 
-def extensions_of(obj: Any) -> dict[str, LabelExtension]:
+# adapters of the extension fields whose values do not implement the protocol themselves
+# (``extension`` metadata -> (value, cameras) -> extension, or None where it cannot move)
+ADAPTERS: dict[str, Callable[[Any, tuple[Camera, Camera] | None], Any]] = {
+    "keypoints": lambda value, cameras: Keypoints(value),
+    "box3d": lambda value, cameras: SeenBox3D(value, *cameras) if cameras is not None else None,
+}
+
+
+def extensions_of(obj: Any, cameras: tuple[Camera, Camera] | None = None) -> dict[str, LabelExtension]:
     """The label extensions an ``Instance`` or ``InstanceGeometry`` holds: field name -> extension,
-    in field order, for the fields that have a value."""
+    in field order, for the fields that have a value.
+
+    Args:
+        obj: the instance.
+        cameras: (the camera it is seen through, the camera of the image it moves into), where both
+            pictures have one; a 3D box moves only with them (``SeenBox3D``), and is left as it is
+            without.
+    """
     out: dict[str, LabelExtension] = {}
     for f in dataclasses.fields(obj):
         kind = f.metadata.get("extension")
         value = getattr(obj, f.name)
-        if kind is not None and value is not None:
-            out[f.name] = ADAPTERS[kind](value) if kind in ADAPTERS else value
+        if kind is None or value is None:
+            continue
+        ext = ADAPTERS[kind](value, cameras) if kind in ADAPTERS else value
+        if ext is not None:
+            out[f.name] = ext
     return out
 
 

@@ -327,7 +327,7 @@ class InstanceGeometry:
     amodal_bbox: tuple[float, float, float, float] | None = None
     area_alone: int | None = None
     area_alone_total: int | None = None
-    box3d: Box3D | None = None
+    box3d: Box3D | None = field(default=None, metadata={"extension": "box3d"})
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -412,7 +412,7 @@ class Instance:
     occlusion: float | None = field(default=None, metadata=codec("ratio"))
     truncation: float | None = field(default=None, metadata=codec("ratio"))
     keypoints: np.ndarray | None = field(default=None, metadata=codec("keypoints", extension="keypoints"))
-    box3d: Box3D | None = field(default=None, metadata=codec("box3d"))
+    box3d: Box3D | None = field(default=None, metadata=codec("box3d", extension="box3d"))
     original: OriginalLabels | None = field(default=None, metadata=codec("original"))
 
     @property
