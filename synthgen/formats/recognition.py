@@ -220,9 +220,9 @@ WRITER = WriterKind(
     "recognition",
     write_sample=write_sample,
     finalize=finalize,
-    # a crop of the pixels of the text quad, and its transcription (attributes: only the font and
-    # font_size, in meta.jsonl)
-    writes=frozenset({"text", "quad"}),
+    # the transcription of a crop of the text quad's pixels (the crop is the quad: its coordinates
+    # are not kept); attributes: only the font and font_size, in meta.jsonl
+    writes=frozenset({"text"}),
     entries=(FOLDER,),
     needs=frozenset({"quads", "text"}),
 )
