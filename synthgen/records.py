@@ -197,6 +197,29 @@ def model_keys() -> frozenset[str]:
     return frozenset(instance_keys()) - {ORIGINAL} | labels
 
 
+def as_instance(inst: Instance | dict[str, Any]) -> Instance:
+    """An Instance as it is, or the typed view of an instance record (``instance_from_record``; a
+    record without a mask, as a test or a writer's merged parts may hold, gets an empty one)."""
+    if isinstance(inst, Instance):
+        return inst
+    return instance_from_record(inst if "segmentation" in inst else {**inst, "segmentation": {}})
+
+
+def labels_of_record(rec: dict[str, Any], categories: CategoryTable | None = None) -> Labels:
+    """The typed view of a sample record's labels: instances and camera as the record holds them
+    (rounded as written, so what a writer derives from them is the same from a sample or its record).
+
+    Args:
+        rec: a sample record.
+        categories: the run's category table; None builds one from the record's names, ids 1, 2, ...
+    """
+    return Labels(
+        instances=tuple(instance_from_record(i) for i in rec["instances"]),
+        categories=categories if categories is not None else CategoryTable.of_names(rec["categories"]),
+        camera=camera_from_record(rec["camera"]) if "camera" in rec else None,
+    )
+
+
 def original_keys() -> tuple[str, ...]:
     """The keys of an ``original`` record: ``OriginalLabels``' fields."""
     return tuple(f.name for f in dataclasses.fields(OriginalLabels))
@@ -254,13 +277,7 @@ def from_record(rec: dict[str, Any], image: np.ndarray, categories: CategoryTabl
         categories: the run's category table (a dataset's manifest holds it); None builds one
             from the record's names with ids 1, 2, ...
     """
-    table = categories if categories is not None else CategoryTable.of_names(rec["categories"])
-    labels = Labels(
-        instances=tuple(instance_from_record(i) for i in rec["instances"]),
-        categories=table,
-        camera=camera_from_record(rec["camera"]) if "camera" in rec else None,
-    )
-    return Sample(image=image, labels=labels, meta=rec["meta"])
+    return Sample(image=image, labels=labels_of_record(rec, categories), meta=rec["meta"])
 
 
 def table_to_record(table: CategoryTable) -> list[dict[str, Any]]:
