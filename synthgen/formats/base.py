@@ -56,8 +56,9 @@ class WriterKind:
             of use (KITTI: 3D boxes and a camera); a run whose scene and annotators do not
             produce them is refused at load.
 
-    Records are ``synthgen.records.to_record``'s: a writer reads the fields it writes from there
-    and keeps no list of its own.
+    Records are ``synthgen.records.to_record``'s, whose fields are derived from the sample model's
+    dataclasses; a writer reads them through the typed view (``synthgen.records.labels_of_record``)
+    or the sample it is given, and its one list of fields is ``writes``, what it chose to write.
     """
 
     name: str
