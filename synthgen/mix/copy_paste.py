@@ -9,10 +9,10 @@ left out where either has none (a 3D box needs a camera to be relative to). A re
 the pasted pixels from its mask, box and area, and each of its labels is told it was covered
 (``LabelExtension.covered``): its covered keypoints become hidden (v=1), a word some of whose
 pixels are covered becomes illegible (``legible: false``, ``illegible_reason: covered``), as a word
-cut by a warp does; it is dropped when nothing of it is left visible. Such a covered real instance is written with the box, area, mask and keypoints of its
-pixels left visible (its dataset's own values, ``Instance.original``, described the uncovered
-object; only its ``iscrowd`` stays); a real instance that no paste touches keeps its dataset's
-labels exactly. Blending: ``alpha`` (the pixels replaced), ``feather`` (the mask's edge blended over
+cut by a warp does; it is dropped when nothing of it is left visible. Such a covered real
+instance is written with the box, area, mask and keypoints of its pixels left visible (its
+dataset's own values, ``Instance.original``, described the uncovered object; only its ``iscrowd``
+stays); a real instance that no paste touches keeps its dataset's labels exactly. Blending: ``alpha`` (the pixels replaced), ``feather`` (the mask's edge blended over
 ``feather_px`` pixels inside it, so no pixel outside the mask changes) or ``poisson``
 (OpenCV's ``seamlessClone``; its solution keeps the mask's outer ring at the target's values,
 so the label is the mask's interior).
