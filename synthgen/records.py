@@ -108,29 +108,38 @@ INLINE = "inline"  # a dataclass whose fields are written into the record itself
 
 @dataclass(frozen=True)
 class _Field:
+    """One field of a dataclass as the serialiser walks it (resolved once per class)."""
+
     name: str
     key: str
     codec: Codec | None  # None: written inline, by ``inline``'s fields
     meta: dict
     inline: tuple[_Field, ...] = ()
     inline_type: type | None = None
+    omit_empty: bool = False
+    with_name: str | None = None  # written only where this field (``with_key``'s) has a value
 
 
 @functools.cache
 def _fields(cls: type) -> tuple[_Field, ...]:
     """The label fields of a dataclass, in declaration order, with their codecs."""
     out = []
-    for f in dataclasses.fields(cls):
+    declared = dataclasses.fields(cls)
+    for f in declared:
         meta = dict(f.metadata)
         name = meta.get("codec")
         if name is None:
             raise TypeError(f"{cls.__name__}.{f.name} names no codec (synthgen.types.codec) to write it with")
         if name == INLINE:
             out.append(_Field(f.name, f.name, None, meta, _fields(meta["type"]), meta["type"]))
-        elif name not in CODECS:
+            continue
+        if name not in CODECS:
             raise TypeError(f"{cls.__name__}.{f.name}: unknown codec {name!r}; known: {sorted(CODECS)}")
-        else:
-            out.append(_Field(f.name, meta.get("key", f.name), CODECS[name], meta))
+        with_name = None
+        if "with_key" in meta:
+            with_name = next(g.name for g in declared if g.metadata.get("key", g.name) == meta["with_key"])
+        key = meta.get("key", f.name)
+        out.append(_Field(f.name, key, CODECS[name], meta, omit_empty=bool(meta.get("omit_empty")), with_name=with_name))
     return tuple(out)
 
 
@@ -152,16 +161,12 @@ def instance_codecs(cls: type = Instance) -> dict[str, str]:
 def _encode_into(obj: Any, fields: tuple[_Field, ...], rec: dict[str, Any]) -> None:
     for f in fields:
         value = getattr(obj, f.name)
-        if value is None or (f.meta.get("omit_empty") and not value):
+        if value is None or (f.omit_empty and not value):
             continue
         if f.codec is None:
             _encode_into(value, f.inline, rec)
-        elif "with_key" not in f.meta or getattr(obj, _name_of(fields, f.meta["with_key"])) is not None:
+        elif f.with_name is None or getattr(obj, f.with_name) is not None:
             rec[f.key] = f.codec.encode(value, f.meta)
-
-
-def _name_of(fields: tuple[_Field, ...], key: str) -> str:
-    return next(f.name for f in fields if f.key == key)
 
 
 def _decode_from(rec: dict[str, Any], cls: type, fields: tuple[_Field, ...]) -> Any:
