@@ -137,20 +137,16 @@ def annotate(
             if geo.area_alone_total:
                 truncation = 1.0 - geo.area_alone / geo.area_alone_total
         # what the renderer knew carries over by name: every field InstanceGeometry shares with Instance
-        carried = {name: getattr(geo, name) for name in _carried_fields()}
-        carried["attributes"] = dict(geo.attributes)
-        if geo.keypoints is not None:
-            carried["keypoints"] = keypoint_visibility(geo.keypoints, *layers.instance_id.shape)
-        instances.append(
-            Instance(
-                bbox=bbox,
-                area=area,
-                rle=rle,
-                occlusion=None if occlusion is None else min(max(occlusion, 0.0), 1.0),
-                truncation=None if truncation is None else min(max(truncation, 0.0), 1.0),
-                **carried,
-            )
+        inst = Instance(
+            bbox=bbox,
+            area=area,
+            rle=rle,
+            occlusion=None if occlusion is None else min(max(occlusion, 0.0), 1.0),
+            truncation=None if truncation is None else min(max(truncation, 0.0), 1.0),
+            **{name: getattr(geo, name) for name in _carried_fields()},
         )
+        keypoints = None if geo.keypoints is None else keypoint_visibility(geo.keypoints, *layers.instance_id.shape)
+        instances.append(dataclasses.replace(inst, attributes=dict(geo.attributes), keypoints=keypoints))
     for annotator in annotators:
         instances.extend(annotator.annotate(tuple(instances), layers, spec))
     return Labels(
