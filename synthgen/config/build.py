@@ -24,7 +24,6 @@ from synthgen.config.schema import (
 )
 from synthgen.config.yaml_files import ConfigWarning
 from synthgen.errors import ConfigError
-from synthgen.steps import Step
 from synthgen.types import Category, CategoryTable
 
 
@@ -126,19 +125,13 @@ def _writer_options(cfg: DictConfig) -> tuple[dict[str, Any], dict[str, Any]]:
             raise ConfigError(key, f"the {name} writer takes no options")
         if not isinstance(given, DictConfig):
             raise ConfigError(key, f"expected a mapping of options, got {given!r}")
-        typed = merge_checked(OmegaConf.structured(writer.options), given, prefix=key)
-        for field_name, allowed in getattr(writer.options, "CHOICES", {}).items():
-            if typed[field_name] not in allowed:
-                raise ConfigError(f"{key}.{field_name}", f"{typed[field_name]!r} is not one of {', '.join(allowed)}")
-        for field_name, (low, high) in getattr(writer.options, "RANGES", {}).items():
-            if not low <= typed[field_name] <= high:  # NaN too
-                raise ConfigError(f"{key}.{field_name}", f"{typed[field_name]!r} is not within {low}..{high}")
+        settings, resolved = kind_settings(writer.options, given, key)
         if unused:
             unused_note = f"{key}: options for a writer that is not in outputs ({', '.join(cfg.outputs)}), ignored"
             warnings.warn(ConfigWarning(unused_note), stacklevel=2)
             continue
-        options[str(name)] = OmegaConf.to_object(typed)
-        params[str(name)] = OmegaConf.to_container(typed, resolve=True)
+        options[str(name)] = settings
+        params[str(name)] = resolved
     return options, params
 
 
@@ -211,7 +204,14 @@ def _missing_kind(name: str):
 
 
 def _typed_settings(kind: Any, params: Any, key: str) -> tuple[Any, dict[str, Any]]:
-    """A kind's frozen settings from its ``params`` mapping, and the params as resolved data."""
+    """A kind's frozen settings from its ``params`` mapping, and the params as resolved data.
+
+    A kind declares its params once (``kind.params``, a ``synthgen.config.params.Params`` class); a
+    scene kind still holds a schema and a ``from_config`` of its own (``SceneKind``).
+    """
+    declared = getattr(kind, "params", None)
+    if declared is not None:
+        return kind_settings(declared, params, key)
     params = params if params is not None else OmegaConf.create({})
     if not isinstance(params, DictConfig):
         raise ConfigError(key, f"expected a mapping, got {params!r}")
@@ -221,6 +221,22 @@ def _typed_settings(kind: Any, params: Any, key: str) -> tuple[Any, dict[str, An
     except OmegaConfBaseException as exc:
         raise omegaconf_error(exc, key) from None
     return kind.from_config(schema_obj, key), OmegaConf.to_container(typed, resolve=True)  # type: ignore[return-value]
+
+
+def kind_settings(params_class: Any, given: Any, key: str) -> tuple[Any, dict[str, Any]]:
+    """A kind's settings from the config's mapping ``given`` (None: every default), and the params
+    as resolved data (recorded in the manifest); ConfigError at ``key.field`` for any problem."""
+    from synthgen.config.params import from_config
+
+    given = given if given is not None else OmegaConf.create({})
+    if not isinstance(given, DictConfig):
+        raise ConfigError(key, f"expected a mapping, got {given!r}")
+    typed = merge_checked(OmegaConf.structured(params_class.schema()), given, prefix=key)
+    try:
+        schema_obj = OmegaConf.to_object(typed)
+    except OmegaConfBaseException as exc:
+        raise omegaconf_error(exc, key) from None
+    return from_config(params_class, schema_obj, key), OmegaConf.to_container(typed, resolve=True)  # type: ignore[return-value]
 
 
 def _build_render(cfg: DictConfig, scene: Any) -> tuple[RenderConfig, dict[str, Any]]:
@@ -237,9 +253,11 @@ def _build_render(cfg: DictConfig, scene: Any) -> tuple[RenderConfig, dict[str, 
     return RenderConfig(name, settings), params
 
 
-def _build_steps(cfg: DictConfig, section: str, registry: Any, scene: Any) -> tuple[tuple[Step, ...], dict[str, Any]]:
+def _build_steps(cfg: DictConfig, section: str, registry: Any, scene: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The steps of ``generate:`` or ``augment:`` in config order, and each step's params as resolved data."""
     import importlib.util
+
+    from synthgen.steps import Step
 
     steps = []
     resolved: dict[str, Any] = {}

@@ -2,18 +2,18 @@
 
 A kind (an augmentation, a generate step, a renderer, a writer's options) subclasses ``Params``::
 
-    class GaussianBlurParams(Params):
+    class GaussianBlurSettings(Params):
         sigma: Distribution = param("uniform(0.5, 1.5)", number(0.1, 20), "standard deviation in pixels")
 
 From that one declaration come:
 
-- the omegaconf structured schema (``GaussianBlurParams.schema()``) that the YAML is merged onto:
+- the omegaconf structured schema (``GaussianBlurSettings.schema()``) that the YAML is merged onto:
   typed fields, unknown keys refused with their path and a suggestion;
 - the validated, frozen settings object (the class itself), built by the one generic
   ``from_config``, whose errors name the key path (``augment.blur.params.sigma: values must be
   <= 20, got 30.0``);
 - the defaults, written as a user writes them in YAML (``"uniform(0.5, 1.5)"``) and converted by
-  the field's rule, so a kind built from Python (``GaussianBlurParams()``) holds what a config
+  the field's rule, so settings built from Python (``GaussianBlurSettings()``, ``GaussianBlurSettings(sigma=Constant(2.0))``) holds what a config
   without the key gives.
 
 A field's rule (``number``, ``integer``, ``choice``, ``within``, ``one_of`` or any ``rule(fn)``)
@@ -158,9 +158,10 @@ def _copy(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(param, nested, dataclasses.field))
+@dataclass_transform(frozen_default=True, field_specifiers=(param, nested, dataclasses.field))
 class Params:
-    """Base of a kind's parameters: a subclass is a frozen, keyword-only dataclass of ``param`` fields.
+    """Base of a kind's parameters: a subclass is a frozen dataclass of ``param`` fields (required
+    ones, ``param()`` without a default, first), and its instances are the kind's settings.
 
     Override ``check(self, key)`` for checks across fields (``zfar`` > ``znear``); it raises
     ConfigError under ``key`` (the kind's params path) and may return a copy with derived values.
@@ -168,7 +169,7 @@ class Params:
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
-        dataclasses.dataclass(frozen=True, kw_only=True)(cls)
+        dataclasses.dataclass(frozen=True)(cls)
 
     def check(self, key: str) -> Params | None:
         """Checks across fields, after each field's own rule; None or a completed copy."""
