@@ -9,9 +9,8 @@ from dataclasses import replace
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
-from synthgen.config.omegaconf_errors import merge_checked, omegaconf_error
+from synthgen.config.params import from_config, merge_params
 from synthgen.config.schema import (
     IMAGE_FORMATS,
     PNG_FILTERS,
@@ -212,31 +211,16 @@ def _typed_settings(kind: Any, params: Any, key: str) -> tuple[Any, dict[str, An
     declared = getattr(kind, "params", None)
     if declared is not None:
         return kind_settings(declared, params, key)
-    params = params if params is not None else OmegaConf.create({})
-    if not isinstance(params, DictConfig):
-        raise ConfigError(key, f"expected a mapping, got {params!r}")
-    typed = merge_checked(OmegaConf.structured(kind.params_schema), params, prefix=key)
-    try:
-        schema_obj = OmegaConf.to_object(typed)
-    except OmegaConfBaseException as exc:
-        raise omegaconf_error(exc, key) from None
-    return kind.from_config(schema_obj, key), OmegaConf.to_container(typed, resolve=True)  # type: ignore[return-value]
+    schema_obj, resolved = merge_params(kind.params_schema, params, key)
+    return kind.from_config(schema_obj, key), resolved
 
 
 def kind_settings(params_class: Any, given: Any, key: str) -> tuple[Any, dict[str, Any]]:
-    """A kind's settings from the config's mapping ``given`` (None: every default), and the params
-    as resolved data (recorded in the manifest); ConfigError at ``key.field`` for any problem."""
-    from synthgen.config.params import from_config
-
-    given = given if given is not None else OmegaConf.create({})
-    if not isinstance(given, DictConfig):
-        raise ConfigError(key, f"expected a mapping, got {given!r}")
-    typed = merge_checked(OmegaConf.structured(params_class.schema()), given, prefix=key)
-    try:
-        schema_obj = OmegaConf.to_object(typed)
-    except OmegaConfBaseException as exc:
-        raise omegaconf_error(exc, key) from None
-    return from_config(params_class, schema_obj, key), OmegaConf.to_container(typed, resolve=True)  # type: ignore[return-value]
+    """A kind's settings (``params_class``, a ``synthgen.config.params.Params``) from the config's
+    mapping ``given`` (None: every default), and the params as resolved data (recorded in the
+    manifest); ConfigError at ``key.field`` for any problem."""
+    schema_obj, resolved = merge_params(params_class.schema(), given, key)
+    return from_config(params_class, schema_obj, key), resolved
 
 
 def _build_render(cfg: DictConfig, scene: Any) -> tuple[RenderConfig, dict[str, Any]]:

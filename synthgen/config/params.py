@@ -48,11 +48,13 @@ class Rule:
         convert: (config value, key path) -> settings value; raises ConfigError naming the key.
         schema_type: the type omegaconf checks the value against; None: the field's annotation.
         words: the rule as the docs say it (``0.1..20``).
+        options: the values a ``choice`` or ``one_of`` rule allows (empty for the others).
     """
 
     convert: Callable[[Any, str], Any]
     schema_type: Any = None
     words: str = ""
+    options: tuple[str, ...] = ()
 
 
 def _span(low: float | None, high: float | None) -> str:
@@ -78,7 +80,7 @@ def integer(low: float | None = None, high: float | None = None) -> Rule:
 
 def choice(*options: str) -> Rule:
     """One of ``options`` or a ``choice([...])`` of them. Settings value: a Distribution."""
-    return Rule(lambda value, key: parse_value(value, key, "str", options), str, " | ".join(options))
+    return Rule(lambda value, key: parse_value(value, key, "str", options), str, " | ".join(options), options)
 
 
 def within(low: float | None = None, high: float | None = None, *, multiple_of: int | None = None) -> Rule:
@@ -105,7 +107,7 @@ def one_of(*options: str) -> Rule:
             raise ConfigError(key, f"{value!r} is not one of {', '.join(options)}")
         return value
 
-    return Rule(convert, str, " | ".join(options))
+    return Rule(convert, str, " | ".join(options), options)
 
 
 def rule(convert: Callable[[Any, str], Any], schema_type: Any = None, words: str = "") -> Rule:
@@ -181,6 +183,12 @@ class Params:
         return _schema(cls)
 
     @classmethod
+    def choices(cls, name: str) -> tuple[str, ...]:
+        """The values the ``choice`` or ``one_of`` rule of field ``name`` allows."""
+        p = next(f.metadata["param"] for f in dataclasses.fields(cls) if f.name == name)
+        return p.rule.options
+
+    @classmethod
     def from_config(cls, given: Any, key: str) -> Any:
         """The checked settings from ``given``: a mapping (or DictConfig) of config values, an
         object of ``schema()``, or None (every default). ConfigError naming ``key.field`` on any problem."""
@@ -232,7 +240,7 @@ def from_config(cls: type[Params], given: Any, key: str) -> Any:
         key: the key path of these params (``augment.blur.params``).
     """
     if given is None or isinstance(given, Mapping) or _is_dictconfig(given):
-        given = _merged(cls, given, key)
+        given, _ = merge_params(cls.schema(), given, key)
     values = {}
     for f in dataclasses.fields(cls):
         p = f.metadata.get("param")
@@ -257,19 +265,26 @@ def _is_dictconfig(value: Any) -> bool:
     return isinstance(value, DictConfig)
 
 
-def _merged(cls: type[Params], given: Any, key: str) -> Any:
-    """``given`` merged onto the schema: an object of ``cls.schema()``, unknown keys refused."""
+def merge_params(schema: type, given: Any, key: str) -> tuple[Any, dict[str, Any]]:
+    """``given`` (a mapping, a DictConfig or None) merged onto ``schema``, unknown keys refused: the
+    schema object and the values as resolved data. ConfigError at ``key`` or below."""
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     from synthgen.config.omegaconf_errors import merge_checked, omegaconf_error
 
-    layer = given if _is_dictconfig(given) else OmegaConf.create(dict(given or {}))
-    typed = merge_checked(OmegaConf.structured(cls.schema()), layer, prefix=key)
+    if given is None:
+        given = {}
+    if isinstance(given, Mapping):
+        given = OmegaConf.create(dict(given))
+    if not _is_dictconfig(given):
+        raise ConfigError(key, f"expected a mapping, got {given!r}")
+    typed = merge_checked(OmegaConf.structured(schema), given, prefix=key)
     try:
-        return OmegaConf.to_object(typed)
+        schema_obj = OmegaConf.to_object(typed)
     except OmegaConfBaseException as exc:
         raise omegaconf_error(exc, key) from None
+    return schema_obj, OmegaConf.to_container(typed, resolve=True)  # type: ignore[return-value]
 
 
 def describe(cls: type[Params]) -> list[tuple[str, Any, str, str]]:

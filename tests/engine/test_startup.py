@@ -74,3 +74,18 @@ def test_a_registry_imports_a_kind_module_on_first_get_and_names_it(tmp_path, mo
     with pytest.raises(ValueError, match="registered twice"):
         reg.register("one", "probe_kinds")
     sys.modules.pop("probe_kinds")
+
+
+def test_loading_a_driving_config_imports_no_text_module_nor_a_writer_it_does_not_use():
+    code = f"""
+import json, sys
+from synthgen.config import load_run_config
+config = load_run_config({str(ROOT / "configs" / "driving.yaml")!r}, ["num_samples=1"])
+print(json.dumps([list(config.outputs), sorted(m for m in sys.modules if m.startswith("synthgen."))]))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    outputs, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not [m for m in modules if m.startswith("synthgen.text")], modules
+    writers = {m.rsplit(".", 1)[1] for m in modules if m.startswith("synthgen.formats.")}
+    assert {"coco", "kitti"} <= set(outputs) and set(outputs) <= writers
+    assert not writers & {"icdar", "recognition", "yolo", "coco_reader", "text_readers", "yolo_reader"}, writers
