@@ -286,12 +286,3 @@ def merge_params(schema: type, given: Any, key: str) -> tuple[Any, dict[str, Any
         raise omegaconf_error(exc, key) from None
     return schema_obj, OmegaConf.to_container(typed, resolve=True)  # type: ignore[return-value]
 
-
-def describe(cls: type[Params]) -> list[tuple[str, Any, str, str]]:
-    """(name, default as written, rule in words, doc) of each parameter, for docs and ``synthgen list``."""
-    out = []
-    for f in dataclasses.fields(cls):
-        p = f.metadata.get("param")
-        if p is not None:
-            out.append((f.name, p.default, p.rule.words if p.rule is not None else "", p.doc))
-    return out

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from synthgen.config.distributions import Choice, Constant, Distribution, RandInt, Uniform
-from synthgen.config.params import Params, choice, from_config, integer, number, one_of, param, within
+from synthgen.config.params import Params, choice, from_config, integer, nested, number, one_of, param, within
 from synthgen.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,6 +91,29 @@ def test_every_rule_reports_its_key_path(given, message):
     with pytest.raises(ConfigError) as err:
         from_config(ProbeSettings, given, KEY)
     assert str(err.value) == message
+
+
+class OuterSettings(Params):
+    """A section of another kind's params inside this one's."""
+
+    probe: ProbeSettings = nested(ProbeSettings, "the probe's section")
+    scale: float = param(1.0, within(0, 2), "a plain number")
+
+
+def test_a_nested_section_keeps_the_whole_key_path():
+    assert OuterSettings().probe == ProbeSettings()
+    assert dataclasses.asdict(OuterSettings.schema()())["probe"]["sigma"] == "uniform(0.5, 1.5)"
+    inner = from_config(OuterSettings, {"probe": {"count": 4}}, "scene.params")
+    assert inner.probe.count == Constant(4) and inner.scale == 1.0
+    for given, message in (
+        ({"probe": {"sigma": 50}}, "scene.params.probe.sigma: values must be <= 20, got 50"),
+        ({"probe": {"colour": 1}}, "scene.params.probe.colour: unknown key 'colour'. Did you mean: 'count'?"),
+        ({"probe": {"mode": "slow", "size": 1024}}, "scene.params.probe.size: must be <= 512 with mode slow, got 1024"),
+        ({"probe": 3}, "scene.params.probe: expected a mapping, got a single value (3)"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            from_config(OuterSettings, given, "scene.params")
+        assert str(err.value) == message
 
 
 def test_a_normal_is_clipped_to_the_range_of_its_field():
