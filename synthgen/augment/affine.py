@@ -18,10 +18,16 @@ from synthgen.types import Layers, SceneSpec
 class AffineSettings(Params):
     """``augment.<step>.params`` of an affine step (each a number or a distribution such as ``uniform(-10, 10)``)."""
 
-    rotation: Distribution = param("uniform(-10, 10)", number(-180, 180), "degrees, counter-clockwise, about the image centre")
+    rotation: Distribution = param(
+        "uniform(-10, 10)", number(-180, 180), "degrees, counter-clockwise, about the image centre"
+    )
     scale: Distribution = param("uniform(0.9, 1.1)", number(0.05, 20), "zoom factor (1 = unchanged)")
-    translate_x: Distribution = param("uniform(-0.05, 0.05)", number(-1, 1), "shift as a fraction of the width (+ = right)")
-    translate_y: Distribution = param("uniform(-0.05, 0.05)", number(-1, 1), "shift as a fraction of the height (+ = down)")
+    translate_x: Distribution = param(
+        "uniform(-0.05, 0.05)", number(-1, 1), "shift as a fraction of the width (+ = right)"
+    )
+    translate_y: Distribution = param(
+        "uniform(-0.05, 0.05)", number(-1, 1), "shift as a fraction of the height (+ = down)"
+    )
     shear_x: Distribution = param(0.0, number(-60, 60), "shear angle in degrees")
     shear_y: Distribution = param(0.0, number(-60, 60), "shear angle in degrees")
     fill: Distribution = param(0.0, number(0, 255), "grey level of the pixels that come from outside the image")

@@ -18,7 +18,8 @@ class BrightnessContrastSettings(Params):
     """``augment.<step>.params`` of a brightness_contrast step (each a number or a distribution)."""
 
     brightness: Distribution = param(
-        "uniform(-0.15, 0.15)", number(-1, 1), "offset added to every channel, as a fraction of full scale (0 = unchanged)"
+        "uniform(-0.15, 0.15)", number(-1, 1),
+        "offset added to every channel, as a fraction of full scale (0 = unchanged)",
     )
     contrast: Distribution = param(
         "uniform(0.7, 1.3)", number(0, 5), "factor applied about the mean grey level (1 = unchanged, 0 = flat grey)"

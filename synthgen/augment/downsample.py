@@ -20,10 +20,12 @@ class DownsampleSettings(Params):
     """``augment.<step>.params`` of a downsample step."""
 
     factor: Distribution = param(
-        "uniform(0.4, 0.8)", number(0.1, 1), "the low resolution as a fraction of the image size (a number or a distribution)"
+        "uniform(0.4, 0.8)", number(0.1, 1),
+        "the low resolution as a fraction of the image size (a number or a distribution)",
     )
     upsampling: Distribution = param(
-        "choice([linear, nearest, cubic])", choice(*UPSAMPLING), "how it is scaled back: linear, nearest or cubic (or a choice)"
+        "choice([linear, nearest, cubic])", choice(*UPSAMPLING),
+        "how it is scaled back: linear, nearest or cubic (or a choice)",
     )
 
 

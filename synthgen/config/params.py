@@ -11,12 +11,12 @@ From that one declaration come:
   typed fields, unknown keys refused with their path and a suggestion;
 - the validated, frozen settings object (the class itself), built by the one generic
   ``from_config``, whose errors name the key path (``augment.blur.params.sigma: values must be
-  <= 20, got 30.0``);
+  <= 20, got 30``);
 - the defaults, written as a user writes them in YAML (``"uniform(0.5, 1.5)"``) and converted by
-  the field's rule, so settings built from Python (``GaussianBlurSettings()``, ``GaussianBlurSettings(sigma=Constant(2.0))``) holds what a config
-  without the key gives.
+  the field's rule, so ``GaussianBlurSettings()`` built in Python holds what a config without the
+  key gives (and ``GaussianBlurSettings(Constant(2.0))`` a value of its own, unchecked).
 
-A field's rule (``number``, ``integer``, ``choice``, ``within``, ``one_of`` or any ``rule(fn)``)
+A field's rule (``number``, ``integer``, ``choice``, ``within``, ``one_of`` or any ``custom(fn)``)
 turns the config value into the settings value and raises ConfigError at the key. Checks across
 fields go in the class's ``check(self, key)`` hook, which may also return a copy with derived values.
 """
@@ -110,7 +110,7 @@ def one_of(*options: str) -> Rule:
     return Rule(convert, str, " | ".join(options), options)
 
 
-def rule(convert: Callable[[Any, str], Any], schema_type: Any = None, words: str = "") -> Rule:
+def custom(convert: Callable[[Any, str], Any], schema_type: Any = None, words: str = "") -> Rule:
     """A rule of the kind's own: ``convert(value, key)`` checks (ConfigError at ``key``) and converts."""
     return Rule(convert, schema_type, words)
 
@@ -125,23 +125,23 @@ class Param:
     nested: type | None = None  # a Params class held in this field (a sub-section of the config)
 
 
-def param(default: Any = REQUIRED, check: Rule | None = None, doc: str = "") -> Any:
+def param(default: Any = REQUIRED, rule: Rule | None = None, doc: str = "") -> Any:
     """Declare one parameter of a kind.
 
     Args:
         default: the value when the config does not give one, written as in YAML (``"uniform(1, 2)"``,
             ``[200, 202, 205]``); ``REQUIRED`` (the default): the config must give it.
-        check: the rule that checks and converts the value; None: the value as omegaconf typed it
-            (the field's annotation).
+        rule: checks and converts the value (``number``, ``integer``, ``choice``, ``within``,
+            ``one_of``, ``custom``); None: the value as omegaconf typed it (the field's annotation).
         doc: what the parameter means, with its unit.
 
     Returns:
         The dataclass field (its default is the converted value).
     """
-    meta = {"param": Param(default, check, doc)}
-    if default == REQUIRED:
+    meta = {"param": Param(default, rule, doc)}
+    if isinstance(default, str) and default == REQUIRED:
         return dataclasses.field(metadata=meta)
-    value = check.convert(default, "(default)") if check is not None else default
+    value = rule.convert(default, "(default)") if rule is not None else default
     if isinstance(value, list):
         value = tuple(value)
     if value.__class__.__hash__ is None:
@@ -206,7 +206,8 @@ def _schema(cls: type[Params]) -> type:
         if p.nested is not None:
             fields.append((f.name, _schema(p.nested), dataclasses.field(default_factory=_schema(p.nested))))
             continue
-        kind = p.rule.schema_type if p.rule is not None and p.rule.schema_type is not None else _config_type(hints[f.name])
+        declared = p.rule.schema_type if p.rule is not None else None
+        kind = declared if declared is not None else _config_type(hints[f.name])
         default = p.default
         if isinstance(default, (list, dict)):
             spec = dataclasses.field(default_factory=functools.partial(_copy, default))

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.config.params import REQUIRED, Params, one_of, param, rule, within
+from synthgen.config.params import REQUIRED, Params, custom, one_of, param, within
 from synthgen.generate.inpaint_background import GUIDANCE_SCALE, MARGIN, NEEDS, PROMPT, STEPS, WORKING_SIZE
 from synthgen.generate.lock import composite, locked_pixels, resize
 from synthgen.generate.models import (
@@ -35,11 +35,11 @@ class ControlNetSettings(Params):
     """``generate.<step>.params`` of a controlnet step."""
 
     model: str = param(
-        REQUIRED, rule(lambda value, key: check_model(value, key, IMAGE_PIPELINES, builtin_ok=False), str),
+        REQUIRED, custom(lambda value, key: check_model(value, key, IMAGE_PIPELINES, builtin_ok=False), str),
         "a local Stable Diffusion folder (diffusers format)",
     )
     controlnet: str = param(
-        REQUIRED, rule(lambda value, key: check_model(value, key, CONTROLNET_MODELS, builtin_ok=False), str),
+        REQUIRED, custom(lambda value, key: check_model(value, key, CONTROLNET_MODELS, builtin_ok=False), str),
         "a local ControlNetModel folder trained on ``condition``",
     )
     condition: str = param("depth", one_of(*CONDITIONS), "depth | segmentation | edges")

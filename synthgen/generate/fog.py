@@ -13,7 +13,7 @@ import numpy as np
 from synthgen.augment.base import draw
 from synthgen.augment.photometric import to_uint8, with_rgb
 from synthgen.config.distributions import Distribution
-from synthgen.config.params import Params, number, param, rule
+from synthgen.config.params import Params, custom, number, param
 from synthgen.errors import ConfigError
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
@@ -32,7 +32,9 @@ class FogSettings(Params):
         "uniform(40, 150)", number(5, 10000),
         "metres, a number or a distribution; used when the scene does not say",
     )
-    airlight: tuple[int, int, int] = param([200, 202, 205], rule(_airlight, list[int], "3 values in 0..255"), "(r, g, b) of the fog")
+    airlight: tuple[int, int, int] = param(
+        [200, 202, 205], custom(_airlight, list[int], "3 values in 0..255"), "(r, g, b) of the fog"
+    )
     only_scene_weather: bool = param(
         True, None,
         "apply only to scenes whose params say ``weather: fog``, with the scene's ``fog_visibility`` (a "

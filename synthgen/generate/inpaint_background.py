@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.config.distributions import Distribution
-from synthgen.config.params import Params, choice, param, rule, within
+from synthgen.config.params import Params, choice, custom, param, within
 from synthgen.generate.lock import composite, locked_pixels, resize, working_size
 from synthgen.generate.models import (
     BUILTIN,
@@ -41,14 +41,14 @@ MARGIN = within(0, 256)
 STEPS = within(1, 1000)
 GUIDANCE_SCALE = within(0, 50)
 WORKING_SIZE = within(16, 1024, multiple_of=8)
-PROMPT = rule(parse_prompt, str, "a text, or choice([...]) of texts, with {name} fields")
+PROMPT = custom(parse_prompt, str, "a text, or choice([...]) of texts, with {name} fields")
 
 
 class InpaintBackgroundSettings(Params):
     """``generate.<step>.params`` of an inpaint_background step."""
 
     model: str = param(
-        BUILTIN, rule(lambda value, key: check_model(value, key, INPAINT_PIPELINES), str),
+        BUILTIN, custom(lambda value, key: check_model(value, key, INPAINT_PIPELINES), str),
         "``builtin`` or a local Stable Diffusion (XL) inpainting folder (diffusers format)",
     )
     texture: Distribution = param(

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.config.distributions import Distribution
-from synthgen.config.params import Params, choice, number, param, rule
+from synthgen.config.params import Params, choice, custom, number, param
 from synthgen.generate.inpaint_background import GUIDANCE_SCALE, MARGIN, NEEDS, PROMPT, STEPS, WORKING_SIZE
 from synthgen.generate.lock import composite, locked_pixels, resize, working_size
 from synthgen.generate.models import (
@@ -37,11 +37,13 @@ class RefineSettings(Params):
     """``generate.<step>.params`` of a refine step."""
 
     model: str = param(
-        BUILTIN, rule(lambda value, key: check_model(value, key, IMAGE_PIPELINES, refiner_ok=True), str),
+        BUILTIN, custom(lambda value, key: check_model(value, key, IMAGE_PIPELINES, refiner_ok=True), str),
         "``builtin`` or a local Stable Diffusion (XL, or XL refiner) folder (diffusers format)",
     )
     strength: Distribution = param("uniform(0.2, 0.4)", number(0.0, 1.0), "0: unchanged .. 1: all noise, repainted")
-    texture: Distribution = param("photo", choice(*BUILTIN_CLASSES), "built-in model: the class it pulls the picture towards")
+    texture: Distribution = param(
+        "photo", choice(*BUILTIN_CLASSES), "built-in model: the class it pulls the picture towards"
+    )
     prompt: Prompt = param("a photo", PROMPT, "checkpoints: the prompt (a template, or choice([...]) of them)")
     negative_prompt: Prompt = param("text, letters, watermark", PROMPT, "checkpoints: what not to paint")
     margin: int = param(2, MARGIN, "pixels around every instance that stay locked")
