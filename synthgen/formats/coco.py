@@ -35,11 +35,11 @@ import json
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from synthgen import __version__
+from synthgen.config.params import Params, one_of, param
 from synthgen.formats.base import WriterKind, atomic_output, dump_json
 from synthgen.formats.polygons import mask_polygon, mask_polygon_quarters, mask_polygons, quarters_json  # noqa: F401  (yolo imports them from here)
 from synthgen.records import DERIVED, ORIGINAL, instance_keys, table_to_record
@@ -58,20 +58,16 @@ def extra_keys() -> tuple[str, ...]:
     return tuple(k for k in instance_keys() if k not in COCO_KEYS)
 
 
-@dataclass(frozen=True)
-class CocoOptions:
-    """``writers: {coco: {...}}``.
+class CocoOptions(Params):
+    """``writers: {coco: {...}}``."""
 
-    Attributes:
-        segmentation: ``polygon`` (default): each mask as one polygon that pycocotools rasterises
-            back to exactly its pixels (``mask_polygon``), what COCO's ``iscrowd: 0`` annotations
-            hold and what Label Studio's converter reads; traced in the run's workers. ``rle``:
-            compressed RLE, exact and smaller (a word's polygon is ~8 KB of JSON, its RLE ~0.5 KB),
-            for clients that read RLE.
-    """
-
-    segmentation: str = "polygon"
-    CHOICES = {"segmentation": ("polygon", "rle")}
+    segmentation: str = param(
+        "polygon", one_of("polygon", "rle"),
+        "``polygon``: each mask as one polygon that pycocotools rasterises back to exactly its pixels "
+        "(``mask_polygon``), what COCO's ``iscrowd: 0`` annotations hold and what Label Studio's converter "
+        "reads; traced in the run's workers. ``rle``: compressed RLE, exact and smaller (a word's polygon is "
+        "~8 KB of JSON, its RLE ~0.5 KB), for clients that read RLE",
+    )
 
 
 # stands for the polygon in an annotation until its JSON text is copied in: the first string value
@@ -139,7 +135,7 @@ def _annotations(
     """(annotation, polygon JSON text): for polygon output, the annotation's ``segmentation`` is
     ``_SLOT``, to be replaced by the text (the producers' from ``derive``, else traced here)."""
     polygon = options.segmentation == "polygon"
-    derived = rec.get(DERIVED, {}).get(WRITER.name) if polygon else None
+    derived = rec.get(DERIVED, {}).get("coco") if polygon else None  # kept under the writer's registry name
     derived = derived["polygons"] if derived and derived.get("masks") == masks_digest(rec) else None
     keypoint_counts = {c.name: len(c.keypoints) for c in categories.categories}
     annotations = []
@@ -238,7 +234,6 @@ def finalize(records: Iterable[dict], root: Path, categories: CategoryTable, opt
 
 
 WRITER = WriterKind(
-    "coco",
     finalize=finalize,
     # every instance field: COCO's own, and each other one as an extra key (``extra_keys``);
     # no camera (the manifest and the shard records keep it) and no dense layer

@@ -217,7 +217,6 @@ def read_recognition_meta(path: str | Path) -> dict[str, dict[str, Any]]:
 
 
 WRITER = WriterKind(
-    "recognition",
     write_sample=write_sample,
     finalize=finalize,
     # the transcription of a crop of the text quad's pixels (the crop is the quad: its coordinates
