@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,9 +97,11 @@ CODECS: dict[str, Codec] = {
     # numbers rounded to ``decimals`` (3), flat; read back as an array of ``shape`` (or a tuple)
     "floats": Codec(lambda v, m: floats(v, m.get("decimals", 3)), _decode_floats),
     "ratio": Codec(lambda v, m: round(float(v), 4), lambda v, m: float(v)),
-    "points": Codec(lambda v, m: floats(v), lambda v, m: _array(v, m["shape"])),
-    "point_groups": Codec(lambda v, m: [floats(g) for g in v], lambda v, m: _array(v, m["shape"])),
-    "keypoints": Codec(_encode_keypoints, lambda v, m: _array(v, (-1, 3))),
+    "points": Codec(lambda v, m: floats(v), lambda v, m: _array(v, m["shape"], m.get("dtype", "float32"))),
+    "point_groups": Codec(
+        lambda v, m: [floats(g) for g in v], lambda v, m: _array(v, m["shape"], m.get("dtype", "float32"))
+    ),
+    "keypoints": Codec(_encode_keypoints, lambda v, m: _array(v, (-1, 3), m.get("dtype", "float32"))),
     "box3d": Codec(_encode_box3d, _decode_box3d),
     "original": Codec(lambda v, m: original_to_record(v), lambda v, m: original_from_record(v)),
 }
@@ -169,15 +171,25 @@ def _encode_into(obj: Any, fields: tuple[_Field, ...], rec: dict[str, Any]) -> N
             rec[f.key] = f.codec.encode(value, f.meta)
 
 
-def _decode_from(rec: dict[str, Any], cls: type, fields: tuple[_Field, ...]) -> Any:
+def _decode_from(rec: dict[str, Any], cls: type, fields: tuple[_Field, ...], exact: bool = False) -> Any:
     values = {}
     for f in fields:
         if f.codec is None:
-            first = f.inline[0].key  # an inline record is there when its first (required) field is
-            values[f.name] = _decode_from(rec, f.inline_type, f.inline) if first in rec else None
+            values[f.name] = _decode_field(rec, f, exact)
         elif f.key in rec:
-            values[f.name] = f.codec.decode(rec[f.key], f.meta)
+            values[f.name] = _decode_field(rec, f, exact)
     return cls(**values)
+
+
+def _decode_field(rec: dict[str, Any], f: _Field, exact: bool) -> Any:
+    """The value of one field in ``rec`` (None where absent). ``exact``: arrays as float64, the very
+    numbers the record holds (a writer's output from a view is then the bytes it gives from the record)."""
+    if f.codec is None:
+        first = f.inline[0].key  # an inline record is there when its first (required) field is
+        return _decode_from(rec, f.inline_type, f.inline, exact) if first in rec else None
+    if f.key not in rec:
+        return None
+    return f.codec.decode(rec[f.key], {**f.meta, "dtype": "float64"} if exact else f.meta)
 
 
 def instance_to_record(inst: Instance) -> dict[str, Any]:
@@ -208,6 +220,94 @@ def as_instance(inst: Instance | dict[str, Any]) -> Instance:
     if isinstance(inst, Instance):
         return inst
     return instance_from_record(inst if "segmentation" in inst else {**inst, "segmentation": {}})
+
+
+@functools.cache
+def _instance_view_fields() -> dict[str, tuple[_Field, Any]]:
+    """Instance field name -> (its serialiser field, its value where the record lacks it)."""
+    defaults = {}
+    for f in dataclasses.fields(Instance):
+        if f.default is not dataclasses.MISSING:
+            defaults[f.name] = lambda d=f.default: d
+        elif f.default_factory is not dataclasses.MISSING:
+            defaults[f.name] = f.default_factory
+        else:
+            defaults[f.name] = lambda: None
+    return {f.name: (f, defaults[f.name]) for f in _fields(Instance)}
+
+
+class InstanceView:
+    """The typed read-only view of an instance record: each field of ``Instance`` as an attribute,
+    decoded by its codec on first use (arrays as float64: exactly the numbers the record holds), so
+    a writer reads a shard's records field by field without decoding the ones it does not write.
+
+    Attributes:
+        record: the instance record it views (not to be changed while viewed).
+    """
+
+    __slots__ = ("record", "_values")
+
+    def __init__(self, record: dict[str, Any]):
+        self.record = record
+        self._values: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name == "record":
+            raise AttributeError(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            pass
+        try:
+            f, default = _instance_view_fields()[name]
+        except KeyError:
+            raise AttributeError(f"an instance has no field {name!r}") from None
+        value = _decode_field(self.record, f, exact=True)
+        self._values[name] = value = default() if value is None else value
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in InstanceView.__slots__ or hasattr(self, "_values"):
+            raise AttributeError(f"an instance view is read-only ({name})")
+        object.__setattr__(self, name, value)
+
+    @property
+    def visible(self) -> bool:
+        """Whether any pixel of it is visible (``Instance.visible``)."""
+        return self.area > 0
+
+    def as_written(self, name: str) -> Any:
+        """The record's own value of the (not inline) field ``name`` as written (a list where the
+        field is an array), or None where the record lacks it."""
+        return self.record.get(_instance_view_fields()[name][0].key)
+
+    def written(self, names: Iterable[str]) -> dict[str, Any]:
+        """The record's own values (as written, not decoded) of the fields ``names`` that it holds,
+        by record key, in the order given (an inline field gives each of its keys)."""
+        out: dict[str, Any] = {}
+        fields = _instance_view_fields()
+        for name in names:
+            f = fields[name][0]
+            for key in [i.key for i in f.inline] if f.codec is None else [f.key]:
+                if key in self.record:
+                    out[key] = self.record[key]
+        return out
+
+
+def instance_views(rec: dict[str, Any]) -> list[InstanceView]:
+    """The typed read-only views of a sample record's instances, in order."""
+    return [InstanceView(i) for i in rec["instances"]]
+
+
+def keys_of(names: Iterable[str]) -> tuple[str, ...]:
+    """The record keys of the Instance fields ``names`` (an inline field's each), in the order given."""
+    fields = _instance_view_fields()
+    return tuple(k for n in names for k in (lambda f: [i.key for i in f.inline] if f.codec is None else [f.key])(fields[n][0]))
+
+
+def instance_fields() -> tuple[str, ...]:
+    """The field names of ``Instance``, in declaration (record) order."""
+    return tuple(f.name for f in _fields(Instance))
 
 
 def labels_of_record(rec: dict[str, Any], categories: CategoryTable | None = None) -> Labels:

@@ -18,10 +18,14 @@ from synthgen.formats.yolo import read_yolo
 from synthgen.image_codec import encode_png
 from synthgen.records import (
     ORIGINAL,
+    InstanceView,
+    instance_views,
     from_record,
     instance_from_record,
+    instance_fields,
     instance_keys,
     instance_to_record,
+    keys_of,
     model_keys,
     table_from_record,
     table_to_record,
@@ -403,3 +407,42 @@ def test_what_a_writer_declares_its_reader_gives_back(tmp_path, name):
     # and the typed sample: the reader's records are the one model's
     typed = lazy.materialize()
     assert [i.category for i in typed.labels.instances] == [i["category"] for i in back["instances"]]
+
+
+def test_the_typed_view_of_a_record_holds_exactly_its_numbers_and_is_read_only():
+    sample = full_sample()
+    rec = json.loads(json.dumps(to_record(sample, "images/000000000.png", "0" * 64)))
+    # coordinates off the float32 grid, as a record rounds them: the view gives the record's very
+    # numbers (float64), where a float32 decode would not
+    rec["instances"][0]["quad"] = [8.001, 10.003, 40.007, 10.0, 40.0, 20.009, 8.0, 20.0]
+    word, person = instance_views(rec)
+    assert isinstance(word, InstanceView) and word.record is rec["instances"][0]
+    assert word.text.quad.dtype == np.float64 and word.text.quad.reshape(-1).tolist() == rec["instances"][0]["quad"]
+    assert float(np.float32(8.001)) != 8.001  # (what the float32 decode would have given)
+    assert word.text.transcription == "Hi" and word.attributes == {"legible": True, "line": 0}
+    assert word.keypoints is None and word.box3d is None and word.original is None and word.visible
+    assert person.text is None and person.keypoints.tolist() == [[60.5, 31.25, 2.0], [61.0, 59.5, 1.0]]
+    assert person.box3d.yaw == 0.3 and person.amodal_bbox == (48.5, 25.25, 24.0, 38.125)
+    assert (person.category, person.bbox, person.area) == ("person", sample.labels.instances[1].bbox, 600)
+    assert person.rle == sample.labels.instances[1].rle
+    # the record's own values, as written: an inline field gives each of its keys, in the order asked
+    assert list(word.written(("attributes", "text"))) == ["attributes", "text", "quad", "chars", "char_quads", "polygon"]
+    assert person.written(("text", "keypoints")) == {"keypoints": rec["instances"][1]["keypoints"]}
+    assert person.as_written("keypoints") == [60.5, 31.25, 2, 61.0, 59.5, 1]
+    assert keys_of(instance_fields()) == instance_keys()
+    with pytest.raises(AttributeError, match="read-only"):
+        word.area = 3
+    with pytest.raises(AttributeError, match="no field 'quad'"):
+        word.quad  # noqa: B018  (a text field is the text record's, not the instance's)
+
+
+def test_the_text_rules_of_the_writers_take_typed_instances_and_views_alike():
+    from synthgen.formats.icdar import is_legible, is_line, is_text_instance
+
+    sample = full_sample()
+    rec = to_record(sample, "images/000000000.png", "0" * 64)
+    for word, person in (sample.labels.instances, instance_views(rec)):
+        assert is_text_instance(word) and is_legible(word) and not is_line(word)
+        assert not is_text_instance(person) and not is_legible(person)
+    illegible = replace(sample.labels.instances[0], attributes={"legible": False, "level": "line"})
+    assert not is_legible(illegible) and is_line(illegible)

@@ -42,20 +42,28 @@ from synthgen import __version__
 from synthgen.config.params import Params, one_of, param
 from synthgen.formats.base import WriterKind, atomic_output, dump_json
 from synthgen.formats.polygons import mask_polygon, mask_polygon_quarters, mask_polygons, quarters_json  # noqa: F401  (yolo imports them from here)
-from synthgen.records import DERIVED, ORIGINAL, instance_keys, table_to_record
-from synthgen.types import CategoryTable
+from synthgen.records import (
+    DERIVED, ORIGINAL, InstanceView, instance_fields, instance_keys, instance_views, keys_of,
+    table_to_record,
+)
+from synthgen.types import CategoryTable, OriginalLabels
 
 PATH = "annotations/coco.json"
-# the instance-record keys an annotation holds as COCO's own fields (written above the rest, from
-# ``original`` where a real dataset gave them); every other key of the model is an extra field
-COCO_KEYS = frozenset({"category", "bbox", "area", "segmentation", "keypoints", ORIGINAL})
+# the Instance fields an annotation holds as COCO's own keys (written above the rest, from
+# ``original`` where a real dataset gave them); every other field of the model is an extra key
+COCO_FIELDS = frozenset({"category", "bbox", "area", "rle", "keypoints", "original"})
 
 
 @functools.cache
+def extra_fields() -> tuple[str, ...]:
+    """The Instance fields copied onto the annotation as the record holds them, after COCO's own,
+    in the record's order: every field of the sample model besides COCO's (``text``, ..., ``box3d``)."""
+    return tuple(name for name in instance_fields() if name not in COCO_FIELDS)
+
+
 def extra_keys() -> tuple[str, ...]:
-    """The instance-record keys copied onto the annotation as they are, after COCO's own, in the
-    record's order: every field of the sample model besides COCO's (``text``, ``quad``, ..., ``box3d``)."""
-    return tuple(k for k in instance_keys() if k not in COCO_KEYS)
+    """The record keys of ``extra_fields`` (what a reader of the file finds beside COCO's own)."""
+    return keys_of(extra_fields())
 
 
 class CocoOptions(Params):
@@ -87,22 +95,23 @@ def derive(rec: dict, options: CocoOptions = CocoOptions()) -> dict | None:
     one); None for RLE output."""
     if options.segmentation != "polygon":
         return None
-    polygons = [polygon_json(inst["segmentation"]) if _traced(inst) else None for inst in rec["instances"]]
-    return {"masks": masks_digest(rec), "polygons": polygons}
+    instances = instance_views(rec)
+    polygons = [polygon_json(inst.rle) if _traced(inst) else None for inst in instances]
+    return {"masks": masks_digest(instances), "polygons": polygons}
 
 
-def _traced(inst: dict) -> bool:
-    """Whether the polygon of an instance record is traced from its mask: a visible one's, unless
-    its dataset gave its own segmentation (written as read)."""
-    return inst["area"] > 0 and "segmentation" not in inst.get(ORIGINAL, {})
+def _traced(inst: InstanceView) -> bool:
+    """Whether the polygon of an instance is traced from its mask: a visible one's, unless its
+    dataset gave its own segmentation (written as read)."""
+    return inst.visible and (inst.original is None or inst.original.segmentation is None)
 
 
-def masks_digest(rec: dict) -> str:
+def masks_digest(instances: list[InstanceView]) -> str:
     """A digest of a record's instance masks: derived polygons are used only for the masks they were
     traced from (a record edited since, or its instances filtered, has them traced again)."""
     digest = hashlib.sha256()
-    for inst in rec["instances"]:
-        digest.update(dump_json(inst["segmentation"]) + b"\n")
+    for inst in instances:
+        digest.update(dump_json(inst.rle) + b"\n")
     return digest.hexdigest()[:32]
 
 
@@ -135,47 +144,51 @@ def _annotations(
     """(annotation, polygon JSON text): for polygon output, the annotation's ``segmentation`` is
     ``_SLOT``, to be replaced by the text (the producers' from ``derive``, else traced here)."""
     polygon = options.segmentation == "polygon"
+    instances = instance_views(rec)
     derived = rec.get(DERIVED, {}).get("coco") if polygon else None  # kept under the writer's registry name
-    derived = derived["polygons"] if derived and derived.get("masks") == masks_digest(rec) else None
+    derived = derived["polygons"] if derived and derived.get("masks") == masks_digest(instances) else None
     keypoint_counts = {c.name: len(c.keypoints) for c in categories.categories}
     annotations = []
-    for k, inst in enumerate(rec["instances"]):
+    for k, inst in enumerate(instances):
         # a real annotation's own values, as read (kept even where its polygon covers no pixel centre)
-        original = inst.get(ORIGINAL)
-        if inst["area"] <= 0 and original is None:  # not visible: nothing for a detector to find
+        if not inst.visible and inst.original is None:  # not visible: nothing for a detector to find
             continue
-        original = original or {}
+        original = inst.original or OriginalLabels()
         seg = None
-        if "segmentation" in original:
-            segmentation = original["segmentation"]
-        elif polygon and inst["area"] <= 0:  # a real box that covers no pixel centre: no polygon to trace
+        if original.segmentation is not None:
+            segmentation = original.segmentation
+        elif polygon and not inst.visible:  # a real box that covers no pixel centre: no polygon to trace
             segmentation = []
         elif polygon:
-            seg = derived[k] if derived is not None and derived[k] is not None else polygon_json(inst["segmentation"])
+            seg = derived[k] if derived is not None and derived[k] is not None else polygon_json(inst.rle)
             segmentation = _SLOT
         else:
-            segmentation = inst["segmentation"]
+            segmentation = inst.rle
         ann = {
             "id": first_id + len(annotations),
             "image_id": rec["index"],
-            "category_id": categories.id_of(inst["category"]),
-            "bbox": original.get("bbox", inst["bbox"]),
-            "area": original.get("area", inst["area"]),
+            "category_id": categories.id_of(inst.category),
+            "bbox": _given(original.bbox, list(inst.bbox)),
+            "area": _given(original.area, inst.area),
             "segmentation": segmentation,
-            "iscrowd": original.get("iscrowd", 0),
+            "iscrowd": _given(original.iscrowd, 0),
         }
-        if "keypoints" in original or "keypoints" in inst:
-            ann["keypoints"] = original.get("keypoints", inst.get("keypoints"))
-        elif keypoint_counts[inst["category"]]:  # COCO's own unlabelled people: every point v = 0
-            ann["keypoints"] = [0] * (3 * keypoint_counts[inst["category"]])
+        keypoints = _given(original.keypoints, inst.as_written("keypoints"))
+        if keypoints is None and keypoint_counts[inst.category]:  # COCO's own unlabelled people: every v = 0
+            keypoints = [0] * (3 * keypoint_counts[inst.category])
+        if keypoints is not None:
+            ann.update(keypoints=keypoints)
         # on every annotation: COCOeval's keypoint evaluation over all categories reads it from each
         # ground truth (KeyError without it), and ignores those with 0
-        ann["num_keypoints"] = original.get("num_keypoints", sum(1 for v in ann.get("keypoints", ())[2::3] if v > 0))
-        for key in extra_keys():
-            if key in inst:
-                ann[key] = inst[key]
+        ann.update(num_keypoints=_given(original.num_keypoints, sum(1 for v in (keypoints or ())[2::3] if v > 0)))
+        ann.update(inst.written(extra_fields()))
         annotations.append((ann, seg))
     return annotations
+
+
+def _given(value, otherwise):
+    """A real dataset's own value where it gave one, else what the model holds."""
+    return value if value is not None else otherwise
 
 
 def coco_categories(categories: CategoryTable) -> list[dict]:
@@ -235,7 +248,7 @@ def finalize(records: Iterable[dict], root: Path, categories: CategoryTable, opt
 
 WRITER = WriterKind(
     finalize=finalize,
-    # every instance field: COCO's own, and each other one as an extra key (``extra_keys``);
+    # every instance field: COCO's own, and each other one as an extra key (``extra_fields``);
     # no camera (the manifest and the shard records keep it) and no dense layer
     writes=frozenset(instance_keys()) - {ORIGINAL},
     entries=(PATH.split("/")[0],),

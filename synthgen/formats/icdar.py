@@ -30,7 +30,8 @@ import numpy as np
 from synthgen.config.params import Params, one_of, param
 from synthgen.errors import DatasetError
 from synthgen.formats.base import WriterKind, read_text
-from synthgen.types import Sample
+from synthgen.records import InstanceView, instance_views
+from synthgen.types import Instance, Sample
 
 FOLDER = "icdar"
 LINES_FOLDER = "icdar_lines"
@@ -86,28 +87,34 @@ def gt_path(file_name: str, folder: str = FOLDER, naming: str = "stem", index: i
     return f"{folder}/gt_{Path(file_name).stem}.txt"
 
 
-def is_text_instance(inst: dict[str, Any]) -> bool:
-    return "text" in inst or "quad" in inst
+def is_text_instance(inst: Instance | InstanceView) -> bool:
+    return inst.text is not None
 
 
-def is_line(inst: dict[str, Any]) -> bool:
+def is_line(inst: Instance | InstanceView) -> bool:
     """An instance that stands for a line of word instances (``synthgen.text.lines``)."""
-    return inst.get("attributes", {}).get("level") == "line"
+    return inst.attributes.get("level") == "line"
 
 
-def is_legible(inst: dict[str, Any]) -> bool:
+def is_legible(inst: Instance | InstanceView) -> bool:
     """A text instance that a recogniser can be trained on: legible, with a quad and a transcription."""
-    return inst.get("attributes", {}).get("legible") is not False and "quad" in inst and bool(inst.get("text"))
+    text = inst.text
+    return (
+        inst.attributes.get("legible") is not False
+        and text is not None
+        and text.quad is not None
+        and bool(text.transcription)
+    )
 
 
-def _line(inst: dict[str, Any], index: int) -> str:
-    if "quad" in inst:
-        corners = inst["quad"]
+def _line(inst: InstanceView, index: int) -> str:
+    if inst.text.quad is not None:
+        corners = np.asarray(inst.text.quad).reshape(-1)
     else:
-        x, y, w, h = inst["bbox"]
+        x, y, w, h = inst.bbox
         corners = [x, y, x + w, y, x + w, y + h, x, y + h]
     coords = ",".join(str(int(np.rint(v))) for v in corners)
-    text = inst["text"] if is_legible(inst) else DONT_CARE
+    text = inst.text.transcription if is_legible(inst) else DONT_CARE
     if "\n" in text or "\r" in text:
         raise DatasetError(f"sample {index}: transcription {text!r} holds a line break, which ICDAR 2015 cannot store")
     return f"{coords},{quote_transcription(text) if is_legible(inst) else text}\n"
@@ -117,7 +124,7 @@ def icdar_text(record: dict[str, Any], lines: bool = False) -> str:
     """The ICDAR 2015 file content of one sample record: its words, or with ``lines`` its lines."""
     return "".join(
         _line(inst, record["index"])
-        for inst in record["instances"]
+        for inst in instance_views(record)
         if is_text_instance(inst) and is_line(inst) == lines
     )
 

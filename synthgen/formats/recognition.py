@@ -36,6 +36,7 @@ from synthgen.formats.base import WriterKind, atomic_output, read_text, temp_pat
 from synthgen.formats.icdar import is_legible, is_line
 from synthgen.formats.lmdb_dataset import map_size, read_lmdb, value_pages, write_lmdb
 from synthgen.image_codec import encode_png
+from synthgen.records import InstanceView, instance_views
 from synthgen.types import CategoryTable, Sample
 
 FOLDER = "recognition"
@@ -85,14 +86,14 @@ def _check_text(text: str, where: str) -> None:
         raise DatasetError(f"{where}: transcription {text!r} holds a tab or line break, which labels.tsv cannot store")
 
 
-def _crops_of(record: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for k, inst in enumerate(record["instances"]):
+def _crops_of(record: dict[str, Any]) -> Iterator[tuple[int, InstanceView]]:
+    for k, inst in enumerate(instance_views(record)):
         if is_legible(inst) and not is_line(inst):  # word crops; lines are their words again
             yield k, inst
 
 
-def _is_whole_image(quad: list[float], width: int, height: int) -> bool:
-    return [float(v) for v in quad] == [0.0, 0.0, width, 0.0, width, height, 0.0, height]
+def _is_whole_image(quad: np.ndarray, width: int, height: int) -> bool:
+    return [float(v) for v in np.asarray(quad).reshape(-1)] == [0.0, 0.0, width, 0.0, width, height, 0.0, height]
 
 
 def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
@@ -101,11 +102,11 @@ def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
     folder = root / FOLDER
     image_file = root / record["file_name"]
     for k, inst in _crops_of(record):
-        _check_text(inst["text"], f"sample {record['index']} instance {k}")
+        _check_text(inst.text.transcription, f"sample {record['index']} instance {k}")
         path = folder / crop_path(record["index"], k)
         if not path.parent.is_dir():  # one stat per crop; mkdir(exist_ok=True) raises and catches
             path.parent.mkdir(parents=True)
-        if image_file.suffix == ".png" and _is_whole_image(inst["quad"], record["width"], record["height"]):
+        if image_file.suffix == ".png" and _is_whole_image(inst.text.quad, record["width"], record["height"]):
             # A crop scene (ocr_recognition): the crop is the whole image, already a PNG of these
             # pixels. A hard link costs no encoding and no new inode; where links fail, a copy of
             # the same bytes, so the dataset does not depend on the filesystem.
@@ -114,7 +115,7 @@ def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
             except OSError:
                 path.write_bytes(image_file.read_bytes())
             continue
-        pixels = crop_quad(sample.image, np.asarray(inst["quad"], np.float64).reshape(4, 2))
+        pixels = crop_quad(sample.image, np.asarray(inst.text.quad, np.float64).reshape(4, 2))
         path.write_bytes(encode_png(pixels, PNG_COMPRESS_LEVEL))
 
 
@@ -140,9 +141,9 @@ def finalize(records: Iterable[dict], root: Path, categories: CategoryTable) -> 
                     except FileNotFoundError:
                         missing = f"{folder / rel}: crop is missing; rerun generate with --overwrite"
                         raise DatasetError(missing) from None
-                    text = inst["text"].encode("utf-8")
+                    text = inst.text.transcription.encode("utf-8")
                     tsv.write(b"%s\t%s\n" % (rel.encode("utf-8"), text))
-                    attributes = inst.get("attributes", {})
+                    attributes = inst.attributes
                     row = {"image": rel, **{n: attributes[n] for n in META_KEYS if n in attributes}}
                     recorded = recorded or len(row) > 1
                     meta.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")

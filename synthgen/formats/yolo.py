@@ -57,6 +57,7 @@ from synthgen.config.params import Params, one_of, param
 from synthgen.errors import DatasetError
 from synthgen.formats.base import WriterKind, write_atomic, write_staged
 from synthgen.formats.coco import mask_polygon, mask_polygons
+from synthgen.records import instance_views
 from synthgen.types import CategoryTable, Sample
 
 FOLDER = "yolo"
@@ -141,12 +142,12 @@ def _numbers(values: Any, width: int, height: int) -> str:
     return " ".join(f"{v:.{DECIMALS}f}" for v in np.clip(pts, 0.0, 1.0).reshape(-1))
 
 
-def _keypoints(flat: list[float] | None, count: int, width: int, height: int) -> str:
-    """``x y v`` * ``count``: an instance's keypoints (COCO ``[x, y, v] * K`` in pixels, or None),
-    normalised; absent, unlabelled or outside the image: ``0 0 0``."""
+def _keypoints(points: np.ndarray | None, count: int, width: int, height: int) -> str:
+    """``x y v`` * ``count``: an instance's keypoints ((K, 3) x, y, v in pixels, or None), normalised;
+    absent, unlabelled or outside the image: ``0 0 0``."""
     kp = np.zeros((count, KEYPOINT_DIMS), np.float64)
-    if flat:
-        given = np.asarray(flat, np.float64).reshape(-1, KEYPOINT_DIMS)[:count]
+    if points is not None and len(points):
+        given = np.asarray(points, np.float64).reshape(-1, KEYPOINT_DIMS)[:count]
         kp[: len(given)] = given
     x, y, v = kp[:, 0] / width, kp[:, 1] / height, kp[:, 2]
     keep = (v > 0) & (x >= 0) & (x <= 1) & (y >= 0) & (y <= 1)
@@ -166,19 +167,20 @@ def yolo_text(record: dict[str, Any], mode: str = "detect", keypoint_count: int 
     classes = {name: k for k, name in enumerate(record["categories"])}
     w, h = record["width"], record["height"]
     lines = []
-    for inst in record["instances"]:
-        if inst["area"] <= 0:
+    for inst in instance_views(record):
+        if not inst.visible:
             continue
-        cls = classes[inst["category"]]
+        cls = classes[inst.category]
         if mode in ("detect", "pose"):
-            x, y, bw, bh = inst["bbox"]
+            x, y, bw, bh = inst.bbox
             body = _numbers([x + bw / 2, y + bh / 2, bw, bh], w, h)
             if mode == "pose":
-                body += " " + _keypoints(inst.get("keypoints"), keypoint_count, w, h)
+                body += " " + _keypoints(inst.keypoints, keypoint_count, w, h)
         elif mode == "segment":
-            body = _numbers(mask_polygon(inst["segmentation"]), w, h)
+            body = _numbers(mask_polygon(inst.rle), w, h)
         else:
-            body = _numbers(inst["quad"] if "quad" in inst else _pixel_rectangle(inst["segmentation"]), w, h)
+            quad = inst.text.quad if inst.text is not None else None
+            body = _numbers(quad if quad is not None else _pixel_rectangle(inst.rle), w, h)
         lines.append(f"{cls} {body}\n")
     return "".join(lines)
 

@@ -101,16 +101,14 @@ def test_icdar_reader_round_trip(dataset, originals):
     for lazy, orig in zip(result.samples, originals):
         sample = lazy.materialize()
         np.testing.assert_array_equal(sample.image, orig.image)
-        words = [
-            instance_to_record(i)
-            for i in orig.labels.instances
-            if "quad" in instance_to_record(i) and not is_line(instance_to_record(i))
-        ]
+        # the text rules take a typed instance (or a record's typed view), not a record
+        words = [i for i in orig.labels.instances if i.text is not None and i.text.quad is not None and not is_line(i)]
         back = [instance_to_record(i) for i in sample.labels.instances]
         assert len(back) == len(words) > 0
-        for w, b in zip(words, back):
+        for word, b in zip(words, back):
+            w = instance_to_record(word)
             assert b["quad"] == [float(np.rint(v)) for v in w["quad"]]  # ICDAR stores whole pixels
-            assert b.get("text") == (w["text"] if is_legible(w) else None)
+            assert b.get("text") == (w["text"] if is_legible(word) else None)
             poly = np.asarray(b["quad"], np.float64).reshape(-1).tolist()
             expected = mask_utils.decode(mask_utils.frPyObjects([poly], *mask_of(b).shape))[:, :, 0]
             np.testing.assert_array_equal(mask_of(b), expected)
