@@ -222,9 +222,27 @@ def as_instance(inst: Instance | dict[str, Any]) -> Instance:
     return instance_from_record(inst if "segmentation" in inst else {**inst, "segmentation": {}})
 
 
+# codecs whose JSON value is the field's value as it is (a view returns it without a copy: read-only)
+_AS_WRITTEN = frozenset({"text", "int", "json", "ratio"})
+
+
+def _view_getter(f: _Field, default: Callable[[], Any]) -> Callable[[dict[str, Any]], Any]:
+    """(instance record) -> the value of field ``f`` as ``InstanceView`` gives it (decoded, exact)."""
+    if f.codec is not None and f.meta["codec"] == "ints":
+        key = f.key
+        return lambda rec: tuple(rec[key]) if key in rec else default()
+
+    def get(rec: dict[str, Any]) -> Any:
+        value = _decode_field(rec, f, exact=True)
+        return default() if value is None else value
+
+    return get
+
+
 @functools.cache
-def _instance_view_fields() -> dict[str, tuple[_Field, Any]]:
-    """Instance field name -> (its serialiser field, its value where the record lacks it)."""
+def _instance_view_fields() -> dict[str, tuple[_Field, Callable[[dict[str, Any]], Any], Callable[[], Any]]]:
+    """Instance field name -> (its serialiser field, (record) -> its value in a view, () -> its value
+    where the record lacks it)."""
     defaults = {}
     for f in dataclasses.fields(Instance):
         if f.default is not dataclasses.MISSING:
@@ -233,43 +251,59 @@ def _instance_view_fields() -> dict[str, tuple[_Field, Any]]:
             defaults[f.name] = f.default_factory
         else:
             defaults[f.name] = lambda: None
-    return {f.name: (f, defaults[f.name]) for f in _fields(Instance)}
+    return {f.name: (f, _view_getter(f, defaults[f.name]), defaults[f.name]) for f in _fields(Instance)}
+
+
+class _Decoded:
+    """An ``InstanceView`` attribute: the field decoded from the record on first use, then kept in
+    the view's ``__dict__`` (which the next lookups find first: this descriptor has no ``__set__``)."""
+
+    __slots__ = ("name", "get")
+
+    def __init__(self, name: str, get: Callable[[dict[str, Any]], Any]):
+        self.name, self.get = name, get
+
+    def __get__(self, view: InstanceView | None, owner: type) -> Any:
+        if view is None:
+            return self
+        value = view.__dict__[self.name] = self.get(view.record)
+        return value
+
+
+class _AsWritten:
+    """An ``InstanceView`` attribute whose record value is the field's value as it is (no decoding)."""
+
+    __slots__ = ("key", "default")
+
+    def __init__(self, key: str, default: Callable[[], Any]):
+        self.key, self.default = key, default
+
+    def __get__(self, view: InstanceView | None, owner: type) -> Any:
+        if view is None:
+            return self
+        rec = view.record
+        return rec[self.key] if self.key in rec else self.default()
 
 
 class InstanceView:
     """The typed read-only view of an instance record: each field of ``Instance`` as an attribute,
     decoded by its codec on first use (arrays as float64: exactly the numbers the record holds), so
     a writer reads a shard's records field by field without decoding the ones it does not write.
+    Values are the record's own where the codec keeps them as they are (``attributes``, ``rle``):
+    read them, never change them.
 
     Attributes:
         record: the instance record it views (not to be changed while viewed).
     """
 
-    __slots__ = ("record", "_values")
-
     def __init__(self, record: dict[str, Any]):
-        self.record = record
-        self._values: dict[str, Any] = {}
+        self.__dict__["record"] = record
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name == "record":
-            raise AttributeError(name)
-        try:
-            return self._values[name]
-        except KeyError:
-            pass
-        try:
-            f, default = _instance_view_fields()[name]
-        except KeyError:
-            raise AttributeError(f"an instance has no field {name!r}") from None
-        value = _decode_field(self.record, f, exact=True)
-        self._values[name] = value = default() if value is None else value
-        return value
+    def __getattr__(self, name: str) -> Any:  # only for a name that is no field
+        raise AttributeError(f"an instance has no field {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name not in InstanceView.__slots__ or hasattr(self, "_values"):
-            raise AttributeError(f"an instance view is read-only ({name})")
-        object.__setattr__(self, name, value)
+        raise AttributeError(f"an instance view is read-only ({name})")
 
     @property
     def visible(self) -> bool:
@@ -279,19 +313,21 @@ class InstanceView:
     def as_written(self, name: str) -> Any:
         """The record's own value of the (not inline) field ``name`` as written (a list where the
         field is an array), or None where the record lacks it."""
-        return self.record.get(_instance_view_fields()[name][0].key)
+        return self.record.get(_FIELD_KEYS[name])
 
-    def written(self, names: Iterable[str]) -> dict[str, Any]:
+    def written(self, names: tuple[str, ...]) -> dict[str, Any]:
         """The record's own values (as written, not decoded) of the fields ``names`` that it holds,
         by record key, in the order given (an inline field gives each of its keys)."""
-        out: dict[str, Any] = {}
-        fields = _instance_view_fields()
-        for name in names:
-            f = fields[name][0]
-            for key in [i.key for i in f.inline] if f.codec is None else [f.key]:
-                if key in self.record:
-                    out[key] = self.record[key]
-        return out
+        rec = self.record
+        keys = _WRITTEN_KEYS.get(names) or _WRITTEN_KEYS.setdefault(names, keys_of(names))
+        return {k: rec[k] for k in keys if k in rec}
+
+
+_FIELD_KEYS = {name: f.key for name, (f, _, _) in _instance_view_fields().items()}  # (an inline field: its name)
+_WRITTEN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}  # InstanceView.written's keys, by fields asked
+for _name, (_field, _get, _default) in _instance_view_fields().items():
+    _plain = _field.codec is not None and _field.meta["codec"] in _AS_WRITTEN
+    setattr(InstanceView, _name, _AsWritten(_field.key, _default) if _plain else _Decoded(_name, _get))
 
 
 def instance_views(rec: dict[str, Any]) -> list[InstanceView]:
@@ -302,7 +338,7 @@ def instance_views(rec: dict[str, Any]) -> list[InstanceView]:
 def keys_of(names: Iterable[str]) -> tuple[str, ...]:
     """The record keys of the Instance fields ``names`` (an inline field's each), in the order given."""
     fields = _instance_view_fields()
-    return tuple(k for n in names for k in (lambda f: [i.key for i in f.inline] if f.codec is None else [f.key])(fields[n][0]))
+    return tuple(k for n in names for f in (fields[n][0],) for k in ([i.key for i in f.inline] if f.codec is None else [f.key]))
 
 
 def instance_fields() -> tuple[str, ...]:

@@ -149,15 +149,17 @@ def _annotations(
     derived = derived["polygons"] if derived and derived.get("masks") == masks_digest(instances) else None
     keypoint_counts = {c.name: len(c.keypoints) for c in categories.categories}
     annotations = []
+    extra = extra_fields()
     for k, inst in enumerate(instances):
         # a real annotation's own values, as read (kept even where its polygon covers no pixel centre)
-        if not inst.visible and inst.original is None:  # not visible: nothing for a detector to find
+        visible, original = inst.area > 0, inst.original
+        if not visible and original is None:  # not visible: nothing for a detector to find
             continue
-        original = inst.original or OriginalLabels()
+        original = original or _SYNTHETIC
         seg = None
         if original.segmentation is not None:
             segmentation = original.segmentation
-        elif polygon and not inst.visible:  # a real box that covers no pixel centre: no polygon to trace
+        elif polygon and not visible:  # a real box that covers no pixel centre: no polygon to trace
             segmentation = []
         elif polygon:
             seg = derived[k] if derived is not None and derived[k] is not None else polygon_json(inst.rle)
@@ -168,27 +170,26 @@ def _annotations(
             "id": first_id + len(annotations),
             "image_id": rec["index"],
             "category_id": categories.id_of(inst.category),
-            "bbox": _given(original.bbox, list(inst.bbox)),
-            "area": _given(original.area, inst.area),
+            "bbox": list(inst.bbox) if original.bbox is None else original.bbox,
+            "area": inst.area if original.area is None else original.area,
             "segmentation": segmentation,
-            "iscrowd": _given(original.iscrowd, 0),
+            "iscrowd": 0 if original.iscrowd is None else original.iscrowd,
         }
-        keypoints = _given(original.keypoints, inst.as_written("keypoints"))
+        keypoints = inst.as_written("keypoints") if original.keypoints is None else original.keypoints
         if keypoints is None and keypoint_counts[inst.category]:  # COCO's own unlabelled people: every v = 0
             keypoints = [0] * (3 * keypoint_counts[inst.category])
         if keypoints is not None:
             ann.update(keypoints=keypoints)
         # on every annotation: COCOeval's keypoint evaluation over all categories reads it from each
         # ground truth (KeyError without it), and ignores those with 0
-        ann.update(num_keypoints=_given(original.num_keypoints, sum(1 for v in (keypoints or ())[2::3] if v > 0)))
-        ann.update(inst.written(extra_fields()))
+        counted = original.num_keypoints
+        ann.update(num_keypoints=sum(1 for v in (keypoints or ())[2::3] if v > 0) if counted is None else counted)
+        ann.update(inst.written(extra))
         annotations.append((ann, seg))
     return annotations
 
 
-def _given(value, otherwise):
-    """A real dataset's own value where it gave one, else what the model holds."""
-    return value if value is not None else otherwise
+_SYNTHETIC = OriginalLabels()  # a synthetic instance's: its dataset gave nothing
 
 
 def coco_categories(categories: CategoryTable) -> list[dict]:
