@@ -10,8 +10,9 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.icdar import is_line
+from synthgen.records import InstanceView
 from synthgen.text import fonts, shaping
-from synthgen.types import Sample
+from synthgen.types import Box3D, Sample
 
 
 def _palette(k: int) -> tuple[int, int, int]:
@@ -34,19 +35,21 @@ BOX3D_EDGES = ((0, 1), (1, 2), (2, 3), (3, 0), (4, 5), (5, 6), (6, 7), (7, 4), (
 NEAR = 0.05  # metres: edges are clipped in front of the camera before they are projected
 
 
-def box3d_segments(box3d: dict, camera: dict) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+def box3d_segments(box3d: Box3D | dict, camera: dict) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     """The image segments ((u, v), (u, v)) of a 3D box's 12 edges, clipped at NEAR in front of the camera.
 
     Args:
-        box3d: a record's ``box3d`` (``center``, ``dimensions``, ``yaw``; rectified camera frame).
+        box3d: the box (rectified camera frame), or its record (``center``, ``dimensions``, ``yaw``).
         camera: the sample's camera record (``intrinsics`` [9], ``extrinsics`` [16]).
     """
     from synthgen.records import camera_from_record
-    from synthgen.types import Box3D
 
     cam = camera_from_record({"width": 0, "height": 0, **camera})
-    center, dimensions = np.asarray(box3d["center"], np.float64), np.asarray(box3d["dimensions"], np.float64)
-    box = Box3D(center, dimensions, float(box3d["yaw"]))
+    if isinstance(box3d, Box3D):
+        box = box3d
+    else:
+        center, dimensions = np.asarray(box3d["center"], np.float64), np.asarray(box3d["dimensions"], np.float64)
+        box = Box3D(center, dimensions, float(box3d["yaw"]))
     corners = box.corners() @ cam.rectification()  # camera coordinates
     segments = []
     for a, b in BOX3D_EDGES:
@@ -82,8 +85,12 @@ def draw_labels(
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     out = (image if size == (w, h) else cv2.resize(image, size, interpolation=interpolation)).astype(np.float32)
-    lines = [ann for ann in annotations if is_line(ann)]
-    annotations = [ann for ann in annotations if not is_line(ann)]
+    # a COCO annotation holds the model's fields beside COCO's own under their record keys: read them
+    # through the record's typed view
+    views = [InstanceView(ann) for ann in annotations]
+    lines = [v for v in views if is_line(v)]
+    annotations = [ann for ann, v in zip(annotations, views) if not is_line(v)]
+    views = [v for v in views if not is_line(v)]
     for k, ann in enumerate(annotations):
         seg = ann["segmentation"]
         if isinstance(seg, list):  # polygons (the COCO writer's default)
@@ -105,25 +112,26 @@ def draw_labels(
     def points(flat) -> list[tuple[float, float]]:
         return [tuple(p) for p in np.asarray(flat, np.float64).reshape(-1, 2) * scale]
 
-    for ann in lines:  # under the words' labels: a yellow quad per text line, no tint or box
-        if "quad" in ann:
-            draw.polygon(points(ann["quad"]), outline=(255, 220, 0))
-    for k, ann in enumerate(annotations):
+    for line in lines:  # under the words' labels: a yellow quad per text line, no tint or box
+        if line.text is not None and line.text.quad is not None:
+            draw.polygon(points(line.text.quad), outline=(255, 220, 0))
+    for k, (ann, inst) in enumerate(zip(annotations, views)):
         color = _palette(k)
-        if "box3d" in ann and camera is not None:  # under the 2D boxes
-            for (ua, va), (ub, vb) in box3d_segments(ann["box3d"], camera):
+        if inst.box3d is not None and camera is not None:  # under the 2D boxes
+            for (ua, va), (ub, vb) in box3d_segments(inst.box3d, camera):
                 draw.line([(ua * scale, va * scale), (ub * scale, vb * scale)], fill=color, width=1)
-        x, y, bw, bh = (v * scale for v in ann["bbox"])
+        x, y, bw, bh = (v * scale for v in inst.bbox)
         draw.rectangle([x, y, x + bw - 1, y + bh - 1], outline=(255, 0, 0))
-        for q in ann.get("char_quads", []):
+        text = inst.text
+        for q in text.char_quads if text is not None and text.char_quads is not None else ():
             draw.polygon(points(q), outline=(0, 200, 255))
-        if "quad" in ann:
-            draw.polygon(points(ann["quad"]), outline=(0, 255, 0))
-        if "amodal_bbox" in ann:
-            ax, ay, aw, ah = (v * scale for v in ann["amodal_bbox"])
+        if text is not None and text.quad is not None:
+            draw.polygon(points(text.quad), outline=(0, 255, 0))
+        if inst.amodal_bbox is not None:
+            ax, ay, aw, ah = (v * scale for v in inst.amodal_bbox)
             _dashed_rectangle(draw, (ax, ay, ax + aw, ay + ah), color)
-        if "keypoints" in ann:
-            kp = np.asarray(ann["keypoints"], np.float64).reshape(-1, 3)
+        if inst.keypoints is not None:
+            kp = np.asarray(inst.keypoints, np.float64).reshape(-1, 3)
             for a, b in skeletons.get(ann.get("category_id"), ()):
                 if 0 < a <= len(kp) and 0 < b <= len(kp) and kp[a - 1, 2] > 0 and kp[b - 1, 2] > 0:
                     draw.line([tuple(kp[a - 1, :2] * scale), tuple(kp[b - 1, :2] * scale)], fill=color, width=1)
@@ -131,12 +139,12 @@ def draw_labels(
                 if v > 0:
                     px, py = px * scale, py * scale
                     draw.ellipse([px - 3, py - 3, px + 3, py + 3], fill=color if v == 2 else None, outline=(0, 0, 0))
-        if ann.get("text"):
+        if text is not None and text.transcription:
             tx, ty = x, max(0, y - 15)
-            font = _shaped_label_font() if shaping.needs_shaping(ann["text"]) else label_font
-            box = draw.textbbox((tx, ty), ann["text"], font=font)
+            font = _shaped_label_font() if shaping.needs_shaping(text.transcription) else label_font
+            box = draw.textbbox((tx, ty), text.transcription, font=font)
             draw.rectangle(box, fill=(0, 0, 0))
-            draw.text((tx, ty), ann["text"], font=font, fill=color)
+            draw.text((tx, ty), text.transcription, font=font, fill=color)
     return pil
 
 

@@ -14,6 +14,7 @@ from synthgen.lazy import LazySample
 from synthgen.mix.config import MixConfig
 from synthgen.mix.copy_paste import Placement, sample_placement
 from synthgen.mix.sources import SourceData
+from synthgen.records import instance_views
 
 SPLITS = ("train", "val", "test")
 
@@ -56,7 +57,7 @@ def class_counts(samples: list[Planned] | list[LazySample]) -> Counter:
     counts: Counter = Counter()
     for s in samples:
         lazy = s.lazy if isinstance(s, Planned) else s
-        counts.update(inst["category"] for inst in lazy.record["instances"])
+        counts.update(inst.category for inst in instance_views(lazy.record))
     return counts
 
 
@@ -83,7 +84,7 @@ def split_real(samples: list[Planned], val: float, test: float, seed: int) -> di
     counts = class_counts(samples)
     strata: dict[str, list[Planned]] = {}
     for s in samples:
-        cats = {inst["category"] for inst in s.lazy.record["instances"]}
+        cats = {inst.category for inst in instance_views(s.lazy.record)}
         key = min(cats, key=lambda c: (counts[c], c)) if cats else ""
         strata.setdefault(key, []).append(s)
     out: dict[str, list[Planned]] = {name: [] for name in SPLITS}
@@ -97,7 +98,7 @@ def split_real(samples: list[Planned], val: float, test: float, seed: int) -> di
 
 
 def _over_cap(lazy: LazySample, counts: Counter, caps: dict[str, int]) -> bool:
-    add = Counter(inst["category"] for inst in lazy.record["instances"])
+    add = Counter(inst.category for inst in instance_views(lazy.record))
     return any(counts[c] + n > caps[c] for c, n in add.items() if c in caps)
 
 
@@ -131,7 +132,7 @@ def plan_mix(mix: MixConfig, sources: list[SourceData]) -> Plan:
         for s in pool:
             if got < n and not _over_cap(s.lazy, counts, mix.caps):
                 train.append(s)
-                counts.update(inst["category"] for inst in s.lazy.record["instances"])
+                counts.update(inst.category for inst in instance_views(s.lazy.record))
                 got += 1
             else:
                 kept.append(s)
@@ -177,13 +178,13 @@ def plan_mix(mix: MixConfig, sources: list[SourceData]) -> Plan:
         for s in pool:
             if counts[cls] >= need:
                 break
-            if not any(inst["category"] == cls for inst in s.lazy.record["instances"]) or _over_cap(
+            if not any(inst.category == cls for inst in instance_views(s.lazy.record)) or _over_cap(
                 s.lazy, counts, mix.caps
             ):
                 continue
             train.append(s)
             used.add(id(s))
-            counts.update(inst["category"] for inst in s.lazy.record["instances"])
+            counts.update(inst.category for inst in instance_views(s.lazy.record))
         for name, members in remaining.items():
             remaining[name] = [s for s in members if id(s) not in used]
         if counts[cls] < need:
@@ -209,10 +210,10 @@ def plan_pastes(mix: MixConfig, train: list[Planned], sources: list[SourceData],
     donors = next(d for d in sources if d.config.name == cp.source)
     records = [lazy.full_record() for lazy in donors.samples]  # boxes and areas (a COCO donor's, rasterised now)
     pool = [
-        (lazy, k, inst["bbox"])
+        (lazy, k, inst.bbox)
         for lazy, record in zip(donors.samples, records)
-        for k, inst in enumerate(record["instances"])
-        if inst["category"] in cp.categories and inst["area"] >= cp.min_area
+        for k, inst in enumerate(instance_views(record))
+        if inst.category in cp.categories and inst.area >= cp.min_area
     ]
     if not pool:
         notes.append(

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.config.schema import RegressConfig
-from synthgen.records import instance_codecs
+from synthgen.records import InstanceView, instance_codecs
 from synthgen.regress import stats as statistics
 from synthgen.regress.fingerprint import Fingerprint, SampleFingerprint
 from synthgen.regress.pixels import color_shift, mean_color, ssim
@@ -97,9 +97,15 @@ def _fmt(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+def _transcription(inst: InstanceView) -> str | None:
+    return inst.text.transcription if inst.text is not None else None
+
+
 def instance_name(sample: int, position: int, inst: dict[str, Any]) -> str:
-    """``sample 3 instance 2 'room'`` (text) or ``sample 3 instance 2 (car)``."""
-    label = f"'{inst['text']}'" if inst.get("text") is not None else f"({inst['category']})"
+    """``sample 3 instance 2 'room'`` (text) or ``sample 3 instance 2 (car)`` of an instance record."""
+    view = InstanceView(inst)
+    text = _transcription(view)
+    label = f"'{text}'" if text is not None else f"({view.category})"
     return f"sample {sample} instance {position} {label}"
 
 
@@ -133,12 +139,14 @@ def match_instances(golden: Sequence[dict], new: Sequence[dict]) -> tuple[list[t
             pairs.append((gi, hit))
             free_new.remove(hit)
     scored = []
+    golden_views, new_views = [InstanceView(g) for g in golden], [InstanceView(n) for n in new]
     for gi in free_golden:
         for ni in free_new:
-            g, n = golden[gi], new[ni]
-            same = g["category"] == n["category"] and g.get("text") == n.get("text")
-            score = 2.0 * same + 0.5 * (g["category"] == n["category"]) + _iou_boxes(g["bbox"], n["bbox"])
-            if same or _iou_boxes(g["bbox"], n["bbox"]) > 0:
+            g, n = golden_views[gi], new_views[ni]
+            same = g.category == n.category and _transcription(g) == _transcription(n)
+            overlap = _iou_boxes(g.bbox, n.bbox)
+            score = 2.0 * same + 0.5 * (g.category == n.category) + overlap
+            if same or overlap > 0:
                 scored.append((-score, gi, ni))
     used_g: set[int] = set()
     used_n: set[int] = set()
@@ -189,7 +197,7 @@ def _compare_transcription(key: str, g: dict, n: dict, add: Callable, tol: Regre
 
 def _compare_chars(key: str, g: dict, n: dict, add: Callable, tol: RegressConfig) -> None:
     # a changed transcription says it already
-    if g.get("text") == n.get("text") and g.get(key) != n.get(key):
+    if _transcription(InstanceView(g)) == _transcription(InstanceView(n)) and g.get(key) != n.get(key):
         add(key, f"chars {g.get(key)!r} -> {n.get(key)!r}", g.get(key), n.get(key))
 
 
@@ -311,8 +319,8 @@ def label_differences(g: SampleFingerprint, n: SampleFingerprint, tol: RegressCo
 
 
 def _label(inst: dict, position: int) -> str:
-    text = f" '{inst['text']}'" if inst.get("text") is not None else ""
-    return f"instance {position}{text}"
+    text = _transcription(InstanceView(inst))
+    return f"instance {position}" + (f" '{text}'" if text is not None else "")
 
 
 def stat_differences(golden: dict[str, float], new: dict[str, float], tolerance: float) -> list[Difference]:
