@@ -47,7 +47,8 @@ from synthgen.formats.fields import read_record_text, side_problem, value_text
 from synthgen.formats.paths import OutsideDataset, found_inside, inside_dataset
 from synthgen.formats.yolo import FOLDER, TASKS
 from synthgen.lazy import ImageFile, LazySample
-from synthgen.types import Category, CategoryTable
+from synthgen.records import instance_to_record
+from synthgen.types import Category, CategoryTable, Instance, TextRecord
 
 NUMBERS = {"detect": 4, "obb": 8}  # numbers after the class id; segment: an even count >= 6; pose: 4 + K * dims
 SLACK_PX = 0.5
@@ -194,18 +195,16 @@ def instance_records(
     extents = np.rint(mask_utils.toBbox(rles)).astype(int).tolist()
     out = []
     for (name, corners, keypoints), rle, area, extent in zip(lines, rles, areas, extents):
-        rec: dict[str, Any] = {
-            "category": name,
-            "bbox": extent if area else [0, 0, 0, 0],
-            "area": int(area),
-            "segmentation": {"size": [height, width], "counts": rle["counts"].decode("ascii")},
-        }
-        if task == "obb":
-            rec["text"] = ""
-            rec["quad"] = [round(float(v), 3) for v in corners.reshape(-1)]
-        if keypoints is not None:
-            rec["keypoints"] = [v for x, y, vis in keypoints.tolist() for v in (round(x, 3), round(y, 3), int(vis))]
-        out.append(rec)
+        inst = Instance(
+            category=name,
+            bbox=tuple(extent) if area else (0, 0, 0, 0),
+            area=int(area),
+            rle={"size": [height, width], "counts": rle["counts"].decode("ascii")},
+            # float64, as read: the record rounds these very numbers
+            text=TextRecord("", quad=np.asarray(corners, np.float64).reshape(4, 2)) if task == "obb" else None,
+            keypoints=None if keypoints is None else np.asarray(keypoints, np.float64),
+        )
+        out.append(instance_to_record(inst))
     return out
 
 
