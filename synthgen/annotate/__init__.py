@@ -21,4 +21,16 @@ ANNOTATORS.register(
     ),
 )
 
+
+def _insert_real(instances, layers, spec):
+    """The real labelled objects of a driving_insert frame (``synthgen.driving.insert.real_labels``)."""
+    from synthgen.driving.insert.real_labels import annotate_real
+
+    return annotate_real(instances, layers, spec)
+
+
+ANNOTATORS.register(
+    "insert_real", AnnotatorKind("insert_real", (), _insert_real, needs=frozenset({"box3d", "camera"}))
+)
+
 __all__ = ["ANNOTATORS", "AnnotatorKind", "annotate", "mask_to_polygons", "masks_to_instances"]

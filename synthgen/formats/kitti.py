@@ -62,6 +62,8 @@ KITTI_TYPES = {
     "child": "Pedestrian",
     "rider": "Cyclist",
 }
+# the devkit's own type names, written as they are where an instance's type attribute holds one
+KITTI_NAMES = ("Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Tram", "Misc")
 OCCLUSION_LEVELS = (0.15, 0.5)
 MAX_VALUE = 1e6  # label and calibration numbers read: pixels, metres, radians, focal lengths
 
@@ -99,6 +101,8 @@ def kitti_stem(image_file: str) -> str:
 def kitti_type(inst: dict) -> str:
     """The KITTI type of an instance record (``Misc`` for what KITTI has no class for)."""
     kind = inst.get("attributes", {}).get("type", inst["category"])
+    if kind in KITTI_NAMES:
+        return kind
     return KITTI_TYPES.get(kind, KITTI_TYPES.get(inst["category"], "Misc"))
 
 

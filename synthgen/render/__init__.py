@@ -39,12 +39,28 @@ def _mesh3d() -> RendererKind:
     )
 
 
+def _mesh3d_insert() -> RendererKind:
+    from synthgen.driving import render as mesh3d
+    from synthgen.driving.insert import composite
+
+    return RendererKind(
+        "mesh3d_insert",
+        composite.render_layers,
+        mesh3d.Mesh3DSchema,
+        mesh3d.from_config,
+        mesh3d.make_resource,
+        fork_safe=False,
+        check_environment=mesh3d.check_can_start,
+    )
+
+
 def _register(renderers: Registry[RendererKind]) -> None:
     """The renderers; each domain module is imported when its renderer is first used."""
     renderers.register_lazy("text2d", _text2d)
     renderers.register_lazy("text_page", _text_page)
     renderers.register_lazy("shapes2d", _shapes2d)
     renderers.register_lazy("mesh3d", _mesh3d)
+    renderers.register_lazy("mesh3d_insert", _mesh3d_insert)
 
 
 RENDERERS: Registry[RendererKind] = Registry("renderer", _register)

@@ -34,6 +34,7 @@ def _register(scenes: Registry[SceneKind]) -> None:
         ("ocr_document", "synthgen.text.scenes.ocr_document"),
         ("ocr_receipt", "synthgen.text.scenes.ocr_receipt"),
         ("driving", "synthgen.driving.scene"),
+        ("driving_insert", "synthgen.driving.insert.scene"),
     ):
         scenes.register_module_attr(name, module, "SCENE")
     scenes.register_lazy("shapes", _shapes)

@@ -1,0 +1,252 @@
+"""The ``mesh3d_insert`` renderer: the actors of a ``driving_insert`` spec drawn by the mesh3d
+renderer through the frame's camera, then laid into the frame.
+
+Occlusion, pixel by pixel: a labelled real object stands at the depth where the pixel's ray meets
+its 3D box (the nearest corner's depth for the rest of its 2D box; with no 3D box, the depth of
+its 2D box's foot on the ground, over the whole box), inside its 2D box only (the box of pixels
+KITTI's reader gives it). An actor's pixel is kept where it is nearer than every real object there
+(``real_depth``); the actors' occlusion is then counted against their pixels drawn alone, as in a
+full render. The ``insert_real`` annotator takes the real objects' pixels that a kept actor pixel
+nearer than them covers (``covered``).
+
+Look: the key and fill lights come from the frame (``match.lights_for``); the edges are
+anti-aliased by a soft matte (the hard mask blurred to ~1 px, with the actors' colours spread
+outward under it); the actors get the blur, among ``match.BLUR_SIGMAS``, that gives them the
+frame's blur effect around them, the frame's noise level, and, in a JPEG frame, a JPEG pass at its
+quality over the 16x16 blocks they touch (the rest of the frame keeps its own bytes' pixels). A
+soft contact shadow (the actor's footprint, enlarged and blurred) darkens the ground under it,
+where no real object nearer hides it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from synthgen.driving.insert.frames import Frame, RealObject, load_pixels
+from synthgen.driving.insert.ground import Ground
+from synthgen.driving.insert.match import blur_like
+from synthgen.driving.insert.scene import FrameItem, world_to_frame
+from synthgen.driving.objects import SceneObject
+from synthgen.types import Layers, SceneSpec
+
+JPEG_BLOCK = 16  # a 4:2:0 JPEG's coding unit
+SHADOW_GROWTH = 1.25  # the shadow's footprint against the 3D box's
+
+
+def frame_item(spec: SceneSpec) -> FrameItem:
+    return next(i for i in spec.items if isinstance(i, FrameItem))
+
+
+def box_pixels(o: RealObject, width: int, height: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the pixels of a real object's 2D box, as KITTI's reader rasterises it."""
+    x0, y0, x1, y1 = np.clip(np.rint(o.kitti.bbox), 0, (width, height, width, height)).astype(int).tolist()
+    return x0, y0, x1, y1
+
+
+def object_depth(o: RealObject, frame: Frame, ground: Ground) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """A real object's box of pixels and the camera z (metres) it stands at in each, or None for an
+    object that hides nothing (``DontCare``, an empty box, one behind the camera)."""
+    width, height = frame.entry.width, frame.entry.height
+    if o.kitti.type == "DontCare":
+        return None
+    x0, y0, x1, y1 = box_pixels(o, width, height)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    cam = frame.camera
+    depth_dir = cam.rotation[2]  # camera z of a frame point p is depth_dir . p
+    if o.box3d is None:
+        foot = cam.rays(np.array([(x0 + x1) / 2]), np.array([float(y1)]))[0]
+        # the foot's ray meets the ground: (d_y - a d_x - b d_z) t = c
+        denom = foot[1] - ground.a * foot[0] - ground.b * foot[2]
+        if denom <= 1e-9:
+            return None
+        z = float(depth_dir @ (foot * ground.c / denom))
+        return (x0, y0, x1, y1), np.full((y1 - y0, x1 - x0), z, np.float32)
+    b = o.box3d
+    corners = b.corners()
+    nearest = float(min(corners @ depth_dir))
+    if nearest <= 0:
+        return None
+    u, v = np.meshgrid(np.arange(x0, x1) + 0.5, np.arange(y0, y1) + 0.5)
+    d = cam.rays(u.ravel(), v.ravel())
+    c, s = np.cos(b.yaw), np.sin(b.yaw)
+    # into the box's frame (Box3D.corners turns local (x, z) by [[c, s], [-s, c]]; this is the inverse)
+    def local(p):
+        return np.stack([c * p[..., 0] - s * p[..., 2], p[..., 1], s * p[..., 0] + c * p[..., 2]], axis=-1)
+
+    origin = local(-np.asarray(b.center, np.float64))
+    dl = local(d)
+    half = np.array([b.dimensions[0], b.dimensions[2], b.dimensions[1]]) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = (-half - origin) / dl
+        t2 = (half - origin) / dl
+    t_near = np.nanmax(np.minimum(t1, t2), axis=1)
+    t_far = np.nanmin(np.maximum(t1, t2), axis=1)
+    hit = (t_near <= t_far) & (t_far > 0)
+    z = np.where(hit, np.maximum(t_near, 0) * (d @ depth_dir), nearest)
+    return (x0, y0, x1, y1), z.reshape(y1 - y0, x1 - x0).astype(np.float32)
+
+
+def real_depth(frame: Frame, ground: Ground) -> np.ndarray:
+    """(H, W) float32 camera z of the nearest real labelled object at each pixel, inf where none."""
+    out = np.full((frame.entry.height, frame.entry.width), np.inf, np.float32)
+    for o in frame.objects:
+        found = object_depth(o, frame, ground)
+        if found is not None:
+            (x0, y0, x1, y1), z = found
+            np.minimum(out[y0:y1, x0:x1], z, out=out[y0:y1, x0:x1])
+    return out
+
+
+def covered(o: RealObject, frame: Frame, ground: Ground, actor_depth: np.ndarray) -> np.ndarray | None:
+    """(H, W) bool: the pixels of a real object's box that a kept actor pixel nearer than it covers,
+    or None where it covers none (``actor_depth``: the kept actors' camera z, inf elsewhere)."""
+    found = object_depth(o, frame, ground)
+    if found is None:
+        return None
+    (x0, y0, x1, y1), z = found
+    hit = actor_depth[y0:y1, x0:x1] < z
+    if not hit.any():
+        return None
+    out = np.zeros(actor_depth.shape, bool)
+    out[y0:y1, x0:x1] = hit
+    return out
+
+
+def _contact_shadow(actors: list[SceneObject], item: FrameItem, camera, real: np.ndarray) -> np.ndarray:
+    """(H, W) float32 0..1 shadow strength on the ground under the actors (before darkening)."""
+    import cv2
+
+    height, width = real.shape
+    out = np.zeros((height, width), np.float32)
+    for obj in actors:
+        corners = obj.box_corners_world()[:4]
+        centre = corners.mean(axis=0)
+        foot = centre + (corners - centre) * SHADOW_GROWTH
+        f = world_to_frame(foot, item.ground)
+        cam = f @ item.frame.camera.rotation.T
+        if (cam[:, 2] <= 0.1).any():
+            continue
+        uv = item.frame.camera.project(f)
+        mask = np.zeros((height, width), np.float32)
+        pts = np.rint((uv - 0.5) * 16).astype(np.int32)
+        cv2.fillConvexPoly(mask, cv2.convexHull(pts), 1.0, lineType=cv2.LINE_AA, shift=4)
+        extent = max(2.0, 0.15 * float(np.sqrt(max(cv2.contourArea(uv.astype(np.float32)), 1.0))))
+        mask = cv2.GaussianBlur(mask, (0, 0), extent)
+        depth = float(cam[:, 2].min())
+        mask[real < depth] = 0.0  # a real object in front hides the shadow
+        np.maximum(out, mask, out=out)
+    return out
+
+
+def _matte(visible: np.ndarray, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A soft matte (H, W) float32 of a hard mask, and the colours (H, W, 3) float32 under it: the
+    rendered ones inside, spread from the nearest inside pixels in the band outside."""
+    import cv2
+
+    hard = visible.astype(np.float32)
+    alpha = cv2.GaussianBlur(hard, (3, 3), 0.6)
+    weight = cv2.GaussianBlur(hard, (5, 5), 1.0)
+    spread = cv2.GaussianBlur(rgb.astype(np.float32) * hard[..., None], (5, 5), 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = spread / weight[..., None]
+    colors = np.where(visible[..., None], rgb.astype(np.float32), np.nan_to_num(spread))
+    return alpha, colors
+
+
+def _jpeg_blocks(composite: np.ndarray, frame_rgb: np.ndarray, touched: np.ndarray, quality: int) -> np.ndarray:
+    """The composite with the 16x16 blocks that ``touched`` reaches passed through JPEG at ``quality``."""
+    from synthgen.image_codec import encode_jpeg
+    from synthgen.lazy import decode_rgb
+
+    height, width = touched.shape
+    rows = -(-height // JPEG_BLOCK)
+    cols = -(-width // JPEG_BLOCK)
+    padded = np.zeros((rows * JPEG_BLOCK, cols * JPEG_BLOCK), bool)
+    padded[:height, :width] = touched
+    blocks = padded.reshape(rows, JPEG_BLOCK, cols, JPEG_BLOCK).any(axis=(1, 3))
+    if not blocks.any():
+        return composite
+    recoded = decode_rgb(encode_jpeg(composite, quality), "the JPEG pass")
+    keep = np.repeat(np.repeat(blocks, JPEG_BLOCK, axis=0), JPEG_BLOCK, axis=1)[:height, :width]
+    return np.where(keep[..., None], recoded, composite)
+
+
+def render_layers(spec: SceneSpec, settings, resource) -> Layers:
+    """Render a driving_insert spec into its frame (see the module doc).
+
+    Returns:
+        Layers: rgb (H, W, 3) uint8 the frame with the actors; instance_id (H, W) int32 the actors'
+        kept pixels (1..N in item order), 0 elsewhere; depth (H, W) float32 the actors' camera z,
+        inf elsewhere (the frame's own depth is not known); semantic_id (H, W) int32 Cityscapes ids
+        of the actors, 0 (unlabelled) elsewhere; geometry per actor as the mesh3d renderer gives it.
+    """
+    import cv2
+
+    from synthgen.driving import render as mesh3d
+
+    item = frame_item(spec)
+    frame = item.frame
+    width, height = spec.width, spec.height
+    frame_rgb = load_pixels(frame.path, width, height)
+    actors = [o for o in spec.items if isinstance(o, SceneObject)]
+    real = real_depth(frame, item.ground)
+    if not actors:
+        empty = np.zeros((height, width), np.int32)
+        return Layers(frame_rgb, empty, {}, np.full((height, width), np.inf, np.float32), empty.copy())
+    drawn = mesh3d.render_layers(replace(spec, renderer="mesh3d", items=tuple(i for i in spec.items if i is not item)),
+                                 settings, resource)  # fmt: skip
+    visible = (drawn.instance_id > 0) & (drawn.depth < real)
+    instance_id = np.where(visible, drawn.instance_id, 0).astype(np.int32)
+    depth = np.where(visible, drawn.depth, np.inf).astype(np.float32)
+    semantic = np.where(visible, drawn.semantic_id, 0).astype(np.int32)
+
+    alpha, colors = _matte(visible, drawn.rgb)
+    blur_on, noise_on, jpeg_on = item.match
+    if blur_on and visible.any():
+        ys, xs = np.nonzero(visible)
+        y0, y1, x0, x1 = max(ys.min() - 8, 0), min(ys.max() + 9, height), max(xs.min() - 8, 0), min(xs.max() + 9, width)
+        luma = frame_rgb[y0:y1, x0:x1].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) / 255
+        from skimage.measure import blur_effect
+
+        target = float(blur_effect(luma)) if min(luma.shape) >= 8 else item.look.blur
+        patch = (colors[y0:y1, x0:x1] @ np.array([0.299, 0.587, 0.114], np.float32)) / 255
+        sigma = blur_like(np.where(visible[y0:y1, x0:x1], patch, luma), target)
+        if sigma > 0:
+            colors = cv2.GaussianBlur(colors, (0, 0), sigma)
+            alpha = cv2.GaussianBlur(alpha, (0, 0), sigma)
+    alpha = np.where(~visible & (real < _near(depth)), 0, alpha)  # the soft edge stops at a nearer real object
+    out = frame_rgb.astype(np.float32)
+    if item.shadow > 0:
+        shade = _contact_shadow(actors, item, spec.camera, real)
+        out *= (1.0 - item.shadow * shade)[..., None]
+    if noise_on and item.look.noise_sigma > 0.05:
+        noise = np.random.default_rng(item.noise_seed).normal(0.0, item.look.noise_sigma, colors.shape)
+        colors = colors + noise.astype(np.float32)
+    out = out * (1 - alpha[..., None]) + colors * alpha[..., None]
+    composite = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    touched = alpha > 0
+    if item.shadow > 0:
+        touched |= shade > 1e-3
+    if jpeg_on and item.look.jpeg_quality is not None:
+        composite = _jpeg_blocks(composite, frame_rgb, touched, item.look.jpeg_quality)
+    geometry = {}
+    for k, geo in drawn.geometry.items():
+        if geo.keypoints is not None:  # a joint seen in the actors' render may be behind a real object
+            kp = geo.keypoints.copy()
+            for row in kp:
+                if row[2] == 2 and instance_id[int(row[1]), int(row[0])] != k:
+                    row[2] = 1
+            geo = replace(geo, keypoints=kp)
+        geometry[k] = geo
+    return Layers(composite, instance_id, geometry, depth, semantic)
+
+
+def _near(depth: np.ndarray) -> np.ndarray:
+    """The nearest kept actor depth around each pixel (3x3), for the matte's outer band."""
+    import cv2
+
+    finite = np.where(np.isfinite(depth), depth, 1e9).astype(np.float32)
+    return cv2.erode(finite, np.ones((3, 3), np.uint8))
