@@ -117,8 +117,10 @@ def kitti_object(inst: dict) -> KittiObject:
     b = inst["box3d"]
     (cx, cy, cz), (length, width, height), ry = b["center"], b["dimensions"], b["yaw"]
     x, y, w, h = inst["bbox"]
-    alpha = ry - math.atan2(cx, cz)
-    alpha = (alpha + math.pi) % (2 * math.pi) - math.pi
+    alpha = inst.get("attributes", {}).get("alpha")  # a real label's observation angle, as read
+    if alpha is None:
+        alpha = ry - math.atan2(cx, cz)
+        alpha = (alpha + math.pi) % (2 * math.pi) - math.pi
     return KittiObject(
         type=kitti_type(inst),
         truncated=float(inst.get("truncation", 0.0)),

@@ -5,7 +5,9 @@ instance synthgen's KITTI reader makes of it (``kitti_reader.instance_records``:
 as mask, the box, truncation and 3D box as read), in the driving categories (``KITTI_CATEGORY``;
 the KITTI type kept in ``attributes.type``, so the KITTI writer writes the line's type back), with
 its occlusion level in ``attributes.occluded`` and as ``occlusion`` the level's floor (0, 0.15,
-0.5; None for level 3, unknown), which the KITTI writer turns back into the same level.
+0.5; None for level 3, unknown), which the KITTI writer turns back into the same level, and its
+observation angle in ``attributes.alpha``, which the KITTI writer writes as read (derived from the
+3D box rounded to centimetres, it could differ in the last digit).
 
 Where no inserted actor covers it, that is all: its labels are the dataset's, and ``original``
 keeps its 2D box as read (KITTI's fractional pixels) for the writers that keep real values. Where
@@ -61,7 +63,7 @@ def annotate_real(instances: Sequence[Instance], layers: Layers, spec: SceneSpec
     for o, rec in zip(objects, records):
         category, kind = KITTI_CATEGORY.get(o.kitti.type, ("obstacle", o.kitti.type))
         level = o.kitti.occluded
-        attributes = {"type": kind, "occluded": level, "real": True, "label_line": o.line}
+        attributes = {"type": kind, "occluded": level, "alpha": o.kitti.alpha, "real": True, "label_line": o.line}
         floor = LEVEL_FLOOR[level] if 0 <= level <= 2 else None
         inst = instance_from_record({**rec, "category": category, "attributes": attributes})
         hidden = covered(o, frame, item.ground, actor_depth) if inst.area else None

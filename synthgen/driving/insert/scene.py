@@ -234,6 +234,10 @@ def place_actors(
                 heading = math.radians(float(g.heading.sample(rng)))
                 pos = (dist, -lat, ground_z(ground, dist, -lat))
                 objs = [fitted(o) for o in make_actor(kind, rng, pos, heading, str(g.pose.sample(rng)), g.lights_on)]
+                # fitted boxes are tight: lower the actor until its lowest part rests on the ground
+                # (a deer's hooves are modelled a little above its origin; a rider stays on its bicycle)
+                lift = min(o.position[2] - ground_z(ground, o.position[0], o.position[1]) for o in objs)
+                objs = [replace(o, position=(o.position[0], o.position[1], o.position[2] - lift)) for o in objs]
                 if all(_clear(o, taken) and _in_view(o, camera, s.min_distance) for o in objs):
                     break
             else:
