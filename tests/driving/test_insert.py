@@ -336,3 +336,29 @@ def test_the_command_line_says_one_line_and_writes_nothing(tmp_path):
     assert run.returncode == 2
     assert len(run.stderr.strip().splitlines()) == 1 and expected in run.stderr
     assert not out.exists()
+
+
+def test_synthgen_mix_takes_it_as_a_source(tmp_path):
+    import synthgen
+
+    config = tmp_path / "mix.yaml"
+    config.write_text(
+        """name: mix_insert
+seed: 0
+categories: [person, car]
+splits: {val: 0, test: 0}
+sources:
+  inserted:
+    path: driving_insert
+    format: generate
+    real: false
+    overrides: [num_samples=3]
+    label_map: {person: person, car: car}
+    unmapped: drop
+"""
+    )
+    synthgen.mix_datasets(config, tmp_path / "mixed")
+    coco = json.loads((tmp_path / "mixed" / "train" / "annotations" / "coco.json").read_text())
+    assert len(coco["images"]) == 3
+    real_cars = [a for a in coco["annotations"] if a.get("attributes", {}).get("real")]
+    assert real_cars  # the frames' own cars come through the mix with the inserted actors

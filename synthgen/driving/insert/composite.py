@@ -32,6 +32,8 @@ from synthgen.driving.objects import SceneObject
 from synthgen.types import Layers, SceneSpec
 
 JPEG_BLOCK = 16  # a 4:2:0 JPEG's coding unit
+WINDOW_MARGIN = 16  # pixels around the actors that their soft edge and blur may reach
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 SHADOW_GROWTH = 1.25  # the shadow's footprint against the 3D box's
 
 
@@ -115,8 +117,9 @@ def covered(o: RealObject, frame: Frame, ground: Ground, actor_depth: np.ndarray
     return out
 
 
-def _contact_shadow(actors: list[SceneObject], item: FrameItem, camera, real: np.ndarray) -> np.ndarray:
-    """(H, W) float32 0..1 shadow strength on the ground under the actors (before darkening)."""
+def _contact_shadow(actors: list[SceneObject], item: FrameItem, real: np.ndarray) -> np.ndarray:
+    """(H, W) float32 0..1 shadow strength on the ground under the actors (before darkening), drawn
+    and blurred in a window around each footprint only."""
     import cv2
 
     height, width = real.shape
@@ -124,21 +127,35 @@ def _contact_shadow(actors: list[SceneObject], item: FrameItem, camera, real: np
     for obj in actors:
         corners = obj.box_corners_world()[:4]
         centre = corners.mean(axis=0)
-        foot = centre + (corners - centre) * SHADOW_GROWTH
-        f = world_to_frame(foot, item.ground)
+        f = world_to_frame(centre + (corners - centre) * SHADOW_GROWTH, item.ground)
         cam = f @ item.frame.camera.rotation.T
         if (cam[:, 2] <= 0.1).any():
             continue
         uv = item.frame.camera.project(f)
-        mask = np.zeros((height, width), np.float32)
-        pts = np.rint((uv - 0.5) * 16).astype(np.int32)
-        cv2.fillConvexPoly(mask, cv2.convexHull(pts), 1.0, lineType=cv2.LINE_AA, shift=4)
         extent = max(2.0, 0.15 * float(np.sqrt(max(cv2.contourArea(uv.astype(np.float32)), 1.0))))
+        reach = int(np.ceil(3 * extent)) + 2
+        x0, y0 = np.maximum(np.floor(uv.min(axis=0)).astype(int) - reach, 0)
+        x1, y1 = np.minimum(np.ceil(uv.max(axis=0)).astype(int) + reach, (width, height))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+        pts = np.rint((uv - 0.5 - (x0, y0)) * 16).astype(np.int32)
+        cv2.fillConvexPoly(mask, cv2.convexHull(pts), 1.0, lineType=cv2.LINE_AA, shift=4)
         mask = cv2.GaussianBlur(mask, (0, 0), extent)
-        depth = float(cam[:, 2].min())
-        mask[real < depth] = 0.0  # a real object in front hides the shadow
-        np.maximum(out, mask, out=out)
+        mask[real[y0:y1, x0:x1] < float(cam[:, 2].min())] = 0.0  # a real object in front hides the shadow
+        np.maximum(out[y0:y1, x0:x1], mask, out=out[y0:y1, x0:x1])
     return out
+
+
+def _window(mask: np.ndarray, margin: int) -> tuple[slice, slice] | None:
+    """Rows and columns around the True pixels of ``mask``, ``margin`` px wider, on the JPEG block grid."""
+    ys, xs = np.nonzero(mask)
+    if not len(ys):
+        return None
+    height, width = mask.shape
+    y0, x0 = (max(int(v) - margin, 0) // JPEG_BLOCK * JPEG_BLOCK for v in (ys.min(), xs.min()))
+    y1, x1 = min(int(ys.max()) + 1 + margin, height), min(int(xs.max()) + 1 + margin, width)
+    return slice(y0, y1), slice(x0, x1)
 
 
 def _matte(visible: np.ndarray, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -156,22 +173,27 @@ def _matte(visible: np.ndarray, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return alpha, colors
 
 
-def _jpeg_blocks(composite: np.ndarray, frame_rgb: np.ndarray, touched: np.ndarray, quality: int) -> np.ndarray:
-    """The composite with the 16x16 blocks that ``touched`` reaches passed through JPEG at ``quality``."""
+def _jpeg_blocks(composite: np.ndarray, touched: np.ndarray, quality: int) -> np.ndarray:
+    """The composite with the 16x16 blocks that ``touched`` reaches passed through JPEG at
+    ``quality`` (a crop on the block grid is encoded, so its blocks are the frame's)."""
     from synthgen.image_codec import encode_jpeg
     from synthgen.lazy import decode_rgb
 
-    height, width = touched.shape
-    rows = -(-height // JPEG_BLOCK)
-    cols = -(-width // JPEG_BLOCK)
-    padded = np.zeros((rows * JPEG_BLOCK, cols * JPEG_BLOCK), bool)
-    padded[:height, :width] = touched
-    blocks = padded.reshape(rows, JPEG_BLOCK, cols, JPEG_BLOCK).any(axis=(1, 3))
-    if not blocks.any():
+    window = _window(touched, 0)
+    if window is None:
         return composite
-    recoded = decode_rgb(encode_jpeg(composite, quality), "the JPEG pass")
-    keep = np.repeat(np.repeat(blocks, JPEG_BLOCK, axis=0), JPEG_BLOCK, axis=1)[:height, :width]
-    return np.where(keep[..., None], recoded, composite)
+    rows, cols = window
+    crop = composite[rows, cols]
+    h, w = touched[rows, cols].shape
+    nb_r, nb_c = -(-h // JPEG_BLOCK), -(-w // JPEG_BLOCK)
+    padded = np.zeros((nb_r * JPEG_BLOCK, nb_c * JPEG_BLOCK), bool)
+    padded[:h, :w] = touched[rows, cols]
+    blocks = padded.reshape(nb_r, JPEG_BLOCK, nb_c, JPEG_BLOCK).any(axis=(1, 3))
+    keep = np.repeat(np.repeat(blocks, JPEG_BLOCK, axis=0), JPEG_BLOCK, axis=1)[:h, :w]
+    recoded = decode_rgb(encode_jpeg(np.ascontiguousarray(crop), quality), "the JPEG pass")
+    out = composite.copy()
+    out[rows, cols] = np.where(keep[..., None], recoded, crop)
+    return out
 
 
 def render_layers(spec: SceneSpec, settings, resource) -> Layers:
@@ -203,35 +225,36 @@ def render_layers(spec: SceneSpec, settings, resource) -> Layers:
     depth = np.where(visible, drawn.depth, np.inf).astype(np.float32)
     semantic = np.where(visible, drawn.semantic_id, 0).astype(np.int32)
 
-    alpha, colors = _matte(visible, drawn.rgb)
-    blur_on, noise_on, jpeg_on = item.match
-    if blur_on and visible.any():
-        ys, xs = np.nonzero(visible)
-        y0, y1, x0, x1 = max(ys.min() - 8, 0), min(ys.max() + 9, height), max(xs.min() - 8, 0), min(xs.max() + 9, width)
-        luma = frame_rgb[y0:y1, x0:x1].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32) / 255
-        from skimage.measure import blur_effect
-
-        target = float(blur_effect(luma)) if min(luma.shape) >= 8 else item.look.blur
-        patch = (colors[y0:y1, x0:x1] @ np.array([0.299, 0.587, 0.114], np.float32)) / 255
-        sigma = blur_like(np.where(visible[y0:y1, x0:x1], patch, luma), target)
-        if sigma > 0:
-            colors = cv2.GaussianBlur(colors, (0, 0), sigma)
-            alpha = cv2.GaussianBlur(alpha, (0, 0), sigma)
-    alpha = np.where(~visible & (real < _near(depth)), 0, alpha)  # the soft edge stops at a nearer real object
     out = frame_rgb.astype(np.float32)
+    touched = np.zeros((height, width), bool)
     if item.shadow > 0:
-        shade = _contact_shadow(actors, item, spec.camera, real)
+        shade = _contact_shadow(actors, item, real)
         out *= (1.0 - item.shadow * shade)[..., None]
-    if noise_on and item.look.noise_sigma > 0.05:
-        noise = np.random.default_rng(item.noise_seed).normal(0.0, item.look.noise_sigma, colors.shape)
-        colors = colors + noise.astype(np.float32)
-    out = out * (1 - alpha[..., None]) + colors * alpha[..., None]
-    composite = np.clip(np.rint(out), 0, 255).astype(np.uint8)
-    touched = alpha > 0
-    if item.shadow > 0:
         touched |= shade > 1e-3
-    if jpeg_on and item.look.jpeg_quality is not None:
-        composite = _jpeg_blocks(composite, frame_rgb, touched, item.look.jpeg_quality)
+    window = _window(visible, WINDOW_MARGIN)
+    if window is not None:  # the actors' pixels and their soft edge, worked on in a window around them
+        rows, cols = window
+        vis = visible[rows, cols]
+        alpha, colors = _matte(vis, drawn.rgb[rows, cols])
+        blur_on, noise_on, _ = item.match
+        if blur_on:
+            luma = frame_rgb[rows, cols].astype(np.float32) @ LUMA / 255
+            from skimage.measure import blur_effect
+
+            sigma = blur_like(np.where(vis, colors @ LUMA / 255, luma), float(blur_effect(luma))) if min(luma.shape) >= 8 else 0.0
+            if sigma > 0:
+                colors = cv2.GaussianBlur(colors, (0, 0), sigma)
+                alpha = cv2.GaussianBlur(alpha, (0, 0), sigma)
+        # the soft edge stops at a nearer real object
+        alpha = np.where(~vis & (real[rows, cols] < _near(depth[rows, cols])), 0, alpha)
+        if noise_on and item.look.noise_sigma > 0.05:
+            noise = np.random.default_rng(item.noise_seed).normal(0.0, item.look.noise_sigma, colors.shape)
+            colors = colors + noise.astype(np.float32)
+        out[rows, cols] = out[rows, cols] * (1 - alpha[..., None]) + colors * alpha[..., None]
+        touched[rows, cols] |= alpha > 0
+    composite = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    if item.match[2] and item.look.jpeg_quality is not None:
+        composite = _jpeg_blocks(composite, touched, item.look.jpeg_quality)
     geometry = {}
     for k, geo in drawn.geometry.items():
         if geo.keypoints is not None:  # a joint seen in the actors' render may be behind a real object

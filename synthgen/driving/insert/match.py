@@ -3,8 +3,9 @@ light (brightness, colour, a key direction), blur, noise and JPEG level.
 
 Measures are well-known estimators: the noise level is Immerkaer's ("Fast noise variance
 estimation", CVIU 1996: the mean absolute response to a kernel that cancels smooth image content,
-through OpenCV), the blur is scikit-image's ``measure.blur_effect`` (Crete-Roffet et al. 2007: how
-much a re-blur changes the gradients; 0 sharp .. 1 blurred). The
+through OpenCV); the blur, measured by the renderer around each inserted actor (the frame's blur
+may change across it), is scikit-image's ``measure.blur_effect`` (Crete-Roffet et al. 2007: how much
+a re-blur changes the gradients; 0 sharp .. 1 blurred). The
 JPEG quality of a JPEG frame comes from its luminance quantisation table, scaled against the
 standard one as libjpeg scales it.
 """
@@ -38,7 +39,6 @@ class Look:
         key_azimuth_deg: where the key light comes from: 180 behind the camera (a frame without a
             brighter side), +-100 from the left or right when one side of the sky is brighter.
         noise_sigma: the noise's standard deviation, 0..255 levels.
-        blur: the frame's blur effect, 0..1.
         jpeg_quality: the frame's JPEG quality (1..100), or None for a frame that is not a JPEG.
     """
 
@@ -46,7 +46,6 @@ class Look:
     color: tuple[float, float, float]
     key_azimuth_deg: float
     noise_sigma: float
-    blur: float
     jpeg_quality: int | None
 
     def to_params(self) -> dict:
@@ -55,7 +54,6 @@ class Look:
             "color": [round(c, 4) for c in self.color],
             "key_azimuth_deg": round(self.key_azimuth_deg, 2),
             "noise_sigma": round(self.noise_sigma, 3),
-            "blur": round(self.blur, 4),
             "jpeg_quality": self.jpeg_quality,
         }
 
@@ -87,8 +85,6 @@ def noise_sigma(luma: np.ndarray) -> float:
 
 def measure(rgb: np.ndarray, path: str) -> Look:
     """The look of a frame (rgb (H, W, 3) uint8, read from ``path``)."""
-    from skimage.measure import blur_effect
-
     img = rgb.astype(np.float32) / 255
     luma = img @ np.array([0.299, 0.587, 0.114], np.float32)
     mean = img.reshape(-1, 3).mean(axis=0)
@@ -104,7 +100,6 @@ def measure(rgb: np.ndarray, path: str) -> Look:
         color=color,  # type: ignore[arg-type]
         key_azimuth_deg=azimuth,
         noise_sigma=noise_sigma(luma) * 255,
-        blur=float(blur_effect(luma)),
         jpeg_quality=jpeg_quality(path),
     )
 
