@@ -42,7 +42,8 @@ FOCAL = 640 / 2 / math.tan(math.radians(75) / 2)
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    files = [p for p in sorted(root.rglob("*")) if p.is_file()]
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
 def inserted(sample):
@@ -104,7 +105,10 @@ def car_line(distance: float, height: float = 1.3) -> tuple[str, Box3D]:
     uv = project(box.corners())
     x1, y1 = uv.min(axis=0)
     x2, y2 = uv.max(axis=0)
-    line = f"Car 0.00 0 0.00 {x1:.2f} {y1:.2f} {x2:.2f} {y2:.2f} {height:.2f} 1.80 4.00 0.00 {MOUNT:.2f} {distance:.2f} {-math.pi / 2:.2f}"
+    line = (
+        f"Car 0.00 0 0.00 {x1:.2f} {y1:.2f} {x2:.2f} {y2:.2f} {height:.2f} 1.80 4.00 "
+        f"0.00 {MOUNT:.2f} {distance:.2f} {-math.pi / 2:.2f}"
+    )
     parsed = parse_label(line, "test")[0]
     # the box as the line holds it (2 decimals), which is what the renderer reads
     h, w, length = parsed.dimensions
@@ -327,7 +331,8 @@ def test_the_command_line_says_one_line_and_writes_nothing(tmp_path):
     folder, expected = _bad_kitti(tmp_path, "calib")
     out = tmp_path / "out"
     run = subprocess.run(
-        [sys.executable, "-m", "synthgen", "generate", "driving_insert", "-o", str(out), f"scene.params.frames={folder}"],
+        [sys.executable, "-m", "synthgen", "generate", "driving_insert", "-o", str(out),
+         f"scene.params.frames={folder}"],  # fmt: skip
         capture_output=True,
         text=True,
         cwd=tmp_path,

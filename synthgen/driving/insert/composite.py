@@ -241,7 +241,9 @@ def render_layers(spec: SceneSpec, settings, resource) -> Layers:
             luma = frame_rgb[rows, cols].astype(np.float32) @ LUMA / 255
             from skimage.measure import blur_effect
 
-            sigma = blur_like(np.where(vis, colors @ LUMA / 255, luma), float(blur_effect(luma))) if min(luma.shape) >= 8 else 0.0
+            sigma = 0.0
+            if min(luma.shape) >= 8:
+                sigma = blur_like(np.where(vis, colors @ LUMA / 255, luma), float(blur_effect(luma)))
             if sigma > 0:
                 colors = cv2.GaussianBlur(colors, (0, 0), sigma)
                 alpha = cv2.GaussianBlur(alpha, (0, 0), sigma)

@@ -143,7 +143,8 @@ def list_frames(path: str, key: str, camera: tuple[float | None, float, float] |
     if not images:
         raise ConfigError(key, f"{image_dir}: no images ({', '.join(IMAGE_SUFFIXES)})")
     if not kitti and camera is None:
-        raise ConfigError(key.rsplit(".", 1)[0] + ".camera", f"a plain image folder ({folder}) needs its camera")
+        raise ConfigError(key.rsplit(".", 1)[0] + ".camera", f"a plain image folder ({folder}) needs its camera, e.g. "
+                          "{fov_deg: 90, mount_height: 1.3, pitch_deg: 0}")
     labelled = kitti and (folder / "label_2").is_dir()
     entries = []
     for image in images:
