@@ -367,3 +367,36 @@ sources:
     assert len(coco["images"]) == 3
     real_cars = [a for a in coco["annotations"] if a.get("attributes", {}).get("real")]
     assert real_cars  # the frames' own cars come through the mix with the inserted actors
+
+
+def test_a_kitti_calibration_with_a_camera_offset_and_a_velodyne_above_gives_the_same_frame(tmp_path):
+    """KITTI's own calibration: P2 = K [I | t] (the colour camera 6 cm right of the reference one,
+    where its labels are), and a Velodyne frame 8 cm above the camera (no road plane in it: the
+    ground comes from the boxes). The labels moved by -t describe the same scene, so the same
+    actors land on the same pixels."""
+    src = Path(builtin_frames())
+    same = kitti_folder_with(tmp_path, "same", (src / "label_2" / "000000.txt").read_text().splitlines())
+    moved = kitti_folder_with(tmp_path, "moved", [])
+    k = np.array([[FOCAL, 0, 320], [0, FOCAL, 192], [0, 0, 1]])
+    t = np.array([0.06, 0.0, 0.0])
+    p2 = np.c_[k, k @ t]
+    velo = np.c_[np.array([[0, -1, 0], [0, 0, -1], [1, 0, 0]]), [0.0, -0.08, -0.27]]
+    rows = {"P0": np.c_[k, np.zeros(3)], "P1": np.c_[k, np.zeros(3)], "P2": p2, "P3": p2, "R0_rect": np.eye(3),
+            "Tr_velo_to_cam": velo, "Tr_imu_to_velo": np.eye(4)[:3]}  # fmt: skip
+    (moved / "calib" / "000000.txt").write_text(
+        "".join(f"{name}: " + " ".join(f"{v:.12e}" for v in m.reshape(-1)) + "\n" for name, m in rows.items())
+    )
+    lines = []
+    for line in (src / "label_2" / "000000.txt").read_text().splitlines():
+        f = line.split()
+        f[11] = f"{float(f[11]) - t[0]:.2f}"  # location x in the reference camera
+        lines.append(" ".join(f))
+    (moved / "label_2" / "000000.txt").write_text("".join(line + "\n" for line in lines))
+    a = make_sample(load_run_config(CONFIG, [f"scene.params.frames={same}", "scene.params.ground=boxes"]), 0)
+    b = make_sample(load_run_config(CONFIG, [f"scene.params.frames={moved}"]), 0)  # auto: the calib has no road
+    assert b.meta["scene"]["ground"] == a.meta["scene"]["ground"]
+    assert inserted(a)
+    np.testing.assert_array_equal(a.image, b.image)
+    for x, y in zip(a.labels.instances, b.labels.instances):
+        assert (x.bbox, x.area, x.rle) == (y.bbox, y.area, y.rle)
+        np.testing.assert_allclose(x.box3d.center, y.box3d.center, atol=1e-9)
