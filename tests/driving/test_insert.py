@@ -139,7 +139,7 @@ def test_inserted_boxes_stand_on_the_ground_within_1cm(dataset):
     for ground in ("auto", "calib", "boxes"):
         config = load_run_config(CONFIG, [f"scene.params.ground={ground}"])
         found = 0
-        for index in range(6):
+        for index in range(4):
             sample = make_sample(config, index)
             assert sample.meta["scene"]["ground"]["source"] == ("calib" if ground == "auto" else ground)
             lowest: dict[int, float] = {}  # per actor (a cyclist is a rider on a bicycle): its lowest box bottom
@@ -150,12 +150,12 @@ def test_inserted_boxes_stand_on_the_ground_within_1cm(dataset):
             for actor, bottom in lowest.items():
                 assert abs(bottom - MOUNT) < 0.01, (ground, index, actor, bottom)
                 found += 1
-        assert found >= 6
+        assert found >= 4
 
 
 def test_inserted_footprints_meet_no_labelled_box(dataset):
     config = load_run_config(CONFIG)
-    for index in range(12):
+    for index in range(8):
         sample = make_sample(config, index)
         boxes = [i.box3d for i in real(sample) if i.box3d is not None]
         for inst in inserted(sample):
