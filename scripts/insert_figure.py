@@ -4,8 +4,9 @@ objects: green boxes, orange where an inserted actor covers part of them).
 
     python scripts/insert_figure.py [-o docs/driving_insert_before_after.png] [--rows 3]
 
-Of the first 12 samples of ``configs/driving_insert.yaml``, the rows with the largest inserted
-actors are shown, each with its frame's file and the actors' kinds.
+Of the first 24 samples of ``configs/driving_insert.yaml``, the rows shown are one whose child steps
+out from behind a parked car of the frame (``anchors``) and those with the largest inserted actors,
+each with its frame's file and the actors' kinds.
 """
 
 from __future__ import annotations
@@ -52,19 +53,27 @@ def main() -> None:
     folder = config.scene.settings.frames.folder
     ctx = WorkerContext(config)
     try:
-        samples = [make_sample(config, i, ctx) for i in range(12)]
+        samples = [make_sample(config, i, ctx) for i in range(24)]
     finally:
         ctx.close()
 
     def inserted_area(s):
         return sum(i.area for i in s.labels.instances if i.attributes.get("inserted"))
 
-    chosen = sorted(sorted(samples, key=inserted_area, reverse=True)[: args.rows], key=lambda s: s.meta["index"])
+    def anchored(s):  # an actor placed from a real parked car (anchors: real_parked)
+        return any(a["kind"] == "real" for a in s.meta["scene"]["actors"])
+
+    by_area = sorted(samples, key=inserted_area, reverse=True)
+    first = [s for s in by_area if anchored(s)][:1]
+    chosen = first + [s for s in by_area if all(s is not f for f in first)][: args.rows - len(first)]
+    chosen.sort(key=lambda s: s.meta["index"])
     rows = []
     for s in chosen:
         frame = s.meta["scene"]["frame"]
         before = load_pixels(f"{folder}/{frame['file']}", s.image.shape[1], s.image.shape[0])
-        kinds = ", ".join(a["kind"] for a in s.meta["scene"]["actors"])
+        kinds = ", ".join(a["kind"] for a in s.meta["scene"]["actors"] if a["kind"] != "real")
+        if anchored(s):
+            kinds += " behind a parked car of the frame"
         panels = []
         for img, text in (
             (before, f"before: {frame['file']}"),

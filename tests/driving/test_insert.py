@@ -400,3 +400,33 @@ def test_a_kitti_calibration_with_a_camera_offset_and_a_velodyne_above_gives_the
     for x, y in zip(a.labels.instances, b.labels.instances):
         assert (x.bbox, x.area, x.rle) == (y.bbox, y.area, y.rle)
         np.testing.assert_allclose(x.box3d.center, y.box3d.center, atol=1e-9)
+
+
+def test_a_child_steps_out_from_behind_a_real_parked_car():
+    overrides = [f"scene.params.scenarios.{n}=0" for n in (
+        "jaywalker_night_rain", "animal_crossing_dusk", "debris_highway", "cyclist_fog", "wrong_lane_vehicle")]  # fmt: skip
+    config = load_run_config(CONFIG, [*overrides, "scene.params.anchors={parked_car: real_parked}"])
+    stepped = 0
+    for index in range(6):
+        sample = make_sample(config, index)
+        actors = sample.meta["scene"]["actors"]
+        if actors[0]["kind"] != "real":
+            continue  # a frame without a car parked to the right: the scenario's own car is inserted
+        car = next(i for i in real(sample) if i.attributes["label_line"] == actors[0]["label_line"])
+        assert car.attributes["type"] in ("Car", "Van", "Truck") and car.box3d.center[0] > 1.5
+        assert not [i for i in inserted(sample) if i.category == "car"]  # the car is the frame's, not inserted
+        for child in inserted(sample):
+            dz = child.box3d.center[2] - car.box3d.center[2]
+            dx = child.box3d.center[0] - car.box3d.center[0]
+            assert 2.6 - 0.3 <= dz <= 3.4 + 0.3 and -1.5 - 0.3 <= dx <= -0.6 + 0.3, (index, dz, dx)
+            stepped += 1
+    assert stepped >= 2
+
+
+def test_an_anchor_of_no_group_is_refused():
+    with pytest.raises(ConfigError) as err:
+        load_run_config(CONFIG, ["scene.params.anchors={parked_truck: real_parked}"])
+    assert str(err.value).startswith("scene.params.anchors.parked_truck: no actor group")
+    with pytest.raises(ConfigError) as err:
+        load_run_config(CONFIG, ["scene.params.anchors={parked_car: real_bus}"])
+    assert str(err.value).startswith("scene.params.anchors.parked_car: 'real_bus' is not one of real_parked")

@@ -36,6 +36,9 @@ from synthgen.types import Camera, SceneSpec
 
 INSERT_LABELS = frozenset({"masks", "boxes", "keypoints", "amodal", "box3d", "camera"})
 BUILTIN = "builtin"  # frames: the small KITTI-layout folder that ships in the package
+ANCHOR_RULES = ("real_parked",)
+PARKED_LATERAL = 1.5  # metres right of the camera: a labelled vehicle past this is parked at the kerb
+PARKED_TYPES = ("Car", "Van", "Truck")
 LEVEL = np.array([[0, -1, 0], [0, 0, -1], [1, 0, 0]], np.float64)  # world (x fwd, y left, z up) -> F
 
 
@@ -64,6 +67,12 @@ class InsertSchema:
     min_distance: metres; no actor's foot nearer the camera (1..50). Default 4.
     shadow: darkness of the contact shadow under an actor, 0 (none)..1. Default 0.5.
     match_blur, match_noise, match_jpeg: give the actors the frame's blur, noise, JPEG level. Default on.
+    anchors: scenario group -> ``real_parked``: instead of inserting that group, take the nearest
+        labelled vehicle parked to the right (a car, van or truck whose centre is more than
+        PARKED_LATERAL m right of the camera, at least min_distance ahead) as its actor, so that
+        groups ``relative_to`` it are placed from a real car (``parked_car: real_parked`` makes
+        ``child_behind_parked_car`` a child stepping out from behind a parked car of the frame).
+        A frame without one inserts the group as the scenario says. Default none.
     """
 
     frames: str = BUILTIN
@@ -77,6 +86,7 @@ class InsertSchema:
     match_blur: bool = True
     match_noise: bool = True
     match_jpeg: bool = True
+    anchors: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,7 @@ class InsertSettings:
     min_distance: float
     shadow: float
     match: tuple[bool, bool, bool]  # blur, noise, jpeg
+    anchors: tuple[tuple[str, str], ...] = ()  # (group, rule)
 
 
 def from_config(p: InsertSchema, key: str) -> InsertSettings:
@@ -129,11 +140,18 @@ def from_config(p: InsertSchema, key: str) -> InsertSettings:
         scenarios, pick = [own], Choice((0,), None)
     if not any(g for sc in scenarios for g in sc.actors):
         raise ConfigError(f"{key}.scenarios" if p.scenarios else f"{key}.scenario.actors", "no actor to insert")
+    groups = {g.name for sc in scenarios for g in sc.actors}
+    for name, rule in p.anchors.items():
+        if rule not in ANCHOR_RULES:
+            raise ConfigError(f"{key}.anchors.{name}", f"{rule!r} is not one of {', '.join(ANCHOR_RULES)}")
+        if name not in groups:
+            known = ", ".join(sorted(groups))
+            raise ConfigError(f"{key}.anchors.{name}", f"no actor group {name!r} in the scenarios ({known})")
     folder = builtin_frames() if p.frames == BUILTIN else p.frames
     frames = list_frames(folder, f"{key}.frames", camera)
     return InsertSettings(
         frames, p.ground, mount_height, tuple(scenarios), pick, int(p.tries), float(p.min_distance),
-        float(p.shadow), (bool(p.match_blur), bool(p.match_noise), bool(p.match_jpeg)),
+        float(p.shadow), (bool(p.match_blur), bool(p.match_noise), bool(p.match_jpeg)), tuple(p.anchors.items()),
     )  # fmt: skip
 
 
@@ -214,6 +232,20 @@ def _in_view(obj: SceneObject, camera: Camera, min_distance: float) -> bool:
     return 0 <= u < camera.width and 0 <= v < camera.height
 
 
+def _real_parked(frame: Frame, min_distance: float) -> tuple[int, float, float] | None:
+    """(label line, distance ahead, metres right) of the nearest labelled vehicle parked to the right."""
+    parked = [
+        (float(o.box3d.center[2]), o.line, float(o.box3d.center[0]))
+        for o in frame.objects
+        if o.box3d is not None and o.kitti.type in PARKED_TYPES
+        and o.box3d.center[0] > PARKED_LATERAL and o.box3d.center[2] >= min_distance
+    ]  # fmt: skip
+    if not parked:
+        return None
+    dist, line, lat = min(parked)
+    return line, dist, lat
+
+
 def place_actors(
     sc: Scenario, frame: Frame, ground: Ground, camera: Camera, s: InsertSettings, rng: np.random.Generator
 ) -> tuple[list[SceneObject], list[dict], int]:
@@ -223,7 +255,16 @@ def place_actors(
     placed: list[dict] = []
     firsts: dict[str, tuple[float, float]] = {}
     dropped = 0
+    anchors = dict(s.anchors)
     for g in sc.actors:
+        if anchors.get(g.name) == "real_parked":
+            found = _real_parked(frame, s.min_distance)
+            if found is not None:
+                line, dist, lat = found
+                firsts[g.name] = (dist, lat)
+                placed.append({"group": g.name, "kind": "real", "label_line": line, "distance": round(dist, 3),
+                               "lateral": round(lat, 3)})  # fmt: skip
+                continue
         for _ in range(int(g.count.sample(rng))):
             kind = str(g.kind.sample(rng))
             for _attempt in range(s.tries):
