@@ -8,18 +8,12 @@ from synthgen.annotate.base import AnnotatorKind
 from synthgen.annotate.masks import annotate, mask_to_polygons, masks_to_instances
 from synthgen.registry import Registry
 
-ANNOTATORS: Registry[AnnotatorKind] = Registry("annotator", {"text_lines": "synthgen.text.lines:ANNOTATOR"})
-
-
-def _insert_real(instances, layers, spec):
-    """The real labelled objects of a driving_insert frame (``synthgen.driving.insert.real_labels``)."""
-    from synthgen.driving.insert.real_labels import annotate_real
-
-    return annotate_real(instances, layers, spec)
-
-
-ANNOTATORS.register(
-    "insert_real", AnnotatorKind("insert_real", (), _insert_real, needs=frozenset({"box3d", "camera"}))
+ANNOTATORS: Registry[AnnotatorKind] = Registry(
+    "annotator",
+    {
+        "text_lines": "synthgen.text.lines:ANNOTATOR",
+        "insert_real": "synthgen.driving.insert.real_labels:ANNOTATOR",
+    },
 )
 
 __all__ = ["ANNOTATORS", "AnnotatorKind", "annotate", "mask_to_polygons", "masks_to_instances"]

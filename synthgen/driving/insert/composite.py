@@ -24,11 +24,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from synthgen.driving import render as mesh3d
 from synthgen.driving.insert.frames import Frame, RealObject, load_pixels
 from synthgen.driving.insert.ground import Ground
 from synthgen.driving.insert.match import blur_like
 from synthgen.driving.insert.scene import FrameItem, world_to_frame
 from synthgen.driving.objects import SceneObject
+from synthgen.render.base import RendererKind
 from synthgen.types import Layers, SceneSpec
 
 JPEG_BLOCK = 16  # a 4:2:0 JPEG's coding unit
@@ -207,8 +209,6 @@ def render_layers(spec: SceneSpec, settings, resource) -> Layers:
     """
     import cv2
 
-    from synthgen.driving import render as mesh3d
-
     item = frame_item(spec)
     frame = item.frame
     width, height = spec.width, spec.height
@@ -218,8 +218,7 @@ def render_layers(spec: SceneSpec, settings, resource) -> Layers:
     if not actors:
         empty = np.zeros((height, width), np.int32)
         return Layers(frame_rgb, empty, {}, np.full((height, width), np.inf, np.float32), empty.copy())
-    drawn = mesh3d.render_layers(replace(spec, renderer="mesh3d", items=tuple(i for i in spec.items if i is not item)),
-                                 settings, resource)  # fmt: skip
+    drawn = mesh3d.render_layers(replace(spec, items=tuple(i for i in spec.items if i is not item)), settings, resource)
     visible = (drawn.instance_id > 0) & (drawn.depth < real)
     instance_id = np.where(visible, drawn.instance_id, 0).astype(np.int32)
     depth = np.where(visible, drawn.depth, np.inf).astype(np.float32)
@@ -275,3 +274,10 @@ def _near(depth: np.ndarray) -> np.ndarray:
 
     finite = np.where(np.isfinite(depth), depth, 1e9).astype(np.float32)
     return cv2.erode(finite, np.ones((3, 3), np.uint8))
+
+
+# the mesh3d renderer's params (znear, zfar, normals) and worker resource (one OffscreenRenderer)
+RENDERER = RendererKind(
+    render_layers, mesh3d.Mesh3DSettings, mesh3d.make_resource, fork_safe=False,
+    check_environment=mesh3d.check_can_start,
+)  # fmt: skip

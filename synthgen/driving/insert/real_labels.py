@@ -25,6 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from synthgen.annotate.base import AnnotatorKind
 from synthgen.types import Instance, Layers, OriginalLabels, SceneSpec
 
 # KITTI type -> (driving category, attributes.type)
@@ -89,3 +90,6 @@ def annotate_real(instances: Sequence[Instance], layers: Layers, spec: SceneSpec
             )  # fmt: skip
         )
     return tuple(out)
+
+
+ANNOTATOR = AnnotatorKind((), annotate_real, needs=frozenset({"box3d", "camera"}))

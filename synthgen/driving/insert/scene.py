@@ -332,7 +332,6 @@ def sample(s: InsertSettings, rng: np.random.Generator) -> SceneSpec:
     }
     return SceneSpec(
         kind="driving_insert",
-        renderer="mesh3d_insert",
         width=entry.width,
         height=entry.height,
         background={"frame": frame.path},
@@ -345,7 +344,6 @@ def sample(s: InsertSettings, rng: np.random.Generator) -> SceneSpec:
 
 
 SCENE = SceneKind(
-    name="driving_insert",
     params_schema=InsertSchema,
     from_config=from_config,
     sample=sample,
