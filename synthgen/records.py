@@ -328,6 +328,7 @@ _WRITTEN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}  # InstanceView.writt
 for _name, (_field, _get, _default) in _instance_view_fields().items():
     _plain = _field.codec is not None and _field.meta["codec"] in _AS_WRITTEN
     setattr(InstanceView, _name, _AsWritten(_field.key, _default) if _plain else _Decoded(_name, _get))
+del _name, _field, _get, _default, _plain
 
 
 def instance_views(rec: dict[str, Any]) -> list[InstanceView]:
@@ -337,8 +338,8 @@ def instance_views(rec: dict[str, Any]) -> list[InstanceView]:
 
 def keys_of(names: Iterable[str]) -> tuple[str, ...]:
     """The record keys of the Instance fields ``names`` (an inline field's each), in the order given."""
-    fields = _instance_view_fields()
-    return tuple(k for n in names for f in (fields[n][0],) for k in ([i.key for i in f.inline] if f.codec is None else [f.key]))
+    fields = [_instance_view_fields()[n][0] for n in names]
+    return tuple(k for f in fields for k in ([i.key for i in f.inline] if f.codec is None else [f.key]))
 
 
 def instance_fields() -> tuple[str, ...]:
