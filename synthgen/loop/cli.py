@@ -122,6 +122,8 @@ def add_assist_parser(sub, formatter: type, exit_codes: str, positive: Callable[
     asg.add_argument("--size", type=positive, default=320, help="the detector's input size, shorter side (default 320)")
     asg.add_argument("--lr", type=_float, default=0.01, help="learning rate (default 0.01)")
     asg.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    asg.add_argument("--arch", default="fasterrcnn_small", help="torchvision detector to train (default fasterrcnn_small; "
+                     "fasterrcnn_mobilenet_v3_large_fpn, fasterrcnn_resnet50_fpn, retinanet_resnet50_fpn, ...)")
     asg.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     asg.add_argument("--image-root-url", default="/data/local-files/?d=", help="Label Studio image URL prefix")
     asg.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -139,6 +141,7 @@ def run_assist(args: argparse.Namespace) -> int:
         size=args.size,
         lr=args.lr,
         seed=args.seed,
+        arch=args.arch,
         device=args.device,
         image_root_url=args.image_root_url,
         progress=not args.no_progress,
