@@ -196,7 +196,7 @@ def coco_files(rel: list[str], predictions: list[dict[str, Any]], categories) ->
     for n, (name, pred) in enumerate(zip(rel, predictions), start=1):
         images.append({"id": n, "file_name": name, "width": pred["width"], "height": pred["height"]})
         for box in pred["boxes"]:
-            x, y, bw, bh = box["bbox"]
+            _, _, bw, bh = box["bbox"]
             annotations.append(
                 {
                     "id": len(annotations) + 1,
@@ -204,7 +204,7 @@ def coco_files(rel: list[str], predictions: list[dict[str, Any]], categories) ->
                     "category_id": box["category_id"],
                     "bbox": box["bbox"],
                     "area": round(bw * bh, 2),
-                    "segmentation": [[x, y, x + bw, y, x + bw, y + bh, x, y + bh]],
+                    "segmentation": [],  # CVAT (datumaro) makes a box of an annotation without a polygon
                     "iscrowd": 0,
                     "score": box["score"],
                     "attributes": {"score": box["score"], "occluded": False},
