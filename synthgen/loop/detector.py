@@ -258,7 +258,7 @@ def train_detector(dataset: Path, training: Training, device: str, checkpoint: P
     if len(data) == 0:
         raise InputError(f"--model: {dataset}: the dataset has no samples to train on")
     label_map = data.label_map
-    categories = tuple(zip(label_map.category_ids, label_map.names))
+    categories = tuple(zip(label_map.category_ids[1:], label_map.names[1:]))  # label k at k - 1; 0 is the background
     torch.manual_seed(training.seed)
     model = build_model(training.arch, label_map.num_classes, training.size).to(device)
     model.train()

@@ -185,7 +185,10 @@ def test_piecewise_distribution():
 
 
 def run_cli(args, capsys):
-    code = main(args)
+    try:
+        code = main(args)
+    except SystemExit as exc:  # argparse's own checks exit from the parser
+        code = exc.code
     err = capsys.readouterr().err
     return code, err
 
