@@ -52,7 +52,7 @@ def add_target_parser(sub, formatter: type, exit_codes: str, positive: Callable[
         "target",
         help="break a model's errors down by the samples' parameters; write a config that draws more of them",
         description="Match a model's results to a synthgen dataset's labels, report the error rate per value of every "
-        "recorded parameter (95 %% Wilson intervals, largest gaps first) and write a run config whose distributions "
+        "recorded parameter (95 % Wilson intervals, largest gaps first) and write a run config whose distributions "
         "are shifted toward the failing values, within --max-shift and --min-weight.",
         epilog=TARGET_EXAMPLES + exit_codes,
         formatter_class=formatter,

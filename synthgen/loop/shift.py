@@ -182,6 +182,53 @@ def shift_config(
     return new, changes, kept
 
 
+FONT_FIELDS = ("scene.font", "instance.font")  # the font file a text scene records (fonts.record)
+FONT_WEIGHTS = "scene.params.fonts.weights"
+
+
+def shift_font_weights(
+    config: dict[str, Any], new: dict[str, Any], params: list[Parameter], limits: Limits, min_count: int = 10
+) -> Change | str | None:
+    """Reweight ``fonts.weights`` (file name -> weight, others 1) by the recorded font's error rate.
+
+    A text scene draws its font from a list of files, not from a ``choice``: its ``fonts.weights``
+    multiply each file's draw. Each observed font's weight is multiplied by its (shrunk) rate over
+    the overall rate, within a factor ``max_shift``; a font seen fewer than ``min_count`` times keeps its.
+
+    Returns:
+        The Change written into ``new``, why nothing changed (a string), or None when the config has
+        no ``fonts.weights`` or no font is recorded.
+    """
+    try:
+        weights = _get(config, FONT_WEIGHTS)
+    except (KeyError, TypeError):
+        return None
+    param = next((p for name in FONT_FIELDS for p in params if p.name == name), None)
+    if not isinstance(weights, dict) or param is None:
+        return None
+    if not param.significant:
+        return f"{param.name}: no font's error rate differs from the overall (95 % intervals)"
+    present = sum(s.count for s in param.slices)
+    rate = sum(s.failures for s in param.slices) / present
+    out = dict(weights)
+    moved = []
+    for s in param.slices:
+        if s.count < min_count or not isinstance(s.value, str) or s.label == "other":
+            continue
+        shrunk = (s.failures + PRIOR * rate) / (s.count + PRIOR)
+        factor = float(np.clip((max(shrunk, 1e-6) / max(rate, 1e-6)) ** limits.strength, 1 / limits.max_shift, limits.max_shift))
+        old = float(weights.get(s.value, 1.0))
+        out[s.value] = round(old * factor, DECIMALS)
+        if abs(factor - 1) > 1e-3:
+            moved.append((factor, f"{s.value} x{factor:.2f} (error {s.rate:.2f}, n={s.count})"))
+    if not moved:
+        return f"{param.name}: the shift rounds to nothing"
+    moved.sort(key=lambda m: -m[0])
+    _set(new, FONT_WEIGHTS, out)
+    why = f"{param.name}: error {rate:.2f} overall; " + ", ".join(text for _, text in moved[:6])
+    return Change(FONT_WEIGHTS, param.name, str(weights), str(out), why)
+
+
 def _get(config: dict[str, Any], key: str) -> Any:
     node: Any = config
     for part in key.split("."):

@@ -17,7 +17,7 @@ from synthgen.loop.breakdown import break_down
 from synthgen.loop.knobs import config_knobs, map_fields
 from synthgen.loop.report import FILES, report_data, write_report
 from synthgen.loop.results import Matching, match_results, results_form
-from synthgen.loop.shift import Limits, shift_config
+from synthgen.loop.shift import FONT_WEIGHTS, Limits, shift_config, shift_font_weights
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,11 @@ def target(
     mapped, unmapped = map_fields(fields, knobs, maps or {})
     overall, params = break_down(units, mapped, bins=bins, min_count=min_count)
     new, changes, kept = shift_config(run_config, params, overall[0], limits, min_count=min_count)
+    fonts = shift_font_weights(run_config, new, params, limits, min_count=min_count)
+    if isinstance(fonts, str):
+        kept[FONT_WEIGHTS] = fonts
+    elif fonts is not None:
+        changes.append(fonts)
     base_seed = run_config.get("seed", 0)
     new["seed"] = seed if seed is not None else int(base_seed) + 1
     new["name"] = f"{run_config.get('name', 'run')}_target"

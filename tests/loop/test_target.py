@@ -138,6 +138,25 @@ def test_recognition_predictions(tmp_path):
     assert target(data, path, tmp_path / "r2.yaml", matching=Matching(max_cer=0.5)).failures == 0
 
 
+def test_a_failing_font_weighs_more(tmp_path):
+    data = tmp_path / "crops"
+    synthgen.generate_dataset(synthgen.load_config(ROOT / "configs" / "ocr_recognition.yaml", ["num_samples=40"]), data)
+    fonts = {}
+    for s in synthgen.read_dataset(data):
+        fonts[f"images/{s.meta['index']:09d}_0.png"] = s.meta["scene"]["font"]
+    worst = max(set(fonts.values()), key=lambda f: (list(fonts.values()).count(f), f))
+    truth = dict(line.split("\t") for line in (data / "recognition" / "labels.tsv").read_text().splitlines())
+    path = tmp_path / "pred.tsv"
+    path.write_text("".join(f"{c}\t{t + 'x' if fonts[c] == worst else t}\n" for c, t in truth.items()))
+    outcome = target(data, path, tmp_path / "r.yaml", min_count=3)
+    assert outcome.failures == list(fonts.values()).count(worst) > 0
+    change = next(c for c in outcome.changes if c.key == "scene.params.fonts.weights")
+    weights = yaml.safe_load((tmp_path / "r.yaml").read_text())["scene"]["params"]["fonts"]["weights"]
+    assert weights[worst] == 2.0 and all(0.5 <= w < 1 for f, w in weights.items() if f != worst)
+    assert f"{worst} x2.00" in change.why
+    synthgen.make_sample(synthgen.load_config(tmp_path / "r.yaml"), 0)  # the weights name fonts the run has
+
+
 def test_edit_distance_and_wilson():
     assert edit_distance("kitten", "sitting") == 3
     assert edit_distance("", "abc") == 3 and edit_distance("same", "same") == 0
