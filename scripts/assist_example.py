@@ -50,7 +50,9 @@ def main() -> None:
         for f in out.iterdir():
             f.unlink()
     start = time.perf_counter()
-    outcome = assist(photos, dataset, out, AssistOptions(steps=args.steps, size=args.size, threshold=args.threshold, device="cpu"))
+    outcome = assist(
+        photos, dataset, out, AssistOptions(steps=args.steps, size=args.size, threshold=args.threshold, device="cpu")
+    )
     seconds = time.perf_counter() - start
     print(outcome.line())
     print(f"train + predict: {seconds:.0f} s on the CPU")

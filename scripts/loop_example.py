@@ -65,7 +65,9 @@ def classifier(num_classes: int):
     def block(cin, cout):
         return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
 
-    return nn.Sequential(*block(3, 32), *block(32, 64), *block(64, 96), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(96, num_classes))
+    return nn.Sequential(
+        *block(3, 32), *block(32, 64), *block(64, 96), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(96, num_classes)
+    )
 
 
 def train(x: np.ndarray, y: np.ndarray, seed: int, epochs: int):

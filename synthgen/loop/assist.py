@@ -114,7 +114,9 @@ def _check_out(out: Path, images: Path) -> None:
         raise InputError(f"-o: {out} is the images folder")
 
 
-def assist(images: str | Path, model: str | Path, out: str | Path, options: AssistOptions = AssistOptions()) -> AssistOutcome:
+def assist(
+    images: str | Path, model: str | Path, out: str | Path, options: AssistOptions = AssistOptions()
+) -> AssistOutcome:
     """Train (or load) a detector and write pre-annotations of ``images`` into ``out``.
 
     Args:
@@ -167,7 +169,9 @@ def assist(images: str | Path, model: str | Path, out: str | Path, options: Assi
     return AssistOutcome(len(files), boxes, written, model.is_dir())
 
 
-def _predict(detector, files: list[Path], device: str, threshold: float, keep: set[str], progress: bool) -> list[dict[str, Any]]:
+def _predict(
+    detector, files: list[Path], device: str, threshold: float, keep: set[str], progress: bool
+) -> list[dict[str, Any]]:
     from synthgen.engine.progress import progress_bar
     from synthgen.loop.detector import detect
 
@@ -183,14 +187,22 @@ def _predict(detector, files: list[Path], device: str, threshold: float, keep: s
                     x0, y0 = max(0.0, x0), max(0.0, y0)
                     x1, y1 = min(float(w), x1), min(float(h), y1)
                     if x1 > x0 and y1 > y0:
-                        boxes.append({"category_id": cat_id, "name": name, "score": round(score, 4),
-                                      "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)]})
+                        boxes.append(
+                            {
+                                "category_id": cat_id,
+                                "name": name,
+                                "score": round(score, 4),
+                                "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
+                            }
+                        )
             out.append({"width": w, "height": h, "boxes": boxes})
             bar.update(1)
     return out
 
 
-def coco_files(rel: list[str], predictions: list[dict[str, Any]], categories) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def coco_files(
+    rel: list[str], predictions: list[dict[str, Any]], categories
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(COCO instances with scores, for CVAT; COCO detection results) of the predictions."""
     images, annotations, results = [], [], []
     for n, (name, pred) in enumerate(zip(rel, predictions), start=1):
@@ -210,14 +222,23 @@ def coco_files(rel: list[str], predictions: list[dict[str, Any]], categories) ->
                     "attributes": {"score": box["score"], "occluded": False},
                 }
             )
-            results.append({"image_id": n, "category_id": box["category_id"], "bbox": box["bbox"], "score": box["score"]})
+            results.append(
+                {"image_id": n, "category_id": box["category_id"], "bbox": box["bbox"], "score": box["score"]}
+            )
     cats = [{"id": i, "name": name, "supercategory": ""} for i, name in categories]
-    cvat = {"info": {"description": "synthgen assist pre-annotations (review before use)"}, "licenses": [],
-            "images": images, "annotations": annotations, "categories": cats}
+    cvat = {
+        "info": {"description": "synthgen assist pre-annotations (review before use)"},
+        "licenses": [],
+        "images": images,
+        "annotations": annotations,
+        "categories": cats,
+    }
     return cvat, results
 
 
-def label_studio_tasks(rel: list[str], predictions: list[dict[str, Any]], root_url: str, version: str) -> list[dict[str, Any]]:
+def label_studio_tasks(
+    rel: list[str], predictions: list[dict[str, Any]], root_url: str, version: str
+) -> list[dict[str, Any]]:
     """Label Studio import tasks: one per image, its boxes as a prediction (percent coordinates)."""
     tasks = []
     for n, (name, pred) in enumerate(zip(rel, predictions), start=1):
@@ -246,8 +267,13 @@ def label_studio_tasks(rel: list[str], predictions: list[dict[str, Any]], root_u
                 }
             )
         score = float(np.mean([b["score"] for b in pred["boxes"]])) if pred["boxes"] else 0.0
-        tasks.append({"id": n, "data": {"image": f"{root_url}{name}"},
-                      "predictions": [{"model_version": version, "score": round(score, 4), "result": result}]})
+        tasks.append(
+            {
+                "id": n,
+                "data": {"image": f"{root_url}{name}"},
+                "predictions": [{"model_version": version, "score": round(score, 4), "result": result}],
+            }
+        )
     return tasks
 
 
@@ -256,7 +282,10 @@ def label_studio_config(names: list[str]) -> str:
     from xml.sax.saxutils import quoteattr
 
     labels = "\n".join(f"    <Label value={quoteattr(n)}/>" for n in names)
-    return f'<View>\n  <Image name="image" value="$image"/>\n  <RectangleLabels name="label" toName="image">\n{labels}\n  </RectangleLabels>\n</View>\n'
+    return (
+        '<View>\n  <Image name="image" value="$image"/>\n  <RectangleLabels name="label" toName="image">\n'
+        f"{labels}\n  </RectangleLabels>\n</View>\n"
+    )
 
 
 def _write_json(path: Path, data: Any) -> Path:

@@ -111,7 +111,9 @@ def _numeric_slices(units: list[Unit], name: str, edges: list[float] | None, bin
 def _categorical_slices(units: list[Unit], name: str) -> list[Slice]:
     labels = [str(u.fields.get(name, MISSING)) for u in units]
     counts = Counter(labels)
-    keep = {label for label, _ in counts.most_common(MAX_CATEGORIES - 1)} if len(counts) > MAX_CATEGORIES else set(counts)
+    keep = (
+        {label for label, _ in counts.most_common(MAX_CATEGORIES - 1)} if len(counts) > MAX_CATEGORIES else set(counts)
+    )
     groups: dict[str, list[Unit]] = {}
     for unit, label in zip(units, labels):
         groups.setdefault(label if label in keep else "other", []).append(unit)

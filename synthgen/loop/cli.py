@@ -63,15 +63,23 @@ def add_target_parser(sub, formatter: type, exit_codes: str, positive: Callable[
     tg.add_argument("--report", help="folder for report.json, report.md and error_by_parameter.png")
     tg.add_argument("--config", help="the run config to shift when the dataset holds none (a mix)")
     tg.add_argument("--seed", type=int, help="the new config's seed (default: the dataset's + 1)")
-    tg.add_argument("--max-shift", type=_float, default=2.0, help="no probability moves by more than this factor (default 2)")
+    tg.add_argument(
+        "--max-shift", type=_float, default=2.0, help="no probability moves by more than this factor (default 2)"
+    )
     tg.add_argument("--min-weight", type=_float, default=0.02, help="no probability falls below this (default 0.02)")
     tg.add_argument("--strength", type=_float, default=1.0, help="exponent on slice error / overall error (default 1)")
     tg.add_argument("--bins", type=positive, default=5, help="bins of a numeric parameter (default 5)")
     tg.add_argument("--min-count", type=positive, default=10, help="smaller slices neither count nor move (default 10)")
     tg.add_argument("--iou", type=_float, default=0.5, help="detection: IoU of a match (default 0.5)")
-    tg.add_argument("--score-threshold", type=_float, default=0.5, help="detection: lower scores left out (default 0.5)")
-    tg.add_argument("--max-cer", type=_float, default=0.0, help="recognition: right at most this CER (default 0: exact)")
-    tg.add_argument("--quantile", type=_float, default=0.8, help="per-sample loss: failing above this quantile (default 0.8)")
+    tg.add_argument(
+        "--score-threshold", type=_float, default=0.5, help="detection: lower scores left out (default 0.5)"
+    )
+    tg.add_argument(
+        "--max-cer", type=_float, default=0.0, help="recognition: right at most this CER (default 0: exact)"
+    )
+    tg.add_argument(
+        "--quantile", type=_float, default=0.8, help="per-sample loss: failing above this quantile (default 0.8)"
+    )
     tg.add_argument("--map", action="append", default=[], metavar="FIELD=KEY", help="recorded field -> config key")
     tg.add_argument("--overwrite", action="store_true", help="replace an existing -o file and report files")
 
@@ -112,9 +120,13 @@ def add_assist_parser(sub, formatter: type, exit_codes: str, positive: Callable[
         formatter_class=formatter,
     )
     asg.add_argument("images", help="folder of images (.png, .jpg, .jpeg, .bmp, .tif, .webp; searched recursively)")
-    asg.add_argument("--model", required=True, help="a synthgen dataset or mix split to train on, or a checkpoint (.pt)")
+    asg.add_argument(
+        "--model", required=True, help="a synthgen dataset or mix split to train on, or a checkpoint (.pt)"
+    )
     asg.add_argument("-o", "--out", required=True, help="output folder (new or empty)")
-    asg.add_argument("--format", choices=("all", "label-studio", "coco"), default="all", help="what to write (default all)")
+    asg.add_argument(
+        "--format", choices=("all", "label-studio", "coco"), default="all", help="what to write (default all)"
+    )
     asg.add_argument("--threshold", type=_probability, default=0.5, help="lowest score written (default 0.5)")
     asg.add_argument("--classes", help="comma-separated category names to keep (default: all)")
     asg.add_argument("--steps", type=positive, default=300, help="training steps (default 300)")
@@ -122,8 +134,12 @@ def add_assist_parser(sub, formatter: type, exit_codes: str, positive: Callable[
     asg.add_argument("--size", type=positive, default=320, help="the detector's input size, shorter side (default 320)")
     asg.add_argument("--lr", type=_float, default=0.01, help="learning rate (default 0.01)")
     asg.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
-    asg.add_argument("--arch", default="fasterrcnn_small", help="torchvision detector to train (default fasterrcnn_small; "
-                     "fasterrcnn_mobilenet_v3_large_fpn, fasterrcnn_resnet50_fpn, retinanet_resnet50_fpn, ...)")
+    asg.add_argument(
+        "--arch",
+        default="fasterrcnn_small",
+        help="torchvision detector to train (default fasterrcnn_small; "
+        "fasterrcnn_mobilenet_v3_large_fpn, fasterrcnn_resnet50_fpn, retinanet_resnet50_fpn, ...)",
+    )
     asg.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     asg.add_argument("--image-root-url", default="/data/local-files/?d=", help="Label Studio image URL prefix")
     asg.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -154,7 +154,10 @@ def load_checkpoint(path: Path, device: str) -> Detector:
     if not (
         isinstance(categories, list)
         and categories
-        and all(isinstance(c, (list, tuple)) and len(c) == 2 and isinstance(c[0], int) and isinstance(c[1], str) for c in categories)
+        and all(
+            isinstance(c, (list, tuple)) and len(c) == 2 and isinstance(c[0], int) and isinstance(c[1], str)
+            for c in categories
+        )
     ):
         raise InputError(f"--model: {path}: categories must be a non-empty list of [id, name]")
     size = data.get("size", 800)
@@ -165,7 +168,9 @@ def load_checkpoint(path: Path, device: str) -> Detector:
         model.load_state_dict(data["state_dict"])
     except RuntimeError as exc:
         first = str(exc).splitlines()[0]
-        raise InputError(f"--model: {path}: the weights do not fit {data['arch']} with {len(categories)} classes ({first})") from None
+        raise InputError(
+            f"--model: {path}: the weights do not fit {data['arch']} with {len(categories)} classes ({first})"
+        ) from None
     model.to(device).eval()
     return Detector(model, str(data["arch"]), tuple((int(i), n) for i, n in categories), size)
 
@@ -222,9 +227,14 @@ class _Progress:
             self.bar.set_postfix(loss=f"{loss:.3f}")
             return
         now = time.monotonic()
-        if self.enabled and (now - self.last >= PLAIN_EVERY_S or self.done % max(1, self.total // 10) == 0 or self.done == self.total):
-            print(f"train: {self.done}/{self.total} steps, loss {loss:.3f}, {self.done / (now - self.start):.2f} steps/s",
-                  file=sys.stderr, flush=True)
+        if self.enabled and (
+            now - self.last >= PLAIN_EVERY_S or self.done % max(1, self.total // 10) == 0 or self.done == self.total
+        ):
+            print(
+                f"train: {self.done}/{self.total} steps, loss {loss:.3f}, {self.done / (now - self.start):.2f} steps/s",
+                file=sys.stderr,
+                flush=True,
+            )
             self.last = now
 
     def close(self) -> None:
@@ -254,7 +264,9 @@ def train_detector(dataset: Path, training: Training, device: str, checkpoint: P
     from synthgen.torch import DatasetOnDisk, detection_collate
 
     training.check()
-    data = DatasetOnDisk(dataset, transforms=v2.Compose([v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32, scale=True)]))
+    data = DatasetOnDisk(
+        dataset, transforms=v2.Compose([v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32, scale=True)])
+    )
     if len(data) == 0:
         raise InputError(f"--model: {dataset}: the dataset has no samples to train on")
     label_map = data.label_map
@@ -273,7 +285,9 @@ def train_detector(dataset: Path, training: Training, device: str, checkpoint: P
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
     order = torch.Generator().manual_seed(training.seed)
-    loader = DataLoader(data, batch_size=training.batch, shuffle=True, generator=order, collate_fn=detection_collate, drop_last=False)
+    loader = DataLoader(
+        data, batch_size=training.batch, shuffle=True, generator=order, collate_fn=detection_collate, drop_last=False
+    )
     detector = Detector(model, training.arch, categories, training.size)
     bar = _Progress(training.steps, progress)
     step = 0
@@ -281,7 +295,9 @@ def train_detector(dataset: Path, training: Training, device: str, checkpoint: P
         while step < training.steps:
             for images, targets in loader:
                 images = [im.to(device) for im in images]
-                targets = [{k: v.to(device) for k, v in t.items() if k in ("boxes", "labels", "masks")} for t in targets]
+                targets = [
+                    {k: v.to(device) for k, v in t.items() if k in ("boxes", "labels", "masks")} for t in targets
+                ]
                 if training.arch != "maskrcnn_resnet50_fpn":
                     targets = [{k: v for k, v in t.items() if k != "masks"} for t in targets]
                 losses = model(images, targets)
@@ -315,4 +331,7 @@ def detect(detector: Detector, image, device: str) -> list[tuple[int, float, tup
     with torch.no_grad():
         out = detector.model([image_tensor(image).to(device)])[0]
     boxes = out["boxes"].cpu().tolist()
-    return [(int(label), float(score), tuple(box)) for label, score, box in zip(out["labels"].cpu().tolist(), out["scores"].cpu().tolist(), boxes)]
+    return [
+        (int(label), float(score), tuple(box))
+        for label, score, box in zip(out["labels"].cpu().tolist(), out["scores"].cpu().tolist(), boxes)
+    ]

@@ -95,7 +95,9 @@ def map_fields(
     """
     for field, key in explicit.items():
         if field not in fields:
-            raise InputError(f"--map {field}={key}: no recorded parameter {field!r}; recorded: {', '.join(sorted(fields))}")
+            raise InputError(
+                f"--map {field}={key}: no recorded parameter {field!r}; recorded: {', '.join(sorted(fields))}"
+            )
         if key not in knobs:
             raise InputError(f"--map {field}={key}: the dataset's config has no random value at {key!r}")
     mapped: dict[str, Knob] = {}
@@ -108,7 +110,9 @@ def map_fields(
         else:
             candidates = [k for k in knobs.values() if k.name == name or k.key.endswith(f".{name}.kind")]
             if not candidates and all(isinstance(v, str) for v in values):
-                candidates = [k for k in knobs.values() if isinstance(k.dist, Choice) and _observed_fit(k, values) is None]
+                candidates = [
+                    k for k in knobs.values() if isinstance(k.dist, Choice) and _observed_fit(k, values) is None
+                ]
         if len(candidates) != 1:
             continue
         knob = candidates[0]

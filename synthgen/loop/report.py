@@ -16,7 +16,11 @@ FILES = ("report.json", "report.md", "error_by_parameter.png")
 
 
 def report_data(
-    header: dict[str, Any], overall: tuple[float, float, float], params: list[Parameter], changes: list[Change], kept: dict[str, str],
+    header: dict[str, Any],
+    overall: tuple[float, float, float],
+    params: list[Parameter],
+    changes: list[Change],
+    kept: dict[str, str],
     unmapped: dict[str, str],
 ) -> dict[str, Any]:
     """The report as JSON-able data."""
@@ -60,8 +64,16 @@ def _markdown(data: dict[str, Any]) -> str:
     for p in data["parameters"]:
         flag = "significant" if p["significant"] else "within noise"
         key = f", drawn from `{p['config_key']}`" if p["config_key"] else ""
-        lines += [f"### {p['name']} (gap {p['gap']:.3f}, {flag}{key})", "", "| value | n | wrong | error | 95 % interval |", "|---|---:|---:|---:|---|"]
-        lines += [f"| {s['label']} | {s['count']} | {s['failures']} | {s['rate']:.3f} | {s['low']:.3f}..{s['high']:.3f} |" for s in p["slices"]]
+        lines += [
+            f"### {p['name']} (gap {p['gap']:.3f}, {flag}{key})",
+            "",
+            "| value | n | wrong | error | 95 % interval |",
+            "|---|---:|---:|---:|---|",
+        ]
+        lines += [
+            f"| {s['label']} | {s['count']} | {s['failures']} | {s['rate']:.3f} | {s['low']:.3f}..{s['high']:.3f} |"
+            for s in p["slices"]
+        ]
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -76,8 +88,13 @@ def _figure(data: dict[str, Any], path: Path) -> None:
     overall = data["overall"]["rate"]
     cols = 2 if len(params) > 1 else 1
     rows = max(1, (len(params) + cols - 1) // cols)
-    heights = [max(1.6, 0.32 * max((len(p["slices"]) for p in params[r * cols : (r + 1) * cols]), default=1) + 0.9) for r in range(rows)]
-    fig, axes = plt.subplots(rows, cols, figsize=(6.4 * cols, sum(heights)), gridspec_kw={"height_ratios": heights}, squeeze=False)
+    heights = [
+        max(1.6, 0.32 * max((len(p["slices"]) for p in params[r * cols : (r + 1) * cols]), default=1) + 0.9)
+        for r in range(rows)
+    ]
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(6.4 * cols, sum(heights)), gridspec_kw={"height_ratios": heights}, squeeze=False
+    )
     for ax in axes.flat[len(params) :]:
         ax.axis("off")
     for ax, p in zip(axes.flat, params):
@@ -94,8 +111,8 @@ def _figure(data: dict[str, Any], path: Path) -> None:
         note = " (significant)" if p["significant"] else ""
         ax.set_title(f"{p['name']}: gap {p['gap']:.2f}{note}", fontsize=9, loc="left")
     fig.suptitle(
-        f"error rate per value, 95 % Wilson intervals; dashed: overall {overall:.3f} ({data['units']} {data['unit']}s); "
-        "red / blue: above / below it",
+        f"error rate per value, 95 % Wilson intervals; dashed: overall {overall:.3f} "
+        f"({data['units']} {data['unit']}s); red / blue: above / below it",
         fontsize=9,
     )
     fig.tight_layout(rect=(0, 0, 1, 0.98))

@@ -141,7 +141,11 @@ def _match_detections(samples: list[Sample], path: Path, text: str, matching: Ma
             raise InputError(f"{where}: unknown image_id {image_id}; the dataset's ids are its sample indices")
         if cat not in known_ids:
             raise InputError(f"{where}: unknown category_id {cat!r}; the dataset's are {sorted(known_ids)}")
-        if not (isinstance(bbox, list) and len(bbox) == 4 and all(_number(v) for v in bbox)) or bbox[2] < 0 or bbox[3] < 0:
+        if (
+            not (isinstance(bbox, list) and len(bbox) == 4 and all(_number(v) for v in bbox))
+            or bbox[2] < 0
+            or bbox[3] < 0
+        ):
             raise InputError(f"{where}: bbox must be [x, y, width, height], 4 finite numbers, sizes >= 0")
         if not _number(score):
             raise InputError(f"{where}: score must be a finite number")
@@ -196,7 +200,11 @@ def _cocoeval(samples, by_index, ids, detections, iou):
                 }
             )
     gt = COCO()
-    gt.dataset = {"images": images, "annotations": annotations, "categories": [{"id": i, "name": n} for n, i in ids.items()]}
+    gt.dataset = {
+        "images": images,
+        "annotations": annotations,
+        "categories": [{"id": i, "name": n} for n, i in ids.items()],
+    }
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its progress
         gt.createIndex()
         if not detections:
@@ -259,7 +267,9 @@ def _match_recognition(samples: list[Sample], path: Path, text: str, matching: M
         crop, predicted = row
         crop = crop.removeprefix("recognition/")
         if crop not in crops:
-            raise InputError(f"--results: {path}: line {number}: unknown crop {crop!r}; paths as in recognition/labels.tsv")
+            raise InputError(
+                f"--results: {path}: line {number}: unknown crop {crop!r}; paths as in recognition/labels.tsv"
+            )
         if crop in predictions:
             raise InputError(f"--results: {path}: line {number}: a second prediction for {crop!r}")
         predictions[crop] = predicted
@@ -275,8 +285,12 @@ def _match_recognition(samples: list[Sample], path: Path, text: str, matching: M
         fields = {**sample_fields(sample), **instance_fields(inst)}
         units.append(Unit(index, k, cer > matching.max_cer, fields, cer))
     units.sort(key=lambda u: (u.index, u.instance))
-    notes = {"predictions": len(predictions), "crops": len(crops), "max_cer": matching.max_cer,
-             "mean_cer": float(np.mean([u.detail for u in units]))}
+    notes = {
+        "predictions": len(predictions),
+        "crops": len(crops),
+        "max_cer": matching.max_cer,
+        "mean_cer": float(np.mean([u.detail for u in units])),
+    }
     return Matched("recognition", "crop", units, notes)
 
 
@@ -325,7 +339,9 @@ def _match_per_sample(samples: list[Sample], path: Path, text: str, matching: Ma
         if len(kinds) > 1:
             raise InputError(f"{where}: mixes {' and '.join(sorted(kinds))}; one kind of result per file")
         if (index, k) in rows:
-            raise InputError(f"{where}: a second result for sample {index}" + (f" instance {k}" if k is not None else ""))
+            raise InputError(
+                f"{where}: a second result for sample {index}" + (f" instance {k}" if k is not None else "")
+            )
         rows[(index, k)] = (kind, float(value))
     if not rows:
         raise InputError(f"--results: {path}: no results")
@@ -343,7 +359,9 @@ def _match_per_sample(samples: list[Sample], path: Path, text: str, matching: Ma
     else:
         failed = {key: (v == 0) if kind == "correct" else (v != 0) for key, (_, v) in rows.items()}
     units = []
-    for (index, k), (_, value) in sorted(rows.items(), key=lambda item: (item[0][0], -1 if item[0][1] is None else item[0][1])):
+    for (index, k), (_, value) in sorted(
+        rows.items(), key=lambda item: (item[0][0], -1 if item[0][1] is None else item[0][1])
+    ):
         sample = by_index[index]
         fields = sample_fields(sample)
         if k is not None:

@@ -68,7 +68,9 @@ def _base(knob: Knob, param: Parameter) -> tuple[list[str], list[float], list[An
             return [str(v) for v in values], [1 / len(values)] * len(values), values
         edges = [s.edges for s in param.slices]
         labels = [s.label for s in param.slices]
-        members = [[v for v in values if a <= v < b or (k == len(edges) - 1 and v == b)] for k, (a, b) in enumerate(edges)]
+        members = [
+            [v for v in values if a <= v < b or (k == len(edges) - 1 and v == b)] for k, (a, b) in enumerate(edges)
+        ]
         return labels, [len(m) / len(values) for m in members], members
     if isinstance(dist, (Uniform, Piecewise)):
         if any(s.edges is None for s in param.slices):
@@ -147,7 +149,9 @@ def shift_config(
             continue
         knob = knobs[param.config_key]
         if not param.significant:
-            kept[knob.key] = f"{param.name}: no value's error rate differs from the overall {overall:.3f} (95 % intervals)"
+            kept[knob.key] = (
+                f"{param.name}: no value's error rate differs from the overall {overall:.3f} (95 % intervals)"
+            )
             continue
         aligned = _base(knob, param)
         if aligned is None:
@@ -163,20 +167,30 @@ def shift_config(
         rates = []
         for label in labels:
             s = slices.get(label)
-            rates.append(None if s is None or s.count < min_count else (s.failures + PRIOR * param_rate) / (s.count + PRIOR))
+            rates.append(
+                None if s is None or s.count < min_count else (s.failures + PRIOR * param_rate) / (s.count + PRIOR)
+            )
         weights = reweight(base, rates, param_rate, limits)
-        if max(abs(a - b) for a, b in zip(weights, base)) < 10 ** -DECIMALS:
+        if max(abs(a - b) for a, b in zip(weights, base)) < 10**-DECIMALS:
             kept[knob.key] = f"{param.name}: the shift rounds to nothing"
             continue
         after = _written(knob.dist, values, weights)
         moves = sorted(zip(labels, base, weights, rates), key=lambda m: -(m[2] - m[1]))
+
         def move(label: str, b: float, w: float) -> str:
             s = slices.get(label)
-            return f"{label} {b:.3f}->{w:.3f}" + (f" (error {s.rate:.2f}, n={s.count})" if s is not None else " (not seen)")
+            return f"{label} {b:.3f}->{w:.3f}" + (
+                f" (error {s.rate:.2f}, n={s.count})" if s is not None else " (not seen)"
+            )
 
         up = [move(lab, b, w) for lab, b, w, _ in moves if w > b + 1e-4]
         down = [move(lab, b, w) for lab, b, w, _ in moves[::-1] if w < b - 1e-4]
-        why = f"{param.name}: error {param_rate:.2f} overall; more of " + ", ".join(up[:4]) + "; less of " + ", ".join(down[:4])
+        why = (
+            f"{param.name}: error {param_rate:.2f} overall; more of "
+            + ", ".join(up[:4])
+            + "; less of "
+            + ", ".join(down[:4])
+        )
         _set(new, knob.key, after)
         changes.append(Change(knob.key, param.name, _get(config, knob.key), after, why))
     return new, changes, kept
@@ -216,7 +230,9 @@ def shift_font_weights(
         if s.count < min_count or not isinstance(s.value, str) or s.label == "other":
             continue
         shrunk = (s.failures + PRIOR * rate) / (s.count + PRIOR)
-        factor = float(np.clip((max(shrunk, 1e-6) / max(rate, 1e-6)) ** limits.strength, 1 / limits.max_shift, limits.max_shift))
+        factor = float(
+            np.clip((max(shrunk, 1e-6) / max(rate, 1e-6)) ** limits.strength, 1 / limits.max_shift, limits.max_shift)
+        )
         old = float(weights.get(s.value, 1.0))
         out[s.value] = round(old * factor, DECIMALS)
         if abs(factor - 1) > 1e-3:

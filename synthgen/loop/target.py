@@ -33,7 +33,8 @@ class TargetOutcome:
     def line(self) -> str:
         rate = self.failures / self.units
         return (
-            f"{self.failures}/{self.units} wrong ({rate:.1%}); {len(self.changes)} config value(s) shifted -> {self.config}"
+            f"{self.failures}/{self.units} wrong ({rate:.1%}); "
+            f"{len(self.changes)} config value(s) shifted -> {self.config}"
             + (f"; report -> {self.report[0].parent}" if self.report else "")
         )
 
@@ -44,7 +45,9 @@ def parse_maps(items: list[str]) -> dict[str, str]:
     for item in items:
         name, sep, key = item.partition("=")
         if not sep or not name.strip() or not key.strip():
-            raise InputError(f"--map: expected FIELD=CONFIG.KEY (scene.shapes_sampled=scene.params.shapes), got {item!r}")
+            raise InputError(
+                f"--map: expected FIELD=CONFIG.KEY (scene.shapes_sampled=scene.params.shapes), got {item!r}"
+            )
         out[name.strip()] = key.strip()
     return out
 
@@ -178,7 +181,8 @@ def _config_text(config: dict[str, Any], data: dict[str, Any]) -> str:
     o = data["overall"]
     lines = [
         f"# Written by synthgen target from {data['dataset']} and {data['results']}:",
-        f"# {data['failures']} of {data['units']} {data['unit']}s wrong (error {o['rate']:.3f}, 95 % {o['low']:.3f}..{o['high']:.3f}).",
+        f"# {data['failures']} of {data['units']} {data['unit']}s wrong "
+        f"(error {o['rate']:.3f}, 95 % {o['low']:.3f}..{o['high']:.3f}).",
         f"# Limits: max shift x{data['limits']['max_shift']:g}, min weight {data['limits']['min_weight']:g}.",
     ]
     for c in data["changes"]:

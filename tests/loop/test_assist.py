@@ -45,12 +45,23 @@ def test_train_write_and_reload(trained, tmp_path):
     gt = COCO(str(out / "coco_cvat.json"))
     assert [gt.imgs[i]["file_name"] for i in sorted(gt.imgs)] == ["coins.png", "sub/astronaut.jpg"]
     assert (gt.imgs[1]["width"], gt.imgs[1]["height"]) == (384, 303)
-    assert {c["name"] for c in gt.dataset["categories"]} == {"triangle", "square", "pentagon", "hexagon", "disc", "star", "ring"}
+    assert {c["name"] for c in gt.dataset["categories"]} == {
+        "triangle",
+        "square",
+        "pentagon",
+        "hexagon",
+        "disc",
+        "star",
+        "ring",
+    }
     results = json.loads((out / "coco_results.json").read_text())
     if results:
         gt.loadRes(str(out / "coco_results.json"))
     tasks = json.loads((out / "label_studio.json").read_text())
-    assert [t["data"]["image"] for t in tasks] == ["/data/local-files/?d=coins.png", "/data/local-files/?d=sub/astronaut.jpg"]
+    assert [t["data"]["image"] for t in tasks] == [
+        "/data/local-files/?d=coins.png",
+        "/data/local-files/?d=sub/astronaut.jpg",
+    ]
     assert sum(len(t["predictions"][0]["result"]) for t in tasks) == len(results) == len(gt.anns)
     # the checkpoint stands for the model: the same pre-labels again
     again = tmp_path / "again"
@@ -66,16 +77,23 @@ def test_files_import_in_pycocotools_and_label_studio_converter(tmp_path):
     from pycocotools.cocoeval import COCOeval
 
     predictions = [
-        {"width": 200, "height": 100, "boxes": [
-            {"category_id": 5, "name": "disc", "score": 0.9, "bbox": [10.0, 20.0, 30.0, 40.0]},
-            {"category_id": 2, "name": "square", "score": 0.6, "bbox": [100.0, 0.0, 50.0, 50.0]},
-        ]},
+        {
+            "width": 200,
+            "height": 100,
+            "boxes": [
+                {"category_id": 5, "name": "disc", "score": 0.9, "bbox": [10.0, 20.0, 30.0, 40.0]},
+                {"category_id": 2, "name": "square", "score": 0.6, "bbox": [100.0, 0.0, 50.0, 50.0]},
+            ],
+        },
         {"width": 64, "height": 64, "boxes": []},
     ]
     cvat, results = coco_files(["a.png", "b/c.jpg"], predictions, ((2, "square"), (5, "disc")))
     (tmp_path / "cvat.json").write_text(json.dumps(cvat))
     coco = COCO(str(tmp_path / "cvat.json"))
-    assert [a["bbox"] for a in coco.loadAnns(coco.getAnnIds(imgIds=[1]))] == [[10.0, 20.0, 30.0, 40.0], [100.0, 0.0, 50.0, 50.0]]
+    assert [a["bbox"] for a in coco.loadAnns(coco.getAnnIds(imgIds=[1]))] == [
+        [10.0, 20.0, 30.0, 40.0],
+        [100.0, 0.0, 50.0, 50.0],
+    ]
     assert [a["attributes"]["score"] for a in coco.anns.values()] == [0.9, 0.6]
     # the results, evaluated against the same boxes as ground truth, are perfect
     ev = COCOeval(coco, coco.loadRes(results), "bbox")
@@ -96,7 +114,9 @@ def test_files_import_in_pycocotools_and_label_studio_converter(tmp_path):
         assert len(mine) == len(other)
         for m, o in zip(mine, other):
             assert m["rectanglelabels"] == o["rectanglelabels"]
-            assert [m[k] for k in ("x", "y", "width", "height")] == pytest.approx([o[k] for k in ("x", "y", "width", "height")])
+            assert [m[k] for k in ("x", "y", "width", "height")] == pytest.approx(
+                [o[k] for k in ("x", "y", "width", "height")]
+            )
     assert tasks[0]["predictions"][0]["score"] == pytest.approx(0.75)
     assert [r["score"] for r in tasks[0]["predictions"][0]["result"]] == [0.9, 0.6]
 
@@ -130,7 +150,10 @@ def test_bad_inputs_one_line_exit_2(trained, tmp_path, capsys):
         ([str(images), "--model", model, "-o", str(busy)], "not empty"),
         ([str(images), "--model", model, "-o", str(tmp_path / "o3"), "--classes", "dog"], "'dog' is not one of"),
         ([str(images), "--model", str(garbage), "-o", str(tmp_path / "o4")], "not a readable checkpoint"),
-        ([str(images), "--model", str(tmp_path / "nothing"), "-o", str(tmp_path / "o5")], "no such dataset or checkpoint"),
+        (
+            [str(images), "--model", str(tmp_path / "nothing"), "-o", str(tmp_path / "o5")],
+            "no such dataset or checkpoint",
+        ),
         ([str(images), "--model", str(empty), "-o", str(tmp_path / "o6")], "not a synthgen dataset"),
         ([str(images), "--model", model, "-o", str(tmp_path / "o7"), "--device", "tpu"], "--device"),
         ([str(tmp_path / "nope"), "--model", model, "-o", str(tmp_path / "o8")], "not a folder of images"),

@@ -41,7 +41,14 @@ def detections(samples, drop=lambda sample, inst: False, move=0.0, score=0.9):
         for inst in s.labels.instances:
             if inst.visible and not drop(s, inst):
                 x, y, w, h = inst.bbox
-                out.append({"image_id": s.meta["index"], "category_id": ids[inst.category], "bbox": [x + move * w, y, w, h], "score": score})
+                out.append(
+                    {
+                        "image_id": s.meta["index"],
+                        "category_id": ids[inst.category],
+                        "bbox": [x + move * w, y, w, h],
+                        "score": score,
+                    }
+                )
     return out
 
 
@@ -101,11 +108,19 @@ def test_cocoeval_matching_iou_category_and_score(shapes, samples, tmp_path):
 
 def test_per_sample_losses_and_a_mapped_randint(shapes, samples, tmp_path):
     # a loss that grows with the number of shapes: the worst fifth are the most crowded images
-    rows = [{"index": s.meta["index"], "loss": float(s.meta["scene"]["shapes_sampled"]) + 0.01 * n} for n, s in enumerate(samples)]
+    rows = [
+        {"index": s.meta["index"], "loss": float(s.meta["scene"]["shapes_sampled"]) + 0.01 * n}
+        for n, s in enumerate(samples)
+    ]
     path = tmp_path / "losses.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
     outcome = target(
-        shapes, path, tmp_path / "r.yaml", report=tmp_path / "rep", min_count=1, maps={"scene.shapes_sampled": "scene.params.shapes"}
+        shapes,
+        path,
+        tmp_path / "r.yaml",
+        report=tmp_path / "rep",
+        min_count=1,
+        maps={"scene.shapes_sampled": "scene.params.shapes"},
     )
     assert (outcome.units, outcome.failures) == (16, 3)  # 16 distinct losses: 3 above their 0.8 quantile
     report = json.loads((tmp_path / "rep" / "report.json").read_text())
@@ -176,7 +191,8 @@ def test_reweight_keeps_the_limits():
 def test_a_uniform_becomes_a_piecewise_over_its_bins():
     config = {"seed": 0, "scene": {"kind": "x", "params": {"radius": "uniform(10, 50)"}}}
     slices = tuple(
-        Slice(f"[{a}, {a + 10})", 40, f, f / 40, *wilson(f, 40), edges=(a, a + 10)) for a, f in zip((10, 20, 30, 40), (2, 2, 2, 30))
+        Slice(f"[{a}, {a + 10})", 40, f, f / 40, *wilson(f, 40), edges=(a, a + 10))
+        for a, f in zip((10, 20, 30, 40), (2, 2, 2, 30))
     )
     param = Parameter("scene.radius", True, slices, 0.7, True, "scene.params.radius")
     new, changes, kept = shift_config(config, [param], 36 / 160, Limits(max_shift=3))
@@ -225,7 +241,19 @@ def run_cli(args, capsys):
 def test_bad_results_one_line_exit_2_nothing_written(shapes, tmp_path, capsys, results, message):
     path = tmp_path / "bad.json"
     path.write_text(results if isinstance(results, str) else json.dumps(results))
-    code, err = run_cli(["target", str(shapes), "--results", str(path), "-o", str(tmp_path / "n.yaml"), "--report", str(tmp_path / "r")], capsys)
+    code, err = run_cli(
+        [
+            "target",
+            str(shapes),
+            "--results",
+            str(path),
+            "-o",
+            str(tmp_path / "n.yaml"),
+            "--report",
+            str(tmp_path / "r"),
+        ],
+        capsys,
+    )
     assert code == 2 and message in err and err.count("\n") == 1
     assert not (tmp_path / "n.yaml").exists() and not (tmp_path / "r" / "report.json").exists()
 
@@ -243,13 +271,18 @@ def test_bad_arguments_and_paths(shapes, tmp_path, capsys):
         (["--results", str(dets), "-o", str(tmp_path / "x.yaml"), "--iou", "2"], "--iou"),
         (["--results", str(dets), "-o", str(tmp_path / "x.txt")], ".yaml"),
         (["--results", str(dets), "-o", str(tmp_path / "x.yaml"), "--map", "nothing"], "--map"),
-        (["--results", str(dets), "-o", str(tmp_path / "x.yaml"), "--map", "scene.nope=scene.params.shapes"], "no recorded parameter"),
+        (
+            ["--results", str(dets), "-o", str(tmp_path / "x.yaml"), "--map", "scene.nope=scene.params.shapes"],
+            "no recorded parameter",
+        ),
     ]
     for args, message in cases:
         code, err = run_cli(["target", str(shapes), *args], capsys)
         assert code == 2 and message in err and err.count("\n") == 1, (args, err)
     assert out.read_text() == "mine" and not (tmp_path / "x.yaml").exists()
-    code, err = run_cli(["target", str(tmp_path / "missing"), "--results", str(dets), "-o", str(tmp_path / "x.yaml")], capsys)
+    code, err = run_cli(
+        ["target", str(tmp_path / "missing"), "--results", str(dets), "-o", str(tmp_path / "x.yaml")], capsys
+    )
     assert code == 2 and err.count("\n") == 1
 
 
@@ -265,3 +298,11 @@ def test_per_sample_bad_rows(shapes, tmp_path, capsys):
         path.write_text("\n".join(json.dumps(r) for r in rows))
         code, err = run_cli(["target", str(shapes), "--results", str(path), "-o", str(tmp_path / "x.yaml")], capsys)
         assert code == 2 and message in err, err
+
+
+@pytest.mark.parametrize("command", ["target", "assist"])
+def test_help_has_examples(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert exc.value.code == 0 and "examples:" in out and f"synthgen {command} " in out and "exit codes:" in out
