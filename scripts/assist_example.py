@@ -40,7 +40,7 @@ def main() -> None:
     work = Path(args.work)
     dataset = work / "shapes"
     config = synthgen.load_config(ROOT / "configs" / "shapes.yaml", [f"num_samples={args.num}"])
-    synthgen.generate_dataset(config, dataset, workers=1, progress=True)
+    synthgen.generate_dataset(config, dataset, workers=1, progress=True, overwrite=True)
     photos = work / "photos"
     photos.mkdir(parents=True, exist_ok=True)
     coins = np.stack([data.coins()] * 3, axis=-1)

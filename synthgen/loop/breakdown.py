@@ -13,7 +13,6 @@ from synthgen.loop.knobs import Knob, bin_edges
 from synthgen.loop.units import Unit
 
 MAX_CATEGORIES = 24  # a field with more distinct values keeps the most common, the rest as "other"
-MISSING = "(none)"
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,8 @@ class Parameter:
         numeric: whether it was binned.
         slices: its slices, in value (or bin) order.
         gap: the largest rate minus the smallest among slices of at least ``min_count`` units.
-        significant: whether some slice's interval leaves out the overall rate.
+        significant: whether some slice's interval leaves out the rate of the units that record
+            the parameter (all of them but in a mix of real and synthetic samples).
         config_key: the config key it was drawn from, or None.
     """
 
@@ -109,7 +109,7 @@ def _numeric_slices(units: list[Unit], name: str, edges: list[float] | None, bin
 
 
 def _categorical_slices(units: list[Unit], name: str) -> list[Slice]:
-    labels = [str(u.fields.get(name, MISSING)) for u in units]
+    labels = [str(u.fields[name]) for u in units]
     counts = Counter(labels)
     keep = (
         {label for label, _ in counts.most_common(MAX_CATEGORIES - 1)} if len(counts) > MAX_CATEGORIES else set(counts)
@@ -155,13 +155,15 @@ def break_down(
             slices = _numeric_slices(present, name, edges, bins)
             numeric = True
         else:
-            slices = _categorical_slices(units, name)
+            slices = _categorical_slices(present, name)
             numeric = False
         if len(slices) < 2:
             continue
         big = [s for s in slices if s.count >= min_count]
         gap = max(s.rate for s in big) - min(s.rate for s in big) if len(big) >= 2 else 0.0
-        significant = any(s.count >= min_count and (s.low > overall or s.high < overall) for s in slices)
+        # against the rate of the units that record it (a mix's real samples record no scene)
+        base = sum(u.failed for u in present) / len(present)
+        significant = any(s.count >= min_count and (s.low > base or s.high < base) for s in slices)
         params.append(Parameter(name, numeric, tuple(slices), gap, significant, knob.key if knob else None))
     params.sort(key=lambda p: (not p.significant, -p.gap, p.name))
     return (overall, low, high), params

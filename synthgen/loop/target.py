@@ -59,7 +59,22 @@ def _manifest_config(dataset: Path) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None  # read_dataset has said what is wrong with it by now
     config = data.get("config") if isinstance(data, dict) else None
+    if isinstance(config, dict) and isinstance(config.get("sources"), dict):
+        return _mix_source_config(config["sources"])
     return config if isinstance(config, dict) and isinstance(config.get("scene"), dict) else None
+
+
+def _mix_source_config(sources: dict[str, Any]) -> dict[str, Any] | None:
+    """The run config of a mix's one ``generate`` source, with its overrides; None when there is
+    not exactly one (then ``--config`` says which to shift)."""
+    generated = [s for s in sources.values() if isinstance(s, dict) and s.get("format") == "generate"]
+    if len(generated) != 1 or not isinstance(generated[0].get("path"), str):
+        return None
+    from synthgen.config import load_run_config, resolved_yaml
+
+    source = generated[0]
+    overrides = [str(o) for o in source.get("overrides") or []]
+    return yaml.safe_load(resolved_yaml(load_run_config(source["path"], overrides)))
 
 
 def _run_config_data(config_path: str) -> dict[str, Any]:
@@ -136,7 +151,10 @@ def target(
         raise InputError(f"{dataset}: the dataset has no samples")
     run_config = _run_config_data(config) if config is not None else _manifest_config(dataset)
     if run_config is None:
-        raise InputError(f"{dataset}: its manifest holds no run config (a mix?); give the one to shift with --config")
+        raise InputError(
+            f"{dataset}: its manifest holds no run config (a mix of several generated sources?); "
+            "give the one to shift with --config"
+        )
     matched = match_results(samples, results, matching)
     units = matched.units
     fields: dict[str, list[Any]] = {}

@@ -49,12 +49,15 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
 
 def sample_fields(sample: Sample) -> dict[str, Any]:
     """The parameters a sample records: its source and every scalar of ``meta.scene`` and
-    ``meta.augment`` (nested dicts flattened with dots), as ``scene.<name>`` / ``augment.<name>``."""
+    ``meta.augment`` (nested dicts flattened with dots), as ``scene.<name>`` / ``augment.<name>``.
+    A mixed sample's are its origin's (``meta.origin.meta``)."""
     meta = sample.meta
     out: dict[str, Any] = {"source": str(meta.get("source", "synthetic"))}
+    origin = meta.get("origin")
+    drawn = origin["meta"] if isinstance(origin, dict) and isinstance(origin.get("meta"), dict) else meta
     for section in ("scene", "augment"):
-        if isinstance(meta.get(section), dict):
-            _flatten(section, meta[section], out)
+        if isinstance(drawn.get(section), dict):
+            _flatten(section, drawn[section], out)
     return out
 
 

@@ -306,3 +306,28 @@ def test_help_has_examples(command, capsys):
         main([command, "--help"])
     out = capsys.readouterr().out
     assert exc.value.code == 0 and "examples:" in out and f"synthgen {command} " in out and "exit codes:" in out
+
+
+def test_a_mixed_sample_records_its_origins_parameters_and_the_mix_names_its_run_config(samples):
+    from dataclasses import replace
+
+    from synthgen.loop.target import _mix_source_config
+    from synthgen.loop.units import sample_fields
+
+    origin = {"source": "synthetic", "format": "generate", "meta": samples[0].meta}
+    mixed = replace(samples[0], meta={"index": 3, "split": "train", "source": "synthetic:gen", "origin": origin})
+    fields = sample_fields(mixed)
+    assert fields["source"] == "synthetic:gen" and fields["scene.background"] == samples[0].meta["scene"]["background"]
+    real = replace(samples[0], meta={"index": 4, "source": "real:coco", "origin": {"source": "coco", "format": "coco"}})
+    assert sample_fields(real) == {"source": "real:coco"}
+    sources = {
+        "real": {"path": "x", "format": "coco"},
+        "gen": {
+            "path": str(ROOT / "configs" / "shapes.yaml"),
+            "format": "generate",
+            "overrides": ["scene.params.radius=uniform(20, 40)"],
+        },
+    }
+    config = _mix_source_config(sources)
+    assert config["scene"]["params"]["radius"] == "uniform(20, 40)" and config["name"] == "shapes"
+    assert _mix_source_config({**sources, "gen2": sources["gen"]}) is None  # two: --config says which
