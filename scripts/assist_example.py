@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("--num", type=int, default=300, help="shapes images to train on")
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--size", type=int, default=320)
+    parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--figure", default=str(ROOT / "docs" / "assist_coins.png"))
     args = parser.parse_args()
@@ -51,7 +52,10 @@ def main() -> None:
             f.unlink()
     start = time.perf_counter()
     outcome = assist(
-        photos, dataset, out, AssistOptions(steps=args.steps, size=args.size, threshold=args.threshold, device="cpu")
+        photos,
+        dataset,
+        out,
+        AssistOptions(steps=args.steps, batch=args.batch, size=args.size, threshold=args.threshold, device="cpu"),
     )
     seconds = time.perf_counter() - start
     print(outcome.line())
@@ -81,7 +85,7 @@ def figure(image, cvat, names, path: Path, args) -> None:
         axes[1].text(x, y - 2, f"{names[a['category_id']]} {a['score']:.2f}", color="#e74c3c", fontsize=6.5)
     axes[1].set_title(
         f"synthgen assist: {len(cvat['annotations'])} pre-labels (score >= {args.threshold}) from a detector\n"
-        f"trained {args.steps} steps on {args.num} synthetic 'shapes' images, CPU",
+        f"trained {args.steps} steps of {args.batch} on {args.num} synthetic 'shapes' images at {args.size} px, CPU",
         fontsize=9,
     )
     fig.tight_layout()

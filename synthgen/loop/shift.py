@@ -76,6 +76,9 @@ def _base(knob: Knob, param: Parameter) -> tuple[list[str], list[float], list[An
         if any(s.edges is None for s in param.slices):
             return None
         edges = [s.edges for s in param.slices]
+        low, high = dist.support()
+        if edges[0][0] != low or edges[-1][1] != high or any(a[1] != b[0] for a, b in zip(edges, edges[1:])):
+            return None  # a bin without units: its weight would be lost
         span = dist.support()[1] - dist.support()[0]
         if isinstance(dist, Piecewise) and len(dist.weights) == len(edges):
             weights = list(dist.weights)
