@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--size", type=int, default=320)
     parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--figure", default=str(ROOT / "docs" / "assist_coins.png"))
     args = parser.parse_args()
@@ -55,7 +56,9 @@ def main() -> None:
         photos,
         dataset,
         out,
-        AssistOptions(steps=args.steps, batch=args.batch, size=args.size, threshold=args.threshold, device="cpu"),
+        AssistOptions(
+            steps=args.steps, batch=args.batch, size=args.size, lr=args.lr, threshold=args.threshold, device="cpu"
+        ),
     )
     seconds = time.perf_counter() - start
     print(outcome.line())
