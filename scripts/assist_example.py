@@ -92,7 +92,7 @@ def figure(image, cvat, names, path: Path, args) -> None:
         fontsize=9,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     print(f"figure -> {path}")
 
 
