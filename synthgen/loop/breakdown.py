@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -62,13 +64,15 @@ class Parameter:
 
 
 def wilson(failures: int, count: int, confidence: float = 0.95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion (scipy's ``binomtest(...).proportion_ci``)."""
-    from scipy.stats import binomtest
-
+    """The Wilson score interval of a proportion (without continuity correction: what scipy's
+    ``binomtest(k, n).proportion_ci(method="wilson")`` gives, with no scipy to install)."""
     if count == 0:
         return 0.0, 1.0
-    ci = binomtest(failures, count).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(ci.low), float(ci.high)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = failures / count
+    centre = (p + z * z / (2 * count)) / (1 + z * z / count)
+    half = z / (1 + z * z / count) * math.sqrt(p * (1 - p) / count + z * z / (4 * count * count))
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _slice(label: str, units: list[Unit], **extra: Any) -> Slice:

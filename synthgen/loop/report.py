@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,12 @@ def write_report(data: dict[str, Any], folder: Path) -> list[Path]:
     paths = [folder / name for name in FILES]
     paths[0].write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     paths[1].write_text(_markdown(data), encoding="utf-8")
-    if data["parameters"]:
-        _figure(data, paths[2])
-        return paths
-    return paths[:2]
+    if not data["parameters"]:
+        return paths[:2]
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:  # the tables are written; the figure needs the optional plotting library
+        print("synthgen: warning: report figure skipped: pip install 'synthgen-cv[loop]' (matplotlib)", file=sys.stderr)
+        return paths[:2]
+    _figure(data, paths[2])
+    return paths
