@@ -48,12 +48,12 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from synthgen.config.params import Params, one_of, param
 from synthgen.errors import DatasetError
 from synthgen.formats.base import WriterKind, write_atomic, write_staged
 from synthgen.formats.coco import mask_polygon, mask_polygons
@@ -64,16 +64,12 @@ DECIMALS = 6  # normalised coordinates: a millionth of the image side
 KEYPOINT_DIMS = 3  # x, y, visibility
 
 
-@dataclass(frozen=True)
-class YoloOptions:
-    """``writers: {yolo: {...}}``.
+class YoloOptions(Params):
+    """``writers: {yolo: {...}}``."""
 
-    Attributes:
-        mode: ``detect`` (default), ``segment``, ``obb`` or ``pose`` (see the module docstring).
-    """
-
-    mode: str = "detect"
-    CHOICES = {"mode": ("detect", "segment", "obb", "pose")}
+    mode: str = param(
+        "detect", one_of("detect", "segment", "obb", "pose"), "detect, segment, obb or pose (see the module docstring)"
+    )
 
 
 TASKS = {"detect": "detect", "segment": "segment", "obb": "obb", "pose": "pose"}
@@ -280,22 +276,14 @@ def mix_data_yaml(out: Path, splits: Iterable[str], categories: CategoryTable) -
 
 
 WRITER = WriterKind(
-    "yolo",
     write_sample=write_sample,
     finalize=finalize,
     options=YoloOptions,
     entries=(FOLDER,),
     check=check_categories,
-    omits={
-        "area": "YOLO lines hold a class and coordinates only",
-        "segmentation": "written as a polygon with mode: segment; boxes or rotated boxes otherwise",
-        "text": "not in YOLO (COCO and ICDAR keep it)",
-        "quad": "written as the rotated box with mode: obb",
-        "keypoints": "written with mode: pose (COCO keeps them otherwise)",
-        **{key: "not in YOLO (COCO keeps it)" for key in ("chars", "char_quads", "polygon", "attributes")},
-        **{key: "not in YOLO (COCO keeps it)" for key in ("amodal_bbox", "occlusion", "truncation", "box3d")},
-        "camera": "YOLO has no camera; the manifest and the shard records keep it",
-    },
+    # a class and a box a line (mode: detect); mode: segment writes the mask as a polygon, obb the
+    # quad as a rotated box, pose the keypoints
+    writes=frozenset({"category", "bbox"}),
 )
 
 
