@@ -304,7 +304,7 @@ def _parse(value: Any, key: str) -> Distribution:
     if name == "piecewise":
         return _piecewise(args, value, key)
     raise ConfigError(
-        key, f"unknown distribution {name!r}; valid: uniform, normal, randint, choice, loguniform, piecewise"
+        key, f"unknown distribution {name!r}; valid: uniform, normal, randint, choice, loguniform"
     )
 
 

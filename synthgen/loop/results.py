@@ -26,7 +26,7 @@ import numpy as np
 
 from synthgen.errors import InputError
 from synthgen.loop.units import Unit, instance_fields, sample_fields, sample_index
-from synthgen.types import Sample
+from synthgen.types import Instance, Sample
 
 FORMATS = {".json": "coco_results", ".jsonl": "per_sample", ".tsv": "recognition"}
 MAX_RESULTS_BYTES = 2_000_000_000
@@ -155,7 +155,7 @@ def _match_detections(samples: list[Sample], path: Path, text: str, matching: Ma
     for index, sample in sorted(by_index.items()):
         base = sample_fields(sample)
         for k, inst in enumerate(sample.labels.instances):
-            if not inst.visible or inst.text is not None and inst.attributes.get("line"):
+            if not inst.visible or _is_line(inst):
                 continue
             hit = matched.get(gt_ids[(index, k)], False)
             units.append(Unit(index, k, not hit, {**base, **instance_fields(inst)}))
@@ -185,7 +185,7 @@ def _cocoeval(samples, by_index, ids, detections, iou):
         h, w = sample.image.shape[:2]
         images.append({"id": index, "width": w, "height": h})
         for k, inst in enumerate(sample.labels.instances):
-            if not inst.visible or inst.text is not None and inst.attributes.get("line"):
+            if not inst.visible or _is_line(inst):
                 continue
             gt_ids[(index, k)] = len(annotations) + 1
             x, y, bw, bh = inst.bbox
@@ -240,6 +240,18 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+def _is_line(inst: Instance) -> bool:
+    """A text line, which stands for its word instances (the ICDAR and recognition writers' rule)."""
+    return inst.attributes.get("level") == "line"
+
+
+def _is_word_crop(inst: Instance) -> bool:
+    """An instance the recognition writer crops: legible text with a quad, not a line."""
+    text = inst.text
+    legible = inst.attributes.get("legible") is not False
+    return text is not None and text.quad is not None and bool(text.transcription) and legible and not _is_line(inst)
+
+
 def recognition_crops(samples: list[Sample]) -> dict[str, tuple[int, int]]:
     """Crop path (as ``recognition/labels.tsv`` writes it) -> (sample index, instance position)."""
     from synthgen.formats.recognition import crop_path
@@ -248,7 +260,7 @@ def recognition_crops(samples: list[Sample]) -> dict[str, tuple[int, int]]:
     for n, sample in enumerate(samples):
         index = sample_index(sample, n)
         for k, inst in enumerate(sample.labels.instances):
-            if inst.text is not None and inst.legible and not inst.attributes.get("line"):
+            if _is_word_crop(inst):
                 crops[crop_path(index, k)] = (index, k)
     return crops
 
