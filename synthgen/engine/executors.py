@@ -40,7 +40,8 @@ def _produce_in_worker(job: ShardJob) -> ProducedShard:
 
 class PoolBackend:
     """Shard jobs on a ``concurrent.futures`` process pool; ``cancel`` kills its workers, so that an
-    interrupted run does not wait for their shards."""
+    interrupted run does not wait for their shards (the pool then fails the futures left; they are
+    not cancelled first, which races with the pool's own thread failing them)."""
 
     def __init__(self, pool):
         self.pool = pool
@@ -52,8 +53,6 @@ class PoolBackend:
         return handle.result()
 
     def cancel(self, handles: list) -> None:
-        for future in handles:
-            future.cancel()
         _stop_workers(self.pool)
 
 
