@@ -1,9 +1,11 @@
 """Executors run shard producers: ``serial`` (in this process), ``process`` (a local pool) and
 ``ray`` (tasks on a Ray cluster, ``synthgen.engine.ray_executor``).
 
-Every executor yields produced shards as they complete, for the driver to commit; output is
-identical whichever ran it, because each shard is a pure function of its job. Each worker process
-builds its context (``synthgen.engine.context``) once, before its first shard.
+Every executor hands its jobs out through the one ``StreamingScheduler`` (a bounded window of jobs
+in flight, taken from the plan as they finish) and yields the produced shards in the plan's order,
+for the driver to commit; output is identical whichever ran it, because each shard is a pure
+function of its job. Each worker process builds the context of the jobs' source
+(``synthgen.engine.context``) once, before its first shard.
 """
 
 from __future__ import annotations

@@ -30,7 +30,6 @@ from synthgen.engine.output import (
     write_marker,
 )
 from synthgen.engine.progress import finishing, progress_bar
-from synthgen.engine.source import GeneratedSource
 from synthgen.engine.shards import (
     ShardJob,
     ShardResult,
@@ -41,6 +40,7 @@ from synthgen.engine.shards import (
     remove_derived,
     shard_result,
 )
+from synthgen.engine.source import GeneratedSource
 from synthgen.errors import DatasetError
 from synthgen.formats.base import file_sha256, write_atomic
 from synthgen.records import DERIVED, table_to_record

@@ -112,7 +112,8 @@ def test_mix_goes_through_the_source(tmp_path, made):
     counts = made()
     # the generate source's samples once each, and every split's samples once each (their split
     # indices: 0.. in each split)
-    assert Counter({k: v for k, v in counts.items() if k[0] == "GeneratedSource"}) == once("GeneratedSource", range(MADE))
+    generated = Counter({k: v for k, v in counts.items() if k[0] == "GeneratedSource"})
+    assert generated == once("GeneratedSource", range(MADE))
     mixed = sorted(i for kind, i in counts.elements() if kind == "MixedSource")
     assert mixed == sorted(i for n in summary.counts.values() for i in range(n))
 
