@@ -166,4 +166,6 @@ class DatasetSource:
 
     def samples(self, indices: Iterable[int], ctx: Any = None) -> Iterator[Sample]:
         for index in indices:
+            if not 0 <= index < len(self.lazy):
+                raise IndexError(f"index {index} is not in the dataset's 0..{len(self.lazy) - 1}")
             yield self.lazy[index].materialize()

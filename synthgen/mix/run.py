@@ -142,6 +142,9 @@ class MixedSource:
             yield self._sample(index)
 
     def _sample(self, index: int) -> Sample:
+        last = self.first + len(self.planned) - 1
+        if not self.first <= index <= last:
+            raise IndexError(f"index {index} is not one of this source's {self.first}..{last}")
         p = self.planned[index - self.first]
         sample = p.lazy.materialize()
         meta = {

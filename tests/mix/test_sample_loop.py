@@ -164,3 +164,15 @@ def test_any_source_runs_on_the_shard_producer_and_in_the_dataloader(tmp_path, c
     batches = list(torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=2, collate_fn=lambda s: s))
     assert [int(s.image[0, 0, 0]) for s in batches] == [2, 3, 4, 5]
     assert sorted(int(line.split()[1]) for line in log.read_text().split("\n") if line) == [2, 3, 4, 5]
+
+
+def test_an_index_outside_a_source_is_refused_not_wrapped(tmp_path):
+    from synthgen.engine.source import DatasetSource
+
+    write_coco(tmp_path / "real", [["car"]] * 3, tag=1)
+    source = DatasetSource.read(tmp_path / "real", "coco")
+    assert len(source) == 3 and [s.image.shape for s in source.samples([2, 0])] == [(24, 32, 3)] * 2
+    with pytest.raises(IndexError, match="index -1 is not in the dataset's 0..2"):
+        next(source.samples([-1]))
+    with pytest.raises(IndexError, match="index 3 is not in the dataset's 0..2"):
+        next(source.samples([3]))
