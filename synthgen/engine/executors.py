@@ -51,6 +51,11 @@ class PoolBackend:
     def submit(self, job: ShardJob):
         return self.pool.submit(_produce_in_worker, job)
 
+    def wait_any(self, handles: set) -> set:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        return wait(handles, return_when=FIRST_COMPLETED).done
+
     def result(self, handle) -> ProducedShard:
         return handle.result()
 

@@ -266,6 +266,10 @@ class RayBackend:
     def submit(self, job: ShardJob):
         return self.task.remote(job, self.into_out)
 
+    def wait_any(self, handles: set) -> set:
+        done, _ = self.ray.wait(list(handles), num_returns=1)
+        return set(done)
+
     def result(self, handle) -> ProducedShard:
         return self.ray.get(handle)
 
@@ -278,8 +282,10 @@ class RayBackend:
 
 
 def run_on_ray(jobs: Iterable[ShardJob], workers: int) -> Iterator[ProducedShard]:
-    """Run each job as a Ray task (at most ``workers`` in flight, taken from ``jobs`` as they
-    finish: the plan is never listed) and yield the produced shards in the plan's order."""
+    """Run each job as a Ray task, at most ``workers`` at once and ``IN_FLIGHT_PER_WORKER`` per
+    worker not yet given back (taken from ``jobs`` as they finish: the plan is never listed), and
+    yield the produced shards in the plan's order."""
+    from synthgen.engine.executors import IN_FLIGHT_PER_WORKER
     from synthgen.engine.scheduler import StreamingScheduler
 
     jobs = iter(jobs)
@@ -289,5 +295,8 @@ def run_on_ray(jobs: Iterable[ShardJob], workers: int) -> Iterator[ProducedShard
     ray = ray_module()
     settings = first.config.ray
     with ray_session(settings):
-        scheduler = StreamingScheduler(RayBackend(ray, settings.shared_output), max(1, workers))
+        workers = max(1, workers)
+        scheduler = StreamingScheduler(
+            RayBackend(ray, settings.shared_output), IN_FLIGHT_PER_WORKER * workers, max_running=workers
+        )
         yield from scheduler.run(itertools.chain([first], jobs))

@@ -1,16 +1,20 @@
 """The streaming scheduler that every executor runs its shard jobs through.
 
-Jobs are taken from an iterable as room frees up, at most ``max_in_flight`` submitted and not yet
-given back, and their results are given back in the jobs' order: a plan of any length is never
-listed (a 100k-sample plan holds a few jobs at a time), the driver commits shards in index order,
-and a run killed at any point leaves complete shards in a prefix of the plan (and whatever the
-window had finished). What runs a job is a ``Backend``: the calling process, a process pool, Ray.
+Jobs are taken from an iterable as room frees up and their results are given back in the jobs'
+order. Two bounds hold at every moment: at most ``max_in_flight`` jobs submitted and not yet given
+back (what the driver may hold: a 100k-sample plan is never listed, and results waiting for an
+earlier one are few), and at most ``max_running`` of them not finished (how many run at once on a
+backend that would run all it is given, such as Ray). A job that finishes before an earlier one
+makes room for the next one to start, so a slow shard does not leave the other workers idle. The
+driver commits shards in index order, so a run killed at any point leaves complete shards in a
+prefix of the plan (and whatever the window had finished). What runs a job is a ``Backend``: the
+calling process, a process pool, Ray.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, Protocol, TypeVar
 
 J = TypeVar("J")
@@ -22,11 +26,14 @@ class Backend(Protocol[J, H, R]):
     """Where jobs run.
 
     ``submit`` starts a job and returns its handle (a future, a Ray object ref) without waiting;
-    ``result`` waits for a handle's result (re-raising the job's error); ``cancel`` gives up on
-    handles not yet collected (a run that failed or was interrupted).
+    ``wait_any`` blocks until at least one of the given handles has finished and returns those that
+    have; ``result`` is a finished handle's result (re-raising the job's error); ``cancel`` gives
+    up on the handles not yet given back (a run that failed, was interrupted or was closed early).
     """
 
     def submit(self, job: J) -> H: ...
+
+    def wait_any(self, handles: set[H]) -> set[H]: ...
 
     def result(self, handle: H) -> R: ...
 
@@ -38,44 +45,48 @@ class StreamingScheduler(Generic[J, H, R]):
 
     Args:
         backend: what runs the jobs.
-        max_in_flight: jobs submitted and not yet given back, at most (>= 1): enough to keep the
-            backend's workers busy while the caller commits, few enough that memory stays bounded.
+        max_in_flight: jobs submitted and not yet given back, at most (>= 1).
+        max_running: jobs submitted and not finished, at most; None: ``max_in_flight``.
 
     Attributes:
-        peak_in_flight: the most jobs that were in flight at once (for tests and benchmarks).
+        peak_in_flight, peak_running: the most jobs that were in flight / running at once.
     """
 
-    def __init__(self, backend: Backend[J, H, R], max_in_flight: int):
-        if max_in_flight < 1:
-            raise ValueError(f"max_in_flight must be >= 1, got {max_in_flight}")
+    def __init__(self, backend: Backend[J, H, R], max_in_flight: int, max_running: int | None = None):
+        max_running = max_in_flight if max_running is None else max_running
+        if max_in_flight < 1 or max_running < 1:
+            raise ValueError(f"max_in_flight and max_running must be >= 1, got {max_in_flight}, {max_running}")
         self.backend = backend
         self.max_in_flight = max_in_flight
+        self.max_running = min(max_running, max_in_flight)
         self.peak_in_flight = 0
+        self.peak_running = 0
 
     def run(self, jobs: Iterable[J]) -> Iterator[R]:
         """The results of ``jobs``, in the jobs' order. Closing the iterator early (or an error,
         or Ctrl-C) cancels what is still in flight."""
         pending = iter(jobs)
         window: deque[H] = deque()  # handles in submission order; the head is given back next
+        running: set[H] = set()  # handles not known to have finished
         exhausted = False
-
-        def fill() -> None:
-            nonlocal exhausted
-            while not exhausted and len(window) < self.max_in_flight:
-                job: Any = next(pending, _END)
-                if job is _END:
-                    exhausted = True
-                    return
-                window.append(self.backend.submit(job))
-                self.peak_in_flight = max(self.peak_in_flight, len(window))
-
         try:
-            fill()
-            while window:
-                result = self.backend.result(window[0])
-                window.popleft()
-                fill()  # the workers have their next jobs while the caller commits this result
-                yield result
+            while True:
+                while not exhausted and len(window) < self.max_in_flight and len(running) < self.max_running:
+                    job: Any = next(pending, _END)
+                    if job is _END:
+                        exhausted = True
+                        break
+                    handle = self.backend.submit(job)
+                    window.append(handle)
+                    running.add(handle)
+                    self.peak_in_flight = max(self.peak_in_flight, len(window))
+                    self.peak_running = max(self.peak_running, len(running))
+                if not window:
+                    return
+                if window[0] in running:
+                    running -= self.backend.wait_any(running)  # any one: it frees a slot for the next job
+                    continue
+                yield self.backend.result(window.popleft())
         except BaseException:  # an error, an interruption, or the caller closing the iterator
             self.backend.cancel(list(window))
             raise
@@ -84,21 +95,39 @@ class StreamingScheduler(Generic[J, H, R]):
 _END = object()
 
 
-class InlineBackend(Generic[J, R]):
-    """Runs each job in the calling process when its result is asked for (the ``serial`` executor).
+class _Done:
+    """The handle of a job run inline: its result, or the error it raised."""
+
+    __slots__ = ("error", "value")
+
+    def __init__(self, produce: Callable[[Any], Any], job: Any):
+        self.value = self.error = None
+        try:
+            self.value = produce(job)
+        except Exception as exc:  # noqa: BLE001 - raised again by result(), in the job's order
+            self.error = exc
+
+
+class InlineBackend:
+    """Runs each job in the calling process as it is submitted (the ``serial`` executor).
 
     Args:
         produce: job -> result.
     """
 
-    def __init__(self, produce):
+    def __init__(self, produce: Callable[[Any], Any]):
         self.produce = produce
 
-    def submit(self, job: J) -> J:
-        return job
+    def submit(self, job: Any) -> _Done:
+        return _Done(self.produce, job)
 
-    def result(self, handle: J) -> R:
-        return self.produce(handle)
+    def wait_any(self, handles: set[_Done]) -> set[_Done]:
+        return set(handles)
 
-    def cancel(self, handles: list[J]) -> None:
+    def result(self, handle: _Done) -> Any:
+        if handle.error is not None:
+            raise handle.error
+        return handle.value
+
+    def cancel(self, handles: list[_Done]) -> None:
         return None
