@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from synthgen.config.params import Params
 from synthgen.types import Layers, SceneSpec
 
 # Label kinds a scene (SceneKind.labels) or an annotator (AnnotatorKind.labels) produces, each
@@ -62,9 +63,8 @@ class StepKind:
     """A generate or augment step kind.
 
     Attributes:
-        name: the ``<stage>.<step>.kind`` that selects it.
-        params_schema: omegaconf dataclass that ``<stage>.<step>.params`` is merged onto.
-        from_config: (schema object, key path) -> frozen settings; raises ConfigError.
+        params: the kind's ``synthgen.config.params.Params`` class: ``<stage>.<step>.params`` are
+            checked into an instance of it (the step's settings), by ``params.from_config``.
         apply: (settings, layers, spec, rng, ctx) -> Applied; ``ctx`` is the worker context.
         needs: optional modules the kind imports when it runs (``("torch", "kornia")``); a config
             that uses it without them fails at load time.
@@ -76,16 +76,25 @@ class StepKind:
             ``ctx.resource(settings)`` (``ctx`` is the step's view of the context).
         requires: optional (settings) -> the label kinds (``LABEL_KINDS``, e.g. ``depth``) the scene
             must produce for the step to run; checked at load.
+        name: the ``<stage>.<step>.kind`` that selects it, set by the stage's registry.
     """
 
-    name: str
-    params_schema: type
-    from_config: Callable[[Any, str], Any]
+    params: type[Params]
     apply: Callable[[Any, Layers, SceneSpec, np.random.Generator, Any], Applied]
     needs: tuple[str, ...] = ()
     moves: frozenset[str] | None = None
     make_resource: Callable[[Any], Any] | None = None
     requires: Callable[[Any], frozenset[str]] | None = None
+    name: str = ""
+
+    @property
+    def params_schema(self) -> type:
+        """The omegaconf schema of the params (derived from ``params``)."""
+        return self.params.schema()
+
+    def from_config(self, given: Any, key: str) -> Any:
+        """The step's settings from its config values (``Params.from_config``)."""
+        return self.params.from_config(given, key)
 
 
 @dataclass(frozen=True)

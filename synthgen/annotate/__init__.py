@@ -1,24 +1,13 @@
 """Annotate: labels derived from render layers by pure functions (masks -> boxes, RLE, polygons,
 occlusion, truncation, keypoint visibility), then the run config's annotators in order.
 
-The annotator registry is filled by the explicit import list below.
+``ANNOTATORS`` lists each annotator kind once, ``name -> module:attribute``, imported on first use.
 """
 
 from synthgen.annotate.base import AnnotatorKind
 from synthgen.annotate.masks import annotate, mask_to_polygons, masks_to_instances
 from synthgen.registry import Registry
-from synthgen.text import lines
 
-ANNOTATORS: Registry[AnnotatorKind] = Registry("annotator")
-ANNOTATORS.register(
-    "text_lines",
-    AnnotatorKind(
-        "text_lines",
-        (lines.LINE,),
-        lines.annotate_lines,
-        labels=frozenset({"lines"}),
-        needs=frozenset({"quads", "text"}),
-    ),
-)
+ANNOTATORS: Registry[AnnotatorKind] = Registry("annotator", {"text_lines": "synthgen.text.lines:ANNOTATOR"})
 
 __all__ = ["ANNOTATORS", "AnnotatorKind", "annotate", "mask_to_polygons", "masks_to_instances"]

@@ -1,40 +1,42 @@
-"""Writers and readers of dataset formats. Filled by the explicit import lists below; a format
-adds one line to each (its writer, and its reader: the writer's inverse)."""
+"""Writers and readers of dataset formats.
+
+``WRITERS`` and ``READERS`` list each format once, ``name -> module`` (its ``WRITER`` / ``READER``,
+or ``module:ATTRIBUTE``); a format's module is imported when it is first used, so a run imports the
+writers of its ``outputs:`` and no other. A format adds one line to each table: its writer, and
+its reader (the writer's inverse).
+"""
 
 from __future__ import annotations
 
-from synthgen.formats import (
-    coco,
-    coco_reader,
-    dense,
-    icdar,
-    kitti,
-    kitti_reader,
-    recognition,
-    synthgen_reader,
-    text_readers,
-    yolo,
-    yolo_reader,
-)
 from synthgen.formats.base import ReaderKind, WriterKind
 from synthgen.registry import Registry
 
-WRITERS: Registry[WriterKind] = Registry("writer")
+WRITERS: Registry[WriterKind] = Registry(
+    "writer",
+    {
+        "coco": "synthgen.formats.coco",
+        "icdar": "synthgen.formats.icdar",
+        "icdar_lines": "synthgen.formats.icdar:LINES_WRITER",
+        "recognition": "synthgen.formats.recognition",
+        "yolo": "synthgen.formats.yolo",
+        "kitti": "synthgen.formats.kitti",
+        "dense": "synthgen.formats.dense",
+    },
+    attribute="WRITER",
+)
 
-WRITERS.register("coco", coco.WRITER)
-WRITERS.register("icdar", icdar.WRITER)
-WRITERS.register("icdar_lines", icdar.LINES_WRITER)
-WRITERS.register("recognition", recognition.WRITER)
-WRITERS.register("yolo", yolo.WRITER)
-WRITERS.register("kitti", kitti.WRITER)
-WRITERS.register("dense", dense.WRITER)
+READERS: Registry[ReaderKind] = Registry(
+    "reader",
+    {
+        "coco": "synthgen.formats.coco_reader",
+        "icdar": "synthgen.formats.text_readers:ICDAR_READER",
+        "recognition": "synthgen.formats.text_readers:RECOGNITION_READER",
+        "recognition_lmdb": "synthgen.formats.text_readers:LMDB_READER",
+        "yolo": "synthgen.formats.yolo_reader",
+        "kitti": "synthgen.formats.kitti_reader",
+        "synthgen": "synthgen.formats.synthgen_reader",
+    },
+    attribute="READER",
+)
 
-READERS: Registry[ReaderKind] = Registry("reader")
-
-READERS.register("coco", coco_reader.READER)
-READERS.register("icdar", text_readers.ICDAR_READER)
-READERS.register("recognition", text_readers.RECOGNITION_READER)
-READERS.register("recognition_lmdb", text_readers.LMDB_READER)
-READERS.register("yolo", yolo_reader.READER)
-READERS.register("kitti", kitti_reader.READER)
-READERS.register("synthgen", synthgen_reader.READER)
+__all__ = ["READERS", "WRITERS", "ReaderKind", "WriterKind"]

@@ -2,8 +2,8 @@
 ``inpaint_background`` (every pixel outside the instances), ``refine`` (img2img), ``controlnet``
 (3D scenes: conditioned on depth, segmentation or edges) with diffusion models, and ``fog``
 (Koschmieder's law on the depth layer). Same protocol as augment (``synthgen.steps``); the
-registry is filled by the explicit list in ``_register`` on first use. The built-in model and
-users' checkpoints: ``synthgen.generate.models``; the background bank (the ``diffusion``
+registry lists each kind once, ``name -> module`` (its ``KIND``), imported on first use. The
+built-in model and users' checkpoints: ``synthgen.generate.models``; the background bank (the ``diffusion``
 background kind): ``synthgen.generate.bank``.
 
 ``synthgen.generate`` is also the API function that generates a dataset: importing this package
@@ -18,17 +18,15 @@ import types
 from synthgen.registry import Registry
 from synthgen.steps import StepKind
 
-
-def _register(generators: Registry[StepKind]) -> None:
-    from synthgen.generate import controlnet, fog, inpaint_background, refine
-
-    generators.register("inpaint_background", inpaint_background.KIND)
-    generators.register("refine", refine.KIND)
-    generators.register("controlnet", controlnet.KIND)
-    generators.register("fog", fog.KIND)
-
-
-GENERATORS: Registry[StepKind] = Registry("generate", _register)
+GENERATORS: Registry[StepKind] = Registry(
+    "generate",
+    {
+        "inpaint_background": "synthgen.generate.inpaint_background",
+        "refine": "synthgen.generate.refine",
+        "controlnet": "synthgen.generate.controlnet",
+        "fog": "synthgen.generate.fog",
+    },
+)
 
 __all__ = ["GENERATORS"]
 
