@@ -45,11 +45,7 @@ def _apply(s: TagSettings, layers, spec, rng, ctx) -> Applied:
     return Applied(layers, {"resource": resource.tag})
 
 
-def _from_config(schema, key: str):
-    return schema
-
-
-TAGGED = StepKind("tagged", object, _from_config, _apply, make_resource=_make_resource)
+TAGGED = StepKind(TagSettings, _apply, make_resource=_make_resource, name="tagged")  # settings built here, not loaded
 
 
 def with_steps(config, *tags: tuple[str, str]):
