@@ -157,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument("overrides", nargs="*", metavar="key=value", help="optional config overrides")
 
     sub.add_parser("list", help="the run configs and scenes that ship with synthgen")
+    from synthgen.loop.cli import add_assist_parser, add_target_parser
+
+    add_target_parser(sub, raw, EXIT_CODES, _positive)
+    add_assist_parser(sub, raw, EXIT_CODES, _positive)
     return parser
 
 
@@ -289,7 +293,28 @@ def one_line(message: str) -> str:
     return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS] + "..."
 
 
-COMMANDS = {"generate": _generate, "validate": _validate, "preview": _preview, "mix": _mix, "regress": _regress, "list": _list}
+def _target(args: argparse.Namespace) -> int:
+    from synthgen.loop.cli import run_target
+
+    return run_target(args)
+
+
+def _assist(args: argparse.Namespace) -> int:
+    from synthgen.loop.cli import run_assist
+
+    return run_assist(args)
+
+
+COMMANDS = {
+    "generate": _generate,
+    "validate": _validate,
+    "preview": _preview,
+    "mix": _mix,
+    "regress": _regress,
+    "list": _list,
+    "target": _target,
+    "assist": _assist,
+}
 
 
 def _print_config_warnings() -> None:

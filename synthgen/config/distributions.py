@@ -1,5 +1,7 @@
 """Random values written in configs: ``uniform(a, b)``, ``normal(mu, sigma)``, ``randint(a, b)``,
-``choice([a, b, c])`` (optionally ``choice([a, b], [0.7, 0.3])``), ``loguniform(a, b)``.
+``choice([a, b, c])`` (optionally ``choice([a, b], [0.7, 0.3])``), ``loguniform(a, b)``, and
+``piecewise([e0, e1, ..., en], [w1, ..., wn])``: uniform within each bin [e(k-1), ek), bins drawn with
+the weights (what ``synthgen target`` writes when it reweights a ``uniform`` range).
 
 They are parsed at load time (YAML flow syntax for the arguments, never ``eval``) into
 Distribution objects that a stage samples with the sample's own generator.
@@ -144,6 +146,31 @@ class Choice(Distribution):
         return f"choice([{opts}])" if self.weights is None else f"choice([{opts}], {list(self.weights)})"
 
 
+@dataclass(frozen=True)
+class Piecewise(Distribution):
+    """Uniform within each bin ``[edges[k], edges[k + 1])``, bin ``k`` drawn with probability ``weights[k]``."""
+
+    edges: tuple[float, ...]
+    weights: tuple[float, ...]
+
+    def sample(self, rng):
+        k = bisect.bisect_right(self._cdf, rng.random())
+        k = min(k, len(self.weights) - 1)
+        return float(rng.uniform(self.edges[k], self.edges[k + 1]))
+
+    @functools.cached_property
+    def _cdf(self) -> list[float]:
+        cdf = np.asarray(self.weights, np.float64).cumsum()
+        cdf /= cdf[-1]
+        return cdf.tolist()
+
+    def support(self):
+        return (self.edges[0], self.edges[-1])
+
+    def __str__(self) -> str:
+        return f"piecewise({list(self.edges)}, {list(self.weights)})"
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -274,9 +301,27 @@ def _parse(value: Any, key: str) -> Distribution:
                 )
             weights = tuple(float(x) / sum(w) for x in w)
         return Choice(options, weights)
+    if name == "piecewise":
+        return _piecewise(args, value, key)
     raise ConfigError(
         key, f"unknown distribution {name!r}; valid: uniform, normal, randint, choice, loguniform"
     )
+
+
+def _piecewise(args: list, value: str, key: str) -> Piecewise:
+    usage = f"piecewise takes increasing bin edges and one weight per bin, got {_short(value)}"
+    if len(args) != 2 or not all(isinstance(a, list) for a in args):
+        raise ConfigError(key, usage)
+    edges, weights = args
+    if len(edges) < 2 or len(weights) != len(edges) - 1 or not all(_is_number(x) for x in [*edges, *weights]):
+        raise ConfigError(key, usage)
+    for x in [*edges, *weights]:
+        _check_number(key, x)
+    if any(b <= a for a, b in zip(edges, edges[1:])):
+        raise ConfigError(key, f"piecewise edges must increase, got {_short(edges)}")
+    if any(w < 0 for w in weights) or not sum(weights) > 0:
+        raise ConfigError(key, f"piecewise weights must be non-negative with a sum > 0, got {_short(weights)}")
+    return Piecewise(tuple(float(e) for e in edges), tuple(float(w) / sum(weights) for w in weights))
 
 
 def _check_values(dist: Distribution, key: str, kind: str, options: tuple[str, ...] | None) -> None:

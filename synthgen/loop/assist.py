@@ -1,0 +1,299 @@
+"""``synthgen assist``: pre-label a folder of real images with a detector trained on synthetic data.
+
+Writes into a new (or empty) OUT, so that nothing of the user's is replaced:
+
+- ``label_studio.json``: Label Studio tasks with ``predictions`` (``rectanglelabels`` in percent of
+  the image, a score per box and per prediction), for its JSON import; the label config it expects
+  is ``label_studio_config.xml``.
+- ``coco_cvat.json``: COCO instances with a ``score`` and ``attributes.score`` per annotation, for
+  CVAT's "COCO 1.0" import (and any COCO tool).
+- ``coco_results.json``: COCO detection results (``image_id`` as in ``coco_cvat.json``).
+- ``model.pt``: the checkpoint, when ``--model`` named a dataset to train on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synthgen.errors import InputError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+MAX_IMAGES = 1_000_000
+FILES = {
+    "label-studio": ("label_studio.json", "label_studio_config.xml"),
+    "coco": ("coco_cvat.json", "coco_results.json"),
+}
+MODEL_FILE = "model.pt"
+
+
+@dataclass(frozen=True)
+class AssistOptions:
+    """Options of ``assist`` (the CLI's, with its defaults).
+
+    Args:
+        formats: ``label-studio`` and / or ``coco``.
+        threshold: lowest score written, 0..1 (default 0.5).
+        classes: category names to keep (None: all).
+        steps, batch, size, lr, seed, arch: training, when ``model`` is a dataset (see ``Training``).
+        device: ``cpu``, ``cuda[:N]`` or ``auto``.
+        image_root_url: prefix of Label Studio's image URLs (its local-files serving by default).
+        progress: progress on stderr.
+    """
+
+    formats: tuple[str, ...] = ("label-studio", "coco")
+    threshold: float = 0.5
+    classes: tuple[str, ...] | None = None
+    steps: int = 300
+    batch: int = 4
+    size: int = 320
+    lr: float = 0.01
+    seed: int = 0
+    arch: str = "fasterrcnn_small"
+    device: str = "auto"
+    image_root_url: str = "/data/local-files/?d="
+    progress: bool = True
+
+    def check(self) -> None:
+        if not 0.0 <= self.threshold <= 1.0:
+            raise InputError(f"--threshold: must be in [0, 1], got {self.threshold}")
+        unknown = [f for f in self.formats if f not in FILES]
+        if unknown or not self.formats:
+            raise InputError(f"--format: {unknown[0] if unknown else '(none)'!r}; valid: label-studio, coco")
+        if self.classes is not None and (not self.classes or not all(self.classes)):
+            raise InputError("--classes: give comma-separated category names, none empty")
+
+
+@dataclass(frozen=True)
+class AssistOutcome:
+    images: int
+    boxes: int
+    files: list[Path]
+    trained: bool
+
+    def line(self) -> str:
+        how = "trained and " if self.trained else ""
+        return f"{how}pre-labelled {self.images} images, {self.boxes} boxes -> {', '.join(str(f) for f in self.files)}"
+
+
+def list_images(folder: Path) -> list[Path]:
+    """The images under ``folder`` (recursively, sorted); InputError when there are none."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder of images")
+    found = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not found:
+        raise InputError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    if len(found) > MAX_IMAGES:
+        raise InputError(f"{folder}: more than {MAX_IMAGES} images")
+    return found
+
+
+def read_image(path: Path) -> np.ndarray:
+    """(H, W, 3) uint8 RGB; InputError for a file that does not decode."""
+    import cv2
+
+    data = np.fromfile(path, np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise InputError(f"{path}: not a readable image")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _check_out(out: Path, images: Path) -> None:
+    from synthgen.paths import check_output_dir
+
+    check_output_dir(out, "-o")
+    if out.exists() and any(out.iterdir()):
+        raise InputError(f"-o: {out} is not empty; assist writes only into a new or empty folder")
+    if out.resolve() == images.resolve():
+        raise InputError(f"-o: {out} is the images folder")
+
+
+def assist(
+    images: str | Path, model: str | Path, out: str | Path, options: AssistOptions = AssistOptions()
+) -> AssistOutcome:
+    """Train (or load) a detector and write pre-annotations of ``images`` into ``out``.
+
+    Args:
+        images: the folder of images.
+        model: a synthgen dataset (or mix split) to train on, or a checkpoint file.
+        out: a new or empty folder.
+        options: see AssistOptions.
+
+    Returns:
+        An AssistOutcome (counts and the files written).
+    """
+    from synthgen.loop.detector import Training, load_checkpoint, resolve_device, train_detector
+
+    images, model, out = Path(images), Path(model), Path(out)
+    options.check()
+    files = list_images(images)
+    _check_out(out, images)
+    training = Training(options.steps, options.batch, options.size, options.lr, options.seed, options.arch)
+    if model.is_dir():
+        if not (model / "manifest.json").is_file():
+            raise InputError(f"--model: {model}: not a synthgen dataset (no manifest.json) nor a checkpoint file")
+        training.check()
+    elif not model.is_file():
+        raise InputError(f"--model: {model}: no such dataset or checkpoint")
+    device = resolve_device(options.device)
+    written: list[Path] = []
+    if model.is_dir():
+        out.mkdir(parents=True, exist_ok=True)
+        detector = train_detector(model, training, device, out / MODEL_FILE, progress=options.progress)
+        written.append(out / MODEL_FILE)
+    else:
+        detector = load_checkpoint(model, device)
+    names = [name for _, name in detector.categories]
+    if options.classes is not None:
+        unknown = [c for c in options.classes if c not in names]
+        if unknown:
+            raise InputError(f"--classes: {unknown[0]!r} is not one of the model's classes ({', '.join(names)})")
+    keep = set(options.classes) if options.classes is not None else set(names)
+    predictions = _predict(detector, files, device, options.threshold, keep, options.progress)
+    out.mkdir(parents=True, exist_ok=True)
+    rel = [f.relative_to(images).as_posix() for f in files]
+    if "coco" in options.formats:
+        cvat, results = coco_files(rel, predictions, detector.categories)
+        written += [_write_json(out / "coco_cvat.json", cvat), _write_json(out / "coco_results.json", results)]
+    if "label-studio" in options.formats:
+        tasks = label_studio_tasks(rel, predictions, options.image_root_url, f"synthgen-assist {detector.arch}")
+        written.append(_write_json(out / "label_studio.json", tasks))
+        written.append(_write_text(out / "label_studio_config.xml", label_studio_config(names)))
+    boxes = sum(len(p["boxes"]) for p in predictions)
+    return AssistOutcome(len(files), boxes, written, model.is_dir())
+
+
+def _predict(
+    detector, files: list[Path], device: str, threshold: float, keep: set[str], progress: bool
+) -> list[dict[str, Any]]:
+    from synthgen.engine.progress import progress_bar
+    from synthgen.loop.detector import detect
+
+    out = []
+    with progress_bar("assist", len(files), 0, progress) as bar:
+        for path in files:
+            image = read_image(path)
+            h, w = image.shape[:2]
+            boxes = []
+            for label, score, (x0, y0, x1, y1) in detect(detector, image, device):
+                cat_id, name = detector.categories[label - 1]
+                if score >= threshold and name in keep:
+                    x0, y0 = max(0.0, x0), max(0.0, y0)
+                    x1, y1 = min(float(w), x1), min(float(h), y1)
+                    if x1 > x0 and y1 > y0:
+                        boxes.append(
+                            {
+                                "category_id": cat_id,
+                                "name": name,
+                                "score": round(score, 4),
+                                "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
+                            }
+                        )
+            out.append({"width": w, "height": h, "boxes": boxes})
+            bar.update(1)
+    return out
+
+
+def coco_files(
+    rel: list[str], predictions: list[dict[str, Any]], categories
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(COCO instances with scores, for CVAT; COCO detection results) of the predictions."""
+    images, annotations, results = [], [], []
+    for n, (name, pred) in enumerate(zip(rel, predictions), start=1):
+        images.append({"id": n, "file_name": name, "width": pred["width"], "height": pred["height"]})
+        for box in pred["boxes"]:
+            _, _, bw, bh = box["bbox"]
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": n,
+                    "category_id": box["category_id"],
+                    "bbox": box["bbox"],
+                    "area": round(bw * bh, 2),
+                    "segmentation": [],  # CVAT (datumaro) makes a box of an annotation without a polygon
+                    "iscrowd": 0,
+                    "score": box["score"],
+                    "attributes": {"score": box["score"], "occluded": False},
+                }
+            )
+            results.append(
+                {"image_id": n, "category_id": box["category_id"], "bbox": box["bbox"], "score": box["score"]}
+            )
+    cats = [{"id": i, "name": name, "supercategory": ""} for i, name in categories]
+    cvat = {
+        "info": {"description": "synthgen assist pre-annotations (review before use)"},
+        "licenses": [],
+        "images": images,
+        "annotations": annotations,
+        "categories": cats,
+    }
+    return cvat, results
+
+
+def label_studio_tasks(
+    rel: list[str], predictions: list[dict[str, Any]], root_url: str, version: str
+) -> list[dict[str, Any]]:
+    """Label Studio import tasks: one per image, its boxes as a prediction (percent coordinates)."""
+    tasks = []
+    for n, (name, pred) in enumerate(zip(rel, predictions), start=1):
+        w, h = pred["width"], pred["height"]
+        result = []
+        for k, box in enumerate(pred["boxes"]):
+            x, y, bw, bh = box["bbox"]
+            result.append(
+                {
+                    "id": f"{n}_{k}",
+                    "type": "rectanglelabels",
+                    "from_name": "label",
+                    "to_name": "image",
+                    "original_width": w,
+                    "original_height": h,
+                    "image_rotation": 0,
+                    "score": box["score"],
+                    "value": {
+                        "x": 100 * x / w,
+                        "y": 100 * y / h,
+                        "width": 100 * bw / w,
+                        "height": 100 * bh / h,
+                        "rotation": 0,
+                        "rectanglelabels": [box["name"]],
+                    },
+                }
+            )
+        score = float(np.mean([b["score"] for b in pred["boxes"]])) if pred["boxes"] else 0.0
+        tasks.append(
+            {
+                "id": n,
+                "data": {"image": f"{root_url}{name}"},
+                "predictions": [{"model_version": version, "score": round(score, 4), "result": result}],
+            }
+        )
+    return tasks
+
+
+def label_studio_config(names: list[str]) -> str:
+    """The labelling config the tasks' ``from_name``/``to_name`` refer to."""
+    from xml.sax.saxutils import quoteattr
+
+    labels = "\n".join(f"    <Label value={quoteattr(n)}/>" for n in names)
+    return (
+        '<View>\n  <Image name="image" value="$image"/>\n  <RectangleLabels name="label" toName="image">\n'
+        f"{labels}\n  </RectangleLabels>\n</View>\n"
+    )
+
+
+def _write_json(path: Path, data: Any) -> Path:
+    return _write_text(path, json.dumps(data, indent=1) + "\n")
+
+
+def _write_text(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path

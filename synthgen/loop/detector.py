@@ -1,0 +1,337 @@
+"""A torchvision detector for ``synthgen assist``: built by name, trained on a synthgen dataset
+with ``synthgen.torch``, saved and loaded as a small checkpoint.
+
+A checkpoint is a ``torch.save``d dict that ``torch.load(weights_only=True)`` reads:
+``{"arch": one of ARCHS, "categories": [[id, name], ...] in training-label order (label k is entry
+k - 1), "size": the input's shorter side, "state_dict": the model's}``. A model trained elsewhere
+(a torchvision detector of one of these architectures, fine-tuned on real data) is used by saving
+that dict.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from synthgen.errors import InputError
+
+ARCHS = (
+    "fasterrcnn_small",
+    "fasterrcnn_mobilenet_v3_large_fpn",
+    "fasterrcnn_mobilenet_v3_large_320_fpn",
+    "fasterrcnn_resnet50_fpn",
+    "fasterrcnn_resnet50_fpn_v2",
+    "retinanet_resnet50_fpn",
+    "fcos_resnet50_fpn",
+    "maskrcnn_resnet50_fpn",
+)
+DEFAULT_ARCH = "fasterrcnn_small"
+SMALL_CHANNELS = (24, 48, 96, 160)  # fasterrcnn_small's four stride-2 stages (stride 16; 2.9 M parameters in all)
+CHECKPOINT_EVERY = 100  # steps between checkpoints while training (a killed run keeps the last)
+PLAIN_EVERY_S = 10.0
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A detector and what its labels mean.
+
+    Attributes:
+        model: the torchvision model (eval mode after loading).
+        arch: its builder's name (one of ARCHS).
+        categories: (category id, name) of training label k at position k - 1.
+        size: the input's shorter side the model resizes to.
+    """
+
+    model: Any
+    arch: str
+    categories: tuple[tuple[int, str], ...]
+    size: int
+
+
+def build_model(arch: str, num_classes: int, size: int):
+    """An untrained torchvision detector (no downloaded weights: nothing leaves the machine)."""
+    from torchvision.models import detection
+
+    if arch not in ARCHS:
+        raise InputError(f"unknown detector arch {arch!r}; valid: {', '.join(ARCHS)}")
+    if arch == "fasterrcnn_small":
+        return _small_fasterrcnn(num_classes, size)
+    builder = getattr(detection, arch)
+    return builder(weights=None, weights_backbone=None, num_classes=num_classes, min_size=size, max_size=2 * size)
+
+
+def _small_fasterrcnn(num_classes: int, size: int):
+    """Faster R-CNN on a four-stage conv backbone (stride 16, one feature map) with a 256-wide box
+    head: what trains on a CPU in minutes from no weights, for simple synthetic scenes."""
+    from torch import nn
+    from torchvision.models.detection import FasterRCNN
+    from torchvision.models.detection.anchor_utils import AnchorGenerator
+    from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+    from torchvision.ops import MultiScaleRoIAlign
+
+    layers: list[nn.Module] = []
+    cin = 3
+    for cout in SMALL_CHANNELS:
+        layers += [
+            nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+        ]
+        cin = cout
+    backbone = nn.Sequential(*layers)
+    backbone.out_channels = cin
+    anchors = AnchorGenerator(sizes=((16, 32, 64, 128, 256),), aspect_ratios=((0.5, 1.0, 2.0),))
+    pool = MultiScaleRoIAlign(featmap_names=["0"], output_size=7, sampling_ratio=2)
+    head = TwoMLPHead(cin * 7 * 7, 256)
+    return FasterRCNN(
+        backbone,
+        min_size=size,
+        max_size=2 * size,
+        rpn_anchor_generator=anchors,
+        box_roi_pool=pool,
+        box_head=head,
+        box_predictor=FastRCNNPredictor(256, num_classes),
+        # a few dozen objects an image at most: far fewer proposals and sampled boxes than COCO's defaults
+        rpn_pre_nms_top_n_train=600,
+        rpn_post_nms_top_n_train=300,
+        rpn_pre_nms_top_n_test=300,
+        rpn_post_nms_top_n_test=150,
+        box_batch_size_per_image=128,
+    )
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` -> cuda where available, else cpu; InputError for a device torch cannot use."""
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise InputError(f"--device: unknown device {name!r}; cpu, cuda, cuda:N or auto") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"--device: {name}: no CUDA device here; use cpu or auto")
+    if device.type not in ("cpu", "cuda"):
+        raise InputError(f"--device: {name}: cpu, cuda, cuda:N or auto")
+    return name
+
+
+def save_checkpoint(detector: Detector, path: Path, extra: dict[str, Any] | None = None) -> None:
+    """Write the checkpoint atomically (a temporary file renamed into place)."""
+    import torch
+
+    data = {
+        "arch": detector.arch,
+        "categories": [list(c) for c in detector.categories],
+        "size": detector.size,
+        "state_dict": detector.model.state_dict(),
+        **(extra or {}),
+    }
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(data, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path, device: str) -> Detector:
+    """A Detector from a checkpoint file; InputError (one line) for a file that is not one."""
+    import torch
+
+    try:
+        data = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # a pickle error, a zip error, a truncated file: all the user's file
+        raise InputError(f"--model: {path}: not a readable checkpoint ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or not {"arch", "categories", "state_dict"} <= set(data):
+        raise InputError(f"--model: {path}: a checkpoint is a dict with arch, categories and state_dict")
+    categories = data["categories"]
+    if not (
+        isinstance(categories, list)
+        and categories
+        and all(
+            isinstance(c, (list, tuple)) and len(c) == 2 and isinstance(c[0], int) and isinstance(c[1], str)
+            for c in categories
+        )
+    ):
+        raise InputError(f"--model: {path}: categories must be a non-empty list of [id, name]")
+    size = data.get("size", 800)
+    if not isinstance(size, int) or not 32 <= size <= 4096:
+        raise InputError(f"--model: {path}: size must be a whole number in 32..4096")
+    model = build_model(str(data["arch"]), len(categories) + 1, size)
+    try:
+        model.load_state_dict(data["state_dict"])
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(
+            f"--model: {path}: the weights do not fit {data['arch']} with {len(categories)} classes ({first})"
+        ) from None
+    model.to(device).eval()
+    return Detector(model, str(data["arch"]), tuple((int(i), n) for i, n in categories), size)
+
+
+@dataclass(frozen=True)
+class Training:
+    """How to train.
+
+    Args:
+        steps: optimiser steps (default 300).
+        batch: images per step (default 4).
+        size: the input's shorter side (default 320).
+        lr: SGD learning rate, warmed up over the first 10 % of steps then cosine-decayed (default 0.01).
+        seed: torch's seed and the data order's (default 0).
+        arch: the torchvision builder (default ``fasterrcnn_mobilenet_v3_large_fpn``).
+    """
+
+    steps: int = 300
+    batch: int = 4
+    size: int = 320
+    lr: float = 0.01
+    seed: int = 0
+    arch: str = DEFAULT_ARCH
+
+    def check(self) -> None:
+        if not 1 <= self.steps <= 10_000_000:
+            raise InputError(f"--steps: must be in 1..10000000, got {self.steps}")
+        if not 1 <= self.batch <= 1024:
+            raise InputError(f"--batch: must be in 1..1024, got {self.batch}")
+        if not 32 <= self.size <= 4096:
+            raise InputError(f"--size: must be in 32..4096, got {self.size}")
+        if not 0 < self.lr <= 10:
+            raise InputError(f"--lr: must be in (0, 10], got {self.lr}")
+        if self.arch not in ARCHS:
+            raise InputError(f"unknown detector arch {self.arch!r}; valid: {', '.join(ARCHS)}")
+
+
+class _Progress:
+    """Training steps on stderr: tqdm on a terminal, a plain line every 10 s (or 10 %) elsewhere."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.enabled, self.done = total, enabled, 0
+        self.bar = None
+        self.start = self.last = time.monotonic()
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="step", desc="train", file=sys.stderr)
+
+    def update(self, loss: float) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{loss:.3f}")
+            return
+        now = time.monotonic()
+        if self.enabled and (
+            now - self.last >= PLAIN_EVERY_S or self.done % max(1, self.total // 10) == 0 or self.done == self.total
+        ):
+            print(
+                f"train: {self.done}/{self.total} steps, loss {loss:.3f}, {self.done / (now - self.start):.2f} steps/s",
+                file=sys.stderr,
+                flush=True,
+            )
+            self.last = now
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def train_detector(dataset: Path, training: Training, device: str, checkpoint: Path, progress: bool = True) -> Detector:
+    """Train a detector on a synthgen dataset (or mix split), saving ``checkpoint`` as it goes.
+
+    Args:
+        dataset: the dataset folder (``manifest.json``); its visible instances are the targets.
+        training: steps, batch, size, learning rate, seed, architecture.
+        device: ``cpu`` or ``cuda[:N]``.
+        checkpoint: where the checkpoint goes (every CHECKPOINT_EVERY steps and at the end).
+        progress: a progress bar (or plain lines) on stderr.
+
+    Returns:
+        The trained Detector, in eval mode.
+    """
+    import math
+
+    import torch
+    from torch.utils.data import DataLoader
+    from torchvision.transforms import v2
+
+    from synthgen.torch import DatasetOnDisk, detection_collate
+
+    training.check()
+    data = DatasetOnDisk(
+        dataset, transforms=v2.Compose([v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32, scale=True)])
+    )
+    if len(data) == 0:
+        raise InputError(f"--model: {dataset}: the dataset has no samples to train on")
+    label_map = data.label_map
+    categories = tuple(zip(label_map.category_ids[1:], label_map.names[1:]))  # label k at k - 1; 0 is the background
+    torch.manual_seed(training.seed)
+    model = build_model(training.arch, label_map.num_classes, training.size).to(device)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=training.lr, momentum=0.9, weight_decay=1e-4)
+    warmup = max(1, training.steps // 10)
+
+    def lr_at(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, training.steps - warmup)))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
+    order = torch.Generator().manual_seed(training.seed)
+    loader = DataLoader(
+        data, batch_size=training.batch, shuffle=True, generator=order, collate_fn=detection_collate, drop_last=False
+    )
+    detector = Detector(model, training.arch, categories, training.size)
+    bar = _Progress(training.steps, progress)
+    step = 0
+    try:
+        while step < training.steps:
+            for images, targets in loader:
+                images = [im.to(device) for im in images]
+                targets = [
+                    {k: v.to(device) for k, v in t.items() if k in ("boxes", "labels", "masks")} for t in targets
+                ]
+                if training.arch != "maskrcnn_resnet50_fpn":
+                    targets = [{k: v for k, v in t.items() if k != "masks"} for t in targets]
+                losses = model(images, targets)
+                loss = sum(losses.values())
+                if not torch.isfinite(loss):
+                    raise InputError(f"training diverged at step {step + 1} (loss {float(loss)}); try a smaller --lr")
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, 10.0)
+                optimizer.step()
+                scheduler.step()
+                step += 1
+                bar.update(float(loss.detach()))
+                if step % CHECKPOINT_EVERY == 0 and step < training.steps:
+                    save_checkpoint(detector, checkpoint, {"steps": step})
+                if step >= training.steps:
+                    break
+    finally:
+        bar.close()
+    save_checkpoint(detector, checkpoint, {"steps": step, "dataset": str(dataset)})
+    model.eval()
+    return detector
+
+
+def detect(detector: Detector, image, device: str) -> list[tuple[int, float, tuple[float, float, float, float]]]:
+    """Detections of one (H, W, 3) uint8 image: (label 1..C, score, (x0, y0, x1, y1)) each."""
+    import torch
+
+    from synthgen.torch import image_tensor
+
+    with torch.no_grad():
+        out = detector.model([image_tensor(image).to(device)])[0]
+    boxes = out["boxes"].cpu().tolist()
+    return [
+        (int(label), float(score), tuple(box))
+        for label, score, box in zip(out["labels"].cpu().tolist(), out["scores"].cpu().tolist(), boxes)
+    ]
