@@ -35,7 +35,7 @@ def test_a_run_over_many_fonts_reads_each_cmap_once(tmp_path, monkeypatch):
     instead of 1 s for 200 crops over the 290 fonts under /usr/share/fonts."""
     import fontTools.ttLib
 
-    from synthgen.text.common import pick_font
+    from synthgen.text.font_choice import pick_font
 
     source = sorted(fonts.bundled_font_dir().glob("*.ttf"))[0]
     paths = []
