@@ -6,17 +6,20 @@ registry is filled by the explicit list in ``_register`` on first use. The built
 users' checkpoints: ``synthgen.generate.models``; the background bank (the ``diffusion``
 background kind): ``synthgen.generate.bank``.
 
-``synthgen.generate`` is also the API function that generates a dataset: importing this package
-makes the name refer to it, so the module is callable and forwards to that function.
+This package shares its name with the API function ``synthgen.generate``, which is the attribute
+``synthgen.generate``; code reaches the package by its module path (``from synthgen.generate import
+GENERATORS``, ``importlib.import_module("synthgen.generate")``). It stays light to import (no numpy):
+``import synthgen`` imports it (see ``synthgen/__init__.py``).
 """
 
 from __future__ import annotations
 
-import sys
-import types
+from typing import TYPE_CHECKING
 
 from synthgen.registry import Registry
-from synthgen.steps import StepKind
+
+if TYPE_CHECKING:
+    from synthgen.steps import StepKind
 
 
 def _register(generators: Registry[StepKind]) -> None:
@@ -32,12 +35,3 @@ GENERATORS: Registry[StepKind] = Registry("generate", _register)
 
 __all__ = ["GENERATORS"]
 
-
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args, **kwargs):
-        from synthgen import generate_dataset
-
-        return generate_dataset(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
