@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.augment.tensors import rgb_to_tensor, tensor_to_rgb, torch_module
+from synthgen.tensors import rgb_to_tensor, tensor_to_rgb, torch_module
 from synthgen.types import InstanceGeometry, Layers
 
 KORNIA = ("torch", "kornia")  # what a geometric kind needs (AugmentKind.needs)

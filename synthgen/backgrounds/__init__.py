@@ -40,7 +40,7 @@ BACKGROUNDS.register("diffusion", lambda spec, width, height: _bank_draw(spec, w
 
 
 def _bank_draw(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
-    from synthgen.generate.bank import draw
+    from synthgen.diffusion_models.bank import draw
 
     return draw(spec, width, height)
 

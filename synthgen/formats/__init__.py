@@ -1,40 +1,50 @@
-"""Writers and readers of dataset formats. Filled by the explicit import lists below; a format
-adds one line to each (its writer, and its reader: the writer's inverse)."""
+"""Writers and readers of dataset formats. Filled by the explicit lists in ``_register_writers`` and
+``_register_readers`` on first use; a format adds one line to each (its writer, and its reader: the
+writer's inverse), and its module is imported when its kind is first used (a driving run imports
+no text writer)."""
 
 from __future__ import annotations
 
-from synthgen.formats import (
-    coco,
-    coco_reader,
-    dense,
-    icdar,
-    kitti,
-    kitti_reader,
-    recognition,
-    synthgen_reader,
-    text_readers,
-    yolo,
-    yolo_reader,
-)
 from synthgen.formats.base import ReaderKind, WriterKind
 from synthgen.registry import Registry
 
-WRITERS: Registry[WriterKind] = Registry("writer")
+# name: (module, attribute, the names directly under OUT it creates). The last is the writer's
+# ``WriterKind.entries`` (a test holds them equal), here so that the engine knows every writer's
+# entries (``writer_entries``) without importing every writer.
+_WRITERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "coco": ("coco", "WRITER", ("annotations",)),
+    "icdar": ("icdar", "WRITER", ("icdar",)),
+    "icdar_lines": ("icdar", "LINES_WRITER", ("icdar_lines",)),
+    "recognition": ("recognition", "WRITER", ("recognition",)),
+    "yolo": ("yolo", "WRITER", ("yolo",)),
+    "kitti": ("kitti", "WRITER", ("kitti",)),
+    "dense": ("dense", "WRITER", ("labels",)),
+}
 
-WRITERS.register("coco", coco.WRITER)
-WRITERS.register("icdar", icdar.WRITER)
-WRITERS.register("icdar_lines", icdar.LINES_WRITER)
-WRITERS.register("recognition", recognition.WRITER)
-WRITERS.register("yolo", yolo.WRITER)
-WRITERS.register("kitti", kitti.WRITER)
-WRITERS.register("dense", dense.WRITER)
 
-READERS: Registry[ReaderKind] = Registry("reader")
+def _register_writers(writers: Registry[WriterKind]) -> None:
+    for name, (module, attr, _) in _WRITERS.items():
+        writers.register_module_attr(name, f"synthgen.formats.{module}", attr)
 
-READERS.register("coco", coco_reader.READER)
-READERS.register("icdar", text_readers.ICDAR_READER)
-READERS.register("recognition", text_readers.RECOGNITION_READER)
-READERS.register("recognition_lmdb", text_readers.LMDB_READER)
-READERS.register("yolo", yolo_reader.READER)
-READERS.register("kitti", kitti_reader.READER)
-READERS.register("synthgen", synthgen_reader.READER)
+
+def writer_entries() -> dict[str, tuple[str, ...]]:
+    """Writer name -> the names directly under OUT that it creates (its ``WriterKind.entries``),
+    known without importing the writers."""
+    return {name: entries for name, (_, _, entries) in _WRITERS.items()}
+
+
+def _register_readers(readers: Registry[ReaderKind]) -> None:
+    for name, module, attr in (
+        ("coco", "coco_reader", "READER"),
+        ("icdar", "text_readers", "ICDAR_READER"),
+        ("recognition", "text_readers", "RECOGNITION_READER"),
+        ("recognition_lmdb", "text_readers", "LMDB_READER"),
+        ("yolo", "yolo_reader", "READER"),
+        ("kitti", "kitti_reader", "READER"),
+        ("synthgen", "synthgen_reader", "READER"),
+    ):
+        readers.register_module_attr(name, f"synthgen.formats.{module}", attr)
+
+
+WRITERS: Registry[WriterKind] = Registry("writer", _register_writers)
+READERS: Registry[ReaderKind] = Registry("reader", _register_readers)

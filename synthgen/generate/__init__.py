@@ -3,8 +3,8 @@
 (3D scenes: conditioned on depth, segmentation or edges) with diffusion models, and ``fog``
 (Koschmieder's law on the depth layer). Same protocol as augment (``synthgen.steps``); the
 registry is filled by the explicit list in ``_register`` on first use. The built-in model and
-users' checkpoints: ``synthgen.generate.models``; the background bank (the ``diffusion``
-background kind): ``synthgen.generate.bank``.
+users' checkpoints: ``synthgen.diffusion_models.models``; the background bank (the ``diffusion``
+background kind): ``synthgen.diffusion_models.bank``.
 
 This package shares its name with the API function ``synthgen.generate``, which is the attribute
 ``synthgen.generate``; code reaches the package by its module path (``from synthgen.generate import

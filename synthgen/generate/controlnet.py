@@ -12,10 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.errors import ConfigError
-from synthgen.generate.inpaint_background import NEEDS, check_common
-from synthgen.generate.lock import composite, locked_pixels, resize
-from synthgen.generate.models import (
+from synthgen.diffusion_models.models import (
     CONTROLNET_MODELS,
     IMAGE_PIPELINES,
     check_controlnet_pair,
@@ -24,6 +21,9 @@ from synthgen.generate.models import (
     pipeline_image,
     torch_generator,
 )
+from synthgen.errors import ConfigError
+from synthgen.generate.inpaint_background import NEEDS, check_common
+from synthgen.generate.lock import composite, locked_pixels, resize
 from synthgen.generate.prompts import Prompt, parse_prompt, scene_params
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec

@@ -11,11 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import Number, draw, number
-from synthgen.augment.photometric import to_uint8, with_rgb
 from synthgen.config.distributions import Distribution
 from synthgen.errors import ConfigError
-from synthgen.steps import Applied, StepKind
+from synthgen.steps import Applied, Number, StepKind, draw, number, to_uint8, with_rgb
 from synthgen.types import Layers, SceneSpec
 
 

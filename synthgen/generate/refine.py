@@ -15,9 +15,7 @@ from typing import Any, Union
 import numpy as np
 
 from synthgen.config.distributions import Distribution, parse_checked, parse_value
-from synthgen.generate.inpaint_background import NEEDS, check_common
-from synthgen.generate.lock import composite, locked_pixels, resize, working_size
-from synthgen.generate.models import (
+from synthgen.diffusion_models.models import (
     BUILTIN,
     BUILTIN_CLASSES,
     IMAGE_PIPELINES,
@@ -27,6 +25,8 @@ from synthgen.generate.models import (
     pipeline_image,
     torch_generator,
 )
+from synthgen.generate.inpaint_background import NEEDS, check_common
+from synthgen.generate.lock import composite, locked_pixels, resize, working_size
 from synthgen.generate.prompts import Prompt, parse_prompt, scene_params
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec

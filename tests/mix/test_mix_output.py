@@ -264,8 +264,8 @@ def test_a_mix_killed_midway_resumes_to_the_same_bytes(big, tmp_path):
 
 
 def test_a_full_disk_midway_is_one_line_and_the_rerun_completes_identically(finished, tmp_path, monkeypatch, capsys):
-    from synthgen.mix import run as mix_run
     from synthgen.cli import main
+    from synthgen.mix import run as mix_run
 
     cfg, done = finished
     out = tmp_path / "out"
