@@ -217,6 +217,7 @@ def _of(modules: list[str], prefix: str) -> list[str]:
     return [m for m in modules if m == prefix or m.startswith(prefix + ".")]
 
 
+@pytest.mark.slow  # a run in a fresh process
 def test_a_driving_run_imports_no_text_module_and_no_text_writer():
     small = ["num_samples=2", "shard_size=1", "scene.params.width=160", "scene.params.height=96"]
     modules = _modules_of_a_run("driving.yaml", *small)
@@ -226,6 +227,7 @@ def test_a_driving_run_imports_no_text_module_and_no_text_writer():
     assert _of(modules, "synthgen.shapes") == []
 
 
+@pytest.mark.slow  # a run in a fresh process
 def test_a_shapes_run_imports_no_text_or_driving_module():
     modules = _modules_of_a_run("shapes.yaml", "num_samples=2", "shard_size=1")
     assert _of(modules, "synthgen.shapes.render") and _of(modules, "synthgen.formats.coco")

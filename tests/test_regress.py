@@ -325,6 +325,7 @@ def test_dataset(synthgen_regress):
 """
 
 
+@pytest.mark.slow  # runs pytest over a generated dataset
 def test_pytest_plugin_fixture(pytester, monkeypatch):
     small_config(pytester.path)
     pytester.makepyfile(test_data=PLUGIN_TEST)
@@ -374,6 +375,7 @@ def missing_requirement(config: Path) -> str | None:
     return None
 
 
+@pytest.mark.slow  # generates every shipped config
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
 def test_project_config_matches_its_golden(config, synthgen_regress):
     if missing_requirement(config):

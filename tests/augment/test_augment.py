@@ -262,6 +262,7 @@ def test_same_seed_same_bytes_different_seed_different_bytes():
     assert chain_digest(5) != chain_digest(6)
 
 
+@pytest.mark.slow  # another process, to compare bytes
 def test_same_bytes_in_another_process():
     code = "import sys; sys.path.insert(0, 'tests/augment'); import test_augment as t; print(t.chain_digest(5))"
     other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -37,6 +37,7 @@ def assert_same_up_to_rounding(one: np.ndarray, batched: np.ndarray) -> None:
     assert diff.max() <= 1 and np.count_nonzero(diff) <= one.size // 1000
 
 
+@pytest.mark.slow  # builds two banks with the built-in model
 @pytest.mark.parametrize("model", ["builtin", "base"])
 def test_batch_of_4_makes_the_images_of_batch_1(tiny, tmp_path, model):
     settings = {"model": "builtin" if model == "builtin" else str(tiny[model]), "size": 32, "steps": 2, "count": 5,
@@ -61,6 +62,7 @@ def test_batch_size_is_checked_at_load():
         bank_from_config(BankSchema(batch_size=0), "bank")
 
 
+@pytest.mark.slow  # builds a bank twice with a tiny checkpoint
 def test_a_bank_is_keyed_by_its_checkpoints_weights_not_its_path(tiny, tmp_path, monkeypatch):
     """New weights saved at the same path reused the old bank's images (the key held the path)."""
     import shutil

@@ -10,6 +10,8 @@ import pytest
 pytest.importorskip("diffusers")
 from synthgen.diffusion_models.models import BUILTIN_CLASSES, builtin_dir  # noqa: E402
 
+pytestmark = pytest.mark.slow  # runs diffusion pipelines (tiny random-weight ones and the built-in model)
+
 SIZE = 64  # twice the native size: the model is convolutional
 
 

@@ -18,6 +18,8 @@ from synthgen.engine import generate, make_sample  # noqa: E402
 from synthgen.errors import ConfigError  # noqa: E402
 from synthgen.generate.lock import locked_pixels  # noqa: E402
 
+pytestmark = pytest.mark.slow  # runs diffusion pipelines (tiny random-weight ones and the built-in model)
+
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):

@@ -25,6 +25,8 @@ from synthgen.engine.output import LOCK, MARKER, run_lock
 from synthgen.errors import DatasetError
 from synthgen.mix import load_mix_config, mix
 
+pytestmark = pytest.mark.slow  # mixes generated and real datasets end to end, several per test
+
 ROOT = Path(__file__).resolve().parents[2]
 REAL = [["car"]] * 12 + [["person", "car"]] * 5 + [["bike"]] * 3
 SYNTH = [["car", "car"]] * 20 + [["bike"]] * 4

@@ -246,6 +246,7 @@ def test_busy_backgrounds_get_an_outline_and_stay_legible(tmp_path):
         ("receipt", {"min_legible_contrast": -1}, "scene.params.min_legible_contrast"),
     ],
 )
+@pytest.mark.slow  # loads a config per case
 def test_bad_variation_values_name_their_key(tmp_path, scene, params, key):
     with pytest.raises(ConfigError) as err:
         ocr_config(tmp_path, scene, params)

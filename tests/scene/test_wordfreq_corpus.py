@@ -21,6 +21,7 @@ needs_wordfreq = pytest.mark.skipif(
 )
 
 
+@pytest.mark.slow  # reads wordfreq's lists
 @needs_wordfreq
 def test_top_words_come_with_their_frequencies_most_frequent_first():
     import wordfreq

@@ -29,6 +29,7 @@ def test_charset_is_the_cmap_without_glyph_0(path):
         assert {ord("A"), ord("z"), ord("0"), ord("é")} <= got
 
 
+@pytest.mark.slow  # a run over every bundled and system font
 def test_a_run_over_many_fonts_reads_each_cmap_once(tmp_path, monkeypatch):
     """With a cache of 256 charsets, a weighted font draw over more fonts than that (it looks at every
     font's charset when its first pick cannot draw the word) re-read cmaps on every call: 52 s
