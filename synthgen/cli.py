@@ -260,6 +260,11 @@ def _list(args: argparse.Namespace) -> int:
     print("scenes (scene: {include: NAME}):")
     for s in scenes:
         print(f"  {s.name:<{width}}  {s.description}")
+    from synthgen.registries import by_key
+
+    print("kinds (the kind: of each stage; listed without importing them):")
+    for where, registry in by_key().items():
+        print(f"  {where:<{width}}  {', '.join(registry.names())}")
     return 0
 
 

@@ -1,10 +1,19 @@
-"""One explicit registry per extension point (scene builders, renderers, writers, executors)."""
+"""One registry per extension point (scenes, renderers, annotators, augment and generate steps,
+backgrounds, writers, readers, executors), all filled the same way and all lazy.
+
+A stage lists its kinds in one table, ``name -> "module"`` (or ``"module:attribute"``); the name is
+written there and nowhere else. A kind's module is imported on its first ``get``, so a run imports
+the modules of the kinds it uses and no other (a driving run imports no text writer), while
+``names()`` lists every kind without importing any (``synthgen list``, the "valid kinds" of an error).
+The object found there is named by the registry: a dataclass with a ``name`` field (``StepKind``,
+``SceneKind``, ``WriterKind``...) is declared without one and gets the name it is registered under.
+"""
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import importlib
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Generic, TypeVar
 
 from synthgen.errors import ConfigError
@@ -13,69 +22,58 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """Maps a ``kind:`` name to an implementation; filled by an explicit list in a stage's ``__init__``.
+    """Maps a ``kind:`` name to an implementation that lives in a module imported on first use.
 
     Args:
         stage: name of the extension point, used in error messages ("scene", "writer", ...).
-        load: optional function that registers the entries (the stage's explicit list), called on
-            first use. Stages whose entries live in domain packages use it: a domain module may
-            then import the stage's base types without an import cycle.
+        kinds: ``name -> "package.module"`` or ``"package.module:ATTRIBUTE"``: where each kind is.
+        attribute: the attribute a target without ``:ATTRIBUTE`` names (``KIND``, ``WRITER``...).
     """
 
-    def __init__(self, stage: str, load: Callable[[Registry[T]], None] | None = None):
+    def __init__(self, stage: str, kinds: Mapping[str, str] | None = None, attribute: str = "KIND"):
         self.stage = stage
-        self._entries: dict[str, T] = {}
-        self._load = load
+        self.attribute = attribute
+        self._targets: dict[str, str] = {}
+        self._built: dict[str, T] = {}
+        for name, target in (kinds or {}).items():
+            self.register(name, target)
 
-    def _loaded(self) -> dict[str, T]:
-        if self._load is not None:
-            load, self._load = self._load, None
-            load(self)
-        return self._entries
+    def register(self, name: str, target: str) -> None:
+        """Add the kind ``name``, found at ``target`` (``"module"`` or ``"module:attribute"``) on first use.
 
-    def register(self, name: str, entry: T) -> T:
-        if name in self._entries:
+        A plugin registers its kinds this way too (``SCENES.register("mine", "my_package.scene:SCENE")``).
+        """
+        if name in self._targets:
             raise ValueError(f"{self.stage} kind {name!r} is registered twice")
-        self._entries[name] = entry
-        return entry
-
-    def register_lazy(self, name: str, build: Callable[[], T]) -> None:
-        """Register ``name`` with a function that imports and returns its entry on first ``get``:
-        a run imports the one domain module it uses (the scene modules of every domain take
-        ~0.1 s to import together, a tenth of a small run)."""
-        self.register(name, _Lazy(build))  # type: ignore[arg-type]
-
-    def register_module_attr(self, name: str, module: str, attr: str) -> None:
-        """``register_lazy`` of ``module``'s attribute ``attr`` (imported on first ``get``)."""
-        self.register_lazy(name, functools.partial(_module_attr, module, attr))
+        if not isinstance(target, str) or not target.split(":")[0]:
+            raise TypeError(f"{self.stage} kind {name!r}: expected 'module' or 'module:attribute', got {target!r}")
+        self._targets[name] = target
 
     def get(self, name: str, key: str = "kind") -> T:
         """Return the entry for ``name``; an unknown name raises ConfigError listing the valid ones."""
-        try:
-            entry = self._loaded()[name]
-        except KeyError:
-            valid = ", ".join(sorted(self._entries)) or "(none)"
-            raise ConfigError(key, f"unknown {self.stage} kind {name!r}; valid kinds: {valid}") from None
-        if isinstance(entry, _Lazy):
-            entry = self._entries[name] = entry.build()
+        entry = self._built.get(name)
+        if entry is not None:
+            return entry
+        target = self._targets.get(name)
+        if target is None:
+            valid = ", ".join(self.names()) or "(none)"
+            raise ConfigError(key, f"unknown {self.stage} kind {name!r}; valid kinds: {valid}")
+        module, _, attribute = target.partition(":")
+        entry = getattr(importlib.import_module(module), attribute or self.attribute)
+        if dataclasses.is_dataclass(entry) and any(f.name == "name" for f in dataclasses.fields(entry)):
+            if entry.name != name:  # declared without its name (or under another): named here, once
+                entry = dataclasses.replace(entry, name=name)
+        self._built[name] = entry
         return entry
 
+    def target(self, name: str) -> str:
+        """Where the kind ``name`` lives (``"module:attribute"``), without importing it."""
+        module, _, attribute = self._targets[name].partition(":")
+        return f"{module}:{attribute or self.attribute}"
+
     def names(self) -> list[str]:
-        return sorted(self._loaded())
+        """Every registered name, sorted; imports nothing."""
+        return sorted(self._targets)
 
     def __contains__(self, name: str) -> bool:
-        return name in self._loaded()
-
-
-def _module_attr(module: str, attr: str):
-    return getattr(importlib.import_module(module), attr)
-
-
-class _Lazy:
-    """A registry entry not built yet (``Registry.register_lazy``)."""
-
-    __slots__ = ("build",)
-
-    def __init__(self, build: Callable[[], object]):
-        self.build = build
-
+        return name in self._targets

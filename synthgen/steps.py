@@ -11,19 +11,15 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from synthgen.config.params import Params
 from synthgen.types import Layers, SceneSpec
 
 if TYPE_CHECKING:
     from synthgen.config.distributions import Distribution
-
-# Schema field types of a step kind: a number or a distribution string such as "uniform(0.5, 1.5)".
-# int is listed beside float because omegaconf 2.4 rejects an int for Union[float, str].
-Number = Union[int, float, str]
-Integer = Union[int, str]
 
 # Label kinds a scene (SceneKind.labels) or an annotator (AnnotatorKind.labels) produces, each
 # with the words a load-time error uses for it; a geometric step lists those it moves with the
@@ -70,9 +66,8 @@ class StepKind:
     """A generate or augment step kind.
 
     Attributes:
-        name: the ``<stage>.<step>.kind`` that selects it.
-        params_schema: omegaconf dataclass that ``<stage>.<step>.params`` is merged onto.
-        from_config: (schema object, key path) -> frozen settings; raises ConfigError.
+        params: the kind's ``synthgen.config.params.Params`` class: ``<stage>.<step>.params`` are
+            checked into an instance of it (the step's settings), by ``params.from_config``.
         apply: (settings, layers, spec, rng, ctx) -> Applied; ``ctx`` is the worker context.
         needs: optional modules the kind imports when it runs (``("torch", "kornia")``); a config
             that uses it without them fails at load time.
@@ -83,16 +78,25 @@ class StepKind:
             worker by the worker context; ``apply`` finds it as ``ctx.resource(settings)``.
         requires: optional (settings) -> the label kinds (``LABEL_KINDS``, e.g. ``depth``) the scene
             must produce for the step to run; checked at load.
+        name: the ``<stage>.<step>.kind`` that selects it, set by the stage's registry.
     """
 
-    name: str
-    params_schema: type
-    from_config: Callable[[Any, str], Any]
+    params: type[Params]
     apply: Callable[[Any, Layers, SceneSpec, np.random.Generator, Any], Applied]
     needs: tuple[str, ...] = ()
     moves: frozenset[str] | None = None
     make_resource: Callable[[Any], Any] | None = None
     requires: Callable[[Any], frozenset[str]] | None = None
+    name: str = ""
+
+    @property
+    def params_schema(self) -> type:
+        """The omegaconf schema of the params (derived from ``params``)."""
+        return self.params.schema()
+
+    def from_config(self, given: Any, key: str) -> Any:
+        """The step's settings from its config values (``Params.from_config``)."""
+        return self.params.from_config(given, key)
 
 
 @dataclass(frozen=True)
@@ -162,17 +166,8 @@ def step_generator(root: int, name: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(root, spawn_key=(zlib.crc32(name.encode()),)))
 
 
-def number(
-    value: Any, key: str, low: float | None = None, high: float | None = None, kind: str = "float"
-) -> Distribution:
-    """Parse a step's numeric config value (a number or a distribution) and check its range."""
-    from synthgen.config.distributions import parse_checked  # the config package imports this module
-
-    return parse_checked(value, key, kind, low, high)
-
-
 def draw(dist: Distribution, rng: np.random.Generator) -> float:
-    """Sample a float (``number`` has checked the range, and clips a normal to it)."""
+    """Sample a float (the ``number`` rule has checked the range, and clips a normal to it)."""
     return float(dist.sample(rng))
 
 

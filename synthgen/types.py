@@ -21,7 +21,6 @@ class SceneSpec:
 
     Attributes:
         kind: the scene builder that made it (``text_words``).
-        renderer: the renderer kind that draws it (``text2d``).
         width, height: image size in pixels.
         background: renderer-specific description of the background (JSON-able).
         items: the objects to draw, in drawing order (renderer-specific frozen dataclasses).
@@ -32,7 +31,6 @@ class SceneSpec:
     """
 
     kind: str
-    renderer: str
     width: int
     height: int
     background: dict[str, Any]

@@ -32,6 +32,8 @@ DOMAINS = {"text", "shapes", "driving"}
 APPS = {"engine", "mix", "regress", "cli", "preview", "torch", "dataset", "registries", "pytest_plugin", "__main__"}
 TOP = "__init__"  # synthgen/__init__.py: the Python API
 DATA = {"configs", "scenes"}  # YAML only
+# what a neutral module may use of the config package: how values and a kind's parameters are declared
+CONFIG_LANGUAGE = {"synthgen.config.distributions", "synthgen.config.params"}
 LAYERS = {"neutral": NEUTRAL, "config": CONFIG, "stage": STAGES, "domain": DOMAINS, "app": APPS | {TOP}}
 
 
@@ -105,9 +107,9 @@ def _problem(edge: Edge) -> str | None:
     source_layer = _layer(src)
     target_layer = _layer(dst) or "app"  # a name of synthgen/__init__ (generate_dataset, _config)
     if source_layer == "neutral":
-        if target_layer == "neutral" or edge.target == "synthgen.config.distributions":
+        if target_layer == "neutral" or edge.target in CONFIG_LANGUAGE:
             return None
-        return "a neutral module imports only neutral modules (and the config language's distributions)"
+        return "a neutral module imports only neutral modules (and the config language: distributions, params)"
     if source_layer == "stage":
         if target_layer == "stage":
             return "a stage never imports another stage: move the shared piece to a neutral module"

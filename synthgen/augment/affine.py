@@ -4,62 +4,36 @@ generator)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import GEOMETRIC_MOVES, Applied, AugmentKind, Number, draw, number
+from synthgen.augment.base import GEOMETRIC_MOVES, Applied, AugmentKind, draw
 from synthgen.augment.warp import BORDERS, KORNIA, warp_layers
-from synthgen.config.distributions import Distribution, parse_value
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, number, param
 from synthgen.types import Layers, SceneSpec
 
 
-@dataclass
-class AffineSchema:
-    """Args (each a number or a distribution such as ``uniform(-10, 10)``):
-    rotation: degrees, counter-clockwise, about the image centre, -180..180.
-    scale: zoom factor, 0.05..20 (1 = unchanged).
-    translate_x, translate_y: shift as a fraction of the width / height, -1..1 (+ = right / down).
-    shear_x, shear_y: shear angles in degrees, -60..60.
-    fill: grey level 0..255 of the pixels that come from outside the image.
-    border: constant (``fill``), replicate or reflect: how those pixels are filled; a rotation on
-        a coloured background then paints no false ink into the corners.
-    """
+class AffineSettings(Params):
+    """``augment.<step>.params`` of an affine step (each a number or a distribution such as ``uniform(-10, 10)``)."""
 
-    rotation: Number = "uniform(-10, 10)"
-    scale: Number = "uniform(0.9, 1.1)"
-    translate_x: Number = "uniform(-0.05, 0.05)"
-    translate_y: Number = "uniform(-0.05, 0.05)"
-    shear_x: Number = 0.0
-    shear_y: Number = 0.0
-    fill: Number = 0.0
-    border: str = "constant"
-
-
-@dataclass(frozen=True)
-class AffineSettings:
-    rotation: Distribution
-    scale: Distribution
-    translate_x: Distribution
-    translate_y: Distribution
-    shear_x: Distribution
-    shear_y: Distribution
-    fill: Distribution
-    border: Distribution
-
-
-def from_config(p: AffineSchema, key: str) -> AffineSettings:
-    """Check ``augment.<step>.params`` of an affine step."""
-    return AffineSettings(
-        rotation=number(p.rotation, f"{key}.rotation", -180, 180),
-        scale=number(p.scale, f"{key}.scale", 0.05, 20),
-        translate_x=number(p.translate_x, f"{key}.translate_x", -1, 1),
-        translate_y=number(p.translate_y, f"{key}.translate_y", -1, 1),
-        shear_x=number(p.shear_x, f"{key}.shear_x", -60, 60),
-        shear_y=number(p.shear_y, f"{key}.shear_y", -60, 60),
-        fill=number(p.fill, f"{key}.fill", 0, 255),
-        border=parse_value(p.border, f"{key}.border", "str", BORDERS),
+    rotation: Distribution = param(
+        "uniform(-10, 10)", number(-180, 180), "degrees, counter-clockwise, about the image centre"
+    )
+    scale: Distribution = param("uniform(0.9, 1.1)", number(0.05, 20), "zoom factor (1 = unchanged)")
+    translate_x: Distribution = param(
+        "uniform(-0.05, 0.05)", number(-1, 1), "shift as a fraction of the width (+ = right)"
+    )
+    translate_y: Distribution = param(
+        "uniform(-0.05, 0.05)", number(-1, 1), "shift as a fraction of the height (+ = down)"
+    )
+    shear_x: Distribution = param(0.0, number(-60, 60), "shear angle in degrees")
+    shear_y: Distribution = param(0.0, number(-60, 60), "shear angle in degrees")
+    fill: Distribution = param(0.0, number(0, 255), "grey level of the pixels that come from outside the image")
+    border: Distribution = param(
+        "constant", choice(*BORDERS), "how those pixels are filled: constant (``fill``), replicate or reflect "
+        "(a rotation on a coloured background then paints no false ink into the corners)"
     )
 
 
@@ -95,4 +69,4 @@ def apply(s: AffineSettings, layers: Layers, spec: SceneSpec, rng: np.random.Gen
     return Applied(out, sampled, dropped)
 
 
-KIND = AugmentKind("affine", AffineSchema, from_config, apply, needs=KORNIA, moves=GEOMETRIC_MOVES)
+KIND = AugmentKind(AffineSettings, apply, needs=KORNIA, moves=GEOMETRIC_MOVES)

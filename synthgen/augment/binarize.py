@@ -2,40 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
+from synthgen.augment.base import Applied, AugmentKind, draw
 from synthgen.augment.photometric import with_rgb
-from synthgen.config.distributions import Distribution, parse_value
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, number, param
 from synthgen.types import Layers, SceneSpec
 
 METHODS = ("otsu", "adaptive")
 
 
-@dataclass
-class BinarizeSchema:
-    """Args:
-    method: ``otsu`` (one threshold for the image) or ``adaptive`` (a local mean), or a choice.
-    block: adaptive only: the neighbourhood, in fractions of the image height, 0.05..4.
-    """
+class BinarizeSettings(Params):
+    """``augment.<step>.params`` of a binarize step."""
 
-    method: str = "otsu"
-    block: Number = "uniform(0.5, 1.5)"
-
-
-@dataclass(frozen=True)
-class BinarizeSettings:
-    method: Distribution
-    block: Distribution
-
-
-def from_config(p: BinarizeSchema, key: str) -> BinarizeSettings:
-    """Check ``augment.<step>.params`` of a binarize step."""
-    return BinarizeSettings(
-        method=parse_value(p.method, f"{key}.method", "str", METHODS), block=number(p.block, f"{key}.block", 0.05, 4)
+    method: Distribution = param(
+        "otsu", choice(*METHODS), "``otsu`` (one threshold for the image) or ``adaptive`` (a local mean), or a choice"
+    )
+    block: Distribution = param(
+        "uniform(0.5, 1.5)", number(0.05, 4), "adaptive only: the neighbourhood, in fractions of the image height"
     )
 
 
@@ -53,4 +40,4 @@ def apply(s: BinarizeSettings, layers: Layers, spec: SceneSpec, rng: np.random.G
     return with_rgb(layers, np.repeat(bw[..., None], 3, axis=2), {"method": method, "block": block})
 
 
-KIND = AugmentKind("binarize", BinarizeSchema, from_config, apply)
+KIND = AugmentKind(BinarizeSettings, apply)

@@ -3,39 +3,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
+from synthgen.augment.base import Applied, AugmentKind, draw
 from synthgen.augment.photometric import with_rgb
 from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, number, param
 from synthgen.types import Layers, SceneSpec
 
 
-@dataclass
-class BrightnessContrastSchema:
-    """Args (each a number or a distribution):
-    brightness: offset added to every channel, as a fraction of full scale, -1..1 (0 = unchanged).
-    contrast: factor applied about the mean grey level, 0..5 (1 = unchanged, 0 = flat grey).
-    """
+class BrightnessContrastSettings(Params):
+    """``augment.<step>.params`` of a brightness_contrast step (each a number or a distribution)."""
 
-    brightness: Number = "uniform(-0.15, 0.15)"
-    contrast: Number = "uniform(0.7, 1.3)"
-
-
-@dataclass(frozen=True)
-class BrightnessContrastSettings:
-    brightness: Distribution
-    contrast: Distribution
-
-
-def from_config(p: BrightnessContrastSchema, key: str) -> BrightnessContrastSettings:
-    """Check ``augment.<step>.params`` of a brightness_contrast step."""
-    return BrightnessContrastSettings(
-        brightness=number(p.brightness, f"{key}.brightness", -1, 1),
-        contrast=number(p.contrast, f"{key}.contrast", 0, 5),
+    brightness: Distribution = param(
+        "uniform(-0.15, 0.15)", number(-1, 1),
+        "offset added to every channel, as a fraction of full scale (0 = unchanged)",
+    )
+    contrast: Distribution = param(
+        "uniform(0.7, 1.3)", number(0, 5), "factor applied about the mean grey level (1 = unchanged, 0 = flat grey)"
     )
 
 
@@ -61,4 +48,4 @@ def apply(s: BrightnessContrastSettings, layers: Layers, spec: SceneSpec, rng: n
     return with_rgb(layers, rgb, {"brightness": brightness, "contrast": contrast})
 
 
-KIND = AugmentKind("brightness_contrast", BrightnessContrastSchema, from_config, apply)
+KIND = AugmentKind(BrightnessContrastSettings, apply)

@@ -3,41 +3,29 @@ shrunk and scaled back up to its size, so the labels keep their place."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
+from synthgen.augment.base import Applied, AugmentKind, draw
 from synthgen.augment.photometric import with_rgb
-from synthgen.config.distributions import Distribution, parse_value
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, number, param
 from synthgen.types import Layers, SceneSpec
 
 UPSAMPLING = ("linear", "nearest", "cubic")
 
 
-@dataclass
-class DownsampleSchema:
-    """Args:
-    factor: the low resolution as a fraction of the image size, 0.1..1 (a number or a distribution).
-    upsampling: how it is scaled back: linear, nearest or cubic (or a choice).
-    """
+class DownsampleSettings(Params):
+    """``augment.<step>.params`` of a downsample step."""
 
-    factor: Number = "uniform(0.4, 0.8)"
-    upsampling: str = "choice([linear, nearest, cubic])"
-
-
-@dataclass(frozen=True)
-class DownsampleSettings:
-    factor: Distribution
-    upsampling: Distribution
-
-
-def from_config(p: DownsampleSchema, key: str) -> DownsampleSettings:
-    """Check ``augment.<step>.params`` of a downsample step."""
-    return DownsampleSettings(
-        factor=number(p.factor, f"{key}.factor", 0.1, 1),
-        upsampling=parse_value(p.upsampling, f"{key}.upsampling", "str", UPSAMPLING),
+    factor: Distribution = param(
+        "uniform(0.4, 0.8)", number(0.1, 1),
+        "the low resolution as a fraction of the image size (a number or a distribution)",
+    )
+    upsampling: Distribution = param(
+        "choice([linear, nearest, cubic])", choice(*UPSAMPLING),
+        "how it is scaled back: linear, nearest or cubic (or a choice)",
     )
 
 
@@ -52,4 +40,4 @@ def apply(s: DownsampleSettings, layers: Layers, spec: SceneSpec, rng: np.random
     return with_rgb(layers, cv2.resize(small, (w, h), interpolation=flag), {"factor": factor, "upsampling": upsampling})
 
 
-KIND = AugmentKind("downsample", DownsampleSchema, from_config, apply)
+KIND = AugmentKind(DownsampleSettings, apply)

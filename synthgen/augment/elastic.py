@@ -19,14 +19,15 @@ Clipping to the image and dropping what left it are ``warp``'s (``_fit_geometry`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import GEOMETRIC_MOVES, Applied, AugmentKind, Number, draw, number
+from synthgen.augment.base import GEOMETRIC_MOVES, Applied, AugmentKind, draw
 from synthgen.augment.warp import BORDERS, MAX_EXACT_ID, _fit_geometry, _quad_points
-from synthgen.config.distributions import Distribution, parse_value
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, number, param
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
 
 QUAD_EDGE_POINTS = 8  # pieces each quad edge is cut into before it is moved
@@ -34,45 +35,20 @@ POLYGON_EDGE_POINTS = 4  # pieces each polygon edge is cut into
 FIXED_POINT_STEPS = 30  # at most; it stops when no point moves by 1/1000 px
 
 
-@dataclass
-class ElasticSchema:
-    """Args (each a number or a distribution):
-    amplitude: largest displacement, in fractions of the image's shorter side, 0..0.25.
-    smoothness: Gaussian sigma of the field, in fractions of the shorter side, 0.01..2 (larger:
-        broader, gentler bends).
-    scale_x, scale_y: independent horizontal / vertical scale about the image centre, 0.5..2.
-    fill: grey level 0..255 of the pixels that come from outside the image (border constant).
-    border: constant, replicate or reflect.
-    """
+class ElasticSettings(Params):
+    """``augment.<step>.params`` of an elastic step (each a number or a distribution)."""
 
-    amplitude: Number = "uniform(0.02, 0.05)"
-    smoothness: Number = "uniform(0.15, 0.3)"
-    scale_x: Number = 1.0
-    scale_y: Number = 1.0
-    fill: Number = 0.0
-    border: str = "replicate"
-
-
-@dataclass(frozen=True)
-class ElasticSettings:
-    amplitude: Distribution
-    smoothness: Distribution
-    scale_x: Distribution
-    scale_y: Distribution
-    fill: Distribution
-    border: Distribution
-
-
-def from_config(p: ElasticSchema, key: str) -> ElasticSettings:
-    """Check ``augment.<step>.params`` of an elastic step."""
-    return ElasticSettings(
-        amplitude=number(p.amplitude, f"{key}.amplitude", 0, 0.25),
-        smoothness=number(p.smoothness, f"{key}.smoothness", 0.01, 2),
-        scale_x=number(p.scale_x, f"{key}.scale_x", 0.5, 2),
-        scale_y=number(p.scale_y, f"{key}.scale_y", 0.5, 2),
-        fill=number(p.fill, f"{key}.fill", 0, 255),
-        border=parse_value(p.border, f"{key}.border", "str", BORDERS),
+    amplitude: Distribution = param(
+        "uniform(0.02, 0.05)", number(0, 0.25), "largest displacement, in fractions of the image's shorter side"
     )
+    smoothness: Distribution = param(
+        "uniform(0.15, 0.3)", number(0.01, 2),
+        "Gaussian sigma of the field, in fractions of the shorter side (larger: broader, gentler bends)",
+    )
+    scale_x: Distribution = param(1.0, number(0.5, 2), "horizontal scale about the image centre")
+    scale_y: Distribution = param(1.0, number(0.5, 2), "vertical scale about the image centre")
+    fill: Distribution = param(0.0, number(0, 255), "grey level of the pixels from outside the image (border constant)")
+    border: Distribution = param("replicate", choice(*BORDERS), "constant, replicate or reflect")
 
 
 def displacement(
@@ -244,4 +220,4 @@ def apply(s: ElasticSettings, layers: Layers, spec: SceneSpec, rng: np.random.Ge
     return Applied(out, sampled, dropped)
 
 
-KIND = AugmentKind("elastic", ElasticSchema, from_config, apply, moves=GEOMETRIC_MOVES)
+KIND = AugmentKind(ElasticSettings, apply, moves=GEOMETRIC_MOVES)

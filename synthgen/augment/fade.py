@@ -3,38 +3,25 @@ unevenly across the image."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
+from synthgen.augment.base import Applied, AugmentKind, draw
 from synthgen.augment.photometric import to_uint8, with_rgb
 from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, number, param
 from synthgen.types import Layers, SceneSpec
 
 
-@dataclass
-class FadeSchema:
-    """Args (each a number or a distribution):
-    amount: how far the ink moves towards the paper colour on average, 0..1 (1: gone).
-    unevenness: how much that varies across the image, 0..1 (a smooth random field).
-    """
+class FadeSettings(Params):
+    """``augment.<step>.params`` of a fade step (each a number or a distribution)."""
 
-    amount: Number = "uniform(0.2, 0.6)"
-    unevenness: Number = "uniform(0, 0.5)"
-
-
-@dataclass(frozen=True)
-class FadeSettings:
-    amount: Distribution
-    unevenness: Distribution
-
-
-def from_config(p: FadeSchema, key: str) -> FadeSettings:
-    """Check ``augment.<step>.params`` of a fade step."""
-    return FadeSettings(
-        amount=number(p.amount, f"{key}.amount", 0, 1), unevenness=number(p.unevenness, f"{key}.unevenness", 0, 1)
+    amount: Distribution = param(
+        "uniform(0.2, 0.6)", number(0, 1), "how far the ink moves towards the paper colour on average (1: gone)"
+    )
+    unevenness: Distribution = param(
+        "uniform(0, 0.5)", number(0, 1), "how much that varies across the image (a smooth random field)"
     )
 
 
@@ -55,4 +42,4 @@ def apply(s: FadeSettings, layers: Layers, spec: SceneSpec, rng: np.random.Gener
     return with_rgb(layers, to_uint8(out), {"amount": amount, "unevenness": unevenness})
 
 
-KIND = AugmentKind("fade", FadeSchema, from_config, apply)
+KIND = AugmentKind(FadeSettings, apply)

@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
+from synthgen.augment.base import Applied, AugmentKind, draw
 from synthgen.augment.photometric import odd_kernel, with_rgb
 from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, number, param
 from synthgen.types import Layers, SceneSpec
 
 
-@dataclass
-class GaussianBlurSchema:
-    """Args:
-    sigma: standard deviation in pixels, 0.1..20 (a number or a distribution); the kernel spans
-        +-3 sigma.
-    """
+class GaussianBlurSettings(Params):
+    """``augment.<step>.params`` of a gaussian_blur step."""
 
-    sigma: Number = "uniform(0.5, 1.5)"
-
-
-@dataclass(frozen=True)
-class GaussianBlurSettings:
-    sigma: Distribution
-
-
-def from_config(p: GaussianBlurSchema, key: str) -> GaussianBlurSettings:
-    """Check ``augment.<step>.params`` of a gaussian_blur step."""
-    return GaussianBlurSettings(sigma=number(p.sigma, f"{key}.sigma", 0.1, 20))
+    sigma: Distribution = param(
+        "uniform(0.5, 1.5)", number(0.1, 20), "standard deviation in pixels; the kernel spans +-3 sigma"
+    )
 
 
 def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -48,4 +36,4 @@ def apply(s: GaussianBlurSettings, layers: Layers, spec: SceneSpec, rng: np.rand
     return with_rgb(layers, gaussian_blur(layers.rgb, sigma), {"sigma": sigma})
 
 
-KIND = AugmentKind("gaussian_blur", GaussianBlurSchema, from_config, apply)
+KIND = AugmentKind(GaussianBlurSettings, apply)

@@ -12,41 +12,27 @@ Only pixels change: the labels stay those of the drawn text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
+from synthgen.augment.base import Applied, AugmentKind, draw
 from synthgen.augment.photometric import to_uint8, with_rgb
-from synthgen.config.distributions import Distribution, parse_value
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, number, param
 from synthgen.types import Layers, SceneSpec
 
 TEXTURES = ("ballpoint", "marker", "print")
 
 
-@dataclass
-class InkTextureSchema:
-    """Args:
-    texture: ballpoint, marker or print, or a choice of them.
-    strength: how far the lightest texture pulls the ink towards the paper, 0..1.
-    """
+class InkTextureSettings(Params):
+    """``augment.<step>.params`` of an ink_texture step."""
 
-    texture: str = "choice([ballpoint, marker, print])"
-    strength: Number = "uniform(0.2, 0.5)"
-
-
-@dataclass(frozen=True)
-class InkTextureSettings:
-    texture: Distribution
-    strength: Distribution
-
-
-def from_config(p: InkTextureSchema, key: str) -> InkTextureSettings:
-    """Check ``augment.<step>.params`` of an ink_texture step."""
-    return InkTextureSettings(
-        texture=parse_value(p.texture, f"{key}.texture", "str", TEXTURES),
-        strength=number(p.strength, f"{key}.strength", 0, 1),
+    texture: Distribution = param(
+        "choice([ballpoint, marker, print])", choice(*TEXTURES), "ballpoint, marker or print, or a choice of them"
+    )
+    strength: Distribution = param(
+        "uniform(0.2, 0.5)", number(0, 1), "how far the lightest texture pulls the ink towards the paper"
     )
 
 
@@ -87,4 +73,4 @@ def apply(s: InkTextureSettings, layers: Layers, spec: SceneSpec, rng: np.random
     return with_rgb(layers, to_uint8(rgb + (paper - rgb) * pull), sampled)
 
 
-KIND = AugmentKind("ink_texture", InkTextureSchema, from_config, apply)
+KIND = AugmentKind(InkTextureSettings, apply)

@@ -6,34 +6,24 @@ gradients; a dataset wants the artefacts of the codec that real images went thro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import Applied, AugmentKind, Integer, draw, number
+from synthgen.augment.base import Applied, AugmentKind, draw
 from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, integer, param
 from synthgen.image_codec import encode_jpeg
 from synthgen.types import Layers, SceneSpec
 
 
-@dataclass
-class JpegSchema:
-    """Args:
-    quality: JPEG quality 1..100 (a number or a distribution such as ``randint(30, 90)``).
-    """
+class JpegSettings(Params):
+    """``augment.<step>.params`` of a jpeg step."""
 
-    quality: Integer = "randint(30, 90)"
-
-
-@dataclass(frozen=True)
-class JpegSettings:
-    quality: Distribution
-
-
-def from_config(p: JpegSchema, key: str) -> JpegSettings:
-    """Check ``augment.<step>.params`` of a jpeg step."""
-    return JpegSettings(quality=number(p.quality, f"{key}.quality", 1, 100, kind="int"))
+    quality: Distribution = param(
+        "randint(30, 90)", integer(1, 100), "JPEG quality (a number or a distribution such as ``randint(30, 90)``)"
+    )
 
 
 def apply(s: JpegSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
@@ -46,4 +36,4 @@ def apply(s: JpegSettings, layers: Layers, spec: SceneSpec, rng: np.random.Gener
     return Applied(replace(layers, rgb=rgb), {"quality": quality})
 
 
-KIND = AugmentKind("jpeg", JpegSchema, from_config, apply)
+KIND = AugmentKind(JpegSettings, apply)

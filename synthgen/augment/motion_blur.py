@@ -4,43 +4,28 @@ correlated with the image by OpenCV's ``filter2D``."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import Applied, AugmentKind, Integer, Number, draw, number
+from synthgen.augment.base import Applied, AugmentKind, draw
 from synthgen.augment.photometric import odd_kernel, with_rgb
 from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, integer, number, param
 from synthgen.types import Layers, SceneSpec
 
 
-@dataclass
-class MotionBlurSchema:
-    """Args (each a number or a distribution):
-    length: streak length in pixels, 3..101; an even length is rounded up to the next odd one.
-    angle: direction of motion in degrees, counter-clockwise from the x axis, -360..360.
-    direction: -1..1, where the streak is heaviest: -1 backwards, 0 even, 1 forwards.
-    """
+class MotionBlurSettings(Params):
+    """``augment.<step>.params`` of a motion_blur step (each a number or a distribution)."""
 
-    length: Integer = "randint(3, 9)"
-    angle: Number = "uniform(0, 360)"
-    direction: Number = 0.0
-
-
-@dataclass(frozen=True)
-class MotionBlurSettings:
-    length: Distribution
-    angle: Distribution
-    direction: Distribution
-
-
-def from_config(p: MotionBlurSchema, key: str) -> MotionBlurSettings:
-    """Check ``augment.<step>.params`` of a motion_blur step."""
-    return MotionBlurSettings(
-        length=number(p.length, f"{key}.length", 3, 101, kind="int"),
-        angle=number(p.angle, f"{key}.angle", -360, 360),
-        direction=number(p.direction, f"{key}.direction", -1, 1),
+    length: Distribution = param(
+        "randint(3, 9)", integer(3, 101), "streak length in pixels; an even length is rounded up to the next odd one"
+    )
+    angle: Distribution = param(
+        "uniform(0, 360)", number(-360, 360), "direction of motion in degrees, counter-clockwise from the x axis"
+    )
+    direction: Distribution = param(
+        0.0, number(-1, 1), "where the streak is heaviest: -1 backwards, 0 even, 1 forwards"
     )
 
 
@@ -77,4 +62,4 @@ def apply(s: MotionBlurSettings, layers: Layers, spec: SceneSpec, rng: np.random
     return with_rgb(layers, rgb, {"length": k, "angle": angle, "direction": direction})
 
 
-KIND = AugmentKind("motion_blur", MotionBlurSchema, from_config, apply)
+KIND = AugmentKind(MotionBlurSettings, apply)

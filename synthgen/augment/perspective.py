@@ -4,48 +4,31 @@ generator, as its ``basic`` sampling does)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import GEOMETRIC_MOVES, Applied, AugmentKind, Number, draw, number
+from synthgen.augment.base import GEOMETRIC_MOVES, Applied, AugmentKind, draw
 from synthgen.augment.warp import BORDERS, KORNIA, warp_layers
-from synthgen.config.distributions import Distribution, parse_value
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, number, param
 from synthgen.types import Layers, SceneSpec
 
 # Direction in which each corner (top-left, top-right, bottom-right, bottom-left) moves inwards.
 INWARD = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]], np.float64)
 
 
-@dataclass
-class PerspectiveSchema:
-    """Args (each a number or a distribution):
-    distortion: 0..1, how far a corner may move inwards, as a fraction of half the image size;
-        each corner moves by an independent uniform fraction of it along x and y.
-    fill: grey level 0..255 of the pixels that come from outside the image.
-    border: constant (``fill``), replicate or reflect: how those pixels are filled; a rotation on
-        a coloured background then paints no false ink into the corners.
-    """
+class PerspectiveSettings(Params):
+    """``augment.<step>.params`` of a perspective step (each a number or a distribution)."""
 
-    distortion: Number = "uniform(0.05, 0.3)"
-    fill: Number = 0.0
-    border: str = "constant"
-
-
-@dataclass(frozen=True)
-class PerspectiveSettings:
-    distortion: Distribution
-    fill: Distribution
-    border: Distribution
-
-
-def from_config(p: PerspectiveSchema, key: str) -> PerspectiveSettings:
-    """Check ``augment.<step>.params`` of a perspective step."""
-    return PerspectiveSettings(
-        distortion=number(p.distortion, f"{key}.distortion", 0, 1),
-        fill=number(p.fill, f"{key}.fill", 0, 255),
-        border=parse_value(p.border, f"{key}.border", "str", BORDERS),
+    distortion: Distribution = param(
+        "uniform(0.05, 0.3)", number(0, 1),
+        "how far a corner may move inwards, as a fraction of half the image size; each corner moves by an "
+        "independent uniform fraction of it along x and y",
+    )
+    fill: Distribution = param(0.0, number(0, 255), "grey level of the pixels that come from outside the image")
+    border: Distribution = param(
+        "constant", choice(*BORDERS), "how those pixels are filled: constant (``fill``), replicate or reflect"
     )
 
 
@@ -76,4 +59,4 @@ def apply(
     return Applied(out, sampled, dropped)
 
 
-KIND = AugmentKind("perspective", PerspectiveSchema, from_config, apply, needs=KORNIA, moves=GEOMETRIC_MOVES)
+KIND = AugmentKind(PerspectiveSettings, apply, needs=KORNIA, moves=GEOMETRIC_MOVES)

@@ -9,91 +9,36 @@ With ``only_scene_weather`` (the default) a step applies only to scenes whose pa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
+from synthgen.augment.base import Applied, AugmentKind, draw
 from synthgen.augment.photometric import to_uint8, with_rgb
 from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, number, param
 from synthgen.types import Layers, SceneSpec
 
 
-@dataclass
-class RainSchema:
-    """Args:
-    density: streaks per 10,000 pixels (0..50).
-    length: streak length in pixels (1..200).
-    angle: degrees from vertical (-60..60).
-    opacity: streak opacity 0..1.
-    dim: fraction of brightness lost to the overcast (0..0.8).
-    only_scene_weather: apply only where the scene's ``weather`` is rain.
-    """
+class RainSettings(Params):
+    """``augment.<step>.params`` of a rain step."""
 
-    density: Number = "uniform(3, 10)"
-    length: Number = "uniform(10, 30)"
-    angle: Number = "uniform(-15, 15)"
-    opacity: Number = "uniform(0.25, 0.5)"
-    dim: Number = "uniform(0.1, 0.3)"
-    only_scene_weather: bool = True
+    density: Distribution = param("uniform(3, 10)", number(0, 50), "streaks per 10,000 pixels")
+    length: Distribution = param("uniform(10, 30)", number(1, 200), "streak length in pixels")
+    angle: Distribution = param("uniform(-15, 15)", number(-60, 60), "degrees from vertical")
+    opacity: Distribution = param("uniform(0.25, 0.5)", number(0, 1), "streak opacity")
+    dim: Distribution = param("uniform(0.1, 0.3)", number(0, 0.8), "fraction of brightness lost to the overcast")
+    only_scene_weather: bool = param(True, None, "apply only where the scene's ``weather`` is rain")
 
 
-@dataclass
-class SnowSchema:
-    """Args:
-    density: flakes per 10,000 pixels (0..50).
-    size: flake radius in pixels (0.5..10).
-    opacity: flake opacity 0..1.
-    haze: how far the image fades to white (0..0.8).
-    only_scene_weather: apply only where the scene's ``weather`` is snow.
-    """
+class SnowSettings(Params):
+    """``augment.<step>.params`` of a snow step."""
 
-    density: Number = "uniform(5, 20)"
-    size: Number = "uniform(1, 3)"
-    opacity: Number = "uniform(0.6, 0.95)"
-    haze: Number = "uniform(0.1, 0.3)"
-    only_scene_weather: bool = True
-
-
-@dataclass(frozen=True)
-class RainSettings:
-    density: Distribution
-    length: Distribution
-    angle: Distribution
-    opacity: Distribution
-    dim: Distribution
-    only_scene_weather: bool
-
-
-@dataclass(frozen=True)
-class SnowSettings:
-    density: Distribution
-    size: Distribution
-    opacity: Distribution
-    haze: Distribution
-    only_scene_weather: bool
-
-
-def rain_from_config(p: RainSchema, key: str) -> RainSettings:
-    return RainSettings(
-        number(p.density, f"{key}.density", 0, 50),
-        number(p.length, f"{key}.length", 1, 200),
-        number(p.angle, f"{key}.angle", -60, 60),
-        number(p.opacity, f"{key}.opacity", 0, 1),
-        number(p.dim, f"{key}.dim", 0, 0.8),
-        bool(p.only_scene_weather),
-    )
-
-
-def snow_from_config(p: SnowSchema, key: str) -> SnowSettings:
-    return SnowSettings(
-        number(p.density, f"{key}.density", 0, 50),
-        number(p.size, f"{key}.size", 0.5, 10),
-        number(p.opacity, f"{key}.opacity", 0, 1),
-        number(p.haze, f"{key}.haze", 0, 0.8),
-        bool(p.only_scene_weather),
-    )
+    density: Distribution = param("uniform(5, 20)", number(0, 50), "flakes per 10,000 pixels")
+    size: Distribution = param("uniform(1, 3)", number(0.5, 10), "flake radius in pixels")
+    opacity: Distribution = param("uniform(0.6, 0.95)", number(0, 1), "flake opacity")
+    haze: Distribution = param("uniform(0.1, 0.3)", number(0, 0.8), "how far the image fades to white")
+    only_scene_weather: bool = param(True, None, "apply only where the scene's ``weather`` is snow")
 
 
 def rain(
@@ -160,5 +105,5 @@ def apply_snow(s: SnowSettings, layers: Layers, spec: SceneSpec, rng: np.random.
     return with_rgb(layers, snow(layers.rgb, rng, **v), {k: round(x, 4) for k, x in v.items()})
 
 
-RAIN = AugmentKind("rain", RainSchema, rain_from_config, apply_rain)
-SNOW = AugmentKind("snow", SnowSchema, snow_from_config, apply_snow)
+RAIN = AugmentKind(RainSettings, apply_rain)
+SNOW = AugmentKind(SnowSettings, apply_snow)

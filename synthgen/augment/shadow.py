@@ -4,52 +4,35 @@ gradient across it. Photometric: labels are unchanged."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import Applied, AugmentKind, Integer, Number, draw, number
+from synthgen.augment.base import Applied, AugmentKind, draw
 from synthgen.augment.gaussian_blur import gaussian_blur
 from synthgen.augment.photometric import to_uint8, with_rgb
-from synthgen.config.distributions import Distribution, parse_value
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, integer, number, param
 from synthgen.types import Layers, SceneSpec
 
 SHAPES = ("polygon", "gradient")
 
 
-@dataclass
-class ShadowSchema:
-    """Args (each a value or a distribution):
-    shape: ``polygon`` (a random convex polygon, partly off the image, with soft edges) or
-        ``gradient`` (darkness rising linearly across the image in a random direction).
-    strength: darkening at the shadow's core, 0..1 (0.4 keeps 60 % of the light).
-    softness: edge blur of a polygon, its sigma as a fraction of the image's shorter side, 0..0.25.
-    vertices: points a polygon is the convex hull of, 3..12.
-    """
+class ShadowSettings(Params):
+    """``augment.<step>.params`` of a shadow step (each a value or a distribution)."""
 
-    shape: str = "choice([polygon, gradient])"
-    strength: Number = "uniform(0.3, 0.6)"
-    softness: Number = "uniform(0.01, 0.05)"
-    vertices: Integer = "randint(3, 6)"
-
-
-@dataclass(frozen=True)
-class ShadowSettings:
-    shape: Distribution
-    strength: Distribution
-    softness: Distribution
-    vertices: Distribution
-
-
-def from_config(p: ShadowSchema, key: str) -> ShadowSettings:
-    """Check ``augment.<step>.params`` of a shadow step."""
-    return ShadowSettings(
-        shape=parse_value(p.shape, f"{key}.shape", "str", SHAPES),
-        strength=number(p.strength, f"{key}.strength", 0, 1),
-        softness=number(p.softness, f"{key}.softness", 0, 0.25),
-        vertices=number(p.vertices, f"{key}.vertices", 3, 12, kind="int"),
+    shape: Distribution = param(
+        "choice([polygon, gradient])", choice(*SHAPES),
+        "``polygon`` (a random convex polygon, partly off the image, with soft edges) or ``gradient`` "
+        "(darkness rising linearly across the image in a random direction)",
     )
+    strength: Distribution = param(
+        "uniform(0.3, 0.6)", number(0, 1), "darkening at the shadow's core (0.4 keeps 60 % of the light)"
+    )
+    softness: Distribution = param(
+        "uniform(0.01, 0.05)", number(0, 0.25), "edge blur of a polygon, its sigma as a fraction of the shorter side"
+    )
+    vertices: Distribution = param("randint(3, 6)", integer(3, 12), "points a polygon is the convex hull of")
 
 
 def polygon_mask(height: int, width: int, vertices: int, rng: np.random.Generator) -> np.ndarray:
@@ -93,4 +76,4 @@ def apply(s: ShadowSettings, layers: Layers, spec: SceneSpec, rng: np.random.Gen
     return with_rgb(layers, to_uint8(layers.rgb * light[..., None]), sampled)
 
 
-KIND = AugmentKind("shadow", ShadowSchema, from_config, apply)
+KIND = AugmentKind(ShadowSettings, apply)

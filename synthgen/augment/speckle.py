@@ -2,48 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import Applied, AugmentKind, Number, draw, number
+from synthgen.augment.base import Applied, AugmentKind, draw
 from synthgen.augment.photometric import to_uint8, with_rgb
 from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, number, param
 from synthgen.types import Layers, SceneSpec
 
 
-@dataclass
-class SpeckleSchema:
-    """Args (each a number or a distribution):
-    density: share of pixels where a speck starts, 0..0.2.
-    size: speck radius in pixels, 0..5 (0: single pixels).
-    darkness: grey level of the toner, 0..255.
-    opacity: how much a speck covers what is under it, 0..1.
-    """
+class SpeckleSettings(Params):
+    """``augment.<step>.params`` of a speckle step (each a number or a distribution)."""
 
-    density: Number = "uniform(0.002, 0.01)"
-    size: Number = "uniform(0, 1.2)"
-    darkness: Number = "uniform(0, 60)"
-    opacity: Number = "uniform(0.5, 1)"
-
-
-@dataclass(frozen=True)
-class SpeckleSettings:
-    density: Distribution
-    size: Distribution
-    darkness: Distribution
-    opacity: Distribution
-
-
-def from_config(p: SpeckleSchema, key: str) -> SpeckleSettings:
-    """Check ``augment.<step>.params`` of a speckle step."""
-    return SpeckleSettings(
-        density=number(p.density, f"{key}.density", 0, 0.2),
-        size=number(p.size, f"{key}.size", 0, 5),
-        darkness=number(p.darkness, f"{key}.darkness", 0, 255),
-        opacity=number(p.opacity, f"{key}.opacity", 0, 1),
-    )
+    density: Distribution = param("uniform(0.002, 0.01)", number(0, 0.2), "share of pixels where a speck starts")
+    size: Distribution = param("uniform(0, 1.2)", number(0, 5), "speck radius in pixels (0: single pixels)")
+    darkness: Distribution = param("uniform(0, 60)", number(0, 255), "grey level of the toner")
+    opacity: Distribution = param("uniform(0.5, 1)", number(0, 1), "how much a speck covers what is under it")
 
 
 def apply(s: SpeckleSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
@@ -61,4 +37,4 @@ def apply(s: SpeckleSettings, layers: Layers, spec: SceneSpec, rng: np.random.Ge
     return with_rgb(layers, to_uint8(out), sampled)
 
 
-KIND = AugmentKind("speckle", SpeckleSchema, from_config, apply)
+KIND = AugmentKind(SpeckleSettings, apply)

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.backgrounds import draw, textures
 from synthgen.backgrounds.sample import (
     BACKGROUND_KINDS,
     BackgroundSchema,
@@ -29,20 +28,19 @@ from synthgen.registry import Registry
 
 BackgroundKind = Callable[[dict[str, Any], int, int], np.ndarray]
 
-BACKGROUNDS: Registry[BackgroundKind] = Registry("background")
-BACKGROUNDS.register("solid", draw.solid)
-BACKGROUNDS.register("gradient", draw.gradient)
-BACKGROUNDS.register("noise", draw.noise)
-BACKGROUNDS.register("image", draw.image)
-BACKGROUNDS.register("paper", textures.paper_texture)
-BACKGROUNDS.register("blobs", textures.blobs_texture)
-BACKGROUNDS.register("diffusion", lambda spec, width, height: _bank_draw(spec, width, height))
-
-
-def _bank_draw(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
-    from synthgen.diffusion_models.bank import draw
-
-    return draw(spec, width, height)
+# name -> the function that draws it: (spec, width, height) -> (height, width, 3) uint8
+BACKGROUNDS: Registry[BackgroundKind] = Registry(
+    "background",
+    {
+        "solid": "synthgen.backgrounds.draw:solid",
+        "gradient": "synthgen.backgrounds.draw:gradient",
+        "noise": "synthgen.backgrounds.draw:noise",
+        "image": "synthgen.backgrounds.draw:image",
+        "paper": "synthgen.backgrounds.textures:paper_texture",
+        "blobs": "synthgen.backgrounds.textures:blobs_texture",
+        "diffusion": "synthgen.diffusion_models.bank:draw",
+    },
+)
 
 
 def render_background(spec: dict[str, Any], width: int, height: int) -> np.ndarray:

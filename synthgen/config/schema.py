@@ -48,7 +48,7 @@ class StepSchema:
 
     kind: str = "???"
     p: float = 1.0
-    params: Any = None  # None, not {}: a non-mapping must reach the check in load._build_steps
+    params: Any = None  # None, not {}: a non-mapping must reach the check in build._build_steps
 
 
 @dataclass

@@ -11,10 +11,10 @@ from __future__ import annotations
 import functools
 import math
 import os
-from dataclasses import dataclass
 
 import numpy as np
 
+from synthgen.config.params import Params, param, within
 from synthgen.driving import labels as geometry
 from synthgen.driving.categories import SEMANTIC_ID, SKY
 from synthgen.driving.lights import Environment, Light
@@ -22,40 +22,26 @@ from synthgen.driving.meshes import flat_arrays, object_mesh, triangles_world
 from synthgen.driving.objects import SceneObject
 from synthgen.driving.pyrender_passes import check_internals, render_passes, seg_ids_in
 from synthgen.errors import ConfigError, InputError
+from synthgen.render.base import RendererKind
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
 
 # OpenCV camera axes (x right, y down, z forward) -> OpenGL's (x right, y up, z backward)
 CV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
 
 
-@dataclass
-class Mesh3DSchema:
-    """Args:
-    znear: near clipping plane, metres (0.05..5).
-    zfar: far clipping plane, metres (> znear).
-    normals: also produce the surface-normal layer (from the depth layer's central differences:
-        exact on flat faces, blended across the edges between objects).
-    """
+class Mesh3DSettings(Params):
+    """``render.params`` of the ``mesh3d`` renderer."""
 
-    znear: float = 0.3
-    zfar: float = 500.0
-    normals: bool = False
+    znear: float = param(0.3, within(0.05, 5), "near clipping plane, metres")
+    zfar: float = param(500.0, None, "far clipping plane, metres (> znear)")
+    normals: bool = param(
+        False, None, "also produce the surface-normal layer (from the depth layer's central differences: "
+        "exact on flat faces, blended across the edges between objects)"
+    )
 
-
-@dataclass(frozen=True)
-class Mesh3DSettings:
-    znear: float
-    zfar: float
-    normals: bool
-
-
-def from_config(p: Mesh3DSchema | None, key: str) -> Mesh3DSettings:
-    p = p or Mesh3DSchema()
-    if not 0.05 <= p.znear <= 5:
-        raise ConfigError(f"{key}.znear", f"must be in 0.05..5, got {p.znear}")
-    if p.zfar <= p.znear:
-        raise ConfigError(f"{key}.zfar", f"must be > znear ({p.znear}), got {p.zfar}")
-    return Mesh3DSettings(p.znear, p.zfar, bool(p.normals))
+    def check(self, key: str) -> None:
+        if self.zfar <= self.znear:
+            raise ConfigError(f"{key}.zfar", f"must be > znear ({self.znear}), got {self.zfar}")
 
 
 def import_pyrender():
@@ -383,3 +369,8 @@ def render_layers(spec: SceneSpec, settings: Mesh3DSettings, resource: Offscreen
     return Layers(
         rgb=rgb, instance_id=instance_id, geometry=geometry_by_id, depth=depth, semantic_id=semantic, normals=normals
     )
+
+
+RENDERER = RendererKind(
+    render_layers, Mesh3DSettings, make_resource, fork_safe=False, check_environment=check_can_start
+)

@@ -187,7 +187,7 @@ def load_scenario_file(name: str, key: str) -> ScenarioSchema:
         name: a file name in ``scenes/driving`` without ``.yaml``, or a path to a scene file.
         key: the key path for errors.
     """
-    from synthgen.config.load import merge_checked
+    from synthgen.config.omegaconf_errors import merge_checked
 
     path = Path(name) if name.endswith((".yaml", ".yml")) else scenario_folder() / f"{name}.yaml"
     if not path.is_file():

@@ -221,7 +221,6 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
         params["fog_visibility"] = round(fog, 3)
     return SceneSpec(
         kind="driving",
-        renderer="mesh3d",
         width=rig.width,
         height=rig.height,
         background={"sky": list(env.sky), "time_of_day": tod},
@@ -241,7 +240,6 @@ def _tag(obj: SceneObject, role: str, actor: int | None = None) -> SceneObject:
 
 
 SCENE = SceneKind(
-    name="driving",
     params_schema=DrivingSchema,
     from_config=from_config,
     sample=sample,

@@ -115,7 +115,6 @@ def ray(jobs: Iterable[ShardJob], workers: int) -> Iterator[ProducedShard]:
     yield from run_on_ray(list(jobs), workers)
 
 
-EXECUTORS: Registry[Executor] = Registry("executor")
-EXECUTORS.register("serial", serial)
-EXECUTORS.register("process", process)
-EXECUTORS.register("ray", ray)
+EXECUTORS: Registry[Executor] = Registry(
+    "executor", {name: f"{__name__}:{name}" for name in ("serial", "process", "ray")}
+)

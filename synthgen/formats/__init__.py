@@ -1,50 +1,61 @@
-"""Writers and readers of dataset formats. Filled by the explicit lists in ``_register_writers`` and
-``_register_readers`` on first use; a format adds one line to each (its writer, and its reader: the
-writer's inverse), and its module is imported when its kind is first used (a driving run imports
-no text writer)."""
+"""Writers and readers of dataset formats.
+
+``WRITERS`` and ``READERS`` list each format once, ``name -> module`` (its ``WRITER`` / ``READER``,
+or ``module:ATTRIBUTE``); a format's module is imported when it is first used, so a run imports the
+writers of its ``outputs:`` and no other. A format adds one line to each table: its writer, and
+its reader (the writer's inverse).
+"""
 
 from __future__ import annotations
 
 from synthgen.formats.base import ReaderKind, WriterKind
 from synthgen.registry import Registry
 
-# name: (module, attribute, the names directly under OUT it creates). The last is the writer's
-# ``WriterKind.entries`` (a test holds them equal), here so that the engine knows every writer's
-# entries (``writer_entries``) without importing every writer.
-_WRITERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "coco": ("coco", "WRITER", ("annotations",)),
-    "icdar": ("icdar", "WRITER", ("icdar",)),
-    "icdar_lines": ("icdar", "LINES_WRITER", ("icdar_lines",)),
-    "recognition": ("recognition", "WRITER", ("recognition",)),
-    "yolo": ("yolo", "WRITER", ("yolo",)),
-    "kitti": ("kitti", "WRITER", ("kitti",)),
-    "dense": ("dense", "WRITER", ("labels",)),
+WRITERS: Registry[WriterKind] = Registry(
+    "writer",
+    {
+        "coco": "synthgen.formats.coco",
+        "icdar": "synthgen.formats.icdar",
+        "icdar_lines": "synthgen.formats.icdar:LINES_WRITER",
+        "recognition": "synthgen.formats.recognition",
+        "yolo": "synthgen.formats.yolo",
+        "kitti": "synthgen.formats.kitti",
+        "dense": "synthgen.formats.dense",
+    },
+    attribute="WRITER",
+)
+
+READERS: Registry[ReaderKind] = Registry(
+    "reader",
+    {
+        "coco": "synthgen.formats.coco_reader",
+        "icdar": "synthgen.formats.text_readers:ICDAR_READER",
+        "recognition": "synthgen.formats.text_readers:RECOGNITION_READER",
+        "recognition_lmdb": "synthgen.formats.text_readers:LMDB_READER",
+        "yolo": "synthgen.formats.yolo_reader",
+        "kitti": "synthgen.formats.kitti_reader",
+        "synthgen": "synthgen.formats.synthgen_reader",
+    },
+    attribute="READER",
+)
+
+# The names directly under OUT that each writer creates: its ``WriterKind.entries`` (a test holds
+# them equal), here so that the engine knows every writer's entries without importing every writer.
+_WRITER_ENTRIES: dict[str, tuple[str, ...]] = {
+    "coco": ("annotations",),
+    "icdar": ("icdar",),
+    "icdar_lines": ("icdar_lines",),
+    "recognition": ("recognition",),
+    "yolo": ("yolo",),
+    "kitti": ("kitti",),
+    "dense": ("labels",),
 }
-
-
-def _register_writers(writers: Registry[WriterKind]) -> None:
-    for name, (module, attr, _) in _WRITERS.items():
-        writers.register_module_attr(name, f"synthgen.formats.{module}", attr)
 
 
 def writer_entries() -> dict[str, tuple[str, ...]]:
     """Writer name -> the names directly under OUT that it creates (its ``WriterKind.entries``),
     known without importing the writers."""
-    return {name: entries for name, (_, _, entries) in _WRITERS.items()}
+    return dict(_WRITER_ENTRIES)
 
 
-def _register_readers(readers: Registry[ReaderKind]) -> None:
-    for name, module, attr in (
-        ("coco", "coco_reader", "READER"),
-        ("icdar", "text_readers", "ICDAR_READER"),
-        ("recognition", "text_readers", "RECOGNITION_READER"),
-        ("recognition_lmdb", "text_readers", "LMDB_READER"),
-        ("yolo", "yolo_reader", "READER"),
-        ("kitti", "kitti_reader", "READER"),
-        ("synthgen", "synthgen_reader", "READER"),
-    ):
-        readers.register_module_attr(name, f"synthgen.formats.{module}", attr)
-
-
-WRITERS: Registry[WriterKind] = Registry("writer", _register_writers)
-READERS: Registry[ReaderKind] = Registry("reader", _register_readers)
+__all__ = ["READERS", "WRITERS", "ReaderKind", "WriterKind", "writer_entries"]

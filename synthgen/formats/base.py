@@ -29,7 +29,8 @@ class WriterKind:
     """A dataset writer.
 
     Attributes:
-        name: the name used in a run config's ``outputs:`` list.
+        name: the name used in a run config's ``outputs:`` list, set by the ``WRITERS`` registry
+            (``synthgen.formats``) from the name it lists the writer under.
         write_sample: optional (sample, record, root) -> None; writes a sample's own files under
             ``root`` (a shard's staging folder laid out like the dataset), e.g. one label file per image.
         finalize: optional (records in index order, dataset root, the run's category table) ->
@@ -43,8 +44,8 @@ class WriterKind:
             to this).
         options: the dataclass of the writer's options (``writers: {NAME: {...}}`` in a run
             config), or None; ``write_sample``, ``finalize`` and ``derive`` then take ``options=``
-            (its default instance when not given). Its ``CHOICES`` maps a field to its allowed values,
-            its ``RANGES`` a number field to its (lowest, highest) value; both are checked at load.
+            (its default instance when not given). A ``synthgen.config.params.Params`` class: its
+            fields' rules are checked at load, errors under ``writers.NAME.field``.
         derive: optional (sample record) -> JSON-able value or None: what ``finalize`` would
             otherwise compute per record in the driver, one process (COCO's polygons). The shard
             producers run it, in parallel, and keep a value other than None beside the shard
@@ -64,7 +65,7 @@ class WriterKind:
     and keeps no list of its own.
     """
 
-    name: str
+    name: str = ""
     write_sample: Callable[[Sample, dict, Path], None] | None = None
     finalize: Callable[[Iterable[dict], Path, CategoryTable], list[str]] | None = None
     omits: dict[str, str] = field(default_factory=dict)
@@ -156,17 +157,17 @@ class ReaderKind:
     """A dataset reader, the inverse of the writer of the same name.
 
     Attributes:
-        name: the ``format:`` name of a mix source.
         read: (path, options) -> ReadResult.
         description: what ``path`` is (a dataset folder, a JSON file, ...).
         file_suffixes: the suffixes of a file that ``path`` may name instead of a folder (``.json``
             for COCO); none for a reader of folders. Anything else is refused before it is read.
+        name: the ``format:`` name of a mix source, set by the ``READERS`` registry.
     """
 
-    name: str
     read: Callable[[Path, ReadOptions], ReadResult]
     description: str = ""
     file_suffixes: tuple[str, ...] = ()
+    name: str = ""
 
 
 class BadRecords:

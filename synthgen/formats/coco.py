@@ -34,11 +34,11 @@ import json
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from synthgen import __version__
+from synthgen.config.params import Params, one_of, param
 from synthgen.formats.base import WriterKind, atomic_output, dump_json
 from synthgen.formats.polygons import mask_polygon, mask_polygon_quarters, mask_polygons, quarters_json  # noqa: F401  (yolo imports them from here)
 from synthgen.records import DERIVED, ORIGINAL, table_to_record
@@ -49,20 +49,16 @@ PATH = "annotations/coco.json"
 EXTRA_KEYS = ("text", "quad", "chars", "char_quads", "polygon", "attributes", "amodal_bbox", "occlusion", "truncation", "box3d")
 
 
-@dataclass(frozen=True)
-class CocoOptions:
-    """``writers: {coco: {...}}``.
+class CocoOptions(Params):
+    """``writers: {coco: {...}}``."""
 
-    Attributes:
-        segmentation: ``polygon`` (default): each mask as one polygon that pycocotools rasterises
-            back to exactly its pixels (``mask_polygon``), what COCO's ``iscrowd: 0`` annotations
-            hold and what Label Studio's converter reads; traced in the run's workers. ``rle``:
-            compressed RLE, exact and smaller (a word's polygon is ~8 KB of JSON, its RLE ~0.5 KB),
-            for clients that read RLE.
-    """
-
-    segmentation: str = "polygon"
-    CHOICES = {"segmentation": ("polygon", "rle")}
+    segmentation: str = param(
+        "polygon", one_of("polygon", "rle"),
+        "``polygon``: each mask as one polygon that pycocotools rasterises back to exactly its pixels "
+        "(``mask_polygon``), what COCO's ``iscrowd: 0`` annotations hold and what Label Studio's converter "
+        "reads; traced in the run's workers. ``rle``: compressed RLE, exact and smaller (a word's polygon is "
+        "~8 KB of JSON, its RLE ~0.5 KB), for clients that read RLE",
+    )
 
 
 # stands for the polygon in an annotation until its JSON text is copied in: the first string value
@@ -130,7 +126,7 @@ def _annotations(
     """(annotation, polygon JSON text): for polygon output, the annotation's ``segmentation`` is
     ``_SLOT``, to be replaced by the text (the producers' from ``derive``, else traced here)."""
     polygon = options.segmentation == "polygon"
-    derived = rec.get(DERIVED, {}).get(WRITER.name) if polygon else None
+    derived = rec.get(DERIVED, {}).get("coco") if polygon else None  # kept under the writer's registry name
     derived = derived["polygons"] if derived and derived.get("masks") == masks_digest(rec) else None
     keypoint_counts = {c.name: len(c.keypoints) for c in categories.categories}
     annotations = []
@@ -229,7 +225,6 @@ def finalize(records: Iterable[dict], root: Path, categories: CategoryTable, opt
 
 
 WRITER = WriterKind(
-    "coco",
     finalize=finalize,
     omits={"camera": "COCO has no camera; the manifest and the shard records keep it"},
     entries=(PATH.split("/")[0],),

@@ -502,5 +502,5 @@ def read_coco(path: Path, options: ReadOptions) -> ReadResult:
 
 
 READER = ReaderKind(
-    "coco", read_coco, "a COCO JSON file, or a dataset folder holding annotations/coco.json", file_suffixes=(".json",)
+    read_coco, "a COCO JSON file, or a dataset folder holding annotations/coco.json", file_suffixes=(".json",)
 )

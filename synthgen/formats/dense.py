@@ -16,13 +16,13 @@ config's ``writers.dense.depth_scale``; 1000 where absent).
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from synthgen.cityscapes import palette
+from synthgen.config.params import Params, param, within
 from synthgen.formats.base import WriterKind, write_staged
 from synthgen.image_codec import encode_png, png_params
 from synthgen.records import INSTANCE_KEYS
@@ -34,18 +34,14 @@ DEPTH_DIR, SEMANTIC_DIR = "labels/depth", "labels/semantic"
 PNG_LEVEL, PNG_FILTER = 3, "up"
 
 
-@dataclass(frozen=True)
-class DenseOptions:
-    """``writers: {dense: {...}}``.
+class DenseOptions(Params):
+    """``writers: {dense: {...}}``."""
 
-    Attributes:
-        depth_scale: units a metre of the 16-bit depth PNG (default 1000.0: millimetres, up to
-            65.535 m; 256.0: KITTI's depth benchmark, up to 255.99 m), 1 to 100,000; depth
-            beyond 65535 units is 0 there (the ``.npy`` keeps it).
-    """
-
-    depth_scale: float = 1000.0
-    RANGES = {"depth_scale": (1.0, 100000.0)}
+    depth_scale: float = param(
+        1000.0, within(1.0, 100000.0),
+        "units a metre of the 16-bit depth PNG (1000.0: millimetres, up to 65.535 m; 256.0: KITTI's depth "
+        "benchmark, up to 255.99 m); depth beyond 65535 units is 0 there (the ``.npy`` keeps it)",
+    )
 
 
 def depth_png16(depth: np.ndarray, scale: float = 1000.0) -> np.ndarray:
@@ -120,7 +116,6 @@ def write_sample(sample: Sample, record: dict, root: Path, options: DenseOptions
 
 
 WRITER = WriterKind(
-    "dense",
     write_sample=write_sample,
     entries=("labels",),
     options=DenseOptions,

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from synthgen.config.params import Params, one_of, param
 from synthgen.errors import DatasetError
 from synthgen.formats.base import WriterKind, read_text
 from synthgen.types import Sample
@@ -39,17 +39,14 @@ DONT_CARE = "###"
 _QUOTED = re.compile(r'^\s*"(.*)"\s*$')
 
 
-@dataclass(frozen=True)
-class IcdarOptions:
-    """``writers: {icdar: {...}}`` (and ``icdar_lines``).
+class IcdarOptions(Params):
+    """``writers: {icdar: {...}}`` (and ``icdar_lines``)."""
 
-    Attributes:
-        naming: ``stem`` (default): ``gt_<image stem>.txt``; ``img_n``: ``gt_img_<index>.txt``,
-            the names the ICDAR 2015 evaluation script expects by default.
-    """
-
-    naming: str = "stem"
-    CHOICES = {"naming": ("stem", "img_n")}
+    naming: str = param(
+        "stem", one_of("stem", "img_n"),
+        "``stem``: ``gt_<image stem>.txt``; ``img_n``: ``gt_img_<index>.txt``, the names the ICDAR 2015 "
+        "evaluation script expects by default",
+    )
 
 
 def quote_transcription(text: str) -> str:
@@ -195,7 +192,6 @@ _OMITS = {
     **{key: "not a text label" for key in ("amodal_bbox", "occlusion", "truncation", "keypoints", "box3d", "camera")},
 }
 WRITER = WriterKind(
-    "icdar",
     write_sample=write_sample,
     omits=_OMITS,
     entries=(FOLDER,),
@@ -203,7 +199,6 @@ WRITER = WriterKind(
     needs=frozenset({"quads", "text"}),
 )
 LINES_WRITER = WriterKind(
-    "icdar_lines",
     write_sample=write_lines_sample,
     omits=_OMITS,
     entries=(LINES_FOLDER,),

@@ -338,7 +338,6 @@ def read_kitti(folder: str | Path) -> list[KittiFrame]:
 
 
 WRITER = WriterKind(
-    "kitti",
     write_sample=write_sample,
     entries=("kitti",),
     needs=frozenset({"box3d", "camera"}),

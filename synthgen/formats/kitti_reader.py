@@ -235,5 +235,5 @@ def read_kitti_dataset(path: Path, options: ReadOptions) -> ReadResult:
 
 
 READER = ReaderKind(
-    "kitti", read_kitti_dataset, "a KITTI object folder (label_2/, calib/, image_2/), or a dataset holding kitti/"
+    read_kitti_dataset, "a KITTI object folder (label_2/, calib/, image_2/), or a dataset holding kitti/"
 )

@@ -218,7 +218,6 @@ def read_recognition_meta(path: str | Path) -> dict[str, dict[str, Any]]:
 
 _NOT_A_CROP = "a recognition crop is the pixels of the text quad and its transcription"
 WRITER = WriterKind(
-    "recognition",
     write_sample=write_sample,
     finalize=finalize,
     omits={

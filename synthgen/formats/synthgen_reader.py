@@ -159,4 +159,4 @@ def _instance_problem(inst: object, known: set, width: int, height: int) -> str:
     return ""
 
 
-READER = ReaderKind("synthgen", read_synthgen, "a synthgen dataset folder (manifest.json)")
+READER = ReaderKind(read_synthgen, "a synthgen dataset folder (manifest.json)")

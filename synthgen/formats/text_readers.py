@@ -255,11 +255,10 @@ def read_lmdb_dataset(path: Path, options: ReadOptions) -> ReadResult:
     return ReadResult(table, samples, bad.skipped)
 
 
-ICDAR_READER = ReaderKind("icdar", read_icdar_dataset, "a folder of gt_<stem>.txt files, or a dataset with icdar/")
+ICDAR_READER = ReaderKind(read_icdar_dataset, "a folder of gt_<stem>.txt files, or a dataset with icdar/")
 RECOGNITION_READER = ReaderKind(
-    "recognition",
     read_recognition_dataset,
     "a labels.tsv, a folder holding one, or a dataset with recognition/",
     file_suffixes=(".tsv",),
 )
-LMDB_READER = ReaderKind("recognition_lmdb", read_lmdb_dataset, "a recognition LMDB folder (data.mdb)")
+LMDB_READER = ReaderKind(read_lmdb_dataset, "a recognition LMDB folder (data.mdb)")

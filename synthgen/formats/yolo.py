@@ -48,12 +48,12 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from synthgen.config.params import Params, one_of, param
 from synthgen.errors import DatasetError
 from synthgen.formats.base import WriterKind, write_atomic, write_staged
 from synthgen.formats.coco import mask_polygon, mask_polygons
@@ -64,16 +64,12 @@ DECIMALS = 6  # normalised coordinates: a millionth of the image side
 KEYPOINT_DIMS = 3  # x, y, visibility
 
 
-@dataclass(frozen=True)
-class YoloOptions:
-    """``writers: {yolo: {...}}``.
+class YoloOptions(Params):
+    """``writers: {yolo: {...}}``."""
 
-    Attributes:
-        mode: ``detect`` (default), ``segment``, ``obb`` or ``pose`` (see the module docstring).
-    """
-
-    mode: str = "detect"
-    CHOICES = {"mode": ("detect", "segment", "obb", "pose")}
+    mode: str = param(
+        "detect", one_of("detect", "segment", "obb", "pose"), "detect, segment, obb or pose (see the module docstring)"
+    )
 
 
 TASKS = {"detect": "detect", "segment": "segment", "obb": "obb", "pose": "pose"}
@@ -280,7 +276,6 @@ def mix_data_yaml(out: Path, splits: Iterable[str], categories: CategoryTable) -
 
 
 WRITER = WriterKind(
-    "yolo",
     write_sample=write_sample,
     finalize=finalize,
     options=YoloOptions,

@@ -320,5 +320,5 @@ def read_yolo_dataset(path: Path, options: ReadOptions) -> ReadResult:
 
 
 READER = ReaderKind(
-    "yolo", read_yolo_dataset, "a YOLO dataset folder (data.yaml, images/, labels/), or a dataset holding yolo/"
+    read_yolo_dataset, "a YOLO dataset folder (data.yaml, images/, labels/), or a dataset holding yolo/"
 )

@@ -2,9 +2,9 @@
 ``inpaint_background`` (every pixel outside the instances), ``refine`` (img2img), ``controlnet``
 (3D scenes: conditioned on depth, segmentation or edges) with diffusion models, and ``fog``
 (Koschmieder's law on the depth layer). Same protocol as augment (``synthgen.steps``); the
-registry is filled by the explicit list in ``_register`` on first use. The built-in model and
-users' checkpoints: ``synthgen.diffusion_models.models``; the background bank (the ``diffusion``
-background kind): ``synthgen.diffusion_models.bank``.
+registry lists each kind once, ``name -> module`` (its ``KIND``), imported on first use. The
+built-in model and users' checkpoints: ``synthgen.diffusion_models.models``; the background bank
+(the ``diffusion`` background kind): ``synthgen.diffusion_models.bank``.
 
 This package shares its name with the API function ``synthgen.generate``, which is the attribute
 ``synthgen.generate``; code reaches the package by its module path (``from synthgen.generate import
@@ -21,17 +21,15 @@ from synthgen.registry import Registry
 if TYPE_CHECKING:
     from synthgen.steps import StepKind
 
-
-def _register(generators: Registry[StepKind]) -> None:
-    from synthgen.generate import controlnet, fog, inpaint_background, refine
-
-    generators.register("inpaint_background", inpaint_background.KIND)
-    generators.register("refine", refine.KIND)
-    generators.register("controlnet", controlnet.KIND)
-    generators.register("fog", fog.KIND)
-
-
-GENERATORS: Registry[StepKind] = Registry("generate", _register)
+GENERATORS: Registry[StepKind] = Registry(
+    "generate",
+    {
+        "inpaint_background": "synthgen.generate.inpaint_background",
+        "refine": "synthgen.generate.refine",
+        "controlnet": "synthgen.generate.controlnet",
+        "fog": "synthgen.generate.fog",
+    },
+)
 
 __all__ = ["GENERATORS"]
 

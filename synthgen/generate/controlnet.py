@@ -7,11 +7,12 @@ condition must be a layer the scene renders (depth and segmentation: the 3D scen
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from synthgen.config.params import REQUIRED, Params, custom, one_of, param, within
 from synthgen.diffusion_models.models import (
     CONTROLNET_MODELS,
     IMAGE_PIPELINES,
@@ -21,63 +22,37 @@ from synthgen.diffusion_models.models import (
     pipeline_image,
     torch_generator,
 )
-from synthgen.errors import ConfigError
-from synthgen.generate.inpaint_background import NEEDS, check_common
+from synthgen.generate.inpaint_background import GUIDANCE_SCALE, MARGIN, NEEDS, PROMPT, STEPS, WORKING_SIZE
 from synthgen.generate.lock import composite, locked_pixels, resize
-from synthgen.generate.prompts import Prompt, parse_prompt, scene_params
+from synthgen.generate.prompts import Prompt, scene_params
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
 CONDITIONS = ("depth", "segmentation", "edges")
 
 
-@dataclass
-class ControlNetSchema:
-    model: str = "???"  # a local Stable Diffusion folder (diffusers format)
-    controlnet: str = "???"  # a local ControlNetModel folder trained on `condition`
-    condition: str = "depth"  # depth | segmentation | edges
-    prompt: str = "a photo of a street"
-    negative_prompt: str = "cartoon, drawing"
-    conditioning_scale: float = 1.0
-    margin: int = 2
-    steps: int = 25
-    guidance_scale: float = 7.5
-    working_size: int = 512  # unused by checkpoints' size rule; kept for the shared checks
+class ControlNetSettings(Params):
+    """``generate.<step>.params`` of a controlnet step."""
 
-
-@dataclass(frozen=True)
-class ControlNetSettings:
-    model: str
-    controlnet: str
-    condition: str
-    prompt: Prompt
-    negative_prompt: Prompt
-    conditioning_scale: float
-    margin: int
-    steps: int
-    guidance_scale: float
-
-
-def from_config(p: ControlNetSchema, key: str) -> ControlNetSettings:
-    check_common(p, key)
-    if p.condition not in CONDITIONS:
-        raise ConfigError(f"{key}.condition", f"{p.condition!r} is not one of {', '.join(CONDITIONS)}")
-    if not 0 <= p.conditioning_scale <= 5:
-        raise ConfigError(f"{key}.conditioning_scale", f"must be in 0..5, got {p.conditioning_scale}")
-    model = check_model(p.model, f"{key}.model", IMAGE_PIPELINES, builtin_ok=False)
-    controlnet = check_model(p.controlnet, f"{key}.controlnet", CONTROLNET_MODELS, builtin_ok=False)
-    check_controlnet_pair(model, controlnet, f"{key}.controlnet")
-    return ControlNetSettings(
-        model=model,
-        controlnet=controlnet,
-        condition=p.condition,
-        prompt=parse_prompt(p.prompt, f"{key}.prompt"),
-        negative_prompt=parse_prompt(p.negative_prompt, f"{key}.negative_prompt"),
-        conditioning_scale=p.conditioning_scale,
-        margin=p.margin,
-        steps=p.steps,
-        guidance_scale=p.guidance_scale,
+    model: str = param(
+        REQUIRED, custom(lambda value, key: check_model(value, key, IMAGE_PIPELINES, builtin_ok=False), str),
+        "a local Stable Diffusion folder (diffusers format)",
     )
+    controlnet: str = param(
+        REQUIRED, custom(lambda value, key: check_model(value, key, CONTROLNET_MODELS, builtin_ok=False), str),
+        "a local ControlNetModel folder trained on ``condition``",
+    )
+    condition: str = param("depth", one_of(*CONDITIONS), "depth | segmentation | edges")
+    prompt: Prompt = param("a photo of a street", PROMPT, "the prompt (a template, or choice([...]) of them)")
+    negative_prompt: Prompt = param("cartoon, drawing", PROMPT, "what not to paint")
+    conditioning_scale: float = param(1.0, within(0, 5), "how strongly the condition steers the picture")
+    margin: int = param(2, MARGIN, "pixels around every instance that stay locked")
+    steps: int = param(25, STEPS, "denoising steps")
+    guidance_scale: float = param(7.5, GUIDANCE_SCALE, "classifier-free guidance")
+    working_size: int = param(512, WORKING_SIZE, "unused by checkpoints' size rule; kept for the shared checks")
+
+    def check(self, key: str) -> None:
+        check_controlnet_pair(self.model, self.controlnet, f"{key}.controlnet")
 
 
 def requires(s: ControlNetSettings) -> frozenset[str]:
@@ -138,6 +113,4 @@ def apply(s: ControlNetSettings, layers: Layers, spec: SceneSpec, rng: np.random
     return Applied(replace(layers, rgb=out), {"condition": s.condition, "prompt": prompt})
 
 
-KIND = StepKind(
-    "controlnet", ControlNetSchema, from_config, apply, needs=NEEDS, make_resource=make_resource, requires=requires
-)
+KIND = StepKind(ControlNetSettings, apply, needs=NEEDS, make_resource=make_resource, requires=requires)

@@ -6,46 +6,38 @@ depth) becomes the airlight. Photometric: every label stays as it is."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, custom, number, param
 from synthgen.errors import ConfigError
-from synthgen.steps import Applied, Number, StepKind, draw, number, to_uint8, with_rgb
+from synthgen.steps import Applied, StepKind, draw, to_uint8, with_rgb
 from synthgen.types import Layers, SceneSpec
 
 
-@dataclass
-class FogSchema:
-    """Args:
-    visibility: metres (5..10000), a number or a distribution; used when the scene does not say.
-    airlight: (r, g, b) 0..255 of the fog.
-    only_scene_weather: apply only to scenes whose params say ``weather: fog``, with the scene's
-        ``fog_visibility`` (a scenario-driven run); False: every sample, with ``visibility``.
-    """
-
-    visibility: Number = "uniform(40, 150)"
-    airlight: list[int] = field(default_factory=lambda: [200, 202, 205])
-    only_scene_weather: bool = True
+def _airlight(value: list, key: str) -> tuple[int, int, int]:
+    if len(value) != 3 or not all(0 <= v <= 255 for v in value):
+        raise ConfigError(key, f"expected 3 values in 0..255, got {list(value)}")
+    return tuple(int(v) for v in value)  # type: ignore[return-value]
 
 
-@dataclass(frozen=True)
-class FogSettings:
-    visibility: Distribution
-    airlight: tuple[int, int, int]
-    only_scene_weather: bool
+class FogSettings(Params):
+    """``generate.<step>.params`` of a fog step."""
 
-
-def from_config(p: FogSchema, key: str) -> FogSettings:
-    if len(p.airlight) != 3 or not all(0 <= v <= 255 for v in p.airlight):
-        raise ConfigError(f"{key}.airlight", f"expected 3 values in 0..255, got {list(p.airlight)}")
-    return FogSettings(
-        number(p.visibility, f"{key}.visibility", 5, 10000),
-        tuple(int(v) for v in p.airlight),
-        bool(p.only_scene_weather),
-    )  # type: ignore[arg-type]
+    visibility: Distribution = param(
+        "uniform(40, 150)", number(5, 10000),
+        "metres, a number or a distribution; used when the scene does not say",
+    )
+    airlight: tuple[int, int, int] = param(
+        [200, 202, 205], custom(_airlight, list[int], "3 values in 0..255"), "(r, g, b) of the fog"
+    )
+    only_scene_weather: bool = param(
+        True, None,
+        "apply only to scenes whose params say ``weather: fog``, with the scene's ``fog_visibility`` (a "
+        "scenario-driven run); False: every sample, with ``visibility``",
+    )
 
 
 def fog(rgb: np.ndarray, depth: np.ndarray, visibility: float, airlight) -> np.ndarray:
@@ -80,4 +72,4 @@ def requires(s: FogSettings) -> frozenset[str]:
     return frozenset({"depth"})
 
 
-KIND = StepKind("fog", FogSchema, from_config, apply, requires=requires)
+KIND = StepKind(FogSettings, apply, requires=requires)

@@ -11,12 +11,13 @@ one pipeline call with its own generator: the step sees one sample at a time, so
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from synthgen.config.distributions import Distribution, parse_value
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, custom, param, within
 from synthgen.diffusion_models.models import (
     BUILTIN,
     BUILTIN_CLASSES,
@@ -27,7 +28,6 @@ from synthgen.diffusion_models.models import (
     pipeline_image,
     torch_generator,
 )
-from synthgen.errors import ConfigError
 from synthgen.generate.lock import composite, locked_pixels, resize, working_size
 from synthgen.generate.prompts import Prompt, parse_prompt, scene_params
 from synthgen.steps import Applied, StepKind
@@ -36,65 +36,36 @@ from synthgen.types import Layers, SceneSpec
 NEEDS = ("torch", "diffusers")
 
 
-@dataclass
-class InpaintBackgroundSchema:
-    model: str = BUILTIN  # "builtin" or a local Stable Diffusion (XL) inpainting folder (diffusers format)
-    texture: str = "choice([brick, grass, gravel, photo, paper, blobs, noise])"  # built-in model: its class to paint
-    # checkpoints: what to paint (a template, or choice([...]) of them: synthgen.generate.prompts)
-    prompt: str = "a photo of a textured surface"
-    negative_prompt: str = "text, letters, watermark"
-    margin: int = 2  # pixels around every instance that stay locked
-    steps: int = 25  # denoising steps
-    guidance_scale: float = 7.5  # checkpoints: classifier-free guidance
-    working_size: int = 64  # built-in model: longer side it paints at, px
-    jump_length: int = 5  # built-in model: RePaint's jump length
-    resample: int = 2  # built-in model: RePaint's resampling per jump
+# The ranges the diffusion steps share.
+MARGIN = within(0, 256)
+STEPS = within(1, 1000)
+GUIDANCE_SCALE = within(0, 50)
+WORKING_SIZE = within(16, 1024, multiple_of=8)
+PROMPT = custom(parse_prompt, str, "a text, or choice([...]) of texts, with {name} fields")
 
 
-@dataclass(frozen=True)
-class InpaintBackgroundSettings:
-    model: str
-    texture: Distribution
-    prompt: Prompt
-    negative_prompt: Prompt
-    margin: int
-    steps: int
-    guidance_scale: float
-    working_size: int
-    jump_length: int
-    resample: int
+class InpaintBackgroundSettings(Params):
+    """``generate.<step>.params`` of an inpaint_background step."""
 
-
-def check_common(p: Any, key: str) -> None:
-    """Range checks the diffusion steps share."""
-    if not 0 <= p.margin <= 256:
-        raise ConfigError(f"{key}.margin", f"must be in 0..256, got {p.margin}")
-    if not 1 <= p.steps <= 1000:
-        raise ConfigError(f"{key}.steps", f"must be in 1..1000, got {p.steps}")
-    if not 0 <= p.guidance_scale <= 50:
-        raise ConfigError(f"{key}.guidance_scale", f"must be in 0..50, got {p.guidance_scale}")
-    if not 16 <= p.working_size <= 1024 or p.working_size % 8:
-        raise ConfigError(f"{key}.working_size", f"must be a multiple of 8 in 16..1024, got {p.working_size}")
-
-
-def from_config(p: InpaintBackgroundSchema, key: str) -> InpaintBackgroundSettings:
-    check_common(p, key)
-    if not 1 <= p.jump_length <= 100:
-        raise ConfigError(f"{key}.jump_length", f"must be in 1..100, got {p.jump_length}")
-    if not 1 <= p.resample <= 20:
-        raise ConfigError(f"{key}.resample", f"must be in 1..20, got {p.resample}")
-    return InpaintBackgroundSettings(
-        model=check_model(p.model, f"{key}.model", INPAINT_PIPELINES),
-        texture=parse_value(p.texture, f"{key}.texture", "str", BUILTIN_CLASSES),
-        prompt=parse_prompt(p.prompt, f"{key}.prompt"),
-        negative_prompt=parse_prompt(p.negative_prompt, f"{key}.negative_prompt"),
-        margin=p.margin,
-        steps=p.steps,
-        guidance_scale=p.guidance_scale,
-        working_size=p.working_size,
-        jump_length=p.jump_length,
-        resample=p.resample,
+    model: str = param(
+        BUILTIN, custom(lambda value, key: check_model(value, key, INPAINT_PIPELINES), str),
+        "``builtin`` or a local Stable Diffusion (XL) inpainting folder (diffusers format)",
     )
+    texture: Distribution = param(
+        "choice([brick, grass, gravel, photo, paper, blobs, noise])", choice(*BUILTIN_CLASSES),
+        "built-in model: its class to paint",
+    )
+    prompt: Prompt = param(
+        "a photo of a textured surface", PROMPT,
+        "checkpoints: what to paint (a template, or choice([...]) of them: synthgen.generate.prompts)",
+    )
+    negative_prompt: Prompt = param("text, letters, watermark", PROMPT, "checkpoints: what not to paint")
+    margin: int = param(2, MARGIN, "pixels around every instance that stay locked")
+    steps: int = param(25, STEPS, "denoising steps")
+    guidance_scale: float = param(7.5, GUIDANCE_SCALE, "checkpoints: classifier-free guidance")
+    working_size: int = param(64, WORKING_SIZE, "built-in model: longer side it paints at, px")
+    jump_length: int = param(5, within(1, 100), "built-in model: RePaint's jump length")
+    resample: int = param(2, within(1, 20), "built-in model: RePaint's resampling per jump")
 
 
 def make_resource(s: InpaintBackgroundSettings) -> Any:
@@ -154,11 +125,4 @@ def _pipeline_inpaint(
     return pipeline_image(result)
 
 
-KIND = StepKind(
-    "inpaint_background",
-    InpaintBackgroundSchema,
-    from_config,
-    apply,
-    needs=NEEDS,
-    make_resource=make_resource,
-)
+KIND = StepKind(InpaintBackgroundSettings, apply, needs=NEEDS, make_resource=make_resource)

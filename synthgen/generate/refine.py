@@ -9,12 +9,13 @@ the image's size from ``prompt``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any, Union
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
-from synthgen.config.distributions import Distribution, parse_checked, parse_value
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, custom, number, param
 from synthgen.diffusion_models.models import (
     BUILTIN,
     BUILTIN_CLASSES,
@@ -25,52 +26,30 @@ from synthgen.diffusion_models.models import (
     pipeline_image,
     torch_generator,
 )
-from synthgen.generate.inpaint_background import NEEDS, check_common
+from synthgen.generate.inpaint_background import GUIDANCE_SCALE, MARGIN, NEEDS, PROMPT, STEPS, WORKING_SIZE
 from synthgen.generate.lock import composite, locked_pixels, resize, working_size
-from synthgen.generate.prompts import Prompt, parse_prompt, scene_params
+from synthgen.generate.prompts import Prompt, scene_params
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
 
-@dataclass
-class RefineSchema:
-    model: str = BUILTIN  # "builtin" or a local Stable Diffusion (XL, or XL refiner) folder (diffusers format)
-    strength: Union[float, str] = "uniform(0.2, 0.4)"  # 0: unchanged .. 1: all noise, repainted
-    texture: str = "photo"  # built-in model: the class it pulls the picture towards
-    prompt: str = "a photo"  # checkpoints
-    negative_prompt: str = "text, letters, watermark"
-    margin: int = 2  # pixels around every instance that stay locked
-    steps: int = 25  # denoising steps of the whole schedule (strength * steps run)
-    guidance_scale: float = 7.5  # checkpoints: classifier-free guidance
-    working_size: int = 128  # built-in model: longer side it refines at, px
+class RefineSettings(Params):
+    """``generate.<step>.params`` of a refine step."""
 
-
-@dataclass(frozen=True)
-class RefineSettings:
-    model: str
-    strength: Distribution
-    texture: Distribution
-    prompt: Prompt
-    negative_prompt: Prompt
-    margin: int
-    steps: int
-    guidance_scale: float
-    working_size: int
-
-
-def from_config(p: RefineSchema, key: str) -> RefineSettings:
-    check_common(p, key)
-    return RefineSettings(
-        model=check_model(p.model, f"{key}.model", IMAGE_PIPELINES, refiner_ok=True),
-        strength=parse_checked(p.strength, f"{key}.strength", "float", 0.0, 1.0),
-        texture=parse_value(p.texture, f"{key}.texture", "str", BUILTIN_CLASSES),
-        prompt=parse_prompt(p.prompt, f"{key}.prompt"),
-        negative_prompt=parse_prompt(p.negative_prompt, f"{key}.negative_prompt"),
-        margin=p.margin,
-        steps=p.steps,
-        guidance_scale=p.guidance_scale,
-        working_size=p.working_size,
+    model: str = param(
+        BUILTIN, custom(lambda value, key: check_model(value, key, IMAGE_PIPELINES, refiner_ok=True), str),
+        "``builtin`` or a local Stable Diffusion (XL, or XL refiner) folder (diffusers format)",
     )
+    strength: Distribution = param("uniform(0.2, 0.4)", number(0.0, 1.0), "0: unchanged .. 1: all noise, repainted")
+    texture: Distribution = param(
+        "photo", choice(*BUILTIN_CLASSES), "built-in model: the class it pulls the picture towards"
+    )
+    prompt: Prompt = param("a photo", PROMPT, "checkpoints: the prompt (a template, or choice([...]) of them)")
+    negative_prompt: Prompt = param("text, letters, watermark", PROMPT, "checkpoints: what not to paint")
+    margin: int = param(2, MARGIN, "pixels around every instance that stay locked")
+    steps: int = param(25, STEPS, "denoising steps of the whole schedule (strength * steps run)")
+    guidance_scale: float = param(7.5, GUIDANCE_SCALE, "checkpoints: classifier-free guidance")
+    working_size: int = param(128, WORKING_SIZE, "built-in model: longer side it refines at, px")
 
 
 def make_resource(s: RefineSettings) -> Any:
@@ -110,4 +89,4 @@ def apply(s: RefineSettings, layers: Layers, spec: SceneSpec, rng: np.random.Gen
     return Applied(replace(layers, rgb=out), params)
 
 
-KIND = StepKind("refine", RefineSchema, from_config, apply, needs=NEEDS, make_resource=make_resource)
+KIND = StepKind(RefineSettings, apply, needs=NEEDS, make_resource=make_resource)

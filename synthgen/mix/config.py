@@ -41,7 +41,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from synthgen.config.checks import check_name, refuse_non_finite, resolve_interpolations
-from synthgen.config.load import config_layers, merge_checked
+from synthgen.config.omegaconf_errors import merge_checked
+from synthgen.config.yaml_files import config_layers
 from synthgen.config.schema import IMAGE_FORMATS, PNG_FILTERS, ImageConfig, ImageSchema, RayConfig, RaySchema
 from synthgen.errors import ConfigError
 from synthgen.formats.base import ON_BAD, ReaderKind

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from synthgen.config.params import Params
 from synthgen.types import Layers, SceneSpec
 
 
-@dataclass
-class NoParams:
-    """The params schema of a renderer that takes none."""
+class NoParams(Params):
+    """The params of a renderer that takes none."""
 
 
 @dataclass(frozen=True)
@@ -19,11 +19,10 @@ class RendererKind:
     """A renderer, named by a scene (``SceneKind.renderers``) or by the run config's ``render.kind``.
 
     Attributes:
-        name: the kind's name.
         render: (spec, settings, resource) -> Layers; ``resource`` is what ``make_resource`` built
             for this worker (None when the kind has none).
-        params_schema: omegaconf dataclass that ``render.params`` is merged onto.
-        from_config: (schema object, key path) -> frozen settings; raises ConfigError.
+        params: the kind's ``synthgen.config.params.Params`` class (``render.params``); its
+            instance is the settings ``render`` gets.
         make_resource: optional (settings) -> heavy or stateful object (a GL context and
             renderer) built once per worker process by the worker context and reused for every
             sample; it may have a ``close()``.
@@ -32,12 +31,12 @@ class RendererKind:
         check_environment: optional () -> None, run once in the main process before a run touches
             its output folder; raises InputError in one line saying what to install when the
             renderer cannot start on this machine (a missing library, no usable OpenGL platform).
+        name: the ``render.kind`` that selects it, set by the ``RENDERERS`` registry.
     """
 
-    name: str
     render: Callable[[SceneSpec, Any, Any], Layers]
-    params_schema: type = NoParams
-    from_config: Callable[[Any, str], Any] = lambda params, key: None
+    params: type[Params] = NoParams
     make_resource: Callable[[Any], Any] | None = None
     fork_safe: bool = True
     check_environment: Callable[[], None] | None = None
+    name: str = ""

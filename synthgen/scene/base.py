@@ -18,7 +18,6 @@ class SceneKind:
     """A scene builder.
 
     Attributes:
-        name: the ``scene.kind`` that selects it.
         params_schema: omegaconf dataclass that ``scene.params`` is merged onto.
         from_config: (schema object, key path) -> frozen settings; raises ConfigError.
         sample: (settings, rng) -> SceneSpec.
@@ -30,9 +29,12 @@ class SceneKind:
         measure: optional (settings, spec, layers) -> (layers, counts): labels measured on the final
             pixels, after generate and augment (text legibility), and the instances it flagged, by
             reason, added to the sample's ``dropped`` counts. A pure function: new layers.
+        name: the ``scene.kind`` that selects it, set by the ``SCENES`` registry (``synthgen.scene``).
+
+    The scene kinds still declare their params the old way (a schema, a settings class and a
+    ``from_config``); the other stages' kinds declare them once (``synthgen.config.params``).
     """
 
-    name: str
     params_schema: type
     from_config: Callable[[Any, str], Any]
     sample: Callable[[Any, np.random.Generator], SceneSpec]
@@ -40,3 +42,4 @@ class SceneKind:
     renderers: tuple[str, ...]
     labels: frozenset[str] = TEXT_LABELS
     measure: Callable[[Any, SceneSpec, Layers], tuple[Layers, dict[str, int]]] | None = None
+    name: str = ""

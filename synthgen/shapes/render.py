@@ -13,39 +13,24 @@ samples of the same geometry (anti-aliased edges), or with the label pixels them
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
 from synthgen.backgrounds import render_background
-from synthgen.errors import ConfigError
+from synthgen.config.params import Params, param, within
+from synthgen.render.base import RendererKind
 from synthgen.shapes.geometry import ShapeItem, amodal_bbox, keypoints
 from synthgen.shapes.raster import contains, footprint, shape_mask
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
 
 
-@dataclass
-class Shapes2DSchema:
-    supersample: int = 4  # sub-pixels per pixel along each axis for the RGB's edges; 1 = hard edges
+class Shapes2DSettings(Params):
+    """``render.params`` of the ``shapes2d`` renderer."""
 
-
-@dataclass(frozen=True)
-class Shapes2DSettings:
-    """Settings of the ``shapes2d`` renderer.
-
-    Attributes:
-        supersample: sub-pixel samples per pixel along each axis for the RGB (1..8, default 4);
-            the label layers are never anti-aliased.
-    """
-
-    supersample: int = 4
-
-
-def from_config(p: Shapes2DSchema, key: str) -> Shapes2DSettings:
-    """Check ``render.params`` of the shapes2d renderer."""
-    if not 1 <= p.supersample <= 8:
-        raise ConfigError(f"{key}.supersample", f"must be in 1..8, got {p.supersample}")
-    return Shapes2DSettings(supersample=p.supersample)
+    supersample: int = param(
+        4, within(1, 8), "sub-pixel samples per pixel along each axis for the RGB's edges (1: hard edges); "
+        "the label layers are never anti-aliased"
+    )
 
 
 def render_layers(spec: SceneSpec, settings: Shapes2DSettings = Shapes2DSettings()) -> Layers:
@@ -116,3 +101,6 @@ def _paint(region: np.ndarray, item: ShapeItem, inside: np.ndarray, window: tupl
 def render(spec: SceneSpec, settings: Shapes2DSettings, resource: object = None) -> Layers:
     """The ``shapes2d`` RendererKind's entry point (no per-worker resource)."""
     return render_layers(spec, settings)
+
+
+RENDERER = RendererKind(render, Shapes2DSettings)

@@ -24,6 +24,7 @@ from synthgen.backgrounds import (
 from synthgen.backgrounds.colors import LUMA, luminance
 from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
+from synthgen.scene.base import SceneKind
 from synthgen.shapes.geometry import SHAPE_KINDS, ShapeItem, category
 from synthgen.shapes.raster import footprint
 from synthgen.types import Category, SceneSpec
@@ -150,7 +151,6 @@ def sample(s: ShapesSettings, rng: np.random.Generator) -> SceneSpec:
         )
     return SceneSpec(
         kind="shapes",
-        renderer="shapes2d",
         width=s.width,
         height=s.height,
         background=background,
@@ -183,3 +183,6 @@ def _color(rng: np.random.Generator, below: list[float], min_contrast: float) ->
 
 
 __all__ = ["LABELS", "RENDERERS", "ShapesSchema", "ShapesSettings", "categories", "from_config", "sample"]
+
+
+SCENE = SceneKind(ShapesSchema, from_config, sample, categories, RENDERERS, LABELS)

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from synthgen.annotate.base import AnnotatorKind
 from synthgen.types import Instance, Layers, SceneSpec, TextRecord
 
 LINE = "line"
@@ -109,3 +110,6 @@ def _line_quad(members: list[Instance], width: int, height: int) -> np.ndarray |
     corners = [(s.min(), t.min()), (s.max(), t.min()), (s.max(), t.max()), (s.min(), t.max())]
     quad = np.array([a * u + b * v for a, b in corners])
     return np.clip(quad, 0, [width, height]).astype(np.float32)
+
+
+ANNOTATOR = AnnotatorKind((LINE,), annotate_lines, labels=frozenset({"lines"}), needs=frozenset({"quads", "text"}))

@@ -24,6 +24,7 @@ import numpy as np
 from synthgen.backgrounds import render_background
 from synthgen.backgrounds.draw import value_noise
 from synthgen.text.draw import draw_text
+from synthgen.render.base import RendererKind
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
 
 ITERATIONS = 12
@@ -175,3 +176,6 @@ def render_layers(spec: SceneSpec) -> Layers:
     for item in spec.items:
         category_of[item.instance_id] = spec.categories.index(item.category) + 1
     return Layers(rgb=rgb, instance_id=instance_id, geometry=geometry, semantic_id=category_of[instance_id])
+
+
+RENDERER = RendererKind(lambda spec, settings, resource: render_layers(spec))

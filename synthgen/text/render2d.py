@@ -13,6 +13,7 @@ import numpy as np
 
 from synthgen.backgrounds import render_background
 from synthgen.text.draw import draw_text
+from synthgen.render.base import RendererKind
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
 
 
@@ -34,3 +35,6 @@ def render_layers(spec: SceneSpec) -> Layers:
             category_of[item.instance_id] = spec.categories.index(item.category) + 1
     semantic_id = category_of[instance_id]
     return Layers(rgb=rgb, instance_id=instance_id, geometry=geometry, semantic_id=semantic_id)
+
+
+RENDERER = RendererKind(lambda spec, settings, resource: render_layers(spec))

@@ -36,7 +36,7 @@ def words_on_lines(angle: float = 0.0) -> SceneSpec:
         TextItem(3, "again", FONT, 24, (20, 20, 20), 0.0, (90, 130), "word", attributes={"line": 1, "block": 0}),
     ]
     background = {"kind": "solid", "color": [235, 235, 230]}
-    return SceneSpec("test", "text2d", 240, 160, background, tuple(items), ("word", "line"))
+    return SceneSpec("test", 240, 160, background, tuple(items), ("word", "line"))
 
 
 def outside(points: np.ndarray, quad: np.ndarray) -> float:

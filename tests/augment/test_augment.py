@@ -53,7 +53,7 @@ def shift(translate_x: float, rotation: float = 0.0) -> AugmentStep:
 def word_spec(width: int = 112, height: int = 80, angle: float = 6.0) -> SceneSpec:
     font = str(bundled_font_dir() / "DejaVuSans.ttf")
     item = TextItem(1, "Hay!", font, 20, (20, 30, 40), angle, (width / 2, height / 2))
-    return SceneSpec("test", "text2d", width, height, {"kind": "solid", "color": [225, 220, 210]}, (item,), ("text",))
+    return SceneSpec("test", width, height, {"kind": "solid", "color": [225, 220, 210]}, (item,), ("text",))
 
 
 def word_layers(**kw) -> Layers:

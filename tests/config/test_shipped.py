@@ -75,4 +75,7 @@ def test_list_prints_configs_and_scenes(tmp_path):
     wild = next(line for line in lines if line.split()[:1] == ["ocr_wild"])
     assert "Scene text detection" in wild
     assert any(line.split()[:1] == ["ocr/wild"] for line in lines)
-    assert len([line for line in lines if line.startswith("  ")]) == len(shipped_configs()) + len(shipped_scenes())
+    shipped = lines[: next(i for i, line in enumerate(lines) if line.startswith("kinds"))]
+    assert len([line for line in shipped if line.startswith("  ")]) == len(shipped_configs()) + len(shipped_scenes())
+    scenes = next(line for line in lines if line.split()[:1] == ["scene.kind"])  # then every registry's kinds
+    assert {"driving", "shapes", "text_words"} <= set(scenes.replace(",", " ").split())

@@ -70,7 +70,7 @@ def test_a_geometric_step_is_refused_for_labels_it_cannot_move():
     from omegaconf import OmegaConf
 
     from synthgen.augment import AUGMENTATIONS
-    from synthgen.config.load import _build_steps
+    from synthgen.config.build import _build_steps
     from synthgen.scene import SCENES
 
     cfg = OmegaConf.create({"augment": {"tilt": {"kind": "affine", "p": 1.0, "params": None}}})

@@ -57,7 +57,7 @@ def spec_of(camera_rig: CameraRig, objects, time_of_day: str = "day") -> SceneSp
         Light("directional", (1, 1, 1), 3.0, direction=(0.3, 0.2, -1.0)),
     )
     return SceneSpec(
-        "driving", "mesh3d", camera_rig.width, camera_rig.height, {}, items, TABLE.names, camera=camera_rig.camera()
+        "driving", camera_rig.width, camera_rig.height, {}, items, TABLE.names, camera=camera_rig.camera()
     )
 
 

@@ -23,7 +23,7 @@ def layers_and_spec(weather: str):
     ids = np.zeros((40, 60), np.int32)
     ids[25:30, 10:20] = 1
     layers = Layers(rgb, ids, {1: InstanceGeometry("car")}, depth=depth, semantic_id=np.full((40, 60), 7, np.int32))
-    spec = SceneSpec("driving", "mesh3d", 60, 40, {}, (), ("car",), params={"weather": weather, "fog_visibility": 50.0})
+    spec = SceneSpec("driving", 60, 40, {}, (), ("car",), params={"weather": weather, "fog_visibility": 50.0})
     return layers, spec
 
 

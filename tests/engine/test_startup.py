@@ -49,10 +49,43 @@ def test_lazy_registries_know_every_kind_and_build_each_once():
     with pytest.raises(ConfigError, match=r"unknown scene kind 'nope'; valid kinds: driving, ocr_document"):
         SCENES.get("nope")
 
-    built = []
-    reg: Registry[int] = Registry("thing")
-    reg.register_lazy("a", lambda: built.append("a") or 1)
-    assert reg.names() == ["a"] and built == []
-    assert reg.get("a") == 1 and reg.get("a") == 1 and built == ["a"]
+
+def test_a_registry_imports_a_kind_module_on_first_get_and_names_it(tmp_path, monkeypatch):
+    (tmp_path / "probe_kinds.py").write_text(
+        "from dataclasses import dataclass\n"
+        "@dataclass(frozen=True)\n"
+        "class Thing:\n"
+        "    size: int\n"
+        "    name: str = ''\n"
+        "KIND = Thing(1)\n"
+        "OTHER = Thing(2)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reg: Registry[object] = Registry("thing", {"one": "probe_kinds", "two": "probe_kinds:OTHER"})
+    assert reg.names() == ["one", "two"] and "one" in reg and "probe_kinds" not in sys.modules
+    with pytest.raises(ConfigError, match=r"^thing.kind: unknown thing kind 'three'; valid kinds: one, two$"):
+        reg.get("three", key="thing.kind")
+    assert "probe_kinds" not in sys.modules
+    one, two = reg.get("one"), reg.get("two")
+    assert "probe_kinds" in sys.modules
+    assert (one.size, one.name, two.size, two.name) == (1, "one", 2, "two")  # named where it is registered
+    assert reg.get("one") is one
+    assert reg.target("one") == "probe_kinds:KIND"
     with pytest.raises(ValueError, match="registered twice"):
-        reg.register_lazy("a", lambda: 2)
+        reg.register("one", "probe_kinds")
+    sys.modules.pop("probe_kinds")
+
+
+def test_loading_a_driving_config_imports_no_text_module_nor_a_writer_it_does_not_use():
+    code = f"""
+import json, sys
+from synthgen.config import load_run_config
+config = load_run_config({str(ROOT / "configs" / "driving.yaml")!r}, ["num_samples=1"])
+print(json.dumps([list(config.outputs), sorted(m for m in sys.modules if m.startswith("synthgen."))]))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    outputs, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not [m for m in modules if m.startswith("synthgen.text")], modules
+    writers = {m.rsplit(".", 1)[1] for m in modules if m.startswith("synthgen.formats.")}
+    assert {"coco", "kitti"} <= set(outputs) and set(outputs) <= writers
+    assert not writers & {"icdar", "recognition", "yolo", "coco_reader", "text_readers", "yolo_reader"}, writers

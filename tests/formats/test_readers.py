@@ -290,7 +290,7 @@ def test_coco_polygons_read_lazily_reach_either_writer_form_exactly(tmp_path):
     box_mask[0:4, 0:4] = 1  # an annotation without a segmentation: its box
     expected = [original.annToMask(polygon), box_mask]
     coco_writer = WRITERS.get("coco")
-    for form in coco_writer.options.CHOICES["segmentation"]:
+    for form in coco_writer.options.choices("segmentation"):
         out = tmp_path / form
         (out / "images").mkdir(parents=True)
         cv2.imwrite(str(out / "images/a.png"), sample.image)

@@ -48,11 +48,11 @@ def test_checkpoint_kinds_keep_locked_pixels(tiny, kind):
 
 
 def test_controlnet_on_depth_keeps_locked_pixels(tiny):
-    from synthgen.generate.controlnet import ControlNetSchema, apply, condition_image, from_config
+    from synthgen.generate.controlnet import ControlNetSettings, apply, condition_image
     from synthgen.types import InstanceGeometry, Layers
 
-    settings = from_config(
-        ControlNetSchema(model=str(tiny["base"]), controlnet=str(tiny["controlnet"]), condition="depth", steps=2),
+    settings = ControlNetSettings.from_config(
+        {"model": str(tiny["base"]), "controlnet": str(tiny["controlnet"]), "condition": "depth", "steps": 2},
         "generate.g.params",
     )
     rng = np.random.default_rng(0)

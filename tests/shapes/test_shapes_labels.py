@@ -31,7 +31,7 @@ def disc(k: int, center: tuple[float, float], radius: float) -> ShapeItem:
 
 
 def labels_of(width: int, height: int, *items: ShapeItem, supersample: int = 4):
-    spec = SceneSpec("test", "shapes2d", width, height, BACKGROUND, items, TABLE.names)
+    spec = SceneSpec("test", width, height, BACKGROUND, items, TABLE.names)
     layers = render_layers(spec, Shapes2DSettings(supersample))
     return layers, annotate(layers, spec, TABLE)
 
@@ -170,7 +170,7 @@ def test_instance_layer_is_painters_order_of_the_same_masks():
         )
         for k in range(14)
     )
-    spec = SceneSpec("test", "shapes2d", 160, 120, BACKGROUND, items, kinds)
+    spec = SceneSpec("test", 160, 120, BACKGROUND, items, kinds)
     layers = render_layers(spec, Shapes2DSettings(1))
     expected = np.zeros((120, 160), np.int32)
     for item in items:

@@ -96,8 +96,8 @@ def test_every_pixel_a_word_changed_is_that_words(tmp_path):
 
     cfg = ocr_config(tmp_path, "receipt", {"warp": {"crumple": 8.0, "crumple_scale": 80}})
     spec = SCENES.get(cfg.scene.kind).sample(cfg.scene.settings, stage_rng(cfg.seed, 0, "scene"))
-    with_words = RENDERERS.get(spec.renderer).render(spec, None, None)
-    blank = RENDERERS.get(spec.renderer).render(dataclasses.replace(spec, items=()), None, None)
+    with_words = RENDERERS.get(cfg.render.kind).render(spec, None, None)
+    blank = RENDERERS.get(cfg.render.kind).render(dataclasses.replace(spec, items=()), None, None)
     changed = np.abs(with_words.rgb.astype(np.int32) - blank.rgb).max(axis=2) > 2  # beyond rounding
     assert changed.sum() > 500
     assert not (changed & (with_words.instance_id == 0)).any()

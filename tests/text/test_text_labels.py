@@ -29,7 +29,7 @@ BG = (255, 255, 255)
 
 def scene_with(*items: TextItem, width: int = 320, height: int = 200) -> SceneSpec:
     return SceneSpec(
-        kind="test", renderer="text2d", width=width, height=height,
+        kind="test", width=width, height=height,
         background={"kind": "solid", "color": list(BG)}, items=items, categories=("text",),
     )
 

@@ -22,7 +22,6 @@ def _word(k: int, y: float, color, size: int = 28, **style) -> TextItem:
 def _layers(items, background=GREY):
     spec = SceneSpec(
         kind="test",
-        renderer="text2d",
         width=320,
         height=420,
         background={"kind": "solid", "color": list(background)},

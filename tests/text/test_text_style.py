@@ -18,7 +18,7 @@ SERIF = str(fonts.bundled_font_dir() / "DejaVuSerif.ttf")
 
 
 def _scene(*items: TextItem) -> SceneSpec:
-    return SceneSpec("test", "text2d", 320, 200, {"kind": "solid", "color": [255, 255, 255]}, items, ("text",))
+    return SceneSpec("test", 320, 200, {"kind": "solid", "color": [255, 255, 255]}, items, ("text",))
 
 
 def _item(**kw) -> TextItem:

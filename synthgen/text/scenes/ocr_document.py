@@ -266,7 +266,6 @@ def sample(s: OcrDocumentSettings, rng: np.random.Generator) -> SceneSpec:
         items += word_items([wd], page_box, (W / 2, H / 2), skew, None, len(items) + 1, common, [attrs])
     return SceneSpec(
         kind="ocr_document",
-        renderer="text2d",
         width=W,
         height=H,
         background=background,
@@ -284,5 +283,5 @@ def measure(s: OcrDocumentSettings, spec: SceneSpec, layers: Layers) -> tuple[La
 
 
 SCENE = SceneKind(
-    "ocr_document", OcrDocumentSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",), measure=measure
+    OcrDocumentSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",), measure=measure
 )

@@ -268,7 +268,6 @@ def sample(s: OcrReceiptSettings, rng: np.random.Generator) -> SceneSpec:
     }
     return SceneSpec(
         kind="ocr_receipt",
-        renderer="text_page",
         width=s.width,
         height=s.height,
         background=background,
@@ -287,5 +286,5 @@ def measure(s: OcrReceiptSettings, spec: SceneSpec, layers: Layers) -> tuple[Lay
 
 
 SCENE = SceneKind(
-    "ocr_receipt", OcrReceiptSchema, from_config, sample, lambda settings: CATEGORIES, ("text_page",), measure=measure
+    OcrReceiptSchema, from_config, sample, lambda settings: CATEGORIES, ("text_page",), measure=measure
 )

@@ -356,7 +356,6 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
         params.update(font=Path(items[0].font_path).name, font_size=items[0].font_size)
     return SceneSpec(
         kind="ocr_recognition",
-        renderer="text2d",
         width=width,
         height=h,
         background=background,
@@ -374,7 +373,6 @@ def measure(s: OcrRecognitionSettings, spec: SceneSpec, layers: Layers) -> tuple
 
 
 SCENE = SceneKind(
-    "ocr_recognition",
     OcrRecognitionSchema,
     from_config,
     sample,

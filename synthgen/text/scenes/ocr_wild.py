@@ -291,7 +291,6 @@ def sample(s: OcrWildSettings, rng: np.random.Generator) -> SceneSpec:
             dropped[outcome] += 1
     return SceneSpec(
         kind="ocr_wild",
-        renderer="text2d",
         width=s.width,
         height=s.height,
         background=background,
@@ -317,5 +316,5 @@ def measure(s: OcrWildSettings, spec: SceneSpec, layers: Layers) -> tuple[Layers
 
 
 SCENE = SceneKind(
-    "ocr_wild", OcrWildSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",), measure=measure
+    OcrWildSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",), measure=measure
 )

@@ -238,7 +238,6 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
             dropped["no_room"] += 1
     return SceneSpec(
         kind="text_words",
-        renderer="text2d",
         width=s.width,
         height=s.height,
         background=background,
@@ -249,4 +248,4 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
     )
 
 
-SCENE = SceneKind("text_words", TextWordsSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))
+SCENE = SceneKind(TextWordsSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))
