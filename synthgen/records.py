@@ -1,20 +1,24 @@
 """The one serialiser of the sample model: ``Sample`` <-> JSON-able record.
 
 Shard records, ``synthgen regress`` and every writer and reader go through ``to_record`` /
-``from_record``; no other list of fields exists. A sample record::
+``from_record``. A sample record::
 
     {"index", "file_name", "width", "height", "sha256",
      "categories": [names in the run table's order], "meta": {...},
      "camera": {"intrinsics": [9], "extrinsics": [16], "width", "height"}     (3D scenes)
      "instances": [instance records]}
 
-An instance record holds ``category``, ``bbox`` [x, y, w, h], ``area``, ``segmentation`` (COCO
-compressed RLE) and, where known: ``text`` (transcription), ``quad`` (8 numbers), ``chars`` and
-``char_quads``, ``polygon`` (2N numbers), ``attributes``, ``amodal_bbox`` [x, y, w, h],
-``occlusion``, ``truncation``, ``keypoints`` ([x, y, v] * K, as COCO), ``box3d``
-(``center``, ``dimensions``, ``yaw``). Coordinates are rounded to 3 decimals, which keeps files
-small and stable across CPUs whose last float bits differ. A real instance adds ``original``:
-its dataset's own values of those labels, exactly as read (``OriginalLabels``).
+An instance record is derived from the fields of ``synthgen.types.Instance``: one key per field, in
+the order the fields are declared, written by the codec its metadata names (``CODECS``, one per
+field type) and left out where the value is None. There is no list of fields besides the
+dataclasses: ``instance_keys()`` gives the keys. Today that is ``category``, ``bbox`` [x, y, w, h],
+``area``, ``segmentation`` (COCO compressed RLE) and, where known: ``text`` (transcription), ``quad``
+(8 numbers), ``chars`` and ``char_quads``, ``polygon`` (2N numbers) (the text record's fields, written
+inline), ``attributes``, ``amodal_bbox`` [x, y, w, h], ``occlusion``, ``truncation``, ``keypoints``
+([x, y, v] * K, as COCO), ``box3d`` (``center``, ``dimensions``, ``yaw``). Coordinates are rounded to 3
+decimals, which keeps files small and stable across CPUs whose last float bits differ. A real
+instance adds ``original``: its dataset's own values of those labels, exactly as read
+(``OriginalLabels``).
 
 A record in a shard file may also hold ``derived``: writer name -> what that writer derives from
 the record for its dataset-level file, computed in the shard producers
@@ -24,11 +28,15 @@ the record for its dataset-level file, computed in the shard producers
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from synthgen.types import Box3D, Camera, Category, CategoryTable, Instance, Labels, OriginalLabels, Sample, TextRecord
+from synthgen.types import Box3D, Camera, Category, CategoryTable, Instance, Labels, OriginalLabels, Sample
 
 # the key of a shard record's writer-derived data (not part of the sample model)
 DERIVED = "derived"
@@ -36,26 +44,6 @@ DERIVED = "derived"
 # of its own but the source's values of ``bbox``, ``area``, ``segmentation``, ``keypoints`` (and
 # COCO's ``iscrowd``, ``num_keypoints``), written last and kept byte for byte (never rounded)
 ORIGINAL = "original"
-ORIGINAL_KEYS = ("bbox", "area", "segmentation", "iscrowd", "keypoints", "num_keypoints")
-
-# every key an instance record may hold, in the order it is written
-INSTANCE_KEYS = (
-    "category",
-    "bbox",
-    "area",
-    "segmentation",
-    "text",
-    "quad",
-    "chars",
-    "char_quads",
-    "polygon",
-    "attributes",
-    "amodal_bbox",
-    "occlusion",
-    "truncation",
-    "keypoints",
-    "box3d",
-)
 
 
 def floats(values: Any, decimals: int = 3) -> list[float]:
@@ -63,107 +51,202 @@ def floats(values: Any, decimals: int = 3) -> list[float]:
     return [round(float(v), decimals) for v in np.asarray(values, np.float64).reshape(-1)]
 
 
+def _array(values: Any, shape: tuple[int, ...], dtype: str = "float32") -> np.ndarray:
+    return np.asarray(values, dtype).reshape(shape)
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How one type of label field is written into a record and read back.
+
+    Attributes:
+        encode: (value, the field's metadata) -> JSON-able value.
+        decode: (JSON value, the field's metadata) -> the field's value.
+    """
+
+    encode: Callable[[Any, dict], Any]
+    decode: Callable[[Any, dict], Any]
+
+
+def _encode_keypoints(kp: Any, _: dict) -> list:
+    kp = np.asarray(kp, np.float64).reshape(-1, 3)
+    return [v for x, y, vis in kp for v in (round(x, 3), round(y, 3), int(vis))]
+
+
+def _encode_box3d(box: Box3D, _: dict) -> dict[str, Any]:
+    return {"center": floats(box.center, 4), "dimensions": floats(box.dimensions, 4), "yaw": round(float(box.yaw), 6)}
+
+
+def _decode_box3d(rec: dict, _: dict) -> Box3D:
+    return Box3D(np.asarray(rec["center"], np.float64), np.asarray(rec["dimensions"], np.float64), float(rec["yaw"]))
+
+
+def _decode_floats(values: Any, meta: dict) -> Any:
+    if "shape" in meta:
+        return _array(values, meta["shape"], meta.get("dtype", "float32"))
+    return tuple(float(v) for v in values)
+
+
+# One codec per type of label field; a field's metadata names its codec (``synthgen.types.codec``).
+CODECS: dict[str, Codec] = {
+    "text": Codec(lambda v, m: v, lambda v, m: v),
+    "int": Codec(lambda v, m: int(v), lambda v, m: int(v)),
+    "ints": Codec(lambda v, m: [int(x) for x in v], lambda v, m: tuple(int(x) for x in v)),
+    # a JSON value kept as it is (an RLE, attributes); a mapping is read back as a copy
+    "json": Codec(lambda v, m: v, lambda v, m: dict(v) if isinstance(v, dict) else v),
+    # numbers rounded to ``decimals`` (3), flat; read back as an array of ``shape`` (or a tuple)
+    "floats": Codec(lambda v, m: floats(v, m.get("decimals", 3)), _decode_floats),
+    "ratio": Codec(lambda v, m: round(float(v), 4), lambda v, m: float(v)),
+    "points": Codec(lambda v, m: floats(v), lambda v, m: _array(v, m["shape"])),
+    "point_groups": Codec(lambda v, m: [floats(g) for g in v], lambda v, m: _array(v, m["shape"])),
+    "keypoints": Codec(_encode_keypoints, lambda v, m: _array(v, (-1, 3))),
+    "box3d": Codec(_encode_box3d, _decode_box3d),
+    "original": Codec(lambda v, m: original_to_record(v), lambda v, m: original_from_record(v)),
+}
+INLINE = "inline"  # a dataclass whose fields are written into the record itself (the text record)
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One field of a dataclass as the serialiser walks it (resolved once per class)."""
+
+    name: str
+    key: str
+    codec: Codec | None  # None: written inline, by ``inline``'s fields
+    meta: dict
+    inline: tuple[_Field, ...] = ()
+    inline_type: type | None = None
+    omit_empty: bool = False
+    with_name: str | None = None  # written only where this field (``with_key``'s) has a value
+
+
+@functools.cache
+def _fields(cls: type) -> tuple[_Field, ...]:
+    """The label fields of a dataclass, in declaration order, with their codecs."""
+    out = []
+    declared = dataclasses.fields(cls)
+    for f in declared:
+        meta = dict(f.metadata)
+        name = meta.get("codec")
+        if name is None:
+            raise TypeError(f"{cls.__name__}.{f.name} names no codec (synthgen.types.codec) to write it with")
+        if name == INLINE:
+            out.append(_Field(f.name, f.name, None, meta, _fields(meta["type"]), meta["type"]))
+            continue
+        if name not in CODECS:
+            raise TypeError(f"{cls.__name__}.{f.name}: unknown codec {name!r}; known: {sorted(CODECS)}")
+        with_name = None
+        if "with_key" in meta:
+            with_name = next(g.name for g in declared if g.metadata.get("key", g.name) == meta["with_key"])
+        key = meta.get("key", f.name)
+        out.append(_Field(f.name, key, CODECS[name], meta, omit_empty=bool(meta.get("omit_empty")), with_name=with_name))
+    return tuple(out)
+
+
+def instance_keys(cls: type = Instance) -> tuple[str, ...]:
+    """Every key an instance record of ``cls`` may hold, in the order it is written (``original`` last)."""
+    return tuple(k for f in _fields(cls) for k in ([i.key for i in f.inline] if f.codec is None else [f.key]))
+
+
+@functools.cache
+def instance_codecs(cls: type = Instance) -> dict[str, str]:
+    """Each key an instance record of ``cls`` may hold -> the name of its codec (``CODECS``), in order."""
+    return {
+        i.key if f.codec is None else f.key: (i if f.codec is None else f).meta["codec"]
+        for f in _fields(cls)
+        for i in (f.inline if f.codec is None else (f,))
+    }
+
+
+def _encode_into(obj: Any, fields: tuple[_Field, ...], rec: dict[str, Any]) -> None:
+    for f in fields:
+        value = getattr(obj, f.name)
+        if value is None or (f.omit_empty and not value):
+            continue
+        if f.codec is None:
+            _encode_into(value, f.inline, rec)
+        elif f.with_name is None or getattr(obj, f.with_name) is not None:
+            rec[f.key] = f.codec.encode(value, f.meta)
+
+
+def _decode_from(rec: dict[str, Any], cls: type, fields: tuple[_Field, ...]) -> Any:
+    values = {}
+    for f in fields:
+        if f.codec is None:
+            first = f.inline[0].key  # an inline record is there when its first (required) field is
+            values[f.name] = _decode_from(rec, f.inline_type, f.inline) if first in rec else None
+        elif f.key in rec:
+            values[f.name] = f.codec.decode(rec[f.key], f.meta)
+    return cls(**values)
+
+
 def instance_to_record(inst: Instance) -> dict[str, Any]:
     """The JSON-able record of one Instance (keys absent where the instance has no value)."""
-    rec: dict[str, Any] = {
-        "category": inst.category,
-        "bbox": [int(v) for v in inst.bbox],
-        "area": int(inst.area),
-        "segmentation": inst.rle,
-    }
-    text = inst.text
-    if text is not None:
-        rec["text"] = text.transcription
-        if text.quad is not None:
-            rec["quad"] = floats(text.quad)
-        if text.chars is not None and text.char_quads is not None:
-            rec["chars"] = text.chars
-            rec["char_quads"] = [floats(q) for q in text.char_quads]
-        if text.polygon is not None:
-            rec["polygon"] = floats(text.polygon)
-    if inst.attributes:
-        rec["attributes"] = inst.attributes
-    if inst.amodal_bbox is not None:
-        rec["amodal_bbox"] = floats(inst.amodal_bbox)
-    if inst.occlusion is not None:
-        rec["occlusion"] = round(float(inst.occlusion), 4)
-    if inst.truncation is not None:
-        rec["truncation"] = round(float(inst.truncation), 4)
-    if inst.keypoints is not None:
-        kp = np.asarray(inst.keypoints, np.float64).reshape(-1, 3)
-        rec["keypoints"] = [v for x, y, vis in kp for v in (round(x, 3), round(y, 3), int(vis))]
-    if inst.box3d is not None:
-        rec["box3d"] = {
-            "center": floats(inst.box3d.center, 4),
-            "dimensions": floats(inst.box3d.dimensions, 4),
-            "yaw": round(float(inst.box3d.yaw), 6),
-        }
-    if inst.original is not None:
-        rec[ORIGINAL] = original_to_record(inst.original)
+    rec: dict[str, Any] = {}
+    _encode_into(inst, _fields(type(inst)), rec)
     return rec
+
+
+def instance_from_record(rec: dict[str, Any], cls: type[Instance] = Instance) -> Instance:
+    """The Instance (or ``cls``, a subclass with more fields) of an instance record (the inverse of
+    ``instance_to_record``)."""
+    return _decode_from(rec, cls, _fields(cls))
+
+
+@functools.cache
+def model_keys() -> frozenset[str]:
+    """The fields of the sample model a writer may write (``WriterKind.writes``): the instance
+    record's keys (``original`` aside: a real instance's own values of the others) and the labels'
+    own fields beside the instances and the category table (``camera``, ``depth``, ``semantic``)."""
+    labels = {f.name for f in dataclasses.fields(Labels)} - {"instances", "categories"}
+    return frozenset(instance_keys()) - {ORIGINAL} | labels
+
+
+def as_instance(inst: Instance | dict[str, Any]) -> Instance:
+    """An Instance as it is, or the typed view of an instance record (``instance_from_record``; a
+    record without a mask, as a test or a writer's merged parts may hold, gets an empty one)."""
+    if isinstance(inst, Instance):
+        return inst
+    return instance_from_record(inst if "segmentation" in inst else {**inst, "segmentation": {}})
+
+
+def labels_of_record(rec: dict[str, Any], categories: CategoryTable | None = None) -> Labels:
+    """The typed view of a sample record's labels: instances and camera as the record holds them
+    (rounded as written, so what a writer derives from them is the same from a sample or its record).
+
+    Args:
+        rec: a sample record.
+        categories: the run's category table; None builds one from the record's names, ids 1, 2, ...
+    """
+    return Labels(
+        instances=tuple(instance_from_record(i) for i in rec["instances"]),
+        categories=categories if categories is not None else CategoryTable.of_names(rec["categories"]),
+        camera=camera_from_record(rec["camera"]) if "camera" in rec else None,
+    )
+
+
+def original_keys() -> tuple[str, ...]:
+    """The keys of an ``original`` record: ``OriginalLabels``' fields."""
+    return tuple(f.name for f in dataclasses.fields(OriginalLabels))
 
 
 def original_to_record(original: OriginalLabels) -> dict[str, Any]:
     """The record of a real instance's labels as read: the values as they are, absent ones left out."""
-    return {k: v for k in ORIGINAL_KEYS if (v := getattr(original, k)) is not None}
+    return {k: v for k in original_keys() if (v := getattr(original, k)) is not None}
 
 
 def original_from_record(rec: dict[str, Any]) -> OriginalLabels:
-    return OriginalLabels(**{k: rec[k] for k in ORIGINAL_KEYS if k in rec})
-
-
-def _array(values: Any, shape: tuple[int, ...]) -> np.ndarray:
-    return np.asarray(values, np.float32).reshape(shape)
-
-
-def instance_from_record(rec: dict[str, Any]) -> Instance:
-    """The Instance of an instance record (the inverse of ``instance_to_record``)."""
-    text = None
-    if "text" in rec:
-        char_quads = rec.get("char_quads")
-        text = TextRecord(
-            transcription=rec["text"],
-            quad=_array(rec["quad"], (4, 2)) if "quad" in rec else None,
-            chars=rec.get("chars"),
-            char_quads=_array(char_quads, (-1, 4, 2)) if char_quads is not None else None,
-            polygon=_array(rec["polygon"], (-1, 2)) if "polygon" in rec else None,
-        )
-    box3d = None
-    if "box3d" in rec:
-        b = rec["box3d"]
-        box3d = Box3D(np.asarray(b["center"], np.float64), np.asarray(b["dimensions"], np.float64), float(b["yaw"]))
-    return Instance(
-        category=rec["category"],
-        bbox=tuple(int(v) for v in rec["bbox"]),  # type: ignore[arg-type]
-        area=int(rec["area"]),
-        rle=rec["segmentation"],
-        amodal_bbox=tuple(float(v) for v in rec["amodal_bbox"]) if "amodal_bbox" in rec else None,  # type: ignore[arg-type]
-        occlusion=float(rec["occlusion"]) if "occlusion" in rec else None,
-        truncation=float(rec["truncation"]) if "truncation" in rec else None,
-        keypoints=_array(rec["keypoints"], (-1, 3)) if "keypoints" in rec else None,
-        box3d=box3d,
-        attributes=dict(rec.get("attributes", {})),
-        text=text,
-        original=original_from_record(rec[ORIGINAL]) if ORIGINAL in rec else None,
-    )
+    return OriginalLabels(**{k: rec[k] for k in original_keys() if k in rec})
 
 
 def camera_to_record(camera: Camera) -> dict[str, Any]:
-    return {
-        "intrinsics": floats(camera.intrinsics, 6),
-        "extrinsics": floats(camera.extrinsics, 6),
-        "width": int(camera.width),
-        "height": int(camera.height),
-    }
+    rec: dict[str, Any] = {}
+    _encode_into(camera, _fields(Camera), rec)
+    return rec
 
 
 def camera_from_record(rec: dict[str, Any]) -> Camera:
-    return Camera(
-        intrinsics=np.asarray(rec["intrinsics"], np.float64).reshape(3, 3),
-        extrinsics=np.asarray(rec["extrinsics"], np.float64).reshape(4, 4),
-        width=int(rec["width"]),
-        height=int(rec["height"]),
-    )
+    return _decode_from(rec, Camera, _fields(Camera))
 
 
 def to_record(sample: Sample, file_name: str, sha256: str) -> dict[str, Any]:
@@ -199,13 +282,7 @@ def from_record(rec: dict[str, Any], image: np.ndarray, categories: CategoryTabl
         categories: the run's category table (a dataset's manifest holds it); None builds one
             from the record's names with ids 1, 2, ...
     """
-    table = categories if categories is not None else CategoryTable.of_names(rec["categories"])
-    labels = Labels(
-        instances=tuple(instance_from_record(i) for i in rec["instances"]),
-        categories=table,
-        camera=camera_from_record(rec["camera"]) if "camera" in rec else None,
-    )
-    return Sample(image=image, labels=labels, meta=rec["meta"])
+    return Sample(image=image, labels=labels_of_record(rec, categories), meta=rec["meta"])
 
 
 def table_to_record(table: CategoryTable) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ PACKAGE = ROOT / "synthgen"
 # Every module and package directly under synthgen/, by layer. A new one must be placed here.
 NEUTRAL = {
     "types", "errors", "registry", "records", "paths", "lazy", "image_codec", "steps", "files",
-    "cityscapes", "tensors", "diffusion_models",
+    "cityscapes", "tensors", "diffusion_models", "extensions",
 }  # fmt: skip
 CONFIG = {"config"}
 STAGES = {"scene", "render", "generate", "augment", "annotate", "formats", "backgrounds"}

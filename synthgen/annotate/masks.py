@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Sequence
 
 import numpy as np
 
 from synthgen.annotate.base import AnnotatorKind
-from synthgen.types import CategoryTable, Instance, Labels, Layers, SceneSpec
+from synthgen.types import CategoryTable, Instance, InstanceGeometry, Labels, Layers, SceneSpec
 
 FEW_IDS = 2  # up to this many instances, masks are encoded one by one
 
@@ -134,24 +136,17 @@ def annotate(
             occlusion = 1.0 - area / geo.area_alone if geo.area_alone > 0 else 1.0
             if geo.area_alone_total:
                 truncation = 1.0 - geo.area_alone / geo.area_alone_total
-        keypoints = None
-        if geo.keypoints is not None:
-            keypoints = keypoint_visibility(geo.keypoints, *layers.instance_id.shape)
-        instances.append(
-            Instance(
-                category=geo.category,
-                bbox=bbox,
-                area=area,
-                rle=rle,
-                amodal_bbox=geo.amodal_bbox,
-                occlusion=None if occlusion is None else min(max(occlusion, 0.0), 1.0),
-                truncation=None if truncation is None else min(max(truncation, 0.0), 1.0),
-                keypoints=keypoints,
-                box3d=geo.box3d,
-                attributes=dict(geo.attributes),
-                text=geo.text,
-            )
+        # what the renderer knew carries over by name: every field InstanceGeometry shares with Instance
+        inst = Instance(
+            bbox=bbox,
+            area=area,
+            rle=rle,
+            occlusion=None if occlusion is None else min(max(occlusion, 0.0), 1.0),
+            truncation=None if truncation is None else min(max(truncation, 0.0), 1.0),
+            **{name: getattr(geo, name) for name in _carried_fields()},
         )
+        keypoints = None if geo.keypoints is None else keypoint_visibility(geo.keypoints, *layers.instance_id.shape)
+        instances.append(dataclasses.replace(inst, attributes=dict(geo.attributes), keypoints=keypoints))
     for annotator in annotators:
         instances.extend(annotator.annotate(tuple(instances), layers, spec))
     return Labels(
@@ -161,6 +156,14 @@ def annotate(
         depth=layers.depth,
         semantic=layers.semantic_id,
     )
+
+
+@functools.cache
+def _carried_fields() -> tuple[str, ...]:
+    """The fields of ``InstanceGeometry`` that ``Instance`` has too (category, text, keypoints, amodal
+    box, 3D box, attributes): copied as they are, so a label the renderer adds needs no line here."""
+    names = {f.name for f in dataclasses.fields(Instance)}
+    return tuple(f.name for f in dataclasses.fields(InstanceGeometry) if f.name in names)
 
 
 def empty_rle(height: int, width: int) -> dict:

@@ -9,12 +9,13 @@ input pixel's exact label; outside the image they are 0 / inf). Labels follow th
 
 - a point p moves to the q with ``q + d(q) = p`` (fixed-point iteration; the field is smooth and
   its slope well under 1, so it converges to a thousandth of a pixel in a few steps);
-- a quad (word or character) becomes the smallest rotated rectangle around its moved outline
-  (each edge cut into ``QUAD_EDGE_POINTS`` pieces): the field bends straight edges, and the
-  rectangle around the bent outline still holds every pixel the quad held;
-- a polygon gets its edges cut the same way and every point moved; keypoints are moved.
+- each label extension (``synthgen.extensions``) gives its points with its outlines' edges cut
+  into ``QUAD_EDGE_POINTS`` pieces and is rebuilt from the moved ones: a quad (word or character)
+  becomes the smallest rotated rectangle around its moved outline (the field bends straight
+  edges, and the rectangle around the bent outline still holds every pixel the quad held); a
+  polygon keeps its cut edges, every point moved; keypoints are moved.
 
-Clipping to the image and dropping what left it are ``warp``'s (``_fit_geometry``).
+Clipping to the image and dropping what left it are ``warp``'s (``fit_geometry``).
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ from typing import Any
 import numpy as np
 
 from synthgen.augment.base import GEOMETRIC_MOVES, Applied, AugmentKind, draw
-from synthgen.augment.warp import BORDERS, MAX_EXACT_ID, _fit_geometry, _quad_points
+from synthgen.augment.warp import BORDERS, MAX_EXACT_ID, fit_geometry
 from synthgen.config.distributions import Distribution
 from synthgen.config.params import Params, choice, number, param
+from synthgen.extensions import extensions_of, label_points, with_label_points
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
 
-QUAD_EDGE_POINTS = 8  # pieces each quad edge is cut into before it is moved
-POLYGON_EDGE_POINTS = 4  # pieces each polygon edge is cut into
+QUAD_EDGE_POINTS = 8  # pieces each quad edge is cut into before it is moved (a polygon's: half as many)
 FIXED_POINT_STEPS = 30  # at most; it stops when no point moves by 1/1000 px
 
 
@@ -101,75 +102,16 @@ def move_points(points: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarra
     return (q + 0.5).reshape(np.shape(points))
 
 
-def _densify(points: np.ndarray, pieces: int, closed: bool = True) -> np.ndarray:
-    """(N, 2) points with each edge cut into ``pieces``: (N * pieces, 2), the originals first of each edge."""
-    pts = np.asarray(points, np.float64).reshape(-1, 2)
-    nxt = np.roll(pts, -1, axis=0) if closed else pts[1:]
-    start = pts if closed else pts[:-1]
-    t = (np.arange(pieces) / pieces)[None, :, None]
-    out = (start[:, None] + (nxt - start)[:, None] * t).reshape(-1, 2)
-    return out if closed else np.vstack([out, pts[-1:]])
-
-
-def _rectangle_around(outline: np.ndarray) -> np.ndarray:
-    """(4, 2) smallest rotated rectangle around ``outline`` (N, 2), clockwise, starting at the
-    corner nearest ``outline[0]``."""
-    import cv2
-
-    rect = cv2.minAreaRect(outline.astype(np.float32))
-    corners = cv2.boxPoints(rect).astype(np.float64)
-    centre = corners.mean(axis=0)
-    corners = corners[np.argsort(np.arctan2(corners[:, 1] - centre[1], corners[:, 0] - centre[0]))]
-    start = int(np.argmin(np.linalg.norm(corners - outline[0], axis=1)))
-    return np.roll(corners, -start, axis=0)
-
-
 def warp_geometry(
     geometry: dict[int, InstanceGeometry], dx: np.ndarray, dy: np.ndarray, instance_id: np.ndarray
 ) -> tuple[dict[int, InstanceGeometry], dict[str, int]]:
-    """Every label of ``geometry`` moved with the field, then clipped and dropped as ``warp`` does."""
-    dense = {
-        k: replace(g, text=replace(g.text, polygon=_densify(g.text.polygon, POLYGON_EDGE_POINTS).astype(np.float32)))
-        if g.text is not None and g.text.polygon is not None
-        else g
-        for k, g in geometry.items()
-    }
-    ids, points = _quad_points(dense)
-    # one (K', 2) batch of what moves: each quad's cut outline, then the other points as they are
-    n_quads: list[int] = []  # per instance, the quads it has (word quad, then char quads)
-    for k in ids:
-        text = dense[k].text
-        chars = 0 if text is None or text.char_quads is None else len(text.char_quads)
-        n_quads.append(0 if text is None else int(text.quad is not None) + chars)
-    pieces = 4 * QUAD_EDGE_POINTS
-    batch, at = [], 0
-    for k, nq in zip(ids, n_quads):
-        geo, text = dense[k], dense[k].text
-        quads = points[at : at + 4 * nq].reshape(-1, 4, 2)
-        batch.extend(_densify(q, QUAD_EDGE_POINTS) for q in quads)
-        at += 4 * nq
-        rest = (len(text.polygon) if text is not None and text.polygon is not None else 0) + (
-            len(geo.keypoints) if geo.keypoints is not None else 0
-        )
-        batch.append(points[at : at + rest].astype(np.float64))
-        at += rest
-    flat = move_points(np.concatenate(batch), dx, dy) if batch else np.zeros((0, 2))
-    moved = np.empty((len(points), 2), np.float64)
-    at = src = 0
-    for k, nq in zip(ids, n_quads):
-        for _ in range(nq):
-            moved[at : at + 4] = _rectangle_around(flat[src : src + pieces])
-            at += 4
-            src += pieces
-        geo, text = dense[k], dense[k].text
-        rest = (len(text.polygon) if text is not None and text.polygon is not None else 0) + (
-            len(geo.keypoints) if geo.keypoints is not None else 0
-        )
-        moved[at : at + rest] = flat[src : src + rest]
-        at += rest
-        src += rest
+    """Every label of ``geometry`` moved with the field (outlines bent, ``QUAD_EDGE_POINTS``), then
+    made to fit the image and dropped as ``warp`` does (``fit_geometry``)."""
+    labels = {k: extensions_of(geometry[k]) for k in sorted(geometry)}
+    points = label_points(labels, QUAD_EDGE_POINTS)
+    moved = move_points(points, dx, dy) if len(points) else np.zeros((0, 2))
     height, width = instance_id.shape
-    return _fit_geometry(dense, ids, moved, instance_id, width, height)
+    return fit_geometry(geometry, with_label_points(labels, moved, QUAD_EDGE_POINTS), instance_id, width, height)
 
 
 def apply(s: ElasticSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:

@@ -8,22 +8,22 @@ the label layers and the quad corners all go through the same matrix:
 - ``instance_id``, ``semantic_id`` and ``depth`` are resampled with nearest neighbour, so every
   output pixel carries the exact label of one input pixel, and masks, boxes and areas derived
   from ``instance_id`` afterwards follow the image.
-- quads (word and character) and text outlines (``InstanceGeometry.polygon``) are moved as
-  keypoints. Quads use the corner convention (pixel
-  (i, j) covers [j, j+1) x [i, i+1)); kornia puts pixel centres on integers, so corners are
+- the points of every label extension (``synthgen.extensions``: quads, text outlines, keypoints)
+  are moved as kornia keypoints, all in one batch. They use the corner convention (pixel
+  (i, j) covers [j, j+1) x [i, i+1)); kornia puts pixel centres on integers, so points are
   shifted by 0.5 px into kornia's convention and back.
 
-Labels are then made to fit the image:
+Labels are then made to fit the image, each by its own kind's rule (``LabelExtension.cut``):
 
 - a quad (and a polygon) is clipped point by point: each corner is clamped to [0, W] x [0, H].
   The result is still a (4, 2) quad inside the image. For a quad that is partly outside and rotated, the clamped
   quad can miss some ink next to the border (clamping moves a corner along an axis, not along the
-  quad's edges); quads wholly inside the image are unchanged.
-- a character whose quad no longer overlaps the image is removed from ``chars``/``char_quads``
-  (``chars`` lists the characters that have a quad).
+  quad's edges); quads wholly inside the image are unchanged. A character whose quad no longer
+  overlaps the image is removed from ``chars``/``char_quads``; a word cut by the border becomes
+  illegible (``TextRecord.cut``); a keypoint outside the image becomes unlabelled.
 - an instance with no pixel left in ``instance_id`` is removed from ``geometry`` and counted:
-  ``augment_out_of_image`` when its transformed quad does not overlap the image (or it has no
-  quad), ``augment_too_small`` when it overlaps but resampling left it no pixel.
+  ``augment_out_of_image`` when no label of it still overlaps the image (a word's quad), ``augment_too_small``
+  when one does but resampling left it no pixel.
 """
 
 from __future__ import annotations
@@ -33,14 +33,16 @@ from typing import Any
 
 import numpy as np
 
+from synthgen.extensions import LabelExtension, extensions_of, label_points, with_label_points
+from synthgen.extensions import clip_points, overlap_area  # noqa: F401  (once defined here)
 from synthgen.tensors import rgb_to_tensor, tensor_to_rgb, torch_module
-from synthgen.types import InstanceGeometry, Layers
+from synthgen.types import ILLEGIBLE, InstanceGeometry, Layers
 
 KORNIA = ("torch", "kornia")  # what a geometric kind needs (AugmentKind.needs)
 MAX_EXACT_ID = 2**24  # nearest-neighbour warps run in float32, exact for integers below this
 
 OUT_OF_IMAGE = "augment_out_of_image"
-ILLEGIBLE_TRUNCATED = "illegible_truncated"  # kept, flagged legible: false (### / no crop), counted
+ILLEGIBLE_TRUNCATED = f"{ILLEGIBLE}truncated"  # kept, flagged legible: false (### / no crop), counted
 TOO_SMALL = "augment_too_small"
 
 
@@ -86,7 +88,8 @@ def warp_layers(
         # Zero padding must read as "empty"; depth 0 is never a valid distance, so it stands for inf.
         planes.append(np.where(np.isfinite(layers.depth), layers.depth, 0.0).astype(np.float32))
     masks = torch.from_numpy(np.stack(planes)).unsqueeze(0)
-    ids, points = _quad_points(layers.geometry)
+    labels = {k: extensions_of(layers.geometry[k]) for k in sorted(layers.geometry)}
+    points = label_points(labels).astype(np.float32)
     keypoints = torch.from_numpy(points - 0.5).unsqueeze(0)
 
     shape = torch.tensor([1, image.shape[1], height, width])
@@ -116,8 +119,8 @@ def warp_layers(
         plane = out_masks[0, -1].numpy().astype(np.float32)  # not rounded: depth is metric
         depth = np.where(plane > 0, plane, np.inf).astype(np.float32)
 
-    moved = out_points[0].numpy().astype(np.float64) + 0.5
-    geometry, dropped = _fit_geometry(layers.geometry, ids, moved, instance_id, width, height)
+    moved = with_label_points(labels, out_points[0].numpy().astype(np.float64) + 0.5)
+    geometry, dropped = fit_geometry(layers.geometry, moved, instance_id, width, height)
     out = replace(
         layers,
         rgb=rgb_out if border != "constant" else tensor_to_rgb(out_rgb),
@@ -129,127 +132,39 @@ def warp_layers(
     return out, dropped
 
 
-def _quad_points(geometry: dict[int, InstanceGeometry]) -> tuple[list[int], np.ndarray]:
-    """Every point that moves with the pixels, (K, 2) float32, in instance order: word quad, char
-    quads, text outline, then keypoints."""
-    ids = sorted(geometry)
-    chunks = []
-    for k in ids:
-        geo, text = geometry[k], geometry[k].text
-        if text is not None:
-            if text.quad is not None:
-                chunks.append(np.asarray(text.quad, np.float32).reshape(4, 2))
-            if text.char_quads is not None:
-                chunks.append(np.asarray(text.char_quads, np.float32).reshape(-1, 2))
-            if text.polygon is not None:
-                chunks.append(np.asarray(text.polygon, np.float32).reshape(-1, 2))
-        if geo.keypoints is not None:
-            chunks.append(np.asarray(geo.keypoints, np.float32).reshape(-1, 3)[:, :2])
-    points = np.concatenate(chunks) if chunks else np.zeros((0, 2), np.float32)
-    return ids, points.astype(np.float32)
-
-
-def _fit_geometry(
+def fit_geometry(
     geometry: dict[int, InstanceGeometry],
-    ids: list[int],
-    moved: np.ndarray,
+    moved: dict[int, dict[str, LabelExtension]],
     instance_id: np.ndarray,
     width: int,
     height: int,
 ) -> tuple[dict[int, InstanceGeometry], dict[str, int]]:
-    """Put the moved points back, clip them, drop characters and instances that left the image."""
+    """Each instance's moved labels made to fit the image (``LabelExtension.cut``), and the
+    instances left with no pixel dropped.
+
+    Args:
+        geometry: the instances before the move.
+        moved: instance id -> its label extensions at their moved places (``extensions.with_points``).
+        instance_id: (H, W) int32, the moved instance layer.
+        width, height: the image's size.
+
+    Returns:
+        The new geometry and what was dropped or flagged, by reason.
+    """
     present = set(np.unique(instance_id).tolist())
     out: dict[int, InstanceGeometry] = {}
-    dropped: dict[str, int] = {}
-    at = 0
-
-    def take(n: int) -> np.ndarray:
-        nonlocal at
-        at += n
-        return moved[at - n : at]
-
-    for k in ids:
-        geo, text = geometry[k], geometry[k].text
-        quad = char_quads = polygon = None
-        if text is not None:
-            quad = take(4) if text.quad is not None else None
-            if text.char_quads is not None:
-                char_quads = take(4 * len(text.char_quads)).reshape(-1, 4, 2)
-            polygon = clip_points(take(len(text.polygon)), width, height) if text.polygon is not None else None
-        keypoints = None
-        if geo.keypoints is not None:
-            keypoints = _moved_keypoints(geo.keypoints, take(len(geo.keypoints)), width, height)
+    counts: dict[str, int] = {}
+    for k in sorted(geometry):
+        geo, labels = geometry[k], moved.get(k, {})
         if k not in present:
-            reason = TOO_SMALL if quad is not None and overlap_area(quad, width, height) > 0 else OUT_OF_IMAGE
-            dropped[reason] = dropped.get(reason, 0) + 1
+            reason = TOO_SMALL if any(label.overlaps(width, height) for label in labels.values()) else OUT_OF_IMAGE
+            counts[reason] = counts.get(reason, 0) + 1
             continue
-        attributes = geo.attributes
-        if text is not None:
-            chars = text.chars
-            cut = quad is not None and not _inside(quad, width, height)
-            if char_quads is not None:
-                cut = not _inside(char_quads, width, height)
-                keep = [overlap_area(q, width, height) > 0 for q in char_quads]
-                assert chars is None or len(chars) == len(keep), "chars and char_quads out of step"
-                if chars is not None:
-                    chars = "".join(c for c, kept in zip(chars, keep) if kept)
-                char_quads = clip_points(char_quads[np.asarray(keep, bool)], width, height)
-            if cut and text.transcription:
-                # Part of the text left the image: the transcription no longer matches the pixels,
-                # so the instance becomes "don't care" (ICDAR ###; no recognition crop).
-                attributes = {**attributes, "legible": False, "truncated": True, "illegible_reason": "truncated"}
-                if geo.attributes.get("legible", True) is not False:  # counted once, where it became illegible
-                    dropped[ILLEGIBLE_TRUNCATED] = dropped.get(ILLEGIBLE_TRUNCATED, 0) + 1
-            text = replace(
-                text,
-                quad=None if quad is None else clip_points(quad, width, height),
-                chars=chars,
-                char_quads=char_quads,
-                polygon=polygon,
-            )
-        out[k] = replace(geo, text=text, keypoints=keypoints, attributes=attributes)
-    return out, dropped
-
-
-def _moved_keypoints(keypoints: np.ndarray, moved: np.ndarray, width: int, height: int) -> np.ndarray:
-    """(K, 3) keypoints at their moved places; one moved out of the image becomes unlabelled (0, 0, 0)."""
-    out = np.asarray(keypoints, np.float32).reshape(-1, 3).copy()
-    out[:, :2] = moved
-    outside = (moved[:, 0] < 0) | (moved[:, 0] >= width) | (moved[:, 1] < 0) | (moved[:, 1] >= height)
-    out[outside & (out[:, 2] > 0)] = 0
-    return out
-
-
-def _inside(points: np.ndarray, width: int, height: int) -> bool:
-    """Whether every (..., 2) point lies in [0, width] x [0, height] (to 1e-3 px)."""
-    pts = np.asarray(points, np.float64).reshape(-1, 2)
-    eps = 1e-3
-    return bool(((pts >= -eps) & (pts <= np.array([width, height]) + eps)).all())
-
-
-def clip_points(points: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Clamp (..., 2) points (quad corners, polygon points) to [0, width] x [0, height]; float32."""
-    clipped = np.empty(points.shape, np.float32)
-    clipped[..., 0] = np.clip(points[..., 0], 0, width)
-    clipped[..., 1] = np.clip(points[..., 1], 0, height)
-    return clipped
-
-
-def overlap_area(quad: np.ndarray, width: int, height: int) -> float:
-    """Area of the part of a convex (4, 2) quad that lies inside the [0, W] x [0, H] image."""
-    import cv2
-
-    if not np.all(np.isfinite(quad)):
-        return 0.0
-    image = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32).reshape(4, 1, 2)
-    poly = np.asarray(quad, np.float32).reshape(4, 1, 2)
-    if abs(cv2.contourArea(poly)) == 0:
-        return 0.0
-    # Give both polygons the same orientation (a mirroring transform reverses a quad's).
-    if (cv2.contourArea(poly, oriented=True) > 0) != (cv2.contourArea(image, oriented=True) > 0):
-        poly = poly[::-1].copy()
-    try:
-        area, _ = cv2.intersectConvexConvex(poly, image)
-    except cv2.error:  # not convex: fall back to the clamped quad's area
-        area = abs(cv2.contourArea(clip_points(np.asarray(quad), width, height).reshape(4, 1, 2)))
-    return float(area)
+        attributes, values = geo.attributes, {}
+        for name, label in labels.items():
+            change = label.cut(width, height, attributes)
+            values[name], attributes = change.label, change.attributes
+            for reason, n in change.counts.items():
+                counts[reason] = counts.get(reason, 0) + n
+        out[k] = replace(geo, attributes=attributes, **values)
+    return out, counts

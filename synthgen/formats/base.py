@@ -39,9 +39,10 @@ class WriterKind:
             them to disk and keeps no per-record list.
         entries: the names directly under the dataset root that the writer creates (``annotations``
             for ``annotations/coco.json``); ``--overwrite`` deletes these and nothing else.
-        omits: sample-model fields (``synthgen.records.INSTANCE_KEYS`` and ``camera``) the format
-            leaves out, each with the reason; it writes every other one (a test holds each writer
-            to this).
+        writes: the sample-model fields it writes (``synthgen.records.model_keys``: the instance
+            record's keys, and the labels' ``camera``, ``depth`` and ``semantic``), with its default
+            options; it leaves every other one out. A test writes a sample that has every field and
+            reads it back: each declared field comes back, and no other.
         options: the dataclass of the writer's options (``writers: {NAME: {...}}`` in a run
             config), or None; ``write_sample``, ``finalize`` and ``derive`` then take ``options=``
             (its default instance when not given). A ``synthgen.config.params.Params`` class: its
@@ -61,19 +62,27 @@ class WriterKind:
             of use (KITTI: 3D boxes and a camera); a run whose scene and annotators do not
             produce them is refused at load.
 
-    Records are ``synthgen.records.to_record``'s: a writer reads the fields it writes from there
-    and keeps no list of its own.
+    Records are ``synthgen.records.to_record``'s, whose fields are derived from the sample model's
+    dataclasses; a writer reads them through the typed view (``synthgen.records.labels_of_record``)
+    or the sample it is given, and its one list of fields is ``writes``, what it chose to write.
     """
 
     name: str = ""
     write_sample: Callable[[Sample, dict, Path], None] | None = None
     finalize: Callable[[Iterable[dict], Path, CategoryTable], list[str]] | None = None
-    omits: dict[str, str] = field(default_factory=dict)
+    writes: frozenset[str] = frozenset()
     entries: tuple[str, ...] = ()
     options: type | None = None
     derive: Callable[[dict], Any] | None = None
     check: Callable[[Any, CategoryTable], None] | None = None
     needs: frozenset[str] = frozenset()
+
+    def __post_init__(self):
+        from synthgen.records import model_keys
+
+        if unknown := set(self.writes) - model_keys():
+            who = f"writer {self.name!r}" if self.name else "a writer"
+            raise ValueError(f"{who} declares fields the sample model lacks: {sorted(unknown)}")
 
     def with_options(self, options: Any) -> WriterKind:
         """This writer with its functions bound to ``options`` (an instance of ``self.options``)."""

@@ -29,6 +29,7 @@ the scene knows it: ``amodal_bbox`` (the whole object's box), ``quad`` and ``cha
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -41,12 +42,20 @@ from synthgen import __version__
 from synthgen.config.params import Params, one_of, param
 from synthgen.formats.base import WriterKind, atomic_output, dump_json
 from synthgen.formats.polygons import mask_polygon, mask_polygon_quarters, mask_polygons, quarters_json  # noqa: F401  (yolo imports them from here)
-from synthgen.records import DERIVED, ORIGINAL, table_to_record
+from synthgen.records import DERIVED, ORIGINAL, instance_keys, table_to_record
 from synthgen.types import CategoryTable
 
 PATH = "annotations/coco.json"
-# instance-record keys copied onto the annotation as they are (after the standard COCO ones)
-EXTRA_KEYS = ("text", "quad", "chars", "char_quads", "polygon", "attributes", "amodal_bbox", "occlusion", "truncation", "box3d")
+# the instance-record keys an annotation holds as COCO's own fields (written above the rest, from
+# ``original`` where a real dataset gave them); every other key of the model is an extra field
+COCO_KEYS = frozenset({"category", "bbox", "area", "segmentation", "keypoints", ORIGINAL})
+
+
+@functools.cache
+def extra_keys() -> tuple[str, ...]:
+    """The instance-record keys copied onto the annotation as they are, after COCO's own, in the
+    record's order: every field of the sample model besides COCO's (``text``, ``quad``, ..., ``box3d``)."""
+    return tuple(k for k in instance_keys() if k not in COCO_KEYS)
 
 
 class CocoOptions(Params):
@@ -162,7 +171,7 @@ def _annotations(
         # on every annotation: COCOeval's keypoint evaluation over all categories reads it from each
         # ground truth (KeyError without it), and ignores those with 0
         ann["num_keypoints"] = original.get("num_keypoints", sum(1 for v in ann.get("keypoints", ())[2::3] if v > 0))
-        for key in EXTRA_KEYS:
+        for key in extra_keys():
             if key in inst:
                 ann[key] = inst[key]
         annotations.append((ann, seg))
@@ -226,7 +235,9 @@ def finalize(records: Iterable[dict], root: Path, categories: CategoryTable, opt
 
 WRITER = WriterKind(
     finalize=finalize,
-    omits={"camera": "COCO has no camera; the manifest and the shard records keep it"},
+    # every instance field: COCO's own, and each other one as an extra key (``extra_keys``);
+    # no camera (the manifest and the shard records keep it) and no dense layer
+    writes=frozenset(instance_keys()) - {ORIGINAL},
     entries=(PATH.split("/")[0],),
     options=CocoOptions,
     derive=derive,

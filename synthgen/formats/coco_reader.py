@@ -31,7 +31,7 @@ from typing import Any
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import BadRecords, ReaderKind, ReadOptions, ReadResult, image_size
-from synthgen.formats.coco import EXTRA_KEYS, PATH
+from synthgen.formats.coco import PATH, extra_keys
 from synthgen.formats.fields import (
     MAX_MEASURE,
     MAX_PIXELS,
@@ -47,7 +47,7 @@ from synthgen.formats.fields import (
 )
 from synthgen.formats.paths import OutsideDataset, inside_dataset
 from synthgen.lazy import ImageFile, LazySample
-from synthgen.records import ORIGINAL, ORIGINAL_KEYS, table_from_record
+from synthgen.records import ORIGINAL, original_keys, table_from_record
 from synthgen.types import CategoryTable
 
 BOX_SLACK_PX = 0.5  # polygon boxes of real datasets reach half a pixel past the border
@@ -292,7 +292,7 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
         if problem:
             bad(where, problem)
             continue
-        for key in EXTRA_KEYS:
+        for key in extra_keys():
             if key in ann:
                 rec[key] = ann[key]
         if ann.get("iscrowd"):
@@ -303,7 +303,7 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
         # pixel count above are what the pixels say; a dataset's boxes are often not the tight boxes
         # of its polygons, nor its areas their pixel counts). An empty segmentation is a missing one:
         # pycocotools cannot rasterise [], so the writer derives it (the box's mask)
-        rec[ORIGINAL] = {key: ann[key] for key in ORIGINAL_KEYS if ann.get(key) not in (None, [])}
+        rec[ORIGINAL] = {key: ann[key] for key in original_keys() if ann.get(key) not in (None, [])}
         if isinstance(seg, dict):  # only now: an annotation skipped above must leave no RLE behind
             rles.append(rle)
             rle_owners.append(len(out))
@@ -338,7 +338,7 @@ def _original_problem(ann: dict, width: int, height: int) -> str:
 
 
 def extra_problem(ann: dict, width: int, height: int) -> str:
-    """What is wrong with the writer's extra fields (``coco.EXTRA_KEYS``) an annotation holds, or ""."""
+    """What is wrong with the writer's extra fields (``coco.extra_keys``) an annotation holds, or ""."""
     text, chars, char_quads = ann.get("text"), ann.get("chars"), ann.get("char_quads")
     if text is not None and not isinstance(text, str):
         return f"text must be text, got {type_name(text)}"

@@ -25,7 +25,6 @@ from synthgen.cityscapes import palette
 from synthgen.config.params import Params, param, within
 from synthgen.formats.base import WriterKind, write_staged
 from synthgen.image_codec import encode_png, png_params
-from synthgen.records import INSTANCE_KEYS
 from synthgen.types import Sample
 
 DEPTH_DIR, SEMANTIC_DIR = "labels/depth", "labels/semantic"
@@ -121,8 +120,6 @@ WRITER = WriterKind(
     options=DenseOptions,
     # depth: a text scene's semantic layer alone would be its category ids, which COCO's masks hold
     needs=frozenset({"depth"}),
-    omits={
-        k: "per-instance labels are COCO's and KITTI's; this writer holds the dense layers"
-        for k in (*INSTANCE_KEYS, "camera")
-    },
+    # the dense layers only; per-instance labels are COCO's and KITTI's
+    writes=frozenset({"depth", "semantic"}),
 )

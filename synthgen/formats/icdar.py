@@ -185,22 +185,17 @@ def read_icdar(folder: str | Path) -> dict[str, list[IcdarWord]]:
 
 
 # ICDAR 2015 holds a quad and a transcription per text instance (``###`` for illegible ones).
-_OMITS = {
-    **{key: "ICDAR 2015 holds one quad and a transcription per text" for key in ("bbox", "area", "segmentation")},
-    **{key: "not in ICDAR 2015 (COCO keeps it)" for key in ("chars", "char_quads", "polygon", "category")},
-    "attributes": "only legible: false, written as ###",
-    **{key: "not a text label" for key in ("amodal_bbox", "occlusion", "truncation", "keypoints", "box3d", "camera")},
-}
+_WRITES = frozenset({"text", "quad"})
 WRITER = WriterKind(
     write_sample=write_sample,
-    omits=_OMITS,
+    writes=_WRITES,
     entries=(FOLDER,),
     options=IcdarOptions,
     needs=frozenset({"quads", "text"}),
 )
 LINES_WRITER = WriterKind(
     write_sample=write_lines_sample,
-    omits=_OMITS,
+    writes=_WRITES,
     entries=(LINES_FOLDER,),
     options=IcdarOptions,
     needs=frozenset({"lines"}),

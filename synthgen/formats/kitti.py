@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +50,8 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import WriterKind, read_text, write_staged
-from synthgen.types import Box3D, Camera, Sample
+from synthgen.records import as_instance, camera_from_record, labels_of_record
+from synthgen.types import Box3D, Camera, Instance, Sample
 
 IMAGE_DIR, LABEL_DIR, CALIB_DIR = "kitti/image_2", "kitti/label_2", "kitti/calib"
 STEM_DIGITS = 6  # the devkit's %06d
@@ -96,10 +98,10 @@ def kitti_stem(image_file: str) -> str:
     return f"{int(stem):0{STEM_DIGITS}d}" if stem.isascii() and stem.isdigit() else stem
 
 
-def kitti_type(inst: dict) -> str:
-    """The KITTI type of an instance record (``Misc`` for what KITTI has no class for)."""
-    kind = inst.get("attributes", {}).get("type", inst["category"])
-    return KITTI_TYPES.get(kind, KITTI_TYPES.get(inst["category"], "Misc"))
+def kitti_type(inst: Instance | dict) -> str:
+    """The KITTI type of an instance (or its record): ``Misc`` for what KITTI has no class for."""
+    inst = as_instance(inst)
+    return KITTI_TYPES.get(_kind(inst), KITTI_TYPES.get(inst.category, "Misc"))
 
 
 def occlusion_level(occlusion: float | None) -> int:
@@ -108,17 +110,18 @@ def occlusion_level(occlusion: float | None) -> int:
     return int(np.searchsorted(OCCLUSION_LEVELS, occlusion, side="right"))
 
 
-def kitti_object(inst: dict) -> KittiObject:
-    """The KITTI object of a visible instance record with a box3d."""
-    b = inst["box3d"]
-    (cx, cy, cz), (length, width, height), ry = b["center"], b["dimensions"], b["yaw"]
-    x, y, w, h = inst["bbox"]
+def kitti_object(inst: Instance | dict) -> KittiObject:
+    """The KITTI object of a visible instance (or its record) with a 3D box."""
+    inst = as_instance(inst)
+    b = inst.box3d
+    (cx, cy, cz), (length, width, height), ry = (float(v) for v in b.center), (float(v) for v in b.dimensions), b.yaw
+    x, y, w, h = inst.bbox
     alpha = ry - math.atan2(cx, cz)
     alpha = (alpha + math.pi) % (2 * math.pi) - math.pi
     return KittiObject(
         type=kitti_type(inst),
-        truncated=float(inst.get("truncation", 0.0)),
-        occluded=occlusion_level(inst.get("occlusion")),
+        truncated=float(inst.truncation if inst.truncation is not None else 0.0),
+        occluded=occlusion_level(inst.occlusion),
         alpha=alpha,
         bbox=(float(x), float(y), float(x + w), float(y + h)),
         dimensions=(height, width, length),
@@ -127,46 +130,43 @@ def kitti_object(inst: dict) -> KittiObject:
     )
 
 
-def _kind(inst: dict) -> str:
-    return inst.get("attributes", {}).get("type", inst["category"])
+def _kind(inst: Instance) -> str:
+    return inst.attributes.get("type", inst.category)
 
 
-def _alone_pixels(parts: list[dict]) -> list[float]:
+def _alone_pixels(parts: list[Instance]) -> list[float]:
     """Pixels each part covers drawn alone in the image: its visible area / (1 - occlusion). A part
     hidden whole (occlusion 1) does not say; it gets the pixels of the others drawn alone per
     pixel of their amodal boxes, times its own amodal box's (0 without amodal boxes)."""
 
-    def box_area(p: dict) -> float:
-        box = p.get("amodal_bbox")
+    def box_area(p: Instance) -> float:
+        box = p.amodal_bbox
         return float(box[2] * box[3]) if box is not None else 0.0
 
-    known = {id(p): p["area"] / (1.0 - p["occlusion"]) for p in parts if p["occlusion"] < 1.0}
+    known = {id(p): p.area / (1.0 - p.occlusion) for p in parts if p.occlusion < 1.0}
     boxes = sum(box_area(p) for p in parts if id(p) in known)
     fill = sum(known.values()) / boxes if boxes > 0 else 0.0
     return [known[id(p)] if id(p) in known else fill * box_area(p) for p in parts]
 
 
-def _pair_occlusion_truncation(parts: list[dict]) -> tuple[float | None, float]:
+def _pair_occlusion_truncation(parts: list[Instance]) -> tuple[float | None, float]:
     """Occlusion and truncation of parts taken as one object: their visible pixels over their
     pixels drawn alone, and those over their pixels on an unbounded canvas (see the module doc)."""
-    truncations = [float(p.get("truncation", 0.0)) for p in parts]
-    if any(p.get("occlusion") is None for p in parts):
+    truncations = [float(p.truncation if p.truncation is not None else 0.0) for p in parts]
+    if any(p.occlusion is None for p in parts):
         return None, max(truncations)
     alone = _alone_pixels(parts)
     drawn = sum(alone)
-    occlusion = 1.0 - sum(p["area"] for p in parts) / drawn if drawn > 0 else 1.0
+    occlusion = 1.0 - sum(p.area for p in parts) / drawn if drawn > 0 else 1.0
     inside = [(a, t) for a, t in zip(alone, truncations) if t < 1.0]
     canvas = sum(a / (1.0 - t) for a, t in inside)
     truncation = 1.0 - sum(a for a, _ in inside) / canvas if canvas > 0 else max(truncations)
     return min(max(occlusion, 0.0), 1.0), min(max(truncation, 0.0), 1.0)
 
 
-def enclosing_box3d(boxes: list[dict], yaw: float) -> dict:
-    """The box3d record (centre, (length, width, height), yaw) of the smallest box turned by ``yaw``
-    about rectified y that holds every box3d record of ``boxes``."""
-    corners = np.concatenate(
-        [Box3D(np.asarray(b["center"], float), np.asarray(b["dimensions"], float), b["yaw"]).corners() for b in boxes]
-    )
+def enclosing_box3d(boxes: list[Box3D], yaw: float) -> Box3D:
+    """The smallest box turned by ``yaw`` about rectified y that holds every box of ``boxes``."""
+    corners = np.concatenate([b.corners() for b in boxes])
     c, s = math.cos(yaw), math.sin(yaw)
     # into the frame turned by yaw (Box3D.corners turns x, z by [[c, s], [-s, c]]; this is its inverse)
     x, y, z = corners.T
@@ -175,56 +175,47 @@ def enclosing_box3d(boxes: list[dict], yaw: float) -> dict:
     x, y, z = (lo + hi) / 2
     center = [c * x + s * z, y, -s * x + c * z]
     length, height, width = hi - lo
-    return {"center": [float(v) for v in center], "dimensions": [float(v) for v in (length, width, height)], "yaw": yaw}
+    return Box3D(np.array([float(v) for v in center]), np.array([float(v) for v in (length, width, height)]), yaw)
 
 
-def cyclist_record(rider: dict, bicycle: dict) -> dict:
-    """One instance record of a rider and its bicycle for ``kitti_object``: a ``Cyclist`` whose 2D box
+def cyclist_instance(rider: Instance, bicycle: Instance) -> Instance:
+    """One instance of a rider and its bicycle for ``kitti_object``: a ``Cyclist`` whose 2D box
     holds both parts' visible boxes and whose 3D box holds both 3D boxes, along the bicycle."""
     parts = [rider, bicycle]
-    seen = [p["bbox"] for p in parts if p["area"] > 0] or [[0, 0, 0, 0]]  # both hidden: area 0, not written
+    seen = [p.bbox for p in parts if p.area > 0] or [(0, 0, 0, 0)]  # both hidden: area 0, not written
     x0 = min(b[0] for b in seen)
     y0 = min(b[1] for b in seen)
     x1 = max(b[0] + b[2] for b in seen)
     y1 = max(b[1] + b[3] for b in seen)
     occlusion, truncation = _pair_occlusion_truncation(parts)
-    merged = {
-        "category": rider["category"],
-        "attributes": {"type": _kind(rider)},
-        "area": sum(p["area"] for p in parts),
-        "bbox": [x0, y0, x1 - x0, y1 - y0],
-        "box3d": enclosing_box3d([rider["box3d"], bicycle["box3d"]], bicycle["box3d"]["yaw"]),
-        "truncation": truncation,
-    }
-    if occlusion is not None:
-        merged["occlusion"] = occlusion
-    return merged
+    return Instance(
+        category=rider.category,
+        bbox=(x0, y0, x1 - x0, y1 - y0),
+        area=sum(p.area for p in parts),
+        rle={},
+        attributes={"type": _kind(rider)},
+        occlusion=occlusion,
+        truncation=truncation,
+        box3d=enclosing_box3d([rider.box3d, bicycle.box3d], bicycle.box3d.yaw),
+    )
 
 
-def kitti_objects(instances: list[dict]) -> list[KittiObject]:
-    """The KITTI objects of a sample's instance records: one per visible instance with a 3D box,
-    except that a rider and the bicycle with the same ``actor`` attribute are one ``Cyclist``
-    (visible when either part is), at the rider's place in the list."""
-    bicycles = {
-        inst["attributes"]["actor"]: inst
-        for inst in instances
-        if _kind(inst) == "bicycle" and "box3d" in inst and "actor" in inst.get("attributes", {})
-    }
-    riders = {
-        inst["attributes"]["actor"]
-        for inst in instances
-        if _kind(inst) == "rider" and "box3d" in inst and inst.get("attributes", {}).get("actor") in bicycles
-    }
+def kitti_objects(instances: Sequence[Instance | dict]) -> list[KittiObject]:
+    """The KITTI objects of a sample's instances (or their records): one per visible instance with
+    a 3D box, except that a rider and the bicycle with the same ``actor`` attribute are one
+    ``Cyclist`` (visible when either part is), at the rider's place in the list."""
+    instances = [as_instance(i) for i in instances]
+    solid = [i for i in instances if i.box3d is not None]
+    bicycles = {i.attributes["actor"]: i for i in solid if _kind(i) == "bicycle" and "actor" in i.attributes}
+    riders = {i.attributes["actor"] for i in solid if _kind(i) == "rider" and i.attributes.get("actor") in bicycles}
     out = []
-    for inst in instances:
-        if "box3d" not in inst:
-            continue
-        actor = inst.get("attributes", {}).get("actor")
+    for inst in solid:
+        actor = inst.attributes.get("actor")
         if actor in riders and _kind(inst) == "bicycle":
             continue  # written with its rider
         if actor in riders and _kind(inst) == "rider":
-            inst = cyclist_record(inst, bicycles[actor])
-        if inst["area"] > 0:
+            inst = cyclist_instance(inst, bicycles[actor])
+        if inst.area > 0:
             out.append(kitti_object(inst))
     return out
 
@@ -235,14 +226,9 @@ def format_object(o: KittiObject) -> str:
     return " ".join([o.type, *text])
 
 
-def calib_lines(camera: dict) -> str:
-    """The calib file of a camera record (see the module doc)."""
-    cam = Camera(
-        np.asarray(camera["intrinsics"], np.float64).reshape(3, 3),
-        np.asarray(camera["extrinsics"], np.float64).reshape(4, 4),
-        int(camera.get("width", 0)),
-        int(camera.get("height", 0)),
-    )
+def calib_lines(camera: Camera | dict) -> str:
+    """The calib file of a camera (or its record; see the module doc)."""
+    cam = camera if isinstance(camera, Camera) else camera_from_record({"width": 0, "height": 0, **camera})
     rect = cam.rectification()
     p = np.hstack([np.asarray(cam.intrinsics, np.float64) @ rect.T, np.zeros((3, 1))])
     rows = {f"P{i}": p for i in range(4)}
@@ -270,10 +256,11 @@ def write_sample(sample: Sample, record: dict, root: Path) -> None:
     stem = kitti_stem(record["file_name"])
     image = Path(record["file_name"])
     stage_image(root / image, root / IMAGE_DIR / f"{stem}{image.suffix}")
-    lines = [format_object(o) for o in kitti_objects(record["instances"])]
+    labels = labels_of_record(record)  # the values as the record rounds them: the same bytes from a shard's record
+    lines = [format_object(o) for o in kitti_objects(labels.instances)]
     write_staged(root / LABEL_DIR / f"{stem}.txt", "".join(line + "\n" for line in lines).encode())
-    if "camera" in record:
-        write_staged(root / CALIB_DIR / f"{stem}.txt", calib_lines(record["camera"]).encode())
+    if labels.camera is not None:
+        write_staged(root / CALIB_DIR / f"{stem}.txt", calib_lines(labels.camera).encode())
 
 
 def parse_object(line: str) -> KittiObject:
@@ -341,17 +328,7 @@ WRITER = WriterKind(
     write_sample=write_sample,
     entries=("kitti",),
     needs=frozenset({"box3d", "camera"}),
-    omits={
-        "segmentation": "KITTI object labels hold boxes only (the dense writer and COCO keep masks)",
-        "area": "not in KITTI's label line",
-        "text": "no text in KITTI",
-        "quad": "no text in KITTI",
-        "chars": "no text in KITTI",
-        "char_quads": "no text in KITTI",
-        "polygon": "no text in KITTI",
-        "attributes": "only the type, as the KITTI type (and actor, which joins a rider and bicycle as a Cyclist)",
-        "amodal_bbox": "KITTI's 2D box is the visible one; the 3D box gives the amodal extent",
-        "keypoints": "KITTI has no keypoints (COCO keeps them)",
-        "occlusion": "quantised to KITTI's occlusion level 0..3",
-    },
+    # the category as its KITTI type (attributes' type and actor choose among them), the visible 2D
+    # box, the 3D box and the calibration; occlusion only as KITTI's level 0..3
+    writes=frozenset({"category", "bbox", "truncation", "box3d", "camera"}),
 )

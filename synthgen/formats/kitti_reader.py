@@ -83,17 +83,34 @@ def image_stems(images: Path) -> dict[str, str]:
 def camera_record(calib: dict[str, np.ndarray], width: int, height: int) -> tuple[dict[str, Any], np.ndarray]:
     """The sample record's camera of a frame's calibration, and the image camera's offset ``t`` (3,)."""
     p2 = calib["P2"]
-    k = p2[:, :3]
+    k, turn = _intrinsics_and_turn(p2[:, :3])
     t = np.linalg.solve(k, p2[:, 3])
     rect = np.eye(4)
     rect[:3, :3] = calib.get("R0_rect", np.eye(3))
     velo = np.eye(4)
     velo[:3] = calib.get("Tr_velo_to_cam", np.eye(4)[:3])
     offset = np.eye(4)
+    offset[:3, :3] = turn
     offset[:3, 3] = t
     extrinsics = offset @ rect @ velo
     camera = {"intrinsics": floats(k, 6), "extrinsics": floats(extrinsics, 6), "width": width, "height": height}
     return camera, t
+
+
+def _intrinsics_and_turn(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``P2[:, :3]`` as K (upper triangular, positive diagonal) times a rotation: KITTI's own P2 is
+    K already (the rotation is the identity, and it is taken as it is); a pitched camera's, as
+    synthgen writes it (K R0_rect^T), gives its rectification back as the rotation."""
+    if m[1, 0] == 0 and m[2, 0] == 0 and m[2, 1] == 0:
+        return m, np.eye(3)
+    flip = np.eye(3)[::-1]
+    q, r = np.linalg.qr((flip @ m).T)  # RQ by QR of the flipped transpose
+    k, turn = flip @ r.T @ flip, flip @ q.T
+    signs = np.diag(np.sign(np.diag(k)))
+    k, turn = k @ signs, signs @ turn
+    if np.linalg.det(turn) < 0:  # not a camera's rotation: keep P2's block as the intrinsics
+        return m, np.eye(3)
+    return k, turn
 
 
 def frame_camera(calib_path: Path, width: int, height: int) -> tuple[dict[str, Any], np.ndarray]:

@@ -216,16 +216,12 @@ def read_recognition_meta(path: str | Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-_NOT_A_CROP = "a recognition crop is the pixels of the text quad and its transcription"
 WRITER = WriterKind(
     write_sample=write_sample,
     finalize=finalize,
-    omits={
-        key: _NOT_A_CROP
-        for key in ("bbox", "area", "segmentation", "chars", "char_quads", "polygon", "category")
-    }
-    | {"attributes": "only the recorded font and font_size, in meta.jsonl"}
-    | {key: "not a text label" for key in ("amodal_bbox", "occlusion", "truncation", "keypoints", "box3d", "camera")},
+    # the transcription of a crop of the text quad's pixels (the crop is the quad: its coordinates
+    # are not kept); attributes: only the font and font_size, in meta.jsonl
+    writes=frozenset({"text"}),
     entries=(FOLDER,),
     needs=frozenset({"quads", "text"}),
 )

@@ -281,16 +281,9 @@ WRITER = WriterKind(
     options=YoloOptions,
     entries=(FOLDER,),
     check=check_categories,
-    omits={
-        "area": "YOLO lines hold a class and coordinates only",
-        "segmentation": "written as a polygon with mode: segment; boxes or rotated boxes otherwise",
-        "text": "not in YOLO (COCO and ICDAR keep it)",
-        "quad": "written as the rotated box with mode: obb",
-        "keypoints": "written with mode: pose (COCO keeps them otherwise)",
-        **{key: "not in YOLO (COCO keeps it)" for key in ("chars", "char_quads", "polygon", "attributes")},
-        **{key: "not in YOLO (COCO keeps it)" for key in ("amodal_bbox", "occlusion", "truncation", "box3d")},
-        "camera": "YOLO has no camera; the manifest and the shard records keep it",
-    },
+    # a class and a box a line (mode: detect); mode: segment writes the mask as a polygon, obb the
+    # quad as a rotated box, pose the keypoints
+    writes=frozenset({"category", "bbox"}),
 )
 
 

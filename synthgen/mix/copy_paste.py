@@ -2,12 +2,17 @@
 
 A paste takes an instance's visible pixels (its mask, cropped to its box), scales them, and places
 them in the target image. Labels stay exact: a pasted instance's mask is the pixels the paste
-changed (minus later pastes over it); a real instance loses the pasted pixels from its mask, box
-and area, its covered keypoints become hidden (v=1), and it is dropped when nothing of it is left
-visible. Such a covered real instance is written with the box, area, mask and keypoints of its
-pixels left visible (its dataset's own values, ``Instance.original``, described the uncovered
-object; only its ``iscrowd`` stays); a real instance that no paste touches keeps its dataset's
-labels exactly. Blending: ``alpha`` (the pixels replaced), ``feather`` (the mask's edge blended over
+changed (minus later pastes over it), and its label extensions (``synthgen.extensions``: text quads
+and polygon, keypoints) move with its pixels; its 3D box moves into the target's camera where both
+pictures have a camera (the same object at the distance that gives it its pasted size), and is
+left out where either has none (a 3D box needs a camera to be relative to). A real instance loses
+the pasted pixels from its mask, box and area, and each of its labels is told it was covered
+(``LabelExtension.covered``): its covered keypoints become hidden (v=1), a word some of whose
+pixels are covered becomes illegible (``legible: false``, ``illegible_reason: covered``), as a word
+cut by a warp does; it is dropped when nothing of it is left visible. Such a covered real
+instance is written with the box, area, mask and keypoints of its pixels left visible (its
+dataset's own values, ``Instance.original``, described the uncovered object; only its ``iscrowd``
+stays); a real instance that no paste touches keeps its dataset's labels exactly. Blending: ``alpha`` (the pixels replaced), ``feather`` (the mask's edge blended over
 ``feather_px`` pixels inside it, so no pixel outside the mask changes) or ``poisson``
 (OpenCV's ``seamlessClone``; its solution keeps the mask's outer ring at the target's values,
 so the label is the mask's interior).
@@ -25,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.types import Instance, Labels, OriginalLabels, Sample, TextRecord
+from synthgen.extensions import extensions_of
+from synthgen.types import Instance, Labels, OriginalLabels, Sample
 
 BLENDS = ("alpha", "feather", "poisson")
 
@@ -175,9 +181,12 @@ def paste(
         if area == 0:
             dropped += 1
             continue
-        keypoints = old.keypoints
-        if keypoints is not None:
-            keypoints = _hide_covered(keypoints, changed)
+        # each label of it decides what being covered means for it (extensions.LabelExtension.covered):
+        # its keypoints under the paste become hidden, a word loses its legibility, as one cut by a warp
+        attributes, values = old.attributes, {}
+        for name, label in extensions_of(old).items():
+            change = label.covered(changed, old_mask, attributes)
+            values[name], attributes = change.label, change.attributes
         occlusion = None if old.occlusion is None else 1 - (1 - old.occlusion) * area / old.area
         # its dataset's geometry described the uncovered object: from here on it is the pixels' (a
         # crowd stays a crowd)
@@ -190,28 +199,23 @@ def paste(
                 bbox=_box(left),
                 area=area,
                 rle=_rle(left),
-                keypoints=keypoints,
                 occlusion=occlusion,
                 original=original,
+                attributes=attributes,
+                **values,
             )
         )
 
-    text = inst.text
-    if text is not None:
-        text = TextRecord(
-            transcription=text.transcription,
-            quad=None if text.quad is None else _moved_points(text.quad, box, place).reshape(4, 2),
-            chars=text.chars,
-            char_quads=None
-            if text.char_quads is None
-            else _moved_points(text.char_quads, box, place).reshape(-1, 4, 2),
-            polygon=None if text.polygon is None else _moved_points(text.polygon, box, place),
-        )
-    keypoints = None
-    if inst.keypoints is not None:
-        kp = np.asarray(inst.keypoints, np.float32).copy()
-        kp[:, :2] = _moved_points(kp[:, :2], box, place)
-        keypoints = _hide_covered(kp, ~changed)
+    # the donor's labels moved with its pixels (scaled, shifted), a 3D box into the target's camera
+    # where both pictures have one; then what the paste did not bring (its mask's pixels that the
+    # blend left as they were) counts as covered: a keypoint there is hidden
+    cameras = (donor.labels.camera, target.labels.camera)
+    labels = extensions_of(inst, cameras if None not in cameras else None)
+    attributes, values = {**inst.attributes, "pasted": True}, {}
+    for name, label in labels.items():
+        moved = label.with_points(_moved_points(label.points(), box, place))
+        change = moved.covered(~changed, changed, attributes)
+        values[name], attributes = change.label, change.attributes
     amodal = (float(place.x), float(place.y), float(place.width), float(place.height))
     pasted = Instance(
         category=inst.category,
@@ -221,20 +225,8 @@ def paste(
         amodal_bbox=amodal,
         occlusion=0.0,
         truncation=0.0,
-        keypoints=keypoints,
-        attributes={**inst.attributes, "pasted": True},
-        text=text,
+        attributes=attributes,
+        **values,
     )
     labels = Labels(tuple(instances) + (pasted,), target.labels.categories, target.labels.camera)
     return Sample(image, labels, target.meta), dropped
-
-
-def _hide_covered(keypoints: np.ndarray, hidden: np.ndarray) -> np.ndarray:
-    """Keypoints (K, 3) with v=2 turned to v=1 where the pixel under them is in ``hidden``."""
-    kp = np.asarray(keypoints, np.float32).copy()
-    H, W = hidden.shape
-    for row in kp:
-        px, py = int(np.floor(row[0])), int(np.floor(row[1]))
-        if row[2] == 2 and 0 <= px < W and 0 <= py < H and hidden[py, px]:
-            row[2] = 1
-    return kp

@@ -5,13 +5,14 @@ message such as ``sample 3 instance 2 'room': bbox [10,20,30,8] -> [11,20,30,8] 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from synthgen.config.schema import RegressConfig
+from synthgen.records import instance_codecs
 from synthgen.regress import stats as statistics
 from synthgen.regress.fingerprint import Fingerprint, SampleFingerprint
 from synthgen.regress.pixels import color_shift, mean_color, ssim
@@ -21,7 +22,6 @@ LABELS, PIXELS, STATS, SAMPLES = "labels", "pixels", "stats", "samples"
 KINDS = (SAMPLES, LABELS, PIXELS, STATS)
 # Records round coordinates to 3 decimals; one unit of that rounding is noise, not a change.
 FLOAT_EPS = 1e-3 + 1e-9
-_HANDLED = ("category", "bbox", "area", "segmentation", "text", "quad", "chars", "char_quads", "attributes")
 
 
 @dataclass(frozen=True)
@@ -177,60 +177,108 @@ def _bbox_note(g: Sequence[int], n: Sequence[int]) -> str:
     return f" ({', '.join(notes)})" if notes else ""
 
 
+def _compare_category(key: str, g: dict, n: dict, add: Callable, tol: RegressConfig) -> None:
+    if g[key] != n[key]:
+        add(key, f"category {g[key]!r} -> {n[key]!r}", g[key], n[key])
+
+
+def _compare_transcription(key: str, g: dict, n: dict, add: Callable, tol: RegressConfig) -> None:
+    if g.get(key) != n.get(key):
+        add("transcription", f"transcription {g.get(key)!r} -> {n.get(key)!r}", g.get(key), n.get(key))
+
+
+def _compare_chars(key: str, g: dict, n: dict, add: Callable, tol: RegressConfig) -> None:
+    # a changed transcription says it already
+    if g.get("text") == n.get("text") and g.get(key) != n.get(key):
+        add(key, f"chars {g.get(key)!r} -> {n.get(key)!r}", g.get(key), n.get(key))
+
+
+def _compare_bbox(key: str, g: dict, n: dict, add: Callable, tol: RegressConfig) -> None:
+    move = _max_move(g[key], n[key])
+    if move is None or move > (tol.box_tolerance_px if tol.labels == "tolerant" else 0):
+        note = _bbox_note(g[key], n[key])
+        add(key, f"bbox {_fmt(g[key])} -> {_fmt(n[key])}{note}", g[key], n[key])
+
+
+def _compare_area(key: str, g: dict, n: dict, add: Callable, tol: RegressConfig) -> None:
+    if tol.labels != "tolerant" and g.get(key) != n.get(key):
+        add(key, f"area {g.get(key)} -> {n.get(key)}", g.get(key), n.get(key))
+
+
+def _compare_mask(key: str, g: dict, n: dict, add: Callable, tol: RegressConfig) -> None:
+    gm, nm = g.get(key), n.get(key)
+    if gm != nm:
+        iou = _mask_iou(gm, nm) if gm and nm else 0.0
+        if tol.labels != "tolerant" or iou < tol.min_mask_iou:
+            add("mask", f"mask changed (IoU {iou:.3f})", None, round(iou, 4))
+
+
+def _point_limit(tol: RegressConfig) -> float:
+    return max(FLOAT_EPS, tol.box_tolerance_px) if tol.labels == "tolerant" else FLOAT_EPS
+
+
+def _compare_points(key: str, g: dict, n: dict, add: Callable, tol: RegressConfig) -> None:
+    """Points (a quad, char quads, a polygon): how far the farthest one moved."""
+    label = key.replace("_", " ")
+    if (key in g) != (key in n):
+        add(key, f"{label} {'added' if key in n else 'removed'}")
+        return
+    move = _max_move(g[key], n[key])
+    if move is None:
+        add(key, f"{label}: {len(g[key])} -> {len(n[key])}", len(g[key]), len(n[key]))
+    elif move > _point_limit(tol):
+        add(key, f"{label} moved up to {move:.2f} px", None, round(move, 3))
+
+
+def _compare_mapping(key: str, g: dict, n: dict, add: Callable, tol: RegressConfig) -> None:
+    if g.get(key, {}) != n.get(key, {}):
+        add(key, f"{key} {g.get(key, {})} -> {n.get(key, {})}")
+
+
+def _compare_value(key: str, g: dict, n: dict, add: Callable, tol: RegressConfig) -> None:
+    """Any other value: equal, or (a list of numbers) moved no farther than a rounding step."""
+    if g.get(key) == n.get(key):
+        return
+    move = None
+    if isinstance(g.get(key), list) and isinstance(n.get(key), list):
+        try:
+            move = _max_move(g[key], n[key])
+        except (TypeError, ValueError):  # not numbers
+            move = None
+    if move is None:
+        add(key, f"{key} {_fmt(g.get(key, '(absent)'))} -> {_fmt(n.get(key, '(absent)'))}")
+    elif move > _point_limit(tol):
+        add(key, f"{key} moved up to {move:.2f} px", None, round(move, 3))
+
+
+# How a field is compared: by its codec (synthgen.records.CODECS), where the key does not say more.
+# A field added to the model is compared by its codec's comparer, or as a value, with no edit here.
+_BY_KEY = {
+    "category": _compare_category,
+    "text": _compare_transcription,
+    "chars": _compare_chars,
+    "bbox": _compare_bbox,
+    "area": _compare_area,
+    "segmentation": _compare_mask,
+}
+_BY_CODEC = {"points": _compare_points, "point_groups": _compare_points, "json": _compare_mapping}
+
+
 def instance_differences(
     name: str, sample: int, position: int, g: dict, n: dict, tol: RegressConfig
 ) -> list[Difference]:
-    """Field-by-field differences of two paired instance records."""
-    tolerant = tol.labels == "tolerant"
+    """Field-by-field differences of two paired instance records: the model's fields in their
+    order, then any key only a golden of another version holds."""
     out: list[Difference] = []
 
     def add(what: str, message: str, gv: Any = None, nv: Any = None) -> None:
         out.append(Difference(LABELS, what, name, message, sample, position, gv, nv))
 
-    if g["category"] != n["category"]:
-        add("category", f"category {g['category']!r} -> {n['category']!r}", g["category"], n["category"])
-    if g.get("text") != n.get("text"):
-        add("transcription", f"transcription {g.get('text')!r} -> {n.get('text')!r}", g.get("text"), n.get("text"))
-    elif g.get("chars") != n.get("chars"):
-        add("chars", f"chars {g.get('chars')!r} -> {n.get('chars')!r}", g.get("chars"), n.get("chars"))
-    move = _max_move(g["bbox"], n["bbox"])
-    if move is None or move > (tol.box_tolerance_px if tolerant else 0):
-        note = _bbox_note(g["bbox"], n["bbox"])
-        add("bbox", f"bbox {_fmt(g['bbox'])} -> {_fmt(n['bbox'])}{note}", g["bbox"], n["bbox"])
-    if not tolerant and g.get("area") != n.get("area"):
-        add("area", f"area {g.get('area')} -> {n.get('area')}", g.get("area"), n.get("area"))
-    gm, nm = g.get("segmentation"), n.get("segmentation")
-    if gm != nm:
-        iou = _mask_iou(gm, nm) if gm and nm else 0.0
-        if not tolerant or iou < tol.min_mask_iou:
-            add("mask", f"mask changed (IoU {iou:.3f})", None, round(iou, 4))
-    for key, label in (("quad", "quad"), ("char_quads", "char quads")):
-        if key not in g and key not in n:
-            continue
-        if (key in g) != (key in n):
-            add(key, f"{label} {'added' if key in n else 'removed'}")
-            continue
-        move = _max_move(g[key], n[key])
-        limit = max(FLOAT_EPS, tol.box_tolerance_px) if tolerant else FLOAT_EPS
-        if move is None:
-            add(key, f"{label}: {len(g[key])} -> {len(n[key])}", len(g[key]), len(n[key]))
-        elif move > limit:
-            add(key, f"{label} moved up to {move:.2f} px", None, round(move, 3))
-    if g.get("attributes", {}) != n.get("attributes", {}):
-        add("attributes", f"attributes {g.get('attributes', {})} -> {n.get('attributes', {})}")
-    for key in sorted((set(g) | set(n)) - set(_HANDLED)):  # fields added later (polygon, keypoints, ...)
-        if g.get(key) == n.get(key):
-            continue
-        move = None
-        if isinstance(g.get(key), list) and isinstance(n.get(key), list):
-            try:
-                move = _max_move(g[key], n[key])
-            except (TypeError, ValueError):  # not numbers
-                move = None
-        if move is None:
-            add(key, f"{key} {_fmt(g.get(key, '(absent)'))} -> {_fmt(n.get(key, '(absent)'))}")
-        elif move > (max(FLOAT_EPS, tol.box_tolerance_px) if tolerant else FLOAT_EPS):
-            add(key, f"{key} moved up to {move:.2f} px", None, round(move, 3))
+    codecs = instance_codecs()
+    for key in [*codecs, *sorted((set(g) | set(n)) - set(codecs))]:
+        if key in g or key in n:
+            compare = _BY_KEY.get(key) or _BY_CODEC.get(codecs.get(key, ""), _compare_value)
+            compare(key, g, n, add, tol)
     return out
 
 

@@ -118,3 +118,80 @@ def test_horizon_placement_follows_the_ground_plane():
         bottom = p.y + p.height
         assert bottom > 40
         assert p.width == max(1, round(20 * (bottom - 40) / 60)) or abs(p.width - 20 * (bottom - 40) / 60) <= 1
+
+
+# --- the labels a paste moves or covers, each by its own kind's rule (synthgen.extensions) ----------
+
+
+def test_a_word_half_covered_by_a_paste_becomes_illegible_as_a_word_cut_by_a_warp(scene):
+    """One text rule for pastes and warps: a word that lost pixels keeps its quad and transcription
+    but is no longer legible (ICDAR ###, no recognition crop), with the reason."""
+    target, donor = scene
+    word_mask = rect(30, 40, 20, 26, 10, 30)
+    quad = np.array([[10, 20], [30, 20], [30, 26], [10, 26]], np.float32)
+    word = inst("car", word_mask, text=TextRecord("hello", quad), attributes={"line": 0})
+    far = inst("car", rect(30, 40, 0, 3, 30, 40), text=TextRecord("far", quad + [20, -20]))
+    target = Sample(target.image, Labels((word, far), TABLE), {"index": 0})
+    out, _ = paste(target, donor, 0, Placement(x=24, y=18, width=6, height=6))
+    covered, untouched, pasted = out.labels.instances
+    assert covered.attributes == {"line": 0, "legible": False, "illegible_reason": "covered"}
+    assert covered.text.transcription == "hello" and np.array_equal(covered.text.quad, quad)
+    assert covered.area == 120 - 6 * 6 + 2 * 6  # rows 20..25 of x 24..29 covered: 6 x 6, rows 18..19 outside
+    assert untouched == far  # no pixel of it covered: exactly as it was
+    assert pasted.attributes == {"pasted": True}  # a pasted word keeps its legibility
+
+    # the same rule through a warp: the word pushed half out of the image
+    from synthgen.augment.warp import fit_geometry
+    from synthgen.extensions import extensions_of, with_label_points
+    from synthgen.types import InstanceGeometry
+
+    geo = {1: InstanceGeometry("car", TextRecord("hello", quad), attributes={"line": 0})}
+    labels = {1: extensions_of(geo[1])}
+    moved = with_label_points(labels, quad.astype(np.float64) + [20, 0])  # x 30..50 in a 40 px wide image
+    ids = np.zeros((30, 40), np.int32)
+    ids[20:26, 30:40] = 1
+    fitted, counts = fit_geometry(geo, moved, ids, 40, 30)
+    assert fitted[1].attributes == {"line": 0, "legible": False, "truncated": True, "illegible_reason": "truncated"}
+    assert counts == {"illegible_truncated": 1}
+    np.testing.assert_array_equal(fitted[1].text.quad, [[30, 20], [40, 20], [40, 26], [30, 26]])
+
+
+def test_a_word_covered_again_is_counted_illegible_once():
+    quad = np.array([[0, 0], [4, 0], [4, 2], [0, 2]], np.float32)
+    text = TextRecord("ab", quad)
+    hidden = np.ones((4, 8), bool)
+    first = text.covered(hidden, hidden, {})
+    assert first.counts == {"illegible_covered": 1}
+    again = text.covered(hidden, hidden, first.attributes)
+    assert again.counts == {} and again.attributes == first.attributes
+
+
+def test_a_pasted_object_keeps_its_3d_box_placed_in_the_targets_camera():
+    """A driving object pasted at twice its size is the same object at half the distance, seen at
+    the same angle; its box projects where its pixels went."""
+    from synthgen.types import Box3D, Camera
+
+    k = np.array([[100.0, 0, 20], [0, 100.0, 15], [0, 0, 1]])
+    level = np.eye(4)
+    level[:3, :3] = [[0, -1, 0], [0, 0, -1], [1, 0, 0]]  # world x forward, z up -> camera z forward, y down
+    camera = Camera(k, level, 40, 30)
+    np.testing.assert_array_equal(camera.rectification(), np.eye(3))
+    box = Box3D(np.array([0.0, 0.0, 10.0]), np.array([4.0, 1.8, 1.5]), 0.25)
+    donor_img = np.full((30, 40, 3), 200, np.uint8)
+    car = inst("car", rect(30, 40, 12, 18, 16, 24), box3d=box)  # centre (0, 0, 10) projects to (20, 15)
+    donor = Sample(donor_img, Labels((car,), TABLE, camera), {"index": 0})
+    target = Sample(np.zeros((30, 40, 3), np.uint8), Labels((), TABLE, camera), {"index": 1})
+    # box (16, 12, 8, 6) scaled x2 to (8, 18, 16, 12): pixel (20, 15) -> (8 + 4 * 2, 18 + 3 * 2) = (16, 24)
+    out, _ = paste(target, donor, 0, Placement(x=8, y=18, width=16, height=12))
+    moved = out.labels.instances[-1].box3d
+    assert moved is not None
+    np.testing.assert_allclose(moved.center, [-0.2, 0.45, 5.0], atol=1e-9)  # (16 - 20) * 5 / 100, (24 - 15) * 5 / 100
+    np.testing.assert_allclose(moved.dimensions, box.dimensions)
+    np.testing.assert_allclose(camera.project_rectified(moved.center[None]), [[16.0, 24.0]], atol=1e-9)
+    # the same observation angle: yaw - atan2(x, z) is kept
+    assert moved.yaw - np.arctan2(-0.2, 5.0) == pytest.approx(0.25)
+
+    # without a camera in the target there is nothing for a 3D box to be relative to: left out
+    flat = Sample(target.image, Labels((), TABLE), {"index": 1})
+    out, _ = paste(flat, donor, 0, Placement(x=8, y=18, width=16, height=12))
+    assert out.labels.instances[-1].box3d is None
