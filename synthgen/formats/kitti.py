@@ -64,6 +64,8 @@ KITTI_TYPES = {
     "child": "Pedestrian",
     "rider": "Cyclist",
 }
+# the devkit's own type names, written as they are where an instance's type attribute holds one
+KITTI_NAMES = ("Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Tram", "Misc")
 OCCLUSION_LEVELS = (0.15, 0.5)
 MAX_VALUE = 1e6  # label and calibration numbers read: pixels, metres, radians, focal lengths
 
@@ -99,8 +101,11 @@ def kitti_stem(image_file: str) -> str:
 
 
 def kitti_type(inst: Instance | dict) -> str:
-    """The KITTI type of an instance (or its record): ``Misc`` for what KITTI has no class for."""
+    """The KITTI type of an instance (or its record): a devkit type name held in its ``type``
+    attribute as it is (a real KITTI label's), else ``Misc`` for what KITTI has no class for."""
     inst = as_instance(inst)
+    if _kind(inst) in KITTI_NAMES:
+        return _kind(inst)
     return KITTI_TYPES.get(_kind(inst), KITTI_TYPES.get(inst.category, "Misc"))
 
 
@@ -116,8 +121,10 @@ def kitti_object(inst: Instance | dict) -> KittiObject:
     b = inst.box3d
     (cx, cy, cz), (length, width, height), ry = (float(v) for v in b.center), (float(v) for v in b.dimensions), b.yaw
     x, y, w, h = inst.bbox
-    alpha = ry - math.atan2(cx, cz)
-    alpha = (alpha + math.pi) % (2 * math.pi) - math.pi
+    alpha = inst.attributes.get("alpha")  # a real label's observation angle, as read
+    if alpha is None:
+        alpha = ry - math.atan2(cx, cz)
+        alpha = (alpha + math.pi) % (2 * math.pi) - math.pi
     return KittiObject(
         type=kitti_type(inst),
         truncated=float(inst.truncation if inst.truncation is not None else 0.0),

@@ -16,6 +16,7 @@ RENDERERS: Registry[RendererKind] = Registry(
         "text_page": "synthgen.text.page:RENDERER",
         "shapes2d": "synthgen.shapes.render:RENDERER",
         "mesh3d": "synthgen.driving.render:RENDERER",
+        "mesh3d_insert": "synthgen.driving.insert.composite:RENDERER",
     },
 )
 

@@ -19,6 +19,7 @@ SCENES: Registry[SceneKind] = Registry(
         "ocr_document": "synthgen.text.scenes.ocr_document",
         "ocr_receipt": "synthgen.text.scenes.ocr_receipt",
         "driving": "synthgen.driving.scene",
+        "driving_insert": "synthgen.driving.insert.scene",
         "shapes": "synthgen.shapes.scene",
     },
     attribute="SCENE",

@@ -46,7 +46,7 @@ def test_lazy_registries_know_every_kind_and_build_each_once():
     assert {"rain", "snow", "gaussian_blur", "elastic"} <= set(AUGMENTATIONS.names())
     assert AUGMENTATIONS.get("rain").name == "rain" and AUGMENTATIONS.get("snow").name == "snow"
     assert RENDERERS.get("text2d").name == "text2d"
-    with pytest.raises(ConfigError, match=r"unknown scene kind 'nope'; valid kinds: driving, ocr_document"):
+    with pytest.raises(ConfigError, match=r"unknown scene kind 'nope'; valid kinds: driving, driving_insert, ocr_document"):
         SCENES.get("nope")
 
 
