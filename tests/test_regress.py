@@ -281,6 +281,7 @@ def test_import_stays_light():
 # --- command line --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # synthgen processes
 def test_cli_exit_codes(tmp_path, capsys):
     config = small_config(tmp_path)
     golden = tmp_path / "golden" / "small.json"
@@ -421,6 +422,7 @@ sys.exit(code)
 """
 
 
+@pytest.mark.slow  # synthgen processes
 def test_regress_without_torch_reports_pixel_changes(tmp_path):
     golden = tmp_path / "g.json"
     regress(load_run_config(small_config(tmp_path, "14")), golden, update=True)

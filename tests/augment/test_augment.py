@@ -284,6 +284,7 @@ NO_TORCH_RUNS = {
 }
 
 
+@pytest.mark.slow  # another process
 @pytest.mark.parametrize("run", sorted(NO_TORCH_RUNS))
 def test_runs_without_geometric_steps_never_import_torch(run):
     config, overrides = NO_TORCH_RUNS[run]
@@ -316,6 +317,7 @@ def test_missing_kornia_is_a_config_error_at_load(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # another process
 def test_photometric_steps_run_without_kornia(tmp_path):
     run = tmp_path / "run.yaml"
     steps = "".join(f"  {kind}: {{kind: {kind}}}\n" for kind in sorted(PHOTOMETRIC))
