@@ -75,7 +75,8 @@ class StepKind:
             with them; a scene whose labels include another kind is refused at load. None for a
             step that keeps every pixel where it is.
         make_resource: optional (settings) -> heavy object (a diffusion pipeline) built once per
-            worker by the worker context; ``apply`` finds it as ``ctx.resource(settings)``.
+            worker by the worker context, keyed by the step's name; ``apply`` finds it as
+            ``ctx.resource(settings)`` (``ctx`` is the step's view of the context).
         requires: optional (settings) -> the label kinds (``LABEL_KINDS``, e.g. ``depth``) the scene
             must produce for the step to run; checked at load.
         name: the ``<stage>.<step>.kind`` that selects it, set by the stage's registry.
@@ -132,7 +133,13 @@ class StepsResult:
 
 
 def run_steps(
-    steps: Sequence[Step], layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None
+    steps: Sequence[Step],
+    layers: Layers,
+    spec: SceneSpec,
+    rng: np.random.Generator,
+    ctx: Any = None,
+    *,
+    stage: str,
 ) -> StepsResult:
     """Apply each step with its probability, in order, drawing everything from ``rng``.
 
@@ -141,7 +148,9 @@ def run_steps(
         layers: the sample's layers. Not modified.
         spec: the scene the layers were rendered from.
         rng: the sample's generator for this stage; the same generator gives the same bytes.
-        ctx: the worker context (heavy resources such as a diffusion pipeline), or None.
+        ctx: the worker context (heavy resources such as a diffusion pipeline), or None; each step
+            receives its own view of it (``WorkerContext.step``), which finds its resource by name.
+        stage: ``generate`` or ``augment``: with the step's name, the key of its resource.
 
     Returns:
         StepsResult with the new layers, the sampled values and the dropped counts.
@@ -153,7 +162,8 @@ def run_steps(
         step_rng = step_generator(root, step.name)
         if step_rng.random() >= step.p:
             continue
-        result = step.kind.apply(step.settings, layers, spec, step_rng, ctx)
+        step_ctx = ctx.step(stage, step.name) if ctx is not None else None
+        result = step.kind.apply(step.settings, layers, spec, step_rng, step_ctx)
         layers = result.layers
         applied[step.name] = result.params
         for reason, n in result.dropped.items():

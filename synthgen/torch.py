@@ -322,22 +322,21 @@ class _DatasetOnDisk:
     """
 
     def __init__(self, path: Any, transform: Callable[[Sample], Any] | None = None, transforms: Callable | None = None):
-        from pathlib import Path
+        from synthgen.engine.source import DatasetSource
 
-        from synthgen.formats.base import ReadOptions
-        from synthgen.formats.synthgen_reader import read_synthgen
-
-        result = read_synthgen(Path(path), ReadOptions())
-        self.samples = result.samples
-        self.label_map = LabelMap(result.categories)
+        self.source = DatasetSource.read(path)
+        self.samples = self.source.lazy
+        self.label_map = LabelMap(self.source.categories)
         self.item = _item_maker(transform, transforms, self.label_map)
         self.synthetic = [not str(s.record["meta"].get("source", "synthetic")).startswith("real") for s in self.samples]
 
     def __len__(self) -> int:
-        return len(self.samples)
+        return len(self.source)
 
     def __getitem__(self, index: int) -> Any:
-        return self.item(self.samples[index].materialize())
+        from synthgen.engine.source import stream
+
+        return self.item(next(stream(self.source, (index,))))
 
 
 def synthetic_share(epoch: int, epochs: int, start: float, end: float) -> float:
@@ -431,7 +430,8 @@ def buffered_shuffle(items: Iterable[int], size: int, rng: np.random.Generator) 
 
 
 class _SyntheticDataset:
-    """Samples of a run config made on the fly, for a DataLoader: no files.
+    """Samples of a run config (or of any ``synthgen.engine.source.Source``) made on the fly, for a
+    DataLoader: no files.
 
     The dataset's order is the indices ``start .. stop - 1``, or with ``shuffle_buffer=N`` those
     indices through a seeded shuffle buffer of N (``buffered_shuffle``: a stream of any length in
@@ -443,19 +443,21 @@ class _SyntheticDataset:
     takes one item from each worker in turn (``in_order=True``, the default). With
     ``batch_size=B`` each batch holds B samples of one worker, so which samples share a batch
     depends on the worker count (the epoch's samples do not). Sample ``i`` is
-    ``synthgen.make_sample(config, i)``.
+    ``synthgen.make_sample(config, i)``: samples are made by ``synthgen.engine.source.stream``, the
+    loop that makes the shards of ``generate`` and ``mix``.
 
     The order is the same in every epoch unless ``set_epoch(e)`` is called before iterating: it
     draws from ``(seed, e)``. Workers receive the dataset when an epoch's iterator starts, so with
     ``persistent_workers=True`` a later ``set_epoch`` does not reach them.
 
     Args:
-        config: a RunConfig or the path of a run config.
-        start, stop: the index range (stop None: the config's ``num_samples``).
+        config: a RunConfig, the path of a run config, or a Source (``GeneratedSource``, a
+            ``DatasetSource``...).
+        start, stop: the index range (stop None: the source's length, a config's ``num_samples``).
         transform: Sample -> item; None (and no ``transforms``) gives the Sample.
         transforms: a ``transforms.v2`` pipeline: items are ``detection_item`` pairs (image, target).
         shuffle_buffer: the shuffle buffer's length; 0 (default): index order.
-        seed: the shuffle's seed; None: the config's ``seed``.
+        seed: the shuffle's seed; None: the source's (the config's ``seed``).
 
     Attributes:
         label_map: the run's category table as training labels.
@@ -477,20 +479,25 @@ class _SyntheticDataset:
         import cv2
 
         from synthgen import _config
+        from synthgen.engine.source import GeneratedSource, Source
 
         if isinstance(shuffle_buffer, bool) or not isinstance(shuffle_buffer, int) or shuffle_buffer < 0:
             raise ValueError(f"shuffle_buffer must be an int >= 0, got {shuffle_buffer!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
             raise ValueError(f"seed must be an int >= 0 or None, got {seed!r}")
-        self.config = _config(config)
+        if isinstance(config, Source):
+            self.source = config
+            self.config = getattr(config, "config", None)
+        else:
+            self.config = _config(config)
+            self.source = GeneratedSource(self.config)
         self.start = start
-        self.stop = self.config.num_samples if stop is None else stop
-        self.label_map = LabelMap(self.config.categories)
+        self.stop = len(self.source) if stop is None else stop
+        self.label_map = LabelMap(self.source.categories)
         self.item = _item_maker(transform, transforms, self.label_map)
         self.shuffle_buffer = shuffle_buffer
-        self.seed = self.config.seed if seed is None else seed
+        self.seed = self.source.seed if seed is None else seed
         self.epoch = 0
-        self._ctx = None
         cv2.setNumThreads(1)
 
     def __len__(self) -> int:
@@ -513,13 +520,12 @@ class _SyntheticDataset:
         return islice(self.order(), info.id, None, info.num_workers)
 
     def __iter__(self) -> Iterator[Any]:
-        from synthgen.engine.context import WorkerContext
-        from synthgen.engine.pipeline import make_sample
+        from synthgen.engine.source import stream
 
-        if self._ctx is None:
-            self._ctx = WorkerContext(self.config)  # once per worker process (each has its own copy of self)
-        for index in self.indices():
-            yield self.item(make_sample(self.config, index, self._ctx))
+        # the worker context is this process's kept one (``context.worker_context``): built on a
+        # DataLoader worker's first sample, reused by its later epochs
+        for sample in stream(self.source, self.indices()):
+            yield self.item(sample)
 
 
 # The datasets subclass torch's Dataset / IterableDataset, so the classes are made when first

@@ -26,4 +26,4 @@ def augment(
         spec: the scene the layers were rendered from.
         ctx: the worker context.
     """
-    return run_steps(steps, layers, spec, rng, ctx)  # type: ignore[arg-type]
+    return run_steps(steps, layers, spec, rng, ctx, stage="augment")  # type: ignore[arg-type]

@@ -2,9 +2,11 @@
 
 An executor builds one context per worker process (a process pool's initialiser, the first task
 of a Ray worker, or the calling process for the serial executor) and passes it to every sample
-that process makes. It holds the renderer's resource (a GL context and renderer), the resources
-of generate and augment steps (a diffusers pipeline), and sets the thread policies. Font and glyph
-caches are per process by construction (``synthgen.text.glyphs``), so they live exactly as long.
+that process makes. What a context holds is the source's business (``Source.make_context``): a
+run config's (``WorkerContext``) holds the renderer's resource (a GL context and renderer) and the
+resources of its generate and augment steps (a diffusers pipeline), keyed by the step's name, and
+sets the thread policies; a mix's holds nothing. Font and glyph caches are per process by
+construction (``synthgen.text.glyphs``), so they live exactly as long.
 """
 
 from __future__ import annotations
@@ -16,11 +18,28 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from synthgen.config.schema import RunConfig
 
 _builds = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class StepResource:
+    """What the worker context built for one configured step.
+
+    Attributes:
+        settings: the step's settings it was built from (a step of another config's settings is
+            refused rather than handed this resource).
+        resource: what the step kind's ``make_resource`` returned.
+    """
+
+    settings: Any
+    resource: Any
 
 
 class WorkerContext:
@@ -33,6 +52,9 @@ class WorkerContext:
         pid: the process it was built in.
         build: how many contexts this process has built before and including this one (a test
             checks that a worker builds one, not one per shard or sample).
+        steps: ``<stage>.<step name>`` (``generate.refine``) -> the step's resource, for the steps
+            whose kind declares ``make_resource``: a stable key, the same in every copy of the
+            config (a worker's unpickled one included), whatever object holds the settings.
     """
 
     def __init__(self, config: RunConfig):
@@ -45,24 +67,70 @@ class WorkerContext:
         kind = RENDERERS.get(config.render.kind)
         self.render_kind = kind
         self.render_resource = kind.make_resource(config.render.settings) if kind.make_resource else None
-        self._resources: dict[int, Any] = {}
-        for step in (*config.generate, *config.augment):
-            if step.kind.make_resource is not None:
-                self._resources[id(step.settings)] = step.kind.make_resource(step.settings)
+        self.steps: dict[str, StepResource] = {}
+        for stage, steps in (("generate", config.generate), ("augment", config.augment)):
+            for step in steps:
+                if step.kind.make_resource is not None:
+                    self.steps[step_key(stage, step.name)] = StepResource(
+                        step.settings, step.kind.make_resource(step.settings)
+                    )
 
-    def resource(self, settings: Any) -> Any:
-        """The resource built for this worker for the step whose settings are ``settings`` (the
-        object ``apply`` receives)."""
-        return self._resources[id(settings)]
+    def accepts(self, config: RunConfig) -> bool:
+        """Whether samples of ``config`` may use this context: the config it was built for, or a
+        copy of it (a worker's unpickled one)."""
+        return config is self.config or config.resolved == self.config.resolved
+
+    def step(self, stage: str, name: str) -> StepContext:
+        """The view of this context that the step ``name`` of ``stage`` receives as ``ctx``."""
+        return StepContext(self, step_key(stage, name))
 
     def close(self) -> None:
         """Release what the resources hold (GL contexts, pipelines)."""
-        for res in (self.render_resource, *self._resources.values()):
+        for res in (self.render_resource, *(s.resource for s in self.steps.values())):
             close = getattr(res, "close", None)
             if close is not None:
                 close()
         self.render_resource = None
-        self._resources.clear()
+        self.steps.clear()
+
+
+def step_key(stage: str, name: str) -> str:
+    """The key of a configured step's resource: ``generate.refine``."""
+    return f"{stage}.{name}"
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """The worker context as one step's ``apply`` sees it (``ctx``): its own resource, by its name.
+
+    Attributes:
+        worker: the worker context.
+        key: the step's ``<stage>.<name>``.
+    """
+
+    worker: WorkerContext
+    key: str
+
+    def resource(self, settings: Any) -> Any:
+        """The resource built for this step in this worker.
+
+        Args:
+            settings: the settings ``apply`` received; they must equal those the resource was built
+                from (else ValueError: a context of another config is never used silently).
+        """
+        built = self.worker.steps.get(self.key)
+        if built is None:
+            raise KeyError(f"{self.key}: the worker context built no resource for this step")
+        if settings is not built.settings and settings != built.settings:
+            raise ValueError(f"{self.key}: the worker context was built for other settings of this step")
+        return built.resource
+
+
+class NoResources:
+    """The context of a source whose samples need nothing per process (a mix's: they read files)."""
+
+    def close(self) -> None:
+        return None
 
 
 def set_thread_policies() -> None:
@@ -83,48 +151,56 @@ def set_thread_policies() -> None:
         torch.set_num_threads(1)
 
 
-def new_context(config: Any) -> Any:
-    """A worker context for a job's config: the run config's ``WorkerContext``, or what a config of
-    another kind builds for itself (``config.worker_context()``: a mix's workers read files and
-    hold no renderer). It has ``config`` and ``close()``."""
-    build = getattr(config, "worker_context", None)
-    return build() if build is not None else WorkerContext(config)
+def new_context(source: Any) -> Any:
+    """A new worker context for a source's samples (``source.make_context()``); it has ``close()``."""
+    return source.make_context()
 
 
-def fork_safe(config: Any) -> bool:
-    """Whether worker processes for a job's config may be forked: its renderer survives a fork (a
-    config of another kind says so itself, ``config.fork_safe``)."""
-    safe = getattr(config, "fork_safe", None)
-    if safe is not None:
-        return bool(safe)
-    from synthgen.render import RENDERERS
-
-    return RENDERERS.get(config.render.kind).fork_safe
+def fork_safe(source: Any) -> bool:
+    """Whether worker processes for a source's samples may be forked (its renderer survives a fork)."""
+    return bool(source.fork_safe)
 
 
-_current: Any = None
+_current: tuple[str, Any] | None = None  # (the source's context_key, its context)
 
 
-def worker_context(config: Any) -> Any:
-    """This process's context for ``config``: built on first use, rebuilt only for another config.
+def worker_context(source: Any) -> Any:
+    """This process's context for ``source``: built on first use, kept for later sources of the
+    same ``context_key`` (every shard of a run), rebuilt only for another key.
 
-    Process-pool initialisers and Ray tasks call it; it is the one per-process object the engine
-    keeps, since a worker process outlives a single shard.
+    Process-pool initialisers, Ray tasks and DataLoader workers call it; it is the one per-process
+    object the engine keeps, since a worker process outlives a single shard.
     """
     global _current
-    if _current is None or (_current.config is not config and _current.config.resolved != config.resolved):
+    key = source.context_key
+    if _current is None or _current[0] != key:
         if _current is not None:
-            _current.close()
-        _current = new_context(config)
-    return _current
+            _current[1].close()
+            _current = None
+        _current = (key, new_context(source))
+    return _current[1]
 
 
-def init_worker(config: Any, parent_pid: int | None = None) -> None:
+@contextmanager
+def scoped_context(source: Any) -> Iterator[Any]:
+    """A context for ``source`` for the duration: this process's kept one if it is for the same
+    key (not closed), else a new one, closed at the end (a renderer is not left open after a run)."""
+    if _current is not None and _current[0] == source.context_key:
+        yield _current[1]
+        return
+    ctx = new_context(source)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def init_worker(source: Any, parent_pid: int | None = None) -> None:
     """Process-pool initialiser: tie the worker's life to its parent's, leave signals to the
     parent, and build the worker's context before its first shard.
 
     Args:
-        config: the jobs' config (a run config, or a mix config).
+        source: the jobs' sample source (``synthgen.engine.source.Source``).
         parent_pid: the pid of the process that started the pool; when given, the worker exits as
             soon as that process is gone (killed by SIGKILL included).
     """
@@ -134,7 +210,7 @@ def init_worker(config: Any, parent_pid: int | None = None) -> None:
     # that also caught them would print a traceback of its own; SIGTERM sent to a worker kills it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    worker_context(config)
+    worker_context(source)
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

@@ -1,9 +1,11 @@
 """Executors run shard producers: ``serial`` (in this process), ``process`` (a local pool) and
 ``ray`` (tasks on a Ray cluster, ``synthgen.engine.ray_executor``).
 
-Every executor yields produced shards as they complete, for the driver to commit; output is
-identical whichever ran it, because each shard is a pure function of its job. Each worker process
-builds its context (``synthgen.engine.context``) once, before its first shard.
+Every executor hands its jobs out through the one ``StreamingScheduler`` (a bounded window of jobs
+in flight, taken from the plan as they finish) and yields the produced shards in the plan's order,
+for the driver to commit; output is identical whichever ran it, because each shard is a pure
+function of its job. Each worker process builds the context of the jobs' source
+(``synthgen.engine.context``) once, before its first shard.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from synthgen.engine.context import fork_safe, init_worker, new_context, worker_context
+from synthgen.engine.context import fork_safe, init_worker, scoped_context, worker_context
+from synthgen.engine.scheduler import InlineBackend, StreamingScheduler
 from synthgen.engine.shards import ProducedShard, ShardJob, produce_shard
 from synthgen.registry import Registry
 
@@ -23,33 +26,54 @@ IN_FLIGHT_PER_WORKER = 2  # shards submitted ahead per worker: workers never wai
 
 
 def serial(jobs: Iterable[ShardJob], workers: int) -> Iterator[ProducedShard]:
-    """Every shard in this process, with one context for the run."""
+    """Every shard in this process, with one context for the run (closed at the end)."""
     jobs = iter(jobs)
     first = next(jobs, None)
     if first is None:
         return
-    ctx = new_context(first.config)
-    try:
-        for job in itertools.chain([first], jobs):
-            yield produce_shard(job, ctx)
-    finally:
-        ctx.close()
+    with scoped_context(first.source) as ctx:
+        backend = InlineBackend(lambda job: produce_shard(job, ctx))
+        yield from StreamingScheduler(backend, 1).run(itertools.chain([first], jobs))
 
 
 def _produce_in_worker(job: ShardJob) -> ProducedShard:
-    return produce_shard(job, worker_context(job.config))
+    return produce_shard(job, worker_context(job.source))
+
+
+class PoolBackend:
+    """Shard jobs on a ``concurrent.futures`` process pool; ``cancel`` kills its workers, so that an
+    interrupted run does not wait for their shards (the pool then fails the futures left; they are
+    not cancelled first, which races with the pool's own thread failing them)."""
+
+    def __init__(self, pool):
+        self.pool = pool
+
+    def submit(self, job: ShardJob):
+        return self.pool.submit(_produce_in_worker, job)
+
+    def wait_any(self, handles: set) -> set:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        return wait(handles, return_when=FIRST_COMPLETED).done
+
+    def result(self, handle) -> ProducedShard:
+        return handle.result()
+
+    def cancel(self, handles: list) -> None:
+        _stop_workers(self.pool)
 
 
 def process(jobs: Iterable[ShardJob], workers: int) -> Iterator[ProducedShard]:
-    """Shards on a pool of ``workers`` processes (fork where the platform has it and the renderer
-    survives it, else spawn); each process builds its context in the pool's initialiser and dies
-    with this process.
+    """Shards on a pool of ``workers`` processes (fork where the platform has it and the source's
+    renderer survives it, else spawn); each process builds its context in the pool's initialiser
+    and dies with this process.
 
-    Jobs are taken from ``jobs`` as workers free up (a few ahead), so a plan of any length is
-    never listed. On an interruption (Ctrl-C, SIGTERM turned into KeyboardInterrupt) the workers
-    are stopped at once rather than left to finish their shards.
+    Jobs are taken from ``jobs`` as workers free up (``IN_FLIGHT_PER_WORKER`` each at most, through
+    the ``StreamingScheduler``), so a plan of any length is never listed, and shards come back in
+    the plan's order. On an interruption (Ctrl-C, SIGTERM turned into KeyboardInterrupt) the
+    workers are stopped at once rather than left to finish their shards.
     """
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import ProcessPoolExecutor
 
     jobs = iter(jobs)
     head = list(itertools.islice(jobs, max(workers, 1)))
@@ -57,29 +81,14 @@ def process(jobs: Iterable[ShardJob], workers: int) -> Iterator[ProducedShard]:
         yield from serial(itertools.chain(head, jobs), workers)
         return
     methods = multiprocessing.get_all_start_methods()
-    fork = "fork" in methods and fork_safe(head[0].config)
+    fork = "fork" in methods and fork_safe(head[0].source)
     ctx = multiprocessing.get_context("fork" if fork else "spawn")
     pool = ProcessPoolExecutor(
-        max_workers=len(head), mp_context=ctx, initializer=init_worker, initargs=(head[0].config, os.getpid())
+        max_workers=len(head), mp_context=ctx, initializer=init_worker, initargs=(head[0].source, os.getpid())
     )
-    jobs = itertools.chain(head, jobs)
-    limit = IN_FLIGHT_PER_WORKER * len(head)
+    scheduler = StreamingScheduler(PoolBackend(pool), IN_FLIGHT_PER_WORKER * len(head))
     with opencv_single_threaded(), pool:
-        in_flight: set = set()
-        try:
-            while True:
-                for job in itertools.islice(jobs, limit - len(in_flight)):
-                    in_flight.add(pool.submit(_produce_in_worker, job))
-                if not in_flight:
-                    break
-                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        except BaseException:
-            for future in in_flight:
-                future.cancel()
-            _stop_workers(pool)
-            raise
+        yield from scheduler.run(itertools.chain(head, jobs))
 
 
 def _stop_workers(pool) -> None:
@@ -109,10 +118,10 @@ def opencv_single_threaded() -> Iterator[None]:
 
 
 def ray(jobs: Iterable[ShardJob], workers: int) -> Iterator[ProducedShard]:
+    """Shards as Ray tasks (``synthgen.engine.ray_executor``), through the same scheduler."""
     from synthgen.engine.ray_executor import run_on_ray
 
-    # The Ray executor takes a list (its queue of tasks); Ray workers live in Ray's own processes.
-    yield from run_on_ray(list(jobs), workers)
+    yield from run_on_ray(jobs, workers)
 
 
 EXECUTORS: Registry[Executor] = Registry(

@@ -18,30 +18,23 @@ from synthgen.types import Sample
 
 
 def make_sample(config: RunConfig, index: int, ctx: WorkerContext | None = None) -> Sample:
-    """Generate sample ``index`` of a run.
+    """Generate sample ``index`` of a run (``GeneratedSource(config).sample``).
 
     Args:
         config: the loaded run config.
         index: the sample's index (0-based); the sample depends on nothing else.
-        ctx: the worker context; None builds a throwaway one (fine for a few samples: a GL
-            renderer or a diffusion pipeline is built each call).
+        ctx: the worker context, built for this config or a copy of it (ValueError otherwise);
+            None: this process's kept context if it is this config's, else a throwaway one (fine
+            for a few samples: a GL renderer or a diffusion pipeline is built each call).
     """
-    own = ctx is None
-    ctx = WorkerContext(config) if ctx is None else ctx
-    if ctx.config is not config:
-        # a worker's copy of the same config (unpickled per job): sample with the one the context
-        # built its resources for, so steps find them
-        if ctx.config.resolved != config.resolved:
-            raise ValueError("make_sample: the worker context was built for another config")
-        config = ctx.config
-    try:
-        return _make(config, index, ctx)
-    finally:
-        if own:
-            ctx.close()
+    from synthgen.engine.source import GeneratedSource
+
+    return GeneratedSource(config).sample(index, ctx)
 
 
-def _make(config: RunConfig, index: int, ctx: WorkerContext) -> Sample:
+def pipeline_sample(config: RunConfig, index: int, ctx: WorkerContext) -> Sample:
+    """Sample ``index`` through the run's stages, with ``ctx`` (which ``GeneratedSource.samples``
+    has checked is a context of this config): steps find their resources by their names."""
     kind = SCENES.get(config.scene.kind)
     spec = kind.sample(config.scene.settings, stage_rng(config.seed, index, "scene"))
     layers = ctx.render_kind.render(spec, config.render.settings, ctx.render_resource)
@@ -49,7 +42,7 @@ def _make(config: RunConfig, index: int, ctx: WorkerContext) -> Sample:
     meta_steps = {}
     for stage, steps in (("generate", config.generate), ("augment", config.augment)):
         if steps:
-            result = run_steps(steps, layers, spec, stage_rng(config.seed, index, stage), ctx)
+            result = run_steps(steps, layers, spec, stage_rng(config.seed, index, stage), ctx, stage=stage)
             layers = result.layers
             dropped.update(result.dropped)
             meta_steps[stage] = result.applied  # step name -> sampled values, for the steps that ran

@@ -15,6 +15,7 @@ imported only here.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import signal
@@ -22,7 +23,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 
 from synthgen.config.schema import RayConfig
@@ -39,7 +40,7 @@ POLL_S = 0.1  # the main thread wakes this often while Ray connects, so that SIG
 def _produce(job: ShardJob, into_out: bool) -> ProducedShard:
     from synthgen.engine.context import worker_context
 
-    return produce_shard(job, worker_context(job.config), into_out=into_out)
+    return produce_shard(job, worker_context(job.source), into_out=into_out)
 
 
 def ray_module():
@@ -253,21 +254,49 @@ def ray_session(settings: RayConfig) -> Iterator[None]:
         remove_abandoned()
 
 
-def run_on_ray(jobs: Sequence[ShardJob], workers: int) -> Iterator[ProducedShard]:
-    """Run each job as a Ray task (at most ``workers`` at once) and yield the produced shards as
-    they complete."""
-    if not jobs:
+class RayBackend:
+    """Shard jobs as Ray tasks: ``submit`` returns the task's object ref, ``result`` waits for it,
+    ``cancel`` cancels the tasks not collected (their workers are killed; a retry changes nothing)."""
+
+    def __init__(self, ray, into_out: bool):
+        self.ray = ray
+        self.into_out = into_out
+        self.task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, retry_exceptions=False)(_produce)
+
+    def submit(self, job: ShardJob):
+        return self.task.remote(job, self.into_out)
+
+    def wait_any(self, handles: set) -> set:
+        done, _ = self.ray.wait(list(handles), num_returns=1)
+        return set(done)
+
+    def result(self, handle) -> ProducedShard:
+        return self.ray.get(handle)
+
+    def cancel(self, handles: list) -> None:
+        for ref in handles:
+            try:
+                self.ray.cancel(ref, force=True)
+            except Exception:  # noqa: BLE001 - finished or lost already; the session ends next
+                pass
+
+
+def run_on_ray(jobs: Iterable[ShardJob], workers: int) -> Iterator[ProducedShard]:
+    """Run each job as a Ray task, at most ``workers`` at once and ``IN_FLIGHT_PER_WORKER`` per
+    worker not yet given back (taken from ``jobs`` as they finish: the plan is never listed), and
+    yield the produced shards in the plan's order."""
+    from synthgen.engine.executors import IN_FLIGHT_PER_WORKER
+    from synthgen.engine.scheduler import StreamingScheduler
+
+    jobs = iter(jobs)
+    first = next(jobs, None)
+    if first is None:
         return
     ray = ray_module()
-    settings = jobs[0].config.ray
+    settings = first.config.ray
     with ray_session(settings):
-        task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, retry_exceptions=False)(_produce)
-        into_out = settings.shared_output
-        pending: list = []
-        queue = list(jobs)
-        limit = max(1, workers)
-        while queue or pending:
-            while queue and len(pending) < limit:
-                pending.append(task.remote(queue.pop(0), into_out))
-            done, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(done[0])
+        workers = max(1, workers)
+        scheduler = StreamingScheduler(
+            RayBackend(ray, settings.shared_output), IN_FLIGHT_PER_WORKER * workers, max_running=workers
+        )
+        yield from scheduler.run(itertools.chain([first], jobs))

@@ -40,6 +40,7 @@ from synthgen.engine.shards import (
     remove_derived,
     shard_result,
 )
+from synthgen.engine.source import GeneratedSource
 from synthgen.errors import DatasetError
 from synthgen.formats.base import file_sha256, write_atomic
 from synthgen.records import DERIVED, table_to_record
@@ -156,10 +157,11 @@ def prepare_output(config: RunConfig, out: Path, overwrite: bool) -> None:
 
 def plan(config: RunConfig, out: Path) -> Iterator[ShardJob]:
     """The run's shard jobs, in order, made as they are consumed (a run of any size plans in
-    constant memory)."""
+    constant memory); each carries the run's ``GeneratedSource``."""
+    source = GeneratedSource(config)
     k = config.shard_size
     for shard, first in enumerate(range(0, config.num_samples, k)):
-        yield ShardJob(config, str(out), shard, first, min(k, config.num_samples - first))
+        yield ShardJob(config, str(out), shard, first, min(k, config.num_samples - first), source)
 
 
 def num_shards(config: RunConfig) -> int:

@@ -2,8 +2,8 @@
 
 Three roles (DESIGN.md, "The engine"):
 
-- a sample source maps an index to a ``Sample`` (``GeneratedSource``: the run config's pipeline;
-  ``synthgen.mix`` passes its own, which reads samples from datasets);
+- a sample source yields the ``Sample``s of an index range (``synthgen.engine.source``: the run
+  config's pipeline, or a mix's plan); each job carries its own, made with ``source.stream``;
 - a producer (``produce_shard``) makes one shard's files -- images, per-sample label files and
   the shard record -- in a staging folder: in ``OUT/.synthgen/tmp`` when it can write there (a
   local worker, or a Ray task with a shared output path), else in a local temporary folder whose
@@ -25,13 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from synthgen.config.schema import RunConfig
-from synthgen.engine.context import WorkerContext
 from synthgen.engine.local_staging import local_staging
-from synthgen.engine.pipeline import encode_image, make_sample
+from synthgen.engine.pipeline import encode_image
+from synthgen.engine.source import Source, stream
 from synthgen.errors import DatasetError
 from synthgen.formats.base import dump_json, make_parents, replace_file, write_atomic
 from synthgen.records import to_record
-from synthgen.types import Sample
 
 STATE_DIR = ".synthgen"
 IMAGES = "images"
@@ -39,12 +38,12 @@ IMAGES = "images"
 
 @dataclass(frozen=True)
 class ShardJob:
-    """Samples ``first .. first + count - 1`` of a run, written into ``out`` as shard ``shard``.
+    """Samples ``first .. first + count - 1`` of ``source``, written into ``out`` as shard ``shard``.
 
-    ``config`` is the run config; with a ``source``, any config that has ``outputs``, ``image`` and
-    ``ray`` (a mix config; ``context.new_context`` says what its workers hold) does.
-    ``source``: a picklable index -> Sample for this shard's indices (a mix's planned samples),
-    travelling with the job to whichever executor runs it; None: the run config's pipeline.
+    ``config`` says how the shard's files are written (``outputs``, ``writer(name)``, ``image``) and
+    where Ray runs (``ray``): the run config, or a mix config. ``source`` is the picklable Source
+    whose samples the shard holds (``GeneratedSource(config)``, a mix's planned samples),
+    travelling with the job to whichever executor runs it.
     """
 
     config: RunConfig
@@ -52,7 +51,7 @@ class ShardJob:
     shard: int
     first: int
     count: int
-    source: Any = None
+    source: Source
 
 
 @dataclass(frozen=True)
@@ -89,25 +88,6 @@ class ShardResult:
     dropped: dict[str, int]
 
 
-class GeneratedSource:
-    """The sample source of a run config: index -> Sample, through the generation pipeline.
-
-    Args:
-        config: the loaded run config.
-        ctx: the worker context (built once per worker process by the executor).
-    """
-
-    def __init__(self, config: RunConfig, ctx: WorkerContext):
-        self.config = config
-        self.ctx = ctx
-
-    def __len__(self) -> int:
-        return self.config.num_samples
-
-    def __getitem__(self, index: int) -> Sample:
-        return make_sample(self.config, index, self.ctx)
-
-
 def record_path(out: Path, shard: int) -> Path:
     return out / STATE_DIR / "shards" / f"shard_{shard:06d}.json"
 
@@ -141,34 +121,29 @@ def staging_root(out: Path) -> Path:
     return out / STATE_DIR / "tmp"
 
 
-def produce_shard(
-    job: ShardJob, ctx: WorkerContext | None, into_out: bool = True, source: Any = None
-) -> ProducedShard:
+def produce_shard(job: ShardJob, ctx: Any = None, into_out: bool = True) -> ProducedShard:
     """Make one shard's files. Runs in a worker process, a Ray task, or inline.
 
     Args:
         job: the shard.
-        ctx: this worker's context (unused when ``source`` is given).
+        ctx: this worker's context for the job's source; None: this process's kept one.
         into_out: stage the files under ``OUT/.synthgen/tmp`` (OUT is reachable from here); else
             in a local temporary folder, returned as bytes.
-        source: index -> Sample; None: the job's own ``source``, else the run config's ``GeneratedSource``.
     """
     if not into_out:
         with local_staging(job.shard) as staging:
-            return _produce_in(job, ctx, source, staging, into_out=False)
+            return _produce_in(job, ctx, staging, into_out=False)
     staging = staging_root(Path(job.out)) / f"shard_{job.shard:06d}.{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
-    return _produce_in(job, ctx, source, staging, into_out=True)
+    return _produce_in(job, ctx, staging, into_out=True)
 
 
-def _produce_in(job: ShardJob, ctx: WorkerContext | None, source: Any, staging: Path, into_out: bool) -> ProducedShard:
+def _produce_in(job: ShardJob, ctx: Any, staging: Path, into_out: bool) -> ProducedShard:
     """``produce_shard`` with its staging folder made: the files under ``staging``; with ``into_out``
     False, also returned as bytes (the caller deletes the folder)."""
-    if source is None:
-        source = job.source if job.source is not None else GeneratedSource(job.config, ctx)
-    records, derived = _write_samples(job, source, staging)
+    records, derived = _write_samples(job, ctx, staging)
     if any(d is not None for d in derived):
         side = staging / derived_path(Path(), job.shard)
         side.parent.mkdir(parents=True)
@@ -184,14 +159,14 @@ def _produce_in(job: ShardJob, ctx: WorkerContext | None, source: Any, staging: 
     )
 
 
-def _write_samples(job: ShardJob, source: Any, staging: Path) -> tuple[list[dict], list[dict | None]]:
+def _write_samples(job: ShardJob, ctx: Any, staging: Path) -> tuple[list[dict], list[dict | None]]:
     """Write the shard's images and per-sample label files under ``staging``; the sample records
     and, for each, what the writers derived from it (``{writer: value}``, or None)."""
     writers = [job.config.writer(name) for name in job.config.outputs]
     records, all_derived = [], []
     (staging / IMAGES).mkdir()
-    for index in range(job.first, job.first + job.count):
-        sample = source[index]
+    indices = range(job.first, job.first + job.count)
+    for index, sample in zip(indices, stream(job.source, indices, ctx), strict=True):
         data = encode_image(sample.image, job.config.image)
         rel = f"{IMAGES}/{index:09d}{job.config.image.suffix}"
         (staging / rel).write_bytes(data)

@@ -184,14 +184,6 @@ class MixConfig:
     copy_paste: CopyPasteConfig | None = None
     ray: RayConfig = RayConfig()
 
-    # the engine's executors ask a job's config whether its workers may be forked and what they
-    # hold: a mix's shard producers read files (a generate source is made before, by generate's own
-    # workers), so forking is safe and there is nothing to build
-    fork_safe = True
-
-    def worker_context(self) -> MixWorkerContext:
-        return MixWorkerContext(self)
-
     @property
     def dataset_config(self) -> dict[str, Any]:
         """``resolved`` less what only decides where the mix runs (``ray``): what its outputs record."""
@@ -209,16 +201,6 @@ class MixConfig:
         from synthgen.formats import WRITERS
 
         return WRITERS.get(name)
-
-
-class MixWorkerContext:
-    """The worker context of a mix's shard producers: nothing to hold (see ``MixConfig.fork_safe``)."""
-
-    def __init__(self, config: MixConfig):
-        self.config = config
-
-    def close(self) -> None:
-        return None
 
 
 def mix_config_path(path: str | Path) -> Path:

@@ -27,13 +27,14 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from synthgen import __version__
+from synthgen.engine.context import NoResources
 from synthgen.engine.executors import EXECUTORS, Executor
 from synthgen.engine.output import (
     dataset_id,
@@ -62,7 +63,7 @@ from synthgen.mix.plan import SPLITS, Plan, Planned, plan_mix
 from synthgen.mix.report import mix_report, write_balance_plot
 from synthgen.mix.sources import Generation, SourceData, check_mapping, find_duplicates, read_source
 from synthgen.records import table_to_record
-from synthgen.types import Sample
+from synthgen.types import CategoryTable, Sample
 
 MIX_STATE = "mix.json"
 STATE_DIR = ".synthgen"  # the marker, the run lock, and a generate source's samples while the mix runs
@@ -92,15 +93,31 @@ class MixSummary:
 
 
 class MixedSource:
-    """index -> Sample of one split, for the indices ``first ..`` of ``planned``: the planned sample's
-    pixels decoded, its labels mapped, and its provenance in ``meta``. Picklable (records and image
-    paths): a shard job carries the one of its own samples to a worker process or a Ray task."""
+    """A mix plan's samples of one split (a ``synthgen.engine.source.Source``), for the indices
+    ``first ..`` of ``planned``: the planned sample's pixels decoded, its labels mapped, and its
+    provenance in ``meta``. Picklable (records and image paths): a shard job carries the one of its
+    own samples to a worker process or a Ray task.
+
+    Args:
+        planned: the planned samples from index ``first`` on.
+        split: the split they belong to.
+        formats: source name -> its format (recorded in each sample's provenance).
+        categories: the mix's target taxonomy.
+        seed: the mix's seed (the plan was drawn from it; making a sample draws nothing).
+        blend, feather_px: how copy-pasted instances are blended.
+        first: the split index of ``planned[0]``.
+    """
+
+    fork_safe = True  # it reads files: nothing in a worker that a fork could break
+    context_key = "files"  # and it needs nothing built per worker process
 
     def __init__(
         self,
         planned: list[Planned],
         split: str,
         formats: dict[str, str],
+        categories: CategoryTable,
+        seed: int,
         blend: str = "alpha",
         feather_px: float = 3.0,
         first: int = 0,
@@ -108,6 +125,8 @@ class MixedSource:
         self.planned = planned
         self.split = split
         self.formats = formats
+        self.categories = categories
+        self.seed = seed
         self.blend = blend
         self.feather_px = feather_px
         self.first = first
@@ -115,7 +134,17 @@ class MixedSource:
     def __len__(self) -> int:
         return len(self.planned)
 
-    def __getitem__(self, index: int) -> Sample:
+    def make_context(self) -> NoResources:
+        return NoResources()
+
+    def samples(self, indices: Iterable[int], ctx: Any = None) -> Iterator[Sample]:
+        for index in indices:
+            yield self._sample(index)
+
+    def _sample(self, index: int) -> Sample:
+        last = self.first + len(self.planned) - 1
+        if not self.first <= index <= last:
+            raise IndexError(f"index {index} is not one of this source's {self.first}..{last}")
         p = self.planned[index - self.first]
         sample = p.lazy.materialize()
         meta = {
@@ -291,22 +320,14 @@ def write_split_manifest(mix: MixConfig, out: Path, split: str, results: dict, f
 
 def split_jobs(
     mix: MixConfig, out: Path, split: str, planned: list[Planned], formats: dict[str, str]
-) -> list[ShardJob]:
-    """A split's shard jobs, each carrying its own planned samples."""
+) -> Iterator[ShardJob]:
+    """A split's shard jobs, made as they are consumed, each carrying its own planned samples."""
     cp = mix.copy_paste
     blend = (cp.blend, cp.feather_px) if cp is not None else ()
     k = mix.shard_size
-    return [
-        ShardJob(
-            mix,  # type: ignore[arg-type]
-            str(out),
-            shard,
-            first,
-            min(k, len(planned) - first),
-            MixedSource(planned[first : first + k], split, formats, *blend, first=first),
-        )
-        for shard, first in enumerate(range(0, len(planned), k))
-    ]
+    for shard, first in enumerate(range(0, len(planned), k)):
+        source = MixedSource(planned[first : first + k], split, formats, mix.categories, mix.seed, *blend, first=first)
+        yield ShardJob(mix, str(out), shard, first, min(k, len(planned) - first), source)  # type: ignore[arg-type]
 
 
 def write_split(
@@ -326,6 +347,7 @@ def write_split(
     write_marker(out, split_id(mix, split))  # a synthgen dataset, as generate's output is
     remove_leftovers(out)
     jobs = split_jobs(mix, out, split, planned, formats)
+    shards = -(-len(planned) // mix.shard_size)
     results: dict[int, ShardResult] = {}
     reused = 0
 
@@ -351,7 +373,7 @@ def write_split(
     finishing(f"{mix.name}/{split}", [w.name for w in finalizers], progress)
     files: dict[str, str] = {}
     for writer in finalizers:
-        for rel in writer.finalize(iter_records(out, len(jobs), derived=True), out, mix.categories):
+        for rel in writer.finalize(iter_records(out, shards, derived=True), out, mix.categories):
             files[rel] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
     write_split_manifest(mix, out, split, results, dict(sorted(files.items())))
     remove_derived(out)

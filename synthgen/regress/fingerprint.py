@@ -118,22 +118,21 @@ def _decode(data: bytes) -> np.ndarray:
 
 
 def _in_memory(config: RunConfig, num: int) -> Iterable[tuple[dict[str, Any], np.ndarray]]:
+    """Samples 0..num-1 made in this process by the engine's sample loop (``source.stream``), with
+    one worker context (one renderer or diffusion pipeline) for all of them."""
     import hashlib
 
-    from synthgen.engine import make_sample
-    from synthgen.engine.context import WorkerContext
+    from synthgen.engine.context import scoped_context
     from synthgen.engine.pipeline import encode_image
+    from synthgen.engine.source import GeneratedSource, stream
     from synthgen.records import to_record as sample_record
 
-    ctx = WorkerContext(config)  # one renderer (or diffusion pipeline) for every sample
-    try:
-        for index in range(num):
-            sample = make_sample(config, index, ctx)
+    source = GeneratedSource(config)
+    with scoped_context(source) as ctx:
+        for index, sample in enumerate(stream(source, range(num), ctx)):
             data = encode_image(sample.image, config.image)
             rel = f"images/{index:09d}{config.image.suffix}"
             yield sample_record(sample, rel, hashlib.sha256(data).hexdigest()), _decode(data)
-    finally:
-        ctx.close()
 
 
 def _through_engine(config: RunConfig, num: int, workers: int) -> list[tuple[dict[str, Any], np.ndarray]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from synthgen.config import load_run_config
 from synthgen.engine import context as context_module
 from synthgen.engine import generate
+from synthgen.engine.source import GeneratedSource
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["scene.params.width=160", "scene.params.height=120", "scene.params.words=randint(2, 5)"]
@@ -44,10 +46,12 @@ def test_context_is_built_once_per_worker_not_per_shard_or_sample(tmp_path, buil
 
 def test_context_is_reused_across_runs_of_one_config_in_a_worker(build_log):
     config = load_run_config(ROOT / "configs/text_words.yaml", SMALL)
-    first = context_module.worker_context(config)
-    assert context_module.worker_context(config) is first
+    first = context_module.worker_context(GeneratedSource(config))
+    assert context_module.worker_context(GeneratedSource(config)) is first
+    copy = pickle.loads(pickle.dumps(GeneratedSource(config)))  # a job's source, as a worker unpickles it
+    assert context_module.worker_context(copy) is first
     other = load_run_config(ROOT / "configs/text_words.yaml", [*SMALL, "seed=5"])
-    assert context_module.worker_context(other) is not first  # another config: a new context
+    assert context_module.worker_context(GeneratedSource(other)) is not first  # another config: a new context
     assert len(build_log.read_text().split()) == 2
 
 

@@ -80,16 +80,16 @@ def test_one_or_two_workers_serial_or_interrupted_give_the_same_bytes(sets):
 
 
 def test_a_generate_source_makes_each_sample_once(sets, monkeypatch):
-    from synthgen.engine import shards
+    from synthgen.engine import pipeline
 
     made: list[int] = []
-    real_make = shards.make_sample
+    real_make = pipeline.pipeline_sample
 
     def counting(config, index, ctx):
         made.append(index)
         return real_make(config, index, ctx)
 
-    monkeypatch.setattr(shards, "make_sample", counting)
+    monkeypatch.setattr(pipeline, "pipeline_sample", counting)
     summary = run_mix(sets, "out", workers=1)  # one worker: the pipeline runs in this process
     assert sorted(made) == list(range(MADE))  # each once: the plan's labels and the pixels of the same make
     from synthgen.dataset import read_dataset
