@@ -16,6 +16,7 @@ when first used.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -55,11 +56,6 @@ def generate_dataset(
     from synthgen.engine import generate as run
 
     return run(_config(config), out, workers=workers, executor=executor, overwrite=overwrite, progress=progress)
-
-
-# ``synthgen.generate``: the stage package synthgen/generate/ takes this name once imported, and
-# forwards calls to generate_dataset (see its __init__), so both spellings stay valid.
-generate = generate_dataset
 
 
 def make_sample(config: Any, index: int):
@@ -102,6 +98,14 @@ def mix_datasets(
     return run(loaded, out, overwrite=overwrite, progress=progress, workers=workers, executor=executor)
 
 
-# ``synthgen.mix``: as with ``synthgen.generate``, the package synthgen/mix/ takes this name once
-# imported and forwards calls to mix_datasets (see its __init__).
+# The packages synthgen/generate/ (the diffusion stage) and synthgen/mix/ (the mixer) have the names
+# of the API functions ``generate`` and ``mix``. Python binds a subpackage as an attribute of its
+# parent when the subpackage is first imported, so both (light: they import no numpy) are imported
+# here, before the names are bound to the functions; later imports of them or of their modules
+# (``from synthgen.mix import mix``) find them in sys.modules and leave these names alone.
+for _package in ("synthgen.generate", "synthgen.mix"):
+    importlib.import_module(_package)
+del _package
+
+generate = generate_dataset
 mix = mix_datasets

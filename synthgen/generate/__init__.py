@@ -3,20 +3,23 @@
 (3D scenes: conditioned on depth, segmentation or edges) with diffusion models, and ``fog``
 (Koschmieder's law on the depth layer). Same protocol as augment (``synthgen.steps``); the
 registry lists each kind once, ``name -> module`` (its ``KIND``), imported on first use. The
-built-in model and users' checkpoints: ``synthgen.generate.models``; the background bank (the ``diffusion``
-background kind): ``synthgen.generate.bank``.
+built-in model and users' checkpoints: ``synthgen.diffusion_models.models``; the background bank
+(the ``diffusion`` background kind): ``synthgen.diffusion_models.bank``.
 
-``synthgen.generate`` is also the API function that generates a dataset: importing this package
-makes the name refer to it, so the module is callable and forwards to that function.
+This package shares its name with the API function ``synthgen.generate``, which is the attribute
+``synthgen.generate``; code reaches the package by its module path (``from synthgen.generate import
+GENERATORS``, ``importlib.import_module("synthgen.generate")``). It stays light to import (no numpy):
+``import synthgen`` imports it (see ``synthgen/__init__.py``).
 """
 
 from __future__ import annotations
 
-import sys
-import types
+from typing import TYPE_CHECKING
 
 from synthgen.registry import Registry
-from synthgen.steps import StepKind
+
+if TYPE_CHECKING:
+    from synthgen.steps import StepKind
 
 GENERATORS: Registry[StepKind] = Registry(
     "generate",
@@ -30,12 +33,3 @@ GENERATORS: Registry[StepKind] = Registry(
 
 __all__ = ["GENERATORS"]
 
-
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args, **kwargs):
-        from synthgen import generate_dataset
-
-        return generate_dataset(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
