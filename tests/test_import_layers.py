@@ -29,7 +29,7 @@ NEUTRAL = {
 CONFIG = {"config"}
 STAGES = {"scene", "render", "generate", "augment", "annotate", "formats", "backgrounds"}
 DOMAINS = {"text", "shapes", "driving"}
-APPS = {"engine", "mix", "regress", "cli", "preview", "torch", "dataset", "registries", "pytest_plugin", "__main__"}
+APPS = {"engine", "mix", "regress", "loop", "cli", "preview", "torch", "dataset", "registries", "pytest_plugin", "__main__"}
 TOP = "__init__"  # synthgen/__init__.py: the Python API
 DATA = {"configs", "scenes"}  # YAML only
 # what a neutral module may use of the config package: how values and a kind's parameters are declared
