@@ -98,14 +98,13 @@ def mix_datasets(
     return run(loaded, out, overwrite=overwrite, progress=progress, workers=workers, executor=executor)
 
 
-# The packages synthgen/generate/ (the diffusion stage) and synthgen/mix/ (the mixer) have the names
-# of the API functions ``generate`` and ``mix``. Python binds a subpackage as an attribute of its
-# parent when the subpackage is first imported, so both (light: they import no numpy) are imported
-# here, before the names are bound to the functions; later imports of them or of their modules
-# (``from synthgen.mix import mix``) find them in sys.modules and leave these names alone.
-for _package in ("synthgen.generate", "synthgen.mix"):
-    importlib.import_module(_package)
-del _package
+# The package synthgen/mix/ (the mixer) has the name of the API function ``mix``. Python binds a
+# subpackage as an attribute of its parent when the subpackage is first imported, so it (light: it
+# imports no numpy) is imported here, before the name is bound to the function; later imports of it or
+# of its modules (``from synthgen.mix import mix``) find it in sys.modules and leave the name alone.
+# The diffusion stage is the package synthgen/diffusion/ (a config's ``generate:`` section), so
+# ``synthgen.generate`` is only ever the API function.
+importlib.import_module("synthgen.mix")
 
 generate = generate_dataset
 mix = mix_datasets

@@ -42,18 +42,20 @@ def test_import_synthgen_stays_light():
 
 def test_generate_and_mix_stay_plain_functions_whatever_imports_the_packages():
     """``synthgen.generate`` and ``synthgen.mix`` are the API functions, plain functions, however and
-    in whatever order the packages of the same names (the diffusion stage, the mixer) are imported;
-    the packages are plain modules (not made callable), reached by their module paths."""
+    in whatever order the mixer's package (of the same name) and the diffusion stage's are imported;
+    the packages are plain modules (not made callable), reached by their module paths, and the
+    diffusion stage has a name of its own (``synthgen.diffusion``)."""
     code = """
 import importlib, inspect, sys, types
 import synthgen.mix.run
-from synthgen.generate import GENERATORS, fog
+from synthgen.diffusion import GENERATORS, fog
 from synthgen.mix import load_mix_config, mix
-import synthgen, synthgen.generate, synthgen.mix
-packages = [importlib.import_module(name) for name in ("synthgen.generate", "synthgen.mix")]
+import synthgen, synthgen.diffusion, synthgen.mix
+packages = [importlib.import_module(name) for name in ("synthgen.diffusion", "synthgen.mix")]
 print(inspect.isfunction(synthgen.generate), inspect.isfunction(synthgen.mix), inspect.isfunction(mix),
-      [type(p) is types.ModuleType and not callable(p) for p in packages], "fog" in GENERATORS)
+      [type(p) is types.ModuleType and not callable(p) for p in packages], "fog" in GENERATORS,
+      synthgen.diffusion is packages[0], "synthgen.generate" in sys.modules)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["True", "True", "True", "[True,", "True]", "True"]
+    assert out.split() == ["True", "True", "True", "[True,", "True]", "True", "True", "False"]
     assert synthgen.generate is synthgen.generate_dataset and synthgen.mix is synthgen.mix_datasets

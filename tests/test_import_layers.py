@@ -27,7 +27,7 @@ NEUTRAL = {
     "cityscapes", "tensors", "diffusion_models", "extensions",
 }  # fmt: skip
 CONFIG = {"config"}
-STAGES = {"scene", "render", "generate", "augment", "annotate", "formats", "backgrounds"}
+STAGES = {"scene", "render", "diffusion", "augment", "annotate", "formats", "backgrounds"}
 DOMAINS = {"text", "shapes", "driving"}
 APPS = {"engine", "mix", "regress", "loop", "cli", "preview", "torch", "dataset", "registries", "pytest_plugin", "__main__"}
 TOP = "__init__"  # synthgen/__init__.py: the Python API
@@ -152,9 +152,9 @@ def test_the_checker_finds_each_kind_of_forbidden_edge(tmp_path):
     cases = {
         ("synthgen.annotate", "synthgen.text.lines", False): "stage never imports a domain",
         ("synthgen.formats.dense", "synthgen.driving.categories", True): "stage never imports a domain",
-        ("synthgen.backgrounds.sample", "synthgen.generate.bank", False): "another stage",
-        ("synthgen.generate.fog", "synthgen.augment.base", False): "another stage",
-        ("synthgen.generate.bank", "synthgen.formats.base", True): "another stage",
+        ("synthgen.backgrounds.sample", "synthgen.diffusion.bank", False): "another stage",
+        ("synthgen.diffusion.fog", "synthgen.augment.base", False): "another stage",
+        ("synthgen.diffusion.bank", "synthgen.formats.base", True): "another stage",
         ("synthgen.formats.coco", "synthgen.engine.run", True): "the engine",
         ("synthgen.records", "synthgen.formats.coco", True): "neutral module",
         ("synthgen.text.page", "synthgen.driving.camera", False): "another domain",

@@ -28,8 +28,8 @@ from synthgen.diffusion_models.models import (
     pipeline_image,
     torch_generator,
 )
-from synthgen.generate.lock import composite, locked_pixels, resize, working_size
-from synthgen.generate.prompts import Prompt, parse_prompt, scene_params
+from synthgen.diffusion.lock import composite, locked_pixels, resize, working_size
+from synthgen.diffusion.prompts import Prompt, parse_prompt, scene_params
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
@@ -57,7 +57,7 @@ class InpaintBackgroundSettings(Params):
     )
     prompt: Prompt = param(
         "a photo of a textured surface", PROMPT,
-        "checkpoints: what to paint (a template, or choice([...]) of them: synthgen.generate.prompts)",
+        "checkpoints: what to paint (a template, or choice([...]) of them: synthgen.diffusion.prompts)",
     )
     negative_prompt: Prompt = param("text, letters, watermark", PROMPT, "checkpoints: what not to paint")
     margin: int = param(2, MARGIN, "pixels around every instance that stay locked")

@@ -16,7 +16,7 @@ from tiny_pipelines import build_tiny_checkpoints  # noqa: E402
 from synthgen.config import load_run_config  # noqa: E402
 from synthgen.engine import generate, make_sample  # noqa: E402
 from synthgen.errors import ConfigError  # noqa: E402
-from synthgen.generate.lock import locked_pixels  # noqa: E402
+from synthgen.diffusion.lock import locked_pixels  # noqa: E402
 
 pytestmark = pytest.mark.slow  # runs diffusion pipelines (tiny random-weight ones and the built-in model)
 
@@ -48,7 +48,7 @@ def test_checkpoint_kinds_keep_locked_pixels(tiny, kind):
 
 
 def test_controlnet_on_depth_keeps_locked_pixels(tiny):
-    from synthgen.generate.controlnet import ControlNetSettings, apply, condition_image
+    from synthgen.diffusion.controlnet import ControlNetSettings, apply, condition_image
     from synthgen.types import InstanceGeometry, Layers
 
     settings = ControlNetSettings.from_config(

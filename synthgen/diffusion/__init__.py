@@ -1,4 +1,5 @@
-"""Generate: steps that add variety and realism to rendered Layers without moving a labelled pixel:
+"""The diffusion stage (the ``generate:`` section of a run config): steps that add variety and realism
+to rendered Layers without moving a labelled pixel:
 ``inpaint_background`` (every pixel outside the instances), ``refine`` (img2img), ``controlnet``
 (3D scenes: conditioned on depth, segmentation or edges) with diffusion models, and ``fog``
 (Koschmieder's law on the depth layer). Same protocol as augment (``synthgen.steps``); the
@@ -6,10 +7,7 @@ registry lists each kind once, ``name -> module`` (its ``KIND``), imported on fi
 built-in model and users' checkpoints: ``synthgen.diffusion_models.models``; the background bank
 (the ``diffusion`` background kind): ``synthgen.diffusion_models.bank``.
 
-This package shares its name with the API function ``synthgen.generate``, which is the attribute
-``synthgen.generate``; code reaches the package by its module path (``from synthgen.generate import
-GENERATORS``, ``importlib.import_module("synthgen.generate")``). It stays light to import (no numpy):
-``import synthgen`` imports it (see ``synthgen/__init__.py``).
+It stays light to import (no numpy).
 """
 
 from __future__ import annotations
@@ -24,10 +22,10 @@ if TYPE_CHECKING:
 GENERATORS: Registry[StepKind] = Registry(
     "generate",
     {
-        "inpaint_background": "synthgen.generate.inpaint_background",
-        "refine": "synthgen.generate.refine",
-        "controlnet": "synthgen.generate.controlnet",
-        "fog": "synthgen.generate.fog",
+        "inpaint_background": "synthgen.diffusion.inpaint_background",
+        "refine": "synthgen.diffusion.refine",
+        "controlnet": "synthgen.diffusion.controlnet",
+        "fog": "synthgen.diffusion.fog",
     },
 )
 

@@ -26,9 +26,9 @@ from synthgen.diffusion_models.models import (
     pipeline_image,
     torch_generator,
 )
-from synthgen.generate.inpaint_background import GUIDANCE_SCALE, MARGIN, NEEDS, PROMPT, STEPS, WORKING_SIZE
-from synthgen.generate.lock import composite, locked_pixels, resize, working_size
-from synthgen.generate.prompts import Prompt, scene_params
+from synthgen.diffusion.inpaint_background import GUIDANCE_SCALE, MARGIN, NEEDS, PROMPT, STEPS, WORKING_SIZE
+from synthgen.diffusion.lock import composite, locked_pixels, resize, working_size
+from synthgen.diffusion.prompts import Prompt, scene_params
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
