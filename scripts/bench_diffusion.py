@@ -41,7 +41,7 @@ def run(overrides: list[str], num: int, out: Path, env: dict) -> float:
 
 BUILD_BANK = """
 import json, sys
-from synthgen.generate.bank import BankSchema, bank_from_config, ensure_bank
+from synthgen.diffusion_models.bank import BankSchema, bank_from_config, ensure_bank
 spec = bank_from_config(BankSchema(count=int(sys.argv[1]), batch_size=int(sys.argv[2])), "bank")
 print(json.loads((ensure_bank(spec) / "bank.json").read_text())["seconds"])
 """

@@ -16,7 +16,6 @@ import numpy as np
 from synthgen.config import load_run_config
 from synthgen.driving.categories import COCO_SKELETON, palette
 from synthgen.driving.scenario import scenario_folder
-from synthgen.engine.context import WorkerContext
 from synthgen.engine.pipeline import make_sample
 from synthgen.formats.dense import semantic_colors
 from synthgen.types import Sample
@@ -85,14 +84,11 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    base = load_run_config(ROOT / "configs" / "driving.yaml")
-    ctx = None
     names = [p.stem for p in sorted(scenario_folder().glob("*.yaml"))]
     for path in sorted(scenario_folder().glob("*.yaml")):
         only = [f"scene.params.scenarios.{n}={int(n == path.stem)}" for n in names]
         config = load_run_config(ROOT / "configs" / "driving.yaml", only)
-        ctx = ctx or WorkerContext(base)
-        sample = make_sample(config, args.index, ctx)
+        sample = make_sample(config, args.index)  # a context of its own: each scenario is another config
         cv2.imwrite(
             str(out / f"{path.stem}.jpg"), cv2.cvtColor(draw(sample), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88]
         )
@@ -102,8 +98,6 @@ def main() -> None:
                 str(out / "semantic.png"), cv2.cvtColor(semantic_colors(sample.labels.semantic), cv2.COLOR_RGB2BGR)
             )
         print(out / f"{path.stem}.jpg")
-    if ctx is not None:
-        ctx.close()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ and on synthgen's own procedural backgrounds (paper, blobs, value noise). Classe
 
     0 brick  1 grass  2 gravel  3 photo  4 paper  5 blobs  6 noise
 
-The weights land in ``synthgen/generate/assets/tiny_diffusion/`` (safetensors, a few MB) beside a
+The weights land in ``synthgen/diffusion_models/assets/tiny_diffusion/`` (safetensors, a few MB) beside a
 ``training.json`` that records this command, the seed, the data and the loss curve, so anyone can
 reproduce them:
 
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "synthgen" / "generate" / "assets" / "tiny_diffusion"
+OUT = ROOT / "synthgen" / "diffusion_models" / "assets" / "tiny_diffusion"
 CLASSES = ("brick", "grass", "gravel", "photo", "paper", "blobs", "noise")
 PHOTOS = ("coffee", "chelsea", "astronaut", "rocket", "hubble_deep_field", "retina")
 SIZE = 32

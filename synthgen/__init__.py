@@ -16,6 +16,7 @@ when first used.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -55,11 +56,6 @@ def generate_dataset(
     from synthgen.engine import generate as run
 
     return run(_config(config), out, workers=workers, executor=executor, overwrite=overwrite, progress=progress)
-
-
-# ``synthgen.generate``: the stage package synthgen/generate/ takes this name once imported, and
-# forwards calls to generate_dataset (see its __init__), so both spellings stay valid.
-generate = generate_dataset
 
 
 def make_sample(config: Any, index: int):
@@ -102,6 +98,13 @@ def mix_datasets(
     return run(loaded, out, overwrite=overwrite, progress=progress, workers=workers, executor=executor)
 
 
-# ``synthgen.mix``: as with ``synthgen.generate``, the package synthgen/mix/ takes this name once
-# imported and forwards calls to mix_datasets (see its __init__).
+# The package synthgen/mix/ (the mixer) has the name of the API function ``mix``. Python binds a
+# subpackage as an attribute of its parent when the subpackage is first imported, so it (light: it
+# imports no numpy) is imported here, before the name is bound to the function; later imports of it or
+# of its modules (``from synthgen.mix import mix``) find it in sys.modules and leave the name alone.
+# The diffusion stage is the package synthgen/diffusion/ (a config's ``generate:`` section), so
+# ``synthgen.generate`` is only ever the API function.
+importlib.import_module("synthgen.mix")
+
+generate = generate_dataset
 mix = mix_datasets

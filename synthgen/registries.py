@@ -14,7 +14,7 @@ from synthgen.augment import AUGMENTATIONS
 from synthgen.backgrounds import BACKGROUNDS
 from synthgen.engine.executors import EXECUTORS
 from synthgen.formats import READERS, WRITERS
-from synthgen.generate import GENERATORS
+from synthgen.diffusion import GENERATORS
 from synthgen.registry import Registry
 from synthgen.render import RENDERERS
 from synthgen.scene import SCENES

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from synthgen.config.params import Params
 from synthgen.types import Layers, SceneSpec
+
+if TYPE_CHECKING:
+    from synthgen.config.distributions import Distribution
 
 # Label kinds a scene (SceneKind.labels) or an annotator (AnnotatorKind.labels) produces, each
 # with the words a load-time error uses for it; a geometric step lists those it moves with the
@@ -171,3 +174,27 @@ def run_steps(
 def step_generator(root: int, name: str) -> np.random.Generator:
     """The generator of the step called ``name``, from the stage's root draw."""
     return np.random.default_rng(np.random.SeedSequence(root, spawn_key=(zlib.crc32(name.encode()),)))
+
+
+def draw(dist: Distribution, rng: np.random.Generator) -> float:
+    """Sample a float (the ``number`` rule has checked the range, and clips a normal to it)."""
+    return float(dist.sample(rng))
+
+
+def with_rgb(layers: Layers, rgb: np.ndarray, sampled: dict[str, Any]) -> Applied:
+    """Applied of a step that changes the colours alone: ``rgb`` ((H, W, 3) uint8) replaced, every
+    other layer and the geometry shared."""
+    return Applied(replace(layers, rgb=rgb), sampled)
+
+
+def to_uint8(image: np.ndarray, scratch: bool = False) -> np.ndarray:
+    """(H, W, 3) float grey levels 0..255 -> uint8, rounded to nearest (ties to even) and clipped.
+
+    Args:
+        scratch: ``image`` is a temporary the caller no longer needs: rounded and clipped in place.
+    """
+    if scratch:
+        np.rint(image, out=image)
+        np.clip(image, 0, 255, out=image)
+        return image.astype(np.uint8)
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)

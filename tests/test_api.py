@@ -38,3 +38,24 @@ def test_import_synthgen_stays_light():
     code = "import sys, synthgen; print(sorted(m for m in ('numpy', 'cv2', 'omegaconf', 'torch', 'ray') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_generate_and_mix_stay_plain_functions_whatever_imports_the_packages():
+    """``synthgen.generate`` and ``synthgen.mix`` are the API functions, plain functions, however and
+    in whatever order the mixer's package (of the same name) and the diffusion stage's are imported;
+    the packages are plain modules (not made callable), reached by their module paths, and the
+    diffusion stage has a name of its own (``synthgen.diffusion``)."""
+    code = """
+import importlib, inspect, sys, types
+import synthgen.mix.run
+from synthgen.diffusion import GENERATORS, fog
+from synthgen.mix import load_mix_config, mix
+import synthgen, synthgen.diffusion, synthgen.mix
+packages = [importlib.import_module(name) for name in ("synthgen.diffusion", "synthgen.mix")]
+print(inspect.isfunction(synthgen.generate), inspect.isfunction(synthgen.mix), inspect.isfunction(mix),
+      [type(p) is types.ModuleType and not callable(p) for p in packages], "fog" in GENERATORS,
+      synthgen.diffusion is packages[0], "synthgen.generate" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True", "True", "[True,", "True]", "True", "True", "False"]
+    assert synthgen.generate is synthgen.generate_dataset and synthgen.mix is synthgen.mix_datasets

@@ -21,6 +21,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
+pytestmark = pytest.mark.slow  # one synthgen process per case
+
 ROOT = Path(__file__).resolve().parents[1]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 DEEP = "[" * 5000 + "1" + "]" * 5000

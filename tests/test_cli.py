@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+pytestmark = pytest.mark.slow  # one synthgen process per case
+
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["scene.params.width=200", "scene.params.height=150"]
 

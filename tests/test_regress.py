@@ -281,6 +281,7 @@ def test_import_stays_light():
 # --- command line --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # synthgen processes
 def test_cli_exit_codes(tmp_path, capsys):
     config = small_config(tmp_path)
     golden = tmp_path / "golden" / "small.json"
@@ -325,6 +326,7 @@ def test_dataset(synthgen_regress):
 """
 
 
+@pytest.mark.slow  # runs pytest over a generated dataset
 def test_pytest_plugin_fixture(pytester, monkeypatch):
     small_config(pytester.path)
     pytester.makepyfile(test_data=PLUGIN_TEST)
@@ -374,6 +376,7 @@ def missing_requirement(config: Path) -> str | None:
     return None
 
 
+@pytest.mark.slow  # generates every shipped config
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
 def test_project_config_matches_its_golden(config, synthgen_regress):
     if missing_requirement(config):
@@ -419,6 +422,7 @@ sys.exit(code)
 """
 
 
+@pytest.mark.slow  # synthgen processes
 def test_regress_without_torch_reports_pixel_changes(tmp_path):
     golden = tmp_path / "g.json"
     regress(load_run_config(small_config(tmp_path, "14")), golden, update=True)

@@ -3,10 +3,7 @@ with ``synthgen.config.params``."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from synthgen.config.distributions import Distribution
-from synthgen.steps import Applied, Step, StepKind
+from synthgen.steps import Applied, Step, StepKind, draw
 
 # Augment steps are steps of the shared protocol (synthgen.steps).
 AugmentKind = StepKind
@@ -18,7 +15,3 @@ __all__ = ["GEOMETRIC_MOVES", "Applied", "AugmentKind", "AugmentStep", "draw"]
 # transcription): not 3D boxes, cameras, depth or amodal boxes, whose values a 2D warp cannot keep true.
 GEOMETRIC_MOVES = frozenset({"masks", "boxes", "quads", "polygons", "text", "keypoints"})
 
-
-def draw(dist: Distribution, rng: np.random.Generator) -> float:
-    """Sample a float (the ``number`` rule has checked the range, and clips a normal to it)."""
-    return float(dist.sample(rng))

@@ -9,31 +9,9 @@ OpenCV's reflect-101 border (``dcb|abcd|cba``), which torch and kornia call "ref
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from synthgen.steps import to_uint8, with_rgb
 
-import numpy as np
-
-from synthgen.augment.base import Applied
-from synthgen.types import Layers
-
-
-def with_rgb(layers: Layers, rgb: np.ndarray, sampled: dict[str, Any]) -> Applied:
-    """Applied with ``rgb`` ((H, W, 3) uint8) replaced; every other layer and the geometry shared."""
-    return Applied(replace(layers, rgb=rgb), sampled)
-
-
-def to_uint8(image: np.ndarray, scratch: bool = False) -> np.ndarray:
-    """(H, W, 3) float grey levels 0..255 -> uint8, rounded to nearest (ties to even) and clipped.
-
-    Args:
-        scratch: ``image`` is a temporary the caller no longer needs: rounded and clipped in place.
-    """
-    if scratch:
-        np.rint(image, out=image)
-        np.clip(image, 0, 255, out=image)
-        return image.astype(np.uint8)
-    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+__all__ = ["odd_kernel", "to_uint8", "with_rgb"]  # the last two: the step protocol's (synthgen.steps)
 
 
 def odd_kernel(size: float) -> int:

@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.augment.tensors import rgb_to_tensor, tensor_to_rgb, torch_module
 from synthgen.extensions import LabelExtension, extensions_of, label_points, with_label_points
 from synthgen.extensions import clip_points, overlap_area  # noqa: F401  (once defined here)
+from synthgen.tensors import rgb_to_tensor, tensor_to_rgb, torch_module
 from synthgen.types import ILLEGIBLE, InstanceGeometry, Layers
 
 KORNIA = ("torch", "kornia")  # what a geometric kind needs (AugmentKind.needs)

@@ -38,7 +38,7 @@ BACKGROUNDS: Registry[BackgroundKind] = Registry(
         "image": "synthgen.backgrounds.draw:image",
         "paper": "synthgen.backgrounds.textures:paper_texture",
         "blobs": "synthgen.backgrounds.textures:blobs_texture",
-        "diffusion": "synthgen.generate.bank:draw",
+        "diffusion": "synthgen.diffusion_models.bank:draw",
     },
 )
 

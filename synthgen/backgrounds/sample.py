@@ -13,8 +13,8 @@ import numpy as np
 from synthgen.backgrounds.clutter import ClutterSchema, ClutterSettings, clutter_from_config, sample_clutter
 from synthgen.backgrounds.colors import random_color
 from synthgen.config.distributions import Distribution, parse_value
+from synthgen.diffusion_models.bank import BankSchema, bank_from_config, sample_bank_background
 from synthgen.errors import ConfigError
-from synthgen.generate.bank import BankSchema, bank_from_config, sample_bank_background
 from synthgen.paths import refused_location
 
 BACKGROUND_KINDS = ("solid", "gradient", "noise", "image", "paper", "blobs", "diffusion")

@@ -178,7 +178,7 @@ def _check_prompt_fields(steps: tuple[Any, ...], scene: Any, settings: Any, seed
 
     if not steps:
         return
-    from synthgen.generate.prompts import Prompt, check_fields
+    from synthgen.diffusion.prompts import Prompt, check_fields
 
     asked = [
         (step, f.name, getattr(step.settings, f.name))

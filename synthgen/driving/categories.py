@@ -9,45 +9,9 @@ are its ``dynamic`` (5, things that may move) and ``static`` (4) classes, export
 
 from __future__ import annotations
 
+from synthgen.cityscapes import CITYSCAPES, palette
 from synthgen.types import Category
 
-# (id, Cityscapes name, colour), from cityscapesScripts/helpers/labels.py
-CITYSCAPES: tuple[tuple[int, str, tuple[int, int, int]], ...] = (
-    (0, "unlabeled", (0, 0, 0)),
-    (1, "ego vehicle", (0, 0, 0)),
-    (2, "rectification border", (0, 0, 0)),
-    (3, "out of roi", (0, 0, 0)),
-    (4, "static", (0, 0, 0)),
-    (5, "dynamic", (111, 74, 0)),
-    (6, "ground", (81, 0, 81)),
-    (7, "road", (128, 64, 128)),
-    (8, "sidewalk", (244, 35, 232)),
-    (9, "parking", (250, 170, 160)),
-    (10, "rail track", (230, 150, 140)),
-    (11, "building", (70, 70, 70)),
-    (12, "wall", (102, 102, 156)),
-    (13, "fence", (190, 153, 153)),
-    (14, "guard rail", (180, 165, 180)),
-    (15, "bridge", (150, 100, 100)),
-    (16, "tunnel", (150, 120, 90)),
-    (17, "pole", (153, 153, 153)),
-    (18, "polegroup", (153, 153, 153)),
-    (19, "traffic light", (250, 170, 30)),
-    (20, "traffic sign", (220, 220, 0)),
-    (21, "vegetation", (107, 142, 35)),
-    (22, "terrain", (152, 251, 152)),
-    (23, "sky", (70, 130, 180)),
-    (24, "person", (220, 20, 60)),
-    (25, "rider", (255, 0, 0)),
-    (26, "car", (0, 0, 142)),
-    (27, "truck", (0, 0, 70)),
-    (28, "bus", (0, 60, 100)),
-    (29, "caravan", (0, 0, 90)),
-    (30, "trailer", (0, 0, 110)),
-    (31, "train", (0, 80, 100)),
-    (32, "motorcycle", (0, 0, 230)),
-    (33, "bicycle", (119, 11, 32)),
-)
 SEMANTIC_ID = {name: i for i, name, _ in CITYSCAPES}
 SEMANTIC_ID["animal"] = SEMANTIC_ID["dynamic"]
 SEMANTIC_ID["obstacle"] = SEMANTIC_ID["static"]
@@ -79,11 +43,6 @@ COCO_SKELETON = (
 
 # instance categories of driving scenes, in id order
 INSTANCE_CATEGORIES = ("obstacle", "animal", "person", "rider", "car", "truck", "bus", "bicycle")
-
-
-def palette() -> dict[int, tuple[int, int, int]]:
-    """Cityscapes id -> colour."""
-    return {i: color for i, _, color in CITYSCAPES}
 
 
 def category(name: str) -> Category:

@@ -11,16 +11,16 @@ from __future__ import annotations
 import functools
 import math
 import os
-from contextlib import contextmanager
 
 import numpy as np
 
+from synthgen.config.params import Params, param, within
 from synthgen.driving import labels as geometry
 from synthgen.driving.categories import SEMANTIC_ID, SKY
 from synthgen.driving.lights import Environment, Light
 from synthgen.driving.meshes import flat_arrays, object_mesh, triangles_world
 from synthgen.driving.objects import SceneObject
-from synthgen.config.params import Params, param, within
+from synthgen.driving.pyrender_passes import check_internals, render_passes, seg_ids_in
 from synthgen.errors import ConfigError, InputError
 from synthgen.render.base import RendererKind
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
@@ -84,6 +84,7 @@ def check_can_start() -> None:
         raise InputError(
             f"render: mesh3d cannot use PYOPENGL_PLATFORM={platform} ({_first_line(exc)}); {HEADLESS_HINT}"
         ) from None
+    check_internals(pyrender)
     try:
         release_renderer(pyrender.OffscreenRenderer(8, 8))
     except Exception as exc:  # noqa: BLE001  no EGL/OSMesa library, no display, no driver
@@ -242,146 +243,6 @@ def build_scene(pyrender, spec: SceneSpec, znear: float, zfar: float, meshes: li
     return scene, seg
 
 
-PYRENDER_INTERNALS = (
-    "_forward_pass",
-    "_read_main_framebuffer",
-    "_configure_forward_pass_viewport",
-    "_bind_lighting",
-    "_compute_max_n_lights",
-    "_main_fb",
-    "_main_fb_ms",
-)
-
-
-def _internals(renderer):
-    """pyrender's Renderer behind an OffscreenRenderer, when it has the internals the passes here
-    use (``_forward_pass``, its framebuffer steps and framebuffers), else None."""
-    inner = getattr(renderer, "_renderer", None)
-    if hasattr(renderer, "_platform") and all(hasattr(inner, a) for a in PYRENDER_INTERNALS):
-        return inner
-    return None
-
-
-@contextmanager
-def _pass_steps(inner, read, single_sample: bool):
-    """For the passes inside: ``read(width, height)`` reads the framebuffer instead of pyrender's
-    ``_read_main_framebuffer`` and, with ``single_sample``, the pass draws into the single-sample
-    framebuffer instead of the 4x multisampled one (instance attributes shadow the methods).
-
-    Two of pyrender's per-draw costs are paid once a pass instead (the same GL state, so the same
-    pixels):
-
-    * its lights are bound once per shader program, not once per primitive: the uniforms a program
-      holds stay set between its draws, and unless a scene has more lights of a kind than a shader
-      takes (then pyrender picks the nearest ones for each node) they are the same for every node;
-    * a uniform's location is looked up once per program and name (pyrender asks the driver on
-      every ``set_uniform``; the programs live as long as the renderer, which keeps the table).
-    """
-    from OpenGL import GL
-    from pyrender import RenderFlags, shader_program
-
-    shadow_flags = RenderFlags.SHADOWS_DIRECTIONAL | RenderFlags.SHADOWS_SPOT | RenderFlags.SHADOWS_POINT
-    configure = inner._configure_forward_pass_viewport
-    bind_lighting = inner._bind_lighting
-    lit: set[int] = set()
-
-    def configure_single(flags):
-        configure(flags)
-        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, inner._main_fb)
-
-    def bind_lighting_once(scene, program, node, flags):
-        if id(program) in lit:
-            return
-        bind_lighting(scene, program, node, flags)
-        limits = inner._compute_max_n_lights(flags)
-        counts = (len(scene.directional_light_nodes), len(scene.spot_light_nodes), len(scene.point_light_nodes))
-        if not flags & shadow_flags and all(n <= m for n, m in zip(counts, limits)):
-            lit.add(id(program))
-
-    locations = inner.__dict__.setdefault("_synthgen_uniform_locations", {})
-    get_location = shader_program.glGetUniformLocation
-
-    def uniform_location(program_id, name):
-        key = (int(program_id), name)
-        loc = locations.get(key)
-        if loc is None:
-            loc = locations[key] = get_location(program_id, name)
-        return loc
-
-    inner._read_main_framebuffer = lambda scene, flags: read(*inner._main_fb_dims)
-    inner._bind_lighting = bind_lighting_once
-    shader_program.glGetUniformLocation = uniform_location
-    if single_sample:
-        inner._configure_forward_pass_viewport = configure_single
-    try:
-        yield
-    finally:
-        shader_program.glGetUniformLocation = get_location
-        del inner._read_main_framebuffer
-        del inner._bind_lighting
-        if single_sample:
-            del inner._configure_forward_pass_viewport
-
-
-def _read_rows(x0: int, y0: int, width: int, height: int, fmt, dtype, channels: int) -> np.ndarray:
-    """(height, width[, channels]) pixels of the bound read framebuffer, top row first."""
-    from OpenGL import GL
-
-    gl_type = GL.GL_FLOAT if dtype == np.float32 else GL.GL_UNSIGNED_BYTE
-    buf = np.frombuffer(GL.glReadPixels(x0, y0, width, height, fmt, gl_type), dtype)
-    shape = (height, width, channels) if channels > 1 else (height, width)
-    return buf.reshape(shape)[::-1]
-
-
-def linear_depth(window_z: np.ndarray, znear: float, zfar: float) -> np.ndarray:
-    """(H, W) float32 camera z in metres of depth-buffer values (0 where nothing was drawn): the
-    perspective division undone in float32 as pyrender does."""
-    ndc = 2.0 * window_z - 1.0
-    with np.errstate(divide="ignore"):
-        z = (2.0 * znear * zfar) / (zfar + znear - ndc * (zfar - znear))
-    z[window_z == 1.0] = 0.0
-    return z
-
-
-def render_passes(renderer, pyrender, scene, seg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rgb (H, W, 3) uint8, seg colours (H, W, 3) uint8, depth (H, W) float32 metres, 0 where empty).
-
-    The RGB pass is pyrender's (4x multisampled, lit) with its colour alone resolved and read: the
-    public render also resolves, reads and linearises a depth buffer the labels do not use (~9 ms at
-    640x384 on llvmpipe). The SEG pass, drawn without multisampling anyway, is drawn into the
-    single-sample framebuffer and read there, colour and depth, with no resolve: the same colours,
-    and depth from the fragment at the pixel centre (the multisampled buffer's resolve gave a
-    sample's depth, up to 14 mm off far away). Where pyrender lacks the internals, its public render.
-    """
-    inner = _internals(renderer)
-    if inner is None:
-        rgb, _ = renderer.render(scene)
-        colors, depth = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
-        return np.ascontiguousarray(rgb[:, :, :3]), colors, depth
-    from OpenGL import GL
-
-    def read_rgb(width, height):
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, inner._main_fb_ms)
-        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, inner._main_fb)
-        GL.glBlitFramebuffer(0, 0, width, height, 0, 0, width, height, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, inner._main_fb)
-        return np.ascontiguousarray(_read_rows(0, 0, width, height, GL.GL_RGB, np.uint8, 3)), None
-
-    camera = scene.main_camera_node.camera
-
-    def read_seg(width, height):
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, inner._main_fb)
-        window_z = _read_rows(0, 0, width, height, GL.GL_DEPTH_COMPONENT, np.float32, 1)
-        colors = np.ascontiguousarray(_read_rows(0, 0, width, height, GL.GL_RGB, np.uint8, 3))
-        return colors, linear_depth(window_z, camera.znear, camera.zfar)
-
-    with _pass_steps(inner, read_rgb, single_sample=False):
-        rgb, _ = renderer.render(scene)
-    with _pass_steps(inner, read_seg, single_sample=True):
-        colors, depth = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
-    return rgb, colors, depth
-
-
 def normals_from_depth(depth: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
     """(H, W, 3) float32 unit normals in camera coordinates from the depth layer's central differences:
     exact on flat faces, blended across depth edges between objects, 0 at the sky and beside it."""
@@ -403,46 +264,6 @@ def normals_from_depth(depth: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
     edge[:, :-1] |= ~finite[:, 1:]
     n[edge] = 0.0  # the sky and the pixels beside it, whose differences would reach into it
     return n.astype(np.float32)
-
-
-def seg_ids_in(renderer, pyrender, scene, seg_node_map: dict, rect: tuple[int, int, int, int]) -> np.ndarray:
-    """(h, w) int64 instance ids of a SEG pass of the ``seg_node_map`` nodes, read in the image rows
-    and columns ``rect`` = (x0, y0, x1, y1) only (nothing the nodes cover may lie outside it).
-
-    An alone pass needs the ids in its actors' boxes only, while pyrender's render clears, resolves,
-    reads back and converts the whole colour and depth buffers (~15 ms at 640x384 on llvmpipe): the
-    same forward pass here is scissored to ``rect`` (fragments inside it are rasterised as without
-    the scissor), drawn into the single-sample framebuffer as ``render_passes`` draws the SEG pass,
-    and only its colour in ``rect`` is read. This calls pyrender's Renderer internals
-    (``_forward_pass`` and its framebuffer steps), right after a full render of the same scene (so
-    its meshes are on the GPU); where they are missing, the public render, cropped.
-    """
-    x0, y0, x1, y1 = rect
-    if x1 <= x0 or y1 <= y0:
-        return np.zeros((0, 0), np.int64)
-    inner = _internals(renderer)
-    if inner is None:
-        colors, _ = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg_node_map)
-        crop = colors[y0:y1, x0:x1]
-        return (crop[:, :, 1].astype(np.int64) << 8) | crop[:, :, 2]
-    from OpenGL import GL
-
-    gl_y0 = renderer.viewport_height - y1  # OpenGL rows count from the bottom
-
-    def read_colors(width, height):
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, inner._main_fb)
-        return _read_rows(x0, gl_y0, x1 - x0, y1 - y0, GL.GL_RGB, np.uint8, 3)
-
-    renderer._platform.make_current()
-    GL.glEnable(GL.GL_SCISSOR_TEST)
-    GL.glScissor(x0, gl_y0, x1 - x0, y1 - y0)
-    try:
-        with _pass_steps(inner, read_colors, single_sample=True):
-            flags = pyrender.RenderFlags.SEG | pyrender.RenderFlags.OFFSCREEN
-            colors = inner._forward_pass(scene, flags, seg_node_map=seg_node_map)
-    finally:
-        GL.glDisable(GL.GL_SCISSOR_TEST)
-    return (colors[:, :, 1].astype(np.int64) << 8) | colors[:, :, 2]
 
 
 def group_rect(boxes: list[tuple[float, float, float, float]], width: int, height: int) -> tuple[int, int, int, int]:

@@ -40,11 +40,11 @@ DEFAULT_ROOT = "out"
 
 def own_entries() -> frozenset[str]:
     """The names directly under OUT that synthgen creates: the engine's, and every writer's."""
-    from synthgen.formats import WRITERS
+    from synthgen.formats import writer_entries
 
     names = {IMAGES, STATE_DIR, MANIFEST, PREVIEW}
-    for name in WRITERS.names():
-        names.update(WRITERS.get(name).entries)
+    for entries in writer_entries().values():
+        names.update(entries)
     return frozenset(names)
 
 

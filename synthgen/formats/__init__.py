@@ -39,4 +39,23 @@ READERS: Registry[ReaderKind] = Registry(
     attribute="READER",
 )
 
-__all__ = ["READERS", "WRITERS", "ReaderKind", "WriterKind"]
+# The names directly under OUT that each writer creates: its ``WriterKind.entries`` (a test holds
+# them equal), here so that the engine knows every writer's entries without importing every writer.
+_WRITER_ENTRIES: dict[str, tuple[str, ...]] = {
+    "coco": ("annotations",),
+    "icdar": ("icdar",),
+    "icdar_lines": ("icdar_lines",),
+    "recognition": ("recognition",),
+    "yolo": ("yolo",),
+    "kitti": ("kitti",),
+    "dense": ("labels",),
+}
+
+
+def writer_entries() -> dict[str, tuple[str, ...]]:
+    """Writer name -> the names directly under OUT that it creates (its ``WriterKind.entries``),
+    known without importing the writers."""
+    return dict(_WRITER_ENTRIES)
+
+
+__all__ = ["READERS", "WRITERS", "ReaderKind", "WriterKind", "writer_entries"]

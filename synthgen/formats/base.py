@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import json
-import os
-import re
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from synthgen.errors import DatasetError
+from synthgen.files import (  # noqa: F401  the engine, the mixer and regress import them from here
+    TEMP_NAME,
+    atomic_output,
+    file_sha256,
+    make_parents,
+    replace_file,
+    temp_path,
+    write_atomic,
+)
 from synthgen.formats.paths import OutsideDataset, found_inside
 from synthgen.types import CategoryTable, Sample
 
@@ -89,59 +94,6 @@ class WriterKind:
         )
 
 
-# The names of the temporary files and folders that writers make beside their final path
-# (``temp_path``): a killed run leaves them, and the next run deletes exactly these names.
-TEMP_NAME = re.compile(r"\.(?P<name>.+)\.(?:tmp|old)(?P<pid>[0-9]+)")
-
-
-def temp_path(path: Path, kind: str = "tmp") -> Path:
-    """The temporary sibling of ``path`` for this process: ``.<name>.<kind><pid>`` (``kind`` is
-    ``tmp`` for what is being written, ``old`` for what is being replaced)."""
-    if kind not in ("tmp", "old"):
-        raise ValueError(f"kind must be 'tmp' or 'old', got {kind!r}")
-    return path.with_name(f".{path.name}.{kind}{os.getpid()}")
-
-
-@contextmanager
-def atomic_output(path: Path) -> Iterator[BinaryIO]:
-    """A binary file to stream ``path``'s new content into; it replaces ``path`` whole when the
-    block ends, and is removed if the block raises."""
-    make_parents(path)
-    tmp = temp_path(path)
-    try:
-        with open(tmp, "wb") as f:
-            yield f
-        replace_file(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def make_parents(path: Path) -> None:
-    """``path``'s folder, made where missing; DatasetError naming the entry when a file stands where
-    a folder belongs (a dataset damaged since it was written), not a traceback."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        blocking = next((p for p in reversed(path.parents) if p.exists() and not p.is_dir()), path.parent)
-        raise DatasetError(f"{blocking}: is a file where synthgen keeps a folder; move it away and run again") from None
-
-
-def replace_file(source: Path, dest: Path) -> None:
-    """``os.replace(source, dest)``, with DatasetError naming ``dest`` when a folder stands there."""
-    try:
-        os.replace(source, dest)
-    except (IsADirectoryError, NotADirectoryError, FileExistsError):
-        what = "a folder" if dest.is_dir() else "in the way"
-        raise DatasetError(f"{dest}: is {what} where synthgen writes a file; move it away and run again") from None
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old content or the whole new one, never a part."""
-    with atomic_output(path) as f:
-        f.write(data)
-
-
 def write_staged(path: Path, data: bytes) -> None:
     """Write a per-sample file of a shard being produced (``write_sample``'s ``root`` is the shard's
     staging folder, whose files the engine moves into place once the shard is whole): a plain
@@ -149,12 +101,6 @@ def write_staged(path: Path, data: bytes) -> None:
     1 ms a file on a slow disk."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, read in chunks (dataset-level files can be larger than memory)."""
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def dump_json(obj: Any) -> bytes:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synthgen.cityscapes import palette
 from synthgen.config.params import Params, param, within
 from synthgen.formats.base import WriterKind, write_staged
 from synthgen.image_codec import encode_png, png_params
@@ -63,8 +64,6 @@ def encode_png16(image: np.ndarray) -> bytes:
 
 @cache
 def _color_table() -> np.ndarray:
-    from synthgen.driving.categories import palette
-
     lut = np.zeros((256, 3), np.uint8)
     for i, c in palette().items():
         lut[i] = c

@@ -101,7 +101,7 @@ def flag_illegible(
         New layers whose geometry has ``legible`` (and ``illegible_reason`` where False) set on
         each measured instance, and the newly flagged count by reason (``illegible_<reason>``).
     """
-    from synthgen.text.common import luminance_image
+    from synthgen.text.contrast import luminance_image
 
     lum = None
     geometry = dict(layers.geometry)

@@ -65,7 +65,7 @@ class MixKind:
     patterns: tuple[Pattern, ...] = ()
 
     def sample(self, rng: np.random.Generator) -> str:
-        from synthgen.text.common import draw_word
+        from synthgen.text.corpus import draw_word
 
         if self.patterns:
             return self.patterns[int(rng.integers(len(self.patterns)))].sample(rng)
@@ -127,7 +127,7 @@ def build_mix(
 
 
 def _kind(name: str, allowed: set[str], charset: str, words: tuple[str, ...], where: str, sampler) -> MixKind | None:
-    from synthgen.text.common import apply_case
+    from synthgen.text.charsets import apply_case
 
     if name in CASE_KINDS:
         cased = tuple(dict.fromkeys(c for c in (apply_case(w, name) for w in words) if set(c) <= allowed))

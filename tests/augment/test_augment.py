@@ -262,6 +262,7 @@ def test_same_seed_same_bytes_different_seed_different_bytes():
     assert chain_digest(5) != chain_digest(6)
 
 
+@pytest.mark.slow  # another process, to compare bytes
 def test_same_bytes_in_another_process():
     code = "import sys; sys.path.insert(0, 'tests/augment'); import test_augment as t; print(t.chain_digest(5))"
     other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -283,6 +284,7 @@ NO_TORCH_RUNS = {
 }
 
 
+@pytest.mark.slow  # another process
 @pytest.mark.parametrize("run", sorted(NO_TORCH_RUNS))
 def test_runs_without_geometric_steps_never_import_torch(run):
     config, overrides = NO_TORCH_RUNS[run]
@@ -315,6 +317,7 @@ def test_missing_kornia_is_a_config_error_at_load(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # another process
 def test_photometric_steps_run_without_kornia(tmp_path):
     run = tmp_path / "run.yaml"
     steps = "".join(f"  {kind}: {{kind: {kind}}}\n" for kind in sorted(PHOTOMETRIC))

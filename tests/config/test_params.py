@@ -186,5 +186,5 @@ print(json.dumps([code, listed, imported, error, "probe_augment" in sys.modules]
     assert code == 0 and len(listed) == 1 and "probe" in listed[0].replace(",", " ").split()
     # listing every kind imported no kind's module (the executors are their registry's own module;
     # the bank's schema is imported by backgrounds.sample, whatever the registry does)
-    assert set(imported) <= {"synthgen.engine.executors", "synthgen.generate.bank"}, imported
+    assert set(imported) <= {"synthgen.engine.executors", "synthgen.diffusion_models.bank"}, imported
     assert error == "augment.p.params.strength: values must be <= 1, got 2" and used

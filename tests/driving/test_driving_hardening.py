@@ -18,6 +18,8 @@ pytest.importorskip("pyrender")
 
 from synthgen.engine.output import LOCK, run_lock  # noqa: E402
 
+pytestmark = pytest.mark.slow  # runs the engine end to end in other processes: kill, resume, signals, Ray
+
 ARGS = ["generate", "driving", "--no-progress", "num_samples=24", "shard_size=2",
         "scene.params.width=96", "scene.params.height=64"]
 

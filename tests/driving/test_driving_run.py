@@ -34,6 +34,8 @@ from synthgen.formats.kitti import (
     read_kitti,
 )
 
+pytestmark = pytest.mark.slow  # renders driving frames end to end (EGL), some over many frames
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "configs" / "driving.yaml"
 SCENARIOS = sorted(p.stem for p in scenario_folder().glob("*.yaml"))

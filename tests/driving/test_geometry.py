@@ -5,7 +5,6 @@ are drawn."""
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -105,7 +104,8 @@ def test_alone_pass_read_in_its_boxes_equals_the_full_render(pitch):
 
     from synthgen.driving.labels import amodal_bbox
     from synthgen.driving.meshes import object_mesh
-    from synthgen.driving.render import build_scene, group_rect, import_pyrender, seg_ids_in
+    from synthgen.driving.pyrender_passes import seg_ids_in
+    from synthgen.driving.render import build_scene, group_rect, import_pyrender
 
     pyrender = import_pyrender()
     spec = _scene_with_actors(pitch)
@@ -123,8 +123,6 @@ def test_alone_pass_read_in_its_boxes_equals_the_full_render(pitch):
         x0, y0, x1, y1 = group_rect([box], spec.width, spec.height)
         got = seg_ids_in(renderer, pyrender, scene, {node: color}, (x0, y0, x1, y1))
         np.testing.assert_array_equal(got, ids[y0:y1, x0:x1])
-        public = SimpleNamespace(render=renderer.render, viewport_height=renderer.viewport_height)  # no internals
-        np.testing.assert_array_equal(seg_ids_in(public, pyrender, scene, {node: color}, (x0, y0, x1, y1)), got)
         assert (ids[y0:y1, x0:x1] > 0).sum() == (ids > 0).sum() > 0  # the box's rect holds the whole object
     # and the scissor is off again: a full render gives the same layers as before
     again = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
@@ -140,7 +138,8 @@ def test_passes_read_what_pyrenders_public_render_reads(pitch):
     from driving_helpers import SETTINGS, _resource
 
     from synthgen.driving.meshes import object_mesh
-    from synthgen.driving.render import build_scene, import_pyrender, render_passes
+    from synthgen.driving.pyrender_passes import render_passes
+    from synthgen.driving.render import build_scene, import_pyrender
 
     pyrender = import_pyrender()
     spec = _scene_with_actors(pitch)
@@ -157,9 +156,6 @@ def test_passes_read_what_pyrenders_public_render_reads(pitch):
     drawn = depth > 0
     assert drawn.mean() > 0.3
     np.testing.assert_allclose(depth[drawn], public_depth[drawn], rtol=2e-4)
-    fallback = render_passes(SimpleNamespace(render=renderer.render), pyrender, scene, seg)  # no internals
-    np.testing.assert_array_equal(fallback[0], rgb)
-    np.testing.assert_array_equal(fallback[1], colors)
     shadowed = ("_read_main_framebuffer", "_configure_forward_pass_viewport")
     assert not any(k in vars(renderer._renderer) for k in shadowed)
 
@@ -176,7 +172,8 @@ def test_lights_bound_once_a_pass_light_as_pyrender_lights_each_primitive(points
     from pyrender import shader_program
 
     from synthgen.driving.lights import Light
-    from synthgen.driving.render import build_scene, import_pyrender, render_passes
+    from synthgen.driving.pyrender_passes import render_passes
+    from synthgen.driving.render import build_scene, import_pyrender
 
     pyrender = import_pyrender()
     base = _scene_with_actors()

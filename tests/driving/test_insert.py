@@ -249,6 +249,7 @@ def test_frames_cycle_with_other_draws(dataset):
     assert first.meta["scene"]["actors"] != again.meta["scene"]["actors"]
 
 
+@pytest.mark.slow  # worker processes, a mix end to end, a synthgen process
 def test_one_and_two_workers_give_the_same_bytes(dataset, tmp_path):
     config = load_run_config(CONFIG)
     generate(config, tmp_path / "w2", workers=2, progress=False)
@@ -327,6 +328,7 @@ def test_a_plain_folder_without_a_camera_is_refused(tmp_path):
     assert str(err.value).startswith("scene.params.camera: ")
 
 
+@pytest.mark.slow  # worker processes, a mix end to end, a synthgen process
 def test_the_command_line_says_one_line_and_writes_nothing(tmp_path):
     folder, expected = _bad_kitti(tmp_path, "calib")
     out = tmp_path / "out"
@@ -343,6 +345,7 @@ def test_the_command_line_says_one_line_and_writes_nothing(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow  # worker processes, a mix end to end, a synthgen process
 def test_synthgen_mix_takes_it_as_a_source(tmp_path):
     import synthgen
 

@@ -13,6 +13,8 @@ from synthgen.config import load_run_config
 from synthgen.engine.context import WorkerContext
 from synthgen.engine.pipeline import make_sample
 
+pytestmark = pytest.mark.slow  # renders driving frames end to end (EGL), some over many frames
+
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "driving.yaml"
 
 

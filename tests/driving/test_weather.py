@@ -10,8 +10,8 @@ import pytest
 
 from synthgen.augment import AUGMENTATIONS
 from synthgen.config.distributions import Constant
-from synthgen.generate import GENERATORS
-from synthgen.generate.fog import FogSettings
+from synthgen.diffusion import GENERATORS
+from synthgen.diffusion.fog import FogSettings
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
 
 

@@ -17,6 +17,8 @@ from synthgen.engine import generate
 from synthgen.engine.seeds import stage_rng
 from synthgen.errors import DatasetError
 
+pytestmark = pytest.mark.slow  # runs the engine end to end in other processes: kill, resume, signals, Ray
+
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["scene.params.width=160", "scene.params.height=120", "scene.params.words=randint(2, 5)"]
 

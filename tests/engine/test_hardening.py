@@ -26,6 +26,8 @@ from synthgen.engine.run import plan
 from synthgen.errors import DatasetError
 from synthgen.formats import WRITERS
 
+pytestmark = pytest.mark.slow  # runs the engine end to end in other processes: kill, resume, signals, Ray
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / "configs/text_words.yaml")
 SMALL = ["scene.params.width=160", "scene.params.height=120", "scene.params.words=randint(2, 5)"]

@@ -23,6 +23,8 @@ from synthgen.config import load_run_config
 from synthgen.engine import generate
 from synthgen.errors import ConfigError
 
+pytestmark = pytest.mark.slow  # runs the engine end to end in other processes: kill, resume, signals, Ray
+
 ray = pytest.importorskip("ray")
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "synthgen", "generate", "text_words", "--num", "4", "--no-progress", "--executor", "ray"]

@@ -19,6 +19,7 @@ from synthgen.scene import SCENES
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a run in another process
 def test_a_recognition_run_imports_no_other_domain(tmp_path):
     code = f"""
 import json, sys

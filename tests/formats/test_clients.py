@@ -117,6 +117,7 @@ def test_cocoeval_scores_ground_truth_as_detections_ap_1(tmp_path, segmentation)
         assert evaluation.stats[0] == pytest.approx(1.0) and evaluation.stats[1] == pytest.approx(1.0), iou_type
 
 
+@pytest.mark.slow  # Label Studio's converter over a generated dataset
 def test_label_studio_converter_imports_the_coco_polygons(dataset, tmp_path):
     imports = pytest.importorskip("label_studio_converter.imports.coco")
     out, _ = dataset

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from kitti_eval import DIFFICULTIES, Frame, bbox_ap, counted_boxes, parse_frame
 
+pytestmark = pytest.mark.slow  # generates datasets and scores or trains on them (KITTI devkit, Ultralytics, torchvision)
+
 # actors placed apart, near enough that most boxes are taller than the easy difficulty's 40 px:
 # the devkit needs more than 40 counted boxes of a class for AP 100 (its 41 recall thresholds)
 EVAL_CONFIG = """

@@ -97,6 +97,7 @@ def peak_python_bytes(fn) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow  # writes a large dataset to watch memory
 def test_coco_memory_does_not_grow_with_the_dataset(tmp_path):
     template = record(0, [word("héllo", 1), word("wörld", 33)])
     peaks = {
@@ -109,6 +110,7 @@ def test_coco_memory_does_not_grow_with_the_dataset(tmp_path):
     )
 
 
+@pytest.mark.slow  # writes a large dataset to watch memory
 def test_recognition_memory_does_not_grow_with_the_dataset(tmp_path):
     template = record(0, [word("héllo", 1), word("wörld", 33)])
     crop = tmp_path / "crop.png"

@@ -32,6 +32,8 @@ from synthgen.errors import ConfigError, DatasetError
 from synthgen.formats.yolo import read_yolo
 from synthgen.mix import load_mix_config, mix
 
+pytestmark = pytest.mark.slow  # generates datasets and scores or trains on them (KITTI devkit, Ultralytics, torchvision)
+
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {
     "shapes": ["scene.params.width=96", "scene.params.height=80"],

@@ -19,6 +19,8 @@ from synthgen.dataset import read_dataset
 from synthgen.errors import DatasetError
 from synthgen.mix import load_mix_config, mix
 
+pytestmark = pytest.mark.slow  # mixes generated and real datasets end to end, several per test
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # 20 real images: 12 car-only, 5 person (+car), 3 bike. 60 synthetic: 50 car, 10 with one bike each.

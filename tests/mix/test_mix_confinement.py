@@ -23,6 +23,8 @@ from synthgen.errors import DatasetError
 from synthgen.formats import READERS
 from synthgen.formats.base import ReadOptions
 
+pytestmark = pytest.mark.slow  # mixes generated and real datasets end to end, several per test
+
 ROOT = Path(__file__).resolve().parents[2]
 REAL = [["car"], ["car", "person"], ["bike"]]
 CONFIG = """\

@@ -15,6 +15,8 @@ from coco_sets import mix_yaml, write_coco
 
 from synthgen.mix import load_mix_config, mix
 
+pytestmark = pytest.mark.slow  # mixes generated and real datasets end to end, several per test
+
 ROOT = Path(__file__).resolve().parents[2]
 REAL = [["car"]] * 12 + [["person", "car"]] * 5 + [["bike"]] * 3
 SYNTH = [["car", "car"]] * 30 + [["bike"]] * 10

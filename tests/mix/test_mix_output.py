@@ -25,6 +25,8 @@ from synthgen.engine.output import LOCK, MARKER, run_lock
 from synthgen.errors import DatasetError
 from synthgen.mix import load_mix_config, mix
 
+pytestmark = pytest.mark.slow  # mixes generated and real datasets end to end, several per test
+
 ROOT = Path(__file__).resolve().parents[2]
 REAL = [["car"]] * 12 + [["person", "car"]] * 5 + [["bike"]] * 3
 SYNTH = [["car", "car"]] * 20 + [["bike"]] * 4
@@ -264,8 +266,8 @@ def test_a_mix_killed_midway_resumes_to_the_same_bytes(big, tmp_path):
 
 
 def test_a_full_disk_midway_is_one_line_and_the_rerun_completes_identically(finished, tmp_path, monkeypatch, capsys):
-    import synthgen.mix.run as mix_run
     from synthgen.cli import main
+    from synthgen.mix import run as mix_run
 
     cfg, done = finished
     out = tmp_path / "out"

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from coco_sets import mix_yaml
 
+pytestmark = pytest.mark.slow  # mixes generated and real datasets end to end, several per test
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "root:$6$planted-secret-hash:19000:0:99999:7:::"
 CONFIG = """\

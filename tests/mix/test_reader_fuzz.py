@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # mixes generated and real datasets end to end, several per test
+
 ROOT = Path(__file__).resolve().parents[2]
 ITERATIONS = 200  # 40 per format (COCO, YOLO, KITTI, ICDAR, recognition); ~15 s on 2 cores
 SEED = 21

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from coco_sets import mix_yaml, write_coco
 from pycocotools import mask as mask_utils
 
@@ -101,6 +102,7 @@ def expected_annotation(ann: dict, mapped: dict[int, str]) -> dict:
     return {"category": mapped[ann["category_id"]], **{k: ann[k] for k in FIELDS if k in ann}}
 
 
+@pytest.mark.slow  # a mix end to end
 def test_real_annotations_come_out_of_a_mix_exactly_as_read(tmp_path):
     real = real_set(tmp_path / "real")
     write_coco(tmp_path / "synth", [["car"]] * 10, tag=2)

@@ -34,6 +34,7 @@ def test_import_synthgen_does_not_import_torch():
     assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr
 
 
+@pytest.mark.slow  # another process without torchvision
 def test_without_torchvision_the_streams_work_and_targets_say_what_to_install():
     code = (
         "import sys; sys.modules['torchvision'] = None\n"  # as if not installed

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # generates datasets and scores or trains on them (KITTI devkit, Ultralytics, torchvision)
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("torchvision")
 

@@ -29,13 +29,14 @@ def test_charset_is_the_cmap_without_glyph_0(path):
         assert {ord("A"), ord("z"), ord("0"), ord("é")} <= got
 
 
+@pytest.mark.slow  # a run over every bundled and system font
 def test_a_run_over_many_fonts_reads_each_cmap_once(tmp_path, monkeypatch):
     """With a cache of 256 charsets, a weighted font draw over more fonts than that (it looks at every
     font's charset when its first pick cannot draw the word) re-read cmaps on every call: 52 s
     instead of 1 s for 200 crops over the 290 fonts under /usr/share/fonts."""
     import fontTools.ttLib
 
-    from synthgen.text.common import pick_font
+    from synthgen.text.font_choice import pick_font
 
     source = sorted(fonts.bundled_font_dir().glob("*.ttf"))[0]
     paths = []

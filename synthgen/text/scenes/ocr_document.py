@@ -23,17 +23,9 @@ from synthgen.backgrounds import paper_background
 from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.text.common import (
-    CorpusSchema,
-    FontsSchema,
-    check_corpus_coverage,
-    pick_font,
-    record_fonts,
-    refuse_corpus_keys,
-    refuse_recognition_font_keys,
-    resolve_corpus,
-    resolve_fonts,
-)
+from synthgen.text.corpus import CorpusSchema, refuse_corpus_keys, resolve_corpus
+from synthgen.text.coverage import check_corpus_coverage
+from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
 from synthgen.text.items import TextItem
 from synthgen.text.layout import (
     ALIGNS,

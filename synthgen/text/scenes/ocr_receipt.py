@@ -34,17 +34,9 @@ from synthgen.backgrounds import (
 from synthgen.config.distributions import Distribution, parse_checked
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.text.common import (
-    CorpusSchema,
-    FontsSchema,
-    check_corpus_coverage,
-    pick_font,
-    record_fonts,
-    refuse_corpus_keys,
-    refuse_recognition_font_keys,
-    resolve_corpus,
-    resolve_fonts,
-)
+from synthgen.text.corpus import CorpusSchema, refuse_corpus_keys, resolve_corpus
+from synthgen.text.coverage import check_corpus_coverage
+from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
 from synthgen.text.items import TextItem
 from synthgen.text.layout import PlacedWord, layout_block, line_band, word_advance, word_items
 from synthgen.text.legibility import flag_illegible

@@ -29,29 +29,17 @@ from synthgen.config.distributions import Distribution, parse_checked, parse_val
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.text import fonts
-from synthgen.text.common import (
-    CASES,
-    CorpusSchema,
-    FontsSchema,
-    check_corpus_coverage,
-    contrasting_color,
-    corpus_sampler,
-    draw_word,
-    fit_case,
-    font_size_for_glyph,
-    font_size_for_height,
-    luminance_percentiles,
-    pick_font,
-    resolve_charset,
-    resolve_corpus,
-    resolve_font_weights,
-    resolve_fonts,
-)
+from synthgen.text.charsets import CASES, fit_case, resolve_charset
+from synthgen.text.contrast import contrasting_color, luminance_percentiles
+from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, resolve_corpus
+from synthgen.text.coverage import check_corpus_coverage
+from synthgen.text.font_choice import FontsSchema, pick_font, resolve_font_weights, resolve_fonts
 from synthgen.text.glyphs import box_corners, layout_run, place_run
 from synthgen.text.items import TextItem
 from synthgen.text.legibility import flag_illegible
 from synthgen.text.mixes import DEFAULT_MIX, StringMix, build_mix
 from synthgen.text.patterns import Pattern, compile_pattern
+from synthgen.text.sizing import font_size_for_glyph, font_size_for_height
 from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
 from synthgen.types import Layers, SceneSpec
 

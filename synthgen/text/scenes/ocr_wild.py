@@ -30,23 +30,11 @@ from synthgen.backgrounds.colors import luminance
 from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.text.common import (
-    CASES,
-    MAX_PLACEMENT_ATTEMPTS,
-    CorpusSchema,
-    FontsSchema,
-    apply_case,
-    check_corpus_coverage,
-    contrasting_color,
-    corpus_sampler,
-    draw_word,
-    luminance_image,
-    pick_font,
-    record_fonts,
-    refuse_recognition_font_keys,
-    resolve_corpus,
-    resolve_fonts,
-)
+from synthgen.text.charsets import CASES, apply_case
+from synthgen.text.contrast import contrasting_color, luminance_image
+from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, resolve_corpus
+from synthgen.text.coverage import check_corpus_coverage
+from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
 from synthgen.text.glyphs import box_corners, curve_run, layout_run
 from synthgen.text.items import TextItem
 from synthgen.text.layout import (
@@ -60,6 +48,7 @@ from synthgen.text.layout import (
     word_items,
 )
 from synthgen.text.legibility import flag_illegible
+from synthgen.text.scenes import MAX_PLACEMENT_ATTEMPTS
 from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
 from synthgen.types import Layers, SceneSpec
 

@@ -15,20 +15,13 @@ from synthgen.config.distributions import Distribution, parse_checked, parse_val
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.text import fonts
-from synthgen.text.common import (
-    CASES,
-    MAX_PLACEMENT_ATTEMPTS,
-    CorpusSchema,
-    FontsSchema,
-    apply_case,
-    check_corpus_coverage,
-    pick_font,
-    record_fonts,
-    refuse_corpus_keys,
-    refuse_recognition_font_keys,
-)
+from synthgen.text.charsets import CASES, apply_case
+from synthgen.text.corpus import CorpusSchema, refuse_corpus_keys
+from synthgen.text.coverage import check_corpus_coverage
+from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys
 from synthgen.text.glyphs import layout_run
 from synthgen.text.items import TextItem
+from synthgen.text.scenes import MAX_PLACEMENT_ATTEMPTS
 from synthgen.types import SceneSpec
 
 CATEGORIES = ("text",)  # the categories its specs hold, in id order

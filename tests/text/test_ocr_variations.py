@@ -18,8 +18,8 @@ from synthgen.engine.seeds import stage_rng
 from synthgen.errors import ConfigError
 from synthgen.scene import SCENES
 from synthgen.text import fonts
-from synthgen.text.common import FontsSchema, pick_font, resolve_font_weights, resolve_fonts
 from synthgen.text.draw import draw_plane
+from synthgen.text.font_choice import FontsSchema, pick_font, resolve_font_weights, resolve_fonts
 from synthgen.text.glyphs import box_corners_of, glyph, layout_run, stamp
 
 VARIATIONS = {
@@ -246,6 +246,7 @@ def test_busy_backgrounds_get_an_outline_and_stay_legible(tmp_path):
         ("receipt", {"min_legible_contrast": -1}, "scene.params.min_legible_contrast"),
     ],
 )
+@pytest.mark.slow  # loads a config per case
 def test_bad_variation_values_name_their_key(tmp_path, scene, params, key):
     with pytest.raises(ConfigError) as err:
         ocr_config(tmp_path, scene, params)
@@ -305,7 +306,7 @@ def test_every_text_scene_keeps_lower_case_off_all_caps_faces(tmp_path, caps_fon
 
 
 def test_an_all_caps_face_still_draws_text_without_lower_case(caps_font):
-    from synthgen.text.common import pick_font
+    from synthgen.text.font_choice import pick_font
 
     other = str(fonts.bundled_font_dir() / "DejaVuSerif.ttf")
     rng = np.random.default_rng(0)

@@ -13,14 +13,15 @@ from ocr_helpers import ocr_config
 
 from synthgen.engine import make_sample
 from synthgen.errors import ConfigError
-from synthgen.text import common
-from synthgen.text.common import CorpusSchema, corpus_sampler, draw_word, wordfreq_words
+from synthgen.text import corpus
+from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, wordfreq_words
 
 needs_wordfreq = pytest.mark.skipif(
     importlib.util.find_spec("wordfreq") is None, reason="wordfreq not installed (pip install 'synthgen-cv[wordfreq]')"
 )
 
 
+@pytest.mark.slow  # reads wordfreq's lists
 @needs_wordfreq
 def test_top_words_come_with_their_frequencies_most_frequent_first():
     import wordfreq
@@ -103,9 +104,9 @@ def test_a_missing_wordfreq_says_what_to_install(tmp_path, monkeypatch):
             raise ImportError("No module named 'wordfreq'")
         return real_import(name, *args, **kwargs)
 
-    common._wordfreq_top.cache_clear()
+    corpus._wordfreq_top.cache_clear()
     monkeypatch.setattr(builtins, "__import__", no_wordfreq)
     with pytest.raises(ConfigError) as err:
         ocr_config(tmp_path, "recognition", {"corpus": {"wordfreq": "en"}, "text": {"source": "word"}})
     assert str(err.value).startswith("scene.params.corpus.wordfreq: needs the wordfreq package: pip install")
-    common._wordfreq_top.cache_clear()
+    corpus._wordfreq_top.cache_clear()

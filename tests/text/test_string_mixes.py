@@ -108,6 +108,6 @@ def test_a_mix_of_one_kind(tmp_path):
 
 
 def test_title_case_keeps_apostrophes_lower():
-    from synthgen.text.common import apply_case
+    from synthgen.text.charsets import apply_case
 
     assert apply_case("don't", "title") == "Don't" and apply_case("new york", "title") == "New York"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synthgen.generate.lock import locked_pixels
+from synthgen.diffusion.lock import locked_pixels
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = ROOT / "configs" / "text_words.yaml"

@@ -6,7 +6,7 @@ RePaintScheduler) at a working size of ``working_size`` px on the longer side an
 with a Stable Diffusion (1.x, 2.x or XL) inpainting checkpoint (``model: /a/local/folder``) the
 pipeline paints at the image's size (rounded to a multiple of 8) from ``prompt``. Each sample is
 one pipeline call with its own generator: the step sees one sample at a time, so it does not batch
-(see ``synthgen.generate.bank`` for where batching is sound).
+(see ``synthgen.diffusion_models.bank`` for where batching is sound).
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ import numpy as np
 
 from synthgen.config.distributions import Distribution
 from synthgen.config.params import Params, choice, custom, param, within
-from synthgen.generate.lock import composite, locked_pixels, resize, working_size
-from synthgen.generate.models import (
+from synthgen.diffusion_models.models import (
     BUILTIN,
     BUILTIN_CLASSES,
     INPAINT_PIPELINES,
@@ -29,7 +28,8 @@ from synthgen.generate.models import (
     pipeline_image,
     torch_generator,
 )
-from synthgen.generate.prompts import Prompt, parse_prompt, scene_params
+from synthgen.diffusion.lock import composite, locked_pixels, resize, working_size
+from synthgen.diffusion.prompts import Prompt, parse_prompt, scene_params
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
@@ -57,7 +57,7 @@ class InpaintBackgroundSettings(Params):
     )
     prompt: Prompt = param(
         "a photo of a textured surface", PROMPT,
-        "checkpoints: what to paint (a template, or choice([...]) of them: synthgen.generate.prompts)",
+        "checkpoints: what to paint (a template, or choice([...]) of them: synthgen.diffusion.prompts)",
     )
     negative_prompt: Prompt = param("text, letters, watermark", PROMPT, "checkpoints: what not to paint")
     margin: int = param(2, MARGIN, "pixels around every instance that stay locked")

@@ -16,6 +16,8 @@ from synthgen.config import load_run_config  # noqa: E402
 from synthgen.engine import make_sample  # noqa: E402
 from synthgen.errors import ConfigError  # noqa: E402
 
+pytestmark = pytest.mark.slow  # runs diffusion pipelines (tiny random-weight ones and the built-in model)
+
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):

@@ -29,8 +29,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from synthgen.diffusion_models.models import BUILTIN, BUILTIN_CLASSES, IMAGE_PIPELINES, check_model, pipeline_images
 from synthgen.errors import ConfigError, DatasetError
-from synthgen.generate.models import BUILTIN, BUILTIN_CLASSES, IMAGE_PIPELINES, check_model, pipeline_images
 
 BANK_FORMAT = 1
 
@@ -102,7 +102,7 @@ def cache_root(spec: dict[str, Any]) -> Path:
 
 
 def bank_key(spec: dict[str, Any]) -> str:
-    from synthgen.generate.models import device_and_dtype
+    from synthgen.diffusion_models.models import device_and_dtype
 
     ident = {k: v for k, v in spec.items() if k != "dir"}
     if ident.get("batch_size", 1) == 1:
@@ -110,7 +110,7 @@ def bank_key(spec: dict[str, Any]) -> str:
     ident["device"] = device_and_dtype()[0]  # a GPU's fp16 pixels differ from a CPU's
     ident["format"] = BANK_FORMAT
     if spec["model"] == BUILTIN:
-        from synthgen.generate.models import builtin_dir
+        from synthgen.diffusion_models.models import builtin_dir
 
         ident["weights"] = _builtin_weights_hash(builtin_dir() / "diffusion_pytorch_model.safetensors")
     else:  # keyed by the weights, not the path: new weights at the same path make a new bank
@@ -137,7 +137,7 @@ def weights_fingerprint(folder: Path, root: Path) -> str:
     every component). Hashing a real checkpoint's gigabytes takes seconds, so each file's hash is
     kept in ``<cache>/weight-hashes.json`` with its size and mtime and hashed again only when they
     change, and each process keeps the folder's result while its files' stat stays the same."""
-    from synthgen.formats.base import file_sha256, write_atomic
+    from synthgen.files import file_sha256, write_atomic
 
     files = sorted(p for p in folder.rglob("*") if p.suffix in (".safetensors", ".bin") and p.is_file())
     stats = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
@@ -255,7 +255,7 @@ def _maker(spec: dict[str, Any]):
     """image indices -> (len, size, size, 3) uint8, in one model call, each image from its own seed."""
     import torch
 
-    from synthgen.generate.models import BuiltinModel, load_pipeline
+    from synthgen.diffusion_models.models import BuiltinModel, load_pipeline
 
     size = spec["size"]
 

@@ -8,7 +8,7 @@ import pytest
 from ocr_helpers import ocr_config, word_instances
 
 from synthgen.engine import make_sample
-from synthgen.text.common import luminance_image
+from synthgen.text.contrast import luminance_image
 
 # Measured over 16 samples of scenes/ocr/wild.yaml: the worst legible word's ink stood 0.298 away
 # from its ring for min_contrast 0.35 (the constraint bounds the 5th..95th percentile of the block's

@@ -10,12 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.augment.base import draw
-from synthgen.augment.photometric import to_uint8, with_rgb
 from synthgen.config.distributions import Distribution
 from synthgen.config.params import Params, custom, number, param
 from synthgen.errors import ConfigError
-from synthgen.steps import Applied, StepKind
+from synthgen.steps import Applied, StepKind, draw, to_uint8, with_rgb
 from synthgen.types import Layers, SceneSpec
 
 

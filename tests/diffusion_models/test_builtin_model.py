@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 pytest.importorskip("diffusers")
-from synthgen.generate.models import BUILTIN_CLASSES, builtin_dir  # noqa: E402
+from synthgen.diffusion_models.models import BUILTIN_CLASSES, builtin_dir  # noqa: E402
+
+pytestmark = pytest.mark.slow  # runs diffusion pipelines (tiny random-weight ones and the built-in model)
 
 SIZE = 64  # twice the native size: the model is convolutional
 
@@ -46,8 +48,8 @@ def held_out_crops(count: int = 24) -> list[np.ndarray]:
 @pytest.fixture(scope="module")
 def model():
     if not (builtin_dir() / "diffusion_pytorch_model.safetensors").is_file():
-        pytest.fail("the built-in model's weights are missing from synthgen/generate/assets/tiny_diffusion")
-    from synthgen.generate.models import BuiltinModel
+        pytest.fail("the built-in model's weights are missing from synthgen/diffusion_models/assets/tiny_diffusion")
+    from synthgen.diffusion_models.models import BuiltinModel
 
     return BuiltinModel.load()
 

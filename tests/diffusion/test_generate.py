@@ -16,7 +16,9 @@ from tiny_pipelines import build_tiny_checkpoints  # noqa: E402
 from synthgen.config import load_run_config  # noqa: E402
 from synthgen.engine import generate, make_sample  # noqa: E402
 from synthgen.errors import ConfigError  # noqa: E402
-from synthgen.generate.lock import locked_pixels  # noqa: E402
+from synthgen.diffusion.lock import locked_pixels  # noqa: E402
+
+pytestmark = pytest.mark.slow  # runs diffusion pipelines (tiny random-weight ones and the built-in model)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +48,7 @@ def test_checkpoint_kinds_keep_locked_pixels(tiny, kind):
 
 
 def test_controlnet_on_depth_keeps_locked_pixels(tiny):
-    from synthgen.generate.controlnet import ControlNetSettings, apply, condition_image
+    from synthgen.diffusion.controlnet import ControlNetSettings, apply, condition_image
     from synthgen.types import InstanceGeometry, Layers
 
     settings = ControlNetSettings.from_config(
@@ -198,7 +200,7 @@ def test_a_damaged_checkpoint_is_refused_at_load_in_one_line(tiny, case, tmp_pat
 
 
 def test_background_bank_is_built_once_and_drawn_from(tiny, tmp_path, monkeypatch):
-    from synthgen.generate import bank
+    from synthgen.diffusion_models import bank
 
     monkeypatch.setenv("SYNTHGEN_CACHE", str(tmp_path / "cache"))
     builds = []
@@ -230,7 +232,7 @@ BANK = ["scene.params.width=64", "scene.params.height=48", "scene.params.backgro
 def test_a_damaged_bank_image_is_made_again_as_it_was(tiny, tmp_path, damage):
     import cv2
 
-    from synthgen.generate import bank
+    from synthgen.diffusion_models import bank
 
     spec = bank.bank_from_config(
         bank.BankSchema(model=str(tiny["base"]), size=32, count=4, steps=2, batch_size=2, dir=str(tmp_path)), "b"

@@ -13,9 +13,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.config.params import REQUIRED, Params, custom, one_of, param, within
-from synthgen.generate.inpaint_background import GUIDANCE_SCALE, MARGIN, NEEDS, PROMPT, STEPS, WORKING_SIZE
-from synthgen.generate.lock import composite, locked_pixels, resize
-from synthgen.generate.models import (
+from synthgen.diffusion_models.models import (
     CONTROLNET_MODELS,
     IMAGE_PIPELINES,
     check_controlnet_pair,
@@ -24,7 +22,9 @@ from synthgen.generate.models import (
     pipeline_image,
     torch_generator,
 )
-from synthgen.generate.prompts import Prompt, scene_params
+from synthgen.diffusion.inpaint_background import GUIDANCE_SCALE, MARGIN, NEEDS, PROMPT, STEPS, WORKING_SIZE
+from synthgen.diffusion.lock import composite, locked_pixels, resize
+from synthgen.diffusion.prompts import Prompt, scene_params
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 

@@ -16,8 +16,8 @@ pytest.importorskip("diffusers")
 
 from tiny_pipelines import build_tiny_checkpoints  # noqa: E402
 
+from synthgen.diffusion_models.bank import BankSchema, bank_from_config, bank_key, ensure_bank  # noqa: E402
 from synthgen.errors import ConfigError  # noqa: E402
-from synthgen.generate.bank import BankSchema, bank_from_config, bank_key, ensure_bank  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,7 @@ def assert_same_up_to_rounding(one: np.ndarray, batched: np.ndarray) -> None:
     assert diff.max() <= 1 and np.count_nonzero(diff) <= one.size // 1000
 
 
+@pytest.mark.slow  # builds two banks with the built-in model
 @pytest.mark.parametrize("model", ["builtin", "base"])
 def test_batch_of_4_makes_the_images_of_batch_1(tiny, tmp_path, model):
     settings = {"model": "builtin" if model == "builtin" else str(tiny[model]), "size": 32, "steps": 2, "count": 5,
@@ -61,12 +62,13 @@ def test_batch_size_is_checked_at_load():
         bank_from_config(BankSchema(batch_size=0), "bank")
 
 
+@pytest.mark.slow  # builds a bank twice with a tiny checkpoint
 def test_a_bank_is_keyed_by_its_checkpoints_weights_not_its_path(tiny, tmp_path, monkeypatch):
     """New weights saved at the same path reused the old bank's images (the key held the path)."""
     import shutil
 
-    from synthgen.formats import base
-    from synthgen.generate import bank
+    from synthgen.diffusion_models import bank
+    from synthgen import files
 
     model = tmp_path / "model"
     shutil.copytree(tiny["base"], model)
@@ -75,8 +77,8 @@ def test_a_bank_is_keyed_by_its_checkpoints_weights_not_its_path(tiny, tmp_path,
     first = bank_images(spec)
     old_key = bank_key(spec)
     hashed = []
-    real = base.file_sha256
-    monkeypatch.setattr(base, "file_sha256", lambda p: hashed.append(p) or real(p))
+    real = files.file_sha256
+    monkeypatch.setattr(files, "file_sha256", lambda p: hashed.append(p) or real(p))
     bank._fingerprints.clear()
     assert bank_key(spec) == old_key and hashed == []  # the weights unchanged: the stored hashes serve
     # other weights at the same path (a fine-tuned UNet saved over the old one)

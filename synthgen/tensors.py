@@ -16,7 +16,7 @@ def torch_module() -> Any:
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a dependency of the augment stage
-        raise ImportError("the augment stage needs torch and kornia: pip install torch kornia") from None
+        raise ImportError("this step needs torch (and kornia for a geometric augmentation): pip install torch kornia") from None
     torch.set_num_threads(1)
     return torch
 

@@ -10,6 +10,8 @@ import pytest
 from synthgen.config.load import load_run_config
 from synthgen.engine import generate
 
+pytestmark = pytest.mark.slow  # generates every OCR config twice
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ["ocr_wild", "ocr_document", "ocr_receipt", "ocr_recognition"]
 

@@ -101,7 +101,8 @@ def test_same_index_same_crop(tmp_path):
 def test_luminance_percentiles_equal_numpy_on_the_rounded_luminance():
     import cv2
 
-    from synthgen.text.common import LUMA, luminance_percentiles
+    from synthgen.backgrounds.colors import LUMA
+    from synthgen.text.contrast import luminance_percentiles
 
     rng = np.random.default_rng(1)
     for _ in range(100):

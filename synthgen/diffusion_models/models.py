@@ -3,7 +3,7 @@ folder. Nothing is downloaded: checkpoints load with ``local_files_only``.
 
 The built-in model is a small class-conditional ``UNet2DModel`` (``scripts/train_tiny_diffusion.py``
 trains it on photographs and textures that ship in scikit-image's wheel and on synthgen's own
-procedural backgrounds); its weights ship in ``synthgen/generate/assets/tiny_diffusion``. It is
+procedural backgrounds); its weights ship in ``synthgen/diffusion_models/assets/tiny_diffusion``. It is
 convolutional, so it samples sizes above its native 32 px directly, without tiles or seams.
 
 Checkpoints: Stable Diffusion 1.x/2.x and XL folders (txt2img, img2img, inpainting, the SDXL
@@ -44,7 +44,7 @@ REFINER = "StableDiffusionXLImg2ImgPipeline"
 
 
 def builtin_dir() -> Path:
-    return Path(str(resources.files("synthgen.generate") / "assets" / "tiny_diffusion"))
+    return Path(str(resources.files("synthgen.diffusion_models") / "assets" / "tiny_diffusion"))
 
 
 def device_and_dtype() -> tuple[str, Any]:
@@ -214,7 +214,7 @@ class BuiltinModel:
     def load(cls) -> BuiltinModel:
         from diffusers import UNet2DModel
 
-        from synthgen.augment.tensors import torch_module
+        from synthgen.tensors import torch_module
 
         torch_module()  # one thread per worker process, as every torch user in synthgen
         _quiet()
@@ -320,7 +320,7 @@ def load_pipeline(folder: str, kind: str, controlnet: str | None = None) -> Any:
     """
     import diffusers
 
-    from synthgen.augment.tensors import torch_module
+    from synthgen.tensors import torch_module
 
     torch_module()
     _quiet()

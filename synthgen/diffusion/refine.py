@@ -16,9 +16,7 @@ import numpy as np
 
 from synthgen.config.distributions import Distribution
 from synthgen.config.params import Params, choice, custom, number, param
-from synthgen.generate.inpaint_background import GUIDANCE_SCALE, MARGIN, NEEDS, PROMPT, STEPS, WORKING_SIZE
-from synthgen.generate.lock import composite, locked_pixels, resize, working_size
-from synthgen.generate.models import (
+from synthgen.diffusion_models.models import (
     BUILTIN,
     BUILTIN_CLASSES,
     IMAGE_PIPELINES,
@@ -28,7 +26,9 @@ from synthgen.generate.models import (
     pipeline_image,
     torch_generator,
 )
-from synthgen.generate.prompts import Prompt, scene_params
+from synthgen.diffusion.inpaint_background import GUIDANCE_SCALE, MARGIN, NEEDS, PROMPT, STEPS, WORKING_SIZE
+from synthgen.diffusion.lock import composite, locked_pixels, resize, working_size
+from synthgen.diffusion.prompts import Prompt, scene_params
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
