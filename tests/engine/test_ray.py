@@ -186,6 +186,18 @@ def test_ray_gives_the_same_dataset_as_the_process_executor(tmp_path, cluster):
 
 
 @pytest.mark.slow
+def test_ray_inserts_actors_into_frames_as_the_process_executor_does(tmp_path, cluster):
+    """driving_insert on Ray: the frames are read in the Ray workers (lazily, by index), and the
+    dataset (images, COCO, KITTI and YOLO labels) is the process executor's, byte for byte."""
+    cfg = config("driving_insert", ["num_samples=8", "shard_size=2"])
+    generate(cfg, tmp_path / "ray", workers=2, executor="ray", progress=False)
+    generate(cfg, tmp_path / "process", workers=2, executor="process", progress=False)
+    hashes = tree_hashes(tmp_path / "ray")
+    assert sum(name.startswith("kitti/") for name in hashes) >= 8
+    assert hashes == tree_hashes(tmp_path / "process")
+
+
+@pytest.mark.slow
 def test_ray_with_shared_output_writes_in_place(tmp_path, cluster):
     cfg = config("text_words", ["num_samples=6", "shard_size=2", "scene.params.width=160", "scene.params.height=120"])
     shared = config(
