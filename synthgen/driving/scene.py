@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -66,33 +67,43 @@ def from_config(p: DrivingSchema, key: str) -> DrivingSettings:
     for name in ("width", "height"):
         if not 32 <= getattr(p, name) <= 4096:
             raise ConfigError(f"{key}.{name}", f"must be in 32..4096, got {getattr(p, name)}")
-    c = p.camera
-    if c.focal_px is not None and c.focal_px <= 0:
-        raise ConfigError(f"{key}.camera.focal_px", f"must be > 0, got {c.focal_px}")
-    if not 10 <= c.fov_deg <= 150:
-        raise ConfigError(f"{key}.camera.fov_deg", f"must be in 10..150, got {c.fov_deg}")
-    if not 0.3 <= c.mount_height <= 5:
-        raise ConfigError(f"{key}.camera.mount_height", f"must be in 0.3..5, got {c.mount_height}")
-    if not -30 <= c.pitch_deg <= 30:
-        raise ConfigError(f"{key}.camera.pitch_deg", f"must be in -30..30, got {c.pitch_deg}")
+    c = check_camera(p.camera, f"{key}.camera")
     focal = c.focal_px if c.focal_px is not None else CameraRig.focal_from_fov(p.width, c.fov_deg)
     rig = CameraRig(p.width, p.height, float(focal), float(c.mount_height), math.radians(c.pitch_deg))
-    own = scenario_from_config(p.scenario, f"{key}.scenario")  # checked even where a mix replaces it
-    if p.scenarios:
-        scenarios, weights = [], []
-        for name, weight in p.scenarios.items():
-            k = f"{key}.scenarios.{name}"
-            if not weight >= 0:
-                raise ConfigError(k, f"a weight must be >= 0, got {weight}")
-            scenarios.append(scenario_from_config(load_scenario_file(name, k), k))
-            weights.append(float(weight))
-        if sum(weights) <= 0:
-            raise ConfigError(f"{key}.scenarios", "the weights sum to 0")
-        pick = Choice(tuple(range(len(scenarios))), tuple(w / sum(weights) for w in weights))
-    else:
-        scenarios = [own]
-        pick = Choice((0,), None)
-    return DrivingSettings(rig, tuple(scenarios), pick)
+    scenarios, pick = scenario_mix(p.scenario, p.scenarios, key)
+    return DrivingSettings(rig, scenarios, pick)
+
+
+def check_camera(c: CameraSchema, key: str) -> CameraSchema:
+    """Check a ``camera`` section (under ``key``) of a driving scene; returns it."""
+    if c.focal_px is not None and c.focal_px <= 0:
+        raise ConfigError(f"{key}.focal_px", f"must be > 0, got {c.focal_px}")
+    if not 10 <= c.fov_deg <= 150:
+        raise ConfigError(f"{key}.fov_deg", f"must be in 10..150, got {c.fov_deg}")
+    if not 0.3 <= c.mount_height <= 5:
+        raise ConfigError(f"{key}.mount_height", f"must be in 0.3..5, got {c.mount_height}")
+    if not -30 <= c.pitch_deg <= 30:
+        raise ConfigError(f"{key}.pitch_deg", f"must be in -30..30, got {c.pitch_deg}")
+    return c
+
+
+def scenario_mix(scenario: Any, weighted: Any, key: str) -> tuple[tuple[Scenario, ...], Distribution]:
+    """The scenarios a scene draws from and the draw of one (an index): the scene's own ``scenario``
+    (checked even where a mix replaces it), or the shipped scenario files named in ``scenarios``
+    with their weights (``{name: weight}``, under ``key.scenarios``)."""
+    own = scenario_from_config(scenario, f"{key}.scenario")
+    if not weighted:
+        return (own,), Choice((0,), None)
+    scenarios, weights = [], []
+    for name, weight in weighted.items():
+        k = f"{key}.scenarios.{name}"
+        if not weight >= 0:
+            raise ConfigError(k, f"a weight must be >= 0, got {weight}")
+        scenarios.append(scenario_from_config(load_scenario_file(name, k), k))
+        weights.append(float(weight))
+    if sum(weights) <= 0:
+        raise ConfigError(f"{key}.scenarios", "the weights sum to 0")
+    return tuple(scenarios), Choice(tuple(range(len(scenarios))), tuple(w / sum(weights) for w in weights))
 
 
 def make_actor(

@@ -21,15 +21,15 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from synthgen.config.distributions import Choice, Distribution
+from synthgen.config.distributions import Distribution
 from synthgen.driving.categories import driving_categories
 from synthgen.driving.insert.frames import Frame, FrameCamera, FrameList, list_frames, load_pixels, read_frame
 from synthgen.driving.insert.ground import GROUND_SOURCES, Ground, ground_plane
 from synthgen.driving.insert.match import Look, lights_for, measure
 from synthgen.driving.meshes import fitted
 from synthgen.driving.objects import SceneObject
-from synthgen.driving.scenario import Scenario, ScenarioSchema, load_scenario_file, scenario_from_config
-from synthgen.driving.scene import CameraSchema, make_actor
+from synthgen.driving.scenario import Scenario, ScenarioSchema
+from synthgen.driving.scene import CameraSchema, check_camera, make_actor, scenario_mix
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.types import Camera, SceneSpec
@@ -113,31 +113,10 @@ def from_config(p: InsertSchema, key: str) -> InsertSettings:
     camera = None
     mount_height = 1.65  # KITTI's camera height, for ground: camera without a camera section
     if p.camera is not None:
-        c = p.camera
-        if c.focal_px is not None and c.focal_px <= 0:
-            raise ConfigError(f"{key}.camera.focal_px", f"must be > 0, got {c.focal_px}")
-        if not 10 <= c.fov_deg <= 150:
-            raise ConfigError(f"{key}.camera.fov_deg", f"must be in 10..150, got {c.fov_deg}")
-        if not 0.3 <= c.mount_height <= 5:
-            raise ConfigError(f"{key}.camera.mount_height", f"must be in 0.3..5, got {c.mount_height}")
-        if not -30 <= c.pitch_deg <= 30:
-            raise ConfigError(f"{key}.camera.pitch_deg", f"must be in -30..30, got {c.pitch_deg}")
+        c = check_camera(p.camera, f"{key}.camera")
         camera = (c.focal_px, float(c.fov_deg), float(c.pitch_deg))
         mount_height = float(c.mount_height)
-    own = scenario_from_config(p.scenario, f"{key}.scenario")
-    if p.scenarios:
-        scenarios, weights = [], []
-        for name, weight in p.scenarios.items():
-            k = f"{key}.scenarios.{name}"
-            if not weight >= 0:
-                raise ConfigError(k, f"a weight must be >= 0, got {weight}")
-            scenarios.append(scenario_from_config(load_scenario_file(name, k), k))
-            weights.append(float(weight))
-        if sum(weights) <= 0:
-            raise ConfigError(f"{key}.scenarios", "the weights sum to 0")
-        pick: Distribution = Choice(tuple(range(len(scenarios))), tuple(w / sum(weights) for w in weights))
-    else:
-        scenarios, pick = [own], Choice((0,), None)
+    scenarios, pick = scenario_mix(p.scenario, p.scenarios, key)
     if not any(g for sc in scenarios for g in sc.actors):
         raise ConfigError(f"{key}.scenarios" if p.scenarios else f"{key}.scenario.actors", "no actor to insert")
     groups = {g.name for sc in scenarios for g in sc.actors}
