@@ -132,9 +132,7 @@ class Choice(Distribution):
 
     @functools.cached_property
     def _cdf(self) -> list[float]:
-        cdf = np.asarray(self.weights, np.float64).cumsum()
-        cdf /= cdf[-1]
-        return cdf.tolist()
+        return cumulative(self.weights)
 
     def support(self):
         if all(isinstance(o, (int, float)) and not isinstance(o, bool) for o in self.options):
@@ -145,6 +143,12 @@ class Choice(Distribution):
         opts = ", ".join(str(o) for o in self.options)
         return f"choice([{opts}])" if self.weights is None else f"choice([{opts}], {list(self.weights)})"
 
+
+def cumulative(weights) -> list[float]:
+    """The cumulative share of ``weights`` (the last entry 1.0): bin ``bisect_right(cdf, u)`` for ``u`` in [0, 1)."""
+    cdf = np.asarray(weights, np.float64).cumsum()
+    cdf /= cdf[-1]
+    return cdf.tolist()
 
 @dataclass(frozen=True)
 class Piecewise(Distribution):
@@ -160,9 +164,7 @@ class Piecewise(Distribution):
 
     @functools.cached_property
     def _cdf(self) -> list[float]:
-        cdf = np.asarray(self.weights, np.float64).cumsum()
-        cdf /= cdf[-1]
-        return cdf.tolist()
+        return cumulative(self.weights)
 
     def support(self):
         return (self.edges[0], self.edges[-1])
