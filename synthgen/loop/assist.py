@@ -70,6 +70,31 @@ class AssistOptions:
 
 
 @dataclass(frozen=True)
+class PredictedBox:
+    """One detection kept for the pre-annotations.
+
+    Attributes:
+        category_id, name: the model's category.
+        score: the detector's score, rounded to 4 decimals.
+        bbox: (x, y, w, h) in pixels, clipped to the image, rounded to 2 decimals.
+    """
+
+    category_id: int
+    name: str
+    score: float
+    bbox: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The detections kept on one image, and its size."""
+
+    width: int
+    height: int
+    boxes: tuple[PredictedBox, ...]
+
+
+@dataclass(frozen=True)
 class AssistOutcome:
     images: int
     boxes: int
@@ -165,13 +190,13 @@ def assist(
         tasks = label_studio_tasks(rel, predictions, options.image_root_url, f"synthgen-assist {detector.arch}")
         written.append(_write_json(out / "label_studio.json", tasks))
         written.append(_write_text(out / "label_studio_config.xml", label_studio_config(names)))
-    boxes = sum(len(p["boxes"]) for p in predictions)
+    boxes = sum(len(p.boxes) for p in predictions)
     return AssistOutcome(len(files), boxes, written, model.is_dir())
 
 
 def _predict(
     detector, files: list[Path], device: str, threshold: float, keep: set[str], progress: bool
-) -> list[dict[str, Any]]:
+) -> list[Prediction]:
     from synthgen.engine.progress import progress_bar
     from synthgen.loop.detector import detect
 
@@ -187,43 +212,37 @@ def _predict(
                     x0, y0 = max(0.0, x0), max(0.0, y0)
                     x1, y1 = min(float(w), x1), min(float(h), y1)
                     if x1 > x0 and y1 > y0:
-                        boxes.append(
-                            {
-                                "category_id": cat_id,
-                                "name": name,
-                                "score": round(score, 4),
-                                "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
-                            }
-                        )
-            out.append({"width": w, "height": h, "boxes": boxes})
+                        bbox = (round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2))
+                        boxes.append(PredictedBox(cat_id, name, round(score, 4), bbox))
+            out.append(Prediction(w, h, tuple(boxes)))
             bar.update(1)
     return out
 
 
 def coco_files(
-    rel: list[str], predictions: list[dict[str, Any]], categories
+    rel: list[str], predictions: list[Prediction], categories
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(COCO instances with scores, for CVAT; COCO detection results) of the predictions."""
     images, annotations, results = [], [], []
     for n, (name, pred) in enumerate(zip(rel, predictions), start=1):
-        images.append({"id": n, "file_name": name, "width": pred["width"], "height": pred["height"]})
-        for box in pred["boxes"]:
-            _, _, bw, bh = box["bbox"]
+        images.append({"id": n, "file_name": name, "width": pred.width, "height": pred.height})
+        for box in pred.boxes:
+            _, _, bw, bh = box.bbox
             annotations.append(
                 {
                     "id": len(annotations) + 1,
                     "image_id": n,
-                    "category_id": box["category_id"],
-                    "bbox": box["bbox"],
+                    "category_id": box.category_id,
+                    "bbox": list(box.bbox),
                     "area": round(bw * bh, 2),
                     "segmentation": [],  # CVAT (datumaro) makes a box of an annotation without a polygon
                     "iscrowd": 0,
-                    "score": box["score"],
-                    "attributes": {"score": box["score"], "occluded": False},
+                    "score": box.score,
+                    "attributes": {"score": box.score, "occluded": False},
                 }
             )
             results.append(
-                {"image_id": n, "category_id": box["category_id"], "bbox": box["bbox"], "score": box["score"]}
+                {"image_id": n, "category_id": box.category_id, "bbox": list(box.bbox), "score": box.score}
             )
     cats = [{"id": i, "name": name, "supercategory": ""} for i, name in categories]
     cvat = {
@@ -237,15 +256,15 @@ def coco_files(
 
 
 def label_studio_tasks(
-    rel: list[str], predictions: list[dict[str, Any]], root_url: str, version: str
+    rel: list[str], predictions: list[Prediction], root_url: str, version: str
 ) -> list[dict[str, Any]]:
     """Label Studio import tasks: one per image, its boxes as a prediction (percent coordinates)."""
     tasks = []
     for n, (name, pred) in enumerate(zip(rel, predictions), start=1):
-        w, h = pred["width"], pred["height"]
+        w, h = pred.width, pred.height
         result = []
-        for k, box in enumerate(pred["boxes"]):
-            x, y, bw, bh = box["bbox"]
+        for k, box in enumerate(pred.boxes):
+            x, y, bw, bh = box.bbox
             result.append(
                 {
                     "id": f"{n}_{k}",
@@ -255,18 +274,18 @@ def label_studio_tasks(
                     "original_width": w,
                     "original_height": h,
                     "image_rotation": 0,
-                    "score": box["score"],
+                    "score": box.score,
                     "value": {
                         "x": 100 * x / w,
                         "y": 100 * y / h,
                         "width": 100 * bw / w,
                         "height": 100 * bh / h,
                         "rotation": 0,
-                        "rectanglelabels": [box["name"]],
+                        "rectanglelabels": [box.name],
                     },
                 }
             )
-        score = float(np.mean([b["score"] for b in pred["boxes"]])) if pred["boxes"] else 0.0
+        score = float(np.mean([b.score for b in pred.boxes])) if pred.boxes else 0.0
         tasks.append(
             {
                 "id": n,

@@ -11,7 +11,7 @@ import pytest
 
 import synthgen
 from synthgen.cli import main
-from synthgen.loop.assist import AssistOptions, assist, coco_files, label_studio_tasks
+from synthgen.loop.assist import AssistOptions, PredictedBox, Prediction, assist, coco_files, label_studio_tasks
 
 pytest.importorskip("torchvision")
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,15 +77,15 @@ def test_files_import_in_pycocotools_and_label_studio_converter(tmp_path):
     from pycocotools.cocoeval import COCOeval
 
     predictions = [
-        {
-            "width": 200,
-            "height": 100,
-            "boxes": [
-                {"category_id": 5, "name": "disc", "score": 0.9, "bbox": [10.0, 20.0, 30.0, 40.0]},
-                {"category_id": 2, "name": "square", "score": 0.6, "bbox": [100.0, 0.0, 50.0, 50.0]},
-            ],
-        },
-        {"width": 64, "height": 64, "boxes": []},
+        Prediction(
+            200,
+            100,
+            (
+                PredictedBox(5, "disc", 0.9, (10.0, 20.0, 30.0, 40.0)),
+                PredictedBox(2, "square", 0.6, (100.0, 0.0, 50.0, 50.0)),
+            ),
+        ),
+        Prediction(64, 64, ()),
     ]
     cvat, results = coco_files(["a.png", "b/c.jpg"], predictions, ((2, "square"), (5, "disc")))
     (tmp_path / "cvat.json").write_text(json.dumps(cvat))
