@@ -73,7 +73,7 @@ def test_recognition_and_wild_draw_from_wordfreq(tmp_path):
 def test_charset_filters_wordfreq_words(tmp_path):
     corpus = {"builtin": False, "wordfreq": "en", "top": 3000}
     cfg = ocr_config(tmp_path, "recognition", {"corpus": corpus, "text": {"source": "word", "charset": "upper"}})
-    assert cfg.scene.settings.corpus and all(w.isupper() and w.isalpha() for w in cfg.scene.settings.corpus)
+    assert cfg.scene.settings.corpus_words and all(w.isupper() and w.isalpha() for w in cfg.scene.settings.corpus_words)
 
 
 @needs_wordfreq
