@@ -41,7 +41,7 @@ from synthgen.text.legibility import flag_illegible
 from synthgen.text.mixes import DEFAULT_MIX, StringMix, build_mix
 from synthgen.text.patterns import Pattern, compile_pattern
 from synthgen.text.sizing import font_size_for_glyph, font_size_for_height
-from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
+from synthgen.text.styles import StyleSettings, sample_style
 from synthgen.types import Layers, SceneSpec
 
 CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
@@ -102,7 +102,7 @@ class OcrRecognitionSettings(Params):
     background: BackgroundSettings = nested(
         BackgroundSettings, "the background behind the text", kind="choice([solid, gradient, noise, paper])"
     )
-    style: StyleSettings = param(StyleSchema(), section(StyleSchema, style_from_config), "text style (text/styles.py)")
+    style: StyleSettings = nested(StyleSettings, "text style (text/styles.py)")
     charset: str = derived("", "the characters of text.charset")
     case: Optional[Distribution] = derived(None, "corpus.case")
     patterns: tuple[Pattern, ...] = derived((), "text.patterns compiled")

@@ -50,7 +50,7 @@ from synthgen.text.layout import (
 )
 from synthgen.text.legibility import flag_illegible
 from synthgen.text.scenes import MAX_PLACEMENT_ATTEMPTS
-from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
+from synthgen.text.styles import StyleSettings, sample_style
 from synthgen.types import Layers, SceneSpec
 
 CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
@@ -76,7 +76,7 @@ class OcrWildSettings(Params):
     fonts: FontsSchema = param(FontsSchema(), section(FontsSchema), "the fonts (text/font_choice.py)")
     corpus: CorpusSchema = param(CorpusSchema(), section(CorpusSchema), "the words (text/corpus.py)")
     background: BackgroundSettings = nested(BackgroundSettings, "the background under the text")
-    style: StyleSettings = param(StyleSchema(), section(StyleSchema, style_from_config), "text style (text/styles.py)")
+    style: StyleSettings = nested(StyleSettings, "text style (text/styles.py)")
     case: Optional[Distribution] = derived(None, "corpus.case")
     font_paths: tuple[str, ...] = derived((), "the font files of fonts")
     corpus_words: tuple[str, ...] = derived((), "the words of corpus")
