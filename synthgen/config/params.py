@@ -19,10 +19,11 @@ From that one declaration come:
 A field's rule (``number``, ``integer``, ``choice``, ``within``, ``one_of``, ``section`` or any
 ``custom(fn)``) turns the config value into the settings value and raises ConfigError at the key.
 A sub-section of the config is a ``nested`` Params class (its defaults may differ per kind:
-``nested(BackgroundSettings, kind="choice([solid, paper])")``); lists and mappings are fields
-typed ``tuple[str, ...]`` or ``dict[str, float]``, and ``Optional[...]`` ones may be null. Checks
-across fields go in the class's ``check(self, key)`` hook, which may also return a copy with the
-values it derives (fields declared with ``derived``: font files found, a corpus read).
+``nested(BackgroundSettings, kind="choice([solid, paper])")``; ``optional=True``: null unless
+given); lists and mappings are fields typed ``tuple[str, ...]`` or ``dict[str, float]``, and
+``Optional[...]`` ones may be null. Checks across fields go in the class's ``check(self, key)``
+hook, which may also return a copy with the values it derives (fields declared with ``derived``:
+font files found, a corpus read).
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ class Param:
     doc: str
     nested: type | None = None  # a Params class held in this field (a sub-section of the config)
     defaults: tuple[tuple[str, Any], ...] = ()  # nested: the section's defaults that differ from its class's
+    optional: bool = False  # nested: the section may be null (None, the default: absent)
 
 
 def param(default: Any = REQUIRED, rule: Rule | None = None, doc: str = "") -> Any:
@@ -161,12 +163,14 @@ def param(default: Any = REQUIRED, rule: Rule | None = None, doc: str = "") -> A
     return dataclasses.field(default=value, metadata=meta)
 
 
-def nested(cls: type[Params], doc: str = "", **defaults: Any) -> Any:
+def nested(cls: type[Params], doc: str = "", *, optional: bool = False, **defaults: Any) -> Any:
     """Declare a sub-section whose keys are those of another Params class (``style: StyleSettings``).
 
     Args:
         cls: the section's Params class.
         doc: what the section is.
+        optional: the section may be null; it is None unless the config gives it (a given
+            section's missing keys take their defaults).
         **defaults: defaults of this kind's section that differ from the class's, written as in
             YAML (``nested(CorpusSettings, case="upper")``); plain values (no lists), so that the
             section's schema is made once.
@@ -177,7 +181,9 @@ def nested(cls: type[Params], doc: str = "", **defaults: Any) -> Any:
         raise TypeError(f"nested({cls.__name__}): no such parameter {', '.join(unknown)}")
     given = tuple(sorted(defaults.items()))
     hash(given)  # the section's schema is cached by its defaults
-    meta = {"param": Param(None, None, doc, nested=cls, defaults=given)}
+    meta = {"param": Param(None, None, doc, nested=cls, defaults=given, optional=optional)}
+    if optional:
+        return dataclasses.field(default=None, metadata=meta)
     return dataclasses.field(default_factory=functools.partial(_section_default, cls, given), metadata=meta)
 
 
@@ -253,7 +259,10 @@ def _schema(cls: type[Params], defaults: tuple[tuple[str, Any], ...]) -> type:
             continue  # a value the check hook derives, not a config key
         if p.nested is not None:
             inner = _schema(p.nested, p.defaults)
-            fields.append((f.name, inner, dataclasses.field(default_factory=inner)))
+            if p.optional:
+                fields.append((f.name, Optional[inner], dataclasses.field(default=None)))
+            else:
+                fields.append((f.name, inner, dataclasses.field(default_factory=inner)))
             continue
         declared = p.rule.schema_type if p.rule is not None else None
         kind = declared if declared is not None else _config_type(hints[f.name])
@@ -299,7 +308,7 @@ def from_config(cls: type[Params], given: Any, key: str) -> Any:
         value = getattr(given, f.name)
         where = f"{key}.{f.name}" if key else f.name
         if p.nested is not None:
-            values[f.name] = from_config(p.nested, value, where)
+            values[f.name] = None if value is None else from_config(p.nested, value, where)
         elif p.rule is not None:
             values[f.name] = p.rule.convert(value, where)
         elif isinstance(value, list):

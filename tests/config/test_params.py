@@ -163,6 +163,19 @@ def test_a_section_takes_the_defaults_of_the_kind_that_holds_it():
         nested(ProbeSettings, colour="red")
 
 
+class MaybeSettings(Params):
+    probe: Optional[ProbeSettings] = nested(ProbeSettings, "a section that may be absent", optional=True)
+
+
+def test_an_optional_section_is_none_unless_given():
+    assert MaybeSettings().probe is None and from_config(MaybeSettings, None, "k").probe is None
+    assert from_config(MaybeSettings, {"probe": None}, "k").probe is None
+    given = from_config(MaybeSettings, {"probe": {"count": 4}}, "k").probe
+    assert given == dataclasses.replace(ProbeSettings(), count=Constant(4))
+    with pytest.raises(ConfigError, match=r"^k\.probe\.sigma: values must be <= 20, got 30$"):
+        from_config(MaybeSettings, {"probe": {"sigma": 30}}, "k")
+
+
 @dataclasses.dataclass
 class PlainSchema:
     """A section declared the plain omegaconf way, by another package."""
