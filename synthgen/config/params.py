@@ -20,10 +20,10 @@ A field's rule (``number``, ``integer``, ``choice``, ``within``, ``one_of``, ``s
 ``custom(fn)``) turns the config value into the settings value and raises ConfigError at the key.
 A sub-section of the config is a ``nested`` Params class (its defaults may differ per kind:
 ``nested(BackgroundSettings, kind="choice([solid, paper])")``; ``optional=True``: null unless
-given); lists and mappings are fields typed ``tuple[str, ...]`` or ``dict[str, float]``, and
-``Optional[...]`` ones may be null. Checks across fields go in the class's ``check(self, key)``
-hook, which may also return a copy with the values it derives (fields declared with ``derived``:
-font files found, a corpus read).
+given); ``named_sections`` declares a mapping of named ones. Lists and mappings of plain values
+are fields typed ``tuple[str, ...]`` or ``dict[str, float]``, and ``Optional[...]`` ones may be
+null. Checks across fields go in the class's ``check(self, key)`` hook, which may also return a
+copy with the values it derives (fields declared with ``derived``: font files found, a corpus read).
 """
 
 from __future__ import annotations
@@ -137,6 +137,7 @@ class Param:
     nested: type | None = None  # a Params class held in this field (a sub-section of the config)
     defaults: tuple[tuple[str, Any], ...] = ()  # nested: the section's defaults that differ from its class's
     optional: bool = False  # nested: the section may be null (None, the default: absent)
+    named: bool = False  # nested: a mapping of named sections (``actors: {lead: {...}, ...}``)
 
 
 def param(default: Any = REQUIRED, rule: Rule | None = None, doc: str = "") -> Any:
@@ -187,6 +188,14 @@ def nested(cls: type[Params], doc: str = "", *, optional: bool = False, **defaul
     return dataclasses.field(default_factory=functools.partial(_section_default, cls, given), metadata=meta)
 
 
+def named_sections(cls: type[Params], doc: str = "") -> Any:
+    """Declare a mapping of named sections of one Params class (``actors: {lead: {kind: car}}``):
+    the settings hold ``{name: cls instance}`` in the config's order, empty by default, and an
+    error names the section (``scene.params.actors.lead.count``)."""
+    meta = {"param": Param(None, None, doc, nested=cls, named=True)}
+    return dataclasses.field(default_factory=dict, compare=True, metadata=meta)
+
+
 def derived(default: Any = None, doc: str = "", compare: bool = True) -> Any:
     """Declare a value that is no config key: the ``check`` hook derives it (the font files a
     ``fonts`` section finds, the words a corpus reads). ``compare=False`` for arrays."""
@@ -212,7 +221,7 @@ def _copy(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-@dataclass_transform(frozen_default=True, field_specifiers=(param, nested, derived, dataclasses.field))
+@dataclass_transform(frozen_default=True, field_specifiers=(param, nested, named_sections, derived, dataclasses.field))
 class Params:
     """Base of a kind's parameters: a subclass is a frozen dataclass of ``param`` fields (required
     ones, ``param()`` without a default, first), and its instances are the kind's settings.
@@ -259,7 +268,9 @@ def _schema(cls: type[Params], defaults: tuple[tuple[str, Any], ...]) -> type:
             continue  # a value the check hook derives, not a config key
         if p.nested is not None:
             inner = _schema(p.nested, p.defaults)
-            if p.optional:
+            if p.named:
+                fields.append((f.name, dict[str, inner], dataclasses.field(default_factory=dict)))
+            elif p.optional:
                 fields.append((f.name, Optional[inner], dataclasses.field(default=None)))
             else:
                 fields.append((f.name, inner, dataclasses.field(default_factory=inner)))
@@ -307,7 +318,9 @@ def from_config(cls: type[Params], given: Any, key: str) -> Any:
             continue
         value = getattr(given, f.name)
         where = f"{key}.{f.name}" if key else f.name
-        if p.nested is not None:
+        if p.nested is not None and p.named:
+            values[f.name] = {str(k): from_config(p.nested, v, f"{where}.{k}") for k, v in value.items()}
+        elif p.nested is not None:
             values[f.name] = None if value is None else from_config(p.nested, value, where)
         elif p.rule is not None:
             values[f.name] = p.rule.convert(value, where)

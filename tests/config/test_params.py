@@ -18,6 +18,7 @@ from synthgen.config.params import (
     derived,
     from_config,
     integer,
+    named_sections,
     nested,
     number,
     one_of,
@@ -174,6 +175,25 @@ def test_an_optional_section_is_none_unless_given():
     assert given == dataclasses.replace(ProbeSettings(), count=Constant(4))
     with pytest.raises(ConfigError, match=r"^k\.probe\.sigma: values must be <= 20, got 30$"):
         from_config(MaybeSettings, {"probe": {"sigma": 30}}, "k")
+
+
+class GroupsSettings(Params):
+    groups: dict[str, ProbeSettings] = named_sections(ProbeSettings, "named probes, in config order")
+
+
+def test_named_sections_keep_their_order_and_name_their_path():
+    assert GroupsSettings().groups == {}
+    given = from_config(GroupsSettings, {"groups": {"b": {"count": 2}, "a": {}}}, "scene.params")
+    assert list(given.groups) == ["b", "a"] and given.groups["b"].count == Constant(2)
+    assert given.groups["a"] == ProbeSettings()
+    for bad, message in (
+        ({"groups": {"b": {"count": 99}}}, "scene.params.groups.b.count: values must be <= 10, got 99"),
+        ({"groups": {"b": {"cont": 2}}}, "scene.params.groups.b.cont: unknown key 'cont'"),
+        ({"groups": {"b": {"mode": "slow", "size": 1024}}}, "scene.params.groups.b.size: must be <= 512 with mode slow"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            from_config(GroupsSettings, bad, "scene.params")
+        assert str(err.value).startswith(message)
 
 
 @dataclasses.dataclass
