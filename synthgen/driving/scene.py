@@ -14,6 +14,7 @@ from synthgen.driving.animals import ANIMALS, animal, prop
 from synthgen.driving.camera import CameraRig
 from synthgen.driving.categories import driving_categories
 from synthgen.driving.conditions import lighting
+from synthgen.driving.mesh_assets import AssetLibrary, asset_actor
 from synthgen.driving.meshes import fitted
 from synthgen.driving.objects import SceneObject
 from synthgen.driving.people import bicycle, person
@@ -107,9 +108,17 @@ def scenario_mix(scenario: Any, weighted: Any, key: str) -> tuple[tuple[Scenario
 
 
 def make_actor(
-    kind: str, rng: np.random.Generator, position, heading: float, pose: str, lights_on: bool
+    kind: str,
+    rng: np.random.Generator,
+    position,
+    heading: float,
+    pose: str,
+    lights_on: bool,
+    assets: AssetLibrary | None = None,
 ) -> list[SceneObject]:
-    """The objects of one actor (a cyclist is a rider and a bicycle)."""
+    """The objects of one actor (a cyclist is a rider and a bicycle; an asset, a mesh of ``assets``)."""
+    if kind == "asset":
+        return [asset_actor(assets, rng, position, heading)]
     if kind in VEHICLE_KINDS:
         return [vehicle(kind, rng, position, heading, lights_on)]
     if kind in ("pedestrian", "child"):
@@ -172,7 +181,7 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
             firsts.setdefault(g.name, (dist, lat))
             heading = math.radians(float(g.heading.sample(rng)))
             pos = (dist, -lat, _ground(layout, -lat, dist))
-            for obj in make_actor(kind, rng, pos, heading, str(g.pose.sample(rng)), g.lights_on):
+            for obj in make_actor(kind, rng, pos, heading, str(g.pose.sample(rng)), g.lights_on, g.assets):
                 obj = fitted(obj)
                 # actor: the entry of params["actors"] it belongs to, shared by a rider and its
                 # bicycle (KITTI writes the pair as one Cyclist)
