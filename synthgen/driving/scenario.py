@@ -21,7 +21,9 @@ from synthgen.driving.mesh_assets import AssetLibrary, AssetSchema, load_library
 from synthgen.driving.people import POSES
 from synthgen.errors import ConfigError
 
-ACTOR_KINDS = ("car", "van", "truck", "bus", "pedestrian", "child", "cyclist", "deer", "dog", "tyre", "box", "cone", "asset")
+ACTOR_KINDS = (
+    "car", "van", "truck", "bus", "pedestrian", "child", "cyclist", "deer", "dog", "tyre", "box", "cone", "asset",
+)  # fmt: skip
 WEATHERS = ("clear", "rain", "snow", "fog")
 Number = Union[int, float, str]  # noqa: UP007  (omegaconf 2.4 takes typing.Union, not X | Y)
 
