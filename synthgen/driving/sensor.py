@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -27,7 +27,10 @@ from synthgen.types import Camera, Layers, SceneSpec
 # lux on the road by time of day (daylight, sunset, a lit street at night): the shutter and gain follow
 ILLUMINANCE = {"day": 10000.0, "dusk": 300.0, "night": 15.0}
 REC709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
-BLUR_SAMPLES = 9  # images averaged along the flow: the longest smear at night is ~20 px
+MAX_BLUR_SAMPLES = 9  # images averaged along the flow at most (one per pixel of the longest smear)
+MIN_FLOW_PX = 0.3  # a smear shorter than this is no blur
+MAX_SMEAR_PX = 64.0  # a surface closer than the camera's travel would smear without bound
+SRGB_STEPS = 1 << 16
 DISTORTION_LIMIT = 2.0
 
 
@@ -112,11 +115,20 @@ def _srgb_to_linear_table() -> np.ndarray:
     return out
 
 
+@cache
+def _linear_to_srgb_table() -> np.ndarray:
+    """uint8 sRGB of linear values i / (SRGB_STEPS - 1): finer than one sRGB level everywhere."""
+    c = np.arange(SRGB_STEPS, dtype=np.float64) / (SRGB_STEPS - 1)
+    srgb = np.where(c <= 0.0031308, c * 12.92, 1.055 * c ** (1 / 2.4) - 0.055)
+    out = np.rint(srgb * 255).astype(np.uint8)
+    out.flags.writeable = False
+    return out
+
+
 def to_srgb(linear: np.ndarray) -> np.ndarray:
-    """(H, W, 3) float32 linear 0..1 (clipped) -> uint8 sRGB."""
-    c = np.clip(linear, 0.0, 1.0)
-    srgb = np.where(c <= 0.0031308, c * 12.92, 1.055 * np.power(c, 1 / 2.4, dtype=np.float32) - 0.055)
-    return np.rint(srgb * 255).astype(np.uint8)
+    """(H, W, 3) float32 linear 0..1 (clipped) -> uint8 sRGB, through a table."""
+    index = np.clip(linear * np.float32(SRGB_STEPS - 1) + np.float32(0.5), 0, SRGB_STEPS - 1).astype(np.int32)
+    return _linear_to_srgb_table()[index]
 
 
 def light_colour(spec: SceneSpec) -> np.ndarray:
@@ -139,17 +151,24 @@ def white_balance_gains(spec: SceneSpec, strength: float) -> np.ndarray:
 
 def vignette(camera: Camera, strength: float) -> np.ndarray:
     """(H, W) float32 light reaching each pixel: cos^4 of the ray's angle, scaled so that the
-    farthest corner gets ``1 - strength``."""
-    width, height, k = camera.width, camera.height, camera.intrinsics
+    farthest corner gets ``1 - strength``; read-only (cached: one per camera and strength)."""
+    k = camera.intrinsics
+    return _vignette(camera.width, camera.height, *(float(v) for v in (k[0, 0], k[1, 1], k[0, 2], k[1, 2])), strength)
+
+
+@lru_cache(maxsize=16)
+def _vignette(width: int, height: int, fx: float, fy: float, cx: float, cy: float, strength: float) -> np.ndarray:
+    k = np.array([[fx, 0, cx], [0, fy, cy]])
     x = (np.arange(width, dtype=np.float32) + 0.5 - k[0, 2]) / k[0, 0]
     y = (np.arange(height, dtype=np.float32) + 0.5 - k[1, 2]) / k[1, 1]
     cos4 = 1.0 / (1.0 + x[None, :] ** 2 + y[:, None] ** 2) ** 2
     lowest = float(cos4.min())
     if strength <= 0 or lowest >= 1:
-        return np.ones((height, width), np.float32)
-    # falloff = 1 - a (1 - cos4), a so that the corner gets 1 - strength
-    a = strength / (1.0 - lowest)
-    return (1.0 - a * (1.0 - cos4)).astype(np.float32)
+        out = np.ones((height, width), np.float32)
+    else:  # falloff = 1 - a (1 - cos4), a so that the corner gets 1 - strength
+        out = (1.0 - strength / (1.0 - lowest) * (1.0 - cos4)).astype(np.float32)
+    out.flags.writeable = False
+    return out
 
 
 def exposure(time_of_day: str, s: SensorSettings) -> tuple[float, float]:
@@ -177,16 +196,26 @@ def motion_blur(linear: np.ndarray, depth: np.ndarray | None, camera: Camera | N
     x = ((np.arange(width, dtype=np.float32) + 0.5 - k[0, 2]) / k[0, 0])[None, :] * z
     y = ((np.arange(height, dtype=np.float32) + 0.5 - k[1, 2]) / k[1, 1])[:, None] * z
     near = z > 0
-    out = np.zeros_like(linear)
     cols, rows = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    for t in np.linspace(-0.5, 0.5, BLUR_SAMPLES):
-        d = float(t) * travel
+    # where each pixel's surface point projects at the exposure's two ends; the smear runs between
+    # (straight: over a shutter the camera moves centimetres to decimetres, the surfaces are metres away)
+    ends = []
+    for d in (-travel / 2, travel / 2):
         zz = np.where(near, np.maximum(z - d * forward[2], 1e-3), 1.0)
-        u = np.where(near, (x - d * forward[0]) / zz * k[0, 0] + k[0, 2] - 0.5, cols)
-        v = np.where(near, (y - d * forward[1]) / zz * k[1, 1] + k[1, 2] - 0.5, rows)
-        out += cv2.remap(linear, u.astype(np.float32), v.astype(np.float32), cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
-    return out / BLUR_SAMPLES
+        ends.append(((x - d * forward[0]) / zz * k[0, 0], (y - d * forward[1]) / zz * k[1, 1]))
+    du = np.where(near, ends[1][0] - ends[0][0], 0.0).astype(np.float32)
+    dv = np.where(near, ends[1][1] - ends[0][1], 0.0).astype(np.float32)
+    smear = np.hypot(du, dv)
+    cap = np.minimum(1.0, MAX_SMEAR_PX / np.maximum(smear, 1e-6)).astype(np.float32)  # a surface at the lens
+    du, dv = du * cap, dv * cap
+    length = float(np.minimum(smear, MAX_SMEAR_PX).max())
+    if length < MIN_FLOW_PX:
+        return linear
+    samples = int(min(max(math.ceil(length), 2), MAX_BLUR_SAMPLES))
+    out = np.zeros_like(linear)
+    for t in np.linspace(-0.5, 0.5, samples, dtype=np.float32):
+        out += cv2.remap(linear, cols + t * du, rows + t * dv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out / np.float32(samples)
 
 
 def develop(s: SensorSettings, spec: SceneSpec, layers: Layers) -> Layers:
