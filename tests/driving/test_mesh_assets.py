@@ -223,3 +223,26 @@ def test_a_bad_asset_folder_stops_the_cli_before_out_is_touched(tmp_path, capsys
     assert main(["generate", str(cfg_path), "-o", str(out)]) == 2
     assert "actors.statue.asset: is given but the kind is never asset" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_driving_insert_places_asset_actors_in_its_frames(tmp_path):
+    from synthgen import load_config, make_sample
+
+    box_file(tmp_path / "meshes", "thing.glb")
+    cfg_path = tmp_path / "insert.yaml"
+    cfg_path.write_text(f"""
+name: mine
+num_samples: 1
+scene:
+  kind: driving_insert
+  params:
+    scenario:
+      actors:
+        statue: {{kind: asset, distance: 10, asset: {{folder: {tmp_path / "meshes"}, height: 1.2}}}}
+render: {{kind: mesh3d_insert}}
+outputs: [coco]
+""")
+    sample = make_sample(load_config(str(cfg_path)), 0)
+    (inst,) = [i for i in sample.labels.instances if i.attributes.get("role") == "statue"]
+    assert inst.attributes["inserted"] and inst.attributes["type"] == "thing" and inst.area > 0
+    assert inst.box3d.dimensions[2] == pytest.approx(1.2)
