@@ -29,7 +29,7 @@ from synthgen.errors import ConfigError
 MESH_SUFFIXES = (".glb", ".gltf", ".obj")
 AXES = ("x", "y", "z", "-x", "-y", "-z")
 KEYPOINT_RADIUS = 0.04  # metres: a keypoint of an asset lies this far inside its surface, at most
-MAX_FOOTPRINT_RATIO = 20.0  # longest side / height, and height / shortest... of a plausible actor
+MAX_FOOTPRINT_RATIO = 20.0  # longest side / height of a plausible actor: more says the up axis is wrong
 MAX_STRETCH = 3.0  # ``dimensions`` may scale one axis at most this much more than another
 Number = Union[int, float, str]  # noqa: UP007  (omegaconf 2.4 takes typing.Union, not X | Y)
 
