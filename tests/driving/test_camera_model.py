@@ -238,3 +238,22 @@ def test_a_driving_sample_records_its_draws_and_is_deterministic():
     assert {k: v for k, v in a.meta["scene"].items() if k != "sensor"} == plain.meta["scene"]
     assert [i.bbox for i in a.labels.instances] == [i.bbox for i in plain.labels.instances]
     assert not np.array_equal(a.image, plain.image)
+
+
+def test_preview_bends_the_3d_wireframes_with_the_lens():
+    from synthgen.preview import box3d_segments
+    from synthgen.records import camera_to_record
+
+    camera_rig = rig(640, 384)
+    lens = make_lens(camera_rig.camera(), BARREL, "k")
+    layers, labels, _ = render_distorted(camera_rig, [ground(), crate((6.0, -2.5, 0.0), (1.0, 1.0, 1.6))])
+    (inst,) = labels.instances
+    record = {**camera_to_record(labels.camera), "distortion": list(BARREL)}
+    segments = np.array(box3d_segments(inst.box3d, record))
+    assert len(segments) == 12 * 24  # every edge in view, bent in 24 pieces
+    corners = inst.box3d.corners() @ labels.camera.rectification()
+    np.testing.assert_allclose(segments[0, 0], lens.project(corners[:1])[0], atol=1e-6)
+    # the wireframe's extent is the distorted amodal box
+    x0, y0 = segments.reshape(-1, 2).min(axis=0)
+    x1, y1 = segments.reshape(-1, 2).max(axis=0)
+    assert (x0, y0, x1 - x0, y1 - y0) == pytest.approx(inst.amodal_bbox, abs=0.2)
