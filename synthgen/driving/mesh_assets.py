@@ -6,9 +6,10 @@ scaled to the real-world size the config gives (a wrong ``up_axis`` makes a car 
 40 cm long). Each actor draws one file and one size; the mesh is turned so that its ``forward_axis``
 is the actor's heading and its lowest vertex stands on the ground (z = 0 of the object's frame).
 
-Keypoints: an optional sidecar ``<stem>.keypoints.json`` beside the mesh maps each keypoint name of
-the category (COCO's 17 for ``person`` and ``rider``) to ``[x, y, z]`` in the file's own coordinates;
-they move with the mesh and are labelled as the built-in people's are.
+Keypoints (categories that have them: COCO's 17 for ``person`` and ``rider``): a sidecar
+``<stem>.keypoints.json`` beside the mesh maps each keypoint name to ``[x, y, z]`` in the file's own
+coordinates; without one, the glTF file's nodes named after the keypoints (the empties of a rig
+export) give them. They move with the mesh and are labelled as the built-in people's are.
 """
 
 from __future__ import annotations
@@ -108,14 +109,16 @@ def to_object_frame(up_axis: str, forward_axis: str) -> np.ndarray:
     return np.stack([forward, np.cross(up, forward), up])
 
 
-def read_mesh(path: Path, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(vertices (V, 3) float64, faces (F, 3) int64, face colours (F, 4) uint8) of a mesh file, its
-    scene graph's transforms applied and textures sampled to face colours. ConfigError at ``key``."""
+def read_mesh(path: Path, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(vertices (V, 3) float64, faces (F, 3) int64, face colours (F, 4) uint8, {node name: (3,)
+    position}) of a mesh file, its scene graph's transforms applied and textures sampled to face
+    colours. ConfigError at ``key``."""
     import trimesh
 
     try:
         scene = trimesh.load(str(path), force="scene")
         parts = [g for g in scene.dump() if isinstance(g, trimesh.Trimesh) and len(g.faces)]
+        nodes = {str(n): np.asarray(scene.graph.get(n)[0], np.float64)[:3, 3] for n in scene.graph.nodes}
     except Exception as exc:  # noqa: BLE001  trimesh raises many kinds; the file's contents are not echoed
         raise ConfigError(key, f"{path}: not a readable mesh ({type(exc).__name__})") from None
     if not parts:
@@ -137,7 +140,18 @@ def read_mesh(path: Path, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     out = np.concatenate(vertices), np.concatenate(faces), np.concatenate(colors)
     if not np.isfinite(out[0]).all():
         raise ConfigError(key, f"{path}: has vertices that are not finite numbers")
-    return out
+    return (*out, nodes)
+
+
+def node_keypoints(nodes: dict[str, np.ndarray], names: tuple[str, ...], path: Path, key: str) -> np.ndarray | None:
+    """(K, 3) keypoints from the nodes named after them, None where no node is; ConfigError where some are."""
+    found = [n for n in names if n in nodes]
+    if not found:
+        return None
+    if len(found) < len(names):
+        missing = next(n for n in names if n not in nodes)
+        raise ConfigError(key, f"{path}: has nodes for {len(found)} of {len(names)} keypoints (lacks {missing!r})")
+    return np.stack([nodes[n] for n in names])
 
 
 def read_keypoints(path: Path, names: tuple[str, ...], key: str) -> np.ndarray:
@@ -194,10 +208,16 @@ def load_library(a: AssetSchema, key: str) -> AssetLibrary:
     turn = to_object_frame(a.up_axis, a.forward_axis)
     assets = []
     for path in files:
-        vertices, faces, colors = read_mesh(path, f"{key}.folder")
+        vertices, faces, colors, nodes = read_mesh(path, f"{key}.folder")
         vertices = vertices @ turn.T
         sidecar = path.with_name(f"{path.stem}.keypoints.json")
-        keypoints = read_keypoints(sidecar, category_keypoints, f"{key}.folder") @ turn.T if sidecar.is_file() else None
+        if sidecar.is_file():
+            keypoints = read_keypoints(sidecar, category_keypoints, f"{key}.folder")
+        elif category_keypoints:
+            keypoints = node_keypoints(nodes, category_keypoints, path, f"{key}.folder")
+        else:
+            keypoints = None
+        keypoints = None if keypoints is None else keypoints @ turn.T
         asset = MeshAsset(path.stem, vertices, faces, colors, keypoints)
         check_shape(asset, dims, path, key)
         assets.append(asset)

@@ -246,3 +246,30 @@ outputs: [coco]
     (inst,) = [i for i in sample.labels.instances if i.attributes.get("role") == "statue"]
     assert inst.attributes["inserted"] and inst.attributes["type"] == "thing" and inst.area > 0
     assert inst.box3d.dimensions[2] == pytest.approx(1.2)
+
+
+def rig_file(path, names):
+    """A rig export: a body mesh and an empty node per keypoint name (on the body's front face)."""
+    scene = trimesh.Scene()
+    body = trimesh.creation.box(extents=(0.5, 1.7, 0.3))
+    body.apply_translation((0.0, 0.85, 0.0))
+    scene.add_geometry(body, node_name="body")
+    points = {name: [0.2 - 0.4 * (i % 5) / 4, 0.1 + 1.5 * i / 16, 0.15] for i, name in enumerate(names)}
+    for name, point in points.items():
+        pose = np.eye(4)
+        pose[:3, 3] = point
+        scene.graph.update(frame_from=scene.graph.base_frame, frame_to=name, matrix=pose)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scene.export(path)
+    return points
+
+
+def test_keypoints_from_named_gltf_nodes(tmp_path):
+    points = rig_file(tmp_path / "full" / "rigged.glb", COCO_KEYPOINTS)
+    (asset,) = library(tmp_path / "full", category="person", height=1.7).assets
+    # turned to x forward, z up: glTF (x, y, z) -> (z, x, y)
+    expected = np.array([[p[2], p[0], p[1]] for p in points.values()])
+    np.testing.assert_allclose(asset.keypoints, expected, atol=1e-6)
+    rig_file(tmp_path / "part" / "rigged.glb", COCO_KEYPOINTS[:5])
+    with pytest.raises(ConfigError, match=r"has nodes for 5 of 17 keypoints \(lacks 'left_shoulder'\)"):
+        library(tmp_path / "part", category="person", height=1.7)
