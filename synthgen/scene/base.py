@@ -30,6 +30,8 @@ class SceneKind:
         measure: optional (settings, spec, layers) -> (layers, counts): labels measured on the final
             pixels, after generate and augment (text legibility), and the instances it flagged, by
             reason, added to the sample's ``dropped`` counts. A pure function: new layers.
+        check_outputs: optional (settings, output names) -> None: refuses, at load, a writer its
+            settings cannot serve (driving: kitti with a distorting lens), with a ConfigError.
         name: the ``scene.kind`` that selects it, set by the ``SCENES`` registry (``synthgen.scene``).
         params: the kind's ``synthgen.config.params.Params`` class (keyword): ``scene.params`` are
             checked into an instance of it, the settings ``sample`` receives.
@@ -43,6 +45,7 @@ class SceneKind:
     renderers: tuple[str, ...]
     labels: frozenset[str] = TEXT_LABELS
     measure: Callable[[Any, SceneSpec, Layers], tuple[Layers, dict[str, int]]] | None = None
+    check_outputs: Callable[[Any, tuple[str, ...]], None] | None = None
     name: str = ""
     _: KW_ONLY
     params: type[Params] | None = None
