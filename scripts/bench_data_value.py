@@ -455,6 +455,7 @@ DIGIT_SETS = {
     ),
 }
 DIGIT_SETS["strokes-print"] = (DIGIT_SETS["strokes"][0], False, None)  # None: the print faces (TRAIN_FONTS)
+DIGIT_SETS["strokes-all"] = (DIGIT_SETS["strokes"][0], False, HAND_FONTS + [f for fs in TRAIN_FONTS.values() for f in fs])
 DIGIT_SETS["strokes-elastic"] = (DIGIT_SETS["strokes"][0], True, HAND_FONTS)  # + the augment steps of "all"
 
 
@@ -581,6 +582,7 @@ DIGIT_WHAT = {
     "plain": "handwriting faces, plain renders",
     "strokes": "stroke-based pen model on the handwriting faces' centre lines",
     "strokes-print": "stroke-based pen model on the print faces' centre lines",
+    "strokes-all": "stroke-based pen model on the handwriting and print faces' centre lines",
     "strokes-elastic": "stroke-based pen model, handwriting faces, + elastic, blur and noise augment",
 }
 

@@ -40,12 +40,16 @@ class HandwritingSettings(Params):
     pressure: Distribution = param(
         "uniform(0.05, 0.2)", number(0, 0.8), "width change with pressure along a stroke: within ±this share"
     )
-    slant: Distribution = param("normal(6, 8)", number(-40, 40), "degrees per writer, + leans right")
+    slant: Distribution = param("normal(5, 12)", number(-40, 40), "degrees per writer, + leans right")
     size: Distribution = param("uniform(0.85, 1.0)", number(0.3, 1.5), "letter size per writer, factor")
-    size_jitter: Distribution = param("uniform(0, 0.06)", number(0, 0.3), "letter size change per letter, ±factor")
+    width: Distribution = param("uniform(0.7, 1.0)", number(0.3, 1.5), "letter width per writer, factor of the face's")
+    size_jitter: Distribution = param("uniform(0, 0.1)", number(0, 0.3), "letter size change per letter, ±factor")
     baseline_drift: Distribution = param("uniform(0, 0.05)", number(0, 0.5), "baseline wander along a line")
     letter_spacing: Distribution = param("uniform(-0.04, 0.06)", number(-0.3, 1), "extra space per letter gap")
-    jitter: Distribution = param("uniform(0.005, 0.025)", number(0, 0.2), "smooth stroke displacement")
+    jitter: Distribution = param("uniform(0.02, 0.05)", number(0, 0.2), "smooth stroke displacement")
+    stroke_ends: Distribution = param(
+        "uniform(0, 0.08)", number(0, 0.3), "free stroke ends run on or stop short by up to this; loops open or overlap"
+    )
     connect: Distribution = param("uniform(0, 0.6)", number(0, 1), "share of adjacent letters joined by a stroke")
     opacity: Distribution = param("uniform(0.8, 1.0)", number(0.1, 1), "ink opacity along a stroke")
     pooling: Distribution = param("uniform(0, 0.3)", number(0, 1), "extra opacity where a stroke starts and ends")
@@ -65,8 +69,8 @@ class HandStyle:
 
     Attributes:
         seed: the seed of the writer's per-letter and per-stroke variation (``hand_plane``).
-        pen_width, pressure, slant, size, size_jitter, baseline_drift, letter_spacing, jitter,
-            connect, opacity, pooling: see ``HandwritingSettings``.
+        pen_width, pressure, slant, size, width, size_jitter, baseline_drift, letter_spacing, jitter,
+            stroke_ends, connect, opacity, pooling: see ``HandwritingSettings``.
         ink: (r, g, b) of the pen, or None for the scene's colour.
         paper: ``scene``, ``plain`` or ``ruled``.
     """
@@ -76,10 +80,12 @@ class HandStyle:
     pressure: float
     slant: float
     size: float
+    width: float
     size_jitter: float
     baseline_drift: float
     letter_spacing: float
     jitter: float
+    stroke_ends: float
     connect: float
     opacity: float
     pooling: float
@@ -101,10 +107,12 @@ def sample_hand(s: HandwritingSettings, rng: np.random.Generator) -> HandStyle |
         pressure=draw(s.pressure),
         slant=draw(s.slant),
         size=draw(s.size),
+        width=draw(s.width),
         size_jitter=draw(s.size_jitter),
         baseline_drift=draw(s.baseline_drift),
         letter_spacing=draw(s.letter_spacing),
         jitter=draw(s.jitter),
+        stroke_ends=draw(s.stroke_ends),
         connect=draw(s.connect),
         opacity=draw(s.opacity),
         pooling=draw(s.pooling),
@@ -182,19 +190,20 @@ def _hand_plane(font_path: str, font_size: int, text: str, hand: HandStyle) -> H
         glyph = centre_lines(font_path, ch)
         scale = band * hand.size * (1.0 + rng.uniform(-1, 1) * hand.size_jitter)
         if ch.isspace():
-            pen += glyph.advance * band * hand.size
+            pen += glyph.advance * band * hand.size * hand.width
             prev_lower = False
             continue
         strokes = []
         for stroke in glyph.strokes:
+            stroke = _vary_ends(stroke, hand.stroke_ends, rng)
             pts = np.empty_like(stroke)
-            pts[:, 0] = pen + stroke[:, 0] * scale
+            pts[:, 0] = pen + stroke[:, 0] * scale * hand.width
             pts[:, 1] = baseline + (stroke[:, 1] - glyph.ascent) * scale  # about the baseline: sizes keep it
             pts[:, 0] -= (pts[:, 1] - baseline) * shear
             pts[:, 1] += hand.baseline_drift * band * np.sin(2 * math.pi * pts[:, 0] / drift_period + drift_phase)
             strokes.append(pts + field(pts))
         letters.append((ch, strokes))
-        pen += glyph.advance * scale + hand.letter_spacing * band
+        pen += glyph.advance * scale * hand.width + hand.letter_spacing * band
         # cursive joins lower-case letters; a join into or out of a capital or digit reads as another letter
         join = prev_lower and ch.islower() and rng.random() < hand.connect
         if join and len(letters) > 1:
@@ -205,6 +214,36 @@ def _hand_plane(font_path: str, font_size: int, text: str, hand: HandStyle) -> H
     if bridges:
         letters.append(("", bridges))
     return _draw_letters(letters, hand, band, cap_height(font_path) * band * hand.size, rng, baseline)
+
+
+def _vary_ends(stroke: np.ndarray, amount: float, rng: np.random.Generator) -> np.ndarray:
+    """A stroke (font heights) whose ends run on along their tangent or stop short, by up to
+    ``amount`` each (never more than a third of the stroke); a closed loop is opened or overlapped
+    from a random point, as a writer's loops rarely close exactly."""
+    if amount <= 0 or len(stroke) < 4:
+        return stroke
+    if np.array_equal(stroke[0], stroke[-1]):
+        start = int(rng.integers(len(stroke) - 1))
+        stroke = np.concatenate([stroke[start:-1], stroke[:start], stroke[start : start + 1]])
+    seg = np.linalg.norm(np.diff(stroke, axis=0), axis=1)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    length = float(s[-1])
+    if length <= 0:
+        return stroke
+    cut = min(amount, length / 3)
+    d0, d1 = rng.uniform(-cut, amount, 2)  # < 0 runs on, > 0 stops short
+    keep = (s >= max(d0, 0)) & (s <= length - max(d1, 0))
+    out = stroke[keep] if keep.sum() >= 2 else stroke
+    parts = [out]
+    for end, d in ((0, d0), (-1, d1)):
+        if d < 0:
+            inner = out[1] if end == 0 else out[-2]
+            tangent = out[end] - inner
+            norm = float(np.linalg.norm(tangent))
+            if norm > 0:
+                tip = out[end] + tangent / norm * -d
+                parts.insert(0 if end == 0 else len(parts), tip[None])
+    return np.concatenate(parts)
 
 
 def _jitter_field(rng: np.random.Generator, amplitude: float, band: float):

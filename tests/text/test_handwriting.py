@@ -23,8 +23,8 @@ HAND = {"probability": 1}
 
 def writer(**change) -> HandStyle:
     base = dict(
-        seed=7, pen_width=0.1, pressure=0.2, slant=8.0, size=1.0, size_jitter=0.04, baseline_drift=0.03,
-        letter_spacing=0.02, jitter=0.01, connect=1.0, opacity=0.9, pooling=0.2,
+        seed=7, pen_width=0.1, pressure=0.2, slant=8.0, size=1.0, width=0.9, size_jitter=0.04, baseline_drift=0.03,
+        letter_spacing=0.02, jitter=0.01, stroke_ends=0.05, connect=1.0, opacity=0.9, pooling=0.2,
     )  # fmt: skip
     return HandStyle(**{**base, **change})
 
@@ -75,7 +75,7 @@ def test_pen_width_stays_in_the_configured_range(ch, pressure):
     from skimage.morphology import skeletonize
 
     size = 160
-    hand = writer(pen_width=0.1, pressure=pressure, jitter=0.0, slant=0.0, size_jitter=0.0, pooling=0.0, opacity=1.0)
+    hand = writer(pen_width=0.1, pressure=pressure, jitter=0.0, stroke_ends=0.0, slant=0.0, size_jitter=0.0, pooling=0.0, opacity=1.0)
     plane = hand_plane(DEJAVU, size, ch, hand)
     band = plane.line_height
     width = 0.1 * cap_height(DEJAVU) * band  # pen_width is in cap heights
