@@ -62,6 +62,18 @@ class HandwritingSettings(Params):
         "scene", choice(*PAPERS), "the scene's background, or plain / ruled paper (ruling on the baseline)"
     )
 
+    def check(self, key: str) -> None:
+        """Handwriting needs scikit-image (glyph skeletons): said at load time, before any work."""
+        import importlib.util
+
+        if self.probability > 0 and importlib.util.find_spec("skimage") is None:
+            from synthgen.errors import ConfigError
+
+            raise ConfigError(
+                f"{key}.probability", "handwriting needs scikit-image: pip install 'synthgen-cv[handwriting]'"
+            )
+        return None
+
 
 @dataclass(frozen=True)
 class HandStyle:

@@ -137,23 +137,28 @@ def test_handwriting_off_draws_nothing_extra(tmp_path):
     assert plain.image.tobytes() == zero.image.tobytes()
 
 
-def test_text_words_writes_by_hand_with_exact_boxes(tmp_path):
+def words_config(tmp_path, params: dict):
     import yaml
 
-    from synthgen.config.load import load_run_config
     from ocr_helpers import ROOT
+
+    from synthgen.config.load import load_run_config
 
     body = {
         "name": "hand_words",
         "seed": 1,
         "num_samples": 2,
         "shard_size": 10,
-        "scene": {"include": str(ROOT / "scenes" / "text" / "words.yaml"), "params": {"handwriting": HAND, "rotation": 0}},
+        "scene": {"include": str(ROOT / "scenes" / "text" / "words.yaml"), "params": params},
         "outputs": ["coco"],
     }
     path = tmp_path / "words.yaml"
     path.write_text(yaml.safe_dump(body), encoding="utf-8")
-    sample = make_sample(load_run_config(path), 0)
+    return load_run_config(path)
+
+
+def test_text_words_writes_by_hand_with_exact_boxes(tmp_path):
+    sample = make_sample(words_config(tmp_path, {"handwriting": HAND, "rotation": 0}), 0)
     assert sample.labels.instances
     for inst in sample.labels.instances:
         x, y, w, h = inst.bbox
@@ -177,6 +182,22 @@ def test_bad_handwriting_keys_name_their_path(tmp_path, params, key):
     assert str(err.value).startswith(key) and "\n" not in str(err.value)
 
 
+def test_text_words_refuses_paper_it_cannot_draw(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        words_config(tmp_path, {"handwriting": {**HAND, "paper": "ruled"}})
+    assert str(err.value).startswith("scene.params.handwriting.paper: ")
+
+
+def test_missing_scikit_image_is_a_config_error_at_load(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "skimage" else real(name, *a))
+    with pytest.raises(ConfigError, match=r"^h\.probability: handwriting needs scikit-image"):
+        HandwritingSettings.from_config({"probability": 0.5}, "h")
+    assert HandwritingSettings.from_config({"probability": 0}, "h").probability == 0  # off: not needed
+
+
 def test_settings_defaults_are_off_and_in_range():
     s = HandwritingSettings()
     assert s.probability == 0
@@ -195,3 +216,19 @@ def test_skeleton_tracing_of_known_shapes():
     cross = np.zeros((11, 11), bool)
     cross[5, 1:10] = cross[1:10, 5] = True
     assert len(trace_skeleton(cross, spur=2)) == 4  # four arms from the junction
+
+
+def test_ruled_paper_draws_its_rules_on_the_baseline():
+    from synthgen.backgrounds import render_background
+    from synthgen.text.handwriting import hand_paper
+
+    paper = hand_paper("ruled", np.random.default_rng(0), baseline_y=30.0, band=20.0)
+    spacing = paper["rules"]["spacing"]
+    plain = dict(paper, rules=None)
+    diff = np.abs(render_background(paper, 50, 90).astype(int) - render_background(plain, 50, 90).astype(int)).sum((1, 2))
+    ruled_rows = set(np.flatnonzero(diff > 0).tolist())
+    for k in (-1, 0, 1):
+        y = 30.0 + k * spacing
+        assert int(y) in ruled_rows or int(y - 0.5) in ruled_rows  # the pixel row the rule's centre falls in
+    assert 15 not in ruled_rows or abs(15 - 30 + spacing) < 2  # between the rules the paper is plain
+    assert hand_paper("scene", np.random.default_rng(0), 30.0, 20.0) is None

@@ -13,6 +13,9 @@ Legibility is measured on the final crop (``synthgen.text.legibility``, after ge
 augment): a crop whose tallest glyph is under ``min_legible_size`` pixels or whose ink stands out
 from the pixels around it by less than ``min_legible_contrast`` is flagged ``legible: false``
 with its ``illegible_reason``, counted, and skipped by the recognition writer.
+
+``handwriting.probability`` > 0 writes that share of the crops by hand (``synthgen.text.handwriting``:
+the face's centre lines drawn by a pen model, on the scene's background or on plain or ruled paper).
 """
 
 from __future__ import annotations

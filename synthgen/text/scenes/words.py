@@ -1,5 +1,6 @@
 """``text_words``: several words from a corpus, each in its own font, size, colour and rotation,
-placed without overlap on a solid, gradient, noise or photo background."""
+placed without overlap on a solid, gradient, noise or photo background; ``handwriting.probability``
+> 0 writes that share of the words by hand (``synthgen.text.handwriting``)."""
 
 from __future__ import annotations
 
