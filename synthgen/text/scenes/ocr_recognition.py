@@ -38,7 +38,14 @@ from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, resolv
 from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import FontsSchema, pick_font, resolve_font_weights, resolve_fonts
 from synthgen.text.glyphs import box_corners, layout_run, place_run
-from synthgen.text.handwriting import HandwritingSettings, hand_paper, hand_plane, sample_hand, typed_style_off
+from synthgen.text.handwriting import (
+    HandwritingSettings,
+    estimated_ink,
+    hand_paper,
+    hand_plane,
+    sample_hand,
+    typed_style_off,
+)
 from synthgen.text.items import TextItem
 from synthgen.text.legibility import flag_illegible
 from synthgen.text.mixes import DEFAULT_MIX, StringMix, build_mix
@@ -262,7 +269,10 @@ def estimated_extent(item: TextItem) -> np.ndarray:
     Straight text only (curved text is measured exactly): no glyph is rasterised, so the first
     size tried, which the fit then shrinks, costs no bitmaps for the glyph cache.
     """
-    if item.curve != "none" or item.jitter is not None or item.slant or item.weight or item.hand is not None:
+    if item.hand is not None:
+        ink = estimated_ink(item.font_path, item.font_size, item.text, item.hand)
+        return _turned_extent(item, box_corners(ink), ink)
+    if item.curve != "none" or item.jitter is not None or item.slant or item.weight:
         return placed_extent(item)
     font = fonts.load_font(item.font_path, item.font_size)
     left, top, right, bottom = font.getbbox(item.text, anchor="la", stroke_width=item.stroke_width)
