@@ -461,7 +461,8 @@ DIGIT_SETS = {
     ),
 }
 DIGIT_SETS["strokes-print"] = (DIGIT_SETS["strokes"][0], False, None)  # None: the print faces (TRAIN_FONTS)
-DIGIT_SETS["strokes-all"] = (DIGIT_SETS["strokes"][0], False, HAND_FONTS + [f for fs in TRAIN_FONTS.values() for f in fs])
+PRINT_FONTS = [f for files in TRAIN_FONTS.values() for f in files]
+DIGIT_SETS["strokes-all"] = (DIGIT_SETS["strokes"][0], False, HAND_FONTS + PRINT_FONTS)
 DIGIT_SETS["strokes-elastic"] = (DIGIT_SETS["strokes"][0], True, HAND_FONTS)  # + the augment steps of "all"
 
 

@@ -75,7 +75,8 @@ def test_pen_width_stays_in_the_configured_range(ch, pressure):
     from skimage.morphology import skeletonize
 
     size = 160
-    hand = writer(pen_width=0.1, pressure=pressure, jitter=0.0, stroke_ends=0.0, slant=0.0, size_jitter=0.0, pooling=0.0, opacity=1.0)
+    still = dict(jitter=0.0, stroke_ends=0.0, slant=0.0, size_jitter=0.0, pooling=0.0, opacity=1.0)
+    hand = writer(pen_width=0.1, pressure=pressure, **still)
     plane = hand_plane(DEJAVU, size, ch, hand)
     band = plane.line_height
     width = 0.1 * cap_height(DEJAVU) * band  # pen_width is in cap heights
@@ -225,7 +226,8 @@ def test_ruled_paper_draws_its_rules_on_the_baseline():
     paper = hand_paper("ruled", np.random.default_rng(0), baseline_y=30.0, band=20.0)
     spacing = paper["rules"]["spacing"]
     plain = dict(paper, rules=None)
-    diff = np.abs(render_background(paper, 50, 90).astype(int) - render_background(plain, 50, 90).astype(int)).sum((1, 2))
+    drawn = render_background(paper, 50, 90).astype(int)
+    diff = np.abs(drawn - render_background(plain, 50, 90).astype(int)).sum((1, 2))
     ruled_rows = set(np.flatnonzero(diff > 0).tolist())
     for k in (-1, 0, 1):
         y = 30.0 + k * spacing

@@ -39,6 +39,7 @@ from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import FontsSchema, pick_font, resolve_font_weights, resolve_fonts
 from synthgen.text.glyphs import box_corners, layout_run, place_run
 from synthgen.text.handwriting import (
+    HandwritingSchema,
     HandwritingSettings,
     estimated_ink,
     hand_paper,
@@ -101,7 +102,7 @@ class OcrRecognitionSchema:
     )
     style: StyleSchema = field(default_factory=StyleSchema)
     # stroke-based handwriting (synthgen.text.handwriting): probability 0 = off
-    handwriting: HandwritingSettings.schema() = field(default_factory=HandwritingSettings.schema())  # type: ignore[valid-type]
+    handwriting: HandwritingSchema = field(default_factory=HandwritingSchema)
 
 
 @dataclass(frozen=True)

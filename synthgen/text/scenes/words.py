@@ -21,7 +21,7 @@ from synthgen.text.corpus import CorpusSchema, refuse_corpus_keys
 from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys
 from synthgen.text.glyphs import layout_run
-from synthgen.text.handwriting import HandwritingSettings, hand_plane, sample_hand
+from synthgen.text.handwriting import HandwritingSchema, HandwritingSettings, hand_plane, sample_hand
 from synthgen.text.items import TextItem
 from synthgen.text.scenes import MAX_PLACEMENT_ATTEMPTS
 from synthgen.types import SceneSpec
@@ -51,7 +51,7 @@ class TextWordsSchema:
     corpus: CorpusSchema = field(default_factory=CorpusSchema)
     background: BackgroundSchema = field(default_factory=BackgroundSchema)
     # stroke-based handwriting (synthgen.text.handwriting; its paper key is for ocr_recognition): 0 = off
-    handwriting: HandwritingSettings.schema() = field(default_factory=HandwritingSettings.schema())  # type: ignore[valid-type]
+    handwriting: HandwritingSchema = field(default_factory=HandwritingSchema)
 
 
 @dataclass(frozen=True)
