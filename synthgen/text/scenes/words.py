@@ -1,5 +1,6 @@
 """``text_words``: several words from a corpus, each in its own font, size, colour and rotation,
-placed without overlap on a solid, gradient, noise or photo background."""
+placed without overlap on a solid, gradient, noise or photo background; ``handwriting.probability``
+> 0 writes that share of the words by hand (``synthgen.text.handwriting``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from synthgen.text.corpus import CorpusSchema, refuse_corpus_keys
 from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
 from synthgen.text.glyphs import layout_run
+from synthgen.text.handwriting import HandwritingSettings, hand_plane, sample_hand
 from synthgen.text.items import TextItem
 from synthgen.text.scenes import MAX_PLACEMENT_ATTEMPTS
 from synthgen.types import SceneSpec
@@ -61,6 +63,9 @@ class TextWordsSettings(Params):
     fonts: FontsSchema = param(FontsSchema(), section(FontsSchema), "the fonts (text/font_choice.py)")
     corpus: CorpusSchema = param(CorpusSchema(), section(CorpusSchema), "the words (text/corpus.py)")
     background: WordsBackgroundSettings = nested(WordsBackgroundSettings, "the background under the words")
+    handwriting: HandwritingSettings = nested(
+        HandwritingSettings, "stroke-based handwriting (text/handwriting.py; its paper key is for ocr_recognition)"
+    )
     case: Optional[Distribution] = derived(None, "corpus.case")
     font_paths: tuple[str, ...] = derived((), "the font files of fonts")
     corpus_words: tuple[str, ...] = derived((), "the words of corpus")
@@ -78,6 +83,12 @@ class TextWordsSettings(Params):
         if not words:
             raise ConfigError(f"{key}.corpus", "no words: set corpus.builtin or corpus.file")
         check_corpus_coverage(tuple(words), font_paths, f"{key}.corpus")
+        paper = self.handwriting.paper
+        papers = set(paper.options) if hasattr(paper, "options") else {getattr(paper, "value", "scene")}
+        if self.handwriting.probability > 0 and papers != {"scene"}:
+            raise ConfigError(
+                f"{key}.handwriting.paper", "text_words writes on its own background: leave paper 'scene'"
+            )
         return replace(self, case=case, font_paths=font_paths, corpus_words=tuple(words))
 
 
@@ -169,7 +180,12 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
         if font is None:
             dropped["no_font_coverage"] += 1
             continue
-        left, top, right, bottom = layout_run(font, size, word).ink  # the ink the renderer centres
+        hand = sample_hand(s.handwriting, rng)  # draws nothing while handwriting is off
+        if hand is None:
+            left, top, right, bottom = layout_run(font, size, word).ink  # the ink the renderer centres
+        else:
+            left, top, right, bottom = hand_plane(font, size, word, hand).ink
+            color = hand.ink if hand.ink is not None and sum(color) < 382 else color
         w, h = right - left, bottom - top
         m = s.margin
         # half extents of the rotated box, margin included
@@ -184,7 +200,7 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
             quad = rotated_quad(center, w + 2 * m, h + 2 * m, angle)
             if not _overlaps(quad, placed):
                 placed.append(quad)
-                items.append(TextItem(len(items) + 1, word, font, size, color, angle, center))
+                items.append(TextItem(len(items) + 1, word, font, size, color, angle, center, hand=hand))
                 break
         else:
             dropped["no_room"] += 1
