@@ -94,7 +94,7 @@ def test_sections_keep_the_defaults_of_the_kind_that_holds_them():
     # the same BackgroundSettings section, declared with other defaults by ocr_receipt
     assert type(receipt.background) is type(shapes.background)
     assert receipt.background.kind == Choice(("noise", "blobs", "gradient"))
-    assert receipt.corpus.case == "upper"
+    assert receipt.corpus.case == Constant("upper") and shapes.background.kind != receipt.background.kind
     assert receipt.font_paths and all(Path(f).is_file() for f in receipt.font_paths)
     assert receipt.corpus_words and receipt.background.clutter.probability == 0
 

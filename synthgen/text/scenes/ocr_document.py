@@ -20,12 +20,18 @@ import numpy as np
 
 from synthgen.backgrounds import paper_background
 from synthgen.config.distributions import Distribution
-from synthgen.config.params import Params, choice, custom, derived, integer, number, param, section, within
+from synthgen.config.params import Params, choice, custom, derived, integer, nested, number, param, within
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.text.corpus import CorpusSchema, refuse_corpus_keys, resolve_corpus
+from synthgen.text.corpus import CorpusSettings, refuse_corpus_keys, resolve_corpus
 from synthgen.text.coverage import check_corpus_coverage
-from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
+from synthgen.text.font_choice import (
+    FontsSettings,
+    pick_font,
+    record_fonts,
+    refuse_recognition_font_keys,
+    resolve_fonts,
+)
 from synthgen.text.items import TextItem
 from synthgen.text.layout import (
     ALIGNS,
@@ -77,8 +83,8 @@ class OcrDocumentSettings(Params):
     min_legible_contrast: float = param(
         0.15, within(0, 1), "drawn text that stands out less from the paper is illegible"
     )
-    fonts: FontsSchema = param(FontsSchema(), section(FontsSchema), "the fonts (text/font_choice.py)")
-    corpus: CorpusSchema = param(CorpusSchema(case="as_is"), section(CorpusSchema), "the words (text/corpus.py)")
+    fonts: FontsSettings = nested(FontsSettings, "the fonts (text/font_choice.py)")
+    corpus: CorpusSettings = nested(CorpusSettings, "the words (text/corpus.py)", case="as_is")
     font_paths: tuple[str, ...] = derived((), "the font files of fonts")
     corpus_words: tuple[str, ...] = derived((), "the words of corpus")
 

@@ -25,11 +25,17 @@ import numpy as np
 
 from synthgen.backgrounds import BackgroundSettings, paper_background, sample_background
 from synthgen.config.distributions import Distribution
-from synthgen.config.params import Params, derived, integer, nested, number, param, section, within
+from synthgen.config.params import Params, derived, integer, nested, number, param, within
 from synthgen.scene.base import SceneKind
-from synthgen.text.corpus import CorpusSchema, refuse_corpus_keys, resolve_corpus
+from synthgen.text.corpus import CorpusSettings, refuse_corpus_keys, resolve_corpus
 from synthgen.text.coverage import check_corpus_coverage
-from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
+from synthgen.text.font_choice import (
+    FontsSettings,
+    pick_font,
+    record_fonts,
+    refuse_recognition_font_keys,
+    resolve_fonts,
+)
 from synthgen.text.items import TextItem
 from synthgen.text.layout import PlacedWord, layout_block, line_band, word_advance, word_items
 from synthgen.text.legibility import flag_illegible
@@ -76,8 +82,8 @@ class OcrReceiptSettings(Params):
     min_legible_contrast: float = param(
         0.15, within(0, 1), "printed text that stands out less from the paper is illegible"
     )
-    fonts: FontsSchema = param(FontsSchema(), section(FontsSchema), "the fonts (text/font_choice.py)")
-    corpus: CorpusSchema = param(CorpusSchema(case="upper"), section(CorpusSchema), "the words (text/corpus.py)")
+    fonts: FontsSettings = nested(FontsSettings, "the fonts (text/font_choice.py)")
+    corpus: CorpusSettings = nested(CorpusSettings, "the words (text/corpus.py)", case="upper")
     background: BackgroundSettings = nested(BackgroundSettings, "the surface", kind="choice([noise, blobs, gradient])")
     warp: ReceiptWarpSettings = nested(ReceiptWarpSettings, "the strip's placement and crumpling")
     font_paths: tuple[str, ...] = derived((), "the font files of fonts")

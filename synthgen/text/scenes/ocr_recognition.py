@@ -28,16 +28,16 @@ from typing import Optional
 import numpy as np
 
 from synthgen.backgrounds import BackgroundSettings, sample_background
-from synthgen.config.distributions import Distribution, parse_value
-from synthgen.config.params import Params, choice, derived, integer, nested, number, one_of, param, section, within
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, derived, integer, nested, number, one_of, param, within
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.text import fonts
-from synthgen.text.charsets import CASES, fit_case, resolve_charset
+from synthgen.text.charsets import fit_case, resolve_charset
 from synthgen.text.contrast import contrasting_color, luminance_percentiles
-from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, resolve_corpus
+from synthgen.text.corpus import CorpusSettings, corpus_sampler, draw_word, resolve_corpus
 from synthgen.text.coverage import check_corpus_coverage
-from synthgen.text.font_choice import FontsSchema, pick_font, resolve_font_weights, resolve_fonts
+from synthgen.text.font_choice import FontsSettings, pick_font, resolve_font_weights, resolve_fonts
 from synthgen.text.glyphs import box_corners, layout_run, place_run
 from synthgen.text.handwriting import (
     HandwritingSettings,
@@ -108,15 +108,14 @@ class OcrRecognitionSettings(Params):
         "skip", one_of(*UNICASE), "unicase fonts and text with lower case: skip the font, or upper (the label)"
     )
     text: RecognitionTextSettings = nested(RecognitionTextSettings, "where the transcriptions come from")
-    fonts: FontsSchema = param(FontsSchema(), section(FontsSchema), "the fonts (text/font_choice.py)")
-    corpus: CorpusSchema = param(CorpusSchema(), section(CorpusSchema), "the words (text/corpus.py)")
+    fonts: FontsSettings = nested(FontsSettings, "the fonts (text/font_choice.py)")
+    corpus: CorpusSettings = nested(CorpusSettings, "the words (text/corpus.py)")
     background: BackgroundSettings = nested(
         BackgroundSettings, "the background behind the text", kind="choice([solid, gradient, noise, paper])"
     )
     style: StyleSettings = nested(StyleSettings, "text style (text/styles.py)")
     handwriting: HandwritingSettings = nested(HandwritingSettings, "stroke-based handwriting (text/handwriting.py)")
     charset: str = derived("", "the characters of text.charset")
-    case: Optional[Distribution] = derived(None, "corpus.case")
     patterns: tuple[Pattern, ...] = derived((), "text.patterns compiled")
     font_paths: tuple[str, ...] = derived((), "the font files of fonts")
     font_weights: Optional[tuple[float, ...]] = derived(None, "sampling weights of font_paths (None: uniform)")
@@ -135,7 +134,6 @@ class OcrRecognitionSettings(Params):
             )
         text, corpus_section = self.text, self.corpus
         charset = resolve_charset(text.charset, f"{key}.text.charset")
-        case = parse_value(corpus_section.case, f"{key}.corpus.case", "str", CASES)
         source = text.source
         sources = source.options if hasattr(source, "options") else (source.value,)  # type: ignore[attr-defined]
         # patterns are compiled and checked only when the source can use them
@@ -192,7 +190,6 @@ class OcrRecognitionSettings(Params):
         return replace(
             self,
             charset=charset,
-            case=case,
             patterns=tuple(patterns),
             font_paths=font_paths,
             font_weights=font_weights,
@@ -219,7 +216,7 @@ def sample_text(s: OcrRecognitionSettings, rng: np.random.Generator) -> tuple[st
     out = []
     for _ in range(s.text.words.sample(rng)):
         word = draw_word(s.corpus_words, s.corpus_weights, rng)
-        out.append(fit_case(word, s.charset, s.case.sample(rng)))  # type: ignore[union-attr]
+        out.append(fit_case(word, s.charset, s.corpus.case.sample(rng)))
     return " ".join(out), ()
 
 

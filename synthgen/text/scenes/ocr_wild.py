@@ -27,15 +27,21 @@ import numpy as np
 
 from synthgen.backgrounds import BackgroundSettings, sample_background
 from synthgen.backgrounds.colors import luminance
-from synthgen.config.distributions import Distribution, parse_value
-from synthgen.config.params import Params, choice, derived, integer, nested, number, param, section, within
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, derived, integer, nested, number, param, within
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.text.charsets import CASES, apply_case
+from synthgen.text.charsets import apply_case
 from synthgen.text.contrast import contrasting_color, luminance_image
-from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, resolve_corpus
+from synthgen.text.corpus import CorpusSettings, corpus_sampler, draw_word, resolve_corpus
 from synthgen.text.coverage import check_corpus_coverage
-from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
+from synthgen.text.font_choice import (
+    FontsSettings,
+    pick_font,
+    record_fonts,
+    refuse_recognition_font_keys,
+    resolve_fonts,
+)
 from synthgen.text.glyphs import box_corners, curve_run, layout_run
 from synthgen.text.items import TextItem
 from synthgen.text.layout import (
@@ -73,11 +79,10 @@ class OcrWildSettings(Params):
     faint_probability: float = param(0.05, within(0, 1), "share of blocks drawn with little contrast")
     margin: int = param(4, within(0), "free pixels around every block")
     placement_attempts: int = param(30, within(1, MAX_PLACEMENT_ATTEMPTS), "positions tried per block")
-    fonts: FontsSchema = param(FontsSchema(), section(FontsSchema), "the fonts (text/font_choice.py)")
-    corpus: CorpusSchema = param(CorpusSchema(), section(CorpusSchema), "the words (text/corpus.py)")
+    fonts: FontsSettings = nested(FontsSettings, "the fonts (text/font_choice.py)")
+    corpus: CorpusSettings = nested(CorpusSettings, "the words (text/corpus.py)")
     background: BackgroundSettings = nested(BackgroundSettings, "the background under the text")
     style: StyleSettings = nested(StyleSettings, "text style (text/styles.py)")
-    case: Optional[Distribution] = derived(None, "corpus.case")
     font_paths: tuple[str, ...] = derived((), "the font files of fonts")
     corpus_words: tuple[str, ...] = derived((), "the words of corpus")
     corpus_weights: Optional[np.ndarray] = derived(None, "cumulative, for corpus.sampling: frequency", compare=False)
@@ -94,7 +99,6 @@ class OcrWildSettings(Params):
         check_corpus_coverage(words, font_paths, f"{key}.corpus")
         return replace(
             self,
-            case=parse_value(self.corpus.case, f"{key}.corpus.case", "str", CASES),
             font_paths=font_paths,
             corpus_words=words,
             corpus_weights=corpus_sampler(self.corpus, words, f"{key}.corpus"),
@@ -130,7 +134,7 @@ def _faint_color(rng: np.random.Generator, low: float, high: float) -> tuple[int
 
 
 def sample_words(s: OcrWildSettings, n_lines: int, n_words: int, rng: np.random.Generator) -> list[list[str]]:
-    case = s.case.sample(rng)  # type: ignore[union-attr]  # one case per block, as on signs
+    case = s.corpus.case.sample(rng)  # one case per block, as on signs
     return [
         [apply_case(draw_word(s.corpus_words, s.corpus_weights, rng), case) for _ in range(n_words)]
         for _ in range(n_lines)

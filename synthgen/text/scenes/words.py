@@ -12,15 +12,21 @@ import numpy as np
 
 from synthgen.backgrounds import image_folder
 from synthgen.backgrounds.colors import LUMA, luminance, random_color
-from synthgen.config.distributions import Distribution, parse_value
-from synthgen.config.params import Params, choice, derived, integer, nested, number, param, section, within
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, derived, integer, nested, number, param, within
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.text import fonts
-from synthgen.text.charsets import CASES, apply_case
-from synthgen.text.corpus import CorpusSchema, refuse_corpus_keys
+from synthgen.text.charsets import apply_case
+from synthgen.text.corpus import CorpusSettings, refuse_corpus_keys
 from synthgen.text.coverage import check_corpus_coverage
-from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
+from synthgen.text.font_choice import (
+    FontsSettings,
+    pick_font,
+    record_fonts,
+    refuse_recognition_font_keys,
+    resolve_fonts,
+)
 from synthgen.text.glyphs import layout_run
 from synthgen.text.handwriting import HandwritingSettings, hand_plane, sample_hand
 from synthgen.text.items import TextItem
@@ -60,18 +66,16 @@ class TextWordsSettings(Params):
     min_contrast: float = param(0.4, within(0, 1), "|luminance(text) - luminance(background)|")
     margin: int = param(4, within(0), "pixels kept free around each word")
     placement_attempts: int = param(30, within(1, MAX_PLACEMENT_ATTEMPTS), "positions tried per word")
-    fonts: FontsSchema = param(FontsSchema(), section(FontsSchema), "the fonts (text/font_choice.py)")
-    corpus: CorpusSchema = param(CorpusSchema(), section(CorpusSchema), "the words (text/corpus.py)")
+    fonts: FontsSettings = nested(FontsSettings, "the fonts (text/font_choice.py)")
+    corpus: CorpusSettings = nested(CorpusSettings, "the words (text/corpus.py)")
     background: WordsBackgroundSettings = nested(WordsBackgroundSettings, "the background under the words")
     handwriting: HandwritingSettings = nested(
         HandwritingSettings, "stroke-based handwriting (text/handwriting.py; its paper key is for ocr_recognition)"
     )
-    case: Optional[Distribution] = derived(None, "corpus.case")
     font_paths: tuple[str, ...] = derived((), "the font files of fonts")
     corpus_words: tuple[str, ...] = derived((), "the words of corpus")
 
     def check(self, key: str) -> TextWordsSettings:
-        case = parse_value(self.corpus.case, f"{key}.corpus.case", "str", CASES)
         refuse_recognition_font_keys(self.fonts, f"{key}.fonts")
         refuse_corpus_keys(self.corpus, f"{key}.corpus", wordfreq=False)
         font_paths = resolve_fonts(self.fonts, f"{key}.fonts")
@@ -89,7 +93,7 @@ class TextWordsSettings(Params):
             raise ConfigError(
                 f"{key}.handwriting.paper", "text_words writes on its own background: leave paper 'scene'"
             )
-        return replace(self, case=case, font_paths=font_paths, corpus_words=tuple(words))
+        return replace(self, font_paths=font_paths, corpus_words=tuple(words))
 
 
 def _near_color(rng: np.random.Generator, base, spread: int = 50) -> tuple[int, int, int]:
@@ -172,7 +176,7 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
     dropped = {"no_font_coverage": 0, "no_room": 0, "too_large": 0}
     for _ in range(n_words):
         drawn = s.corpus_words[int(rng.integers(len(s.corpus_words)))]
-        word = apply_case(drawn, s.case.sample(rng))  # type: ignore[union-attr]
+        word = apply_case(drawn, s.corpus.case.sample(rng))
         size = s.font_size.sample(rng)
         angle = float(s.rotation.sample(rng))
         color = sample_text_color(rng, background_lum, s.min_contrast)
