@@ -53,7 +53,6 @@ class SceneKind:
     from_config: Callable[[Any, str], Any] | None = None
 
     def __post_init__(self):
-        if (self.params is None) == (self.params_schema is None) or (self.params_schema is None) != (
-            self.from_config is None
-        ):
+        older = (self.params_schema is not None, self.from_config is not None)
+        if older not in ((False, False), (True, True)) or (self.params is not None) == older[0]:
             raise TypeError("SceneKind takes params=, or params_schema= and from_config=")
