@@ -36,6 +36,7 @@ from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import FontsSchema, pick_font, resolve_font_weights, resolve_fonts
 from synthgen.text.glyphs import box_corners, layout_run, place_run
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.legibility import flag_illegible
 from synthgen.text.mixes import DEFAULT_MIX, StringMix, build_mix
 from synthgen.text.patterns import Pattern, compile_pattern
@@ -378,5 +379,6 @@ SCENE = SceneKind(
     sample,
     lambda settings: CATEGORIES,
     ("text2d",),
+    TEXT_LABELS,
     measure=measure,
 )

@@ -21,6 +21,7 @@ from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys
 from synthgen.text.glyphs import layout_run
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.scenes import MAX_PLACEMENT_ATTEMPTS
 from synthgen.types import SceneSpec
 
@@ -248,4 +249,4 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
     )
 
 
-SCENE = SceneKind(TextWordsSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))
+SCENE = SceneKind(TextWordsSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",), TEXT_LABELS)
