@@ -352,15 +352,26 @@ def instance_views(rec: dict[str, Any]) -> list[InstanceView]:
 
 
 def record_with(rec: dict[str, Any], **values: Any) -> dict[str, Any]:
-    """A copy of an instance record with the (not inline) fields ``values`` written by their codecs,
-    in their place where the record holds them (a mix's category map on a record not yet resolved)."""
+    """A copy of an instance record with the (not inline) fields ``values`` written by their codecs:
+    in their place where the record holds them, else where the serialiser writes them (a mix's
+    category map on a record not yet resolved; the mask of a reader's pending instance)."""
     out = dict(rec)
+    added = False
     for name, value in values.items():
         f = _instance_view_fields()[name][0]
         if f.codec is None:
             raise ValueError(f"record_with writes plain fields, not the inline {name!r}")
+        added = added or f.key not in out
         out[f.key] = f.codec.encode(value, f.meta)
+    if added:  # the serialiser's key order, keys it does not know last
+        order = _key_order()
+        out = dict(sorted(out.items(), key=lambda item: order.get(item[0], len(order))))
     return out
+
+
+@functools.cache
+def _key_order() -> dict[str, int]:
+    return {key: n for n, key in enumerate(instance_keys())}
 
 
 def keys_of(names: Iterable[str]) -> tuple[str, ...]:
@@ -389,6 +400,7 @@ def labels_of_record(rec: dict[str, Any], categories: CategoryTable | None = Non
     )
 
 
+@functools.cache
 def original_keys() -> tuple[str, ...]:
     """The keys of an ``original`` record: ``OriginalLabels``' fields."""
     return tuple(f.name for f in dataclasses.fields(OriginalLabels))

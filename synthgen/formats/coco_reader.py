@@ -47,7 +47,9 @@ from synthgen.formats.fields import (
 )
 from synthgen.formats.paths import OutsideDataset, inside_dataset
 from synthgen.lazy import ImageFile, LazySample
-from synthgen.records import instance_from_record, instance_to_record, keys_of, original_keys, table_from_record
+from synthgen.records import (
+    instance_from_record, instance_to_record, keys_of, original_keys, record_with, table_from_record,
+)
 from synthgen.types import CategoryTable, Instance, OriginalLabels
 
 BOX_SLACK_PX = 0.5  # polygon boxes of real datasets reach half a pixel past the border
@@ -209,15 +211,14 @@ _MASK_KEY = keys_of(("rle",))[0]
 
 
 def _with_mask(rec: dict[str, Any], rle: dict, area: int, extent: list[int]) -> dict[str, Any]:
-    """A (pending) instance record completed with its mask, through the typed model."""
-    inst = instance_from_record(
+    """A (pending) instance record, written from a typed instance, completed with its mask's fields
+    (by their codecs, in the serialiser's key order)."""
+    return record_with(
         rec,
-        exact=True,  # the very numbers read (a pending record was written from the typed instance)
         bbox=tuple(extent) if area else (0, 0, 0, 0),
         area=int(area),
         rle={"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")},
     )
-    return instance_to_record(inst)
 
 
 def resolve_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -266,9 +267,7 @@ def annotation_instance(ann: dict, name: str) -> Instance:
 
     # foreign JSON, checked above key by key: its extra fields are record keys (the serialiser's)
     extras = {key: ann[key] for key in extra_keys() if key in ann}
-    inst = instance_from_record(
-        extras,
-        exact=True,
+    given = dict(
         category=name,
         bbox=(0, 0, 0, 0),
         area=0,
@@ -280,6 +279,7 @@ def annotation_instance(ann: dict, name: str) -> Instance:
         # pycocotools cannot rasterise [], so the writer derives it (the box's mask)
         original=OriginalLabels(**{key: ann[key] for key in original_keys() if ann.get(key) not in (None, [])}),
     )
+    inst = instance_from_record(extras, exact=True, **given) if extras else Instance(**given)
     if ann.get("iscrowd"):
         inst = replace(inst, attributes={**inst.attributes, "iscrowd": 1})
     return inst
