@@ -110,11 +110,13 @@ def test_each_converted_scene_kind_declares_its_params_once(name):
 
 def test_a_scene_kind_takes_params_or_the_older_pair():
     from synthgen.scene.base import SceneKind
-    from synthgen.shapes.scene import ShapesSettings, categories, sample
+    from synthgen.shapes.scene import LABELS, ShapesSettings, categories, sample
 
     with pytest.raises(TypeError):
-        SceneKind(sample, categories, ("shapes2d",))
+        SceneKind(sample, categories, ("shapes2d",), LABELS)
     with pytest.raises(TypeError):
-        SceneKind(sample, categories, ("shapes2d",), params=ShapesSettings, params_schema=ShapesSettings.schema())
-    assert SceneKind(sample, categories, ("shapes2d",), params=ShapesSettings).params is ShapesSettings
+        SceneKind(
+            sample, categories, ("shapes2d",), LABELS, params=ShapesSettings, params_schema=ShapesSettings.schema()
+        )
+    assert SceneKind(sample, categories, ("shapes2d",), LABELS, params=ShapesSettings).params is ShapesSettings
     assert Constant(4) == ShapesSettings.from_config({"shapes": 4}, "scene.params").shapes

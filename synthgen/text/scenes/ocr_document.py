@@ -33,6 +33,7 @@ from synthgen.text.font_choice import (
     resolve_fonts,
 )
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.layout import (
     ALIGNS,
     MAX_JUSTIFIED_GAP,
@@ -241,4 +242,6 @@ def measure(s: OcrDocumentSettings, spec: SceneSpec, layers: Layers) -> tuple[La
     return flag_illegible(layers, ids, s.min_legible_size, s.min_legible_contrast)
 
 
-SCENE = SceneKind(sample, lambda settings: CATEGORIES, ("text2d",), measure=measure, params=OcrDocumentSettings)
+SCENE = SceneKind(
+    sample, lambda settings: CATEGORIES, ("text2d",), TEXT_LABELS, measure=measure, params=OcrDocumentSettings
+)

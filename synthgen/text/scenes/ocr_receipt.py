@@ -37,6 +37,7 @@ from synthgen.text.font_choice import (
     resolve_fonts,
 )
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.layout import PlacedWord, layout_block, line_band, word_advance, word_items
 from synthgen.text.legibility import flag_illegible
 from synthgen.text.patterns import compile_pattern
@@ -235,4 +236,6 @@ def measure(s: OcrReceiptSettings, spec: SceneSpec, layers: Layers) -> tuple[Lay
     return flag_illegible(layers, ids, s.min_legible_size, s.min_legible_contrast)
 
 
-SCENE = SceneKind(sample, lambda settings: CATEGORIES, ("text_page",), measure=measure, params=OcrReceiptSettings)
+SCENE = SceneKind(
+    sample, lambda settings: CATEGORIES, ("text_page",), TEXT_LABELS, measure=measure, params=OcrReceiptSettings
+)

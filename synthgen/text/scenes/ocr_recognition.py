@@ -48,6 +48,7 @@ from synthgen.text.handwriting import (
     typed_style_off,
 )
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.legibility import flag_illegible
 from synthgen.text.mixes import DEFAULT_MIX, StringMix, build_mix
 from synthgen.text.patterns import Pattern, compile_pattern
@@ -380,4 +381,6 @@ def measure(s: OcrRecognitionSettings, spec: SceneSpec, layers: Layers) -> tuple
     return flag_illegible(layers, tuple(i.instance_id for i in spec.items), s.min_legible_size, s.min_legible_contrast)
 
 
-SCENE = SceneKind(sample, lambda settings: CATEGORIES, ("text2d",), measure=measure, params=OcrRecognitionSettings)
+SCENE = SceneKind(
+    sample, lambda settings: CATEGORIES, ("text2d",), TEXT_LABELS, measure=measure, params=OcrRecognitionSettings
+)

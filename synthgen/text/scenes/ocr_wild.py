@@ -44,6 +44,7 @@ from synthgen.text.font_choice import (
 )
 from synthgen.text.glyphs import box_corners, curve_run, layout_run
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.layout import (
     ALIGNS,
     apply_homography,
@@ -261,4 +262,6 @@ def measure(s: OcrWildSettings, spec: SceneSpec, layers: Layers) -> tuple[Layers
     return flag_illegible(layers, ids, s.min_legible_size, s.min_legible_contrast)
 
 
-SCENE = SceneKind(sample, lambda settings: CATEGORIES, ("text2d",), measure=measure, params=OcrWildSettings)
+SCENE = SceneKind(
+    sample, lambda settings: CATEGORIES, ("text2d",), TEXT_LABELS, measure=measure, params=OcrWildSettings
+)

@@ -30,6 +30,7 @@ from synthgen.text.font_choice import (
 from synthgen.text.glyphs import layout_run
 from synthgen.text.handwriting import HandwritingSettings, hand_plane, sample_hand
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.scenes import MAX_PLACEMENT_ATTEMPTS
 from synthgen.types import SceneSpec
 
@@ -220,4 +221,4 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
     )
 
 
-SCENE = SceneKind(sample, lambda settings: CATEGORIES, ("text2d",), params=TextWordsSettings)
+SCENE = SceneKind(sample, lambda settings: CATEGORIES, ("text2d",), TEXT_LABELS, params=TextWordsSettings)
