@@ -50,7 +50,7 @@ def main() -> None:
     from synthgen.engine.pipeline import make_sample
 
     config = load_run_config(ROOT / "configs" / "driving_insert.yaml")
-    folder = config.scene.settings.frames.folder
+    folder = config.scene.settings.frame_list.folder
     ctx = WorkerContext(config)
     try:
         samples = [make_sample(config, i, ctx) for i in range(24)]

@@ -54,7 +54,7 @@ def build_run_config(cfg: DictConfig, source: str) -> RunConfig:
         raise ConfigError("regress.num", f"must be > 0, got {cfg.regress.num}")
 
     kind = reg.SCENES.get(cfg.scene.kind, key="scene.kind")
-    settings, scene_params = _typed_settings(kind, cfg.scene.params, "scene.params")
+    settings, scene_params = kind_settings(kind.params, cfg.scene.params, "scene.params")
     render, render_params = _build_render(cfg, kind)
     generate, generate_params = _build_steps(cfg, "generate", reg.GENERATORS, kind)
     _check_prompt_fields(generate, kind, settings, cfg.seed)
@@ -204,19 +204,6 @@ def _missing_kind(name: str):
     raise ConfigError(f"annotate.{name}.kind", f"missing; valid kinds: {', '.join(ANNOTATORS.names())}")
 
 
-def _typed_settings(kind: Any, params: Any, key: str) -> tuple[Any, dict[str, Any]]:
-    """A kind's frozen settings from its ``params`` mapping, and the params as resolved data.
-
-    A kind declares its params once (``kind.params``, a ``synthgen.config.params.Params`` class); a
-    scene kind not yet converted (driving) holds a schema and a ``from_config`` of its own instead.
-    """
-    declared = getattr(kind, "params", None)
-    if declared is not None:
-        return kind_settings(declared, params, key)
-    schema_obj, resolved = merge_params(kind.params_schema, params, key)
-    return kind.from_config(schema_obj, key), resolved
-
-
 def kind_settings(params_class: Any, given: Any, key: str) -> tuple[Any, dict[str, Any]]:
     """A kind's settings (``params_class``, a ``synthgen.config.params.Params``) from the config's
     mapping ``given`` (None: every default), and the params as resolved data (recorded in the
@@ -235,7 +222,7 @@ def _build_render(cfg: DictConfig, scene: Any) -> tuple[RenderConfig, dict[str, 
         raise ConfigError(
             "render.kind", f"scene {scene.name!r} is drawn by {', '.join(scene.renderers)}, not {name!r}"
         )
-    settings, params = _typed_settings(kind, cfg.render.params, "render.params")
+    settings, params = kind_settings(kind.params, cfg.render.params, "render.params")
     return RenderConfig(name, settings), params
 
 
@@ -266,7 +253,7 @@ def _build_steps(cfg: DictConfig, section: str, registry: Any, scene: Any) -> tu
             )
         if not 0 <= step.p <= 1:
             raise ConfigError(f"{key}.p", f"must be a probability in 0..1, got {step.p}")
-        settings, params = _typed_settings(kind, step.params, f"{key}.params")
+        settings, params = kind_settings(kind.params, step.params, f"{key}.params")
         needed = kind.requires(settings) - scene.labels if kind.requires is not None else frozenset()
         if needed:
             raise ConfigError(

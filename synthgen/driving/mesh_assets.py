@@ -18,11 +18,12 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Any, Optional
 
 import numpy as np
 
 from synthgen.config.distributions import Distribution, parse_checked
+from synthgen.config.params import NUMBER_OR_DISTRIBUTION, REQUIRED, Params, custom, one_of, param
 from synthgen.driving.categories import COCO_KEYPOINTS, INSTANCE_CATEGORIES
 from synthgen.driving.objects import SceneObject, TriangleMesh
 from synthgen.errors import ConfigError
@@ -32,30 +33,51 @@ AXES = ("x", "y", "z", "-x", "-y", "-z")
 KEYPOINT_RADIUS = 0.04  # metres: a keypoint of an asset lies this far inside its surface, at most
 MAX_FOOTPRINT_RATIO = 20.0  # longest side / height of a plausible actor: more says the up axis is wrong
 MAX_STRETCH = 3.0  # ``dimensions`` may scale one axis at most this much more than another
-Number = Union[int, float, str]  # noqa: UP007  (omegaconf 2.4 takes typing.Union, not X | Y)
+SIZE_M = (0.05, 30)  # metres: the sizes an asset may be given
 
 
-@dataclass
-class AssetSchema:
-    """The meshes of a ``kind: asset`` actor group.
+def _height(value: Any, key: str) -> Distribution | None:
+    return None if value is None else parse_checked(value, key, "float", *SIZE_M)
 
-    Args:
-        folder: a folder of .glb, .gltf and .obj files (sub-folders not searched); each actor draws one.
-        category: its instance category (``obstacle``, ``animal``, ``person``, ``rider``, ``car``,
-            ``truck``, ``bus``, ``bicycle``).
-        height: metres (a number or a distribution): each mesh is scaled evenly to this height.
-        dimensions: ``[length, width, height]`` metres instead of ``height``: each mesh is scaled
-            along each axis to this box (length along its forward axis).
-        up_axis: the file's up direction (``x``, ``y``, ``z``, ``-x``, ...); glTF's is ``y``.
-        forward_axis: the file's front direction, turned to the actor's heading; glTF's is ``z``.
-    """
 
-    folder: str = "???"
-    category: str = "obstacle"
-    height: Number | None = None
-    dimensions: list[float] | None = None
-    up_axis: str = "y"
-    forward_axis: str = "z"
+def _dimensions(value: Any, key: str) -> tuple[float, float, float] | None:
+    if value is None:
+        return None
+    if len(value) != 3 or not all(SIZE_M[0] <= float(v) <= SIZE_M[1] for v in value):
+        raise ConfigError(key, f"must be [length, width, height] in {SIZE_M[0]}..{SIZE_M[1]:g} m, got {value}")
+    return tuple(float(v) for v in value)  # type: ignore[return-value]
+
+
+class AssetSettings(Params):
+    """The meshes of a ``kind: asset`` actor group (``scenario.actors.<name>.asset``); the files are
+    read by ``load_library``, once the group's kind says they are used."""
+
+    folder: str = param(
+        REQUIRED, None, "a folder of .glb, .gltf and .obj files (not its sub-folders); each actor draws one"
+    )
+    category: str = param("obstacle", one_of(*INSTANCE_CATEGORIES), "the actors' instance category")
+    height: Optional[Distribution] = param(
+        None,
+        custom(_height, Optional[NUMBER_OR_DISTRIBUTION], "0.05..30"),
+        "metres (a number or a distribution): each mesh is scaled evenly to this height",
+    )
+    dimensions: Optional[tuple[float, float, float]] = param(
+        None,
+        custom(_dimensions, Optional[list[float]], "[length, width, height]"),
+        "metres instead of height: each mesh is scaled along each axis to this box (length along its forward axis)",
+    )
+    up_axis: str = param("y", one_of(*AXES), "the file's up direction; glTF's is y")
+    forward_axis: str = param(
+        "z", one_of(*AXES), "the file's front direction, turned to the actor's heading; glTF's is z"
+    )
+
+    def check(self, key: str) -> None:
+        if self.up_axis[-1] == self.forward_axis[-1]:
+            raise ConfigError(
+                f"{key}.forward_axis", f"must be across up_axis ({self.up_axis}), got {self.forward_axis}"
+            )
+        if (self.height is None) == (self.dimensions is None):
+            raise ConfigError(key, "give the real-world size as either height or dimensions (one of them)")
 
 
 @dataclass(frozen=True)
@@ -180,24 +202,9 @@ def read_keypoints(path: Path, names: tuple[str, ...], key: str) -> np.ndarray:
     return np.asarray(points, np.float64)
 
 
-def load_library(a: AssetSchema, key: str) -> AssetLibrary:
-    """Check an ``asset`` section and read every mesh of its folder; ConfigError naming the key path."""
-    if a.category not in INSTANCE_CATEGORIES:
-        raise ConfigError(f"{key}.category", f"{a.category!r} is not one of {', '.join(INSTANCE_CATEGORIES)}")
-    for name in ("up_axis", "forward_axis"):
-        if getattr(a, name) not in AXES:
-            raise ConfigError(f"{key}.{name}", f"{getattr(a, name)!r} is not one of {', '.join(AXES)}")
-    if a.up_axis[-1] == a.forward_axis[-1]:
-        raise ConfigError(f"{key}.forward_axis", f"must be across up_axis ({a.up_axis}), got {a.forward_axis}")
-    if (a.height is None) == (a.dimensions is None):
-        raise ConfigError(key, "give the real-world size as either height or dimensions (one of them)")
-    height, dims = None, None
-    if a.height is not None:
-        height = parse_checked(a.height, f"{key}.height", "float", 0.05, 30)
-    else:
-        if len(a.dimensions) != 3 or not all(0.05 <= float(v) <= 30 for v in a.dimensions):
-            raise ConfigError(f"{key}.dimensions", f"must be [length, width, height] in 0.05..30 m, got {a.dimensions}")
-        dims = tuple(float(v) for v in a.dimensions)
+def load_library(a: AssetSettings, key: str) -> AssetLibrary:
+    """Read and check every mesh of an ``asset`` section's folder; ConfigError naming the key path."""
+    height, dims = a.height, a.dimensions
     folder = Path(a.folder)
     if not folder.is_dir():
         raise ConfigError(f"{key}.folder", f"no folder {folder}")

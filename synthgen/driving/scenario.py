@@ -3,21 +3,23 @@ distributions relative to the ego lane.
 
 A scenario is the ``scenario:`` section of a scene file under ``scenes/driving/``; a run mixes
 scenarios by weight with ``scene.params.scenarios: {name: weight}`` (names of files in that folder,
-or paths to scene files).
+or paths to scene files). Its sections are ``synthgen.config.params`` classes, nested by the
+``driving`` and ``driving_insert`` scenes: each key is declared once, with its rule and doc.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
 from pathlib import Path
-from typing import Union
+from typing import Optional
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from synthgen.config.distributions import Choice, Constant, Distribution, parse_checked, parse_value
+from synthgen.config.distributions import Choice, Constant, Distribution, Normal, check_range
+from synthgen.config.params import Params, choice, derived, integer, named_sections, nested, number, param
 from synthgen.config.shipped import SCENES_DIR
 from synthgen.driving.conditions import TIMES_OF_DAY
-from synthgen.driving.mesh_assets import AssetLibrary, AssetSchema, load_library
+from synthgen.driving.mesh_assets import AssetLibrary, AssetSettings, load_library
 from synthgen.driving.people import POSES
 from synthgen.errors import ConfigError
 
@@ -25,169 +27,106 @@ ACTOR_KINDS = (
     "car", "van", "truck", "bus", "pedestrian", "child", "cyclist", "deer", "dog", "tyre", "box", "cone", "asset",
 )  # fmt: skip
 WEATHERS = ("clear", "rain", "snow", "fog")
-Number = Union[int, float, str]  # noqa: UP007  (omegaconf 2.4 takes typing.Union, not X | Y)
+DISTANCE = (1, 150)  # metres ahead of the camera; an offset from another group may be -100..150
+RELATIVE_DISTANCE = (-100, 150)
 
 
-@dataclass
-class ActorSchema:
-    """One group of actors.
+class ActorSettings(Params):
+    """One group of actors (``scenario.actors.<name>``; the name is the group's ``role``)."""
 
-    Args:
-        kind: one of ACTOR_KINDS, or a choice([...]) of them; ``asset``: a mesh of the ``asset`` section's folder.
-        count: how many (an int or a distribution).
-        distance: metres ahead of the camera along the road (x).
-        lateral: metres to the right of the ego lane's centre (negative: to the left).
-        heading: degrees; 0 moves away from the camera along the lane, 180 towards it, 90 crosses
-            from right to left, -90 from left to right.
-        pose: walking or standing (people).
-        relative_to: the name of an actor group above: distance and lateral are then offsets from
-            its first actor.
-        lights_on: vehicles' headlights (at night the nearest vehicle's also light the scene).
-        asset: the meshes of ``kind: asset`` (folder, category, size, axes; ``mesh_assets.AssetSchema``).
-    """
-
-    kind: str = "car"
-    count: int | str = 1
-    distance: Number = "uniform(10, 30)"
-    lateral: Number = 0.0
-    heading: Number = 0.0
-    pose: str = "walking"
-    relative_to: str | None = None
-    lights_on: bool = False
-    asset: AssetSchema | None = None
-
-
-@dataclass
-class RoadSchema:
-    lanes: int | str = 2
-    lane_width: Number = "uniform(3.0, 3.6)"
-    sidewalk_width: Number = "uniform(2.0, 4.0)"
-    two_way: bool = True
-    crosswalk: Number = 0.0  # probability of a zebra crossing
-    crosswalk_distance: Number = "uniform(12, 30)"
-    intersection: Number = 0.0  # probability of a crossing road
-    intersection_distance: Number = "uniform(25, 50)"
-    highway: bool = False
-    buildings: bool = True  # False: the countryside (trees and fields)
-
-
-@dataclass
-class TrafficSchema:
-    """Background traffic besides the scenario's actors."""
-
-    parked: int | str = "randint(0, 4)"  # along the right kerb
-    ahead: int | str = "randint(0, 2)"  # in the ego lane
-    oncoming: int | str = "randint(0, 2)"  # in the lanes to the left
-
-
-@dataclass
-class ScenarioSchema:
-    name: str = "street"
-    time_of_day: str = "choice([day, dusk, night])"
-    weather: str = "clear"  # clear, rain, snow, fog: the augment/generate steps read it from the scene params
-    fog_visibility: Number = "uniform(30, 120)"  # metres (meteorological visibility), with weather fog
-    backdrop_density: Number = 0.6  # 0..1, trees and signs
-    road: RoadSchema = field(default_factory=RoadSchema)
-    traffic: TrafficSchema = field(default_factory=TrafficSchema)
-    actors: dict[str, ActorSchema] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ActorGroup:
-    name: str
-    kind: Distribution
-    count: Distribution
-    distance: Distribution
-    lateral: Distribution
-    heading: Distribution
-    pose: Distribution
-    relative_to: str | None
-    lights_on: bool
-    assets: AssetLibrary | None = None
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    time_of_day: Distribution
-    weather: Distribution
-    fog_visibility: Distribution
-    backdrop_density: Distribution
-    lanes: Distribution
-    lane_width: Distribution
-    sidewalk_width: Distribution
-    two_way: bool
-    crosswalk: Distribution
-    crosswalk_distance: Distribution
-    intersection: Distribution
-    intersection_distance: Distribution
-    highway: bool
-    buildings: bool
-    parked: Distribution
-    ahead: Distribution
-    oncoming: Distribution
-    actors: tuple[ActorGroup, ...]
-
-
-def scenario_from_config(p: ScenarioSchema, key: str) -> Scenario:
-    """Check a ``scenario:`` section; every error names its key path."""
-    groups = []
-    for name, a in p.actors.items():
-        k = f"{key}.actors.{name}"
-        if a.relative_to is not None and a.relative_to not in [g.name for g in groups]:
-            raise ConfigError(f"{k}.relative_to", f"{a.relative_to!r} is not an actor group above it")
-        groups.append(
-            ActorGroup(
-                name=name,
-                kind=parse_value(a.kind, f"{k}.kind", "str", ACTOR_KINDS),
-                count=parse_checked(a.count, f"{k}.count", "int", 0, 50),
-                distance=parse_checked(a.distance, f"{k}.distance", "float", -100 if a.relative_to else 1, 150),
-                lateral=parse_checked(a.lateral, f"{k}.lateral", "float", -40, 40),
-                heading=parse_checked(a.heading, f"{k}.heading", "float", -360, 360),
-                pose=parse_value(a.pose, f"{k}.pose", "str", POSES),
-                relative_to=a.relative_to,
-                lights_on=bool(a.lights_on),
-                assets=_assets(a, k),
-            )
-        )
-    r, t = p.road, p.traffic
-    return Scenario(
-        name=p.name,
-        time_of_day=parse_value(p.time_of_day, f"{key}.time_of_day", "str", TIMES_OF_DAY),
-        weather=parse_value(p.weather, f"{key}.weather", "str", WEATHERS),
-        fog_visibility=parse_checked(p.fog_visibility, f"{key}.fog_visibility", "float", 5, 10000),
-        backdrop_density=parse_checked(p.backdrop_density, f"{key}.backdrop_density", "float", 0, 1),
-        lanes=parse_checked(r.lanes, f"{key}.road.lanes", "int", 1, 6),
-        lane_width=parse_checked(r.lane_width, f"{key}.road.lane_width", "float", 2.5, 5),
-        sidewalk_width=parse_checked(r.sidewalk_width, f"{key}.road.sidewalk_width", "float", 0, 8),
-        two_way=bool(r.two_way),
-        crosswalk=parse_checked(r.crosswalk, f"{key}.road.crosswalk", "float", 0, 1),
-        crosswalk_distance=parse_checked(r.crosswalk_distance, f"{key}.road.crosswalk_distance", "float", 3, 120),
-        intersection=parse_checked(r.intersection, f"{key}.road.intersection", "float", 0, 1),
-        intersection_distance=parse_checked(
-            r.intersection_distance, f"{key}.road.intersection_distance", "float", 10, 120
-        ),
-        highway=bool(r.highway),
-        buildings=bool(r.buildings),
-        parked=parse_checked(t.parked, f"{key}.traffic.parked", "int", 0, 30),
-        ahead=parse_checked(t.ahead, f"{key}.traffic.ahead", "int", 0, 10),
-        oncoming=parse_checked(t.oncoming, f"{key}.traffic.oncoming", "int", 0, 10),
-        actors=tuple(groups),
+    kind: Distribution = param(
+        "car", choice(*ACTOR_KINDS), "what each actor is; asset: a mesh of the group's asset section"
     )
+    count: Distribution = param(1, integer(0, 50), "how many actors")
+    distance: Distribution = param(
+        "uniform(10, 30)",
+        number(*RELATIVE_DISTANCE),
+        f"metres ahead of the camera along the road (x), {DISTANCE[0]}..{DISTANCE[1]}; "
+        "with relative_to an offset from that group's first actor",
+    )
+    lateral: Distribution = param(0.0, number(-40, 40), "metres right of the ego lane's centre (negative: left)")
+    heading: Distribution = param(
+        0.0,
+        number(-360, 360),
+        "degrees; 0 moves away from the camera along the lane, 180 towards it, 90 crosses from right to left",
+    )
+    pose: Distribution = param("walking", choice(*POSES), "people's pose")
+    relative_to: Optional[str] = param(None, None, "an actor group above: distance and lateral are offsets from it")
+    lights_on: bool = param(False, None, "vehicles' headlights (at night the nearest vehicle's light the scene)")
+    asset: Optional[AssetSettings] = nested(
+        AssetSettings, "the meshes of kind asset (required then, refused otherwise)", optional=True
+    )
+    assets: Optional[AssetLibrary] = derived(None, "the meshes of the asset section, read at load", compare=False)
+
+    def check(self, key: str) -> ActorSettings:
+        distance = self.distance
+        if self.relative_to is None:  # from the camera: in front of it
+            check_range(distance, f"{key}.distance", *DISTANCE)
+            if isinstance(distance, Normal):
+                distance = dataclasses.replace(distance, low=DISTANCE[0], high=DISTANCE[1])
+        return dataclasses.replace(self, distance=distance, assets=self._assets(key))
+
+    def _assets(self, key: str) -> AssetLibrary | None:
+        """The meshes of a group whose kind can be ``asset``; its ``asset`` section is required
+        then, and refused otherwise (a section that no actor would use is a mistake)."""
+        kind = self.kind
+        options = (kind.value,) if isinstance(kind, Constant) else kind.options if isinstance(kind, Choice) else ()
+        if "asset" not in options:
+            if self.asset is not None:
+                raise ConfigError(f"{key}.asset", "is given but the kind is never asset")
+            return None
+        if self.asset is None:
+            raise ConfigError(f"{key}.asset", "kind asset needs an asset section (folder, category, height)")
+        return load_library(self.asset, f"{key}.asset")
 
 
-def _assets(a: ActorSchema, key: str) -> AssetLibrary | None:
-    """The checked meshes of a group whose kind can be ``asset``; its ``asset`` section is required
-    then, and refused otherwise (a section that no actor would use is a mistake)."""
-    kind = parse_value(a.kind, f"{key}.kind", "str", ACTOR_KINDS)
-    options = (kind.value,) if isinstance(kind, Constant) else kind.options if isinstance(kind, Choice) else ()
-    if "asset" not in options:
-        if a.asset is not None:
-            raise ConfigError(f"{key}.asset", "is given but the kind is never asset")
-        return None
-    if a.asset is None:
-        raise ConfigError(f"{key}.asset", "kind asset needs an asset section (folder, category, height)")
-    return load_library(a.asset, f"{key}.asset")
+class RoadSettings(Params):
+    """``scenario.road``: the road the ego vehicle drives on."""
+
+    lanes: Distribution = param(2, integer(1, 6), "lanes")
+    lane_width: Distribution = param("uniform(3.0, 3.6)", number(2.5, 5), "metres")
+    sidewalk_width: Distribution = param("uniform(2.0, 4.0)", number(0, 8), "metres (none on a highway)")
+    two_way: bool = param(True, None, "the lanes to the left carry oncoming traffic")
+    crosswalk: Distribution = param(0.0, number(0, 1), "probability of a zebra crossing")
+    crosswalk_distance: Distribution = param("uniform(12, 30)", number(3, 120), "metres ahead")
+    intersection: Distribution = param(0.0, number(0, 1), "probability of a crossing road")
+    intersection_distance: Distribution = param("uniform(25, 50)", number(10, 120), "metres ahead")
+    highway: bool = param(False, None, "a highway: no sidewalk, a narrow kerb strip")
+    buildings: bool = param(True, None, "false: the countryside (trees and fields)")
+
+
+class TrafficSettings(Params):
+    """``scenario.traffic``: background traffic besides the scenario's actors."""
+
+    parked: Distribution = param("randint(0, 4)", integer(0, 30), "cars parked along the right kerb")
+    ahead: Distribution = param("randint(0, 2)", integer(0, 10), "vehicles in the ego lane")
+    oncoming: Distribution = param("randint(0, 2)", integer(0, 10), "vehicles in the lanes to the left")
+
+
+class ScenarioSettings(Params):
+    """A ``scenario:`` section: the road, the conditions and the actor groups of one event."""
+
+    name: str = param("street", None, "the scenario's name (recorded in each sample's params)")
+    time_of_day: Distribution = param("choice([day, dusk, night])", choice(*TIMES_OF_DAY), "the light")
+    weather: Distribution = param(
+        "clear", choice(*WEATHERS), "the augment and generate steps (fog, rain, snow) read it from the scene params"
+    )
+    fog_visibility: Distribution = param(
+        "uniform(30, 120)", number(5, 10000), "metres (meteorological visibility), with weather fog"
+    )
+    backdrop_density: Distribution = param(0.6, number(0, 1), "trees and signs beside the road, 0..1")
+    road: RoadSettings = nested(RoadSettings, "the road")
+    traffic: TrafficSettings = nested(TrafficSettings, "background traffic")
+    actors: dict[str, ActorSettings] = named_sections(ActorSettings, "the actor groups, placed in this order")
+
+    def check(self, key: str) -> None:
+        above: list[str] = []
+        for name, actor in self.actors.items():
+            if actor.relative_to is not None and actor.relative_to not in above:
+                raise ConfigError(
+                    f"{key}.actors.{name}.relative_to", f"{actor.relative_to!r} is not an actor group above it"
+                )
+            above.append(name)
 
 
 def scenario_folder() -> Path:
@@ -201,15 +140,13 @@ def _kind(node: object) -> str:
     return {bool: "true/false", int: "a number", float: "a number", str: "a string"}.get(type(node), "nothing")
 
 
-def load_scenario_file(name: str, key: str) -> ScenarioSchema:
-    """The ``params.scenario`` section of a scenario's scene file, merged onto the schema.
+def load_scenario_file(name: str, key: str) -> ScenarioSettings:
+    """The checked ``params.scenario`` section of a scenario's scene file.
 
     Args:
         name: a file name in ``scenes/driving`` without ``.yaml``, or a path to a scene file.
         key: the key path for errors.
     """
-    from synthgen.config.omegaconf_errors import merge_checked
-
     path = Path(name) if name.endswith((".yaml", ".yml")) else scenario_folder() / f"{name}.yaml"
     if not path.is_file():
         raise ConfigError(key, f"no scenario file {path}")
@@ -228,5 +165,4 @@ def load_scenario_file(name: str, key: str) -> ScenarioSchema:
         raise ConfigError(key, f"{path} has no params.scenario section")
     if not isinstance(section, DictConfig):
         raise ConfigError(key, f"{path}: params.scenario must be a mapping, got {_kind(section)}")
-    merged = merge_checked(OmegaConf.structured(ScenarioSchema), section, prefix=f"{key}")
-    return OmegaConf.to_object(merged)  # type: ignore[return-value]
+    return ScenarioSettings.from_config(section, key)

@@ -4,12 +4,13 @@ weight from the scenario library), background traffic and a time of day."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import replace
+from typing import Optional
 
 import numpy as np
 
 from synthgen.config.distributions import Choice, Distribution
+from synthgen.config.params import Params, custom, derived, nested, param, within
 from synthgen.driving.animals import ANIMALS, animal, prop
 from synthgen.driving.camera import CameraRig
 from synthgen.driving.categories import driving_categories
@@ -20,8 +21,8 @@ from synthgen.driving.meshes import fitted
 from synthgen.driving.objects import SceneObject
 from synthgen.driving.people import bicycle, person
 from synthgen.driving.road import RoadLayout, backdrop_objects, road_objects
-from synthgen.driving.scenario import Scenario, ScenarioSchema, load_scenario_file, scenario_from_config
-from synthgen.driving.sensor import SensorSchema, SensorSettings, develop, draw_shot
+from synthgen.driving.scenario import ScenarioSettings, load_scenario_file
+from synthgen.driving.sensor import SensorSettings, develop, draw_shot
 from synthgen.driving.vehicles import VEHICLE_KINDS, vehicle
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
@@ -32,82 +33,66 @@ DRIVING_LABELS = frozenset({"masks", "boxes", "keypoints", "amodal", "box3d", "c
 SIDEWALK_Z = 0.15
 
 
-@dataclass
-class CameraSchema:
-    """Args:
-    fov_deg: horizontal field of view in degrees (used when focal_px is not set).
-    focal_px: focal length in pixels.
-    mount_height: metres above the road.
-    pitch_deg: degrees, positive looks down. The 3D boxes are in the rectified camera frame
-        (gravity-aligned, KITTI's; the camera frame at pitch 0), exact at any pitch; the KITTI
-        calib's R0_rect and P2 carry the pitch.
-    """
-
-    fov_deg: float = 75.0
-    focal_px: float | None = None
-    mount_height: float = 1.5
-    pitch_deg: float = 0.0
+def _focal(value: float | None, key: str) -> float | None:
+    if value is not None and value <= 0:
+        raise ConfigError(key, f"must be > 0, got {value}")
+    return value
 
 
-@dataclass
-class DrivingSchema:
-    width: int = 640
-    height: int = 384
-    camera: CameraSchema = field(default_factory=CameraSchema)
-    scenario: ScenarioSchema = field(default_factory=ScenarioSchema)
-    scenarios: dict[str, float] = field(default_factory=dict)  # name -> weight; empty: `scenario` above
-    sensor: SensorSchema = field(default_factory=SensorSchema)  # the camera model (driving/sensor.py)
+class CameraSettings(Params):
+    """``scene.params.camera``: the ego camera's pinhole and mount."""
+
+    fov_deg: float = param(75.0, within(10, 150), "horizontal field of view in degrees (used when focal_px is not set)")
+    focal_px: Optional[float] = param(None, custom(_focal, Optional[float], "> 0"), "focal length in pixels")
+    mount_height: float = param(1.5, within(0.3, 5), "metres above the road")
+    pitch_deg: float = param(
+        0.0,
+        within(-30, 30),
+        "degrees, positive looks down. The 3D boxes are in the rectified camera frame (gravity-aligned, KITTI's; "
+        "the camera frame at pitch 0), exact at any pitch; the KITTI calib's R0_rect and P2 carry the pitch",
+    )
 
 
-@dataclass(frozen=True)
-class DrivingSettings:
-    rig: CameraRig
-    scenarios: tuple[Scenario, ...]
-    pick: Distribution  # index into scenarios
-    sensor: SensorSettings = field(default_factory=SensorSettings)
-    lens: Lens | None = None  # a distorting lens (sensor.distortion), built once
+class DrivingSettings(Params):
+    """``scene.params`` of the ``driving`` scene: the camera, the scenarios it mixes and the sensor."""
+
+    width: int = param(640, within(32, 4096), "image width in pixels")
+    height: int = param(384, within(32, 4096), "image height in pixels")
+    camera: CameraSettings = nested(CameraSettings, "the ego camera")
+    scenario: ScenarioSettings = nested(ScenarioSettings, "the scene's own scenario, drawn when scenarios is empty")
+    scenarios: dict[str, float] = param(
+        {}, None, "scenario files (scenes/driving/<name>.yaml, or paths) to mix, name -> weight; empty: scenario"
+    )
+    sensor: SensorSettings = nested(SensorSettings, "the camera model after the pinhole (driving/sensor.py)")
+    rig: Optional[CameraRig] = derived(None, "the camera rig of width, height and camera")
+    mixed: tuple[ScenarioSettings, ...] = derived((), "the scenarios a sample draws from", compare=False)
+    pick: Optional[Distribution] = derived(None, "the draw of one of them (an index into mixed)")
+    lens: Optional[Lens] = derived(None, "a distorting lens (sensor.distortion), built once", compare=False)
+
+    def check(self, key: str) -> DrivingSettings:
+        c = self.camera
+        focal = c.focal_px if c.focal_px is not None else CameraRig.focal_from_fov(self.width, c.fov_deg)
+        rig = CameraRig(self.width, self.height, float(focal), float(c.mount_height), math.radians(c.pitch_deg))
+        mixed, pick = scenario_mix(self.scenario, self.scenarios, key)
+        sensor = self.sensor
+        lens = make_lens(rig.camera(), sensor.distortion, f"{key}.sensor.distortion") if sensor.enabled else None
+        return replace(self, rig=rig, mixed=mixed, pick=pick, lens=lens)
 
 
-def from_config(p: DrivingSchema, key: str) -> DrivingSettings:
-    """Check ``scene.params`` of a driving scene and load the scenarios it mixes."""
-    for name in ("width", "height"):
-        if not 32 <= getattr(p, name) <= 4096:
-            raise ConfigError(f"{key}.{name}", f"must be in 32..4096, got {getattr(p, name)}")
-    c = check_camera(p.camera, f"{key}.camera")
-    focal = c.focal_px if c.focal_px is not None else CameraRig.focal_from_fov(p.width, c.fov_deg)
-    rig = CameraRig(p.width, p.height, float(focal), float(c.mount_height), math.radians(c.pitch_deg))
-    scenarios, pick = scenario_mix(p.scenario, p.scenarios, key)
-    sensor = SensorSettings.from_config(p.sensor, f"{key}.sensor")
-    lens = make_lens(rig.camera(), sensor.distortion, f"{key}.sensor.distortion") if sensor.enabled else None
-    return DrivingSettings(rig, scenarios, pick, sensor, lens)
-
-
-def check_camera(c: CameraSchema, key: str) -> CameraSchema:
-    """Check a ``camera`` section (under ``key``) of a driving scene; returns it."""
-    if c.focal_px is not None and c.focal_px <= 0:
-        raise ConfigError(f"{key}.focal_px", f"must be > 0, got {c.focal_px}")
-    if not 10 <= c.fov_deg <= 150:
-        raise ConfigError(f"{key}.fov_deg", f"must be in 10..150, got {c.fov_deg}")
-    if not 0.3 <= c.mount_height <= 5:
-        raise ConfigError(f"{key}.mount_height", f"must be in 0.3..5, got {c.mount_height}")
-    if not -30 <= c.pitch_deg <= 30:
-        raise ConfigError(f"{key}.pitch_deg", f"must be in -30..30, got {c.pitch_deg}")
-    return c
-
-
-def scenario_mix(scenario: Any, weighted: Any, key: str) -> tuple[tuple[Scenario, ...], Distribution]:
+def scenario_mix(
+    scenario: ScenarioSettings, weighted: dict[str, float], key: str
+) -> tuple[tuple[ScenarioSettings, ...], Distribution]:
     """The scenarios a scene draws from and the draw of one (an index): the scene's own ``scenario``
     (checked even where a mix replaces it), or the shipped scenario files named in ``scenarios``
     with their weights (``{name: weight}``, under ``key.scenarios``)."""
-    own = scenario_from_config(scenario, f"{key}.scenario")
     if not weighted:
-        return (own,), Choice((0,), None)
+        return (scenario,), Choice((0,), None)
     scenarios, weights = [], []
     for name, weight in weighted.items():
         k = f"{key}.scenarios.{name}"
         if not weight >= 0:
             raise ConfigError(k, f"a weight must be >= 0, got {weight}")
-        scenarios.append(scenario_from_config(load_scenario_file(name, k), k))
+        scenarios.append(load_scenario_file(name, k))
         weights.append(float(weight))
     if sum(weights) <= 0:
         raise ConfigError(f"{key}.scenarios", "the weights sum to 0")
@@ -154,23 +139,24 @@ def _ground(layout: RoadLayout, y: float, x: float) -> float:
 
 def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
     """A driving scene: pick a scenario, lay out the road, place its actors and the traffic, light it."""
-    sc = s.scenarios[int(s.pick.sample(rng))]
+    sc = s.mixed[int(s.pick.sample(rng))]
+    road, traffic_counts = sc.road, sc.traffic
     tod, weather = str(sc.time_of_day.sample(rng)), str(sc.weather.sample(rng))
     fog = float(sc.fog_visibility.sample(rng))
     layout = RoadLayout(
-        lanes=int(sc.lanes.sample(rng)),
-        lane_width=float(sc.lane_width.sample(rng)),
-        sidewalk_width=0.0 if sc.highway else float(sc.sidewalk_width.sample(rng)),
-        two_way=sc.two_way,
-        crosswalk_at=float(sc.crosswalk_distance.sample(rng))
-        if rng.random() < float(sc.crosswalk.sample(rng))
+        lanes=int(road.lanes.sample(rng)),
+        lane_width=float(road.lane_width.sample(rng)),
+        sidewalk_width=0.0 if road.highway else float(road.sidewalk_width.sample(rng)),
+        two_way=road.two_way,
+        crosswalk_at=float(road.crosswalk_distance.sample(rng))
+        if rng.random() < float(road.crosswalk.sample(rng))
         else None,
-        intersection_at=float(sc.intersection_distance.sample(rng))
-        if rng.random() < float(sc.intersection.sample(rng))
+        intersection_at=float(road.intersection_distance.sample(rng))
+        if rng.random() < float(road.intersection.sample(rng))
         else None,
-        highway=sc.highway,
-        parking=1.0 if sc.highway else 2.2,
-        buildings=sc.buildings,
+        highway=road.highway,
+        parking=1.0 if road.highway else 2.2,
+        buildings=road.buildings,
     )
     backdrop = road_objects(layout)
     more, lamps = backdrop_objects(layout, rng, float(sc.backdrop_density.sample(rng)))
@@ -178,25 +164,25 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
     actors: list[SceneObject] = []
     firsts: dict[str, tuple[float, float]] = {}
     placed_params = []
-    for g in sc.actors:
+    for group, g in sc.actors.items():
         for _ in range(int(g.count.sample(rng))):
             kind = str(g.kind.sample(rng))
             dist, lat = float(g.distance.sample(rng)), float(g.lateral.sample(rng))
             if g.relative_to is not None and g.relative_to in firsts:
                 d0, l0 = firsts[g.relative_to]
                 dist, lat = dist + d0, lat + l0
-            firsts.setdefault(g.name, (dist, lat))
+            firsts.setdefault(group, (dist, lat))
             heading = math.radians(float(g.heading.sample(rng)))
             pos = (dist, -lat, _ground(layout, -lat, dist))
             for obj in make_actor(kind, rng, pos, heading, str(g.pose.sample(rng)), g.lights_on, g.assets):
                 obj = fitted(obj)
                 # actor: the entry of params["actors"] it belongs to, shared by a rider and its
                 # bicycle (KITTI writes the pair as one Cyclist)
-                obj = _tag(obj, g.name, actor=len(placed_params))
+                obj = _tag(obj, group, actor=len(placed_params))
                 actors.append(obj)
             placed_params.append(
                 {
-                    "group": g.name,
+                    "group": group,
                     "kind": kind,
                     "distance": round(dist, 3),
                     "lateral": round(lat, 3),
@@ -207,10 +193,10 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
     traffic: list[SceneObject] = []
     kerb = layout.kerb_lane
     for n, lane_y, x_range, heading, kinds in (
-        (int(sc.parked.sample(rng)), kerb, (6, 60), 0.0, ("car", "car", "van")),
-        (int(sc.ahead.sample(rng)), 0.0, (12, 70), 0.0, ("car", "car", "van", "truck", "bus")),
+        (int(traffic_counts.parked.sample(rng)), kerb, (6, 60), 0.0, ("car", "car", "van")),
+        (int(traffic_counts.ahead.sample(rng)), 0.0, (12, 70), 0.0, ("car", "car", "van", "truck", "bus")),
         (
-            int(sc.oncoming.sample(rng)) if layout.two_way and layout.lanes > 1 else 0,
+            int(traffic_counts.oncoming.sample(rng)) if layout.two_way and layout.lanes > 1 else 0,
             layout.lane_center(layout.lanes - 1),
             (10, 80),
             math.pi,
@@ -267,8 +253,6 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
 
 
 def _tag(obj: SceneObject, role: str, actor: int | None = None) -> SceneObject:
-    from dataclasses import replace
-
     extra = (("role", role),) if actor is None else (("role", role), ("actor", actor))
     return replace(obj, attributes=(*obj.attributes, *extra))
 
@@ -288,12 +272,11 @@ def check_outputs(s: DrivingSettings, outputs: tuple[str, ...]) -> None:
 
 
 SCENE = SceneKind(
-    params_schema=DrivingSchema,
-    from_config=from_config,
-    sample=sample,
-    categories=lambda settings: driving_categories(),
-    renderers=("mesh3d",),
-    labels=DRIVING_LABELS,
-    measure=measure,
-    check_outputs=check_outputs,
+    sample,
+    lambda settings: driving_categories(),
+    ("mesh3d",),
+    DRIVING_LABELS,
+    measure,
+    check_outputs,
+    params=DrivingSettings,
 )

@@ -78,9 +78,6 @@ class SensorSettings(Params):
             )
 
 
-SensorSchema = SensorSettings.schema()
-
-
 @dataclass(frozen=True)
 class Shot:
     """What the sensor model draws per frame (a spec item): the ego speed (m/s), the vignetting,

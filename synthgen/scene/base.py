@@ -33,11 +33,8 @@ class SceneKind:
         check_outputs: optional (settings, output names) -> None: refuses, at load, a writer its
             settings cannot serve (driving: kitti with a distorting lens), with a ConfigError.
         name: the ``scene.kind`` that selects it, set by the ``SCENES`` registry (``synthgen.scene``).
-        params: the kind's ``synthgen.config.params.Params`` class (keyword): ``scene.params`` are
-            checked into an instance of it, the settings ``sample`` receives.
-        params_schema, from_config: the older form, for kinds not yet declared as Params (keyword,
-            both or neither): an omegaconf dataclass that ``scene.params`` is merged onto, and
-            (schema object, key path) -> frozen settings.
+        params: the kind's ``synthgen.config.params.Params`` class (keyword, required): ``scene.params``
+            are checked into an instance of it, the settings ``sample`` receives.
     """
 
     sample: Callable[[Any, np.random.Generator], SceneSpec]
@@ -48,11 +45,4 @@ class SceneKind:
     check_outputs: Callable[[Any, tuple[str, ...]], None] | None = None
     name: str = ""
     _: KW_ONLY
-    params: type[Params] | None = None
-    params_schema: type | None = None
-    from_config: Callable[[Any, str], Any] | None = None
-
-    def __post_init__(self):
-        older = (self.params_schema is not None, self.from_config is not None)
-        if older not in ((False, False), (True, True)) or (self.params is not None) == older[0]:
-            raise TypeError("SceneKind takes params=, or params_schema= and from_config=")
+    params: type[Params]

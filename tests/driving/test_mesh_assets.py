@@ -12,7 +12,7 @@ from driving_helpers import crate, ground, render, rig, spec_of
 
 from synthgen.driving.categories import COCO_KEYPOINTS
 from synthgen.driving.labels import to_camera
-from synthgen.driving.mesh_assets import AssetSchema, asset_actor, load_library
+from synthgen.driving.mesh_assets import AssetSettings, asset_actor, load_library
 from synthgen.driving.meshes import fitted
 from synthgen.errors import ConfigError
 
@@ -35,7 +35,8 @@ def box_file(folder, name: str, extents=EXTENTS_GLTF, center=(0.3, 5.0, -2.0), c
 
 def library(folder, **kwargs):
     fields = {"folder": str(folder), "category": "obstacle", "height": 1.6, **kwargs}
-    return load_library(AssetSchema(**fields), "scene.params.scenario.actors.mine.asset")
+    key = "scene.params.scenario.actors.mine.asset"
+    return load_library(AssetSettings.from_config(fields, key), key)
 
 
 @pytest.mark.parametrize("suffix", [".glb", ".obj"])

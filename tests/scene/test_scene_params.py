@@ -16,7 +16,9 @@ from synthgen.errors import ConfigError
 from synthgen.scene import SCENES
 
 ROOT = Path(__file__).resolve().parents[2]
-CONVERTED = ("text_words", "ocr_recognition", "ocr_wild", "ocr_document", "ocr_receipt", "shapes")
+CONVERTED = (
+    "text_words", "ocr_recognition", "ocr_wild", "ocr_document", "ocr_receipt", "shapes", "driving", "driving_insert",
+)  # fmt: skip
 
 
 def _error(config: str, *overrides: str) -> str:
@@ -102,21 +104,23 @@ def test_sections_keep_the_defaults_of_the_kind_that_holds_them():
 @pytest.mark.parametrize("name", CONVERTED)
 def test_each_converted_scene_kind_declares_its_params_once(name):
     kind = SCENES.get(name)
-    assert issubclass(kind.params, Params) and kind.params_schema is None and kind.from_config is None
+    assert issubclass(kind.params, Params) and not hasattr(kind, "params_schema") and not hasattr(kind, "from_config")
     # the settings built in Python are those a config without scene.params gives, derived values aside
     keys = [f.name for f in dataclasses.fields(kind.params) if "param" in f.metadata]
     assert keys == [f.name for f in dataclasses.fields(kind.params.schema())]
 
 
-def test_a_scene_kind_takes_params_or_the_older_pair():
+def test_a_scene_kind_takes_params_and_nothing_else():
     from synthgen.scene.base import SceneKind
     from synthgen.shapes.scene import LABELS, ShapesSettings, categories, sample
 
     with pytest.raises(TypeError):
         SceneKind(sample, categories, ("shapes2d",), LABELS)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError):  # the older schema + from_config pair is gone
         SceneKind(
             sample, categories, ("shapes2d",), LABELS, params=ShapesSettings, params_schema=ShapesSettings.schema()
         )
+    with pytest.raises(TypeError):
+        SceneKind(sample, categories, ("shapes2d",), LABELS, params_schema=ShapesSettings.schema())
     assert SceneKind(sample, categories, ("shapes2d",), LABELS, params=ShapesSettings).params is ShapesSettings
     assert Constant(4) == ShapesSettings.from_config({"shapes": 4}, "scene.params").shapes

@@ -17,19 +17,21 @@ below (x, y) is ``a y - b x`` for its slopes a, b.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from typing import Optional
 
 import numpy as np
 
 from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, derived, nested, one_of, param, within
 from synthgen.driving.categories import driving_categories
 from synthgen.driving.insert.frames import Frame, FrameCamera, FrameList, list_frames, load_pixels, read_frame
 from synthgen.driving.insert.ground import GROUND_SOURCES, Ground, ground_plane
 from synthgen.driving.insert.match import Look, lights_for, measure
 from synthgen.driving.meshes import fitted
 from synthgen.driving.objects import SceneObject
-from synthgen.driving.scenario import Scenario, ScenarioSchema
-from synthgen.driving.scene import CameraSchema, check_camera, make_actor, scenario_mix
+from synthgen.driving.scenario import ScenarioSettings
+from synthgen.driving.scene import CameraSettings, make_actor, scenario_mix
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.types import Camera, SceneSpec
@@ -50,88 +52,73 @@ def builtin_frames() -> str:
     return str(Path(__file__).resolve().parent.parent / "assets" / "frames")
 
 
-# -- the kind's config: schema, settings, from_config (one block) ---------------------------------
+# -- the kind's params ----------------------------------------------------------------------------
 
 
-@dataclass
-class InsertSchema:
-    """Args:
-    frames: a KITTI-layout folder (image_2/, calib/, optional label_2/), a folder of images (with
-        ``camera``), or ``builtin`` (six frames that ship with synthgen). Default builtin.
-    camera: a plain folder's camera (focal_px or fov_deg, pitch_deg), and the mount height that
-        ``ground: camera`` (and ``auto`` with nothing better) uses. Unset: none.
-    ground: auto | calib | boxes | camera (``ground.py``). Default auto.
-    scenario: the actors to insert when ``scenarios`` is empty (a scenario section as in driving).
-    scenarios: name -> weight of scenario files (scenes/driving/<name>.yaml) to mix.
-    tries: draws per actor before it is dropped (1..100). Default 12.
-    min_distance: metres; no actor's foot nearer the camera (1..50). Default 4.
-    shadow: darkness of the contact shadow under an actor, 0 (none)..1. Default 0.5.
-    match_blur, match_noise, match_jpeg: give the actors the frame's blur, noise, JPEG level. Default on.
-    anchors: scenario group -> ``real_parked``: instead of inserting that group, take the nearest
-        labelled vehicle parked to the right (a car, van or truck whose centre is more than
-        PARKED_LATERAL m right of the camera, at least min_distance ahead) as its actor, so that
-        groups ``relative_to`` it are placed from a real car (``parked_car: real_parked`` makes
-        ``child_behind_parked_car`` a child stepping out from behind a parked car of the frame).
-        A frame without one inserts the group as the scenario says. Default none.
-    """
+class InsertSettings(Params):
+    """``scene.params`` of the ``driving_insert`` scene: the frames, their ground and the actors to insert."""
 
-    frames: str = BUILTIN
-    camera: CameraSchema | None = None
-    ground: str = "auto"
-    scenario: ScenarioSchema = field(default_factory=ScenarioSchema)
-    scenarios: dict[str, float] = field(default_factory=dict)
-    tries: int = 12
-    min_distance: float = 4.0
-    shadow: float = 0.5
-    match_blur: bool = True
-    match_noise: bool = True
-    match_jpeg: bool = True
-    anchors: dict[str, str] = field(default_factory=dict)
+    frames: str = param(
+        BUILTIN,
+        None,
+        "a KITTI-layout folder (image_2/, calib/, optional label_2/), a folder of images (with camera), "
+        "or builtin (six frames that ship with synthgen)",
+    )
+    camera: Optional[CameraSettings] = nested(
+        CameraSettings,
+        "a plain folder's camera (focal_px or fov_deg, pitch_deg), and the mount height that ground camera "
+        "(and auto with nothing better) uses",
+        optional=True,
+    )
+    ground: str = param("auto", one_of(*GROUND_SOURCES), "where the ground plane comes from (ground.py)")
+    scenario: ScenarioSettings = nested(
+        ScenarioSettings, "the actors to insert when scenarios is empty (a scenario section as in driving)"
+    )
+    scenarios: dict[str, float] = param({}, None, "scenario files (scenes/driving/<name>.yaml) to mix, name -> weight")
+    tries: int = param(12, within(1, 100), "draws per actor before it is dropped")
+    min_distance: float = param(4.0, within(1.0, 50.0), "metres; no actor's foot nearer the camera")
+    shadow: float = param(0.5, within(0.0, 1.0), "darkness of the contact shadow under an actor, 0 (none)..1")
+    match_blur: bool = param(True, None, "give the actors the frame's blur")
+    match_noise: bool = param(True, None, "give the actors the frame's noise")
+    match_jpeg: bool = param(True, None, "give the actors the frame's JPEG level")
+    anchors: dict[str, str] = param(
+        {},
+        None,
+        "scenario group -> real_parked: instead of inserting that group, take the nearest labelled vehicle "
+        f"parked to the right (a car, van or truck whose centre is more than {PARKED_LATERAL} m right of the "
+        "camera, at least min_distance ahead) as its actor, so that groups relative_to it are placed from a real "
+        "car; a frame without one inserts the group as the scenario says",
+    )
+    frame_list: Optional[FrameList] = derived(None, "the frames found, every file checked at load", compare=False)
+    mount_height: float = derived(1.65, "camera.mount_height, or KITTI's camera height without a camera section")
+    mixed: tuple[ScenarioSettings, ...] = derived((), "the scenarios a sample draws from", compare=False)
+    pick: Optional[Distribution] = derived(None, "the draw of one of them (an index into mixed)")
 
+    @property
+    def match(self) -> tuple[bool, bool, bool]:
+        """(blur, noise, jpeg) matching switched on."""
+        return (self.match_blur, self.match_noise, self.match_jpeg)
 
-@dataclass(frozen=True)
-class InsertSettings:
-    frames: FrameList
-    ground: str
-    mount_height: float
-    scenarios: tuple[Scenario, ...]
-    pick: Distribution
-    tries: int
-    min_distance: float
-    shadow: float
-    match: tuple[bool, bool, bool]  # blur, noise, jpeg
-    anchors: tuple[tuple[str, str], ...] = ()  # (group, rule)
-
-
-def from_config(p: InsertSchema, key: str) -> InsertSettings:
-    """Check ``scene.params`` and list the frames (every file checked here, before any work)."""
-    if p.ground not in GROUND_SOURCES:
-        raise ConfigError(f"{key}.ground", f"{p.ground!r} is not one of {', '.join(GROUND_SOURCES)}")
-    for name, lo, hi in (("tries", 1, 100), ("min_distance", 1.0, 50.0), ("shadow", 0.0, 1.0)):
-        if not lo <= getattr(p, name) <= hi:
-            raise ConfigError(f"{key}.{name}", f"must be in {lo}..{hi}, got {getattr(p, name)}")
-    camera = None
-    mount_height = 1.65  # KITTI's camera height, for ground: camera without a camera section
-    if p.camera is not None:
-        c = check_camera(p.camera, f"{key}.camera")
-        camera = (c.focal_px, float(c.fov_deg), float(c.pitch_deg))
-        mount_height = float(c.mount_height)
-    scenarios, pick = scenario_mix(p.scenario, p.scenarios, key)
-    if not any(g for sc in scenarios for g in sc.actors):
-        raise ConfigError(f"{key}.scenarios" if p.scenarios else f"{key}.scenario.actors", "no actor to insert")
-    groups = {g.name for sc in scenarios for g in sc.actors}
-    for name, rule in p.anchors.items():
-        if rule not in ANCHOR_RULES:
-            raise ConfigError(f"{key}.anchors.{name}", f"{rule!r} is not one of {', '.join(ANCHOR_RULES)}")
-        if name not in groups:
-            known = ", ".join(sorted(groups))
-            raise ConfigError(f"{key}.anchors.{name}", f"no actor group {name!r} in the scenarios ({known})")
-    folder = builtin_frames() if p.frames == BUILTIN else p.frames
-    frames = list_frames(folder, f"{key}.frames", camera)
-    return InsertSettings(
-        frames, p.ground, mount_height, tuple(scenarios), pick, int(p.tries), float(p.min_distance),
-        float(p.shadow), (bool(p.match_blur), bool(p.match_noise), bool(p.match_jpeg)), tuple(p.anchors.items()),
-    )  # fmt: skip
+    def check(self, key: str) -> InsertSettings:
+        camera = None
+        mount_height = 1.65  # KITTI's camera height, for ground: camera without a camera section
+        if self.camera is not None:
+            c = self.camera
+            camera = (c.focal_px, float(c.fov_deg), float(c.pitch_deg))
+            mount_height = float(c.mount_height)
+        mixed, pick = scenario_mix(self.scenario, self.scenarios, key)
+        if not any(sc.actors for sc in mixed):
+            raise ConfigError(f"{key}.scenarios" if self.scenarios else f"{key}.scenario.actors", "no actor to insert")
+        groups = {name for sc in mixed for name in sc.actors}
+        for name, rule in self.anchors.items():
+            if rule not in ANCHOR_RULES:
+                raise ConfigError(f"{key}.anchors.{name}", f"{rule!r} is not one of {', '.join(ANCHOR_RULES)}")
+            if name not in groups:
+                known = ", ".join(sorted(groups))
+                raise ConfigError(f"{key}.anchors.{name}", f"no actor group {name!r} in the scenarios ({known})")
+        folder = builtin_frames() if self.frames == BUILTIN else self.frames
+        frame_list = list_frames(folder, f"{key}.frames", camera)
+        return replace(self, frame_list=frame_list, mount_height=mount_height, mixed=mixed, pick=pick)
 
 
 # -- sampling ----------------------------------------------------------------------------------------
@@ -226,7 +213,7 @@ def _real_parked(frame: Frame, min_distance: float) -> tuple[int, float, float] 
 
 
 def place_actors(
-    sc: Scenario, frame: Frame, ground: Ground, camera: Camera, s: InsertSettings, rng: np.random.Generator
+    sc: ScenarioSettings, frame: Frame, ground: Ground, camera: Camera, s: InsertSettings, rng: np.random.Generator
 ) -> tuple[list[SceneObject], list[dict], int]:
     """The scenario's actors placed on the frame's ground: (objects, their params, dropped count)."""
     taken = _footprints(frame, ground)
@@ -234,14 +221,14 @@ def place_actors(
     placed: list[dict] = []
     firsts: dict[str, tuple[float, float]] = {}
     dropped = 0
-    anchors = dict(s.anchors)
-    for g in sc.actors:
-        if anchors.get(g.name) == "real_parked":
+    anchors = s.anchors
+    for group, g in sc.actors.items():
+        if anchors.get(group) == "real_parked":
             found = _real_parked(frame, s.min_distance)
             if found is not None:
                 line, dist, lat = found
-                firsts[g.name] = (dist, lat)
-                placed.append({"group": g.name, "kind": "real", "label_line": line, "distance": round(dist, 3),
+                firsts[group] = (dist, lat)
+                placed.append({"group": group, "kind": "real", "label_line": line, "distance": round(dist, 3),
                                "lateral": round(lat, 3)})  # fmt: skip
                 continue
         for _ in range(int(g.count.sample(rng))):
@@ -264,14 +251,14 @@ def place_actors(
             else:
                 dropped += 1
                 continue
-            firsts.setdefault(g.name, (dist, lat))
+            firsts.setdefault(group, (dist, lat))
             for o in objs:
-                tags = (("role", g.name), ("actor", len(placed)), ("inserted", True))
+                tags = (("role", group), ("actor", len(placed)), ("inserted", True))
                 actors.append(replace(o, attributes=(*o.attributes, *tags)))
                 taken.append((o.position[0], o.position[1], 0.5 * math.hypot(o.dimensions[0], o.dimensions[1])))
             placed.append(
                 {
-                    "group": g.name,
+                    "group": group,
                     "kind": kind,
                     "distance": round(dist, 3),
                     "lateral": round(lat, 3),
@@ -284,19 +271,19 @@ def place_actors(
 def sample(s: InsertSettings, rng: np.random.Generator) -> SceneSpec:
     """Frame ``index % frames`` (the index from the generator; a random frame for a generator not
     made by the engine), the scenario's actors placed on its ground, lights matched to it."""
-    n = len(s.frames.entries)
+    n = len(s.frame_list.entries)
     index = sample_index(rng)
     position = index % n if index is not None else int(rng.integers(n))
-    frame = read_frame(s.frames, position)
+    frame = read_frame(s.frame_list, position)
     entry = frame.entry
     ground = ground_plane(frame, s.ground, s.mount_height)
     look = measure(load_pixels(frame.path, entry.width, entry.height), frame.path)
     camera = frame_world_camera(frame.camera, ground, entry.width, entry.height)
-    sc = s.scenarios[int(s.pick.sample(rng))]
+    sc = s.mixed[int(s.pick.sample(rng))]
     actors, placed, dropped = place_actors(sc, frame, ground, camera, s, rng)
     env, lights = lights_for(look)
     item = FrameItem(frame, ground, look, s.shadow, s.match, int(rng.integers(1 << 31)))
-    folder = s.frames.folder
+    folder = s.frame_list.folder
     params = {
         "scenario": sc.name,
         "frame": {
@@ -324,10 +311,5 @@ def sample(s: InsertSettings, rng: np.random.Generator) -> SceneSpec:
 
 
 SCENE = SceneKind(
-    params_schema=InsertSchema,
-    from_config=from_config,
-    sample=sample,
-    categories=lambda settings: driving_categories(),
-    renderers=("mesh3d_insert",),
-    labels=INSERT_LABELS,
+    sample, lambda settings: driving_categories(), ("mesh3d_insert",), INSERT_LABELS, params=InsertSettings
 )
