@@ -65,7 +65,7 @@ class DrivingSettings(Params):
     )
     sensor: SensorSettings = nested(SensorSettings, "the camera model after the pinhole (driving/sensor.py)")
     rig: Optional[CameraRig] = derived(None, "the camera rig of width, height and camera")
-    mixed: tuple[ScenarioSettings, ...] = derived((), "the scenarios a sample draws from", compare=False)
+    mixed: tuple[ScenarioSettings, ...] = derived((), "the scenarios a sample draws from")
     pick: Optional[Distribution] = derived(None, "the draw of one of them (an index into mixed)")
     lens: Optional[Lens] = derived(None, "a distorting lens (sensor.distortion), built once", compare=False)
 
@@ -83,8 +83,8 @@ def scenario_mix(
     scenario: ScenarioSettings, weighted: dict[str, float], key: str
 ) -> tuple[tuple[ScenarioSettings, ...], Distribution]:
     """The scenarios a scene draws from and the draw of one (an index): the scene's own ``scenario``
-    (checked even where a mix replaces it), or the shipped scenario files named in ``scenarios``
-    with their weights (``{name: weight}``, under ``key.scenarios``)."""
+    (its section is checked even where a mix replaces it), or the scenario files named in
+    ``scenarios`` with their weights (``{name: weight}``, errors under ``key.scenarios.<name>``)."""
     if not weighted:
         return (scenario,), Choice((0,), None)
     scenarios, weights = [], []

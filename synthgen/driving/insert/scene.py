@@ -91,7 +91,7 @@ class InsertSettings(Params):
     )
     frame_list: Optional[FrameList] = derived(None, "the frames found, every file checked at load", compare=False)
     mount_height: float = derived(1.65, "camera.mount_height, or KITTI's camera height without a camera section")
-    mixed: tuple[ScenarioSettings, ...] = derived((), "the scenarios a sample draws from", compare=False)
+    mixed: tuple[ScenarioSettings, ...] = derived((), "the scenarios a sample draws from")
     pick: Optional[Distribution] = derived(None, "the draw of one of them (an index into mixed)")
 
     @property
