@@ -27,6 +27,7 @@ from synthgen.types import SceneSpec
 # label kinds of driving samples: a 2D warp would break the 3D boxes, camera, amodal boxes and depth
 DRIVING_LABELS = frozenset({"masks", "boxes", "keypoints", "amodal", "box3d", "camera", "depth"})
 SIDEWALK_Z = 0.15
+UMBRELLA_SHARE = 0.4  # pedestrians under an umbrella in rain
 
 
 @dataclass
@@ -107,15 +108,23 @@ def scenario_mix(scenario: Any, weighted: Any, key: str) -> tuple[tuple[Scenario
 
 
 def make_actor(
-    kind: str, rng: np.random.Generator, position, heading: float, pose: str, lights_on: bool
+    kind: str, rng: np.random.Generator, position, heading: float, pose: str, lights_on: bool, weather: str = "clear"
 ) -> list[SceneObject]:
-    """The objects of one actor (a cyclist is a rider and a bicycle)."""
+    """The objects of one actor (a cyclist is a rider and a bicycle, a motorcyclist a rider and a
+    motorbike); in rain some pedestrians carry an umbrella."""
     if kind in VEHICLE_KINDS:
         return [vehicle(kind, rng, position, heading, lights_on)]
-    if kind in ("pedestrian", "child"):
-        return [person(rng, position, heading, child=kind == "child", pose=pose)]
+    if kind in ("pedestrian", "child", "elderly"):
+        umbrella = weather == "rain" and kind != "child" and rng.random() < UMBRELLA_SHARE
+        age = {"pedestrian": None, "child": "child", "elderly": "elderly"}[kind]
+        return [person(rng, position, heading, child=kind == "child", pose=pose, age=age, umbrella=umbrella)]
     if kind == "cyclist":
         return [person(rng, position, heading, riding=True), bicycle(rng, position, heading)]
+    if kind == "motorcyclist":
+        return [
+            person(rng, position, heading, riding=True, mount="motorbike"),
+            vehicle("motorbike", rng, position, heading, lights_on),
+        ]
     if kind in ANIMALS:
         return [animal(kind, rng, position, heading)]
     return [prop(kind, rng, position, heading)]
@@ -172,7 +181,7 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
             firsts.setdefault(g.name, (dist, lat))
             heading = math.radians(float(g.heading.sample(rng)))
             pos = (dist, -lat, _ground(layout, -lat, dist))
-            for obj in make_actor(kind, rng, pos, heading, str(g.pose.sample(rng)), g.lights_on):
+            for obj in make_actor(kind, rng, pos, heading, str(g.pose.sample(rng)), g.lights_on, weather):
                 obj = fitted(obj)
                 # actor: the entry of params["actors"] it belongs to, shared by a rider and its
                 # bicycle (KITTI writes the pair as one Cyclist)
