@@ -103,8 +103,10 @@ class Build:
             height = float(np.clip(height, 1.48, 2.0))
         # a child's head is larger relative to the body (about 1/5.5 of the height at 6 vs 1/7.5)
         head_r = (0.085 if age == "child" else 0.064) * height * float(rng.uniform(0.95, 1.05))
-        shoulder_w = (0.11 if age == "child" else (0.118 if female else 0.13)) * height * float(rng.uniform(0.92, 1.08))
-        hip_w = (0.08 if age == "child" else (0.092 if female else 0.083)) * height * float(rng.uniform(0.92, 1.08))
+        # joint centres, not the body's outline (the shoulder and hip joints sit well inside it, as
+        # COCO annotators and pose models place them: ~0.35 m between an adult man's shoulders)
+        shoulder_w = (0.095 if age == "child" else (0.092 if female else 0.102)) * height * float(rng.uniform(0.92, 1.08))
+        hip_w = (0.06 if age == "child" else (0.066 if female else 0.058)) * height * float(rng.uniform(0.92, 1.08))
         girth = float(rng.uniform(0.85, 1.35 if age != "child" else 1.1))
         stoop = math.radians(float(rng.uniform(5, 14))) if age == "elderly" else 0.0
         return cls(height, age, head_r, shoulder_w, hip_w, girth, stoop)
@@ -132,6 +134,7 @@ def skeleton(
     stride: float = 1.0,
     head_turn: float = 0.0,
     mount: str = "bicycle",
+    holding: bool = False,
 ) -> dict[str, np.ndarray]:
     """Named joints (metres, local frame) of a person ``height`` tall.
 
@@ -146,6 +149,7 @@ def skeleton(
         stride: scales the swing of legs and arms (0.6 a shuffle, 1.3 a long stride).
         head_turn: radians the head is turned to the left (negative: right) about the neck.
         mount: what a rider sits on: ``bicycle`` (feet on the pedals) or ``motorbike`` (on the pegs).
+        holding: the right hand held up in front of the chest (an umbrella's grip), the elbow down.
 
     Returns:
         The 17 COCO joints plus ``head``, ``neck``, ``pelvis``, ``chest`` and ``_head_r``
@@ -154,7 +158,7 @@ def skeleton(
     if build is None:
         age = "child" if child else "adult"
         h = height
-        build = Build(h, age, (0.085 if child else 0.065) * h, (0.11 if child else 0.125) * h, 0.085 * h, 1.0)
+        build = Build(h, age, (0.085 if child else 0.065) * h, (0.095 if child else 0.1) * h, 0.06 * h, 1.0)
     h = build.height
     head_r = build.head_r
     hip_z = (0.47 if build.age == "child" else 0.52) * h
@@ -209,9 +213,14 @@ def skeleton(
             hand = np.array([0.42, s * 0.22, 0.95])
             elbow = _two_link(shoulder, hand, upper_arm, forearm, np.array([0.0, s * 0.6, -0.8]))
             wrist = hand
+        elif holding and s < 0:
+            d1 = np.array([0.25, 0.05, -0.97])
+            elbow = shoulder + upper_arm * d1 / np.linalg.norm(d1)
+            d2 = np.array([0.8, 0.25, 0.55])
+            wrist = elbow + forearm * d2 / np.linalg.norm(d2)
         else:
             arm = -(swing if s > 0 else -swing) * (1.1 if running else 0.8) if gait else 0.0
-            d1 = np.array([math.sin(arm), s * 0.12, -math.cos(arm)])
+            d1 = np.array([math.sin(arm), s * 0.16, -math.cos(arm)])
             d1 /= np.linalg.norm(d1)
             elbow = shoulder + upper_arm * d1
             fa = arm + math.radians(80 if running else (15 if gait else 8))
@@ -306,7 +315,7 @@ def person(
         riding: seated on a bicycle or motorbike (its own pose).
         age: ``adult``, ``child`` or ``elderly``; None: ``child`` if child, else an adult
             (one in eight elderly).
-        umbrella: held over the head (rain), in the right hand.
+        umbrella: the right hand holds an umbrella's grip (``umbrella(rng, person)`` makes the umbrella).
         mount: a rider's ``bicycle`` or ``motorbike`` (a helmet with a visor hides the face).
     """
     from synthgen.driving.categories import COCO_KEYPOINTS
@@ -318,7 +327,7 @@ def person(
     phase = float(rng.uniform(0, 2 * math.pi))
     stride = float(rng.uniform(0.6, 0.85) if age == "elderly" else rng.uniform(0.85, 1.2))
     turn = math.radians(float(rng.choice([-1, 1]) * rng.uniform(25, 60))) if pose == "crossing" else 0.0
-    j = skeleton(h, age == "child", pose, phase, riding, build, stride, turn, mount)
+    j = skeleton(h, age == "child", pose, phase, riding, build, stride, turn, mount, holding=umbrella and not riding)
     head_r = float(j.pop("_head_r")[0])
     skin = SKIN[int(rng.integers(len(SKIN)))]
     top, bottom, shoes = _pick(rng, UPPER), _pick(rng, LOWER), _pick(rng, SHOES)
@@ -366,7 +375,7 @@ def person(
     if legwear == "skirt":
         length = 0.6 * (j["left_hip"][2] - j["left_knee"][2]) + 0.08 * h
         solids.append(
-            Solid("cylinder", (build.hip_w + thigh_r * 1.3, length), bottom, tuple(pelvis - np.array([0, 0, length / 2 - 0.05 * h])), material="cloth")
+            Solid("cylinder", (build.hip_w + thigh_r * 1.05, length), bottom, tuple(pelvis - np.array([0, 0, length / 2 - 0.05 * h])), material="cloth")
         )
     # arms: upper arm (sleeve), forearm (sleeve or skin), a hand
     arm_r = 0.04 * h * g
@@ -394,16 +403,6 @@ def person(
     elif bag == "hand":
         wrist = j["left_wrist"]
         solids.append(Solid("box", (0.17 * h, 0.05 * h, 0.13 * h), bag_color, tuple(wrist - np.array([0, 0, 0.1 * h])), material="plastic"))
-    if umbrella and not riding:
-        grip = j["right_wrist"] + np.array([0.0, 0.0, 0.03 * h])
-        top_z = h + 0.28
-        canopy_c = np.array([grip[0] + 0.05, grip[1] * 0.4, top_z])
-        solids.append(_seg(0.008, (60, 60, 60), grip, canopy_c, "metal"))
-        color = _pick(rng, UMBRELLAS)
-        radius = float(rng.uniform(0.45, 0.55))
-        solids.append(Solid("cylinder", (radius, 0.03), color, tuple(canopy_c - np.array([0, 0, 0.06])), material="cloth"))
-        solids.append(Solid("cylinder", (radius * 0.75, 0.06), color, tuple(canopy_c - np.array([0, 0, 0.015])), material="cloth"))
-        solids.append(Solid("cylinder", (radius * 0.35, 0.05), color, tuple(canopy_c + np.array([0, 0, 0.04])), material="cloth"))
     for key in ("head", "neck", "pelvis", "chest", "_fwd", "_up"):
         j.pop(key)
     joints = tuple(tuple(float(v) for v in j[name]) for name in COCO_KEYPOINTS)
@@ -431,6 +430,41 @@ def person(
         joints=joints,
         joint_radius=joint_radius,
         attributes=tuple(attributes),
+    )
+
+
+def umbrella(rng: np.random.Generator, carrier: SceneObject) -> SceneObject:
+    """An open umbrella held in the right hand of ``carrier`` (made with ``umbrella=True``), over its head.
+
+    It is an object of its own, not part of the person's instance (as COCO and CityPersons label
+    an umbrella apart from the person under it): backdrop of Cityscapes' ``dynamic`` class, in the
+    carrier's local frame (same position and heading), so it hides what it covers.
+    """
+    from synthgen.driving.categories import COCO_KEYPOINTS
+
+    wrist = np.asarray(carrier.joints[COCO_KEYPOINTS.index("right_wrist")], np.float64)
+    height = carrier.dimensions[2]
+    grip = wrist + np.array([0.0, 0.0, 0.02])
+    radius = float(rng.uniform(0.45, 0.55))
+    canopy = np.array([grip[0], grip[1] * 0.5, height + 0.25])
+    color = _pick(rng, UMBRELLAS)
+    solids = (
+        _seg(0.008, (60, 60, 60), grip, canopy + np.array([0, 0, 0.08]), "metal"),
+        _seg(0.012, (30, 30, 30), grip - np.array([0, 0, 0.1]), grip + np.array([0, 0, 0.02]), "plastic"),
+        # a dome of three stacked discs, the widest at the rim
+        Solid("cylinder", (radius, 0.03), color, tuple(canopy - np.array([0, 0, 0.05])), material="cloth"),
+        Solid("cylinder", (radius * 0.78, 0.05), color, tuple(canopy - np.array([0, 0, 0.01])), material="cloth"),
+        Solid("cylinder", (radius * 0.45, 0.05), color, tuple(canopy + np.array([0, 0, 0.04])), material="cloth"),
+    )
+    return SceneObject(
+        name="umbrella",
+        category="dynamic",
+        solids=solids,
+        position=carrier.position,
+        heading=carrier.heading,
+        dimensions=(2 * radius, 2 * radius, height + 0.35),
+        instance=False,
+        attributes=(("type", "umbrella"),),
     )
 
 

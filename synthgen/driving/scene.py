@@ -17,6 +17,7 @@ from synthgen.driving.conditions import lighting
 from synthgen.driving.meshes import fitted
 from synthgen.driving.objects import SceneObject
 from synthgen.driving.people import bicycle, person
+from synthgen.driving.people import umbrella as carried_umbrella
 from synthgen.driving.road import RoadLayout, backdrop_objects, road_objects
 from synthgen.driving.scenario import Scenario, ScenarioSchema, load_scenario_file, scenario_from_config
 from synthgen.driving.vehicles import VEHICLE_KINDS, vehicle
@@ -117,7 +118,8 @@ def make_actor(
     if kind in ("pedestrian", "child", "elderly"):
         umbrella = weather == "rain" and kind != "child" and rng.random() < UMBRELLA_SHARE
         age = {"pedestrian": None, "child": "child", "elderly": "elderly"}[kind]
-        return [person(rng, position, heading, child=kind == "child", pose=pose, age=age, umbrella=umbrella)]
+        walker = person(rng, position, heading, child=kind == "child", pose=pose, age=age, umbrella=umbrella)
+        return [walker, carried_umbrella(rng, walker)] if umbrella else [walker]
     if kind == "cyclist":
         return [person(rng, position, heading, riding=True), bicycle(rng, position, heading)]
     if kind == "motorcyclist":

@@ -96,12 +96,26 @@ def test_a_crossing_pedestrian_turns_its_head_to_the_traffic():
     assert math.degrees(math.atan2(nose_dir(ahead)[1], nose_dir(ahead)[0])) == pytest.approx(0, abs=1e-6)
 
 
-def test_umbrellas_only_in_rain_and_inside_the_box():
-    with_umbrella = fitted(person(np.random.default_rng(1), (0, 0, 0), 0.0, umbrella=True, age="adult"))
-    without = fitted(person(np.random.default_rng(1), (0, 0, 0), 0.0, umbrella=False, age="adult"))
-    assert dict(with_umbrella.attributes).get("umbrella") is True and "umbrella" not in dict(without.attributes)
-    assert with_umbrella.dimensions[2] > without.dimensions[2] + 0.2  # the canopy stands over the head
-    assert _inside_box(with_umbrella)
+def test_an_umbrella_is_held_over_the_head_and_is_not_part_of_the_person():
+    from synthgen.driving.people import umbrella
+
+    rng = np.random.default_rng(1)
+    walker = person(rng, (8.0, 0.5, 0.0), 2.0, umbrella=True, age="adult")
+    shade = umbrella(rng, walker)
+    assert dict(walker.attributes).get("umbrella") is True
+    assert not shade.instance and shade.category == "dynamic"
+    # the grip in the right hand, the canopy above the head
+    wrist = np.asarray(walker.joints[10])
+    lo, hi = object_mesh(shade).bounds
+    assert lo[2] < wrist[2] < hi[2] and hi[2] > walker.dimensions[2] + 0.2
+    # the person's labels are its body's: its box is as tall as the body, and the umbrella hides its head
+    # from a camera looking down at it, never adds to its mask
+    walker, shade = fitted(walker), fitted(shade)
+    _, alone = render(spec_of(rig(640, 384), [ground(), walker]))
+    _, under = render(spec_of(rig(640, 384), [ground(), walker, shade]))
+    (a,), (b,) = alone.instances, under.instances
+    assert b.bbox[3] <= a.bbox[3] and b.area <= a.area
+    assert _inside_box(walker)
 
 
 def test_the_face_and_the_clothes_are_drawn():
@@ -171,11 +185,14 @@ def test_a_motorcyclist_is_one_kitti_cyclist_and_a_lone_motorbike_misc():
 def test_umbrellas_come_with_rain_in_scenes():
     from synthgen.driving.scene import make_actor
 
-    rainy = [make_actor("pedestrian", np.random.default_rng(s), (8, 0, 0), 0.0, "walking", False, "rain")[0] for s in range(40)]
-    dry = [make_actor("pedestrian", np.random.default_rng(s), (8, 0, 0), 0.0, "walking", False, "clear")[0] for s in range(40)]
-    share = np.mean([dict(p.attributes).get("umbrella", False) for p in rainy])
-    assert 0.2 < share < 0.6
-    assert not any(dict(p.attributes).get("umbrella", False) for p in dry)
+    def actors(weather):
+        return [make_actor("pedestrian", np.random.default_rng(s), (8, 0, 0), 0.0, "walking", False, weather) for s in range(40)]
+
+    rainy, dry = actors("rain"), actors("clear")
+    held = [objs for objs in rainy if dict(objs[0].attributes).get("umbrella", False)]
+    assert 0.2 < len(held) / len(rainy) < 0.6
+    assert all(len(objs) == 2 and objs[1].name == "umbrella" for objs in held)
+    assert all(len(objs) == 1 for objs in dry)
 
 
 def _only(name: str) -> list[str]:
