@@ -6,9 +6,9 @@ same size, then reports:
 
 - OpenCV's HOG people detector (``HOGDescriptor_getDefaultPeopleDetector``): recall of the
   people >= 100 px tall (a detection matches a person when the IoU of its box, less the window's
-  margin, and the person's visible box is >= 0.5, one detection per person, greedy by IoU), and the false boxes (detections
-  that match no person, rider or child of any size) over the whole set;
-- MediaPipe's pose model (BlazePose, the model ships in its wheel) run on a crop around each person
+  margin, and the person's visible box is >= 0.5, one detection per person, greedy by IoU), and
+  the false boxes (detections that match no person or rider of any size) over the whole set;
+- MediaPipe's pose model (BlazePose; the model ships in its wheel) run on a crop around each person
   (its visible box grown by 30 %): the share where it finds a person, and PCK@0.2 of its 17 COCO
   keypoints against ours (a keypoint is correct within 0.2 x the torso diameter, the distance from
   the left shoulder to the right hip, as in LSP's PCK; only our keypoints marked visible count).
@@ -17,10 +17,12 @@ OpenCV 5 has no HOGDescriptor and MediaPipe pulls opencv-contrib-python 5: run i
 its own (the ``realism`` extra) so the project's venv keeps its OpenCV::
 
     python -m venv /work/venv-realism
-    /work/venv-realism/bin/pip install mediapipe trimesh pyrender2 omegaconf pyyaml pillow fonttools pycocotools tqdm lmdb
-    /work/venv-realism/bin/pip uninstall -y opencv-contrib-python
-    /work/venv-realism/bin/pip install --force-reinstall --no-deps "opencv-python-headless<5"
+    /work/venv-realism/bin/pip install -e '.[realism,3d]'
     PYTHONPATH=. /work/venv-realism/bin/python scripts/bench_realism.py --num 50 [--json out.json]
+
+MediaPipe is pinned below 0.10.22: later wheels dropped ``mediapipe.solutions`` and no longer ship
+the pose model (the Tasks API downloads it); 0.10.21 brings opencv-contrib-python 4.11 (which has
+HOGDescriptor too) and numpy 1.26.
 """
 
 from __future__ import annotations

@@ -50,11 +50,17 @@ LOWER = _palette(
         ((90, 70, 50), 4), ((225, 225, 220), 4), ((60, 75, 50), 3), ((130, 30, 35), 2), ((50, 50, 55), 1),
     )
 )  # fmt: skip
-SHOES = _palette((((20, 20, 22), 50), ((235, 235, 235), 20), ((90, 60, 40), 15), ((110, 110, 115), 10), ((30, 40, 80), 5)))
+SHOES = _palette(
+    (((20, 20, 22), 50), ((235, 235, 235), 20), ((90, 60, 40), 15), ((110, 110, 115), 10), ((30, 40, 80), 5))
+)
 HAIR = _palette((((20, 15, 12), 45), ((60, 40, 25), 25), ((110, 75, 40), 12), ((185, 150, 90), 8), ((140, 60, 30), 4)))
 GREY_HAIR = ((150, 150, 150), (200, 200, 198), (110, 110, 110))
-BAGS = _palette((((25, 25, 28), 45), ((80, 55, 35), 20), ((50, 60, 90), 15), ((120, 30, 30), 10), ((150, 150, 150), 10)))
-UMBRELLAS = _palette((((20, 20, 25), 50), ((30, 40, 100), 15), ((150, 20, 25), 15), ((200, 200, 200), 10), ((40, 90, 50), 10)))
+BAGS = _palette(
+    (((25, 25, 28), 45), ((80, 55, 35), 20), ((50, 60, 90), 15), ((120, 30, 30), 10), ((150, 150, 150), 10))
+)
+UMBRELLAS = _palette(
+    (((20, 20, 25), 50), ((30, 40, 100), 15), ((150, 20, 25), 15), ((200, 200, 200), 10), ((40, 90, 50), 10))
+)
 EYE = (25, 20, 20)
 GLASS_VISOR = (30, 35, 45)
 LIPS = (150, 80, 75)
@@ -105,7 +111,9 @@ class Build:
         head_r = (0.085 if age == "child" else 0.064) * height * float(rng.uniform(0.95, 1.05))
         # joint centres, not the body's outline (the shoulder and hip joints sit well inside it, as
         # COCO annotators and pose models place them: ~0.35 m between an adult man's shoulders)
-        shoulder_w = (0.095 if age == "child" else (0.092 if female else 0.102)) * height * float(rng.uniform(0.92, 1.08))
+        shoulder_w = (
+            (0.095 if age == "child" else (0.092 if female else 0.102)) * height * float(rng.uniform(0.92, 1.08))
+        )
         hip_w = (0.06 if age == "child" else (0.066 if female else 0.058)) * height * float(rng.uniform(0.92, 1.08))
         girth = float(rng.uniform(0.85, 1.35 if age != "child" else 1.1))
         stoop = math.radians(float(rng.uniform(5, 14))) if age == "elderly" else 0.0
@@ -246,7 +254,14 @@ def skeleton(
 
 
 def _seg(radius: float, color, a, b, material: str) -> Solid:
-    return Solid("segment", (float(radius),), color, a=tuple(float(v) for v in a), b=tuple(float(v) for v in b), material=material)
+    return Solid(
+        "segment",
+        (float(radius),),
+        color,
+        a=tuple(float(v) for v in a),
+        b=tuple(float(v) for v in b),
+        material=material,
+    )
 
 
 def _ball(radius: float, color, center, material: str) -> Solid:
@@ -279,14 +294,18 @@ def _head(j, head_r: float, skin, hair, style: str) -> list[Solid]:
         brow = eye + head_r * (0.22 * up + 0.05 * fwd)
         out.append(_seg(head_r * 0.05, hair, brow - 0.12 * head_r * left, brow + 0.12 * head_r * left, "hair"))
     nose = j["nose"]
-    out.append(_seg(head_r * 0.11, skin, nose - 0.08 * head_r * fwd + 0.25 * head_r * up, nose + 0.1 * head_r * fwd, "skin"))
+    out.append(
+        _seg(head_r * 0.11, skin, nose - 0.08 * head_r * fwd + 0.25 * head_r * up, nose + 0.1 * head_r * fwd, "skin")
+    )
     mouth = head + head_r * (0.86 * fwd - 0.45 * up)
     out.append(_seg(head_r * 0.05, LIPS, mouth - 0.22 * head_r * left, mouth + 0.22 * head_r * left, "skin"))
     if style != "bald":
         # a cap of hair over the back and top of the skull, clear of the face
         out.append(_ball(head_r * 1.05, hair, head + head_r * (-0.16 * fwd + 0.14 * up), "hair"))
     if style == "long":
-        out.append(_seg(head_r * 0.8, hair, head - head_r * 0.45 * fwd, head - head_r * (0.55 * fwd + 1.6 * up), "hair"))
+        out.append(
+            _seg(head_r * 0.8, hair, head - head_r * 0.45 * fwd, head - head_r * (0.55 * fwd + 1.6 * up), "hair")
+        )
     elif style == "ponytail":
         tail = head - head_r * (1.05 * fwd - 0.1 * up)
         out.append(_seg(head_r * 0.22, hair, tail, tail - head_r * (0.25 * fwd + 1.3 * up), "hair"))
@@ -343,7 +362,9 @@ def person(
         helmet = _pick(rng, UMBRELLAS)
         solids.append(_ball(head_r * 1.28, helmet, j["head"] + head_r * 0.12 * j["_up"], "paint"))
         visor = j["head"] + head_r * (0.95 * j["_fwd"] + 0.1 * j["_up"])
-        solids.append(Solid("box", (0.4 * head_r, 1.6 * head_r, 0.7 * head_r), GLASS_VISOR, tuple(visor), material="glass"))
+        solids.append(
+            Solid("box", (0.4 * head_r, 1.6 * head_r, 0.7 * head_r), GLASS_VISOR, tuple(visor), material="glass")
+        )
     pelvis, neck = j["pelvis"], j["neck"]
     trunk = (neck - pelvis) / np.linalg.norm(neck - pelvis)
     chest_r = 0.055 * h * g  # half the chest's front-to-back depth
@@ -375,7 +396,13 @@ def person(
     if legwear == "skirt":
         length = 0.6 * (j["left_hip"][2] - j["left_knee"][2]) + 0.08 * h
         solids.append(
-            Solid("cylinder", (build.hip_w + thigh_r * 1.05, length), bottom, tuple(pelvis - np.array([0, 0, length / 2 - 0.05 * h])), material="cloth")
+            Solid(
+                "cylinder",
+                (build.hip_w + thigh_r * 1.05, length),
+                bottom,
+                tuple(pelvis - np.array([0, 0, length / 2 - 0.05 * h])),
+                material="cloth",
+            )
         )
     # arms: upper arm (sleeve), forearm (sleeve or skin), a hand
     arm_r = 0.04 * h * g
@@ -402,7 +429,15 @@ def person(
         solids.append(_seg(0.006 * h, bag_color, hip_side + np.array([0, 0, 0.06 * h]), j["left_shoulder"], "cloth"))
     elif bag == "hand":
         wrist = j["left_wrist"]
-        solids.append(Solid("box", (0.17 * h, 0.05 * h, 0.13 * h), bag_color, tuple(wrist - np.array([0, 0, 0.1 * h])), material="plastic"))
+        solids.append(
+            Solid(
+                "box",
+                (0.17 * h, 0.05 * h, 0.13 * h),
+                bag_color,
+                tuple(wrist - np.array([0, 0, 0.1 * h])),
+                material="plastic",
+            )
+        )
     for key in ("head", "neck", "pelvis", "chest", "_fwd", "_up"):
         j.pop(key)
     joints = tuple(tuple(float(v) for v in j[name]) for name in COCO_KEYPOINTS)
@@ -479,15 +514,21 @@ def bicycle(rng: np.random.Generator, position, heading: float) -> SceneObject:
     solids = []
     for c in (rear, front):
         solids.append(Solid("cylinder", (r, 0.05), (20, 20, 20), tuple(c), (math.pi / 2, 0, 0), material="rubber"))
-        solids.append(Solid("cylinder", (r * 0.88, 0.055), (45, 45, 48), tuple(c), (math.pi / 2, 0, 0), material="matte"))
-        solids.append(Solid("cylinder", (r * 0.84, 0.06), (170, 170, 175), tuple(c), (math.pi / 2, 0, 0), material="metal"))
+        solids.append(
+            Solid("cylinder", (r * 0.88, 0.055), (45, 45, 48), tuple(c), (math.pi / 2, 0, 0), material="matte")
+        )
+        solids.append(
+            Solid("cylinder", (r * 0.84, 0.06), (170, 170, 175), tuple(c), (math.pi / 2, 0, 0), material="metal")
+        )
         for k in range(4):  # spokes
             a = k * math.pi / 4
             d = r * 0.82 * np.array([math.cos(a), 0.0, math.sin(a)])
             solids.append(Solid("segment", (0.006,), (190, 190, 195), a=tuple(c - d), b=tuple(c + d), material="metal"))
     for a, b in ((rear, crank), (crank, seat), (seat, head), (crank, head), (head, front), (rear, seat)):
         solids.append(Solid("segment", (0.022,), frame, a=tuple(a), b=tuple(b), material="paint"))
-    solids.append(Solid("box", (0.24, 0.12, 0.05), (20, 20, 20), tuple(seat + np.array([0, 0, 0.03])), material="plastic"))
+    solids.append(
+        Solid("box", (0.24, 0.12, 0.05), (20, 20, 20), tuple(seat + np.array([0, 0, 0.03])), material="plastic")
+    )
     solids.append(
         Solid(
             "segment",

@@ -41,7 +41,9 @@ FLEET = _palette(
         ((200, 165, 40), 1),
     )
 )  # fmt: skip
-BUS_COLORS = _palette((((235, 235, 230), 35), ((200, 30, 30), 20), ((230, 180, 20), 15), ((30, 70, 150), 15), ((40, 120, 70), 15)))
+BUS_COLORS = _palette(
+    (((235, 235, 230), 35), ((200, 30, 30), 20), ((230, 180, 20), 15), ((30, 70, 150), 15), ((40, 120, 70), 15))
+)
 GLASS = (35, 45, 55)
 TYRE = (22, 22, 22)
 RIM = (165, 165, 170)
@@ -116,11 +118,19 @@ def _car(rng, length, width, height, color, lights_on, body) -> list[Solid]:
     rake = math.radians(30 if body != "suv" else 22)
     wind_h = cab_h / math.cos(rake)
     front_x = cab_x + cab_l / 2 - math.tan(rake) * cab_h / 2 + 0.02
-    solids.append(_box((0.03, cab_w * 0.92, wind_h * 0.9), GLASS, (front_x + 0.03, 0, top + cab_h / 2), "glass", (0, rake, 0)))
+    solids.append(
+        _box((0.03, cab_w * 0.92, wind_h * 0.9), GLASS, (front_x + 0.03, 0, top + cab_h / 2), "glass", (0, rake, 0))
+    )
     back_rake = math.radians(35 if body == "sedan" else 12)
     back_x = cab_x - cab_l / 2 + math.tan(back_rake) * cab_h / 2 - 0.02
     solids.append(
-        _box((0.03, cab_w * 0.9, cab_h / math.cos(back_rake) * 0.85), GLASS, (back_x - 0.03, 0, top + cab_h / 2), "glass", (0, -back_rake, 0))
+        _box(
+            (0.03, cab_w * 0.9, cab_h / math.cos(back_rake) * 0.85),
+            GLASS,
+            (back_x - 0.03, 0, top + cab_h / 2),
+            "glass",
+            (0, -back_rake, 0),
+        )
     )
     win_h = cab_h * 0.72
     span = cab_l - math.tan(rake) * cab_h - math.tan(back_rake) * cab_h
@@ -133,10 +143,19 @@ def _car(rng, length, width, height, color, lights_on, body) -> list[Solid]:
         mirror_x = cab_x + cab_l / 2 - 0.1
         solids.append(_box((0.1, 0.16, 0.11), color, (mirror_x, s * (width / 2 + 0.08), top + 0.08), "paint"))
         # door line: a dark seam down the side
-        solids.append(_box((0.015, 0.01, body_h * 0.8), TRIM, (cab_x + span * 0.0, s * (width / 2 + 0.003), clearance + body_h * 0.55), "plastic"))
+        solids.append(
+            _box(
+                (0.015, 0.01, body_h * 0.8),
+                TRIM,
+                (cab_x + span * 0.0, s * (width / 2 + 0.003), clearance + body_h * 0.55),
+                "plastic",
+            )
+        )
     if body == "suv" and rng.random() < 0.5:  # roof rails
         for s in (1, -1):
-            solids.append(_box((cab_l * 0.8, 0.04, 0.05), TRIM, (cab_x, s * cab_w * 0.4, height - 0.025 + 0.0), "metal"))
+            solids.append(
+                _box((cab_l * 0.8, 0.04, 0.05), TRIM, (cab_x, s * cab_w * 0.4, height - 0.025 + 0.0), "metal")
+            )
     axle = length / 2 - max(0.75, length * 0.17)
     for x in (axle, -axle):
         for s in (1, -1):
@@ -152,14 +171,30 @@ def _van(rng, length, width, height, color, lights_on) -> list[Solid]:
     for s in (1, -1):
         solids.append(_box((0.12, width + 0.02, 0.22), TRIM, (s * (length / 2 - 0.06), 0, clearance + 0.14), "plastic"))
     hood_h = body_h * 0.42
-    solids.append(_box((0.03, width * 0.86, body_h * 0.36), GLASS, (length / 2 - 0.04, 0, clearance + hood_h + body_h * 0.2), "glass", (0, math.radians(12), 0)))
+    solids.append(
+        _box(
+            (0.03, width * 0.86, body_h * 0.36),
+            GLASS,
+            (length / 2 - 0.04, 0, clearance + hood_h + body_h * 0.2),
+            "glass",
+            (0, math.radians(12), 0),
+        )
+    )
     for s in (1, -1):
         y = s * (width / 2 + 0.005)
-        solids.append(_box((length * 0.16, 0.03, body_h * 0.3), GLASS, (length * 0.34, y, clearance + body_h * 0.7), "glass"))
+        solids.append(
+            _box((length * 0.16, 0.03, body_h * 0.3), GLASS, (length * 0.34, y, clearance + body_h * 0.7), "glass")
+        )
         if rng.random() < 0.5:  # a passenger van: windows along the side
-            solids.append(_box((length * 0.5, 0.03, body_h * 0.28), GLASS, (-length * 0.08, y, clearance + body_h * 0.7), "glass"))
-        solids.append(_box((0.1, 0.18, 0.14), TRIM, (length * 0.38, s * (width / 2 + 0.09), clearance + body_h * 0.55), "plastic"))
-    solids.append(_box((0.03, width * 0.7, body_h * 0.3), GLASS, (-length / 2 + 0.04, 0, clearance + body_h * 0.72), "glass"))
+            solids.append(
+                _box((length * 0.5, 0.03, body_h * 0.28), GLASS, (-length * 0.08, y, clearance + body_h * 0.7), "glass")
+            )
+        solids.append(
+            _box((0.1, 0.18, 0.14), TRIM, (length * 0.38, s * (width / 2 + 0.09), clearance + body_h * 0.55), "plastic")
+        )
+    solids.append(
+        _box((0.03, width * 0.7, body_h * 0.3), GLASS, (-length / 2 + 0.04, 0, clearance + body_h * 0.72), "glass")
+    )
     axle = length / 2 - max(0.8, length * 0.16)
     for x in (axle, -axle):
         for s in (1, -1):
@@ -175,15 +210,42 @@ def _truck(rng, length, width, height, color, lights_on) -> list[Solid]:
     cab_h = min(body_h * 0.85, 2.6)
     solids = [_box((cab_l, width, cab_h), color, (length / 2 - cab_l / 2, 0, clearance + cab_h / 2), "paint")]
     solids.append(_box((0.04, width * 0.86, cab_h * 0.32), GLASS, (length / 2, 0, clearance + cab_h * 0.7), "glass"))
-    solids.append(_box((0.05, width * 0.7, cab_h * 0.22), TRIM, (length / 2, 0, clearance + cab_h * 0.3), "plastic"))  # grille
+    solids.append(
+        _box((0.05, width * 0.7, cab_h * 0.22), TRIM, (length / 2, 0, clearance + cab_h * 0.3), "plastic")
+    )  # grille
     for s in (1, -1):
-        solids.append(_box((cab_l * 0.35, 0.03, cab_h * 0.28), GLASS, (length / 2 - cab_l * 0.3, s * (width / 2 + 0.005), clearance + cab_h * 0.7), "glass"))
-        solids.append(_box((0.08, 0.06, 0.45), TRIM, (length / 2 - 0.2, s * (width / 2 + 0.18), clearance + cab_h * 0.65), "plastic"))
-        solids.append(Solid("cylinder", (0.28, 1.0), (150, 150, 155), (length / 2 - cab_l - 0.8, s * (width / 2 - 0.35), clearance + 0.3), (0, math.pi / 2, 0), material="metal"))
+        solids.append(
+            _box(
+                (cab_l * 0.35, 0.03, cab_h * 0.28),
+                GLASS,
+                (length / 2 - cab_l * 0.3, s * (width / 2 + 0.005), clearance + cab_h * 0.7),
+                "glass",
+            )
+        )
+        solids.append(
+            _box(
+                (0.08, 0.06, 0.45),
+                TRIM,
+                (length / 2 - 0.2, s * (width / 2 + 0.18), clearance + cab_h * 0.65),
+                "plastic",
+            )
+        )
+        solids.append(
+            Solid(
+                "cylinder",
+                (0.28, 1.0),
+                (150, 150, 155),
+                (length / 2 - cab_l - 0.8, s * (width / 2 - 0.35), clearance + 0.3),
+                (0, math.pi / 2, 0),
+                material="metal",
+            )
+        )
     cargo = (235, 235, 235) if rng.random() < 0.6 else _pick(rng, FLEET)
     cargo_l = length - cab_l - 0.2
     solids.append(_box((cargo_l, width, body_h), cargo, (-(cab_l + 0.2) / 2, 0, clearance + body_h / 2), "paint"))
-    solids.append(_box((cargo_l, width * 0.9, 0.25), TRIM, (-(cab_l + 0.2) / 2, 0, clearance - 0.05), "metal"))  # chassis
+    solids.append(
+        _box((cargo_l, width * 0.9, 0.25), TRIM, (-(cab_l + 0.2) / 2, 0, clearance - 0.05), "metal")
+    )  # chassis
     front = length / 2 - 1.2
     for x in (front, -length / 2 + 1.4, -length / 2 + 2.5):
         for s in (1, -1):
@@ -198,7 +260,14 @@ def _bus(rng, length, width, height, color, lights_on) -> list[Solid]:
     solids = [_box((length, width, body_h), color, (0, 0, clearance + body_h / 2), "paint")]
     solids.append(_box((0.04, width * 0.92, body_h * 0.5), GLASS, (length / 2, 0, clearance + body_h * 0.55), "glass"))
     sign = (255, 170, 40) if lights_on else (40, 35, 25)
-    solids.append(_box((0.05, width * 0.7, 0.22), sign, (length / 2 + 0.005, 0, height - 0.2), "window_lit" if lights_on else "glass"))
+    solids.append(
+        _box(
+            (0.05, width * 0.7, 0.22),
+            sign,
+            (length / 2 + 0.005, 0, height - 0.2),
+            "window_lit" if lights_on else "glass",
+        )
+    )
     for s in (1, -1):
         y = s * (width / 2 + 0.005)
         # a row of windows with pillars between
@@ -206,10 +275,31 @@ def _bus(rng, length, width, height, color, lights_on) -> list[Solid]:
         pane = (length * 0.78) / n
         for i in range(n):
             x = -length * 0.42 + (i + 0.5) * pane
-            solids.append(_box((pane * 0.85, 0.03, body_h * 0.32), GLASS, (x, y, clearance + body_h * 0.68), "window_lit" if lights_on else "glass"))
-        solids.append(_box((0.1, 0.06, 0.45), TRIM, (length / 2 - 0.05, s * (width / 2 + 0.15), clearance + body_h * 0.75), "plastic"))
+            solids.append(
+                _box(
+                    (pane * 0.85, 0.03, body_h * 0.32),
+                    GLASS,
+                    (x, y, clearance + body_h * 0.68),
+                    "window_lit" if lights_on else "glass",
+                )
+            )
+        solids.append(
+            _box(
+                (0.1, 0.06, 0.45),
+                TRIM,
+                (length / 2 - 0.05, s * (width / 2 + 0.15), clearance + body_h * 0.75),
+                "plastic",
+            )
+        )
     # the door on the kerb (right) side, near the front
-    solids.append(_box((1.1, 0.03, body_h * 0.8), GLASS, (length / 2 - 1.0, -(width / 2 + 0.01), clearance + body_h * 0.45), "glass"))
+    solids.append(
+        _box(
+            (1.1, 0.03, body_h * 0.8),
+            GLASS,
+            (length / 2 - 1.0, -(width / 2 + 0.01), clearance + body_h * 0.45),
+            "glass",
+        )
+    )
     solids.append(_box((0.04, width * 0.86, body_h * 0.3), GLASS, (-length / 2, 0, clearance + body_h * 0.7), "glass"))
     for x in (length / 2 - 2.3, -length / 2 + 3.0):
         for s in (1, -1):
@@ -233,7 +323,9 @@ def _motorbike(rng, length, width, height, color, lights_on) -> list[Solid]:
     engine = np.array([0.0, 0, 0.45])
 
     def seg(radius, col, a, b, material):
-        return Solid("segment", (radius,), col, a=tuple(float(v) for v in a), b=tuple(float(v) for v in b), material=material)
+        return Solid(
+            "segment", (radius,), col, a=tuple(float(v) for v in a), b=tuple(float(v) for v in b), material=material
+        )
 
     solids.append(seg(0.03, (120, 120, 125), front, head, "metal"))  # fork
     solids.append(seg(0.035, TRIM, head, seat + np.array([0.1, 0, 0]), "metal"))
@@ -244,10 +336,21 @@ def _motorbike(rng, length, width, height, color, lights_on) -> list[Solid]:
     solids.append(_box((0.4, 0.22, 0.14), color, (-0.55, 0, 0.78), "paint", (0, math.radians(12), 0)))  # tail
     solids.append(seg(0.05, (170, 170, 175), np.array([-0.1, -0.2, 0.35]), np.array([-0.75, -0.2, 0.45]), "metal"))
     bar = head + np.array([-0.05, 0, 0.08])
-    solids.append(seg(0.014, TRIM, bar + np.array([0, width / 2 - 0.05, 0]), bar - np.array([0, width / 2 - 0.05, 0]), "metal"))
+    solids.append(
+        seg(0.014, TRIM, bar + np.array([0, width / 2 - 0.05, 0]), bar - np.array([0, width / 2 - 0.05, 0]), "metal")
+    )
     for s in (1, -1):
         solids.append(_box((0.03, 0.08, 0.05), TRIM, tuple(bar + np.array([0.02, s * 0.28, 0.22])), "plastic"))
-    solids.append(Solid("cylinder", (0.09, 0.08), HEAD_LIGHT[lights_on], tuple(head + np.array([0.1, 0, -0.05])), (0, math.pi / 2, 0), material="head_light"))
+    solids.append(
+        Solid(
+            "cylinder",
+            (0.09, 0.08),
+            HEAD_LIGHT[lights_on],
+            tuple(head + np.array([0.1, 0, -0.05])),
+            (0, math.pi / 2, 0),
+            material="head_light",
+        )
+    )
     solids.append(_box((0.04, 0.14, 0.06), TAIL_LIGHT[lights_on], (-0.76, 0, 0.83), "tail_light"))
     solids.append(_box((0.02, 0.2, 0.13), PLATE, (-0.78, 0, 0.68), "plate"))
     return solids

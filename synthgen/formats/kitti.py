@@ -13,9 +13,9 @@ follow. They are made in the shard's staging folder with the labels, so they are
 with the shard.
 
 A cyclist is one ``Cyclist`` object, as in KITTI, whose box covers rider and bicycle (or
-motorbike: KITTI has no class for motorcyclists): the rider and the bicycle that share the ``actor`` attribute (two instances in COCO) are written as one line
-(``kitti_objects``): the union of their 2D boxes, the box enclosing both 3D boxes turned along the
-bicycle, and occlusion and truncation of the pair's pixels together. Their pixels drawn alone
+motorbike: KITTI has no class for motorcyclists): the rider and the bicycle that share the
+``actor`` attribute (two instances in COCO) are written as one line (``kitti_objects``): the union
+of their 2D boxes, the box enclosing both 3D boxes turned along the bicycle, and occlusion and truncation of the pair's pixels together. Their pixels drawn alone
 are recovered from each part's area and occlusion (estimated from the amodal boxes for a part
 hidden whole) and summed, so where the rider hides part of the bicycle those pixels count as
 hidden: the pair's occlusion can read a little high.

@@ -30,9 +30,8 @@ def _inside_box(obj) -> bool:
     lo, hi = object_mesh(obj).bounds
     length, width, height = obj.dimensions
     eps = 1e-9
-    return (
-        np.all(lo >= [-length / 2 - eps, -width / 2 - eps, -eps])
-        and np.all(hi <= [length / 2 + eps, width / 2 + eps, height + eps])
+    return np.all(lo >= [-length / 2 - eps, -width / 2 - eps, -eps]) and np.all(
+        hi <= [length / 2 + eps, width / 2 + eps, height + eps]
     )
 
 
@@ -52,11 +51,13 @@ def test_people_of_every_age_and_pose_keep_their_joints_and_box(age, pose):
 
 
 def test_heights_by_age_follow_their_ranges():
-    heights = {age: [] for age in ("adult", "child", "elderly")}
-    for seed in range(60):
-        for age in heights:
-            p = fitted(person(np.random.default_rng(seed), (0, 0, 0), 0.0, pose="standing", age=age))
-            heights[age].append(p.dimensions[2])
+    heights = {
+        age: [
+            fitted(person(np.random.default_rng(seed), (0, 0, 0), 0.0, pose="standing", age=age)).dimensions[2]
+            for seed in range(60)
+        ]
+        for age in ("adult", "child", "elderly")
+    }
     assert 0.95 <= min(heights["child"]) and max(heights["child"]) <= 1.5  # the build height, give or take the hair
     assert 1.45 <= min(heights["adult"]) and max(heights["adult"]) <= 2.05
     assert np.mean(heights["child"]) < np.mean(heights["elderly"]) < np.mean(heights["adult"]) + 0.05
@@ -90,7 +91,10 @@ def test_skeleton_joints_are_the_keypoints():
 def test_a_crossing_pedestrian_turns_its_head_to_the_traffic():
     turned = skeleton(1.75, False, "crossing", 0.0, head_turn=math.radians(45))
     ahead = skeleton(1.75, False, "walking", 0.0)
-    nose_dir = lambda j: (j["nose"] - j["head"])[:2]  # noqa: E731
+
+    def nose_dir(j):
+        return (j["nose"] - j["head"])[:2]
+
     angle = math.degrees(math.atan2(nose_dir(turned)[1], nose_dir(turned)[0]))
     assert angle == pytest.approx(45, abs=1)
     assert math.degrees(math.atan2(nose_dir(ahead)[1], nose_dir(ahead)[0])) == pytest.approx(0, abs=1e-6)
@@ -127,7 +131,11 @@ def test_the_face_and_the_clothes_are_drawn():
 
     joints = dict(zip(COCO_KEYPOINTS, np.asarray(walker.joints)))
     for eye in ("left_eye", "right_eye"):
-        near = [s for s in walker.solids if s.shape == "sphere" and np.linalg.norm(np.subtract(s.center, joints[eye])) < 0.02]
+        near = [
+            s
+            for s in walker.solids
+            if s.shape == "sphere" and np.linalg.norm(np.subtract(s.center, joints[eye])) < 0.02
+        ]
         assert len(near) >= 2  # the white and the pupil
 
 
@@ -170,7 +178,10 @@ def test_a_motorcyclist_is_one_kitti_cyclist_and_a_lone_motorbike_misc():
     tag = (("actor", 0),)
     from dataclasses import replace
 
-    rider, bike = replace(rider, attributes=(*rider.attributes, *tag)), replace(bike, attributes=(*bike.attributes, *tag))
+    rider, bike = (
+        replace(rider, attributes=(*rider.attributes, *tag)),
+        replace(bike, attributes=(*bike.attributes, *tag)),
+    )
     lone = fitted(vehicle("motorbike", np.random.default_rng(1), (14.0, -3.0, 0.0), 0.0))
     _, labels = render(spec_of(rig(640, 384), [ground(), rider, bike, lone]))
     assert [i.category for i in labels.instances] == ["rider", "motorcycle", "motorcycle"]
@@ -186,7 +197,10 @@ def test_umbrellas_come_with_rain_in_scenes():
     from synthgen.driving.scene import make_actor
 
     def actors(weather):
-        return [make_actor("pedestrian", np.random.default_rng(s), (8, 0, 0), 0.0, "walking", False, weather) for s in range(40)]
+        return [
+            make_actor("pedestrian", np.random.default_rng(s), (8, 0, 0), 0.0, "walking", False, weather)
+            for s in range(40)
+        ]
 
     rainy, dry = actors("rain"), actors("clear")
     held = [objs for objs in rainy if dict(objs[0].attributes).get("umbrella", False)]
