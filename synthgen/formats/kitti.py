@@ -12,13 +12,13 @@ the file system has no hard links; never symbolic links, which some tools and ar
 follow. They are made in the shard's staging folder with the labels, so they are moved into place
 with the shard.
 
-A cyclist is one ``Cyclist`` object, as in KITTI, whose box covers rider and bicycle (or
-motorbike: KITTI has no class for motorcyclists): the rider and the bicycle that share the
-``actor`` attribute (two instances in COCO) are written as one line (``kitti_objects``): the union
-of their 2D boxes, the box enclosing both 3D boxes turned along the bicycle, and occlusion and truncation of the pair's pixels together. Their pixels drawn alone
-are recovered from each part's area and occlusion (estimated from the amodal boxes for a part
-hidden whole) and summed, so where the rider hides part of the bicycle those pixels count as
-hidden: the pair's occlusion can read a little high.
+A cyclist is one ``Cyclist`` object, as in KITTI, whose box covers rider and bicycle (or motorbike:
+KITTI has no class for motorcyclists): the rider and the bicycle that share the ``actor`` attribute
+(two instances in COCO) are written as one line (``kitti_objects``): the union of their 2D boxes,
+the box enclosing both 3D boxes turned along the bicycle, and occlusion and truncation of the
+pair's pixels together. Their pixels drawn alone are recovered from each part's area and occlusion
+(estimated from the amodal boxes for a part hidden whole) and summed, so where the rider hides part
+of the bicycle those pixels count as hidden: the pair's occlusion can read a little high.
 
 One line per visible instance with a 3D box: ``type truncated occluded alpha x1 y1 x2 y2 h w l x y
 z rotation_y``, as the KITTI devkit defines them: truncation 0..1; occlusion level 0 (fully
