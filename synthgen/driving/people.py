@@ -380,6 +380,13 @@ def person(
         solids.append(_ball(chest_r * 0.95, top, shoulder - side * chest_r * 0.2 - trunk * 0.02 * h, "cloth"))
     solids.append(_seg(chest_r * 1.05, top, pelvis + trunk * 0.1 * h, neck - trunk * chest_r, "cloth"))
     solids.append(_seg(chest_r * 0.95, bottom, j["left_hip"], j["right_hip"], "cloth"))  # hips
+    # the neckline, a V of skin on the chest's front: which way a body faces shows on the torso
+    # too, not only in a face a few pixels wide (MediaPipe read frontal bodies as turned away)
+    front = np.array([math.cos(math.asin(float(np.clip(trunk[0], -1, 1)))), 0.0, -trunk[0]])
+    collar = neck - trunk * (chest_r * 0.55) + front * chest_r * 0.98
+    v_tip = collar - trunk * 0.07 * h + front * 0.012 * h
+    for s in (1, -1):
+        solids.append(_seg(0.012 * h, skin, collar + np.array([0.0, s * 0.035 * h, 0.0]), v_tip, "skin"))
     # legs: thigh and shin tapered, knee and hip rounded; trousers, shorts or a skirt
     thigh_r, calf_r = 0.06 * h * g, 0.043 * h * g
     for side in ("left", "right"):
