@@ -198,7 +198,7 @@ def test_umbrellas_come_with_rain_in_scenes():
 
     def actors(weather):
         return [
-            make_actor("pedestrian", np.random.default_rng(s), (8, 0, 0), 0.0, "walking", False, weather)
+            make_actor("pedestrian", np.random.default_rng(s), (8, 0, 0), 0.0, "walking", False, weather=weather)
             for s in range(40)
         ]
 
