@@ -26,6 +26,7 @@ class Solid:
         rotation: (roll, pitch, yaw) radians applied about the centre (box, cylinder).
         a, b: the segment's end points.
         color: (r, g, b) 0..255.
+        material: a name in driving/materials.py (how its surface looks: texture, roughness, glow).
     """
 
     shape: str
@@ -35,6 +36,7 @@ class Solid:
     rotation: tuple[float, float, float] = (0.0, 0.0, 0.0)
     a: tuple[float, float, float] = (0.0, 0.0, 0.0)
     b: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    material: str = "matte"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ RENDERER_METHODS = (
     "_configure_forward_pass_viewport",
     "_bind_lighting",
     "_compute_max_n_lights",
+    "_get_light_cam_matrices",
 )
 RENDERER_ATTRIBUTES = ("_main_fb", "_main_fb_ms", "_main_fb_dims")
 OFFSCREEN_ATTRIBUTES = ("_renderer", "_platform")
@@ -67,10 +68,13 @@ def fast_path_internals(renderer, pyrender: ModuleType):
 
 
 @contextmanager
-def pass_steps(inner, read, single_sample: bool):
+def pass_steps(inner, read, single_sample: bool, light_view=None):
     """For the passes inside: ``read(width, height)`` reads the framebuffer instead of pyrender's
     ``_read_main_framebuffer`` and, with ``single_sample``, the pass draws into the single-sample
     framebuffer instead of the 4x multisampled one (instance attributes shadow the methods).
+    ``light_view(light_node)``, when given, gives a directional light's shadow-map view and
+    projection ``(V, P)`` instead of pyrender's (a box as large as the whole scene: 30 cm texels for
+    a 400 m ground, so a pedestrian's shadow would be a blur).
 
     Two of pyrender's per-draw costs are paid once a pass instead (the same GL state, so the same
     pixels):
@@ -117,6 +121,8 @@ def pass_steps(inner, read, single_sample: bool):
     shader_program.glGetUniformLocation = uniform_location
     if single_sample:
         inner._configure_forward_pass_viewport = configure_single
+    if light_view is not None:
+        inner._get_light_cam_matrices = lambda scene, light_node, flags: light_view(light_node)
     try:
         yield
     finally:
@@ -125,6 +131,8 @@ def pass_steps(inner, read, single_sample: bool):
         del inner._bind_lighting
         if single_sample:
             del inner._configure_forward_pass_viewport
+        if light_view is not None:
+            del inner._get_light_cam_matrices
 
 
 def read_rows(x0: int, y0: int, width: int, height: int, fmt, dtype, channels: int) -> np.ndarray:
@@ -147,8 +155,13 @@ def linear_depth(window_z: np.ndarray, znear: float, zfar: float) -> np.ndarray:
     return z
 
 
-def render_passes(renderer, pyrender, scene, seg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def render_passes(
+    renderer, pyrender, scene, seg, rgb_flags: int = 0, light_view=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rgb (H, W, 3) uint8, seg colours (H, W, 3) uint8, depth (H, W) float32 metres, 0 where empty).
+
+    ``rgb_flags`` are more pyrender RenderFlags for the RGB pass alone (``SHADOWS_DIRECTIONAL``),
+    ``light_view`` the shadow maps' view (``pass_steps``).
 
     The RGB pass is pyrender's (4x multisampled, lit) with its colour alone resolved and read: the
     public render also resolves, reads and linearises a depth buffer the labels do not use (~9 ms at
@@ -175,8 +188,8 @@ def render_passes(renderer, pyrender, scene, seg) -> tuple[np.ndarray, np.ndarra
         colors = np.ascontiguousarray(read_rows(0, 0, width, height, GL.GL_RGB, np.uint8, 3))
         return colors, linear_depth(window_z, camera.znear, camera.zfar)
 
-    with pass_steps(inner, read_rgb, single_sample=False):
-        rgb, _ = renderer.render(scene)
+    with pass_steps(inner, read_rgb, single_sample=False, light_view=light_view):
+        rgb, _ = renderer.render(scene, flags=pyrender.RenderFlags.NONE | rgb_flags)
     with pass_steps(inner, read_seg, single_sample=True):
         colors, depth = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
     return rgb, colors, depth

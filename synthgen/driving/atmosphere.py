@@ -1,0 +1,127 @@
+"""2D light effects of the driving renderer, on the RGB layer only (never on ids or depth): the sky
+where nothing was drawn, the glow (bloom) around bright lights at dusk and night, and wet roads
+that mirror lights in rain.
+
+Each is a pure function of the rendered layers and the scene's environment, so the same scene gives
+the same bytes; the cloud layer is one fixed texture per process (``materials.periodic_noise``
+from a fixed seed), shifted per scene by the environment's ``cloud_shift``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from synthgen.driving.lights import Environment
+from synthgen.types import Camera
+
+CLOUD_HEIGHT = 1500.0  # metres: the plane the cloud texture lies on
+CLOUD_TILE = 6000.0  # metres one repeat of the cloud texture covers
+
+
+@cache
+def cloud_texture() -> np.ndarray:
+    """(512, 512) float32 0..1 seamless cloud density, made once per process from a fixed seed."""
+    from synthgen.driving.materials import periodic_noise
+
+    rng = np.random.default_rng(20231)
+    broad = periodic_noise(rng, 512, 512, 1.9)
+    fine = periodic_noise(rng, 512, 512, 1.0)
+    out = (0.75 * broad + 0.25 * fine).astype(np.float32)
+    out.flags.writeable = False
+    return out
+
+
+def _rays(camera: Camera, width: int, height: int) -> np.ndarray:
+    """(H, W, 3) unit view rays of the pixel centres in world coordinates (z up)."""
+    k = camera.intrinsics
+    u = (np.arange(width) + 0.5 - k[0, 2]) / k[0, 0]
+    v = (np.arange(height) + 0.5 - k[1, 2]) / k[1, 1]
+    cam = np.stack(np.broadcast_arrays(u[None, :], v[:, None], np.ones((height, width))), axis=-1)
+    world = cam @ np.asarray(camera.extrinsics)[:3, :3]  # R^T d: the camera's rays in the world
+    return world / np.linalg.norm(world, axis=-1, keepdims=True)
+
+
+def sky_image(env: Environment, camera: Camera, width: int, height: int, overcast: bool) -> np.ndarray:
+    """(H, W, 3) uint8 sky seen by the camera: the horizon colour ``env.sky`` fading to
+    ``env.zenith`` overhead, with clouds (``env.clouds`` cover, more and greyer when ``overcast``)
+    on a plane far above, in perspective."""
+    rays = _rays(camera, width, height)
+    up = np.clip(rays[..., 2], 0.0, 1.0)
+    horizon = np.asarray(env.sky, np.float32)
+    zenith = np.asarray(env.zenith if env.zenith is not None else horizon * 0.6, np.float32)
+    t = (1.0 - np.exp(-up * 4.0))[..., None]  # most of the change just above the horizon
+    sky = horizon * (1 - t) + zenith * t
+    cover = min(1.0, env.clouds + (0.5 if overcast else 0.0))
+    if cover > 0:
+        import cv2
+
+        reach = CLOUD_HEIGHT / np.maximum(up, 0.02)
+        texture = cloud_texture()
+        n = texture.shape[0]
+        map_x = ((rays[..., 0] * reach / CLOUD_TILE + env.cloud_shift[0]) % 1.0 * n).astype(np.float32)
+        map_y = ((rays[..., 1] * reach / CLOUD_TILE + env.cloud_shift[1]) % 1.0 * n).astype(np.float32)
+        density = cv2.remap(texture, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+        alpha = np.clip((density - (1.0 - cover)) * 3.0, 0.0, 1.0) * np.clip(up * 8.0, 0.0, 1.0)
+        lit = np.asarray(env.cloud_color, np.float32)
+        shade = lit * (0.75 + 0.25 * np.clip(1.5 - density * 1.5, 0, 1)[..., None])  # thick cores darker
+        if overcast:
+            shade = shade * 0.8
+        sky = sky * (1 - alpha[..., None]) + shade * alpha[..., None]
+    return np.clip(np.round(sky), 0, 255).astype(np.uint8)
+
+
+def composite_sky(rgb: np.ndarray, empty: np.ndarray, sky: np.ndarray) -> np.ndarray:
+    """``rgb`` with the ``sky`` where ``empty`` (H, W) bool (nothing drawn)."""
+    return np.where(empty[..., None], sky, rgb)
+
+
+def _soft(image: np.ndarray, sigma: float) -> np.ndarray:
+    """A wide Gaussian blur done at a quarter of the size (cheap, and the glow is smooth anyway)."""
+    import cv2
+
+    height, width = image.shape[:2]
+    small = cv2.resize(image, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), max(sigma / 4, 0.5))
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def bright_parts(rgb: np.ndarray, threshold: float) -> np.ndarray:
+    """(H, W, 3) float32: the light above ``threshold`` (0..255 luma) in each pixel, 0 elsewhere."""
+    image = rgb.astype(np.float32)
+    luma = image @ np.array([0.299, 0.587, 0.114], np.float32)
+    over = np.clip((luma - threshold) / max(255.0 - threshold, 1.0), 0.0, 1.0)
+    return image * over[..., None]
+
+
+def bloom(rgb: np.ndarray, strength: float, threshold: float = 200.0) -> np.ndarray:
+    """(H, W, 3) uint8: ``rgb`` with a glow added around its bright pixels (two blur widths)."""
+    if strength <= 0:
+        return rgb
+    width = rgb.shape[1]
+    bright = bright_parts(rgb, threshold)
+    glow = 0.6 * _soft(bright, width / 160) + 0.4 * _soft(bright, width / 50)
+    return np.clip(rgb.astype(np.float32) + strength * glow, 0, 255).astype(np.uint8)
+
+
+def wet_reflections(rgb: np.ndarray, road: np.ndarray, strength: float = 0.55, threshold: float = 150.0) -> np.ndarray:
+    """(H, W, 3) uint8: ``rgb`` with the bright lights above each ``road`` (H, W) bool pixel mirrored
+    on it as blurred vertical streaks (a wet road's reflections, approximated in the image: a light
+    lights the road below it, fading with the distance)."""
+    import cv2
+
+    if not road.any():
+        return rgb
+    height, width = road.shape
+    bright = bright_parts(rgb, threshold)
+    small = cv2.resize(bright, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA)
+    length = max(3, height // 6)
+    kernel = np.exp(-np.arange(length, dtype=np.float32) / (length / 3))[:, None]
+    kernel /= kernel.sum() / 4.0
+    # each pixel gathers the light of the pixels above it: the kernel's weights run up from the anchor
+    streak = cv2.filter2D(small, -1, kernel[::-1], anchor=(0, length - 1), borderType=cv2.BORDER_CONSTANT)
+    streak = cv2.GaussianBlur(streak, (0, 0), sigmaX=1.5, sigmaY=0.5)
+    streak = cv2.resize(streak, (width, height), interpolation=cv2.INTER_LINEAR)
+    out = rgb.astype(np.float32) + strength * streak * road[..., None]
+    return np.clip(out, 0, 255).astype(np.uint8)
