@@ -116,8 +116,8 @@ def wet_reflections(rgb: np.ndarray, road: np.ndarray, strength: float = 0.55, t
     height, width = road.shape
     bright = bright_parts(rgb, threshold)
     small = cv2.resize(bright, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA)
-    length = max(3, height // 6)
-    kernel = np.exp(-np.arange(length, dtype=np.float32) / (length / 3))[:, None]
+    length = max(3, height // 8)  # rows of the half-size image: a streak a quarter of the image long
+    kernel = np.exp(-np.arange(length, dtype=np.float32) / (length / 2.5))[:, None]
     kernel /= kernel.sum() / 4.0
     # each pixel gathers the light of the pixels above it: the kernel's weights run up from the anchor
     streak = cv2.filter2D(small, -1, kernel[::-1], anchor=(0, length - 1), borderType=cv2.BORDER_CONSTANT)

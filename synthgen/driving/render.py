@@ -175,7 +175,12 @@ class SurfaceCache:
     def sun_light(self, pyrender, color, intensity: float):
         """The one shadow-casting directional light, recoloured for this scene."""
         if self.sun is None:
+            from OpenGL.GL import GL_CLAMP_TO_BORDER
+
             self.sun = pyrender.DirectionalLight(color=np.asarray(color), intensity=intensity)
+            self.sun._generate_shadow_texture()
+            # past the map's edge, its border (depth 1: lit), not the map repeated (pyrender's default)
+            self.sun.shadow_texture.sampler.wrapS = self.sun.shadow_texture.sampler.wrapT = GL_CLAMP_TO_BORDER
         self.sun.color = np.asarray(color)
         self.sun.intensity = intensity
         return self.sun
