@@ -33,25 +33,36 @@ def cloud_texture() -> np.ndarray:
     return out
 
 
-def _rays(camera: Camera, width: int, height: int) -> np.ndarray:
-    """(H, W, 3) unit view rays of the pixel centres in world coordinates (z up)."""
-    k = camera.intrinsics
+@cache
+def _rays_of(intrinsics: bytes, rotation: bytes, width: int, rows: int) -> np.ndarray:
+    k = np.frombuffer(intrinsics).reshape(3, 3)
+    r = np.frombuffer(rotation).reshape(3, 3)
     u = (np.arange(width) + 0.5 - k[0, 2]) / k[0, 0]
-    v = (np.arange(height) + 0.5 - k[1, 2]) / k[1, 1]
-    cam = np.stack(np.broadcast_arrays(u[None, :], v[:, None], np.ones((height, width))), axis=-1)
-    world = cam @ np.asarray(camera.extrinsics)[:3, :3]  # R^T d: the camera's rays in the world
-    return world / np.linalg.norm(world, axis=-1, keepdims=True)
+    v = (np.arange(rows) + 0.5 - k[1, 2]) / k[1, 1]
+    cam = np.stack(np.broadcast_arrays(u[None, :], v[:, None], np.ones((rows, width))), axis=-1)
+    world = cam @ r  # R^T d: the camera's rays in the world
+    out = (world / np.linalg.norm(world, axis=-1, keepdims=True)).astype(np.float32)
+    out.flags.writeable = False
+    return out
+
+
+def rays(camera: Camera, width: int, rows: int) -> np.ndarray:
+    """(rows, W, 3) float32 unit view rays of the pixel centres of the top ``rows`` rows in world
+    coordinates (z up); made once per camera and kept (a run's camera rarely changes)."""
+    k = np.ascontiguousarray(camera.intrinsics, np.float64).tobytes()
+    r = np.ascontiguousarray(np.asarray(camera.extrinsics, np.float64)[:3, :3]).tobytes()
+    return _rays_of(k, r, width, rows)
 
 
 def sky_image(env: Environment, camera: Camera, width: int, height: int, overcast: bool) -> np.ndarray:
     """(H, W, 3) uint8 sky seen by the camera: the horizon colour ``env.sky`` fading to
     ``env.zenith`` overhead, with clouds (``env.clouds`` cover, more and greyer when ``overcast``)
-    on a plane far above, in perspective."""
-    rays = _rays(camera, width, height)
-    up = np.clip(rays[..., 2], 0.0, 1.0)
+    on a plane far above, in perspective. ``height`` may be the rows that need it (the top ones)."""
+    rays_ = rays(camera, width, height)
+    up = np.clip(rays_[..., 2], 0.0, 1.0)
     horizon = np.asarray(env.sky, np.float32)
     zenith = np.asarray(env.zenith if env.zenith is not None else horizon * 0.6, np.float32)
-    t = (1.0 - np.exp(-up * 4.0))[..., None]  # most of the change just above the horizon
+    t = (1.0 - np.exp(-up * np.float32(4.0)))[..., None]  # most of the change just above the horizon
     sky = horizon * (1 - t) + zenith * t
     cover = min(1.0, env.clouds + (0.5 if overcast else 0.0))
     if cover > 0:
@@ -60,8 +71,8 @@ def sky_image(env: Environment, camera: Camera, width: int, height: int, overcas
         reach = CLOUD_HEIGHT / np.maximum(up, 0.02)
         texture = cloud_texture()
         n = texture.shape[0]
-        map_x = ((rays[..., 0] * reach / CLOUD_TILE + env.cloud_shift[0]) % 1.0 * n).astype(np.float32)
-        map_y = ((rays[..., 1] * reach / CLOUD_TILE + env.cloud_shift[1]) % 1.0 * n).astype(np.float32)
+        map_x = ((rays_[..., 0] * reach / CLOUD_TILE + env.cloud_shift[0]) % 1.0 * n).astype(np.float32)
+        map_y = ((rays_[..., 1] * reach / CLOUD_TILE + env.cloud_shift[1]) % 1.0 * n).astype(np.float32)
         density = cv2.remap(texture, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
         alpha = np.clip((density - (1.0 - cover)) * 3.0, 0.0, 1.0) * np.clip(up * 8.0, 0.0, 1.0)
         lit = np.asarray(env.cloud_color, np.float32)
@@ -73,8 +84,18 @@ def sky_image(env: Environment, camera: Camera, width: int, height: int, overcas
 
 
 def composite_sky(rgb: np.ndarray, empty: np.ndarray, sky: np.ndarray) -> np.ndarray:
-    """``rgb`` with the ``sky`` where ``empty`` (H, W) bool (nothing drawn)."""
-    return np.where(empty[..., None], sky, rgb)
+    """``rgb`` with the ``sky`` where ``empty`` (H, W) bool (nothing drawn); ``sky`` may hold the
+    top rows only (down to the lowest empty pixel)."""
+    out = rgb.copy()
+    rows = sky.shape[0]
+    out[:rows][empty[:rows]] = sky[empty[:rows]]
+    return out
+
+
+def sky_rows(empty: np.ndarray) -> int:
+    """How many top rows hold every empty pixel."""
+    any_row = empty.any(axis=1)
+    return int(len(any_row) - np.argmax(any_row[::-1])) if any_row.any() else 0
 
 
 def _soft(image: np.ndarray, sigma: float) -> np.ndarray:

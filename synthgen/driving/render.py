@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from synthgen.config.params import Params, param, within
+from synthgen.config.params import Params, custom, param, within
 from synthgen.driving import labels as geometry
 from synthgen.driving.categories import SEMANTIC_ID, SKY
 from synthgen.driving import atmosphere
@@ -32,6 +32,15 @@ from synthgen.types import InstanceGeometry, Layers, SceneSpec
 CV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
 
 
+SHADOW_MAP_SIZES = (512, 1024, 2048, 4096)
+
+
+def _shadow_map_size(value, key: str) -> int:
+    if isinstance(value, bool) or value not in SHADOW_MAP_SIZES:
+        raise ConfigError(key, f"must be one of {', '.join(map(str, SHADOW_MAP_SIZES))}, got {value!r}")
+    return int(value)
+
+
 class Mesh3DSettings(Params):
     """``render.params`` of the ``mesh3d`` renderer."""
 
@@ -46,8 +55,10 @@ class Mesh3DSettings(Params):
         "false: every surface a flat matte colour"
     )
     shadows: bool = param(True, None, "the sun casts shadows (a directional shadow map), by day and at dusk")
-    shadow_extent: float = param(
-        80.0, within(10, 400), "metres of road ahead the sun's shadow map covers (2048 texels: 4 cm each at 80 m)"
+    shadow_extent: float = param(80.0, within(10, 400), "metres of road ahead the sun's shadow map covers")
+    shadow_map: int = param(
+        1024, custom(lambda v, key: _shadow_map_size(v, key), int, "512 | 1024 | 2048 | 4096"), "texels along each side of the sun's shadow map: 512, 1024, 2048 or 4096 "
+        "(1024 over 80 m: 9 cm each; four times the texels cost about four times the shadow pass)"
     )
     sky: bool = param(True, None, "a sky with a gradient and clouds where nothing was drawn; false: a flat colour")
     bloom: float = param(0.6, within(0, 3), "strength of the glow around bright lights at dusk and night (0: none)")
@@ -172,13 +183,16 @@ class SurfaceCache:
         self.materials[key] = made
         return made
 
-    def sun_light(self, pyrender, color, intensity: float):
-        """The one shadow-casting directional light, recoloured for this scene."""
+    def sun_light(self, pyrender, color, intensity: float, shadow_map: int = 1024):
+        """The one shadow-casting directional light, recoloured for this scene, with a
+        ``shadow_map``-texel square shadow map."""
+        if self.sun is not None and self.sun.shadow_texture.width != shadow_map:
+            self.sun = None  # another size: a new light (pyrender frees the old map with the scene's)
         if self.sun is None:
             from OpenGL.GL import GL_CLAMP_TO_BORDER
 
             self.sun = pyrender.DirectionalLight(color=np.asarray(color), intensity=intensity)
-            self.sun._generate_shadow_texture()
+            self.sun._generate_shadow_texture(shadow_map)
             # past the map's edge, its border (depth 1: lit), not the map repeated (pyrender's default)
             self.sun.shadow_texture.sampler.wrapS = self.sun.shadow_texture.sampler.wrapT = GL_CLAMP_TO_BORDER
         self.sun.color = np.asarray(color)
@@ -296,6 +310,7 @@ def build_scene(
     meshes: list | None = None,
     surfaces: SurfaceCache | None = None,
     textured: bool = False,
+    shadow_map: int = 1024,
 ):
     """The pyrender Scene of a spec and its SEG colours: (scene, {node: (semantic, id hi, id lo)}).
 
@@ -304,6 +319,7 @@ def build_scene(
         surfaces: the renderer's materials and textures (a new cache when None).
         textured: draw each object's materials (textures, roughness, glow); else one flat
             material for every surface. The SEG pass draws ids either way.
+        shadow_map: texels along a side of the sun's shadow map.
     """
     objects, lights, env = split_items(spec)
     meshes = [object_mesh(o) for o in objects] if meshes is None else meshes
@@ -341,7 +357,7 @@ def build_scene(
     for light in lights:
         color = np.asarray(light.color)
         if light is sun:  # the first directional light is the sun: the one that casts shadows
-            source = surfaces.sun_light(pyrender, color, light.intensity)
+            source = surfaces.sun_light(pyrender, color, light.intensity, shadow_map)
         elif light.kind == "directional":
             source = pyrender.DirectionalLight(color=color, intensity=light.intensity)
         elif light.kind == "point":
@@ -383,7 +399,8 @@ def light_effects(
     see them."""
     weather = (spec.params or {}).get("weather")
     if settings.sky and empty.any():
-        sky = atmosphere.sky_image(env, spec.camera, spec.width, spec.height, weather in ("rain", "snow", "fog"))
+        rows = atmosphere.sky_rows(empty)
+        sky = atmosphere.sky_image(env, spec.camera, spec.width, rows, weather in ("rain", "snow", "fog"))
         rgb = atmosphere.composite_sky(rgb, empty, sky)
     if settings.wet and weather == "rain":
         road = (semantic == SEMANTIC_ID["road"]) | (semantic == SEMANTIC_ID["sidewalk"])
@@ -473,13 +490,19 @@ def render_layers(spec: SceneSpec, settings: Mesh3DSettings, resource: Offscreen
         objects = [o for o in spec.items if isinstance(o, SceneObject)]
         meshes = [object_mesh(o) for o in objects]
         scene, seg = build_scene(
-            pyrender, spec, settings.znear, settings.zfar, meshes, resource.surfaces, settings.textures
-        )
+            pyrender, spec, settings.znear, settings.zfar, meshes, resource.surfaces, settings.textures,
+            settings.shadow_map,
+        )  # fmt: skip
         env = next(i for i in spec.items if isinstance(i, Environment))
         flags, view = 0, None
         if settings.shadows and env.time_of_day != "night" and scene.directional_light_nodes:
             flags = pyrender.RenderFlags.SHADOWS_DIRECTIONAL
-            view = functools.partial(sun_view, pyrender, scene, extent=settings.shadow_extent)
+            views: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # asked for once a draw: made once a pass
+
+            def view(light_node):
+                if id(light_node) not in views:
+                    views[id(light_node)] = sun_view(pyrender, scene, light_node, settings.shadow_extent)
+                return views[id(light_node)]
         rgb, colors, depth = render_passes(renderer, pyrender, scene, seg, flags, view)
         actors = [(o, m) for o, m in zip(objects, meshes) if o.instance]
         nodes = {(c[1] << 8) | c[2]: node for node, c in seg.items() if c[1] or c[2]}
