@@ -39,6 +39,23 @@ class Solid:
     material: str = "matte"
 
 
+@dataclass(frozen=True, eq=False)
+class TriangleMesh:
+    """A triangle mesh of an object besides its solids (a mesh asset), in the object's local frame.
+
+    Compared and hashed by identity (its arrays are large and shared by the actors of one file).
+
+    Attributes:
+        vertices: (V, 3) float64 metres.
+        faces: (F, 3) int64 vertex indices.
+        face_colors: (F, 4) uint8 RGBA.
+    """
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    face_colors: np.ndarray
+
+
 @dataclass(frozen=True)
 class SceneObject:
     """An object placed in the world.
@@ -47,6 +64,7 @@ class SceneObject:
         name: what it is (``car``, ``van``, ``child``, ``building``), recorded as the ``type`` attribute.
         category: the semantic category (Cityscapes name: ``car``, ``road``, ``animal``, ...).
         solids: its primitives in the local frame.
+        mesh: a triangle mesh in the local frame besides the solids (a mesh asset), or None.
         position: (x, y, z) world position of the local origin (bottom centre).
         heading: radians about the world z axis (0: facing +x, away from the camera).
         dimensions: (length, width, height) of its 3D box, metres (along x, y, z of the local frame).
@@ -68,6 +86,7 @@ class SceneObject:
     joints: tuple[tuple[float, float, float], ...] | None = None
     joint_radius: tuple[float, ...] | None = None
     attributes: tuple[tuple[str, object], ...] = ()
+    mesh: TriangleMesh | None = None
 
     def pose(self) -> np.ndarray:
         """(4, 4) local -> world transform."""

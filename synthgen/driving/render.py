@@ -18,6 +18,7 @@ from synthgen.config.params import Params, custom, param, within
 from synthgen.driving import labels as geometry
 from synthgen.driving.categories import SEMANTIC_ID, SKY
 from synthgen.driving import atmosphere
+from synthgen.driving.lens import render_through_lens
 from synthgen.driving.lights import Environment, Light
 from synthgen.driving.materials import material as material_named
 from synthgen.driving.materials import texture
@@ -553,5 +554,9 @@ def render_layers(spec: SceneSpec, settings: Mesh3DSettings, resource: Offscreen
 
 
 RENDERER = RendererKind(
-    render_layers, Mesh3DSettings, make_resource, fork_safe=False, check_environment=check_can_start
+    render_through_lens(render_layers),
+    Mesh3DSettings,
+    make_resource,
+    fork_safe=False,
+    check_environment=check_can_start,
 )
