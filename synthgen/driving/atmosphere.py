@@ -10,7 +10,7 @@ from a fixed seed), shifted per scene by the environment's ``cloud_shift``.
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -34,7 +34,7 @@ def cloud_texture() -> np.ndarray:
     return out
 
 
-@cache
+@lru_cache(maxsize=8)  # one camera a run, as a rule; a lens may give each frame its own canvas
 def _rays_of(intrinsics: bytes, rotation: bytes, width: int, rows: int) -> np.ndarray:
     k = np.frombuffer(intrinsics).reshape(3, 3)
     r = np.frombuffer(rotation).reshape(3, 3)
@@ -49,7 +49,7 @@ def _rays_of(intrinsics: bytes, rotation: bytes, width: int, rows: int) -> np.nd
 
 def rays(camera: Camera, width: int, rows: int) -> np.ndarray:
     """(rows, W, 3) float32 unit view rays of the pixel centres of the top ``rows`` rows in world
-    coordinates (z up); made once per camera and kept (a run's camera rarely changes)."""
+    coordinates (z up); the last few cameras' are kept."""
     k = np.ascontiguousarray(camera.intrinsics, np.float64).tobytes()
     r = np.ascontiguousarray(np.asarray(camera.extrinsics, np.float64)[:3, :3]).tobytes()
     return _rays_of(k, r, width, rows)
