@@ -274,7 +274,9 @@ def main() -> None:
         two_frames = min(two_frames, synthgen_run(double, 2)[0])
         keep(
             "bare pyrender (1 process)",
-            bare_pyrender(specs, settings.znear, settings.zfar, settings.textures, settings.shadows, settings.shadow_map),
+            bare_pyrender(
+                specs, settings.znear, settings.zfar, settings.textures, settings.shadows, settings.shadow_map
+            ),
         )
         keep("synthgen, 1 worker", synthgen_run(config, 1))
         keep("synthgen, 2 workers", synthgen_run(config, 2))

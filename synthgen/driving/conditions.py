@@ -84,7 +84,8 @@ def lighting(
         length = v.dimensions[0]
         c, s = math.cos(v.heading), math.sin(v.heading)
         if time_of_day == "dusk":
-            lights += headlights(v.position[0] + c * length / 2, v.position[1] + s * length / 2, v.heading, intensity=60.0)
+            bumper = (v.position[0] + c * length / 2, v.position[1] + s * length / 2)
+            lights += headlights(*bumper, v.heading, intensity=60.0)
         else:  # the spot lights are taken (lamps, ego): a point light over the road in front of it
             front = (v.position[0] + c * (length / 2 + 1.5), v.position[1] + s * (length / 2 + 1.5), 0.6)
             lights.append(Light("point", (1.0, 0.95, 0.85), 3.0, front, range=15.0))

@@ -213,7 +213,9 @@ def material_groups(mesh: MeshData) -> list[tuple[str, np.ndarray]]:
         return [(mesh.materials[0], np.arange(len(mesh.faces)))]
     order = np.argsort(mesh.face_material, kind="stable")
     bounds = np.searchsorted(mesh.face_material[order], np.arange(len(mesh.materials) + 1))
-    return [(name, order[bounds[k] : bounds[k + 1]]) for k, name in enumerate(mesh.materials) if bounds[k + 1] > bounds[k]]
+    return [
+        (name, order[bounds[k] : bounds[k + 1]]) for k, name in enumerate(mesh.materials) if bounds[k + 1] > bounds[k]
+    ]
 
 
 def triangles_world(obj: SceneObject, mesh=None) -> np.ndarray:

@@ -20,6 +20,7 @@ from synthgen.driving.categories import SEMANTIC_ID, SKY
 from synthgen.driving import atmosphere
 from synthgen.driving.lens import render_through_lens
 from synthgen.driving.lights import Environment, Light
+from synthgen.driving.materials import MATERIALS
 from synthgen.driving.materials import material as material_named
 from synthgen.driving.materials import texture
 from synthgen.driving.meshes import flat_arrays, material_groups, object_mesh, triangles_world
@@ -58,8 +59,9 @@ class Mesh3DSettings(Params):
     shadows: bool = param(True, None, "the sun casts shadows (a directional shadow map), by day and at dusk")
     shadow_extent: float = param(80.0, within(10, 400), "metres of road ahead the sun's shadow map covers")
     shadow_map: int = param(
-        1024, custom(lambda v, key: _shadow_map_size(v, key), int, "512 | 1024 | 2048 | 4096"), "texels along each side of the sun's shadow map: 512, 1024, 2048 or 4096 "
-        "(1024 over 80 m: 9 cm each; four times the texels cost about four times the shadow pass)"
+        1024,
+        custom(lambda v, key: _shadow_map_size(v, key), int, "512 | 1024 | 2048 | 4096"),
+        "texels along each side of the sun's shadow map: 512, 1024, 2048 or 4096 (1024 over 80 m: 9 cm each)",
     )
     sky: bool = param(True, None, "a sky with a gradient and clouds where nothing was drawn; false: a flat colour")
     bloom: float = param(0.6, within(0, 3), "strength of the glow around bright lights at dusk and night (0: none)")
@@ -156,6 +158,23 @@ class SurfaceCache:
         self.textures: dict[str, object] = {}
         self.materials: dict[tuple, object] = {}
         self.sun = None
+        self.keeper = None
+
+    def texture_keeper(self, pyrender):
+        """An invisible mesh (never drawn, in no pass) holding every material's textures, added to
+        every scene: pyrender frees the textures no mesh of a scene uses and uploads them again when
+        a later scene does (a 1024-texel facade and its mipmaps: ~4 MB and milliseconds each time),
+        so with it each texture is uploaded once per renderer, all in its first frame."""
+        if self.keeper is None:
+            triangle = np.zeros((3, 3), np.float32)
+            uv = np.zeros((3, 2), np.float32)
+            primitives = []
+            for name in sorted({t for m in MATERIALS.values() for t in (m.texture, m.emission) if t is not None}):
+                holder = pyrender.MetallicRoughnessMaterial(baseColorTexture=self.texture(pyrender, name))
+                primitives.append(pyrender.Primitive(positions=triangle, texcoord_0=uv, material=holder))
+            self.keeper = pyrender.Mesh(primitives)
+            self.keeper.is_visible = False
+        return self.keeper
 
     def texture(self, pyrender, name: str):
         if name not in self.textures:
@@ -299,7 +318,9 @@ def object_primitives(pyrender, mesh, surfaces: SurfaceCache, time_of_day: str, 
         if m.texture is not None and mesh.face_uv is not None:
             uv = (mesh.face_uv[faces].reshape(-1, 2) / np.asarray(m.tile, np.float32)).astype(np.float32)
         made = surfaces.material(pyrender, name, time_of_day, wet, True)
-        out.append(pyrender.Primitive(positions=positions, normals=normals, color_0=colors, texcoord_0=uv, material=made))
+        out.append(
+            pyrender.Primitive(positions=positions, normals=normals, color_0=colors, texcoord_0=uv, material=made)
+        )
     return out
 
 
@@ -342,6 +363,8 @@ def build_scene(
 
     seg = {}
     instance = 0
+    if textured:
+        add(np.eye(4), mesh=surfaces.texture_keeper(pyrender))  # no SEG colour: the SEG passes skip it
     for obj, mesh in zip(objects, meshes):
         primitives = object_primitives(pyrender, mesh, surfaces, env.time_of_day, wet, textured)
         node = add(obj.pose(), mesh=pyrender.Mesh(primitives))

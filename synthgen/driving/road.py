@@ -91,7 +91,13 @@ def _spans(layout: RoadLayout, start: float, end: float, gap: float) -> list[tup
 
 
 def building(
-    detail: np.random.Generator, tint: tuple[int, int, int], x: float, y: float, width: float, depth: float, height: float
+    detail: np.random.Generator,
+    tint: tuple[int, int, int],
+    x: float,
+    y: float,
+    width: float,
+    depth: float,
+    height: float,
 ) -> list[Solid]:
     """A building's solids, centred on (x, y): a facade material (plaster, brick or glass, tinted
     with ``tint``) above a ground floor that is a row of shop fronts or more of the facade.
@@ -185,10 +191,10 @@ def road_objects(layout: RoadLayout) -> list[SceneObject]:
             edge = layout.right_edge if side < 0 else layout.left_edge
             y = edge + side * layout.sidewalk_width / 2
             for a, b in _spans(layout, ROAD_START, ROAD_END, cross_half):
-                walks.append(
-                    Solid("box", (b - a, layout.sidewalk_width, 0.15), SIDEWALK, ((a + b) / 2, y, 0.075), material="pavement")
-                )
-                walks.append(Solid("box", (b - a, 0.2, 0.16), CURB, ((a + b) / 2, edge + side * 0.1, 0.08), material="kerb"))
+                middle = (a + b) / 2
+                size = (b - a, layout.sidewalk_width, 0.15)
+                walks.append(Solid("box", size, SIDEWALK, (middle, y, 0.075), material="pavement"))
+                walks.append(Solid("box", (b - a, 0.2, 0.16), CURB, (middle, edge + side * 0.1, 0.08), material="kerb"))
         objs.append(_thing("sidewalk", "sidewalk", walks))
     # terrain beyond, a little below the road
     grass = Solid("box", (400.0, 400.0, 0.1), (95, 110, 70), (80.0, mid_y, -0.12), material="grass")
@@ -245,8 +251,10 @@ def backdrop_objects(
             y_pole = edge + side * 0.5
             poles.append(Solid("cylinder", (0.08, 8.0), (110, 110, 115), (float(x), y_pole, 4.0), material="metal"))
             arm_end = (float(x), y_pole - side * 1.5, 7.9)
-            poles.append(Solid("segment", (0.05,), (110, 110, 115), a=(float(x), y_pole, 7.9), b=arm_end, material="metal"))
-            poles.append(Solid("box", (0.6, 0.3, 0.15), (200, 200, 190), (arm_end[0], arm_end[1], 7.8), material="lamp"))
+            grey = (110, 110, 115)
+            poles.append(Solid("segment", (0.05,), grey, a=(float(x), y_pole, 7.9), b=arm_end, material="metal"))
+            head = (arm_end[0], arm_end[1], 7.8)
+            poles.append(Solid("box", (0.6, 0.3, 0.15), (200, 200, 190), head, material="lamp"))
             lamps.append((arm_end[0], arm_end[1], 7.6))
         if rng.random() < 0.6 * density + 0.2:  # a sign
             x = float(rng.uniform(10, 60))
