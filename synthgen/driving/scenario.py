@@ -24,7 +24,8 @@ from synthgen.driving.people import POSES
 from synthgen.errors import ConfigError
 
 ACTOR_KINDS = (
-    "car", "van", "truck", "bus", "pedestrian", "child", "cyclist", "deer", "dog", "tyre", "box", "cone", "asset",
+    "car", "van", "truck", "bus", "motorbike", "pedestrian", "child", "elderly", "cyclist", "motorcyclist",
+    "deer", "dog", "tyre", "box", "cone", "asset",
 )  # fmt: skip
 WEATHERS = ("clear", "rain", "snow", "fog")
 DISTANCE = (1, 150)  # metres ahead of the camera; an offset from another group may be -100..150
@@ -50,7 +51,9 @@ class ActorSettings(Params):
         number(-360, 360),
         "degrees; 0 moves away from the camera along the lane, 180 towards it, 90 crosses from right to left",
     )
-    pose: Distribution = param("walking", choice(*POSES), "people's pose")
+    pose: Distribution = param(
+        "walking", choice(*POSES), "people's pose (crossing: walking, the head turned to the traffic)"
+    )
     relative_to: Optional[str] = param(None, None, "an actor group above: distance and lateral are offsets from it")
     lights_on: bool = param(False, None, "vehicles' headlights (at night the nearest vehicle's light the scene)")
     asset: Optional[AssetSettings] = nested(
