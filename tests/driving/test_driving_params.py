@@ -63,8 +63,10 @@ def _error(config: Path, *overrides: str) -> str:
         (
             DRIVING,
             ["scene.params.scenario.traffic.oncoming=uniform(1, 2)"],
-            "scene.params.scenario.traffic.oncoming: expected an integer, randint(a, b) or choice([...]), "
-            "got uniform(1.0, 2.0)",
+            (
+                "scene.params.scenario.traffic.oncoming: expected an integer, randint(a, b) or choice([...]), "
+                "got uniform(1.0, 2.0)"
+            ),
         ),
         (
             DRIVING,
