@@ -16,7 +16,7 @@ from tiny_pipelines import build_tiny_checkpoints  # noqa: E402
 from synthgen.config import load_run_config  # noqa: E402
 from synthgen.engine import generate, make_sample  # noqa: E402
 from synthgen.errors import ConfigError  # noqa: E402
-from synthgen.diffusion.lock import locked_pixels  # noqa: E402
+from synthgen.diffusion.lock import exact_pixels  # noqa: E402
 
 pytestmark = pytest.mark.slow  # runs diffusion pipelines (tiny random-weight ones and the built-in model)
 
@@ -64,7 +64,7 @@ def test_controlnet_on_depth_keeps_locked_pixels(tiny):
     cond = condition_image(layers, "depth")
     assert cond[0, 0, 0] == 255 and cond[-1, 0, 0] < cond[0, 0, 0]  # near is bright
     out = apply(settings, layers, None, rng).layers
-    locked = locked_pixels(ids, settings.margin)
+    locked = exact_pixels(rgb, ids, settings.margin)
     assert (out.rgb[locked] == rgb[locked]).all() and (out.rgb[~locked] != rgb[~locked]).any()
     assert out.instance_id is ids and out.depth is depth
 
