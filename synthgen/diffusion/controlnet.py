@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.config.params import REQUIRED, Params, custom, one_of, param, within
+from synthgen.config.params import REQUIRED, Params, custom, nested, one_of, param, within
 from synthgen.diffusion_models.models import (
     CONTROLNET_MODELS,
     IMAGE_PIPELINES,
@@ -28,6 +28,7 @@ from synthgen.diffusion.inpaint_background import DEVICE, GUIDANCE_SCALE, MARGIN
 from synthgen.diffusion.lock import composite_covered, resize
 from synthgen.diffusion.palette import segmentation_condition
 from synthgen.diffusion.prompts import Prompt, scene_params
+from synthgen.diffusion.quality import FilterSettings, with_filter
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
@@ -53,7 +54,8 @@ class ControlNetSettings(Params):
     steps: int = param(25, STEPS, "denoising steps")
     guidance_scale: float = param(7.5, GUIDANCE_SCALE, "classifier-free guidance")
     working_size: int = param(512, WORKING_SIZE, "unused by checkpoints' size rule; kept for the shared checks")
-    device: str = param("auto", DEVICE, "where the model runs: auto (a GPU if any), cpu, cuda (workers spread), cuda:N")
+    device: str = param("auto", DEVICE, "auto (a GPU if any), cpu, cuda (workers spread over GPUs), cuda:N")
+    filter: FilterSettings = nested(FilterSettings, "score each draw, redraw below a threshold (diffusion.quality)")
 
     def check(self, key: str) -> None:
         check_controlnet_pair(self.model, self.controlnet, f"{key}.controlnet")
@@ -114,4 +116,6 @@ def apply(s: ControlNetSettings, layers: Layers, spec: SceneSpec, rng: np.random
     return Applied(replace(layers, rgb=out), {"condition": s.condition, "prompt": prompt})
 
 
-KIND = StepKind(ControlNetSettings, apply, needs=NEEDS, make_resource=make_resource, requires=requires)
+KIND = StepKind(
+    ControlNetSettings, with_filter(apply), needs=NEEDS, make_resource=make_resource, requires=requires
+)

@@ -29,7 +29,7 @@ import numpy as np
 
 from synthgen.config.distributions import Distribution
 from synthgen.cityscapes import CITYSCAPES
-from synthgen.config.params import Params, choice, custom, param, within
+from synthgen.config.params import Params, choice, custom, nested, param, within
 from synthgen.diffusion_models.models import (
     BUILTIN,
     BUILTIN_CLASSES,
@@ -45,6 +45,7 @@ from synthgen.diffusion_models.models import (
 from synthgen.diffusion.lock import composite_covered, paint_mask, resize, working_size
 from synthgen.diffusion.prompts import Prompt, parse_prompt, scene_params
 from synthgen.errors import ConfigError
+from synthgen.diffusion.quality import FilterSettings, with_filter
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
@@ -110,7 +111,8 @@ class InpaintBackgroundSettings(Params):
     working_size: int = param(64, WORKING_SIZE, "built-in model: longer side it paints at, px")
     jump_length: int = param(5, within(1, 100), "built-in model: RePaint's jump length")
     resample: int = param(2, within(1, 20), "built-in model: RePaint's resampling per jump")
-    device: str = param("auto", DEVICE, "where the model runs: auto (a GPU if any), cpu, cuda (workers spread), cuda:N")
+    device: str = param("auto", DEVICE, "auto (a GPU if any), cpu, cuda (workers spread over GPUs), cuda:N")
+    filter: FilterSettings = nested(FilterSettings, "score each draw, redraw below a threshold (diffusion.quality)")
 
     def check(self, key: str) -> None:
         if self.model != BUILTIN:
@@ -228,6 +230,6 @@ def _pipeline_inpaint(
 
 
 KIND = StepKind(
-    InpaintBackgroundSettings, apply, needs=NEEDS, make_resource=make_resource, requires=requires,
+    InpaintBackgroundSettings, with_filter(apply), needs=NEEDS, make_resource=make_resource, requires=requires,
     invalidates=invalidates,
 )

@@ -7,7 +7,8 @@ An object's own pixels (the instance layer) are locked with their anti-aliased c
 - an edge pixel of an object (one next to the background) is, as drawn, ``a * ink + (1 - a) *
   old background``. Its coverage ``a`` is estimated from the picture: the ink is the mean of the
   object's whole pixels nearby (5x5), the old background the mean of the background pixels nearby,
-  and ``a`` is where the pixel lies between them (projected, clipped to 0..1). The step's result
+  and ``a`` is where the pixel lies between them (projected, clipped to 0..1; a thin stroke with no
+  whole pixel near takes the most inked object pixels nearby as its ink). The step's result
   replaces only the background's share: ``pixel + (1 - a) * (new background - old background)``
   (each the mean of the background pixels nearby, before and after the step), so the ink's share
   stays as drawn and the old background is gone;
@@ -71,13 +72,15 @@ def coverage(rgb: np.ndarray, instance_id: np.ndarray) -> np.ndarray:
     bg = old_bg[ys, xs]
     fg = ink[ys, xs]
     lacking = ~has_core[ys, xs]
-    if lacking.any():  # thin strokes: the object's most inked edge pixel stands for its ink
-        ids = instance_id[ys, xs][lacking]
-        far = np.linalg.norm(pixel[lacking] - bg[lacking], axis=1)
-        order = np.lexsort((far, ids))
-        last = np.r_[ids[order][1:] != ids[order][:-1], True]
-        strongest = dict(zip(ids[order][last].tolist(), pixel[lacking][order][last]))
-        fg[lacking] = np.stack([strongest[i] for i in ids.tolist()])
+    if lacking.any():  # thin strokes, no whole pixel near: the most inked object pixels nearby stand for the ink
+        far = np.zeros(instance_id.shape, np.float32)
+        far[ys, xs] = np.linalg.norm(pixel - bg, axis=1)
+        far[core] = np.linalg.norm(rgb[core].astype(np.float32) - old_bg[core], axis=1)
+        weight = far**4
+        total = cv2.boxFilter(rgb.astype(np.float32) * weight[..., None], -1, (WINDOW + 2, WINDOW + 2), normalize=False)
+        norm = cv2.boxFilter(weight, -1, (WINDOW + 2, WINDOW + 2), normalize=False)
+        ly, lx = ys[lacking], xs[lacking]
+        fg[lacking] = total[ly, lx] / np.maximum(norm[ly, lx], 1e-6)[:, None]
     span = fg - bg
     length2 = (span * span).sum(axis=1)
     a = ((pixel - bg) * span).sum(axis=1) / np.maximum(length2, 1e-6)
@@ -110,6 +113,17 @@ def composite_covered(
         keep |= locked_pixels(instance_id, margin) & background
     out[keep] = original[keep]
     return out
+
+
+def whole_pixels(instance_id: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the objects' pixels with no background pixel among their 8 neighbours: put back
+    byte for byte by every step, whatever the background (edge pixels are too where their
+    estimated coverage is 1, which depends on the background around them)."""
+    import cv2
+
+    inside = instance_id > 0
+    touches = cv2.dilate((~inside).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return inside & ~touches
 
 
 def exact_pixels(rgb: np.ndarray, instance_id: np.ndarray, margin: int = 0) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.config.distributions import Distribution
-from synthgen.config.params import Params, choice, custom, number, param
+from synthgen.config.params import Params, choice, custom, nested, number, param
 from synthgen.diffusion_models.models import (
     BUILTIN,
     BUILTIN_CLASSES,
@@ -30,6 +30,7 @@ from synthgen.diffusion_models.models import (
 from synthgen.diffusion.inpaint_background import DEVICE, GUIDANCE_SCALE, MARGIN, NEEDS, PROMPT, STEPS, WORKING_SIZE
 from synthgen.diffusion.lock import composite_covered, resize, working_size
 from synthgen.diffusion.prompts import Prompt, scene_params
+from synthgen.diffusion.quality import FilterSettings, with_filter
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
@@ -51,7 +52,8 @@ class RefineSettings(Params):
     steps: int = param(25, STEPS, "denoising steps of the whole schedule (strength * steps run)")
     guidance_scale: float = param(7.5, GUIDANCE_SCALE, "checkpoints: classifier-free guidance")
     working_size: int = param(128, WORKING_SIZE, "built-in model: longer side it refines at, px")
-    device: str = param("auto", DEVICE, "where the model runs: auto (a GPU if any), cpu, cuda (workers spread), cuda:N")
+    device: str = param("auto", DEVICE, "auto (a GPU if any), cpu, cuda (workers spread over GPUs), cuda:N")
+    filter: FilterSettings = nested(FilterSettings, "score each draw, redraw below a threshold (diffusion.quality)")
 
 
 def make_resource(s: RefineSettings) -> Any:
@@ -90,4 +92,4 @@ def apply(s: RefineSettings, layers: Layers, spec: SceneSpec, rng: np.random.Gen
     return Applied(replace(layers, rgb=out), params)
 
 
-KIND = StepKind(RefineSettings, apply, needs=NEEDS, make_resource=make_resource)
+KIND = StepKind(RefineSettings, with_filter(apply), needs=NEEDS, make_resource=make_resource)

@@ -96,7 +96,8 @@ def test_per_class_repaint_paints_each_class_only_as_itself(tiny):
     elsewhere = ~(sky | road) & exact_pixels(plain.image, ids)
     assert not changed[elsewhere].any()
     drawn = painted.meta["generate"]["bg"]["repaint"]
-    assert drawn == {"sky": f"an overcast {plain.meta['scene']['weather'].replace('_', ' ')} sky", "road": "wet asphalt"}
+    weather = plain.meta["scene"]["weather"].replace("_", " ")
+    assert drawn == {"sky": f"an overcast {weather} sky", "road": "wet asphalt"}
     assert (painted.labels.semantic == semantic).all()
 
 
@@ -107,7 +108,8 @@ def test_the_segmentation_condition_uses_ade20k_colours():
     from synthgen.diffusion.controlnet import condition_image
     from synthgen.types import Layers
 
-    ids = np.array([[7, 11, 21, 23], [24, 26, 8, 0]], np.int32)  # road building vegetation sky / person car sidewalk void
+    # road, building, vegetation, sky / person, car, sidewalk, void
+    ids = np.array([[7, 11, 21, 23], [24, 26, 8, 0]], np.int32)
     layers = Layers(np.zeros((2, 4, 3), np.uint8), np.zeros((2, 4), np.int32), {}, semantic_id=ids)
     cond = condition_image(layers, "segmentation")
     assert cond[0].tolist() == [[140, 140, 140], [180, 120, 120], [4, 200, 3], [6, 230, 230]]

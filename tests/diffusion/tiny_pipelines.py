@@ -195,3 +195,23 @@ def build_tiny_sdxl_checkpoints(root: Path) -> dict[str, Path]:
     ).save_pretrained(root / "xl_controlnet")
     paths["xl_controlnet"] = root / "xl_controlnet"
     return paths
+
+
+def build_tiny_clip(root: Path) -> Path:
+    """A tiny random-weight CLIP (transformers ``CLIPModel``, 32 px images) with its processor (the
+    byte-level tokenizer above and a CLIPImageProcessor), saved under ``root / "clip"``."""
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
+
+    tokenizer, vocab_size = _tokenizer(root)
+    torch.manual_seed(0)
+    text = {"hidden_size": 16, "intermediate_size": 32, "num_attention_heads": 2, "num_hidden_layers": 2,
+            "vocab_size": vocab_size, "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 1}
+    vision = {"hidden_size": 16, "intermediate_size": 32, "num_attention_heads": 2, "num_hidden_layers": 2,
+              "image_size": 32, "patch_size": 8}
+    model = CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=16))
+    folder = root / "clip"
+    model.save_pretrained(folder)
+    images = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(folder)
+    return folder
