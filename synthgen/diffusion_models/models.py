@@ -65,6 +65,16 @@ def device_and_dtype(device: str = "auto") -> tuple[str, Any]:
     return device, torch.float16
 
 
+def dtype_keyword() -> str:
+    """The keyword diffusers' ``from_pretrained`` takes the dtype by: ``dtype`` from 0.40 (models;
+    pipelines from 0.37), ``torch_dtype`` before (and deprecated since; 0.30.3 given ``dtype`` raised
+    a TypeError for a ControlNet and silently loaded a pipeline in fp32)."""
+    import diffusers
+
+    major, minor = (int(part) for part in diffusers.__version__.split(".")[:2])
+    return "dtype" if (major, minor) >= (0, 40) else "torch_dtype"
+
+
 def worker_ordinal() -> int:
     """This process's ordinal among the worker processes its parent started (0 for the main one)."""
     import multiprocessing
@@ -258,7 +268,7 @@ class BuiltinModel:
         _quiet()
         device, dtype = device_and_dtype(device)
         folder = builtin_dir()
-        unet = UNet2DModel.from_pretrained(folder, local_files_only=True, torch_dtype=dtype).to(device).eval()
+        unet = UNet2DModel.from_pretrained(folder, local_files_only=True, **{dtype_keyword(): dtype}).to(device).eval()
         config = json.loads((folder / "scheduler_config.json").read_text())
         return cls(unet, config, device, dtype)
 
@@ -366,7 +376,7 @@ def load_pipeline(folder: str, kind: str, controlnet: str | None = None, device:
     device, dtype = device_and_dtype(device)
     name = json.loads((Path(folder) / "model_index.json").read_text())["_class_name"]
     xl = "XL" in name
-    common: dict[str, Any] = {"dtype": dtype, "local_files_only": True}
+    common: dict[str, Any] = {dtype_keyword(): dtype, "local_files_only": True}
     if xl:
         # SDXL pipelines watermark their output when the optional invisible-watermark package is
         # installed: the same config would give other pixels on another machine
@@ -383,7 +393,7 @@ def load_pipeline(folder: str, kind: str, controlnet: str | None = None, device:
         cls = diffusers.StableDiffusionXLImg2ImgPipeline if xl else diffusers.StableDiffusionImg2ImgPipeline
         pipe = cls.from_pretrained(folder, **common)
     else:
-        net = diffusers.ControlNetModel.from_pretrained(controlnet, dtype=dtype, local_files_only=True)
+        net = diffusers.ControlNetModel.from_pretrained(controlnet, local_files_only=True, **{dtype_keyword(): dtype})
         cls = diffusers.StableDiffusionXLControlNetPipeline if xl else diffusers.StableDiffusionControlNetPipeline
         pipe = cls.from_pretrained(folder, controlnet=net, **common)
     pipe = pipe.to(device)
