@@ -4,19 +4,40 @@ the generate steps load them the way they load a user's checkpoint."""
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's (and CLIP's) map of the 256 bytes to printable characters (transformers has it, at a
+    path that moved between 4.x and 5.x)."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("\u00a1"), ord("\u00ac") + 1),
+                 *range(ord("\u00ae"), ord("\u00ff") + 1)]
+    chars, extra = {}, 0
+    for b in range(256):
+        if b in printable:
+            chars[b] = chr(b)
+        else:
+            chars[b] = chr(256 + extra)
+            extra += 1
+    return chars
 
 
 def _tokenizer(folder: Path):
     """A byte-level CLIP tokenizer whose vocabulary is every byte (no merges): enough for prompts."""
     from transformers import CLIPTokenizer
-    from transformers.convert_slow_tokenizer import bytes_to_unicode
 
     vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
-    for c in bytes_to_unicode().values():
+    for c in _bytes_to_unicode().values():
         vocab.setdefault(c, len(vocab))
         vocab.setdefault(c + "</w>", len(vocab))
+    if "vocab_file" in inspect.signature(CLIPTokenizer.__init__).parameters:  # transformers 4.x: from files
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+        (folder / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
+        tokenizer = CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77)
+        return tokenizer, len(vocab)
     return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77), len(vocab)
 
 
