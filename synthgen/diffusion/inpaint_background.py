@@ -44,8 +44,8 @@ from synthgen.diffusion_models.models import (
 )
 from synthgen.diffusion.lock import composite_covered, paint_mask, resize, working_size
 from synthgen.diffusion.prompts import Prompt, parse_prompt, scene_params
-from synthgen.errors import ConfigError
 from synthgen.diffusion.quality import FilterSettings, with_filter
+from synthgen.errors import ConfigError
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
