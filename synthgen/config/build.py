@@ -192,8 +192,8 @@ def _check_steps_keep_written_layers(steps: tuple[Any, ...], outputs: Any, scene
                 remedy = "repaint each class as itself (repaint: {class: prompt}) or "
             raise ConfigError(
                 f"generate.{step.name}",
-                f"{step.kind.name} repaints pixels of scene {scene.name!r} whose {label_words(written)} the {name} "
-                f"writer writes, which would no longer match the picture; {remedy}drop {name} from outputs",
+                f"{step.kind.name} repaints pixels of scene {scene.name!r} but not {label_words(written)}, which "
+                f"the {name} writer writes: they would no longer match the picture; {remedy}drop {name} from outputs",
             )
 
 
