@@ -296,7 +296,8 @@ def test_ocr_scene_end_to_end_with_the_builtin_model(tmp_path):
 @pytest.mark.slow
 def test_driving_scene_end_to_end_with_a_diffusion_step():
     pytest.importorskip("pyrender")
-    base = ["scene.params.width=160", "scene.params.height=96"]
+    # the camera model develops the picture after the generate stage (blur, JPEG): off, to check the stage's own
+    base = ["scene.params.width=160", "scene.params.height=96", "scene.params.sensor.enabled=false"]
     # dense (semantic and depth) is written: the built-in model repaints the terrain and the buildings as themselves
     steps = ["generate.bg.kind=inpaint_background", "generate.bg.params.steps=10", "generate.bg.params.working_size=32",
              "generate.bg.params.repaint.terrain=grass", "generate.bg.params.repaint.building=brick"]
