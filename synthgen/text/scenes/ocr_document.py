@@ -23,7 +23,7 @@ from synthgen.backgrounds import paper_background
 from synthgen.config.distributions import Distribution, parse_checked, parse_value
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.text.corpus import CorpusSchema, refuse_corpus_keys, resolve_corpus
+from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, refuse_corpus_keys, resolve_corpus
 from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
 from synthgen.text.items import TextItem
@@ -89,6 +89,7 @@ class OcrDocumentSettings:
     font_paths: tuple[str, ...]
     record_font: bool
     corpus: tuple[str, ...]
+    corpus_weights: np.ndarray | None = field(default=None, compare=False)  # cumulative, corpus.sampling: frequency
 
 
 def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
@@ -135,15 +136,19 @@ def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
         font_paths=font_paths,
         record_font=p.fonts.record,
         corpus=corpus,
+        corpus_weights=corpus_sampler(p.corpus, corpus, f"{key}.corpus"),
     )
 
 
-def sentences(corpus: tuple[str, ...], n: int, rng: np.random.Generator) -> list[str]:
-    """``n`` words as prose: capitalised sentences of 4-14 words, commas now and then."""
+def sentences(
+    corpus: tuple[str, ...], n: int, rng: np.random.Generator, cumulative: np.ndarray | None = None
+) -> list[str]:
+    """``n`` words as prose: capitalised sentences of 4-14 words, commas now and then; words drawn
+    by ``cumulative`` weights (``corpus_sampler``), uniformly when None."""
     words: list[str] = []
     while len(words) < n:
         length = int(rng.integers(4, 15))
-        sentence = [corpus[int(rng.integers(len(corpus)))].lower() for _ in range(length)]
+        sentence = [draw_word(corpus, cumulative, rng).lower() for _ in range(length)]
         sentence[0] = sentence[0].capitalize()
         for k in range(1, length - 1):
             if rng.random() < 0.08:
@@ -207,14 +212,14 @@ def sample(s: OcrDocumentSettings, rng: np.random.Generator) -> SceneSpec:
         previous_heading = heading
         if heading:
             font_size = max(int(round(size * float(s.heading_scale.sample(rng)))), size + 1)
-            words = sentences(s.corpus, int(rng.integers(1, 6)), rng)
+            words = sentences(s.corpus, int(rng.integers(1, 6)), rng, s.corpus_weights)
             words = [w.rstrip(".,?!:") for w in words]
             words[0] = words[0].capitalize()
             block_align = s.heading_align.sample(rng)
             font = _heading_font(s, body_font, rng)
         else:
             font_size = size
-            words = sentences(s.corpus, s.paragraph_words.sample(rng), rng)
+            words = sentences(s.corpus, s.paragraph_words.sample(rng), rng, s.corpus_weights)
             block_align = align
             font = body_font
         if not all(pick_font((font,), w, rng) for w in words):

@@ -34,7 +34,8 @@ from synthgen.backgrounds import (
 from synthgen.config.distributions import Distribution, parse_checked
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.text.corpus import CorpusSchema, refuse_corpus_keys, resolve_corpus
+from synthgen.text import fonts
+from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, refuse_corpus_keys, resolve_corpus
 from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
 from synthgen.text.items import TextItem
@@ -104,6 +105,7 @@ class OcrReceiptSettings:
     crumple: Distribution
     crumple_scale: Distribution
     shading: Distribution
+    corpus_weights: np.ndarray | None = field(default=None, compare=False)  # cumulative, corpus.sampling: frequency
 
 
 def from_config(p: OcrReceiptSchema, key: str) -> OcrReceiptSettings:
@@ -138,6 +140,7 @@ def from_config(p: OcrReceiptSchema, key: str) -> OcrReceiptSettings:
         font_paths=font_paths,
         record_font=p.fonts.record,
         corpus=corpus,
+        corpus_weights=corpus_sampler(p.corpus, corpus, f"{key}.corpus"),
         background=background_from_config(p.background, f"{key}.background"),
         rotation=dist(p.warp, "rotation", w, "float", -180, 180),
         scale=dist(p.warp, "scale", w, "float", 0.1, 1.0),
@@ -155,7 +158,7 @@ def receipt_lines(s: OcrReceiptSettings, rng: np.random.Generator) -> list[tuple
     """The receipt's lines: segments with an alignment each, and the line's role."""
 
     def word() -> str:
-        return s.corpus[int(rng.integers(len(s.corpus)))].upper()
+        return draw_word(s.corpus, s.corpus_weights, rng).upper()
 
     lines: list[tuple[list[Segment], str]] = []
     name = " ".join(word() for _ in range(int(rng.integers(1, 3))))
@@ -191,7 +194,7 @@ def receipt_lines(s: OcrReceiptSettings, rng: np.random.Generator) -> list[tuple
 
 
 def _mono_font(s: OcrReceiptSettings, rng: np.random.Generator) -> str:
-    mono = [f for f in s.font_paths if "mono" in f.lower()]
+    mono = [f for f in s.font_paths if "mono" in f.lower() or fonts.bundled_class(f) == "mono"]
     pool = mono if mono and rng.random() < 0.8 else list(s.font_paths)
     return pool[int(rng.integers(len(pool)))]
 

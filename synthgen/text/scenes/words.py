@@ -16,7 +16,7 @@ from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.text import fonts
 from synthgen.text.charsets import CASES, apply_case
-from synthgen.text.corpus import CorpusSchema, refuse_corpus_keys
+from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, refuse_corpus_keys
 from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys
 from synthgen.text.glyphs import layout_run
@@ -66,6 +66,7 @@ class TextWordsSettings:
     record_font: bool
     corpus: tuple[str, ...]
     images: tuple[str, ...]
+    corpus_weights: np.ndarray | None = field(default=None, compare=False)  # cumulative, corpus.sampling: frequency
 
 
 def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
@@ -91,7 +92,7 @@ def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
     refuse_corpus_keys(p.corpus, f"{key}.corpus", wordfreq=False)
     font_paths = fonts.discover_fonts(p.fonts.paths, f"{key}.fonts.paths")
     if p.fonts.bundled:
-        font_paths += fonts.discover_fonts([str(fonts.bundled_font_dir())], f"{key}.fonts.bundled")
+        font_paths += fonts.bundled_fonts()
     if p.fonts.system:
         font_paths += fonts.system_fonts()
     font_paths = sorted(set(font_paths))
@@ -127,6 +128,7 @@ def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
         record_font=p.fonts.record,
         corpus=tuple(corpus),
         images=images,
+        corpus_weights=corpus_sampler(p.corpus, tuple(corpus), f"{key}.corpus"),
     )
 
 
@@ -209,7 +211,7 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
     placed: list[np.ndarray] = []
     dropped = {"no_font_coverage": 0, "no_room": 0, "too_large": 0}
     for _ in range(n_words):
-        word = apply_case(s.corpus[int(rng.integers(len(s.corpus)))], s.case.sample(rng))
+        word = apply_case(draw_word(s.corpus, s.corpus_weights, rng), s.case.sample(rng))
         size = s.font_size.sample(rng)
         angle = float(s.rotation.sample(rng))
         color = sample_text_color(rng, background_lum, s.min_contrast)
