@@ -265,21 +265,55 @@ def evaluate(name: str, images: list[np.ndarray], crops: list[Crop], engine) -> 
     return row
 
 
-def calibrate(engine, num: int, seed: int) -> dict:
-    """RapidOCR's reading of crops by their measured contrast and glyph height, over the default
-    crops with faint and tiny text made common (text colours of any contrast, cap heights from 5 px), so that the
-    thresholds can be read off: for each candidate threshold, the share read of what it would flag
-    (should be <= 10 %) and of what it would keep (should be >= 90 %)."""
-    overrides = [
-        "scene.params.min_contrast=0.0",  # text colours of every contrast
-        "scene.params.min_legible_contrast=0.0",
-        "scene.params.min_legible_size=0",
-        "scene.params.size_by=cap",  # cap heights of 0.2..0.8 of the crop: 5 to 20 px
-        "scene.params.glyph_height=uniform(0.2, 0.8)",
-    ]
-    images, crops = synthgen_crops(overrides, num, seed)
-    for c, text in zip(crops, read_crops(engine, images)):
-        c.read = text
+def wild_words(num: int, seed: int, overrides: list[str] = ()) -> tuple[list[np.ndarray], list[Crop]]:
+    """The words of ``num`` ocr_wild scenes, each cut out along its word quad (a perspective warp
+    to a level strip), with the scene's own legibility flag and the measured contrast and height."""
+    import cv2
+
+    import synthgen
+    from synthgen.text import fonts
+    from synthgen.text.contrast import luminance_image
+    from synthgen.text.legibility import drawn_height, ink_contrast
+
+    classes = {Path(f.path).name: f.font_class for f in fonts.bundled_faces()}
+    cfg = synthgen.load_config(str(ROOT / "synthgen" / "configs" / "ocr_wild.yaml"), [f"seed={seed}", *overrides])
+    images, crops = [], []
+    from pycocotools import mask as mask_utils
+
+    for i in range(num):
+        sample = synthgen.make_sample(cfg, i)
+        lum = luminance_image(sample.image)
+        for inst in sample.labels.instances:
+            if inst.text is None or inst.text.quad is None or "font" not in inst.attributes:
+                continue  # words only (lines and blocks are made of them)
+            q = np.asarray(inst.text.quad, np.float32)
+            w = int(round(max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3]))))
+            h = int(round(max(np.linalg.norm(q[3] - q[0]), np.linalg.norm(q[2] - q[1]))))
+            if w < 2 or h < 2:
+                continue
+            pad = 0.15 * h
+            dst = np.float32([[pad, pad], [w + pad, pad], [w + pad, h + pad], [pad, h + pad]])
+            warp = cv2.getPerspectiveTransform(q, dst)
+            crop = cv2.warpPerspective(sample.image, warp, (int(w + 2 * pad), int(h + 2 * pad)), borderMode=cv2.BORDER_REPLICATE)
+            mask = mask_utils.decode(inst.rle).astype(np.int32)
+            x, y, bw, bh = inst.bbox
+            font = inst.attributes.get("font", "")
+            images.append(crop)
+            crops.append(
+                Crop(
+                    label=inst.text.transcription,
+                    legible=bool(inst.attributes.get("legible", True)),
+                    font=font,
+                    font_class=classes.get(font, "system/user"),
+                    glyph_px=drawn_height(inst),
+                    contrast=ink_contrast(lum, mask, 1, (x, y, x + bw, y + bh)),
+                )
+            )
+    return images, crops
+
+
+def threshold_table(crops: list[Crop]) -> dict:
+    """For candidate thresholds: (threshold, flagged, read of flagged, kept, read of kept)."""
     contrast = np.array([c.contrast for c in crops])
     glyph = np.array([c.glyph_px for c in crops])
     read = np.array([c.exact for c in crops])
@@ -292,11 +326,85 @@ def calibrate(engine, num: int, seed: int) -> dict:
         flagged = glyph < t
         kept = ~flagged & (contrast >= 0.15)
         table["size"].append((t, int(flagged.sum()), _rate(read[flagged]), int(kept.sum()), _rate(read[kept])))
-    print("calibration (threshold, flagged, read of flagged, kept, read of kept):")
-    for kind, rows in table.items():
-        for r in rows:
-            print(f"  {kind} < {r[0]}: flagged {r[1]} read {r[2]:.1%}; kept {r[3]} read {r[4]:.1%}")
+    flagged = np.array([not c.legible for c in crops])
+    table["as_shipped"] = (int(flagged.sum()), _rate(read[flagged]), int((~flagged).sum()), _rate(read[~flagged]))
     return table
+
+
+def print_table(name: str, table: dict) -> None:
+    n, r, k, rk = table["as_shipped"]
+    print(f"{name}: as shipped, flagged {n} read {r:.1%}; kept {k} read {rk:.1%}")
+    for kind in ("contrast", "size"):
+        for t, n, r, k, rk in table[kind]:
+            print(f"  {kind} < {t}: flagged {n} read {r:.1%}; kept {k} read {rk:.1%}")
+
+
+def calibrate(engine, num: int, seed: int) -> dict:
+    """RapidOCR's reading of crops by their measured contrast and glyph height, over the default
+    crops with faint and tiny text made common (text colours of any contrast, cap heights from 5 px), so that the
+    thresholds can be read off: for each candidate threshold, the share read of what it would flag
+    (should be <= 10 %) and of what it would keep (should be >= 90 %)."""
+    overrides = [
+        "scene.params.min_contrast=0.0",  # text colours of every contrast
+        "scene.params.min_legible_contrast=0.0",
+        "scene.params.min_legible_size=0",
+        "scene.params.size_by=cap",  # cap heights of 0.2..0.8 of the crop: 5 to 20 px
+        "scene.params.glyph_height=uniform(0.2, 0.8)",
+    ]
+    out = {}
+    images, crops = synthgen_crops(overrides, num, seed)
+    for c, text in zip(crops, read_crops(engine, images)):
+        c.read = text
+    out["recognition (faint and small made common)"] = threshold_table(crops)
+    images, crops = synthgen_crops([], num, seed)
+    for c, text in zip(crops, read_crops(engine, images)):
+        c.read = text
+    out["recognition (defaults)"] = threshold_table(crops)
+    images, crops = wild_words(max(num // 20, 4), seed)
+    for c, text in zip(crops, read_crops(engine, images)):
+        c.read = text
+    out["ocr_wild words (defaults)"] = threshold_table(crops)
+    images, crops = wild_words(max(num // 20, 4), seed, ["scene.params.faint_probability=0.3"])
+    for c, text in zip(crops, read_crops(engine, images)):
+        c.read = text
+    out["ocr_wild words (faint_probability 0.3)"] = threshold_table(crops)
+    print("calibration (threshold: flagged, share read of flagged; kept, share read of kept):")
+    for name, table in out.items():
+        print_table(name, table)
+    return out
+
+
+STARTUP = """
+import resource, sys, time
+t0 = time.perf_counter()
+import synthgen
+cfg = synthgen.load_config(sys.argv[1], sys.argv[2:])
+t1 = time.perf_counter()
+for i in range(200):
+    synthgen.make_sample(cfg, i)
+t2 = time.perf_counter()
+print(t1 - t0, t2 - t1, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def startup(repeats: int) -> dict:
+    """What the shipped font set costs a fresh process (a worker loads the config and its fonts
+    once): config load (font list, charsets, the unicase outline check of every face), then 200
+    crops, and the peak RSS; against the four DejaVu faces, alternating, median of ``repeats``."""
+    dejavu = variants()["DejaVu only (the old default fonts)"]
+    runs: dict[str, list[tuple[float, float, float]]] = {"shipped set (75 faces)": [], "DejaVu only (4 faces)": []}
+    for _ in range(repeats):
+        for name, overrides in (("shipped set (75 faces)", []), ("DejaVu only (4 faces)", dejavu)):
+            out = subprocess.run(
+                [sys.executable, "-c", STARTUP, str(CONFIG), *overrides], check=True, capture_output=True, text=True, cwd=ROOT
+            ).stdout.split()
+            runs[name].append(tuple(float(v) for v in out))
+    result = {}
+    for name, values in runs.items():
+        load, crops, rss = (float(np.median([v[k] for v in values])) for k in range(3))
+        result[name] = {"config_load_s": load, "ms_per_crop": crops / 200 * 1000, "peak_rss_mb": rss}
+        print(f"start-up, {name}: config load {load:.2f} s, 200 crops {crops / 200 * 1000:.2f} ms each, peak RSS {rss:.0f} MB")
+    return result
 
 
 def _rate(values: np.ndarray) -> float:
@@ -313,7 +421,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-trdg", action="store_true")
     ap.add_argument("--calibrate", action="store_true", help="also measure the legibility thresholds")
     ap.add_argument("--json", type=Path, help="write every figure here")
+    ap.add_argument("--startup", type=int, metavar="REPEATS", help="only time the font set's start-up per worker")
     args = ap.parse_args(argv)
+    if args.startup:
+        result = startup(args.startup)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=1))
+        return 0
     engine = load_reader(args.rapidocr)
     rows = []
     for name, overrides in variants().items():
