@@ -27,6 +27,7 @@ crops with bench_ocr's settings (noise background, skew 5, blur radius 0-1, 32 p
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import subprocess
 import sys
@@ -60,7 +61,10 @@ def variants() -> dict[str, list[str]]:
     dejavu = [f"DejaVu{n}.ttf" for n in ("Sans", "Sans-Bold", "Serif", "SansMono")]
     out = {
         "defaults": [],
-        "system fonts (fonts.system, no shipped set)": ["scene.params.fonts.bundled=false", "scene.params.fonts.system=true"],
+        "system fonts (fonts.system, no shipped set)": [
+            "scene.params.fonts.bundled=false",
+            "scene.params.fonts.system=true",
+        ],
         "DejaVu only (the old default fonts)": [
             "scene.params.fonts.bundled=false",
             "scene.params.fonts.paths=[" + ", ".join(f"synthgen/text/assets/fonts/{f}" for f in dejavu) + "]",
@@ -141,7 +145,9 @@ def synthgen_crops(overrides: list[str], num: int, seed: int) -> tuple[list[np.n
         x, y, w, h = inst.bbox
         contrast = ink_contrast(luminance_image(sample.image), mask, 1, (x, y, x + w, y + h))
         q = np.asarray(inst.text.char_quads if inst.text.char_quads is not None else [inst.text.quad], np.float64)
-        glyph = float(max(np.linalg.norm(q[:, 3] - q[:, 0], axis=1).max(), np.linalg.norm(q[:, 2] - q[:, 1], axis=1).max()))
+        glyph = float(
+            max(np.linalg.norm(q[:, 3] - q[:, 0], axis=1).max(), np.linalg.norm(q[:, 2] - q[:, 1], axis=1).max())
+        )
         font = inst.attributes.get("font", "")
         applied = tuple(sample.meta.get("augment") or {})  # the steps applied to this sample, by name
         images.append(sample.image)
@@ -171,7 +177,9 @@ def trdg_crops(num: int, peers: Path, work: Path) -> tuple[list[np.ndarray], lis
         return f"trdg skipped: installing it failed ({exc})"
     out = work / "trdg"
     flags = f"-c {num} -l en -w 1 -f 32 -b 0 -k 5 -rk -bl 1 -rbl -e png -na 2 -t 2"
-    subprocess.run([str(python.parent / "trdg"), "--output_dir", str(out), *flags.split()], check=True, capture_output=True)
+    subprocess.run(
+        [str(python.parent / "trdg"), "--output_dir", str(out), *flags.split()], check=True, capture_output=True
+    )
     images, crops = [], []
     for line in (out / "labels.txt").read_text(encoding="utf-8").splitlines():
         name, _, label = line.partition(" ")
@@ -214,7 +222,7 @@ def _edits(a: str, b: str) -> int:
 
 
 def band(value: float, edges: tuple[float, ...]) -> str:
-    for lo, hi in zip(edges, edges[1:]):
+    for lo, hi in itertools.pairwise(edges):
         if lo <= value < hi:
             return f"{lo:g}-{hi:g}"
     return f">={edges[-1]:g}"
@@ -227,8 +235,11 @@ def breakdown(crops: list[Crop]) -> dict[str, dict[str, tuple[int, float]]]:
         "tallest glyph px": lambda c: band(c.glyph_px, (0, 8, 10, 14, 18, 24, 40)),
         "ink contrast": lambda c: band(c.contrast, (0, 0.15, 0.25, 0.4, 0.6, 1.01)),
         "characters": lambda c: band(len(c.label), (1, 4, 8, 13, 20, 200)),
-        "kind": lambda c: "digits/symbols" if not any(ch.isalpha() for ch in c.label) else (
-            "upper" if c.label.isupper() else "lower" if c.label.islower() else "mixed case"),
+        "kind": lambda c: (
+            "digits/symbols"
+            if not any(ch.isalpha() for ch in c.label)
+            else ("upper" if c.label.isupper() else "lower" if c.label.islower() else "mixed case")
+        ),
     }
     out: dict[str, dict[str, tuple[int, float]]] = {}
     for name, key in factors.items():
@@ -253,15 +264,20 @@ def evaluate(name: str, images: list[np.ndarray], crops: list[Crop], engine) -> 
         "variant": name,
         "crops": len(legible),
         "exact": float(np.mean([c.exact for c in legible])) if legible else float("nan"),
-        "case_insensitive": float(np.mean([c.read.lower() == c.label.lower() for c in legible])) if legible else float("nan"),
+        "case_insensitive": float(np.mean([c.read.lower() == c.label.lower() for c in legible]))
+        if legible
+        else float("nan"),
         "flagged_illegible": len(crops) - len(legible),
         "misses_by_reason": dict(reasons.most_common()),
         "breakdown": breakdown(legible),
         "read_seconds": round(seconds, 1),
         "examples": [(c.label, c.read, c.font, c.reason) for c in legible if not c.exact][:12],
     }
-    print(f"{name}: {row['exact']:.1%} exact of {row['crops']} crops ({row['flagged_illegible']} flagged illegible); "
-          f"misses: {dict(reasons.most_common())}", flush=True)
+    print(
+        f"{name}: {row['exact']:.1%} exact of {row['crops']} crops ({row['flagged_illegible']} flagged illegible); "
+        f"misses: {dict(reasons.most_common())}",
+        flush=True,
+    )
     return row
 
 
@@ -294,7 +310,9 @@ def wild_words(num: int, seed: int, overrides: list[str] = ()) -> tuple[list[np.
             pad = 0.15 * h
             dst = np.float32([[pad, pad], [w + pad, pad], [w + pad, h + pad], [pad, h + pad]])
             warp = cv2.getPerspectiveTransform(q, dst)
-            crop = cv2.warpPerspective(sample.image, warp, (int(w + 2 * pad), int(h + 2 * pad)), borderMode=cv2.BORDER_REPLICATE)
+            crop = cv2.warpPerspective(
+                sample.image, warp, (int(w + 2 * pad), int(h + 2 * pad)), borderMode=cv2.BORDER_REPLICATE
+            )
             mask = mask_utils.decode(inst.rle).astype(np.int32)
             x, y, bw, bh = inst.bbox
             font = inst.attributes.get("font", "")
@@ -396,14 +414,20 @@ def startup(repeats: int) -> dict:
     for _ in range(repeats):
         for name, overrides in (("shipped set (75 faces)", []), ("DejaVu only (4 faces)", dejavu)):
             out = subprocess.run(
-                [sys.executable, "-c", STARTUP, str(CONFIG), *overrides], check=True, capture_output=True, text=True, cwd=ROOT
+                [sys.executable, "-c", STARTUP, str(CONFIG), *overrides],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
             ).stdout.split()
             runs[name].append(tuple(float(v) for v in out))
     result = {}
     for name, values in runs.items():
         load, crops, rss = (float(np.median([v[k] for v in values])) for k in range(3))
         result[name] = {"config_load_s": load, "ms_per_crop": crops / 200 * 1000, "peak_rss_mb": rss}
-        print(f"start-up, {name}: config load {load:.2f} s, 200 crops {crops / 200 * 1000:.2f} ms each, peak RSS {rss:.0f} MB")
+        print(
+            f"start-up, {name}: config load {load:.2f} s, 200 crops {crops / 200 * 1000:.2f} ms each, peak RSS {rss:.0f} MB"
+        )
     return result
 
 

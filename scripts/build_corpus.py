@@ -1,3 +1,4 @@
+#!/usr/bin/env python
 """Build synthgen's default English corpus (synthgen/text/assets/corpus/words_en.tsv.gz) from wordfreq.
 
 The list holds the ``--top`` most frequent English words of wordfreq's ``best`` list that are

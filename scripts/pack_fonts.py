@@ -1,3 +1,4 @@
+#!/usr/bin/env python
 """Build synthgen's default font set (synthgen/text/assets/fonts/) from Debian font packages.
 
 Every face comes from a pinned Debian bookworm package (``apt-get download PKG=VERSION``, unpacked
@@ -64,110 +65,326 @@ F = "usr/share/fonts/truetype"
 O = "usr/share/fonts/opentype"
 FAMILIES = (
     # serif
-    Family("DejaVu Serif", "serif", "fonts-dejavu-core", "2.37-6", "Bitstream-Vera", (f"{F}/dejavu/DejaVuSerif.ttf",), whole=True),
-    Family("Liberation Serif", "serif", "fonts-liberation", "1:1.07.4-11", "GPL-2-with-font-exception",
-           (f"{F}/liberation/LiberationSerif-Regular.ttf", f"{F}/liberation/LiberationSerif-Bold.ttf")),
-    Family("Noto Serif", "serif", "fonts-noto-core", "20201225-1", "OFL-1.1",
-           (f"{F}/noto/NotoSerif-Regular.ttf", f"{F}/noto/NotoSerif-Italic.ttf")),
-    Family("EB Garamond", "serif", "fonts-ebgaramond", "0.016+git20210310.42d4f9f2-1", "OFL-1.1",
-           (f"{O}/ebgaramond/EBGaramond12-Regular.otf",)),
-    Family("Linux Libertine", "serif", "fonts-linuxlibertine", "5.3.0-6", "OFL-1.1",
-           (f"{O}/linux-libertine/LinLibertine_R.otf",)),
-    Family("Caladea", "serif", "fonts-crosextra-caladea", "20200211-1", "Apache-2.0",
-           (f"{F}/crosextra/Caladea-Regular.ttf", f"{F}/crosextra/Caladea-Bold.ttf")),
-    Family("Roboto Slab", "serif", "fonts-roboto-slab", "1.100263+20170512-2", "Apache-2.0",
-           (f"{O}/roboto/slab/RobotoSlab-Regular.otf",)),
+    Family(
+        "DejaVu Serif",
+        "serif",
+        "fonts-dejavu-core",
+        "2.37-6",
+        "Bitstream-Vera",
+        (f"{F}/dejavu/DejaVuSerif.ttf",),
+        whole=True,
+    ),
+    Family(
+        "Liberation Serif",
+        "serif",
+        "fonts-liberation",
+        "1:1.07.4-11",
+        "GPL-2-with-font-exception",
+        (f"{F}/liberation/LiberationSerif-Regular.ttf", f"{F}/liberation/LiberationSerif-Bold.ttf"),
+    ),
+    Family(
+        "Noto Serif",
+        "serif",
+        "fonts-noto-core",
+        "20201225-1",
+        "OFL-1.1",
+        (f"{F}/noto/NotoSerif-Regular.ttf", f"{F}/noto/NotoSerif-Italic.ttf"),
+    ),
+    Family(
+        "EB Garamond",
+        "serif",
+        "fonts-ebgaramond",
+        "0.016+git20210310.42d4f9f2-1",
+        "OFL-1.1",
+        (f"{O}/ebgaramond/EBGaramond12-Regular.otf",),
+    ),
+    Family(
+        "Linux Libertine",
+        "serif",
+        "fonts-linuxlibertine",
+        "5.3.0-6",
+        "OFL-1.1",
+        (f"{O}/linux-libertine/LinLibertine_R.otf",),
+    ),
+    Family(
+        "Caladea",
+        "serif",
+        "fonts-crosextra-caladea",
+        "20200211-1",
+        "Apache-2.0",
+        (f"{F}/crosextra/Caladea-Regular.ttf", f"{F}/crosextra/Caladea-Bold.ttf"),
+    ),
+    Family(
+        "Roboto Slab",
+        "serif",
+        "fonts-roboto-slab",
+        "1.100263+20170512-2",
+        "Apache-2.0",
+        (f"{O}/roboto/slab/RobotoSlab-Regular.otf",),
+    ),
     Family("Vollkorn", "serif", "fonts-vollkorn", "4.105-2", "OFL-1.1", (f"{F}/vollkorn/Vollkorn-Regular.ttf",)),
-    Family("Old Standard", "serif", "fonts-oldstandard", "2.2really-4", "OFL-1.1",
-           (f"{F}/fonts-oldstandard/OldStandard-Regular.ttf",)),
-    Family("Goudy Bookletter 1911", "serif", "fonts-goudybookletter", "2010.07.03-6", "public-domain",
-           (f"{O}/sortsmill/GoudyBookletter1911.otf",)),
+    Family(
+        "Old Standard",
+        "serif",
+        "fonts-oldstandard",
+        "2.2really-4",
+        "OFL-1.1",
+        (f"{F}/fonts-oldstandard/OldStandard-Regular.ttf",),
+    ),
+    Family(
+        "Goudy Bookletter 1911",
+        "serif",
+        "fonts-goudybookletter",
+        "2010.07.03-6",
+        "public-domain",
+        (f"{O}/sortsmill/GoudyBookletter1911.otf",),
+    ),
     Family("Prociono", "serif", "fonts-prociono", "2.3-6", "public-domain", (f"{O}/fonts-prociono/Prociono.otf",)),
     Family("GFS Didot", "serif", "fonts-gfs-didot", "1.1-7", "OFL-1.1", (f"{O}/didot/GFSDidot.otf",)),
     # sans
-    Family("DejaVu Sans", "sans", "fonts-dejavu-core", "2.37-6", "Bitstream-Vera",
-           (f"{F}/dejavu/DejaVuSans.ttf", f"{F}/dejavu/DejaVuSans-Bold.ttf"), whole=True),
-    Family("Liberation Sans", "sans", "fonts-liberation", "1:1.07.4-11", "GPL-2-with-font-exception",
-           (f"{F}/liberation/LiberationSans-Regular.ttf", f"{F}/liberation/LiberationSans-Bold.ttf")),
-    Family("Noto Sans", "sans", "fonts-noto-core", "20201225-1", "OFL-1.1",
-           (f"{F}/noto/NotoSans-Regular.ttf", f"{F}/noto/NotoSans-Bold.ttf")),
-    Family("Open Sans", "sans", "fonts-open-sans", "1.11-2", "Apache-2.0",
-           (f"{F}/open-sans/OpenSans-Regular.ttf", f"{F}/open-sans/OpenSans-Semibold.ttf")),
-    Family("Lato", "sans", "fonts-lato", "2.0-2.1", "OFL-1.1", (f"{F}/lato/Lato-Regular.ttf", f"{F}/lato/Lato-Bold.ttf")),
-    Family("Roboto", "sans", "fonts-roboto-unhinted", "2:0~20170802-3", "Apache-2.0",
-           (f"{F}/roboto/unhinted/RobotoTTF/Roboto-Regular.ttf", f"{F}/roboto/unhinted/RobotoTTF/Roboto-Bold.ttf")),
+    Family(
+        "DejaVu Sans",
+        "sans",
+        "fonts-dejavu-core",
+        "2.37-6",
+        "Bitstream-Vera",
+        (f"{F}/dejavu/DejaVuSans.ttf", f"{F}/dejavu/DejaVuSans-Bold.ttf"),
+        whole=True,
+    ),
+    Family(
+        "Liberation Sans",
+        "sans",
+        "fonts-liberation",
+        "1:1.07.4-11",
+        "GPL-2-with-font-exception",
+        (f"{F}/liberation/LiberationSans-Regular.ttf", f"{F}/liberation/LiberationSans-Bold.ttf"),
+    ),
+    Family(
+        "Noto Sans",
+        "sans",
+        "fonts-noto-core",
+        "20201225-1",
+        "OFL-1.1",
+        (f"{F}/noto/NotoSans-Regular.ttf", f"{F}/noto/NotoSans-Bold.ttf"),
+    ),
+    Family(
+        "Open Sans",
+        "sans",
+        "fonts-open-sans",
+        "1.11-2",
+        "Apache-2.0",
+        (f"{F}/open-sans/OpenSans-Regular.ttf", f"{F}/open-sans/OpenSans-Semibold.ttf"),
+    ),
+    Family(
+        "Lato", "sans", "fonts-lato", "2.0-2.1", "OFL-1.1", (f"{F}/lato/Lato-Regular.ttf", f"{F}/lato/Lato-Bold.ttf")
+    ),
+    Family(
+        "Roboto",
+        "sans",
+        "fonts-roboto-unhinted",
+        "2:0~20170802-3",
+        "Apache-2.0",
+        (f"{F}/roboto/unhinted/RobotoTTF/Roboto-Regular.ttf", f"{F}/roboto/unhinted/RobotoTTF/Roboto-Bold.ttf"),
+    ),
     Family("Cantarell", "sans", "fonts-cantarell", "0.303.1-1", "OFL-1.1", (f"{O}/cantarell/Cantarell-Regular.otf",)),
     Family("Cabin", "sans", "fonts-cabin", "1.5-3", "OFL-1.1", (f"{O}/cabin/Cabin-Regular.otf",)),
     Family("Inter", "sans", "fonts-inter", "4.0~beta7+ds-1", "OFL-1.1", (f"{O}/inter/Inter-Regular.otf",)),
     Family("Go", "sans", "fonts-go", "0~20170330-1", "BSD-3-clause", ("usr/share/fonts/fonts-go/Go-Regular.ttf",)),
     Family("Tuffy", "sans", "fonts-tuffy", "20120614-2.1", "public-domain", (f"{F}/tuffy/Tuffy.ttf",)),
-    Family("League Spartan", "sans", "fonts-league-spartan", "2.210-1", "OFL-1.1",
-           (f"{O}/league-spartan/LeagueSpartan-Bold.otf",)),
+    Family(
+        "League Spartan",
+        "sans",
+        "fonts-league-spartan",
+        "2.210-1",
+        "OFL-1.1",
+        (f"{O}/league-spartan/LeagueSpartan-Bold.otf",),
+    ),
     Family("B612", "sans", "fonts-b612", "1.008-3", "OFL-1.1", (f"{O}/b612/B612-Regular.otf",)),
     Family("Okolaks", "sans", "fonts-okolaks", "0.6.0-2", "OFL-1.1", (f"{F}/okolaks/okolaksRegular.ttf",)),
-    Family("Averia Sans GWF", "sans", "fonts-averia-sans-gwf", "1.00-2.1", "OFL-1.1",
-           (f"{F}/averia-gwf/AveriaSansGWF-Regular.ttf",)),
+    Family(
+        "Averia Sans GWF",
+        "sans",
+        "fonts-averia-sans-gwf",
+        "1.00-2.1",
+        "OFL-1.1",
+        (f"{F}/averia-gwf/AveriaSansGWF-Regular.ttf",),
+    ),
     # mono
-    Family("DejaVu Sans Mono", "mono", "fonts-dejavu-core", "2.37-6", "Bitstream-Vera",
-           (f"{F}/dejavu/DejaVuSansMono.ttf",), whole=True),
-    Family("Liberation Mono", "mono", "fonts-liberation", "1:1.07.4-11", "GPL-2-with-font-exception",
-           (f"{F}/liberation/LiberationMono-Regular.ttf",)),
-    Family("Noto Sans Mono", "mono", "fonts-noto-mono", "20201225-1", "OFL-1.1",
-           (f"{F}/noto/NotoSansMono-Regular.ttf",)),
+    Family(
+        "DejaVu Sans Mono",
+        "mono",
+        "fonts-dejavu-core",
+        "2.37-6",
+        "Bitstream-Vera",
+        (f"{F}/dejavu/DejaVuSansMono.ttf",),
+        whole=True,
+    ),
+    Family(
+        "Liberation Mono",
+        "mono",
+        "fonts-liberation",
+        "1:1.07.4-11",
+        "GPL-2-with-font-exception",
+        (f"{F}/liberation/LiberationMono-Regular.ttf",),
+    ),
+    Family(
+        "Noto Sans Mono", "mono", "fonts-noto-mono", "20201225-1", "OFL-1.1", (f"{F}/noto/NotoSansMono-Regular.ttf",)
+    ),
     Family("Inconsolata", "mono", "fonts-inconsolata", "001.010-6", "OFL-1.0", (f"{F}/inconsolata/Inconsolata.otf",)),
     Family("Hack", "mono", "fonts-hack", "3.003-3", "MIT-and-Bitstream-Vera", (f"{F}/hack/Hack-Regular.ttf",)),
-    Family("JetBrains Mono", "mono", "fonts-jetbrains-mono", "2.242+ds-3", "OFL-1.1",
-           (f"{F}/jetbrains-mono/JetBrainsMono-Regular.ttf",)),
+    Family(
+        "JetBrains Mono",
+        "mono",
+        "fonts-jetbrains-mono",
+        "2.242+ds-3",
+        "OFL-1.1",
+        (f"{F}/jetbrains-mono/JetBrainsMono-Regular.ttf",),
+    ),
     Family("Fira Code", "mono", "fonts-firacode", "6.2-2", "OFL-1.1", (f"{F}/firacode/FiraCode-Regular.ttf",)),
-    Family("Anonymous Pro", "mono", "fonts-anonymous-pro", "1.003-4", "OFL-1.1",
-           (f"{F}/anonymous-pro/Anonymous Pro.ttf",)),
-    Family("Courier Prime", "mono", "fonts-courier-prime", "0+git20190115-3", "OFL-1.1",
-           (f"{O}/courier-prime/Courier Prime.otf",)),
+    Family(
+        "Anonymous Pro", "mono", "fonts-anonymous-pro", "1.003-4", "OFL-1.1", (f"{F}/anonymous-pro/Anonymous Pro.ttf",)
+    ),
+    Family(
+        "Courier Prime",
+        "mono",
+        "fonts-courier-prime",
+        "0+git20190115-3",
+        "OFL-1.1",
+        (f"{O}/courier-prime/Courier Prime.otf",),
+    ),
     Family("mononoki", "mono", "fonts-mononoki", "1.5+dfsg-1", "OFL-1.1", (f"{F}/mononoki/mononoki-Regular.ttf",)),
     Family("Go Mono", "mono", "fonts-go", "0~20170330-1", "BSD-3-clause", ("usr/share/fonts/fonts-go/Go-Mono.ttf",)),
     # condensed
-    Family("Liberation Sans Narrow", "condensed", "fonts-liberation", "1:1.07.4-11", "GPL-2-with-font-exception",
-           (f"{F}/liberation/LiberationSansNarrow-Regular.ttf", f"{F}/liberation/LiberationSansNarrow-Bold.ttf")),
-    Family("Roboto Condensed", "condensed", "fonts-roboto-unhinted", "2:0~20170802-3", "Apache-2.0",
-           (f"{F}/roboto/unhinted/RobotoCondensed-Regular.ttf", f"{F}/roboto/unhinted/RobotoCondensed-Bold.ttf")),
-    Family("Open Sans Condensed", "condensed", "fonts-open-sans", "1.11-2", "Apache-2.0",
-           (f"{F}/open-sans/OpenSans-CondBold.ttf",)),
-    Family("Yanone Kaffeesatz", "condensed", "fonts-yanone-kaffeesatz", "2.0+git20211102+ds-1", "OFL-1.1",
-           (f"{O}/yanone-kaffeesatz/YanoneKaffeesatz-Regular.otf",)),
-    Family("Bebas Neue", "condensed", "fonts-bebas-neue", "3.0-2", "OFL-1.1", (f"{O}/bebas-neue/BebasNeue-Regular.otf",)),
-    Family("PT Sans Narrow", "condensed", "fonts-paratype", "20181108-3", "ParaType-Free-Font-License",
-           (f"{F}/paratype/PTN57F.ttf",)),
+    Family(
+        "Liberation Sans Narrow",
+        "condensed",
+        "fonts-liberation",
+        "1:1.07.4-11",
+        "GPL-2-with-font-exception",
+        (f"{F}/liberation/LiberationSansNarrow-Regular.ttf", f"{F}/liberation/LiberationSansNarrow-Bold.ttf"),
+    ),
+    Family(
+        "Roboto Condensed",
+        "condensed",
+        "fonts-roboto-unhinted",
+        "2:0~20170802-3",
+        "Apache-2.0",
+        (f"{F}/roboto/unhinted/RobotoCondensed-Regular.ttf", f"{F}/roboto/unhinted/RobotoCondensed-Bold.ttf"),
+    ),
+    Family(
+        "Open Sans Condensed",
+        "condensed",
+        "fonts-open-sans",
+        "1.11-2",
+        "Apache-2.0",
+        (f"{F}/open-sans/OpenSans-CondBold.ttf",),
+    ),
+    Family(
+        "Yanone Kaffeesatz",
+        "condensed",
+        "fonts-yanone-kaffeesatz",
+        "2.0+git20211102+ds-1",
+        "OFL-1.1",
+        (f"{O}/yanone-kaffeesatz/YanoneKaffeesatz-Regular.otf",),
+    ),
+    Family(
+        "Bebas Neue", "condensed", "fonts-bebas-neue", "3.0-2", "OFL-1.1", (f"{O}/bebas-neue/BebasNeue-Regular.otf",)
+    ),
+    Family(
+        "PT Sans Narrow",
+        "condensed",
+        "fonts-paratype",
+        "20181108-3",
+        "ParaType-Free-Font-License",
+        (f"{F}/paratype/PTN57F.ttf",),
+    ),
     # display
     Family("Lobster", "display", "fonts-lobster", "2.0-2.1", "OFL-1.1", (f"{O}/lobster/lobster.otf",)),
     Family("Comfortaa", "display", "fonts-comfortaa", "3.001-3", "OFL-1.1", (f"{F}/comfortaa/Comfortaa-Regular.ttf",)),
-    Family("Leckerli One", "display", "fonts-leckerli-one", "20120409-1", "OFL-1.1",
-           (f"{F}/leckerli-one/LeckerliOne-Regular.ttf",)),
-    Family("Cherry Bomb", "display", "fonts-cherrybomb", "3.00+dfsg-2", "OFL-1.1",
-           (f"{O}/cherrybomb/CherryBomb-Regular.otf",)),
-    Family("Blankenburg", "display", "fonts-blankenburg", "0.1-3", "OFL-1.1", (f"{F}/blankenburg/Blankenburg_UNZ1A.ttf",)),
-    Family("Quicksand", "display", "fonts-quicksand", "0.2016-2.1", "OFL-1.1", (f"{F}/quicksand/Quicksand-Regular.ttf",)),
+    Family(
+        "Leckerli One",
+        "display",
+        "fonts-leckerli-one",
+        "20120409-1",
+        "OFL-1.1",
+        (f"{F}/leckerli-one/LeckerliOne-Regular.ttf",),
+    ),
+    Family(
+        "Cherry Bomb",
+        "display",
+        "fonts-cherrybomb",
+        "3.00+dfsg-2",
+        "OFL-1.1",
+        (f"{O}/cherrybomb/CherryBomb-Regular.otf",),
+    ),
+    Family(
+        "Blankenburg", "display", "fonts-blankenburg", "0.1-3", "OFL-1.1", (f"{F}/blankenburg/Blankenburg_UNZ1A.ttf",)
+    ),
+    Family(
+        "Quicksand", "display", "fonts-quicksand", "0.2016-2.1", "OFL-1.1", (f"{F}/quicksand/Quicksand-Regular.ttf",)
+    ),
     Family("Radis Sans", "display", "fonts-radisnoir", "0.9b-5", "OFL-1.1", (f"{O}/radisnoir/RadisSans-medium.otf",)),
-    Family("Averia GWF", "display", "fonts-averia-gwf", "1.00-3.1", "OFL-1.1", (f"{F}/averia-gwf/AveriaGWF-Regular.ttf",)),
+    Family(
+        "Averia GWF", "display", "fonts-averia-gwf", "1.00-3.1", "OFL-1.1", (f"{F}/averia-gwf/AveriaGWF-Regular.ttf",)
+    ),
     Family("Stay Puft", "display", "fonts-staypuft", "0.04-10", "LGPL-2", (f"{F}/staypuft/StayPuft.ttf",)),
     # handwriting
-    Family("Comic Neue", "handwriting", "fonts-comic-neue", "2.51-4", "OFL-1.1", (f"{O}/comic-neue/ComicNeue-Regular.otf",)),
-    Family("Dancing Script", "handwriting", "fonts-dancingscript", "1.2-2", "OFL-1.1",
-           (f"{O}/dancingscript/DancingScript-Regular.otf",)),
+    Family(
+        "Comic Neue", "handwriting", "fonts-comic-neue", "2.51-4", "OFL-1.1", (f"{O}/comic-neue/ComicNeue-Regular.otf",)
+    ),
+    Family(
+        "Dancing Script",
+        "handwriting",
+        "fonts-dancingscript",
+        "1.2-2",
+        "OFL-1.1",
+        (f"{O}/dancingscript/DancingScript-Regular.otf",),
+    ),
     Family("Kristi", "handwriting", "fonts-kristi", "20101220-1", "OFL-1.1", (f"{F}/kristi/Kristi.ttf",)),
-    Family("dkg handwriting", "handwriting", "fonts-dkg-handwriting", "0.17-1", "OFL-1.1",
-           (f"{F}/fifthhorseman/dkg.ttf",)),
-    Family("Tomson Talks", "handwriting", "fonts-tomsontalks", "1.1-9", "OFL-1.1", (f"{F}/tomsontalks/TomsonTalks.ttf",)),
-    Family("Ecolier court", "handwriting", "fonts-ecolier-court", "1.00-6", "OFL-1.1",
-           (f"{F}/ecolier-court/Ecolier-court.ttf",)),
+    Family(
+        "dkg handwriting", "handwriting", "fonts-dkg-handwriting", "0.17-1", "OFL-1.1", (f"{F}/fifthhorseman/dkg.ttf",)
+    ),
+    Family(
+        "Tomson Talks", "handwriting", "fonts-tomsontalks", "1.1-9", "OFL-1.1", (f"{F}/tomsontalks/TomsonTalks.ttf",)
+    ),
+    Family(
+        "Ecolier court",
+        "handwriting",
+        "fonts-ecolier-court",
+        "1.00-6",
+        "OFL-1.1",
+        (f"{F}/ecolier-court/Ecolier-court.ttf",),
+    ),
     Family("Breip", "handwriting", "fonts-breip", "1:0.5.1-3", "OFL-1.0", (f"{F}/breip/Breip.ttf",)),
-    Family("Femke Klaver", "handwriting", "fonts-femkeklaver", "1.0-4", "CC-BY-SA-3.0", (f"{F}/femkeklaver/femkeklaver.ttf",)),
+    Family(
+        "Femke Klaver",
+        "handwriting",
+        "fonts-femkeklaver",
+        "1.0-4",
+        "CC-BY-SA-3.0",
+        (f"{F}/femkeklaver/femkeklaver.ttf",),
+    ),
     Family("Isabella", "handwriting", "fonts-isabella", "1.202-4", "LGPL-2+", (f"{F}/isabella/Isabella.ttf",)),
     # these two draw lower case as capitals: kept so that the outline check (fonts.is_unicase) is
     # exercised on the shipped set; scenes keep lower-case text off them
-    Family("Humor Sans", "handwriting", "fonts-humor-sans", "1.0-4", "OFL-1.1", (f"{F}/humor-sans/Humor-Sans.ttf",),
-           weight=0.5),
-    Family("Because We Create", "handwriting", "fonts-bwht", "0.1-3", "OFL-1.1",
-           (f"{O}/bwht/BecauseWeCreate-Regular.otf",), weight=0.5),
+    Family(
+        "Humor Sans",
+        "handwriting",
+        "fonts-humor-sans",
+        "1.0-4",
+        "OFL-1.1",
+        (f"{F}/humor-sans/Humor-Sans.ttf",),
+        weight=0.5,
+    ),
+    Family(
+        "Because We Create",
+        "handwriting",
+        "fonts-bwht",
+        "0.1-3",
+        "OFL-1.1",
+        (f"{O}/bwht/BecauseWeCreate-Regular.otf",),
+        weight=0.5,
+    ),
 )
 
 RFN = re.compile(r"with\s+Reserved\s+Font\s+Names?\b", re.IGNORECASE)
@@ -259,7 +476,13 @@ def build(cache: Path) -> dict:
                 subset(src, dst)
                 how = "subset Latin"
             faces.append(
-                {"file": dst.name, "source": "/" + rel, "sha256": sha256(dst), "bytes": dst.stat().st_size, "packed": how}
+                {
+                    "file": dst.name,
+                    "source": "/" + rel,
+                    "sha256": sha256(dst),
+                    "bytes": dst.stat().st_size,
+                    "packed": how,
+                }
             )
         families.append(
             {
@@ -309,7 +532,9 @@ def main() -> int:
     manifest = build(args.cache)
     n_faces = sum(len(f["faces"]) for f in manifest["families"])
     by_class = {c: sum(f["class"] == c for f in manifest["families"]) for c in CLASSES}
-    print(f"{len(manifest['families'])} families, {n_faces} faces, {manifest['total_bytes'] / 2**20:.1f} MiB; {by_class}")
+    print(
+        f"{len(manifest['families'])} families, {n_faces} faces, {manifest['total_bytes'] / 2**20:.1f} MiB; {by_class}"
+    )
     return 0
 
 

@@ -111,8 +111,7 @@ def record_fonts(items: Sequence[TextItem], record: bool) -> tuple[TextItem, ...
     if not record:
         return tuple(items)
     return tuple(
-        replace(i, attributes={**i.attributes, "font": Path(i.font_path).name, "font_size": i.font_size})
-        for i in items
+        replace(i, attributes={**i.attributes, "font": Path(i.font_path).name, "font_size": i.font_size}) for i in items
     )
 
 

@@ -57,7 +57,9 @@ def bundled_faces() -> tuple[BundledFace, ...]:
     folder = bundled_font_dir()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     faces = [
-        BundledFace(str(folder / face["file"]), fam["family"], fam["class"], fam["weight"] / len(fam["faces"]), face["sha256"])
+        BundledFace(
+            str(folder / face["file"]), fam["family"], fam["class"], fam["weight"] / len(fam["faces"]), face["sha256"]
+        )
         for fam in manifest["families"]
         for face in fam["faces"]
     ]

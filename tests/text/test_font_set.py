@@ -63,7 +63,10 @@ def test_a_run_records_every_font_hash_and_regress_names_a_font_change(tmp_path)
     cfg = ocr_config(tmp_path, "recognition", {})
     hashes = font_files(cfg)
     assert len(hashes) == len(fonts.bundled_fonts())
-    assert hashes["DejaVuSans.ttf"] == hashlib.sha256(Path(fonts.bundled_font_dir(), "DejaVuSans.ttf").read_bytes()).hexdigest()
+    assert (
+        hashes["DejaVuSans.ttf"]
+        == hashlib.sha256(Path(fonts.bundled_font_dir(), "DejaVuSans.ttf").read_bytes()).hexdigest()
+    )
     golden = provenance(cfg)
     new = json.loads(json.dumps(golden))
     new["fonts"]["Lobster.otf" if "Lobster.otf" in new["fonts"] else "lobster.otf"] = "0" * 64
