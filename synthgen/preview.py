@@ -40,11 +40,15 @@ def box3d_segments(box3d: Box3D | dict, camera: dict) -> list[tuple[tuple[float,
 
     Args:
         box3d: the box (rectified camera frame), or its record (``center``, ``dimensions``, ``yaw``).
-        camera: the sample's camera record (``intrinsics`` [9], ``extrinsics`` [16]).
+        camera: the sample's camera record (``intrinsics`` [9], ``extrinsics`` [16]); with a
+            ``distortion`` (OpenCV's k1, k2, p1, p2, k3, a driving scene's ``sensor.distortion``,
+            and the image size) each edge is bent through the lens as short segments, drawn where
+            the image sees them.
     """
     from synthgen.records import camera_from_record
 
-    cam = camera_from_record({"width": 0, "height": 0, **camera})
+    distortion = camera.get("distortion")
+    cam = camera_from_record({"width": 0, "height": 0, **{k: v for k, v in camera.items() if k != "distortion"}})
     if isinstance(box3d, Box3D):
         box = box3d
     else:
@@ -59,9 +63,27 @@ def box3d_segments(box3d: Box3D | dict, camera: dict) -> list[tuple[tuple[float,
         if p[2] < NEAR or q[2] < NEAR:
             t = (NEAR - p[2]) / (q[2] - p[2])
             p, q = (p + t * (q - p), q) if p[2] < NEAR else (p, p + t * (q - p))
-        uv = cam.project(np.stack([p, q]))
-        segments.append((tuple(uv[0]), tuple(uv[1])))
+        if distortion is None:
+            uv = cam.project(np.stack([p, q]))
+            segments.append((tuple(uv[0]), tuple(uv[1])))
+        else:
+            segments += _bent_segments(p, q, cam.intrinsics, distortion, camera["width"], camera["height"])
     return segments
+
+
+def _bent_segments(p, q, intrinsics, distortion, width: int, height: int) -> list:
+    """A camera-frame edge through a distorting lens: 24 segments, those whose rays the image sees
+    (the lens's polynomial turns back farther out and would fold far points into the picture)."""
+    import cv2
+
+    dist = np.asarray(distortion, np.float64)
+    corners = np.array([[0, 0], [width, 0], [0, height], [width, height], [width / 2, 0], [0, height / 2]], np.float64)
+    seen = np.hypot(*cv2.undistortPoints(corners[:, None], intrinsics, dist)[:, 0].T).max() * 1.05
+    points = p + np.linspace(0.0, 1.0, 25)[:, None] * (q - p)
+    xy = points[:, :2] / points[:, 2:3]
+    uv = cv2.projectPoints(points, np.zeros(3), np.zeros(3), intrinsics, dist)[0][:, 0]
+    inside = np.hypot(xy[:, 0], xy[:, 1]) <= seen
+    return [(tuple(uv[i]), tuple(uv[i + 1])) for i in range(24) if inside[i] and inside[i + 1]]
 
 
 def draw_labels(
@@ -273,6 +295,9 @@ def _sample_tile(sample: Sample, where: str) -> Tile:
     record = {"index": 0, "instances": [instance_to_record(i) for i in labels.instances]}
     annotations = coco_annotations(record, labels.categories, 1, CocoOptions(segmentation="rle"))
     camera = camera_to_record(labels.camera) if labels.camera is not None else None
+    distortion = ((sample.meta or {}).get("scene") or {}).get("sensor", {}).get("distortion")
+    if camera is not None and distortion is not None:  # a driving camera's lens: the wireframes bend with it
+        camera = {**camera, "distortion": distortion}
     return Tile(sample.image, annotations, coco_categories(labels.categories), camera, where)
 
 

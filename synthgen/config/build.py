@@ -64,6 +64,8 @@ def build_run_config(cfg: DictConfig, source: str) -> RunConfig:
         for name, a in cfg.annotate.items()
     )
     _check_writers_have_labels(cfg.outputs, kind, annotators)
+    if kind.check_outputs is not None:  # what the scene's own settings rule out (driving: kitti with lens distortion)
+        kind.check_outputs(settings, tuple(cfg.outputs))
     categories = _category_table(cfg, kind.categories(settings), annotators)
     _check_writers(cfg.outputs, writer_options, categories)
 

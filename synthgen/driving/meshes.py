@@ -103,7 +103,7 @@ def solid_vertices(solid: Solid) -> tuple[np.ndarray, np.ndarray]:
 
 
 def object_mesh(obj: SceneObject) -> MeshData:
-    """One mesh of all an object's solids in its local frame, coloured per face.
+    """One mesh of all an object's solids (then its ``mesh``, if any) in its local frame, coloured per face.
 
     The solids keep their order (vertices, faces and colours solid after solid, as
     ``solid_vertices`` gives each); the solids of one shape are moved in one batched product.
@@ -111,10 +111,10 @@ def object_mesh(obj: SceneObject) -> MeshData:
     solids = obj.solids
     shapes = [s.shape for s in solids]
     units = {shape: unit_shape(shape) for shape in dict.fromkeys(shapes)}
-    n_vertices = np.array([len(units[shape][0]) for shape in shapes])
-    n_faces = np.array([len(units[shape][1]) for shape in shapes])
-    first_vertex = np.concatenate([[0], np.cumsum(n_vertices)[:-1]])
-    first_face = np.concatenate([[0], np.cumsum(n_faces)[:-1]])
+    n_vertices = np.array([len(units[shape][0]) for shape in shapes], np.int64)
+    n_faces = np.array([len(units[shape][1]) for shape in shapes], np.int64)
+    first_vertex = np.concatenate([[0], np.cumsum(n_vertices)[:-1]]).astype(np.int64)
+    first_face = np.concatenate([[0], np.cumsum(n_faces)[:-1]]).astype(np.int64)
     vertices = np.empty((int(n_vertices.sum()), 3))
     faces = np.empty((int(n_faces.sum()), 3), np.int64)
     transforms = [_solid_transform(s) for s in solids]
@@ -128,7 +128,12 @@ def object_mesh(obj: SceneObject) -> MeshData:
         vertices[rows.ravel()] = moved.reshape(-1, 3)
         face_rows = first_face[idx][:, None] + np.arange(len(unit_faces))
         faces[face_rows.ravel()] = (unit_faces[None] + first_vertex[idx][:, None, None]).reshape(-1, 3)
-    colors = np.repeat(np.array([[*s.color, 255] for s in solids], np.uint8), n_faces, axis=0)
+    colors = np.repeat(np.array([[*s.color, 255] for s in solids], np.uint8).reshape(-1, 4), n_faces, axis=0)
+    if obj.mesh is not None:  # a mesh asset: its triangles after the solids'
+        extra = obj.mesh
+        faces = np.concatenate([faces, np.asarray(extra.faces, np.int64) + len(vertices)])
+        vertices = np.concatenate([vertices, np.asarray(extra.vertices, np.float64)])
+        colors = np.concatenate([colors, np.asarray(extra.face_colors, np.uint8)])
     return MeshData(vertices, faces, colors)
 
 
@@ -159,7 +164,7 @@ def triangles_world(obj: SceneObject, mesh=None) -> np.ndarray:
 
 
 def fitted(obj: SceneObject) -> SceneObject:
-    """The object with its solids (and joints) shifted so that its 3D box is tight: the box's
+    """The object with its solids (its mesh and joints) shifted so that its 3D box is tight: the box's
     bottom centre at the local origin, ``dimensions`` the extents of every solid."""
     from dataclasses import replace
 
@@ -172,9 +177,10 @@ def fitted(obj: SceneObject) -> SceneObject:
 
     solids = tuple(replace(s, center=moved(s.center), a=moved(s.a), b=moved(s.b)) for s in obj.solids)
     joints = None if obj.joints is None else tuple(moved(j) for j in obj.joints)
+    mesh = obj.mesh if obj.mesh is None else replace(obj.mesh, vertices=np.asarray(obj.mesh.vertices) + shift)
     # keep the world placement of the geometry: move the origin by the opposite shift (rotated)
     c, s = np.cos(obj.heading), np.sin(obj.heading)
     dx, dy, dz = -shift
     pos = np.asarray(obj.position, np.float64) + np.array([c * dx - s * dy, s * dx + c * dy, dz])
     dims = tuple(float(v) for v in hi - lo)
-    return replace(obj, solids=solids, joints=joints, position=tuple(float(v) for v in pos), dimensions=dims)
+    return replace(obj, solids=solids, joints=joints, mesh=mesh, position=tuple(float(v) for v in pos), dimensions=dims)

@@ -26,6 +26,7 @@ class Solid:
         rotation: (roll, pitch, yaw) radians applied about the centre (box, cylinder).
         a, b: the segment's end points.
         color: (r, g, b) 0..255.
+        material: a name in driving/materials.py (how its surface looks: texture, roughness, glow).
     """
 
     shape: str
@@ -35,6 +36,24 @@ class Solid:
     rotation: tuple[float, float, float] = (0.0, 0.0, 0.0)
     a: tuple[float, float, float] = (0.0, 0.0, 0.0)
     b: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    material: str = "matte"
+
+
+@dataclass(frozen=True, eq=False)
+class TriangleMesh:
+    """A triangle mesh of an object besides its solids (a mesh asset), in the object's local frame.
+
+    Compared and hashed by identity (its arrays are large and shared by the actors of one file).
+
+    Attributes:
+        vertices: (V, 3) float64 metres.
+        faces: (F, 3) int64 vertex indices.
+        face_colors: (F, 4) uint8 RGBA.
+    """
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    face_colors: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,7 @@ class SceneObject:
         name: what it is (``car``, ``van``, ``child``, ``building``), recorded as the ``type`` attribute.
         category: the semantic category (Cityscapes name: ``car``, ``road``, ``animal``, ...).
         solids: its primitives in the local frame.
+        mesh: a triangle mesh in the local frame besides the solids (a mesh asset), or None.
         position: (x, y, z) world position of the local origin (bottom centre).
         heading: radians about the world z axis (0: facing +x, away from the camera).
         dimensions: (length, width, height) of its 3D box, metres (along x, y, z of the local frame).
@@ -66,6 +86,7 @@ class SceneObject:
     joints: tuple[tuple[float, float, float], ...] | None = None
     joint_radius: tuple[float, ...] | None = None
     attributes: tuple[tuple[str, object], ...] = ()
+    mesh: TriangleMesh | None = None
 
     def pose(self) -> np.ndarray:
         """(4, 4) local -> world transform."""

@@ -17,6 +17,7 @@ import numpy as np
 from synthgen.config.params import Params, param, within
 from synthgen.driving import labels as geometry
 from synthgen.driving.categories import SEMANTIC_ID, SKY
+from synthgen.driving.lens import render_through_lens
 from synthgen.driving.lights import Environment, Light
 from synthgen.driving.meshes import flat_arrays, object_mesh, triangles_world
 from synthgen.driving.objects import SceneObject
@@ -372,5 +373,9 @@ def render_layers(spec: SceneSpec, settings: Mesh3DSettings, resource: Offscreen
 
 
 RENDERER = RendererKind(
-    render_layers, Mesh3DSettings, make_resource, fork_safe=False, check_environment=check_can_start
+    render_through_lens(render_layers),
+    Mesh3DSettings,
+    make_resource,
+    fork_safe=False,
+    check_environment=check_can_start,
 )

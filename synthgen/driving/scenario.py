@@ -14,13 +14,16 @@ from typing import Union
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from synthgen.config.distributions import Distribution, parse_checked, parse_value
+from synthgen.config.distributions import Choice, Constant, Distribution, parse_checked, parse_value
 from synthgen.config.shipped import SCENES_DIR
 from synthgen.driving.conditions import TIMES_OF_DAY
+from synthgen.driving.mesh_assets import AssetLibrary, AssetSchema, load_library
 from synthgen.driving.people import POSES
 from synthgen.errors import ConfigError
 
-ACTOR_KINDS = ("car", "van", "truck", "bus", "pedestrian", "child", "cyclist", "deer", "dog", "tyre", "box", "cone")
+ACTOR_KINDS = (
+    "car", "van", "truck", "bus", "pedestrian", "child", "cyclist", "deer", "dog", "tyre", "box", "cone", "asset",
+)  # fmt: skip
 WEATHERS = ("clear", "rain", "snow", "fog")
 Number = Union[int, float, str]  # noqa: UP007  (omegaconf 2.4 takes typing.Union, not X | Y)
 
@@ -30,7 +33,7 @@ class ActorSchema:
     """One group of actors.
 
     Args:
-        kind: one of ACTOR_KINDS, or a choice([...]) of them.
+        kind: one of ACTOR_KINDS, or a choice([...]) of them; ``asset``: a mesh of the ``asset`` section's folder.
         count: how many (an int or a distribution).
         distance: metres ahead of the camera along the road (x).
         lateral: metres to the right of the ego lane's centre (negative: to the left).
@@ -40,6 +43,7 @@ class ActorSchema:
         relative_to: the name of an actor group above: distance and lateral are then offsets from
             its first actor.
         lights_on: vehicles' headlights (at night the nearest vehicle's also light the scene).
+        asset: the meshes of ``kind: asset`` (folder, category, size, axes; ``mesh_assets.AssetSchema``).
     """
 
     kind: str = "car"
@@ -50,6 +54,7 @@ class ActorSchema:
     pose: str = "walking"
     relative_to: str | None = None
     lights_on: bool = False
+    asset: AssetSchema | None = None
 
 
 @dataclass
@@ -98,6 +103,7 @@ class ActorGroup:
     pose: Distribution
     relative_to: str | None
     lights_on: bool
+    assets: AssetLibrary | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,7 @@ def scenario_from_config(p: ScenarioSchema, key: str) -> Scenario:
                 pose=parse_value(a.pose, f"{k}.pose", "str", POSES),
                 relative_to=a.relative_to,
                 lights_on=bool(a.lights_on),
+                assets=_assets(a, k),
             )
         )
     r, t = p.road, p.traffic
@@ -167,6 +174,20 @@ def scenario_from_config(p: ScenarioSchema, key: str) -> Scenario:
         oncoming=parse_checked(t.oncoming, f"{key}.traffic.oncoming", "int", 0, 10),
         actors=tuple(groups),
     )
+
+
+def _assets(a: ActorSchema, key: str) -> AssetLibrary | None:
+    """The checked meshes of a group whose kind can be ``asset``; its ``asset`` section is required
+    then, and refused otherwise (a section that no actor would use is a mistake)."""
+    kind = parse_value(a.kind, f"{key}.kind", "str", ACTOR_KINDS)
+    options = (kind.value,) if isinstance(kind, Constant) else kind.options if isinstance(kind, Choice) else ()
+    if "asset" not in options:
+        if a.asset is not None:
+            raise ConfigError(f"{key}.asset", "is given but the kind is never asset")
+        return None
+    if a.asset is None:
+        raise ConfigError(f"{key}.asset", "kind asset needs an asset section (folder, category, height)")
+    return load_library(a.asset, f"{key}.asset")
 
 
 def scenario_folder() -> Path:

@@ -14,15 +14,18 @@ from synthgen.driving.animals import ANIMALS, animal, prop
 from synthgen.driving.camera import CameraRig
 from synthgen.driving.categories import driving_categories
 from synthgen.driving.conditions import lighting
+from synthgen.driving.lens import Lens, make_lens
+from synthgen.driving.mesh_assets import AssetLibrary, asset_actor
 from synthgen.driving.meshes import fitted
 from synthgen.driving.objects import SceneObject
 from synthgen.driving.people import bicycle, person
 from synthgen.driving.road import RoadLayout, backdrop_objects, road_objects
 from synthgen.driving.scenario import Scenario, ScenarioSchema, load_scenario_file, scenario_from_config
+from synthgen.driving.sensor import SensorSchema, SensorSettings, develop, draw_shot
 from synthgen.driving.vehicles import VEHICLE_KINDS, vehicle
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.types import SceneSpec
+from synthgen.types import Layers, SceneSpec
 
 # label kinds of driving samples: a 2D warp would break the 3D boxes, camera, amodal boxes and depth
 DRIVING_LABELS = frozenset({"masks", "boxes", "keypoints", "amodal", "box3d", "camera", "depth"})
@@ -53,6 +56,7 @@ class DrivingSchema:
     camera: CameraSchema = field(default_factory=CameraSchema)
     scenario: ScenarioSchema = field(default_factory=ScenarioSchema)
     scenarios: dict[str, float] = field(default_factory=dict)  # name -> weight; empty: `scenario` above
+    sensor: SensorSchema = field(default_factory=SensorSchema)  # the camera model (driving/sensor.py)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class DrivingSettings:
     rig: CameraRig
     scenarios: tuple[Scenario, ...]
     pick: Distribution  # index into scenarios
+    sensor: SensorSettings = field(default_factory=SensorSettings)
+    lens: Lens | None = None  # a distorting lens (sensor.distortion), built once
 
 
 def from_config(p: DrivingSchema, key: str) -> DrivingSettings:
@@ -71,7 +77,9 @@ def from_config(p: DrivingSchema, key: str) -> DrivingSettings:
     focal = c.focal_px if c.focal_px is not None else CameraRig.focal_from_fov(p.width, c.fov_deg)
     rig = CameraRig(p.width, p.height, float(focal), float(c.mount_height), math.radians(c.pitch_deg))
     scenarios, pick = scenario_mix(p.scenario, p.scenarios, key)
-    return DrivingSettings(rig, scenarios, pick)
+    sensor = SensorSettings.from_config(p.sensor, f"{key}.sensor")
+    lens = make_lens(rig.camera(), sensor.distortion, f"{key}.sensor.distortion") if sensor.enabled else None
+    return DrivingSettings(rig, scenarios, pick, sensor, lens)
 
 
 def check_camera(c: CameraSchema, key: str) -> CameraSchema:
@@ -107,9 +115,17 @@ def scenario_mix(scenario: Any, weighted: Any, key: str) -> tuple[tuple[Scenario
 
 
 def make_actor(
-    kind: str, rng: np.random.Generator, position, heading: float, pose: str, lights_on: bool
+    kind: str,
+    rng: np.random.Generator,
+    position,
+    heading: float,
+    pose: str,
+    lights_on: bool,
+    assets: AssetLibrary | None = None,
 ) -> list[SceneObject]:
-    """The objects of one actor (a cyclist is a rider and a bicycle)."""
+    """The objects of one actor (a cyclist is a rider and a bicycle; an asset, a mesh of ``assets``)."""
+    if kind == "asset":
+        return [asset_actor(assets, rng, position, heading)]
     if kind in VEHICLE_KINDS:
         return [vehicle(kind, rng, position, heading, lights_on)]
     if kind in ("pedestrian", "child"):
@@ -172,7 +188,7 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
             firsts.setdefault(g.name, (dist, lat))
             heading = math.radians(float(g.heading.sample(rng)))
             pos = (dist, -lat, _ground(layout, -lat, dist))
-            for obj in make_actor(kind, rng, pos, heading, str(g.pose.sample(rng)), g.lights_on):
+            for obj in make_actor(kind, rng, pos, heading, str(g.pose.sample(rng)), g.lights_on, g.assets):
                 obj = fitted(obj)
                 # actor: the entry of params["actors"] it belongs to, shared by a rider and its
                 # bicycle (KITTI writes the pair as one Cyclist)
@@ -230,12 +246,19 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
     }
     if weather == "fog":
         params["fog_visibility"] = round(fog, 3)
+    camera_model: tuple = ()
+    if s.sensor.enabled:  # drawn last: the scene's other draws are those of a run without it
+        shot = draw_shot(s.sensor, rng)
+        params["sensor"] = shot.params()
+        if s.lens is not None:
+            params["sensor"]["distortion"] = list(s.sensor.distortion)
+        camera_model = (shot,) if s.lens is None else (shot, s.lens)
     return SceneSpec(
         kind="driving",
         width=rig.width,
         height=rig.height,
         background={"sky": list(env.sky), "time_of_day": tod},
-        items=(*backdrop, *actors, *traffic, env, *lights),
+        items=(*backdrop, *actors, *traffic, env, *lights, *camera_model),
         categories=tuple(c.name for c in driving_categories()),
         params=params,
         dropped={"traffic_no_room": dropped} if dropped else {},
@@ -250,6 +273,20 @@ def _tag(obj: SceneObject, role: str, actor: int | None = None) -> SceneObject:
     return replace(obj, attributes=(*obj.attributes, *extra))
 
 
+def measure(s: DrivingSettings, spec: SceneSpec, layers: Layers) -> tuple[Layers, dict[str, int]]:
+    """The camera model on the final picture (after the fog and rain steps): ``sensor.develop``."""
+    return develop(s.sensor, spec, layers), {}
+
+
+def check_outputs(s: DrivingSettings, outputs: tuple[str, ...]) -> None:
+    """KITTI's calib is a pinhole projection: a distorting lens would make its boxes miss."""
+    if s.lens is not None and "kitti" in outputs:
+        raise ConfigError(
+            "outputs", "kitti cannot carry scene.params.sensor.distortion (its calib is a pinhole P2): "
+            "drop kitti or set the distortion to [0, 0, 0, 0, 0]"
+        )  # fmt: skip
+
+
 SCENE = SceneKind(
     params_schema=DrivingSchema,
     from_config=from_config,
@@ -257,4 +294,6 @@ SCENE = SceneKind(
     categories=lambda settings: driving_categories(),
     renderers=("mesh3d",),
     labels=DRIVING_LABELS,
+    measure=measure,
+    check_outputs=check_outputs,
 )

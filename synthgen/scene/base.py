@@ -29,6 +29,8 @@ class SceneKind:
         measure: optional (settings, spec, layers) -> (layers, counts): labels measured on the final
             pixels, after generate and augment (text legibility), and the instances it flagged, by
             reason, added to the sample's ``dropped`` counts. A pure function: new layers.
+        check_outputs: optional (settings, output names) -> None: refuses, at load, a writer its
+            settings cannot serve (driving: kitti with a distorting lens), with a ConfigError.
         name: the ``scene.kind`` that selects it, set by the ``SCENES`` registry (``synthgen.scene``).
 
     The scene kinds still declare their params the old way (a schema, a settings class and a
@@ -42,4 +44,5 @@ class SceneKind:
     renderers: tuple[str, ...]
     labels: frozenset[str] = TEXT_LABELS
     measure: Callable[[Any, SceneSpec, Layers], tuple[Layers, dict[str, int]]] | None = None
+    check_outputs: Callable[[Any, tuple[str, ...]], None] | None = None
     name: str = ""

@@ -253,7 +253,8 @@ def place_actors(
                     dist, lat = dist + d0, lat + l0
                 heading = math.radians(float(g.heading.sample(rng)))
                 pos = (dist, -lat, ground_z(ground, dist, -lat))
-                objs = [fitted(o) for o in make_actor(kind, rng, pos, heading, str(g.pose.sample(rng)), g.lights_on)]
+                pose = str(g.pose.sample(rng))
+                objs = [fitted(o) for o in make_actor(kind, rng, pos, heading, pose, g.lights_on, g.assets)]
                 # fitted boxes are tight: lower the actor until its lowest part rests on the ground
                 # (a deer's hooves are modelled a little above its origin; a rider stays on its bicycle)
                 lift = min(o.position[2] - ground_z(ground, o.position[0], o.position[1]) for o in objs)

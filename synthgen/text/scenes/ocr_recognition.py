@@ -13,6 +13,9 @@ Legibility is measured on the final crop (``synthgen.text.legibility``, after ge
 augment): a crop whose tallest glyph is under ``min_legible_size`` pixels or whose ink stands out
 from the pixels around it by less than ``min_legible_contrast`` is flagged ``legible: false``
 with its ``illegible_reason``, counted, and skipped by the recognition writer.
+
+``handwriting.probability`` > 0 writes that share of the crops by hand (``synthgen.text.handwriting``:
+the face's centre lines drawn by a pen model, on the scene's background or on plain or ruled paper).
 """
 
 from __future__ import annotations
@@ -35,6 +38,15 @@ from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, resolv
 from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import FontsSchema, pick_font, resolve_font_weights, resolve_fonts
 from synthgen.text.glyphs import box_corners, layout_run, place_run
+from synthgen.text.handwriting import (
+    HandwritingSchema,
+    HandwritingSettings,
+    estimated_ink,
+    hand_paper,
+    hand_plane,
+    sample_hand,
+    typed_style_off,
+)
 from synthgen.text.items import TextItem
 from synthgen.text.legibility import flag_illegible
 from synthgen.text.mixes import DEFAULT_MIX, StringMix, build_mix
@@ -89,6 +101,8 @@ class OcrRecognitionSchema:
         default_factory=lambda: BackgroundSchema("choice([solid, gradient, noise, paper])")
     )
     style: StyleSchema = field(default_factory=StyleSchema)
+    # stroke-based handwriting (synthgen.text.handwriting): probability 0 = off
+    handwriting: HandwritingSchema = field(default_factory=HandwritingSchema)
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,7 @@ class OcrRecognitionSettings:
     style: StyleSettings
     corpus_weights: np.ndarray | None = field(default=None, compare=False)  # cumulative, corpus.sampling: frequency
     mix: StringMix | None = None  # text.source mixed
+    handwriting: HandwritingSettings = field(default_factory=HandwritingSettings)
 
 
 def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
@@ -209,6 +224,7 @@ def from_config(p: OcrRecognitionSchema, key: str) -> OcrRecognitionSettings:
         corpus=corpus,
         background=background_from_config(p.background, f"{key}.background"),
         style=style_from_config(p.style, f"{key}.style"),
+        handwriting=HandwritingSettings.from_config(p.handwriting, f"{key}.handwriting"),
         corpus_weights=corpus_sampler(p.corpus, corpus, f"{key}.corpus"),
         mix=build_mix(
             p.text.mix, charset, corpus, f"{key}.text.mix", lambda ws: corpus_sampler(p.corpus, ws, f"{key}.corpus")
@@ -237,6 +253,9 @@ def sample_text(s: OcrRecognitionSettings, rng: np.random.Generator) -> tuple[st
 
 def placed_extent(item: TextItem) -> np.ndarray:
     """(4,) left, top, right, bottom of the placed text relative to ``item.center``."""
+    if item.hand is not None:
+        plane = hand_plane(item.font_path, item.font_size, item.text, item.hand)
+        return _turned_extent(item, box_corners(plane.ink), plane.ink)
     run = layout_run(item.font_path, item.font_size, item.text, item.letter_spacing, item.stroke_width, item.weight)
     if item.curve != "none" or item.jitter is not None or item.slant:
         placed = place_run(run, item.curve, item.curve_amount, item.curve_period, item.jitter, item.slant)
@@ -251,6 +270,9 @@ def estimated_extent(item: TextItem) -> np.ndarray:
     Straight text only (curved text is measured exactly): no glyph is rasterised, so the first
     size tried, which the fit then shrinks, costs no bitmaps for the glyph cache.
     """
+    if item.hand is not None:
+        ink = estimated_ink(item.font_path, item.font_size, item.text, item.hand)
+        return _turned_extent(item, box_corners(ink), ink)
     if item.curve != "none" or item.jitter is not None or item.slant or item.weight:
         return placed_extent(item)
     font = fonts.load_font(item.font_path, item.font_size)
@@ -293,6 +315,9 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
             continue
         em = max(h - 2 * pad, 4.0)
         style = sample_style(s.style, rng, em, curved_ok=True, text=text)
+        hand = sample_hand(s.handwriting, rng)  # draws nothing while handwriting is off
+        if hand is not None:
+            style = typed_style_off(style) | {"hand": hand}
         category = "line" if " " in text.strip() else "word"
         # The size whose line band fills the crop, shrunk to the estimated extent of the turned
         # text; then measured exactly (the glyphs drawn) and shrunk until it fits.
@@ -318,6 +343,8 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
         break
     width = int(min(math.ceil(ext[2] - ext[0] + 2 * pad), s.max_width)) if item else h
     background = sample_background(s.background, width, h, rng)
+    if item is not None and item.hand is not None:
+        background = _hand_paper(item, ext, width, h, rng) or background
     items: tuple[TextItem, ...] = ()
     if item is not None:
         from synthgen.backgrounds import render_background  # the very pixels the renderer draws
@@ -328,6 +355,8 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
         busy = color is None
         if busy:  # no colour stands out from all of it: the best grey, its legibility measured once drawn
             color = (0, 0, 0) if high < 0.5 else (255, 255, 255)
+        if item.hand is not None and item.hand.ink is not None and sum(color) < 382 and not busy:
+            color = item.hand.ink  # a pen's ink where the text is dark on a light ground
         center = (width / 2 - (ext[0] + ext[2]) / 2, h / 2 - (ext[1] + ext[3]) / 2)
         stroke_color = contrasting_color(rng, low, high, s.min_contrast, like=color) or color
         shadow_color = (0, 0, 0) if sum(color) > 382 else (255, 255, 255)
@@ -350,6 +379,8 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
             ),
         )
     params = {"background": background["kind"], "padding": round(pad, 2)}
+    if items and items[0].hand is not None:
+        params["handwriting"] = True
     if item is not None and kinds:  # source mixed: what kind of string each part is
         params["text_kinds"] = list(kinds)
     if s.record_font and items:  # in the sample's meta too, so results can be broken down by font
@@ -364,6 +395,14 @@ def sample(s: OcrRecognitionSettings, rng: np.random.Generator) -> SceneSpec:
         params=params,
         dropped={k: v for k, v in dropped.items() if v},
     )
+
+
+def _hand_paper(item: TextItem, ext: np.ndarray, width: int, h: int, rng: np.random.Generator) -> dict | None:
+    """The handwriting's own paper for a crop (ruled on the text's baseline), or None for the scene's."""
+    plane = hand_plane(item.font_path, item.font_size, item.text, item.hand)
+    ink_centre_y = h / 2 - (ext[1] + ext[3]) / 2  # where the ink box's centre lands (the item's centre)
+    baseline_y = ink_centre_y + plane.baseline - (plane.ink[1] + plane.ink[3]) / 2
+    return hand_paper(item.hand.paper, rng, baseline_y, plane.line_height)
 
 
 def measure(s: OcrRecognitionSettings, spec: SceneSpec, layers: Layers) -> tuple[Layers, dict[str, int]]:

@@ -1,5 +1,6 @@
 """``text_words``: several words from a corpus, each in its own font, size, colour and rotation,
-placed without overlap on a solid, gradient, noise or photo background."""
+placed without overlap on a solid, gradient, noise or photo background; ``handwriting.probability``
+> 0 writes that share of the words by hand (``synthgen.text.handwriting``)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, refuse
 from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys
 from synthgen.text.glyphs import layout_run
+from synthgen.text.handwriting import HandwritingSchema, HandwritingSettings, hand_plane, sample_hand
 from synthgen.text.items import TextItem
 from synthgen.text.scenes import MAX_PLACEMENT_ATTEMPTS
 from synthgen.types import SceneSpec
@@ -48,6 +50,8 @@ class TextWordsSchema:
     fonts: FontsSchema = field(default_factory=FontsSchema)
     corpus: CorpusSchema = field(default_factory=CorpusSchema)
     background: BackgroundSchema = field(default_factory=BackgroundSchema)
+    # stroke-based handwriting (synthgen.text.handwriting; its paper key is for ocr_recognition): 0 = off
+    handwriting: HandwritingSchema = field(default_factory=HandwritingSchema)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class TextWordsSettings:
     record_font: bool
     corpus: tuple[str, ...]
     images: tuple[str, ...]
+    handwriting: HandwritingSettings = field(default_factory=HandwritingSettings)
     corpus_weights: np.ndarray | None = field(default=None, compare=False)  # cumulative, corpus.sampling: frequency
 
 
@@ -128,8 +133,17 @@ def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
         record_font=p.fonts.record,
         corpus=tuple(corpus),
         images=images,
+        handwriting=_handwriting(p, key),
         corpus_weights=corpus_sampler(p.corpus, tuple(corpus), f"{key}.corpus"),
     )
+
+
+def _handwriting(p: TextWordsSchema, key: str) -> HandwritingSettings:
+    hand = HandwritingSettings.from_config(p.handwriting, f"{key}.handwriting")
+    paper = hand.paper
+    if hand.probability > 0 and set(getattr(paper, "options", (getattr(paper, "value", "scene"),))) != {"scene"}:
+        raise ConfigError(f"{key}.handwriting.paper", "text_words writes on its own background: leave paper 'scene'")
+    return hand
 
 
 def _near_color(rng: np.random.Generator, base, spread: int = 50) -> tuple[int, int, int]:
@@ -219,7 +233,12 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
         if font is None:
             dropped["no_font_coverage"] += 1
             continue
-        left, top, right, bottom = layout_run(font, size, word).ink  # the ink the renderer centres
+        hand = sample_hand(s.handwriting, rng)  # draws nothing while handwriting is off
+        if hand is None:
+            left, top, right, bottom = layout_run(font, size, word).ink  # the ink the renderer centres
+        else:
+            left, top, right, bottom = hand_plane(font, size, word, hand).ink
+            color = hand.ink if hand.ink is not None and sum(color) < 382 else color
         w, h = right - left, bottom - top
         m = s.margin
         # half extents of the rotated box, margin included
@@ -234,7 +253,7 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
             quad = rotated_quad(center, w + 2 * m, h + 2 * m, angle)
             if not _overlaps(quad, placed):
                 placed.append(quad)
-                items.append(TextItem(len(items) + 1, word, font, size, color, angle, center))
+                items.append(TextItem(len(items) + 1, word, font, size, color, angle, center, hand=hand))
                 break
         else:
             dropped["no_room"] += 1
