@@ -387,7 +387,12 @@ FAMILIES = (
     ),
 )
 
-RFN = re.compile(r"with\s+Reserved\s+Font\s+Names?\b", re.IGNORECASE)
+# a licence that reserves the font's name for unmodified copies: OFL's "with Reserved Font Name",
+# ParaType's "may not distribute modified version of the font under the Original name"
+RFN = re.compile(
+    r"with\s+Reserved\s+Font\s+Names?\b|modified\s+versions?\s+of\s+the\s+font\s+under\s+the\s+original\s+name",
+    re.IGNORECASE,
+)
 COMMON_LICENCE = re.compile(r"/usr/share/common-licenses/([A-Za-z0-9.+-]+)")
 
 
@@ -412,7 +417,7 @@ def unpack(package: str, version: str, cache: Path) -> Path:
 
 
 def reserved_name(font_path: Path, copyright_text: str) -> bool:
-    """True when the face's licence reserves a font name (then no modified copy may keep it)."""
+    """True when the face's licence reserves its name (then no modified copy may keep it)."""
     from fontTools.ttLib import TTFont
 
     if RFN.search(copyright_text):
