@@ -10,9 +10,6 @@ import numpy as np
 
 from synthgen.types import Category, Layers, SceneSpec
 
-TEXT_LABELS = frozenset({"masks", "boxes", "quads", "polygons", "text"})
-
-
 @dataclass(frozen=True)
 class SceneKind:
     """A scene builder.
@@ -24,8 +21,10 @@ class SceneKind:
         categories: (settings) -> the categories its specs can hold, in id order (names get ids
             1, 2, ...; a Category fixes its own id, keypoints and colour).
         renderers: the renderer kinds that can draw its specs; the first is the default.
-        labels: the label kinds (``synthgen.steps.LABEL_KINDS``) its samples carry; a geometric
-            step that cannot move one of them, and a writer that needs another, are refused at load.
+        labels: the label kinds (``synthgen.steps.LABEL_KINDS``) its samples carry, declared by each
+            scene (no default: a domain's labels are its own, ``synthgen.text.label.TEXT_LABELS``); a
+            geometric step that cannot move one of them, and a writer that needs another, are refused
+            at load.
         measure: optional (settings, spec, layers) -> (layers, counts): labels measured on the final
             pixels, after generate and augment (text legibility), and the instances it flagged, by
             reason, added to the sample's ``dropped`` counts. A pure function: new layers.
@@ -42,7 +41,7 @@ class SceneKind:
     sample: Callable[[Any, np.random.Generator], SceneSpec]
     categories: Callable[[Any], tuple[str | Category, ...]]
     renderers: tuple[str, ...]
-    labels: frozenset[str] = TEXT_LABELS
+    labels: frozenset[str]
     measure: Callable[[Any, SceneSpec, Layers], tuple[Layers, dict[str, int]]] | None = None
     check_outputs: Callable[[Any, tuple[str, ...]], None] | None = None
     name: str = ""

@@ -27,6 +27,7 @@ from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, refuse
 from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.layout import (
     ALIGNS,
     MAX_JUSTIFIED_GAP,
@@ -288,5 +289,5 @@ def measure(s: OcrDocumentSettings, spec: SceneSpec, layers: Layers) -> tuple[La
 
 
 SCENE = SceneKind(
-    OcrDocumentSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",), measure=measure
+    OcrDocumentSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",), TEXT_LABELS, measure=measure
 )

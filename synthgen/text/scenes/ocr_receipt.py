@@ -39,6 +39,7 @@ from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, refuse
 from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.layout import PlacedWord, layout_block, line_band, word_advance, word_items
 from synthgen.text.legibility import flag_illegible
 from synthgen.text.patterns import compile_pattern
@@ -289,5 +290,5 @@ def measure(s: OcrReceiptSettings, spec: SceneSpec, layers: Layers) -> tuple[Lay
 
 
 SCENE = SceneKind(
-    OcrReceiptSchema, from_config, sample, lambda settings: CATEGORIES, ("text_page",), measure=measure
+    OcrReceiptSchema, from_config, sample, lambda settings: CATEGORIES, ("text_page",), TEXT_LABELS, measure=measure
 )

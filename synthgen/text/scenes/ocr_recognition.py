@@ -48,6 +48,7 @@ from synthgen.text.handwriting import (
     typed_style_off,
 )
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.legibility import flag_illegible
 from synthgen.text.mixes import DEFAULT_MIX, StringMix, build_mix
 from synthgen.text.patterns import Pattern, compile_pattern
@@ -417,5 +418,6 @@ SCENE = SceneKind(
     sample,
     lambda settings: CATEGORIES,
     ("text2d",),
+    TEXT_LABELS,
     measure=measure,
 )

@@ -37,6 +37,7 @@ from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
 from synthgen.text.glyphs import box_corners, curve_run, layout_run
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.layout import (
     ALIGNS,
     apply_homography,
@@ -316,5 +317,5 @@ def measure(s: OcrWildSettings, spec: SceneSpec, layers: Layers) -> tuple[Layers
 
 
 SCENE = SceneKind(
-    OcrWildSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",), measure=measure
+    OcrWildSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",), TEXT_LABELS, measure=measure
 )

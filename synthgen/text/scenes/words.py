@@ -23,6 +23,7 @@ from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refu
 from synthgen.text.glyphs import layout_run
 from synthgen.text.handwriting import HandwritingSchema, HandwritingSettings, hand_plane, sample_hand
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.scenes import MAX_PLACEMENT_ATTEMPTS
 from synthgen.types import SceneSpec
 
@@ -269,4 +270,4 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
     )
 
 
-SCENE = SceneKind(TextWordsSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))
+SCENE = SceneKind(TextWordsSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",), TEXT_LABELS)
