@@ -422,7 +422,7 @@ def test_invisible_characters_are_stripped_from_corpus_words(tmp_path):
     config = load_run_config(
         tmp_path / "base.yaml", [f"scene.params.corpus.file={corpus}", "scene.params.corpus.builtin=false"]
     )
-    assert config.scene.settings.corpus == ("hello", "world", "softhyphen")
+    assert config.scene.settings.corpus_words == ("hello", "world", "softhyphen")
 
 
 def test_invisible_characters_never_reach_a_transcription(tmp_path):

@@ -5,45 +5,56 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
 from typing import Optional, Union
 
 import numpy as np
 
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, custom, one_of, param
 from synthgen.errors import ConfigError
 from synthgen.text import fonts
-from synthgen.text.charsets import fit_case
+from synthgen.text.charsets import CASES, fit_case
+
+SAMPLINGS = ("uniform", "frequency")
 
 
-@dataclass
-class CorpusSchema:
+def _positive_temperature(value: float, key: str) -> float:
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ConfigError(key, f"must be a number > 0, got {value!r}")
+    return float(value)
+
+
+class CorpusSettings(Params):
+    """A text scene's ``corpus:`` section (a scene may declare other defaults for it, e.g. ``case``)."""
+
     # synthgen's own word lists: true = English (wordfreq's 50,000 most frequent Latin-script words,
     # with their frequencies), or language codes "en, ar, he, hi, th" (fonts.BUILTIN_LANGUAGES)
-    builtin: Union[bool, str] = True
-    file: Optional[str] = None  # UTF-8 text, words separated by whitespace
+    builtin: Union[bool, str] = param(True, None, "synthgen's own word lists")
+    file: Optional[str] = param(None, None, "UTF-8 text, words separated by whitespace")
     # a language code (en, de, fr, ru, ...): the ``top`` most frequent words of the wordfreq
     # package's list for it (an optional extra: pip install 'synthgen-cv[wordfreq]')
-    wordfreq: Optional[str] = None
-    top: int = 50_000
+    wordfreq: Optional[str] = param(None, None, "a language code: wordfreq's most frequent words")
+    top: int = param(50_000, None, "how many of wordfreq's words, 1..1000000 (checked where wordfreq is used)")
     # frequency: words as often as they are used (the built-in English list's or wordfreq's
     # frequencies, flattened by ``temperature``; words without a frequency weigh as the rarest
     # word that has one, and a corpus with none is drawn uniformly); uniform: every word as likely
-    sampling: str = "frequency"
+    sampling: str = param("frequency", one_of(*SAMPLINGS), "frequency | uniform")
     # frequency ** (1 / temperature): 1 = as in running text ("the" 5 % of words), larger = flatter
     # so rare words appear. Built-in English list: the 1,000 most frequent words are 72 % of the
     # draws at 1, 34 % at 1.5, 19 % at 2; the 10,000 most frequent 94 %, 73 %, 57 %
-    temperature: float = 1.5
-    case: str = "choice([as_is, lower, title, upper], [0.4, 0.3, 0.2, 0.1])"
-
-
-SAMPLINGS = ("uniform", "frequency")
+    temperature: float = param(
+        1.5, custom(_positive_temperature, words="> 0"), "frequency ** (1 / temperature): larger = flatter"
+    )
+    case: Distribution = param(
+        "choice([as_is, lower, title, upper], [0.4, 0.3, 0.2, 0.1])", choice(*CASES), "the case a word is drawn in"
+    )
 
 
 MAX_WORDFREQ_TOP = 1_000_000
 
 
 def resolve_corpus(
-    builtin: bool | str, file: Optional[str], key: str, charset: str | None = None, p: CorpusSchema | None = None
+    builtin: bool | str, file: Optional[str], key: str, charset: str | None = None, p: CorpusSettings | None = None
 ) -> tuple[str, ...]:
     """Corpus words (built-in lists, ``fonts.builtin_corpora``, a file and/or wordfreq's list when
     ``p.wordfreq``); with ``charset``, those that fit it in some case, in that case."""
@@ -110,7 +121,7 @@ def _is_word(token: str) -> bool:
     )
 
 
-def corpus_sampler(p: CorpusSchema, words: tuple[str, ...], key: str) -> np.ndarray | None:
+def corpus_sampler(p: CorpusSettings, words: tuple[str, ...], key: str) -> np.ndarray | None:
     """Cumulative sampling weights of ``words`` for ``corpus.sampling: frequency``: each word's
     frequency (lower-cased) in the built-in English list and wordfreq's list (``corpus.wordfreq``),
     to the power 1 / ``corpus.temperature``; words neither has weigh as the rarest word that has one.
@@ -118,8 +129,7 @@ def corpus_sampler(p: CorpusSchema, words: tuple[str, ...], key: str) -> np.ndar
     """
     if p.sampling not in SAMPLINGS:
         raise ConfigError(f"{key}.sampling", f"must be one of {', '.join(SAMPLINGS)}, got {p.sampling!r}")
-    if not (isinstance(p.temperature, (int, float)) and math.isfinite(p.temperature) and p.temperature > 0):
-        raise ConfigError(f"{key}.temperature", f"must be a number > 0, got {p.temperature!r}")
+    _positive_temperature(p.temperature, f"{key}.temperature")  # settings built in Python are not checked
     if p.sampling == "uniform" or not words:  # no word is drawn from an empty corpus
         return None
     freqs: dict[str, float] = {}
@@ -148,7 +158,7 @@ def draw_word(words: tuple[str, ...], cumulative: np.ndarray | None, rng: np.ran
     return words[min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")), len(words) - 1)]
 
 
-def refuse_corpus_keys(p: CorpusSchema, key: str, wordfreq: bool = True) -> None:
+def refuse_corpus_keys(p: CorpusSettings, key: str, wordfreq: bool = True) -> None:
     """ConfigError for ``corpus`` keys a scene does not read (``wordfreq`` where ``wordfreq`` is
     False), rather than ignoring them."""
     if not wordfreq and p.wordfreq is not None:

@@ -75,9 +75,6 @@ class HandwritingSettings(Params):
         return None
 
 
-HandwritingSchema = HandwritingSettings.schema()  # the omegaconf schema a scene's schema nests
-
-
 @dataclass(frozen=True)
 class HandStyle:
     """One writer, drawn per item: lengths in font heights, angles in degrees.

@@ -15,7 +15,7 @@ from synthgen.regress.compare import PIXELS, Comparison, Difference
 from synthgen.regress.provenance import font_files, provenance, provenance_changes
 from synthgen.regress.report import summary_text
 from synthgen.text import fonts
-from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word
+from synthgen.text.corpus import CorpusSettings, corpus_sampler, draw_word
 
 
 def test_manifest_matches_the_shipped_files():
@@ -50,7 +50,7 @@ def test_the_default_corpus_is_tens_of_thousands_of_words_drawn_by_flattened_fre
     rng = np.random.default_rng(0)
     draws = {}
     for temperature in (1.0, 3.0):
-        cumulative = corpus_sampler(CorpusSchema(temperature=temperature), words, "corpus")
+        cumulative = corpus_sampler(CorpusSettings(temperature=temperature), words, "corpus")
         drawn = Counter(draw_word(words, cumulative, rng) for _ in range(20_000))
         draws[temperature] = drawn
     # a higher temperature flattens: "the" less often, words outside the top 10,000 more often

@@ -20,7 +20,7 @@ from synthgen.errors import ConfigError
 from synthgen.scene import SCENES
 from synthgen.text import fonts
 from synthgen.text.draw import draw_plane
-from synthgen.text.font_choice import FontsSchema, pick_font, resolve_font_weights, resolve_fonts
+from synthgen.text.font_choice import FontsSettings, pick_font, resolve_font_weights, resolve_fonts
 from synthgen.text.glyphs import box_corners_of, glyph, layout_run, stamp
 
 VARIATIONS = {
@@ -155,9 +155,10 @@ def test_recorded_font_and_size_are_those_drawn(tmp_path):
 
 
 def test_per_family_weights_keep_a_large_family_from_dominating(tmp_path):
-    paths = tuple(str(fonts.bundled_font_dir() / f"{name}.ttf") for name in ("DejaVuSans", "DejaVuSans-Bold", "DejaVuSerif", "DejaVuSansMono"))
-    paths = resolve_fonts(FontsSchema(bundled=False, paths=list(paths)), "fonts")  # Sans and Sans Bold: one family
-    weights = resolve_font_weights(FontsSchema(per_family=True), paths, "fonts")
+    names = ("DejaVuSans", "DejaVuSans-Bold", "DejaVuSerif", "DejaVuSansMono")
+    paths = tuple(str(fonts.bundled_font_dir() / f"{name}.ttf") for name in names)
+    paths = resolve_fonts(FontsSettings(bundled=False, paths=paths), "fonts")  # Sans and Sans Bold: one family
+    weights = resolve_font_weights(FontsSettings(per_family=True), paths, "fonts")
     by_family = Counter()
     for p, w in zip(paths, weights):
         by_family[fonts.load_font(p, 12).getname()[0]] += w
@@ -166,7 +167,8 @@ def test_per_family_weights_keep_a_large_family_from_dominating(tmp_path):
     picks = Counter(Path(pick_font(paths, "abc", rng, weights)).name for _ in range(3000))
     assert abs(picks["DejaVuSans.ttf"] + picks["DejaVuSans-Bold.ttf"] - 1000) < 120
     # by file name and by family name; a weight 0 font is never drawn
-    weights = resolve_font_weights(FontsSchema(weights={"DejaVuSerif.ttf": 0, "DejaVu Sans Mono": 2.0}), paths, "fonts")
+    weighted = FontsSettings(weights={"DejaVuSerif.ttf": 0, "DejaVu Sans Mono": 2.0})
+    weights = resolve_font_weights(weighted, paths, "fonts")
     picks = Counter(Path(pick_font(paths, "abc", rng, weights)).name for _ in range(2000))
     assert picks["DejaVuSerif.ttf"] == 0 and picks["DejaVuSansMono.ttf"] > picks["DejaVuSans.ttf"] * 1.5
     # equal weights draw exactly as no weights (fonts outside the shipped set: they all weigh 1)
@@ -174,14 +176,14 @@ def test_per_family_weights_keep_a_large_family_from_dominating(tmp_path):
     for p in paths:
         copies.append(str(tmp_path / Path(p).name))
         shutil.copyfile(p, copies[-1])
-    assert resolve_font_weights(FontsSchema(weights={"DejaVuSerif.ttf": 1.0}), tuple(copies), "fonts") is None
+    assert resolve_font_weights(FontsSettings(weights={"DejaVuSerif.ttf": 1.0}), tuple(copies), "fonts") is None
     # the shipped set: each face weighs its family's manifest weight split over its faces, and a
     # class name weighs a whole class
     shipped = tuple(fonts.bundled_fonts())
-    weights = resolve_font_weights(FontsSchema(weights={"handwriting": 0}), shipped, "fonts")
+    weights = resolve_font_weights(FontsSettings(weights={"handwriting": 0}), shipped, "fonts")
     faces = {f.path: f for f in fonts.bundled_faces()}
     assert all((w == 0) == (faces[p].font_class == "handwriting") for p, w in zip(shipped, weights))
-    weights = resolve_font_weights(FontsSchema(), shipped, "fonts")
+    weights = resolve_font_weights(FontsSettings(), shipped, "fonts")
     by_family = Counter()
     for p, w in zip(shipped, weights):
         by_family[faces[p].family] += w
@@ -335,7 +337,7 @@ def test_an_all_caps_face_still_draws_text_without_lower_case(caps_font):
 
 
 def test_system_fonts_are_filtered_by_the_charset():
-    found = resolve_fonts(FontsSchema(bundled=False, system=True), "fonts", "0123456789")
+    found = resolve_fonts(FontsSettings(bundled=False, system=True), "fonts", "0123456789")
     if not found:
         pytest.skip("no system fonts on this machine")
     assert all(fonts.covers(f, "0123456789") for f in found)
