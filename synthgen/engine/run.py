@@ -196,6 +196,12 @@ class Tally:
         self.dropped.update(result.dropped)
 
 
+def _font_hashes(config: RunConfig) -> dict[str, str]:
+    from synthgen.regress.provenance import font_files
+
+    return font_files(config)
+
+
 def write_manifest(config: RunConfig, out: Path, tally: Tally, files: dict[str, str] | None) -> None:
     """Write ``manifest.json``; a run in progress (``files`` None) lists no shards, only their
     number, so that its size does not grow with the run."""
@@ -221,6 +227,7 @@ def write_manifest(config: RunConfig, out: Path, tally: Tally, files: dict[str, 
         "counts": {"samples": tally.samples, "instances": tally.instances, "dropped": dict(sorted(tally.dropped.items()))},
         "categories": table_to_record(config.categories),
         "files": files or {},
+        "fonts": _font_hashes(config),  # every font file drawn with -> sha256: other fonts, other pixels
         # executor settings (ray:) do not change the dataset, and the manifest is part of it
         "config": {k: v for k, v in config.resolved.items() if k != "ray"},
     }
