@@ -30,7 +30,7 @@ from synthgen.scene.base import SceneKind
 from synthgen.types import Layers, SceneSpec
 
 # label kinds of driving samples: a 2D warp would break the 3D boxes, camera, amodal boxes and depth
-DRIVING_LABELS = frozenset({"masks", "boxes", "keypoints", "amodal", "box3d", "camera", "depth"})
+DRIVING_LABELS = frozenset({"masks", "boxes", "keypoints", "amodal", "box3d", "camera", "depth", "semantic"})
 SIDEWALK_Z = 0.15
 UMBRELLA_SHARE = 0.4  # pedestrians under an umbrella in rain
 
