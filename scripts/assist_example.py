@@ -30,6 +30,14 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--figure", default=str(ROOT / "docs" / "assist_coins.png"))
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override of configs/shapes.yaml (repeatable), e.g. scene.params.kinds=disc",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="processes generating the shapes set")
     args = parser.parse_args()
 
     import cv2
@@ -41,8 +49,8 @@ def main() -> None:
 
     work = Path(args.work)
     dataset = work / "shapes"
-    config = synthgen.load_config(ROOT / "configs" / "shapes.yaml", [f"num_samples={args.num}"])
-    synthgen.generate_dataset(config, dataset, workers=1, progress=True, overwrite=True)
+    config = synthgen.load_config(ROOT / "configs" / "shapes.yaml", [f"num_samples={args.num}", *args.set])
+    synthgen.generate_dataset(config, dataset, workers=args.workers, progress=True, overwrite=True)
     photos = work / "photos"
     photos.mkdir(parents=True, exist_ok=True)
     coins = np.stack([data.coins()] * 3, axis=-1)
