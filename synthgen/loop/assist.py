@@ -250,8 +250,7 @@ def _assist_detect(
     from synthgen.loop.detector import detector_from_checkpoint, train_detector
 
     written: list[Path] = []
-    if checkpoint is None:
-        out.mkdir(parents=True, exist_ok=True)
+    if checkpoint is None:  # OUT is made with the first checkpoint, once the dataset has passed its checks
         detector = train_detector(model, options.detector_training(), device, out / MODEL_FILE, options.progress)
         written.append(out / MODEL_FILE)
     else:
@@ -283,8 +282,7 @@ def _assist_recognize(
     from synthgen.loop.recognizer import ARCH, recognize, recognizer_from_checkpoint, train_recognizer
 
     written: list[Path] = []
-    if checkpoint is None:
-        out.mkdir(parents=True, exist_ok=True)
+    if checkpoint is None:  # OUT is made with the first checkpoint, once the dataset has passed its checks
         recognizer = train_recognizer(model, options.recognizer_training(), device, out / MODEL_FILE, options.progress)
         written.append(out / MODEL_FILE)
     else:

@@ -70,9 +70,10 @@ class TrainingProgress:
 
 
 def write_checkpoint(data: dict[str, Any], path: Path) -> None:
-    """``torch.save`` ``data`` atomically (a temporary file renamed into place)."""
+    """``torch.save`` ``data`` atomically (a temporary file renamed into place), making its folder."""
     import torch
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save(data, tmp)
     os.replace(tmp, path)
