@@ -15,6 +15,16 @@ accuracy, and the "worth" of a variation is all minus the run without it.
     python scripts/bench_data_value.py                       # 3 seeds, 1000 crops each
     python scripts/bench_data_value.py --seeds 5 --train 4000 --json out/value.json
     python scripts/bench_data_value.py --only all,plain      # a subset of the configurations
+    python scripts/bench_data_value.py --digits              # handwriting against real digits
+
+``--digits`` asks whether synthetic handwriting teaches: digits drawn from the handwriting faces
+(TEST_FONTS) as typed crops with every documented variation ("fonts"), as plain renders
+("plain"), and by the stroke-based pen model (``handwriting:``, "strokes"; "strokes-print" takes
+the centre lines of the print faces instead) are turned into scikit-learn's 8 x 8 digit format
+(binarised, the ink box scaled to 32 px high, 4 x 4 blocks counted) and an RBF SVM trained on them
+is tested on scikit-learn's 1,797 real handwritten digits ("synthetic only"), and added to 5 real
+digits per class (tested on the other real digits, against those 5 per class alone). The ink fill
+(share of the 32 x 32 bitmap that is ink) of each set is compared with the real digits'.
 
 Needs the Debian font packages in DEBIAN_PACKAGES (the script names the missing ones and exits 2):
 
@@ -192,6 +202,8 @@ def overrides_for(name: str) -> tuple[dict[str, str], bool]:
     on = dict(ALL_ON)
     if name == "all":
         return on, True
+    if name == "+handwriting":  # every variation, and half the crops written by the pen model
+        return {**on, "scene.params.handwriting.probability": "0.5"}, True
     if name == "plain":
         for v in VARIATIONS:
             on.update(v.off)
@@ -351,14 +363,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", default="", help="comma-separated configurations (all, plain, -<variation>)")
     parser.add_argument("--json", type=Path, default=None, help="write every figure here")
+    parser.add_argument("--digits", action="store_true", help="handwriting against scikit-learn's real digits")
+    parser.add_argument("--real-seeds", type=int, default=5, help="--digits: draws of the 5 real digits per class")
     args = parser.parse_args(argv)
 
+    if args.digits:
+        return digits_main(args)
     train_fonts = check_fonts()
     check_libraries()
     import torch
 
     torch.set_num_threads(1)  # small batches: one thread is as fast, and steadier on a busy machine
-    names = ["all", *(f"-{v.name}" for v in VARIATIONS), "plain"]
+    names = ["all", *(f"-{v.name}" for v in VARIATIONS), "plain", "+handwriting"]
     if args.only:
         wanted = args.only.split(",")
         unknown = [n for n in wanted if n not in names]
@@ -408,10 +424,184 @@ def table(results: dict[str, dict[str, list[float]]]) -> str:
             # a variation whose removal helps both classifiers on every seed costs accuracy
             if name.startswith("-") and all(d < 0 for d in d_svm + d_cnn):
                 lost = "yes: costs accuracy"
-        label = {"all": "every variation on", "plain": "plain renders (floor)"}.get(
+        label = {
+            "all": "every variation on",
+            "plain": "plain renders (floor)",
+            "+handwriting": "every variation on, half the crops handwritten (`handwriting.probability: 0.5`)",
+        }.get(
             name, f"without {name[1:]}: {whats.get(name, '')}"
         )
         lines.append(f"| {label} | {summarise(r['svm'])} | {summarise(r['cnn'])} | {worth} | {lost} |")
+    return "\n".join(lines)
+
+
+# --digits: what each kind of synthetic handwriting is, as overrides of the digits run config
+HAND_FONTS = [f for files in TEST_FONTS.values() for f in files]
+DIGIT_SETS = {
+    "fonts": ({**ALL_ON, "scene.params.text.charset": "digits"}, True, HAND_FONTS),
+    "plain": (
+        {
+            **{k: v for k, v in overrides_for("plain")[0].items()},
+            "scene.params.text.charset": "digits",
+            "scene.params.polarity": "dark",
+        },
+        False,
+        HAND_FONTS,
+    ),
+    "strokes": (
+        {
+            "scene.params.text.source": "pattern",
+            "scene.params.text.charset": "digits",
+            "scene.params.fonts.bundled": "false",
+            "scene.params.handwriting.probability": "1",
+            "scene.params.handwriting.paper": "choice([scene, plain, ruled])",
+        },
+        False,
+        HAND_FONTS,
+    ),
+}
+DIGIT_SETS["strokes-print"] = (DIGIT_SETS["strokes"][0], False, None)  # None: the print faces (TRAIN_FONTS)
+PRINT_FONTS = [f for files in TRAIN_FONTS.values() for f in files]
+DIGIT_SETS["strokes-all"] = (DIGIT_SETS["strokes"][0], False, HAND_FONTS + PRINT_FONTS)
+DIGIT_SETS["strokes-elastic"] = (DIGIT_SETS["strokes"][0], True, HAND_FONTS)  # + the augment steps of "all"
+
+
+def digits_config_text(fonts: list[str], num: int, seed: int, with_augment: bool) -> str:
+    return run_config_text(fonts, num, seed, with_augment).replace('"[0-9A-Z]"', '"[0-9]"')
+
+
+def digit_crops(name: str, num: int, seed: int, workers: int, overrides: dict[str, str] | None = None):
+    """(images (n, 64) float64 in 0..1 as scikit-learn's digits, labels (n,)) of one digit set."""
+    import synthgen
+
+    base, with_augment, fonts = DIGIT_SETS[name]
+    fonts = fonts or [f for files in TRAIN_FONTS.values() for f in files]
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "run.yaml"
+        cfg.write_text(digits_config_text(fonts, num, seed, with_augment), encoding="utf-8")
+        values = {**base, **(overrides or {})}
+        config = synthgen.load_config(cfg, [f"{k}={v}" for k, v in values.items()])
+        synthgen.generate_dataset(config, Path(tmp) / "out", workers=workers)
+        xs, ys = [], []
+        for sample in synthgen.read_dataset(Path(tmp) / "out"):
+            texts = [i.text.transcription for i in sample.labels.instances if i.text is not None]
+            if len(texts) != 1 or texts[0] not in "0123456789" or len(texts[0]) != 1:
+                continue
+            digit = to_optdigit(grey(sample.image))
+            if digit is not None:
+                xs.append(digit)
+                ys.append(int(texts[0]))
+    return np.stack(xs), np.asarray(ys)
+
+
+def to_optdigit(img: np.ndarray) -> np.ndarray | None:
+    """A grey crop as scikit-learn's digits are made (UCI optdigits): the ink binarised (Otsu, ink
+    on the side away from the border), its box scaled to 32 px high (or wide) and centred in 32 x 32,
+    then the ink pixels of each 4 x 4 block counted; returned as (64,) in 0..1 (count / 16)."""
+    import cv2
+
+    u8 = np.clip(img, 0, 255).astype(np.uint8)
+    _, binary = cv2.threshold(u8, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    border = np.concatenate([binary[0], binary[-1], binary[:, 0], binary[:, -1]])
+    ink = binary == 0 if border.mean() > 0.5 else binary == 1
+    ys, xs = np.nonzero(ink)
+    if not len(xs):
+        return None
+    box = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32)
+    h, w = box.shape
+    scale = 32 / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = cv2.resize(box, (nw, nh), interpolation=cv2.INTER_AREA) >= 0.5
+    bitmap = np.zeros((32, 32), np.float64)
+    y, x = (32 - nh) // 2, (32 - nw) // 2
+    bitmap[y : y + nh, x : x + nw] = small
+    return bitmap.reshape(8, 4, 8, 4).sum((1, 3)).reshape(64) / 16
+
+
+def ink_fill(x: np.ndarray) -> str:
+    """Ink fill (share of the 32 x 32 bitmap that is ink): median [10th, 90th percentile]."""
+    f = x.mean(1)
+    p10, p50, p90 = np.percentile(f, [10, 50, 90])
+    return f"{p50:.3f} [{p10:.3f}, {p90:.3f}]"
+
+
+def digit_svm(train_x, train_y, test_x, test_y) -> float:
+    from sklearn.svm import SVC
+
+    model = SVC(C=10.0, gamma="scale", random_state=0).fit(train_x, train_y)
+    return float((model.predict(test_x) == test_y).mean())
+
+
+def digits_main(args) -> int:
+    """``--digits``: synthetic-only and 5-real-per-class mixes on scikit-learn's real digits."""
+    check_fonts()
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        print("bench_data_value: error: scikit-learn is needed: pip install 'synthgen-cv[bench]'", file=sys.stderr)
+        return 2
+    real = load_digits()
+    real_x, real_y = real.data / 16.0, real.target
+    names = args.only.split(",") if args.only else list(DIGIT_SETS)
+    unknown = [n for n in names if n not in DIGIT_SETS]
+    if unknown:
+        print(f"bench_data_value: error: --only: unknown {unknown}; valid: {list(DIGIT_SETS)}", file=sys.stderr)
+        return 2
+    draws = []
+    for r in range(args.real_seeds):
+        rng = np.random.default_rng(1000 + r)
+        few = np.concatenate([rng.choice(np.flatnonzero(real_y == c), 5, replace=False) for c in range(10)])
+        rest = np.setdiff1d(np.arange(len(real_y)), few)
+        draws.append((few, rest))
+    alone = [digit_svm(real_x[f], real_y[f], real_x[r], real_y[r]) for f, r in draws]
+    results: dict[str, dict] = {"real 5/class": {"mix": alone, "fill": ink_fill(real_x)}}
+    print(f"real digits: {len(real_y)}, ink fill {ink_fill(real_x)}; 5 per class alone: {summarise(alone)} %")
+    for name in names:
+        only, mixes = [], []
+        fill = ""
+        for seed in range(args.seeds):
+            t0 = time.perf_counter()
+            x, y = digit_crops(name, args.train, seed, args.workers)
+            fill = ink_fill(x)
+            only.append(digit_svm(x, y, real_x, real_y))
+            for (few, rest), _ in zip(draws, range(args.real_seeds)):
+                mx = np.concatenate([x, real_x[few]])
+                my = np.concatenate([y, real_y[few]])
+                mixes.append(digit_svm(mx, my, real_x[rest], real_y[rest]))
+            print(
+                f"{name:>14} seed {seed}: synthetic only {only[-1]:.3f}, with 5 real/class "
+                f"{statistics.fmean(mixes[-args.real_seeds:]):.3f}, fill {fill} ({len(y)} digits, "
+                f"{time.perf_counter() - t0:.0f} s)",
+                flush=True,
+            )
+        results[name] = {"only": only, "mix": mixes, "fill": fill}
+    print()
+    print(digits_table(results))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"train": args.train, "seeds": args.seeds, "digits": results}, indent=1))
+    return 0
+
+
+DIGIT_WHAT = {
+    "real 5/class": "5 real digits per class alone",
+    "fonts": "handwriting faces, typed, every documented variation",
+    "plain": "handwriting faces, plain renders",
+    "strokes": "stroke-based pen model on the handwriting faces' centre lines",
+    "strokes-print": "stroke-based pen model on the print faces' centre lines",
+    "strokes-all": "stroke-based pen model on the handwriting and print faces' centre lines",
+    "strokes-elastic": "stroke-based pen model, handwriting faces, + elastic, blur and noise augment",
+}
+
+
+def digits_table(results: dict[str, dict]) -> str:
+    lines = [
+        "| training data | synthetic only, % | + 5 real per class, % | ink fill, median [p10, p90] |",
+        "|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        only = summarise(r["only"]) if "only" in r else ""
+        lines.append(f"| {DIGIT_WHAT.get(name, name)} | {only} | {summarise(r['mix'])} | {r['fill']} |")
     return "\n".join(lines)
 
 

@@ -38,6 +38,7 @@ VARIATIONS = {
         f"{S}corpus.wordfreq=en",
         f"{S}corpus.sampling=frequency",
     ],
+    "stroke-based handwriting (handwriting.probability: 1)": [f"{S}handwriting.probability=1"],
     "elastic augment, p 1": ["augment.warp.kind=elastic", "augment.warp.p=1"],
     "affine augment, border constant, p 1": ["augment.tilt.kind=affine", "augment.tilt.p=1"],
     "affine augment, border replicate, p 1": [

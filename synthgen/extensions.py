@@ -5,13 +5,14 @@ never lists the label kinds or flattens their points by hand: it asks each label
 (``extensions_of``) for its points, gives back the moved ones (``with_points``), then tells it what
 happened to it: part of it left the image (``cut``) or a pasted object now hides some of its pixels
 (``covered``). Each kind decides what that means for it (a keypoint outside the image becomes
-unlabelled, a covered one hidden; a cut or covered word becomes illegible, ``TextRecord``).
+unlabelled, a covered one hidden; a cut or covered word becomes illegible: the text domain's rule,
+``synthgen.text.label``).
 
 Which fields of ``Instance`` and ``InstanceGeometry`` are extensions is in their metadata
-(``extension``): ``"self"`` where the value implements the protocol itself (``TextRecord``), or the
-name of an adapter here (``ADAPTERS``: ``keypoints``, a plain (K, 3) array; ``box3d``, which moves
-only between two cameras). A new moving label is a field with that metadata and a class with these
-methods; no step changes.
+(``extension``): the name of their adapter, here (``ADAPTERS``: ``keypoints``, a plain (K, 3) array;
+``box3d``, which moves only between two cameras) or in a domain (``DOMAIN_LABELS``: ``text``, whose
+module is imported only for an instance that holds a text label). A new moving label is a field with
+that metadata and a class with these methods, registered under its name; no step changes.
 
 Coordinates are image pixels in the corner convention (pixel (i, j) covers [j, j+1) x [i, i+1)).
 """
@@ -25,7 +26,15 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from synthgen.registry import Registry
 from synthgen.types import Box3D, Camera
+
+
+# The prefix of a ``Change`` count of a label kept but flagged unusable, by reason (a text domain
+# word cut by a warp or covered by a paste: ``illegible_truncated``, ``illegible_covered``, kept as
+# ICDAR ``###`` with no recognition crop). A run's summary and a mix's report list these apart
+# from the objects dropped; the one definition of the prefix.
+ILLEGIBLE = "illegible_"
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,12 @@ ADAPTERS: dict[str, Callable[[Any, tuple[Camera, Camera] | None], Any]] = {
 }
 
 
+# the label extensions that live in a domain, by their fields' ``extension`` name: ``"module:attribute"``
+# of a class built from the field's value, imported on first use (a driving run, whose instances hold
+# no text, never imports the text domain)
+DOMAIN_LABELS: Registry[Callable[[Any], Any]] = Registry("label extension", {"text": "synthgen.text.label:TextLabel"})
+
+
 def extensions_of(obj: Any, cameras: tuple[Camera, Camera] | None = None) -> dict[str, LabelExtension]:
     """The label extensions an ``Instance`` or ``InstanceGeometry`` holds: field name -> extension,
     in field order, for the fields that have a value.
@@ -182,7 +197,7 @@ def extensions_of(obj: Any, cameras: tuple[Camera, Camera] | None = None) -> dic
         value = getattr(obj, f.name)
         if kind is None or value is None:
             continue
-        ext = ADAPTERS[kind](value, cameras) if kind in ADAPTERS else value
+        ext = ADAPTERS[kind](value, cameras) if kind in ADAPTERS else DOMAIN_LABELS.get(kind, "extension")(value)
         if ext is not None:
             out[f.name] = ext
     return out

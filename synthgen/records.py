@@ -171,22 +171,27 @@ def _encode_into(obj: Any, fields: tuple[_Field, ...], rec: dict[str, Any]) -> N
             rec[f.key] = f.codec.encode(value, f.meta)
 
 
-def _decode_from(rec: dict[str, Any], cls: type, fields: tuple[_Field, ...], exact: bool = False) -> Any:
+def _decode_from(
+    rec: dict[str, Any], cls: type, fields: tuple[_Field, ...], exact: bool = False, given: dict[str, Any] | None = None
+) -> Any:
     values = {}
     for f in fields:
+        if given and f.name in given:
+            continue
         if f.codec is None:
             values[f.name] = _decode_field(rec, f, exact)
         elif f.key in rec:
             values[f.name] = _decode_field(rec, f, exact)
-    return cls(**values)
+    return cls(**values, **(given or {}))
 
 
 def _decode_field(rec: dict[str, Any], f: _Field, exact: bool) -> Any:
     """The value of one field in ``rec`` (None where absent). ``exact``: arrays as float64, the very
     numbers the record holds (a writer's output from a view is then the bytes it gives from the record)."""
     if f.codec is None:
-        first = f.inline[0].key  # an inline record is there when its first (required) field is
-        return _decode_from(rec, f.inline_type, f.inline, exact) if first in rec else None
+        # an inline record is there when any of its keys is (an ICDAR ``###`` word: a quad, no text)
+        present = any(i.key in rec for i in f.inline)
+        return _decode_from(rec, f.inline_type, f.inline, exact) if present else None
     if f.key not in rec:
         return None
     return f.codec.decode(rec[f.key], {**f.meta, "dtype": "float64"} if exact else f.meta)
@@ -199,10 +204,20 @@ def instance_to_record(inst: Instance) -> dict[str, Any]:
     return rec
 
 
-def instance_from_record(rec: dict[str, Any], cls: type[Instance] = Instance) -> Instance:
+def instance_from_record(
+    rec: dict[str, Any], cls: type[Instance] = Instance, exact: bool = False, **given: Any
+) -> Instance:
     """The Instance (or ``cls``, a subclass with more fields) of an instance record (the inverse of
-    ``instance_to_record``)."""
-    return _decode_from(rec, cls, _fields(cls))
+    ``instance_to_record``).
+
+    Args:
+        rec: the instance record (or part of one: the fields it lacks must be ``given``).
+        cls: ``Instance`` or a subclass.
+        exact: arrays as float64, the very numbers the record holds (a reader that types what it
+            read, whose record is then written again, keeps them).
+        **given: field values that take the place of the record's (a reader's mask, computed apart).
+    """
+    return _decode_from(rec, cls, _fields(cls), exact, given)
 
 
 @functools.cache
@@ -336,6 +351,29 @@ def instance_views(rec: dict[str, Any]) -> list[InstanceView]:
     return [InstanceView(i) for i in rec["instances"]]
 
 
+def record_with(rec: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """A copy of an instance record with the (not inline) fields ``values`` written by their codecs:
+    in their place where the record holds them, else where the serialiser writes them (a mix's
+    category map on a record not yet resolved; the mask of a reader's pending instance)."""
+    out = dict(rec)
+    added = False
+    for name, value in values.items():
+        f = _instance_view_fields()[name][0]
+        if f.codec is None:
+            raise ValueError(f"record_with writes plain fields, not the inline {name!r}")
+        added = added or f.key not in out
+        out[f.key] = f.codec.encode(value, f.meta)
+    if added:  # the serialiser's key order, keys it does not know last
+        order = _key_order()
+        out = dict(sorted(out.items(), key=lambda item: order.get(item[0], len(order))))
+    return out
+
+
+@functools.cache
+def _key_order() -> dict[str, int]:
+    return {key: n for n, key in enumerate(instance_keys())}
+
+
 def keys_of(names: Iterable[str]) -> tuple[str, ...]:
     """The record keys of the Instance fields ``names`` (an inline field's each), in the order given."""
     fields = [_instance_view_fields()[n][0] for n in names]
@@ -362,6 +400,7 @@ def labels_of_record(rec: dict[str, Any], categories: CategoryTable | None = Non
     )
 
 
+@functools.cache
 def original_keys() -> tuple[str, ...]:
     """The keys of an ``original`` record: ``OriginalLabels``' fields."""
     return tuple(f.name for f in dataclasses.fields(OriginalLabels))

@@ -190,15 +190,16 @@ class Box3D:
         return np.stack([rx, y, rz], axis=1) + np.asarray(self.center, np.float64)
 
 
-ILLEGIBLE = "illegible_"  # the prefix of the counts of words kept but flagged legible: false, by reason
-
-
 @dataclass(frozen=True)
 class TextRecord:
-    """What a text instance adds: transcription and the geometry of its glyphs, image pixels.
+    """What a text instance adds: transcription and the geometry of its glyphs, image pixels. Plain
+    data, which the serialiser writes inline (its fields' codecs); how it moves, and what a cut or a
+    cover makes of it, is the text domain's (``synthgen.text.label.TextLabel``, the label extension
+    ``text`` of ``synthgen.extensions.ADAPTERS``).
 
     Attributes:
-        transcription: the text, in logical order.
+        transcription: the text, in logical order; None where the source gives none (an ICDAR ``###``
+            word: where illegible text is, but not what it says).
         quad: (4, 2) float32 word quad, clockwise from the top-left of the upright word, or None.
         chars: the characters that have a quad (whitespace excluded), or None.
         char_quads: (len(chars), 4, 2) float32, or None.
@@ -206,99 +207,12 @@ class TextRecord:
             text: the upper edge left to right, then the lower edge right to left), or None.
     """
 
-    transcription: str = field(metadata=codec("text", key="text"))
+    transcription: str | None = field(default=None, metadata=codec("text", key="text"))
     quad: np.ndarray | None = field(default=None, metadata=codec("points", shape=(4, 2)))
     # written only beside char_quads: characters without their quads say nothing of where they are
     chars: str | None = field(default=None, metadata=codec("text", with_key="char_quads"))
     char_quads: np.ndarray | None = field(default=None, metadata=codec("point_groups", shape=(-1, 4, 2)))
     polygon: np.ndarray | None = field(default=None, metadata=codec("points", shape=(-1, 2)))
-
-    # --- the label-extension protocol (synthgen.extensions): text's rules, the same for a warp and a paste
-
-    def points(self, edge_points: int = 0) -> np.ndarray:
-        """(N, 2) the word quad's corners, the char quads', then the polygon's points. With
-        ``edge_points`` > 0 (a bending warp): each quad's outline with its edges cut into that many
-        pieces, and the polygon's edges into half as many (its edges are short already)."""
-        quads = [q for q in (self.quad,) if q is not None]
-        if self.char_quads is not None:
-            quads.extend(np.asarray(self.char_quads, np.float32).reshape(-1, 4, 2))
-        if not edge_points:
-            chunks = [np.asarray(q, np.float32).reshape(-1, 2) for q in quads]
-            if self.polygon is not None:
-                chunks.append(np.asarray(self.polygon, np.float32).reshape(-1, 2))
-            return np.concatenate(chunks) if chunks else np.zeros((0, 2), np.float32)
-        from synthgen.extensions import densify
-
-        chunks = [densify(np.asarray(q, np.float32).reshape(4, 2), edge_points) for q in quads]
-        if self.polygon is not None:
-            outline = densify(self.polygon, max(1, edge_points // 2)).astype(np.float32)
-            chunks.append(outline.astype(np.float64))
-        return np.concatenate(chunks) if chunks else np.zeros((0, 2))
-
-    def with_points(self, points: np.ndarray, edge_points: int = 0) -> TextRecord:
-        """A copy at moved ``points`` (as ``points(edge_points)`` gave them); a bent quad outline
-        becomes the smallest rotated rectangle around it, so it still holds every pixel it held."""
-        from dataclasses import replace
-
-        per_quad = 4 * edge_points if edge_points else 4
-        n_chars = 0 if self.char_quads is None else len(self.char_quads)
-        n_quads = int(self.quad is not None) + n_chars
-        quads = np.asarray(points)[: per_quad * n_quads].reshape(n_quads, per_quad, 2)
-        if edge_points:
-            from synthgen.extensions import rectangle_around
-
-            quads = np.stack([rectangle_around(q) for q in quads]) if n_quads else quads.reshape(0, 4, 2)
-        rest = np.asarray(points)[per_quad * n_quads :]
-        return replace(
-            self,
-            quad=quads[0] if self.quad is not None else None,
-            char_quads=quads[n_quads - n_chars :] if self.char_quads is not None else None,
-            polygon=rest if self.polygon is not None else None,
-        )
-
-    def overlaps(self, width: int, height: int) -> bool | None:
-        """Whether the word quad still reaches into the image; None without a quad."""
-        from synthgen.extensions import overlap_area
-
-        return None if self.quad is None else overlap_area(self.quad, width, height) > 0
-
-    def cut(self, width: int, height: int, attributes: dict[str, Any]) -> Any:
-        """The part inside the image: quads and polygon clamped to it, the characters whose quad left
-        it dropped (from ``chars`` and ``char_quads``); a word that lost any part is illegible."""
-        from synthgen.extensions import Change, clip_points, inside, overlap_area
-
-        chars, char_quads = self.chars, self.char_quads
-        lost = self.quad is not None and not inside(self.quad, width, height)
-        if char_quads is not None:
-            lost = not inside(char_quads, width, height)
-            keep = [overlap_area(q, width, height) > 0 for q in char_quads]
-            assert chars is None or len(chars) == len(keep), "chars and char_quads out of step"
-            if chars is not None:
-                chars = "".join(c for c, kept in zip(chars, keep) if kept)
-            char_quads = clip_points(np.asarray(char_quads)[np.asarray(keep, bool)], width, height)
-        clip = (lambda p: None if p is None else clip_points(np.asarray(p), width, height))  # noqa: E731
-        from dataclasses import replace
-
-        text = replace(self, quad=clip(self.quad), chars=chars, char_quads=char_quads, polygon=clip(self.polygon))
-        return Change(text, *self._illegible_if(lost, "truncated", attributes))
-
-    def covered(self, hidden: np.ndarray, visible: np.ndarray, attributes: dict[str, Any]) -> Any:
-        """A word some of whose pixels a pasted object covers is illegible, as a cut one is: its
-        transcription no longer matches the pixels. Its geometry stays (where the word is)."""
-        from synthgen.extensions import Change
-
-        return Change(self, *self._illegible_if(bool((hidden & visible).any()), "covered", attributes))
-
-    def _illegible_if(self, lost: bool, reason: str, attributes: dict[str, Any]) -> tuple[dict, dict[str, int]]:
-        """The text rule, in one place for warps and pastes: a word that lost part of its pixels
-        becomes "don't care" (ICDAR ``###``, no recognition crop), with ``illegible_reason``
-        (``truncated`` also sets ``truncated: true``); counted (``illegible_<reason>``) only where
-        it was legible before."""
-        if not (lost and self.transcription):
-            return attributes, {}
-        flags = {"legible": False, "truncated": True} if reason == "truncated" else {"legible": False}
-        counts = {f"{ILLEGIBLE}{reason}": 1} if attributes.get("legible", True) is not False else {}
-        return {**attributes, **flags, "illegible_reason": reason}, counts
 
 
 @dataclass(frozen=True)
@@ -320,7 +234,7 @@ class InstanceGeometry:
     """
 
     category: str
-    text: TextRecord | None = field(default=None, metadata={"extension": "self"})
+    text: TextRecord | None = field(default=None, metadata={"extension": "text"})
     keypoints: np.ndarray | None = field(default=None, metadata={"extension": "keypoints"})
     amodal_bbox: tuple[float, float, float, float] | None = None
     area_alone: int | None = None
@@ -404,7 +318,7 @@ class Instance:
     bbox: tuple[int, int, int, int] = field(metadata=codec("ints"))
     area: int = field(metadata=codec("int"))
     rle: dict[str, Any] = field(metadata=codec("json", key="segmentation"))
-    text: TextRecord | None = field(default=None, metadata=codec("inline", type=TextRecord, extension="self"))
+    text: TextRecord | None = field(default=None, metadata=codec("inline", type=TextRecord, extension="text"))
     attributes: dict[str, Any] = field(default_factory=dict, metadata=codec("json", omit_empty=True))
     amodal_bbox: tuple[float, float, float, float] | None = field(default=None, metadata=codec("floats"))
     occlusion: float | None = field(default=None, metadata=codec("ratio"))

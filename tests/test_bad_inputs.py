@@ -15,13 +15,13 @@ import json
 import os
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+from cli_process import CLI
 
-pytestmark = pytest.mark.slow  # one synthgen process per case
+pytestmark = pytest.mark.slow  # one synthgen process per case (forked from one that imported the CLI)
 
 ROOT = Path(__file__).resolve().parents[1]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -378,9 +378,9 @@ def snapshot(root: Path) -> dict[str, Any]:
 
 
 def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "synthgen", *args], capture_output=True, text=True, cwd=cwd, timeout=60, check=False
-    )
+    """``python -m synthgen *args`` in ``cwd``: a process of its own, forked from a helper that has
+    imported the command line once (``cli_process``: ~0.3 s of CPU saved on each of ~140 runs)."""
+    return CLI.run(args, cwd, timeout=60)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -422,7 +422,7 @@ def test_invisible_characters_are_stripped_from_corpus_words(tmp_path):
     config = load_run_config(
         tmp_path / "base.yaml", [f"scene.params.corpus.file={corpus}", "scene.params.corpus.builtin=false"]
     )
-    assert config.scene.settings.corpus == ("hello", "world", "softhyphen")
+    assert config.scene.settings.corpus_words == ("hello", "world", "softhyphen")
 
 
 def test_invisible_characters_never_reach_a_transcription(tmp_path):

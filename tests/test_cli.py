@@ -9,16 +9,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_process import CLI
 from PIL import Image
 
-pytestmark = pytest.mark.slow  # one synthgen process per case
+pytestmark = pytest.mark.slow  # one synthgen process per case (forked from one that imported the CLI)
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["scene.params.width=200", "scene.params.height=150"]
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "synthgen", *args], capture_output=True, text=True, cwd=cwd)
+    """``python -m synthgen *args``: a process of its own, forked from a helper that imported the
+    command line once (``cli_process``)."""
+    return CLI.run(list(args), cwd or Path.cwd(), timeout=600)
 
 
 def test_generate_then_preview(tmp_path):

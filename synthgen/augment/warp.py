@@ -20,7 +20,7 @@ Labels are then made to fit the image, each by its own kind's rule (``LabelExten
   quad can miss some ink next to the border (clamping moves a corner along an axis, not along the
   quad's edges); quads wholly inside the image are unchanged. A character whose quad no longer
   overlaps the image is removed from ``chars``/``char_quads``; a word cut by the border becomes
-  illegible (``TextRecord.cut``); a keypoint outside the image becomes unlabelled.
+  illegible (the text domain's rule, ``synthgen.text.label``); a keypoint outside the image becomes unlabelled.
 - an instance with no pixel left in ``instance_id`` is removed from ``geometry`` and counted:
   ``augment_out_of_image`` when no label of it still overlaps the image (a word's quad), ``augment_too_small``
   when one does but resampling left it no pixel.
@@ -36,13 +36,12 @@ import numpy as np
 from synthgen.extensions import LabelExtension, extensions_of, label_points, with_label_points
 from synthgen.extensions import clip_points, overlap_area  # noqa: F401  (once defined here)
 from synthgen.tensors import rgb_to_tensor, tensor_to_rgb, torch_module
-from synthgen.types import ILLEGIBLE, InstanceGeometry, Layers
+from synthgen.types import InstanceGeometry, Layers
 
 KORNIA = ("torch", "kornia")  # what a geometric kind needs (AugmentKind.needs)
 MAX_EXACT_ID = 2**24  # nearest-neighbour warps run in float32, exact for integers below this
 
 OUT_OF_IMAGE = "augment_out_of_image"
-ILLEGIBLE_TRUNCATED = f"{ILLEGIBLE}truncated"  # kept, flagged legible: false (### / no crop), counted
 TOO_SMALL = "augment_too_small"
 
 

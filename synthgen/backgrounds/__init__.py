@@ -17,9 +17,7 @@ import numpy as np
 
 from synthgen.backgrounds.sample import (
     BACKGROUND_KINDS,
-    BackgroundSchema,
     BackgroundSettings,
-    background_from_config,
     image_folder,
     paper_background,
     sample_background,
@@ -72,9 +70,7 @@ def _cached(spec_json: str, width: int, height: int) -> np.ndarray:
 __all__ = [
     "BACKGROUNDS",
     "BACKGROUND_KINDS",
-    "BackgroundSchema",
     "BackgroundSettings",
-    "background_from_config",
     "image_folder",
     "paper_background",
     "render_background",

@@ -18,53 +18,27 @@ Kinds (each a JSON-able description, sampled by ``sample_clutter`` and drawn by 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
 from synthgen.backgrounds.colors import random_color
-from synthgen.config.distributions import Distribution, parse_checked, parse_value
-from synthgen.errors import ConfigError
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, integer, number, param, within
 
 CLUTTER_KINDS = ("stripes", "grille", "icon", "marks")
 ICON_SHAPES = ("circle", "triangle", "square", "arrow")
 
 
-@dataclass
-class ClutterSchema:
-    """``background.clutter``: text-like marks drawn into a share of the backgrounds.
+class ClutterSettings(Params):
+    """``background.clutter``: text-like marks drawn into a share of the backgrounds."""
 
-    Attributes:
-        probability: the share of backgrounds that get clutter, 0..1 (0: none, and no random draw).
-        count: marks on a cluttered background.
-        kind: which kind each mark is (``stripes``, ``grille``, ``icon``, ``marks``).
-        size: a mark's size as a fraction of the image's shorter side.
-    """
-
-    probability: float = 0.0
-    count: Union[int, str] = "randint(1, 6)"
-    kind: str = "choice([stripes, grille, icon, marks], [0.25, 0.2, 0.25, 0.3])"
-    size: Union[float, str] = "uniform(0.08, 0.35)"
-
-
-@dataclass(frozen=True)
-class ClutterSettings:
-    probability: float
-    count: Distribution
-    kind: Distribution
-    size: Distribution
-
-
-def clutter_from_config(p: ClutterSchema, key: str) -> ClutterSettings:
-    if not 0 <= p.probability <= 1:
-        raise ConfigError(f"{key}.probability", f"must be in 0..1, got {p.probability}")
-    return ClutterSettings(
-        probability=float(p.probability),
-        count=parse_checked(p.count, f"{key}.count", "int", 0, 50),
-        kind=parse_value(p.kind, f"{key}.kind", "str", CLUTTER_KINDS),
-        size=parse_checked(p.size, f"{key}.size", "float", 0.01, 1.0),
+    probability: float = param(0.0, within(0, 1), "the share of backgrounds that get clutter (0: none, no random draw)")
+    count: Distribution = param("randint(1, 6)", integer(0, 50), "marks on a cluttered background")
+    kind: Distribution = param(
+        "choice([stripes, grille, icon, marks], [0.25, 0.2, 0.25, 0.3])", choice(*CLUTTER_KINDS), "each mark's kind"
     )
+    size: Distribution = param("uniform(0.08, 0.35)", number(0.01, 1.0), "a mark's size, in the image's shorter sides")
 
 
 def sample_clutter(s: ClutterSettings, width: int, height: int, rng: np.random.Generator) -> list[dict[str, Any]]:

@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 
-from synthgen.backgrounds.clutter import ClutterSchema, ClutterSettings, clutter_from_config, sample_clutter
+from synthgen.backgrounds.clutter import ClutterSettings, sample_clutter
 from synthgen.backgrounds.colors import random_color
-from synthgen.config.distributions import Distribution, parse_value
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, derived, nested, param, section
 from synthgen.diffusion_models.bank import BankSchema, bank_from_config, sample_bank_background
 from synthgen.errors import ConfigError
 from synthgen.paths import refused_location
@@ -83,44 +84,42 @@ def image_problem(path: str) -> str | None:
     return None
 
 
-@dataclass
-class BackgroundSchema:
-    kind: str = "choice([noise, gradient, blobs, paper])"
-    image_dir: Optional[str] = None  # photos for kind "image" (searched recursively)
-    bank: BankSchema = field(default_factory=BankSchema)  # diffusion backgrounds for kind "diffusion"
-    clutter: ClutterSchema = field(default_factory=ClutterSchema)  # text-like marks with no label (clutter.py)
+class BackgroundSettings(Params):
+    """A scene's ``background:`` section: which kinds of background it draws and what they need.
 
+    ``images`` (the photos under ``image_dir``) and ``bank_spec`` (the diffusion bank's JSON-able
+    description, when ``kind`` can be ``diffusion``) are found at load time.
+    """
 
-@dataclass(frozen=True)
-class BackgroundSettings:
-    kind: Distribution
-    images: tuple[str, ...]
-    bank: dict[str, Any] | None = None  # the diffusion bank's description, when kind can be "diffusion"
-    clutter: ClutterSettings | None = None  # None: no clutter
+    kind: Distribution = param(
+        "choice([noise, gradient, blobs, paper])", choice(*BACKGROUND_KINDS), "the kind of each background"
+    )
+    image_dir: Optional[str] = param(None, None, "photos for kind image (searched recursively)")
+    bank: BankSchema = param(BankSchema(), section(BankSchema), "diffusion backgrounds for kind diffusion")
+    clutter: ClutterSettings = nested(ClutterSettings, "text-like marks with no label (backgrounds/clutter.py)")
+    images: tuple[str, ...] = derived((), "the photos under image_dir, sorted")
+    bank_spec: Optional[dict[str, Any]] = derived(None, "the diffusion bank's description")
 
-
-def background_from_config(p: BackgroundSchema, key: str) -> BackgroundSettings:
-    kind = parse_value(p.kind, f"{key}.kind", "str", BACKGROUND_KINDS)
-    images = image_folder(p.image_dir, f"{key}.image_dir")
-    kinds = kind.options if hasattr(kind, "options") else (kind.value,)  # type: ignore[attr-defined]
-    if "image" in kinds and not images:
-        raise ConfigError(f"{key}.kind", "kind 'image' needs image_dir")
-    bank = None
-    if "diffusion" in kinds:
-        if importlib.util.find_spec("diffusers") is None or importlib.util.find_spec("torch") is None:
-            raise ConfigError(
-                f"{key}.kind", "kind 'diffusion' needs torch and diffusers: pip install 'synthgen-cv[generate]'"
-            )
-        bank = bank_from_config(p.bank, f"{key}.bank")
-    clutter = clutter_from_config(p.clutter, f"{key}.clutter")
-    return BackgroundSettings(kind, images, bank, clutter if clutter.probability > 0 else None)
+    def check(self, key: str) -> BackgroundSettings:
+        images = image_folder(self.image_dir, f"{key}.image_dir")
+        kinds = self.kind.options if hasattr(self.kind, "options") else (self.kind.value,)  # type: ignore[attr-defined]
+        if "image" in kinds and not images:
+            raise ConfigError(f"{key}.kind", "kind 'image' needs image_dir")
+        bank = None
+        if "diffusion" in kinds:
+            if importlib.util.find_spec("diffusers") is None or importlib.util.find_spec("torch") is None:
+                raise ConfigError(
+                    f"{key}.kind", "kind 'diffusion' needs torch and diffusers: pip install 'synthgen-cv[generate]'"
+                )
+            bank = bank_from_config(self.bank, f"{key}.bank")
+        return replace(self, images=images, bank_spec=bank)
 
 
 def sample_background(s: BackgroundSettings, width: int, height: int, rng: np.random.Generator) -> dict[str, Any]:
     """A background description (see ``synthgen.backgrounds``) of the given size, with its
     ``clutter`` marks where the settings ask for some."""
     background = _sample_kind(s, width, height, rng)
-    if s.clutter is not None:  # no clutter draws nothing from rng: other scenes' streams stay as they were
+    if s.clutter.probability > 0:  # no clutter draws nothing from rng: other scenes' streams stay as they were
         marks = sample_clutter(s.clutter, width, height, rng)
         if marks:
             background["clutter"] = marks
@@ -144,7 +143,7 @@ def _sample_kind(s: BackgroundSettings, width: int, height: int, rng: np.random.
     if kind == "paper":
         return paper_background(rng)
     if kind == "diffusion":
-        return sample_bank_background(s.bank, width, height, rng)
+        return sample_bank_background(s.bank_spec, width, height, rng)  # type: ignore[arg-type]
     if kind == "blobs":
         n = int(rng.integers(2, 6))
         return {

@@ -11,8 +11,24 @@ import numpy as np
 
 
 def paper_texture(spec: dict[str, Any], width: int, height: int) -> np.ndarray:
-    """``{"kind": "paper", "color": [r, g, b], "seed": int, "grain": 0..1, "stains": int}``."""
-    return paper(spec["color"], spec["seed"], spec["grain"], spec["stains"], width, height)
+    """``{"kind": "paper", "color": [r, g, b], "seed": int, "grain": 0..1, "stains": int}``, and
+    optionally ``"rules": {"y0": px, "spacing": px, "color": [r, g, b], "width": px}`` (ruled paper:
+    horizontal rules through ``y0`` every ``spacing`` pixels, as under handwriting)."""
+    out = paper(spec["color"], spec["seed"], spec["grain"], spec["stains"], width, height)
+    if spec.get("rules"):
+        out = ruled(out, **spec["rules"])
+    return out
+
+
+def ruled(out: np.ndarray, y0: float, spacing: float, color, width: float) -> np.ndarray:
+    """Anti-aliased horizontal rules at ``y0 + k * spacing`` (pixel-edge convention) over ``out``."""
+    height = out.shape[0]
+    ys = np.arange(height, dtype=np.float32) + 0.5
+    offset = np.mod(ys - y0 + spacing / 2, spacing) - spacing / 2  # distance to the nearest rule
+    # coverage of a rule of ``width`` px by each pixel row (a box filter of the rule's profile)
+    cover = np.clip(width / 2 + 0.5 - np.abs(offset), 0.0, 1.0)[:, None, None] * min(width, 1.0)
+    blended = out.astype(np.float32) * (1.0 - cover) + np.asarray(color, np.float32) * cover
+    return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
 
 
 def blobs_texture(spec: dict[str, Any], width: int, height: int) -> np.ndarray:

@@ -208,7 +208,7 @@ def _typed_settings(kind: Any, params: Any, key: str) -> tuple[Any, dict[str, An
     """A kind's frozen settings from its ``params`` mapping, and the params as resolved data.
 
     A kind declares its params once (``kind.params``, a ``synthgen.config.params.Params`` class); a
-    scene kind still holds a schema and a ``from_config`` of its own (``SceneKind``).
+    scene kind not yet converted (driving) holds a schema and a ``from_config`` of its own instead.
     """
     declared = getattr(kind, "params", None)
     if declared is not None:

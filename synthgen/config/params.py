@@ -16,9 +16,14 @@ From that one declaration come:
   the field's rule, so ``GaussianBlurSettings()`` built in Python holds what a config without the
   key gives (and ``GaussianBlurSettings(Constant(2.0))`` a value of its own, unchecked).
 
-A field's rule (``number``, ``integer``, ``choice``, ``within``, ``one_of`` or any ``custom(fn)``)
-turns the config value into the settings value and raises ConfigError at the key. Checks across
-fields go in the class's ``check(self, key)`` hook, which may also return a copy with derived values.
+A field's rule (``number``, ``integer``, ``choice``, ``within``, ``one_of``, ``section`` or any
+``custom(fn)``) turns the config value into the settings value and raises ConfigError at the key.
+A sub-section of the config is a ``nested`` Params class (its defaults may differ per kind:
+``nested(BackgroundSettings, kind="choice([solid, paper])")``; ``optional=True``: null unless
+given); ``named_sections`` declares a mapping of named ones. Lists and mappings of plain values
+are fields typed ``tuple[str, ...]`` or ``dict[str, float]``, and ``Optional[...]`` ones may be
+null. Checks across fields go in the class's ``check(self, key)`` hook, which may also return a
+copy with the values it derives (fields declared with ``derived``: font files found, a corpus read).
 """
 
 from __future__ import annotations
@@ -115,6 +120,13 @@ def custom(convert: Callable[[Any, str], Any], schema_type: Any = None, words: s
     return Rule(convert, schema_type, words)
 
 
+def section(schema: type, convert: Callable[[Any, str], Any] | None = None) -> Rule:
+    """A sub-section declared by a plain omegaconf dataclass ``schema`` of another package (one not
+    declared as Params, such as the diffusion bank's): the value is the schema object omegaconf
+    made, passed through ``convert(value, key)`` when given. Prefer ``nested`` for a Params class."""
+    return Rule((lambda value, key: value) if convert is None else convert, schema, f"a {schema.__name__} section")
+
+
 @dataclasses.dataclass(frozen=True)
 class Param:
     """What ``param`` records in a field's metadata (``dataclasses.fields(cls)[i].metadata["param"]``)."""
@@ -123,6 +135,9 @@ class Param:
     rule: Rule | None
     doc: str
     nested: type | None = None  # a Params class held in this field (a sub-section of the config)
+    defaults: tuple[tuple[str, Any], ...] = ()  # nested: the section's defaults that differ from its class's
+    optional: bool = False  # nested: the section may be null (None, the default: absent)
+    named: bool = False  # nested: a mapping of named sections (``actors: {lead: {...}, ...}``)
 
 
 def param(default: Any = REQUIRED, rule: Rule | None = None, doc: str = "") -> Any:
@@ -149,9 +164,55 @@ def param(default: Any = REQUIRED, rule: Rule | None = None, doc: str = "") -> A
     return dataclasses.field(default=value, metadata=meta)
 
 
-def nested(cls: type[Params], doc: str = "") -> Any:
-    """Declare a sub-section whose keys are those of another Params class (``style: StyleParams``)."""
-    return dataclasses.field(default_factory=cls, metadata={"param": Param(None, None, doc, nested=cls)})
+def nested(cls: type[Params], doc: str = "", *, optional: bool = False, **defaults: Any) -> Any:
+    """Declare a sub-section whose keys are those of another Params class (``style: StyleSettings``).
+
+    Args:
+        cls: the section's Params class.
+        doc: what the section is.
+        optional: the section may be null; it is None unless the config gives it (a given
+            section's missing keys take their defaults).
+        **defaults: defaults of this kind's section that differ from the class's, written as in
+            YAML (``nested(CorpusSettings, case="upper")``); plain values (no lists), so that the
+            section's schema is made once.
+    """
+    names = {f.name for f in dataclasses.fields(cls) if "param" in f.metadata}
+    unknown = sorted(set(defaults) - names)
+    if unknown:
+        raise TypeError(f"nested({cls.__name__}): no such parameter {', '.join(unknown)}")
+    given = tuple(sorted(defaults.items()))
+    hash(given)  # the section's schema is cached by its defaults
+    meta = {"param": Param(None, None, doc, nested=cls, defaults=given, optional=optional)}
+    if optional:
+        return dataclasses.field(default=None, metadata=meta)
+    return dataclasses.field(default_factory=functools.partial(_section_default, cls, given), metadata=meta)
+
+
+def named_sections(cls: type[Params], doc: str = "") -> Any:
+    """Declare a mapping of named sections of one Params class (``actors: {lead: {kind: car}}``):
+    the settings hold ``{name: cls instance}`` in the config's order, empty by default, and an
+    error names the section (``scene.params.actors.lead.count``)."""
+    meta = {"param": Param(None, None, doc, nested=cls, named=True)}
+    return dataclasses.field(default_factory=dict, compare=True, metadata=meta)
+
+
+def derived(default: Any = None, doc: str = "", compare: bool = True) -> Any:
+    """Declare a value that is no config key: the ``check`` hook derives it (the font files a
+    ``fonts`` section finds, the words a corpus reads). ``compare=False`` for arrays."""
+    meta = {"derived": doc}
+    if default.__class__.__hash__ is None:
+        return dataclasses.field(default_factory=functools.partial(_copy, default), compare=compare, metadata=meta)
+    return dataclasses.field(default=default, compare=compare, metadata=meta)
+
+
+def _section_default(cls: type[Params], defaults: tuple[tuple[str, Any], ...]) -> Params:
+    """``cls()`` with the section defaults of the kind that holds it, converted by their rules."""
+    rules = {f.name: f.metadata["param"].rule for f in dataclasses.fields(cls) if "param" in f.metadata}
+    values = {}
+    for name, value in defaults:
+        rule = rules[name]
+        values[name] = rule.convert(value, "(default)") if rule is not None else value
+    return cls(**values)
 
 
 def _copy(value: Any) -> Any:
@@ -160,7 +221,7 @@ def _copy(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-@dataclass_transform(frozen_default=True, field_specifiers=(param, nested, dataclasses.field))
+@dataclass_transform(frozen_default=True, field_specifiers=(param, nested, named_sections, derived, dataclasses.field))
 class Params:
     """Base of a kind's parameters: a subclass is a frozen dataclass of ``param`` fields (required
     ones, ``param()`` without a default, first), and its instances are the kind's settings.
@@ -180,7 +241,7 @@ class Params:
     @classmethod
     def schema(cls) -> type:
         """The omegaconf structured schema (a plain dataclass, defaults as a config writes them)."""
-        return _schema(cls)
+        return _schema(cls, ())
 
     @classmethod
     def choices(cls, name: str) -> tuple[str, ...]:
@@ -196,20 +257,28 @@ class Params:
 
 
 @functools.cache
-def _schema(cls: type[Params]) -> type:
+def _schema(cls: type[Params], defaults: tuple[tuple[str, Any], ...]) -> type:
+    """The schema of ``cls``; ``defaults``: (name, value) pairs that replace the declared defaults."""
     hints = typing.get_type_hints(cls)
+    replaced = dict(defaults)
     fields = []
     for f in dataclasses.fields(cls):
         p = f.metadata.get("param")
         if p is None:
             continue  # a value the check hook derives, not a config key
         if p.nested is not None:
-            fields.append((f.name, _schema(p.nested), dataclasses.field(default_factory=_schema(p.nested))))
+            inner = _schema(p.nested, p.defaults)
+            if p.named:
+                fields.append((f.name, dict[str, inner], dataclasses.field(default_factory=dict)))
+            elif p.optional:
+                fields.append((f.name, Optional[inner], dataclasses.field(default=None)))
+            else:
+                fields.append((f.name, inner, dataclasses.field(default_factory=inner)))
             continue
         declared = p.rule.schema_type if p.rule is not None else None
         kind = declared if declared is not None else _config_type(hints[f.name])
-        default = p.default
-        if isinstance(default, (list, dict)):
+        default = replaced.get(f.name, p.default)
+        if default.__class__.__hash__ is None:  # lists, mappings, sections: a fresh copy each time
             spec = dataclasses.field(default_factory=functools.partial(_copy, default))
         else:
             spec = dataclasses.field(default=default)
@@ -249,12 +318,18 @@ def from_config(cls: type[Params], given: Any, key: str) -> Any:
             continue
         value = getattr(given, f.name)
         where = f"{key}.{f.name}" if key else f.name
-        if p.nested is not None:
-            values[f.name] = from_config(p.nested, value, where)
+        if p.nested is not None and p.named:
+            values[f.name] = {str(k): from_config(p.nested, v, f"{where}.{k}") for k, v in value.items()}
+        elif p.nested is not None:
+            values[f.name] = None if value is None else from_config(p.nested, value, where)
         elif p.rule is not None:
             values[f.name] = p.rule.convert(value, where)
+        elif isinstance(value, list):
+            values[f.name] = tuple(value)
+        elif isinstance(value, dict):
+            values[f.name] = dict(value)
         else:
-            values[f.name] = tuple(value) if isinstance(value, list) else value
+            values[f.name] = value
     settings = cls(**values)
     checked = settings.check(key)
     return settings if checked is None else checked

@@ -43,11 +43,11 @@ from synthgen.engine.shards import (
 from synthgen.engine.source import GeneratedSource
 from synthgen.errors import DatasetError
 from synthgen.formats.base import file_sha256, write_atomic
+from synthgen.extensions import ILLEGIBLE  # the counts of labels kept but flagged (a word's ###)
 from synthgen.records import DERIVED, table_to_record
 
 RECORDS_IN_MEMORY_BYTES = 32 * 2**20  # shard records up to this size are parsed once for all writers
 MANIFEST_REFRESH_S = 1.0  # seconds between rewrites of the manifest of a run in progress
-ILLEGIBLE = "illegible_"  # the prefix of the dropped counts of text kept but flagged legible: false
 
 
 @dataclass(frozen=True)

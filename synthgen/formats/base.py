@@ -141,13 +141,14 @@ class ReadOptions:
         on_bad: ``error`` (a bad record raises DatasetError naming the file and record) or ``skip``
             (it is left out and listed in ``ReadResult.skipped``).
         images: the folder image paths are relative to, where it is not the format's usual one.
-        category: the category name of formats that hold none (ICDAR, recognition crops).
+        category: the category name given to the instances of a format that holds none (ICDAR,
+            recognition crops); None: the format's own (the text formats': ``text``).
         check_sizes: read each image's header to check its size against the record (cheap; no decoding).
     """
 
     on_bad: str = "error"
     images: str | None = None
-    category: str = "text"
+    category: str | None = None
     check_sizes: bool = True
 
 

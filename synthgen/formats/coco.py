@@ -61,6 +61,7 @@ def extra_fields() -> tuple[str, ...]:
     return tuple(name for name in instance_fields() if name not in COCO_FIELDS)
 
 
+@functools.cache
 def extra_keys() -> tuple[str, ...]:
     """The record keys of ``extra_fields`` (what a reader of the file finds beside COCO's own)."""
     return keys_of(extra_fields())

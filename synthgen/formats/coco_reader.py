@@ -25,7 +25,7 @@ differs from its record (read from the file's header).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +47,10 @@ from synthgen.formats.fields import (
 )
 from synthgen.formats.paths import OutsideDataset, inside_dataset
 from synthgen.lazy import ImageFile, LazySample
-from synthgen.records import ORIGINAL, original_keys, table_from_record
-from synthgen.types import CategoryTable
+from synthgen.records import (
+    instance_from_record, instance_to_record, keys_of, original_keys, record_with, table_from_record,
+)
+from synthgen.types import CategoryTable, Instance, OriginalLabels
 
 BOX_SLACK_PX = 0.5  # polygon boxes of real datasets reach half a pixel past the border
 
@@ -202,16 +204,21 @@ class PendingMask:
     box: list | None = None
 
 
-def _full(rec: dict[str, Any], rle: dict, area: int, extent: list[int]) -> dict[str, Any]:
-    """An instance record completed with its mask (keys in the serialiser's order)."""
-    out: dict[str, Any] = {
-        "category": rec["category"],
-        "bbox": extent if area else [0, 0, 0, 0],
-        "area": int(area),
-        "segmentation": {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")},
-    }
-    out.update((k, v) for k, v in rec.items() if k not in out)
-    return out
+# the keys of an instance record that its mask gives (a pending instance's record lacks bbox and
+# area, and holds its PendingMask as its segmentation)
+_BOX_KEYS = keys_of(("bbox", "area"))
+_MASK_KEY = keys_of(("rle",))[0]
+
+
+def _with_mask(rec: dict[str, Any], rle: dict, area: int, extent: list[int]) -> dict[str, Any]:
+    """A (pending) instance record, written from a typed instance, completed with its mask's fields
+    (by their codecs, in the serialiser's key order)."""
+    return record_with(
+        rec,
+        bbox=tuple(extent) if area else (0, 0, 0, 0),
+        area=int(area),
+        rle={"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")},
+    )
 
 
 def resolve_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -221,14 +228,14 @@ def resolve_record(record: dict[str, Any]) -> dict[str, Any]:
     from pycocotools import mask as mask_utils
 
     instances = record["instances"]
-    pending = [j for j, inst in enumerate(instances) if isinstance(inst.get("segmentation"), PendingMask)]
+    pending = [j for j, inst in enumerate(instances) if isinstance(inst.get(_MASK_KEY), PendingMask)]
     if not pending:
         return record
     height, width = record["height"], record["width"]
     rles: dict[int, Any] = {}
     polygons, owners, boxes, box_owners = [], [], [], []
     for j in pending:
-        mask = instances[j]["segmentation"]
+        mask = instances[j][_MASK_KEY]
         if mask.polygons is not None:
             polygons += mask.polygons
             owners += [j] * len(mask.polygons)
@@ -247,17 +254,45 @@ def resolve_record(record: dict[str, Any]) -> dict[str, Any]:
     extents = np.rint(mask_utils.toBbox(coded)).astype(int).tolist()
     done = list(instances)
     for j, rle, area, extent in zip(pending, coded, areas, extents):
-        done[j] = _full(instances[j], rle, area, extent)
+        done[j] = _with_mask(instances[j], rle, area, extent)
     return {**record, "instances": done}
 
 
+def annotation_instance(ann: dict, name: str) -> Instance:
+    """The typed labels of a checked annotation (``extra_problem``, ``_original_problem``), its mask
+    left empty (bbox and area 0): the writer's extra fields decoded by the one serialiser (the
+    annotation holds them under their record keys), ``iscrowd: 1`` as an attribute, the keypoints,
+    and COCO's own values as read (``original``)."""
+    import numpy as np
+
+    # foreign JSON, checked above key by key: its extra fields are record keys (the serialiser's)
+    extras = {key: ann[key] for key in extra_keys() if key in ann}
+    given = dict(
+        category=name,
+        bbox=(0, 0, 0, 0),
+        area=0,
+        rle={},
+        keypoints=np.asarray(ann["keypoints"], np.float64).reshape(-1, 3) if "keypoints" in ann else None,
+        # the annotation's own values, which the writers give back as they are (the mask's box and
+        # pixel count are what the pixels say; a dataset's boxes are often not the tight boxes of
+        # its polygons, nor its areas their pixel counts). An empty segmentation is a missing one:
+        # pycocotools cannot rasterise [], so the writer derives it (the box's mask)
+        original=OriginalLabels(**{key: ann[key] for key in original_keys() if ann.get(key) not in (None, [])}),
+    )
+    inst = instance_from_record(extras, exact=True, **given) if extras else Instance(**given)
+    if ann.get("iscrowd"):
+        inst = replace(inst, attributes={**inst.attributes, "iscrowd": 1})
+    return inst
+
+
 def instance_records(items: list[tuple[str, dict, str]], height: int, width: int, bad: BadRecords) -> list[dict]:
-    """The instance records of one image's annotations ((where, annotation, category name) each).
+    """The instance records of one image's annotations ((where, annotation, category name) each),
+    written from typed instances (``annotation_instance``).
 
     Polygons and boxes are checked here and rasterised only when the record is resolved (writing
-    needs the masks, planning a mix does not): their ``segmentation`` is a ``PendingMask``.
-    RLE segmentations are read now (their bbox and area come cheap). An annotation whose
-    segmentation cannot be read goes to ``bad``."""
+    needs the masks, planning a mix does not): their record lacks bbox and area, and its
+    ``segmentation`` is a ``PendingMask``. RLE segmentations are read now (their bbox and area come
+    cheap). An annotation whose segmentation cannot be read goes to ``bad``."""
     import numpy as np
     from pycocotools import mask as mask_utils
 
@@ -266,7 +301,7 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
     rles = []
     for where, ann, name in items:
         seg = ann.get("segmentation")
-        rec: dict[str, Any] = {"category": name}
+        pending = None
         if isinstance(seg, dict):
             problem = rle_problem(seg, height, width)
             if problem:
@@ -282,9 +317,9 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
             if problem:
                 bad(where, problem)
                 continue
-            rec["segmentation"] = PendingMask(polygons=seg)
+            pending = PendingMask(polygons=seg)
         elif seg is None or seg == []:  # no segmentation: the mask of the box
-            rec["segmentation"] = PendingMask(box=ann["bbox"])
+            pending = PendingMask(box=ann["bbox"])
         else:
             bad(where, f"segmentation must be polygons or an RLE mapping, got {type_name(seg)}")
             continue
@@ -292,19 +327,11 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
         if problem:
             bad(where, problem)
             continue
-        for key in extra_keys():
-            if key in ann:
-                rec[key] = ann[key]
-        if ann.get("iscrowd"):
-            rec["attributes"] = {**rec.get("attributes", {}), "iscrowd": 1}
-        if "keypoints" in ann:
-            rec["keypoints"] = ann["keypoints"]
-        # the annotation's own values, which the writers give back as they are (the mask's box and
-        # pixel count above are what the pixels say; a dataset's boxes are often not the tight boxes
-        # of its polygons, nor its areas their pixel counts). An empty segmentation is a missing one:
-        # pycocotools cannot rasterise [], so the writer derives it (the box's mask)
-        rec[ORIGINAL] = {key: ann[key] for key in original_keys() if ann.get(key) not in (None, [])}
-        if isinstance(seg, dict):  # only now: an annotation skipped above must leave no RLE behind
+        rec = instance_to_record(annotation_instance(ann, name))
+        if pending is not None:
+            rec = {k: v for k, v in rec.items() if k not in _BOX_KEYS}
+            rec[_MASK_KEY] = pending
+        else:  # only now: an annotation skipped above must leave no RLE behind
             rles.append(rle)
             rle_owners.append(len(out))
         out.append(rec)
@@ -312,7 +339,7 @@ def instance_records(items: list[tuple[str, dict, str]], height: int, width: int
         areas = mask_utils.area(rles).tolist()
         extents = np.rint(mask_utils.toBbox(rles)).astype(int).tolist()
         for j, rle, area, extent in zip(rle_owners, rles, areas, extents):
-            out[j] = _full(out[j], rle, area, extent)
+            out[j] = _with_mask(out[j], rle, area, extent)
     return out
 
 

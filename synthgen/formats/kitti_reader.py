@@ -48,8 +48,8 @@ from synthgen.formats.fields import read_record_text, side_problem
 from synthgen.formats.kitti import MAX_VALUE, KittiObject, kitti_stem, parse_calib, parse_object
 from synthgen.formats.paths import OutsideDataset, found_inside
 from synthgen.lazy import ImageFile, LazySample
-from synthgen.records import floats
-from synthgen.types import CategoryTable
+from synthgen.records import camera_to_record, instance_to_record
+from synthgen.types import Box3D, Camera, CategoryTable, Instance
 
 KITTI_ORDER = ("Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Tram", "Misc", "DontCare")
 SLACK_PX = 0.5
@@ -93,8 +93,7 @@ def camera_record(calib: dict[str, np.ndarray], width: int, height: int) -> tupl
     offset[:3, :3] = turn
     offset[:3, 3] = t
     extrinsics = offset @ rect @ velo
-    camera = {"intrinsics": floats(k, 6), "extrinsics": floats(extrinsics, 6), "width": width, "height": height}
-    return camera, t
+    return camera_to_record(Camera(k, extrinsics, width, height)), t
 
 
 def _intrinsics_and_turn(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -141,8 +140,8 @@ def _problem(o: KittiObject, width: int, height: int) -> str:
     return ""
 
 
-def instance_records(objects: list[KittiObject], t: np.ndarray, width: int, height: int) -> list[dict[str, Any]]:
-    """Instance records of one frame's checked objects; masks of the boxes' pixels through pycocotools."""
+def instances_of(objects: list[KittiObject], t: np.ndarray, width: int, height: int) -> list[Instance]:
+    """The typed instances of one frame's checked objects; masks of the boxes' pixels through pycocotools."""
     from pycocotools import mask as mask_utils
 
     if not objects:
@@ -156,26 +155,28 @@ def instance_records(objects: list[KittiObject], t: np.ndarray, width: int, heig
     extents = np.rint(mask_utils.toBbox(rles)).astype(int).tolist()
     out = []
     for o, rle, area, extent in zip(objects, rles, areas, extents):
-        rec: dict[str, Any] = {
-            "category": o.type,
-            "bbox": extent if area else [0, 0, 0, 0],
-            "area": int(area),
-            "segmentation": {"size": [height, width], "counts": rle["counts"].decode("ascii")},
-        }
-        if 0 <= o.occluded <= 3:
-            rec["attributes"] = {"occluded": o.occluded}
-        if 0 <= o.truncated <= 1:
-            rec["truncation"] = round(o.truncated, 4)
         h, w, length = o.dimensions
-        if h > 0 and w > 0 and length > 0:
+        box3d = None
+        if h > 0 and w > 0 and length > 0:  # DontCare lines hold -1 there
             x, y, z = np.asarray(o.location, np.float64) + t
-            rec["box3d"] = {
-                "center": floats([x, y - h / 2, z], 4),
-                "dimensions": floats([length, w, h], 4),
-                "yaw": round(float(o.rotation_y), 6),
-            }
-        out.append(rec)
+            box3d = Box3D(np.array([x, y - h / 2, z]), np.array([length, w, h], np.float64), float(o.rotation_y))
+        out.append(
+            Instance(
+                category=o.type,
+                bbox=tuple(extent) if area else (0, 0, 0, 0),
+                area=int(area),
+                rle={"size": [height, width], "counts": rle["counts"].decode("ascii")},
+                attributes={"occluded": o.occluded} if 0 <= o.occluded <= 3 else {},
+                truncation=float(o.truncated) if 0 <= o.truncated <= 1 else None,
+                box3d=box3d,
+            )
+        )
     return out
+
+
+def instance_records(objects: list[KittiObject], t: np.ndarray, width: int, height: int) -> list[dict[str, Any]]:
+    """The instance records of ``instances_of`` (rounded as a record holds them)."""
+    return [instance_to_record(i) for i in instances_of(objects, t, width, height)]
 
 
 def read_kitti_dataset(path: Path, options: ReadOptions) -> ReadResult:
@@ -229,8 +230,8 @@ def read_kitti_dataset(path: Path, options: ReadOptions) -> ReadResult:
                 bad(f"{labels} line {n}", problem)
                 continue
             objects.append(o)
-        frames.append((stem, image, width, height, camera, instance_records(objects, t, width, height)))
-    found = {inst["category"] for *_, instances in frames for inst in instances}
+        frames.append((stem, image, width, height, camera, instances_of(objects, t, width, height)))
+    found = {inst.category for *_, instances in frames for inst in instances}
     names = [n for n in KITTI_ORDER if n in found] + sorted(found - set(KITTI_ORDER))
     table = CategoryTable.of_names(names)
     samples = []
@@ -246,7 +247,7 @@ def read_kitti_dataset(path: Path, options: ReadOptions) -> ReadResult:
         }
         if camera is not None:
             record["camera"] = camera
-        record["instances"] = instances
+        record["instances"] = [instance_to_record(i) for i in instances]
         samples.append(LazySample(record, table, ImageFile(str(image)), {"path": str(image), "id": stem}))
     return ReadResult(table, samples, bad.skipped)
 

@@ -2,7 +2,10 @@
 the run's category table from the manifest, the image hashes the records hold and every field
 of the sample model (camera, meta) that the other formats drop. A sample record whose fields are
 not of their types and ranges (``record_problem``: the COCO reader's checks of each instance) is a
-bad record; an unreadable manifest or shard record is the whole dataset's error."""
+bad record; an unreadable manifest or shard record is the whole dataset's error. The records are the
+serialiser's own: once checked (raw JSON, by key), they are kept as read and typed where they are
+used (``LazySample.materialize``, ``records.InstanceView``); writing each instance again through
+``Instance`` at read time cost 55 us an instance (+80 % of the read) and changed nothing."""
 
 from __future__ import annotations
 

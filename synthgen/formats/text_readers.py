@@ -8,7 +8,7 @@
   ``recognition_lmdb``: a recognition LMDB folder (``data.mdb``). One sample per crop, with one
   instance whose quad is the whole crop and whose text is the transcription.
 
-These formats hold no category: every instance gets ``ReadOptions.category``.
+These formats hold no category: every instance gets ``ReadOptions.category``, else ``CATEGORY``.
 """
 
 from __future__ import annotations
@@ -30,18 +30,23 @@ from synthgen.formats.paths import OutsideDataset, found_inside, inside_dataset
 from synthgen.formats.recognition import FOLDER as RECOGNITION_FOLDER
 from synthgen.formats.recognition import recognition_rows
 from synthgen.lazy import ImageFile, LazySample, decode_rgb
-from synthgen.types import CategoryTable
+from synthgen.records import instance_to_record
+from synthgen.types import CategoryTable, Instance, TextRecord
 
 
-def polygon_instance(category: str, polygon: np.ndarray, height: int, width: int) -> dict[str, Any]:
-    """An instance record whose mask is the rasterised polygon ((N, 2) corner coordinates)."""
+CATEGORY = "text"  # the category of every instance these formats hold, unless ReadOptions names another
+
+
+def polygon_instance(category: str, polygon: np.ndarray, height: int, width: int, **labels: Any) -> Instance:
+    """An instance whose mask is the rasterised polygon ((N, 2) corner coordinates), with ``labels``
+    (more ``Instance`` fields: its text, attributes)."""
     from pycocotools import mask as mask_utils
 
     rle = mask_utils.frPyObjects([np.asarray(polygon, np.float64).reshape(-1).tolist()], height, width)[0]
     area = int(mask_utils.area(rle))
-    bbox = [round(v) for v in mask_utils.toBbox(rle)] if area else [0, 0, 0, 0]
+    bbox = tuple(round(v) for v in mask_utils.toBbox(rle)) if area else (0, 0, 0, 0)
     seg = {"size": [height, width], "counts": rle["counts"].decode("ascii")}
-    return {"category": category, "bbox": bbox, "area": area, "segmentation": seg}
+    return Instance(category=category, bbox=bbox, area=area, rle=seg, **labels)
 
 
 def read_icdar_dataset(path: Path, options: ReadOptions) -> ReadResult:
@@ -50,7 +55,8 @@ def read_icdar_dataset(path: Path, options: ReadOptions) -> ReadResult:
     if not folder.is_dir():
         raise DatasetError(f"{path}: ICDAR folder not found")
     images = Path(options.images) if options.images else (folder.parent / "images")
-    table = CategoryTable.of_names([options.category])
+    category = options.category or CATEGORY
+    table = CategoryTable.of_names([category])
     bad = BadRecords(options.on_bad)
     samples = []
     for gt in sorted(folder.glob("gt_*.txt")):
@@ -92,12 +98,11 @@ def read_icdar_dataset(path: Path, options: ReadOptions) -> ReadResult:
                     f"quad {q.reshape(-1).tolist()} lies outside the {width}x{height} image {image.name}",
                 )
                 continue
-            rec = polygon_instance(options.category, q, height, width)
-            if word.dont_care:
-                rec["attributes"] = {"legible": False}
-            else:
-                rec["text"] = word.text
-            rec["quad"] = [round(float(v), 3) for v in q.reshape(-1)]
+            # a ``###`` word keeps its quad (where the illegible text is), with no transcription
+            text = TextRecord(None if word.dont_care else word.text, quad=q)
+            attributes = {"legible": False} if word.dont_care else {}
+            inst = polygon_instance(category, q, height, width, text=text, attributes=attributes)
+            rec = instance_to_record(inst)
             instances.append(rec)
         record = {
             "index": len(samples),
@@ -115,9 +120,7 @@ def read_icdar_dataset(path: Path, options: ReadOptions) -> ReadResult:
 def crop_record(index: int, text: str, width: int, height: int, category: str, meta: dict) -> dict[str, Any]:
     """The sample record of a recognition crop: one instance, the whole crop, with its text."""
     quad = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float64)
-    inst = polygon_instance(category, quad, height, width)
-    inst["text"] = text
-    inst["quad"] = [float(v) for v in quad.reshape(-1)]
+    inst = polygon_instance(category, quad, height, width, text=TextRecord(text, quad=quad))
     return {
         "index": index,
         "file_name": meta.get("path", ""),
@@ -125,7 +128,7 @@ def crop_record(index: int, text: str, width: int, height: int, category: str, m
         "height": height,
         "categories": [category],
         "meta": {"index": index, **meta},
-        "instances": [inst],
+        "instances": [instance_to_record(inst)],
     }
 
 
@@ -137,7 +140,8 @@ def read_recognition_dataset(path: Path, options: ReadOptions) -> ReadResult:
     if not tsv.is_file():
         raise DatasetError(f"{tsv}: labels.tsv not found")
     folder = Path(options.images) if options.images else tsv.parent
-    table = CategoryTable.of_names([options.category])
+    category = options.category or CATEGORY
+    table = CategoryTable.of_names([category])
     bad = BadRecords(options.on_bad)
     samples, seen = [], set()
     content = read_text(tsv)  # one file: unreadable, it is the whole source
@@ -163,7 +167,7 @@ def read_recognition_dataset(path: Path, options: ReadOptions) -> ReadResult:
         if problem := side_problem(*size):
             bad(where, f"crop {crop}: {problem}")
             continue
-        record = crop_record(len(samples), text, size[0], size[1], options.category, {"path": rel})
+        record = crop_record(len(samples), text, size[0], size[1], category, {"path": rel})
         samples.append(LazySample(record, table, ImageFile(str(crop)), {"path": str(crop), "id": rel}))
     return ReadResult(table, samples, bad.skipped)
 
@@ -212,7 +216,8 @@ def read_lmdb_dataset(path: Path, options: ReadOptions) -> ReadResult:
             break
     else:
         raise DatasetError(f"{path}: no LMDB here (data.mdb not found)")
-    table = CategoryTable.of_names([options.category])
+    category = options.category or CATEGORY
+    table = CategoryTable.of_names([category])
     bad = BadRecords(options.on_bad)
     samples = []
     try:
@@ -250,7 +255,7 @@ def read_lmdb_dataset(path: Path, options: ReadOptions) -> ReadResult:
             if problem := side_problem(width, height):
                 bad(where, f"image {problem}")
                 continue
-            record = crop_record(len(samples), text, width, height, options.category, {"lmdb_id": n})
+            record = crop_record(len(samples), text, width, height, category, {"lmdb_id": n})
             samples.append(LazySample(record, table, LmdbImage(str(folder), n), {"path": str(folder), "id": n}))
     return ReadResult(table, samples, bad.skipped)
 

@@ -13,6 +13,8 @@
         label_map: {word: text}        # source category -> target category (null: drop it)
         unmapped: error                # a category neither mapped nor a target one: error | drop | other
         on_bad: error                  # a bad record: error (one line, exit 2) | skip (listed in the report)
+        # category: word               # a format without categories (icdar, recognition): its
+                                       # instances' category (default: the format's own, text)
       synthetic:
         path: text_words.yaml          # format generate: samples made on the fly from this run config
                                        # (a file, or a shipped config by name: text_words)
@@ -69,7 +71,7 @@ class SourceSchema:
     unmapped: str = "error"
     on_bad: str = "error"
     images: str | None = None
-    category: str = "text"
+    category: str | None = None
     overrides: list[str] = field(default_factory=list)
 
 
@@ -147,7 +149,7 @@ class SourceConfig:
     unmapped: str
     on_bad: str
     images: str | None
-    category: str
+    category: str | None
     overrides: tuple[str, ...] = ()
 
 

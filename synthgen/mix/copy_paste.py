@@ -25,6 +25,7 @@ level pinhole camera (image size falls as 1/depth, as does the distance to the h
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -133,7 +134,7 @@ def _blend(
 
 def paste(
     target: Sample, donor: Sample, k: int, place: Placement, blend: str = "alpha", feather_px: float = 3.0
-) -> tuple[Sample, int]:
+) -> tuple[Sample, Counter]:
     """Paste instance ``k`` of ``donor`` into ``target`` at ``place``.
 
     Args:
@@ -145,8 +146,10 @@ def paste(
         feather_px: the width of the feathered edge.
 
     Returns:
-        The new sample (the pasted instance last, categories as the target's table), and how many
-        of the target's instances were dropped for having no visible pixel left.
+        The new sample (the pasted instance last, categories as the target's table), and what the
+        paste did, by reason: ``covered_by_paste``, the target's instances dropped for having no
+        visible pixel left; and the labels' own counts (``Change.counts``: ``illegible_covered``,
+        the words it made illegible, the pasted word's included where the blend left part of it out).
     """
     import cv2
 
@@ -166,7 +169,7 @@ def paste(
     mask[place.y : place.y + place.height, place.x : place.x + place.width] = small
     image, changed = _blend(target.image, patch, mask, blend, feather_px)
 
-    instances, dropped = [], 0
+    instances, counts = [], Counter()
     for old in target.labels.instances:
         if not old.visible:
             instances.append(old)
@@ -179,7 +182,7 @@ def paste(
         left = old_mask & ~changed
         area = int(left.sum())
         if area == 0:
-            dropped += 1
+            counts["covered_by_paste"] += 1
             continue
         # each label of it decides what being covered means for it (extensions.LabelExtension.covered):
         # its keypoints under the paste become hidden, a word loses its legibility, as one cut by a warp
@@ -187,6 +190,7 @@ def paste(
         for name, label in extensions_of(old).items():
             change = label.covered(changed, old_mask, attributes)
             values[name], attributes = change.label, change.attributes
+            counts.update(change.counts)
         occlusion = None if old.occlusion is None else 1 - (1 - old.occlusion) * area / old.area
         # its dataset's geometry described the uncovered object: from here on it is the pixels' (a
         # crowd stays a crowd)
@@ -216,6 +220,7 @@ def paste(
         moved = label.with_points(_moved_points(label.points(), box, place))
         change = moved.covered(~changed, changed, attributes)
         values[name], attributes = change.label, change.attributes
+        counts.update(change.counts)
     amodal = (float(place.x), float(place.y), float(place.width), float(place.height))
     pasted = Instance(
         category=inst.category,
@@ -229,4 +234,4 @@ def paste(
         **values,
     )
     labels = Labels(tuple(instances) + (pasted,), target.labels.categories, target.labels.camera)
-    return Sample(image, labels, target.meta), dropped
+    return Sample(image, labels, target.meta), counts

@@ -10,17 +10,32 @@ from typing import Any
 import numpy as np
 
 from synthgen.formats.base import write_atomic
+from synthgen.extensions import ILLEGIBLE
+from synthgen.records import instance_views
 
 
-def mix_report(config: Any, sources: list, duplicates: list[dict], plan: Any) -> dict[str, Any]:
-    """The JSON-able report of a mix."""
+def mix_report(
+    config: Any, sources: list, duplicates: list[dict], plan: Any, pasted: dict[str, Counter] | None = None
+) -> dict[str, Any]:
+    """The JSON-able report of a mix.
+
+    Args:
+        config: the mix config.
+        sources: the sources read (``SourceData``).
+        duplicates: the duplicates found.
+        plan: the mix plan.
+        pasted: split -> what its pastes did, by reason (``copy_paste.paste``'s counts, summed over
+            the split's samples): ``covered_by_paste`` objects dropped, ``illegible_covered`` words
+            made illegible. The report's ``dropped`` puts them beside the counts the written samples
+            carry from their source (``illegible_truncated``: words a generate source's warp cut).
+    """
     from synthgen.mix.run import per_class_and_source
 
     before = {}
     for data in sources:
         mapped: Counter = Counter()
         for lazy in data.samples:
-            mapped.update(inst["category"] for inst in lazy.record["instances"])
+            mapped.update(inst.category for inst in instance_views(lazy.record))
         before[data.config.name] = {
             "real": data.config.real,
             "format": data.config.format,
@@ -39,13 +54,29 @@ def mix_report(config: Any, sources: list, duplicates: list[dict], plan: Any) ->
         "pasted": dict(
             sorted(
                 Counter(
-                    q.donor.record["instances"][q.k]["category"] for p in plan.splits["train"] for q in p.pastes
+                    instance_views(q.donor.record)[q.k].category for p in plan.splits["train"] for q in p.pastes
                 ).items()
             )
         ),
+        "dropped": {split: flagged(items, (pasted or {}).get(split)) for split, items in plan.splits.items()},
         "duplicates": duplicates,
         "notes": plan.notes,
     }
+
+
+def flagged(items: list, pasted: Counter | None) -> dict[str, int]:
+    """What a split's samples lost, by reason, sorted: the pastes' counts and the words its samples
+    came flagged illegible with (their source record's ``meta.dropped`` ``illegible_*`` counts: a
+    generate source's warps)."""
+    counts = Counter(pasted or {})
+    for p in items:
+        meta = p.lazy.record.get("meta")
+        dropped = meta.get("dropped") if isinstance(meta, dict) else None
+        if isinstance(dropped, dict):  # a read record's meta: JSON, checked before use
+            counts.update(
+                {k: v for k, v in dropped.items() if k.startswith(ILLEGIBLE) and type(v) is int and v > 0}
+            )
+    return {k: v for k, v in sorted(counts.items()) if v}
 
 
 REAL_COLOR = (180, 110, 40)  # BGR: blue

@@ -62,7 +62,7 @@ from synthgen.mix.generated import generated_categories
 from synthgen.mix.plan import SPLITS, Plan, Planned, plan_mix
 from synthgen.mix.report import mix_report, write_balance_plot
 from synthgen.mix.sources import Generation, SourceData, check_mapping, find_duplicates, read_source
-from synthgen.records import table_to_record
+from synthgen.records import instance_views, table_to_record
 from synthgen.types import CategoryTable, Sample
 
 MIX_STATE = "mix.json"
@@ -161,13 +161,11 @@ class MixedSource:
         if p.pastes:
             from synthgen.mix.copy_paste import paste
 
-            covered = 0
+            counts: Counter = Counter()
             meta["pasted"] = []
             for plan in p.pastes:
-                sample, dropped = paste(
-                    sample, plan.donor.materialize(), plan.k, plan.place, self.blend, self.feather_px
-                )
-                covered += dropped
+                sample, did = paste(sample, plan.donor.materialize(), plan.k, plan.place, self.blend, self.feather_px)
+                counts.update(did)
                 meta["pasted"].append(
                     {
                         "source": plan.donor_source,
@@ -176,7 +174,7 @@ class MixedSource:
                         "box": [plan.place.x, plan.place.y, plan.place.width, plan.place.height],
                     }
                 )
-            meta["dropped"] = {"covered_by_paste": covered} if covered else {}
+            meta["dropped"] = {k: v for k, v in sorted(counts.items()) if v}
         return Sample(sample.image, sample.labels, meta)
 
 
@@ -340,9 +338,10 @@ def write_split(
     run_shards: Executor,
     workers: int,
     progress: bool,
-) -> tuple[int, int]:
+) -> tuple[int, int, Counter]:
     """Write one split as a dataset, its complete shards skipped and the others made by
-    ``run_shards`` (an executor of ``synthgen.engine.executors``); (written, reused) samples."""
+    ``run_shards`` (an executor of ``synthgen.engine.executors``); (written, reused) samples, and
+    what its samples' pastes dropped or flagged, by reason (their ``meta["dropped"]``, summed)."""
     out.mkdir(parents=True, exist_ok=True)
     write_marker(out, split_id(mix, split))  # a synthgen dataset, as generate's output is
     remove_leftovers(out)
@@ -378,7 +377,10 @@ def write_split(
     write_split_manifest(mix, out, split, results, dict(sorted(files.items())))
     remove_derived(out)
     remove_leftovers(out)
-    return written, reused
+    dropped: Counter = Counter()
+    for r in results.values():
+        dropped.update(r.dropped)
+    return written, reused, dropped
 
 
 @contextmanager
@@ -502,15 +504,16 @@ def _mix(
     )
     formats = {s.name: s.format for s in config.sources}
     written = reused = 0
+    dropped: dict[str, Counter] = {}
     total = sum(len(v) for v in plan.splits.values())
     with progress_bar(config.name, total, 0, progress) as bar:
         for split in SPLITS:
-            w, r = write_split(
+            w, r, dropped[split] = write_split(
                 config, out / split, split, plan.splits[split], formats, bar, run_shards, workers, progress
             )
             written, reused = written + w, reused + r
     write_mix_files(config, out)
-    report = mix_report(config, sources, duplicates, plan)
+    report = mix_report(config, sources, duplicates, plan, dropped)
     write_atomic(out / "report.json", json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
     write_balance_plot(report, out / "class_balance.png")
     write_atomic(
@@ -561,5 +564,5 @@ def per_class_and_source(items: list[Planned]) -> dict[str, dict[str, int]]:
     for p in items:
         c = out.setdefault(p.source, Counter())
         c["samples"] += 1
-        c.update(inst["category"] for inst in p.lazy.record["instances"])
+        c.update(inst.category for inst in instance_views(p.lazy.record))
     return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}

@@ -16,6 +16,7 @@ from synthgen.formats.base import BadRecords, ReadOptions, Skip
 from synthgen.formats.fields import side_problem
 from synthgen.lazy import LazySample
 from synthgen.mix.config import GENERATE, OTHER, MixConfig, SourceConfig
+from synthgen.records import instance_views, record_with
 from synthgen.types import CategoryTable
 
 
@@ -84,13 +85,13 @@ def read_source(source: SourceConfig, mix: MixConfig, generation: Generation | N
     target_names = list(mix.categories.names)
     for lazy in result.samples:
         instances = []
-        for inst in lazy.record["instances"]:
-            data.read_counts[inst["category"]] += 1
-            new = mapping.get(inst["category"])
+        for inst in instance_views(lazy.record):
+            data.read_counts[inst.category] += 1
+            new = mapping.get(inst.category)
             if new is None:
-                data.dropped[inst["category"]] += 1
+                data.dropped[inst.category] += 1
                 continue
-            instances.append(inst if new == inst["category"] else {**inst, "category": new})
+            instances.append(inst.record if new == inst.category else record_with(inst.record, category=new))
         record = {**lazy.record, "instances": instances, "categories": target_names}
         data.samples.append(replace(lazy, record=record, categories=mix.categories))
     return data

@@ -91,6 +91,7 @@ def _sample(s: Any, i: int) -> SampleFingerprint:
         raise ValueError(f"{where}.pixel_hash: expected a hexadecimal hash")
     if not isinstance(instances, list):
         raise ValueError(f"{where}.instances: expected a list")
+    # the golden file's raw JSON, checked key by key before anything reads it typed
     for j, inst in enumerate(instances):
         if not isinstance(inst, dict) or not isinstance(inst.get("category"), str) or "bbox" not in inst:
             raise ValueError(f"{where}.instances[{j}]: needs a category name and a bbox")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from synthgen.formats.base import write_atomic
+from synthgen.records import InstanceView
 from synthgen.regress.compare import LABELS, PIXELS, SAMPLES, STATS, Comparison, Difference
 from synthgen.regress.fingerprint import Fingerprint, SampleFingerprint
 from synthgen.regress.pixels import difference_map, fit_to
@@ -119,7 +120,7 @@ def _tile(thumb: np.ndarray, sample: SampleFingerprint | None, changed: set[int]
         draw = ImageDraw.Draw(pil)
         sx, sy = pil.width / sample.width, pil.height / sample.height
         for k, inst in enumerate(sample.instances):
-            x, y, bw, bh = inst["bbox"]
+            x, y, bw, bh = InstanceView(inst).bbox
             colour = (255, 40, 40) if k in changed else (40, 220, 40)
             box = [x * sx, y * sy, (x + bw) * sx, (y + bh) * sy]
             # a dark rim keeps the box visible on a background of its own colour

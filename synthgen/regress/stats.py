@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from synthgen.records import InstanceView
+
 QUANTILES = (10, 50, 90)
 _ABSOLUTE = ("box_center_x.", "box_center_y.")
 
@@ -43,8 +45,9 @@ def dataset_statistics(samples: Sequence[Any]) -> dict[str, float]:
     for s in samples:
         per_image.append(len(s.instances))
         for inst in s.instances:
-            classes[inst["category"]] += 1
-            x, y, w, h = inst["bbox"]
+            view = InstanceView(inst)
+            classes[view.category] += 1
+            x, y, w, h = view.bbox
             widths.append(w)
             heights.append(h)
             cx.append((x + w / 2) / s.width)

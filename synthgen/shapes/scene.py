@@ -2,27 +2,19 @@
 to overlap, hide each other and leave the image; the scene for amodal boxes, occlusion,
 truncation and keypoints.
 
-``synthgen.scene`` registers the kind from ``ShapesSchema``, ``from_config``, ``sample``,
-``categories``, ``RENDERERS`` and ``LABELS`` (this module does not import the stage, so importing
-it first cannot make a cycle).
+``synthgen.scene`` registers the kind from ``ShapesSettings``, ``sample``, ``categories``,
+``RENDERERS`` and ``LABELS`` (this module does not import the stage, so importing it first cannot
+make a cycle).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Union
-
 import numpy as np
 
-from synthgen.backgrounds import (
-    BackgroundSchema,
-    BackgroundSettings,
-    background_from_config,
-    render_background,
-    sample_background,
-)
+from synthgen.backgrounds import BackgroundSettings, render_background, sample_background
 from synthgen.backgrounds.colors import LUMA, luminance
-from synthgen.config.distributions import Distribution, parse_checked, parse_value
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, integer, nested, number, param, within
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.shapes.geometry import SHAPE_KINDS, ShapeItem, category
@@ -35,78 +27,31 @@ RENDERERS = ("shapes2d",)
 COLOR_CANDIDATES = 20
 
 
-@dataclass
-class ShapesSchema:
-    width: int = 512
-    height: int = 512
-    shapes: Union[int, str] = "randint(4, 10)"
-    kinds: str = "choice([triangle, square, pentagon, hexagon, disc, star, ring])"
-    radius: Union[int, float, str] = "uniform(16, 80)"
-    rotation: Union[int, float, str] = "uniform(0, 360)"
-    star_inner: Union[float, str] = "uniform(0.4, 0.6)"
-    ring_inner: Union[float, str] = "uniform(0.4, 0.75)"
-    keep_inside: bool = False
-    min_contrast: float = 0.25
-    background: BackgroundSchema = field(default_factory=BackgroundSchema)
+class ShapesSettings(Params):
+    """``scene.params`` of the ``shapes`` scene (scenes/shapes/shapes.yaml shows each in use)."""
 
-
-@dataclass(frozen=True)
-class ShapesSettings:
-    """Settings of the ``shapes`` scene (see scenes/shapes/shapes.yaml for each one's meaning).
-
-    Attributes:
-        width, height: image size in pixels.
-        shapes: shapes per image (int distribution).
-        kinds: the kind of each shape (str distribution over ``SHAPE_KINDS``).
-        radius: circumradius (polygons) or outer radius (stars, discs, rings), pixels.
-        rotation: degrees, counter-clockwise.
-        star_inner: inner / outer radius of a star, 0.1..0.9.
-        ring_inner: hole / outer radius of a ring, 0.1..0.9.
-        keep_inside: True keeps every shape whole inside the image (no truncation).
-        min_contrast: luminance difference wanted between a shape and what it lies on, 0..1.
-        background: the background sampler's settings.
-    """
-
-    width: int
-    height: int
-    shapes: Distribution
-    kinds: Distribution
-    radius: Distribution
-    rotation: Distribution
-    star_inner: Distribution
-    ring_inner: Distribution
-    keep_inside: bool
-    min_contrast: float
-    background: BackgroundSettings
-
-
-def from_config(p: ShapesSchema, key: str) -> ShapesSettings:
-    """Check ``scene.params`` of a shapes scene."""
-    for name in ("width", "height"):
-        if not 16 <= getattr(p, name) <= 8192:
-            raise ConfigError(f"{key}.{name}", f"must be in 16..8192, got {getattr(p, name)}")
-    radius = parse_checked(p.radius, f"{key}.radius", "float", 2, 4096)
-    if p.keep_inside:
-        support = radius.support()
-        if support is not None and 2 * support[0] > min(p.width, p.height):
-            raise ConfigError(
-                f"{key}.radius", f"keep_inside needs shapes that fit the image, but {radius} is always too large"
-            )
-    if not 0 <= p.min_contrast <= 1:
-        raise ConfigError(f"{key}.min_contrast", f"must be in 0..1, got {p.min_contrast}")
-    return ShapesSettings(
-        width=p.width,
-        height=p.height,
-        shapes=parse_checked(p.shapes, f"{key}.shapes", "int", 0, 1000),
-        kinds=parse_value(p.kinds, f"{key}.kinds", "str", SHAPE_KINDS),
-        radius=radius,
-        rotation=parse_checked(p.rotation, f"{key}.rotation", "float", -360, 360),
-        star_inner=parse_checked(p.star_inner, f"{key}.star_inner", "float", 0.1, 0.9),
-        ring_inner=parse_checked(p.ring_inner, f"{key}.ring_inner", "float", 0.1, 0.9),
-        keep_inside=bool(p.keep_inside),
-        min_contrast=float(p.min_contrast),
-        background=background_from_config(p.background, f"{key}.background"),
+    width: int = param(512, within(16, 8192), "image width in pixels")
+    height: int = param(512, within(16, 8192), "image height in pixels")
+    shapes: Distribution = param("randint(4, 10)", integer(0, 1000), "shapes per image")
+    kinds: Distribution = param(
+        "choice([triangle, square, pentagon, hexagon, disc, star, ring])", choice(*SHAPE_KINDS), "each shape's kind"
     )
+    radius: Distribution = param(
+        "uniform(16, 80)", number(2, 4096), "circumradius (polygons) or outer radius (stars, discs, rings), pixels"
+    )
+    rotation: Distribution = param("uniform(0, 360)", number(-360, 360), "degrees, counter-clockwise")
+    star_inner: Distribution = param("uniform(0.4, 0.6)", number(0.1, 0.9), "inner / outer radius of a star")
+    ring_inner: Distribution = param("uniform(0.4, 0.75)", number(0.1, 0.9), "hole / outer radius of a ring")
+    keep_inside: bool = param(False, None, "keep every shape whole inside the image (no truncation)")
+    min_contrast: float = param(0.25, within(0, 1), "luminance difference between a shape and what it lies on")
+    background: BackgroundSettings = nested(BackgroundSettings, "the background sampler")
+
+    def check(self, key: str) -> None:
+        support = self.radius.support()
+        if self.keep_inside and support is not None and 2 * support[0] > min(self.width, self.height):
+            raise ConfigError(
+                f"{key}.radius", f"keep_inside needs shapes that fit the image, but {self.radius} is always too large"
+            )
 
 
 def categories(s: ShapesSettings) -> tuple[Category, ...]:
@@ -182,7 +127,7 @@ def _color(rng: np.random.Generator, below: list[float], min_contrast: float) ->
     return tuple(int(c) for c in candidates[best])  # type: ignore[return-value]
 
 
-__all__ = ["LABELS", "RENDERERS", "ShapesSchema", "ShapesSettings", "categories", "from_config", "sample"]
+__all__ = ["LABELS", "RENDERERS", "ShapesSettings", "categories", "sample"]
 
 
-SCENE = SceneKind(ShapesSchema, from_config, sample, categories, RENDERERS, LABELS)
+SCENE = SceneKind(sample, categories, RENDERERS, LABELS, params=ShapesSettings)

@@ -4,39 +4,42 @@ wordfreq's lists), the words that fit a charset, and drawing a word uniformly or
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Optional, Union
 
 import numpy as np
 
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, one_of, param
 from synthgen.errors import ConfigError
 from synthgen.text import fonts
-from synthgen.text.charsets import fit_case
-
-
-@dataclass
-class CorpusSchema:
-    # synthgen's own word lists: true = English, or language codes "ar, he, hi, th" (fonts.BUILTIN_LANGUAGES)
-    builtin: Union[bool, str] = True
-    file: Optional[str] = None  # UTF-8 text, words separated by whitespace
-    # a language code (en, de, fr, ru, ...): the ``top`` most frequent words of the wordfreq
-    # package's list for it (an optional extra: pip install 'synthgen-cv[wordfreq]')
-    wordfreq: Optional[str] = None
-    top: int = 50_000
-    # uniform: every word as likely; frequency: words as often as wordfreq says they are used
-    # (needs ``wordfreq``; ocr_recognition and ocr_wild)
-    sampling: str = "uniform"
-    case: str = "choice([as_is, lower, title, upper], [0.4, 0.3, 0.2, 0.1])"
-
+from synthgen.text.charsets import CASES, fit_case
 
 SAMPLINGS = ("uniform", "frequency")
+
+
+class CorpusSettings(Params):
+    """A text scene's ``corpus:`` section (a scene may declare other defaults for it, e.g. ``case``)."""
+
+    # synthgen's own word lists: true = English, or language codes "ar, he, hi, th" (fonts.BUILTIN_LANGUAGES)
+    builtin: Union[bool, str] = param(True, None, "synthgen's own word lists")
+    file: Optional[str] = param(None, None, "UTF-8 text, words separated by whitespace")
+    # a language code (en, de, fr, ru, ...): the ``top`` most frequent words of the wordfreq
+    # package's list for it (an optional extra: pip install 'synthgen-cv[wordfreq]')
+    wordfreq: Optional[str] = param(None, None, "a language code: wordfreq's most frequent words")
+    top: int = param(50_000, None, "how many of wordfreq's words, 1..1000000 (checked where wordfreq is used)")
+    # uniform: every word as likely; frequency: words as often as wordfreq says they are used
+    # (needs ``wordfreq``; ocr_recognition and ocr_wild)
+    sampling: str = param("uniform", one_of(*SAMPLINGS), "uniform | frequency")
+    case: Distribution = param(
+        "choice([as_is, lower, title, upper], [0.4, 0.3, 0.2, 0.1])", choice(*CASES), "the case a word is drawn in"
+    )
 
 
 MAX_WORDFREQ_TOP = 1_000_000
 
 
 def resolve_corpus(
-    builtin: bool | str, file: Optional[str], key: str, charset: str | None = None, p: CorpusSchema | None = None
+    builtin: bool | str, file: Optional[str], key: str, charset: str | None = None, p: CorpusSettings | None = None
 ) -> tuple[str, ...]:
     """Corpus words (built-in lists, ``fonts.builtin_corpora``, a file and/or wordfreq's list when
     ``p.wordfreq``); with ``charset``, those that fit it in some case, in that case."""
@@ -103,7 +106,7 @@ def _is_word(token: str) -> bool:
     )
 
 
-def corpus_sampler(p: CorpusSchema, words: tuple[str, ...], key: str) -> np.ndarray | None:
+def corpus_sampler(p: CorpusSettings, words: tuple[str, ...], key: str) -> np.ndarray | None:
     """Cumulative sampling weights of ``words`` for ``corpus.sampling: frequency`` (wordfreq's
     frequency of each word, lower-cased; words it lacks weigh as its rarest kept word), or None for
     uniform sampling (``draw_word`` then draws exactly as before)."""
@@ -128,7 +131,7 @@ def draw_word(words: tuple[str, ...], cumulative: np.ndarray | None, rng: np.ran
     return words[min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")), len(words) - 1)]
 
 
-def refuse_corpus_keys(p: CorpusSchema, key: str, wordfreq: bool = True) -> None:
+def refuse_corpus_keys(p: CorpusSettings, key: str, wordfreq: bool = True) -> None:
     """ConfigError for ``corpus`` keys a scene does not read (``sampling``; ``wordfreq`` where
     ``wordfreq`` is False), rather than ignoring them."""
     if p.sampling != "uniform":

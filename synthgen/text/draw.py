@@ -64,6 +64,8 @@ def draw_plane(item: TextItem) -> TextPlane:
     """Draw ``item``'s text into its text plane (no placement yet)."""
     import cv2
 
+    if item.hand is not None:
+        return _hand_written(item)
     sw = item.stroke_width
     run = layout_run(item.font_path, item.font_size, item.text, item.letter_spacing, sw, item.weight)
     if item.curve == "none" and item.jitter is None and not item.slant:
@@ -128,6 +130,14 @@ def draw_plane(item: TextItem) -> TextPlane:
         tuple(glyphs),
         rtl=run.rtl,
     )
+
+
+def _hand_written(item: TextItem) -> TextPlane:
+    """The plane of a handwritten item: the pen's ink is both fill and outline (there is no outline)."""
+    from synthgen.text.handwriting import hand_plane
+
+    hp = hand_plane(item.font_path, item.font_size, item.text, item.hand)
+    return TextPlane(hp.alpha, hp.alpha, hp.ink, hp.chars, hp.char_quads, None)
 
 
 def plane_homography(item: TextItem, ink: np.ndarray) -> np.ndarray:

@@ -7,32 +7,34 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from synthgen.config.params import Params, param
 from synthgen.errors import ConfigError
 from synthgen.text import fonts
 from synthgen.text.items import TextItem
 
 
-@dataclass
-class FontsSchema:
-    paths: list[str] = field(default_factory=list)  # font files or folders (searched recursively)
-    bundled: bool = True  # the DejaVu fonts shipped with synthgen
-    system: bool = False  # every font under the system font folders
+class FontsSettings(Params):
+    """A text scene's ``fonts:`` section."""
+
+    paths: tuple[str, ...] = param([], None, "font files or folders (searched recursively)")
+    bundled: bool = param(True, None, "the DejaVu fonts shipped with synthgen")
+    system: bool = param(False, None, "every font under the system font folders")
     # relative weights of fonts: key = a font's file name, a folder (every font under it) or a
     # family name (FreeType's); fonts no key names weigh 1, and a font named by several keys gets
     # their product. ocr_recognition only.
-    weights: dict[str, float] = field(default_factory=dict)
-    per_family: bool = False  # each family weighs the same in total, however many files it has
+    weights: dict[str, float] = param({}, None, "relative weights of fonts by file name, folder or family")
+    per_family: bool = param(False, None, "each family weighs the same in total, however many files it has")
     # attributes.font (file name) and attributes.font_size (the pixel size it was drawn at) on each
     # text instance, and in the recognition writer's meta.jsonl
-    record: bool = True
+    record: bool = param(True, None, "record each instance's font file and pixel size")
 
 
-def resolve_fonts(p: FontsSchema, key: str, charset: str | None = None) -> tuple[str, ...]:
+def resolve_fonts(p: FontsSettings, key: str, charset: str | None = None) -> tuple[str, ...]:
     """Font files of a ``fonts:`` section (sorted, distinct); ConfigError when there are none.
 
     With ``charset``, the system fonts are only those that FreeType opens and that map every
@@ -58,7 +60,7 @@ def font_family(path: str) -> str:
     return fonts.load_font(path, 12).getname()[0] or Path(path).stem
 
 
-def refuse_recognition_font_keys(p: FontsSchema, key: str) -> None:
+def refuse_recognition_font_keys(p: FontsSettings, key: str) -> None:
     """ConfigError for ``fonts`` keys only ocr_recognition reads (weights, per_family), set in
     another scene, rather than ignoring them."""
     for name, default in (("weights", {}), ("per_family", False)):
@@ -66,7 +68,7 @@ def refuse_recognition_font_keys(p: FontsSchema, key: str) -> None:
             raise ConfigError(f"{key}.{name}", "only ocr_recognition reads it so far; leave it at its default here")
 
 
-def resolve_font_weights(p: FontsSchema, paths: tuple[str, ...], key: str) -> tuple[float, ...] | None:
+def resolve_font_weights(p: FontsSettings, paths: tuple[str, ...], key: str) -> tuple[float, ...] | None:
     """Sampling weights of ``paths`` from ``fonts.weights`` and ``fonts.per_family``; None when
     every font weighs the same (then a font is drawn exactly as without weights)."""
     weights = np.ones(len(paths))

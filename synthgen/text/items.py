@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synthgen.text.handwriting import HandStyle
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class TextItem:
         slant: shear of the text about its baseline in degrees (positive leans right).
         label_box: (left, top, right, bottom) image box reported as the instance's quad instead of
             the ink quad (a recognition crop labels its whole frame), or None.
+        hand: the writer of handwritten text (``synthgen.text.handwriting``: centre lines drawn by a
+            pen model instead of the font's filled outlines), or None for typed text.
         attributes: JSON-able attributes copied onto the instance (``legible``, ``line``, ...).
     """
 
@@ -62,4 +67,5 @@ class TextItem:
     weight: float = 0.0
     jitter: tuple[tuple[float, float, float, float], ...] | None = None
     slant: float = 0.0
+    hand: HandStyle | None = None
     attributes: dict[str, Any] = field(default_factory=dict)

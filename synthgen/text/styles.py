@@ -4,69 +4,41 @@ curved baselines, sampled per text item into the styled fields of ``TextItem``."
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
-from synthgen.config.distributions import Constant, Distribution, parse_checked, parse_value
-from synthgen.errors import ConfigError
+from synthgen.config.distributions import Constant, Distribution
+from synthgen.config.params import Params, choice, integer, number, param, within
 
 
-@dataclass
-class StyleSchema:
-    rotation: Union[int, float, str] = 0.0  # degrees, counter-clockwise
-    letter_spacing: Union[int, float, str] = 0.0  # extra space after each character, in font heights
-    stroke_probability: float = 0.0  # share of items with an outline
-    stroke_width: Union[int, str] = "randint(1, 2)"  # pixels
-    shadow_probability: float = 0.0  # share of items with a drop shadow
-    shadow_offset: Union[int, float, str] = "uniform(1, 3)"  # pixels, in a random direction
-    shadow_blur: Union[int, float, str] = "uniform(0, 1.5)"  # Gaussian sigma, pixels
-    shadow_opacity: Union[int, float, str] = "uniform(0.4, 0.8)"
-    perspective: Union[int, float, str] = 0.0  # corner displacement, in font heights (0 = none)
-    curve_probability: float = 0.0  # share of single-line items drawn along a curve
-    curve: str = "choice([arc, wave])"
-    arc_radius: Union[int, float, str] = "uniform(4, 12)"  # in font heights; the sign is random
-    wave_amplitude: Union[int, float, str] = "uniform(0.1, 0.3)"  # in font heights
-    wave_period: Union[int, float, str] = "uniform(4, 10)"  # in font heights
+class StyleSettings(Params):
+    """A ``style:`` section (ocr_recognition, ocr_wild); lengths in font heights, angles in degrees."""
+
+    rotation: Distribution = param(0.0, number(-180, 180), "degrees, counter-clockwise")
+    letter_spacing: Distribution = param(0.0, number(-0.2, 2.0), "extra space after each character, in font heights")
+    stroke_probability: float = param(0.0, within(0, 1), "share of items with an outline")
+    stroke_width: Distribution = param("randint(1, 2)", integer(0, 20), "outline width, pixels")
+    shadow_probability: float = param(0.0, within(0, 1), "share of items with a drop shadow")
+    shadow_offset: Distribution = param("uniform(1, 3)", number(0, 50), "pixels, in a random direction")
+    shadow_blur: Distribution = param("uniform(0, 1.5)", number(0, 20), "Gaussian sigma, pixels")
+    shadow_opacity: Distribution = param("uniform(0.4, 0.8)", number(0, 1), "the shadow's opacity")
+    perspective: Distribution = param(0.0, number(0, 0.5), "corner displacement, in font heights (0 = none)")
+    curve_probability: float = param(0.0, within(0, 1), "share of single-line items drawn along a curve")
+    curve: Distribution = param("choice([arc, wave])", choice("arc", "wave"), "the kind of curve")
+    arc_radius: Distribution = param("uniform(4, 12)", number(1.5, None), "in font heights; the sign is random")
+    wave_amplitude: Distribution = param("uniform(0.1, 0.3)", number(0, 2), "in font heights")
+    wave_period: Distribution = param("uniform(4, 10)", number(1, None), "in font heights")
     # ocr_recognition only (see GLYPH_KEYS): glyph-level variation, off by default
-    weight: Union[int, float, str] = 0.0  # stroke weight change in font heights: > 0 thicker, < 0 thinner
-    slant: Union[int, float, str] = 0.0  # shear per item in degrees, about the baseline (+ leans right)
-    jitter_probability: float = 0.0  # share of items with handwriting-like per-character jitter
-    jitter_baseline: Union[int, float, str] = "uniform(-0.04, 0.04)"  # per character, in font heights
-    jitter_scale: Union[int, float, str] = "uniform(0.92, 1.08)"  # per character, factor
-    jitter_rotation: Union[int, float, str] = "uniform(-5, 5)"  # per character, degrees
-    jitter_spacing: Union[int, float, str] = "uniform(-0.03, 0.05)"  # per gap, in font heights, accumulated
-
-
-# keys whose non-default values only ocr_recognition draws (the other scenes lay text out before
-# it is drawn, and would need these in their layout): a scene that does not refuses them
-GLYPH_KEYS = ("weight", "slant", "jitter_probability")
-
-
-@dataclass(frozen=True)
-class StyleSettings:
-    rotation: Distribution
-    letter_spacing: Distribution
-    stroke_probability: float
-    stroke_width: Distribution
-    shadow_probability: float
-    shadow_offset: Distribution
-    shadow_blur: Distribution
-    shadow_opacity: Distribution
-    perspective: Distribution
-    curve_probability: float
-    curve: Distribution
-    arc_radius: Distribution
-    wave_amplitude: Distribution
-    wave_period: Distribution
-    weight: Distribution
-    slant: Distribution
-    jitter_probability: float
-    jitter_baseline: Distribution
-    jitter_scale: Distribution
-    jitter_rotation: Distribution
-    jitter_spacing: Distribution
+    weight: Distribution = param(0.0, number(-0.2, 0.3), "stroke weight change in font heights: > 0 thicker")
+    slant: Distribution = param(0.0, number(-45, 45), "shear per item in degrees, about the baseline (+ leans right)")
+    jitter_probability: float = param(0.0, within(0, 1), "share of items with handwriting-like per-character jitter")
+    jitter_baseline: Distribution = param("uniform(-0.04, 0.04)", number(-0.5, 0.5), "per character, in font heights")
+    jitter_scale: Distribution = param("uniform(0.92, 1.08)", number(0.5, 2.0), "per character, factor")
+    jitter_rotation: Distribution = param("uniform(-5, 5)", number(-45, 45), "per character, degrees")
+    jitter_spacing: Distribution = param(
+        "uniform(-0.03, 0.05)", number(-0.5, 1.0), "per gap, in font heights, accumulated"
+    )
 
     def uses_glyph_keys(self) -> str | None:
         """The first of GLYPH_KEYS set to something other than its default (off), or None."""
@@ -76,42 +48,13 @@ class StyleSettings:
         return "jitter_probability" if self.jitter_probability > 0 else None
 
 
+# keys whose non-default values only ocr_recognition draws (the other scenes lay text out before
+# it is drawn, and would need these in their layout): a scene that does not refuses them
+GLYPH_KEYS = ("weight", "slant", "jitter_probability")
+
+
 def _is_zero(d: Distribution) -> bool:
     return isinstance(d, Constant) and d.value == 0
-
-
-def style_from_config(p: StyleSchema, key: str) -> StyleSettings:
-    """Check a ``style:`` section."""
-    for name in ("stroke_probability", "shadow_probability", "curve_probability", "jitter_probability"):
-        if not 0 <= getattr(p, name) <= 1:
-            raise ConfigError(f"{key}.{name}", f"must be in 0..1, got {getattr(p, name)}")
-
-    def num(name: str, kind: str, low: float | None, high: float | None) -> Distribution:
-        return parse_checked(getattr(p, name), f"{key}.{name}", kind, low, high)
-
-    return StyleSettings(
-        rotation=num("rotation", "float", -180, 180),
-        letter_spacing=num("letter_spacing", "float", -0.2, 2.0),
-        stroke_probability=p.stroke_probability,
-        stroke_width=num("stroke_width", "int", 0, 20),
-        shadow_probability=p.shadow_probability,
-        shadow_offset=num("shadow_offset", "float", 0, 50),
-        shadow_blur=num("shadow_blur", "float", 0, 20),
-        shadow_opacity=num("shadow_opacity", "float", 0, 1),
-        perspective=num("perspective", "float", 0, 0.5),
-        curve_probability=p.curve_probability,
-        curve=parse_value(p.curve, f"{key}.curve", "str", ("arc", "wave")),
-        arc_radius=num("arc_radius", "float", 1.5, None),
-        wave_amplitude=num("wave_amplitude", "float", 0, 2),
-        wave_period=num("wave_period", "float", 1, None),
-        weight=num("weight", "float", -0.2, 0.3),
-        slant=num("slant", "float", -45, 45),
-        jitter_probability=p.jitter_probability,
-        jitter_baseline=num("jitter_baseline", "float", -0.5, 0.5),
-        jitter_scale=num("jitter_scale", "float", 0.5, 2.0),
-        jitter_rotation=num("jitter_rotation", "float", -45, 45),
-        jitter_spacing=num("jitter_spacing", "float", -0.5, 1.0),
-    )
 
 
 def sample_style(

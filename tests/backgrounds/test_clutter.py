@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from synthgen.backgrounds import render_background, sample_background
-from synthgen.backgrounds.clutter import CLUTTER_KINDS, ClutterSchema, clutter_from_config, draw_clutter
-from synthgen.backgrounds.sample import BackgroundSchema, background_from_config
+from synthgen.backgrounds.clutter import CLUTTER_KINDS, ClutterSettings, draw_clutter
+from synthgen.backgrounds.sample import BackgroundSettings
 from synthgen.config import load_run_config
 from synthgen.engine import make_sample
 from synthgen.errors import ConfigError
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def settings(**clutter):
-    return background_from_config(BackgroundSchema(kind="solid", clutter=ClutterSchema(**clutter)), "bg")
+    return BackgroundSettings.from_config({"kind": "solid", "clutter": clutter}, "bg")
 
 
 @pytest.mark.parametrize("kind", CLUTTER_KINDS)
@@ -37,7 +37,7 @@ def test_each_kind_draws_marks_into_the_background(kind):
 
 def test_no_clutter_draws_nothing_from_the_stream():
     off, on_never = settings(), settings(probability=0.0, count=5)
-    assert off.clutter is None and on_never.clutter is None
+    assert off.clutter.probability == 0 and on_never.clutter.probability == 0
     a, b = np.random.default_rng(3), np.random.default_rng(3)
     assert sample_background(off, 64, 64, a) == sample_background(on_never, 64, 64, b)
     assert a.random() == b.random()
@@ -57,7 +57,7 @@ def test_a_share_of_backgrounds_gets_clutter():
 )
 def test_bad_clutter_settings_name_their_key(field, value, key):
     with pytest.raises(ConfigError, match="^" + re.escape(key) + ": "):
-        clutter_from_config(ClutterSchema(**{field: value}), "bg.clutter")
+        ClutterSettings.from_config({field: value}, "bg.clutter")
 
 
 def test_ocr_wild_clutter_carries_no_label():

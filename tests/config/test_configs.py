@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_process import CLI
 
 from synthgen.cli import main
 from synthgen.config import load_run_config
@@ -175,7 +174,7 @@ def test_cli_bad_input_one_line_exit_2_nothing_written(tmp_path, args, fragment)
     cfg = _cfg(tmp_path, "")
     out = tmp_path / "out"
     argv = [a.replace("CFG", str(cfg)) for a in args] + (["-o", str(out)] if args[0] == "generate" else [])
-    proc = subprocess.run([sys.executable, "-m", "synthgen", *argv], capture_output=True, text=True)
+    proc = CLI.run(argv, Path.cwd(), timeout=600)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], proc.stderr

@@ -7,11 +7,25 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
 from synthgen.config.distributions import Choice, Constant, Distribution, RandInt, Uniform
-from synthgen.config.params import Params, choice, from_config, integer, nested, number, one_of, param, within
+from synthgen.config.params import (
+    Params,
+    choice,
+    derived,
+    from_config,
+    integer,
+    named_sections,
+    nested,
+    number,
+    one_of,
+    param,
+    section,
+    within,
+)
 from synthgen.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,6 +128,90 @@ def test_a_nested_section_keeps_the_whole_key_path():
         with pytest.raises(ConfigError) as err:
             from_config(OuterSettings, given, "scene.params")
         assert str(err.value) == message
+
+
+class HolderSettings(Params):
+    """Sections with defaults of their own, a mapping, an optional value and derived values."""
+
+    probe: ProbeSettings = nested(ProbeSettings, "the probe, slower here", mode="slow", sigma=2)
+    weights: dict[str, float] = param({"a": 1.0}, None, "a mapping kept as written")
+    folder: Optional[str] = param(None, None, "may be null")
+    found: tuple[str, ...] = derived((), "what check found")
+
+    def check(self, key: str) -> HolderSettings:
+        return dataclasses.replace(self, found=tuple(sorted(self.weights)))
+
+
+def test_a_section_takes_the_defaults_of_the_kind_that_holds_it():
+    held = HolderSettings()
+    assert held.probe.mode == "slow" and held.probe.sigma == Constant(2) and held.probe.count == RandInt(1, 3)
+    assert ProbeSettings().mode == "fast"  # the class's own defaults are untouched
+    schema = dataclasses.asdict(HolderSettings.schema()())
+    assert schema["probe"]["mode"] == "slow" and schema["probe"]["sigma"] == 2 and "found" not in schema
+    given = from_config(HolderSettings, {"probe": {"size": 256}, "weights": {"b": 2}, "folder": "x"}, "scene.params")
+    assert given.weights == {"a": 1.0, "b": 2.0} and given.folder == "x" and given.found == ("a", "b")
+    for bad, message in (
+        ({"weights": {"b": "heavy"}}, "scene.params.weights.b: Value 'heavy' of type 'str' could not be converted"),
+        ({"found": ["x"]}, "scene.params.found: unknown key 'found'"),  # a derived value is no config key
+    ):
+        with pytest.raises(ConfigError) as err:
+            from_config(HolderSettings, bad, "scene.params")
+        assert str(err.value).startswith(message)
+    # the section's check sees the kind's default (mode slow)
+    with pytest.raises(ConfigError, match=r"^scene\.params\.probe\.size: must be <= 512 with mode slow, got 1024$"):
+        from_config(HolderSettings, {"probe": {"size": 1024}, "weights": {}}, "scene.params")
+    with pytest.raises(TypeError, match="no such parameter colour"):
+        nested(ProbeSettings, colour="red")
+
+
+class MaybeSettings(Params):
+    probe: Optional[ProbeSettings] = nested(ProbeSettings, "a section that may be absent", optional=True)
+
+
+def test_an_optional_section_is_none_unless_given():
+    assert MaybeSettings().probe is None and from_config(MaybeSettings, None, "k").probe is None
+    assert from_config(MaybeSettings, {"probe": None}, "k").probe is None
+    given = from_config(MaybeSettings, {"probe": {"count": 4}}, "k").probe
+    assert given == dataclasses.replace(ProbeSettings(), count=Constant(4))
+    with pytest.raises(ConfigError, match=r"^k\.probe\.sigma: values must be <= 20, got 30$"):
+        from_config(MaybeSettings, {"probe": {"sigma": 30}}, "k")
+
+
+class GroupsSettings(Params):
+    groups: dict[str, ProbeSettings] = named_sections(ProbeSettings, "named probes, in config order")
+
+
+def test_named_sections_keep_their_order_and_name_their_path():
+    assert GroupsSettings().groups == {}
+    given = from_config(GroupsSettings, {"groups": {"b": {"count": 2}, "a": {}}}, "scene.params")
+    assert list(given.groups) == ["b", "a"] and given.groups["b"].count == Constant(2)
+    assert given.groups["a"] == ProbeSettings()
+    for bad, message in (
+        ({"groups": {"b": {"count": 99}}}, "scene.params.groups.b.count: values must be <= 10, got 99"),
+        ({"groups": {"b": {"cont": 2}}}, "scene.params.groups.b.cont: unknown key 'cont'"),
+        ({"groups": {"b": {"mode": "slow", "size": 1024}}}, "scene.params.groups.b.size: must be <= 512"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            from_config(GroupsSettings, bad, "scene.params")
+        assert str(err.value).startswith(message)
+
+
+@dataclasses.dataclass
+class PlainSchema:
+    """A section declared the plain omegaconf way, by another package."""
+
+    count: int = 3
+
+
+class PlainHolderSettings(Params):
+    plain: PlainSchema = param(PlainSchema(), section(PlainSchema), "a plain section")
+
+
+def test_a_plain_section_is_merged_and_checked_by_omegaconf():
+    assert PlainHolderSettings().plain == PlainSchema(3)
+    assert from_config(PlainHolderSettings, {"plain": {"count": 5}}, "k").plain == PlainSchema(5)
+    with pytest.raises(ConfigError, match=r"^k\.plain\.cont: unknown key 'cont'. Did you mean: 'count'\?$"):
+        from_config(PlainHolderSettings, {"plain": {"cont": 5}}, "k")
 
 
 def test_a_normal_is_clipped_to_the_range_of_its_field():

@@ -115,6 +115,25 @@ def test_icdar_reader_round_trip(dataset, originals):
             assert b["area"] == int(expected.sum())
 
 
+def test_icdar_reader_keeps_the_quad_of_a_dont_care_word(tmp_path):
+    """A ``###`` line says where illegible text is: its quad survives the typed model and is
+    written back as the same line (it used to be dropped by ``from_record``)."""
+    (tmp_path / "images").mkdir()
+    (tmp_path / "icdar").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "a.png"), np.zeros((40, 60, 3), np.uint8))
+    lines = "2,3,30,3,30,13,2,13,Hello\n10,20,50,20,50,36,10,36,###\n"
+    (tmp_path / "icdar" / "gt_a.txt").write_text(lines, encoding="utf-8")
+    (lazy,) = read("icdar", tmp_path).samples
+    hello, dont_care = lazy.materialize().labels.instances
+    assert hello.text.transcription == "Hello" and hello.attributes == {}
+    assert dont_care.text.transcription is None and dont_care.attributes == {"legible": False}
+    np.testing.assert_array_equal(dont_care.text.quad, [[10, 20], [50, 20], [50, 36], [10, 36]])
+    assert dont_care.bbox == (10, 20, 40, 16) and dont_care.area == 40 * 16
+    from synthgen.formats.icdar import icdar_text
+
+    assert icdar_text(lazy.full_record()) == lines
+
+
 @pytest.mark.parametrize("fmt,sub", [("recognition", "recognition"), ("recognition_lmdb", "recognition/lmdb")])
 def test_recognition_readers_round_trip(dataset, fmt, sub):
     result = read(fmt, dataset / sub)

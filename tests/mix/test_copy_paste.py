@@ -47,8 +47,8 @@ def scene():
 
 def test_alpha_paste_labels_are_the_changed_pixels(scene):
     target, donor = scene
-    out, dropped = paste(target, donor, 0, Placement(x=2, y=3, width=6, height=6))
-    assert dropped == 0
+    out, counts = paste(target, donor, 0, Placement(x=2, y=3, width=6, height=6))
+    assert counts == {}
     pasted = out.labels.instances[-1]
     expected = rect(30, 40, 3, 9, 2, 8)
     np.testing.assert_array_equal(decoded(pasted), expected)
@@ -80,8 +80,8 @@ def test_a_covered_instance_is_dropped_and_a_box_shrinks(scene):
         Labels((inst("car", rect(30, 40, 4, 8, 4, 8)), inst("car", rect(30, 40, 0, 30, 0, 12))), TABLE),
         {},
     )
-    out, dropped = paste(big, donor, 0, Placement(x=4, y=4, width=4, height=4))
-    assert dropped == 1
+    out, counts = paste(big, donor, 0, Placement(x=4, y=4, width=4, height=4))
+    assert counts == {"covered_by_paste": 1}
     (tall, _pasted) = out.labels.instances
     assert tall.bbox == (0, 0, 12, 30) and tall.area == 360 - 16
     # a second paste over the first: the first pasted instance loses those pixels too
@@ -132,7 +132,8 @@ def test_a_word_half_covered_by_a_paste_becomes_illegible_as_a_word_cut_by_a_war
     word = inst("car", word_mask, text=TextRecord("hello", quad), attributes={"line": 0})
     far = inst("car", rect(30, 40, 0, 3, 30, 40), text=TextRecord("far", quad + [20, -20]))
     target = Sample(target.image, Labels((word, far), TABLE), {"index": 0})
-    out, _ = paste(target, donor, 0, Placement(x=24, y=18, width=6, height=6))
+    out, counts = paste(target, donor, 0, Placement(x=24, y=18, width=6, height=6))
+    assert counts == {"illegible_covered": 1}  # counted as a warp counts the words it cuts
     covered, untouched, pasted = out.labels.instances
     assert covered.attributes == {"line": 0, "legible": False, "illegible_reason": "covered"}
     assert covered.text.transcription == "hello" and np.array_equal(covered.text.quad, quad)
@@ -158,7 +159,9 @@ def test_a_word_half_covered_by_a_paste_becomes_illegible_as_a_word_cut_by_a_war
 
 def test_a_word_covered_again_is_counted_illegible_once():
     quad = np.array([[0, 0], [4, 0], [4, 2], [0, 2]], np.float32)
-    text = TextRecord("ab", quad)
+    from synthgen.text.label import TextLabel
+
+    text = TextLabel(TextRecord("ab", quad))
     hidden = np.ones((4, 8), bool)
     first = text.covered(hidden, hidden, {})
     assert first.counts == {"illegible_covered": 1}

@@ -340,3 +340,57 @@ def test_the_garbage_collector_is_paused_only_while_sources_are_read(sets, monke
         assert gc.get_freeze_count() >= mine
     finally:
         gc.unfreeze()
+
+
+def test_the_report_counts_the_words_a_paste_made_illegible(tmp_path):
+    """A word that a pasted object covers in part is flagged illegible (``Change.counts``), and the
+    mix report counts it (``illegible_covered``) beside the objects a paste dropped, per split: the
+    number of words the written samples hold flagged ``covered``, exactly."""
+    write_coco(tmp_path / "real", [["word"]] * 10, tag=3, categories=[{"id": 1, "name": "word"}])
+    coco = json.loads((tmp_path / "real/annotations/coco.json").read_text())
+    for ann in coco["annotations"]:  # each word fills its 32x24 image: any paste covers part of it
+        ann.update(bbox=[0, 0, 32, 24], area=768, text="hi", quad=[0, 0, 32, 0, 32, 24, 0, 24])
+    (tmp_path / "real/annotations/coco.json").write_text(json.dumps(coco))
+    write_coco(tmp_path / "synth", [["bike"]] * 4, tag=4)
+    body = """\
+name: t
+seed: 5
+categories: [word, bike]
+sources:
+  real: {path: real, format: coco}
+  synth: {path: synth, format: coco, real: false, unmapped: drop}
+splits: {val: 0.2, test: 0.2}
+strategy: {ratio: {real: 1, synthetic: 0}}
+copy_paste: {source: synth, p: 1.0, per_image: [1, 1], scale: [0.5, 0.5], categories: [bike], min_area: 4}
+"""
+    mix(load_mix_config(mix_yaml(tmp_path, body)), tmp_path / "out", progress=False)
+    train = list(read_dataset(tmp_path / "out/train"))
+    covered = [
+        i for s in train for i in s.labels.instances if i.attributes.get("illegible_reason") == "covered"
+    ]
+    assert len(covered) == len(train) > 0  # every train sample got one paste over its word
+    assert all(i.text.transcription == "hi" and i.attributes["legible"] is False for i in covered)
+    assert [s.meta["dropped"] for s in train] == [{"illegible_covered": 1}] * len(train)
+    report = json.loads((tmp_path / "out/report.json").read_text())
+    assert report["dropped"] == {"train": {"illegible_covered": len(covered)}, "val": {}, "test": {}}
+
+
+def test_the_report_puts_a_warps_count_beside_the_pastes():
+    """The words a generate source's warp cut (its records' ``meta.dropped``) are counted with the
+    pastes' counts of the same split; other reasons of the source and malformed counts are not."""
+    from types import SimpleNamespace
+
+    from synthgen.mix.report import flagged
+
+    def planned(meta):
+        return SimpleNamespace(lazy=SimpleNamespace(record={"meta": meta}))
+
+    items = [
+        planned({"dropped": {"illegible_truncated": 2, "no_room": 5}}),
+        planned({"dropped": {"illegible_truncated": 1, "illegible_covered": "x"}}),
+        planned({}),
+        planned("not a mapping"),
+    ]
+    pasted = Counter({"illegible_covered": 3, "covered_by_paste": 1})
+    assert flagged(items, pasted) == {"covered_by_paste": 1, "illegible_covered": 3, "illegible_truncated": 3}
+    assert flagged([], None) == {}

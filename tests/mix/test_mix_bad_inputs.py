@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from cli_process import CLI
 from coco_sets import mix_yaml, write_coco
 
 from synthgen.errors import DatasetError
@@ -85,12 +86,7 @@ CASES = [missing_image, box_outside, unknown_category, duplicate_image_id, dupli
 
 def _mix(tmp_path, on_bad):
     cfg = mix_yaml(tmp_path, CONFIG.format(on_bad=on_bad))
-    return subprocess.run(
-        [sys.executable, "-m", "synthgen", "mix", str(cfg), "-o", str(tmp_path / "out"), "--no-progress"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    return CLI.run(["mix", str(cfg), "-o", str(tmp_path / "out"), "--no-progress"], ROOT, timeout=600)
 
 
 @pytest.mark.parametrize("corrupt", CASES, ids=lambda f: f.__name__)

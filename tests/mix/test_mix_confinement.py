@@ -11,12 +11,12 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from cli_process import CLI
 from coco_sets import mix_yaml, write_coco
 
 from synthgen.errors import DatasetError
@@ -37,7 +37,9 @@ splits: {{val: 0, test: 0}}
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "synthgen", *args], capture_output=True, text=True, cwd=ROOT)
+    """``python -m synthgen *args`` in the repository, forked from a helper that imported the
+    command line once (``cli_process``)."""
+    return CLI.run(list(args), ROOT, timeout=600)
 
 
 def plant_secret(tmp_path: Path) -> Path:

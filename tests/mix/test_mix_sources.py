@@ -6,10 +6,10 @@ holds."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_process import CLI
 from coco_sets import mix_yaml
 
 pytestmark = pytest.mark.slow  # mixes generated and real datasets end to end, several per test
@@ -27,12 +27,7 @@ splits: {{val: 0, test: 0}}
 
 def mix_of(tmp_path: Path, path: str, fmt: str) -> subprocess.CompletedProcess:
     cfg = mix_yaml(tmp_path, CONFIG.format(path=path, format=fmt))
-    return subprocess.run(
-        [sys.executable, "-m", "synthgen", "mix", str(cfg), "-o", str(tmp_path / "out"), "--no-progress"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    return CLI.run(["mix", str(cfg), "-o", str(tmp_path / "out"), "--no-progress"], ROOT, timeout=600)
 
 
 def one_line(proc: subprocess.CompletedProcess) -> str:

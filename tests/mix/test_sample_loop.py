@@ -154,7 +154,9 @@ def test_any_source_runs_on_the_shard_producer_and_in_the_dataloader(tmp_path, c
     assert [p.shard for p in produced] == [0, 1, 2, 3] and sum(p.count for p in produced) == 8
     indices = [int(line.split()[1]) for line in log.read_text().split("\n") if line]
     assert sorted(indices) == list(range(8))
-    assert len({line.split()[0] for line in log.read_text().split("\n") if line}) == 2  # two workers made them
+    makers = {int(line.split()[0]) for line in log.read_text().split("\n") if line}
+    # the pool's workers made them, not this process (which worker takes which shard is the pool's business)
+    assert makers and os.getpid() not in makers
     log.unlink()
 
     torch = pytest.importorskip("torch")

@@ -19,7 +19,7 @@ from synthgen.errors import ConfigError
 from synthgen.scene import SCENES
 from synthgen.text import fonts
 from synthgen.text.draw import draw_plane
-from synthgen.text.font_choice import FontsSchema, pick_font, resolve_font_weights, resolve_fonts
+from synthgen.text.font_choice import FontsSettings, pick_font, resolve_font_weights, resolve_fonts
 from synthgen.text.glyphs import box_corners_of, glyph, layout_run, stamp
 
 VARIATIONS = {
@@ -154,8 +154,8 @@ def test_recorded_font_and_size_are_those_drawn(tmp_path):
 
 
 def test_per_family_weights_keep_a_large_family_from_dominating():
-    paths = resolve_fonts(FontsSchema(), "fonts")  # DejaVu: Sans and Sans Bold are one family
-    weights = resolve_font_weights(FontsSchema(per_family=True), paths, "fonts")
+    paths = resolve_fonts(FontsSettings(), "fonts")  # DejaVu: Sans and Sans Bold are one family
+    weights = resolve_font_weights(FontsSettings(per_family=True), paths, "fonts")
     by_family = Counter()
     for p, w in zip(paths, weights):
         by_family[fonts.load_font(p, 12).getname()[0]] += w
@@ -164,11 +164,12 @@ def test_per_family_weights_keep_a_large_family_from_dominating():
     picks = Counter(Path(pick_font(paths, "abc", rng, weights)).name for _ in range(3000))
     assert abs(picks["DejaVuSans.ttf"] + picks["DejaVuSans-Bold.ttf"] - 1000) < 120
     # by file name and by family name; a weight 0 font is never drawn
-    weights = resolve_font_weights(FontsSchema(weights={"DejaVuSerif.ttf": 0, "DejaVu Sans Mono": 2.0}), paths, "fonts")
+    weighted = FontsSettings(weights={"DejaVuSerif.ttf": 0, "DejaVu Sans Mono": 2.0})
+    weights = resolve_font_weights(weighted, paths, "fonts")
     picks = Counter(Path(pick_font(paths, "abc", rng, weights)).name for _ in range(2000))
     assert picks["DejaVuSerif.ttf"] == 0 and picks["DejaVuSansMono.ttf"] > picks["DejaVuSans.ttf"] * 1.5
     # equal weights draw exactly as no weights
-    assert resolve_font_weights(FontsSchema(weights={"DejaVuSerif.ttf": 1.0}), paths, "fonts") is None
+    assert resolve_font_weights(FontsSettings(weights={"DejaVuSerif.ttf": 1.0}), paths, "fonts") is None
 
 
 def _generate(tmp_path, params, num=40):
@@ -316,7 +317,7 @@ def test_an_all_caps_face_still_draws_text_without_lower_case(caps_font):
 
 
 def test_system_fonts_are_filtered_by_the_charset():
-    found = resolve_fonts(FontsSchema(bundled=False, system=True), "fonts", "0123456789")
+    found = resolve_fonts(FontsSettings(bundled=False, system=True), "fonts", "0123456789")
     if not found:
         pytest.skip("no system fonts on this machine")
     assert all(fonts.covers(f, "0123456789") for f in found)

@@ -14,7 +14,7 @@ from ocr_helpers import ocr_config
 from synthgen.engine import make_sample
 from synthgen.errors import ConfigError
 from synthgen.text import corpus
-from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, wordfreq_words
+from synthgen.text.corpus import CorpusSettings, corpus_sampler, draw_word, wordfreq_words
 
 needs_wordfreq = pytest.mark.skipif(
     importlib.util.find_spec("wordfreq") is None, reason="wordfreq not installed (pip install 'synthgen-cv[wordfreq]')"
@@ -38,7 +38,7 @@ def test_top_words_come_with_their_frequencies_most_frequent_first():
 
 @needs_wordfreq
 def test_frequency_sampling_follows_the_frequencies():
-    p = CorpusSchema(builtin=False, wordfreq="en", top=5000, sampling="frequency")
+    p = CorpusSettings(builtin=False, wordfreq="en", top=5000, sampling="frequency")
     words = tuple(w for w, _ in wordfreq_words("en", 5000, "corpus"))
     cumulative = corpus_sampler(p, words, "corpus")
     rng = np.random.default_rng(0)
@@ -49,7 +49,7 @@ def test_frequency_sampling_follows_the_frequencies():
     assert drawn["the"] > 20 * max(drawn[w] for w in words[-1000:])
     # uniform sampling draws exactly as the scenes did before (one integer per word)
     rng_a, rng_b = np.random.default_rng(1), np.random.default_rng(1)
-    uniform = corpus_sampler(CorpusSchema(wordfreq="en"), words, "corpus")
+    uniform = corpus_sampler(CorpusSettings(wordfreq="en"), words, "corpus")
     assert uniform is None
     before = [words[int(rng_b.integers(len(words)))] for _ in range(5)]
     assert [draw_word(words, None, rng_a) for _ in range(5)] == before
@@ -73,7 +73,7 @@ def test_recognition_and_wild_draw_from_wordfreq(tmp_path):
 def test_charset_filters_wordfreq_words(tmp_path):
     corpus = {"builtin": False, "wordfreq": "en", "top": 3000}
     cfg = ocr_config(tmp_path, "recognition", {"corpus": corpus, "text": {"source": "word", "charset": "upper"}})
-    assert cfg.scene.settings.corpus and all(w.isupper() and w.isalpha() for w in cfg.scene.settings.corpus)
+    assert cfg.scene.settings.corpus_words and all(w.isupper() and w.isalpha() for w in cfg.scene.settings.corpus_words)
 
 
 @needs_wordfreq

@@ -14,19 +14,26 @@ around them, their text).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Union
+from dataclasses import replace
 
 import numpy as np
 
 from synthgen.backgrounds import paper_background
-from synthgen.config.distributions import Distribution, parse_checked, parse_value
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, custom, derived, integer, nested, number, param, within
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.text.corpus import CorpusSchema, refuse_corpus_keys, resolve_corpus
+from synthgen.text.corpus import CorpusSettings, refuse_corpus_keys, resolve_corpus
 from synthgen.text.coverage import check_corpus_coverage
-from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
+from synthgen.text.font_choice import (
+    FontsSettings,
+    pick_font,
+    record_fonts,
+    refuse_recognition_font_keys,
+    resolve_fonts,
+)
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.layout import (
     ALIGNS,
     MAX_JUSTIFIED_GAP,
@@ -42,100 +49,53 @@ from synthgen.types import Layers, SceneSpec
 CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
 
 
-@dataclass
-class OcrDocumentSchema:
-    width: int = 600
-    height: int = 800
-    margin: Union[int, float, str] = "uniform(0.06, 0.12)"  # page margin, in page widths
-    columns: Union[int, str] = "choice([1, 2], [0.6, 0.4])"
-    gutter: Union[int, float, str] = "uniform(0.03, 0.06)"  # space between columns, in page widths
-    font_size: Union[int, str] = "randint(12, 20)"  # body text, pixels
-    heading_scale: Union[int, float, str] = "uniform(1.3, 2.0)"  # heading size / body size
-    heading_probability: float = 0.35  # chance that a paragraph is preceded by a heading
-    paragraph_words: Union[int, str] = "randint(12, 70)"
-    line_spacing: Union[int, float, str] = "uniform(1.0, 1.5)"  # line pitch, in line heights
-    paragraph_spacing: Union[int, float, str] = "uniform(0.3, 1.2)"  # extra space, in line heights
-    align: str = "choice([left, justify, right, center], [0.45, 0.4, 0.05, 0.1])"
-    heading_align: str = "choice([left, center], [0.7, 0.3])"
-    max_justified_gap: float = MAX_JUSTIFIED_GAP  # in spaces: a justified line whose gaps would be wider is set ragged
-    skew: Union[int, float, str] = "uniform(-1.5, 1.5)"  # page rotation, degrees
-    ink_darkness: Union[int, float, str] = "uniform(0.0, 0.25)"  # text luminance, 0 = black
-    min_legible_size: int = 6  # words whose tallest drawn glyph is shorter (px) are flagged legible: false
-    min_legible_contrast: float = 0.15  # drawn text that stands out less from the paper is flagged
-    fonts: FontsSchema = field(default_factory=FontsSchema)
-    corpus: CorpusSchema = field(default_factory=lambda: CorpusSchema(case="as_is"))
+def _justified_gap(value: float, key: str) -> float:
+    if not 1 <= value <= 20:
+        raise ConfigError(key, f"must be in 1..20 spaces, got {value}")
+    return float(value)
 
 
-@dataclass(frozen=True)
-class OcrDocumentSettings:
-    width: int
-    height: int
-    margin: Distribution
-    columns: Distribution
-    gutter: Distribution
-    font_size: Distribution
-    heading_scale: Distribution
-    heading_probability: float
-    paragraph_words: Distribution
-    line_spacing: Distribution
-    paragraph_spacing: Distribution
-    align: Distribution
-    heading_align: Distribution
-    max_justified_gap: float
-    skew: Distribution
-    ink_darkness: Distribution
-    min_legible_size: int
-    min_legible_contrast: float
-    font_paths: tuple[str, ...]
-    record_font: bool
-    corpus: tuple[str, ...]
+class OcrDocumentSettings(Params):
+    """``scene.params`` of an ocr_document scene; ``font_paths`` and ``words`` are found at load."""
 
-
-def from_config(p: OcrDocumentSchema, key: str) -> OcrDocumentSettings:
-    """Check ``scene.params`` of an ocr_document scene."""
-    for name in ("width", "height"):
-        if not 64 <= getattr(p, name) <= 8192:
-            raise ConfigError(f"{key}.{name}", f"must be in 64..8192, got {getattr(p, name)}")
-    if not 0 <= p.heading_probability <= 1:
-        raise ConfigError(f"{key}.heading_probability", f"must be in 0..1, got {p.heading_probability}")
-    if not 1 <= p.max_justified_gap <= 20:
-        raise ConfigError(f"{key}.max_justified_gap", f"must be in 1..20 spaces, got {p.max_justified_gap}")
-    if p.min_legible_size < 0:
-        raise ConfigError(f"{key}.min_legible_size", f"must be >= 0, got {p.min_legible_size}")
-    if not 0 <= p.min_legible_contrast <= 1:
-        raise ConfigError(f"{key}.min_legible_contrast", f"must be in 0..1, got {p.min_legible_contrast}")
-
-    def dist(name: str, kind: str, low: float, high: float | None) -> Distribution:
-        return parse_checked(getattr(p, name), f"{key}.{name}", kind, low, high)
-
-    refuse_recognition_font_keys(p.fonts, f"{key}.fonts")
-    font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
-    refuse_corpus_keys(p.corpus, f"{key}.corpus")
-    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", p=p.corpus)
-    check_corpus_coverage(corpus, font_paths, f"{key}.corpus")
-    return OcrDocumentSettings(
-        width=p.width,
-        height=p.height,
-        margin=dist("margin", "float", 0, 0.3),
-        columns=dist("columns", "int", 1, 6),
-        gutter=dist("gutter", "float", 0, 0.2),
-        font_size=dist("font_size", "int", 4, 200),
-        heading_scale=dist("heading_scale", "float", 1, 5),
-        heading_probability=p.heading_probability,
-        paragraph_words=dist("paragraph_words", "int", 1, 1000),
-        line_spacing=dist("line_spacing", "float", 0.8, 4),
-        paragraph_spacing=dist("paragraph_spacing", "float", 0, 10),
-        align=parse_value(p.align, f"{key}.align", "str", ALIGNS),
-        heading_align=parse_value(p.heading_align, f"{key}.heading_align", "str", ALIGNS),
-        max_justified_gap=float(p.max_justified_gap),
-        skew=dist("skew", "float", -45, 45),
-        ink_darkness=dist("ink_darkness", "float", 0, 0.5),
-        min_legible_size=p.min_legible_size,
-        min_legible_contrast=p.min_legible_contrast,
-        font_paths=font_paths,
-        record_font=p.fonts.record,
-        corpus=corpus,
+    width: int = param(600, within(64, 8192), "page width in pixels")
+    height: int = param(800, within(64, 8192), "page height in pixels")
+    margin: Distribution = param("uniform(0.06, 0.12)", number(0, 0.3), "page margin, in page widths")
+    columns: Distribution = param("choice([1, 2], [0.6, 0.4])", integer(1, 6), "text columns")
+    gutter: Distribution = param("uniform(0.03, 0.06)", number(0, 0.2), "space between columns, in page widths")
+    font_size: Distribution = param("randint(12, 20)", integer(4, 200), "body text, pixels")
+    heading_scale: Distribution = param("uniform(1.3, 2.0)", number(1, 5), "heading size / body size")
+    heading_probability: float = param(0.35, within(0, 1), "chance that a paragraph is preceded by a heading")
+    paragraph_words: Distribution = param("randint(12, 70)", integer(1, 1000), "words per paragraph")
+    line_spacing: Distribution = param("uniform(1.0, 1.5)", number(0.8, 4), "line pitch, in line heights")
+    paragraph_spacing: Distribution = param("uniform(0.3, 1.2)", number(0, 10), "extra space, in line heights")
+    align: Distribution = param(
+        "choice([left, justify, right, center], [0.45, 0.4, 0.05, 0.1])", choice(*ALIGNS), "body alignment"
     )
+    heading_align: Distribution = param("choice([left, center], [0.7, 0.3])", choice(*ALIGNS), "heading alignment")
+    max_justified_gap: float = param(
+        MAX_JUSTIFIED_GAP,
+        custom(_justified_gap),
+        "in spaces: a justified line whose gaps would be wider is set ragged",
+    )
+    skew: Distribution = param("uniform(-1.5, 1.5)", number(-45, 45), "page rotation, degrees")
+    ink_darkness: Distribution = param("uniform(0.0, 0.25)", number(0, 0.5), "text luminance, 0 = black")
+    min_legible_size: int = param(6, within(0), "words whose tallest drawn glyph is shorter (px) are illegible")
+    min_legible_contrast: float = param(
+        0.15, within(0, 1), "drawn text that stands out less from the paper is illegible"
+    )
+    fonts: FontsSettings = nested(FontsSettings, "the fonts (text/font_choice.py)")
+    corpus: CorpusSettings = nested(CorpusSettings, "the words (text/corpus.py)", case="as_is")
+    font_paths: tuple[str, ...] = derived((), "the font files of fonts")
+    corpus_words: tuple[str, ...] = derived((), "the words of corpus")
+
+    def check(self, key: str) -> OcrDocumentSettings:
+        refuse_recognition_font_keys(self.fonts, f"{key}.fonts")
+        font_paths = resolve_fonts(self.fonts, f"{key}.fonts")
+        refuse_corpus_keys(self.corpus, f"{key}.corpus")
+        words = resolve_corpus(self.corpus.builtin, self.corpus.file, f"{key}.corpus", p=self.corpus)
+        check_corpus_coverage(words, font_paths, f"{key}.corpus")
+        return replace(self, font_paths=font_paths, corpus_words=words)
 
 
 def sentences(corpus: tuple[str, ...], n: int, rng: np.random.Generator) -> list[str]:
@@ -207,14 +167,14 @@ def sample(s: OcrDocumentSettings, rng: np.random.Generator) -> SceneSpec:
         previous_heading = heading
         if heading:
             font_size = max(int(round(size * float(s.heading_scale.sample(rng)))), size + 1)
-            words = sentences(s.corpus, int(rng.integers(1, 6)), rng)
+            words = sentences(s.corpus_words, int(rng.integers(1, 6)), rng)
             words = [w.rstrip(".,?!:") for w in words]
             words[0] = words[0].capitalize()
             block_align = s.heading_align.sample(rng)
             font = _heading_font(s, body_font, rng)
         else:
             font_size = size
-            words = sentences(s.corpus, s.paragraph_words.sample(rng), rng)
+            words = sentences(s.corpus_words, s.paragraph_words.sample(rng), rng)
             block_align = align
             font = body_font
         if not all(pick_font((font,), w, rng) for w in words):
@@ -269,7 +229,7 @@ def sample(s: OcrDocumentSettings, rng: np.random.Generator) -> SceneSpec:
         width=W,
         height=H,
         background=background,
-        items=record_fonts(items, s.record_font),
+        items=record_fonts(items, s.fonts.record),
         categories=CATEGORIES,
         params={"columns": n_cols, "align": align, "font_size": size, "skew": round(skew, 3)},
         dropped={k: v for k, v in dropped.items() if v},
@@ -283,5 +243,5 @@ def measure(s: OcrDocumentSettings, spec: SceneSpec, layers: Layers) -> tuple[La
 
 
 SCENE = SceneKind(
-    OcrDocumentSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",), measure=measure
+    sample, lambda settings: CATEGORIES, ("text2d",), TEXT_LABELS, measure=measure, params=OcrDocumentSettings
 )

@@ -19,25 +19,25 @@ segment of a line (``synthgen.text.lines``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Union
+from dataclasses import replace
 
 import numpy as np
 
-from synthgen.backgrounds import (
-    BackgroundSchema,
-    BackgroundSettings,
-    background_from_config,
-    paper_background,
-    sample_background,
-)
-from synthgen.config.distributions import Distribution, parse_checked
-from synthgen.errors import ConfigError
+from synthgen.backgrounds import BackgroundSettings, paper_background, sample_background
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, derived, integer, nested, number, param, within
 from synthgen.scene.base import SceneKind
-from synthgen.text.corpus import CorpusSchema, refuse_corpus_keys, resolve_corpus
+from synthgen.text.corpus import CorpusSettings, refuse_corpus_keys, resolve_corpus
 from synthgen.text.coverage import check_corpus_coverage
-from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
+from synthgen.text.font_choice import (
+    FontsSettings,
+    pick_font,
+    record_fonts,
+    refuse_recognition_font_keys,
+    resolve_fonts,
+)
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.layout import PlacedWord, layout_block, line_band, word_advance, word_items
 from synthgen.text.legibility import flag_illegible
 from synthgen.text.patterns import compile_pattern
@@ -54,98 +54,49 @@ NUMBER = compile_pattern(r"RECEIPT #\d{4,6}", "ocr_receipt")
 CARD = compile_pattern(r" \*\*\*\*\d{4}", "ocr_receipt")
 
 
-@dataclass
-class ReceiptWarpSchema:
-    rotation: Union[int, float, str] = "uniform(-12, 12)"  # degrees
-    scale: Union[int, float, str] = "uniform(0.7, 0.95)"  # strip height / image height (before clamping to fit)
-    perspective: Union[int, float, str] = "uniform(0, 0.08)"  # corner displacement, in strip widths
-    crumple: Union[int, float, str] = "uniform(0, 6)"  # displacement amplitude, pixels
-    crumple_scale: Union[int, float, str] = "uniform(60, 160)"  # feature size of the crumples, pixels
-    shading: Union[int, float, str] = "uniform(0.5, 2.0)"
+class ReceiptWarpSettings(Params):
+    """``warp:``: how the flat strip is placed in the image and crumpled."""
 
-
-@dataclass
-class OcrReceiptSchema:
-    width: int = 480
-    height: int = 640
-    strip_width: Union[int, str] = "randint(260, 340)"  # pixels, before the warp
-    font_size: Union[int, str] = "randint(13, 17)"
-    items: Union[int, str] = "randint(3, 10)"
-    line_spacing: Union[int, float, str] = "uniform(1.05, 1.35)"
-    ink_darkness: Union[int, float, str] = (
-        "uniform(0.0, 0.35)"  # luminance of the print (faded thermal print is lighter)
+    rotation: Distribution = param("uniform(-12, 12)", number(-180, 180), "degrees")
+    scale: Distribution = param(
+        "uniform(0.7, 0.95)", number(0.1, 1.0), "strip height / image height (before clamping to fit)"
     )
-    min_legible_size: int = 6  # words whose tallest glyph in the image is shorter (px) are flagged legible: false
-    min_legible_contrast: float = 0.15  # printed text that stands out less from the paper is flagged
-    fonts: FontsSchema = field(default_factory=FontsSchema)
-    corpus: CorpusSchema = field(default_factory=lambda: CorpusSchema(case="upper"))
-    background: BackgroundSchema = field(default_factory=lambda: BackgroundSchema("choice([noise, blobs, gradient])"))
-    warp: ReceiptWarpSchema = field(default_factory=ReceiptWarpSchema)
+    perspective: Distribution = param("uniform(0, 0.08)", number(0, 0.3), "corner displacement, in strip widths")
+    crumple: Distribution = param("uniform(0, 6)", number(0, 30), "displacement amplitude, pixels")
+    crumple_scale: Distribution = param("uniform(60, 160)", number(8, 8192), "feature size of the crumples, pixels")
+    shading: Distribution = param("uniform(0.5, 2.0)", number(0, 10), "strength of the shading")
 
 
-@dataclass(frozen=True)
-class OcrReceiptSettings:
-    width: int
-    height: int
-    strip_width: Distribution
-    font_size: Distribution
-    items: Distribution
-    line_spacing: Distribution
-    ink_darkness: Distribution
-    min_legible_size: int
-    min_legible_contrast: float
-    font_paths: tuple[str, ...]
-    record_font: bool
-    corpus: tuple[str, ...]
-    background: BackgroundSettings
-    rotation: Distribution
-    scale: Distribution
-    perspective: Distribution
-    crumple: Distribution
-    crumple_scale: Distribution
-    shading: Distribution
+class OcrReceiptSettings(Params):
+    """``scene.params`` of an ocr_receipt scene; ``font_paths`` and ``words`` are found at load."""
 
-
-def from_config(p: OcrReceiptSchema, key: str) -> OcrReceiptSettings:
-    """Check ``scene.params`` of an ocr_receipt scene."""
-    for name in ("width", "height"):
-        if not 64 <= getattr(p, name) <= 8192:
-            raise ConfigError(f"{key}.{name}", f"must be in 64..8192, got {getattr(p, name)}")
-    if p.min_legible_size < 0:
-        raise ConfigError(f"{key}.min_legible_size", f"must be >= 0, got {p.min_legible_size}")
-    if not 0 <= p.min_legible_contrast <= 1:
-        raise ConfigError(f"{key}.min_legible_contrast", f"must be in 0..1, got {p.min_legible_contrast}")
-
-    def dist(obj, name: str, where: str, kind: str, low: float, high: float | None) -> Distribution:
-        return parse_checked(getattr(obj, name), f"{where}.{name}", kind, low, high)
-
-    w = f"{key}.warp"
-    refuse_recognition_font_keys(p.fonts, f"{key}.fonts")
-    font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
-    refuse_corpus_keys(p.corpus, f"{key}.corpus")
-    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", p=p.corpus)
-    check_corpus_coverage(tuple(word.upper() for word in corpus), font_paths, f"{key}.corpus")
-    return OcrReceiptSettings(
-        width=p.width,
-        height=p.height,
-        strip_width=dist(p, "strip_width", key, "int", 120, 4000),
-        font_size=dist(p, "font_size", key, "int", 6, 200),
-        items=dist(p, "items", key, "int", 1, 100),
-        line_spacing=dist(p, "line_spacing", key, "float", 0.9, 4),
-        ink_darkness=dist(p, "ink_darkness", key, "float", 0, 0.6),
-        min_legible_size=p.min_legible_size,
-        min_legible_contrast=p.min_legible_contrast,
-        font_paths=font_paths,
-        record_font=p.fonts.record,
-        corpus=corpus,
-        background=background_from_config(p.background, f"{key}.background"),
-        rotation=dist(p.warp, "rotation", w, "float", -180, 180),
-        scale=dist(p.warp, "scale", w, "float", 0.1, 1.0),
-        perspective=dist(p.warp, "perspective", w, "float", 0, 0.3),
-        crumple=dist(p.warp, "crumple", w, "float", 0, 30),
-        crumple_scale=dist(p.warp, "crumple_scale", w, "float", 8, 8192),
-        shading=dist(p.warp, "shading", w, "float", 0, 10),
+    width: int = param(480, within(64, 8192), "image width in pixels")
+    height: int = param(640, within(64, 8192), "image height in pixels")
+    strip_width: Distribution = param("randint(260, 340)", integer(120, 4000), "pixels, before the warp")
+    font_size: Distribution = param("randint(13, 17)", integer(6, 200), "pixels")
+    items: Distribution = param("randint(3, 10)", integer(1, 100), "item lines per receipt")
+    line_spacing: Distribution = param("uniform(1.05, 1.35)", number(0.9, 4), "line pitch, in line heights")
+    ink_darkness: Distribution = param(
+        "uniform(0.0, 0.35)", number(0, 0.6), "luminance of the print (faded thermal print is lighter)"
     )
+    min_legible_size: int = param(6, within(0), "words whose tallest glyph in the image is shorter (px) are illegible")
+    min_legible_contrast: float = param(
+        0.15, within(0, 1), "printed text that stands out less from the paper is illegible"
+    )
+    fonts: FontsSettings = nested(FontsSettings, "the fonts (text/font_choice.py)")
+    corpus: CorpusSettings = nested(CorpusSettings, "the words (text/corpus.py)", case="upper")
+    background: BackgroundSettings = nested(BackgroundSettings, "the surface", kind="choice([noise, blobs, gradient])")
+    warp: ReceiptWarpSettings = nested(ReceiptWarpSettings, "the strip's placement and crumpling")
+    font_paths: tuple[str, ...] = derived((), "the font files of fonts")
+    corpus_words: tuple[str, ...] = derived((), "the words of corpus")
+
+    def check(self, key: str) -> OcrReceiptSettings:
+        refuse_recognition_font_keys(self.fonts, f"{key}.fonts")
+        font_paths = resolve_fonts(self.fonts, f"{key}.fonts")
+        refuse_corpus_keys(self.corpus, f"{key}.corpus")
+        words = resolve_corpus(self.corpus.builtin, self.corpus.file, f"{key}.corpus", p=self.corpus)
+        check_corpus_coverage(tuple(word.upper() for word in words), font_paths, f"{key}.corpus")
+        return replace(self, font_paths=font_paths, corpus_words=words)
 
 
 Segment = tuple[str, str]  # (text, align: left | right | center)
@@ -155,7 +106,7 @@ def receipt_lines(s: OcrReceiptSettings, rng: np.random.Generator) -> list[tuple
     """The receipt's lines: segments with an alignment each, and the line's role."""
 
     def word() -> str:
-        return s.corpus[int(rng.integers(len(s.corpus)))].upper()
+        return s.corpus_words[int(rng.integers(len(s.corpus_words)))].upper()
 
     lines: list[tuple[list[Segment], str]] = []
     name = " ".join(word() for _ in range(int(rng.integers(1, 3))))
@@ -200,18 +151,18 @@ def page_homography(pw: float, ph: float, s: OcrReceiptSettings, rng: np.random.
     """3x3 (corner coords) placing the strip, turned and in perspective, inside the image."""
     import cv2
 
-    angle = math.radians(float(s.rotation.sample(rng)))
+    angle = math.radians(float(s.warp.rotation.sample(rng)))
     c, si = math.cos(angle), math.sin(angle)
     # the turned strip's bounding box must fit in the image with a margin
     bw, bh = abs(pw * c) + abs(ph * si), abs(pw * si) + abs(ph * c)
-    scale = min(float(s.scale.sample(rng)) * s.height / ph, 0.92 * s.width / bw, 0.92 * s.height / bh)
+    scale = min(float(s.warp.scale.sample(rng)) * s.height / ph, 0.92 * s.width / bw, 0.92 * s.height / bh)
     room_x = max(s.width - bw * scale, 0) / 2 * 0.8
     room_y = max(s.height - bh * scale, 0) / 2 * 0.8
     centre = np.array([s.width / 2 + rng.uniform(-room_x, room_x), s.height / 2 + rng.uniform(-room_y, room_y)])
     src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float64)
     rot = np.array([[c, si], [-si, c]])
     dst = (src - [pw / 2, ph / 2]) * scale @ rot.T + centre
-    jitter = float(s.perspective.sample(rng)) * pw * scale
+    jitter = float(s.warp.perspective.sample(rng)) * pw * scale
     dst = dst + rng.uniform(-jitter, jitter, (4, 2))
     return cv2.getPerspectiveTransform(src.astype(np.float32), dst.astype(np.float32)).astype(np.float64)
 
@@ -261,9 +212,9 @@ def sample(s: OcrReceiptSettings, rng: np.random.Generator) -> SceneSpec:
         "homography": homography.tolist(),
         "warp": {
             "seed": int(rng.integers(2**31)),
-            "amplitude": float(s.crumple.sample(rng)),
-            "scale": float(s.crumple_scale.sample(rng)),
-            "shading": float(s.shading.sample(rng)),
+            "amplitude": float(s.warp.crumple.sample(rng)),
+            "scale": float(s.warp.crumple_scale.sample(rng)),
+            "shading": float(s.warp.shading.sample(rng)),
         },
     }
     return SceneSpec(
@@ -271,7 +222,7 @@ def sample(s: OcrReceiptSettings, rng: np.random.Generator) -> SceneSpec:
         width=s.width,
         height=s.height,
         background=background,
-        items=record_fonts(items, s.record_font),
+        items=record_fonts(items, s.fonts.record),
         categories=CATEGORIES,
         params={"strip": [int(pw), int(ph)], "lines": line_index, "crumple": round(background["warp"]["amplitude"], 3)},
         dropped={k: v for k, v in dropped.items() if v},
@@ -286,5 +237,5 @@ def measure(s: OcrReceiptSettings, spec: SceneSpec, layers: Layers) -> tuple[Lay
 
 
 SCENE = SceneKind(
-    OcrReceiptSchema, from_config, sample, lambda settings: CATEGORIES, ("text_page",), measure=measure
+    sample, lambda settings: CATEGORIES, ("text_page",), TEXT_LABELS, measure=measure, params=OcrReceiptSettings
 )

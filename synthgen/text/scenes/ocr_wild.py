@@ -20,23 +20,31 @@ word behind a contrasting shadow reads and stays legible); then one ``line`` ins
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Union
+from dataclasses import replace
+from typing import Optional
 
 import numpy as np
 
-from synthgen.backgrounds import BackgroundSchema, BackgroundSettings, background_from_config, sample_background
+from synthgen.backgrounds import BackgroundSettings, sample_background
 from synthgen.backgrounds.colors import luminance
-from synthgen.config.distributions import Distribution, parse_checked, parse_value
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, derived, integer, nested, number, param, within
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.text.charsets import CASES, apply_case
+from synthgen.text.charsets import apply_case
 from synthgen.text.contrast import contrasting_color, luminance_image
-from synthgen.text.corpus import CorpusSchema, corpus_sampler, draw_word, resolve_corpus
+from synthgen.text.corpus import CorpusSettings, corpus_sampler, draw_word, resolve_corpus
 from synthgen.text.coverage import check_corpus_coverage
-from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys, resolve_fonts
+from synthgen.text.font_choice import (
+    FontsSettings,
+    pick_font,
+    record_fonts,
+    refuse_recognition_font_keys,
+    resolve_fonts,
+)
 from synthgen.text.glyphs import box_corners, curve_run, layout_run
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.layout import (
     ALIGNS,
     apply_homography,
@@ -49,115 +57,53 @@ from synthgen.text.layout import (
 )
 from synthgen.text.legibility import flag_illegible
 from synthgen.text.scenes import MAX_PLACEMENT_ATTEMPTS
-from synthgen.text.styles import StyleSchema, StyleSettings, sample_style, style_from_config
+from synthgen.text.styles import StyleSettings, sample_style
 from synthgen.types import Layers, SceneSpec
 
 CATEGORIES = ("word", "line")  # the categories its specs hold, in id order
 
 
-@dataclass
-class OcrWildSchema:
-    width: int = 640
-    height: int = 480
-    blocks: Union[int, str] = "randint(4, 10)"  # text blocks sampled per image
-    lines: Union[int, str] = "choice([1, 2, 3], [0.6, 0.25, 0.15])"  # lines per block
-    words_per_line: Union[int, str] = "randint(1, 4)"
-    font_size: Union[int, str] = "randint(14, 48)"  # pixels
-    line_spacing: Union[int, float, str] = "uniform(1.0, 1.3)"  # line pitch, in line heights
-    align: str = "choice([left, center, right])"
-    min_contrast: float = 0.35  # luminance gap between text and the background under it, 0..1
-    min_legible_size: int = 6  # words whose tallest drawn glyph is shorter (px) are flagged legible: false
-    min_legible_contrast: float = 0.15  # drawn text that stands out less from its background is flagged
-    faint_probability: float = 0.05  # share of blocks drawn with little contrast (measured: mostly illegible)
-    margin: int = 4  # free pixels around every block
-    placement_attempts: int = 30
-    fonts: FontsSchema = field(default_factory=FontsSchema)
-    corpus: CorpusSchema = field(default_factory=CorpusSchema)
-    background: BackgroundSchema = field(default_factory=BackgroundSchema)
-    style: StyleSchema = field(default_factory=StyleSchema)
+class OcrWildSettings(Params):
+    """``scene.params`` of an ocr_wild scene; the font files and the corpus's words are found at load."""
 
+    width: int = param(640, within(16, 8192), "image width in pixels")
+    height: int = param(480, within(16, 8192), "image height in pixels")
+    blocks: Distribution = param("randint(4, 10)", integer(0, 1000), "text blocks sampled per image")
+    lines: Distribution = param("choice([1, 2, 3], [0.6, 0.25, 0.15])", integer(1, 100), "lines per block")
+    words_per_line: Distribution = param("randint(1, 4)", integer(1, 100), "words per line")
+    font_size: Distribution = param("randint(14, 48)", integer(4, 1000), "pixels")
+    line_spacing: Distribution = param("uniform(1.0, 1.3)", number(0.8, 5), "line pitch, in line heights")
+    align: Distribution = param("choice([left, center, right])", choice(*ALIGNS), "alignment of a block's lines")
+    min_contrast: float = param(0.35, within(0, 1), "luminance gap between text and the background under it")
+    min_legible_size: int = param(6, within(0), "words whose tallest drawn glyph is shorter (px) are illegible")
+    min_legible_contrast: float = param(0.15, within(0, 1), "drawn text that stands out less is illegible")
+    faint_probability: float = param(0.05, within(0, 1), "share of blocks drawn with little contrast")
+    margin: int = param(4, within(0), "free pixels around every block")
+    placement_attempts: int = param(30, within(1, MAX_PLACEMENT_ATTEMPTS), "positions tried per block")
+    fonts: FontsSettings = nested(FontsSettings, "the fonts (text/font_choice.py)")
+    corpus: CorpusSettings = nested(CorpusSettings, "the words (text/corpus.py)")
+    background: BackgroundSettings = nested(BackgroundSettings, "the background under the text")
+    style: StyleSettings = nested(StyleSettings, "text style (text/styles.py)")
+    font_paths: tuple[str, ...] = derived((), "the font files of fonts")
+    corpus_words: tuple[str, ...] = derived((), "the words of corpus")
+    corpus_weights: Optional[np.ndarray] = derived(None, "cumulative, for corpus.sampling: frequency", compare=False)
 
-@dataclass(frozen=True)
-class OcrWildSettings:
-    width: int
-    height: int
-    blocks: Distribution
-    lines: Distribution
-    words_per_line: Distribution
-    font_size: Distribution
-    line_spacing: Distribution
-    align: Distribution
-    case: Distribution
-    min_contrast: float
-    min_legible_size: int
-    min_legible_contrast: float
-    faint_probability: float
-    margin: int
-    placement_attempts: int
-    font_paths: tuple[str, ...]
-    record_font: bool
-    corpus: tuple[str, ...]
-    background: BackgroundSettings
-    style: StyleSettings
-    corpus_weights: np.ndarray | None = field(default=None, compare=False)  # cumulative, corpus.sampling: frequency
-
-
-def from_config(p: OcrWildSchema, key: str) -> OcrWildSettings:
-    """Check ``scene.params`` of an ocr_wild scene."""
-    for name in ("width", "height"):
-        if not 16 <= getattr(p, name) <= 8192:
-            raise ConfigError(f"{key}.{name}", f"must be in 16..8192, got {getattr(p, name)}")
-
-    def dist(name: str, kind: str, low: float, high: float | None) -> Distribution:
-        return parse_checked(getattr(p, name), f"{key}.{name}", kind, low, high)
-
-    if not 0 <= p.min_contrast <= 1:
-        raise ConfigError(f"{key}.min_contrast", f"must be in 0..1, got {p.min_contrast}")
-    if not 0 <= p.min_legible_contrast <= 1:
-        raise ConfigError(f"{key}.min_legible_contrast", f"must be in 0..1, got {p.min_legible_contrast}")
-    if not 0 <= p.faint_probability <= 1:
-        raise ConfigError(f"{key}.faint_probability", f"must be in 0..1, got {p.faint_probability}")
-    if p.margin < 0:
-        raise ConfigError(f"{key}.margin", f"must be >= 0, got {p.margin}")
-    if not 1 <= p.placement_attempts <= MAX_PLACEMENT_ATTEMPTS:
-        raise ConfigError(
-            f"{key}.placement_attempts", f"must be in 1..{MAX_PLACEMENT_ATTEMPTS}, got {p.placement_attempts}"
+    def check(self, key: str) -> OcrWildSettings:
+        refuse_recognition_font_keys(self.fonts, f"{key}.fonts")
+        glyph_key = self.style.uses_glyph_keys()
+        if glyph_key is not None:
+            raise ConfigError(
+                f"{key}.style.{glyph_key}", "only ocr_recognition draws it so far; leave it at its default here"
+            )
+        font_paths = resolve_fonts(self.fonts, f"{key}.fonts")
+        words = resolve_corpus(self.corpus.builtin, self.corpus.file, f"{key}.corpus", p=self.corpus)
+        check_corpus_coverage(words, font_paths, f"{key}.corpus")
+        return replace(
+            self,
+            font_paths=font_paths,
+            corpus_words=words,
+            corpus_weights=corpus_sampler(self.corpus, words, f"{key}.corpus"),
         )
-    refuse_recognition_font_keys(p.fonts, f"{key}.fonts")
-    style = style_from_config(p.style, f"{key}.style")
-    glyph_key = style.uses_glyph_keys()
-    if glyph_key is not None:
-        raise ConfigError(
-            f"{key}.style.{glyph_key}", "only ocr_recognition draws it so far; leave it at its default here"
-        )
-    font_paths = resolve_fonts(p.fonts, f"{key}.fonts")
-    corpus = resolve_corpus(p.corpus.builtin, p.corpus.file, f"{key}.corpus", p=p.corpus)
-    check_corpus_coverage(corpus, font_paths, f"{key}.corpus")
-    if p.min_legible_size < 0:
-        raise ConfigError(f"{key}.min_legible_size", f"must be >= 0, got {p.min_legible_size}")
-    return OcrWildSettings(
-        width=p.width,
-        height=p.height,
-        blocks=dist("blocks", "int", 0, 1000),
-        lines=dist("lines", "int", 1, 100),
-        words_per_line=dist("words_per_line", "int", 1, 100),
-        font_size=dist("font_size", "int", 4, 1000),
-        line_spacing=dist("line_spacing", "float", 0.8, 5),
-        align=parse_value(p.align, f"{key}.align", "str", ALIGNS),
-        case=parse_value(p.corpus.case, f"{key}.corpus.case", "str", CASES),
-        min_contrast=p.min_contrast,
-        min_legible_size=p.min_legible_size,
-        min_legible_contrast=p.min_legible_contrast,
-        faint_probability=p.faint_probability,
-        margin=p.margin,
-        placement_attempts=p.placement_attempts,
-        font_paths=font_paths,
-        record_font=p.fonts.record,
-        corpus=corpus,
-        background=background_from_config(p.background, f"{key}.background"),
-        style=style,
-        corpus_weights=corpus_sampler(p.corpus, corpus, f"{key}.corpus"),
-    )
 
 
 def footprint_luminance(lum: np.ndarray, polygon: np.ndarray) -> np.ndarray:
@@ -189,9 +135,10 @@ def _faint_color(rng: np.random.Generator, low: float, high: float) -> tuple[int
 
 
 def sample_words(s: OcrWildSettings, n_lines: int, n_words: int, rng: np.random.Generator) -> list[list[str]]:
-    case = s.case.sample(rng)  # one case per block, as on signs
+    case = s.corpus.case.sample(rng)  # one case per block, as on signs
     return [
-        [apply_case(draw_word(s.corpus, s.corpus_weights, rng), case) for _ in range(n_words)] for _ in range(n_lines)
+        [apply_case(draw_word(s.corpus_words, s.corpus_weights, rng), case) for _ in range(n_words)]
+        for _ in range(n_lines)
     ]
 
 
@@ -294,7 +241,7 @@ def sample(s: OcrWildSettings, rng: np.random.Generator) -> SceneSpec:
         width=s.width,
         height=s.height,
         background=background,
-        items=record_fonts(items, s.record_font),
+        items=record_fonts(items, s.fonts.record),
         categories=CATEGORIES,
         params={"blocks_sampled": n_blocks, "background": background["kind"]},
         dropped={k: v for k, v in dropped.items() if v},
@@ -316,5 +263,5 @@ def measure(s: OcrWildSettings, spec: SceneSpec, layers: Layers) -> tuple[Layers
 
 
 SCENE = SceneKind(
-    OcrWildSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",), measure=measure
+    sample, lambda settings: CATEGORIES, ("text2d",), TEXT_LABELS, measure=measure, params=OcrWildSettings
 )

@@ -1,26 +1,36 @@
 """``text_words``: several words from a corpus, each in its own font, size, colour and rotation,
-placed without overlap on a solid, gradient, noise or photo background."""
+placed without overlap on a solid, gradient, noise or photo background; ``handwriting.probability``
+> 0 writes that share of the words by hand (``synthgen.text.handwriting``)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Optional, Union
+from dataclasses import replace
+from typing import Optional
 
 import numpy as np
 
 from synthgen.backgrounds import image_folder
 from synthgen.backgrounds.colors import LUMA, luminance, random_color
-from synthgen.config.distributions import Distribution, parse_checked, parse_value
+from synthgen.config.distributions import Distribution
+from synthgen.config.params import Params, choice, derived, integer, nested, number, param, within
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.text import fonts
-from synthgen.text.charsets import CASES, apply_case
-from synthgen.text.corpus import CorpusSchema, refuse_corpus_keys
+from synthgen.text.charsets import apply_case
+from synthgen.text.corpus import CorpusSettings, refuse_corpus_keys
 from synthgen.text.coverage import check_corpus_coverage
-from synthgen.text.font_choice import FontsSchema, pick_font, record_fonts, refuse_recognition_font_keys
+from synthgen.text.font_choice import (
+    FontsSettings,
+    pick_font,
+    record_fonts,
+    refuse_recognition_font_keys,
+    resolve_fonts,
+)
 from synthgen.text.glyphs import layout_run
+from synthgen.text.handwriting import HandwritingSettings, hand_plane, sample_hand
 from synthgen.text.items import TextItem
+from synthgen.text.label import TEXT_LABELS
 from synthgen.text.scenes import MAX_PLACEMENT_ATTEMPTS
 from synthgen.types import SceneSpec
 
@@ -29,105 +39,62 @@ CATEGORIES = ("text",)  # the categories its specs hold, in id order
 BACKGROUND_KINDS = ("solid", "gradient", "noise", "image")
 
 
-@dataclass
-class BackgroundSchema:
-    kind: str = "choice([solid, gradient, noise])"
-    image_dir: Optional[str] = None  # photos for kind "image" (searched recursively)
+class WordsBackgroundSettings(Params):
+    """``background:`` of text_words (its own kinds, drawn by ``sample_background`` below)."""
 
-
-@dataclass
-class TextWordsSchema:
-    width: int = 512
-    height: int = 512
-    words: Union[int, str] = "randint(6, 12)"
-    font_size: Union[int, str] = "randint(18, 56)"
-    rotation: Union[int, float, str] = "uniform(-20, 20)"
-    min_contrast: float = 0.4  # |luminance(text) - luminance(background)|, 0..1
-    margin: int = 4  # pixels kept free around each word
-    placement_attempts: int = 30
-    fonts: FontsSchema = field(default_factory=FontsSchema)
-    corpus: CorpusSchema = field(default_factory=CorpusSchema)
-    background: BackgroundSchema = field(default_factory=BackgroundSchema)
-
-
-@dataclass(frozen=True)
-class TextWordsSettings:
-    width: int
-    height: int
-    words: Distribution
-    font_size: Distribution
-    rotation: Distribution
-    case: Distribution
-    background: Distribution
-    min_contrast: float
-    margin: int
-    placement_attempts: int
-    font_paths: tuple[str, ...]
-    record_font: bool
-    corpus: tuple[str, ...]
-    images: tuple[str, ...]
-
-
-def from_config(p: TextWordsSchema, key: str) -> TextWordsSettings:
-    """Check ``scene.params`` of a text_words scene and resolve fonts, corpus and image lists."""
-    for name in ("width", "height"):
-        if not 16 <= getattr(p, name) <= 8192:
-            raise ConfigError(f"{key}.{name}", f"must be in 16..8192, got {getattr(p, name)}")
-    words = parse_checked(p.words, f"{key}.words", "int", 0, 1000)
-    size = parse_checked(p.font_size, f"{key}.font_size", "int", 4, 1000)
-    rotation = parse_checked(p.rotation, f"{key}.rotation", "float", -180, 180)
-    case = parse_value(p.corpus.case, f"{key}.corpus.case", "str", CASES)
-    background = parse_value(p.background.kind, f"{key}.background.kind", "str", BACKGROUND_KINDS)
-    if not 0 <= p.min_contrast <= 1:
-        raise ConfigError(f"{key}.min_contrast", f"must be in 0..1, got {p.min_contrast}")
-    if p.margin < 0:
-        raise ConfigError(f"{key}.margin", f"must be >= 0, got {p.margin}")
-    if not 1 <= p.placement_attempts <= MAX_PLACEMENT_ATTEMPTS:
-        raise ConfigError(
-            f"{key}.placement_attempts", f"must be in 1..{MAX_PLACEMENT_ATTEMPTS}, got {p.placement_attempts}"
-        )
-
-    refuse_recognition_font_keys(p.fonts, f"{key}.fonts")
-    refuse_corpus_keys(p.corpus, f"{key}.corpus", wordfreq=False)
-    font_paths = fonts.discover_fonts(p.fonts.paths, f"{key}.fonts.paths")
-    if p.fonts.bundled:
-        font_paths += fonts.discover_fonts([str(fonts.bundled_font_dir())], f"{key}.fonts.bundled")
-    if p.fonts.system:
-        font_paths += fonts.system_fonts()
-    font_paths = sorted(set(font_paths))
-    if not font_paths:
-        raise ConfigError(f"{key}.fonts", "no fonts: give fonts.paths or set fonts.bundled/fonts.system")
-
-    corpus: list[str] = []
-    for path in fonts.builtin_corpora(p.corpus.builtin, f"{key}.corpus.builtin"):
-        corpus += fonts.load_words(str(path), f"{key}.corpus.builtin")
-    if p.corpus.file is not None:
-        corpus += fonts.load_words(p.corpus.file, f"{key}.corpus.file")
-    if not corpus:
-        raise ConfigError(f"{key}.corpus", "no words: set corpus.builtin or corpus.file")
-    check_corpus_coverage(tuple(corpus), tuple(font_paths), f"{key}.corpus")
-
-    images = image_folder(p.background.image_dir, f"{key}.background.image_dir")
-    kinds = background.options if hasattr(background, "options") else (background.value,)  # type: ignore[attr-defined]
-    if "image" in kinds and not images:
-        raise ConfigError(f"{key}.background.kind", "kind 'image' needs background.image_dir")
-
-    return TextWordsSettings(
-        width=p.width,
-        height=p.height,
-        words=words,
-        font_size=size,
-        rotation=rotation,
-        case=case,
-        background=background,
-        min_contrast=p.min_contrast,
-        margin=p.margin,
-        placement_attempts=p.placement_attempts,
-        font_paths=tuple(font_paths),
-        record_font=p.fonts.record,
-        corpus=tuple(corpus),
-        images=images,
+    kind: Distribution = param(
+        "choice([solid, gradient, noise])", choice(*BACKGROUND_KINDS), "the kind of each background"
     )
+    image_dir: Optional[str] = param(None, None, "photos for kind image (searched recursively)")
+    images: tuple[str, ...] = derived((), "the photos under image_dir, sorted")
+
+    def check(self, key: str) -> WordsBackgroundSettings:
+        images = image_folder(self.image_dir, f"{key}.image_dir")
+        kinds = self.kind.options if hasattr(self.kind, "options") else (self.kind.value,)  # type: ignore[attr-defined]
+        if "image" in kinds and not images:
+            raise ConfigError(f"{key}.kind", "kind 'image' needs background.image_dir")
+        return replace(self, images=images)
+
+
+class TextWordsSettings(Params):
+    """``scene.params`` of a text_words scene; the font files and the corpus's words are found at load."""
+
+    width: int = param(512, within(16, 8192), "image width in pixels")
+    height: int = param(512, within(16, 8192), "image height in pixels")
+    words: Distribution = param("randint(6, 12)", integer(0, 1000), "words sampled per image")
+    font_size: Distribution = param("randint(18, 56)", integer(4, 1000), "pixels")
+    rotation: Distribution = param("uniform(-20, 20)", number(-180, 180), "degrees, counter-clockwise")
+    min_contrast: float = param(0.4, within(0, 1), "|luminance(text) - luminance(background)|")
+    margin: int = param(4, within(0), "pixels kept free around each word")
+    placement_attempts: int = param(30, within(1, MAX_PLACEMENT_ATTEMPTS), "positions tried per word")
+    fonts: FontsSettings = nested(FontsSettings, "the fonts (text/font_choice.py)")
+    corpus: CorpusSettings = nested(CorpusSettings, "the words (text/corpus.py)")
+    background: WordsBackgroundSettings = nested(WordsBackgroundSettings, "the background under the words")
+    handwriting: HandwritingSettings = nested(
+        HandwritingSettings, "stroke-based handwriting (text/handwriting.py; its paper key is for ocr_recognition)"
+    )
+    font_paths: tuple[str, ...] = derived((), "the font files of fonts")
+    corpus_words: tuple[str, ...] = derived((), "the words of corpus")
+
+    def check(self, key: str) -> TextWordsSettings:
+        refuse_recognition_font_keys(self.fonts, f"{key}.fonts")
+        refuse_corpus_keys(self.corpus, f"{key}.corpus", wordfreq=False)
+        font_paths = resolve_fonts(self.fonts, f"{key}.fonts")
+        words: list[str] = []
+        for path in fonts.builtin_corpora(self.corpus.builtin, f"{key}.corpus.builtin"):
+            words += fonts.load_words(str(path), f"{key}.corpus.builtin")
+        if self.corpus.file is not None:
+            words += fonts.load_words(self.corpus.file, f"{key}.corpus.file")
+        if not words:
+            raise ConfigError(f"{key}.corpus", "no words: set corpus.builtin or corpus.file")
+        check_corpus_coverage(tuple(words), font_paths, f"{key}.corpus")
+        paper = self.handwriting.paper
+        papers = set(paper.options) if hasattr(paper, "options") else {getattr(paper, "value", "scene")}
+        if self.handwriting.probability > 0 and papers != {"scene"}:
+            raise ConfigError(
+                f"{key}.handwriting.paper", "text_words writes on its own background: leave paper 'scene'"
+            )
+        return replace(self, font_paths=font_paths, corpus_words=tuple(words))
 
 
 def _near_color(rng: np.random.Generator, base, spread: int = 50) -> tuple[int, int, int]:
@@ -136,7 +103,7 @@ def _near_color(rng: np.random.Generator, base, spread: int = 50) -> tuple[int, 
 
 def sample_background(s: TextWordsSettings, rng: np.random.Generator) -> tuple[dict, list[float]]:
     """A background description for the renderer and the luminances text must contrast with."""
-    kind = s.background.sample(rng)
+    kind = s.background.kind.sample(rng)
     if kind == "solid":
         color = random_color(rng)
         return {"kind": "solid", "color": list(color)}, [luminance(color)]
@@ -150,7 +117,7 @@ def sample_background(s: TextWordsSettings, rng: np.random.Generator) -> tuple[d
             bg["seed"] = int(rng.integers(2**31))
             bg["scale"] = float(rng.uniform(8, 64))
         return bg, [luminance(c1), luminance(c2)]
-    path = s.images[int(rng.integers(len(s.images)))]
+    path = s.background.images[int(rng.integers(len(s.background.images)))]
     crop, lum = _image_crop(path, s.width, s.height, rng)
     return {"kind": "image", "path": path, "crop": crop}, lum
 
@@ -209,7 +176,8 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
     placed: list[np.ndarray] = []
     dropped = {"no_font_coverage": 0, "no_room": 0, "too_large": 0}
     for _ in range(n_words):
-        word = apply_case(s.corpus[int(rng.integers(len(s.corpus)))], s.case.sample(rng))
+        drawn = s.corpus_words[int(rng.integers(len(s.corpus_words)))]
+        word = apply_case(drawn, s.corpus.case.sample(rng))
         size = s.font_size.sample(rng)
         angle = float(s.rotation.sample(rng))
         color = sample_text_color(rng, background_lum, s.min_contrast)
@@ -217,7 +185,12 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
         if font is None:
             dropped["no_font_coverage"] += 1
             continue
-        left, top, right, bottom = layout_run(font, size, word).ink  # the ink the renderer centres
+        hand = sample_hand(s.handwriting, rng)  # draws nothing while handwriting is off
+        if hand is None:
+            left, top, right, bottom = layout_run(font, size, word).ink  # the ink the renderer centres
+        else:
+            left, top, right, bottom = hand_plane(font, size, word, hand).ink
+            color = hand.ink if hand.ink is not None and sum(color) < 382 else color
         w, h = right - left, bottom - top
         m = s.margin
         # half extents of the rotated box, margin included
@@ -232,7 +205,7 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
             quad = rotated_quad(center, w + 2 * m, h + 2 * m, angle)
             if not _overlaps(quad, placed):
                 placed.append(quad)
-                items.append(TextItem(len(items) + 1, word, font, size, color, angle, center))
+                items.append(TextItem(len(items) + 1, word, font, size, color, angle, center, hand=hand))
                 break
         else:
             dropped["no_room"] += 1
@@ -241,11 +214,11 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
         width=s.width,
         height=s.height,
         background=background,
-        items=record_fonts(items, s.record_font),
+        items=record_fonts(items, s.fonts.record),
         categories=CATEGORIES,
         params={"words_sampled": n_words, "background": background["kind"]},
         dropped={k: v for k, v in dropped.items() if v},
     )
 
 
-SCENE = SceneKind(TextWordsSchema, from_config, sample, lambda settings: CATEGORIES, ("text2d",))
+SCENE = SceneKind(sample, lambda settings: CATEGORIES, ("text2d",), TEXT_LABELS, params=TextWordsSettings)
