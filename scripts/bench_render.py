@@ -1,9 +1,11 @@
 #!/usr/bin/env python
 """Benchmark the mesh3d renderer: bare pyrender against synthgen on the same driving scenes.
 
-* bare pyrender: for each scene, a pyrender Scene built from the objects' prebuilt triangle arrays,
-  one lit RGB pass and one SEG pass (which also gives depth): what a hand-written pyrender script
-  does, with no labels and nothing written. Scene sampling and mesh building are left out of it.
+* bare pyrender: for each scene, a pyrender Scene built from the objects' prebuilt triangle arrays
+  (one primitive per material, with the same textures, roughness and glow, made once), one lit RGB
+  pass (with pyrender's directional shadow maps by day and at dusk, as synthgen's) and one SEG pass
+  (which also gives depth): what a hand-written pyrender script does, with no labels, no 2D effects
+  (sky, bloom, wet roads) and nothing written. Scene sampling and mesh building are left out of it.
 * synthgen: ``synthgen generate`` of the same config and indices: scene sampling, meshes, the RGB
   and SEG passes, the extra SEG passes that count each actor's pixels drawn alone (occlusion),
   labels (COCO masks, boxes, keypoints, 3D boxes), PNG encoding and the writers (COCO, KITTI,
@@ -23,6 +25,7 @@ ratio of the two runs of each round, bare and synthgen back to back, is printed 
 (on a VM whose speed drifts by 20 % within minutes, the steadiest figure).
 
     python scripts/bench_render.py [--num 40] [--repeats 2] [--width 640 --height 384]
+    python scripts/bench_render.py --features   # the renderer's cost of each realism feature per frame
 """
 
 from __future__ import annotations
@@ -48,34 +51,80 @@ def cpu_seconds() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
-def bare_pyrender(specs, znear: float, zfar: float) -> tuple[float, float]:
-    """(wall, CPU) seconds to draw the specs with bare pyrender calls (RGB + SEG/depth), meshes prebuilt."""
-    from synthgen.driving.meshes import flat_arrays, object_mesh
+def bare_pyrender(
+    specs, znear: float, zfar: float, textured: bool = True, shadows: bool = True, shadow_map: int = 1024
+) -> tuple[float, float]:
+    """(wall, CPU) seconds to draw the specs with bare pyrender calls (RGB + SEG/depth), meshes prebuilt.
+
+    With ``textured``, each object is one primitive per material with the same textures, roughness
+    and glow as synthgen draws (materials and textures made once, as a hand-written script would);
+    with ``shadows``, the RGB pass takes pyrender's directional shadow maps where synthgen's does
+    (day and dusk), of ``shadow_map`` texels a side as synthgen's (pyrender's size constant set).
+    """
+    from synthgen.driving.materials import material, texture
+    from synthgen.driving.meshes import flat_arrays, material_groups, object_mesh
     from synthgen.driving.objects import SceneObject
-    from synthgen.driving.render import CV_TO_GL, import_pyrender, light_pose, split_items
+    from synthgen.driving.render import CV_TO_GL, import_pyrender, is_wet, light_pose, split_items
 
     pyrender = import_pyrender()
     import numpy as np
 
+    pyrender.renderer.SHADOW_TEX_SZ = pyrender.light.SHADOW_TEX_SZ = shadow_map
     prepared = []
     for spec in specs:
         objects, lights, env = split_items(spec)
-        prepared.append(
-            (spec, [(o, flat_arrays(object_mesh(o))) for o in objects if isinstance(o, SceneObject)], lights, env)
-        )
+        arrays = []
+        for o in objects:
+            if not isinstance(o, SceneObject):
+                continue
+            mesh = object_mesh(o)
+            groups = material_groups(mesh) if textured else [("matte", None)]
+            parts = []
+            for name, faces in groups:
+                pos, nrm, col = flat_arrays(mesh, faces)
+                m = material(name)
+                uv = None
+                if textured and m.texture is not None:
+                    uv = (mesh.face_uv[faces].reshape(-1, 2) / np.asarray(m.tile, np.float32)).astype(np.float32)
+                parts.append((name, pos, nrm, col, uv))
+            arrays.append((o, parts))
+        prepared.append((spec, arrays, lights, env, is_wet(spec)))
+    textures, materials = {}, {}
+
+    def pyrender_material(name: str, time_of_day: str, wet: bool):
+        key = (name, time_of_day, wet) if textured else "flat"
+        if key not in materials:
+            if not textured:
+                materials[key] = pyrender.MetallicRoughnessMaterial(metallicFactor=0.0, roughnessFactor=0.8)
+                return materials[key]
+            m = material(name)
+            for t in (m.texture, m.emission):
+                if t is not None and t not in textures:
+                    textures[t] = pyrender.Texture(source=texture(t), source_channels="RGB")
+            glow = m.glow_at(time_of_day) ** 0.5
+            materials[key] = pyrender.MetallicRoughnessMaterial(
+                metallicFactor=m.metallic,
+                roughnessFactor=m.wet_roughness if wet and m.wet_roughness is not None else m.roughness,
+                baseColorTexture=textures.get(m.texture),
+                emissiveFactor=[glow] * 3 if glow > 0 else None,
+                emissiveTexture=textures.get(m.emission) if glow > 0 else None,
+            )
+        return materials[key]
+
     renderer = pyrender.OffscreenRenderer(specs[0].width, specs[0].height)
     start, cpu = time.perf_counter(), cpu_seconds()
-    for spec, meshes, lights, env in prepared:
+    for spec, arrays, lights, env, wet in prepared:
         scene = pyrender.Scene(bg_color=[*(c / 255 for c in env.sky), 1.0], ambient_light=list(env.ambient))
         seg = {}
-        for i, (obj, (pos, nrm, col)) in enumerate(meshes, start=1):
-            prim = pyrender.Primitive(
-                positions=pos,
-                normals=nrm,
-                color_0=col,
-                material=pyrender.MetallicRoughnessMaterial(metallicFactor=0.0, roughnessFactor=0.8),
-            )
-            seg[scene.add(pyrender.Mesh([prim]), pose=obj.pose())] = (i % 256, i // 256, 0)
+        for i, (obj, parts) in enumerate(arrays, start=1):
+            prims = [
+                pyrender.Primitive(
+                    positions=pos, normals=nrm, color_0=col, texcoord_0=uv,
+                    material=pyrender_material(name, env.time_of_day, wet),
+                )
+                for name, pos, nrm, col, uv in parts
+            ]  # fmt: skip
+            seg[scene.add(pyrender.Mesh(prims), pose=obj.pose())] = (i % 256, i // 256, 0)
         k = spec.camera.intrinsics
         scene.add(
             pyrender.IntrinsicsCamera(k[0, 0], k[1, 1], k[0, 2], k[1, 2], znear=znear, zfar=zfar),
@@ -95,11 +144,51 @@ def bare_pyrender(specs, znear: float, zfar: float) -> tuple[float, float]:
                     outerConeAngle=light.cone[1],
                 )
             scene.add(node, pose=light_pose(light.position, light.direction))
-        renderer.render(scene)
+        shadow = shadows and env.time_of_day != "night" and any(light.kind == "directional" for light in lights)
+        renderer.render(scene, flags=pyrender.RenderFlags.SHADOWS_DIRECTIONAL if shadow else pyrender.RenderFlags.NONE)
         renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
     elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     renderer.delete()
     return elapsed, cpu
+
+
+FEATURES = ("textures", "shadows", "sky", "bloom", "wet")
+
+
+def feature_costs(specs, settings, repeats: int) -> None:
+    """Print the renderer's time per frame (``render_layers`` alone, in this process) with every
+    realism feature off, each one alone on, and all on: the cost of each feature."""
+    from dataclasses import replace
+
+    from synthgen.driving.render import OffscreenResource, render_layers
+
+    off = replace(settings, textures=False, shadows=False, sky=False, bloom=0.0, wet=False)
+    variants = {"none (flat colours, no effects)": off}
+    for name in FEATURES:
+        variants[f"+ {name}"] = replace(off, **{name: settings.bloom if name == "bloom" and settings.bloom else True})
+    variants["all (the defaults)"] = settings
+    resource = OffscreenResource()
+    best = dict.fromkeys(variants, float("inf"))
+    try:
+        for spec in specs[:2]:  # textures made and uploaded, shaders compiled: outside the timing
+            for s in variants.values():
+                render_layers(spec, s, resource)
+        for _ in range(repeats):
+            for name, s in variants.items():
+                start = time.process_time()
+                for spec in specs:
+                    render_layers(spec, s, resource)
+                best[name] = min(best[name], (time.process_time() - start) / len(specs))
+    finally:
+        resource.close()
+    times = sorted({str(spec.params.get("time_of_day")) for spec in specs})
+    print(f"renderer CPU per frame, {len(specs)} scenes ({', '.join(times)}), best of {repeats}:")
+    base = best["none (flat colours, no effects)"]
+    print("| features | ms/frame | cost |")
+    print("|---|---:|---:|")
+    for name, t in best.items():
+        cost = "" if t is base else f"{(t - base) * 1000:+.1f} ms"
+        print(f"| {name} | {t * 1000:.1f} | {cost} |")
 
 
 def synthgen_run(config, workers: int) -> tuple[float, float]:
@@ -122,6 +211,9 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=384)
     parser.add_argument("--outputs", default="coco,kitti,dense", help="synthgen's writers, comma-separated")
+    parser.add_argument(
+        "--features", action="store_true", help="print the renderer's cost of each realism feature per frame instead"
+    )
     args = parser.parse_args()
     os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
     os.environ.setdefault("LP_NUM_THREADS", "1")  # as the mesh3d renderer sets it: parallel by process
@@ -144,6 +236,9 @@ def main() -> None:
     kind = SCENES.get("driving")
     specs = [kind.sample(config.scene.settings, stage_rng(config.seed, i, "scene")) for i in range(args.num)]
     settings = config.render.settings
+    if args.features:
+        feature_costs(specs, settings, args.repeats)
+        return
     best = {
         "bare pyrender (1 process)": float("inf"),
         "synthgen, 1 worker": float("inf"),
@@ -177,7 +272,12 @@ def main() -> None:
         wall, cpu_s = synthgen_run(single, 1)
         one_frame, one_frame_cpu = min(one_frame, wall), min(one_frame_cpu, cpu_s)
         two_frames = min(two_frames, synthgen_run(double, 2)[0])
-        keep("bare pyrender (1 process)", bare_pyrender(specs, settings.znear, settings.zfar))
+        keep(
+            "bare pyrender (1 process)",
+            bare_pyrender(
+                specs, settings.znear, settings.zfar, settings.textures, settings.shadows, settings.shadow_map
+            ),
+        )
         keep("synthgen, 1 worker", synthgen_run(config, 1))
         keep("synthgen, 2 workers", synthgen_run(config, 2))
     fps = {k: args.num / v for k, v in best.items()}

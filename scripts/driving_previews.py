@@ -1,8 +1,10 @@
 """Pictures of the driving scenarios for the README: one sample per scenario with its labels drawn
 (visible masks tinted, visible boxes, projected 3D boxes, COCO keypoints and skeletons), and the
-depth and semantic layers of one of them.
+depth and semantic layers of one of them; with ``--realism``, one street by day, at dusk, at night
+and at night in rain (materials and light), side by side in docs/driving_realism.png.
 
     python scripts/driving_previews.py [-o docs/driving] [--seed 0]
+    python scripts/driving_previews.py --realism [-o docs/driving_realism.png]
 """
 
 from __future__ import annotations
@@ -77,12 +79,61 @@ def depth_image(depth: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
+REALISM_SCENE = """\
+name: realism
+seed: 0
+num_samples: 1
+scene:
+  kind: driving
+  params:
+    width: 640
+    height: 384
+    scenario:
+      name: realism
+      time_of_day: {time_of_day}
+      weather: {weather}
+      road: {{lanes: 2}}
+      traffic: {{parked: 3, ahead: 1, oncoming: 2}}
+      actors:
+        walker: {{kind: pedestrian, distance: 11, lateral: 0.8, heading: 90, pose: walking}}
+render:
+  kind: mesh3d
+outputs: [coco]
+"""
+CONDITIONS = (("day", "clear"), ("dusk", "clear"), ("night", "clear"), ("night", "rain"))
+
+
+def realism(out: Path, index: int, tile: tuple[int, int] = (384, 230)) -> None:
+    """One street (the same layout) by day, at dusk, at night and at night in rain, 2 x 2, labelled."""
+    import tempfile
+
+    tiles = []
+    with tempfile.TemporaryDirectory() as folder:
+        for time_of_day, weather in CONDITIONS:
+            path = Path(folder) / f"{time_of_day}_{weather}.yaml"
+            path.write_text(REALISM_SCENE.format(time_of_day=time_of_day, weather=weather))
+            image = make_sample(load_run_config(path), index).image
+            small = cv2.resize(image, tile, interpolation=cv2.INTER_AREA)
+            label = time_of_day if weather == "clear" else f"{time_of_day}, {weather}"
+            cv2.putText(small, label, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 3, cv2.LINE_AA)
+            cv2.putText(small, label, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1, cv2.LINE_AA)
+            tiles.append(small)
+    grid = np.vstack([np.hstack(tiles[:2]), np.hstack(tiles[2:])])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    print(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--out", default=str(ROOT / "docs" / "driving"))
+    parser.add_argument("-o", "--out", default=None, help="folder (or, with --realism, the PNG) to write")
     parser.add_argument("--index", type=int, default=0, help="the sample index drawn for each scenario")
+    parser.add_argument("--realism", action="store_true", help="the day / dusk / night / rain picture instead")
     args = parser.parse_args()
-    out = Path(args.out)
+    if args.realism:
+        realism(Path(args.out or ROOT / "docs" / "driving_realism.png"), args.index)
+        return
+    out = Path(args.out or ROOT / "docs" / "driving")
     out.mkdir(parents=True, exist_ok=True)
     names = [p.stem for p in sorted(scenario_folder().glob("*.yaml"))]
     for path in sorted(scenario_folder().glob("*.yaml")):

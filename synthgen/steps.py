@@ -79,6 +79,9 @@ class StepKind:
             ``ctx.resource(settings)`` (``ctx`` is the step's view of the context).
         requires: optional (settings) -> the label kinds (``LABEL_KINDS``, e.g. ``depth``) the scene
             must produce for the step to run; checked at load.
+        invalidates: optional (settings) -> the label kinds whose layers the step makes stale (a
+            repaint of every background pixel: ``semantic``, ``depth``); a run whose writers write
+            one of them for a scene that renders it is refused at load.
         name: the ``<stage>.<step>.kind`` that selects it, set by the stage's registry.
     """
 
@@ -88,6 +91,7 @@ class StepKind:
     moves: frozenset[str] | None = None
     make_resource: Callable[[Any], Any] | None = None
     requires: Callable[[Any], frozenset[str]] | None = None
+    invalidates: Callable[[Any], frozenset[str]] | None = None
     name: str = ""
 
     @property

@@ -64,6 +64,7 @@ def build_run_config(cfg: DictConfig, source: str) -> RunConfig:
         for name, a in cfg.annotate.items()
     )
     _check_writers_have_labels(cfg.outputs, kind, annotators)
+    _check_steps_keep_written_layers(generate, cfg.outputs, kind)
     if kind.check_outputs is not None:  # what the scene's own settings rule out (driving: kitti with lens distortion)
         kind.check_outputs(settings, tuple(cfg.outputs))
     categories = _category_table(cfg, kind.categories(settings), annotators)
@@ -173,6 +174,31 @@ def _check_writers_have_labels(outputs: Any, scene: Any, annotators: tuple[Any, 
         raise ConfigError("outputs", message)
 
 
+def _check_steps_keep_written_layers(steps: tuple[Any, ...], outputs: Any, scene: Any) -> None:
+    """Refuse a generate step that would make stale a layer a writer writes (``StepKind.invalidates``
+    against ``WriterKind.writes``): a background repainted as anything while ``dense`` still writes
+    the rendered semantic layer."""
+    from synthgen.formats import WRITERS
+    from synthgen.steps import label_words
+
+    for step in steps:
+        if step.kind.invalidates is None:
+            continue
+        stale = step.kind.invalidates(step.settings) & scene.labels
+        for name in outputs:
+            written = stale & WRITERS.get(name).writes
+            if not written:
+                continue
+            remedy = ""
+            if hasattr(step.settings, "repaint"):
+                remedy = "repaint each class as itself (repaint: {class: prompt}) or "
+            raise ConfigError(
+                f"generate.{step.name}",
+                f"{step.kind.name} repaints pixels of scene {scene.name!r} but not {label_words(written)}, which "
+                f"the {name} writer writes: they would no longer match the picture; {remedy}drop {name} from outputs",
+            )
+
+
 def _check_prompt_fields(steps: tuple[Any, ...], scene: Any, settings: Any, seed: int) -> None:
     """A prompt template's ``{fields}`` must be parameters the scene records: the scene is sampled
     once (sample 0) to see them, only where a template names one."""
@@ -182,12 +208,18 @@ def _check_prompt_fields(steps: tuple[Any, ...], scene: Any, settings: Any, seed
         return
     from synthgen.diffusion.prompts import Prompt, check_fields
 
+    def prompts(settings: Any) -> list[tuple[str, Any]]:
+        if hasattr(settings, "prompts"):  # a kind with prompts below its fields (repaint: {class: prompt})
+            return settings.prompts()
+        if not dataclasses.is_dataclass(settings):
+            return []
+        return [(f.name, getattr(settings, f.name)) for f in dataclasses.fields(settings)]
+
     asked = [
-        (step, f.name, getattr(step.settings, f.name))
+        (step, name, prompt)
         for step in steps
-        if dataclasses.is_dataclass(step.settings)
-        for f in dataclasses.fields(step.settings)
-        if isinstance(getattr(step.settings, f.name), Prompt) and getattr(step.settings, f.name).fields
+        for name, prompt in prompts(step.settings)
+        if isinstance(prompt, Prompt) and prompt.fields
     ]
     if not asked:
         return

@@ -1,5 +1,6 @@
 """``refine``: img2img (SDEdit) over the whole picture at a configurable strength, then the locked
-instance pixels (grown by ``margin``) are put back byte for byte, so every label stays exact.
+instance pixels are put back with their coverage as alpha (``synthgen.diffusion.lock``: whole
+pixels byte for byte, edge pixels over the refined background), so every label stays exact.
 
 With the built-in model the picture is refined at ``working_size`` px on the longer side and the
 result brought back up (it softens what it changes); with a Stable Diffusion checkpoint
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.config.distributions import Distribution
-from synthgen.config.params import Params, choice, custom, number, param
+from synthgen.config.params import Params, choice, custom, nested, number, param
 from synthgen.diffusion_models.models import (
     BUILTIN,
     BUILTIN_CLASSES,
@@ -26,9 +27,10 @@ from synthgen.diffusion_models.models import (
     pipeline_image,
     torch_generator,
 )
-from synthgen.diffusion.inpaint_background import GUIDANCE_SCALE, MARGIN, NEEDS, PROMPT, STEPS, WORKING_SIZE
-from synthgen.diffusion.lock import composite, locked_pixels, resize, working_size
+from synthgen.diffusion.inpaint_background import DEVICE, GUIDANCE_SCALE, MARGIN, NEEDS, PROMPT, STEPS, WORKING_SIZE
+from synthgen.diffusion.lock import composite_covered, resize, working_size
 from synthgen.diffusion.prompts import Prompt, scene_params
+from synthgen.diffusion.quality import FilterSettings, with_filter
 from synthgen.steps import Applied, StepKind
 from synthgen.types import Layers, SceneSpec
 
@@ -46,20 +48,21 @@ class RefineSettings(Params):
     )
     prompt: Prompt = param("a photo", PROMPT, "checkpoints: the prompt (a template, or choice([...]) of them)")
     negative_prompt: Prompt = param("text, letters, watermark", PROMPT, "checkpoints: what not to paint")
-    margin: int = param(2, MARGIN, "pixels around every instance that stay locked")
+    margin: int = param(0, MARGIN, "pixels around every instance whose old background stays (shadows)")
     steps: int = param(25, STEPS, "denoising steps of the whole schedule (strength * steps run)")
     guidance_scale: float = param(7.5, GUIDANCE_SCALE, "checkpoints: classifier-free guidance")
     working_size: int = param(128, WORKING_SIZE, "built-in model: longer side it refines at, px")
+    device: str = param("auto", DEVICE, "auto (a GPU if any), cpu, cuda (workers spread over GPUs), cuda:N")
+    filter: FilterSettings = nested(FilterSettings, "score each draw, redraw below a threshold (diffusion.quality)")
 
 
 def make_resource(s: RefineSettings) -> Any:
-    return BuiltinModel.load() if s.model == BUILTIN else load_pipeline(s.model, "img2img")
+    return BuiltinModel.load(s.device) if s.model == BUILTIN else load_pipeline(s.model, "img2img", device=s.device)
 
 
 def apply(s: RefineSettings, layers: Layers, spec: SceneSpec, rng: np.random.Generator, ctx: Any = None) -> Applied:
     model = ctx.resource(s) if ctx is not None else make_resource(s)
     height, width = layers.rgb.shape[:2]
-    locked = locked_pixels(layers.instance_id, s.margin)
     strength = float(s.strength.sample(rng))
     if s.model == BUILTIN:
         texture = str(s.texture.sample(rng))
@@ -85,8 +88,8 @@ def apply(s: RefineSettings, layers: Layers, spec: SceneSpec, rng: np.random.Gen
         )
         refined = pipeline_image(result)
         params = {"strength": round(strength, 4), "prompt": prompt}
-    out = composite(layers.rgb, resize(refined, width, height), locked)
+    out = composite_covered(layers.rgb, resize(refined, width, height), layers.instance_id, s.margin)
     return Applied(replace(layers, rgb=out), params)
 
 
-KIND = StepKind(RefineSettings, apply, needs=NEEDS, make_resource=make_resource)
+KIND = StepKind(RefineSettings, with_filter(apply), needs=NEEDS, make_resource=make_resource)

@@ -107,7 +107,7 @@ def bank_key(spec: dict[str, Any]) -> str:
     ident = {k: v for k, v in spec.items() if k != "dir"}
     if ident.get("batch_size", 1) == 1:
         ident.pop("batch_size", None)  # banks made one image at a time before batch_size keep their key
-    ident["device"] = device_and_dtype()[0]  # a GPU's fp16 pixels differ from a CPU's
+    ident["device"] = device_and_dtype()[0].split(":")[0]  # a GPU's fp16 pixels differ from a CPU's (any GPU: one key)
     ident["format"] = BANK_FORMAT
     if spec["model"] == BUILTIN:
         from synthgen.diffusion_models.models import builtin_dir

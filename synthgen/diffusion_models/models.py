@@ -10,8 +10,9 @@ Checkpoints: Stable Diffusion 1.x/2.x and XL folders (txt2img, img2img, inpainti
 refiner for img2img) and ControlNets; ``model_index.json``'s class decides which steps may use a
 folder (``check_model``), and ``load_pipeline`` picks the SD or SDXL pipeline for the step's use.
 
-Device: CUDA in fp16 where present, else the CPU in fp32. torch and diffusers are imported here,
-when a step builds its model.
+Device: a step's ``device`` key (``auto``: CUDA in fp16 where present, else the CPU in fp32;
+``cpu``; ``cuda``: worker ``i`` on ``cuda:(i % n)``; ``cuda:N``), checked at load. torch and
+diffusers are imported here, when a step builds its model.
 """
 
 from __future__ import annotations
@@ -47,13 +48,60 @@ def builtin_dir() -> Path:
     return Path(str(resources.files("synthgen.diffusion_models") / "assets" / "tiny_diffusion"))
 
 
-def device_and_dtype() -> tuple[str, Any]:
-    """("cuda", float16) where a GPU is present, else ("cpu", float32)."""
+def device_and_dtype(device: str = "auto") -> tuple[str, Any]:
+    """The torch device a step's model runs on and its dtype (float16 on a GPU, float32 on the CPU).
+
+    Args:
+        device: ``auto`` (a GPU where torch sees one, else the CPU), ``cpu``, ``cuda`` or ``cuda:N``.
+            ``auto`` and ``cuda`` spread worker processes over the visible GPUs: worker ``i`` (its
+            ordinal among the processes this run started; 0 in a serial run) takes ``cuda:(i % n)``.
+    """
     import torch
 
-    if torch.cuda.is_available():
-        return "cuda", torch.float16
-    return "cpu", torch.float32
+    if device == "cpu" or (device == "auto" and not torch.cuda.is_available()):
+        return "cpu", torch.float32
+    if device in ("auto", "cuda"):
+        return f"cuda:{worker_ordinal() % max(torch.cuda.device_count(), 1)}", torch.float16
+    return device, torch.float16
+
+
+def dtype_keyword() -> str:
+    """The keyword diffusers' ``from_pretrained`` takes the dtype by: ``dtype`` from 0.40 (models;
+    pipelines from 0.37), ``torch_dtype`` before (and deprecated since; 0.30.3 given ``dtype`` raised
+    a TypeError for a ControlNet and silently loaded a pipeline in fp32)."""
+    import diffusers
+
+    major, minor = (int(part) for part in diffusers.__version__.split(".")[:2])
+    return "dtype" if (major, minor) >= (0, 40) else "torch_dtype"
+
+
+def worker_ordinal() -> int:
+    """This process's ordinal among the worker processes its parent started (0 for the main one)."""
+    import multiprocessing
+
+    identity = getattr(multiprocessing.current_process(), "_identity", ())
+    return int(identity[0]) - 1 if identity else 0
+
+
+DEVICES = "auto | cpu | cuda | cuda:N"
+
+
+def check_device(value: Any, key: str) -> str:
+    """A step's ``device`` value, checked at load: a device torch can use here. ConfigError at ``key``."""
+    import re
+
+    if not isinstance(value, str) or not re.fullmatch(r"auto|cpu|cuda(:\d+)?", value):
+        raise ConfigError(key, f"{value!r} is not a device ({DEVICES})")
+    if value in ("auto", "cpu"):
+        return value
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ConfigError(key, f"{value}: torch sees no CUDA GPU on this machine (use cpu or auto)")
+    count = torch.cuda.device_count()
+    if ":" in value and int(value.split(":")[1]) >= count:
+        raise ConfigError(key, f"{value}: this machine has {count} CUDA GPU(s), cuda:0..cuda:{count - 1}")
+    return value
 
 
 def check_model(
@@ -211,16 +259,16 @@ class BuiltinModel:
     dtype: Any
 
     @classmethod
-    def load(cls) -> BuiltinModel:
+    def load(cls, device: str = "auto") -> BuiltinModel:
         from diffusers import UNet2DModel
 
         from synthgen.tensors import torch_module
 
         torch_module()  # one thread per worker process, as every torch user in synthgen
         _quiet()
-        device, dtype = device_and_dtype()
+        device, dtype = device_and_dtype(device)
         folder = builtin_dir()
-        unet = UNet2DModel.from_pretrained(folder, local_files_only=True, torch_dtype=dtype).to(device).eval()
+        unet = UNet2DModel.from_pretrained(folder, local_files_only=True, **{dtype_keyword(): dtype}).to(device).eval()
         config = json.loads((folder / "scheduler_config.json").read_text())
         return cls(unet, config, device, dtype)
 
@@ -309,7 +357,7 @@ class BuiltinModel:
         self.unet = None
 
 
-def load_pipeline(folder: str, kind: str, controlnet: str | None = None) -> Any:
+def load_pipeline(folder: str, kind: str, controlnet: str | None = None, device: str = "auto") -> Any:
     """A diffusers pipeline from a local folder, on this machine's device (no download).
 
     Args:
@@ -317,6 +365,7 @@ def load_pipeline(folder: str, kind: str, controlnet: str | None = None) -> Any:
             loads the SDXL pipeline for ``kind``.
         kind: ``txt2img``, ``inpaint``, ``img2img`` or ``controlnet``.
         controlnet: a ControlNetModel folder, for ``controlnet``.
+        device: where it runs (``device_and_dtype``).
     """
     import diffusers
 
@@ -324,10 +373,10 @@ def load_pipeline(folder: str, kind: str, controlnet: str | None = None) -> Any:
 
     torch_module()
     _quiet()
-    device, dtype = device_and_dtype()
+    device, dtype = device_and_dtype(device)
     name = json.loads((Path(folder) / "model_index.json").read_text())["_class_name"]
     xl = "XL" in name
-    common: dict[str, Any] = {"dtype": dtype, "local_files_only": True}
+    common: dict[str, Any] = {dtype_keyword(): dtype, "local_files_only": True}
     if xl:
         # SDXL pipelines watermark their output when the optional invisible-watermark package is
         # installed: the same config would give other pixels on another machine
@@ -344,7 +393,7 @@ def load_pipeline(folder: str, kind: str, controlnet: str | None = None) -> Any:
         cls = diffusers.StableDiffusionXLImg2ImgPipeline if xl else diffusers.StableDiffusionImg2ImgPipeline
         pipe = cls.from_pretrained(folder, **common)
     else:
-        net = diffusers.ControlNetModel.from_pretrained(controlnet, dtype=dtype, local_files_only=True)
+        net = diffusers.ControlNetModel.from_pretrained(controlnet, local_files_only=True, **{dtype_keyword(): dtype})
         cls = diffusers.StableDiffusionXLControlNetPipeline if xl else diffusers.StableDiffusionControlNetPipeline
         pipe = cls.from_pretrained(folder, controlnet=net, **common)
     pipe = pipe.to(device)

@@ -42,7 +42,7 @@ COCO_SKELETON = (
 )  # fmt: skip
 
 # instance categories of driving scenes, in id order
-INSTANCE_CATEGORIES = ("obstacle", "animal", "person", "rider", "car", "truck", "bus", "bicycle")
+INSTANCE_CATEGORIES = ("obstacle", "animal", "person", "rider", "car", "truck", "bus", "motorcycle", "bicycle")
 
 
 def category(name: str) -> Category:

@@ -33,11 +33,20 @@ class Environment:
     """What lights the scene besides its lights.
 
     Attributes:
-        sky: (r, g, b) 0..255 of the sky (the empty background).
+        sky: (r, g, b) 0..255 of the sky at the horizon (the empty background).
         ambient: (r, g, b) 0..1 ambient light.
         time_of_day: ``day``, ``dusk`` or ``night``.
+        zenith: (r, g, b) 0..255 of the sky overhead (the gradient's other end), or None: a darker
+            ``sky``.
+        clouds: cloud cover 0..1.
+        cloud_shift: (u, v) 0..1 where the scene's sky lies on the cloud texture.
+        cloud_color: (r, g, b) 0..255 of the clouds' lit side.
     """
 
     sky: tuple[int, int, int]
     ambient: tuple[float, float, float]
     time_of_day: str
+    zenith: tuple[int, int, int] | None = None
+    clouds: float = 0.0
+    cloud_shift: tuple[float, float] = (0.0, 0.0)
+    cloud_color: tuple[int, int, int] = (240, 240, 245)

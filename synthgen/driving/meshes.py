@@ -1,5 +1,6 @@
-"""Solids -> triangle meshes (one per object, coloured per face): trimesh builds each unit
-primitive once; a solid is that primitive scaled, turned and moved with numpy."""
+"""Solids -> triangle meshes (one per object, coloured per face, with a material and texture
+coordinates per face): trimesh builds each unit primitive once; a solid is that primitive scaled,
+turned and moved with numpy."""
 
 from __future__ import annotations
 
@@ -16,11 +17,20 @@ SEGMENT_SECTIONS = 8
 
 @dataclass(frozen=True)
 class MeshData:
-    """A triangle mesh: vertices (V, 3) float64, faces (F, 3) int64, face_colors (F, 4) uint8."""
+    """A triangle mesh: vertices (V, 3) float64, faces (F, 3) int64, face_colors (F, 4) uint8.
+
+    ``face_uv`` (F, 3, 2) float32 holds each face corner's texture coordinates in metres on the
+    solid's surface (a box projection in the solid's own frame, from its lowest corner: u, v along
+    the two axes the face is most parallel to, v up on vertical faces), ``face_material`` (F,)
+    int32 each face's index into ``materials`` (the names of ``Solid.material``, first use order).
+    """
 
     vertices: np.ndarray
     faces: np.ndarray
     face_colors: np.ndarray
+    face_uv: np.ndarray | None = None
+    face_material: np.ndarray | None = None
+    materials: tuple[str, ...] = ("matte",)
 
     @property
     def bounds(self) -> np.ndarray:
@@ -47,6 +57,27 @@ def unit_shape(shape: str) -> tuple[np.ndarray, np.ndarray]:
     vertices.flags.writeable = False
     faces.flags.writeable = False
     return vertices, faces
+
+
+# for a face whose normal is most along x, y or z (in the solid's frame): the axes that give (u, v)
+_UV_AXES = np.array([[1, 2], [0, 2], [0, 1]])
+
+
+@cache
+def unit_uv_layout(shape: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """((F, 3, 3) the unit primitive's face corners moved so that its lowest corner is the origin,
+    (F, 2) the two axes that give each face's (u, v), (F,) +1 or -1: the sign of u, so that a
+    texture reads left to right seen from outside on every side face); read-only."""
+    vertices, faces = unit_shape(shape)
+    corners = (vertices - vertices.min(axis=0))[faces]
+    normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    dominant = np.argmax(np.abs(normals), axis=1)
+    along = normals[np.arange(len(normals)), dominant]
+    u_sign = np.where(((dominant == 0) & (along < 0)) | ((dominant == 1) & (along > 0)), -1.0, 1.0)
+    axes = _UV_AXES[dominant]
+    for a in (corners, axes, u_sign):
+        a.flags.writeable = False
+    return corners, axes, u_sign
 
 
 @lru_cache(maxsize=4096)  # most solids are unturned or share a few turns: built once per worker
@@ -129,26 +160,62 @@ def object_mesh(obj: SceneObject) -> MeshData:
         face_rows = first_face[idx][:, None] + np.arange(len(unit_faces))
         faces[face_rows.ravel()] = (unit_faces[None] + first_vertex[idx][:, None, None]).reshape(-1, 3)
     colors = np.repeat(np.array([[*s.color, 255] for s in solids], np.uint8).reshape(-1, 4), n_faces, axis=0)
+    face_uv = np.empty((len(faces), 3, 2), np.float32)
+    for shape in units:
+        idx = [i for i, sh in enumerate(shapes) if sh == shape]
+        corners, axes, u_sign = unit_uv_layout(shape)
+        scale = np.abs(np.array([transforms[i][0] for i in idx], np.float64))  # (S, 3)
+        # corner coordinates in metres along the solid's own axes, then the two of each face
+        metres = corners[None] * scale[:, None, None, :]  # (S, F, 3, 3)
+        picked = np.take_along_axis(metres, np.broadcast_to(axes[None, :, None, :], (*metres.shape[:3], 2)), axis=3)
+        picked[..., 0] *= u_sign[None, :, None]
+        face_rows = first_face[idx][:, None] + np.arange(len(corners))
+        face_uv[face_rows.ravel()] = picked.reshape(-1, 3, 2)
+    names = [s.material for s in solids]
+    if obj.mesh is not None:
+        names.append("matte")  # a mesh asset draws in its own face colours, untextured
+    materials = tuple(dict.fromkeys(names)) or ("matte",)
+    index = {name: k for k, name in enumerate(materials)}
+    face_material = np.repeat(np.array([index[s.material] for s in solids], np.int32), n_faces)
     if obj.mesh is not None:  # a mesh asset: its triangles after the solids'
         extra = obj.mesh
         faces = np.concatenate([faces, np.asarray(extra.faces, np.int64) + len(vertices)])
         vertices = np.concatenate([vertices, np.asarray(extra.vertices, np.float64)])
         colors = np.concatenate([colors, np.asarray(extra.face_colors, np.uint8)])
-    return MeshData(vertices, faces, colors)
+        n_extra = len(extra.faces)
+        face_uv = np.concatenate([face_uv, np.zeros((n_extra, 3, 2), np.float32)])
+        face_material = np.concatenate([face_material, np.full(n_extra, index["matte"], np.int32)])
+    return MeshData(vertices, faces, colors, face_uv, face_material, materials)
 
 
-def flat_arrays(mesh: MeshData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def flat_arrays(mesh: MeshData, faces: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unrolled triangles for flat shading: positions (3T, 3) float32, normals (3T, 3) float32,
-    colours (3T, 4) float32 0..1."""
-    tris = mesh.vertices[mesh.faces]
+    colours (3T, 4) float32 0..1.
+
+    Args:
+        faces: the faces to unroll (an index or boolean mask over the mesh's faces); all when None.
+    """
+    picked = mesh.faces if faces is None else mesh.faces[faces]
+    tris = mesh.vertices[picked]
     normals = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
     normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
-    colors = mesh.face_colors.astype(np.float32) / 255
+    colors = (mesh.face_colors if faces is None else mesh.face_colors[faces]).astype(np.float32) / 255
     return (
         tris.reshape(-1, 3).astype(np.float32),
         np.repeat(normals, 3, axis=0).astype(np.float32),
         np.repeat(colors, 3, axis=0),
     )
+
+
+def material_groups(mesh: MeshData) -> list[tuple[str, np.ndarray]]:
+    """(material name, indices of its faces) for each material of the mesh, in ``mesh.materials`` order."""
+    if mesh.face_material is None or len(mesh.materials) == 1:
+        return [(mesh.materials[0], np.arange(len(mesh.faces)))]
+    order = np.argsort(mesh.face_material, kind="stable")
+    bounds = np.searchsorted(mesh.face_material[order], np.arange(len(mesh.materials) + 1))
+    return [
+        (name, order[bounds[k] : bounds[k + 1]]) for k, name in enumerate(mesh.materials) if bounds[k + 1] > bounds[k]
+    ]
 
 
 def triangles_world(obj: SceneObject, mesh=None) -> np.ndarray:

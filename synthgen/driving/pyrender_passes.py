@@ -25,6 +25,8 @@ RENDERER_METHODS = (
     "_configure_forward_pass_viewport",
     "_bind_lighting",
     "_compute_max_n_lights",
+    "_get_light_cam_matrices",
+    "_configure_shadow_mapping_viewport",
 )
 RENDERER_ATTRIBUTES = ("_main_fb", "_main_fb_ms", "_main_fb_dims")
 OFFSCREEN_ATTRIBUTES = ("_renderer", "_platform")
@@ -67,10 +69,14 @@ def fast_path_internals(renderer, pyrender: ModuleType):
 
 
 @contextmanager
-def pass_steps(inner, read, single_sample: bool):
+def pass_steps(inner, read, single_sample: bool, light_view=None):
     """For the passes inside: ``read(width, height)`` reads the framebuffer instead of pyrender's
     ``_read_main_framebuffer`` and, with ``single_sample``, the pass draws into the single-sample
     framebuffer instead of the 4x multisampled one (instance attributes shadow the methods).
+    ``light_view(light_node)``, when given, gives a directional light's shadow-map view and
+    projection ``(V, P)`` instead of pyrender's (a box as large as the whole scene: 30 cm texels for
+    a 400 m ground, so a pedestrian's shadow would be a blur), and the shadow pass draws into the
+    light's map at the map's own size (pyrender's viewport is always its default 2048 px).
 
     Two of pyrender's per-draw costs are paid once a pass instead (the same GL state, so the same
     pixels):
@@ -78,13 +84,14 @@ def pass_steps(inner, read, single_sample: bool):
     * its lights are bound once per shader program, not once per primitive: the uniforms a program
       holds stay set between its draws, and unless a scene has more lights of a kind than a shader
       takes (then pyrender picks the nearest ones for each node) they are the same for every node;
+      the shadow maps lighting binds take the first texture units and stay bound there, the
+      material's textures going to the units after them (as pyrender's own order gives);
     * a uniform's location is looked up once per program and name (pyrender asks the driver on
       every ``set_uniform``; the programs live as long as the renderer, which keeps the table).
     """
     from OpenGL import GL
-    from pyrender import RenderFlags, shader_program
+    from pyrender import shader_program
 
-    shadow_flags = RenderFlags.SHADOWS_DIRECTIONAL | RenderFlags.SHADOWS_SPOT | RenderFlags.SHADOWS_POINT
     configure = inner._configure_forward_pass_viewport
     bind_lighting = inner._bind_lighting
     lit: set[int] = set()
@@ -93,14 +100,20 @@ def pass_steps(inner, read, single_sample: bool):
         configure(flags)
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, inner._main_fb)
 
+    shadow_units = [0]
+
     def bind_lighting_once(scene, program, node, flags):
         if id(program) in lit:
+            # the shadow maps stay bound to the first texture units: the material's go after them
+            inner._texture_alloc_idx = shadow_units[0]
             return
+        first_unit = inner._texture_alloc_idx
         bind_lighting(scene, program, node, flags)
         limits = inner._compute_max_n_lights(flags)
         counts = (len(scene.directional_light_nodes), len(scene.spot_light_nodes), len(scene.point_light_nodes))
-        if not flags & shadow_flags and all(n <= m for n, m in zip(counts, limits)):
+        if first_unit == 0 and all(n <= m for n, m in zip(counts, limits)):
             lit.add(id(program))
+            shadow_units[0] = inner._texture_alloc_idx
 
     locations = inner.__dict__.setdefault("_synthgen_uniform_locations", {})
     get_location = shader_program.glGetUniformLocation
@@ -117,6 +130,16 @@ def pass_steps(inner, read, single_sample: bool):
     shader_program.glGetUniformLocation = uniform_location
     if single_sample:
         inner._configure_forward_pass_viewport = configure_single
+    if light_view is not None:
+        configure_shadow = inner._configure_shadow_mapping_viewport
+
+        def configure_shadow_sized(light, flags):
+            configure_shadow(light, flags)
+            size = light.shadow_texture.width  # pyrender's viewport is its default size, whatever the map's
+            GL.glViewport(0, 0, size, size)
+
+        inner._get_light_cam_matrices = lambda scene, light_node, flags: light_view(light_node)
+        inner._configure_shadow_mapping_viewport = configure_shadow_sized
     try:
         yield
     finally:
@@ -125,6 +148,9 @@ def pass_steps(inner, read, single_sample: bool):
         del inner._bind_lighting
         if single_sample:
             del inner._configure_forward_pass_viewport
+        if light_view is not None:
+            del inner._get_light_cam_matrices
+            del inner._configure_shadow_mapping_viewport
 
 
 def read_rows(x0: int, y0: int, width: int, height: int, fmt, dtype, channels: int) -> np.ndarray:
@@ -147,8 +173,13 @@ def linear_depth(window_z: np.ndarray, znear: float, zfar: float) -> np.ndarray:
     return z
 
 
-def render_passes(renderer, pyrender, scene, seg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def render_passes(
+    renderer, pyrender, scene, seg, rgb_flags: int = 0, light_view=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rgb (H, W, 3) uint8, seg colours (H, W, 3) uint8, depth (H, W) float32 metres, 0 where empty).
+
+    ``rgb_flags`` are more pyrender RenderFlags for the RGB pass alone (``SHADOWS_DIRECTIONAL``),
+    ``light_view`` the shadow maps' view (``pass_steps``).
 
     The RGB pass is pyrender's (4x multisampled, lit) with its colour alone resolved and read: the
     public render also resolves, reads and linearises a depth buffer the labels do not use (~9 ms at
@@ -175,8 +206,8 @@ def render_passes(renderer, pyrender, scene, seg) -> tuple[np.ndarray, np.ndarra
         colors = np.ascontiguousarray(read_rows(0, 0, width, height, GL.GL_RGB, np.uint8, 3))
         return colors, linear_depth(window_z, camera.znear, camera.zfar)
 
-    with pass_steps(inner, read_rgb, single_sample=False):
-        rgb, _ = renderer.render(scene)
+    with pass_steps(inner, read_rgb, single_sample=False, light_view=light_view):
+        rgb, _ = renderer.render(scene, flags=pyrender.RenderFlags.NONE | rgb_flags)
     with pass_steps(inner, read_seg, single_sample=True):
         colors, depth = renderer.render(scene, flags=pyrender.RenderFlags.SEG, seg_node_map=seg)
     return rgb, colors, depth

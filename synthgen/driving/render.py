@@ -14,12 +14,16 @@ import os
 
 import numpy as np
 
-from synthgen.config.params import Params, param, within
+from synthgen.config.params import Params, custom, param, within
 from synthgen.driving import labels as geometry
 from synthgen.driving.categories import SEMANTIC_ID, SKY
+from synthgen.driving import atmosphere
 from synthgen.driving.lens import render_through_lens
 from synthgen.driving.lights import Environment, Light
-from synthgen.driving.meshes import flat_arrays, object_mesh, triangles_world
+from synthgen.driving.materials import MATERIALS
+from synthgen.driving.materials import material as material_named
+from synthgen.driving.materials import texture
+from synthgen.driving.meshes import flat_arrays, material_groups, object_mesh, triangles_world
 from synthgen.driving.objects import SceneObject
 from synthgen.driving.pyrender_passes import check_internals, render_passes, seg_ids_in
 from synthgen.errors import ConfigError, InputError
@@ -28,6 +32,15 @@ from synthgen.types import InstanceGeometry, Layers, SceneSpec
 
 # OpenCV camera axes (x right, y down, z forward) -> OpenGL's (x right, y up, z backward)
 CV_TO_GL = np.diag([1.0, -1.0, -1.0, 1.0])
+
+
+SHADOW_MAP_SIZES = (512, 1024, 2048, 4096)
+
+
+def _shadow_map_size(value, key: str) -> int:
+    if isinstance(value, bool) or value not in SHADOW_MAP_SIZES:
+        raise ConfigError(key, f"must be one of {', '.join(map(str, SHADOW_MAP_SIZES))}, got {value!r}")
+    return int(value)
 
 
 class Mesh3DSettings(Params):
@@ -39,6 +52,20 @@ class Mesh3DSettings(Params):
         False, None, "also produce the surface-normal layer (from the depth layer's central differences: "
         "exact on flat faces, blended across the edges between objects)"
     )
+    textures: bool = param(
+        True, None, "procedural textures and per-material roughness, metalness and glow (driving/materials.py); "
+        "false: every surface a flat matte colour"
+    )
+    shadows: bool = param(True, None, "the sun casts shadows (a directional shadow map), by day and at dusk")
+    shadow_extent: float = param(80.0, within(10, 400), "metres of road ahead the sun's shadow map covers")
+    shadow_map: int = param(
+        1024,
+        custom(lambda v, key: _shadow_map_size(v, key), int, "512 | 1024 | 2048 | 4096"),
+        "texels along each side of the sun's shadow map: 512, 1024, 2048 or 4096 (1024 over 80 m: 9 cm each)",
+    )
+    sky: bool = param(True, None, "a sky with a gradient and clouds where nothing was drawn; false: a flat colour")
+    bloom: float = param(0.6, within(0, 3), "strength of the glow around bright lights at dusk and night (0: none)")
+    wet: bool = param(True, None, "in rain, the road mirrors bright lights in blurred vertical streaks")
 
     def check(self, key: str) -> None:
         if self.zfar <= self.znear:
@@ -121,12 +148,86 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0][:160]}" if text else type(exc).__name__
 
 
+class SurfaceCache:
+    """One renderer's pyrender materials, textures and sun light, made once and reused by every
+    scene it draws: a texture is uploaded to the GPU once (pyrender keeps the textures of the
+    meshes it drew last), and the sun keeps its shadow map. They belong to that renderer's GL
+    context: a new renderer gets a new cache."""
+
+    def __init__(self):
+        self.textures: dict[str, object] = {}
+        self.materials: dict[tuple, object] = {}
+        self.sun = None
+        self.keeper = None
+
+    def texture_keeper(self, pyrender):
+        """An invisible mesh (never drawn, in no pass) holding every material's textures, added to
+        every scene: pyrender frees the textures no mesh of a scene uses and uploads them again when
+        a later scene does (a 1024-texel facade and its mipmaps: ~4 MB and milliseconds each time),
+        so with it each texture is uploaded once per renderer, all in its first frame."""
+        if self.keeper is None:
+            triangle = np.zeros((3, 3), np.float32)
+            uv = np.zeros((3, 2), np.float32)
+            primitives = []
+            for name in sorted({t for m in MATERIALS.values() for t in (m.texture, m.emission) if t is not None}):
+                holder = pyrender.MetallicRoughnessMaterial(baseColorTexture=self.texture(pyrender, name))
+                primitives.append(pyrender.Primitive(positions=triangle, texcoord_0=uv, material=holder))
+            self.keeper = pyrender.Mesh(primitives)
+            self.keeper.is_visible = False
+        return self.keeper
+
+    def texture(self, pyrender, name: str):
+        if name not in self.textures:
+            self.textures[name] = pyrender.Texture(source=texture(name), source_channels="RGB")
+        return self.textures[name]
+
+    def material(self, pyrender, name: str, time_of_day: str, wet: bool, textured: bool):
+        """The pyrender material of material ``name`` at a time of day, wet or dry; with ``textured``
+        False, the flat matte one everything had before materials."""
+        key = (name, time_of_day, wet) if textured else ("flat",)
+        if key in self.materials:
+            return self.materials[key]
+        if not textured:
+            made = pyrender.MetallicRoughnessMaterial(metallicFactor=0.0, roughnessFactor=0.8)
+        else:
+            m = material_named(name)
+            roughness = m.wet_roughness if wet and m.wet_roughness is not None else m.roughness
+            glow = math.sqrt(m.glow_at(time_of_day))  # pyrender's shader applies the factor twice
+            made = pyrender.MetallicRoughnessMaterial(
+                metallicFactor=m.metallic,
+                roughnessFactor=roughness,
+                baseColorTexture=None if m.texture is None else self.texture(pyrender, m.texture),
+                emissiveFactor=[glow] * 3 if glow > 0 else None,
+                emissiveTexture=None if glow == 0 or m.emission is None else self.texture(pyrender, m.emission),
+            )
+        self.materials[key] = made
+        return made
+
+    def sun_light(self, pyrender, color, intensity: float, shadow_map: int = 1024):
+        """The one shadow-casting directional light, recoloured for this scene, with a
+        ``shadow_map``-texel square shadow map."""
+        if self.sun is not None and self.sun.shadow_texture.width != shadow_map:
+            self.sun = None  # another size: a new light (pyrender frees the old map with the scene's)
+        if self.sun is None:
+            from OpenGL.GL import GL_CLAMP_TO_BORDER
+
+            self.sun = pyrender.DirectionalLight(color=np.asarray(color), intensity=intensity)
+            self.sun._generate_shadow_texture(shadow_map)
+            # past the map's edge, its border (depth 1: lit), not the map repeated (pyrender's default)
+            self.sun.shadow_texture.sampler.wrapS = self.sun.shadow_texture.sampler.wrapT = GL_CLAMP_TO_BORDER
+        self.sun.color = np.asarray(color)
+        self.sun.intensity = intensity
+        return self.sun
+
+
 class OffscreenResource:
-    """One worker's OffscreenRenderer, rebuilt only when the image size changes."""
+    """One worker's OffscreenRenderer (rebuilt only when the image size changes) and its
+    ``SurfaceCache``."""
 
     def __init__(self):
         self.renderer = None
         self.size: tuple[int, int] | None = None
+        self.surfaces = SurfaceCache()
 
     def get(self, width: int, height: int):
         pyrender = import_pyrender()
@@ -141,6 +242,7 @@ class OffscreenResource:
             release_renderer(self.renderer)
         self.renderer = None
         self.size = None
+        self.surfaces = SurfaceCache()
 
 
 def make_resource(settings: Mesh3DSettings) -> OffscreenResource:
@@ -196,14 +298,60 @@ def ordered_node_type(pyrender) -> type:
     return _NODE_TYPES[key]
 
 
-def build_scene(pyrender, spec: SceneSpec, znear: float, zfar: float, meshes: list | None = None):
+def is_wet(spec: SceneSpec) -> bool:
+    """Whether the scene's road is wet (its weather is rain)."""
+    return (spec.params or {}).get("weather") == "rain"
+
+
+def object_primitives(pyrender, mesh, surfaces: SurfaceCache, time_of_day: str, wet: bool, textured: bool) -> list:
+    """One pyrender Primitive per material of an object's mesh (its faces of that material, with
+    texture coordinates where the material has a texture), or one flat one when not ``textured``."""
+    if not textured:
+        positions, normals, colors = flat_arrays(mesh)
+        flat = surfaces.material(pyrender, "matte", time_of_day, wet, False)
+        return [pyrender.Primitive(positions=positions, normals=normals, color_0=colors, material=flat)]
+    out = []
+    for name, faces in material_groups(mesh):
+        positions, normals, colors = flat_arrays(mesh, faces)
+        m = material_named(name)
+        uv = None
+        if m.texture is not None and mesh.face_uv is not None:
+            uv = (mesh.face_uv[faces].reshape(-1, 2) / np.asarray(m.tile, np.float32)).astype(np.float32)
+        made = surfaces.material(pyrender, name, time_of_day, wet, True)
+        out.append(
+            pyrender.Primitive(positions=positions, normals=normals, color_0=colors, texcoord_0=uv, material=made)
+        )
+    return out
+
+
+def build_scene(
+    pyrender,
+    spec: SceneSpec,
+    znear: float,
+    zfar: float,
+    meshes: list | None = None,
+    surfaces: SurfaceCache | None = None,
+    textured: bool = False,
+    shadow_map: int = 1024,
+):
     """The pyrender Scene of a spec and its SEG colours: (scene, {node: (semantic, id hi, id lo)}).
 
     Args:
         meshes: the objects' trimesh meshes in item order (built here when None).
+        surfaces: the renderer's materials and textures (a new cache when None).
+        textured: draw each object's materials (textures, roughness, glow); else one flat
+            material for every surface. The SEG pass draws ids either way.
+        shadow_map: texels along a side of the sun's shadow map.
     """
     objects, lights, env = split_items(spec)
     meshes = [object_mesh(o) for o in objects] if meshes is None else meshes
+    surfaces = SurfaceCache() if surfaces is None else surfaces
+    wet = is_wet(spec)
+    for name in dict.fromkeys(n for m in meshes for n in m.materials):
+        try:
+            material_named(name)
+        except ValueError as exc:
+            raise InputError(f"render: mesh3d: {exc}") from None
     scene = pyrender.Scene(bg_color=[*(c / 255 for c in env.sky), 1.0], ambient_light=list(env.ambient))
     node_type = ordered_node_type(pyrender)
     order = iter(range(1, 1 << 30))
@@ -215,11 +363,11 @@ def build_scene(pyrender, spec: SceneSpec, znear: float, zfar: float, meshes: li
 
     seg = {}
     instance = 0
+    if textured:
+        add(np.eye(4), mesh=surfaces.texture_keeper(pyrender))  # no SEG colour: the SEG passes skip it
     for obj, mesh in zip(objects, meshes):
-        positions, normals, colors = flat_arrays(mesh)
-        material = pyrender.MetallicRoughnessMaterial(metallicFactor=0.0, roughnessFactor=0.8)
-        primitive = pyrender.Primitive(positions=positions, normals=normals, color_0=colors, material=material)
-        node = add(obj.pose(), mesh=pyrender.Mesh([primitive]))
+        primitives = object_primitives(pyrender, mesh, surfaces, env.time_of_day, wet, textured)
+        node = add(obj.pose(), mesh=pyrender.Mesh(primitives))
         k = 0
         if obj.instance:
             instance += 1
@@ -229,9 +377,12 @@ def build_scene(pyrender, spec: SceneSpec, znear: float, zfar: float, meshes: li
     k = cam.intrinsics
     camera = pyrender.IntrinsicsCamera(k[0, 0], k[1, 1], k[0, 2], k[1, 2], znear=znear, zfar=zfar)
     add(np.linalg.inv(cam.extrinsics) @ CV_TO_GL, camera=camera)
+    sun = next((light for light in lights if light.kind == "directional"), None)
     for light in lights:
         color = np.asarray(light.color)
-        if light.kind == "directional":
+        if light is sun:  # the first directional light is the sun: the one that casts shadows
+            source = surfaces.sun_light(pyrender, color, light.intensity, shadow_map)
+        elif light.kind == "directional":
             source = pyrender.DirectionalLight(color=color, intensity=light.intensity)
         elif light.kind == "point":
             source = pyrender.PointLight(color=color, intensity=light.intensity, range=light.range)
@@ -242,6 +393,45 @@ def build_scene(pyrender, spec: SceneSpec, znear: float, zfar: float, meshes: li
             )  # fmt: skip
         add(light_pose(light.position, light.direction), light=source)
     return scene, seg
+
+
+def sun_view(pyrender, scene, light_node, extent: float) -> tuple[np.ndarray, np.ndarray]:
+    """(V, P) of a directional light's shadow map: an orthographic box along the light that covers
+    ``extent`` metres of ground ahead of the camera (and a little beside and behind it)."""
+    pose = scene.get_pose(light_node)
+    direction = -pose[:3, 2]
+    camera_pose = scene.get_pose(scene.main_camera_node)
+    forward = -camera_pose[:3, 2].copy()
+    forward[2] = 0.0
+    norm = np.linalg.norm(forward)
+    forward = forward / norm if norm > 1e-9 else np.array([1.0, 0.0, 0.0])
+    focus = camera_pose[:3, 3] + forward * extent * 0.45
+    focus[2] = 0.0
+    reach = extent * 1.5  # the light's eye: far enough up the beam to see the tallest building's top
+    view = pose.copy()
+    view[:3, 3] = focus - direction * reach
+    half = extent * 0.6
+    projection = pyrender.OrthographicCamera(xmag=half, ymag=half, znear=0.5, zfar=2 * reach).get_projection_matrix()
+    return np.linalg.inv(view), projection
+
+
+def light_effects(
+    rgb: np.ndarray, empty: np.ndarray, semantic: np.ndarray, spec: SceneSpec, env: Environment, settings
+) -> np.ndarray:
+    """(H, W, 3) uint8: the rendered ``rgb`` with the 2D light effects the settings ask for (the sky
+    where ``empty``, wet-road reflections in rain, bloom at dusk and night); ids and depth never
+    see them."""
+    weather = (spec.params or {}).get("weather")
+    if settings.sky and empty.any():
+        rows = atmosphere.sky_rows(empty)
+        sky = atmosphere.sky_image(env, spec.camera, spec.width, rows, weather in ("rain", "snow", "fog"))
+        rgb = atmosphere.composite_sky(rgb, empty, sky)
+    if settings.wet and weather == "rain":
+        road = (semantic == SEMANTIC_ID["road"]) | (semantic == SEMANTIC_ID["sidewalk"])
+        rgb = atmosphere.wet_reflections(rgb, road, 0.6 if env.time_of_day in ("dusk", "night") else 0.35)
+    if settings.bloom > 0 and env.time_of_day in ("dusk", "night"):
+        rgb = atmosphere.bloom(rgb, settings.bloom)
+    return rgb
 
 
 def normals_from_depth(depth: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
@@ -323,8 +513,21 @@ def render_layers(spec: SceneSpec, settings: Mesh3DSettings, resource: Offscreen
         renderer = resource.get(width, height)
         objects = [o for o in spec.items if isinstance(o, SceneObject)]
         meshes = [object_mesh(o) for o in objects]
-        scene, seg = build_scene(pyrender, spec, settings.znear, settings.zfar, meshes)
-        rgb, colors, depth = render_passes(renderer, pyrender, scene, seg)
+        scene, seg = build_scene(
+            pyrender, spec, settings.znear, settings.zfar, meshes, resource.surfaces, settings.textures,
+            settings.shadow_map,
+        )  # fmt: skip
+        env = next(i for i in spec.items if isinstance(i, Environment))
+        flags, view = 0, None
+        if settings.shadows and env.time_of_day != "night" and scene.directional_light_nodes:
+            flags = pyrender.RenderFlags.SHADOWS_DIRECTIONAL
+            views: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # asked for once a draw: made once a pass
+
+            def view(light_node):
+                if id(light_node) not in views:
+                    views[id(light_node)] = sun_view(pyrender, scene, light_node, settings.shadow_extent)
+                return views[id(light_node)]
+        rgb, colors, depth = render_passes(renderer, pyrender, scene, seg, flags, view)
         actors = [(o, m) for o, m in zip(objects, meshes) if o.instance]
         nodes = {(c[1] << 8) | c[2]: node for node, c in seg.items() if c[1] or c[2]}
         boxes = {}
@@ -345,6 +548,7 @@ def render_layers(spec: SceneSpec, settings: Mesh3DSettings, resource: Offscreen
     depth = np.where(empty, np.inf, depth).astype(np.float32)
     semantic = colors[:, :, 0].astype(np.int32)
     semantic[empty] = SKY
+    rgb = light_effects(rgb, empty, semantic, spec, env, settings)
     instance_id = (colors[:, :, 1].astype(np.int32) << 8) | colors[:, :, 2].astype(np.int32)
     geometry_by_id: dict[int, InstanceGeometry] = {}
     for k, box in boxes.items():

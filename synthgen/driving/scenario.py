@@ -22,7 +22,8 @@ from synthgen.driving.people import POSES
 from synthgen.errors import ConfigError
 
 ACTOR_KINDS = (
-    "car", "van", "truck", "bus", "pedestrian", "child", "cyclist", "deer", "dog", "tyre", "box", "cone", "asset",
+    "car", "van", "truck", "bus", "motorbike", "pedestrian", "child", "elderly", "cyclist", "motorcyclist",
+    "deer", "dog", "tyre", "box", "cone", "asset",
 )  # fmt: skip
 WEATHERS = ("clear", "rain", "snow", "fog")
 Number = Union[int, float, str]  # noqa: UP007  (omegaconf 2.4 takes typing.Union, not X | Y)
@@ -39,7 +40,7 @@ class ActorSchema:
         lateral: metres to the right of the ego lane's centre (negative: to the left).
         heading: degrees; 0 moves away from the camera along the lane, 180 towards it, 90 crosses
             from right to left, -90 from left to right.
-        pose: walking or standing (people).
+        pose: walking, standing, running or crossing (people; crossing: walking, the head turned to the traffic).
         relative_to: the name of an actor group above: distance and lateral are then offsets from
             its first actor.
         lights_on: vehicles' headlights (at night the nearest vehicle's also light the scene).

@@ -19,6 +19,7 @@ from synthgen.driving.mesh_assets import AssetLibrary, asset_actor
 from synthgen.driving.meshes import fitted
 from synthgen.driving.objects import SceneObject
 from synthgen.driving.people import bicycle, person
+from synthgen.driving.people import umbrella as carried_umbrella
 from synthgen.driving.road import RoadLayout, backdrop_objects, road_objects
 from synthgen.driving.scenario import Scenario, ScenarioSchema, load_scenario_file, scenario_from_config
 from synthgen.driving.sensor import SensorSchema, SensorSettings, develop, draw_shot
@@ -28,8 +29,9 @@ from synthgen.scene.base import SceneKind
 from synthgen.types import Layers, SceneSpec
 
 # label kinds of driving samples: a 2D warp would break the 3D boxes, camera, amodal boxes and depth
-DRIVING_LABELS = frozenset({"masks", "boxes", "keypoints", "amodal", "box3d", "camera", "depth"})
+DRIVING_LABELS = frozenset({"masks", "boxes", "keypoints", "amodal", "box3d", "camera", "depth", "semantic"})
 SIDEWALK_Z = 0.15
+UMBRELLA_SHARE = 0.4  # pedestrians under an umbrella in rain
 
 
 @dataclass
@@ -122,16 +124,26 @@ def make_actor(
     pose: str,
     lights_on: bool,
     assets: AssetLibrary | None = None,
+    weather: str = "clear",
 ) -> list[SceneObject]:
-    """The objects of one actor (a cyclist is a rider and a bicycle; an asset, a mesh of ``assets``)."""
+    """The objects of one actor (a cyclist is a rider and a bicycle, a motorcyclist a rider and a
+    motorbike; an asset, a mesh of ``assets``); in rain some pedestrians carry an umbrella."""
     if kind == "asset":
         return [asset_actor(assets, rng, position, heading)]
     if kind in VEHICLE_KINDS:
         return [vehicle(kind, rng, position, heading, lights_on)]
-    if kind in ("pedestrian", "child"):
-        return [person(rng, position, heading, child=kind == "child", pose=pose)]
+    if kind in ("pedestrian", "child", "elderly"):
+        umbrella = weather == "rain" and kind != "child" and rng.random() < UMBRELLA_SHARE
+        age = {"pedestrian": None, "child": "child", "elderly": "elderly"}[kind]
+        walker = person(rng, position, heading, child=kind == "child", pose=pose, age=age, umbrella=umbrella)
+        return [walker, carried_umbrella(rng, walker)] if umbrella else [walker]
     if kind == "cyclist":
         return [person(rng, position, heading, riding=True), bicycle(rng, position, heading)]
+    if kind == "motorcyclist":
+        return [
+            person(rng, position, heading, riding=True, mount="motorbike"),
+            vehicle("motorbike", rng, position, heading, lights_on),
+        ]
     if kind in ANIMALS:
         return [animal(kind, rng, position, heading)]
     return [prop(kind, rng, position, heading)]
@@ -188,7 +200,7 @@ def sample(s: DrivingSettings, rng: np.random.Generator) -> SceneSpec:
             firsts.setdefault(g.name, (dist, lat))
             heading = math.radians(float(g.heading.sample(rng)))
             pos = (dist, -lat, _ground(layout, -lat, dist))
-            for obj in make_actor(kind, rng, pos, heading, str(g.pose.sample(rng)), g.lights_on, g.assets):
+            for obj in make_actor(kind, rng, pos, heading, str(g.pose.sample(rng)), g.lights_on, g.assets, weather):
                 obj = fitted(obj)
                 # actor: the entry of params["actors"] it belongs to, shared by a rider and its
                 # bicycle (KITTI writes the pair as one Cyclist)

@@ -48,6 +48,7 @@ from synthgen.records import DERIVED, table_to_record
 
 RECORDS_IN_MEMORY_BYTES = 32 * 2**20  # shard records up to this size are parsed once for all writers
 MANIFEST_REFRESH_S = 1.0  # seconds between rewrites of the manifest of a run in progress
+FILTER = "filter_"  # the prefix of the counts of a diffusion step's quality filter (redraws), not dropped objects
 
 
 @dataclass(frozen=True)
@@ -69,14 +70,17 @@ class RunSummary:
             f"{self.samples} samples ({self.generated} generated, {self.reused} reused), "
             f"{self.instances} instances in {self.seconds:.1f} s, {self.samples_per_second:.1f} samples/s -> {self.out}"
         )
-        dropped = {k: v for k, v in self.dropped.items() if not k.startswith(ILLEGIBLE)}
+        dropped = {k: v for k, v in self.dropped.items() if not k.startswith((ILLEGIBLE, FILTER))}
         flagged = {k[len(ILLEGIBLE) :]: v for k, v in self.dropped.items() if k.startswith(ILLEGIBLE)}
+        filtered = {k[len(FILTER) :].replace("_", " "): v for k, v in self.dropped.items() if k.startswith(FILTER)}
         if dropped:
             reasons = ", ".join(f"{k} {v}" for k, v in sorted(dropped.items()))
             text += f"\ndropped objects, by reason: {reasons}"
         if flagged:  # kept in the labels (ICDAR ###), no recognition crop
             reasons = ", ".join(f"{k} {v}" for k, v in sorted(flagged.items()))
             text += f"\nflagged illegible (kept as ###, no recognition crop), by reason: {reasons}"
+        if filtered:  # a diffusion step's quality filter (synthgen.diffusion.quality)
+            text += "\nquality filter: " + ", ".join(f"{k} {v}" for k, v in sorted(filtered.items()))
         return text
 
 
@@ -192,6 +196,12 @@ class Tally:
         self.dropped.update(result.dropped)
 
 
+def _font_hashes(config: RunConfig) -> dict[str, str]:
+    from synthgen.regress.provenance import font_files
+
+    return font_files(config)
+
+
 def write_manifest(config: RunConfig, out: Path, tally: Tally, files: dict[str, str] | None) -> None:
     """Write ``manifest.json``; a run in progress (``files`` None) lists no shards, only their
     number, so that its size does not grow with the run."""
@@ -217,6 +227,7 @@ def write_manifest(config: RunConfig, out: Path, tally: Tally, files: dict[str, 
         "counts": {"samples": tally.samples, "instances": tally.instances, "dropped": dict(sorted(tally.dropped.items()))},
         "categories": table_to_record(config.categories),
         "files": files or {},
+        "fonts": _font_hashes(config),  # every font file drawn with -> sha256: other fonts, other pixels
         # executor settings (ray:) do not change the dataset, and the manifest is part of it
         "config": {k: v for k, v in config.resolved.items() if k != "ray"},
     }

@@ -12,13 +12,13 @@ the file system has no hard links; never symbolic links, which some tools and ar
 follow. They are made in the shard's staging folder with the labels, so they are moved into place
 with the shard.
 
-A cyclist is one ``Cyclist`` object, as in KITTI, whose box covers rider and bicycle: the rider
-and the bicycle that share the ``actor`` attribute (two instances in COCO) are written as one line
-(``kitti_objects``): the union of their 2D boxes, the box enclosing both 3D boxes turned along the
-bicycle, and occlusion and truncation of the pair's pixels together. Their pixels drawn alone
-are recovered from each part's area and occlusion (estimated from the amodal boxes for a part
-hidden whole) and summed, so where the rider hides part of the bicycle those pixels count as
-hidden: the pair's occlusion can read a little high.
+A cyclist is one ``Cyclist`` object, as in KITTI, whose box covers rider and bicycle (or motorbike:
+KITTI has no class for motorcyclists): the rider and the bicycle that share the ``actor`` attribute
+(two instances in COCO) are written as one line (``kitti_objects``): the union of their 2D boxes,
+the box enclosing both 3D boxes turned along the bicycle, and occlusion and truncation of the
+pair's pixels together. Their pixels drawn alone are recovered from each part's area and occlusion
+(estimated from the amodal boxes for a part hidden whole) and summed, so where the rider hides part
+of the bicycle those pixels count as hidden: the pair's occlusion can read a little high.
 
 One line per visible instance with a 3D box: ``type truncated occluded alpha x1 y1 x2 y2 h w l x y
 z rotation_y``, as the KITTI devkit defines them: truncation 0..1; occlusion level 0 (fully
@@ -64,6 +64,8 @@ KITTI_TYPES = {
     "child": "Pedestrian",
     "rider": "Cyclist",
 }
+# what a rider sits on: the pair is one KITTI Cyclist (KITTI has no motorcyclist class of its own)
+MOUNTS = ("bicycle", "motorbike")
 # the devkit's own type names, written as they are where an instance's type attribute holds one
 KITTI_NAMES = ("Car", "Van", "Truck", "Pedestrian", "Person_sitting", "Cyclist", "Tram", "Misc")
 OCCLUSION_LEVELS = (0.15, 0.5)
@@ -213,12 +215,12 @@ def kitti_objects(instances: Sequence[Instance | dict]) -> list[KittiObject]:
     ``Cyclist`` (visible when either part is), at the rider's place in the list."""
     instances = [as_instance(i) for i in instances]
     solid = [i for i in instances if i.box3d is not None]
-    bicycles = {i.attributes["actor"]: i for i in solid if _kind(i) == "bicycle" and "actor" in i.attributes}
+    bicycles = {i.attributes["actor"]: i for i in solid if _kind(i) in MOUNTS and "actor" in i.attributes}
     riders = {i.attributes["actor"] for i in solid if _kind(i) == "rider" and i.attributes.get("actor") in bicycles}
     out = []
     for inst in solid:
         actor = inst.attributes.get("actor")
-        if actor in riders and _kind(inst) == "bicycle":
+        if actor in riders and _kind(inst) in MOUNTS:
             continue  # written with its rider
         if actor in riders and _kind(inst) == "rider":
             inst = cyclist_instance(inst, bicycles[actor])

@@ -7,6 +7,7 @@ differences are listed as likely causes ("config: scene.params.font_size 20 -> 2
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import platform
@@ -35,6 +36,7 @@ PACKAGES = (
     "diffusers",
 )
 MAX_INPUT_FILES = 64  # hash at most this many input files (a photo folder may hold thousands)
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc")  # font files: every one is hashed (``font_files``), never capped
 # keys that do not change what a sample holds (regress: only tolerances)
 _CONFIG_SKIP = ("num_samples", "shard_size", "outputs", "regress")
 
@@ -70,15 +72,39 @@ def _strings(value: Any):
             yield from _strings(getattr(value, f.name))
 
 
-def input_files(config: RunConfig) -> dict[str, str]:
-    """``file name -> sha256[:16]`` of the files a config reads (fonts, word lists, photos).
-
-    Found as the strings in the scene settings and the resolved config that name existing files.
-    """
+def _file_strings(config: RunConfig) -> list[str]:
+    """The strings in the scene settings and the resolved config that name existing files."""
     paths: list[str] = []
     for s in _strings((config.scene.settings, config.resolved.get("scene", {}))):
         if (os.sep in s or "/" in s) and s not in paths and os.path.isfile(s):
             paths.append(s)
+    return paths
+
+
+def font_files(config: RunConfig) -> dict[str, str]:
+    """``font file name -> sha256`` of every font a config draws with (the shipped set, system
+    fonts, the user's), all of them: recorded in the run's manifest and in a golden's provenance,
+    so that a run on a machine with other fonts names them. Paths are keyed by file name (by the
+    whole path where two fonts share a name)."""
+    paths = sorted(p for p in _file_strings(config) if p.lower().endswith(FONT_SUFFIXES))
+    names = [Path(p).name for p in paths]
+    return {(n if names.count(n) == 1 else p): _sha256(p) for n, p in zip(names, paths)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _file_hash(path: str, size: int, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _sha256(path: str) -> str:
+    st = os.stat(path)
+    return _file_hash(path, st.st_size, st.st_mtime_ns)
+
+
+def input_files(config: RunConfig) -> dict[str, str]:
+    """``file name -> sha256[:16]`` of the other files a config reads (word lists, photos; fonts
+    are in ``font_files``), at most ``MAX_INPUT_FILES`` of them."""
+    paths = [p for p in _file_strings(config) if not p.lower().endswith(FONT_SUFFIXES)]
     files: dict[str, str] = {}
     for path in sorted(paths)[:MAX_INPUT_FILES]:
         key = Path(path).name if Path(path).name not in files else path
@@ -95,6 +121,7 @@ def provenance(config: RunConfig) -> dict[str, Any]:
         "config": config.resolved,
         "environment": environment(),
         "inputs": input_files(config),
+        "fonts": font_files(config),
     }
 
 
@@ -122,12 +149,13 @@ def provenance_changes(golden: dict[str, Any], new: dict[str, Any]) -> list[str]
     cfg_n = {k: v for k, v in flatten(new.get("config", {})).items() if k.split(".")[0] not in _CONFIG_SKIP}
     lines = _changes("config", cfg_g, cfg_n)
     lines += _changes("environment", golden.get("environment", {}), new.get("environment", {}))
-    ins_g, ins_n = golden.get("inputs", {}), new.get("inputs", {})
-    for name in sorted(set(ins_g) | set(ins_n)):
-        if name not in ins_n:
-            lines.append(f"input: {name} no longer used")
-        elif name not in ins_g:
-            lines.append(f"input: {name} newly used")
-        elif ins_g[name] != ins_n[name]:
-            lines.append(f"input: {name} changed (sha256 {ins_g[name]} -> {ins_n[name]})")
+    for kind, section in (("input", "inputs"), ("font", "fonts")):
+        ins_g, ins_n = golden.get(section, {}), new.get(section, {})
+        for name in sorted(set(ins_g) | set(ins_n)):
+            if name not in ins_n:
+                lines.append(f"{kind}: {name} no longer used")
+            elif name not in ins_g:
+                lines.append(f"{kind}: {name} newly used")
+            elif ins_g[name] != ins_n[name]:
+                lines.append(f"{kind}: {name} changed (sha256 {ins_g[name][:16]} -> {ins_n[name][:16]})")
     return lines

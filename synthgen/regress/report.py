@@ -72,17 +72,22 @@ def summary_text(
     lines += _section("samples", _grouped(comparison.of_kind(SAMPLES)), max_lines)
     # the likely cause first: what differs from when the golden was made
     configs = [c.removeprefix("config: ") for c in comparison.causes if c.startswith("config: ")]
-    deps = [c for c in comparison.causes if not c.startswith("config: ")]
+    font_changes = [c.removeprefix("font: ") for c in comparison.causes if c.startswith("font: ")]
+    deps = [c for c in comparison.causes if not c.startswith(("config: ", "font: "))]
     if configs:
         lines += _section("config diff (the likely cause; a changed parameter reshuffles every later draw, so most "
                           "changes below follow from it)", configs, max_lines)
+    if font_changes:
+        lines += _section("font diff (a likely cause: these font files differ from the ones the golden was made "
+                          "with, e.g. system fonts of another machine; glyphs, boxes and draws move with them)",
+                          font_changes, max_lines)
     if deps:
         lines += _section("dependency diff (packages, FreeType, input files)", deps, max_lines)
-    if not configs and not deps:
+    if not configs and not deps and not font_changes:
         lines.append("config diff: none; dependency diff: none (same config, packages and input files: "
                      "the likely cause is a change in the code)")
     # once a cause is known, a few examples of its consequences say enough
-    shown = min(max_lines, 3) if configs or deps else max_lines
+    shown = min(max_lines, 3) if configs or deps or font_changes else max_lines
     for kind in (LABELS, PIXELS, STATS):
         diffs = comparison.of_kind(kind)
         if not diffs:

@@ -22,12 +22,17 @@ class FontsSettings(Params):
     """A text scene's ``fonts:`` section."""
 
     paths: tuple[str, ...] = param([], None, "font files or folders (searched recursively)")
-    bundled: bool = param(True, None, "the DejaVu fonts shipped with synthgen")
-    system: bool = param(False, None, "every font under the system font folders")
-    # relative weights of fonts: key = a font's file name, a folder (every font under it) or a
-    # family name (FreeType's); fonts no key names weigh 1, and a font named by several keys gets
-    # their product. ocr_recognition only.
-    weights: dict[str, float] = param({}, None, "relative weights of fonts by file name, folder or family")
+    # the font set shipped with synthgen: 64 openly licensed families (serif, sans, mono, condensed,
+    # display, handwriting; text/assets/fonts/manifest.json), the same bytes on every machine
+    bundled: bool = param(True, None, "the font set shipped with synthgen (64 families, the same on every machine)")
+    system: bool = param(False, None, "every font under the system font folders (machine-dependent)")
+    # relative weights of fonts: key = a font's file name, a folder (every font under it), a
+    # family name (FreeType's) or a class of the shipped set (serif, sans, mono, condensed, display,
+    # handwriting); a shipped face weighs its family's manifest weight split over the family's
+    # faces, other fonts 1, times the product of the keys that name it. ocr_recognition only.
+    weights: dict[str, float] = param(
+        {}, None, "relative weights of fonts by file name, folder, family or class of the shipped set"
+    )
     per_family: bool = param(False, None, "each family weighs the same in total, however many files it has")
     # attributes.font (file name) and attributes.font_size (the pixel size it was drawn at) on each
     # text instance, and in the recognition writer's meta.jsonl
@@ -43,7 +48,7 @@ def resolve_fonts(p: FontsSettings, key: str, charset: str | None = None) -> tup
     """
     paths = fonts.discover_fonts(p.paths, f"{key}.paths")
     if p.bundled:
-        paths += fonts.discover_fonts([str(fonts.bundled_font_dir())], f"{key}.bundled")
+        paths += fonts.bundled_fonts()
     if p.system:
         found = fonts.system_fonts()
         if charset is not None:
@@ -69,9 +74,12 @@ def refuse_recognition_font_keys(p: FontsSettings, key: str) -> None:
 
 
 def resolve_font_weights(p: FontsSettings, paths: tuple[str, ...], key: str) -> tuple[float, ...] | None:
-    """Sampling weights of ``paths`` from ``fonts.weights`` and ``fonts.per_family``; None when
-    every font weighs the same (then a font is drawn exactly as without weights)."""
-    weights = np.ones(len(paths))
+    """Sampling weights of ``paths`` from the shipped set's family weights, ``fonts.weights`` and
+    ``fonts.per_family``; None when every font weighs the same (then a font is drawn exactly as
+    without weights)."""
+    shipped = {face.path: face for face in fonts.bundled_faces()}
+    weights = np.array([shipped[f].weight if f in shipped else 1.0 for f in paths], np.float64)
+    classes = [shipped[f].font_class if f in shipped else None for f in paths]
     families = [font_family(f) for f in paths] if (p.per_family or p.weights) else []
     for name, value in p.weights.items():
         where = f"{key}.weights.{name}"
@@ -81,14 +89,19 @@ def resolve_font_weights(p: FontsSettings, paths: tuple[str, ...], key: str) -> 
         hit = [
             k
             for k, f in enumerate(paths)
-            if Path(f).name == name or families[k] == name or f.startswith(folder.rstrip("/") + "/")
+            if Path(f).name == name
+            or families[k] == name
+            or classes[k] == name
+            or f.startswith(folder.rstrip("/") + "/")
         ]
         if not hit:
-            raise ConfigError(where, "names no configured font (a file name, a folder or a family name)")
+            raise ConfigError(
+                where, "names no configured font (a file name, a folder, a family name or a class of the shipped set)"
+            )
         weights[hit] *= float(value)
-    if p.per_family:
-        counts = Counter(families)
-        weights /= np.array([counts[f] for f in families], np.float64)
+    if p.per_family:  # shipped faces already share their family's weight
+        counts = Counter(f for f, path in zip(families, paths) if path not in shipped)
+        weights /= np.array([1 if path in shipped else counts[f] for f, path in zip(families, paths)], np.float64)
     if weights.sum() <= 0:
         raise ConfigError(f"{key}.weights", "every font has weight 0")
     if np.all(weights == weights[0]):
@@ -102,8 +115,7 @@ def record_fonts(items: Sequence[TextItem], record: bool) -> tuple[TextItem, ...
     if not record:
         return tuple(items)
     return tuple(
-        replace(i, attributes={**i.attributes, "font": Path(i.font_path).name, "font_size": i.font_size})
-        for i in items
+        replace(i, attributes={**i.attributes, "font": Path(i.font_path).name, "font_size": i.font_size}) for i in items
     )
 
 

@@ -7,7 +7,10 @@ not depend on whether the machine's Pillow was built with libraqm.
 from __future__ import annotations
 
 import functools
+import gzip
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -20,16 +23,90 @@ SYSTEM_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home(
 
 
 def bundled_font_dir() -> Path:
-    """The folder of fonts shipped with synthgen (DejaVu, see LICENSE-DejaVu.txt there)."""
+    """The folder of fonts shipped with synthgen (``manifest.json`` there lists them, with their
+    licences under ``licenses/``; built by scripts/pack_fonts.py)."""
     return Path(str(resources.files("synthgen.text") / "assets" / "fonts"))
 
 
-BUILTIN_LANGUAGES = ("en", "ar", "he", "hi", "th")  # assets/corpus/words_<code>.txt
+# the classes of the shipped font set (manifest.json's "class" of each family)
+FONT_CLASSES = ("serif", "sans", "mono", "condensed", "display", "handwriting")
+
+
+@dataclass(frozen=True)
+class BundledFace:
+    """One face of the shipped font set.
+
+    Attributes:
+        path: the font file.
+        family: its family name in the manifest.
+        font_class: one of ``FONT_CLASSES``.
+        weight: its sampling weight: the family's weight split evenly over the family's faces.
+        sha256: the file's hash as packed.
+    """
+
+    path: str
+    family: str
+    font_class: str
+    weight: float
+    sha256: str
+
+
+@functools.cache
+def bundled_faces() -> tuple[BundledFace, ...]:
+    """The faces of the shipped font set, in file-name order (from the folder's manifest.json)."""
+    folder = bundled_font_dir()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    faces = [
+        BundledFace(
+            str(folder / face["file"]), fam["family"], fam["class"], fam["weight"] / len(fam["faces"]), face["sha256"]
+        )
+        for fam in manifest["families"]
+        for face in fam["faces"]
+    ]
+    return tuple(sorted(faces, key=lambda f: f.path))
+
+
+def bundled_class(path: str) -> str | None:
+    """The class (``FONT_CLASSES``) of a face of the shipped set; None for any other font."""
+    return _classes().get(path)
+
+
+@functools.cache
+def _classes() -> dict[str, str]:
+    return {face.path: face.font_class for face in bundled_faces()}
+
+
+def bundled_fonts() -> list[str]:
+    """The font files of the shipped set (sorted paths)."""
+    return [face.path for face in bundled_faces()]
+
+
+BUILTIN_LANGUAGES = ("en", "ar", "he", "hi", "th")  # assets/corpus/words_<code>.txt (English: .tsv.gz)
 
 
 def bundled_corpus(language: str = "en") -> Path:
-    """The word list shipped for ``language`` (one of ``BUILTIN_LANGUAGES``)."""
-    return Path(str(resources.files("synthgen.text") / "assets" / "corpus" / f"words_{language}.txt"))
+    """The word list shipped for ``language`` (one of ``BUILTIN_LANGUAGES``): English is wordfreq's
+    50,000 most frequent Latin-script words with their frequencies (``words_en.tsv.gz``, built by
+    scripts/build_corpus.py), the others short plain lists."""
+    folder = resources.files("synthgen.text") / "assets" / "corpus"
+    name = "words_en.tsv.gz" if language == "en" else f"words_{language}.txt"
+    return Path(str(folder / name))
+
+
+@functools.cache
+def _builtin_table(path: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        rows = [line.rstrip("\n").split("\t") for line in fh if not line.startswith("#")]
+    return tuple(r[0] for r in rows), tuple(float(r[1]) for r in rows)
+
+
+def builtin_frequencies(language: str = "en") -> dict[str, float]:
+    """Word -> frequency (per word of running text) of a shipped list that has them (English); empty otherwise."""
+    path = bundled_corpus(language)
+    if not path.name.endswith(".tsv.gz"):
+        return {}
+    words, freqs = _builtin_table(str(path))
+    return dict(zip(words, freqs))
 
 
 def builtin_corpora(value: bool | str, key: str) -> list[Path]:
@@ -202,6 +279,8 @@ def load_words(path: str, key: str) -> list[str]:
     never its contents. Invisible characters are stripped from the words (``strip_invisible``).
     """
     p = Path(path).expanduser()
+    if p.name.endswith(".tsv.gz") and p.parent == bundled_corpus().parent:
+        return list(_builtin_table(str(p))[0])  # a shipped frequency list (word<TAB>frequency)
     name = p.name or str(path)
     folder = refused_location(p)
     if folder is not None:

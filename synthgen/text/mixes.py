@@ -130,11 +130,15 @@ def _kind(name: str, allowed: set[str], charset: str, words: tuple[str, ...], wh
     from synthgen.text.charsets import apply_case
 
     if name in CASE_KINDS:
-        cased = tuple(dict.fromkeys(c for c in (apply_case(w, name) for w in words) if set(c) <= allowed))
+        # a one-letter word ("a", "I") in title case is its upper case: not a Title string
+        forms = (apply_case(w, name) for w in words if name != "title" or sum(ch.isalpha() for ch in w) > 1)
+        cased = tuple(dict.fromkeys(c for c in forms if set(c) <= allowed))
         if not cased:
             return None
         return MixKind(name, words=cased, word_weights=sampler(cased) if sampler else None)
     patterns = []
+    # punctuation around plain words only: "don't" or "well-known" would make "don't's", "a-b-c"
+    words = tuple(w for w in words if w.isalpha())
     for text in PATTERN_KINDS[name]:
         if "{word" in text and not words:
             continue

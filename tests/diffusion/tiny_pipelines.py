@@ -4,19 +4,40 @@ the generate steps load them the way they load a user's checkpoint."""
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's (and CLIP's) map of the 256 bytes to printable characters (transformers has it, at a
+    path that moved between 4.x and 5.x)."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("\u00a1"), ord("\u00ac") + 1),
+                 *range(ord("\u00ae"), ord("\u00ff") + 1)]
+    chars, extra = {}, 0
+    for b in range(256):
+        if b in printable:
+            chars[b] = chr(b)
+        else:
+            chars[b] = chr(256 + extra)
+            extra += 1
+    return chars
 
 
 def _tokenizer(folder: Path):
     """A byte-level CLIP tokenizer whose vocabulary is every byte (no merges): enough for prompts."""
     from transformers import CLIPTokenizer
-    from transformers.convert_slow_tokenizer import bytes_to_unicode
 
     vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
-    for c in bytes_to_unicode().values():
+    for c in _bytes_to_unicode().values():
         vocab.setdefault(c, len(vocab))
         vocab.setdefault(c + "</w>", len(vocab))
+    if "vocab_file" in inspect.signature(CLIPTokenizer.__init__).parameters:  # transformers 4.x: from files
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+        (folder / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
+        tokenizer = CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77)
+        return tokenizer, len(vocab)
     return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77), len(vocab)
 
 
@@ -195,3 +216,23 @@ def build_tiny_sdxl_checkpoints(root: Path) -> dict[str, Path]:
     ).save_pretrained(root / "xl_controlnet")
     paths["xl_controlnet"] = root / "xl_controlnet"
     return paths
+
+
+def build_tiny_clip(root: Path) -> Path:
+    """A tiny random-weight CLIP (transformers ``CLIPModel``, 32 px images) with its processor (the
+    byte-level tokenizer above and a CLIPImageProcessor), saved under ``root / "clip"``."""
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
+
+    tokenizer, vocab_size = _tokenizer(root)
+    torch.manual_seed(0)
+    text = {"hidden_size": 16, "intermediate_size": 32, "num_attention_heads": 2, "num_hidden_layers": 2,
+            "vocab_size": vocab_size, "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 1}
+    vision = {"hidden_size": 16, "intermediate_size": 32, "num_attention_heads": 2, "num_hidden_layers": 2,
+              "image_size": 32, "patch_size": 8}
+    model = CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=16))
+    folder = root / "clip"
+    model.save_pretrained(folder)
+    images = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(folder)
+    return folder

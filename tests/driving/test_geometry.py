@@ -56,7 +56,7 @@ def _scene_with_actors(pitch_deg: float = 0.0):
         fitted(vehicle("bus", rng, (30.0, -4.0, 0.0), math.pi)),
         fitted(person(rng, (8.0, -2.0, 0.0), math.pi / 2)),
         fitted(person(rng, (10.0, 3.0, 0.0), -math.pi / 2, child=True)),
-        crate((15.0, -1.0, 0.0), (0.6, 0.5, 0.4), heading=0.7),
+        crate((15.0, -1.6, 0.0), (0.6, 0.5, 0.4), heading=0.7),  # clear of the car (its mirrors)
     ]
     return spec_of(rig(pitch_deg=pitch_deg), [ground(), *actors])
 
@@ -468,7 +468,7 @@ def test_object_mesh_is_its_solids_one_after_another():
         person(rng, (8.0, -2.0, 0.0), 0.4),
         vehicle("bus", rng, (30.0, -4.0, 0.0), 1.0),
         animal("deer", rng, (20.0, 2.0, 0.0), 2.0),
-        crate((15.0, -1.0, 0.0), (0.6, 0.5, 0.4), heading=0.7),
+        crate((15.0, -1.6, 0.0), (0.6, 0.5, 0.4), heading=0.7),  # clear of the car (its mirrors)
     ]
     for obj in objects:
         mesh = object_mesh(obj)

@@ -18,7 +18,7 @@ from synthgen.formats.recognition import read_recognition_meta, read_recognition
 from synthgen.text import fonts
 
 PLAIN = PLAIN_STYLE
-FONT_FILES = {p.name: str(p) for p in fonts.bundled_font_dir().glob("*.ttf")}
+FONT_FILES = {Path(p).name: p for p in fonts.bundled_fonts()}
 
 
 def _redrawn_mask(text: str, font: str, size: int) -> np.ndarray:

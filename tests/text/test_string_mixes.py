@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import pytest
 from ocr_helpers import PLAIN_STYLE, cropped, ocr_config, redrawn_mask
@@ -18,9 +19,10 @@ from synthgen.text import fonts
 from synthgen.text.mixes import DEFAULT_MIX, KINDS
 
 FORMS = {  # what a string of each kind looks like
-    "lower": r"[a-z]+",
-    "title": r"[A-Z][a-z]*",
-    "upper": r"[A-Z]+",
+    # corpus words may hold an inner apostrophe or hyphen ("don't", "well-known")
+    "lower": r"[a-z\u00e0-\u017f]+(['-][a-z\u00e0-\u017f]+)*",
+    "title": r"[A-Z\u00c0-\u00de][a-z\u00e0-\u017f]*(['-][a-z\u00e0-\u017f]+)*",
+    "upper": r"[A-Z\u00c0-\u00de\u0100-\u017f]+(['-][A-Z\u00c0-\u00de\u0100-\u017f]+)*",
     "number": r"-?\d{1,3}(,\d{3})?(\.\d{1,2})?%?|\d+|No\. ?\d{1,4}",
     "punctuated": r"[A-Za-z]+[.,:;!?]|\"[A-Za-z]+\"|\([A-Za-z]+\)|[A-Za-z]+'s|[A-Za-z]+[-/][A-Za-z]+",
     "date": r"\d\d\.\d\d\.\d{4}|\d{4}-\d\d-\d\d|\d\d [A-Z][a-z]{2} \d{4}|\d\d/\d\d/\d\d|\d\d:\d\d(:\d\d)?",
@@ -52,7 +54,7 @@ def test_every_kind_appears_in_its_own_form(tmp_path):
 def test_labels_are_the_drawn_strings(tmp_path):
     params = {"text": {"source": "mixed", "words": "randint(1, 3)"}, "fonts": {"record": True}, "style": PLAIN_STYLE}
     cfg = ocr_config(tmp_path, "recognition", params)
-    files = {p.name: str(p) for p in fonts.bundled_font_dir().glob("*.ttf")}
+    files = {Path(p).name: p for p in fonts.bundled_fonts()}
     checked = 0
     for i in range(12):
         sample = make_sample(cfg, i)

@@ -38,7 +38,7 @@ def test_top_words_come_with_their_frequencies_most_frequent_first():
 
 @needs_wordfreq
 def test_frequency_sampling_follows_the_frequencies():
-    p = CorpusSettings(builtin=False, wordfreq="en", top=5000, sampling="frequency")
+    p = CorpusSettings(builtin=False, wordfreq="en", top=5000, sampling="frequency", temperature=1)
     words = tuple(w for w, _ in wordfreq_words("en", 5000, "corpus"))
     cumulative = corpus_sampler(p, words, "corpus")
     rng = np.random.default_rng(0)
@@ -49,7 +49,7 @@ def test_frequency_sampling_follows_the_frequencies():
     assert drawn["the"] > 20 * max(drawn[w] for w in words[-1000:])
     # uniform sampling draws exactly as the scenes did before (one integer per word)
     rng_a, rng_b = np.random.default_rng(1), np.random.default_rng(1)
-    uniform = corpus_sampler(CorpusSettings(wordfreq="en"), words, "corpus")
+    uniform = corpus_sampler(CorpusSettings(wordfreq="en", sampling="uniform"), words, "corpus")
     assert uniform is None
     before = [words[int(rng_b.integers(len(words)))] for _ in range(5)]
     assert [draw_word(words, None, rng_a) for _ in range(5)] == before
@@ -83,8 +83,8 @@ def test_charset_filters_wordfreq_words(tmp_path):
         ("recognition", {"wordfreq": "xx"}, "scene.params.corpus.wordfreq"),
         ("recognition", {"wordfreq": "en", "top": 0}, "scene.params.corpus.top"),
         ("recognition", {"sampling": "zipf"}, "scene.params.corpus.sampling"),
-        ("recognition", {"sampling": "frequency"}, "scene.params.corpus.sampling"),  # needs wordfreq
-        ("document", {"wordfreq": "en", "sampling": "frequency"}, "scene.params.corpus.sampling"),
+        ("recognition", {"temperature": 0}, "scene.params.corpus.temperature"),
+        ("document", {"temperature": -1}, "scene.params.corpus.temperature"),
     ],
 )
 def test_bad_corpus_values_name_their_key(tmp_path, scene, corpus, key):

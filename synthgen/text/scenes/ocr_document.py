@@ -15,6 +15,7 @@ around them, their text).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Optional
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from synthgen.config.distributions import Distribution
 from synthgen.config.params import Params, choice, custom, derived, integer, nested, number, param, within
 from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
-from synthgen.text.corpus import CorpusSettings, refuse_corpus_keys, resolve_corpus
+from synthgen.text.corpus import CorpusSettings, corpus_sampler, draw_word, refuse_corpus_keys, resolve_corpus
 from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import (
     FontsSettings,
@@ -88,6 +89,7 @@ class OcrDocumentSettings(Params):
     corpus: CorpusSettings = nested(CorpusSettings, "the words (text/corpus.py)", case="as_is")
     font_paths: tuple[str, ...] = derived((), "the font files of fonts")
     corpus_words: tuple[str, ...] = derived((), "the words of corpus")
+    corpus_weights: Optional[np.ndarray] = derived(None, "cumulative, for corpus.sampling: frequency", compare=False)
 
     def check(self, key: str) -> OcrDocumentSettings:
         refuse_recognition_font_keys(self.fonts, f"{key}.fonts")
@@ -95,15 +97,19 @@ class OcrDocumentSettings(Params):
         refuse_corpus_keys(self.corpus, f"{key}.corpus")
         words = resolve_corpus(self.corpus.builtin, self.corpus.file, f"{key}.corpus", p=self.corpus)
         check_corpus_coverage(words, font_paths, f"{key}.corpus")
-        return replace(self, font_paths=font_paths, corpus_words=words)
+        weights = corpus_sampler(self.corpus, words, f"{key}.corpus")
+        return replace(self, font_paths=font_paths, corpus_words=words, corpus_weights=weights)
 
 
-def sentences(corpus: tuple[str, ...], n: int, rng: np.random.Generator) -> list[str]:
-    """``n`` words as prose: capitalised sentences of 4-14 words, commas now and then."""
+def sentences(
+    corpus: tuple[str, ...], n: int, rng: np.random.Generator, cumulative: np.ndarray | None = None
+) -> list[str]:
+    """``n`` words as prose: capitalised sentences of 4-14 words, commas now and then; words drawn
+    by ``cumulative`` weights (``corpus_sampler``), uniformly when None."""
     words: list[str] = []
     while len(words) < n:
         length = int(rng.integers(4, 15))
-        sentence = [corpus[int(rng.integers(len(corpus)))].lower() for _ in range(length)]
+        sentence = [draw_word(corpus, cumulative, rng).lower() for _ in range(length)]
         sentence[0] = sentence[0].capitalize()
         for k in range(1, length - 1):
             if rng.random() < 0.08:
@@ -167,14 +173,14 @@ def sample(s: OcrDocumentSettings, rng: np.random.Generator) -> SceneSpec:
         previous_heading = heading
         if heading:
             font_size = max(int(round(size * float(s.heading_scale.sample(rng)))), size + 1)
-            words = sentences(s.corpus_words, int(rng.integers(1, 6)), rng)
+            words = sentences(s.corpus_words, int(rng.integers(1, 6)), rng, s.corpus_weights)
             words = [w.rstrip(".,?!:") for w in words]
             words[0] = words[0].capitalize()
             block_align = s.heading_align.sample(rng)
             font = _heading_font(s, body_font, rng)
         else:
             font_size = size
-            words = sentences(s.corpus_words, s.paragraph_words.sample(rng), rng)
+            words = sentences(s.corpus_words, s.paragraph_words.sample(rng), rng, s.corpus_weights)
             block_align = align
             font = body_font
         if not all(pick_font((font,), w, rng) for w in words):

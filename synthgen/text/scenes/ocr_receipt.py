@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import Optional
 
 import numpy as np
 
@@ -27,7 +28,8 @@ from synthgen.backgrounds import BackgroundSettings, paper_background, sample_ba
 from synthgen.config.distributions import Distribution
 from synthgen.config.params import Params, derived, integer, nested, number, param, within
 from synthgen.scene.base import SceneKind
-from synthgen.text.corpus import CorpusSettings, refuse_corpus_keys, resolve_corpus
+from synthgen.text import fonts
+from synthgen.text.corpus import CorpusSettings, corpus_sampler, draw_word, refuse_corpus_keys, resolve_corpus
 from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import (
     FontsSettings,
@@ -89,6 +91,7 @@ class OcrReceiptSettings(Params):
     warp: ReceiptWarpSettings = nested(ReceiptWarpSettings, "the strip's placement and crumpling")
     font_paths: tuple[str, ...] = derived((), "the font files of fonts")
     corpus_words: tuple[str, ...] = derived((), "the words of corpus")
+    corpus_weights: Optional[np.ndarray] = derived(None, "cumulative, for corpus.sampling: frequency", compare=False)
 
     def check(self, key: str) -> OcrReceiptSettings:
         refuse_recognition_font_keys(self.fonts, f"{key}.fonts")
@@ -96,7 +99,8 @@ class OcrReceiptSettings(Params):
         refuse_corpus_keys(self.corpus, f"{key}.corpus")
         words = resolve_corpus(self.corpus.builtin, self.corpus.file, f"{key}.corpus", p=self.corpus)
         check_corpus_coverage(tuple(word.upper() for word in words), font_paths, f"{key}.corpus")
-        return replace(self, font_paths=font_paths, corpus_words=words)
+        weights = corpus_sampler(self.corpus, words, f"{key}.corpus")
+        return replace(self, font_paths=font_paths, corpus_words=words, corpus_weights=weights)
 
 
 Segment = tuple[str, str]  # (text, align: left | right | center)
@@ -106,7 +110,7 @@ def receipt_lines(s: OcrReceiptSettings, rng: np.random.Generator) -> list[tuple
     """The receipt's lines: segments with an alignment each, and the line's role."""
 
     def word() -> str:
-        return s.corpus_words[int(rng.integers(len(s.corpus_words)))].upper()
+        return draw_word(s.corpus_words, s.corpus_weights, rng).upper()
 
     lines: list[tuple[list[Segment], str]] = []
     name = " ".join(word() for _ in range(int(rng.integers(1, 3))))
@@ -142,7 +146,7 @@ def receipt_lines(s: OcrReceiptSettings, rng: np.random.Generator) -> list[tuple
 
 
 def _mono_font(s: OcrReceiptSettings, rng: np.random.Generator) -> str:
-    mono = [f for f in s.font_paths if "mono" in f.lower()]
+    mono = [f for f in s.font_paths if "mono" in f.lower() or fonts.bundled_class(f) == "mono"]
     pool = mono if mono and rng.random() < 0.8 else list(s.font_paths)
     return pool[int(rng.integers(len(pool)))]
 

@@ -18,7 +18,7 @@ from synthgen.errors import ConfigError
 from synthgen.scene.base import SceneKind
 from synthgen.text import fonts
 from synthgen.text.charsets import apply_case
-from synthgen.text.corpus import CorpusSettings, refuse_corpus_keys
+from synthgen.text.corpus import CorpusSettings, corpus_sampler, draw_word, refuse_corpus_keys
 from synthgen.text.coverage import check_corpus_coverage
 from synthgen.text.font_choice import (
     FontsSettings,
@@ -75,6 +75,7 @@ class TextWordsSettings(Params):
     )
     font_paths: tuple[str, ...] = derived((), "the font files of fonts")
     corpus_words: tuple[str, ...] = derived((), "the words of corpus")
+    corpus_weights: Optional[np.ndarray] = derived(None, "cumulative, for corpus.sampling: frequency", compare=False)
 
     def check(self, key: str) -> TextWordsSettings:
         refuse_recognition_font_keys(self.fonts, f"{key}.fonts")
@@ -94,7 +95,8 @@ class TextWordsSettings(Params):
             raise ConfigError(
                 f"{key}.handwriting.paper", "text_words writes on its own background: leave paper 'scene'"
             )
-        return replace(self, font_paths=font_paths, corpus_words=tuple(words))
+        weights = corpus_sampler(self.corpus, tuple(words), f"{key}.corpus")
+        return replace(self, font_paths=font_paths, corpus_words=tuple(words), corpus_weights=weights)
 
 
 def _near_color(rng: np.random.Generator, base, spread: int = 50) -> tuple[int, int, int]:
@@ -176,7 +178,7 @@ def sample(s: TextWordsSettings, rng: np.random.Generator) -> SceneSpec:
     placed: list[np.ndarray] = []
     dropped = {"no_font_coverage": 0, "no_room": 0, "too_large": 0}
     for _ in range(n_words):
-        drawn = s.corpus_words[int(rng.integers(len(s.corpus_words)))]
+        drawn = draw_word(s.corpus_words, s.corpus_weights, rng)
         word = apply_case(drawn, s.corpus.case.sample(rng))
         size = s.font_size.sample(rng)
         angle = float(s.rotation.sample(rng))
