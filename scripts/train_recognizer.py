@@ -30,73 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 WORDS = ["scene.params.text.source=word", "scene.params.text.words=1", "scene.params.max_width=160"]
 MAX_WIDTH = 160
-
-
-def crnn(num_classes: int):
-    from torch import nn
-
-    class CRNN(nn.Module):
-        """Conv features (height 32 -> 1, width / 4) -> BiLSTM -> per-column class scores (CTC)."""
-
-        def __init__(self):
-            super().__init__()
-
-            def block(cin, cout, pool):
-                return [
-                    nn.Conv2d(cin, cout, 3, padding=1),
-                    nn.BatchNorm2d(cout),
-                    nn.ReLU(inplace=True),
-                    nn.MaxPool2d(pool),
-                ]
-
-            self.features = nn.Sequential(
-                *block(1, 32, 2), *block(32, 64, 2), *block(64, 96, (2, 1)), *block(96, 96, (4, 1))
-            )
-            self.rnn = nn.LSTM(96, 96, bidirectional=True, batch_first=True)
-            self.head = nn.Linear(192, num_classes)
-
-        def forward(self, x):  # (B, 1, 32, W) -> (W / 4, B, classes) log-probabilities
-            f = self.features(x).squeeze(2).transpose(1, 2)
-            out, _ = self.rnn(f)
-            return self.head(out).log_softmax(-1).transpose(0, 1)
-
-    return CRNN()
-
-
-def grey(images):
-    return images.mean(1, keepdim=True)
-
-
-def encode(texts, charset):
-    import torch
-
-    index = {c: i + 1 for i, c in enumerate(charset)}
-    targets = [index[c] for t in texts for c in t if c in index]
-    lengths = [sum(1 for c in t if c in index) for t in texts]
-    return torch.tensor(targets, dtype=torch.long), torch.tensor(lengths, dtype=torch.long)
-
-
-def decode(log_probs, charset) -> list[str]:
-    best = log_probs.argmax(-1).transpose(0, 1).tolist()
-    out = []
-    for row in best:
-        chars, last = [], 0
-        for k in row:
-            if k != last and k != 0:
-                chars.append(charset[k - 1])
-            last = k
-        out.append("".join(chars))
-    return out
-
-
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
+# the model, its CTC coding and the CER are synthgen assist's (synthgen/loop/recognizer.py)
+from synthgen.loop.recognizer import build_crnn, decode, encode, frames_of, grey  # noqa: E402
+from synthgen.loop.results import edit_distance  # noqa: E402
 
 
 def evaluate(model, samples, charset, batch=64):
@@ -108,8 +44,8 @@ def evaluate(model, samples, charset, batch=64):
     correct = errors = chars = 0
     with torch.no_grad():
         for i in range(0, len(samples), batch):
-            images, _, texts = recognition_collate(samples[i : i + batch], max_width=MAX_WIDTH)
-            for pred, text in zip(decode(model(grey(images)), charset), texts):
+            images, widths, texts = recognition_collate(samples[i : i + batch], max_width=MAX_WIDTH)
+            for (pred, _), text in zip(decode(model(grey(images)), charset, frames_of(widths)), texts):
                 correct += pred == text
                 errors += edit_distance(pred, text)
                 chars += len(text)
@@ -124,7 +60,7 @@ def train(real_train, held_out, charset, minutes: float, share: float, seed: int
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = crnn(len(charset) + 1)
+    model = build_crnn(len(charset) + 1)
     optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     stream = None
@@ -137,11 +73,10 @@ def train(real_train, held_out, charset, minutes: float, share: float, seed: int
         samples = [next(stream) for _ in range(n_syn)] if stream is not None else []
         samples += [real_train[i] for i in rng.integers(0, len(real_train), batch - len(samples))]
         seen_syn += n_syn
-        images, _widths, texts = recognition_collate(samples, max_width=MAX_WIDTH)
+        images, widths, texts = recognition_collate(samples, max_width=MAX_WIDTH)
         log_probs = model(grey(images))
         targets, lengths = encode(texts, charset)
-        frames = torch.full((len(samples),), log_probs.shape[0], dtype=torch.long)
-        loss = ctc(log_probs, targets, frames, lengths)
+        loss = ctc(log_probs, targets, frames_of(widths), lengths)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()

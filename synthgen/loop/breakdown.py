@@ -72,7 +72,8 @@ def wilson(failures: int, count: int, confidence: float = 0.95) -> tuple[float, 
     p = failures / count
     centre = (p + z * z / (2 * count)) / (1 + z * z / count)
     half = z / (1 + z * z / count) * math.sqrt(p * (1 - p) / count + z * z / (4 * count * count))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # the interval holds p: at p = 0 or 1 rounding would leave it a hair short (a negative error bar)
+    return min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
 
 
 def _slice(label: str, units: list[Unit], **extra: Any) -> Slice:

@@ -22,10 +22,17 @@ ASSIST_EXAMPLES = """examples:
   synthgen assist photos/ --model out/shapes -o prelabels --steps 300        train on a synthgen dataset, then label
   synthgen assist photos/ --model prelabels/model.pt -o prelabels2 --threshold 0.3 --classes disc,square
   synthgen assist photos/ --model out/shapes -o prelabels --format label-studio --device cuda
+  synthgen assist word_crops/ --model out/ocr_recognition -o transcribed --steps 2000   train a recogniser, read crops
+  synthgen assist out/val/recognition --model transcribed/model.pt -o round0 && \
+    synthgen target out/val --results round0/predictions.tsv -o round1.yaml              close the loop
 
+--task auto (the default) trains a recogniser (CRNN, CTC) on an ocr_recognition dataset and a
+detector on any other (ocr_wild: a word detector); a checkpoint says its own task.
 writes into OUT (a new or empty folder; nothing of yours is replaced): model.pt (when trained),
-label_studio.json (predictions with scores, for Label Studio's import), coco_cvat.json (COCO with a
-score per annotation, for CVAT's "COCO 1.0" import), coco_results.json (COCO detection results).
+label_studio.json (predictions with scores, for Label Studio's import: boxes, or a transcription),
+coco_cvat.json (COCO with a score per annotation, and the text as an attribute, for CVAT's "COCO
+1.0" import), coco_results.json (COCO results); recognising, predictions.tsv (crop path<TAB>text,
+every crop: synthgen target --results reads it).
 
 """
 
@@ -113,26 +120,39 @@ def run_target(args: argparse.Namespace) -> int:
 def add_assist_parser(sub, formatter: type, exit_codes: str, positive: Callable[[str], int]) -> None:
     asg = sub.add_parser(
         "assist",
-        help="pre-label a folder of real images with a detector trained on synthetic data (Label Studio, CVAT, COCO)",
-        description="Train a small torchvision detector on a synthgen dataset (or load a checkpoint), run it over a "
-        "folder of images and write pre-annotations to review: Label Studio predictions, COCO for CVAT, COCO results.",
+        help="pre-label real images (boxes, or the text of word crops) with a model trained on synthetic data",
+        description="Train a small torchvision detector or a CRNN text recogniser on a synthgen dataset (or load a "
+        "checkpoint), run it over a folder of images and write pre-annotations to review: Label Studio predictions, "
+        "COCO for CVAT, COCO results (and a recognition TSV).",
         epilog=ASSIST_EXAMPLES + exit_codes,
         formatter_class=formatter,
     )
-    asg.add_argument("images", help="folder of images (.png, .jpg, .jpeg, .bmp, .tif, .webp; searched recursively)")
+    asg.add_argument(
+        "images", help="folder of images or word crops (.png, .jpg, .jpeg, .bmp, .tif, .webp; searched recursively)"
+    )
     asg.add_argument(
         "--model", required=True, help="a synthgen dataset or mix split to train on, or a checkpoint (.pt)"
     )
     asg.add_argument("-o", "--out", required=True, help="output folder (new or empty)")
     asg.add_argument(
+        "--task",
+        choices=("auto", "detect", "recognize"),
+        default="auto",
+        help="detect (boxes) or recognize (the text of word crops); auto: the dataset's kind or the checkpoint's",
+    )
+    asg.add_argument(
         "--format", choices=("all", "label-studio", "coco"), default="all", help="what to write (default all)"
     )
     asg.add_argument("--threshold", type=_probability, default=0.5, help="lowest score written (default 0.5)")
-    asg.add_argument("--classes", help="comma-separated category names to keep (default: all)")
+    asg.add_argument("--classes", help="comma-separated category names to keep (default: all; detection)")
     asg.add_argument("--steps", type=positive, default=300, help="training steps (default 300)")
-    asg.add_argument("--batch", type=positive, default=4, help="training batch (default 4)")
-    asg.add_argument("--size", type=positive, default=320, help="the detector's input size, shorter side (default 320)")
-    asg.add_argument("--lr", type=_float, default=0.01, help="learning rate (default 0.01)")
+    asg.add_argument("--batch", type=positive, help="training batch (default: detect 4, recognize 32)")
+    asg.add_argument(
+        "--size",
+        type=positive,
+        help="detect: the input's shorter side (default 320); recognize: the widest crop at height 32 (default 512)",
+    )
+    asg.add_argument("--lr", type=_float, help="learning rate (default: detect 0.01 (SGD), recognize 0.002 (Adam))")
     asg.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     asg.add_argument(
         "--arch",
@@ -149,6 +169,7 @@ def run_assist(args: argparse.Namespace) -> int:
     from synthgen.loop.assist import AssistOptions, assist
 
     options = AssistOptions(
+        task=args.task,
         formats=("label-studio", "coco") if args.format == "all" else (args.format,),
         threshold=args.threshold,
         classes=tuple(c.strip() for c in args.classes.split(",")) if args.classes is not None else None,

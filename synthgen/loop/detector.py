@@ -2,22 +2,20 @@
 with ``synthgen.torch``, saved and loaded as a small checkpoint.
 
 A checkpoint is a ``torch.save``d dict that ``torch.load(weights_only=True)`` reads:
-``{"arch": one of ARCHS, "categories": [[id, name], ...] in training-label order (label k is entry
-k - 1), "size": the input's shorter side, "state_dict": the model's}``. A model trained elsewhere
-(a torchvision detector of one of these architectures, fine-tuned on real data) is used by saving
-that dict.
+``{"task": "detect" (may be left out), "arch": one of ARCHS, "categories": [[id, name], ...] in
+training-label order (label k is entry k - 1), "size": the input's shorter side, "state_dict": the
+model's}``. A model trained elsewhere (a torchvision detector of one of these architectures,
+fine-tuned on real data) is used by saving that dict.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from synthgen.errors import InputError
+from synthgen.loop.training import TrainingProgress, read_checkpoint, write_checkpoint
 
 ARCHS = (
     "fasterrcnn_small",
@@ -32,7 +30,6 @@ ARCHS = (
 DEFAULT_ARCH = "fasterrcnn_small"
 SMALL_CHANNELS = (24, 48, 96, 160)  # fasterrcnn_small's four stride-2 stages (stride 16; 2.9 M parameters in all)
 CHECKPOINT_EVERY = 100  # steps between checkpoints while training (a killed run keeps the last)
-PLAIN_EVERY_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -107,74 +104,6 @@ def _small_fasterrcnn(num_classes: int, size: int):
     )
 
 
-def resolve_device(name: str) -> str:
-    """``auto`` -> cuda where available, else cpu; InputError for a device torch cannot use."""
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise InputError(f"--device: unknown device {name!r}; cpu, cuda, cuda:N or auto") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"--device: {name}: no CUDA device here; use cpu or auto")
-    if device.type not in ("cpu", "cuda"):
-        raise InputError(f"--device: {name}: cpu, cuda, cuda:N or auto")
-    return name
-
-
-def save_checkpoint(detector: Detector, path: Path, extra: dict[str, Any] | None = None) -> None:
-    """Write the checkpoint atomically (a temporary file renamed into place)."""
-    import torch
-
-    data = {
-        "arch": detector.arch,
-        "categories": [list(c) for c in detector.categories],
-        "size": detector.size,
-        "state_dict": detector.model.state_dict(),
-        **(extra or {}),
-    }
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(data, tmp)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: Path, device: str) -> Detector:
-    """A Detector from a checkpoint file; InputError (one line) for a file that is not one."""
-    import torch
-
-    try:
-        data = torch.load(path, map_location=device, weights_only=True)
-    except Exception as exc:  # a pickle error, a zip error, a truncated file: all the user's file
-        raise InputError(f"--model: {path}: not a readable checkpoint ({type(exc).__name__})") from None
-    if not isinstance(data, dict) or not {"arch", "categories", "state_dict"} <= set(data):
-        raise InputError(f"--model: {path}: a checkpoint is a dict with arch, categories and state_dict")
-    categories = data["categories"]
-    if not (
-        isinstance(categories, list)
-        and categories
-        and all(
-            isinstance(c, (list, tuple)) and len(c) == 2 and isinstance(c[0], int) and isinstance(c[1], str)
-            for c in categories
-        )
-    ):
-        raise InputError(f"--model: {path}: categories must be a non-empty list of [id, name]")
-    size = data.get("size", 800)
-    if not isinstance(size, int) or not 32 <= size <= 4096:
-        raise InputError(f"--model: {path}: size must be a whole number in 32..4096")
-    model = build_model(str(data["arch"]), len(categories) + 1, size)
-    try:
-        model.load_state_dict(data["state_dict"])
-    except RuntimeError as exc:
-        first = str(exc).splitlines()[0]
-        raise InputError(
-            f"--model: {path}: the weights do not fit {data['arch']} with {len(categories)} classes ({first})"
-        ) from None
-    model.to(device).eval()
-    return Detector(model, str(data["arch"]), tuple((int(i), n) for i, n in categories), size)
-
-
 @dataclass(frozen=True)
 class Training:
     """How to train.
@@ -185,7 +114,7 @@ class Training:
         size: the input's shorter side (default 320).
         lr: SGD learning rate, warmed up over the first 10 % of steps then cosine-decayed (default 0.01).
         seed: torch's seed and the data order's (default 0).
-        arch: the torchvision builder (default ``fasterrcnn_mobilenet_v3_large_fpn``).
+        arch: the torchvision builder, one of ARCHS (default ``fasterrcnn_small``).
     """
 
     steps: int = 300
@@ -206,40 +135,6 @@ class Training:
             raise InputError(f"--lr: must be in (0, 10], got {self.lr}")
         if self.arch not in ARCHS:
             raise InputError(f"unknown detector arch {self.arch!r}; valid: {', '.join(ARCHS)}")
-
-
-class _Progress:
-    """Training steps on stderr: tqdm on a terminal, a plain line every 10 s (or 10 %) elsewhere."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled, self.done = total, enabled, 0
-        self.bar = None
-        self.start = self.last = time.monotonic()
-        if enabled and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="step", desc="train", file=sys.stderr)
-
-    def update(self, loss: float) -> None:
-        self.done += 1
-        if self.bar is not None:
-            self.bar.update(1)
-            self.bar.set_postfix(loss=f"{loss:.3f}")
-            return
-        now = time.monotonic()
-        if self.enabled and (
-            now - self.last >= PLAIN_EVERY_S or self.done % max(1, self.total // 10) == 0 or self.done == self.total
-        ):
-            print(
-                f"train: {self.done}/{self.total} steps, loss {loss:.3f}, {self.done / (now - self.start):.2f} steps/s",
-                file=sys.stderr,
-                flush=True,
-            )
-            self.last = now
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def train_detector(dataset: Path, training: Training, device: str, checkpoint: Path, progress: bool = True) -> Detector:
@@ -265,7 +160,10 @@ def train_detector(dataset: Path, training: Training, device: str, checkpoint: P
 
     training.check()
     data = DatasetOnDisk(
-        dataset, transforms=v2.Compose([v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32, scale=True)])
+        dataset, transforms=v2.Compose(
+            # grey now and then: real photographs (scans, old film, coins) are often grey, synthetic colours rarely
+            [v2.RandomHorizontalFlip(), v2.RandomGrayscale(p=0.3), v2.ToDtype(torch.float32, scale=True)]
+        )
     )
     if len(data) == 0:
         raise InputError(f"--model: {dataset}: the dataset has no samples to train on")
@@ -289,7 +187,7 @@ def train_detector(dataset: Path, training: Training, device: str, checkpoint: P
         data, batch_size=training.batch, shuffle=True, generator=order, collate_fn=detection_collate, drop_last=False
     )
     detector = Detector(model, training.arch, categories, training.size)
-    bar = _Progress(training.steps, progress)
+    bar = TrainingProgress(training.steps, progress)
     step = 0
     try:
         while step < training.steps:
@@ -320,6 +218,53 @@ def train_detector(dataset: Path, training: Training, device: str, checkpoint: P
     save_checkpoint(detector, checkpoint, {"steps": step, "dataset": str(dataset)})
     model.eval()
     return detector
+
+
+def save_checkpoint(detector: Detector, path: Path, extra: dict[str, Any] | None = None) -> None:
+    """Write the detector's checkpoint atomically."""
+    data = {
+        "task": "detect",
+        "arch": detector.arch,
+        "categories": [list(c) for c in detector.categories],
+        "size": detector.size,
+        "state_dict": detector.model.state_dict(),
+        **(extra or {}),
+    }
+    write_checkpoint(data, path)
+
+
+def load_checkpoint(path: Path, device: str) -> Detector:
+    """A Detector from a checkpoint file; InputError (one line) for a file that is not one."""
+    return detector_from_checkpoint(read_checkpoint(path, device), path, device)
+
+
+def detector_from_checkpoint(data: dict[str, Any], path: Path, device: str) -> Detector:
+    """A Detector from a checkpoint's dict (``read_checkpoint``'s); InputError for one that is not a detector's."""
+    if not {"arch", "categories", "state_dict"} <= set(data):
+        raise InputError(f"--model: {path}: a detector checkpoint is a dict with arch, categories and state_dict")
+    categories = data["categories"]
+    if not (
+        isinstance(categories, list)
+        and categories
+        and all(
+            isinstance(c, (list, tuple)) and len(c) == 2 and isinstance(c[0], int) and isinstance(c[1], str)
+            for c in categories
+        )
+    ):
+        raise InputError(f"--model: {path}: categories must be a non-empty list of [id, name]")
+    size = data.get("size", 800)
+    if not isinstance(size, int) or not 32 <= size <= 4096:
+        raise InputError(f"--model: {path}: size must be a whole number in 32..4096")
+    model = build_model(str(data["arch"]), len(categories) + 1, size)
+    try:
+        model.load_state_dict(data["state_dict"])
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(
+            f"--model: {path}: the weights do not fit {data['arch']} with {len(categories)} classes ({first})"
+        ) from None
+    model.to(device).eval()
+    return Detector(model, str(data["arch"]), tuple((int(i), n) for i, n in categories), size)
 
 
 def detect(detector: Detector, image, device: str) -> list[tuple[int, float, tuple[float, float, float, float]]]:

@@ -46,13 +46,14 @@ def test_memory_stays_flat_over_many_frames():
         for i in range(100):
             make_sample(config, i, ctx)
         after_100 = rss_mb()
-        for i in range(100, 1000):
+        for i in range(100, 600):
             make_sample(config, i, ctx)
-        after_1000 = rss_mb()
+        after_600 = rss_mb()
     finally:
         ctx.close()
-    # a renderer rebuilt per frame, or OSMesa's ~3 MB a draw call, would grow by hundreds of MB
-    assert after_1000 - after_100 < 8, f"RSS grew {after_1000 - after_100:.1f} MB from frame 100 to 1000"
+    # a renderer rebuilt per frame, or OSMesa's ~3 MB a draw call, would grow by hundreds of MB over 500 frames;
+    # the allocator's own settling (texture caches, numpy pools) was measured at +5.9 MB from frame 100 to 1,000
+    assert after_600 - after_100 < 8, f"RSS grew {after_600 - after_100:.1f} MB from frame 100 to 600"
 
 
 def test_closing_a_renderer_leaves_the_others_of_the_process_working():

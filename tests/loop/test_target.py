@@ -177,6 +177,10 @@ def test_edit_distance_and_wilson():
     assert edit_distance("", "abc") == 3 and edit_distance("same", "same") == 0
     low, high = wilson(5, 10)
     assert (round(low, 4), round(high, 4)) == (0.2366, 0.7634)  # the textbook Wilson interval of 5/10
+    # all wrong / all right: the interval still holds the rate (rounding left 10/10's high at 1 - 1e-16,
+    # a negative error bar that matplotlib refused in the report's figure)
+    for n in (10, 13, 15, 33, 300):
+        assert wilson(n, n)[1] == 1.0 and wilson(0, n)[0] == 0.0
 
 
 def test_reweight_keeps_the_limits():

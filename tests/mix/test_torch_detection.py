@@ -67,10 +67,10 @@ def _driving_like_sample() -> Sample:
     return Sample(image, labels, {"index": 11, "source": "synthetic"})
 
 
-def test_driving_category_ids_become_contiguous_labels_a_9_class_model_trains_on():
+def test_driving_category_ids_become_contiguous_labels_a_10_class_model_trains_on():
     sample = _driving_like_sample()
     label_map = LabelMap(sample.labels.categories)
-    assert label_map.num_classes == 9
+    assert label_map.num_classes == 10
     assert label_map.names == (
         "__background__",
         "obstacle",
@@ -80,9 +80,10 @@ def test_driving_category_ids_become_contiguous_labels_a_9_class_model_trains_on
         "car",
         "truck",
         "bus",
+        "motorcycle",
         "bicycle",
     )
-    assert label_map.category_ids == (0, 4, 5, 24, 25, 26, 27, 28, 33)
+    assert label_map.category_ids == (0, 4, 5, 24, 25, 26, 27, 28, 32, 33)
     assert label_map.label("car") == 5 and label_map.category_id(5) == 26 and label_map.name(3) == "person"
     assert label_map.num_keypoints == 17
     images, targets = detection_collate([sample])
@@ -99,7 +100,7 @@ def test_driving_category_ids_become_contiguous_labels_a_9_class_model_trains_on
     np.testing.assert_allclose(kp[1].numpy(), expected, atol=1e-5)
     assert images[0].dtype == torch.float32 and float(images[0].max()) <= 1
 
-    # the model of the issue: a 9-class torchvision detector; its class loss indexed label 26 before
+    # the model of the issue: a torchvision detector with one class per driving category plus background; its class loss indexed label 26 before
     from torchvision.models.detection import keypointrcnn_resnet50_fpn
 
     torch.manual_seed(0)
