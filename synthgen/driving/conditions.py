@@ -79,7 +79,7 @@ def lighting(
         # facades (pyrender takes 4 spot lights: the two nearest lamps ahead and the ego headlights)
         for lamp in sorted((p for p in lamps if p[0] > 2.0), key=lambda p: p[0])[:LIT_LAMPS]:
             lights.append(Light("spot", (1.0, 0.8, 0.55), 24.0, lamp, (0.0, 0.0, -1.0), (0.5, 1.05), 25.0))
-        lights += headlights(0.0, 0.0, 0.0, intensity=40.0)
+        lights += headlights(0.0, 0.0, 0.0, intensity=120.0)
     for v in vehicles[:1]:  # the nearest vehicle's headlights: a light on the road in front of it
         length = v.dimensions[0]
         c, s = math.cos(v.heading), math.sin(v.heading)
