@@ -338,6 +338,17 @@ def wait_for_shards(out: Path, proc: subprocess.Popen, count: int = 3) -> None:
         time.sleep(0.02)
 
 
+def open_files(pid: int) -> set[str]:
+    """What a live process's descriptors point at; one closed between the listing and its readlink is skipped."""
+    out = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            out.add(os.readlink(fd))
+        except FileNotFoundError:
+            continue
+    return out
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
 def test_workers_exit_when_the_main_process_is_killed(tmp_path):
     out = tmp_path / "d"
@@ -348,9 +359,9 @@ def test_workers_exit_when_the_main_process_is_killed(tmp_path):
         workers = children(proc.pid)
         assert len(workers) >= 2, workers
         lock = str(out / LOCK)
-        assert lock in {os.readlink(fd) for fd in Path(f"/proc/{proc.pid}/fd").iterdir()}
+        assert lock in open_files(proc.pid)
         for w in workers:  # the workers do not hold the run's lock: it dies with the main process
-            assert lock not in {os.readlink(fd) for fd in Path(f"/proc/{w}/fd").iterdir()}
+            assert lock not in open_files(w)
         os.kill(proc.pid, signal.SIGKILL)  # the main process only, not its group
         proc.wait()
         deadline = time.time() + 20  # a loaded machine schedules the kill late
