@@ -43,17 +43,18 @@ def test_memory_stays_flat_over_many_frames():
     config = load_run_config(CONFIG, ["scene.params.width=96", "scene.params.height=64"])
     ctx = WorkerContext(config)
     try:
-        for i in range(100):
+        for i in range(200):
             make_sample(config, i, ctx)
-        after_100 = rss_mb()
-        for i in range(100, 600):
+        after_200 = rss_mb()
+        for i in range(200, 600):
             make_sample(config, i, ctx)
         after_600 = rss_mb()
     finally:
         ctx.close()
-    # a renderer rebuilt per frame, or OSMesa's ~3 MB a draw call, would grow by hundreds of MB over 500 frames;
-    # the allocator's own settling (texture caches, numpy pools) was measured at +5.9 MB from frame 100 to 1,000
-    assert after_600 - after_100 < 8, f"RSS grew {after_600 - after_100:.1f} MB from frame 100 to 600"
+    # a renderer rebuilt per frame, or OSMesa's ~3 MB a draw call, would grow by hundreds of MB over 400 frames;
+    # the allocator's own settling (texture caches, numpy pools) measured +5.9 MB from frame 100 to 1,000 alone
+    # and +10.8 MB from 100 to 600 inside the full suite's 1.6 GB process, hence the 16 MB bound
+    assert after_600 - after_200 < 16, f"RSS grew {after_600 - after_200:.1f} MB from frame 200 to 600"
 
 
 def test_closing_a_renderer_leaves_the_others_of_the_process_working():
