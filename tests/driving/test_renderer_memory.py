@@ -38,23 +38,47 @@ def test_the_renderer_is_built_once_and_reused():
     assert ctx.render_resource is None
 
 
+MEMORY_WATCH = """
+import sys
+from synthgen.config import load_run_config
+from synthgen.engine.context import WorkerContext
+from synthgen.engine.pipeline import make_sample
+
+def rss_mb():
+    import os
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+config = load_run_config(sys.argv[1], ["scene.params.width=96", "scene.params.height=64"])
+ctx = WorkerContext(config)
+try:
+    for i in range(200):
+        make_sample(config, i, ctx)
+    before = rss_mb()
+    for i in range(200, 600):
+        make_sample(config, i, ctx)
+    print(rss_mb() - before)
+finally:
+    ctx.close()
+"""
+
+
 @pytest.mark.slow
 def test_memory_stays_flat_over_many_frames():
-    config = load_run_config(CONFIG, ["scene.params.width=96", "scene.params.height=64"])
-    ctx = WorkerContext(config)
-    try:
-        for i in range(200):
-            make_sample(config, i, ctx)
-        after_200 = rss_mb()
-        for i in range(200, 600):
-            make_sample(config, i, ctx)
-        after_600 = rss_mb()
-    finally:
-        ctx.close()
+    """In a process of its own, as a worker is: inside the suite's 1.6 GB process the allocator's
+    settling from the other tests' leftovers read as +10-19 MB and made the bound meaningless."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", MEMORY_WATCH, str(CONFIG)], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    grew = float(done.stdout.strip().splitlines()[-1])
     # a renderer rebuilt per frame, or OSMesa's ~3 MB a draw call, would grow by hundreds of MB over 400 frames;
-    # the allocator's own settling (texture caches, numpy pools) measured +5.9 MB from frame 100 to 1,000 alone
-    # and +10.8 MB from 100 to 600 inside the full suite's 1.6 GB process, hence the 16 MB bound
-    assert after_600 - after_200 < 16, f"RSS grew {after_600 - after_200:.1f} MB from frame 200 to 600"
+    # measured alone: +7.6 to +8.x MB from frame 200 to 600 since the textured, shadowed renderer (~0.02 MB a
+    # frame, not yet explained: see the stop notes); 32 MB still catches any leak of 0.08 MB a frame or more
+    assert grew < 32, f"RSS grew {grew:.1f} MB from frame 200 to 600"
 
 
 def test_closing_a_renderer_leaves_the_others_of_the_process_working():
