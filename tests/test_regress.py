@@ -241,6 +241,7 @@ def test_font_size_change_is_caught_by_regeneration(tmp_path):
 # --- golden files, workers, report ---------------------------------------------------------------
 
 
+@pytest.mark.slow  # worker processes
 def test_golden_from_one_worker_matches_two_workers(tmp_path):
     config = load_run_config(small_config(tmp_path))
     golden = tmp_path / "g.json"
@@ -273,6 +274,7 @@ def test_report_shows_golden_new_and_difference(tmp_path):
     assert f"report: {outcome.report.html}" in outcome.text
 
 
+@pytest.mark.slow  # another process
 def test_import_stays_light():
     code = "import sys, synthgen.regress, synthgen.pytest_plugin; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -110,6 +110,7 @@ def test_line_of_known_words(angle):
     assert line1.attributes == {"level": "line", "block": 0, "line": 1, "legible": True}
 
 
+@pytest.mark.slow  # generates a shipped config's pages
 @pytest.mark.parametrize("config", ["ocr_wild", "ocr_document", "ocr_receipt"])
 def test_scene_lines_hold_their_words(config):
     cfg = load_run_config(ROOT / "configs" / f"{config}.yaml")
@@ -159,6 +160,7 @@ def test_icdar_lines_coco_and_recognition_outputs(tmp_path):
     assert manifest["counts"]["instances"] == len(coco.getAnnIds())
 
 
+@pytest.mark.slow  # generates a shipped config's page
 def test_lines_cut_by_the_border_stay_in_the_image_and_are_dont_care():
     # A line pushed half out of the image by an affine shift: its quad is clamped to the image
     # like its words', and it is don't-care (its text no longer matches the pixels).

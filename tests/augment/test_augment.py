@@ -304,6 +304,7 @@ def test_runs_without_geometric_steps_never_import_torch(run):
 WITHOUT_KORNIA = "import sys\nsys.modules['kornia'] = None\nfrom synthgen.cli import main\n"
 
 
+@pytest.mark.slow  # another process
 def test_missing_kornia_is_a_config_error_at_load(tmp_path):
     # Without kornia (an extra), a config with a geometric step fails at load, exit 2, before any work.
     code = WITHOUT_KORNIA + (

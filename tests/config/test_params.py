@@ -256,6 +256,7 @@ KIND = AugmentKind(ProbeSettings, apply)
 '''
 
 
+@pytest.mark.slow  # another process
 def test_a_new_kind_is_listed_without_being_imported_and_checked_when_used(tmp_path):
     (tmp_path / "probe_augment.py").write_text(PROBE_KIND)
     code = f"""

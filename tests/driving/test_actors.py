@@ -100,6 +100,7 @@ def test_a_crossing_pedestrian_turns_its_head_to_the_traffic():
     assert math.degrees(math.atan2(nose_dir(ahead)[1], nose_dir(ahead)[0])) == pytest.approx(0, abs=1e-6)
 
 
+@pytest.mark.slow  # renders driving frames
 def test_an_umbrella_is_held_over_the_head_and_is_not_part_of_the_person():
     from synthgen.driving.people import umbrella
 
@@ -214,6 +215,7 @@ def _only(name: str) -> list[str]:
     return [f"scene.params.scenarios.{n}={int(n == name)}" for n in names]
 
 
+@pytest.mark.slow  # renders driving frames
 def test_the_shipped_config_has_pedestrians_100_to_300_px_tall():
     """Real dashcam footage has pedestrians 100-300 px tall at 640x384 (a few metres ahead): the
     shipped config draws them (pedestrian_close), measured on the labels of rendered frames."""

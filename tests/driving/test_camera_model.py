@@ -55,6 +55,7 @@ def test_distortion_round_trips_and_matches_opencv():
     np.testing.assert_allclose(ours[inside], theirs[inside, 0], atol=1e-9)
 
 
+@pytest.mark.slow  # renders driving frames through the lens
 @pytest.mark.parametrize("dist", [BARREL, (0.12, 0.0, 0.0, 0.0, 0.0)])
 def test_a_3d_point_lands_on_its_distorted_pixel(dist):
     camera_rig = rig(640, 384)
@@ -110,6 +111,7 @@ def test_keypoints_go_through_the_lens():
             assert layers.instance_id[int(y), int(x)] == 1
 
 
+@pytest.mark.slow  # renders driving frames through the lens
 def test_occlusion_keeps_its_ratio_through_the_lens():
     camera_rig = rig(640, 384)
     front = crate((6.0, -2.0, 0.0), (0.4, 0.6, 2.0))
@@ -121,6 +123,7 @@ def test_occlusion_keeps_its_ratio_through_the_lens():
     assert hidden.occlusion == pytest.approx(1 - hidden.area / lone.area, abs=0.02)
 
 
+@pytest.mark.slow  # renders driving frames through the lens
 def test_an_object_in_the_wide_margin_only_is_not_labelled():
     camera_rig = rig(640, 384)
     lens = make_lens(camera_rig.camera(), BARREL, "k")
@@ -222,6 +225,7 @@ def test_jpeg_round_trip_at_the_drawn_quality():
     assert np.abs(low.astype(int) - raw).mean() > 5
 
 
+@pytest.mark.slow  # renders driving frames through the lens
 def test_a_driving_sample_records_its_draws_and_is_deterministic():
     from synthgen import load_config, make_sample
 

@@ -135,6 +135,7 @@ def test_the_engine_seeds_the_scene_generator_with_the_sample_index():
     assert sample_index(np.random.default_rng(0)) is None
 
 
+@pytest.mark.slow  # renders inserted driving frames
 def test_inserted_boxes_stand_on_the_ground_within_1cm(dataset):
     for ground in ("auto", "calib", "boxes"):
         config = load_run_config(CONFIG, [f"scene.params.ground={ground}"])
@@ -153,6 +154,7 @@ def test_inserted_boxes_stand_on_the_ground_within_1cm(dataset):
         assert found >= 4
 
 
+@pytest.mark.slow  # renders inserted driving frames
 def test_inserted_footprints_meet_no_labelled_box(dataset):
     config = load_run_config(CONFIG)
     for index in range(8):
@@ -166,6 +168,7 @@ def test_inserted_footprints_meet_no_labelled_box(dataset):
                 assert area <= 1e-6, (index, inst.attributes, box)
 
 
+@pytest.mark.slow  # renders inserted driving frames
 def test_a_real_car_in_front_hides_the_actor_pixel_by_pixel(tmp_path):
     alone_cfg = load_run_config(single_actor_config(tmp_path, kitti_folder_with(tmp_path, "empty", [])))
     alone = make_sample(alone_cfg, 0)
@@ -187,6 +190,7 @@ def test_a_real_car_in_front_hides_the_actor_pixel_by_pixel(tmp_path):
     assert car.original is not None and "covered_by_insert" not in car.attributes
 
 
+@pytest.mark.slow  # renders inserted driving frames
 def test_the_actor_hides_a_real_car_behind_it_pixel_by_pixel(tmp_path):
     line, _ = car_line(25.0, height=1.5)
     cfg = load_run_config(single_actor_config(tmp_path, kitti_folder_with(tmp_path, "behind", [line])))
@@ -210,6 +214,7 @@ def test_the_actor_hides_a_real_car_behind_it_pixel_by_pixel(tmp_path):
     assert car.attributes["occluded"] == level
 
 
+@pytest.mark.slow  # renders inserted driving frames
 def test_untouched_real_labels_come_out_byte_for_byte(dataset):
     frames = Path(builtin_frames())
     coco = json.loads((dataset / "annotations" / "coco.json").read_text())
@@ -241,6 +246,7 @@ def test_untouched_real_labels_come_out_byte_for_byte(dataset):
     assert untouched >= 20
 
 
+@pytest.mark.slow  # renders inserted driving frames
 def test_frames_cycle_with_other_draws(dataset):
     config = load_run_config(CONFIG)
     first, again = make_sample(config, 0), make_sample(config, 6)
@@ -372,6 +378,7 @@ sources:
     assert real_cars  # the frames' own cars come through the mix with the inserted actors
 
 
+@pytest.mark.slow  # renders inserted driving frames
 def test_a_kitti_calibration_with_a_camera_offset_and_a_velodyne_above_gives_the_same_frame(tmp_path):
     """KITTI's own calibration: P2 = K [I | t] (the colour camera 6 cm right of the reference one,
     where its labels are), and a Velodyne frame 8 cm above the camera (no road plane in it: the
@@ -405,6 +412,7 @@ def test_a_kitti_calibration_with_a_camera_offset_and_a_velodyne_above_gives_the
         np.testing.assert_allclose(x.box3d.center, y.box3d.center, atol=1e-9)
 
 
+@pytest.mark.slow  # renders inserted driving frames
 def test_a_child_steps_out_from_behind_a_real_parked_car():
     overrides = [f"scene.params.scenarios.{n}=0" for n in (
         "jaywalker_night_rain", "animal_crossing_dusk", "debris_highway", "cyclist_fog", "wrong_lane_vehicle")]  # fmt: skip

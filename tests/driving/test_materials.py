@@ -125,6 +125,7 @@ def _painted(obj: SceneObject, name: str) -> SceneObject:
     return replace(obj, solids=tuple(replace(s, material=name) for s in obj.solids))
 
 
+@pytest.mark.slow  # renders driving frames
 @pytest.mark.parametrize("time_of_day, weather", [("day", "clear"), ("night", "rain")])
 def test_materials_and_light_change_the_colours_and_no_label_layer(time_of_day, weather):
     lamp = Light("spot", (1.0, 0.8, 0.55), 24.0, (12.0, 2.0, 6.0), (0.0, 0.0, -1.0), (0.5, 1.05), 25.0)

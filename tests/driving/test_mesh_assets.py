@@ -194,6 +194,7 @@ outputs: [coco, kitti]
 """
 
 
+@pytest.mark.slow  # a driving run
 def test_a_run_with_asset_actors_labels_them(tmp_path):
     from synthgen import load_config, make_sample
 

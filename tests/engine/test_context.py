@@ -59,6 +59,7 @@ def coco_of(root: Path) -> dict:
     return json.loads((root / "annotations" / "coco.json").read_text())
 
 
+@pytest.mark.slow  # worker processes
 def test_category_ids_are_the_run_table_in_every_shard_and_worker_count(tmp_path):
     overrides = ["num_samples=6", "shard_size=2", "scene.params.width=320", "scene.params.height=240"]
     config = load_run_config(ROOT / "configs/ocr_wild.yaml", overrides)

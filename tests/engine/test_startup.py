@@ -77,6 +77,7 @@ def test_a_registry_imports_a_kind_module_on_first_get_and_names_it(tmp_path, mo
     sys.modules.pop("probe_kinds")
 
 
+@pytest.mark.slow  # another process
 def test_loading_a_driving_config_imports_no_text_module_nor_a_writer_it_does_not_use():
     code = f"""
 import json, sys

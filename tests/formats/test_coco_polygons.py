@@ -192,6 +192,7 @@ def test_boxes_and_areas_are_the_polygons_pixels_and_geometry_stays_float(polygo
     assert fractional, "no text quad with sub-pixel corners: the float geometry went untested"
 
 
+@pytest.mark.slow  # a run end to end
 def test_rle_output_traces_nothing_and_a_finished_run_keeps_no_polygons_of_its_own(tmp_path):
     """The traced polygons live beside the shard records only until coco.json is written: a
     finished dataset's shard records are the same bytes whichever segmentation its COCO file has."""

@@ -94,6 +94,7 @@ def assert_crop_is_region(image: np.ndarray, crop: np.ndarray, ann: dict) -> Non
     assert left - 1 <= x and top - 1 <= y and x + w <= right + 1 and y + h <= bottom + 1, (ann["bbox"], ann["quad"])
 
 
+@pytest.mark.slow  # worker processes and a resumed run
 def test_workers_and_resume_give_identical_bytes(dataset, tmp_path):
     expected = ocr_files(dataset)
     assert any(k.startswith("icdar/") for k in expected) and "recognition/lmdb/data.mdb" in expected

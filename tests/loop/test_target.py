@@ -57,6 +57,7 @@ def write_json(path: Path, data) -> Path:
     return path
 
 
+@pytest.mark.slow  # generates and scores datasets
 def test_detections_of_every_label_but_one_kind_shift_the_kinds_toward_it(shapes, samples, tmp_path):
     dets = write_json(tmp_path / "dets.json", detections(samples, drop=lambda s, i: i.category == "hexagon"))
     out = tmp_path / "round1.yaml"
@@ -133,6 +134,7 @@ def test_per_sample_losses_and_a_mapped_randint(shapes, samples, tmp_path):
         assert (s["count"], s["failures"]) == (len(members), sum(r["loss"] > cut for r in members))
 
 
+@pytest.mark.slow  # generates and scores datasets
 def test_recognition_predictions(tmp_path):
     data = tmp_path / "crops"
     synthgen.generate_dataset(synthgen.load_config(ROOT / "configs" / "ocr_recognition.yaml", ["num_samples=12"]), data)
@@ -153,6 +155,7 @@ def test_recognition_predictions(tmp_path):
     assert target(data, path, tmp_path / "r2.yaml", matching=Matching(max_cer=0.5)).failures == 0
 
 
+@pytest.mark.slow  # generates and scores datasets
 def test_a_failing_font_weighs_more(tmp_path):
     data = tmp_path / "crops"
     synthgen.generate_dataset(synthgen.load_config(ROOT / "configs" / "ocr_recognition.yaml", ["num_samples=40"]), data)

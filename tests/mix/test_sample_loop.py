@@ -105,6 +105,7 @@ def test_torch_goes_through_the_source(made, config):
     assert [s.meta["index"] for s in streamed] == list(range(6))
 
 
+@pytest.mark.slow  # a mix end to end
 def test_mix_goes_through_the_source(tmp_path, made):
     write_coco(tmp_path / "real", [["car"]] * 10, tag=1)
     mix_yaml(tmp_path, BODY)

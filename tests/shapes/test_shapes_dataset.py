@@ -92,6 +92,7 @@ def test_workers_1_and_2_give_identical_bytes(dataset, tmp_path):
     assert one == two and len([k for k in one if k.startswith("images/")]) == 8
 
 
+@pytest.mark.slow  # worker processes
 def test_category_ids_come_from_the_run_table(tmp_path):
     # kinds restricted and ids pinned by the config: every shard and every worker count uses them
     extra = ["scene.params.kinds=choice([ring, star, square])", "categories={square: 5, star: 9, ring: 2}"]

@@ -120,6 +120,7 @@ def test_recognition_crops_with_handwriting_are_deterministic_and_labelled(tmp_p
         assert len(inst.text.char_quads) == len(inst.text.chars)
 
 
+@pytest.mark.slow  # worker processes
 def test_generated_datasets_do_not_depend_on_the_worker_count(tmp_path):
     from synthgen.engine import generate
 

@@ -312,6 +312,7 @@ def test_all_caps_fonts_never_mislabel_lower_case(tmp_path, caps_font):
         assert inst.text.transcription == inst.text.transcription.upper()
 
 
+@pytest.mark.slow  # generates a shipped scene's pages
 @pytest.mark.parametrize("scene", ["wild", "document", "receipt"])
 def test_every_text_scene_keeps_lower_case_off_all_caps_faces(tmp_path, caps_font, scene):
     """Only the recognition scene had the unicase rule: a detection scene with an all-caps face among
@@ -386,6 +387,7 @@ def test_wild_faint_words_with_a_strong_shadow_are_mostly_legible(tmp_path):
     assert shares[0.0] <= 0.05 and shares[0.9] >= 0.6, shares
 
 
+@pytest.mark.slow  # generates a shipped scene's pages
 @pytest.mark.parametrize("scene", ["document", "receipt"])
 def test_pages_measure_legibility_on_the_drawn_text_and_count_it(tmp_path, scene):
     """Documents and receipts flag words as wild scenes do: from the glyphs and ink in the final

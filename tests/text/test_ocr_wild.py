@@ -70,6 +70,7 @@ def test_lines_group_words_and_blocks_do_not_overlap(wild_samples):
     assert multi_word_lines > 5
 
 
+@pytest.mark.slow  # measures contrast over a generated run
 def test_legible_words_stand_out_from_the_background_around_them(tmp_path):
     # without clutter: a stripe beside a word pulls this test's ring mean away from the background
     # the colour was chosen against (the legibility measure looks at the ink's own 2 px)

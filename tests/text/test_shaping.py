@@ -221,6 +221,7 @@ def _run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
 
 
+@pytest.mark.slow  # a synthgen process
 def test_refused_at_load_when_no_font_can_shape_the_script(tmp_path):
     out = tmp_path / "out"
     r = _run_cli(tmp_path, "generate", "text_words", "-o", str(out), "scene.params.corpus.builtin=hi, en")

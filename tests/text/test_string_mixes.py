@@ -39,6 +39,7 @@ def _texts(cfg, n):
             yield spec.params["text_kinds"], spec.items[0].text
 
 
+@pytest.mark.slow  # draws every string kind
 def test_every_kind_appears_in_its_own_form(tmp_path):
     cfg = ocr_config(tmp_path, "recognition", {"text": {"source": "mixed", "words": 1}, "unicase": "skip"})
     seen = defaultdict(list)
@@ -68,6 +69,7 @@ def test_labels_are_the_drawn_strings(tmp_path):
     assert checked == 12
 
 
+@pytest.mark.slow  # draws many strings per charset
 @pytest.mark.parametrize(
     "charset, kinds",
     [
