@@ -63,7 +63,7 @@ class AssistOptions:
     size: int | None = None
     lr: float | None = None
     seed: int = 0
-    arch: str = "fasterrcnn_small"
+    arch: str = "fcos_small"
     device: str = "auto"
     image_root_url: str = "/data/local-files/?d="
     progress: bool = True

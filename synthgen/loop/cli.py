@@ -156,8 +156,8 @@ def add_assist_parser(sub, formatter: type, exit_codes: str, positive: Callable[
     asg.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     asg.add_argument(
         "--arch",
-        default="fasterrcnn_small",
-        help="torchvision detector to train (default fasterrcnn_small; "
+        default="fcos_small",
+        help="torchvision detector to train (default fcos_small; fasterrcnn_small, "
         "fasterrcnn_mobilenet_v3_large_fpn, fasterrcnn_resnet50_fpn, retinanet_resnet50_fpn, ...)",
     )
     asg.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
