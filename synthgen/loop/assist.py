@@ -48,7 +48,7 @@ class AssistOptions:
         classes: category names to keep (None: all; detection only).
         steps, batch, size, lr, seed, arch: training, when ``model`` is a dataset (see ``Training`` and
             ``RecognizerTraining``); batch, size and lr None take the task's defaults (detect: 4, 320,
-            0.01; recognize: 32, 512 (the widest crop after resizing to height 32), 0.002).
+            0.01; recognize: 32, 512 (the widest crop after resizing to height 32), 0.003).
         device: ``cpu``, ``cuda[:N]`` or ``auto``.
         image_root_url: prefix of Label Studio's image URLs (its local-files serving by default).
         progress: progress on stderr.
@@ -89,7 +89,7 @@ class AssistOptions:
     def recognizer_training(self):
         from synthgen.loop.recognizer import RecognizerTraining
 
-        return RecognizerTraining(self.steps, self.batch or 32, self.lr or 0.002, self.seed, self.size or 512)
+        return RecognizerTraining(self.steps, self.batch or 32, self.lr or 0.003, self.seed, self.size or 512)
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ def add_assist_parser(sub, formatter: type, exit_codes: str, positive: Callable[
         type=positive,
         help="detect: the input's shorter side (default 320); recognize: the widest crop at height 32 (default 512)",
     )
-    asg.add_argument("--lr", type=_float, help="learning rate (default: detect 0.01 (SGD), recognize 0.002 (Adam))")
+    asg.add_argument("--lr", type=_float, help="learning rate (default: detect 0.01 (SGD), recognize 0.003 (Adam))")
     asg.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     asg.add_argument(
         "--arch",
