@@ -101,11 +101,10 @@ def main() -> None:
 
     import cv2
     import numpy as np
+    import torch
     from skimage import data
 
     import synthgen
-    import torch
-
     from synthgen.loop.assist import AssistOptions, assist
 
     torch.set_num_threads(args.threads)
@@ -185,7 +184,7 @@ def recognize_example(args) -> None:
     page.mkdir(parents=True, exist_ok=True)
     for n, (word, (x0, y0, x1, y1)) in enumerate(PAGE_WORDS.items()):
         cv2.imwrite(str(page / f"{n:02d}.png"), data.page()[y0:y1, x0:x1])
-    options = dict(task="recognize", steps=args.steps, lr=args.lr, threshold=0.0, device="cpu")
+    options = {"task": "recognize", "steps": args.steps, "lr": args.lr, "threshold": 0.0, "device": "cpu"}
     start, cpu = time.perf_counter(), time.process_time()
     out = work / "read_held_out"
     _empty(out)

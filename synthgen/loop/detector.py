@@ -131,7 +131,11 @@ def _small_fcos(num_classes: int, size: int):
         cin = cout
     # two dilated convs at stride 8: a receptive field of ~100 input px, for the larger objects
     for dilation in (2, 4):
-        layers += [nn.Conv2d(cin, cin, 3, padding=dilation, dilation=dilation, bias=False), nn.BatchNorm2d(cin), nn.ReLU(inplace=True)]
+        layers += [
+            nn.Conv2d(cin, cin, 3, padding=dilation, dilation=dilation, bias=False),
+            nn.BatchNorm2d(cin),
+            nn.ReLU(inplace=True),
+        ]
     backbone = nn.Sequential(*layers)
     backbone.out_channels = cin
     # one level: FCOS's per-level size bounds then take every object; the anchor size is the
