@@ -119,7 +119,7 @@ def _small_fcos(num_classes: int, size: int):
 
     layers: list[nn.Module] = []
     cin = 3
-    for n, cout in enumerate(FCOS_CHANNELS):
+    for cout in FCOS_CHANNELS:
         layers += [
             nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False),
             nn.BatchNorm2d(cout),
