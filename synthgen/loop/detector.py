@@ -163,7 +163,7 @@ class Training:
         size: the input's shorter side (default 320).
         lr: SGD learning rate, warmed up over the first 10 % of steps then cosine-decayed (default 0.01).
         seed: torch's seed and the data order's (default 0).
-        arch: the torchvision builder, one of ARCHS (default ``fasterrcnn_small``).
+        arch: the torchvision builder, one of ARCHS (default ``fcos_small``).
     """
 
     steps: int = 300
