@@ -61,11 +61,11 @@ PAGE_WORDS = {
     "coins": (281, 50, 318, 66),
     "background": (4, 66, 78, 85),
     "These": (88, 66, 128, 84),
-    "pixels": (220, 68, 263, 86),
+    "pixels": (218, 68, 263, 86),
     "label": (345, 66, 379, 84),
-    "object": (185, 83, 230, 101),
+    "object": (182, 83, 230, 101),
     "histogram": (5, 114, 71, 133),
-    "grey": (90, 118, 124, 136),
+    "grey": (87, 118, 124, 136),
     "values:": (124, 119, 173, 138),
 }
 # configs/ocr_recognition.yaml as README's recognition example: one corpus word per crop
@@ -202,7 +202,7 @@ def recognize_example(args) -> None:
     print("held-out synthetic crops (seed 99): " + _scores({k: (truth[k], read[k]) for k in truth}, edit_distance))
     out_page = work / "read_page"
     _empty(out_page)
-    assist(page, out / "model.pt", out_page, AssistOptions(task="recognize", threshold=0.0, device="cpu"))
+    assist(page, args.model or out / "model.pt", out_page, AssistOptions(task="recognize", threshold=0.0, device="cpu"))
     read = _tsv(out_page / "predictions.tsv")
     pairs = {f"{n:02d}.png": (word, read[f"{n:02d}.png"]) for n, word in enumerate(PAGE_WORDS)}
     print("words cut from skimage.data.page(): " + _scores(pairs, edit_distance))
