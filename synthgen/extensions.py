@@ -36,10 +36,11 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import numpy as np
 
 from synthgen.registry import Registry
-from synthgen.types import Box3D, Camera
+from synthgen.types import Box3D, Camera, Instance
 
 # the field of ``Instance`` and ``InstanceGeometry`` that holds a domain's labels, by extension name
 SLOT = "extensions"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def register_domain_label(name: str, label: DomainLabel) -> None:
         ValueError: the name or one of its record keys is taken.
     """
     taken = {k for other in DOMAIN_LABELS.values() for k in other.keys}
+    taken |= {f.metadata.get("key", f.name) for f in dataclasses.fields(Instance)}  # the core's own keys
     if name in ADAPTERS or taken & set(label.keys):
         raise ValueError(f"label extension {name!r}: the name or a record key of {label.keys} is taken")
     _CLASSES.register(name, label.target)
@@ -272,9 +274,6 @@ def extensions_of(obj: Any, cameras: tuple[Camera, Camera] | None = None) -> dic
         if ext is not None:
             out[kind] = ext
     return out
-
-
-T = TypeVar("T")
 
 
 def with_labels(obj: T, labels: Mapping[str, Any], **values: Any) -> T:

@@ -175,11 +175,15 @@ def instance_codecs(cls: type = Instance, domains: Iterable[str] | None = None) 
 def domain_codecs(names: tuple[str, ...] | None = None) -> dict[str, str]:
     """Each record key of the domain labels ``names`` (default: every one) -> the name of its codec;
     imports their classes."""
-    return {
-        g.key: g.meta["codec"]
-        for name in (DOMAIN_LABELS if names is None else names)
-        for g in _fields(domain_label_class(name))
-    }
+    out: dict[str, str] = {}
+    for name in DOMAIN_LABELS if names is None else names:
+        out.update(_label_codecs(name))
+    return out
+
+
+@functools.cache
+def _label_codecs(name: str) -> dict[str, str]:
+    return {g.key: g.meta["codec"] for g in _fields(domain_label_class(name))}
 
 
 def _encode_into(obj: Any, fields: tuple[_Field, ...], rec: dict[str, Any]) -> None:
@@ -210,6 +214,8 @@ def _decode_from(
 def _encode_slot(labels: dict[str, Any], rec: dict[str, Any]) -> None:
     """Write a domain's labels (an instance's ``extensions``) into ``rec``: each one's fields, by their
     codecs, in ``DOMAIN_LABELS`` order (whatever the mapping's)."""
+    if not labels:
+        return
     if unknown := labels.keys() - DOMAIN_LABELS.keys():
         raise ValueError(f"unknown label extension(s) {sorted(unknown)}; registered: {sorted(DOMAIN_LABELS)}")
     for name in DOMAIN_LABELS:
@@ -223,10 +229,17 @@ def _decode_slot(rec: dict[str, Any], exact: bool) -> dict[str, Any]:
     keys is (an ICDAR ``###`` word: a quad, no text); its class is imported only then."""
     out = {}
     for name, label in DOMAIN_LABELS.items():
-        if any(k in rec for k in label.keys):
+        if rec.keys().isdisjoint(label.keys):
+            continue
+        resolved = _SLOT_CLASSES.get(name)
+        if resolved is None:
             cls = domain_label_class(name)
-            out[name] = _decode_from(rec, cls, _fields(cls), exact)
+            resolved = _SLOT_CLASSES[name] = (cls, _fields(cls))
+        out[name] = _decode_from(rec, *resolved, exact)
     return out
+
+
+_SLOT_CLASSES: dict[str, tuple[type, tuple[_Field, ...]]] = {}  # a domain label's class and fields, once imported
 
 
 def _decode_field(rec: dict[str, Any], f: _Field, exact: bool) -> Any:

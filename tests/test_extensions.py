@@ -86,4 +86,6 @@ def test_a_label_may_not_take_a_name_or_a_record_key_already_taken():
         register_domain_label("keypoints", DomainLabel("x:Y", ("kp",)))
     with pytest.raises(ValueError, match="taken"):
         register_domain_label("caption", DomainLabel("x:Y", ("quad",)))
+    with pytest.raises(ValueError, match="taken"):
+        register_domain_label("caption", DomainLabel("x:Y", ("caption", "segmentation")))
     assert "caption" not in DOMAIN_LABELS
