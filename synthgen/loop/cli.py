@@ -145,7 +145,9 @@ def add_assist_parser(sub, formatter: type, exit_codes: str, positive: Callable[
     )
     asg.add_argument("--threshold", type=_probability, default=0.5, help="lowest score written (default 0.5)")
     asg.add_argument("--classes", help="comma-separated category names to keep (default: all; detection)")
-    asg.add_argument("--steps", type=positive, default=300, help="training steps (default 300)")
+    asg.add_argument(
+        "--steps", type=positive, default=None, help="training steps (default: 300 detecting, 1000 recognising)"
+    )
     asg.add_argument("--batch", type=positive, help="training batch (default: detect 4, recognize 32)")
     asg.add_argument(
         "--size",

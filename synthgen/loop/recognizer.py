@@ -188,7 +188,8 @@ class RecognizerTraining:
     """How to train the recogniser.
 
     Args:
-        steps: optimiser steps (default 300).
+        steps: optimiser steps (default 1000: at 300 a recogniser reads ~12 % of held-out crops,
+            at 1000 ~61 %).
         batch: crops per step (default 32).
         lr: Adam's learning rate, warmed up over the first 5 % of steps, then cosine-decayed to 0
             (default 0.003).
@@ -196,7 +197,7 @@ class RecognizerTraining:
         max_width: crops are at most this wide after resizing to height 32 (default 512).
     """
 
-    steps: int = 300
+    steps: int = 1000
     batch: int = 32
     lr: float = 0.003
     seed: int = 0
