@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CONFIG = ROOT / "synthgen" / "configs" / "ocr_recognition.yaml"
 SMALL_PX = 10.0  # tallest glyph under this many pixels: "small"
-FAINT = 0.25  # ink contrast under this: "low contrast"
+FAINT = 0.15  # ink contrast (separation) under this: "low contrast", the default min_legible_contrast
 HARD_CLASSES = ("handwriting", "display")
 
 AUGMENTS = {
