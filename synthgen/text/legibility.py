@@ -38,6 +38,7 @@ NEAR = 2  # the pixels around the ink it is read against: within this many pixel
 # words drawn 1-3 levels off their background, 86 % of those 3-7 levels off (docs/ocr.md). Half a
 # level more, so that a float32 luminance 3 levels off stays inside it.
 SAME_GREY = 3.5 / 255
+LEVELS = 4096  # grey levels the separation is counted over
 
 
 def drawn_height(geo: InstanceGeometry) -> float:
@@ -93,21 +94,23 @@ def separation(ink: np.ndarray, around: np.ndarray) -> float:
     when they are alike, whatever their mean gap (noise or clutter as strong as the gap mixes
     them). 0 when all but a twentieth of both lie within ``SAME_GREY`` of the surroundings' median:
     a word a few grey levels off a flat background, which RapidOCR does not read."""
-    ink, around = np.sort(ink.ravel()), np.sort(around.ravel())
-    middle = around[around.size // 2]
-    spread = max(_tail(np.abs(ink - middle)), _tail(np.abs(around - middle)))
+    ink, around = ink.ravel(), around.ravel()
+    middle = _quantile(around, 0.5)
+    spread = max(_quantile(np.abs(ink - middle), 0.95), _quantile(np.abs(around - middle), 0.95))
     if spread <= SAME_GREY:
         return 0.0
-    levels = np.concatenate([ink, around])
-    below_ink = np.searchsorted(ink, levels, side="right") / ink.size
-    below_around = np.searchsorted(around, levels, side="right") / around.size
-    return float(np.abs(below_ink - below_around).max())
+    # the two cumulative shares over LEVELS grey levels (1/16 of an 8-bit step apart): a bincount
+    # instead of sorting both sets, ~2x faster on a word's pixels
+    top = LEVELS - 1
+    below_ink = np.bincount(np.clip(ink * top + 0.5, 0, top).astype(np.intp), minlength=LEVELS).cumsum()
+    below_around = np.bincount(np.clip(around * top + 0.5, 0, top).astype(np.intp), minlength=LEVELS).cumsum()
+    return float(np.abs(below_ink / ink.size - below_around / around.size).max())
 
 
-def _tail(values: np.ndarray) -> float:
-    """The 95th percentile (nearest rank) of a 1-D array: ``np.partition``, a few times faster than
-    ``np.percentile`` on the few hundred pixels of a word."""
-    k = int(round(0.95 * (values.size - 1)))
+def _quantile(values: np.ndarray, q: float) -> float:
+    """The ``q`` quantile (0..1) of a 1-D array, nearest rank: ``np.partition`` is a few times
+    faster than ``np.percentile`` on the few hundred pixels of a word."""
+    k = int(round(q * (values.size - 1)))
     return float(np.partition(values, k)[k])
 
 
