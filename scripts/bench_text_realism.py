@@ -137,14 +137,15 @@ def synthgen_crops(overrides: list[str], num: int, seed: int) -> tuple[list[np.n
     images, crops = [], []
     for i in range(num):
         sample = synthgen.make_sample(cfg, i)
-        texts = [inst for inst in sample.labels.instances if inst.text is not None]
+        texts = [inst for inst in sample.labels.instances if "text" in inst.extensions]
         if len(texts) != 1:
             continue
         inst = texts[0]
         mask = mask_utils.decode(inst.rle).astype(np.int32)
         x, y, w, h = inst.bbox
         contrast = ink_contrast(luminance_image(sample.image), mask, 1, (x, y, x + w, y + h))
-        q = np.asarray(inst.text.char_quads if inst.text.char_quads is not None else [inst.text.quad], np.float64)
+        text = inst.extensions["text"]
+        q = np.asarray(text.char_quads if text.char_quads is not None else [text.quad], np.float64)
         glyph = float(
             max(np.linalg.norm(q[:, 3] - q[:, 0], axis=1).max(), np.linalg.norm(q[:, 2] - q[:, 1], axis=1).max())
         )
@@ -153,7 +154,7 @@ def synthgen_crops(overrides: list[str], num: int, seed: int) -> tuple[list[np.n
         images.append(sample.image)
         crops.append(
             Crop(
-                label=inst.text.transcription,
+                label=inst.extensions["text"].transcription,
                 legible=bool(inst.attributes.get("legible", True)),
                 font=font,
                 font_class=classes.get(font, "system/user"),
@@ -303,7 +304,7 @@ def scene_words(
     images, crops = [], []
     for i in range(num):
         sample = synthgen.make_sample(cfg, i)
-        words = [inst for inst in sample.labels.instances if inst.text is not None and "font" in inst.attributes]
+        words = [i for i in sample.labels.instances if i.extensions.get("text") is not None and "font" in i.attributes]
         ids = np.zeros(sample.image.shape[:2], np.int32)  # words only: lines and blocks are made of them
         for k, inst in enumerate(words, 1):
             ids[mask_utils.decode(inst.rle).astype(bool)] = k
@@ -311,7 +312,8 @@ def scene_words(
         for k, inst in enumerate(words, 1):
             if inst.attributes.get("illegible_reason") in ("truncated", "covered") or not inst.area:
                 continue
-            crop = sample.image if whole else _cut_out(sample.image, np.asarray(inst.text.quad, np.float32), cv2)
+            quad = inst.extensions["text"].quad
+            crop = sample.image if whole else _cut_out(sample.image, np.asarray(quad, np.float32), cv2)
             if crop is None:
                 continue
             x, y, w, h = inst.bbox
@@ -319,7 +321,7 @@ def scene_words(
             images.append(crop)
             crops.append(
                 Crop(
-                    label=inst.text.transcription,
+                    label=inst.extensions["text"].transcription,
                     legible=bool(inst.attributes.get("legible", True)),
                     font=font,
                     font_class=classes.get(font, "system/user"),
