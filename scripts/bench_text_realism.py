@@ -370,7 +370,9 @@ def controlled_crops(num: int, seed: int) -> tuple[list[np.ndarray], list[Crop]]
         word, face = words[rng.integers(len(words))], faces[rng.integers(len(faces))]
         item = TextItem(1, word, face, int(rng.integers(12, 34)), (ink,) * 3, 0.0, (200.0, 24.0), category="word")
         background = {"kind": "solid", "color": [int(round(255 * grey))] * 3}
-        spec = SceneSpec(kind="controlled", width=400, height=48, background=background, items=(item,), categories=("word",))
+        spec = SceneSpec(
+            kind="controlled", width=400, height=48, background=background, items=(item,), categories=("word",)
+        )
         layers = render2d.render_layers(spec)
         if 1 not in layers.geometry:
             continue
@@ -418,9 +420,21 @@ CALIBRATION_SETS = (
     ("ocr_document words, defaults", "ocr_document.yaml", [], 0.25, False),
     ("ocr_receipt words, defaults", "ocr_receipt.yaml", [], 0.75, False),
     ("recognition, faint and small common", "ocr_recognition.yaml", REC_STRESS + OFF, 100, True),
-    ("recognition, faint and small common + blur/noise/JPEG", "ocr_recognition.yaml", [*REC_STRESS, *OFF, STRESS_AUGMENT], 100, True),
+    (
+        "recognition, faint and small common + blur/noise/JPEG",
+        "ocr_recognition.yaml",
+        [*REC_STRESS, *OFF, STRESS_AUGMENT],
+        100,
+        True,
+    ),
     ("ocr_wild words, faint blocks 30 %", "ocr_wild.yaml", [*OFF, "scene.params.faint_probability=0.3"], 3, False),
-    ("ocr_wild words, faint blocks 30 % + blur/noise/JPEG", "ocr_wild.yaml", [*OFF, "scene.params.faint_probability=0.3", STRESS_AUGMENT], 3, False),
+    (
+        "ocr_wild words, faint blocks 30 % + blur/noise/JPEG",
+        "ocr_wild.yaml",
+        [*OFF, "scene.params.faint_probability=0.3", STRESS_AUGMENT],
+        3,
+        False,
+    ),
 )
 SIZES = (5, 6, 7, 8, 9, 10)
 SEPARATIONS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
@@ -429,7 +443,10 @@ SEPARATIONS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 def calibration_words(engine, num: int, seed: int) -> dict[str, list[Crop]]:
     """Every calibration set of seed ``seed`` (``num`` scales the sample counts), read by RapidOCR."""
     out = {}
-    sets = [(name, lambda c=c, o=o, n=n, w=w: scene_words(c, o, max(1, int(n * num / 100)), seed, w)) for name, c, o, n, w in CALIBRATION_SETS]
+    sets = [
+        (name, lambda c=c, o=o, n=n, w=w: scene_words(c, o, max(1, int(n * num / 100)), seed, w))
+        for name, c, o, n, w in CALIBRATION_SETS
+    ]
     sets.append(("controlled: known gap, clutter, blur, noise, JPEG", lambda: controlled_crops(3 * num, seed)))
     for name, make in sets:
         t = time.perf_counter()

@@ -106,7 +106,9 @@ def test_small_and_faint_text_is_flagged(tmp_path):
     style = {"shadow_probability": 0.0, "stroke_probability": 0.0}  # a contrasting shadow or outline makes it legible
     dejavu = {  # the faces of the thresholds' hand checks (scripts/bench_text_realism.py calibrates the shipped set)
         "bundled": False,
-        "paths": [str(fonts.bundled_font_dir() / f) for f in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf")],
+        "paths": [
+            str(fonts.bundled_font_dir() / f) for f in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf")
+        ],
     }
     params = {"faint_probability": 1.0, "font_size": 30, "background": plain, "style": style, "fonts": dejavu}
     legible = {}

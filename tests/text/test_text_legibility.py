@@ -104,9 +104,12 @@ def test_the_measure_on_words_of_known_contrast_and_noise(polarity):
     """The separation of a 28 px word's ink from its surroundings: near 1 on a clean grey at any gap
     a reader reads (from 4 grey levels up), 0 within 3 levels of it, falling with noise as strong
     as the gap down to what two sets drawn from one distribution give; alike for dark and light."""
+
     def measure(gap: float, sigma: float) -> float:
         v = int(round(128 + polarity * 255 * gap))
-        return _measure(_noisy(_layers([_word(1, 60, (v, v, v))]), sigma) if sigma else _layers([_word(1, 60, (v, v, v))]))
+        return _measure(
+            _noisy(_layers([_word(1, 60, (v, v, v))]), sigma) if sigma else _layers([_word(1, 60, (v, v, v))])
+        )
 
     for gap in (4 / 255, 0.03, 0.1, 0.4):
         assert measure(gap, 0) > 0.75, gap  # clean: one grey level splits ink from background
@@ -116,7 +119,9 @@ def test_the_measure_on_words_of_known_contrast_and_noise(polarity):
     assert noisy == sorted(noisy), noisy  # more gap under the same noise: better separated
     assert noisy[0] < 0.15 and noisy[1] < 0.15  # noise 2.7x the gap: flagged at the default 0.15
     assert noisy[3] > 0.6  # a gap 5x the noise stands out
-    assert [measure(0.1, s) for s in (0.0, 0.03, 0.15)] == sorted([measure(0.1, s) for s in (0.0, 0.03, 0.15)], reverse=True)
+    assert [measure(0.1, s) for s in (0.0, 0.03, 0.15)] == sorted(
+        [measure(0.1, s) for s in (0.0, 0.03, 0.15)], reverse=True
+    )
 
 
 def test_size_and_contrast_thresholds_are_honoured():
