@@ -20,6 +20,11 @@ its own (the ``realism`` extra) so the project's venv keeps its OpenCV::
     /work/venv-realism/bin/pip install -e '.[realism,3d]'
     PYTHONPATH=. /work/venv-realism/bin/python scripts/bench_realism.py --num 50 [--json out.json]
 
+``--per-keypoint`` adds each keypoint's mean offset of MediaPipe's from ours (a keypoint we place
+off the joint shows as a steady offset, not as noise) and the share found and PCK per view (front,
+side, back); ``--crops DIR`` writes each pose miss and each person under PCK 0.9 with both keypoint
+sets drawn, to look at; ``--sets day`` runs only some conditions while iterating.
+
 MediaPipe is pinned below 0.10.22: later wheels dropped ``mediapipe.solutions`` and no longer ship
 the pose model (the Tasks API downloads it); 0.10.21 brings opencv-contrib-python 4.11 (which has
 HOGDescriptor too) and numpy 1.26.
