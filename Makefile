@@ -3,8 +3,9 @@
 #   make test   set up .venv and run the tests
 # and, while working on the code:
 #   make test-fast   the unit tests: every test not marked slow (`pytest -m "not slow"`), so a new
-#                    test runs here unless it is marked; 820 tests, 58 s of CPU on the 2-core
-#                    development machine (README, Development)
+#                    test runs here unless it is marked; 1,073 tests, 92 s of CPU on the shared
+#                    2-core development machine, where main's 1,122 took 129 s side by side
+#                    (README, Development)
 VENV ?= .venv
 STAMP := $(VENV)/.synthgen-setup
 DEMO_OUT ?= out/demo
