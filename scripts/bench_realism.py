@@ -218,6 +218,9 @@ def main() -> int:
     parser.add_argument("--scenario-num", type=int, default=12, help="frames per shipped scenario (0: skip)")
     parser.add_argument("--json", help="write the table as JSON here")
     parser.add_argument("--dump", help="write each frame with the people (green) and HOG boxes (red) here")
+    parser.add_argument(
+        "--conditions", default=",".join(CONDITIONS), help=f"comma-separated conditions to run (of {', '.join(CONDITIONS)})"
+    )
     args = parser.parse_args()
     try:
         import cv2
@@ -238,7 +241,13 @@ def main() -> int:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         sets = []
-        for name, (tod, weather) in CONDITIONS.items():
+        chosen = [c.strip() for c in args.conditions.split(",") if c.strip()]
+        unknown = [c for c in chosen if c not in CONDITIONS]
+        if unknown:
+            print(f"--conditions: unknown {', '.join(unknown)} (known: {', '.join(CONDITIONS)})", file=sys.stderr)
+            return 2
+        for name in chosen:
+            tod, weather = CONDITIONS[name]
             sets.append((name, load_run_config(condition_config(tod, weather, Path(tmp))), args.num))
         if args.scenario_num:
             from synthgen.driving.scenario import scenario_folder
