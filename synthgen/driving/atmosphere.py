@@ -130,12 +130,19 @@ def bright_parts(rgb: np.ndarray, threshold: float) -> np.ndarray:
     return image * over[..., None]
 
 
-def bloom(rgb: np.ndarray, strength: float, threshold: float = 200.0) -> np.ndarray:
-    """(H, W, 3) uint8: ``rgb`` with a glow added around its bright pixels (two blur widths)."""
+def bloom(rgb: np.ndarray, strength: float, threshold: float = 200.0, lit_only: np.ndarray | None = None) -> np.ndarray:
+    """(H, W, 3) uint8: ``rgb`` with a glow added around its bright pixels (two blur widths).
+
+    ``lit_only``: (H, W) bool where the surface only reflects light (people): however bright in the
+    picture, such a surface is no light source; the glare of a lens comes from lamps, lit windows
+    and headlights, thousands of times brighter than a lit coat, which the 8-bit render clips alike.
+    """
     if strength <= 0:
         return rgb
     width = rgb.shape[1]
     bright = bright_parts(rgb, threshold)
+    if lit_only is not None:
+        bright[lit_only] = 0.0
     glow = 0.6 * _soft(bright, width / 160) + 0.4 * _soft(bright, width / 50)
     return np.clip(rgb.astype(np.float32) + strength * glow, 0, 255).astype(np.uint8)
 

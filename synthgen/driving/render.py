@@ -430,7 +430,8 @@ def light_effects(
         road = (semantic == SEMANTIC_ID["road"]) | (semantic == SEMANTIC_ID["sidewalk"])
         rgb = atmosphere.wet_reflections(rgb, road, 0.6 if env.time_of_day in ("dusk", "night") else 0.35)
     if settings.bloom > 0 and env.time_of_day in ("dusk", "night"):
-        rgb = atmosphere.bloom(rgb, settings.bloom)
+        people = (semantic == SEMANTIC_ID["person"]) | (semantic == SEMANTIC_ID["rider"])
+        rgb = atmosphere.bloom(rgb, settings.bloom, lit_only=people)
     return rgb
 
 
