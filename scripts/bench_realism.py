@@ -219,7 +219,9 @@ def main() -> int:
     parser.add_argument("--json", help="write the table as JSON here")
     parser.add_argument("--dump", help="write each frame with the people (green) and HOG boxes (red) here")
     parser.add_argument(
-        "--conditions", default=",".join(CONDITIONS), help=f"comma-separated conditions to run (of {', '.join(CONDITIONS)})"
+        "--conditions",
+        default=",".join(CONDITIONS),
+        help=f"comma-separated conditions to run (of {', '.join(CONDITIONS)})",
     )
     args = parser.parse_args()
     try:

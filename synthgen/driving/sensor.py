@@ -3,7 +3,8 @@
 Applied to the final picture (after the fog and rain steps, as a camera sees them), in linear light:
 white balance from the scene's light, motion blur from the ego speed during the shutter, vignetting,
 auto exposure (a longer shutter first, then gain), shot and read noise (which the gain amplifies:
-night frames are noisier), then the sRGB encoding and a JPEG round trip like a dashcam's. The lens
+night frames are noisier), then the sRGB encoding, the ISP's noise reduction (strong at night's
+high gain, off by day) and a JPEG round trip like a dashcam's. The lens
 distortion (``driving.lens``) is the one part that moves pixels: the renderer draws through it.
 
 Labels are untouched: no step moves a labelled pixel (the motion blur smears the picture over the
