@@ -147,16 +147,26 @@ def bloom(rgb: np.ndarray, strength: float, threshold: float = 200.0, lit_only: 
     return np.clip(rgb.astype(np.float32) + strength * glow, 0, 255).astype(np.uint8)
 
 
-def wet_reflections(rgb: np.ndarray, road: np.ndarray, strength: float = 0.55, threshold: float = 150.0) -> np.ndarray:
+def wet_reflections(
+    rgb: np.ndarray,
+    road: np.ndarray,
+    strength: float = 0.55,
+    threshold: float = 150.0,
+    lit_only: np.ndarray | None = None,
+) -> np.ndarray:
     """(H, W, 3) uint8: ``rgb`` with the bright lights above each ``road`` (H, W) bool pixel mirrored
     on it as blurred vertical streaks (a wet road's reflections, approximated in the image: a light
-    lights the road below it, fading with the distance)."""
+    lights the road below it, fading with the distance). ``lit_only`` (H, W) bool: surfaces that
+    only reflect light (people), mirrored as faintly as any lit surface, so not at all here (water
+    at a dashcam's grazing angle reflects ~10 %: a lamp's streak, a coat's nothing visible)."""
     import cv2
 
     if not road.any():
         return rgb
     height, width = road.shape
     bright = bright_parts(rgb, threshold)
+    if lit_only is not None:
+        bright[lit_only] = 0.0
     small = cv2.resize(bright, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA)
     length = max(3, height // 8)  # rows of the half-size image: a streak a quarter of the image long
     kernel = np.exp(-np.arange(length, dtype=np.float32) / (length / 2.5))[:, None]

@@ -225,6 +225,9 @@ def test_a_wet_road_mirrors_a_light_below_it_and_nothing_off_the_road():
     assert out[52, 32].sum() > image[52, 32].sum() + 30  # the streak below the light
     assert out[52, 32].sum() > out[60, 32].sum() > image[60, 32].sum()  # fading down the road
     assert out[52, 5].sum() <= image[52, 5].sum() + 3  # not beside it
+    person = np.zeros((96, 64), bool)
+    person[36:40, 30:34] = True  # the same white pixels, a person's in the headlights: no mirror streak
+    np.testing.assert_array_equal(atmosphere.wet_reflections(image, road, lit_only=person), image)
 
 
 def test_an_unknown_material_stops_the_render_with_one_line():
