@@ -32,7 +32,9 @@ class RainSettings(Params):
     length: Distribution = param("uniform(10, 30)", number(1, 200), "streak length in pixels")
     angle: Distribution = param("uniform(-15, 15)", number(-60, 60), "degrees from vertical")
     opacity: Distribution = param("uniform(0.25, 0.5)", number(0, 1), "streak opacity")
-    dim: Distribution = param("uniform(0.1, 0.3)", number(0, 0.8), "fraction of brightness lost to the overcast")
+    dim: Distribution = param(
+        "uniform(0.1, 0.3)", number(0, 0.8), "fraction of daylight lost to the overcast (none at night)"
+    )
     drop_light: Distribution = param(
         "uniform(1.1, 1.4)", number(0, 4), "a drop's brightness over the scene light around it (wide blur of the image)"
     )
@@ -129,6 +131,8 @@ def apply_rain(s: RainSettings, layers: Layers, spec: SceneSpec, rng: np.random.
     if s.only_scene_weather and spec.params.get("weather") != "rain":
         return Applied(layers, {"skipped": "weather"})
     v = {k: draw(getattr(s, k), rng) for k in ("density", "length", "angle", "opacity", "dim", "drop_light")}
+    if spec.params.get("time_of_day") == "night":
+        v["dim"] = 0.0  # the overcast dims daylight; at night the light is the lamps' and headlights'
     return with_rgb(layers, rain(layers.rgb, rng, **v), {k: round(x, 4) for k, x in v.items()})
 
 

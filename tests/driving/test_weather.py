@@ -3,6 +3,7 @@ applied where the scenario's weather asks for them."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -71,6 +72,19 @@ def test_precipitation_changes_pixels_only_and_is_deterministic(name):
     assert kind.moves is None
     other = kind.apply(settings, *layers_and_spec("clear"), np.random.default_rng(4), None)
     assert other.params == {"skipped": "weather"}
+
+
+def test_rain_dims_daylight_only():
+    """The overcast dims daylight; a night scene's light (lamps, headlights) is not dimmed: its
+    pixels away from the streaks are left as they were, and the draw is recorded as 0."""
+    kind = AUGMENTATIONS.get("rain")
+    settings = kind.from_config({"density": 0.0}, "augment.rain.params")
+    layers, spec = layers_and_spec("rain")
+    day = kind.apply(settings, layers, spec, np.random.default_rng(4), None)
+    assert day.params["dim"] >= 0.1 and (day.layers.rgb < layers.rgb).any()
+    night_spec = dataclasses.replace(spec, params={**spec.params, "time_of_day": "night"})
+    night = kind.apply(settings, layers, night_spec, np.random.default_rng(4), None)
+    assert night.params["dim"] == 0.0 and np.array_equal(night.layers.rgb, layers.rgb)
 
 
 def test_rain_dims_and_snow_hazes_by_their_formula_and_leave_the_input_alone():
