@@ -18,11 +18,12 @@ Usage (from the repository root; needs apt-get, dpkg-deb and fontTools)::
 
     python scripts/pack_fonts.py                 # rebuild synthgen/text/assets/fonts/
     python scripts/pack_fonts.py --check         # verify the shipped files against the manifest
-    python scripts/pack_fonts.py --tables        # recompute each face's charset and unicase verdict
+    python scripts/pack_fonts.py --tables        # recompute each face's charset, unicase and kern
 
 Each face's entry also holds what synthgen would otherwise read from the file at every start-up:
-``charset`` (the code points its cmap maps to a real glyph, ``fonts.read_charset``, as hex ranges)
-and ``unicase`` (whether it draws lower case as capitals, ``fonts.measure_unicase``).
+``charset`` (the code points its cmap maps to a real glyph, ``fonts.read_charset``, as hex ranges),
+``unicase`` (whether it draws lower case as capitals, ``fonts.measure_unicase``) and ``kern``
+(whether it has a 'kern' table, the only kerning Pillow's basic layout applies).
 """
 
 from __future__ import annotations
@@ -519,13 +520,19 @@ def build(cache: Path) -> dict:
 
 
 def face_tables(path: Path) -> dict:
-    """What synthgen reads from a face at start-up, measured once here: ``charset`` and ``unicase``."""
+    """What synthgen reads from a face at start-up, measured once here: ``charset``, ``unicase`` and
+    ``kern`` (whether it has a 'kern' table, ``fonts.has_kern_table``)."""
     sys.path.insert(0, str(ROOT))
     from synthgen.text import fonts
 
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(path), lazy=True) as font:
+        kern = "kern" in font
     return {
         "charset": fonts.format_ranges(fonts.read_charset(str(path))),
         "unicase": fonts.measure_unicase(str(path)),
+        "kern": kern,
     }
 
 
@@ -548,8 +555,8 @@ def check() -> int:
             if not path.is_file() or sha256(path) != face["sha256"]:
                 print(f"{face['file']}: missing or changed", file=sys.stderr)
                 bad += 1
-            elif {k: face.get(k) for k in ("charset", "unicase")} != face_tables(path):
-                print(f"{face['file']}: charset or unicase differs from the file (run --tables)", file=sys.stderr)
+            elif {k: face.get(k) for k in ("charset", "unicase", "kern")} != face_tables(path):
+                print(f"{face['file']}: charset, unicase or kern differs from the file (run --tables)", file=sys.stderr)
                 bad += 1
         if not (OUT / fam["licence_file"]).is_file():
             print(f"{fam['licence_file']}: missing", file=sys.stderr)
@@ -561,7 +568,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "synthgen-fontdebs")
     ap.add_argument("--check", action="store_true", help="verify the shipped files against the manifest")
-    ap.add_argument("--tables", action="store_true", help="recompute each face's charset and unicase verdict")
+    ap.add_argument("--tables", action="store_true", help="recompute each face's charset, unicase and kern entries")
     args = ap.parse_args()
     if args.check:
         return check()

@@ -74,13 +74,13 @@ def bundled_faces() -> tuple[BundledFace, ...]:
 @functools.cache
 def _packed_faces() -> dict[str, dict]:
     """Path -> the manifest.json entry of each face of the shipped set that records its tables
-    (``charset``, ``unicase``)."""
+    (``charset``, ``unicase``, ``kern``)."""
     folder = bundled_font_dir()
     return {
         str(folder / face["file"]): face
         for fam in _manifest()["families"]
         for face in fam["faces"]
-        if "charset" in face and "unicase" in face
+        if all(k in face for k in ("charset", "unicase", "kern"))
     }
 
 
@@ -233,6 +233,21 @@ def font_charset(path: str) -> frozenset[int]:
     if packed is not None:
         return parse_ranges(packed["charset"])
     return read_charset(path)
+
+
+@functools.cache
+def has_kern_table(path: str) -> bool:
+    """Whether the font has a 'kern' table: the only kerning FreeType gives Pillow's basic layout
+    (``FT_HAS_KERNING``; GPOS kerning is a shaping engine's), so in a font without one every pair
+    of characters kerns by 0 and ``glyphs.kerning`` need not ask FreeType (59 of the 75 shipped
+    faces; for those, manifest.json's ``kern`` says so without opening the file)."""
+    packed = _packed_faces().get(path)
+    if packed is not None:
+        return bool(packed["kern"])
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, lazy=True, fontNumber=0) as font:
+        return "kern" in font
 
 
 def read_charset(path: str) -> frozenset[int]:

@@ -201,8 +201,11 @@ def kerning(font_path: str, size: int, left: str, right: str) -> float:
 
     Pillow's basic layout adds the advances and the kerning of each pair in 26.6 fixed point, so
     these sums are exactly ``getlength`` of the string: pens come in one pass, not from the
-    length of every prefix.
+    length of every prefix. A font without a 'kern' table kerns no pair (``fonts.has_kern_table``):
+    0 without asking FreeType, which would load both glyphs to say so.
     """
+    if not fonts.has_kern_table(font_path):
+        return 0.0
     return (
         fonts.load_font(font_path, size).getlength(left + right)
         - advance(font_path, size, left)

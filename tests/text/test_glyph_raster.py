@@ -55,3 +55,30 @@ def test_outlined_and_weighted_glyphs_keep_their_ink_boxes():
         assert heavy.ink == (heavy.x + xs.min(), heavy.y + ys.min(), heavy.x + xs.max() + 1, heavy.y + ys.max() + 1)
     space = glyphs.glyph(path, 30, " ", 0, 0)
     assert space.ink == (0, 0, 0, 0)
+
+
+def test_a_font_without_a_kern_table_kerns_no_pair_and_freetype_is_not_asked(monkeypatch):
+    """Pillow's basic layout kerns only from a 'kern' table; 59 of the 75 shipped faces have none,
+    and for them ``kerning`` is 0 without loading both glyphs in FreeType."""
+    from fontTools.ttLib import TTFont
+
+    pairs = ["AV", "To", "Ty", "LT", "r.", "Wa", "ff", "P,"]
+    with_table, without = [], []
+    for path in fonts.bundled_fonts():
+        with TTFont(path, lazy=True) as font:
+            (with_table if "kern" in font else without).append(path)
+        assert fonts.has_kern_table(path) == (path in with_table)
+    assert len(without) >= 40 and with_table
+    for path in without + with_table:
+        for size in (11, 32, 80):
+            font = fonts.load_font(path, size)
+            for a, b in pairs:
+                kern = glyphs.kerning(path, size, a, b)
+                assert kern == font.getlength(a + b) - font.getlength(a) - font.getlength(b), (path, size, a + b)
+    assert any(glyphs.kerning(p, 80, a, b) for p in with_table for a, b in pairs)  # the others do kern
+    glyphs.kerning.cache_clear()
+    monkeypatch.setattr(fonts, "load_font", lambda *a: pytest.fail("FreeType asked for a font without kerning"))
+    try:
+        assert glyphs.kerning(without[0], 27, "A", "V") == 0.0
+    finally:
+        glyphs.kerning.cache_clear()
