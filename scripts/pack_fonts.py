@@ -523,9 +523,9 @@ def face_tables(path: Path) -> dict:
     """What synthgen reads from a face at start-up, measured once here: ``charset``, ``unicase`` and
     ``kern`` (whether it has a 'kern' table, ``fonts.has_kern_table``)."""
     sys.path.insert(0, str(ROOT))
-    from synthgen.text import fonts
-
     from fontTools.ttLib import TTFont
+
+    from synthgen.text import fonts
 
     with TTFont(str(path), lazy=True) as font:
         kern = "kern" in font

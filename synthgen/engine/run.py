@@ -355,9 +355,7 @@ def generate(
     )
 
 
-def _run_shards(
-    config: RunConfig, out: Path, run_shards, workers: int, progress: bool, fonts: dict[str, str]
-) -> Tally:
+def _run_shards(config: RunConfig, out: Path, run_shards, workers: int, progress: bool, fonts: dict[str, str]) -> Tally:
     """Make and commit every shard not complete yet; the tally of all of them."""
     tally = Tally()
     write_manifest(config, out, tally, None, fonts)

@@ -46,7 +46,7 @@ def test_outlined_and_weighted_glyphs_keep_their_ink_boxes():
     for ch in "ag.":
         plain = glyphs.glyph(path, 30, ch, 0, 1)
         outlined = glyphs.glyph(path, 30, ch, 2, 1)
-        full, x, y, ink = _reference(path, 30, ch, 2, 1)
+        _full, _x, _y, ink = _reference(path, 30, ch, 2, 1)
         assert outlined.ink[0] <= plain.ink[0] and outlined.ink[2] >= plain.ink[2]
         # the outline band and the fill together: at least the stroked bitmap's box
         assert outlined.ink[0] <= ink[0] and outlined.ink[2] >= ink[2]
