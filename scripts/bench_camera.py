@@ -4,8 +4,10 @@
 The same N scenes of ``configs/driving.yaml`` are sampled and rendered once (the pinhole render is
 timed too, as the yardstick); then the sensor model (``driving.sensor.develop``) runs on those
 renders with every default, and with each feature turned off in turn: the difference is that
-feature's cost. The lens distortion is timed as a render through the lens (the wider canvas and
-the resampling of every layer) against the plain render. Each figure is the best of ``--repeats``
+feature's cost (noise reduction: night frames only; by day the grain is under its threshold).
+The rain step's scene light (its drops' colour) is timed on the same renders. The lens distortion
+is timed as a render through the lens (the wider canvas and the resampling of every layer)
+against the plain render. Each figure is the best of ``--repeats``
 rounds (the machine is shared), CPU time per frame of this process (all threads).
 
     python scripts/bench_camera.py [--num 16] [--repeats 3]
@@ -65,7 +67,11 @@ def main() -> None:
     print(f"sensor model, every default: {full:.1f} ms/frame")
     # the features that can be left out; the rest (white balance, exposure, vignetting, noise, sRGB)
     # is one pass over the picture
-    off = {"motion blur": {"ego_speed_kmh": Constant(0.0)}, "JPEG": {"jpeg_quality": Constant(0)}}
+    off = {
+        "motion blur": {"ego_speed_kmh": Constant(0.0)},
+        "noise reduction": {"noise_reduction": 0.0},
+        "JPEG": {"jpeg_quality": Constant(0)},
+    }
     rest = full
     for feature, changes in off.items():
         sensor = dataclasses.replace(settings.sensor, **changes)
@@ -74,6 +80,11 @@ def main() -> None:
         print(f"  {feature}: {full - ms:+.1f} ms/frame (without it {ms:.1f})")
         rest -= full - ms
     print(f"  white balance, exposure, vignetting, noise and sRGB together: {rest:.1f} ms/frame")
+    # the rain step's drops take the scene light around them: a blur of the picture at 1/8 size
+    from synthgen.augment.precipitation import scene_light
+
+    light_ms = cpu_ms_per_frame(lambda: [scene_light(r.rgb) for r in renders], n, repeats)
+    print(f"rain's scene light (augment.rain, rain frames only): {light_ms:.1f} ms/frame")
     lensed = load_config(
         str(ROOT / "synthgen/configs/driving.yaml"), ["outputs=[coco]", f"scene.params.sensor.distortion={BARREL}"]
     ).scene.settings

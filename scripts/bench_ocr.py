@@ -8,6 +8,11 @@ file (synthgen: crop PNGs, labels.tsv and the LMDB; trdg: ``-na 2`` labels.txt).
 
     python scripts/bench_ocr.py                         # 2000 crops, 60 detection scenes
     python scripts/bench_ocr.py --scenes 100 --repeats 3 --peers-dir ~/.cache/bench_ocr
+    python scripts/bench_ocr.py --crops 1000 --scenes 0 --pages 0 --repeats 3 --baseline /tmp/main-checkout
+
+* ``--baseline DIR`` times the recognition crops of another synthgen checkout (say, the commit
+  before a change) in the same round-robin, with the same interpreter and settings: a change's
+  ratio to trdg, before and after, side by side in one run.
 
 * trdg 1.8.0 is installed from PyPI into a throwaway virtualenv (``pip<24.1``, ``pillow<10``,
   see PEERS.md); ``--peers-dir`` keeps it between runs.
@@ -331,6 +336,23 @@ def bench_synthgen(args, work: Path) -> tuple[list[Job], list[str]]:
         return manifest["counts"]["samples"], []
 
     rows = []
+    if args.baseline is not None:
+        base = args.baseline.resolve()
+        subprocess.run([str(args.python), "-m", "compileall", "-q", str(base / "synthgen")], check=True)
+        base_config = base / rec_config.relative_to(ROOT) if rec_config.is_relative_to(ROOT) else rec_config
+        for workers in args.workers:
+            # run from the checkout's root: ``python -m synthgen`` imports the synthgen found there
+            rows.append(
+                Job(
+                    f"synthgen @ {args.baseline_label or base.name}",
+                    "crops",
+                    workers,
+                    args.crops,
+                    lambda out, w=workers: synthgen_cmd(args, base_config, rec_overrides, out, args.crops, w),
+                    crops_of,
+                    base,
+                )
+            )
     # The same crops without the augment stage: what the blur (kornia, and torch's import) costs.
     plain = [o for o in rec_overrides if not o.startswith("augment.")]
     variants = [("crops", rec_overrides)] + ([("crops, no augment", plain)] if plain != rec_overrides else [])
@@ -347,7 +369,7 @@ def bench_synthgen(args, work: Path) -> tuple[list[Job], list[str]]:
                     ROOT,
                 )
             )
-    for workers in args.workers:
+    for workers in args.workers if args.scenes > 0 else ():
         rows.append(
             Job(
                 "synthgen",
@@ -415,7 +437,7 @@ def table(rows: list[Row], work: Path, synthtext_spi: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--crops", type=int, default=2000, help="word crops per recognition run (default 2000)")
-    parser.add_argument("--scenes", type=int, default=60, help="scenes per detection run (default 60)")
+    parser.add_argument("--scenes", type=int, default=60, help="scenes per detection run (default 60; 0 skips)")
     parser.add_argument(
         "--pages", type=int, default=40, help="document and receipt pages per run, synthgen only (default 40; 0 skips)"
     )
@@ -440,9 +462,15 @@ def main(argv: list[str] | None = None) -> int:
         help="reference SynthText speed for the detection ratio (default 3.0; not measured)",
     )
     parser.add_argument("--skip-peers", action="store_true", help="time synthgen only")
+    parser.add_argument(
+        "--baseline", type=Path, help="another synthgen checkout whose recognition crops are timed alongside"
+    )
+    parser.add_argument("--baseline-label", help="its name in the table (default: the folder's name)")
     args = parser.parse_args(argv)
-    if args.crops < 1 or args.scenes < 1 or args.pages < 0 or args.repeats < 1 or min(args.workers) < 1:
-        parser.error("--crops, --scenes, --repeats and --workers must be >= 1, --pages >= 0")
+    if args.crops < 1 or args.scenes < 0 or args.pages < 0 or args.repeats < 1 or min(args.workers) < 1:
+        parser.error("--crops, --repeats and --workers must be >= 1, --scenes and --pages >= 0")
+    if args.baseline is not None and not (args.baseline / "synthgen" / "__init__.py").is_file():
+        parser.error(f"--baseline: no synthgen checkout at {args.baseline} (synthgen/__init__.py missing)")
 
     temp = Path(tempfile.mkdtemp(prefix="bench_ocr_"))
     work = temp / "runs"

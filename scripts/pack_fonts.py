@@ -18,6 +18,12 @@ Usage (from the repository root; needs apt-get, dpkg-deb and fontTools)::
 
     python scripts/pack_fonts.py                 # rebuild synthgen/text/assets/fonts/
     python scripts/pack_fonts.py --check         # verify the shipped files against the manifest
+    python scripts/pack_fonts.py --tables        # recompute each face's charset, unicase and kern
+
+Each face's entry also holds what synthgen would otherwise read from the file at every start-up:
+``charset`` (the code points its cmap maps to a real glyph, ``fonts.read_charset``, as hex ranges),
+``unicase`` (whether it draws lower case as capitals, ``fonts.measure_unicase``) and ``kern``
+(whether it has a 'kern' table, the only kerning Pillow's basic layout applies).
 """
 
 from __future__ import annotations
@@ -487,6 +493,7 @@ def build(cache: Path) -> dict:
                     "sha256": sha256(dst),
                     "bytes": dst.stat().st_size,
                     "packed": how,
+                    **face_tables(dst),
                 }
             )
         families.append(
@@ -512,6 +519,33 @@ def build(cache: Path) -> dict:
     return manifest
 
 
+def face_tables(path: Path) -> dict:
+    """What synthgen reads from a face at start-up, measured once here: ``charset``, ``unicase`` and
+    ``kern`` (whether it has a 'kern' table, ``fonts.has_kern_table``)."""
+    sys.path.insert(0, str(ROOT))
+    from fontTools.ttLib import TTFont
+
+    from synthgen.text import fonts
+
+    with TTFont(str(path), lazy=True) as font:
+        kern = "kern" in font
+    return {
+        "charset": fonts.format_ranges(fonts.read_charset(str(path))),
+        "unicase": fonts.measure_unicase(str(path)),
+        "kern": kern,
+    }
+
+
+def write_tables() -> dict:
+    """Recompute every face's ``face_tables`` into the shipped manifest (the font files unchanged)."""
+    manifest = json.loads((OUT / "manifest.json").read_text())
+    for fam in manifest["families"]:
+        for face in fam["faces"]:
+            face.update(face_tables(OUT / face["file"]))
+    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+    return manifest
+
+
 def check() -> int:
     manifest = json.loads((OUT / "manifest.json").read_text())
     bad = 0
@@ -520,6 +554,9 @@ def check() -> int:
             path = OUT / face["file"]
             if not path.is_file() or sha256(path) != face["sha256"]:
                 print(f"{face['file']}: missing or changed", file=sys.stderr)
+                bad += 1
+            elif {k: face.get(k) for k in ("charset", "unicase", "kern")} != face_tables(path):
+                print(f"{face['file']}: charset, unicase or kern differs from the file (run --tables)", file=sys.stderr)
                 bad += 1
         if not (OUT / fam["licence_file"]).is_file():
             print(f"{fam['licence_file']}: missing", file=sys.stderr)
@@ -531,8 +568,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "synthgen-fontdebs")
     ap.add_argument("--check", action="store_true", help="verify the shipped files against the manifest")
+    ap.add_argument("--tables", action="store_true", help="recompute each face's charset, unicase and kern entries")
     args = ap.parse_args()
     if args.check:
+        return check()
+    if args.tables:
+        write_tables()
         return check()
     manifest = build(args.cache)
     n_faces = sum(len(f["faces"]) for f in manifest["families"])

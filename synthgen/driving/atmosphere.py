@@ -130,26 +130,43 @@ def bright_parts(rgb: np.ndarray, threshold: float) -> np.ndarray:
     return image * over[..., None]
 
 
-def bloom(rgb: np.ndarray, strength: float, threshold: float = 200.0) -> np.ndarray:
-    """(H, W, 3) uint8: ``rgb`` with a glow added around its bright pixels (two blur widths)."""
+def bloom(rgb: np.ndarray, strength: float, threshold: float = 200.0, lit_only: np.ndarray | None = None) -> np.ndarray:
+    """(H, W, 3) uint8: ``rgb`` with a glow added around its bright pixels (two blur widths).
+
+    ``lit_only``: (H, W) bool where the surface only reflects light (people): however bright in the
+    picture, such a surface is no light source; the glare of a lens comes from lamps, lit windows
+    and headlights, thousands of times brighter than a lit coat, which the 8-bit render clips alike.
+    """
     if strength <= 0:
         return rgb
     width = rgb.shape[1]
     bright = bright_parts(rgb, threshold)
+    if lit_only is not None:
+        bright[lit_only] = 0.0
     glow = 0.6 * _soft(bright, width / 160) + 0.4 * _soft(bright, width / 50)
     return np.clip(rgb.astype(np.float32) + strength * glow, 0, 255).astype(np.uint8)
 
 
-def wet_reflections(rgb: np.ndarray, road: np.ndarray, strength: float = 0.55, threshold: float = 150.0) -> np.ndarray:
+def wet_reflections(
+    rgb: np.ndarray,
+    road: np.ndarray,
+    strength: float = 0.55,
+    threshold: float = 150.0,
+    lit_only: np.ndarray | None = None,
+) -> np.ndarray:
     """(H, W, 3) uint8: ``rgb`` with the bright lights above each ``road`` (H, W) bool pixel mirrored
     on it as blurred vertical streaks (a wet road's reflections, approximated in the image: a light
-    lights the road below it, fading with the distance)."""
+    lights the road below it, fading with the distance). ``lit_only`` (H, W) bool: surfaces that
+    only reflect light (people), mirrored as faintly as any lit surface, so not at all here (water
+    at a dashcam's grazing angle reflects ~10 %: a lamp's streak, a coat's nothing visible)."""
     import cv2
 
     if not road.any():
         return rgb
     height, width = road.shape
     bright = bright_parts(rgb, threshold)
+    if lit_only is not None:
+        bright[lit_only] = 0.0
     small = cv2.resize(bright, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA)
     length = max(3, height // 8)  # rows of the half-size image: a streak a quarter of the image long
     kernel = np.exp(-np.arange(length, dtype=np.float32) / (length / 2.5))[:, None]

@@ -426,11 +426,14 @@ def light_effects(
         rows = atmosphere.sky_rows(empty)
         sky = atmosphere.sky_image(env, spec.camera, spec.width, rows, weather in ("rain", "snow", "fog"))
         rgb = atmosphere.composite_sky(rgb, empty, sky)
+    # people only reflect light: however white the headlights make them, no glare and no mirror streak
+    people = (semantic == SEMANTIC_ID["person"]) | (semantic == SEMANTIC_ID["rider"])
     if settings.wet and weather == "rain":
         road = (semantic == SEMANTIC_ID["road"]) | (semantic == SEMANTIC_ID["sidewalk"])
-        rgb = atmosphere.wet_reflections(rgb, road, 0.6 if env.time_of_day in ("dusk", "night") else 0.35)
+        strength = 0.6 if env.time_of_day in ("dusk", "night") else 0.35
+        rgb = atmosphere.wet_reflections(rgb, road, strength, lit_only=people)
     if settings.bloom > 0 and env.time_of_day in ("dusk", "night"):
-        rgb = atmosphere.bloom(rgb, settings.bloom)
+        rgb = atmosphere.bloom(rgb, settings.bloom, lit_only=people)
     return rgb
 
 

@@ -3,7 +3,8 @@
 Applied to the final picture (after the fog and rain steps, as a camera sees them), in linear light:
 white balance from the scene's light, motion blur from the ego speed during the shutter, vignetting,
 auto exposure (a longer shutter first, then gain), shot and read noise (which the gain amplifies:
-night frames are noisier), then the sRGB encoding and a JPEG round trip like a dashcam's. The lens
+night frames are noisier), then the sRGB encoding, the ISP's noise reduction (strong at night's
+high gain, off by day) and a JPEG round trip like a dashcam's. The lens
 distortion (``driving.lens``) is the one part that moves pixels: the renderer draws through it.
 
 Labels are untouched: no step moves a labelled pixel (the motion blur smears the picture over the
@@ -32,6 +33,7 @@ MIN_FLOW_PX = 0.3  # a smear shorter than this is no blur
 MAX_SMEAR_PX = 64.0  # a surface closer than the camera's travel would smear without bound
 SRGB_STEPS = 1 << 16
 DISTORTION_LIMIT = 2.0
+MIN_DENOISED_NOISE = 2.0  # sRGB levels of grain below which the ISP's denoising is off (gain ~1)
 
 
 def _distortion(value, key: str) -> tuple[float, ...]:
@@ -66,6 +68,9 @@ class SensorSettings(Params):
     max_gain: float = param(16.0, within(1, 256), "highest sensor gain (ISO 100 x gain)")
     full_well: float = param(6000.0, within(50, 1e7), "electrons at full scale at gain 1: shot noise")
     read_noise: float = param(3.0, within(0, 1000), "read noise, electrons")
+    noise_reduction: float = param(
+        1.0, within(0, 4), "the ISP's denoising: an edge-preserving filter as wide as the frame's noise (0: none)"
+    )
     ego_speed_kmh: Distribution = param(
         "uniform(0, 50)", number(0, 250), "ego speed: motion blur along the ground's flow during the shutter"
     )
@@ -234,6 +239,7 @@ def develop(s: SensorSettings, spec: SceneSpec, layers: Layers) -> Layers:
     sigma = np.sqrt(electrons + np.float32(s.read_noise**2)) * np.float32(gain / s.full_well)
     rng = np.random.default_rng(shot.noise_seed)
     out = to_srgb(signal + sigma * rng.standard_normal(signal.shape, dtype=np.float32))
+    out = denoise(out, srgb_noise_level(signal, sigma), s.noise_reduction)
     if shot.jpeg_quality > 0:
         out = jpeg_round_trip(out, shot.jpeg_quality)
     return Layers(
@@ -244,6 +250,27 @@ def develop(s: SensorSettings, spec: SceneSpec, layers: Layers) -> Layers:
         semantic_id=layers.semantic_id,
         normals=layers.normals,
     )
+
+
+def srgb_noise_level(signal: np.ndarray, sigma: np.ndarray) -> float:
+    """The frame's typical noise in sRGB levels: the median over pixels of the linear noise ``sigma``
+    times the sRGB curve's slope at the pixel's ``signal`` (both (H, W, 3) float32; every 4th row and
+    column is enough)."""
+    lin = np.clip(signal[::4, ::4], 0.0, 1.0)
+    slope = np.where(lin <= 0.0031308, 12.92, 1.055 / 2.4 * np.maximum(lin, 0.0031308) ** (1 / 2.4 - 1))
+    return float(np.median(sigma[::4, ::4] * slope)) * 255.0
+
+
+def denoise(rgb: np.ndarray, noise: float, strength: float) -> np.ndarray:
+    """(H, W, 3) uint8 after a dashcam ISP's spatial noise reduction, which its tuning raises with
+    the gain: a bilateral filter whose range is ``strength`` x 2.5 x the frame's ``noise`` (sRGB
+    levels), so grain is smoothed and an edge of more contrast than the noise is kept. Grain under
+    ``MIN_DENOISED_NOISE`` levels (by day and at dusk, at gain 1: ~1.7) is left as it is."""
+    import cv2
+
+    if strength <= 0 or noise < MIN_DENOISED_NOISE:
+        return rgb
+    return cv2.bilateralFilter(rgb, 5, strength * 2.5 * noise, 1.5)
 
 
 def jpeg_round_trip(rgb: np.ndarray, quality: int) -> np.ndarray:

@@ -24,6 +24,8 @@ def check_scripts(words: tuple[str, ...], font_paths: tuple[str, ...], key: str)
     and shape any word of that script (a font without the script's glyphs or OpenType tables)."""
     from synthgen.text import shaping
 
+    if not shaping.needs_shaping(" ".join(words)):  # one scan of the whole corpus, not 50,000 calls
+        return
     examples: dict[str, list[str]] = {}
     for word in words:
         if shaping.needs_shaping(word):

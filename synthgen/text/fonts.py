@@ -52,10 +52,15 @@ class BundledFace:
 
 
 @functools.cache
+def _manifest() -> dict:
+    return json.loads((bundled_font_dir() / "manifest.json").read_text(encoding="utf-8"))
+
+
+@functools.cache
 def bundled_faces() -> tuple[BundledFace, ...]:
     """The faces of the shipped font set, in file-name order (from the folder's manifest.json)."""
     folder = bundled_font_dir()
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest = _manifest()
     faces = [
         BundledFace(
             str(folder / face["file"]), fam["family"], fam["class"], fam["weight"] / len(fam["faces"]), face["sha256"]
@@ -64,6 +69,43 @@ def bundled_faces() -> tuple[BundledFace, ...]:
         for face in fam["faces"]
     ]
     return tuple(sorted(faces, key=lambda f: f.path))
+
+
+@functools.cache
+def _packed_faces() -> dict[str, dict]:
+    """Path -> the manifest.json entry of each face of the shipped set that records its tables
+    (``charset``, ``unicase``, ``kern``)."""
+    folder = bundled_font_dir()
+    return {
+        str(folder / face["file"]): face
+        for fam in _manifest()["families"]
+        for face in fam["faces"]
+        if all(k in face for k in ("charset", "unicase", "kern"))
+    }
+
+
+def format_ranges(codepoints: Iterable[int]) -> str:
+    """Code points as ranges of hex numbers, ``"20-7e a0-17f 2013"`` (inverse of ``parse_ranges``)."""
+    out: list[str] = []
+    points = sorted(codepoints)
+    k = 0
+    while k < len(points):
+        first = last = points[k]
+        while k + 1 < len(points) and points[k + 1] == last + 1:
+            k += 1
+            last = points[k]
+        out.append(f"{first:x}" if first == last else f"{first:x}-{last:x}")
+        k += 1
+    return " ".join(out)
+
+
+def parse_ranges(text: str) -> frozenset[int]:
+    """The code points of ``format_ranges``' text."""
+    points: list[int] = []
+    for part in text.split():
+        first, _, last = part.partition("-")
+        points.extend(range(int(first, 16), int(last or first, 16) + 1))
+    return frozenset(points)
 
 
 def bundled_class(path: str) -> str | None:
@@ -95,9 +137,15 @@ def bundled_corpus(language: str = "en") -> Path:
 
 @functools.cache
 def _builtin_table(path: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        rows = [line.rstrip("\n").split("\t") for line in fh if not line.startswith("#")]
-    return tuple(r[0] for r in rows), tuple(float(r[1]) for r in rows)
+    with open(path, "rb") as fh:
+        text = gzip.decompress(fh.read()).decode("utf-8")
+    rows = [line for line in text.split("\n") if line and not line.startswith("#")]
+    # word<TAB>frequency on every row: one split of the whole table, not one per row (half the
+    # ~60 ms the 50,000 rows took to parse at every start-up)
+    cells = "\t".join(rows).split("\t")
+    if len(cells) != 2 * len(rows):
+        raise ValueError(f"{path}: every row must be word<TAB>frequency")
+    return tuple(cells[0::2]), tuple(map(float, cells[1::2]))
 
 
 def builtin_frequencies(language: str = "en") -> dict[str, float]:
@@ -182,7 +230,34 @@ def load_font(path: str, size: int):
 # (a weighted draw of a font that cannot draw the word looks at every font's charset).
 @functools.cache
 def font_charset(path: str) -> frozenset[int]:
-    """Code points the font maps to a real glyph (from its cmap; glyph 0, the tofu box, excluded)."""
+    """Code points the font maps to a real glyph (from its cmap; glyph 0, the tofu box, excluded).
+
+    A face of the shipped set has them in manifest.json (``charset``, written by
+    scripts/pack_fonts.py from ``read_charset``): no font file is parsed at start-up for them.
+    """
+    packed = _packed_faces().get(path)
+    if packed is not None:
+        return parse_ranges(packed["charset"])
+    return read_charset(path)
+
+
+@functools.cache
+def has_kern_table(path: str) -> bool:
+    """Whether the font has a 'kern' table: the only kerning FreeType gives Pillow's basic layout
+    (``FT_HAS_KERNING``; GPOS kerning is a shaping engine's), so in a font without one every pair
+    of characters kerns by 0 and ``glyphs.kerning`` need not ask FreeType (59 of the 75 shipped
+    faces; for those, manifest.json's ``kern`` says so without opening the file)."""
+    packed = _packed_faces().get(path)
+    if packed is not None:
+        return bool(packed["kern"])
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, lazy=True, fontNumber=0) as font:
+        return "kern" in font
+
+
+def read_charset(path: str) -> frozenset[int]:
+    """``font_charset`` read from the font file's cmap (fontTools)."""
     from fontTools.ttLib import TTFont
 
     with TTFont(path, lazy=True, fontNumber=0) as font:
@@ -208,7 +283,17 @@ def is_unicase(path: str) -> bool:
     """True for a face that draws its lower-case letters as capitals: all caps, unicase, small caps,
     or a handwriting face whose 'lower case' is a second set of capitals (Humor Sans, fonts-bwht).
 
-    Measured from the glyph outlines (FreeType's boxes at 100 px): in a real lower case the
+    ``measure_unicase``'s verdict; for a face of the shipped set, as manifest.json records it
+    (``unicase``, written by scripts/pack_fonts.py), so start-up measures no outlines.
+    """
+    packed = _packed_faces().get(path)
+    if packed is not None:
+        return bool(packed["unicase"])
+    return measure_unicase(path)
+
+
+def measure_unicase(path: str) -> bool:
+    """``is_unicase`` measured from the glyph outlines (FreeType's boxes at 100 px): in a real lower case the
     ascender letters (b d h k l) stand well above the x-height letters (a c e m n o ...); drawn as
     capitals or small capitals, they stand no taller. The shapes of the glyphs are not compared:
     such faces draw a lower-case code point as another capital glyph, not a copy of the capital.

@@ -39,10 +39,39 @@ class Glyph:
 
 
 def _mask(font, ch: str, stroke_width: int, start: float) -> tuple[np.ndarray, int, int]:
+    core, (ox, oy) = font.getmask2(ch, mode="L", stroke_width=stroke_width, start=(start, 0.0), anchor="la")
+    return _core_array(core), int(ox), int(oy)
+
+
+def _core_array(core) -> np.ndarray:
+    """(h, w) uint8 of a Pillow "L" core image, through its raw encoder in one call.
+
+    A glyph is rasterised for nearly every character of a crop drawn with the default font set
+    (a new font and size each crop), and ``np.asarray(Image)`` spends ~16 us a glyph in Pillow's
+    Python layers (an Image object, ``tobytes``' chunk loop, the array interface); this is ~4 us.
+    """
     from PIL import Image
 
-    core, (ox, oy) = font.getmask2(ch, mode="L", stroke_width=stroke_width, start=(start, 0.0), anchor="la")
-    return np.asarray(Image.Image()._new(core)), int(ox), int(oy)
+    w, h = core.size
+    if not w or not h:
+        return np.zeros((h, w), np.uint8)
+    encoder = getattr(Image.core, "raw_encoder", None)
+    if encoder is None:  # a Pillow without it: the public (slower) way
+        return np.asarray(Image.Image()._new(core))
+    e = encoder("L", "L")
+    try:
+        e.setimage(core, (0, 0, w, h))
+        chunks = []
+        while True:  # one pass for a glyph: the buffer holds the whole bitmap
+            _, status, data = e.encode(w * h + 65536)
+            chunks.append(data)
+            if status:
+                break
+        if status < 0:
+            raise RuntimeError(f"Pillow's raw encoder failed ({status}) on a {w}x{h} glyph")
+    finally:
+        e.cleanup()
+    return np.frombuffer(b"".join(chunks) if len(chunks) > 1 else chunks[0], np.uint8).reshape(h, w)
 
 
 WEIGHT_SUPERSAMPLE = 4  # stroke weight is applied at 4x the size, so it comes in quarter pixels
@@ -116,10 +145,14 @@ def glyph(font_path: str, size: int, ch: str, stroke_width: int = 0, step: int =
 
 
 def _finish(full: np.ndarray, fill: np.ndarray, x: int, y: int) -> Glyph:
-    rows, cols = np.flatnonzero(full.any(axis=1)), np.flatnonzero(full.any(axis=0))
+    import cv2
+
     ink = (0, 0, 0, 0)
-    if len(rows):
-        ink = (x + int(cols[0]), y + int(rows[0]), x + int(cols[-1]) + 1, y + int(rows[-1]) + 1)
+    if full.size:
+        # the box of the nonzero pixels (a uint8 array is a mask to OpenCV, never a point set)
+        left, top, w, h = cv2.boundingRect(full)
+        if w:
+            ink = (x + left, y + top, x + left + w, y + top + h)
     for a in (full, fill):
         a.setflags(write=False)
     return Glyph(full, fill, x, y, ink)
@@ -168,8 +201,11 @@ def kerning(font_path: str, size: int, left: str, right: str) -> float:
 
     Pillow's basic layout adds the advances and the kerning of each pair in 26.6 fixed point, so
     these sums are exactly ``getlength`` of the string: pens come in one pass, not from the
-    length of every prefix.
+    length of every prefix. A font without a 'kern' table kerns no pair (``fonts.has_kern_table``):
+    0 without asking FreeType, which would load both glyphs to say so.
     """
+    if not fonts.has_kern_table(font_path):
+        return 0.0
     return (
         fonts.load_font(font_path, size).getlength(left + right)
         - advance(font_path, size, left)

@@ -190,6 +190,25 @@ def test_noise_grows_at_night_and_is_the_seeds():
     assert np.array_equal(again, night.astype(np.uint8)) and not np.array_equal(other, again)
 
 
+def test_noise_reduction_smooths_night_grain_keeps_edges_and_leaves_day_alone():
+    """The ISP's denoising takes most of the night grain out of a flat grey, keeps a step of more
+    contrast than the noise as sharp as without it, and leaves a day frame (gain 1) byte for byte."""
+    base = {"vignetting": 0, "white_balance": 0, "auto_exposure": 0}
+    raw = SensorSettings.from_config({**base, "noise_reduction": 0}, "s")
+    isp = SensorSettings.from_config(base, "s")
+    assert isp.noise_reduction == 1.0
+    grainy = develop(raw, shot_spec("night"), flat_layers(0.3)).rgb.astype(float)  # a lit road's grey
+    smooth = develop(isp, shot_spec("night"), flat_layers(0.3)).rgb.astype(float)
+    assert grainy.std() > 6 and smooth.std() < 0.6 * grainy.std()
+    assert abs(smooth.mean() - grainy.mean()) < 1.0  # the grain is smoothed, not the brightness changed
+    step = flat_layers(0.1)
+    step.rgb[:, 80:] = round(0.6 * 255)
+    sharp = develop(raw, shot_spec("night"), step).rgb[:, :, 1].astype(float).mean(axis=0)
+    kept = develop(isp, shot_spec("night"), step).rgb[:, :, 1].astype(float).mean(axis=0)
+    assert kept[81] - kept[78] > 0.9 * (sharp[81] - sharp[78]) > 60  # the edge keeps its contrast
+    assert np.array_equal(develop(raw, shot_spec("day"), step).rgb, develop(isp, shot_spec("day"), step).rgb)
+
+
 def test_vignetting_darkens_the_corners_by_its_strength():
     camera = rig(160, 96).camera()
     falloff = vignette(camera, 0.3)

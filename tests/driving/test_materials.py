@@ -202,6 +202,20 @@ def test_bloom_spreads_light_only_around_bright_pixels():
     np.testing.assert_array_equal(atmosphere.bloom(image, 0.0), image)
 
 
+def test_bloom_comes_from_lights_not_from_a_brightly_lit_person():
+    """A person's pixels clipped white by the headlights reflect light and give no glare; a lamp as
+    bright in the 8-bit picture does."""
+    image = np.full((64, 96, 3), 20, np.uint8)
+    image[20:44, 20:28] = 255  # a person's legs in the beam
+    image[20:44, 68:76] = 255  # a lamp
+    person = np.zeros((64, 96), bool)
+    person[20:44, 20:28] = True
+    out = atmosphere.bloom(image, 1.0, lit_only=person)
+    np.testing.assert_array_equal(out[:, :44], image[:, :44])  # no glow round the person
+    assert out[32, 64].sum() > image[32, 64].sum() + 30  # beside the lamp
+    np.testing.assert_array_equal(out[:, 48:], atmosphere.bloom(image, 1.0)[:, 48:])
+
+
 def test_a_wet_road_mirrors_a_light_below_it_and_nothing_off_the_road():
     image = np.full((96, 64, 3), 30, np.uint8)
     image[36:40, 30:34] = 255  # a light above the road
@@ -212,6 +226,9 @@ def test_a_wet_road_mirrors_a_light_below_it_and_nothing_off_the_road():
     assert out[52, 32].sum() > image[52, 32].sum() + 30  # the streak below the light
     assert out[52, 32].sum() > out[60, 32].sum() > image[60, 32].sum()  # fading down the road
     assert out[52, 5].sum() <= image[52, 5].sum() + 3  # not beside it
+    person = np.zeros((96, 64), bool)
+    person[36:40, 30:34] = True  # the same white pixels, a person's in the headlights: no mirror streak
+    np.testing.assert_array_equal(atmosphere.wet_reflections(image, road, lit_only=person), image)
 
 
 def test_an_unknown_material_stops_the_render_with_one_line():

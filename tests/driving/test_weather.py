@@ -3,6 +3,7 @@ applied where the scenario's weather asks for them."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -73,6 +74,19 @@ def test_precipitation_changes_pixels_only_and_is_deterministic(name):
     assert other.params == {"skipped": "weather"}
 
 
+def test_rain_dims_daylight_only():
+    """The overcast dims daylight; a night scene's light (lamps, headlights) is not dimmed: its
+    pixels away from the streaks are left as they were, and the draw is recorded as 0."""
+    kind = AUGMENTATIONS.get("rain")
+    settings = kind.from_config({"density": 0.0}, "augment.rain.params")
+    layers, spec = layers_and_spec("rain")
+    day = kind.apply(settings, layers, spec, np.random.default_rng(4), None)
+    assert day.params["dim"] >= 0.1 and (day.layers.rgb < layers.rgb).any()
+    night_spec = dataclasses.replace(spec, params={**spec.params, "time_of_day": "night"})
+    night = kind.apply(settings, layers, night_spec, np.random.default_rng(4), None)
+    assert night.params["dim"] == 0.0 and np.array_equal(night.layers.rgb, layers.rgb)
+
+
 def test_rain_dims_and_snow_hazes_by_their_formula_and_leave_the_input_alone():
     """Without drops (density 0) rain is the image dimmed by ``dim`` and snow the image faded toward
     grey 235 by ``haze``, to the nearest grey level (float64 reference); the input is not written."""
@@ -84,6 +98,26 @@ def test_rain_dims_and_snow_hazes_by_their_formula_and_leave_the_input_alone():
     assert np.abs(dimmed - rgb * 0.75).max() <= 0.5 + 1e-3
     hazed = snow(rgb, np.random.default_rng(0), 0.0, 2.0, 0.8, 0.2)
     assert np.abs(hazed - (rgb * 0.8 + 235 * 0.2)).max() <= 0.5 + 1e-3
-    streaked = rain(rgb, np.random.default_rng(0), 20.0, 20.0, 5.0, 1.0, 0.25)
-    assert (streaked >= dimmed).all() and (streaked > dimmed + 20).sum() > 100  # streaks (grey 210) lighten
+    flat = np.full((40, 60, 3), 120, np.uint8)
+    streaked = rain(flat, np.random.default_rng(0), 20.0, 20.0, 5.0, 1.0, 0.25, 1.3)
+    # on a flat grey a streak blends toward drop_light x the (dimmed) light around it: 1.3 x 90 = 117
+    assert streaked.min() >= 90 and 100 < streaked.max() <= 117 and (streaked > 95).sum() > 100
     assert (rgb == before).all()
+
+
+def test_rain_streaks_take_the_light_around_them():
+    """A drop refracts the light around it: streaks fade into the dark, show beside a lit shop
+    window and take its warm colour."""
+    from synthgen.augment.precipitation import rain
+
+    night = np.full((120, 240, 3), 12, np.uint8)
+    night[:, 160:] = (250, 170, 80)  # a lit shop window
+    drops = rain(night, np.random.default_rng(0), 20.0, 20.0, 5.0, 1.0, 0.0, 1.3).astype(int)
+    none = rain(night, np.random.default_rng(0), 0.0, 20.0, 5.0, 1.0, 0.0, 1.3).astype(int)
+    assert np.array_equal(none, night)
+    streaks = drops - none
+    assert np.abs(streaks[:, :60]).max() <= 6  # in the dark, far from the light: faint
+    beside = streaks[:, 130:158]
+    assert beside.max() > 40  # beside the window: bright streaks
+    warm = beside[..., 0] > 20
+    assert warm.sum() > 20 and (beside[..., 0][warm] > 2 * beside[..., 2][warm]).all()  # in the window's colour

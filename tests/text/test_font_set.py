@@ -78,3 +78,53 @@ def test_a_run_records_every_font_hash_and_regress_names_a_font_change(tmp_path)
     comparison = Comparison(differences=(diff,), ssim={0: 0.5}, identical_pixels=0, causes=tuple(changes))
     report = summary_text(comparison, "c.yaml", "g.json")
     assert "font diff (a likely cause" in report and "lobster.otf changed" in report
+
+
+def test_the_manifest_holds_each_face_charset_and_unicase_verdict_as_the_file_measures_them(monkeypatch):
+    """Start-up reads no shipped font file for its charset or its unicase verdict: manifest.json
+    has them (scripts/pack_fonts.py --tables), and they are what the files hold."""
+    import fontTools.ttLib
+
+    faces = [face for fam in fonts._manifest()["families"] for face in fam["faces"]]
+    assert len(faces) == len(fonts.bundled_fonts())
+    for face in faces:
+        path = str(fonts.bundled_font_dir() / face["file"])
+        assert fonts.parse_ranges(face["charset"]) == fonts.read_charset(path), face["file"]
+        assert face["unicase"] == fonts.measure_unicase(path), face["file"]
+    fonts.font_charset.cache_clear()
+    fonts.is_unicase.cache_clear()
+    opened = []
+    monkeypatch.setattr(fontTools.ttLib, "TTFont", lambda *a, **k: opened.append(a[0]))
+    monkeypatch.setattr(fonts, "measure_unicase", lambda path: opened.append(path))
+    try:
+        for path in fonts.bundled_fonts():
+            assert ord("a") in fonts.font_charset(path)
+            fonts.is_unicase(path)
+        assert opened == []
+    finally:
+        fonts.font_charset.cache_clear()
+        fonts.is_unicase.cache_clear()
+
+
+def test_code_point_ranges_round_trip():
+    points = {0x20, 0x21, 0x22, 0x41, 0xA0, 0xA1, 0x2013, 0x1F600}
+    text = fonts.format_ranges(points)
+    assert text == "20-22 41 a0-a1 2013 1f600"
+    assert fonts.parse_ranges(text) == points
+    assert fonts.parse_ranges(fonts.format_ranges([])) == frozenset()
+
+
+def test_a_run_hashes_its_fonts_once_not_at_every_manifest_refresh(tmp_path, monkeypatch):
+    import synthgen
+    from synthgen.engine import run
+    from synthgen.regress import provenance
+
+    calls = []
+    real = provenance.font_files
+    monkeypatch.setattr(provenance, "font_files", lambda cfg: calls.append(1) or real(cfg))
+    monkeypatch.setattr(run, "MANIFEST_REFRESH_S", 0.0)  # a refresh after every shard
+    cfg = ocr_config(tmp_path, "recognition", {}, num_samples=30)  # 3 shards of 10
+    synthgen.generate(cfg, tmp_path / "out", workers=1, progress=False)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert len(calls) == 1
+    assert manifest["fonts"] == real(cfg) and len(manifest["fonts"]) == len(fonts.bundled_fonts())
