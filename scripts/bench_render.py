@@ -21,10 +21,11 @@ spawned processes that import trimesh and pyrender first: a few seconds); "stead
 out: (N - 1) frames over the time of the N-frame run minus that of a 1-frame run, and for two
 workers (N - 2) frames over the N-frame run minus a 2-frame run (one frame each). The runs
 alternate and each is repeated, and the best of the repeats is kept (the machine is shared); the
-ratio of the two runs of each round, bare and synthgen back to back, is printed too, with its median
-(on a VM whose speed drifts by 20 % within minutes, the steadiest figure).
+ratio of the two runs of each round, bare and synthgen back to back (in turn first), is printed too, by
+wall and by CPU time, with its median and range (on a VM whose speed drifts by 20 % within minutes, the
+steadiest figure).
 
-    python scripts/bench_render.py [--num 40] [--repeats 2] [--width 640 --height 384]
+    python scripts/bench_render.py [--num 40] [--repeats 2] [--width 640 --height 384] [--workers 1]
     python scripts/bench_render.py --features   # the renderer's cost of each realism feature per frame
 """
 
@@ -212,6 +213,13 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=384)
     parser.add_argument("--outputs", default="coco,kitti,dense", help="synthgen's writers, comma-separated")
     parser.add_argument(
+        "--workers",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="1: leave out the 2-worker runs (the ratio to bare alone)",
+    )
+    parser.add_argument(
         "--features", action="store_true", help="print the renderer's cost of each realism feature per frame instead"
     )
     args = parser.parse_args()
@@ -239,11 +247,9 @@ def main() -> None:
     if args.features:
         feature_costs(specs, settings, args.repeats)
         return
-    best = {
-        "bare pyrender (1 process)": float("inf"),
-        "synthgen, 1 worker": float("inf"),
-        "synthgen, 2 workers": float("inf"),
-    }
+    best = {"bare pyrender (1 process)": float("inf"), "synthgen, 1 worker": float("inf")}
+    if args.workers == 2:
+        best["synthgen, 2 workers"] = float("inf")
     one_frame = two_frames = one_frame_cpu = float("inf")
 
     def short_run(num: int):
@@ -262,24 +268,29 @@ def main() -> None:
     cpu = dict.fromkeys(best, float("inf"))
 
     rounds: dict[str, list[float]] = {name: [] for name in best}
+    cpu_rounds: dict[str, list[float]] = {name: [] for name in best}
 
     def keep(name: str, wall_and_cpu: tuple[float, float]) -> None:
         best[name] = min(best[name], wall_and_cpu[0])
         cpu[name] = min(cpu[name], wall_and_cpu[1])
         rounds[name].append(wall_and_cpu[0])
+        cpu_rounds[name].append(wall_and_cpu[1])
 
-    for _ in range(args.repeats):
+    for repeat in range(args.repeats):
         wall, cpu_s = synthgen_run(single, 1)
         one_frame, one_frame_cpu = min(one_frame, wall), min(one_frame_cpu, cpu_s)
-        two_frames = min(two_frames, synthgen_run(double, 2)[0])
-        keep(
-            "bare pyrender (1 process)",
-            bare_pyrender(
+        if args.workers == 2:
+            two_frames = min(two_frames, synthgen_run(double, 2)[0])
+        pair = [
+            ("bare pyrender (1 process)", lambda: bare_pyrender(
                 specs, settings.znear, settings.zfar, settings.textures, settings.shadows, settings.shadow_map
-            ),
-        )
-        keep("synthgen, 1 worker", synthgen_run(config, 1))
-        keep("synthgen, 2 workers", synthgen_run(config, 2))
+            )),
+            ("synthgen, 1 worker", lambda: synthgen_run(config, 1)),
+        ]  # fmt: skip
+        for name, run in pair if repeat % 2 == 0 else pair[::-1]:  # ABBA: a drift of the VM hits both sides
+            keep(name, run())
+        if args.workers == 2:
+            keep("synthgen, 2 workers", synthgen_run(config, 2))
     fps = {k: args.num / v for k, v in best.items()}
     print(
         f"{args.num} scenes of {args.width}x{args.height}, outputs {args.outputs}, best of {args.repeats}, {os.cpu_count()} CPUs, LP_NUM_THREADS={os.environ['LP_NUM_THREADS']}"
@@ -287,22 +298,33 @@ def main() -> None:
     for k, v in fps.items():
         print(f"  {k:28s} {v:6.2f} frames/s   CPU {cpu[k] / args.num * 1000:6.1f} ms/frame")
     steady = (args.num - 1) / (best["synthgen, 1 worker"] - one_frame)
-    steady2 = (args.num - 2) / (best["synthgen, 2 workers"] - two_frames)
     print(f"  {'synthgen, 1 worker, steady':28s} {steady:6.2f} frames/s (a 1-frame run took {one_frame:.1f} s)")
-    print(f"  {'synthgen, 2 workers, steady':28s} {steady2:6.2f} frames/s (a 2-frame run took {two_frames:.1f} s)")
     print(f"  synthgen 1 worker / bare pyrender: {fps['synthgen, 1 worker'] / fps['bare pyrender (1 process)']:.2f}x")
     print(f"  synthgen 1 worker steady / bare:   {steady / fps['bare pyrender (1 process)']:.2f}x")
-    paired = sorted(b / s for b, s in zip(rounds["bare pyrender (1 process)"], rounds["synthgen, 1 worker"]))
-    print(
-        f"  per round, synthgen 1 w / bare:    median {statistics.median(paired):.2f}x "
-        f"(rounds {', '.join(f'{r:.2f}' for r in paired)}; each pair ran back to back)"
-    )
+    print(f"  per round, synthgen 1 w / bare:    {spread(rounds)} (each pair ran back to back)")
     bare_cpu = cpu["bare pyrender (1 process)"]
-    print(f"  by CPU time, bare / synthgen 1 w:  {bare_cpu / cpu['synthgen, 1 worker']:.2f}x (less sensitive to other jobs)")
+    print(
+        f"  by CPU time, bare / synthgen 1 w:  {bare_cpu / cpu['synthgen, 1 worker']:.2f}x (less sensitive to other jobs)"
+    )
+    print(f"  per round, by CPU time:            {spread(cpu_rounds)}")
     steady_cpu = (cpu["synthgen, 1 worker"] - one_frame_cpu) / (args.num - 1)
-    print(f"  by CPU time, steady:               {bare_cpu / args.num / steady_cpu:.2f}x ({steady_cpu * 1000:.1f} ms/frame)")
-    print(f"  synthgen 2 workers / 1 worker:     {fps['synthgen, 2 workers'] / fps['synthgen, 1 worker']:.2f}x")
-    print(f"  synthgen 2 workers / 1, steady:    {steady2 / steady:.2f}x")
+    print(
+        f"  by CPU time, steady:               {bare_cpu / args.num / steady_cpu:.2f}x ({steady_cpu * 1000:.1f} ms/frame)"
+    )
+    if args.workers == 2:
+        steady2 = (args.num - 2) / (best["synthgen, 2 workers"] - two_frames)
+        print(f"  {'synthgen, 2 workers, steady':28s} {steady2:6.2f} frames/s (a 2-frame run took {two_frames:.1f} s)")
+        print(f"  synthgen 2 workers / 1 worker:     {fps['synthgen, 2 workers'] / fps['synthgen, 1 worker']:.2f}x")
+        print(f"  synthgen 2 workers / 1, steady:    {steady2 / steady:.2f}x")
+
+
+def spread(rounds: dict[str, list[float]]) -> str:
+    """The median, range and each round's ratio bare time / synthgen 1 worker's time."""
+    paired = sorted(b / s for b, s in zip(rounds["bare pyrender (1 process)"], rounds["synthgen, 1 worker"]))
+    return (
+        f"median {statistics.median(paired):.2f}x, range {paired[0]:.2f}-{paired[-1]:.2f}x "
+        f"(rounds {', '.join(f'{r:.2f}' for r in paired)})"
+    )
 
 
 if __name__ == "__main__":
