@@ -234,12 +234,11 @@ def synth_crops(name: str, train_fonts: list[str], num: int, seed: int, workers:
         synthgen.generate_dataset(config, Path(tmp) / "out", workers=workers)
         xs, ys = [], []
         for sample in synthgen.read_dataset(Path(tmp) / "out"):
-            legible = [
-                i for i in sample.labels.instances if i.text is not None and i.attributes.get("legible") is not False
-            ]
+            texts = [i for i in sample.labels.instances if "text" in i.extensions]
+            legible = [i for i in texts if i.attributes.get("legible") is not False]
             if len(legible) != 1:
                 continue
-            text = legible[0].text.transcription
+            text = legible[0].extensions["text"].transcription
             if text not in CLASSES:
                 continue
             xs.append(to_square(grey(sample.image)))
@@ -484,7 +483,7 @@ def digit_crops(name: str, num: int, seed: int, workers: int, overrides: dict[st
         synthgen.generate_dataset(config, Path(tmp) / "out", workers=workers)
         xs, ys = [], []
         for sample in synthgen.read_dataset(Path(tmp) / "out"):
-            texts = [i.text.transcription for i in sample.labels.instances if i.text is not None]
+            texts = [i.extensions["text"].transcription for i in sample.labels.instances if "text" in i.extensions]
             if len(texts) != 1 or texts[0] not in "0123456789" or len(texts[0]) != 1:
                 continue
             digit = to_optdigit(grey(sample.image))

@@ -137,14 +137,15 @@ def synthgen_crops(overrides: list[str], num: int, seed: int) -> tuple[list[np.n
     images, crops = [], []
     for i in range(num):
         sample = synthgen.make_sample(cfg, i)
-        texts = [inst for inst in sample.labels.instances if inst.text is not None]
+        texts = [inst for inst in sample.labels.instances if "text" in inst.extensions]
         if len(texts) != 1:
             continue
         inst = texts[0]
         mask = mask_utils.decode(inst.rle).astype(np.int32)
         x, y, w, h = inst.bbox
         contrast = ink_contrast(luminance_image(sample.image), mask, 1, (x, y, x + w, y + h))
-        q = np.asarray(inst.text.char_quads if inst.text.char_quads is not None else [inst.text.quad], np.float64)
+        text = inst.extensions["text"]
+        q = np.asarray(text.char_quads if text.char_quads is not None else [text.quad], np.float64)
         glyph = float(
             max(np.linalg.norm(q[:, 3] - q[:, 0], axis=1).max(), np.linalg.norm(q[:, 2] - q[:, 1], axis=1).max())
         )
@@ -153,7 +154,7 @@ def synthgen_crops(overrides: list[str], num: int, seed: int) -> tuple[list[np.n
         images.append(sample.image)
         crops.append(
             Crop(
-                label=inst.text.transcription,
+                label=inst.extensions["text"].transcription,
                 legible=bool(inst.attributes.get("legible", True)),
                 font=font,
                 font_class=classes.get(font, "system/user"),
@@ -300,9 +301,10 @@ def wild_words(num: int, seed: int, overrides: list[str] = ()) -> tuple[list[np.
         sample = synthgen.make_sample(cfg, i)
         lum = luminance_image(sample.image)
         for inst in sample.labels.instances:
-            if inst.text is None or inst.text.quad is None or "font" not in inst.attributes:
+            text = inst.extensions.get("text")
+            if text is None or text.quad is None or "font" not in inst.attributes:
                 continue  # words only (lines and blocks are made of them)
-            q = np.asarray(inst.text.quad, np.float32)
+            q = np.asarray(text.quad, np.float32)
             w = int(round(max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3]))))
             h = int(round(max(np.linalg.norm(q[3] - q[0]), np.linalg.norm(q[2] - q[1]))))
             if w < 2 or h < 2:
@@ -319,7 +321,7 @@ def wild_words(num: int, seed: int, overrides: list[str] = ()) -> tuple[list[np.
             images.append(crop)
             crops.append(
                 Crop(
-                    label=inst.text.transcription,
+                    label=inst.extensions["text"].transcription,
                     legible=bool(inst.attributes.get("legible", True)),
                     font=font,
                     font_class=classes.get(font, "system/user"),

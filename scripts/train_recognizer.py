@@ -128,7 +128,7 @@ def main() -> None:
     n_held = max(1, len(samples) // 5)
     held_out = [samples[i] for i in order[:n_held]]
     real_train = [samples[i] for i in order[n_held:]]
-    texts = [i.text.transcription for s in samples for i in s.labels.instances if i.text is not None]
+    texts = [i.extensions["text"].transcription for s in samples for i in s.labels.instances if "text" in i.extensions]
     charset = "".join(sorted(set(string.ascii_letters + string.digits + string.punctuation) | set("".join(texts))))
     stream_config = load_run_config(ROOT / "configs/ocr_recognition.yaml", ["num_samples=10000000", "seed=1", *WORDS])
     print(f"real set: {len(samples)} crops from {real_path} ({len(real_train)} train, {len(held_out)} held out)")

@@ -6,13 +6,22 @@ never lists the label kinds or flattens their points by hand: it asks each label
 happened to it: part of it left the image (``cut``) or a pasted object now hides some of its pixels
 (``covered``). Each kind decides what that means for it (a keypoint outside the image becomes
 unlabelled, a covered one hidden; a cut or covered word becomes illegible: the text domain's rule,
-``synthgen.text.label``).
+in its package), and the step puts the results back (``with_labels``).
 
-Which fields of ``Instance`` and ``InstanceGeometry`` are extensions is in their metadata
-(``extension``): the name of their adapter, here (``ADAPTERS``: ``keypoints``, a plain (K, 3) array;
-``box3d``, which moves only between two cameras) or in a domain (``DOMAIN_LABELS``: ``text``, whose
-module is imported only for an instance that holds a text label). A new moving label is a field with
-that metadata and a class with these methods, registered under its name; no step changes.
+Two sorts of extension:
+
+* the geometric kinds of the core, plain fields of ``Instance`` and ``InstanceGeometry`` whose
+  metadata names their adapter (``extension``: ``ADAPTERS``: ``keypoints``, a (K, 3) array; ``box3d``,
+  which moves only between two cameras);
+* a domain's labels, held in the generic slot ``Instance.extensions`` (and
+  ``InstanceGeometry.extensions``): extension name -> a frozen dataclass of the domain that implements
+  the protocol itself and whose fields name their codecs (``synthgen.types.codec``), so that the
+  serialiser writes them into the instance record. The core lists them in ``DOMAIN_LABELS``, where
+  they live and which record keys are theirs, and imports a domain's module only for an instance
+  that holds its label (a driving run, whose instances hold no text, never imports the text domain).
+
+A new moving label is a class with these methods registered under its name (``register_domain_label``);
+no step, writer or reader of the core changes.
 
 Coordinates are image pixels in the corner convention (pixel (i, j) covers [j, j+1) x [i, i+1)).
 """
@@ -20,21 +29,74 @@ Coordinates are image pixels in the corner convention (pixel (i, j) covers [j, j
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
 from synthgen.registry import Registry
-from synthgen.types import Box3D, Camera
+from synthgen.types import Box3D, Camera, Instance
+
+# the field of ``Instance`` and ``InstanceGeometry`` that holds a domain's labels, by extension name
+SLOT = "extensions"
+T = TypeVar("T")
 
 
-# The prefix of a ``Change`` count of a label kept but flagged unusable, by reason (a text domain
-# word cut by a warp or covered by a paste: ``illegible_truncated``, ``illegible_covered``, kept as
-# ICDAR ``###`` with no recognition crop). A run's summary and a mix's report list these apart
-# from the objects dropped; the one definition of the prefix.
-ILLEGIBLE = "illegible_"
+@dataclass(frozen=True)
+class DomainLabel:
+    """A domain's label extension as the core knows it, without importing the domain.
+
+    Attributes:
+        target: ``"module:Class"`` of its class: a frozen dataclass that implements ``LabelExtension``
+            and whose fields name their codecs (written into the instance record in field order).
+        keys: the record keys its fields are written under, in order (a test holds them equal to
+            the class's own), so that a reader, a writer or the serialiser knows them unimported.
+        flag: the name of what a label of this kind becomes when it is kept but flagged unusable
+            (``illegible``: a word cut, covered or too faint to read), or "" for none; such labels
+            are counted as ``<flag>_<reason>`` (``flag_prefix``) among a sample's ``meta.dropped``,
+            which a run's summary and a mix's report list apart from the objects dropped.
+        flag_note: what the flag means for the written labels, in a run's summary.
+    """
+
+    target: str
+    keys: tuple[str, ...]
+    flag: str = ""
+    flag_note: str = ""
+
+    @property
+    def flag_prefix(self) -> str:
+        """The prefix of its flagged counts (``illegible_``), or "" where it flags none."""
+        return f"{self.flag}_" if self.flag else ""
+
+
+# a domain's label extensions, by name: the key of an instance's ``extensions`` slot
+DOMAIN_LABELS: dict[str, DomainLabel] = {}
+_CLASSES: Registry[type] = Registry("label extension")
+
+
+def register_domain_label(name: str, label: DomainLabel) -> None:
+    """Add a domain's label extension ``name`` (a plugin's too); its module is imported on first use.
+
+    Raises:
+        ValueError: the name or one of its record keys is taken.
+    """
+    taken = {k for other in DOMAIN_LABELS.values() for k in other.keys}
+    taken |= {f.metadata.get("key", f.name) for f in dataclasses.fields(Instance)}  # the core's own keys
+    if name in ADAPTERS or taken & set(label.keys):
+        raise ValueError(f"label extension {name!r}: the name or a record key of {label.keys} is taken")
+    _CLASSES.register(name, label.target)
+    DOMAIN_LABELS[name] = label
+
+
+def domain_label_class(name: str) -> type:
+    """The class of the domain label extension ``name`` (imports its module on first use)."""
+    return _CLASSES.get(name, "extension")
+
+
+def flag_prefixes() -> tuple[str, ...]:
+    """The prefixes of the counts of labels kept but flagged (``illegible_``), by extension."""
+    return tuple(d.flag_prefix for d in DOMAIN_LABELS.values() if d.flag)
 
 
 @dataclass(frozen=True)
@@ -42,7 +104,8 @@ class Change:
     """What a cut or a cover did to one label.
 
     Attributes:
-        label: the label after it (the field's value: an adapter's array, not the adapter).
+        label: the label after it (a domain's label itself; for a core field, its value: an
+            adapter's array, not the adapter).
         attributes: the instance's attributes after it (the same dict when unchanged).
         counts: what is worth counting, by reason (``illegible_truncated``: a word flagged illegible).
     """
@@ -175,15 +238,22 @@ ADAPTERS: dict[str, Callable[[Any, tuple[Camera, Camera] | None], Any]] = {
 }
 
 
-# the label extensions that live in a domain, by their fields' ``extension`` name: ``"module:attribute"``
-# of a class built from the field's value, imported on first use (a driving run, whose instances hold
-# no text, never imports the text domain)
-DOMAIN_LABELS: Registry[Callable[[Any], Any]] = Registry("label extension", {"text": "synthgen.text.label:TextLabel"})
+# The text domain's label: transcription, word and char quads, polygon (``synthgen.text.label``).
+register_domain_label(
+    "text",
+    DomainLabel(
+        "synthgen.text.label:TextRecord",
+        ("text", "quad", "chars", "char_quads", "polygon"),
+        flag="illegible",
+        flag_note="kept as ###, no recognition crop",
+    ),
+)
 
 
 def extensions_of(obj: Any, cameras: tuple[Camera, Camera] | None = None) -> dict[str, LabelExtension]:
-    """The label extensions an ``Instance`` or ``InstanceGeometry`` holds: field name -> extension,
-    in field order, for the fields that have a value.
+    """The label extensions an ``Instance`` or ``InstanceGeometry`` holds: extension name -> extension,
+    in field order (a domain's, in ``DOMAIN_LABELS`` order, where the slot is), for those that have a
+    value. ``with_labels`` puts them back.
 
     Args:
         obj: the instance.
@@ -193,14 +263,30 @@ def extensions_of(obj: Any, cameras: tuple[Camera, Camera] | None = None) -> dic
     """
     out: dict[str, LabelExtension] = {}
     for f in dataclasses.fields(obj):
-        kind = f.metadata.get("extension")
         value = getattr(obj, f.name)
+        if f.name == SLOT:
+            out.update((name, value[name]) for name in DOMAIN_LABELS if name in value)
+            continue
+        kind = f.metadata.get("extension")
         if kind is None or value is None:
             continue
-        ext = ADAPTERS[kind](value, cameras) if kind in ADAPTERS else DOMAIN_LABELS.get(kind, "extension")(value)
+        ext = ADAPTERS[kind](value, cameras)
         if ext is not None:
-            out[f.name] = ext
+            out[kind] = ext
     return out
+
+
+def with_labels(obj: T, labels: Mapping[str, Any], **values: Any) -> T:
+    """A copy of an ``Instance`` or ``InstanceGeometry`` with ``labels`` (extension name -> the label
+    after a move, a cut or a cover: ``Change.label``) in place of its own, and the other fields
+    ``values``."""
+    slot = dict(getattr(obj, SLOT))
+    for name, label in labels.items():
+        if name in DOMAIN_LABELS:
+            slot[name] = label
+        else:
+            values[next(f.name for f in dataclasses.fields(obj) if f.metadata.get("extension") == name)] = label
+    return dataclasses.replace(obj, **values, **({SLOT: slot} if labels.keys() & DOMAIN_LABELS.keys() else {}))
 
 
 def label_points(labels: dict[Any, dict[str, LabelExtension]], edge_points: int = 0) -> np.ndarray:

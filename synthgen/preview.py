@@ -12,6 +12,7 @@ from synthgen.errors import DatasetError
 from synthgen.formats.icdar import is_line
 from synthgen.records import InstanceView
 from synthgen.text import fonts, shaping
+from synthgen.text.label import text_of
 from synthgen.types import Box3D, Sample
 
 
@@ -135,8 +136,9 @@ def draw_labels(
         return [tuple(p) for p in np.asarray(flat, np.float64).reshape(-1, 2) * scale]
 
     for line in lines:  # under the words' labels: a yellow quad per text line, no tint or box
-        if line.text is not None and line.text.quad is not None:
-            draw.polygon(points(line.text.quad), outline=(255, 220, 0))
+        line_text = text_of(line)
+        if line_text is not None and line_text.quad is not None:
+            draw.polygon(points(line_text.quad), outline=(255, 220, 0))
     for k, (ann, inst) in enumerate(zip(annotations, views)):
         color = _palette(k)
         if inst.box3d is not None and camera is not None:  # under the 2D boxes
@@ -144,7 +146,7 @@ def draw_labels(
                 draw.line([(ua * scale, va * scale), (ub * scale, vb * scale)], fill=color, width=1)
         x, y, bw, bh = (v * scale for v in inst.bbox)
         draw.rectangle([x, y, x + bw - 1, y + bh - 1], outline=(255, 0, 0))
-        text = inst.text
+        text = text_of(inst)
         for q in text.char_quads if text is not None and text.char_quads is not None else ():
             draw.polygon(points(q), outline=(0, 200, 255))
         if text is not None and text.quad is not None:

@@ -12,9 +12,10 @@ An instance record is derived from the fields of ``synthgen.types.Instance``: on
 the order the fields are declared, written by the codec its metadata names (``CODECS``, one per
 field type) and left out where the value is None. There is no list of fields besides the
 dataclasses: ``instance_keys()`` gives the keys. Today that is ``category``, ``bbox`` [x, y, w, h],
-``area``, ``segmentation`` (COCO compressed RLE) and, where known: ``text`` (transcription), ``quad``
-(8 numbers), ``chars`` and ``char_quads``, ``polygon`` (2N numbers) (the text record's fields, written
-inline), ``attributes``, ``amodal_bbox`` [x, y, w, h], ``occlusion``, ``truncation``, ``keypoints``
+``area``, ``segmentation`` (COCO compressed RLE) and, where known: the keys of a domain's labels
+(``Instance.extensions``, each written by its own dataclass's fields, in ``DOMAIN_LABELS`` order: the
+text domain's ``text`` (transcription), ``quad`` (8 numbers), ``chars`` and ``char_quads``, ``polygon``
+(2N numbers)), ``attributes``, ``amodal_bbox`` [x, y, w, h], ``occlusion``, ``truncation``, ``keypoints``
 ([x, y, v] * K, as COCO), ``box3d`` (``center``, ``dimensions``, ``yaw``). Coordinates are rounded to 3
 decimals, which keeps files small and stable across CPUs whose last float bits differ. A real
 instance adds ``original``: its dataset's own values of those labels, exactly as read
@@ -36,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from synthgen.extensions import DOMAIN_LABELS, domain_label_class
 from synthgen.types import Box3D, Camera, Category, CategoryTable, Instance, Labels, OriginalLabels, Sample
 
 # the key of a shard record's writer-derived data (not part of the sample model)
@@ -105,7 +107,7 @@ CODECS: dict[str, Codec] = {
     "box3d": Codec(_encode_box3d, _decode_box3d),
     "original": Codec(lambda v, m: original_to_record(v), lambda v, m: original_from_record(v)),
 }
-INLINE = "inline"  # a dataclass whose fields are written into the record itself (the text record)
+EXTENSIONS = "extensions"  # the slot of a domain's labels, each a dataclass whose fields are written into the record
 
 
 @dataclass(frozen=True)
@@ -114,10 +116,8 @@ class _Field:
 
     name: str
     key: str
-    codec: Codec | None  # None: written inline, by ``inline``'s fields
+    codec: Codec | None  # None: the slot of a domain's labels (``EXTENSIONS``)
     meta: dict
-    inline: tuple[_Field, ...] = ()
-    inline_type: type | None = None
     omit_empty: bool = False
     with_name: str | None = None  # written only where this field (``with_key``'s) has a value
 
@@ -132,8 +132,8 @@ def _fields(cls: type) -> tuple[_Field, ...]:
         name = meta.get("codec")
         if name is None:
             raise TypeError(f"{cls.__name__}.{f.name} names no codec (synthgen.types.codec) to write it with")
-        if name == INLINE:
-            out.append(_Field(f.name, f.name, None, meta, _fields(meta["type"]), meta["type"]))
+        if name == EXTENSIONS:
+            out.append(_Field(f.name, f.name, None, meta))
             continue
         if name not in CODECS:
             raise TypeError(f"{cls.__name__}.{f.name}: unknown codec {name!r}; known: {sorted(CODECS)}")
@@ -145,19 +145,45 @@ def _fields(cls: type) -> tuple[_Field, ...]:
     return tuple(out)
 
 
+def _slot_keys() -> list[str]:
+    """The record keys of every domain label (``DOMAIN_LABELS``' own list: nothing is imported)."""
+    return [k for label in DOMAIN_LABELS.values() for k in label.keys]
+
+
 def instance_keys(cls: type = Instance) -> tuple[str, ...]:
     """Every key an instance record of ``cls`` may hold, in the order it is written (``original`` last)."""
-    return tuple(k for f in _fields(cls) for k in ([i.key for i in f.inline] if f.codec is None else [f.key]))
+    return tuple(k for f in _fields(cls) for k in (_slot_keys() if f.codec is None else [f.key]))
+
+
+def instance_codecs(cls: type = Instance, domains: Iterable[str] | None = None) -> dict[str, str]:
+    """Each key an instance record of ``cls`` may hold -> the name of its codec (``CODECS``), in order.
+
+    Args:
+        cls: ``Instance`` or a subclass.
+        domains: the domain labels (``DOMAIN_LABELS``) whose keys to give (their classes are
+            imported); None for every one.
+    """
+    out = {}
+    for f in _fields(cls):
+        if f.codec is not None:
+            out[f.key] = f.meta["codec"]
+        else:
+            out.update(domain_codecs(None if domains is None else tuple(domains)))
+    return out
+
+
+def domain_codecs(names: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Each record key of the domain labels ``names`` (default: every one) -> the name of its codec;
+    imports their classes."""
+    out: dict[str, str] = {}
+    for name in DOMAIN_LABELS if names is None else names:
+        out.update(_label_codecs(name))
+    return out
 
 
 @functools.cache
-def instance_codecs(cls: type = Instance) -> dict[str, str]:
-    """Each key an instance record of ``cls`` may hold -> the name of its codec (``CODECS``), in order."""
-    return {
-        i.key if f.codec is None else f.key: (i if f.codec is None else f).meta["codec"]
-        for f in _fields(cls)
-        for i in (f.inline if f.codec is None else (f,))
-    }
+def _label_codecs(name: str) -> dict[str, str]:
+    return {g.key: g.meta["codec"] for g in _fields(domain_label_class(name))}
 
 
 def _encode_into(obj: Any, fields: tuple[_Field, ...], rec: dict[str, Any]) -> None:
@@ -166,7 +192,7 @@ def _encode_into(obj: Any, fields: tuple[_Field, ...], rec: dict[str, Any]) -> N
         if value is None or (f.omit_empty and not value):
             continue
         if f.codec is None:
-            _encode_into(value, f.inline, rec)
+            _encode_slot(value, rec)
         elif f.with_name is None or getattr(obj, f.with_name) is not None:
             rec[f.key] = f.codec.encode(value, f.meta)
 
@@ -185,13 +211,42 @@ def _decode_from(
     return cls(**values, **(given or {}))
 
 
+def _encode_slot(labels: dict[str, Any], rec: dict[str, Any]) -> None:
+    """Write a domain's labels (an instance's ``extensions``) into ``rec``: each one's fields, by their
+    codecs, in ``DOMAIN_LABELS`` order (whatever the mapping's)."""
+    if not labels:
+        return
+    if unknown := labels.keys() - DOMAIN_LABELS.keys():
+        raise ValueError(f"unknown label extension(s) {sorted(unknown)}; registered: {sorted(DOMAIN_LABELS)}")
+    for name in DOMAIN_LABELS:
+        label = labels.get(name)
+        if label is not None:
+            _encode_into(label, _fields(type(label)), rec)
+
+
+def _decode_slot(rec: dict[str, Any], exact: bool) -> dict[str, Any]:
+    """The domain labels of an instance record, by extension name. A label is there when any of its
+    keys is (an ICDAR ``###`` word: a quad, no text); its class is imported only then."""
+    out = {}
+    for name, label in DOMAIN_LABELS.items():
+        if rec.keys().isdisjoint(label.keys):
+            continue
+        resolved = _SLOT_CLASSES.get(name)
+        if resolved is None:
+            cls = domain_label_class(name)
+            resolved = _SLOT_CLASSES[name] = (cls, _fields(cls))
+        out[name] = _decode_from(rec, *resolved, exact)
+    return out
+
+
+_SLOT_CLASSES: dict[str, tuple[type, tuple[_Field, ...]]] = {}  # a domain label's class and fields, once imported
+
+
 def _decode_field(rec: dict[str, Any], f: _Field, exact: bool) -> Any:
     """The value of one field in ``rec`` (None where absent). ``exact``: arrays as float64, the very
     numbers the record holds (a writer's output from a view is then the bytes it gives from the record)."""
     if f.codec is None:
-        # an inline record is there when any of its keys is (an ICDAR ``###`` word: a quad, no text)
-        present = any(i.key in rec for i in f.inline)
-        return _decode_from(rec, f.inline_type, f.inline, exact) if present else None
+        return _decode_slot(rec, exact)
     if f.key not in rec:
         return None
     return f.codec.decode(rec[f.key], {**f.meta, "dtype": "float64"} if exact else f.meta)
@@ -243,6 +298,8 @@ _AS_WRITTEN = frozenset({"text", "int", "json", "ratio"})
 
 def _view_getter(f: _Field, default: Callable[[], Any]) -> Callable[[dict[str, Any]], Any]:
     """(instance record) -> the value of field ``f`` as ``InstanceView`` gives it (decoded, exact)."""
+    if f.codec is None:
+        return lambda rec: _decode_slot(rec, exact=True)
     if f.codec is not None and f.meta["codec"] == "ints":
         key = f.key
         return lambda rec: tuple(rec[key]) if key in rec else default()
@@ -326,19 +383,19 @@ class InstanceView:
         return self.area > 0
 
     def as_written(self, name: str) -> Any:
-        """The record's own value of the (not inline) field ``name`` as written (a list where the
+        """The record's own value of the (plain) field ``name`` as written (a list where the
         field is an array), or None where the record lacks it."""
         return self.record.get(_FIELD_KEYS[name])
 
     def written(self, names: tuple[str, ...]) -> dict[str, Any]:
         """The record's own values (as written, not decoded) of the fields ``names`` that it holds,
-        by record key, in the order given (an inline field gives each of its keys)."""
+        by record key, in the order given (``extensions`` gives each key of every domain label)."""
         rec = self.record
         keys = _WRITTEN_KEYS.get(names) or _WRITTEN_KEYS.setdefault(names, keys_of(names))
         return {k: rec[k] for k in keys if k in rec}
 
 
-_FIELD_KEYS = {name: f.key for name, (f, _, _) in _instance_view_fields().items()}  # (an inline field: its name)
+_FIELD_KEYS = {name: f.key for name, (f, _, _) in _instance_view_fields().items()}  # (the slot: its name)
 _WRITTEN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}  # InstanceView.written's keys, by fields asked
 for _name, (_field, _get, _default) in _instance_view_fields().items():
     _plain = _field.codec is not None and _field.meta["codec"] in _AS_WRITTEN
@@ -352,7 +409,7 @@ def instance_views(rec: dict[str, Any]) -> list[InstanceView]:
 
 
 def record_with(rec: dict[str, Any], **values: Any) -> dict[str, Any]:
-    """A copy of an instance record with the (not inline) fields ``values`` written by their codecs:
+    """A copy of an instance record with the (plain) fields ``values`` written by their codecs:
     in their place where the record holds them, else where the serialiser writes them (a mix's
     category map on a record not yet resolved; the mask of a reader's pending instance)."""
     out = dict(rec)
@@ -360,7 +417,7 @@ def record_with(rec: dict[str, Any], **values: Any) -> dict[str, Any]:
     for name, value in values.items():
         f = _instance_view_fields()[name][0]
         if f.codec is None:
-            raise ValueError(f"record_with writes plain fields, not the inline {name!r}")
+            raise ValueError(f"record_with writes plain fields, not the slot {name!r}")
         added = added or f.key not in out
         out[f.key] = f.codec.encode(value, f.meta)
     if added:  # the serialiser's key order, keys it does not know last
@@ -375,9 +432,9 @@ def _key_order() -> dict[str, int]:
 
 
 def keys_of(names: Iterable[str]) -> tuple[str, ...]:
-    """The record keys of the Instance fields ``names`` (an inline field's each), in the order given."""
+    """The record keys of the Instance fields ``names`` (the slot's: every domain label's), in the order given."""
     fields = [_instance_view_fields()[n][0] for n in names]
-    return tuple(k for f in fields for k in ([i.key for i in f.inline] if f.codec is None else [f.key]))
+    return tuple(k for f in fields for k in (_slot_keys() if f.codec is None else [f.key]))
 
 
 def instance_fields() -> tuple[str, ...]:

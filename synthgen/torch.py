@@ -271,7 +271,8 @@ def recognition_collate(batch: Sequence[Sample], height: int = 32, max_width: in
         crops.append(
             cv2.resize(s.image, (width, height), interpolation=cv2.INTER_AREA if h > height else cv2.INTER_LINEAR)
         )
-        text = next((i.text.transcription for i in s.labels.instances if i.text is not None), "")
+        words = (i.extensions["text"] for i in s.labels.instances if "text" in i.extensions)  # the text domain's label
+        text = next((w.transcription for w in words), "")
         texts.append(text)
     widest = max(c.shape[1] for c in crops)
     images = torch.zeros((len(batch), 3, height, widest))

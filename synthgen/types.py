@@ -23,7 +23,8 @@ def codec(name: str, **options: Any) -> dict[str, Any]:
     Args:
         name: the codec of the field's type (``synthgen.records.CODECS``: ``text``, ``int``, ``ints``,
             ``floats``, ``ratio``, ``json``, ``points``, ``point_groups``, ``keypoints``, ``box3d``,
-            ``original``, or ``inline`` for a dataclass (``type=``) whose own fields are written into the record).
+            ``original``; ``extensions`` for the slot of a domain's labels, each a dataclass whose
+            own fields are written into the record).
         **options: ``key`` (the record key, default the field's name), ``omit_empty`` (leave an empty
             value out, as None always is), ``with_key`` (write it only when that key is written too),
             and the codec's own (``decimals``, ``shape``, ``dtype``).
@@ -191,38 +192,14 @@ class Box3D:
 
 
 @dataclass(frozen=True)
-class TextRecord:
-    """What a text instance adds: transcription and the geometry of its glyphs, image pixels. Plain
-    data, which the serialiser writes inline (its fields' codecs); how it moves, and what a cut or a
-    cover makes of it, is the text domain's (``synthgen.text.label.TextLabel``, the label extension
-    ``text`` of ``synthgen.extensions.ADAPTERS``).
-
-    Attributes:
-        transcription: the text, in logical order; None where the source gives none (an ICDAR ``###``
-            word: where illegible text is, but not what it says).
-        quad: (4, 2) float32 word quad, clockwise from the top-left of the upright word, or None.
-        chars: the characters that have a quad (whitespace excluded), or None.
-        char_quads: (len(chars), 4, 2) float32, or None.
-        polygon: (N, 2) float32 outline with more than 4 points where a quad is too coarse (curved
-            text: the upper edge left to right, then the lower edge right to left), or None.
-    """
-
-    transcription: str | None = field(default=None, metadata=codec("text", key="text"))
-    quad: np.ndarray | None = field(default=None, metadata=codec("points", shape=(4, 2)))
-    # written only beside char_quads: characters without their quads say nothing of where they are
-    chars: str | None = field(default=None, metadata=codec("text", with_key="char_quads"))
-    char_quads: np.ndarray | None = field(default=None, metadata=codec("point_groups", shape=(-1, 4, 2)))
-    polygon: np.ndarray | None = field(default=None, metadata=codec("points", shape=(-1, 2)))
-
-
-@dataclass(frozen=True)
 class InstanceGeometry:
     """What the renderer knows of one instance besides its pixels, in image pixel coordinates
     (x right, y down, corner convention: pixel (i, j) covers [j, j+1) x [i, i+1)).
 
     Attributes:
         category: category name.
-        text: the text record (text instances), or None.
+        extensions: a domain's labels of it, by extension name (``synthgen.extensions.DOMAIN_LABELS``:
+            ``text``, the text record of a word, ``synthgen.text.label.TextRecord``).
         keypoints: (K, 3) float32 x, y, visibility (COCO: 0 not labelled, 1 hidden, 2 visible), or None.
         amodal_bbox: (x, y, w, h) floats of the whole object, hidden and outside parts included, or None.
         area_alone: pixels the object covers inside the image when drawn alone (nothing in front),
@@ -234,7 +211,7 @@ class InstanceGeometry:
     """
 
     category: str
-    text: TextRecord | None = field(default=None, metadata={"extension": "text"})
+    extensions: dict[str, Any] = field(default_factory=dict)
     keypoints: np.ndarray | None = field(default=None, metadata={"extension": "keypoints"})
     amodal_bbox: tuple[float, float, float, float] | None = None
     area_alone: int | None = None
@@ -300,7 +277,9 @@ class Instance:
             (0, 0, 0, 0) for an object with no visible pixel.
         area: number of visible pixels.
         rle: visible mask as COCO compressed RLE ``{"size": [H, W], "counts": str}``.
-        text: the text record of a text instance, or None.
+        extensions: a domain's labels of it, by extension name (``synthgen.extensions.DOMAIN_LABELS``:
+            ``text``, the text record of a word, ``synthgen.text.label.TextRecord``), each written
+            into the record by its own fields' codecs; empty for none.
         attributes: extra JSON-able attributes (``legible``, ``line``, ``level``, ...).
         amodal_bbox: (x, y, w, h) of the whole object (hidden and out-of-image parts included), or None.
         occlusion: 1 - visible pixels / pixels of the object drawn alone in the image, 0..1, or None.
@@ -318,7 +297,7 @@ class Instance:
     bbox: tuple[int, int, int, int] = field(metadata=codec("ints"))
     area: int = field(metadata=codec("int"))
     rle: dict[str, Any] = field(metadata=codec("json", key="segmentation"))
-    text: TextRecord | None = field(default=None, metadata=codec("inline", type=TextRecord, extension="text"))
+    extensions: dict[str, Any] = field(default_factory=dict, metadata=codec("extensions"))
     attributes: dict[str, Any] = field(default_factory=dict, metadata=codec("json", omit_empty=True))
     amodal_bbox: tuple[float, float, float, float] | None = field(default=None, metadata=codec("floats"))
     occlusion: float | None = field(default=None, metadata=codec("ratio"))

@@ -40,9 +40,9 @@ from synthgen.types import (
     Labels,
     OriginalLabels,
     Sample,
-    TextRecord,
     codec,
 )
+from synthgen.text.label import TextRecord
 
 H, W = 64, 96
 TABLE = CategoryTable(
@@ -67,7 +67,7 @@ def full_sample() -> Sample:
         "word",
         *boxes[1],
         attributes={"legible": True, "line": 0},
-        text=TextRecord("Hi", quad, "Hi", char_quads, polygon),
+        extensions={"text": TextRecord("Hi", quad, "Hi", char_quads, polygon)},
     )
     person = Instance(
         "person",
@@ -96,11 +96,12 @@ def assert_same_instance(a: Instance, b: Instance) -> None:
     assert (a.box3d is None) == (b.box3d is None)
     if a.box3d is not None:
         np.testing.assert_array_equal(a.box3d.corners(), b.box3d.corners())
-    assert (a.text is None) == (b.text is None)
-    if a.text is not None:
-        assert (a.text.transcription, a.text.chars) == (b.text.transcription, b.text.chars)
+    assert a.extensions.keys() == b.extensions.keys()
+    if "text" in a.extensions:
+        ta, tb = a.extensions["text"], b.extensions["text"]
+        assert (ta.transcription, ta.chars) == (tb.transcription, tb.chars)
         for field in ("quad", "char_quads", "polygon"):
-            np.testing.assert_array_equal(getattr(a.text, field), getattr(b.text, field))
+            np.testing.assert_array_equal(getattr(ta, field), getattr(tb, field))
 
 
 def test_every_field_round_trips_through_json():
@@ -138,7 +139,7 @@ def test_the_record_keeps_todays_key_order_and_rounding():
     assert (person["occlusion"], person["truncation"]) == (0.25, 0.125)
     assert list(rec["camera"]) == ["intrinsics", "extrinsics", "width", "height"]
     inst = Instance("w", (1, 2, 3, 4), 5, {}, occlusion=0.123456, amodal_bbox=(0.12345, 1, 2, 3),
-                    text=TextRecord("a", chars="a"))  # chars without their quads are not written
+                    extensions={"text": TextRecord("a", chars="a")})  # chars without their quads are not written
     assert instance_to_record(inst) == {"category": "w", "bbox": [1, 2, 3, 4], "area": 5, "segmentation": {},
                                         "text": "a", "amodal_bbox": [0.123, 1.0, 2.0, 3.0], "occlusion": 0.1235}
 
@@ -405,17 +406,18 @@ def test_the_typed_view_of_a_record_holds_exactly_its_numbers_and_is_read_only()
     rec["instances"][0]["quad"] = [8.001, 10.003, 40.007, 10.0, 40.0, 20.009, 8.0, 20.0]
     word, person = instance_views(rec)
     assert isinstance(word, InstanceView) and word.record is rec["instances"][0]
-    assert word.text.quad.dtype == np.float64 and word.text.quad.reshape(-1).tolist() == rec["instances"][0]["quad"]
+    quad = word.extensions["text"].quad
+    assert quad.dtype == np.float64 and quad.reshape(-1).tolist() == rec["instances"][0]["quad"]
     assert float(np.float32(8.001)) != 8.001  # (what the float32 decode would have given)
-    assert word.text.transcription == "Hi" and word.attributes == {"legible": True, "line": 0}
+    assert word.extensions["text"].transcription == "Hi" and word.attributes == {"legible": True, "line": 0}
     assert word.keypoints is None and word.box3d is None and word.original is None and word.visible
-    assert person.text is None and person.keypoints.tolist() == [[60.5, 31.25, 2.0], [61.0, 59.5, 1.0]]
+    assert person.extensions == {} and person.keypoints.tolist() == [[60.5, 31.25, 2.0], [61.0, 59.5, 1.0]]
     assert person.box3d.yaw == 0.3 and person.amodal_bbox == (48.5, 25.25, 24.0, 38.125)
     assert (person.category, person.bbox, person.area) == ("person", sample.labels.instances[1].bbox, 600)
     assert person.rle == sample.labels.instances[1].rle
-    # the record's own values, as written: an inline field gives each of its keys, in the order asked
-    assert list(word.written(("attributes", "text"))) == ["attributes", "text", "quad", "chars", "char_quads", "polygon"]
-    assert person.written(("text", "keypoints")) == {"keypoints": rec["instances"][1]["keypoints"]}
+    # the record's own values, as written: the slot gives each key of its domain labels, in the order asked
+    assert list(word.written(("attributes", "extensions"))) == ["attributes", "text", "quad", "chars", "char_quads", "polygon"]
+    assert person.written(("extensions", "keypoints")) == {"keypoints": rec["instances"][1]["keypoints"]}
     assert person.as_written("keypoints") == [60.5, 31.25, 2, 61.0, 59.5, 1]
     assert keys_of(instance_fields()) == instance_keys()
     with pytest.raises(AttributeError, match="read-only"):

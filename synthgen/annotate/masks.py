@@ -104,11 +104,11 @@ def annotate(
     """Labels of one rendered scene.
 
     One Instance per drawn instance id: box, area and mask from the instance-id layer only;
-    text records and attributes from the geometry the renderer recorded. Where the renderer knows
-    how many pixels an object covers drawn alone (``InstanceGeometry.area_alone``), the instance
-    gets its occlusion and truncation, and an object with no visible pixel is kept with area 0
-    and occlusion 1 (writers export only visible instances); other instances without pixels are
-    left out. Keypoints keep the visibility the renderer gave them (it knows what covers a point:
+    domain labels (``extensions``: text records) and attributes from the geometry the renderer
+    recorded. Where the renderer knows how many pixels an object covers drawn alone
+    (``InstanceGeometry.area_alone``), the instance gets its occlusion and truncation, and an object
+    with no visible pixel is kept with area 0 and occlusion 1 (writers export only visible
+    instances); other instances without pixels are left out. Keypoints keep the visibility the renderer gave them (it knows what covers a point:
     the shapes in front, a depth test), except that points outside the image become unlabelled
     (0, x = y = 0). The annotators then add their instances, in order.
 
@@ -160,7 +160,7 @@ def annotate(
 
 @functools.cache
 def _carried_fields() -> tuple[str, ...]:
-    """The fields of ``InstanceGeometry`` that ``Instance`` has too (category, text, keypoints, amodal
+    """The fields of ``InstanceGeometry`` that ``Instance`` has too (category, extensions, keypoints, amodal
     box, 3D box, attributes): copied as they are, so a label the renderer adds needs no line here."""
     names = {f.name for f in dataclasses.fields(Instance)}
     return tuple(f.name for f in dataclasses.fields(InstanceGeometry) if f.name in names)

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.extensions import LabelExtension, extensions_of, label_points, with_label_points
+from synthgen.extensions import LabelExtension, extensions_of, label_points, with_label_points, with_labels
 from synthgen.extensions import clip_points, overlap_area  # noqa: F401  (once defined here)
 from synthgen.tensors import rgb_to_tensor, tensor_to_rgb, torch_module
 from synthgen.types import InstanceGeometry, Layers
@@ -165,5 +165,5 @@ def fit_geometry(
             values[name], attributes = change.label, change.attributes
             for reason, n in change.counts.items():
                 counts[reason] = counts.get(reason, 0) + n
-        out[k] = replace(geo, attributes=attributes, **values)
+        out[k] = with_labels(geo, values, attributes=attributes)
     return out, counts

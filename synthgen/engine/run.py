@@ -43,7 +43,7 @@ from synthgen.engine.shards import (
 from synthgen.engine.source import GeneratedSource
 from synthgen.errors import DatasetError
 from synthgen.formats.base import file_sha256, write_atomic
-from synthgen.extensions import ILLEGIBLE  # the counts of labels kept but flagged (a word's ###)
+from synthgen.extensions import DOMAIN_LABELS, flag_prefixes  # the counts of labels kept but flagged
 from synthgen.records import DERIVED, table_to_record
 
 RECORDS_IN_MEMORY_BYTES = 32 * 2**20  # shard records up to this size are parsed once for all writers
@@ -70,15 +70,17 @@ class RunSummary:
             f"{self.samples} samples ({self.generated} generated, {self.reused} reused), "
             f"{self.instances} instances in {self.seconds:.1f} s, {self.samples_per_second:.1f} samples/s -> {self.out}"
         )
-        dropped = {k: v for k, v in self.dropped.items() if not k.startswith((ILLEGIBLE, FILTER))}
-        flagged = {k[len(ILLEGIBLE) :]: v for k, v in self.dropped.items() if k.startswith(ILLEGIBLE)}
+        dropped = {k: v for k, v in self.dropped.items() if not k.startswith((*flag_prefixes(), FILTER))}
         filtered = {k[len(FILTER) :].replace("_", " "): v for k, v in self.dropped.items() if k.startswith(FILTER)}
         if dropped:
             reasons = ", ".join(f"{k} {v}" for k, v in sorted(dropped.items()))
             text += f"\ndropped objects, by reason: {reasons}"
-        if flagged:  # kept in the labels (ICDAR ###), no recognition crop
-            reasons = ", ".join(f"{k} {v}" for k, v in sorted(flagged.items()))
-            text += f"\nflagged illegible (kept as ###, no recognition crop), by reason: {reasons}"
+        for label in DOMAIN_LABELS.values():  # labels kept but flagged (a word's ICDAR ###), by the domain's flag
+            prefix = label.flag_prefix
+            flagged = {k[len(prefix) :]: v for k, v in self.dropped.items() if prefix and k.startswith(prefix)}
+            if flagged:
+                reasons = ", ".join(f"{k} {v}" for k, v in sorted(flagged.items()))
+                text += f"\nflagged {label.flag} ({label.flag_note}), by reason: {reasons}"
         if filtered:  # a diffusion step's quality filter (synthgen.diffusion.quality)
             text += "\nquality filter: " + ", ".join(f"{k} {v}" for k, v in sorted(filtered.items()))
         return text

@@ -57,7 +57,8 @@ COCO_FIELDS = frozenset({"category", "bbox", "area", "rle", "keypoints", "origin
 @functools.cache
 def extra_fields() -> tuple[str, ...]:
     """The Instance fields copied onto the annotation as the record holds them, after COCO's own,
-    in the record's order: every field of the sample model besides COCO's (``text``, ..., ``box3d``)."""
+    in the record's order: every field of the sample model besides COCO's (``extensions``: a word's
+    ``text``, ``quad``, ...; ..., ``box3d``)."""
     return tuple(name for name in instance_fields() if name not in COCO_FIELDS)
 
 

@@ -87,8 +87,16 @@ def gt_path(file_name: str, folder: str = FOLDER, naming: str = "stem", index: i
     return f"{folder}/gt_{Path(file_name).stem}.txt"
 
 
+TEXT = "text"  # the label extension these formats write (``synthgen.extensions.DOMAIN_LABELS``)
+
+
+def text_record(inst: Instance | InstanceView) -> Any:
+    """The text label of an instance (``extensions["text"]``: transcription, quad, ...), or None."""
+    return inst.extensions.get(TEXT)
+
+
 def is_text_instance(inst: Instance | InstanceView) -> bool:
-    return inst.text is not None
+    return text_record(inst) is not None
 
 
 def is_line(inst: Instance | InstanceView) -> bool:
@@ -98,7 +106,7 @@ def is_line(inst: Instance | InstanceView) -> bool:
 
 def is_legible(inst: Instance | InstanceView) -> bool:
     """A text instance that a recogniser can be trained on: legible, with a quad and a transcription."""
-    text = inst.text
+    text = text_record(inst)
     return (
         inst.attributes.get("legible") is not False
         and text is not None
@@ -108,16 +116,18 @@ def is_legible(inst: Instance | InstanceView) -> bool:
 
 
 def _line(inst: InstanceView, index: int) -> str:
-    if inst.text.quad is not None:
-        corners = np.asarray(inst.text.quad).reshape(-1)
+    text = text_record(inst)
+    if text.quad is not None:
+        corners = np.asarray(text.quad).reshape(-1)
     else:
         x, y, w, h = inst.bbox
         corners = [x, y, x + w, y, x + w, y + h, x, y + h]
     coords = ",".join(str(int(np.rint(v))) for v in corners)
-    text = inst.text.transcription if is_legible(inst) else DONT_CARE
-    if "\n" in text or "\r" in text:
-        raise DatasetError(f"sample {index}: transcription {text!r} holds a line break, which ICDAR 2015 cannot store")
-    return f"{coords},{quote_transcription(text) if is_legible(inst) else text}\n"
+    legible = is_legible(inst)
+    words = text.transcription if legible else DONT_CARE
+    if "\n" in words or "\r" in words:
+        raise DatasetError(f"sample {index}: transcription {words!r} holds a line break, which ICDAR 2015 cannot store")
+    return f"{coords},{quote_transcription(words) if legible else words}\n"
 
 
 def icdar_text(record: dict[str, Any], lines: bool = False) -> str:

@@ -33,7 +33,7 @@ import numpy as np
 
 from synthgen.errors import DatasetError
 from synthgen.formats.base import WriterKind, atomic_output, read_text, temp_path
-from synthgen.formats.icdar import is_legible, is_line
+from synthgen.formats.icdar import is_legible, is_line, text_record
 from synthgen.formats.lmdb_dataset import map_size, read_lmdb, value_pages, write_lmdb
 from synthgen.image_codec import encode_png
 from synthgen.records import InstanceView, instance_views
@@ -102,11 +102,12 @@ def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
     folder = root / FOLDER
     image_file = root / record["file_name"]
     for k, inst in _crops_of(record):
-        _check_text(inst.text.transcription, f"sample {record['index']} instance {k}")
+        text = text_record(inst)
+        _check_text(text.transcription, f"sample {record['index']} instance {k}")
         path = folder / crop_path(record["index"], k)
         if not path.parent.is_dir():  # one stat per crop; mkdir(exist_ok=True) raises and catches
             path.parent.mkdir(parents=True)
-        if image_file.suffix == ".png" and _is_whole_image(inst.text.quad, record["width"], record["height"]):
+        if image_file.suffix == ".png" and _is_whole_image(text.quad, record["width"], record["height"]):
             # A crop scene (ocr_recognition): the crop is the whole image, already a PNG of these
             # pixels. A hard link costs no encoding and no new inode; where links fail, a copy of
             # the same bytes, so the dataset does not depend on the filesystem.
@@ -115,7 +116,7 @@ def write_sample(sample: Sample, record: dict[str, Any], root: Path) -> None:
             except OSError:
                 path.write_bytes(image_file.read_bytes())
             continue
-        pixels = crop_quad(sample.image, np.asarray(inst.text.quad, np.float64).reshape(4, 2))
+        pixels = crop_quad(sample.image, np.asarray(text.quad, np.float64).reshape(4, 2))
         path.write_bytes(encode_png(pixels, PNG_COMPRESS_LEVEL))
 
 
@@ -141,7 +142,7 @@ def finalize(records: Iterable[dict], root: Path, categories: CategoryTable) -> 
                     except FileNotFoundError:
                         missing = f"{folder / rel}: crop is missing; rerun generate with --overwrite"
                         raise DatasetError(missing) from None
-                    text = inst.text.transcription.encode("utf-8")
+                    text = text_record(inst).transcription.encode("utf-8")
                     tsv.write(b"%s\t%s\n" % (rel.encode("utf-8"), text))
                     attributes = inst.attributes
                     row = {"image": rel, **{n: attributes[n] for n in META_KEYS if n in attributes}}

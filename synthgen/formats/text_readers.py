@@ -31,15 +31,17 @@ from synthgen.formats.recognition import FOLDER as RECOGNITION_FOLDER
 from synthgen.formats.recognition import recognition_rows
 from synthgen.lazy import ImageFile, LazySample, decode_rgb
 from synthgen.records import instance_to_record
-from synthgen.types import CategoryTable, Instance, TextRecord
+from synthgen.extensions import domain_label_class
+from synthgen.types import CategoryTable, Instance
 
 
+TEXT = "text"  # the label extension these formats hold (a word's record: transcription, quad)
 CATEGORY = "text"  # the category of every instance these formats hold, unless ReadOptions names another
 
 
 def polygon_instance(category: str, polygon: np.ndarray, height: int, width: int, **labels: Any) -> Instance:
     """An instance whose mask is the rasterised polygon ((N, 2) corner coordinates), with ``labels``
-    (more ``Instance`` fields: its text, attributes)."""
+    (more ``Instance`` fields: its text record in ``extensions``, attributes)."""
     from pycocotools import mask as mask_utils
 
     rle = mask_utils.frPyObjects([np.asarray(polygon, np.float64).reshape(-1).tolist()], height, width)[0]
@@ -99,9 +101,9 @@ def read_icdar_dataset(path: Path, options: ReadOptions) -> ReadResult:
                 )
                 continue
             # a ``###`` word keeps its quad (where the illegible text is), with no transcription
-            text = TextRecord(None if word.dont_care else word.text, quad=q)
+            text = domain_label_class(TEXT)(None if word.dont_care else word.text, quad=q)
             attributes = {"legible": False} if word.dont_care else {}
-            inst = polygon_instance(category, q, height, width, text=text, attributes=attributes)
+            inst = polygon_instance(category, q, height, width, extensions={TEXT: text}, attributes=attributes)
             rec = instance_to_record(inst)
             instances.append(rec)
         record = {
@@ -120,7 +122,7 @@ def read_icdar_dataset(path: Path, options: ReadOptions) -> ReadResult:
 def crop_record(index: int, text: str, width: int, height: int, category: str, meta: dict) -> dict[str, Any]:
     """The sample record of a recognition crop: one instance, the whole crop, with its text."""
     quad = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float64)
-    inst = polygon_instance(category, quad, height, width, text=TextRecord(text, quad=quad))
+    inst = polygon_instance(category, quad, height, width, extensions={TEXT: domain_label_class(TEXT)(text, quad=quad)})
     return {
         "index": index,
         "file_name": meta.get("path", ""),

@@ -179,7 +179,8 @@ def yolo_text(record: dict[str, Any], mode: str = "detect", keypoint_count: int 
         elif mode == "segment":
             body = _numbers(mask_polygon(inst.rle), w, h)
         else:
-            quad = inst.text.quad if inst.text is not None else None
+            text = inst.extensions.get("text")  # a word's quad: its oriented box
+            quad = text.quad if text is not None else None
             body = _numbers(quad if quad is not None else _pixel_rectangle(inst.rle), w, h)
         lines.append(f"{cls} {body}\n")
     return "".join(lines)

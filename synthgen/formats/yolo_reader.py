@@ -42,13 +42,14 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import DatasetError
+from synthgen.extensions import domain_label_class
 from synthgen.formats.base import IMAGE_SUFFIXES, BadRecords, ReaderKind, ReadOptions, ReadResult, image_size, read_text
 from synthgen.formats.fields import read_record_text, side_problem, value_text
 from synthgen.formats.paths import OutsideDataset, found_inside, inside_dataset
 from synthgen.formats.yolo import FOLDER, TASKS
 from synthgen.lazy import ImageFile, LazySample
 from synthgen.records import instance_to_record
-from synthgen.types import Category, CategoryTable, Instance, TextRecord
+from synthgen.types import Category, CategoryTable, Instance
 
 NUMBERS = {"detect": 4, "obb": 8}  # numbers after the class id; segment: an even count >= 6; pose: 4 + K * dims
 SLACK_PX = 0.5
@@ -201,7 +202,9 @@ def instance_records(
             area=int(area),
             rle={"size": [height, width], "counts": rle["counts"].decode("ascii")},
             # float64, as read: the record rounds these very numbers
-            text=TextRecord("", quad=np.asarray(corners, np.float64).reshape(4, 2)) if task == "obb" else None,
+            extensions={"text": domain_label_class("text")("", quad=np.asarray(corners, np.float64).reshape(4, 2))}
+            if task == "obb"
+            else {},
             keypoints=None if keypoints is None else np.asarray(keypoints, np.float64),
         )
         out.append(instance_to_record(inst))

@@ -188,8 +188,9 @@ def dataset_task(path: Path) -> str:
     record = source.lazy[0].full_record()
     whole = np.array([[0, 0], [record["width"], 0], [record["width"], record["height"]], [0, record["height"]]])
     for inst in instance_views(record):
-        if inst.text is not None and inst.text.quad is not None:
-            quad = np.asarray(inst.text.quad, dtype=float).reshape(4, 2)
+        text = inst.extensions.get("text")  # the text domain's label (a word's record)
+        if text is not None and text.quad is not None:
+            quad = np.asarray(text.quad, dtype=float).reshape(4, 2)
             return "recognize" if np.allclose(quad, whole, atol=0.5) else "detect"
     return "detect"
 

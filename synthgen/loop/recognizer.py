@@ -192,8 +192,9 @@ def dataset_charset(data) -> str:
     chars: set[str] = set()
     for lazy in data.samples:
         for inst in instance_views(lazy.full_record()):
-            if inst.text is not None:
-                chars.update(inst.text.transcription)
+            text = inst.extensions.get("text")  # the text domain's label (a word's record)
+            if text is not None:
+                chars.update(text.transcription)
     return "".join(sorted(chars))
 
 

@@ -247,7 +247,7 @@ def _is_line(inst: Instance) -> bool:
 
 def _is_word_crop(inst: Instance) -> bool:
     """An instance the recognition writer crops: legible text with a quad, not a line."""
-    text = inst.text
+    text = inst.extensions.get("text")  # the text domain's label (a word's record)
     legible = inst.attributes.get("legible") is not False
     return text is not None and text.quad is not None and bool(text.transcription) and legible and not _is_line(inst)
 
@@ -292,7 +292,7 @@ def _match_recognition(samples: list[Sample], path: Path, text: str, matching: M
         index, k = crops[crop]
         sample = by_index[index]
         inst = sample.labels.instances[k]
-        truth = inst.text.transcription
+        truth = inst.extensions["text"].transcription
         cer = edit_distance(predicted, truth) / max(len(truth), 1)
         fields = {**sample_fields(sample), **instance_fields(inst)}
         units.append(Unit(index, k, cer > matching.max_cer, fields, cer))

@@ -26,12 +26,12 @@ level pinhole camera (image size falls as 1/depth, as does the distance to the h
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from synthgen.extensions import extensions_of
+from synthgen.extensions import extensions_of, with_labels
 from synthgen.types import Instance, Labels, OriginalLabels, Sample
 
 BLENDS = ("alpha", "feather", "poisson")
@@ -198,15 +198,15 @@ def paste(
         if original is not None:
             original = OriginalLabels(iscrowd=original.iscrowd) if original.iscrowd is not None else None
         instances.append(
-            replace(
+            with_labels(
                 old,
+                values,
                 bbox=_box(left),
                 area=area,
                 rle=_rle(left),
                 occlusion=occlusion,
                 original=original,
                 attributes=attributes,
-                **values,
             )
         )
 
@@ -222,16 +222,18 @@ def paste(
         values[name], attributes = change.label, change.attributes
         counts.update(change.counts)
     amodal = (float(place.x), float(place.y), float(place.width), float(place.height))
-    pasted = Instance(
-        category=inst.category,
-        bbox=_box(changed),
-        area=int(changed.sum()),
-        rle=_rle(changed),
-        amodal_bbox=amodal,
-        occlusion=0.0,
-        truncation=0.0,
-        attributes=attributes,
-        **values,
+    pasted = with_labels(
+        Instance(
+            category=inst.category,
+            bbox=_box(changed),
+            area=int(changed.sum()),
+            rle=_rle(changed),
+            amodal_bbox=amodal,
+            occlusion=0.0,
+            truncation=0.0,
+            attributes=attributes,
+        ),
+        values,
     )
     labels = Labels(tuple(instances) + (pasted,), target.labels.categories, target.labels.camera)
     return Sample(image, labels, target.meta), counts

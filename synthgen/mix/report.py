@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.formats.base import write_atomic
-from synthgen.extensions import ILLEGIBLE
+from synthgen.extensions import flag_prefixes
 from synthgen.records import instance_views
 
 
@@ -65,16 +65,16 @@ def mix_report(
 
 
 def flagged(items: list, pasted: Counter | None) -> dict[str, int]:
-    """What a split's samples lost, by reason, sorted: the pastes' counts and the words its samples
-    came flagged illegible with (their source record's ``meta.dropped`` ``illegible_*`` counts: a
-    generate source's warps)."""
+    """What a split's samples lost, by reason, sorted: the pastes' counts and the labels its samples
+    came flagged with (their source record's ``meta.dropped`` counts of a domain label's flag,
+    ``extensions.flag_prefixes``: ``illegible_*``, words a generate source's warps cut)."""
     counts = Counter(pasted or {})
     for p in items:
         meta = p.lazy.record.get("meta")
         dropped = meta.get("dropped") if isinstance(meta, dict) else None
         if isinstance(dropped, dict):  # a read record's meta: JSON, checked before use
             counts.update(
-                {k: v for k, v in dropped.items() if k.startswith(ILLEGIBLE) and type(v) is int and v > 0}
+                {k: v for k, v in dropped.items() if k.startswith(flag_prefixes()) and type(v) is int and v > 0}
             )
     return {k: v for k, v in sorted(counts.items()) if v}
 

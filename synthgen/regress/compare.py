@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.config.schema import RegressConfig
+from synthgen.extensions import DOMAIN_LABELS
 from synthgen.records import InstanceView, instance_codecs
 from synthgen.regress import stats as statistics
 from synthgen.regress.fingerprint import Fingerprint, SampleFingerprint
@@ -98,7 +99,8 @@ def _fmt(value: Any) -> str:
 
 
 def _transcription(inst: InstanceView) -> str | None:
-    return inst.text.transcription if inst.text is not None else None
+    text = inst.extensions.get("text")  # the text domain's label (a word's record), where it has one
+    return text.transcription if text is not None else None
 
 
 def instance_name(sample: int, position: int, inst: dict[str, Any]) -> str:
@@ -282,8 +284,9 @@ def instance_differences(
     def add(what: str, message: str, gv: Any = None, nv: Any = None) -> None:
         out.append(Difference(LABELS, what, name, message, sample, position, gv, nv))
 
-    codecs = instance_codecs()
-    for key in [*codecs, *sorted((set(g) | set(n)) - set(codecs))]:
+    keys = set(g) | set(n)
+    codecs = instance_codecs(domains=[d for d, label in DOMAIN_LABELS.items() if keys.intersection(label.keys)])
+    for key in [*codecs, *sorted(keys - set(codecs))]:
         if key in g or key in n:
             compare = _BY_KEY.get(key) or _BY_CODEC.get(codecs.get(key, ""), _compare_value)
             compare(key, g, n, add, tol)

@@ -29,7 +29,8 @@ from synthgen.text.glyphs import (
     stamp_over,
 )
 from synthgen.text.items import TextItem
-from synthgen.types import InstanceGeometry, TextRecord
+from synthgen.text.label import EXTENSION, TextRecord
+from synthgen.types import InstanceGeometry
 
 PAD = 2  # pixels around the ink in the text plane, so bilinear spill is not clipped
 
@@ -248,4 +249,4 @@ def draw_text(rgb: np.ndarray, instance_id: np.ndarray, item: TextItem) -> Insta
     attributes = dict(item.attributes)
     if plane.rtl:  # absent means left to right (the records of Latin text stay as they were)
         attributes["direction"] = "rtl"
-    return InstanceGeometry(category=item.category, text=text, attributes=attributes)
+    return InstanceGeometry(category=item.category, extensions={EXTENSION: text}, attributes=attributes)

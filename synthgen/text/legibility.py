@@ -25,6 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from synthgen.text.label import ILLEGIBLE, text_of
 from synthgen.types import InstanceGeometry, Layers
 
 NEAR = 2  # the pixels around the ink it is read against: within this many pixels of its own
@@ -34,7 +35,7 @@ INK_PERCENTILES = (10, 90)  # the ink's two levels: the darkest and lightest ten
 def drawn_height(geo: InstanceGeometry) -> float:
     """Height in pixels of the tallest drawn glyph of a text instance (its char quads' longest left
     or right side; the word quad's when it has no char quads); 0 without a quad."""
-    text = geo.text
+    text = text_of(geo)
     if text is None:
         return 0.0
     quads = text.char_quads if text.char_quads is not None and len(text.char_quads) else None
@@ -108,7 +109,7 @@ def flag_illegible(
     counts: dict[str, int] = {}
     for k in ids:
         geo = geometry.get(k)
-        if geo is None or geo.text is None:
+        if geo is None or text_of(geo) is None:
             continue
         if geo.attributes.get("legible", True) is False:  # flagged upstream (truncated): kept as it is
             continue
@@ -122,7 +123,7 @@ def flag_illegible(
         attributes = {**geo.attributes, "legible": reason is None}
         if reason is not None:
             attributes["illegible_reason"] = reason
-            counts[f"illegible_{reason}"] = counts.get(f"illegible_{reason}", 0) + 1
+            counts[f"{ILLEGIBLE}{reason}"] = counts.get(f"{ILLEGIBLE}{reason}", 0) + 1
         geometry[k] = replace(geo, attributes=attributes)
     return replace(layers, geometry=geometry), counts
 
@@ -130,7 +131,7 @@ def flag_illegible(
 def _bounds(geo: InstanceGeometry) -> tuple[int, int, int, int]:
     """A pixel window (x0, y0, x1, y1) around every point of a text instance's quads and polygon;
     its pixels lie within a pixel or two of them (anti-aliasing)."""
-    text = geo.text
+    text = text_of(geo)
     shapes = (text.quad, text.char_quads, text.polygon)
     pts = [np.asarray(a, np.float64).reshape(-1, 2) for a in shapes if a is not None]
     allp = np.concatenate(pts) if pts else np.zeros((1, 2))

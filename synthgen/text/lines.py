@@ -23,7 +23,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from synthgen.annotate.base import AnnotatorKind
-from synthgen.types import Instance, Layers, SceneSpec, TextRecord
+from synthgen.text.label import EXTENSION, TextRecord, text_of
+from synthgen.types import Instance, Layers, SceneSpec
 
 LINE = "line"
 GROUP_KEYS = ("block", "line", "segment")  # what identifies one line of words
@@ -33,7 +34,7 @@ CARRIED = ("block", "line", "segment", "role")  # copied from the words onto the
 def line_key(inst: Instance) -> tuple | None:
     """The line a word instance lies on, or None for an instance outside any line."""
     attrs = inst.attributes
-    if inst.text is None or inst.category == LINE or attrs.get("level") == LINE or attrs.get("line") is None:
+    if text_of(inst) is None or inst.category == LINE or attrs.get("level") == LINE or attrs.get("line") is None:
         return None
     return tuple(attrs.get(k) for k in GROUP_KEYS)
 
@@ -69,7 +70,7 @@ def _line(members: list[Instance]) -> Instance:
     area = int(mask_utils.area(merged))
     first = members[0]
     if len(members) == 1:
-        quad, polygon = first.text.quad, first.text.polygon
+        quad, polygon = text_of(first).quad, text_of(first).polygon
     else:
         height, width = (int(v) for v in merged["size"])
         quad, polygon = _line_quad(members, width, height), None
@@ -78,13 +79,14 @@ def _line(members: list[Instance]) -> Instance:
     attributes["legible"] = all(m.attributes.get("legible", True) is not False for m in members)
     if any(m.attributes.get("truncated") for m in members):  # a word cut by the image border
         attributes["truncated"] = True
+    transcription = " ".join(t for m in members if (t := text_of(m).transcription))
     return Instance(
         category=LINE,
         bbox=(x, y, w, h),
         area=area,
         rle={"size": [int(v) for v in merged["size"]], "counts": merged["counts"].decode("ascii")},
         attributes=attributes,
-        text=TextRecord(" ".join(m.text.transcription for m in members if m.text.transcription), quad, polygon=polygon),
+        extensions={EXTENSION: TextRecord(transcription, quad, polygon=polygon)},
     )
 
 
@@ -96,11 +98,12 @@ def _line_quad(members: list[Instance], width: int, height: int) -> np.ndarray |
     along both, so it holds every word quad. Corners clockwise from the top-left of the upright
     line, clamped to the [0, width] x [0, height] image as word quads are.
     """
-    quads = [np.asarray(m.text.quad, np.float64).reshape(4, 2) for m in members if m.text.quad is not None]
+    texts = [text_of(m) for m in members]
+    quads = [np.asarray(t.quad, np.float64).reshape(4, 2) for t in texts if t.quad is not None]
     if not quads:
         return None
     points = np.concatenate(
-        quads + [np.asarray(m.text.polygon, np.float64).reshape(-1, 2) for m in members if m.text.polygon is not None]
+        quads + [np.asarray(t.polygon, np.float64).reshape(-1, 2) for t in texts if t.polygon is not None]
     )
     along = sum((q[1] - q[0]) + (q[2] - q[3]) for q in quads)
     norm = float(np.hypot(*along))

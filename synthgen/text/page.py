@@ -24,6 +24,7 @@ import numpy as np
 from synthgen.backgrounds import render_background
 from synthgen.backgrounds.draw import value_noise
 from synthgen.text.draw import draw_text
+from synthgen.text.label import EXTENSION, text_of
 from synthgen.render.base import RendererKind
 from synthgen.types import InstanceGeometry, Layers, SceneSpec
 
@@ -169,10 +170,11 @@ def render_layers(spec: SceneSpec) -> Layers:
     geometry: dict[int, InstanceGeometry] = {}
     category_of = np.zeros(len(spec.items) + 1, np.int32)
     for k, geo in flat.items():
-        text = geo.text
+        text = text_of(geo)
         quad, polygon = warp_outline(text.quad, text.polygon, field, h)
         char_quads = forward(text.char_quads, field, h).astype(np.float32)
-        geometry[k] = replace(geo, text=replace(text, quad=quad, char_quads=char_quads, polygon=polygon))
+        moved = replace(text, quad=quad, char_quads=char_quads, polygon=polygon)
+        geometry[k] = replace(geo, extensions={**geo.extensions, EXTENSION: moved})
     for item in spec.items:
         category_of[item.instance_id] = spec.categories.index(item.category) + 1
     return Layers(rgb=rgb, instance_id=instance_id, geometry=geometry, semantic_id=category_of[instance_id])

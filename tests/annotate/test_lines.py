@@ -60,7 +60,7 @@ def check_lines(instances) -> int:
             == (a.get("block"), a["line"], a.get("segment"))
         ]
         assert members and a["level"] == "line"
-        assert line.text.transcription == " ".join(w.text.transcription for w in members)
+        assert line.extensions["text"].transcription == " ".join(w.extensions["text"].transcription for w in members)
         assert a["legible"] == all(w.attributes.get("legible", True) for w in members)
         union = np.zeros(members[0].visible_mask().shape, bool)
         for w in members:
@@ -73,16 +73,16 @@ def check_lines(instances) -> int:
         # the quad holds every word quad, so every pixel of ink (pixel centres, 1 px tolerance),
         # unless the image border clamped one of its corners (as word quads are clamped)
         height, width = mask.shape
-        assert (line.text.quad >= 0).all() and (line.text.quad <= [width, height]).all()
-        if not ((line.text.quad == 0) | (line.text.quad == [width, height])).any():
-            corners = np.concatenate([w.text.quad.reshape(-1, 2) for w in members])
-            assert outside(corners, line.text.quad) <= 0.05
-            assert outside(np.stack([xs + 0.5, ys + 0.5], axis=1), line.text.quad) <= 1.0
+        assert (line.extensions["text"].quad >= 0).all() and (line.extensions["text"].quad <= [width, height]).all()
+        if not ((line.extensions["text"].quad == 0) | (line.extensions["text"].quad == [width, height])).any():
+            corners = np.concatenate([w.extensions["text"].quad.reshape(-1, 2) for w in members])
+            assert outside(corners, line.extensions["text"].quad) <= 0.05
+            assert outside(np.stack([xs + 0.5, ys + 0.5], axis=1), line.extensions["text"].quad) <= 1.0
         # clockwise from the corner nearest the first word's top-left
-        q = line.text.quad.astype(np.float64)
+        q = line.extensions["text"].quad.astype(np.float64)
         (ax, ay), (bx, by) = q[1] - q[0], q[2] - q[1]
         assert ax * by - ay * bx > 0
-        assert np.argmin(np.linalg.norm(q - members[0].text.quad[0], axis=1)) == 0
+        assert np.argmin(np.linalg.norm(q - members[0].extensions["text"].quad[0], axis=1)) == 0
     return len(lines)
 
 
@@ -91,22 +91,22 @@ def test_line_of_known_words(angle):
     spec = words_on_lines(angle)
     labels = annotate(render_layers(spec), spec, annotators=[ANNOTATORS.get("text_lines")])
     assert [i.category for i in labels.instances] == ["word", "word", "word", "line", "line"]
-    assert [i.text.transcription for i in labels.instances[3:]] == ["Hello world", "again"]
+    assert [i.extensions["text"].transcription for i in labels.instances[3:]] == ["Hello world", "again"]
     assert check_lines(labels.instances) == 2
     hello, world, again, line0, line1 = labels.instances
     if angle == 0.0:
         # upright words: the line quad is exactly the box around both word quads
-        corners = np.concatenate([hello.text.quad, world.text.quad])
+        corners = np.concatenate([hello.extensions["text"].quad, world.extensions["text"].quad])
         left, top = corners.min(axis=0)
         right, bottom = corners.max(axis=0)
-        np.testing.assert_allclose(line0.text.quad, [[left, top], [right, top], [right, bottom], [left, bottom]], atol=1e-3)
+        np.testing.assert_allclose(line0.extensions["text"].quad, [[left, top], [right, top], [right, bottom], [left, bottom]], atol=1e-3)
     else:
         # a turned line: its quad's long side follows the text (17 degrees counter-clockwise)
-        q = line0.text.quad.astype(np.float64)
+        q = line0.extensions["text"].quad.astype(np.float64)
         turn = np.degrees(np.arctan2(-(q[1, 1] - q[0, 1]), q[1, 0] - q[0, 0]))
         assert abs(turn - angle) < 1.5
     # a line of one word is that word
-    np.testing.assert_array_equal(line1.text.quad, again.text.quad)
+    np.testing.assert_array_equal(line1.extensions["text"].quad, again.extensions["text"].quad)
     assert line1.attributes == {"level": "line", "block": 0, "line": 1, "legible": True}
 
 
@@ -122,7 +122,7 @@ def test_receipt_lines_split_name_and_price():
     s = make_sample(cfg, 0)
     items = [i for i in s.labels.instances if i.category == "line" and i.attributes["role"] == "item"]
     prices = [i for i in items if i.attributes["segment"] == 1]
-    assert prices and all(any(c.isdigit() for c in p.text.transcription) and " " not in p.text.transcription for p in prices)
+    assert prices and all(any(c.isdigit() for c in p.extensions["text"].transcription) and " " not in p.extensions["text"].transcription for p in prices)
 
 
 def test_icdar_lines_coco_and_recognition_outputs(tmp_path):
@@ -177,5 +177,5 @@ def test_lines_cut_by_the_border_stay_in_the_image_and_are_dont_care():
     h, w = s.image.shape[:2]
     cut = [line for line in lines if line.attributes.get("truncated")]
     assert cut and all(line.attributes["legible"] is False for line in cut)
-    assert any(((line.text.quad == 0) | (line.text.quad == [w, h])).any() for line in lines)  # some were clamped
+    assert any(((line.extensions["text"].quad == 0) | (line.extensions["text"].quad == [w, h])).any() for line in lines)  # some were clamped
     assert check_lines(s.labels.instances) == len(lines)

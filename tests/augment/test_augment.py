@@ -20,8 +20,9 @@ from synthgen.engine.pipeline import make_sample
 from synthgen.errors import ConfigError
 from synthgen.text.fonts import bundled_font_dir
 from synthgen.text.items import TextItem
+from synthgen.text.label import TextRecord
 from synthgen.text.render2d import render_layers
-from synthgen.types import InstanceGeometry, Layers, SceneSpec, TextRecord
+from synthgen.types import InstanceGeometry, Layers, SceneSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOMETRIC = {
@@ -76,7 +77,7 @@ def block_layers(width: int = 30, height: int = 20) -> Layers:
         )
         polygon = np.array([[x0, y0], [xm, y0], [x1, y0], [x1, y1], [xm, y1], [x0, y1]], np.float32) if k == 2 else None
         text = TextRecord("ab" if k == 1 else "cd", quad, "ab" if k == 1 else "cd", chars, polygon)
-        geometry[k] = InstanceGeometry("text", text)
+        geometry[k] = InstanceGeometry("text", {"text": text})
     depth = np.where(instance_id > 0, 2.0 + instance_id, np.inf).astype(np.float32)
     semantic_id = (instance_id > 0).astype(np.int32)
     return Layers(rgb=rgb, instance_id=instance_id, geometry=geometry, depth=depth, semantic_id=semantic_id)
@@ -110,15 +111,15 @@ def test_geometric_kinds_keep_ink_inside_its_char_quads(kind, seed):
     geo = out.geometry[1]
     h, w = out.instance_id.shape
     # The word stays well inside the image, so clipping leaves its quads as transformed.
-    assert geo.text.chars == before.text.chars and geo.text.char_quads.shape == before.text.char_quads.shape
-    assert (geo.text.quad >= 0).all() and (geo.text.quad[:, 0] <= w).all() and (geo.text.quad[:, 1] <= h).all()
-    assert np.abs(geo.text.char_quads - before.text.char_quads).max() > 1.0  # it did move
+    assert geo.extensions["text"].chars == before.extensions["text"].chars and geo.extensions["text"].char_quads.shape == before.extensions["text"].char_quads.shape
+    assert (geo.extensions["text"].quad >= 0).all() and (geo.extensions["text"].quad[:, 0] <= w).all() and (geo.extensions["text"].quad[:, 1] <= h).all()
+    assert np.abs(geo.extensions["text"].char_quads - before.extensions["text"].char_quads).max() > 1.0  # it did move
     ys, xs = np.nonzero(out.instance_id == 1)
     assert xs.size > 100
     centres = np.stack([xs + 0.5, ys + 0.5], axis=1)
     # 1 px tolerance for each pixel, measured from its centre: + half a pixel.
-    assert distance_outside(centres, geo.text.char_quads).max() <= 1.5
-    assert distance_outside(centres, geo.text.quad[None]).max() <= 1.5
+    assert distance_outside(centres, geo.extensions["text"].char_quads).max() <= 1.5
+    assert distance_outside(centres, geo.extensions["text"].quad[None]).max() <= 1.5
 
 
 def test_quarter_turn_moves_masks_and_quads_exactly():
@@ -127,11 +128,11 @@ def test_quarter_turn_moves_masks_and_quads_exactly():
     layers = block_layers(width=40, height=40)
     out = augment(layers, [shift(0.0, rotation=90)], np.random.default_rng(0))
     labels = annotate(out.layers, word_spec())
-    assert [i.text.transcription for i in labels.instances] == ["ab", "cd"]
+    assert [i.extensions["text"].transcription for i in labels.instances] == ["ab", "cd"]
     for k, inst in zip((1, 2), labels.instances):
         x0, y0, x1, y1 = extent(out.layers.instance_id == k)
         assert inst.bbox == (x0, y0, x1 - x0, y1 - y0)
-        quad = out.layers.geometry[k].text.quad
+        quad = out.layers.geometry[k].extensions["text"].quad
         bounds = [quad[:, 0].min(), quad[:, 1].min(), quad[:, 0].max(), quad[:, 1].max()]
         np.testing.assert_allclose(bounds, [x0, y0, x1, y1], atol=1e-3)
         assert inst.area == int((layers.instance_id == k).sum())
@@ -166,8 +167,8 @@ def test_instance_pushed_out_is_dropped_and_counted():
     assert sorted(result.layers.geometry) == [2]
     assert set(np.unique(result.layers.instance_id)) == {0, 2}
     geo = result.layers.geometry[2]
-    np.testing.assert_allclose(geo.text.quad, layers.geometry[2].text.quad - [15, 0], atol=1e-4)
-    np.testing.assert_allclose(geo.text.polygon, layers.geometry[2].text.polygon - [15, 0], atol=1e-4)
+    np.testing.assert_allclose(geo.extensions["text"].quad, layers.geometry[2].extensions["text"].quad - [15, 0], atol=1e-4)
+    np.testing.assert_allclose(geo.extensions["text"].polygon, layers.geometry[2].extensions["text"].polygon - [15, 0], atol=1e-4)
     assert extent(result.layers.instance_id == 2) == (5, 10, 13, 16)
     # Depth moves with the pixels; what came from outside the image is empty (inf).
     assert np.array_equal(np.isfinite(result.layers.depth), result.layers.instance_id > 0)
@@ -182,12 +183,12 @@ def test_instance_partly_out_is_clipped():
     assert result.dropped == {"augment_out_of_image": 1, "illegible_truncated": 1}
     geo = result.layers.geometry[2]
     assert extent(result.layers.instance_id == 2) == (0, 10, 4, 16)
-    np.testing.assert_allclose(geo.text.quad, [[0, 10], [4, 10], [4, 16], [0, 16]], atol=1e-4)
-    assert geo.text.chars == "d" and geo.text.transcription == "cd"
+    np.testing.assert_allclose(geo.extensions["text"].quad, [[0, 10], [4, 10], [4, 16], [0, 16]], atol=1e-4)
+    assert geo.extensions["text"].chars == "d" and geo.extensions["text"].transcription == "cd"
     assert geo.attributes["legible"] is False and geo.attributes["truncated"] is True  # ICDAR ###
     assert geo.attributes["illegible_reason"] == "truncated"
-    np.testing.assert_allclose(geo.text.char_quads, [[[0, 10], [4, 10], [4, 16], [0, 16]]], atol=1e-4)
-    assert (geo.text.polygon[:, 0] >= 0).all()
+    np.testing.assert_allclose(geo.extensions["text"].char_quads, [[[0, 10], [4, 10], [4, 16], [0, 16]]], atol=1e-4)
+    assert (geo.extensions["text"].polygon[:, 0] >= 0).all()
 
 
 def test_engine_counts_instances_augmented_out_of_the_image(tmp_path):
@@ -253,7 +254,7 @@ def chain_digest(seed: int) -> str:
     for array in (out.rgb, out.instance_id, out.semantic_id):
         digest.update(array.tobytes())
     for k in sorted(out.geometry):
-        digest.update(out.geometry[k].text.quad.tobytes() + out.geometry[k].text.char_quads.tobytes())
+        digest.update(out.geometry[k].extensions["text"].quad.tobytes() + out.geometry[k].extensions["text"].char_quads.tobytes())
     return digest.hexdigest()
 
 

@@ -31,13 +31,13 @@ def test_char_and_word_quads_hold_the_moved_ink(seed):
     params = {**ELASTIC, "scale_x": "uniform(0.85, 1.1)", "scale_y": "uniform(0.85, 1.1)"}
     out = augment(layers, [step("elastic", **params)], np.random.default_rng(seed)).layers
     geo = out.geometry[1]
-    assert geo.text.chars == before.text.chars
-    assert np.abs(geo.text.char_quads - before.text.char_quads).max() > 0.5  # it did move
+    assert geo.extensions["text"].chars == before.extensions["text"].chars
+    assert np.abs(geo.extensions["text"].char_quads - before.extensions["text"].char_quads).max() > 0.5  # it did move
     centres = pixel_centres(out.instance_id == 1)
     assert len(centres) > 100
     # every pixel inside the union of the char quads and inside the word quad, within one pixel
-    assert distance_outside(centres, geo.text.char_quads).max() <= 1.5
-    assert distance_outside(centres, geo.text.quad[None]).max() <= 1.5
+    assert distance_outside(centres, geo.extensions["text"].char_quads).max() <= 1.5
+    assert distance_outside(centres, geo.extensions["text"].quad[None]).max() <= 1.5
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -50,11 +50,11 @@ def test_each_block_stays_in_its_own_quads_and_polygon(seed):
         geo = out.geometry[k]
         centres = pixel_centres(out.instance_id == k)
         assert len(centres)
-        assert distance_outside(centres, geo.text.quad[None]).max() <= 1.5
-        assert distance_outside(centres, geo.text.char_quads).max() <= 1.5
+        assert distance_outside(centres, geo.extensions["text"].quad[None]).max() <= 1.5
+        assert distance_outside(centres, geo.extensions["text"].char_quads).max() <= 1.5
         if k == 2:
-            assert len(geo.text.polygon) > 6  # its edges cut into pieces that followed the field
-            assert distance_outside(centres, geo.text.polygon[None]).max() <= 1.5
+            assert len(geo.extensions["text"].polygon) > 6  # its edges cut into pieces that followed the field
+            assert distance_outside(centres, geo.extensions["text"].polygon[None]).max() <= 1.5
 
 
 def test_points_move_where_the_pixels_go():
@@ -75,7 +75,7 @@ def test_elastic_is_a_pure_function_of_the_generator():
     a = augment(layers, [step("elastic", **ELASTIC)], np.random.default_rng(5)).layers
     b = augment(layers, [step("elastic", **ELASTIC)], np.random.default_rng(5)).layers
     assert a.rgb.tobytes() == b.rgb.tobytes() and a.instance_id.tobytes() == b.instance_id.tobytes()
-    np.testing.assert_array_equal(a.geometry[1].text.char_quads, b.geometry[1].text.char_quads)
+    np.testing.assert_array_equal(a.geometry[1].extensions["text"].char_quads, b.geometry[1].extensions["text"].char_quads)
 
 
 @pytest.mark.parametrize("kind", ["affine", "perspective", "elastic"])
@@ -95,7 +95,7 @@ def test_border_modes_paint_no_false_ink_into_the_corners(kind, border):
     assert np.abs(filled.rgb[outside].astype(int) - paper).max() <= 2
     # the labels do not depend on the border
     assert plain.instance_id.tobytes() == filled.instance_id.tobytes()
-    np.testing.assert_array_equal(plain.geometry[1].text.char_quads, filled.geometry[1].text.char_quads)
+    np.testing.assert_array_equal(plain.geometry[1].extensions["text"].char_quads, filled.geometry[1].extensions["text"].char_quads)
 
 
 @pytest.mark.parametrize(
@@ -133,7 +133,7 @@ def test_print_and_scan_artefacts_change_pixels_but_no_label(kind):
     out = augment(layers, [step(kind, **PRINT_SCAN[kind])], np.random.default_rng(2)).layers
     assert out.rgb.shape == layers.rgb.shape and out.rgb.tobytes() != layers.rgb.tobytes()
     assert out.instance_id.tobytes() == layers.instance_id.tobytes()
-    np.testing.assert_array_equal(out.geometry[1].text.char_quads, layers.geometry[1].text.char_quads)
+    np.testing.assert_array_equal(out.geometry[1].extensions["text"].char_quads, layers.geometry[1].extensions["text"].char_quads)
 
 
 def test_fade_lightens_the_ink_and_keeps_the_paper():

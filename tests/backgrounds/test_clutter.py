@@ -71,7 +71,7 @@ def test_ocr_wild_clutter_carries_no_label():
         spec = SCENES.get(config.scene.kind).sample(config.scene.settings, stage_rng(config.seed, index, "scene"))
         assert spec.background["clutter"]
         sample = make_sample(config, index)
-        words = [i.text.transcription for i in sample.labels.instances if i.category != "line"]
+        words = [i.extensions["text"].transcription for i in sample.labels.instances if i.category != "line"]
         assert words == [item.text for item in spec.items]  # the words, and no other instance
 
 

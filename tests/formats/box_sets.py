@@ -11,7 +11,8 @@ from pycocotools import mask as mask_utils
 
 from synthgen.formats import WRITERS
 from synthgen.records import to_record
-from synthgen.types import Box3D, Camera, CategoryTable, Instance, Labels, Sample, TextRecord
+from synthgen.text.label import TextRecord
+from synthgen.types import Box3D, Camera, CategoryTable, Instance, Labels, Sample
 
 WIDTH, HEIGHT = 64, 48
 K = np.array([[60.0, 0, 32], [0, 60, 24], [0, 0, 1]])
@@ -48,7 +49,7 @@ def known_samples(n: int = 3, tag: int = 0) -> list[Sample]:
         instances = (
             instance_of("car", car, box3d=box_car, truncation=0.25, occlusion=0.1),
             instance_of("person", person, box3d=box_person, occlusion=0.6, attributes={"type": "pedestrian"}),
-            instance_of("sign", sign, text=TextRecord(transcription="STOP", quad=quad)),
+            instance_of("sign", sign, extensions={"text": TextRecord(transcription="STOP", quad=quad)}),
             Instance("car", (0, 0, 0, 0), 0, rle_of(np.zeros((HEIGHT, WIDTH), bool))),
         )
         image = np.random.default_rng([tag, i]).integers(0, 256, (HEIGHT, WIDTH, 3), np.uint8)

@@ -31,7 +31,8 @@ from synthgen.formats.coco import mask_polygon, mask_polygons
 from synthgen.formats.icdar import quote_transcription, read_icdar
 from synthgen.formats.yolo import read_yolo, yolo_text
 from synthgen.records import to_record
-from synthgen.types import CategoryTable, Instance, Labels, Sample, TextRecord
+from synthgen.text.label import TextRecord
+from synthgen.types import CategoryTable, Instance, Labels, Sample
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["num_samples=3", "shard_size=2", "scene.params.width=320", "scene.params.height=240"]
@@ -211,7 +212,7 @@ def test_yolo_writer_and_reader_round_trip(dataset, tmp_path, mode):
             elif mode == "segment":
                 assert (decode(got.rle) != decode(want.rle)).sum() <= 2
             else:
-                np.testing.assert_allclose(got.text.quad.reshape(-1), want.text.quad.reshape(-1), atol=1e-3)
+                np.testing.assert_allclose(got.extensions["text"].quad.reshape(-1), want.extensions["text"].quad.reshape(-1), atol=1e-3)
 
 
 def test_yolo_obb_of_a_mask_is_its_rotated_rectangle():
@@ -255,9 +256,9 @@ def _text_sample(words: list[str], index: int = 7) -> tuple[Sample, dict]:
     for k, word in enumerate(words):
         quad = np.array([[10, 10 + 12 * k], [60, 10 + 12 * k], [60, 20 + 12 * k], [10, 20 + 12 * k]], np.float32)
         instances.append(Instance("word", (10, 10 + 12 * k, 50, 10), 500, {"size": [200, 100], "counts": ""},
-                                  attributes={"legible": True}, text=TextRecord(word, quad)))
+                                  attributes={"legible": True}, extensions={"text": TextRecord(word, quad)}))
     illegible = Instance("word", (0, 0, 5, 5), 25, {"size": [200, 100], "counts": ""},
-                         attributes={"legible": False}, text=TextRecord("blur", np.array([[0, 0], [5, 0], [5, 5], [0, 5]], np.float32)))
+                         attributes={"legible": False}, extensions={"text": TextRecord("blur", np.array([[0, 0], [5, 0], [5, 5], [0, 5]], np.float32))})
     labels = Labels((*instances, illegible), CategoryTable.of_names(["word"]))
     sample = Sample(np.zeros((200, 100, 3), np.uint8), labels, {"index": index})
     return sample, to_record(sample, f"images/{index:09d}.png", "0" * 64)

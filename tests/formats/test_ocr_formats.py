@@ -13,7 +13,8 @@ from synthgen.formats import WRITERS
 from synthgen.formats.icdar import read_icdar
 from synthgen.formats.recognition import crop_quad, read_lmdb, read_recognition_tsv
 from synthgen.records import to_record as sample_record
-from synthgen.types import CategoryTable, Instance, Labels, Sample, TextRecord
+from synthgen.text.label import TextRecord
+from synthgen.types import CategoryTable, Instance, Labels, Sample
 
 H, W = 96, 160
 CATEGORIES = CategoryTable.of_names(("text", "logo"))
@@ -25,7 +26,7 @@ def text_instance(text, quad=None, bbox=(0, 0, 1, 1), **attributes) -> Instance:
         bbox=bbox,
         area=1,
         rle={"size": [H, W], "counts": ""},
-        text=None if text is None else TextRecord(text, None if quad is None else np.asarray(quad, np.float32).reshape(4, 2)),
+        extensions={} if text is None else {"text": TextRecord(text, None if quad is None else np.asarray(quad, np.float32).reshape(4, 2))},
         attributes=attributes,
     )
 
@@ -71,7 +72,7 @@ def test_icdar_round_trip_quads_texts_and_dont_care(tmp_path):
     assert [w.text for w in words] == ["Hello", "a,b,,c", "###", "###", "ünïcødé"]
     assert [w.dont_care for w in words] == [False, False, True, True, False]
     for word, inst in zip(words, [WORDS[0], WORDS[1], WORDS[2], None, WORDS[5]]):
-        expected = np.rint(inst.text.quad) if inst is not None else [[100, 60], [130, 60], [130, 72], [100, 72]]
+        expected = np.rint(inst.extensions["text"].quad) if inst is not None else [[100, 60], [130, 60], [130, 72], [100, 72]]
         np.testing.assert_array_equal(word.quad, expected)
     quad, text, dont_care = words[1]  # a plain tuple too
     assert text == "a,b,,c" and not dont_care and quad.shape == (4, 2)
@@ -108,7 +109,7 @@ def test_icdar_reader_names_the_corrupt_file(tmp_path, content):
 
 def test_icdar_refuses_line_breaks_and_missing_folder(tmp_path):
     with pytest.raises(DatasetError, match="line break"):
-        write_samples(tmp_path, "icdar", [make_sample(0, [text_instance("two\nlines", WORDS[0].text.quad)])])
+        write_samples(tmp_path, "icdar", [make_sample(0, [text_instance("two\nlines", WORDS[0].extensions["text"].quad)])])
     with pytest.raises(DatasetError, match="nowhere"):
         read_icdar(tmp_path / "nowhere")
 
@@ -198,7 +199,7 @@ def test_recognition_finalize_is_rerunnable_and_deterministic(tmp_path):
 
 def test_recognition_refuses_tabs_and_reports_missing_crops(tmp_path):
     with pytest.raises(DatasetError, match="tab or line break"):
-        write_samples(tmp_path, "recognition", [make_sample(0, [text_instance("a\tb", WORDS[0].text.quad)])])
+        write_samples(tmp_path, "recognition", [make_sample(0, [text_instance("a\tb", WORDS[0].extensions["text"].quad)])])
     _, record = make_sample(3, WORDS[:1])
     with pytest.raises(DatasetError, match="000000003_0.png"):
         WRITERS.get("recognition").finalize([record], tmp_path / "empty", CATEGORIES)

@@ -102,7 +102,7 @@ def test_icdar_reader_round_trip(dataset, originals):
         sample = lazy.materialize()
         np.testing.assert_array_equal(sample.image, orig.image)
         # the text rules take a typed instance (or a record's typed view), not a record
-        words = [i for i in orig.labels.instances if i.text is not None and i.text.quad is not None and not is_line(i)]
+        words = [i for i in orig.labels.instances if "text" in i.extensions and i.extensions["text"].quad is not None and not is_line(i)]
         back = [instance_to_record(i) for i in sample.labels.instances]
         assert len(back) == len(words) > 0
         for word, b in zip(words, back):
@@ -125,9 +125,9 @@ def test_icdar_reader_keeps_the_quad_of_a_dont_care_word(tmp_path):
     (tmp_path / "icdar" / "gt_a.txt").write_text(lines, encoding="utf-8")
     (lazy,) = read("icdar", tmp_path).samples
     hello, dont_care = lazy.materialize().labels.instances
-    assert hello.text.transcription == "Hello" and hello.attributes == {}
-    assert dont_care.text.transcription is None and dont_care.attributes == {"legible": False}
-    np.testing.assert_array_equal(dont_care.text.quad, [[10, 20], [50, 20], [50, 36], [10, 36]])
+    assert hello.extensions["text"].transcription == "Hello" and hello.attributes == {}
+    assert dont_care.extensions["text"].transcription is None and dont_care.attributes == {"legible": False}
+    np.testing.assert_array_equal(dont_care.extensions["text"].quad, [[10, 20], [50, 20], [50, 36], [10, 36]])
     assert dont_care.bbox == (10, 20, 40, 16) and dont_care.area == 40 * 16
     from synthgen.formats.icdar import icdar_text
 
@@ -148,9 +148,9 @@ def test_recognition_readers_round_trip(dataset, fmt, sub):
         np.testing.assert_array_equal(sample.image, written)
         (inst,) = sample.labels.instances
         h, w = written.shape[:2]
-        assert inst.text.transcription == text
+        assert inst.extensions["text"].transcription == text
         assert inst.bbox == (0, 0, w, h) and inst.area == w * h
-        np.testing.assert_array_equal(inst.text.quad, [[0, 0], [w, 0], [w, h], [0, h]])
+        np.testing.assert_array_equal(inst.extensions["text"].quad, [[0, 0], [w, 0], [w, h], [0, h]])
 
 
 def _hand_made_coco(tmp_path: Path) -> Path:

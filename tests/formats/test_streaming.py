@@ -18,7 +18,8 @@ from synthgen.formats import WRITERS, lmdb_dataset
 from synthgen.formats.coco import coco_dataset
 from synthgen.formats.recognition import read_lmdb, read_recognition_tsv
 from synthgen.records import to_record
-from synthgen.types import CategoryTable, Instance, Labels, Sample, TextRecord
+from synthgen.text.label import TextRecord
+from synthgen.types import CategoryTable, Instance, Labels, Sample
 
 ROOT = Path(__file__).resolve().parents[2]
 CATEGORIES = CategoryTable.of_names(("text",))
@@ -56,7 +57,7 @@ def word(text: str, x: int, visible: bool = True) -> Instance:
         bbox=(x, 2, 30, 12) if visible else (0, 0, 0, 0),
         area=int(mask.sum()),
         rle={"size": [16, 64], "counts": counts},
-        text=TextRecord(text, quad),
+        extensions={"text": TextRecord(text, quad)},
         attributes={"note": "ünï \u2028 \"quoted\""},
     )
 

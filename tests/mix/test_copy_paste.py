@@ -8,7 +8,8 @@ import pytest
 from pycocotools import mask as mask_utils
 
 from synthgen.mix.copy_paste import Placement, paste, sample_placement
-from synthgen.types import CategoryTable, Instance, Labels, Sample, TextRecord
+from synthgen.text.label import TextRecord
+from synthgen.types import CategoryTable, Instance, Labels, Sample
 
 TABLE = CategoryTable.of_names(["car", "bike"])
 
@@ -40,7 +41,7 @@ def scene():
     donor_img = np.zeros((20, 20, 3), np.uint8)
     donor_img[2:8, 3:9] = (255, 0, 0)
     quad = np.array([[3, 2], [9, 2], [9, 8], [3, 8]], np.float32)
-    bike = inst("bike", rect(20, 20, 2, 8, 3, 9), text=TextRecord("go", quad))
+    bike = inst("bike", rect(20, 20, 2, 8, 3, 9), extensions={"text": TextRecord("go", quad)})
     donor = Sample(donor_img, Labels((bike,), TABLE), {"index": 0})
     return target, donor
 
@@ -61,7 +62,7 @@ def test_alpha_paste_labels_are_the_changed_pixels(scene):
     assert car.area == 150 - 12 and car.bbox == (5, 5, 15, 10)
     assert car.keypoints[0, 2] == 1 and car.keypoints[1, 2] == 2  # (6.5, 6.5) is under the paste
     assert car.occlusion == pytest.approx(12 / 150)
-    np.testing.assert_array_equal(pasted.text.quad, [[2, 3], [8, 3], [8, 9], [2, 9]])
+    np.testing.assert_array_equal(pasted.extensions["text"].quad, [[2, 3], [8, 3], [8, 9], [2, 9]])
 
 
 def test_scaled_paste_moves_the_quad_exactly(scene):
@@ -69,7 +70,7 @@ def test_scaled_paste_moves_the_quad_exactly(scene):
     out, _ = paste(target, donor, 0, Placement(x=20, y=10, width=12, height=18))
     pasted = out.labels.instances[-1]
     np.testing.assert_array_equal(decoded(pasted), rect(30, 40, 10, 28, 20, 32))
-    np.testing.assert_allclose(pasted.text.quad, [[20, 10], [32, 10], [32, 28], [20, 28]])
+    np.testing.assert_allclose(pasted.extensions["text"].quad, [[20, 10], [32, 10], [32, 28], [20, 28]])
     assert pasted.amodal_bbox == (20.0, 10.0, 12.0, 18.0)
 
 
@@ -129,14 +130,14 @@ def test_a_word_half_covered_by_a_paste_becomes_illegible_as_a_word_cut_by_a_war
     target, donor = scene
     word_mask = rect(30, 40, 20, 26, 10, 30)
     quad = np.array([[10, 20], [30, 20], [30, 26], [10, 26]], np.float32)
-    word = inst("car", word_mask, text=TextRecord("hello", quad), attributes={"line": 0})
-    far = inst("car", rect(30, 40, 0, 3, 30, 40), text=TextRecord("far", quad + [20, -20]))
+    word = inst("car", word_mask, extensions={"text": TextRecord("hello", quad)}, attributes={"line": 0})
+    far = inst("car", rect(30, 40, 0, 3, 30, 40), extensions={"text": TextRecord("far", quad + [20, -20])})
     target = Sample(target.image, Labels((word, far), TABLE), {"index": 0})
     out, counts = paste(target, donor, 0, Placement(x=24, y=18, width=6, height=6))
     assert counts == {"illegible_covered": 1}  # counted as a warp counts the words it cuts
     covered, untouched, pasted = out.labels.instances
     assert covered.attributes == {"line": 0, "legible": False, "illegible_reason": "covered"}
-    assert covered.text.transcription == "hello" and np.array_equal(covered.text.quad, quad)
+    assert covered.extensions["text"].transcription == "hello" and np.array_equal(covered.extensions["text"].quad, quad)
     assert covered.area == 120 - 6 * 6 + 2 * 6  # rows 20..25 of x 24..29 covered: 6 x 6, rows 18..19 outside
     assert untouched == far  # no pixel of it covered: exactly as it was
     assert pasted.attributes == {"pasted": True}  # a pasted word keeps its legibility
@@ -146,7 +147,7 @@ def test_a_word_half_covered_by_a_paste_becomes_illegible_as_a_word_cut_by_a_war
     from synthgen.extensions import extensions_of, with_label_points
     from synthgen.types import InstanceGeometry
 
-    geo = {1: InstanceGeometry("car", TextRecord("hello", quad), attributes={"line": 0})}
+    geo = {1: InstanceGeometry("car", {"text": TextRecord("hello", quad)}, attributes={"line": 0})}
     labels = {1: extensions_of(geo[1])}
     moved = with_label_points(labels, quad.astype(np.float64) + [20, 0])  # x 30..50 in a 40 px wide image
     ids = np.zeros((30, 40), np.int32)
@@ -154,14 +155,12 @@ def test_a_word_half_covered_by_a_paste_becomes_illegible_as_a_word_cut_by_a_war
     fitted, counts = fit_geometry(geo, moved, ids, 40, 30)
     assert fitted[1].attributes == {"line": 0, "legible": False, "truncated": True, "illegible_reason": "truncated"}
     assert counts == {"illegible_truncated": 1}
-    np.testing.assert_array_equal(fitted[1].text.quad, [[30, 20], [40, 20], [40, 26], [30, 26]])
+    np.testing.assert_array_equal(fitted[1].extensions["text"].quad, [[30, 20], [40, 20], [40, 26], [30, 26]])
 
 
 def test_a_word_covered_again_is_counted_illegible_once():
     quad = np.array([[0, 0], [4, 0], [4, 2], [0, 2]], np.float32)
-    from synthgen.text.label import TextLabel
-
-    text = TextLabel(TextRecord("ab", quad))
+    text = TextRecord("ab", quad)
     hidden = np.ones((4, 8), bool)
     first = text.covered(hidden, hidden, {})
     assert first.counts == {"illegible_covered": 1}

@@ -369,7 +369,7 @@ copy_paste: {source: synth, p: 1.0, per_image: [1, 1], scale: [0.5, 0.5], catego
         i for s in train for i in s.labels.instances if i.attributes.get("illegible_reason") == "covered"
     ]
     assert len(covered) == len(train) > 0  # every train sample got one paste over its word
-    assert all(i.text.transcription == "hi" and i.attributes["legible"] is False for i in covered)
+    assert all(i.extensions["text"].transcription == "hi" and i.attributes["legible"] is False for i in covered)
     assert [s.meta["dropped"] for s in train] == [{"illegible_covered": 1}] * len(train)
     report = json.loads((tmp_path / "out/report.json").read_text())
     assert report["dropped"] == {"train": {"illegible_covered": len(covered)}, "val": {}, "test": {}}

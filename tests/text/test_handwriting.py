@@ -46,13 +46,13 @@ def test_word_and_char_boxes_are_the_drawn_ink_to_the_pixel(text):
     item = TextItem(1, text, DEJAVU, 40, (20, 30, 140), 0.0, (320.0, 80.0), hand=writer())
     geometry = draw_text(canvas, ids, item)
     assert geometry is not None
-    assert quad_box(geometry.text.quad) == ink_box(ids == 1)  # the word's quad is its pixels' box
-    assert geometry.text.transcription == text
-    assert geometry.text.chars == text.replace(" ", "")
+    assert quad_box(geometry.extensions["text"].quad) == ink_box(ids == 1)  # the word's quad is its pixels' box
+    assert geometry.extensions["text"].transcription == text
+    assert geometry.extensions["text"].chars == text.replace(" ", "")
     # each character's quad is the box of the ink its strokes drew (the plane before placement)
     plane = hand_plane(DEJAVU, 40, text, item.hand)
-    shift = np.asarray(quad_box(geometry.text.quad)[:2]) - plane.ink[:2]
-    for quad, plane_quad in zip(geometry.text.char_quads, plane.char_quads):
+    shift = np.asarray(quad_box(geometry.extensions["text"].quad)[:2]) - plane.ink[:2]
+    for quad, plane_quad in zip(geometry.extensions["text"].char_quads, plane.char_quads):
         np.testing.assert_array_equal(np.asarray(quad, np.float64), plane_quad + shift)
         l, t, r, b = (int(v) for v in quad_box(plane_quad))
         assert (plane.alpha[t:b, l:r] > 0).any()
@@ -116,8 +116,8 @@ def test_recognition_crops_with_handwriting_are_deterministic_and_labelled(tmp_p
         a, b = make_sample(cfg, i), make_sample(cfg, i)
         assert a.image.tobytes() == b.image.tobytes()
         (inst,) = a.labels.instances
-        assert inst.text.chars == inst.text.transcription.replace(" ", "")
-        assert len(inst.text.char_quads) == len(inst.text.chars)
+        assert inst.extensions["text"].chars == inst.extensions["text"].transcription.replace(" ", "")
+        assert len(inst.extensions["text"].char_quads) == len(inst.extensions["text"].chars)
 
 
 def test_generated_datasets_do_not_depend_on_the_worker_count(tmp_path):
@@ -163,7 +163,7 @@ def test_text_words_writes_by_hand_with_exact_boxes(tmp_path):
     assert sample.labels.instances
     for inst in sample.labels.instances:
         x, y, w, h = inst.bbox
-        assert quad_box(inst.text.quad) == (x, y, x + w, y + h)  # the visible pixels' box is the quad
+        assert quad_box(inst.extensions["text"].quad) == (x, y, x + w, y + h)  # the visible pixels' box is the quad
 
 
 @pytest.mark.parametrize(

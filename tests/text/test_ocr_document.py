@@ -18,7 +18,7 @@ def _lines(sample):
 
 
 def _edges(words):
-    return min(w.text.quad[:, 0].min() for w in words), max(w.text.quad[:, 0].max() for w in words)
+    return min(w.extensions["text"].quad[:, 0].min() for w in words), max(w.extensions["text"].quad[:, 0].max() for w in words)
 
 
 FLAT = {"skew": 0.0, "columns": 1, "heading_probability": 0.0, "paragraph_words": "randint(40, 60)"}
@@ -52,12 +52,12 @@ def test_alignment(tmp_path, align):
 def test_two_columns_and_headings(tmp_path):
     params = {"skew": 0.0, "columns": 2, "heading_probability": 1.0, "gutter": 0.05}
     s = make_sample(ocr_config(tmp_path, "document", params), 0)
-    xs = np.array([i.text.quad[:, 0].mean() for i in word_instances(s)])
+    xs = np.array([i.extensions["text"].quad[:, 0].mean() for i in word_instances(s)])
     width = s.image.shape[1]
     assert (xs < width / 2).sum() > 20 and (xs > width / 2).sum() > 20
     heights = {"heading": [], "body": []}
     for inst in word_instances(s):
-        heights[inst.attributes["role"]].append(np.linalg.norm(inst.text.quad[3] - inst.text.quad[0]))
+        heights[inst.attributes["role"]].append(np.linalg.norm(inst.extensions["text"].quad[3] - inst.extensions["text"].quad[0]))
     assert heights["heading"] and np.median(heights["heading"]) > np.median(heights["body"]) * 1.2
 
 
@@ -67,8 +67,8 @@ def test_skewed_page_quads_hold_the_words(tmp_path):
     for inst in word_instances(s):
         mask = inst.visible_mask()
         box = np.zeros(mask.shape, np.uint8)
-        cv2.fillPoly(box, [np.rint((inst.text.quad - 0.5) * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+        cv2.fillPoly(box, [np.rint((inst.extensions["text"].quad - 0.5) * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
         box = cv2.dilate(box, np.ones((3, 3), np.uint8)).astype(bool)
-        assert not (mask & ~box).any(), inst.text.transcription
-        top = inst.text.quad[1] - inst.text.quad[0]
+        assert not (mask & ~box).any(), inst.extensions["text"].transcription
+        top = inst.extensions["text"].quad[1] - inst.extensions["text"].quad[0]
         assert np.degrees(np.arctan2(-top[1], top[0])) == pytest.approx(2.0, abs=0.6)

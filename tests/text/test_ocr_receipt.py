@@ -33,11 +33,11 @@ def test_warped_quads_hold_their_words(tmp_path, crumple):
         s = make_sample(cfg, i)
         for inst in word_instances(s):
             mask = inst.visible_mask()
-            assert not (mask & ~_grow(_fill(mask.shape, inst.text.quad), TOLERANCE_PX)).any(), inst.text.transcription
+            assert not (mask & ~_grow(_fill(mask.shape, inst.extensions["text"].quad), TOLERANCE_PX)).any(), inst.extensions["text"].transcription
             chars = np.zeros(mask.shape, bool)
-            for q in inst.text.char_quads:
+            for q in inst.extensions["text"].char_quads:
                 chars |= _fill(mask.shape, q)
-            assert not (mask & ~_grow(chars, TOLERANCE_PX)).any(), inst.text.transcription
+            assert not (mask & ~_grow(chars, TOLERANCE_PX)).any(), inst.extensions["text"].transcription
             words += 1
     assert words > 40
 
@@ -75,7 +75,7 @@ def test_receipt_text_is_a_receipt(tmp_path):
     s = make_sample(cfg, 0)
     by_line: dict[int, list[str]] = {}
     for inst in word_instances(s):
-        by_line.setdefault(inst.attributes["line"], []).append(inst.text.transcription)
+        by_line.setdefault(inst.attributes["line"], []).append(inst.extensions["text"].transcription)
     lines = [" ".join(v) for _, v in sorted(by_line.items())]
     assert lines[-1] == "THANK YOU"
     totals = {ln.split()[0]: float(ln.split()[-1]) for ln in lines if ln.split()[0] in ("SUBTOTAL", "TAX", "TOTAL")}

@@ -19,12 +19,12 @@ def test_crops_have_the_configured_height_and_a_full_frame_quad(tmp_path):
         h, w = s.image.shape[:2]
         assert h == 40 and 40 <= w <= 300 or (h == 40 and not s.labels.instances)
         (inst,) = s.labels.instances
-        np.testing.assert_allclose(inst.text.quad, [[0, 0], [w, 0], [w, h], [0, h]])
-        assert inst.text.chars == inst.text.transcription.replace(" ", "") and len(inst.text.char_quads) == len(inst.text.chars)
+        np.testing.assert_allclose(inst.extensions["text"].quad, [[0, 0], [w, 0], [w, h], [0, h]])
+        assert inst.extensions["text"].chars == inst.extensions["text"].transcription.replace(" ", "") and len(inst.extensions["text"].char_quads) == len(inst.extensions["text"].chars)
         x, y, bw, bh = inst.bbox
         assert x >= 0 and y >= 0 and x + bw <= w and y + bh <= h
         assert inst.attributes["legible"] is True
-        assert inst.category == ("line" if " " in inst.text.transcription else "word")
+        assert inst.category == ("line" if " " in inst.extensions["text"].transcription else "word")
 
 
 PLATE = "[A-Z]{3}-[0-9]{4}"
@@ -43,8 +43,8 @@ def test_transcriptions_match_the_patterns(tmp_path):
     seen = set()
     for i in range(12):
         (inst,) = make_sample(cfg, i).labels.instances
-        assert re.fullmatch(PLATE, inst.text.transcription) or re.fullmatch(DATE, inst.text.transcription), inst.text.transcription
-        seen.add(bool(re.fullmatch(PLATE, inst.text.transcription)))
+        assert re.fullmatch(PLATE, inst.extensions["text"].transcription) or re.fullmatch(DATE, inst.extensions["text"].transcription), inst.extensions["text"].transcription
+        seen.add(bool(re.fullmatch(PLATE, inst.extensions["text"].transcription)))
     assert seen == {True, False}
 
 
@@ -61,7 +61,7 @@ def test_corpus_words_respect_the_charset(tmp_path, charset, allowed, source):
     cfg = ocr_config(tmp_path, "recognition", params)
     for i in range(8):
         (inst,) = make_sample(cfg, i).labels.instances
-        assert set(inst.text.transcription) <= set(allowed) and inst.text.transcription.strip(), inst.text.transcription
+        assert set(inst.extensions["text"].transcription) <= set(allowed) and inst.extensions["text"].transcription.strip(), inst.extensions["text"].transcription
 
 
 def test_pattern_outside_the_charset_is_a_config_error(tmp_path):
@@ -95,7 +95,7 @@ def test_same_index_same_crop(tmp_path):
     cfg = ocr_config(tmp_path, "recognition")
     a, b = make_sample(cfg, 5), make_sample(cfg, 5)
     assert a.image.tobytes() == b.image.tobytes()
-    assert a.labels.instances[0].text.transcription == b.labels.instances[0].text.transcription
+    assert a.labels.instances[0].extensions["text"].transcription == b.labels.instances[0].extensions["text"].transcription
 
 
 def test_luminance_percentiles_equal_numpy_on_the_rounded_luminance():

@@ -56,7 +56,7 @@ def test_tesseract_reads_clean_recognition_crops(tmp_path):
         # Tesseract wants taller text than 32 px crops and a quiet border around it
         crop = crop.resize((crop.width * 2, crop.height * 2), Image.BICUBIC)
         crop = ImageOps.expand(crop, 16, fill=int(np.median(np.asarray(crop))))
-        read += pytesseract.image_to_string(crop, config="--psm 7").strip() == inst.text.transcription
+        read += pytesseract.image_to_string(crop, config="--psm 7").strip() == inst.extensions["text"].transcription
     assert read / n >= MIN_READ_RATE, f"Tesseract read {read} of {n} crops exactly"
 
 
@@ -91,7 +91,7 @@ def _matches(ours, theirs) -> tuple[int, int]:
     found = overlapping = 0
     for inst in ours:
         candidates = [
-            (_iou(inst.bbox, box), j) for j, (t, box) in enumerate(theirs) if t == inst.text.transcription and j not in used
+            (_iou(inst.bbox, box), j) for j, (t, box) in enumerate(theirs) if t == inst.extensions["text"].transcription and j not in used
         ]
         if not candidates:
             continue

@@ -81,10 +81,10 @@ def test_char_ink_stays_inside_its_own_quad(tmp_path, name):
         for inst in sample.labels.instances:
             mask = inst.visible_mask()
             chars = np.zeros(mask.shape, bool)
-            for q in inst.text.char_quads:
+            for q in inst.extensions["text"].char_quads:
                 chars |= _fill(mask.shape, q)
-            assert not (mask & ~_grow(chars)).any(), (name, inst.text.transcription)
-            assert len(inst.text.char_quads) == len(inst.text.transcription.replace(" ", ""))
+            assert not (mask & ~_grow(chars)).any(), (name, inst.extensions["text"].transcription)
+            assert len(inst.extensions["text"].char_quads) == len(inst.extensions["text"].transcription.replace(" ", ""))
     assert checked > 20
 
 
@@ -114,7 +114,7 @@ def test_size_by_cap_height_makes_capitals_alike(tmp_path):
     heights = []
     for i in range(8):
         (inst,) = make_sample(cfg, i).labels.instances
-        quad = inst.text.char_quads[0]
+        quad = inst.extensions["text"].char_quads[0]
         heights.append(float(quad[:, 1].max() - quad[:, 1].min()))
     assert all(abs(h - want) <= 1.5 for h in heights), heights
 
@@ -149,7 +149,7 @@ def test_recorded_font_and_size_are_those_drawn(tmp_path):
         assert (meta["font"], meta["font_size"]) == (inst.attributes["font"], item.font_size)
         # the drawn glyphs are that font at that size: its first glyph's ink height matches
         run = layout_run(item.font_path, item.font_size, item.text, item.letter_spacing, item.stroke_width, item.weight)
-        assert run.chars == inst.text.chars
+        assert run.chars == inst.extensions["text"].chars
         seen.add(inst.attributes["font"])
     assert len(seen) >= 2
 
@@ -309,7 +309,7 @@ def test_all_caps_fonts_never_mislabel_lower_case(tmp_path, caps_font):
     cfg = ocr_config(tmp_path, "recognition", params)
     for i in range(10):
         (inst,) = make_sample(cfg, i).labels.instances
-        assert inst.text.transcription == inst.text.transcription.upper()
+        assert inst.extensions["text"].transcription == inst.extensions["text"].transcription.upper()
 
 
 @pytest.mark.parametrize("scene", ["wild", "document", "receipt"])

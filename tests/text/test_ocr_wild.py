@@ -40,14 +40,14 @@ def test_word_and_char_quads_hold_the_word_pixels(wild_samples):
     for s in samples:
         for inst in word_instances(s):
             mask = inst.visible_mask()
-            assert inst.category == "word" and " " not in inst.text.transcription
-            assert not (mask & ~_grow(_fill(mask.shape, inst.text.quad))).any(), inst.text.transcription
+            assert inst.category == "word" and " " not in inst.extensions["text"].transcription
+            assert not (mask & ~_grow(_fill(mask.shape, inst.extensions["text"].quad))).any(), inst.extensions["text"].transcription
             chars = np.zeros(mask.shape, bool)
-            for q in inst.text.char_quads:
+            for q in inst.extensions["text"].char_quads:
                 chars |= _fill(mask.shape, q)
-            assert not (mask & ~_grow(chars)).any(), inst.text.transcription
-            if inst.text.polygon is not None:
-                assert len(inst.text.polygon) > 4 and not (mask & ~_grow(_fill(mask.shape, inst.text.polygon))).any()
+            assert not (mask & ~_grow(chars)).any(), inst.extensions["text"].transcription
+            if inst.extensions["text"].polygon is not None:
+                assert len(inst.extensions["text"].polygon) > 4 and not (mask & ~_grow(_fill(mask.shape, inst.extensions["text"].polygon))).any()
             n += 1
     assert n > 40
 
@@ -138,12 +138,12 @@ def test_curved_words_have_outlines_that_hold_them(tmp_path):
     for i in range(3):
         for inst in word_instances(make_sample(cfg, i)):
             mask = inst.visible_mask()
-            assert inst.text.polygon is not None and len(inst.text.polygon) > 4
-            assert not (mask & ~_grow(_fill(mask.shape, inst.text.polygon))).any(), inst.text.transcription
-            assert not (mask & ~_grow(_fill(mask.shape, inst.text.quad))).any(), inst.text.transcription
+            assert inst.extensions["text"].polygon is not None and len(inst.extensions["text"].polygon) > 4
+            assert not (mask & ~_grow(_fill(mask.shape, inst.extensions["text"].polygon))).any(), inst.extensions["text"].transcription
+            assert not (mask & ~_grow(_fill(mask.shape, inst.extensions["text"].quad))).any(), inst.extensions["text"].transcription
             chars = np.zeros(mask.shape, bool)
-            for q in inst.text.char_quads:
+            for q in inst.extensions["text"].char_quads:
                 chars |= _fill(mask.shape, q)
-            assert not (mask & ~_grow(chars)).any(), inst.text.transcription
+            assert not (mask & ~_grow(chars)).any(), inst.extensions["text"].transcription
             curved += 1
     assert curved >= 10

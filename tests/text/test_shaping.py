@@ -140,9 +140,9 @@ def test_char_quads_are_clusters_holding_their_ink(script):
     rgb = np.zeros((120, 200, 3), np.uint8)
     ids = np.zeros((120, 200), np.int32)
     geo = draw_text(rgb, ids, item(path, word, angle=17.0))
-    assert geo.text.transcription == word and geo.text.chars == word
+    assert geo.extensions["text"].transcription == word and geo.extensions["text"].chars == word
     assert (geo.attributes.get("direction") == "rtl") == (script in RTL)
-    assert_ink_inside(ids == 1, geo.text.char_quads, geo.text.quad)
+    assert_ink_inside(ids == 1, geo.extensions["text"].char_quads, geo.extensions["text"].quad)
 
 
 def assert_ink_inside(mask: np.ndarray, char_quads: np.ndarray, quad: np.ndarray) -> None:
@@ -173,8 +173,8 @@ def test_curved_jittered_and_weighted_clusters_keep_their_ink(script):
         rgb = np.zeros((160, 240, 3), np.uint8)
         ids = np.zeros((160, 240), np.int32)
         geo = draw_text(rgb, ids, item(path, word, center=(120.0, 80.0), **kw))
-        assert geo.text.chars == word
-        assert_ink_inside(ids == 1, geo.text.char_quads, geo.text.quad)
+        assert geo.extensions["text"].chars == word
+        assert_ink_inside(ids == 1, geo.extensions["text"].char_quads, geo.extensions["text"].quad)
 
 
 def test_bidi_runs_reorder_numbers_and_latin_inside_rtl():

@@ -61,9 +61,9 @@ def test_labels_are_the_drawn_strings(tmp_path):
         (inst,) = sample.labels.instances
         assert 1 <= len(sample.meta["scene"]["text_kinds"]) <= 3
         drawn = cropped(inst.visible_mask())
-        ink = redrawn_mask(inst.text.transcription, files[inst.attributes["font"]], inst.attributes["font_size"])
-        assert (drawn == ink).all() if drawn.shape == ink.shape else False, inst.text.transcription
-        assert inst.text.chars == inst.text.transcription.replace(" ", "")
+        ink = redrawn_mask(inst.extensions["text"].transcription, files[inst.attributes["font"]], inst.attributes["font_size"])
+        assert (drawn == ink).all() if drawn.shape == ink.shape else False, inst.extensions["text"].transcription
+        assert inst.extensions["text"].chars == inst.extensions["text"].transcription.replace(" ", "")
         checked += 1
     assert checked == 12
 

@@ -71,7 +71,7 @@ WORDS = [
 def test_word_box_is_extent_of_its_ink(item):
     layers, labels = render(item)
     (inst,) = labels.instances
-    assert inst.text.transcription == item.text
+    assert inst.extensions["text"].transcription == item.text
     assert inst.bbox == ink_extent(layers.rgb)
     assert inst.area == int((layers.rgb != np.asarray(BG, np.uint8)).any(axis=2).sum())
 
@@ -80,18 +80,18 @@ def test_word_box_is_extent_of_its_ink(item):
 def test_word_quad_contains_all_ink(item):
     layers, labels = render(item)
     (inst,) = labels.instances
-    assert inside(pixel_centres(inst.visible_mask()), inst.text.quad, tol=1.0).all()
+    assert inside(pixel_centres(inst.visible_mask()), inst.extensions["text"].quad, tol=1.0).all()
 
 
 @pytest.mark.parametrize("item", WORDS, ids=lambda i: f"{i.text}@{i.angle}")
 def test_char_quads_cover_the_ink_and_each_holds_its_glyph(item):
     layers, labels = render(item)
     (inst,) = labels.instances
-    assert inst.text.chars == item.text.replace(" ", "")
-    assert inst.text.char_quads.shape == (len(inst.text.chars), 4, 2)
+    assert inst.extensions["text"].chars == item.text.replace(" ", "")
+    assert inst.extensions["text"].char_quads.shape == (len(inst.extensions["text"].chars), 4, 2)
     pts = pixel_centres(inst.visible_mask())
     covered = np.zeros(len(pts), bool)
-    for quad in inst.text.char_quads:
+    for quad in inst.extensions["text"].char_quads:
         covered |= inside(pts, quad, tol=1.0)
     assert covered.all(), f"{(~covered).sum()} ink pixels outside every char quad"
 
@@ -117,14 +117,14 @@ def test_quads_are_tight_around_the_ink_pillow_draws(text, font_path):
     item = TextItem(1, text, font_path, 44, (0, 0, 0), 0.0, (160.0, 100.0))
     layers, labels = render(item)
     (inst,) = labels.instances
-    word = _extent(inst.text.quad)
+    word = _extent(inst.extensions["text"].quad)
     x, y, w, h = inst.bbox
     assert np.array_equal(word, [x, y, x + w, y + h])  # the quad is exactly the mask's box
     font = fonts.load_font(font_path, 44)
     ref_word = _pillow_ink(font, (100, 50), text)
     assert np.abs((word[2:] - word[:2]) - (ref_word[2:] - ref_word[:2])).max() <= 1
-    assert inst.text.chars == text.replace(" ", "")
-    for k, (ch, quad) in enumerate((c, q) for c, q in zip(text, inst.text.char_quads) if not c.isspace()):
+    assert inst.extensions["text"].chars == text.replace(" ", "")
+    for k, (ch, quad) in enumerate((c, q) for c, q in zip(text, inst.extensions["text"].char_quads) if not c.isspace()):
         pen = font.getlength(text[: k + 1]) - font.getlength(ch)
         ref = _pillow_ink(font, (100 + pen, 50), ch) - np.tile(ref_word[:2], 2)
         got = _extent(quad) - np.tile(word[:2], 2)
@@ -181,7 +181,7 @@ def test_pycocotools_reads_coco_and_masks_match(tmp_path):
         for ann, inst in zip(anns, sample.labels.instances):
             mask = coco.annToMask(ann).astype(bool)
             assert (mask == inst.visible_mask()).all()
-            assert ann["area"] == mask.sum() and ann["text"] == inst.text.transcription
+            assert ann["area"] == mask.sum() and ann["text"] == inst.extensions["text"].transcription
             ys, xs = np.nonzero(mask)
             assert ann["bbox"] == [xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1]
             assert len(ann["char_quads"]) == len(ann["chars"]) and len(ann["quad"]) == 8

@@ -64,18 +64,18 @@ def test_ink_lies_in_char_quads_and_word_outline(style):
     mask = layers.instance_id == 1
     geo = layers.geometry[1]
     assert mask.sum() > 200
-    assert geo.text.chars == "JaguarQuay" and geo.text.char_quads.shape == (10, 4, 2)
+    assert geo.extensions["text"].chars == "JaguarQuay" and geo.extensions["text"].char_quads.shape == (10, 4, 2)
     chars = np.zeros(mask.shape, bool)
-    for q in geo.text.char_quads:
+    for q in geo.extensions["text"].char_quads:
         chars |= fill_polygon(mask.shape, q)
     outside = mask & ~grow(chars, 1)
     assert not outside.any(), f"{outside.sum()} ink pixels outside the char quads"
-    assert not (mask & ~grow(fill_polygon(mask.shape, geo.text.quad), 1)).any()
+    assert not (mask & ~grow(fill_polygon(mask.shape, geo.extensions["text"].quad), 1)).any()
     if item.curve != "none":
-        assert geo.text.polygon is not None and len(geo.text.polygon) > 4
-        assert not (mask & ~grow(fill_polygon(mask.shape, geo.text.polygon), 1)).any()
+        assert geo.extensions["text"].polygon is not None and len(geo.extensions["text"].polygon) > 4
+        assert not (mask & ~grow(fill_polygon(mask.shape, geo.extensions["text"].polygon), 1)).any()
     else:
-        assert geo.text.polygon is None
+        assert geo.extensions["text"].polygon is None
 
 
 @pytest.mark.parametrize("style", ["spacing", "arc", "wave", "perspective"])
@@ -84,7 +84,7 @@ def test_each_glyph_ink_in_its_own_quad(style):
     item = _item(text="JaguarQ", **{**STYLES[style], "letter_spacing": 12.0})
     layers = render_layers(_scene(item))
     mask = (layers.instance_id == 1).astype(np.uint8)
-    quads = layers.geometry[1].text.char_quads
+    quads = layers.geometry[1].extensions["text"].char_quads
     n, labels = cv2.connectedComponents(mask, connectivity=8)
     assert n - 1 == len(quads)
     blobs = sorted(range(1, n), key=lambda c: np.nonzero(labels == c)[1].mean())

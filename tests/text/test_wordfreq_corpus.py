@@ -60,12 +60,12 @@ def test_recognition_and_wild_draw_from_wordfreq(tmp_path):
     corpus = {"builtin": False, "wordfreq": "en", "top": 3000, "sampling": "frequency", "case": "lower"}
     cfg = ocr_config(tmp_path, "recognition", {"corpus": corpus, "text": {"source": "word", "words": 1}})
     known = set(w for w, _ in wordfreq_words("en", 3000, "corpus"))
-    texts = [make_sample(cfg, i).labels.instances[0].text.transcription for i in range(40)]
+    texts = [make_sample(cfg, i).labels.instances[0].extensions["text"].transcription for i in range(40)]
     assert all(t in known for t in texts)
     assert len(set(texts)) < len(texts)  # frequent words come again
     cfg = ocr_config(tmp_path, "wild", {"corpus": {"builtin": False, "wordfreq": "de", "top": 2000, "case": "lower"}})
     german = set(w for w, _ in wordfreq_words("de", 2000, "corpus"))
-    words = [i.text.transcription for i in make_sample(cfg, 0).labels.instances if i.category == "word"]
+    words = [i.extensions["text"].transcription for i in make_sample(cfg, 0).labels.instances if i.category == "word"]
     assert words and all(w in german for w in words)
 
 
