@@ -27,6 +27,7 @@ steadiest figure).
 
     python scripts/bench_render.py [--num 40] [--repeats 2] [--width 640 --height 384] [--workers 1]
     python scripts/bench_render.py --features   # the renderer's cost of each realism feature per frame
+    python scripts/bench_render.py --stages     # the CPU time per frame of each stage of a sample
 """
 
 from __future__ import annotations
@@ -229,6 +230,70 @@ def feature_costs(specs, settings, repeats: int) -> None:
         print(f"| {name} | {t * 1000:.1f} | {cost} |")
 
 
+def stage_costs(config, num: int, repeats: int) -> None:
+    """Print the CPU time per frame of each stage of a driving sample in this process (one worker's
+    work, writers aside): where synthgen spends beyond the two passes that bare pyrender draws."""
+    from collections import defaultdict
+
+    import synthgen.driving.render as mesh3d
+    from synthgen.annotate import annotate
+    from synthgen.engine.context import WorkerContext
+    from synthgen.engine.pipeline import encode_image
+    from synthgen.engine.seeds import stage_rng
+    from synthgen.scene import SCENES
+    from synthgen.steps import run_steps
+
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(name, call, *args, **kwargs):
+        start = time.process_time()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            spent[name] += time.process_time() - start
+
+    parts = {
+        "render_passes": "  the RGB and SEG passes (what bare pyrender draws)",
+        "seg_ids_in": "  occlusion passes (actors drawn alone)",
+        "object_mesh": "  meshes",
+        "build_scene": "  the pyrender scene (primitives, materials, lights)",
+        "light_effects": "  2D light effects (sky, wet road, bloom)",
+    }
+    originals = {name: getattr(mesh3d, name) for name in parts}
+    for name, label in parts.items():
+        setattr(mesh3d, name, lambda *a, _call=originals[name], _label=label, **k: timed(_label, _call, *a, **k))
+    kind = SCENES.get(config.scene.kind)
+    ctx = WorkerContext(config)
+    best: dict[str, float] = defaultdict(lambda: float("inf"))
+    try:
+        for repeat in range(repeats + 1):  # the first round warms up (textures, shaders)
+            spent.clear()
+            for i in range(num):
+                spec = timed("scene sampling", kind.sample, config.scene.settings, stage_rng(config.seed, i, "scene"))
+                layers = timed(
+                    "render (all of it)", ctx.render_kind.render, spec, config.render.settings, ctx.render_resource
+                )
+                for stage, steps in (("generate", config.generate), ("augment", config.augment)):
+                    if steps:
+                        rng = stage_rng(config.seed, i, stage)
+                        layers = timed(
+                            "weather (fog, rain, snow)", run_steps, steps, layers, spec, rng, ctx, stage=stage
+                        ).layers
+                layers, _ = timed("camera model (sensor)", kind.measure, config.scene.settings, spec, layers)
+                timed("labels", annotate, layers, spec, config.categories, config.annotate)
+                timed("dataset image PNG", encode_image, layers.rgb, config.image)
+            if repeat:
+                for name, t in spent.items():
+                    best[name] = min(best[name], t / num)
+    finally:
+        ctx.close()
+        for name, call in originals.items():
+            setattr(mesh3d, name, call)
+    print(f"CPU per frame of each stage, {num} scenes, best of {repeats} (writers not included):")
+    for name, t in best.items():
+        print(f"  {name:52s} {t * 1000:6.1f} ms")
+
+
 def synthgen_run(config, workers: int) -> tuple[float, float]:
     """(wall, CPU) seconds of ``synthgen generate`` (CPU: this process and its workers)."""
     from synthgen.engine import generate
@@ -259,6 +324,9 @@ def main() -> None:
     parser.add_argument(
         "--features", action="store_true", help="print the renderer's cost of each realism feature per frame instead"
     )
+    parser.add_argument(
+        "--stages", action="store_true", help="print the CPU time per frame of each stage of a sample instead"
+    )
     args = parser.parse_args()
     os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
     os.environ.setdefault("LP_NUM_THREADS", "1")  # as the mesh3d renderer sets it: parallel by process
@@ -283,6 +351,9 @@ def main() -> None:
     settings = config.render.settings
     if args.features:
         feature_costs(specs, settings, args.repeats)
+        return
+    if args.stages:
+        stage_costs(config, args.num, args.repeats)
         return
     best = {"bare pyrender (1 process)": float("inf"), "synthgen, 1 worker": float("inf")}
     if args.workers == 2:
