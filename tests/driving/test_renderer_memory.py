@@ -88,12 +88,13 @@ def test_memory_stays_flat_over_many_frames():
     settling from the other tests' leftovers read as +10-19 MB and made the bound meaningless.
 
     Single RSS readings (no trim) of a clean worker moved by +-5 MB between frames 200 and 1,200 with
-    no trend (437-446 MB, flat from frame 400), which a bound had to leave room for; after
-    ``malloc_trim`` and as the median of 5 readings they read -0.05 MB over frames 200-600, and a
-    leak of 32 KB a frame planted in the loop read +10.6 MB. The 4 MB bound catches a leak of
-    ~16 KB a frame (the bound before, 32 MB on two raw readings, let through 80 KB a frame)."""
+    no trend (437-446 MB, flat from frame 400), which a bound had to leave room for. After
+    ``malloc_trim``, as the median of 5 readings (``scripts/bench_render_memory.py``), frames 200-600
+    read -0.05 and +0.7 MB clean (+3.6 MB over 200-800), +6.25 and +6.33 MB with a leak of 16 KB a
+    frame planted in the loop, +10.6 MB at 32 KB. The 5 MB bound catches a leak of 16 KB a frame
+    (the bound before, 32 MB on two raw readings, let through 80 KB a frame)."""
     grew = rss_growth()
-    assert grew < 4, f"RSS grew {grew:.1f} MB from frame 200 to 600"
+    assert grew < 5, f"RSS grew {grew:.1f} MB from frame 200 to 600"
 
 
 def test_closing_a_renderer_leaves_the_others_of_the_process_working():
