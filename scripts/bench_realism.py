@@ -20,6 +20,11 @@ its own (the ``realism`` extra) so the project's venv keeps its OpenCV::
     /work/venv-realism/bin/pip install -e '.[realism,3d]'
     PYTHONPATH=. /work/venv-realism/bin/python scripts/bench_realism.py --num 50 [--json out.json]
 
+``--per-keypoint`` adds each keypoint's mean offset of MediaPipe's from ours (a keypoint we place
+off the joint shows as a steady offset, not as noise) and the share found and PCK per view (front,
+side, back); ``--crops DIR`` writes each pose miss and each person under PCK 0.9 with both keypoint
+sets drawn, to look at; ``--sets day`` runs only some conditions while iterating.
+
 MediaPipe is pinned below 0.10.22: later wheels dropped ``mediapipe.solutions`` and no longer ship
 the pose model (the Tasks API downloads it); 0.10.21 brings opencv-contrib-python 4.11 (which has
 HOGDescriptor too) and numpy 1.26.
@@ -60,6 +65,10 @@ class Tally:
     pose_found: int = 0
     pck_hits: list = field(default_factory=list)  # per found person: share of its visible keypoints within 0.2 torso
     heights: list = field(default_factory=list)
+    # per found person: (17, 2) offsets of MediaPipe's keypoints from ours in torso diameters, NaN
+    # where ours is not visible (a keypoint placed off the joint shows as a mean offset, not noise)
+    offsets: list = field(default_factory=list)
+    views: list = field(default_factory=list)  # per counted person: (view, pose found, PCK or NaN)
 
     def row(self, name: str) -> dict:
         pck = float(np.mean(self.pck_hits)) if self.pck_hits else float("nan")
@@ -110,8 +119,9 @@ def match(gt: list, det: list, threshold: float = 0.5) -> tuple[set, set]:
     return used_g, used_d
 
 
-def pose_on_crop(pose, image_rgb: np.ndarray, box, keypoints: np.ndarray) -> float | None:
-    """PCK@0.2 of MediaPipe's keypoints on a crop around ``box``, or None when it finds no person."""
+def pose_on_crop(pose, image_rgb: np.ndarray, box, keypoints: np.ndarray) -> tuple[float, np.ndarray] | None:
+    """PCK@0.2 of MediaPipe's keypoints on a crop around ``box`` and their (17, 2) pixel positions,
+    or None when it finds no person."""
     x, y, w, h = box
     grow = 0.3
     side = max(w, h) * (1 + grow)
@@ -129,11 +139,39 @@ def pose_on_crop(pose, image_rgb: np.ndarray, box, keypoints: np.ndarray) -> flo
     if torso <= 0 or not seen.any():
         return None
     err = np.linalg.norm(pred - keypoints[:, :2], axis=1)
-    return float(np.mean(err[seen] <= 0.2 * torso))
+    return float(np.mean(err[seen] <= 0.2 * torso)), pred
 
 
-def measure(samples, tally: Tally, hog, pose, dump: Path | None = None) -> None:
-    """Run both detectors on each sample and add to ``tally``."""
+def draw_pair(image_rgb: np.ndarray, box, ours: np.ndarray, pred: np.ndarray | None, path: Path) -> None:
+    """A crop around ``box`` grown 4x, with our visible keypoints (green) and MediaPipe's (red),
+    each pair joined by a line, written to ``path``."""
+    import cv2
+
+    x, y, w, h = box
+    side = max(w, h) * 1.3
+    cx, cy = x + w / 2, y + h / 2
+    x0, y0 = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
+    x1, y1 = int(min(image_rgb.shape[1], cx + side / 2)), int(min(image_rgb.shape[0], cy + side / 2))
+    scale = 4
+    crop = cv2.resize(image_rgb[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    out = cv2.cvtColor(crop, cv2.COLOR_RGB2BGR)
+
+    def at(p):
+        return int((p[0] - x0) * scale), int((p[1] - y0) * scale)
+
+    for k in range(len(ours)):
+        if ours[k, 2] != 2:
+            continue
+        cv2.circle(out, at(ours[k]), 5, (0, 255, 0), -1)
+        if pred is not None:
+            cv2.line(out, at(ours[k]), at(pred[k]), (0, 255, 255), 1)
+            cv2.circle(out, at(pred[k]), 5, (0, 0, 255), -1)
+    cv2.imwrite(str(path), out)
+
+
+def measure(samples, tally: Tally, hog, pose, dump: Path | None = None, crops: Path | None = None) -> None:
+    """Run both detectors on each sample and add to ``tally``; with ``crops``, write a crop of each
+    person the pose model misses or places at PCK < 0.9, both keypoint sets drawn."""
     import cv2
 
     for sample in samples:
@@ -148,13 +186,24 @@ def measure(samples, tally: Tally, hog, pose, dump: Path | None = None) -> None:
         tally.people += len(counted)
         tally.hog_found += len(found)
         tally.hog_false += len(det) - len(explained)
-        for inst in counted:
+        for number, inst in enumerate(counted):
             tally.heights.append(inst.bbox[3])
             kp = np.asarray(inst.keypoints, np.float64)
-            pck = pose_on_crop(pose, image, inst.bbox, kp)
-            if pck is not None:
+            found_pose = pose_on_crop(pose, image, inst.bbox, kp)
+            pred = None
+            if found_pose is not None:
+                pck, pred = found_pose
                 tally.pose_found += 1
                 tally.pck_hits.append(pck)
+                torso = float(np.linalg.norm(kp[LEFT_SHOULDER, :2] - kp[RIGHT_HIP, :2]))
+                offset = (pred - kp[:, :2]) / torso
+                offset[kp[:, 2] != 2] = np.nan
+                tally.offsets.append(offset)
+            tally.views.append((view_of(kp), pred is not None, pck if pred is not None else float("nan")))
+            if crops is not None and (pred is None or pck < 0.9):
+                tag = ("miss" if pred is None else f"pck{pck:.2f}") + "_" + view_of(kp)
+                name = f"{sample.meta['index']:04d}_{number}_{tag}_{inst.attributes.get('pose', '')}.png"
+                draw_pair(image, inst.bbox, kp, pred, crops / name)
         if dump is not None:
             out = bgr.copy()
             for inst in counted:
@@ -163,6 +212,48 @@ def measure(samples, tally: Tally, hog, pose, dump: Path | None = None) -> None:
             for x, y, w, h in det:
                 cv2.rectangle(out, (int(x), int(y)), (int(x + w), int(y + h)), (0, 0, 255), 2)
             cv2.imwrite(str(dump / f"{sample.meta['index']:04d}.jpg"), out, [cv2.IMWRITE_JPEG_QUALITY, 85])
+
+
+def view_of(keypoints: np.ndarray) -> str:
+    """``front``, ``back`` or ``side``: how a person is seen, from our keypoints (the shoulders'
+    spread against the torso's length; the nose seen or hidden)."""
+    spread = abs(keypoints[5, 0] - keypoints[6, 0])
+    length = abs((keypoints[5, 1] + keypoints[6, 1]) / 2 - (keypoints[11, 1] + keypoints[12, 1]) / 2)
+    if spread < 0.35 * length:
+        return "side"
+    return "front" if keypoints[0, 2] == 2 else "back"
+
+
+def print_views(views: list) -> None:
+    """Pose found and mean PCK@0.2 per view (front, side, back)."""
+    for view in ("front", "side", "back"):
+        rows = [(found, pck) for v, found, pck in views if v == view]
+        if rows:
+            pcks = [pck for found, pck in rows if found]
+            mean = f"{np.mean(pcks):.2f}" if pcks else "-"
+            print(f"  {view:6s} people {len(rows):3d}  pose found {sum(f for f, _ in rows):3d}  PCK@0.2 {mean}")
+
+
+def print_per_keypoint(name: str, offsets: np.ndarray) -> None:
+    """Each COCO keypoint's mean offset (MediaPipe's minus ours, torso diameters, image x right and
+    y down), median error and PCK@0.2 over the found people whose keypoint we mark visible.
+
+    Args:
+        offsets: (people, 17, 2), NaN where our keypoint is not visible.
+    """
+    from synthgen.driving.categories import COCO_KEYPOINTS
+
+    print(f"  {name}: keypoint      n   mean dx  mean dy  median err  PCK@0.2")
+    err = np.linalg.norm(offsets, axis=2)
+    for k, kp_name in enumerate(COCO_KEYPOINTS):
+        ok = ~np.isnan(err[:, k])
+        if not ok.any():
+            continue
+        dx, dy = np.mean(offsets[ok, k], axis=0)
+        print(
+            f"  {kp_name:16s} {ok.sum():4d}  {dx:+7.3f}  {dy:+7.3f}  {np.median(err[ok, k]):9.3f}  "
+            f"{np.mean(err[ok, k] <= 0.2):6.2f}"
+        )
 
 
 def condition_config(tod: str, weather: str, folder: Path) -> Path:
@@ -218,6 +309,11 @@ def main() -> int:
     parser.add_argument("--scenario-num", type=int, default=12, help="frames per shipped scenario (0: skip)")
     parser.add_argument("--json", help="write the table as JSON here")
     parser.add_argument("--dump", help="write each frame with the people (green) and HOG boxes (red) here")
+    parser.add_argument(
+        "--crops", help="write crops of pose misses and PCK < 0.9 people, both keypoint sets drawn, here"
+    )
+    parser.add_argument("--sets", help="comma-separated conditions to run (default: all), e.g. day,dusk")
+    parser.add_argument("--per-keypoint", action="store_true", help="print each keypoint's offset and PCK per set")
     args = parser.parse_args()
     try:
         import cv2
@@ -239,6 +335,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         sets = []
         for name, (tod, weather) in CONDITIONS.items():
+            if args.sets and name not in args.sets.split(","):
+                continue
             sets.append((name, load_run_config(condition_config(tod, weather, Path(tmp))), args.num))
         if args.scenario_num:
             from synthgen.driving.scenario import scenario_folder
@@ -252,7 +350,14 @@ def main() -> int:
             if args.dump:
                 dump = Path(args.dump) / name.replace(" ", "_").replace("+", "")
                 dump.mkdir(parents=True, exist_ok=True)
-            measure(stream(GeneratedSource(config), range(num)), tally, hog, pose, dump)
+            crops = None
+            if args.crops:
+                crops = Path(args.crops) / name.replace(" ", "_").replace("+", "")
+                crops.mkdir(parents=True, exist_ok=True)
+            measure(stream(GeneratedSource(config), range(num)), tally, hog, pose, dump, crops)
+            if args.per_keypoint and tally.offsets:
+                print_per_keypoint(name, np.stack(tally.offsets))
+                print_views(tally.views)
             rows.append(tally.row(name))
             r = rows[-1]
             print(

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 WORDS = ["scene.params.text.source=word", "scene.params.text.words=1", "scene.params.max_width=160"]
 MAX_WIDTH = 160
 # the model, its CTC coding and the CER are synthgen assist's (synthgen/loop/recognizer.py)
-from synthgen.loop.recognizer import build_crnn, decode, encode, frames_of, grey  # noqa: E402
+from synthgen.loop.recognizer import build_crnn, decode, encode, frames_of, grey, standardise  # noqa: E402
 from synthgen.loop.results import edit_distance  # noqa: E402
 
 
@@ -45,7 +45,8 @@ def evaluate(model, samples, charset, batch=64):
     with torch.no_grad():
         for i in range(0, len(samples), batch):
             images, widths, texts = recognition_collate(samples[i : i + batch], max_width=MAX_WIDTH)
-            for (pred, _), text in zip(decode(model(grey(images)), charset, frames_of(widths)), texts):
+            inputs = standardise(grey(images), widths)
+            for (pred, _), text in zip(decode(model(inputs), charset, frames_of(widths)), texts):
                 correct += pred == text
                 errors += edit_distance(pred, text)
                 chars += len(text)
@@ -61,7 +62,7 @@ def train(real_train, held_out, charset, minutes: float, share: float, seed: int
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = build_crnn(len(charset) + 1)
-    optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
+    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     stream = None
     if share > 0:
@@ -74,7 +75,7 @@ def train(real_train, held_out, charset, minutes: float, share: float, seed: int
         samples += [real_train[i] for i in rng.integers(0, len(real_train), batch - len(samples))]
         seen_syn += n_syn
         images, widths, texts = recognition_collate(samples, max_width=MAX_WIDTH)
-        log_probs = model(grey(images))
+        log_probs = model(standardise(grey(images), widths))
         targets, lengths = encode(texts, charset)
         loss = ctc(log_probs, targets, frames_of(widths), lengths)
         optimiser.zero_grad()

@@ -121,8 +121,8 @@ def _solid_transform(solid: Solid):
         scale = size
     elif solid.shape == "cylinder":
         scale = (size[0], size[0], size[1])
-    else:
-        scale = (size[0], size[0], size[0])
+    else:  # a sphere, or an ellipsoid when three semi-axes are given
+        scale = (size[0], size[0], size[0]) if len(size) == 1 else size
     return scale, _euler(*solid.rotation), solid.center
 
 

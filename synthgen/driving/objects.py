@@ -19,11 +19,11 @@ class Solid:
 
     Attributes:
         shape: ``box`` (size = extents x, y, z), ``cylinder`` (size = radius, height; axis z),
-            ``sphere`` (size = radius,), ``segment`` (a cylinder of radius size[0] from point
-            ``a`` to point ``b``).
+            ``sphere`` (size = radius, or three semi-axes along x, y, z: an ellipsoid),
+            ``segment`` (a cylinder of radius size[0] from point ``a`` to point ``b``).
         size: the shape's sizes, metres.
         center: (x, y, z) of the shape's centre (box, cylinder, sphere).
-        rotation: (roll, pitch, yaw) radians applied about the centre (box, cylinder).
+        rotation: (roll, pitch, yaw) radians applied about the centre (box, cylinder, ellipsoid).
         a, b: the segment's end points.
         color: (r, g, b) 0..255.
         material: a name in driving/materials.py (how its surface looks: texture, roughness, glow).

@@ -1,7 +1,9 @@
 """Procedural people: a posed skeleton (the 17 COCO keypoints and the joints between them) dressed
-in a body of rounded solids: a head with hair, eyes, nose, mouth and ears; a torso wider at the
-chest than at the waist; tapered limbs with rounded joints; hands and shoes; clothes (top, bottom,
-shoes) in colours drawn from published frequencies; bags and, in rain, umbrellas.
+in a body of rounded solids: a head of real proportions (an ellipsoid skull narrower than it is
+tall) with hair, eyes, nose, mouth and ears; a torso wider at the chest than at the waist, with a
+chest and buttocks in profile; limbs of measured girths that narrow at the knee, ankle, elbow and
+wrist; flat hands and low shoes; clothes (top, bottom, shoes) in colours drawn from published
+frequencies; bags and, in rain, umbrellas.
 
 Bodies vary in age (adult, child, elderly), height, girth and shoulder and hip widths; poses are
 sampled along a gait cycle (walking, running, crossing with the head turned to the traffic),
@@ -62,6 +64,19 @@ UMBRELLAS = _palette(
     (((20, 20, 25), 50), ((30, 40, 100), 15), ((150, 20, 25), 15), ((200, 200, 200), 10), ((40, 90, 50), 10))
 )
 EYE = (25, 20, 20)
+# The skull's semi-axes (forward, sideways, up) over the head radius (half the head's height, vertex
+# to chin): an adult head is ~0.088 x height wide, ~0.11 deep and ~0.13 tall (anthropometric means),
+# so a sphere of the head's height is half as wide again as a real head
+HEAD_AXES = (0.85, 0.7, 0.86)
+FACE_AXES = (0.62, 0.55, 0.56)  # cheeks, jaw and chin, below and ahead of the skull
+# Limb radii along each limb over height, at a girth of 1 (from the mean circumferences of adults:
+# mid-thigh ~55 cm, calf ~37 cm, ankle ~22 cm, upper arm ~32 cm, wrist ~17 cm; ANSUR II): the
+# knee, ankle, elbow and wrist narrow as a real limb does, where a pose model looks for the joints
+THIGH = (0.052, 0.047, 0.039, 0.03)
+SHIN = (0.029, 0.034, 0.027, 0.019)
+HEM = 0.027  # a trouser leg's hem, over height
+UPPER_ARM = (0.031, 0.029, 0.023)
+FOREARM = (0.024, 0.022, 0.016)
 GLASS_VISOR = (30, 35, 45)
 LIPS = (150, 80, 75)
 
@@ -192,8 +207,6 @@ def skeleton(
             j[f"{name}_hip"], j[f"{name}_knee"], j[f"{name}_ankle"] = hip, knee, pedal
         lean = math.radians(25)
     else:
-        # a running stride lifts the body: hips a little lower at mid-stance, knees bent more
-        drop = 0.03 * h if running else 0.0
         for s, name, angle in ((1, "left", swing), (-1, "right", -swing)):
             leg_phase = phase + (0 if s > 0 else math.pi)
             if running:
@@ -202,7 +215,7 @@ def skeleton(
                 bend = max(0.0, math.sin(leg_phase + 0.8)) * math.radians(35) * stride
             else:
                 bend = math.radians(3)
-            hip = np.array([0.0, s * hip_w, hip_z - drop])
+            hip = np.array([0.0, s * hip_w, hip_z])
             d1 = np.array([math.sin(angle), 0.0, -math.cos(angle)])
             knee = hip + thigh * d1
             a2 = angle - bend
@@ -210,6 +223,13 @@ def skeleton(
             if not gait:  # standing: feet a little apart
                 ankle = ankle + np.array([0.0, s * 0.015 * h, 0.0])
             j[f"{name}_hip"], j[f"{name}_knee"], j[f"{name}_ankle"] = hip, knee, ankle
+        # the stance foot stays on the ground: a swung or bent leg reaches less far down, so the
+        # pelvis drops (as it does in a real stride) instead of the body floating above its shadow
+        stance = hip_z - thigh - shin
+        drop = min(float(j["left_ankle"][2]), float(j["right_ankle"][2])) - stance
+        for name in ("left", "right"):
+            for part in ("hip", "knee", "ankle"):
+                j[f"{name}_{part}"] = j[f"{name}_{part}"] - np.array([0.0, 0.0, drop])
         lean = build.stoop + (math.radians(10) if running else 0.0)
     pelvis = (j["left_hip"] + j["right_hip"]) / 2
     trunk = np.array([math.sin(lean), 0.0, math.cos(lean)])
@@ -231,7 +251,8 @@ def skeleton(
             d1 = np.array([math.sin(arm), s * 0.16, -math.cos(arm)])
             d1 /= np.linalg.norm(d1)
             elbow = shoulder + upper_arm * d1
-            fa = arm + math.radians(80 if running else (15 if gait else 8))
+            # a relaxed arm hangs with the elbow bent ~15 degrees, the hand in front of the thigh
+            fa = arm + math.radians(80 if running else 16)
             d2 = np.array([math.sin(fa), s * 0.05, -math.cos(fa)])
             wrist = elbow + forearm * d2 / np.linalg.norm(d2)
         j[f"{name}_shoulder"], j[f"{name}_elbow"], j[f"{name}_wrist"] = shoulder, elbow, wrist
@@ -246,8 +267,10 @@ def skeleton(
     j["chest"] = pelvis + trunk * torso_len * 0.72
     j["nose"] = head + head_r * (0.98 * fwd - 0.15 * up)
     for s, name in ((1, "left"), (-1, "right")):
-        j[f"{name}_eye"] = head + head_r * (0.85 * fwd + s * 0.38 * left + 0.2 * up)
-        j[f"{name}_ear"] = head + head_r * 0.98 * s * left
+        # pupils ~6.3 cm apart; the ear canal on the skull's side (HEAD_AXES: the skull is
+        # narrower than it is deep or tall)
+        j[f"{name}_eye"] = head + head_r * (0.74 * fwd + s * 0.29 * left + 0.15 * up)
+        j[f"{name}_ear"] = head + head_r * (HEAD_AXES[1] * s * left - 0.05 * fwd)
     j["_head_r"] = np.array([head_r, 0.0, 0.0])
     j["_fwd"], j["_up"] = fwd, up
     return j
@@ -268,44 +291,71 @@ def _ball(radius: float, color, center, material: str) -> Solid:
     return Solid("sphere", (float(radius),), color, tuple(float(v) for v in center), material=material)
 
 
-def _tapered(r0: float, r1: float, color, a, b, material: str, pieces: int = 3) -> list[Solid]:
-    """A limb from ``a`` (radius r0) to ``b`` (radius r1) as ``pieces`` segments of falling radius,
-    with a ball at ``a`` (the rounded joint)."""
+def _frame_euler(fwd: np.ndarray, left: np.ndarray, up: np.ndarray) -> tuple[float, float, float]:
+    """(roll, pitch, yaw) of ``Solid.rotation`` (static x, y, z) that turn x, y, z onto the unit
+    axes ``fwd``, ``left``, ``up``."""
+    rot = np.column_stack([fwd, left, up])
+    pitch = -math.asin(float(np.clip(rot[2, 0], -1.0, 1.0)))
+    return math.atan2(rot[2, 1], rot[2, 2]), pitch, math.atan2(rot[1, 0], rot[0, 0])
+
+
+def _ellipsoid(axes, color, center, turn: tuple[float, float, float], material: str) -> Solid:
+    return Solid(
+        "sphere", tuple(float(v) for v in axes), color, tuple(float(v) for v in center), turn, material=material
+    )
+
+
+def _profiled(radii, color, a, b, material: str) -> list[Solid]:
+    """A limb from ``a`` to ``b`` whose radius follows ``radii`` (at evenly spaced stations, the
+    first at ``a``): one segment between each two stations, and a ball at ``a`` (the rounded joint)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    out = [_ball(r0, color, a, material)]
-    for i in range(pieces):
-        t0, t1 = i / pieces, (i + 1) / pieces
-        r = r0 + (r1 - r0) * (i + 0.5) / pieces
-        out.append(_seg(r, color, a + (b - a) * t0, a + (b - a) * t1, material))
+    n = len(radii) - 1
+    out = [_ball(radii[0], color, a, material)]
+    for i in range(n):
+        r = (radii[i] + radii[i + 1]) / 2
+        out.append(_seg(r, color, a + (b - a) * i / n, a + (b - a) * (i + 1) / n, material))
     return out
+
+
+def _hand(skin, elbow: np.ndarray, wrist: np.ndarray, h: float) -> Solid:
+    """A hand: a flat ellipsoid from the wrist along the forearm, ~0.1 x height to the fingertips,
+    the palm facing the body's side."""
+    along = (wrist - elbow) / max(float(np.linalg.norm(wrist - elbow)), 1e-9)
+    across = np.array([1.0, 0.0, 0.0]) - along * along[0]
+    if np.linalg.norm(across) < 1e-6:
+        across = np.array([0.0, 0.0, 1.0]) - along * along[2]
+    across /= np.linalg.norm(across)
+    turn = _frame_euler(along, across, np.cross(along, across))
+    return _ellipsoid((0.05 * h, 0.024 * h, 0.012 * h), skin, wrist + 0.045 * h * along, turn, "skin")
 
 
 def _head(j, head_r: float, skin, hair, style: str) -> list[Solid]:
     """Skull, jaw, ears, eyes, brows, nose, mouth and hair, facing ``_fwd``."""
     head, fwd, up = j["head"], j["_fwd"], j["_up"]
     left = np.cross(up, fwd)
-    out = [_ball(head_r, skin, head, "skin")]
-    out.append(_ball(head_r * 0.78, skin, head + head_r * (0.18 * fwd - 0.38 * up), "skin"))  # jaw and chin
+    turn = _frame_euler(fwd, left, up)
+    out = [_ellipsoid(np.multiply(HEAD_AXES, head_r), skin, head + 0.08 * head_r * up, turn, "skin")]
+    face = head + head_r * (0.2 * fwd - 0.44 * up)  # cheeks, jaw and chin
+    out.append(_ellipsoid(np.multiply(FACE_AXES, head_r), skin, face, turn, "skin"))
     for s in (1, -1):
-        out.append(_ball(head_r * 0.2, skin, head + head_r * 0.95 * s * left, "skin"))
+        out.append(_ball(head_r * 0.17, skin, j["left_ear" if s > 0 else "right_ear"], "skin"))
         eye = j["left_eye" if s > 0 else "right_eye"]
-        out.append(_ball(head_r * 0.14, (240, 240, 235), eye, "matte"))  # the white
-        out.append(_ball(head_r * 0.09, EYE, eye + head_r * 0.08 * fwd, "matte"))
-        brow = eye + head_r * (0.22 * up + 0.05 * fwd)
-        out.append(_seg(head_r * 0.05, hair, brow - 0.12 * head_r * left, brow + 0.12 * head_r * left, "hair"))
+        out.append(_ball(head_r * 0.12, (240, 240, 235), eye, "matte"))  # the white
+        out.append(_ball(head_r * 0.075, EYE, eye + head_r * 0.07 * fwd, "matte"))
+        brow = eye + head_r * (0.18 * up + 0.06 * fwd)
+        out.append(_seg(head_r * 0.045, hair, brow - 0.11 * head_r * left, brow + 0.11 * head_r * left, "hair"))
     nose = j["nose"]
     out.append(
         _seg(head_r * 0.11, skin, nose - 0.08 * head_r * fwd + 0.25 * head_r * up, nose + 0.1 * head_r * fwd, "skin")
     )
-    mouth = head + head_r * (0.86 * fwd - 0.45 * up)
-    out.append(_seg(head_r * 0.05, LIPS, mouth - 0.22 * head_r * left, mouth + 0.22 * head_r * left, "skin"))
+    mouth = head + head_r * (0.8 * fwd - 0.5 * up)
+    out.append(_seg(head_r * 0.05, LIPS, mouth - 0.2 * head_r * left, mouth + 0.2 * head_r * left, "skin"))
     if style != "bald":
-        # a cap of hair over the back and top of the skull, clear of the face
-        out.append(_ball(head_r * 1.05, hair, head + head_r * (-0.16 * fwd + 0.14 * up), "hair"))
+        # a cap of hair over the back and top of the skull, clear of the forehead and the ears
+        cap = np.multiply(HEAD_AXES, head_r) * np.array([1.04, 1.1, 1.04])
+        out.append(_ellipsoid(cap, hair, head + head_r * (-0.1 * fwd + 0.17 * up), turn, "hair"))
     if style == "long":
-        out.append(
-            _seg(head_r * 0.8, hair, head - head_r * 0.45 * fwd, head - head_r * (0.55 * fwd + 1.6 * up), "hair")
-        )
+        out.append(_seg(head_r * 0.62, hair, head - head_r * 0.4 * fwd, head - head_r * (0.5 * fwd + 1.5 * up), "hair"))
     elif style == "ponytail":
         tail = head - head_r * (1.05 * fwd - 0.1 * up)
         out.append(_seg(head_r * 0.22, hair, tail, tail - head_r * (0.25 * fwd + 1.3 * up), "hair"))
@@ -379,7 +429,7 @@ def person(
         solids.append(_seg(chest_r, top, waist, chest, "cloth"))
         solids.append(_ball(chest_r * 0.95, top, shoulder - side * chest_r * 0.2 - trunk * 0.02 * h, "cloth"))
     solids.append(_seg(chest_r * 1.05, top, pelvis + trunk * 0.1 * h, neck - trunk * chest_r, "cloth"))
-    solids.append(_seg(chest_r * 0.95, bottom, j["left_hip"], j["right_hip"], "cloth"))  # hips
+    solids.append(_seg(chest_r * 0.85, bottom, j["left_hip"], j["right_hip"], "cloth"))  # hips
     # the neckline, a V of skin on the chest's front: which way a body faces shows on the torso
     # too, not only in a face a few pixels wide (MediaPipe read frontal bodies as turned away)
     front = np.array([math.cos(math.asin(float(np.clip(trunk[0], -1, 1)))), 0.0, -trunk[0]])
@@ -387,19 +437,30 @@ def person(
     v_tip = collar - trunk * 0.07 * h + front * 0.012 * h
     for s in (1, -1):
         solids.append(_seg(0.012 * h, skin, collar + np.array([0.0, s * 0.035 * h, 0.0]), v_tip, "skin"))
+    # the trunk's profile: the chest ahead of the shoulder line and the buttocks well behind the
+    # hip joints, so that a body seen from the side is not a straight slab
+    trunk_turn = _frame_euler(front, np.array([0.0, 1.0, 0.0]), trunk)
+    chest = j["chest"] + front * 0.01 * h - trunk * 0.02 * h
+    solids.append(_ellipsoid((chest_r, build.shoulder_w * 0.85, 0.07 * h), top, chest, trunk_turn, "cloth"))
+    seat = pelvis - front * 0.03 * h * g - trunk * 0.015 * h
+    solids.append(_ellipsoid((0.055 * h * g, build.hip_w + 0.03 * h * g, 0.06 * h), bottom, seat, trunk_turn, "cloth"))
     # legs: thigh and shin tapered, knee and hip rounded; trousers, shorts or a skirt
-    thigh_r, calf_r = 0.06 * h * g, 0.043 * h * g
+    ease = 0.004 * h  # cloth stands off the skin
+    thigh = np.multiply(THIGH, h * g) + ease
+    shin = np.multiply(SHIN, h * g)
+    if legwear == "trousers":  # a trouser leg hangs straight from the knee to its hem
+        shin = np.maximum(shin + ease, HEM * h)
+    thigh_r, knee_r, ankle_r = float(thigh[0]), float(shin[0]), float(shin[-1])
     for side in ("left", "right"):
         hip, knee, ankle = j[f"{side}_hip"], j[f"{side}_knee"], j[f"{side}_ankle"]
-        solids += _tapered(thigh_r, calf_r * 1.1, bottom, hip, knee, "cloth")
+        solids += _profiled(thigh, bottom, hip, knee, "cloth")
         lower = bottom if legwear == "trousers" else skin
-        solids += _tapered(calf_r * 1.1, calf_r * 0.7, lower, knee, ankle, "cloth" if lower == bottom else "skin")
-        # a shoe: from the heel to the toes, along the body's forward axis (flat on the ground when standing)
-        foot_len = 0.15 * h
-        heel = ankle + np.array([-0.03 * h, 0.0, -0.02 * h])
-        toe = heel + np.array([foot_len, 0.0, 0.0])
-        solids.append(_seg(0.028 * h, shoes, heel, toe, "rubber"))
-        solids.append(_ball(0.032 * h, shoes, ankle - np.array([0, 0, 0.012 * h]), "rubber"))
+        solids += _profiled(shin, lower, knee, ankle, "cloth" if lower == bottom else "skin")
+        # a shoe: heel ~5 cm behind the ankle, toes ~0.12 x height ahead, along the body's forward
+        # axis, its sole on the ground when the foot is; a collar round the ankle
+        sole = np.array([0.085 * h, 0.028 * h, 0.02 * h])
+        solids.append(_ellipsoid(sole, shoes, ankle + np.array([0.035 * h, 0.0, -0.02 * h]), (0, 0, 0), "rubber"))
+        solids.append(_ball(0.019 * h, shoes, ankle - np.array([0.005 * h, 0, 0.02 * h]), "rubber"))
     if legwear == "skirt":
         length = 0.6 * (j["left_hip"][2] - j["left_knee"][2]) + 0.08 * h
         solids.append(
@@ -412,14 +473,15 @@ def person(
             )
         )
     # arms: upper arm (sleeve), forearm (sleeve or skin), a hand
-    arm_r = 0.04 * h * g
+    upper = np.multiply(UPPER_ARM, h * g) + ease
+    forearm = np.multiply(FOREARM, h * g) + (ease if sleeves == "long" else 0.0)
     for side in ("left", "right"):
         shoulder, elbow, wrist = j[f"{side}_shoulder"], j[f"{side}_elbow"], j[f"{side}_wrist"]
-        solids += _tapered(arm_r * 1.1, arm_r * 0.9, top, shoulder, elbow, "cloth", pieces=2)
+        solids += _profiled(upper, top, shoulder, elbow, "cloth")
         fore = top if sleeves == "long" else skin
-        solids += _tapered(arm_r * 0.9, arm_r * 0.65, fore, elbow, wrist, "cloth" if fore == top else "skin", pieces=2)
-        direction = (wrist - elbow) / max(float(np.linalg.norm(wrist - elbow)), 1e-9)
-        solids.append(_seg(0.022 * h, skin, wrist, wrist + 0.07 * h * direction, "skin"))
+        solids += _profiled(forearm, fore, elbow, wrist, "cloth" if fore == top else "skin")
+        solids.append(_hand(skin, elbow, wrist, h))
+    arm_r, wrist_r = float(upper[-1]), float(forearm[-1])
     # carried things: a backpack, a shoulder bag or a handbag; an umbrella in the rain
     bag = str(rng.choice(["none", "backpack", "shoulder", "hand"], p=[0.55, 0.2, 0.15, 0.1]))
     if riding and bag == "hand":
@@ -452,10 +514,10 @@ def person(
     radius = {
         "shoulder": max(torso_half, chest_r),
         "elbow": arm_r,
-        "wrist": arm_r,
+        "wrist": wrist_r,
         "hip": max(thigh_r, chest_r, build.hip_w),
-        "knee": thigh_r,
-        "ankle": max(calf_r, 0.032 * h),
+        "knee": knee_r,
+        "ankle": max(ankle_r, 0.021 * h),
     }
     joint_radius = tuple(radius.get(name.split("_", 1)[-1], 0.02) for name in COCO_KEYPOINTS)
     name = "rider" if riding else ("child" if age == "child" else "pedestrian")

@@ -145,19 +145,21 @@ def add_assist_parser(sub, formatter: type, exit_codes: str, positive: Callable[
     )
     asg.add_argument("--threshold", type=_probability, default=0.5, help="lowest score written (default 0.5)")
     asg.add_argument("--classes", help="comma-separated category names to keep (default: all; detection)")
-    asg.add_argument("--steps", type=positive, default=300, help="training steps (default 300)")
+    asg.add_argument(
+        "--steps", type=positive, default=None, help="training steps (default: 300 detecting, 1000 recognising)"
+    )
     asg.add_argument("--batch", type=positive, help="training batch (default: detect 4, recognize 32)")
     asg.add_argument(
         "--size",
         type=positive,
         help="detect: the input's shorter side (default 320); recognize: the widest crop at height 32 (default 512)",
     )
-    asg.add_argument("--lr", type=_float, help="learning rate (default: detect 0.01 (SGD), recognize 0.002 (Adam))")
+    asg.add_argument("--lr", type=_float, help="learning rate (default: detect 0.01 (SGD), recognize 0.003 (Adam))")
     asg.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     asg.add_argument(
         "--arch",
-        default="fasterrcnn_small",
-        help="torchvision detector to train (default fasterrcnn_small; "
+        default="fcos_small",
+        help="torchvision detector to train (default fcos_small; fasterrcnn_small, "
         "fasterrcnn_mobilenet_v3_large_fpn, fasterrcnn_resnet50_fpn, retinanet_resnet50_fpn, ...)",
     )
     asg.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")

@@ -7,7 +7,8 @@ dropped). Its inputs are grey crops resized to ``height`` keeping their aspect r
 ``synthgen.torch.recognition_collate`` makes them.
 
 A checkpoint: ``{"task": "recognize", "arch": "crnn", "charset": the characters of labels 1..C,
-"height": 32, "max_width": the widest input in pixels, "state_dict": the model's}``.
+"height": 32, "max_width": the widest input in pixels, "input": "standardised" (``standardise``;
+"raw", the default where absent, for checkpoints saved before it), "state_dict": the model's}``.
 """
 
 from __future__ import annotations
@@ -62,6 +63,25 @@ def grey(images):
     return images.mean(1, keepdim=True)
 
 
+def standardise(images, widths):
+    """(B, 1, H, W) grey crops -> the same, each crop's own columns (``widths``) brought to mean 0
+    and deviation 1 and its text made dark (negative), the padding 0.
+
+    Text is the minority of a crop's pixels, so a crop whose values skew positive (a few bright
+    pixels on a darker ground) holds light text and is negated. The model then sees one contrast
+    and one polarity: from raw 0..1 crops of any colour and either polarity it learned nothing in
+    400 steps; standardised, it reads words within a few hundred.
+    """
+    import torch
+
+    out = torch.zeros_like(images)
+    for n, width in enumerate(widths.tolist()):
+        crop = images[n, :, :, :width]
+        crop = (crop - crop.mean()) / (crop.std(unbiased=False) + 1e-2)
+        out[n, :, :, :width] = -crop if (crop**3).mean() > 0 else crop
+    return out
+
+
 def encode(texts: list[str], charset: str):
     """CTC targets of ``texts``: (concatenated labels 1..C, lengths); characters outside ``charset`` are dropped."""
     import torch
@@ -99,11 +119,12 @@ def decode(log_probs, charset: str, lengths=None) -> list[tuple[str, float]]:
     return out
 
 
-def crop_batch(crops: list[np.ndarray], height: int = HEIGHT, max_width: int = 512):
-    """(H, W, 3) uint8 crops -> ((B, 1, height, W) float in 0..1, right-padded with 0; (B,) frames).
+def crop_batch(crops: list[np.ndarray], height: int = HEIGHT, max_width: int = 512, standardised: bool = True):
+    """(H, W, 3) uint8 crops -> ((B, 1, height, W) standardised grey, right-padded with 0; (B,) frames).
 
     Each crop is resized to ``height`` keeping its aspect ratio (at most ``max_width`` wide), as
-    ``synthgen.torch.recognition_collate`` does for training.
+    ``synthgen.torch.recognition_collate`` does for training; ``standardised`` False gives the
+    raw 0..1 grey that checkpoints from before ``standardise`` were trained on.
     """
     import cv2
     import torch
@@ -120,7 +141,9 @@ def crop_batch(crops: list[np.ndarray], height: int = HEIGHT, max_width: int = 5
     images = torch.zeros((len(crops), 3, height, widest))
     for n, r in enumerate(resized):
         images[n, :, :, : r.shape[1]] = image_tensor(r)
-    return grey(images), frames_of(torch.tensor([max(MIN_WIDTH, r.shape[1]) for r in resized]))
+    widths = torch.tensor([r.shape[1] for r in resized])
+    inputs = standardise(grey(images), widths) if standardised else grey(images)
+    return inputs, frames_of(torch.clamp(widths, min=MIN_WIDTH))
 
 
 def frames_of(widths):
@@ -137,12 +160,15 @@ class Recognizer:
         charset: the characters of labels 1..C (0 is CTC's blank).
         height: the crops' height in pixels.
         max_width: the widest input in pixels (wider crops are squeezed).
+        standardised: inputs go through ``standardise`` (False: raw 0..1 grey, checkpoints saved
+            before it, which have no ``input`` entry).
     """
 
     model: Any
     charset: str
     height: int = HEIGHT
     max_width: int = 512
+    standardised: bool = True
 
     def checkpoint(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         return {
@@ -151,6 +177,7 @@ class Recognizer:
             "charset": self.charset,
             "height": self.height,
             "max_width": self.max_width,
+            "input": "standardised" if self.standardised else "raw",
             "state_dict": self.model.state_dict(),
             **(extra or {}),
         }
@@ -161,16 +188,18 @@ class RecognizerTraining:
     """How to train the recogniser.
 
     Args:
-        steps: optimiser steps (default 300).
+        steps: optimiser steps (default 1000: at 300 a recogniser reads ~12 % of held-out crops,
+            at 1000 ~61 %).
         batch: crops per step (default 32).
-        lr: Adam's learning rate, cosine-decayed to 0 (default 0.002).
+        lr: Adam's learning rate, warmed up over the first 5 % of steps, then cosine-decayed to 0
+            (default 0.003).
         seed: torch's seed and the data order's (default 0).
         max_width: crops are at most this wide after resizing to height 32 (default 512).
     """
 
-    steps: int = 300
+    steps: int = 1000
     batch: int = 32
-    lr: float = 0.002
+    lr: float = 0.003
     seed: int = 0
     max_width: int = 512
 
@@ -232,9 +261,7 @@ def train_recognizer(
     model = build_crnn(len(charset) + 1).to(device)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=training.lr)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / training.steps))
-    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, partial(warmup_cosine, steps=training.steps))
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     order = torch.Generator().manual_seed(training.seed)
     collate = partial(recognition_collate, height=HEIGHT, max_width=training.max_width)
@@ -245,10 +272,11 @@ def train_recognizer(
     try:
         while step < training.steps:
             for images, widths, texts in loader:
+                inputs = standardise(grey(images), widths)
                 widths = torch.clamp(widths, min=MIN_WIDTH)
-                if images.shape[-1] < MIN_WIDTH:
-                    images = torch.nn.functional.pad(images, (0, MIN_WIDTH - images.shape[-1]))
-                log_probs = model(grey(images).to(device))
+                if inputs.shape[-1] < MIN_WIDTH:
+                    inputs = torch.nn.functional.pad(inputs, (0, MIN_WIDTH - inputs.shape[-1]))
+                log_probs = model(inputs.to(device))
                 targets, lengths = encode(texts, charset)
                 loss = ctc(log_probs.cpu(), targets, frames_of(widths), lengths)
                 if not torch.isfinite(loss):
@@ -271,6 +299,15 @@ def train_recognizer(
     return recognizer
 
 
+def warmup_cosine(step: int, steps: int) -> float:
+    """The learning rate's factor at ``step`` of ``steps``: linear warm-up over the first 5 %
+    (Adam's first steps on a fresh CTC head otherwise jump into the all-blank plateau), then cosine to 0."""
+    warmup = max(1, steps // 20)
+    if step < warmup:
+        return (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
+
+
 def load_recognizer(path: Path, device: str) -> Recognizer:
     """A Recognizer from a checkpoint file; InputError (one line) for a file that is not one."""
     return recognizer_from_checkpoint(read_checkpoint(path, device), path, device)
@@ -289,6 +326,9 @@ def recognizer_from_checkpoint(data: dict[str, Any], path: Path, device: str) ->
         raise InputError(f"--model: {path}: height must be {HEIGHT}, got {height!r}")
     if not isinstance(max_width, int) or not MIN_WIDTH <= max_width <= 8192:
         raise InputError(f"--model: {path}: max_width must be a whole number in {MIN_WIDTH}..8192")
+    inputs = data.get("input", "raw")
+    if inputs not in ("standardised", "raw"):
+        raise InputError(f"--model: {path}: input {inputs!r}; valid: standardised, raw")
     model = build_crnn(len(charset) + 1)
     try:
         model.load_state_dict(data["state_dict"])
@@ -298,14 +338,14 @@ def recognizer_from_checkpoint(data: dict[str, Any], path: Path, device: str) ->
             f"--model: {path}: the weights do not fit a CRNN over {len(charset)} characters ({first})"
         ) from None
     model.to(device).eval()
-    return Recognizer(model, charset, height, max_width)
+    return Recognizer(model, charset, height, max_width, inputs == "standardised")
 
 
 def recognize(recognizer: Recognizer, crops: list[np.ndarray], device: str) -> list[tuple[str, float]]:
     """(text, score) of each (H, W, 3) uint8 crop, read one batch at a time."""
     import torch
 
-    images, frames = crop_batch(crops, recognizer.height, recognizer.max_width)
+    images, frames = crop_batch(crops, recognizer.height, recognizer.max_width, recognizer.standardised)
     with torch.no_grad():
         log_probs = recognizer.model(images.to(device)).cpu()
     return decode(log_probs, recognizer.charset, frames)

@@ -88,6 +88,47 @@ def test_skeleton_joints_are_the_keypoints():
     assert run["left_elbow"][2] > run["left_wrist"][2] - 0.2  # running: forearms bent up, near level
 
 
+@pytest.mark.parametrize("pose", ["walking", "running", "crossing"])
+def test_the_stance_foot_stays_on_the_ground_along_the_gait_cycle(pose):
+    """A swung or bent leg reaches less far down than a straight one: the pelvis drops so that the
+    lower ankle is where a standing person's is (the body does not float above its shadow)."""
+    standing = skeleton(1.75, False, "standing", 0.0)
+    ground_ankle = min(standing["left_ankle"][2], standing["right_ankle"][2])
+    for phase in np.linspace(0, 2 * math.pi, 9):
+        j = skeleton(1.75, False, pose, float(phase))
+        assert min(j["left_ankle"][2], j["right_ankle"][2]) == pytest.approx(ground_ankle, abs=1e-3)
+        assert j["left_hip"][2] <= standing["left_hip"][2] + 1e-3
+
+
+def test_an_ellipsoid_is_a_sphere_with_three_semi_axes():
+    from synthgen.driving.meshes import solid_vertices
+    from synthgen.driving.objects import Solid
+
+    vertices, _ = solid_vertices(Solid("sphere", (0.3, 0.2, 0.1), (0, 0, 0), (1.0, 2.0, 3.0), (0.0, 0.0, math.pi / 2)))
+    local = vertices - np.array([1.0, 2.0, 3.0])
+    # turned a quarter about z: its long axis along y
+    assert np.ptp(local, axis=0) == pytest.approx([0.4, 0.6, 0.2], rel=0.03)  # 12 facets round
+    assert np.sum((local / np.array([0.2, 0.3, 0.1])) ** 2, axis=1) == pytest.approx(np.ones(len(local)), abs=1e-6)
+
+
+def test_a_head_is_narrower_than_it_is_tall_with_the_ears_on_its_sides():
+    """Adult heads are ~0.088 x height wide and ~0.13 x height tall (vertex to chin); the ear
+    keypoints lie on the skull's sides, the eyes ~6 cm apart."""
+    from synthgen.driving.categories import COCO_KEYPOINTS
+    from synthgen.driving.meshes import solid_vertices
+
+    for seed in range(5):
+        walker = person(np.random.default_rng(seed), (0, 0, 0), 0.0, pose="standing", age="adult")
+        h = walker.dimensions[2]
+        skull = np.concatenate([solid_vertices(s)[0] for s in walker.solids[:2]])  # skull and face
+        width, height = np.ptp(skull[:, 1]), np.ptp(skull[:, 2])
+        assert 0.075 * h < width < 0.1 * h and 0.115 * h < height < 0.14 * h
+        joints = dict(zip(COCO_KEYPOINTS, np.asarray(walker.joints)))
+        ears = joints["left_ear"][1] - joints["right_ear"][1]
+        assert ears == pytest.approx(width, rel=0.05)
+        assert 0.055 < joints["left_eye"][1] - joints["right_eye"][1] < 0.075
+
+
 def test_a_crossing_pedestrian_turns_its_head_to_the_traffic():
     turned = skeleton(1.75, False, "crossing", 0.0, head_turn=math.radians(45))
     ahead = skeleton(1.75, False, "walking", 0.0)

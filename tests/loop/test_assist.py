@@ -69,6 +69,9 @@ def test_train_write_and_reload(trained, tmp_path):
     assert not outcome.trained
     assert (again / "coco_results.json").read_bytes() == (out / "coco_results.json").read_bytes()
     assert not (again / "model.pt").exists()
+    import torch
+
+    assert torch.load(out / "model.pt", weights_only=True)["arch"] == "fcos_small"  # the default detector
 
 
 def test_files_import_in_pycocotools_and_label_studio_converter(tmp_path):

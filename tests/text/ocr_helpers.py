@@ -23,6 +23,8 @@ def ocr_config(tmp_path: Path, scene: str, params: dict | None = None, **run):
     }
     if scene != "recognition":  # the detection scenes' configs label text lines
         body["annotate"] = {"lines": {"kind": "text_lines"}}
+    if "augment" in run:
+        body["augment"] = run.pop("augment")
     path = tmp_path / f"{scene}.yaml"
     path.write_text(yaml.safe_dump(body), encoding="utf-8")
     return load_run_config(path)

@@ -73,7 +73,9 @@ def test_lines_group_words_and_blocks_do_not_overlap(wild_samples):
 def test_legible_words_stand_out_from_the_background_around_them(tmp_path):
     # without clutter: a stripe beside a word pulls this test's ring mean away from the background
     # the colour was chosen against (the legibility measure looks at the ink's own 2 px)
-    cfg = ocr_config(tmp_path, "wild", {"background": {"clutter": {"probability": 0}}})
+    # and without faint blocks: those are drawn near the background on purpose, and kept legible
+    # wherever their ink stands apart (a real reader reads them; docs/ocr.md)
+    cfg = ocr_config(tmp_path, "wild", {"background": {"clutter": {"probability": 0}}, "faint_probability": 0.0})
     samples = [make_sample(cfg, i) for i in range(8)]
     min_contrast = cfg.scene.settings.min_contrast
     gaps = []
@@ -102,16 +104,23 @@ def test_small_and_faint_text_is_flagged(tmp_path):
     assert flags and not any(flags)
     plain = {"kind": "choice([solid, gradient, paper])"}
     style = {"shadow_probability": 0.0, "stroke_probability": 0.0}  # a contrasting shadow or outline makes it legible
-    dejavu = {  # the thresholds were set on these faces (scripts/bench_text_realism.py measures the shipped set)
+    dejavu = {  # the faces of the thresholds' hand checks (scripts/bench_text_realism.py calibrates the shipped set)
         "bundled": False,
-        "paths": [str(fonts.bundled_font_dir() / f) for f in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf")],
+        "paths": [
+            str(fonts.bundled_font_dir() / f) for f in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf")
+        ],
     }
     params = {"faint_probability": 1.0, "font_size": 30, "background": plain, "style": style, "fonts": dejavu}
-    cfg = ocr_config(tmp_path, "wild", params)
-    flags = [i.attributes["legible"] for k in range(2) for i in word_instances(make_sample(cfg, k))]
-    # most: 4 of 25 read as legible with the default corpus (faint ink on paper grain measures above
-    # min_legible_contrast); the threshold is not yet calibrated on a reader (issue #22 item 4)
-    assert flags and sum(flags) <= 0.25 * len(flags)
+    legible = {}
+    for sigma in (0, 40):  # pixel noise, grey levels: none, or about 2x the faint ink's largest gap
+        noise = {"augment": {"noise": {"kind": "noise", "p": 1, "params": {"sigma": sigma}}}} if sigma else {}
+        cfg = ocr_config(tmp_path, "wild", params, **noise)
+        words = [i for k in range(2) for i in word_instances(make_sample(cfg, k))]
+        assert len(words) > 20
+        legible[sigma] = np.mean([w.attributes["legible"] for w in words])
+    # faint ink on a clean background stands apart (a reader trained on real images reads 84-94 %
+    # of such words); under noise twice as strong as its gap most of it does not (25 words: 1.0, 0.28)
+    assert legible[0] >= 0.9 and legible[40] <= 0.5, legible
 
 
 def test_photo_folder_backgrounds(tmp_path):

@@ -103,7 +103,7 @@ class OcrRecognitionSettings(Params):
     busy_background: str = param(
         "flag", one_of(*BUSY), "no colour stands out: flag (the best grey) or outline (with a contrasting outline)"
     )
-    min_legible_size: int = param(6, within(0), "crops whose tallest drawn glyph is shorter (px) are illegible")
+    min_legible_size: int = param(7, within(0), "crops whose tallest drawn glyph is shorter (px) are illegible")
     min_legible_contrast: float = param(0.15, within(0, 1), "drawn text that stands out less is illegible")
     unicase: str = param(
         "skip", one_of(*UNICASE), "unicase fonts and text with lower case: skip the font, or upper (the label)"

@@ -11,10 +11,11 @@ Instances are words (category ``word``) with ``attributes``: ``line`` (line inde
 shared by the words of one line, so a line's text is its words joined by spaces in instance
 order), ``block`` and ``legible``, measured on the final picture (``synthgen.text.legibility``):
 False, with ``illegible_reason`` ``too_small`` or ``low_contrast``, for a word whose tallest glyph
-is under ``min_legible_size`` pixels or whose drawn text (ink, outline, shadow) stands out from
-its background by less than ``min_legible_contrast``, as the ``faint_probability`` share of
-blocks drawn on purpose with little contrast mostly do (ICDAR ``###`` don't-care regions; a faint
-word behind a contrasting shadow reads and stays legible); then one ``line`` instance per line
+is under ``min_legible_size`` pixels or whose ink no grey level separates from the pixels around
+it by ``min_legible_contrast`` (ICDAR ``###`` don't-care regions). The ``faint_probability``
+share of blocks drawn on purpose with little contrast are hard examples: on a clean background
+they stay legible (a reader trained on real images reads most of them), under noise or blotches
+as strong as their gap they are flagged; then one ``line`` instance per line
 (``synthgen.text.lines``: the union of its words, a quad around them, their text).
 """
 
