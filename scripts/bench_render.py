@@ -21,11 +21,13 @@ spawned processes that import trimesh and pyrender first: a few seconds); "stead
 out: (N - 1) frames over the time of the N-frame run minus that of a 1-frame run, and for two
 workers (N - 2) frames over the N-frame run minus a 2-frame run (one frame each). The runs
 alternate and each is repeated, and the best of the repeats is kept (the machine is shared); the
-ratio of the two runs of each round, bare and synthgen back to back, is printed too, with its median
-(on a VM whose speed drifts by 20 % within minutes, the steadiest figure).
+ratio of the two runs of each round, bare and synthgen back to back (in turn first), is printed too, by
+wall and by CPU time, with its median and range (on a VM whose speed drifts by 20 % within minutes, the
+steadiest figure).
 
-    python scripts/bench_render.py [--num 40] [--repeats 2] [--width 640 --height 384]
+    python scripts/bench_render.py [--num 40] [--repeats 2] [--width 640 --height 384] [--workers 1]
     python scripts/bench_render.py --features   # the renderer's cost of each realism feature per frame
+    python scripts/bench_render.py --stages     # the CPU time per frame of each stage of a sample
 """
 
 from __future__ import annotations
@@ -155,40 +157,141 @@ def bare_pyrender(
 FEATURES = ("textures", "shadows", "sky", "bloom", "wet")
 
 
+def is_lamp(item) -> bool:
+    """A night light source: street lamps, headlights and lit windows are point and spot lights."""
+    from synthgen.driving.lights import Light
+
+    return isinstance(item, Light) and item.kind in ("point", "spot")
+
+
+def is_vegetation(item) -> bool:
+    """Trees and hedges (the densest meshes of a street: tens of thousands of triangles)."""
+    from synthgen.driving.objects import SceneObject
+
+    return isinstance(item, SceneObject) and item.category == "vegetation"
+
+
+# scene content taken out of the defaults: its cost is the defaults' time less the time without it
+REMOVED = {"night lamps (point and spot lights)": is_lamp, "vegetation (trees, hedges)": is_vegetation}
+
+
 def feature_costs(specs, settings, repeats: int) -> None:
     """Print the renderer's time per frame (``render_layers`` alone, in this process) with every
-    realism feature off, each one alone on, and all on: the cost of each feature."""
+    realism feature off, each one alone on, all on, and all on less the night lamps or the
+    vegetation: the cost of each feature, averaged over the scenes (bloom and lamps are drawn at dusk
+    and night only, wet roads in rain: the counts say in how many)."""
     from dataclasses import replace
 
     from synthgen.driving.render import OffscreenResource, render_layers
 
     off = replace(settings, textures=False, shadows=False, sky=False, bloom=0.0, wet=False)
-    variants = {"none (flat colours, no effects)": off}
+    variants = {"none (flat colours, no effects)": (off, specs)}
     for name in FEATURES:
-        variants[f"+ {name}"] = replace(off, **{name: settings.bloom if name == "bloom" and settings.bloom else True})
-    variants["all (the defaults)"] = settings
+        on = replace(off, **{name: settings.bloom if name == "bloom" and settings.bloom else True})
+        variants[f"+ {name}"] = (on, specs)
+    variants["all (the defaults)"] = (settings, specs)
+    for name, removed in REMOVED.items():
+        variants[f"all less {name}"] = (
+            settings,
+            [replace(s, items=[i for i in s.items if not removed(i)]) for s in specs],
+        )
     resource = OffscreenResource()
     best = dict.fromkeys(variants, float("inf"))
+    names = list(variants)
     try:
         for spec in specs[:2]:  # textures made and uploaded, shaders compiled: outside the timing
-            for s in variants.values():
+            for s, _ in variants.values():
                 render_layers(spec, s, resource)
-        for _ in range(repeats):
-            for name, s in variants.items():
+        for repeat in range(repeats):
+            for name in names[repeat % len(names) :] + names[: repeat % len(names)]:  # a drift spread over all
+                s, scenes = variants[name]
                 start = time.process_time()
-                for spec in specs:
+                for spec in scenes:
                     render_layers(spec, s, resource)
-                best[name] = min(best[name], (time.process_time() - start) / len(specs))
+                best[name] = min(best[name], (time.process_time() - start) / len(scenes))
     finally:
         resource.close()
     times = sorted({str(spec.params.get("time_of_day")) for spec in specs})
-    print(f"renderer CPU per frame, {len(specs)} scenes ({', '.join(times)}), best of {repeats}:")
-    base = best["none (flat colours, no effects)"]
+    dark = sum(spec.params.get("time_of_day") in ("dusk", "night") for spec in specs)
+    rain = sum(spec.params.get("weather") == "rain" for spec in specs)
+    lamps = sum(any(is_lamp(i) for i in spec.items) for spec in specs)
+    print(
+        f"renderer CPU per frame, {len(specs)} scenes ({', '.join(times)}; {dark} at dusk or night, {rain} in rain, "
+        f"{lamps} with lamps), best of {repeats}:"
+    )
+    base, full = best["none (flat colours, no effects)"], best["all (the defaults)"]
     print("| features | ms/frame | cost |")
     print("|---|---:|---:|")
     for name, t in best.items():
-        cost = "" if t is base else f"{(t - base) * 1000:+.1f} ms"
+        if name.startswith("all less "):
+            cost = f"{name[len('all less ') :]}: {(full - t) * 1000:+.1f} ms"
+        else:
+            cost = "" if t is base else f"{(t - base) * 1000:+.1f} ms"
         print(f"| {name} | {t * 1000:.1f} | {cost} |")
+
+
+def stage_costs(config, num: int, repeats: int) -> None:
+    """Print the CPU time per frame of each stage of a driving sample in this process (one worker's
+    work, writers aside): where synthgen spends beyond the two passes that bare pyrender draws."""
+    from collections import defaultdict
+
+    import synthgen.driving.render as mesh3d
+    from synthgen.annotate import annotate
+    from synthgen.engine.context import WorkerContext
+    from synthgen.engine.pipeline import encode_image
+    from synthgen.engine.seeds import stage_rng
+    from synthgen.scene import SCENES
+    from synthgen.steps import run_steps
+
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(name, call, *args, **kwargs):
+        start = time.process_time()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            spent[name] += time.process_time() - start
+
+    parts = {
+        "render_passes": "  the RGB and SEG passes (what bare pyrender draws)",
+        "seg_ids_in": "  occlusion passes (actors drawn alone)",
+        "object_mesh": "  meshes",
+        "build_scene": "  the pyrender scene (primitives, materials, lights)",
+        "light_effects": "  2D light effects (sky, wet road, bloom)",
+    }
+    originals = {name: getattr(mesh3d, name) for name in parts}
+    for name, label in parts.items():
+        setattr(mesh3d, name, lambda *a, _call=originals[name], _label=label, **k: timed(_label, _call, *a, **k))
+    kind = SCENES.get(config.scene.kind)
+    ctx = WorkerContext(config)
+    best: dict[str, float] = defaultdict(lambda: float("inf"))
+    try:
+        for repeat in range(repeats + 1):  # the first round warms up (textures, shaders)
+            spent.clear()
+            for i in range(num):
+                spec = timed("scene sampling", kind.sample, config.scene.settings, stage_rng(config.seed, i, "scene"))
+                layers = timed(
+                    "render (all of it)", ctx.render_kind.render, spec, config.render.settings, ctx.render_resource
+                )
+                for stage, steps in (("generate", config.generate), ("augment", config.augment)):
+                    if steps:
+                        rng = stage_rng(config.seed, i, stage)
+                        layers = timed(
+                            "weather (fog, rain, snow)", run_steps, steps, layers, spec, rng, ctx, stage=stage
+                        ).layers
+                layers, _ = timed("camera model (sensor)", kind.measure, config.scene.settings, spec, layers)
+                timed("labels", annotate, layers, spec, config.categories, config.annotate)
+                timed("dataset image PNG", encode_image, layers.rgb, config.image)
+            if repeat:
+                for name, t in spent.items():
+                    best[name] = min(best[name], t / num)
+    finally:
+        ctx.close()
+        for name, call in originals.items():
+            setattr(mesh3d, name, call)
+    print(f"CPU per frame of each stage, {num} scenes, best of {repeats} (writers not included):")
+    for name, t in best.items():
+        print(f"  {name:52s} {t * 1000:6.1f} ms")
 
 
 def synthgen_run(config, workers: int) -> tuple[float, float]:
@@ -212,7 +315,17 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=384)
     parser.add_argument("--outputs", default="coco,kitti,dense", help="synthgen's writers, comma-separated")
     parser.add_argument(
+        "--workers",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="1: leave out the 2-worker runs (the ratio to bare alone)",
+    )
+    parser.add_argument(
         "--features", action="store_true", help="print the renderer's cost of each realism feature per frame instead"
+    )
+    parser.add_argument(
+        "--stages", action="store_true", help="print the CPU time per frame of each stage of a sample instead"
     )
     args = parser.parse_args()
     os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
@@ -239,11 +352,12 @@ def main() -> None:
     if args.features:
         feature_costs(specs, settings, args.repeats)
         return
-    best = {
-        "bare pyrender (1 process)": float("inf"),
-        "synthgen, 1 worker": float("inf"),
-        "synthgen, 2 workers": float("inf"),
-    }
+    if args.stages:
+        stage_costs(config, args.num, args.repeats)
+        return
+    best = {"bare pyrender (1 process)": float("inf"), "synthgen, 1 worker": float("inf")}
+    if args.workers == 2:
+        best["synthgen, 2 workers"] = float("inf")
     one_frame = two_frames = one_frame_cpu = float("inf")
 
     def short_run(num: int):
@@ -262,24 +376,29 @@ def main() -> None:
     cpu = dict.fromkeys(best, float("inf"))
 
     rounds: dict[str, list[float]] = {name: [] for name in best}
+    cpu_rounds: dict[str, list[float]] = {name: [] for name in best}
 
     def keep(name: str, wall_and_cpu: tuple[float, float]) -> None:
         best[name] = min(best[name], wall_and_cpu[0])
         cpu[name] = min(cpu[name], wall_and_cpu[1])
         rounds[name].append(wall_and_cpu[0])
+        cpu_rounds[name].append(wall_and_cpu[1])
 
-    for _ in range(args.repeats):
+    for repeat in range(args.repeats):
         wall, cpu_s = synthgen_run(single, 1)
         one_frame, one_frame_cpu = min(one_frame, wall), min(one_frame_cpu, cpu_s)
-        two_frames = min(two_frames, synthgen_run(double, 2)[0])
-        keep(
-            "bare pyrender (1 process)",
-            bare_pyrender(
+        if args.workers == 2:
+            two_frames = min(two_frames, synthgen_run(double, 2)[0])
+        pair = [
+            ("bare pyrender (1 process)", lambda: bare_pyrender(
                 specs, settings.znear, settings.zfar, settings.textures, settings.shadows, settings.shadow_map
-            ),
-        )
-        keep("synthgen, 1 worker", synthgen_run(config, 1))
-        keep("synthgen, 2 workers", synthgen_run(config, 2))
+            )),
+            ("synthgen, 1 worker", lambda: synthgen_run(config, 1)),
+        ]  # fmt: skip
+        for name, run in pair if repeat % 2 == 0 else pair[::-1]:  # ABBA: a drift of the VM hits both sides
+            keep(name, run())
+        if args.workers == 2:
+            keep("synthgen, 2 workers", synthgen_run(config, 2))
     fps = {k: args.num / v for k, v in best.items()}
     print(
         f"{args.num} scenes of {args.width}x{args.height}, outputs {args.outputs}, best of {args.repeats}, {os.cpu_count()} CPUs, LP_NUM_THREADS={os.environ['LP_NUM_THREADS']}"
@@ -287,22 +406,33 @@ def main() -> None:
     for k, v in fps.items():
         print(f"  {k:28s} {v:6.2f} frames/s   CPU {cpu[k] / args.num * 1000:6.1f} ms/frame")
     steady = (args.num - 1) / (best["synthgen, 1 worker"] - one_frame)
-    steady2 = (args.num - 2) / (best["synthgen, 2 workers"] - two_frames)
     print(f"  {'synthgen, 1 worker, steady':28s} {steady:6.2f} frames/s (a 1-frame run took {one_frame:.1f} s)")
-    print(f"  {'synthgen, 2 workers, steady':28s} {steady2:6.2f} frames/s (a 2-frame run took {two_frames:.1f} s)")
     print(f"  synthgen 1 worker / bare pyrender: {fps['synthgen, 1 worker'] / fps['bare pyrender (1 process)']:.2f}x")
     print(f"  synthgen 1 worker steady / bare:   {steady / fps['bare pyrender (1 process)']:.2f}x")
-    paired = sorted(b / s for b, s in zip(rounds["bare pyrender (1 process)"], rounds["synthgen, 1 worker"]))
-    print(
-        f"  per round, synthgen 1 w / bare:    median {statistics.median(paired):.2f}x "
-        f"(rounds {', '.join(f'{r:.2f}' for r in paired)}; each pair ran back to back)"
-    )
+    print(f"  per round, synthgen 1 w / bare:    {spread(rounds)} (each pair ran back to back)")
     bare_cpu = cpu["bare pyrender (1 process)"]
-    print(f"  by CPU time, bare / synthgen 1 w:  {bare_cpu / cpu['synthgen, 1 worker']:.2f}x (less sensitive to other jobs)")
+    print(
+        f"  by CPU time, bare / synthgen 1 w:  {bare_cpu / cpu['synthgen, 1 worker']:.2f}x (less sensitive to other jobs)"
+    )
+    print(f"  per round, by CPU time:            {spread(cpu_rounds)}")
     steady_cpu = (cpu["synthgen, 1 worker"] - one_frame_cpu) / (args.num - 1)
-    print(f"  by CPU time, steady:               {bare_cpu / args.num / steady_cpu:.2f}x ({steady_cpu * 1000:.1f} ms/frame)")
-    print(f"  synthgen 2 workers / 1 worker:     {fps['synthgen, 2 workers'] / fps['synthgen, 1 worker']:.2f}x")
-    print(f"  synthgen 2 workers / 1, steady:    {steady2 / steady:.2f}x")
+    print(
+        f"  by CPU time, steady:               {bare_cpu / args.num / steady_cpu:.2f}x ({steady_cpu * 1000:.1f} ms/frame)"
+    )
+    if args.workers == 2:
+        steady2 = (args.num - 2) / (best["synthgen, 2 workers"] - two_frames)
+        print(f"  {'synthgen, 2 workers, steady':28s} {steady2:6.2f} frames/s (a 2-frame run took {two_frames:.1f} s)")
+        print(f"  synthgen 2 workers / 1 worker:     {fps['synthgen, 2 workers'] / fps['synthgen, 1 worker']:.2f}x")
+        print(f"  synthgen 2 workers / 1, steady:    {steady2 / steady:.2f}x")
+
+
+def spread(rounds: dict[str, list[float]]) -> str:
+    """The median, range and each round's ratio bare time / synthgen 1 worker's time."""
+    paired = sorted(b / s for b, s in zip(rounds["bare pyrender (1 process)"], rounds["synthgen, 1 worker"]))
+    return (
+        f"median {statistics.median(paired):.2f}x, range {paired[0]:.2f}-{paired[-1]:.2f}x "
+        f"(rounds {', '.join(f'{r:.2f}' for r in paired)})"
+    )
 
 
 if __name__ == "__main__":
