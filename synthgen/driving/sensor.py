@@ -129,8 +129,16 @@ def _linear_to_srgb_table() -> np.ndarray:
 
 def to_srgb(linear: np.ndarray) -> np.ndarray:
     """(H, W, 3) float32 linear 0..1 (clipped) -> uint8 sRGB, through a table."""
-    index = np.clip(linear * np.float32(SRGB_STEPS - 1) + np.float32(0.5), 0, SRGB_STEPS - 1).astype(np.int32)
-    return _linear_to_srgb_table()[index]
+    return _to_srgb_in_place(linear * np.float32(SRGB_STEPS - 1), scaled=True)
+
+
+def _to_srgb_in_place(linear: np.ndarray, scaled: bool = False) -> np.ndarray:
+    """``to_srgb`` working in ``linear`` (float32) itself; ``scaled``: already times SRGB_STEPS - 1."""
+    if not scaled:
+        linear *= np.float32(SRGB_STEPS - 1)
+    linear += np.float32(0.5)
+    np.clip(linear, 0, SRGB_STEPS - 1, out=linear)
+    return np.take(_linear_to_srgb_table(), linear.astype(np.uint16))
 
 
 def light_colour(spec: SceneSpec) -> np.ndarray:
@@ -185,11 +193,55 @@ def exposure(time_of_day: str, s: SensorSettings) -> tuple[float, float]:
 def motion_blur(linear: np.ndarray, depth: np.ndarray | None, camera: Camera | None, travel: float) -> np.ndarray:
     """The picture smeared along the flow of a static world while the camera moves ``travel`` metres
     forward (along the ground, world +x): each pixel averages the picture along its flow (its depth
-    gives the flow's length; the sky, at infinity, stays sharp)."""
+    gives the flow's length; the sky, at infinity, stays sharp). May work in ``linear`` in place."""
     if travel <= 0 or depth is None or camera is None:
+        return linear
+    flow = _ground_flow(depth, camera, travel)
+    if flow is None:
         return linear
     import cv2
 
+    du, dv, length = flow
+    samples = int(min(max(math.ceil(length), 2), MAX_BLUR_SAMPLES))
+    # only the rectangle where anything moves is resampled: outside it every sample is the pixel
+    # itself (a remap at whole-pixel coordinates copies exactly), so those pixels are summed as copies
+    moving = (du != 0) | (dv != 0)
+    rows_moving, cols_moving = np.flatnonzero(moving.any(axis=1)), np.flatnonzero(moving.any(axis=0))
+    r0, r1, c0, c1 = rows_moving[0], rows_moving[-1] + 1, cols_moving[0], cols_moving[-1] + 1
+    du, dv = du[r0:r1, c0:c1], dv[r0:r1, c0:c1]
+    cols = np.arange(c0, c1, dtype=np.float32)[None, :]
+    rows = np.arange(r0, r1, dtype=np.float32)[:, None]
+    map_x, map_y = np.empty_like(du), np.empty_like(dv)
+    sample = np.empty((r1 - r0, c1 - c0, linear.shape[2]), linear.dtype)
+    out = linear.copy()  # the first sample outside the rectangle; every sample is added in turn
+    inside = out[r0:r1, c0:c1]
+    for i, t in enumerate(np.linspace(-0.5, 0.5, samples, dtype=np.float32)):
+        np.add(np.multiply(du, t, out=map_x), cols, out=map_x)
+        np.add(np.multiply(dv, t, out=map_y), rows, out=map_y)
+        cv2.remap(linear, map_x, map_y, cv2.INTER_LINEAR, dst=sample, borderMode=cv2.BORDER_REPLICATE)
+        if i == 0:
+            inside[...] = sample
+        else:
+            inside += sample
+    if samples > 1:
+        for part in _outside(out, r0, r1, c0, c1):
+            copy = part.copy()
+            for _ in range(samples - 1):
+                part += copy
+    out /= np.float32(samples)
+    return out
+
+
+def _outside(image: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> list[np.ndarray]:
+    """Views of ``image`` outside rows r0:r1 x columns c0:c1 (the bands above, below, left, right)."""
+    parts = [image[:r0], image[r1:], image[r0:r1, :c0], image[r0:r1, c1:]]
+    return [p for p in parts if p.size]
+
+
+def _ground_flow(depth: np.ndarray, camera: Camera, travel: float) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """(du, dv, longest) the (H, W) float32 smear of each pixel while the camera moves ``travel``
+    metres forward, capped at ``MAX_SMEAR_PX`` (0 on the sky), and the longest smear in pixels;
+    None where no smear reaches ``MIN_FLOW_PX``."""
     height, width = depth.shape
     k = camera.intrinsics
     rot = np.asarray(camera.extrinsics, np.float64)[:3, :3]
@@ -197,48 +249,63 @@ def motion_blur(linear: np.ndarray, depth: np.ndarray | None, camera: Camera | N
     z = np.where(np.isfinite(depth), depth, 0.0).astype(np.float32)
     x = ((np.arange(width, dtype=np.float32) + 0.5 - k[0, 2]) / k[0, 0])[None, :] * z
     y = ((np.arange(height, dtype=np.float32) + 0.5 - k[1, 2]) / k[1, 1])[:, None] * z
-    near = z > 0
-    cols, rows = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    far = z <= 0
     # where each pixel's surface point projects at the exposure's two ends; the smear runs between
     # (straight: over a shutter the camera moves centimetres to decimetres, the surfaces are metres away)
     ends = []
     for d in (-travel / 2, travel / 2):
-        zz = np.where(near, np.maximum(z - d * forward[2], 1e-3), 1.0)
-        ends.append(((x - d * forward[0]) / zz * k[0, 0], (y - d * forward[1]) / zz * k[1, 1]))
-    du = np.where(near, ends[1][0] - ends[0][0], 0.0).astype(np.float32)
-    dv = np.where(near, ends[1][1] - ends[0][1], 0.0).astype(np.float32)
+        zz = z - d * forward[2]  # float64, in place from here on
+        np.maximum(zz, 1e-3, out=zz)
+        zz[far] = 1.0
+        u = x - d * forward[0]
+        u /= zz
+        u *= k[0, 0]
+        v = y - d * forward[1]
+        v /= zz
+        v *= k[1, 1]
+        ends.append((u, v))
+    du64, dv64 = ends[1][0], ends[1][1]
+    du64 -= ends[0][0]
+    dv64 -= ends[0][1]
+    du64[far] = 0.0
+    dv64[far] = 0.0
+    du, dv = du64.astype(np.float32), dv64.astype(np.float32)
     smear = np.hypot(du, dv)
-    cap = np.minimum(1.0, MAX_SMEAR_PX / np.maximum(smear, 1e-6)).astype(np.float32)  # a surface at the lens
-    du, dv = du * cap, dv * cap
-    length = float(np.minimum(smear, MAX_SMEAR_PX).max())
-    if length < MIN_FLOW_PX:
-        return linear
-    samples = int(min(max(math.ceil(length), 2), MAX_BLUR_SAMPLES))
-    out = np.zeros_like(linear)
-    for t in np.linspace(-0.5, 0.5, samples, dtype=np.float32):
-        out += cv2.remap(linear, cols + t * du, rows + t * dv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return out / np.float32(samples)
+    longest = float(smear.max())
+    if longest > MAX_SMEAR_PX:  # a surface at the lens (elsewhere the cap is exactly 1)
+        cap = np.minimum(1.0, MAX_SMEAR_PX / np.maximum(smear, 1e-6)).astype(np.float32)
+        du, dv = du * cap, dv * cap
+        longest = MAX_SMEAR_PX
+    return None if longest < MIN_FLOW_PX else (du, dv, longest)
 
 
 def develop(s: SensorSettings, spec: SceneSpec, layers: Layers) -> Layers:
     """The picture as the sensor gives it (labels untouched); the spec's Shot holds the frame's draws."""
+    import cv2
+
     shot = next((i for i in spec.items if isinstance(i, Shot)), None)
     if not s.enabled or shot is None:
         return layers
-    rgb = layers.rgb
-    linear = _srgb_to_linear_table()[rgb]  # (H, W, 3) float32
-    linear = linear * white_balance_gains(spec, s.white_balance).astype(np.float32)
+    # sRGB -> linear and the white balance in one table per channel (the same float32 products)
+    table = _srgb_to_linear_table()[:, None] * white_balance_gains(spec, s.white_balance).astype(np.float32)
+    linear = cv2.LUT(layers.rgb, table.reshape(1, 256, 3))  # (H, W, 3) float32
     env = next((i for i in spec.items if isinstance(i, Environment)), None)
     shutter, gain = exposure(env.time_of_day if env is not None else "day", s)
     linear = motion_blur(linear, layers.depth, spec.camera, shot.ego_speed * shutter)
-    linear = linear * vignette(spec.camera, shot.vignetting)[:, :, None]
-    brightness = (s.exposure_target / max(float((linear @ REC709).mean()), 1e-6)) ** s.auto_exposure
-    signal = np.clip(linear * np.float32(brightness), 0.0, None)
+    signal = np.multiply(linear, vignette(spec.camera, shot.vignetting)[:, :, None], out=linear)
+    brightness = (s.exposure_target / max(float((signal @ REC709).mean()), 1e-6)) ** s.auto_exposure
+    signal *= np.float32(brightness)
+    np.clip(signal, 0.0, None, out=signal)
     # the electrons behind a pixel: full scale is full_well at gain 1; a gain g reads 1/g of them
-    electrons = signal * np.float32(s.full_well / gain)
-    sigma = np.sqrt(electrons + np.float32(s.read_noise**2)) * np.float32(gain / s.full_well)
+    sigma = np.multiply(signal, np.float32(s.full_well / gain))
+    sigma += np.float32(s.read_noise**2)
+    np.sqrt(sigma, out=sigma)
+    sigma *= np.float32(gain / s.full_well)
     rng = np.random.default_rng(shot.noise_seed)
-    out = to_srgb(signal + sigma * rng.standard_normal(signal.shape, dtype=np.float32))
+    noisy = rng.standard_normal(signal.shape, dtype=np.float32)
+    noisy *= sigma
+    noisy += signal
+    out = _to_srgb_in_place(noisy)
     out = denoise(out, srgb_noise_level(signal, sigma), s.noise_reduction)
     if shot.jpeg_quality > 0:
         out = jpeg_round_trip(out, shot.jpeg_quality)
