@@ -280,3 +280,82 @@ def test_preview_bends_the_3d_wireframes_with_the_lens():
     x0, y0 = segments.reshape(-1, 2).min(axis=0)
     x1, y1 = segments.reshape(-1, 2).max(axis=0)
     assert (x0, y0, x1 - x0, y1 - y0) == pytest.approx(inst.amodal_bbox, abs=0.2)
+
+
+def reference_develop(s: SensorSettings, spec, layers: Layers) -> np.ndarray:
+    """The camera model written straight from its definition (one remap of the whole picture per
+    sample, no tables fused, nothing in place): what ``develop``'s fast path must equal byte for byte."""
+    import cv2
+
+    from synthgen.driving import sensor
+
+    shot = next(i for i in spec.items if isinstance(i, Shot))
+    env = next(i for i in spec.items if isinstance(i, Environment))
+    linear = sensor._srgb_to_linear_table()[layers.rgb]
+    linear = linear * sensor.white_balance_gains(spec, s.white_balance).astype(np.float32)
+    shutter, gain = exposure(env.time_of_day, s)
+    travel, depth, k = shot.ego_speed * shutter, layers.depth, spec.camera.intrinsics
+    forward = np.asarray(spec.camera.extrinsics, np.float64)[:3, :3] @ np.array([1.0, 0.0, 0.0])
+    z = np.where(np.isfinite(depth), depth, 0.0).astype(np.float32)
+    height, width = depth.shape
+    x = ((np.arange(width, dtype=np.float32) + 0.5 - k[0, 2]) / k[0, 0])[None, :] * z
+    y = ((np.arange(height, dtype=np.float32) + 0.5 - k[1, 2]) / k[1, 1])[:, None] * z
+    near = z > 0
+    ends = []
+    for d in (-travel / 2, travel / 2):
+        zz = np.where(near, np.maximum(z - d * forward[2], 1e-3), 1.0)
+        ends.append(((x - d * forward[0]) / zz * k[0, 0], (y - d * forward[1]) / zz * k[1, 1]))
+    du = np.where(near, ends[1][0] - ends[0][0], 0.0).astype(np.float32)
+    dv = np.where(near, ends[1][1] - ends[0][1], 0.0).astype(np.float32)
+    smear = np.hypot(du, dv)
+    cap = np.minimum(1.0, sensor.MAX_SMEAR_PX / np.maximum(smear, 1e-6)).astype(np.float32)
+    du, dv = du * cap, dv * cap
+    length = float(np.minimum(smear, sensor.MAX_SMEAR_PX).max())
+    if travel > 0 and length >= sensor.MIN_FLOW_PX:
+        cols, rows = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+        samples = int(min(max(math.ceil(length), 2), sensor.MAX_BLUR_SAMPLES))
+        blurred = np.zeros_like(linear)
+        for t in np.linspace(-0.5, 0.5, samples, dtype=np.float32):
+            moved = (cols + t * du, rows + t * dv)
+            blurred += cv2.remap(linear, *moved, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        linear = blurred / np.float32(samples)
+    linear = linear * vignette(spec.camera, shot.vignetting)[:, :, None]
+    brightness = (s.exposure_target / max(float((linear @ sensor.REC709).mean()), 1e-6)) ** s.auto_exposure
+    signal = np.clip(linear * np.float32(brightness), 0.0, None)
+    electrons = signal * np.float32(s.full_well / gain)
+    sigma = np.sqrt(electrons + np.float32(s.read_noise**2)) * np.float32(gain / s.full_well)
+    noise = np.random.default_rng(shot.noise_seed).standard_normal(signal.shape, dtype=np.float32)
+    lit = signal + sigma * noise
+    index = np.clip(lit * np.float32(sensor.SRGB_STEPS - 1) + np.float32(0.5), 0, sensor.SRGB_STEPS - 1)
+    out = sensor._linear_to_srgb_table()[index.astype(np.int32)]
+    out = sensor.denoise(out, sensor.srgb_noise_level(signal, sigma), s.noise_reduction)
+    return sensor.jpeg_round_trip(out, shot.jpeg_quality) if shot.jpeg_quality > 0 else out
+
+
+@pytest.mark.parametrize("time_of_day", ["day", "dusk", "night"])
+def test_the_fast_camera_model_equals_the_reference_byte_for_byte(time_of_day):
+    """``develop`` (fused tables, in-place steps, the blur resampling only the rectangle that moves)
+    gives the bytes of the camera model written straight, on a rendered road with a crate and sky
+    (the top rows and the sky still, so the rectangle is smaller than the frame) and on a frame
+    with a surface at the lens (the smear's cap)."""
+    camera_rig = rig(160, 96)
+    spec = spec_of(camera_rig, [ground(), crate((6.0, -1.0, 0.0), (1.0, 1.0, 1.6))], time_of_day)
+    layers = RENDERER.render(spec, SETTINGS, _resource)
+    still = ~np.isfinite(layers.depth)
+    assert still[0].all() and not still.all()
+    s = SensorSettings.from_config({}, "s")
+    for shot in (Shot(15.0, 0.2, 0, 7), Shot(4.0, 0.0, 85, 9), Shot(0.0, 0.3, 0, 3)):
+        shot_spec = dataclasses.replace(spec, items=(*spec.items, shot))
+        ours = develop(s, shot_spec, layers).rgb
+        assert np.array_equal(ours, reference_develop(s, shot_spec, layers)), shot
+    # a surface at the lens beside the sky: a capped smear
+    depth = np.full((96, 160), 4.0, np.float32)
+    depth[:20, 100:] = np.inf
+    depth[60:, :30] = 0.05
+    rgb = np.random.default_rng(1).integers(0, 255, (96, 160, 3), dtype=np.uint8)
+    near = Layers(rgb=rgb, instance_id=np.zeros((96, 160), np.int32), geometry={}, depth=depth)
+    shot_spec = dataclasses.replace(spec, items=(*spec.items, Shot(20.0, 0.25, 0, 11)))
+    ours = develop(s, shot_spec, near).rgb
+    assert np.array_equal(ours, reference_develop(s, shot_spec, near))
+    unblurred = dataclasses.replace(spec, items=(*spec.items, Shot(0.0, 0.25, 0, 11)))
+    assert not np.array_equal(ours, develop(s, unblurred, near).rgb)
