@@ -10,7 +10,11 @@ is timed as a render through the lens (the wider canvas and the resampling of ev
 against the plain render. Each figure is the best of ``--repeats``
 rounds (the machine is shared), CPU time per frame of this process (all threads).
 
-    python scripts/bench_camera.py [--num 16] [--repeats 3]
+``--baseline REV`` also times the sensor model of git revision REV (its ``driving/sensor.py``) on
+the same renders, the two alternating round by round, prints both and their ratio, and checks
+that the two give the same bytes on every frame (largest difference in grey levels otherwise).
+
+    python scripts/bench_camera.py [--num 16] [--repeats 3] [--baseline main]
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--num", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--baseline", help="a git revision whose sensor model is timed side by side")
     args = parser.parse_args()
 
     from synthgen import load_config
@@ -65,6 +70,8 @@ def main() -> None:
     print(f"render, pinhole ({settings.rig.width}x{settings.rig.height}): {render_ms:.1f} ms/frame")
     full = cpu_ms_per_frame(lambda: [develop(settings.sensor, sp, r) for sp, r in zip(specs, renders)], n, repeats)
     print(f"sensor model, every default: {full:.1f} ms/frame")
+    if args.baseline:
+        compare_with(args.baseline, settings.sensor, specs, renders, repeats)
     # the features that can be left out; the rest (white balance, exposure, vignetting, noise, sRGB)
     # is one pass over the picture
     off = {
@@ -98,6 +105,39 @@ def main() -> None:
         f"{lens_ms / render_ms:.2f}x the pinhole render"
     )
     resource.close()
+
+
+def compare_with(revision: str, sensor, specs, renders, repeats: int) -> None:
+    """Time ``develop`` of ``revision``'s sensor.py against this tree's, alternating, and compare bytes."""
+    import subprocess
+    import types
+
+    import numpy as np
+
+    from synthgen.driving import sensor as ours
+
+    source = subprocess.run(
+        ["git", "show", f"{revision}:synthgen/driving/sensor.py"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    theirs = types.ModuleType("baseline_sensor")
+    sys.modules[theirs.__name__] = theirs  # its dataclasses look their module up
+    exec(compile(source, f"{revision}:synthgen/driving/sensor.py", "exec"), theirs.__dict__)
+    theirs.Shot = ours.Shot  # the specs carry this tree's Shot items
+    worst = max(
+        int(np.abs(ours.develop(sensor, sp, r).rgb.astype(int) - theirs.develop(sensor, sp, r).rgb).max())
+        for sp, r in zip(specs, renders)
+    )
+    n, times = len(specs), {"baseline": [], "this tree": []}
+    for _ in range(repeats):
+        for name, module in (("baseline", theirs), ("this tree", ours)):
+            run = lambda: [module.develop(sensor, sp, r) for sp, r in zip(specs, renders)]  # noqa: E731
+            times[name].append(cpu_ms_per_frame(run, n, 1))
+    base, now = min(times["baseline"]), min(times["this tree"])
+    print(
+        f"  sensor model of {revision}: {base:.1f} ms/frame, this tree {now:.1f} ms/frame: {now / base:.2f}x "
+        f"(rounds {', '.join(f'{b / a:.2f}' for a, b in zip(times['baseline'], times['this tree']))}); "
+        f"largest difference {worst} grey levels over {n} frames"
+    )
 
 
 if __name__ == "__main__":
