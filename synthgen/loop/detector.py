@@ -65,18 +65,13 @@ def build_model(arch: str, num_classes: int, size: int):
     return builder(weights=None, weights_backbone=None, num_classes=num_classes, min_size=size, max_size=2 * size)
 
 
-def _small_fasterrcnn(num_classes: int, size: int):
-    """Faster R-CNN on a four-stage conv backbone (stride 16, one feature map) with a 256-wide box
-    head: what trains on a CPU in minutes from no weights, for simple synthetic scenes."""
+def _conv_stages(channels) -> list:
+    """A plain backbone's layers: per stage a stride-2 conv and a conv, each with batch norm and ReLU."""
     from torch import nn
-    from torchvision.models.detection import FasterRCNN
-    from torchvision.models.detection.anchor_utils import AnchorGenerator
-    from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
-    from torchvision.ops import MultiScaleRoIAlign
 
     layers: list[nn.Module] = []
     cin = 3
-    for cout in SMALL_CHANNELS:
+    for cout in channels:
         layers += [
             nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False),
             nn.BatchNorm2d(cout),
@@ -86,6 +81,20 @@ def _small_fasterrcnn(num_classes: int, size: int):
             nn.ReLU(inplace=True),
         ]
         cin = cout
+    return layers
+
+
+def _small_fasterrcnn(num_classes: int, size: int):
+    """Faster R-CNN on a four-stage conv backbone (stride 16, one feature map) with a 256-wide box
+    head: what trains on a CPU in minutes from no weights, for simple synthetic scenes."""
+    from torch import nn
+    from torchvision.models.detection import FasterRCNN
+    from torchvision.models.detection.anchor_utils import AnchorGenerator
+    from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+    from torchvision.ops import MultiScaleRoIAlign
+
+    layers = _conv_stages(SMALL_CHANNELS)
+    cin = SMALL_CHANNELS[-1]
     backbone = nn.Sequential(*layers)
     backbone.out_channels = cin
     anchors = AnchorGenerator(sizes=((16, 32, 64, 128, 256),), aspect_ratios=((0.5, 1.0, 2.0),))
@@ -117,18 +126,8 @@ def _small_fcos(num_classes: int, size: int):
     from torchvision.models.detection.anchor_utils import AnchorGenerator
     from torchvision.models.detection.fcos import FCOSHead
 
-    layers: list[nn.Module] = []
-    cin = 3
-    for cout in FCOS_CHANNELS:
-        layers += [
-            nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(cout),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(cout, cout, 3, padding=1, bias=False),
-            nn.BatchNorm2d(cout),
-            nn.ReLU(inplace=True),
-        ]
-        cin = cout
+    layers = _conv_stages(FCOS_CHANNELS)
+    cin = FCOS_CHANNELS[-1]
     # two dilated convs at stride 8: a receptive field of ~100 input px, for the larger objects
     for dilation in (2, 4):
         layers += [

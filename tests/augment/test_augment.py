@@ -111,8 +111,15 @@ def test_geometric_kinds_keep_ink_inside_its_char_quads(kind, seed):
     geo = out.geometry[1]
     h, w = out.instance_id.shape
     # The word stays well inside the image, so clipping leaves its quads as transformed.
-    assert geo.extensions["text"].chars == before.extensions["text"].chars and geo.extensions["text"].char_quads.shape == before.extensions["text"].char_quads.shape
-    assert (geo.extensions["text"].quad >= 0).all() and (geo.extensions["text"].quad[:, 0] <= w).all() and (geo.extensions["text"].quad[:, 1] <= h).all()
+    assert (
+        geo.extensions["text"].chars == before.extensions["text"].chars
+        and geo.extensions["text"].char_quads.shape == before.extensions["text"].char_quads.shape
+    )
+    assert (
+        (geo.extensions["text"].quad >= 0).all()
+        and (geo.extensions["text"].quad[:, 0] <= w).all()
+        and (geo.extensions["text"].quad[:, 1] <= h).all()
+    )
     assert np.abs(geo.extensions["text"].char_quads - before.extensions["text"].char_quads).max() > 1.0  # it did move
     ys, xs = np.nonzero(out.instance_id == 1)
     assert xs.size > 100
@@ -167,8 +174,12 @@ def test_instance_pushed_out_is_dropped_and_counted():
     assert sorted(result.layers.geometry) == [2]
     assert set(np.unique(result.layers.instance_id)) == {0, 2}
     geo = result.layers.geometry[2]
-    np.testing.assert_allclose(geo.extensions["text"].quad, layers.geometry[2].extensions["text"].quad - [15, 0], atol=1e-4)
-    np.testing.assert_allclose(geo.extensions["text"].polygon, layers.geometry[2].extensions["text"].polygon - [15, 0], atol=1e-4)
+    np.testing.assert_allclose(
+        geo.extensions["text"].quad, layers.geometry[2].extensions["text"].quad - [15, 0], atol=1e-4
+    )
+    np.testing.assert_allclose(
+        geo.extensions["text"].polygon, layers.geometry[2].extensions["text"].polygon - [15, 0], atol=1e-4
+    )
     assert extent(result.layers.instance_id == 2) == (5, 10, 13, 16)
     # Depth moves with the pixels; what came from outside the image is empty (inf).
     assert np.array_equal(np.isfinite(result.layers.depth), result.layers.instance_id > 0)
@@ -254,7 +265,9 @@ def chain_digest(seed: int) -> str:
     for array in (out.rgb, out.instance_id, out.semantic_id):
         digest.update(array.tobytes())
     for k in sorted(out.geometry):
-        digest.update(out.geometry[k].extensions["text"].quad.tobytes() + out.geometry[k].extensions["text"].char_quads.tobytes())
+        digest.update(
+            out.geometry[k].extensions["text"].quad.tobytes() + out.geometry[k].extensions["text"].char_quads.tobytes()
+        )
     return digest.hexdigest()
 
 

@@ -75,7 +75,9 @@ def test_elastic_is_a_pure_function_of_the_generator():
     a = augment(layers, [step("elastic", **ELASTIC)], np.random.default_rng(5)).layers
     b = augment(layers, [step("elastic", **ELASTIC)], np.random.default_rng(5)).layers
     assert a.rgb.tobytes() == b.rgb.tobytes() and a.instance_id.tobytes() == b.instance_id.tobytes()
-    np.testing.assert_array_equal(a.geometry[1].extensions["text"].char_quads, b.geometry[1].extensions["text"].char_quads)
+    np.testing.assert_array_equal(
+        a.geometry[1].extensions["text"].char_quads, b.geometry[1].extensions["text"].char_quads
+    )
 
 
 @pytest.mark.parametrize("kind", ["affine", "perspective", "elastic"])
@@ -95,7 +97,9 @@ def test_border_modes_paint_no_false_ink_into_the_corners(kind, border):
     assert np.abs(filled.rgb[outside].astype(int) - paper).max() <= 2
     # the labels do not depend on the border
     assert plain.instance_id.tobytes() == filled.instance_id.tobytes()
-    np.testing.assert_array_equal(plain.geometry[1].extensions["text"].char_quads, filled.geometry[1].extensions["text"].char_quads)
+    np.testing.assert_array_equal(
+        plain.geometry[1].extensions["text"].char_quads, filled.geometry[1].extensions["text"].char_quads
+    )
 
 
 @pytest.mark.parametrize(
@@ -133,7 +137,9 @@ def test_print_and_scan_artefacts_change_pixels_but_no_label(kind):
     out = augment(layers, [step(kind, **PRINT_SCAN[kind])], np.random.default_rng(2)).layers
     assert out.rgb.shape == layers.rgb.shape and out.rgb.tobytes() != layers.rgb.tobytes()
     assert out.instance_id.tobytes() == layers.instance_id.tobytes()
-    np.testing.assert_array_equal(out.geometry[1].extensions["text"].char_quads, layers.geometry[1].extensions["text"].char_quads)
+    np.testing.assert_array_equal(
+        out.geometry[1].extensions["text"].char_quads, layers.geometry[1].extensions["text"].char_quads
+    )
 
 
 def test_fade_lightens_the_ink_and_keeps_the_paper():

@@ -102,7 +102,11 @@ def test_icdar_reader_round_trip(dataset, originals):
         sample = lazy.materialize()
         np.testing.assert_array_equal(sample.image, orig.image)
         # the text rules take a typed instance (or a record's typed view), not a record
-        words = [i for i in orig.labels.instances if "text" in i.extensions and i.extensions["text"].quad is not None and not is_line(i)]
+        words = [
+            i
+            for i in orig.labels.instances
+            if "text" in i.extensions and i.extensions["text"].quad is not None and not is_line(i)
+        ]
         back = [instance_to_record(i) for i in sample.labels.instances]
         assert len(back) == len(words) > 0
         for word, b in zip(words, back):

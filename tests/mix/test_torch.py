@@ -145,7 +145,9 @@ def test_detection_and_recognition_batches():
     batch = [synthgen.make_sample(crops, i) for i in range(4)]
     images, widths, texts = recognition_collate(batch, height=32)
     assert images.shape[:3] == (4, 3, 32) and images.shape[3] == int(widths.max())
-    assert texts == [next(i.extensions["text"].transcription for i in s.labels.instances if "text" in i.extensions) for s in batch]
+    assert texts == [
+        next(i.extensions["text"].transcription for i in s.labels.instances if "text" in i.extensions) for s in batch
+    ]
 
 
 def test_dataset_on_disk_over_a_mix_split(tmp_path):

@@ -18,7 +18,9 @@ def _lines(sample):
 
 
 def _edges(words):
-    return min(w.extensions["text"].quad[:, 0].min() for w in words), max(w.extensions["text"].quad[:, 0].max() for w in words)
+    return min(w.extensions["text"].quad[:, 0].min() for w in words), max(
+        w.extensions["text"].quad[:, 0].max() for w in words
+    )
 
 
 FLAT = {"skew": 0.0, "columns": 1, "heading_probability": 0.0, "paragraph_words": "randint(40, 60)"}
@@ -57,7 +59,9 @@ def test_two_columns_and_headings(tmp_path):
     assert (xs < width / 2).sum() > 20 and (xs > width / 2).sum() > 20
     heights = {"heading": [], "body": []}
     for inst in word_instances(s):
-        heights[inst.attributes["role"]].append(np.linalg.norm(inst.extensions["text"].quad[3] - inst.extensions["text"].quad[0]))
+        heights[inst.attributes["role"]].append(
+            np.linalg.norm(inst.extensions["text"].quad[3] - inst.extensions["text"].quad[0])
+        )
     assert heights["heading"] and np.median(heights["heading"]) > np.median(heights["body"]) * 1.2
 
 

@@ -33,7 +33,9 @@ def test_warped_quads_hold_their_words(tmp_path, crumple):
         s = make_sample(cfg, i)
         for inst in word_instances(s):
             mask = inst.visible_mask()
-            assert not (mask & ~_grow(_fill(mask.shape, inst.extensions["text"].quad), TOLERANCE_PX)).any(), inst.extensions["text"].transcription
+            assert not (mask & ~_grow(_fill(mask.shape, inst.extensions["text"].quad), TOLERANCE_PX)).any(), (
+                inst.extensions["text"].transcription
+            )
             chars = np.zeros(mask.shape, bool)
             for q in inst.extensions["text"].char_quads:
                 chars |= _fill(mask.shape, q)

@@ -84,7 +84,9 @@ def test_char_ink_stays_inside_its_own_quad(tmp_path, name):
             for q in inst.extensions["text"].char_quads:
                 chars |= _fill(mask.shape, q)
             assert not (mask & ~_grow(chars)).any(), (name, inst.extensions["text"].transcription)
-            assert len(inst.extensions["text"].char_quads) == len(inst.extensions["text"].transcription.replace(" ", ""))
+            assert len(inst.extensions["text"].char_quads) == len(
+                inst.extensions["text"].transcription.replace(" ", "")
+            )
     assert checked > 20
 
 

@@ -63,7 +63,10 @@ def test_recorded_font_and_size_redraw_the_same_ink(tmp_path, scene):
             if checked >= 12:
                 continue
             drawn = cropped(inst.visible_mask())
-            assert np.array_equal(drawn, _redrawn_mask(inst.extensions["text"].transcription, font, size)), (scene, inst.extensions["text"])
+            assert np.array_equal(drawn, _redrawn_mask(inst.extensions["text"].transcription, font, size)), (
+                scene,
+                inst.extensions["text"],
+            )
             # the test can fail: one pixel size more draws other ink
             assert not np.array_equal(drawn, _redrawn_mask(inst.extensions["text"].transcription, font, size + 1))
             checked += 1

@@ -62,7 +62,9 @@ def test_labels_are_the_drawn_strings(tmp_path):
         (inst,) = sample.labels.instances
         assert 1 <= len(sample.meta["scene"]["text_kinds"]) <= 3
         drawn = cropped(inst.visible_mask())
-        ink = redrawn_mask(inst.extensions["text"].transcription, files[inst.attributes["font"]], inst.attributes["font_size"])
+        ink = redrawn_mask(
+            inst.extensions["text"].transcription, files[inst.attributes["font"]], inst.attributes["font_size"]
+        )
         assert (drawn == ink).all() if drawn.shape == ink.shape else False, inst.extensions["text"].transcription
         assert inst.extensions["text"].chars == inst.extensions["text"].transcription.replace(" ", "")
         checked += 1
