@@ -216,13 +216,16 @@ def motion_blur(linear: np.ndarray, depth: np.ndarray | None, camera: Camera | N
     out = linear.copy()  # the first sample outside the rectangle; every sample is added in turn
     inside = out[r0:r1, c0:c1]
     for i, t in enumerate(np.linspace(-0.5, 0.5, samples, dtype=np.float32)):
-        np.add(np.multiply(du, t, out=map_x), cols, out=map_x)
-        np.add(np.multiply(dv, t, out=map_y), rows, out=map_y)
-        cv2.remap(linear, map_x, map_y, cv2.INTER_LINEAR, dst=sample, borderMode=cv2.BORDER_REPLICATE)
-        if i == 0:
-            inside[...] = sample
+        if t == 0:  # the middle of the exposure (odd counts): the picture itself, as the remap would copy it
+            taken = linear[r0:r1, c0:c1]
         else:
-            inside += sample
+            np.add(np.multiply(du, t, out=map_x), cols, out=map_x)
+            np.add(np.multiply(dv, t, out=map_y), rows, out=map_y)
+            taken = cv2.remap(linear, map_x, map_y, cv2.INTER_LINEAR, dst=sample, borderMode=cv2.BORDER_REPLICATE)
+        if i == 0:
+            inside[...] = taken
+        else:
+            inside += taken
     if samples > 1:
         for part in _outside(out, r0, r1, c0, c1):
             copy = part.copy()
