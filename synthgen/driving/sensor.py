@@ -258,8 +258,7 @@ def _ground_flow(depth: np.ndarray, camera: Camera, travel: float) -> tuple[np.n
     ends = []
     for d in (-travel / 2, travel / 2):
         zz = z - d * forward[2]  # float64, in place from here on
-        np.maximum(zz, 1e-3, out=zz)
-        zz[far] = 1.0
+        np.maximum(zz, 1e-3, out=zz)  # on the sky too (z 0): finite there, and its smear is set to 0 below
         u = x - d * forward[0]
         u /= zz
         u *= k[0, 0]
@@ -270,8 +269,8 @@ def _ground_flow(depth: np.ndarray, camera: Camera, travel: float) -> tuple[np.n
     du64, dv64 = ends[1][0], ends[1][1]
     du64 -= ends[0][0]
     dv64 -= ends[0][1]
-    du64[far] = 0.0
-    dv64[far] = 0.0
+    np.copyto(du64, 0.0, where=far)
+    np.copyto(dv64, 0.0, where=far)
     du, dv = du64.astype(np.float32), dv64.astype(np.float32)
     smear = np.hypot(du, dv)
     longest = float(smear.max())
