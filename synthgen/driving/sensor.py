@@ -193,7 +193,7 @@ def exposure(time_of_day: str, s: SensorSettings) -> tuple[float, float]:
 def motion_blur(linear: np.ndarray, depth: np.ndarray | None, camera: Camera | None, travel: float) -> np.ndarray:
     """The picture smeared along the flow of a static world while the camera moves ``travel`` metres
     forward (along the ground, world +x): each pixel averages the picture along its flow (its depth
-    gives the flow's length; the sky, at infinity, stays sharp). May work in ``linear`` in place."""
+    gives the flow's length; the sky, at infinity, stays sharp)."""
     if travel <= 0 or depth is None or camera is None:
         return linear
     flow = _ground_flow(depth, camera, travel)
