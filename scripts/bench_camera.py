@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,8 +111,9 @@ def main() -> None:
 
 def compare_with(revision: str, sensor, specs, renders, repeats: int) -> None:
     """Time ``develop`` of ``revision``'s sensor.py against this tree's, alternating, and compare bytes."""
+    import importlib.util
     import subprocess
-    import types
+    import tempfile
 
     import numpy as np
 
@@ -119,23 +122,32 @@ def compare_with(revision: str, sensor, specs, renders, repeats: int) -> None:
     source = subprocess.run(
         ["git", "show", f"{revision}:synthgen/driving/sensor.py"], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout
-    theirs = types.ModuleType("baseline_sensor")
-    sys.modules[theirs.__name__] = theirs  # its dataclasses look their module up
-    exec(compile(source, f"{revision}:synthgen/driving/sensor.py", "exec"), theirs.__dict__)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "baseline_sensor.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location("baseline_sensor", path)
+        theirs = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = theirs  # its dataclasses look their module up
+        spec.loader.exec_module(theirs)
     theirs.Shot = ours.Shot  # the specs carry this tree's Shot items
     worst = max(
         int(np.abs(ours.develop(sensor, sp, r).rgb.astype(int) - theirs.develop(sensor, sp, r).rgb).max())
         for sp, r in zip(specs, renders)
     )
     n, times = len(specs), {"baseline": [], "this tree": []}
+
+    def develop_all(develop) -> None:
+        for sp, r in zip(specs, renders):
+            develop(sensor, sp, r)
+
     for _ in range(repeats):
         for name, module in (("baseline", theirs), ("this tree", ours)):
-            run = lambda: [module.develop(sensor, sp, r) for sp, r in zip(specs, renders)]  # noqa: E731
-            times[name].append(cpu_ms_per_frame(run, n, 1))
+            times[name].append(cpu_ms_per_frame(partial(develop_all, module.develop), n, 1))
     base, now = min(times["baseline"]), min(times["this tree"])
+    ratios = [b / a for a, b in zip(times["baseline"], times["this tree"])]
     print(
         f"  sensor model of {revision}: {base:.1f} ms/frame, this tree {now:.1f} ms/frame: {now / base:.2f}x "
-        f"(rounds {', '.join(f'{b / a:.2f}' for a, b in zip(times['baseline'], times['this tree']))}); "
+        f"(rounds {', '.join(f'{r:.2f}' for r in ratios)}, median {statistics.median(ratios):.2f}x); "
         f"largest difference {worst} grey levels over {n} frames"
     )
 
