@@ -6,7 +6,8 @@
 #                    test runs here unless it is marked; 1,086 tests in 48 s on the 2-core
 #                    development machine (README, Development)
 # Both run the tests in TEST_PROCS pytest-xdist processes (default 2: the whole suite takes 4.6 min
-# instead of ~7.5 on 2 cores); TEST_PROCS=0 runs them in one process.
+# instead of ~7.5 on 2 cores); TEST_PROCS=0 runs them in one process. worksteal: an idle process takes
+# queued tests from the other, so a long test near the end does not leave one process waiting.
 VENV ?= .venv
 STAMP := $(VENV)/.synthgen-setup
 DEMO_OUT ?= out/demo
@@ -26,10 +27,10 @@ demo: setup
 	$(VENV)/bin/synthgen preview $(DEMO_OUT)
 
 test: setup
-	$(VENV)/bin/python -m pytest -q -n $(TEST_PROCS)
+	$(VENV)/bin/python -m pytest -q -n $(TEST_PROCS) --dist worksteal
 
 test-fast: setup
-	$(VENV)/bin/python -m pytest -q -n $(TEST_PROCS) -m "not slow"
+	$(VENV)/bin/python -m pytest -q -n $(TEST_PROCS) --dist worksteal -m "not slow"
 
 bench: setup
 	$(VENV)/bin/python scripts/bench_generate.py
