@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from synthgen.errors import InputError
-from synthgen.loop.training import TrainingProgress, read_checkpoint, write_checkpoint
+from synthgen.loop.training import TrainingProgress, load_weights, read_checkpoint, write_checkpoint
 
 ARCHS = (
     "fcos_small",
@@ -341,14 +341,7 @@ def detector_from_checkpoint(data: dict[str, Any], path: Path, device: str) -> D
     if not isinstance(size, int) or not 32 <= size <= 4096:
         raise InputError(f"--model: {path}: size must be a whole number in 32..4096")
     model = build_model(str(data["arch"]), len(categories) + 1, size)
-    try:
-        model.load_state_dict(data["state_dict"])
-    except RuntimeError as exc:
-        first = str(exc).splitlines()[0]
-        raise InputError(
-            f"--model: {path}: the weights do not fit {data['arch']} with {len(categories)} classes ({first})"
-        ) from None
-    model.to(device).eval()
+    model = load_weights(model, data, path, f"{data['arch']} with {len(categories)} classes", device)
     return Detector(model, str(data["arch"]), tuple((int(i), n) for i, n in categories), size)
 
 

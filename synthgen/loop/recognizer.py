@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.errors import InputError
-from synthgen.loop.training import TrainingProgress, read_checkpoint, write_checkpoint
+from synthgen.loop.training import TrainingProgress, load_weights, read_checkpoint, write_checkpoint
 
 ARCH = "crnn"
 HEIGHT = 32
@@ -329,15 +329,7 @@ def recognizer_from_checkpoint(data: dict[str, Any], path: Path, device: str) ->
     inputs = data.get("input", "raw")
     if inputs not in ("standardised", "raw"):
         raise InputError(f"--model: {path}: input {inputs!r}; valid: standardised, raw")
-    model = build_crnn(len(charset) + 1)
-    try:
-        model.load_state_dict(data["state_dict"])
-    except RuntimeError as exc:
-        first = str(exc).splitlines()[0]
-        raise InputError(
-            f"--model: {path}: the weights do not fit a CRNN over {len(charset)} characters ({first})"
-        ) from None
-    model.to(device).eval()
+    model = load_weights(build_crnn(len(charset) + 1), data, path, f"a CRNN over {len(charset)} characters", device)
     return Recognizer(model, charset, height, max_width, inputs == "standardised")
 
 

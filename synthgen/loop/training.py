@@ -95,6 +95,17 @@ def read_checkpoint(path: Path, device: str) -> dict[str, Any]:
     return data
 
 
+def load_weights(model, data: dict[str, Any], path: Path, what: str, device: str):
+    """``model`` with the checkpoint's weights, in eval mode on ``device``; InputError (one line, naming
+    ``what`` the weights were meant for) where they do not fit it."""
+    try:
+        model.load_state_dict(data["state_dict"])
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(f"--model: {path}: the weights do not fit {what} ({first})") from None
+    return model.to(device).eval()
+
+
 def checkpoint_task(data: dict[str, Any]) -> str:
     """The task of a checkpoint's dict (``detect`` where it names none, as detector checkpoints did)."""
     return str(data.get("task", "detect"))

@@ -93,3 +93,25 @@ def test_training_items_move_boxes_with_the_image(tmp_path):
         ys, xs = np.nonzero(mask)  # the flipped mask's pixels lie inside the flipped box
         assert xs.min() >= box[0] - 1e-3 and xs.max() + 1 <= box[2] + 1e-3
         assert ys.min() >= box[1] - 1e-3 and ys.max() + 1 <= box[3] + 1e-3
+
+
+def test_weights_that_do_not_fit_the_checkpoints_model_are_one_line(tmp_path):
+    """A checkpoint whose weights were saved for another class count or charset: one line naming the
+    file and what the weights were meant for, not torch's many-line state-dict report."""
+    from synthgen.errors import InputError
+    from synthgen.loop.detector import build_model, detector_from_checkpoint
+    from synthgen.loop.recognizer import build_crnn, recognizer_from_checkpoint
+
+    path = tmp_path / "model.pt"
+    two_classes = build_model("fcos_small", 3, 192).state_dict()
+    data = {"arch": "fcos_small", "categories": [[1, "a"], [2, "b"], [3, "c"]], "size": 192}
+    with pytest.raises(InputError, match=r"model\.pt: the weights do not fit fcos_small with 3 classes") as err:
+        detector_from_checkpoint({**data, "state_dict": two_classes}, path, "cpu")
+    assert "\n" not in str(err.value)
+    fits = detector_from_checkpoint({**data, "state_dict": build_model("fcos_small", 4, 192).state_dict()}, path, "cpu")
+    assert not fits.model.training
+
+    crnn = {"charset": "abc", "state_dict": build_crnn(3).state_dict()}  # 2 characters + blank
+    with pytest.raises(InputError, match=r"the weights do not fit a CRNN over 3 characters") as err:
+        recognizer_from_checkpoint(crnn, path, "cpu")
+    assert "\n" not in str(err.value)
