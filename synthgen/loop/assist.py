@@ -84,9 +84,7 @@ class AssistOptions:
     def detector_training(self):
         from synthgen.loop.detector import Training
 
-        return Training(
-            self.steps or 300, self.batch or 4, self.size or 320, self.lr or 0.01, self.seed, self.arch
-        )
+        return Training(self.steps or 300, self.batch or 4, self.size or 320, self.lr or 0.01, self.seed, self.arch)
 
     def recognizer_training(self):
         from synthgen.loop.recognizer import RecognizerTraining
@@ -132,9 +130,7 @@ class AssistOutcome:
     def line(self) -> str:
         how = "trained and " if self.trained else ""
         what = "boxes" if self.task == "detect" else "transcriptions"
-        return (
-            f"{how}pre-labelled {self.images} images, {self.boxes} {what} -> {', '.join(str(f) for f in self.files)}"
-        )
+        return f"{how}pre-labelled {self.images} images, {self.boxes} {what} -> {', '.join(str(f) for f in self.files)}"
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -359,9 +355,7 @@ def coco_files(
                     "attributes": {"score": box.score, "occluded": False},
                 }
             )
-            results.append(
-                {"image_id": n, "category_id": box.category_id, "bbox": list(box.bbox), "score": box.score}
-            )
+            results.append({"image_id": n, "category_id": box.category_id, "bbox": list(box.bbox), "score": box.score})
     cats = [{"id": i, "name": name, "supercategory": ""} for i, name in categories]
     cvat = {
         "info": {"description": "synthgen assist pre-annotations (review before use)"},
